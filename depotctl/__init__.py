@@ -1,0 +1,3 @@
+"""depotctl: energy management for electric-vehicle depots."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from depotctl.cli import main
+
+main()

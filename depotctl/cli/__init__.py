@@ -1,0 +1,19 @@
+"""depotctl's command line: thin commands that parse, call and render."""
+
+from __future__ import annotations
+
+import sys
+
+from depotctl.cli import validate as _validate  # noqa: F401  (registers the command)
+from depotctl.cli.app import app
+
+
+def main() -> None:
+    """Console-script entry point; exit codes are the contracts' (0/1/2/3/4)."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+__all__ = ["app", "main"]

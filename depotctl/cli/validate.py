@@ -1,0 +1,75 @@
+"""``depotctl validate``: check site files offline, CI-friendly."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depotctl.cli.app import app
+
+
+class ValidateFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    GITHUB = "github"
+    JUNIT = "junit"
+    SARIF = "sarif"
+
+
+def default_format() -> ValidateFormat:
+    """``github`` under GitHub Actions, else text."""
+    return ValidateFormat.GITHUB if os.environ.get("GITHUB_ACTIONS") == "true" else ValidateFormat.TEXT
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Site files or directories (walked for *.yaml, *.yml).", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        ValidateFormat | None,
+        typer.Option(
+            "--format",
+            help="Output format. Default: github under GitHub Actions, text otherwise.",
+            case_sensitive=False,
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    list_rules: Annotated[
+        bool, typer.Option("--list-rules", help="Print every rule with its id and severity.")
+    ] = False,
+) -> None:
+    """Validate site files: YAML, schema, topology, electrical, safety, tariff and carbon rules.
+
+    Exit codes: 0 valid, 1 invalid (errors, or warnings with --strict), 2 usage, 3 a path
+    could not be read.
+    """
+    chosen = output_format or default_format()
+    if list_rules:
+        from depotctl.cli.rules import print_rules
+
+        print_rules(chosen)
+        raise typer.Exit(0)
+    if not paths:
+        raise typer.BadParameter("give at least one site file or directory", param_hint="PATH")
+
+    from depotctl.config.validate import exit_code, validate_paths
+
+    run = validate_paths(paths)
+    if chosen is ValidateFormat.TEXT:
+        from depotctl.config.render import render_text
+
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.write(render_text(run, color=color, strict=strict))
+    else:
+        from depotctl.config import render
+
+        renderer = getattr(render, f"render_{chosen.value}")
+        sys.stdout.write(renderer(run, strict=strict))
+    raise typer.Exit(exit_code(run, strict=strict))

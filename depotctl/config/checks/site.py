@@ -1,0 +1,3 @@
+"""Site metadata: the time zone exists."""
+
+from __future__ import annotations

@@ -1,0 +1,61 @@
+"""How the controller behaves: staleness, minimum current, margins, priorities, defaults."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from depotctl.config.schema.base import SchemaModel
+from depotctl.config.schema.types import (
+    CurrentValue,
+    DurationValue,
+    EnergyValue,
+    RatioValue,
+    TimeOfDay,
+)
+from depotctl.domain import Current, Duration, Energy, Ratio
+
+
+class TelemetryPolicy(SchemaModel):
+    stale_after: DurationValue = Field(
+        Duration(30, "s"), description="Readings older than this are stale."
+    )
+    stale_site_load: Literal["fallback", "last_known_plus_margin"] = Field(
+        "fallback", description="What a stale site load counts as; never zero."
+    )
+    stale_margin: RatioValue = Field(
+        Ratio(20, "%"), description="The margin over the last known load, for last_known_plus_margin."
+    )
+
+
+class ChargingPolicy(SchemaModel):
+    min_current: CurrentValue = Field(Current(6, "A"), description="IEC 61851: 6 A for AC.")
+    safety_margin: RatioValue = Field(Ratio(5, "%"), description="Kept free below every limit.")
+    priority: Literal["laxity", "deadline", "fifo", "fair"] = "laxity"
+    urgency_threshold: DurationValue = Field(
+        Duration(30, "min"), description="Laxity below this puts a session in the urgent tier."
+    )
+    hysteresis: CurrentValue = Field(Current(1, "A"), description="Delays increases only.")
+
+
+class DefaultRequirement(SchemaModel):
+    """The need assumed for a session whose vehicle and need are unknown."""
+
+    departure: TimeOfDay = Field("05:30", description="Local time, next occurrence.")
+    energy: EnergyValue = Energy(60, "kWh")
+
+
+class UncontrollablePolicy(SchemaModel):
+    assume: Literal["last_accepted", "rating"] = Field(
+        "last_accepted",
+        description="What an uncontrollable charger is assumed to draw: its last accepted "
+        "limit, or its rating.",
+    )
+
+
+class Policies(SchemaModel):
+    telemetry: TelemetryPolicy = Field(default_factory=TelemetryPolicy)
+    charging: ChargingPolicy = Field(default_factory=ChargingPolicy)
+    default_requirement: DefaultRequirement = Field(default_factory=DefaultRequirement)
+    uncontrollable_charger: UncontrollablePolicy = Field(default_factory=UncontrollablePolicy)

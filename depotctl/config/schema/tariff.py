@@ -1,0 +1,70 @@
+"""The utility tariff the site pays: seasons, time-of-use energy, demand and fixed charges."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from depotctl.config.schema.base import SchemaModel
+from depotctl.config.schema.types import (
+    DemandPriceValue,
+    EnergyPriceValue,
+    FixedChargeValue,
+    MonthDay,
+    TimeOfDay,
+)
+
+#: Day names a window may use; ``days`` takes one or a list of these.
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_GROUPS = {
+    "all": DAY_NAMES,
+    "weekdays": DAY_NAMES[:5],
+    "weekends": DAY_NAMES[5:],
+}
+
+Days = str | list[str]
+
+
+class EnergyWindow(SchemaModel):
+    """A time-of-use window; ``to`` before ``from`` wraps past midnight."""
+
+    name: str
+    days: Days = Field(description="all, weekdays, weekends, or day names (mon … sun).")
+    from_: TimeOfDay = Field(alias="from")
+    to: TimeOfDay
+    price: EnergyPriceValue
+
+
+class DemandWindow(SchemaModel):
+    """A demand charge on the peak power inside its window within a billing month."""
+
+    name: str
+    days: Days = "all"
+    from_: TimeOfDay = Field("00:00", alias="from")
+    to: TimeOfDay = "24:00"
+    period: str | None = Field(
+        None, description="Name of the energy window it applies in, instead of from/to."
+    )
+    price: DemandPriceValue
+
+
+class Season(SchemaModel):
+    name: str
+    from_: MonthDay = Field(alias="from")
+    to: MonthDay
+    energy: list[EnergyWindow] = Field(min_length=1)
+    demand: list[DemandWindow] = Field(default_factory=list)
+
+
+class TariffSpec(SchemaModel):
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, e.g. AUD.")
+    seasons: list[Season] = Field(min_length=1)
+    demand: list[DemandWindow] = Field(
+        default_factory=list, description="Demand charges that apply in every season."
+    )
+    fixed: FixedChargeValue | None = None
+
+
+class TariffRef(SchemaModel):
+    """A tariff kept in its own file (``kind: Tariff``), relative to the site file."""
+
+    ref: str = Field(min_length=1)

@@ -1,0 +1,211 @@
+"""Field types of the site schema: quantities with units, ids, times of day.
+
+Each quantity field parses strictly with :mod:`depotctl.domain.quantity` and
+reports failures as pydantic errors whose type is the rule id
+(``quantity/missing-unit``), so the loader can name the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from depotctl.domain import (
+    UNITS,
+    ApparentPower,
+    CarbonIntensity,
+    Current,
+    DemandPrice,
+    Dimension,
+    Duration,
+    Energy,
+    EnergyPrice,
+    FixedCharge,
+    Power,
+    Quantity,
+    QuantityError,
+    Ratio,
+    Voltage,
+    parse_quantity,
+)
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+
+
+def _unit_pattern(dimensions: tuple[Dimension, ...]) -> str:
+    units = [re.escape(u) for u, (d, _) in UNITS.items() if d in dimensions]
+    return rf"^{_NUMBER} ?(?:{'|'.join(units)})$"
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """``Annotated`` marker: parse the field as a quantity of ``dimensions``."""
+
+    dimensions: tuple[Dimension, ...]
+    description: str
+    positive: bool = True
+
+    def validate(self, value: Any) -> Quantity:
+        if isinstance(value, Quantity) and value.dimension in self.dimensions:
+            quantity = value
+        else:
+            try:
+                quantity = parse_quantity(value, self.dimensions)
+            except QuantityError as error:
+                raise PydanticCustomError(
+                    f"quantity/{error.kind}", error.message, {"hint": error.hint}
+                ) from None
+        if self.positive and quantity.magnitude <= 0:
+            raise PydanticCustomError(
+                "quantity/not-positive",
+                f"{quantity} must be above zero",
+                {"hint": "a zero or negative value forbids everything; remove the limit instead"},
+            )
+        return quantity
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {
+            "type": "string",
+            "pattern": _unit_pattern(self.dimensions),
+            "description": self.description,
+            "examples": [_EXAMPLES[d] for d in self.dimensions],
+        }
+
+
+_EXAMPLES = {
+    Dimension.POWER: "400 kW",
+    Dimension.APPARENT_POWER: "150 kVA",
+    Dimension.CURRENT: "250 A",
+    Dimension.VOLTAGE: "230 V",
+    Dimension.ENERGY: "60 kWh",
+    Dimension.DURATION: "30 s",
+    Dimension.ENERGY_PRICE: "0.45 /kWh",
+    Dimension.DEMAND_PRICE: "14.2 /kW/month",
+    Dimension.FIXED_CHARGE: "2.10 /day",
+    Dimension.CARBON_INTENSITY: "0.66 kg/kWh",
+    Dimension.RATIO: "5 %",
+}
+
+
+PowerValue = Annotated[
+    Power, Units((Dimension.POWER,), "A power: W, kW or MW.")
+]
+ApparentPowerValue = Annotated[
+    ApparentPower,
+    Units((Dimension.APPARENT_POWER,), "An apparent power: VA, kVA or MVA."),
+]
+CurrentValue = Annotated[
+    Current, Units((Dimension.CURRENT,), "A current per phase: A.")
+]
+VoltageValue = Annotated[Voltage, Units((Dimension.VOLTAGE,), "A voltage: V or kV.")]
+EnergyValue = Annotated[Energy, Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.")]
+DurationValue = Annotated[
+    Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")
+]
+EnergyPriceValue = Annotated[
+    EnergyPrice,
+    Units((Dimension.ENERGY_PRICE,), "A price per kWh or MWh.", positive=False),
+]
+DemandPriceValue = Annotated[
+    DemandPrice,
+    Units((Dimension.DEMAND_PRICE,), "A demand charge per kW per month.", positive=False),
+]
+FixedChargeValue = Annotated[
+    FixedCharge,
+    Units((Dimension.FIXED_CHARGE,), "A fixed charge per day or month.", positive=False),
+]
+CarbonIntensityValue = Annotated[
+    CarbonIntensity,
+    Units((Dimension.CARBON_INTENSITY,), "Carbon intensity: kg/kWh, g/kWh.", positive=False),
+]
+RatioValue = Annotated[
+    Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)
+]
+CurrentOrPowerValue = Annotated[
+    Current | Power,
+    Units((Dimension.CURRENT, Dimension.POWER,), "A current per phase (A) or a power (kW)."),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """``Annotated`` marker: a string matching ``pattern``, else ``schema/invalid-value``."""
+
+    pattern: str
+    what: str
+    hint: str
+
+    def validate(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "schema/wrong-type",
+                f"{self.what} must be a string, got {type(value).__name__}",
+                {"hint": self.hint},
+            )
+        if not re.fullmatch(self.pattern, value):
+            raise PydanticCustomError(
+                "schema/invalid-value", f'"{value}" is not a valid {self.what}', {"hint": self.hint}
+            )
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(self.validate)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "pattern": f"^(?:{self.pattern})$", "description": self.what}
+
+
+NODE_ID_PATTERN = r"[a-z0-9][a-z0-9._-]*"
+NodeId = Annotated[
+    str,
+    Text(
+        NODE_ID_PATTERN,
+        "node id",
+        "ids are lowercase letters, digits, '-', '_' and '.', starting with a letter or digit",
+    ),
+]
+TimeOfDay = Annotated[
+    str,
+    Text(
+        r"(?:[01]\d|2[0-3]):[0-5]\d|24:00",
+        "time of day (HH:MM)",
+        'write a local time like "05:30"; quote it in YAML and use "24:00" for the end of day',
+    ),
+]
+MonthDay = Annotated[
+    str,
+    Text(
+        r"(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])",
+        "date in the year (MM-DD)",
+        'write it like "01-01" or "12-31", quoted',
+    ),
+]
+EnvVarName = Annotated[
+    str,
+    Text(
+        r"[A-Za-z_][A-Za-z0-9_]*",
+        "environment variable name",
+        "name the variable, like CP01_PASSWORD; never the secret itself",
+    ),
+]
+
+
+def time_of_day_minutes(value: str) -> int:
+    """``"05:30"`` → 330; ``"24:00"`` → 1440."""
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)

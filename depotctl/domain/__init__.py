@@ -1,0 +1,49 @@
+"""Values and rules of the field: quantities and phases, topology, envelopes, sessions.
+
+Standard library only: every other package builds on these.
+"""
+
+from depotctl.domain.phases import SQRT3, THREE_PHASE, Phase, PhaseConnection
+from depotctl.domain.quantity import (
+    UNITS,
+    ApparentPower,
+    CarbonIntensity,
+    Current,
+    DemandPrice,
+    Dimension,
+    Duration,
+    Energy,
+    EnergyPrice,
+    FixedCharge,
+    Power,
+    Quantity,
+    QuantityError,
+    Ratio,
+    Voltage,
+    format_number,
+    parse_quantity,
+)
+
+__all__ = [
+    "SQRT3",
+    "THREE_PHASE",
+    "UNITS",
+    "ApparentPower",
+    "CarbonIntensity",
+    "Current",
+    "DemandPrice",
+    "Dimension",
+    "Duration",
+    "Energy",
+    "EnergyPrice",
+    "FixedCharge",
+    "Phase",
+    "PhaseConnection",
+    "Power",
+    "Quantity",
+    "QuantityError",
+    "Ratio",
+    "Voltage",
+    "format_number",
+    "parse_quantity",
+]

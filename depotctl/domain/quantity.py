@@ -1,0 +1,334 @@
+"""Quantities written with their unit: ``400 kW``, ``250 A``, ``5 min``, ``0.45 /kWh``.
+
+One grammar everywhere (site YAML, CLI flags, snapshots): a number, an optional
+single space, a unit. Units are case-sensitive and never guessed: ``400`` and
+``400 kWh`` are both errors where a power is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Self
+
+
+class Dimension(StrEnum):
+    """What a quantity measures; each has one base unit."""
+
+    POWER = "power"
+    APPARENT_POWER = "apparent power"
+    CURRENT = "current"
+    VOLTAGE = "voltage"
+    ENERGY = "energy"
+    DURATION = "duration"
+    ENERGY_PRICE = "energy price"
+    DEMAND_PRICE = "demand price"
+    FIXED_CHARGE = "fixed charge"
+    CARBON_INTENSITY = "carbon intensity"
+    RATIO = "ratio"
+
+
+#: unit as written -> (dimension, factor to the dimension's base unit)
+UNITS: dict[str, tuple[Dimension, float]] = {
+    "W": (Dimension.POWER, 1.0),
+    "kW": (Dimension.POWER, 1e3),
+    "MW": (Dimension.POWER, 1e6),
+    "VA": (Dimension.APPARENT_POWER, 1.0),
+    "kVA": (Dimension.APPARENT_POWER, 1e3),
+    "MVA": (Dimension.APPARENT_POWER, 1e6),
+    "mA": (Dimension.CURRENT, 1e-3),
+    "A": (Dimension.CURRENT, 1.0),
+    "kA": (Dimension.CURRENT, 1e3),
+    "V": (Dimension.VOLTAGE, 1.0),
+    "kV": (Dimension.VOLTAGE, 1e3),
+    "Wh": (Dimension.ENERGY, 1.0),
+    "kWh": (Dimension.ENERGY, 1e3),
+    "MWh": (Dimension.ENERGY, 1e6),
+    "ms": (Dimension.DURATION, 1e-3),
+    "s": (Dimension.DURATION, 1.0),
+    "min": (Dimension.DURATION, 60.0),
+    "h": (Dimension.DURATION, 3600.0),
+    "d": (Dimension.DURATION, 86400.0),
+    "/kWh": (Dimension.ENERGY_PRICE, 1.0),
+    "/MWh": (Dimension.ENERGY_PRICE, 1e-3),
+    "/kW/month": (Dimension.DEMAND_PRICE, 1.0),
+    "/day": (Dimension.FIXED_CHARGE, 1.0),
+    "/month": (Dimension.FIXED_CHARGE, 365.25 / 12),
+    "kg/kWh": (Dimension.CARBON_INTENSITY, 1.0),
+    "g/kWh": (Dimension.CARBON_INTENSITY, 1e-3),
+    "kg/MWh": (Dimension.CARBON_INTENSITY, 1e-3),
+    "t/MWh": (Dimension.CARBON_INTENSITY, 1.0),
+    "%": (Dimension.RATIO, 0.01),
+}
+
+#: the unit each dimension is shown in by default, for hints
+EXAMPLE_UNIT: dict[Dimension, str] = {
+    Dimension.POWER: "kW",
+    Dimension.APPARENT_POWER: "kVA",
+    Dimension.CURRENT: "A",
+    Dimension.VOLTAGE: "V",
+    Dimension.ENERGY: "kWh",
+    Dimension.DURATION: "s",
+    Dimension.ENERGY_PRICE: "/kWh",
+    Dimension.DEMAND_PRICE: "/kW/month",
+    Dimension.FIXED_CHARGE: "/day",
+    Dimension.CARBON_INTENSITY: "kg/kWh",
+    Dimension.RATIO: "%",
+}
+
+_GRAMMAR = re.compile(
+    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?) ?(?P<unit>\S.*)?$"
+)
+
+
+class QuantityError(ValueError):
+    """A quantity that does not parse; ``kind`` is ``malformed``, ``missing-unit`` or
+    ``wrong-unit``, and ``hint`` says what would be accepted."""
+
+    def __init__(self, kind: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+
+
+def _units_of(dimensions: tuple[Dimension, ...]) -> list[str]:
+    return [unit for unit, (dim, _) in UNITS.items() if dim in dimensions]
+
+
+def _describe(dimensions: tuple[Dimension, ...]) -> str:
+    return " or ".join(f"a {d.value}" for d in dimensions)
+
+
+def _example(number: str, dimensions: tuple[Dimension, ...]) -> str:
+    return " or ".join(f'"{number} {EXAMPLE_UNIT[d]}"' for d in dimensions)
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number with its unit, as written; ``base`` is the value in the base unit."""
+
+    magnitude: float
+    unit: str
+
+    DIMENSION: ClassVar[Dimension | None] = None
+
+    @property
+    def dimension(self) -> Dimension:
+        return UNITS[self.unit][0]
+
+    @property
+    def base(self) -> float:
+        """The value in its dimension's base unit (W, VA, A, V, Wh, s, per kWh, …)."""
+        return self.magnitude * UNITS[self.unit][1]
+
+    @classmethod
+    def parse(cls, text: object) -> Self:
+        """Parse ``text`` strictly as this class's dimension."""
+        dimensions = (cls.DIMENSION,) if cls.DIMENSION else tuple(Dimension)
+        quantity = parse_quantity(text, dimensions)
+        return cls(quantity.magnitude, quantity.unit)
+
+    @classmethod
+    def of(cls, base_value: float) -> Self:
+        """Build from a value in the base unit, shown in the dimension's usual unit."""
+        assert cls.DIMENSION is not None
+        unit = EXAMPLE_UNIT[cls.DIMENSION]
+        return cls(base_value / UNITS[unit][1], unit)
+
+    def __str__(self) -> str:
+        return f"{format_number(self.magnitude)} {self.unit}"
+
+    def _key(self, other: object) -> tuple[float, float]:
+        if not isinstance(other, Quantity) or other.dimension is not self.dimension:
+            raise TypeError(f"cannot compare {self} with {other!r}")
+        return self.base, other.base
+
+    def __lt__(self, other: object) -> bool:
+        a, b = self._key(other)
+        return a < b
+
+    def __le__(self, other: object) -> bool:
+        a, b = self._key(other)
+        return a <= b
+
+    def __gt__(self, other: object) -> bool:
+        a, b = self._key(other)
+        return a > b
+
+    def __ge__(self, other: object) -> bool:
+        a, b = self._key(other)
+        return a >= b
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Quantity) or other.dimension is not self.dimension:
+            return NotImplemented
+        return math.isclose(self.base, other.base, rel_tol=1e-12, abs_tol=1e-12)
+
+    def __hash__(self) -> int:
+        return hash((self.dimension, round(self.base, 9)))
+
+
+class Power(Quantity):
+    DIMENSION = Dimension.POWER
+
+    @property
+    def kw(self) -> float:
+        return self.base / 1e3
+
+
+class ApparentPower(Quantity):
+    DIMENSION = Dimension.APPARENT_POWER
+
+    @property
+    def kva(self) -> float:
+        return self.base / 1e3
+
+
+class Current(Quantity):
+    DIMENSION = Dimension.CURRENT
+
+    @property
+    def amps(self) -> float:
+        return self.base
+
+
+class Voltage(Quantity):
+    DIMENSION = Dimension.VOLTAGE
+
+    @property
+    def volts(self) -> float:
+        return self.base
+
+
+class Energy(Quantity):
+    DIMENSION = Dimension.ENERGY
+
+    @property
+    def kwh(self) -> float:
+        return self.base / 1e3
+
+
+class Duration(Quantity):
+    DIMENSION = Dimension.DURATION
+
+    @property
+    def seconds(self) -> float:
+        return self.base
+
+
+class EnergyPrice(Quantity):
+    DIMENSION = Dimension.ENERGY_PRICE
+
+
+class DemandPrice(Quantity):
+    DIMENSION = Dimension.DEMAND_PRICE
+
+
+class FixedCharge(Quantity):
+    DIMENSION = Dimension.FIXED_CHARGE
+
+
+class CarbonIntensity(Quantity):
+    DIMENSION = Dimension.CARBON_INTENSITY
+
+    @property
+    def kg_per_kwh(self) -> float:
+        return self.base
+
+
+class Ratio(Quantity):
+    DIMENSION = Dimension.RATIO
+
+    @property
+    def fraction(self) -> float:
+        return self.base
+
+
+_CLASSES: dict[Dimension, type[Quantity]] = {
+    cls.DIMENSION: cls
+    for cls in (
+        Power,
+        ApparentPower,
+        Current,
+        Voltage,
+        Energy,
+        Duration,
+        EnergyPrice,
+        DemandPrice,
+        FixedCharge,
+        CarbonIntensity,
+        Ratio,
+    )
+    if cls.DIMENSION is not None
+}
+
+
+def format_number(value: float) -> str:
+    """``250`` not ``250.0``; ``0.45`` not ``0.45000000000000001``."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
+    """Parse ``text`` as one of ``dimensions``; raise :class:`QuantityError` with a hint.
+
+    Returns an instance of the dimension's class (``Power``, ``Current``, …).
+    """
+    wanted = _describe(dimensions)
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise QuantityError(
+            "malformed",
+            f"expected {wanted} written as a string with a unit, got {type(text).__name__}",
+            f"write it like {_example('400', dimensions)}",
+        )
+    if not isinstance(text, str):
+        number = format_number(float(text))
+        raise QuantityError(
+            "missing-unit",
+            f"{number} has no unit; expected {wanted}",
+            f"write it with its unit, like {_example(number, dimensions)}",
+        )
+    stripped = text.strip()
+    match = _GRAMMAR.match(stripped)
+    if match is None:
+        raise QuantityError(
+            "malformed",
+            f'"{text}" is not a quantity; expected {wanted}',
+            f"a number, an optional space, a unit: {_example('400', dimensions)}",
+        )
+    number, unit = match.group("number"), match.group("unit")
+    if unit is None:
+        raise QuantityError(
+            "missing-unit",
+            f'"{stripped}" has no unit; expected {wanted}',
+            f"write it with its unit, like {_example(number, dimensions)}",
+        )
+    magnitude = float(number)
+    if not math.isfinite(magnitude):
+        raise QuantityError("malformed", f'"{stripped}" is not a finite number', "use a finite number")
+    known = UNITS.get(unit)
+    if known is None:
+        accepted = _units_of(dimensions)
+        close = difflib.get_close_matches(unit, accepted, n=1, cutoff=0.5) or [
+            u for u in accepted if u.lower() == unit.lower()
+        ]
+        suggestion = f'did you mean "{number} {close[0]}"? ' if close else ""
+        raise QuantityError(
+            "wrong-unit",
+            f'unknown unit "{unit}" in "{stripped}"; expected {wanted}',
+            f"{suggestion}units accepted here: {', '.join(accepted)}",
+        )
+    dimension = known[0]
+    if dimension not in dimensions:
+        raise QuantityError(
+            "wrong-unit",
+            f'"{stripped}" is a{"n" if dimension.value[0] in "aeiou" else ""} '
+            f"{dimension.value}, but {wanted} is expected here",
+            f"units accepted here: {', '.join(_units_of(dimensions))}",
+        )
+    return _CLASSES[dimension](magnitude, unit)
