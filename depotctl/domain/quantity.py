@@ -302,6 +302,12 @@ def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
             f"a number, an optional space, a unit: {_example('400', dimensions)}",
         )
     number, unit = match.group("number"), match.group("unit")
+    if unit is not None and (any(c.isspace() for c in unit) or any(c.isdigit() for c in unit)):
+        raise QuantityError(
+            "malformed",
+            f'"{stripped}" is not a quantity; expected {wanted}',
+            f"one number and one unit, like {_example(number, dimensions)}",
+        )
     if unit is None:
         raise QuantityError(
             "missing-unit",
