@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from depotctl.cli import diff as _diff  # noqa: F401  (registers the command)
+from depotctl.cli import schema as _schema  # noqa: F401  (registers the command)
 from depotctl.cli import validate as _validate  # noqa: F401  (registers the command)
 from depotctl.cli.app import app
 

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+
+_INLINE_SECRET = re.compile(
+    r"""(?P<key>(?:^|[\s{,])["']?(?:password|token)["']?\s*:[ \t]*)(?P<value>"[^"]*"|'[^']*'|[^,}\s#]+)"""
+)
+
+
+def mask_secrets(line: str) -> str:
+    """A source line with the value of any inline ``password:`` or ``token:`` hidden,
+    so that quoting the line in a diagnostic never leaks a secret."""
+    return _INLINE_SECRET.sub(lambda m: m["key"] + "*" * 8, line)
 
 
 class Severity(StrEnum):
@@ -73,5 +85,5 @@ class FileReport:
         if self.text is None or line < 1:
             return None
         if self._lines is None:
-            self._lines = self.text.splitlines()
+            self._lines = [mask_secrets(line) for line in self.text.splitlines()]
         return self._lines[line - 1] if line <= len(self._lines) else None

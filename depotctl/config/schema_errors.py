@@ -44,6 +44,10 @@ _WRONG_TYPE = {
 }
 
 
+#: Fields that exist only so that validate can refuse them with a clear rule.
+NEVER_SUGGEST = frozenset({"password", "token"})
+
+
 def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     """The path in ``data`` that pydantic's ``loc`` refers to (union tags skipped)."""
     path: list[str | int] = []
@@ -89,7 +93,12 @@ def _model_at(root: type[BaseModel], data: Any, path: Path) -> type[BaseModel] |
             candidates = list(_models_in(info.annotation))
             if not candidates:
                 return None
-        current = current[part] if isinstance(current, dict | list) else None
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+            current = current[part]
+        else:
+            current = None
     return _choose(candidates, current)
 
 
@@ -153,7 +162,7 @@ def _finding(detail: ErrorDetails, data: Any, root: type[BaseModel]) -> Finding:
     if kind == "extra_forbidden":
         key = path[-1] if path else detail["loc"][-1]
         model = _model_at(root, data, path[:-1])
-        fields = _field_names(model) if model else []
+        fields = [f for f in (_field_names(model) if model else []) if f not in NEVER_SUGGEST]
         close = difflib.get_close_matches(str(key), fields, n=1, cutoff=0.6)
         place = _describe_place(data, path[:-1])
         suggestion = f'did you mean "{close[0]}"? ' if close else ""

@@ -142,22 +142,37 @@ class _Builder:
 def parse_documents(text: str) -> Iterator[Document]:
     """Yield each YAML document of ``text`` (a multi-document file yields several).
 
-    Raises :class:`YamlSyntaxError` at the first syntax error.
+    The C parser (libyaml) is fast but follows YAML 1.1 in places: it refuses a
+    ``:`` inside a plain scalar in flow style (``{base_url: https://x}``), which
+    YAML 1.2 allows. When it fails, the pure-Python YAML 1.2 parser decides.
+    Raises :class:`YamlSyntaxError` at the first real syntax error.
     """
-    yaml = YAML(typ="safe", pure=False)
     try:
-        for node in yaml.compose_all(text):
-            if node is None:
-                continue
-            builder = _Builder()
-            data = builder.build(node, ())
-            yield Document(data, builder.source, builder.findings)
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        span = Span.point(mark.line + 1, mark.column + 1) if mark else Span.point(1, 1)
-        problem = error.problem or "invalid YAML"
-        context = f" {error.context}" if error.context else ""
-        raise YamlSyntaxError(f"{problem}{context}".strip(), span) from None
+        documents = list(_compose(text, pure=False))
+    except MarkedYAMLError:
+        try:
+            documents = list(_compose(text, pure=True))
+        except MarkedYAMLError as error:
+            raise _syntax_error(error) from None
+    yield from documents
+
+
+def _compose(text: str, *, pure: bool) -> Iterator[Document]:
+    yaml = YAML(typ="safe", pure=pure)
+    for node in yaml.compose_all(text):
+        if node is None:
+            continue
+        builder = _Builder()
+        data = builder.build(node, ())
+        yield Document(data, builder.source, builder.findings)
+
+
+def _syntax_error(error: MarkedYAMLError) -> YamlSyntaxError:
+    mark = error.problem_mark or error.context_mark
+    span = Span.point(mark.line + 1, mark.column + 1) if mark else Span.point(1, 1)
+    problem = error.problem or "invalid YAML"
+    context = f" {error.context}" if error.context else ""
+    return YamlSyntaxError(f"{problem}{context}".strip(), span)
 
 
 __all__ = ["YAML_SYNTAX", "Document", "SourceMap", "YamlSyntaxError", "parse_documents"]

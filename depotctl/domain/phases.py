@@ -62,3 +62,33 @@ class PhaseConnection:
 
 #: The connection of an unrotated three-phase load.
 THREE_PHASE = PhaseConnection((Phase.L1, Phase.L2, Phase.L3))
+
+
+# A load's phases and its current or power. ``connection`` None is a single-phase
+# load on an unknown phase: line-to-neutral, and (conservatively) on every phase.
+
+
+def line_currents(amps: float, connection: PhaseConnection | None) -> dict[Phase, float]:
+    """The current each site phase carries for a load drawing ``amps`` per line: the
+    full current on every line of its connection (both lines of a line-to-line load);
+    on every phase when the phase is unknown."""
+    lines = connection.lines if connection is not None else frozenset(Phase)
+    return {phase: amps for phase in Phase if phase in lines}
+
+
+def load_power(amps: float, connection: PhaseConnection | None, volts_ln: float) -> float:
+    """Watts of a load drawing ``amps`` per line at line-to-neutral ``volts_ln``:
+    3·V·I for three phases, √3·V·I line-to-line, V·I line-to-neutral."""
+    return amps * volts_ln * _power_multiplier(connection)
+
+
+def load_current(watts: float, connection: PhaseConnection | None, volts_ln: float) -> float:
+    """Amps per line of a load drawing ``watts``; the inverse of :func:`load_power`."""
+    return watts / (volts_ln * _power_multiplier(connection))
+
+
+def _power_multiplier(connection: PhaseConnection | None) -> float:
+    """Watts per amp (per line) per volt (line-to-neutral): 3, √3 or 1."""
+    if connection is None or len(connection.phases) == 1:
+        return 1.0
+    return 3.0 if connection.is_three_phase else SQRT3

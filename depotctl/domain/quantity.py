@@ -100,7 +100,11 @@ def _units_of(dimensions: tuple[Dimension, ...]) -> list[str]:
 
 
 def _describe(dimensions: tuple[Dimension, ...]) -> str:
-    return " or ".join(f"a {d.value}" for d in dimensions)
+    return " or ".join(f"{_article(d.value)} {d.value}" for d in dimensions)
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
 
 
 def _example(number: str, dimensions: tuple[Dimension, ...]) -> str:
@@ -333,8 +337,8 @@ def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
     if dimension not in dimensions:
         raise QuantityError(
             "wrong-unit",
-            f'"{stripped}" is a{"n" if dimension.value[0] in "aeiou" else ""} '
-            f"{dimension.value}, but {wanted} is expected here",
+            f'"{stripped}" is {_article(dimension.value)} {dimension.value}, '
+            f"but {wanted} is expected here",
             f"units accepted here: {', '.join(_units_of(dimensions))}",
         )
     return _CLASSES[dimension](magnitude, unit)

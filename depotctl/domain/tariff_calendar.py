@@ -87,9 +87,7 @@ def merge(ranges: Iterable[MinuteRange]) -> list[MinuteRange]:
 def intersect(a: Iterable[MinuteRange], b: Iterable[MinuteRange]) -> list[MinuteRange]:
     """The minutes in both ``a`` and ``b``."""
     left, right = merge(a), merge(b)
-    return merge(
-        (max(s1, s2), min(e1, e2)) for s1, e1 in left for s2, e2 in right if max(s1, s2) < min(e1, e2)
-    )
+    return merge((max(s1, s2), min(e1, e2)) for s1, e1 in left for s2, e2 in right)
 
 
 def complement(ranges: Iterable[MinuteRange]) -> list[MinuteRange]:
@@ -160,8 +158,7 @@ class Gap:
 
 
 def overlaps(windows: Sequence[DailyWindow]) -> list[Overlap]:
-    """Every pair of windows that cover a same minute of a same day, grouped by the
-    days on which they overlap alike."""
+    """Every pair of windows that cover a same minute of a same day."""
     found: list[Overlap] = []
     for j, second in enumerate(windows):
         for i in range(j):

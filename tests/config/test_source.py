@@ -47,3 +47,11 @@ def test_syntax_errors_carry_their_position() -> None:
     with pytest.raises(YamlSyntaxError) as caught:
         list(parse_documents("a:\n  - 1\n - 2\n"))
     assert caught.value.span.line == 3
+
+
+def test_a_colon_inside_a_flow_scalar_is_yaml_1_2() -> None:
+    text = "oscp: {base_url: https://derms.example/oscp/cp/2.0, group_id: GRP-4711}\nw: {from: 15:00}\n"
+    [document] = parse_documents(text)
+    assert document.data["oscp"]["base_url"] == "https://derms.example/oscp/cp/2.0"
+    assert document.data["w"] == {"from": "15:00"}
+    assert document.source.values[("oscp", "group_id")].line == 1

@@ -3,6 +3,7 @@ its files are. Checks return findings with data paths; positions come later."""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -139,6 +140,12 @@ def tariff_check(function: TariffCheck) -> TariffCheck:
     """Register a check that runs on every tariff (inline in a site, or its own file)."""
     TARIFF_CHECKS.append(function)
     return function
+
+
+def closest(name: str, known: Iterable[str]) -> str | None:
+    """The known name most like ``name`` (a likely typo), or None when none is close."""
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 def describe(node: Any) -> str:

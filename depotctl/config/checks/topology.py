@@ -3,7 +3,8 @@ charger under a grid connection, EVSE, connector and OCPP ids unique."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Iterable, Iterator
 
 from depotctl.config.checks.context import SiteContext, describe, site_check
 from depotctl.config.diagnostics import Severity
@@ -106,9 +107,7 @@ def parents(ctx: SiteContext) -> Iterator[Finding]:
             )
 
 
-def _suggest(name: str, known: dict[str, object]) -> str:
-    import difflib
-
+def _suggest(name: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     if close:
         return f'did you mean "{close[0]}"?'

@@ -86,7 +86,7 @@ class OcppSettings(SchemaModel):
         None, description="Environment variable holding the Basic-auth password."
     )
     password_file: str | None = Field(None, description="File holding the Basic-auth password.")
-    password: str | None = Field(
+    password: str | int | float | None = Field(
         None, description="Never use: secrets do not belong in git (secrets/inline-secret)."
     )
 

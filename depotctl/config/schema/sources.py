@@ -29,7 +29,7 @@ class OscpSettings(SchemaModel):
     version: Literal["2.0"] = "2.0"
     token_env: EnvVarName | None = Field(None, description="Environment variable holding the token.")
     token_file: str | None = Field(None, description="File holding the token.")
-    token: str | None = Field(None, description="Never use (secrets/inline-secret).")
+    token: str | int | float | None = Field(None, description="Never use (secrets/inline-secret).")
 
 
 class EnvelopeFallback(SchemaModel):

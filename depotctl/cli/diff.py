@@ -1,0 +1,61 @@
+"""``depotctl diff OLD NEW``: what a pull request changes in a site, in an engineer's terms."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depotctl.cli.app import app
+
+
+class DiffFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command()
+def diff(
+    old: Annotated[
+        Path, typer.Argument(metavar="OLD", help="The site file before (a pull request's base).")
+    ],
+    new: Annotated[
+        Path, typer.Argument(metavar="NEW", help="The site file after (the head).")
+    ],
+    output_format: Annotated[
+        DiffFormat,
+        typer.Option("--format", help="Output format.", case_sensitive=False),
+    ] = DiffFormat.TEXT,
+) -> None:
+    """Show the semantic difference between two site files, offline.
+
+    Quantities compare by value (400 kW = 0.4 MW), node order and comments do not
+    matter, and secrets are never printed. A tariff named by ref is read relative to
+    each site file and compared too.
+
+    Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or is not a
+    valid site (its diagnostics go to stderr).
+    """
+    from depotctl.config.diff import SiteFile, diff_sites, read_site, render_json, render_text
+
+    sides = [read_site(old, str(old)), read_site(new, str(new))]
+    unusable = [side for side in sides if not isinstance(side, SiteFile)]
+    if unusable:
+        from depotctl.config.render import render_text as render_diagnostics
+        from depotctl.config.validate import ValidationRun
+
+        color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
+        sys.stderr.write(render_diagnostics(ValidationRun(unusable), color=color))
+        raise typer.Exit(3)
+    before, after = (side for side in sides if isinstance(side, SiteFile))
+    result = diff_sites(before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff)
+    if output_format is DiffFormat.JSON:
+        sys.stdout.write(render_json(result, before.display, after.display))
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.write(render_text(result, before.display, after.display, color=color))
+    raise typer.Exit(0 if result.is_empty else 1)

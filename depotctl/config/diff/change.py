@@ -1,0 +1,246 @@
+"""What a diff is made of: typed changes, each already phrased in an engineer's terms.
+
+A :class:`Change` says what happened (``action``), to what (``kind``, ``id``,
+``path``, ``field``), the values before and after as written (``old``, ``new``),
+and a ``message`` such as ``circuit db-1 current limit 250 A → 200 A (−20 %),
+6 chargers below it``. Values are compared by meaning: ``400 kW`` and ``0.4 MW``
+are the same value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from depotctl.domain import Quantity, format_number
+
+T = TypeVar("T")
+K = TypeVar("K")
+
+MINUS = "−"
+ARROW = "→"
+
+
+class Action(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    CHANGE = "change"
+    MOVE = "move"
+
+    @property
+    def symbol(self) -> str:
+        """``+``, ``-`` or ``~``, as terraform shows them."""
+        return {"add": "+", "remove": "-"}.get(self.value, "~")
+
+
+class Kind(StrEnum):
+    NODE = "node"
+    LIMIT = "limit"
+    EVSE = "evse"
+    CONNECTOR = "connector"
+    METER = "meter"
+    ENVELOPE_SOURCE = "envelope_source"
+    POLICY = "policy"
+    TARIFF = "tariff"
+    CARBON = "carbon"
+    METADATA = "metadata"
+    ELECTRICAL = "electrical"
+
+
+class Section(StrEnum):
+    """The headings of the text output, in the order they are shown."""
+
+    TOPOLOGY = "Topology"
+    LIMITS = "Limits"
+    CHARGERS = "Chargers"
+    ENVELOPE_SOURCES = "Envelope sources"
+    POLICIES = "Policies"
+    TARIFF = "Tariff"
+    CARBON = "Carbon"
+    METADATA = "Metadata"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One semantic difference between two sites."""
+
+    action: Action
+    kind: Kind
+    section: Section
+    path: str
+    message: str
+    id: str | None = None
+    field: str | None = None
+    old: str | None = None
+    new: str | None = None
+    change_pct: float | None = None
+    affected_chargers: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDiff:
+    """Every change from an old site to a new one; empty when they mean the same."""
+
+    old_name: str
+    new_name: str
+    changes: tuple[Change, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def to_add(self) -> int:
+        return sum(c.action is Action.ADD for c in self.changes)
+
+    @property
+    def to_change(self) -> int:
+        """Changes and moves (a move is a change of parent)."""
+        return sum(c.action in (Action.CHANGE, Action.MOVE) for c in self.changes)
+
+    @property
+    def to_remove(self) -> int:
+        return sum(c.action is Action.REMOVE for c in self.changes)
+
+    def in_section(self, section: Section) -> list[Change]:
+        return [c for c in self.changes if c.section is section]
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a run of field changes is about: ``circuit db-1`` at ``spec.nodes[db-1]``."""
+
+    name: str
+    kind: Kind
+    section: Section
+    path: str
+    id: str | None = None
+
+
+#: A leaf value of a site model, as compared and shown.
+Value = Quantity | str | int | float | bool | Sequence[object] | Mapping[str, object] | None
+
+
+def shown(value: object) -> str | None:
+    """A value as an engineer reads it: ``250 A``, ``true``, ``weekdays``, ``a=1, b=2``."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Quantity):
+        return str(value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={shown(v)}" for k, v in sorted(value.items())) or "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(shown(v)) for v in value) or "(none)"
+    return str(value)
+
+
+def same(old: object, new: object) -> bool:
+    """Equal in meaning: quantities by value in their base unit, lists item by item."""
+    if isinstance(old, Quantity) or isinstance(new, Quantity):
+        return (
+            isinstance(old, Quantity)
+            and isinstance(new, Quantity)
+            and old.dimension is new.dimension
+            and old == new
+        )
+    if isinstance(old, list | tuple) and isinstance(new, list | tuple):
+        return len(old) == len(new) and all(same(a, b) for a, b in zip(old, new, strict=True))
+    return old == new
+
+
+def percent_change(old: object, new: object) -> float | None:
+    """``-20.0`` for 250 A → 200 A; None unless both are quantities of one dimension."""
+    if not (isinstance(old, Quantity) and isinstance(new, Quantity)):
+        return None
+    if old.dimension is not new.dimension or old.base == 0:
+        return None
+    return round((new.base - old.base) / abs(old.base) * 100, 1)
+
+
+def signed_percent(pct: float) -> str:
+    """``+15.6 %``, ``−20 %`` (a true minus sign)."""
+    sign = MINUS if pct < 0 else "+"
+    return f"{sign}{format_number(abs(pct))} %"
+
+
+def compare(
+    subject: Subject,
+    field: str,
+    label: str,
+    old: object,
+    new: object,
+    *,
+    kind: Kind | None = None,
+    section: Section | None = None,
+    affected_chargers: int | None = None,
+) -> Change | None:
+    """The change of one field, or None when old and new mean the same.
+
+    A value that appears is an ``add``, one that disappears a ``remove``.
+    """
+    if same(old, new):
+        return None
+    before, after = shown(old), shown(new)
+    pct = percent_change(old, new)
+    if before is None:
+        action, message = Action.ADD, f"{subject.name} {label} {after} added"
+    elif after is None:
+        action, message = Action.REMOVE, f"{subject.name} {label} {before} removed"
+    else:
+        action = Action.CHANGE
+        message = f"{subject.name} {label} {before} {ARROW} {after}"
+        if pct is not None:
+            message += f" ({signed_percent(pct)})"
+    if affected_chargers:
+        message += f", {chargers_phrase(affected_chargers)} below it"
+    return Change(
+        action,
+        kind or subject.kind,
+        section or subject.section,
+        f"{subject.path}.{field}",
+        message,
+        id=subject.id,
+        field=field,
+        old=before,
+        new=after,
+        change_pct=pct,
+        affected_chargers=affected_chargers,
+    )
+
+
+def chargers_phrase(count: int) -> str:
+    return f"{count} charger{'s' * (count != 1)}"
+
+
+def present(changes: Iterable[Change | None]) -> list[Change]:
+    """The changes that are there (``compare`` returns None for an unchanged field)."""
+    return [c for c in changes if c is not None]
+
+
+_ATTRIBUTES = {"import": "import_", "from": "from_"}
+
+
+def value_at(model: object, field: str) -> object:
+    """The value at a dotted key path as written in YAML (``limits.import``); None where
+    any step is absent, so models of different types can be compared field by field.
+    A whole mapping (a model) is not a value and counts as absent."""
+    value = model
+    for key in field.split("."):
+        if value is None:
+            return None
+        value = getattr(value, _ATTRIBUTES.get(key, key), None)
+    return None if isinstance(value, BaseModel) else value
+
+
+def keyed(items: Iterable[T], key: Callable[[T], K]) -> dict[K, T]:
+    """Items by their key, the first one winning (repeated ids are validate's business)."""
+    found: dict[K, T] = {}
+    for item in items:
+        found.setdefault(key(item), item)
+    return found
