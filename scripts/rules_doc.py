@@ -41,7 +41,11 @@ def _section(rule_id: str) -> str:
     from depotctl.config.rules import RULES
 
     rule = RULES[rule_id]
-    out = [f"## `{rule.id}`\n", f"**{rule.severity.value}** — {rule.summary}.\n", f"Hint: {rule.hint}.\n"]
+    out = [
+        f"## `{rule.id}`\n",
+        f"**{rule.severity.value}** — {rule.summary}.\n",
+        f"Hint: {rule.hint}.\n",
+    ]
     category, name = rule.id.split("/")
     bad = ROOT / "examples" / "invalid" / category / f"{name}.yaml"
     good = ROOT / "examples" / "valid" / category / f"{name}.yaml"

@@ -30,9 +30,7 @@ def expectations(path: Path) -> frozenset[tuple[str, int, int]]:
     sidecar = path.with_name(path.name + ".expect")
     raw = sidecar.read_bytes() if sidecar.exists() else path.read_bytes()
     text = raw.decode("utf-8", errors="replace")
-    return frozenset(
-        (m["rule"], int(m["line"]), int(m["col"])) for m in _EXPECT.finditer(text)
-    )
+    return frozenset((m["rule"], int(m["line"]), int(m["col"])) for m in _EXPECT.finditer(text))
 
 
 def invalid_examples() -> list[Example]:

@@ -33,12 +33,12 @@ def diff(
 ) -> None:
     """Show the semantic difference between two site files, offline.
 
-    Quantities compare by value (400 kW = 0.4 MW), node order and comments do not
-    matter, and secrets are never printed. A tariff named by ref is read relative to
-    each site file and compared too.
+    Quantities compare by value (400 kW = 0.4 MW), node order and comments
+    do not matter, and secrets are never printed. A tariff named by ref is
+    read relative to each site file and compared too.
 
-    Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or is not a
-    valid site (its diagnostics go to stderr).
+    Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or
+    is not a valid site (its diagnostics go to stderr).
     """
     from depotctl.config.diff import SiteFile, diff_sites, read_site, render_json, render_text
 
@@ -52,10 +52,17 @@ def diff(
         sys.stderr.write(render_diagnostics(ValidationRun(unusable), color=color))
         raise typer.Exit(3)
     before, after = (side for side in sides if isinstance(side, SiteFile))
-    result = diff_sites(before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff)
-    if output_format is DiffFormat.JSON:
-        sys.stdout.write(render_json(result, before.display, after.display))
-    else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        sys.stdout.write(render_text(result, before.display, after.display, color=color))
+    try:
+        result = diff_sites(
+            before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff
+        )
+        if output_format is DiffFormat.JSON:
+            shown = render_json(result, before.display, after.display)
+        else:
+            color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            shown = render_text(result, before.display, after.display, color=color)
+    except Exception as error:  # exit 1 means "changed": a crash must not look like one
+        sys.stderr.write(f"depotctl diff: internal error: {type(error).__name__}: {error}\n")
+        raise typer.Exit(3) from error
+    sys.stdout.write(shown)
     raise typer.Exit(0 if result.is_empty else 1)

@@ -23,14 +23,18 @@ class ValidateFormat(StrEnum):
 
 def default_format() -> ValidateFormat:
     """``github`` under GitHub Actions, else text."""
-    return ValidateFormat.GITHUB if os.environ.get("GITHUB_ACTIONS") == "true" else ValidateFormat.TEXT
+    return (
+        ValidateFormat.GITHUB if os.environ.get("GITHUB_ACTIONS") == "true" else ValidateFormat.TEXT
+    )
 
 
 @app.command()
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Site files or directories (walked for *.yaml, *.yml).", show_default=False),
+        typer.Argument(
+            help="Site files or directories (walked for *.yaml, *.yml).", show_default=False
+        ),
     ] = None,
     output_format: Annotated[
         ValidateFormat | None,

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
 _INLINE_SECRET = re.compile(
     r"""(?P<key>(?:^|[\s{,])["']?(?:password|token)["']?\s*:[ \t]*)(?P<value>"[^"]*"|'[^']*'|[^,}\s#]+)"""
 )

@@ -80,7 +80,9 @@ def read_text(path: Path, report: FileReport) -> str | None:
         size = os.stat(path).st_size
         if size > MAX_BYTES:
             _file_problem(
-                report, IO_TOO_LARGE, f"file is {size / 2**20:.1f} MiB, over the 5 MiB limit; not parsed"
+                report,
+                IO_TOO_LARGE,
+                f"file is {size / 2**20:.1f} MiB, over the 5 MiB limit; not parsed",
             )
             return None
         with open(path, "rb") as stream:
@@ -126,7 +128,14 @@ def load_file(path: Path, display: str | None = None) -> LoadedFile:
         if "':'" in error.message and "plain scalar" in error.message:
             hint = 'quote values that contain ":", such as times: from: "15:00"'
         loaded.report.diagnostics.append(
-            Diagnostic(loaded.report.file, error.span, YAML_SYNTAX.severity, YAML_SYNTAX.id, error.message, hint)
+            Diagnostic(
+                loaded.report.file,
+                error.span,
+                YAML_SYNTAX.severity,
+                YAML_SYNTAX.id,
+                error.message,
+                hint,
+            )
         )
         return loaded
     if not documents:
@@ -145,7 +154,9 @@ def _validate_document(document: Document) -> tuple[BaseModel | None, list[Findi
     data = document.data
     if not isinstance(data, dict):
         return None, [
-            SCHEMA_UNKNOWN_KIND.at((), "a site file document must be a mapping with apiVersion and kind")
+            SCHEMA_UNKNOWN_KIND.at(
+                (), "a site file document must be a mapping with apiVersion and kind"
+            )
         ]
     kind = data.get("kind")
     model_class = DOCUMENT_KINDS.get(kind) if isinstance(kind, str) else None

@@ -41,7 +41,9 @@ class Rule:
     def category(self) -> str:
         return self.id.split("/", 1)[0]
 
-    def at(self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False) -> Finding:
+    def at(
+        self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False
+    ) -> Finding:
         return Finding(self, path, message, hint or self.hint, at_key)
 
 
@@ -68,51 +70,87 @@ E, W = Severity.ERROR, Severity.WARNING
 # Files
 IO_NOT_FOUND = rule("io/not-found", E, "a path given to validate does not exist", "check the path")
 IO_UNREADABLE = rule(
-    "io/unreadable", E, "a file cannot be read (permissions, a special file)", "check its permissions"
+    "io/unreadable",
+    E,
+    "a file cannot be read (permissions, a special file)",
+    "check its permissions",
 )
 IO_NO_SITE_FILES = rule(
-    "io/no-site-files", E, "a directory holds no .yaml or .yml files", "point validate at site files"
+    "io/no-site-files",
+    E,
+    "a directory holds no .yaml or .yml files",
+    "point validate at site files",
 )
 IO_TOO_LARGE = rule(
-    "io/too-large", E, "a file over 5 MiB, which is not parsed", "a site file is a few hundred KiB at most; split it"
+    "io/too-large",
+    E,
+    "a file over 5 MiB, which is not parsed",
+    "a site file is a few hundred KiB at most; split it",
 )
-IO_BINARY = rule("io/binary", E, "a binary file (it holds NUL bytes)", "validate only site YAML files")
-IO_EMPTY = rule("io/empty", E, "an empty file, or one with only comments", "add a Site document or delete the file")
+IO_BINARY = rule(
+    "io/binary", E, "a binary file (it holds NUL bytes)", "validate only site YAML files"
+)
+IO_EMPTY = rule(
+    "io/empty",
+    E,
+    "an empty file, or one with only comments",
+    "add a Site document or delete the file",
+)
 IO_ENCODING = rule("io/encoding", E, "a file that is not UTF-8", "save the file as UTF-8")
 
 # YAML and schema
 YAML_SYNTAX = rule("yaml/syntax", E, "a YAML syntax error", "fix the YAML at the marked position")
 YAML_DUPLICATE_KEY = rule(
-    "yaml/duplicate-key", E, "a key repeated in one mapping (YAML keeps only the last)", "remove one of the two"
+    "yaml/duplicate-key",
+    E,
+    "a key repeated in one mapping (YAML keeps only the last)",
+    "remove one of the two",
 )
 SCHEMA_UNKNOWN_KIND = rule(
-    "schema/unknown-kind", E, "a document whose apiVersion/kind depotctl does not know",
+    "schema/unknown-kind",
+    E,
+    "a document whose apiVersion/kind depotctl does not know",
     "use apiVersion: depotctl/v1 with kind: Site or kind: Tariff",
 )
 SCHEMA_UNKNOWN_FIELD = rule(
-    "schema/unknown-field", E, "a field the schema does not have (often a typo)", "remove it or fix its name"
+    "schema/unknown-field",
+    E,
+    "a field the schema does not have (often a typo)",
+    "remove it or fix its name",
 )
 SCHEMA_MISSING_FIELD = rule(
     "schema/missing-field", E, "a required field is missing", "add the field"
 )
 SCHEMA_WRONG_TYPE = rule(
-    "schema/wrong-type", E, "a value of the wrong type (a list where a mapping belongs, …)",
+    "schema/wrong-type",
+    E,
+    "a value of the wrong type (a list where a mapping belongs, …)",
     "see `depotctl schema` for the expected shape",
 )
 SCHEMA_INVALID_VALUE = rule(
-    "schema/invalid-value", E, "a value outside what the field accepts (an unknown node type, a bad id, …)",
+    "schema/invalid-value",
+    E,
+    "a value outside what the field accepts (an unknown node type, a bad id, …)",
     "use one of the accepted values",
 )
 QUANTITY_MISSING_UNIT = rule(
-    "quantity/missing-unit", E, "a quantity written without its unit", 'write the unit, like "400 kW"'
+    "quantity/missing-unit",
+    E,
+    "a quantity written without its unit",
+    'write the unit, like "400 kW"',
 )
 QUANTITY_WRONG_UNIT = rule(
-    "quantity/wrong-unit", E, "a quantity in a unit that does not fit the field (kWh where kW is meant)",
+    "quantity/wrong-unit",
+    E,
+    "a quantity in a unit that does not fit the field (kWh where kW is meant)",
     "use a unit of the expected kind",
 )
 QUANTITY_MALFORMED = rule(
     "quantity/malformed", E, "a quantity that is not a number and a unit", 'write it like "250 A"'
 )
 QUANTITY_NOT_POSITIVE = rule(
-    "quantity/not-positive", E, "a zero or negative limit, rating or duration", "use a value above zero"
+    "quantity/not-positive",
+    E,
+    "a zero or negative limit, rating or duration",
+    "use a value above zero",
 )

@@ -53,12 +53,13 @@ def data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
-            path.append(part)
-            current = current[part]
+        if isinstance(current, dict):
+            if part not in current:
+                continue  # a union member's tag, not a key of the data
+        elif not (isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)):
+            continue
+        path.append(part)
+        current = current[part]
     return tuple(path)
 
 
@@ -85,9 +86,7 @@ def _model_at(root: type[BaseModel], data: Any, path: Path) -> type[BaseModel] |
     for part in path:
         if isinstance(part, str):
             model = _choose(candidates, current)
-            info = next(
-                (f for n, f in model.model_fields.items() if (f.alias or n) == part), None
-            )
+            info = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
             if info is None:
                 return None
             candidates = list(_models_in(info.annotation))
@@ -182,7 +181,8 @@ def _finding(detail: ErrorDetails, data: Any, root: type[BaseModel]) -> Finding:
         )
     if kind == "union_tag_not_found":
         return SCHEMA_MISSING_FIELD.at(
-            path, f'{_describe_place(data, path)} is missing required field "type"',
+            path,
+            f'{_describe_place(data, path)} is missing required field "type"',
             "add type: grid_connection, transformer, circuit, charger_group, charger, …",
         )
     rule = RULES.get(kind)

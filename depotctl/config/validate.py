@@ -8,7 +8,7 @@ from pathlib import Path
 
 from depotctl.config.checks import SITE_CHECKS, TARIFF_CHECKS, SiteContext, TariffContext
 from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
-from depotctl.config.load import LoadedFile, load_file
+from depotctl.config.load import load_file
 from depotctl.config.rules import IO_NO_SITE_FILES, IO_NOT_FOUND, Finding
 from depotctl.config.schema import Site, TariffDocument, TariffSpec
 
@@ -59,8 +59,12 @@ def site_files(paths: Iterable[Path]) -> Iterator[tuple[Path, FileReport | None]
                 report = FileReport(str(path))
                 report.diagnostics.append(
                     Diagnostic(
-                        str(path), None, IO_NO_SITE_FILES.severity, IO_NO_SITE_FILES.id,
-                        "directory holds no .yaml or .yml files", IO_NO_SITE_FILES.hint,
+                        str(path),
+                        None,
+                        IO_NO_SITE_FILES.severity,
+                        IO_NO_SITE_FILES.id,
+                        "directory holds no .yaml or .yml files",
+                        IO_NO_SITE_FILES.hint,
                     )
                 )
                 yield path, report
@@ -72,8 +76,12 @@ def site_files(paths: Iterable[Path]) -> Iterator[tuple[Path, FileReport | None]
             report = FileReport(str(path))
             report.diagnostics.append(
                 Diagnostic(
-                    str(path), None, IO_NOT_FOUND.severity, IO_NOT_FOUND.id,
-                    "no such file or directory", IO_NOT_FOUND.hint,
+                    str(path),
+                    None,
+                    IO_NOT_FOUND.severity,
+                    IO_NOT_FOUND.id,
+                    "no such file or directory",
+                    IO_NOT_FOUND.hint,
                 )
             )
             yield path, report

@@ -56,7 +56,7 @@ UNITS: dict[str, tuple[Dimension, float]] = {
     "/MWh": (Dimension.ENERGY_PRICE, 1e-3),
     "/kW/month": (Dimension.DEMAND_PRICE, 1.0),
     "/day": (Dimension.FIXED_CHARGE, 1.0),
-    "/month": (Dimension.FIXED_CHARGE, 365.25 / 12),
+    "/month": (Dimension.FIXED_CHARGE, 12 / 365.25),  # 1 /month is 12/365.25 /day
     "kg/kWh": (Dimension.CARBON_INTENSITY, 1.0),
     "g/kWh": (Dimension.CARBON_INTENSITY, 1e-3),
     "kg/MWh": (Dimension.CARBON_INTENSITY, 1e-3),
@@ -320,7 +320,9 @@ def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
         )
     magnitude = float(number)
     if not math.isfinite(magnitude):
-        raise QuantityError("malformed", f'"{stripped}" is not a finite number', "use a finite number")
+        raise QuantityError(
+            "malformed", f'"{stripped}" is not a finite number', "use a finite number"
+        )
     known = UNITS.get(unit)
     if known is None:
         accepted = _units_of(dimensions)

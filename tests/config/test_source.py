@@ -32,7 +32,15 @@ def test_a_missing_path_falls_back_to_its_nearest_ancestor() -> None:
 
 def test_scalars_resolve_as_yaml_1_2() -> None:
     [document] = parse_documents('a: 15:00\nb: 0x1f\nc: yes\nd: true\ne: ~\nf: 1_000\ng: "6"\n')
-    assert document.data == {"a": "15:00", "b": 31, "c": "yes", "d": True, "e": None, "f": 1000, "g": "6"}
+    assert document.data == {
+        "a": "15:00",
+        "b": 31,
+        "c": "yes",
+        "d": True,
+        "e": None,
+        "f": 1000,
+        "g": "6",
+    }
 
 
 def test_duplicate_keys_are_findings_at_the_second_key() -> None:

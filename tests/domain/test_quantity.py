@@ -21,13 +21,21 @@ from depotctl.domain import (
 
 @pytest.mark.parametrize(
     ("text", "watts"),
-    [("400 kW", 400_000), ("400kW", 400_000), ("0.4 MW", 400_000), ("1500 W", 1500), ("-5 kW", -5000)],
+    [
+        ("400 kW", 400_000),
+        ("400kW", 400_000),
+        ("0.4 MW", 400_000),
+        ("1500 W", 1500),
+        ("-5 kW", -5000),
+    ],
 )
 def test_power_parses_with_or_without_the_space(text: str, watts: float) -> None:
     assert Power.parse(text).base == pytest.approx(watts)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30 s", 30), ("5 min", 300), ("5min", 300), ("2 h", 7200)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30 s", 30), ("5 min", 300), ("5min", 300), ("2 h", 7200)]
+)
 def test_durations_follow_the_same_grammar(text: str, seconds: float) -> None:
     assert Duration.parse(text).seconds == seconds
 
@@ -53,7 +61,9 @@ def test_a_miscased_unit_suggests_the_right_one() -> None:
     assert 'did you mean "400 kW"' in caught.value.hint
 
 
-@pytest.mark.parametrize("text", ["", "kW", "400  kW", "4 00 kW", "100 - 120 A", "1e999 kW", "nan kW"])
+@pytest.mark.parametrize(
+    "text", ["", "kW", "400  kW", "4 00 kW", "100 - 120 A", "1e999 kW", "nan kW"]
+)
 def test_malformed_text_is_rejected(text: str) -> None:
     with pytest.raises(QuantityError):
         Power.parse(text)

@@ -9,44 +9,62 @@ from collections.abc import Iterable, Iterator
 from depotctl.config.checks.context import SiteContext, describe, site_check
 from depotctl.config.diagnostics import Severity
 from depotctl.config.rules import Finding, rule
-from depotctl.config.schema import ALLOWED_PARENTS, Charger, GridConnection
+from depotctl.config.schema import ALLOWED_PARENTS, GridConnection
 
 E = Severity.ERROR
 
 DUPLICATE_ID = rule(
-    "topology/duplicate-id", E, "two nodes (or meters, or envelope sources) share an id",
+    "topology/duplicate-id",
+    E,
+    "two nodes (or meters, or envelope sources) share an id",
     "give each node its own id; ids are unique per site",
 )
 UNKNOWN_PARENT = rule(
-    "topology/unknown-parent", E, "a node names a parent that does not exist",
+    "topology/unknown-parent",
+    E,
+    "a node names a parent that does not exist",
     "fix the parent's id or add the parent node",
 )
 MISSING_PARENT = rule(
-    "topology/missing-parent", E, "a node other than a grid connection has no parent",
+    "topology/missing-parent",
+    E,
+    "a node other than a grid connection has no parent",
     "add parent: with the id of the node that feeds it",
 )
 INVALID_PARENT = rule(
-    "topology/invalid-parent", E, "a node fed from a node type that cannot feed it (a charger under a charger)",
+    "topology/invalid-parent",
+    E,
+    "a node fed from a node type that cannot feed it (a charger under a charger)",
     "move it under a grid connection, transformer, circuit or charger group",
 )
 CYCLE = rule(
-    "topology/cycle", E, "parents that form a loop, so the nodes have no path to a grid connection",
+    "topology/cycle",
+    E,
+    "parents that form a loop, so the nodes have no path to a grid connection",
     "break the loop: one of these nodes must be fed from outside it",
 )
 NO_GRID_CONNECTION = rule(
-    "topology/no-grid-connection", E, "a site without a grid connection",
+    "topology/no-grid-connection",
+    E,
+    "a site without a grid connection",
     "add a node with type: grid_connection at the root of the tree",
 )
 DUPLICATE_EVSE = rule(
-    "topology/duplicate-evse", E, "an EVSE id repeated within its charger",
+    "topology/duplicate-evse",
+    E,
+    "an EVSE id repeated within its charger",
     "number a charger's EVSEs 1, 2, …",
 )
 DUPLICATE_CONNECTOR = rule(
-    "topology/duplicate-connector", E, "a connector id repeated within its EVSE",
+    "topology/duplicate-connector",
+    E,
+    "a connector id repeated within its EVSE",
     "number an EVSE's connectors 1, 2, …",
 )
 DUPLICATE_OCPP_ID = rule(
-    "topology/duplicate-ocpp-id", E, "two chargers share an OCPP identity",
+    "topology/duplicate-ocpp-id",
+    E,
+    "two chargers share an OCPP identity",
     "each charger connects with its own charge point id",
 )
 
@@ -67,7 +85,8 @@ def unique_ids(ctx: SiteContext) -> Iterator[Finding]:
         for i, item in enumerate(getattr(ctx.site.spec, section)):
             if item.id in seen:
                 yield DUPLICATE_ID.at(
-                    ("spec", section, i, "id"), f'{section[:-1].replace("_", " ")} id "{item.id}" is used twice'
+                    ("spec", section, i, "id"),
+                    f'{section[:-1].replace("_", " ")} id "{item.id}" is used twice',
                 )
             seen.add(item.id)
 
@@ -125,7 +144,7 @@ def cycles(ctx: SiteContext) -> Iterator[Finding]:
         while current.parent is not None and current.parent in ctx.nodes:
             trail.append(current.id)
             if current.parent in trail:
-                loop = trail[trail.index(current.parent):]
+                loop = trail[trail.index(current.parent) :]
                 if not reported.intersection(loop):
                     reported.update(loop)
                     start = ctx.nodes[loop[0]]
@@ -168,5 +187,3 @@ def charger_ids(ctx: SiteContext) -> Iterator[Finding]:
             )
         else:
             ocpp_ids[charger.ocpp.id] = charger.id
-
-

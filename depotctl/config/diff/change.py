@@ -9,7 +9,7 @@ are the same value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
@@ -119,10 +119,6 @@ class Subject:
     section: Section
     path: str
     id: str | None = None
-
-
-#: A leaf value of a site model, as compared and shown.
-Value = Quantity | str | int | float | bool | Sequence[object] | Mapping[str, object] | None
 
 
 def shown(value: object) -> str | None:

@@ -23,13 +23,13 @@ from depotctl.config.diff.change import (
     value_at,
 )
 from depotctl.config.schema import (
-    DAY_GROUPS,
     DemandWindow,
     EnergyWindow,
     Season,
     TariffRef,
     TariffSpec,
 )
+from depotctl.domain.tariff_calendar import DAY_GROUPS
 
 TariffSetting = TariffSpec | TariffRef | None
 

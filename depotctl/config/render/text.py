@@ -60,7 +60,9 @@ def _diagnostic(diagnostic: Diagnostic, report: FileReport, paint: _Paint) -> st
             f"{paint(f'{gutter} |', 'dim')} {' ' * start}{paint(underline, severity_style)}",
         ]
     if diagnostic.hint:
-        lines.append(f"{' ' * (len(str(span.line)) if span else 0)} = {paint('hint', 'bold')}: {diagnostic.hint}")
+        lines.append(
+            f"{' ' * (len(str(span.line)) if span else 0)} = {paint('hint', 'bold')}: {diagnostic.hint}"
+        )
     return "\n".join(lines)
 
 

@@ -11,8 +11,8 @@ from depotctl.config.schema.nodes import (
     Circuit,
     Connector,
     Evse,
-    GridConnection,
     Generation,
+    GridConnection,
     Limits,
     Node,
     OcppSettings,
@@ -32,14 +32,13 @@ from depotctl.config.schema.site import (
 )
 from depotctl.config.schema.sources import EnvelopeFallback, EnvelopeSource, Meter, OscpSettings
 from depotctl.config.schema.tariff import (
-    DAY_GROUPS,
-    DAY_NAMES,
     DemandWindow,
     EnergyWindow,
     Season,
     TariffRef,
     TariffSpec,
 )
+from depotctl.domain.tariff_calendar import DAY_GROUPS, DAY_NAMES
 
 __all__ = [
     "ALLOWED_PARENTS",
@@ -68,6 +67,7 @@ __all__ = [
     "Meter",
     "Node",
     "OcppSettings",
+    "OscpSettings",
     "Policies",
     "Season",
     "Site",

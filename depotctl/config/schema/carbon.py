@@ -27,7 +27,9 @@ class Carbon(SchemaModel):
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        given = [name for name in ("constant", "profile", "series") if getattr(self, name) is not None]
+        given = [
+            name for name in ("constant", "profile", "series") if getattr(self, name) is not None
+        ]
         if len(given) != 1:
             raise PydanticCustomError(
                 "schema/invalid-value",

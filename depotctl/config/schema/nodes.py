@@ -200,7 +200,14 @@ class Generation(NodeBase):
 
 
 Node = Annotated[
-    GridConnection | Transformer | Circuit | ChargerGroup | Charger | SiteLoad | Storage | Generation,
+    GridConnection
+    | Transformer
+    | Circuit
+    | ChargerGroup
+    | Charger
+    | SiteLoad
+    | Storage
+    | Generation,
     Field(discriminator="type"),
 ]
 

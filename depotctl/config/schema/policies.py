@@ -25,7 +25,8 @@ class TelemetryPolicy(SchemaModel):
         "fallback", description="What a stale site load counts as; never zero."
     )
     stale_margin: RatioValue = Field(
-        Ratio(20, "%"), description="The margin over the last known load, for last_known_plus_margin."
+        Ratio(20, "%"),
+        description="The margin over the last known load, for last_known_plus_margin.",
     )
 
 

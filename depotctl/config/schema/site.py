@@ -44,7 +44,7 @@ class SiteSpec(SchemaModel):
 class Site(SchemaModel):
     """One depot: its electrical tree, meters, envelope sources, tariff, carbon and policies."""
 
-    apiVersion: Literal["depotctl/v1"]  # noqa: N815  (the key as written in YAML)
+    apiVersion: Literal["depotctl/v1"]
     kind: Literal["Site"]
     metadata: Metadata
     spec: SiteSpec
@@ -59,7 +59,7 @@ class TariffMetadata(SchemaModel):
 class TariffDocument(SchemaModel):
     """A tariff in a file of its own, shared by several sites (``tariff: {ref: …}``)."""
 
-    apiVersion: Literal["depotctl/v1"]  # noqa: N815
+    apiVersion: Literal["depotctl/v1"]
     kind: Literal["Tariff"]
     metadata: TariffMetadata
     spec: TariffSpec

@@ -27,7 +27,9 @@ class OscpSettings(SchemaModel):
     base_url: str = Field(pattern=r"^https?://", description="The Capacity Provider's base URL.")
     group_id: str = Field(min_length=1, description="The group this site is in at the provider.")
     version: Literal["2.0"] = "2.0"
-    token_env: EnvVarName | None = Field(None, description="Environment variable holding the token.")
+    token_env: EnvVarName | None = Field(
+        None, description="Environment variable holding the token."
+    )
     token_file: str | None = Field(None, description="File holding the token.")
     token: str | int | float | None = Field(None, description="Never use (secrets/inline-secret).")
 

@@ -13,14 +13,8 @@ from depotctl.config.schema.types import (
     TimeOfDay,
 )
 
-#: Day names a window may use; ``days`` takes one or a list of these.
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_GROUPS = {
-    "all": DAY_NAMES,
-    "weekdays": DAY_NAMES[:5],
-    "weekends": DAY_NAMES[5:],
-}
-
+#: ``days`` takes one name or a list: all, weekdays, weekends, mon … sun
+#: (``depotctl.domain.tariff_calendar.DAY_GROUPS`` and ``DAY_NAMES``).
 Days = str | list[str]
 
 

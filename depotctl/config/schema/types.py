@@ -68,7 +68,9 @@ class Units:
             )
         return quantity
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
         return core_schema.no_info_plain_validator_function(
             self.validate,
             serialization=core_schema.plain_serializer_function_ser_schema(str),
@@ -100,21 +102,15 @@ _EXAMPLES = {
 }
 
 
-PowerValue = Annotated[
-    Power, Units((Dimension.POWER,), "A power: W, kW or MW.")
-]
+PowerValue = Annotated[Power, Units((Dimension.POWER,), "A power: W, kW or MW.")]
 ApparentPowerValue = Annotated[
     ApparentPower,
     Units((Dimension.APPARENT_POWER,), "An apparent power: VA, kVA or MVA."),
 ]
-CurrentValue = Annotated[
-    Current, Units((Dimension.CURRENT,), "A current per phase: A.")
-]
+CurrentValue = Annotated[Current, Units((Dimension.CURRENT,), "A current per phase: A.")]
 VoltageValue = Annotated[Voltage, Units((Dimension.VOLTAGE,), "A voltage: V or kV.")]
 EnergyValue = Annotated[Energy, Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.")]
-DurationValue = Annotated[
-    Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")
-]
+DurationValue = Annotated[Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")]
 EnergyPriceValue = Annotated[
     EnergyPrice,
     Units((Dimension.ENERGY_PRICE,), "A price per kWh or MWh.", positive=False),
@@ -131,12 +127,16 @@ CarbonIntensityValue = Annotated[
     CarbonIntensity,
     Units((Dimension.CARBON_INTENSITY,), "Carbon intensity: kg/kWh, g/kWh.", positive=False),
 ]
-RatioValue = Annotated[
-    Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)
-]
+RatioValue = Annotated[Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)]
 CurrentOrPowerValue = Annotated[
     Current | Power,
-    Units((Dimension.CURRENT, Dimension.POWER,), "A current per phase (A) or a power (kW)."),
+    Units(
+        (
+            Dimension.CURRENT,
+            Dimension.POWER,
+        ),
+        "A current per phase (A) or a power (kW).",
+    ),
 ]
 
 
@@ -161,7 +161,9 @@ class Text:
             )
         return value
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
         return core_schema.no_info_plain_validator_function(self.validate)
 
     def __get_pydantic_json_schema__(

@@ -57,12 +57,14 @@ def test_a_charger_without_a_password_reference_is_an_error_at_its_ocpp(
     assert ours([finding]) == [("safety/missing-credentials", line_of(text, "id: CP-02"), 13)]
 
 
-def test_an_inline_password_is_not_a_reference(tmp_path: Path, minimal_site_text: str) -> None:
+def test_an_inline_password_is_reported_once_as_a_secret(
+    tmp_path: Path, minimal_site_text: str
+) -> None:
     text = minimal_site_text.replace(
         CHG_02_OCPP, "ocpp: {id: CP-02, protocol: ocpp2.0.1, password: hunter2}"
     )
-    rules = {d.rule for d in validate(tmp_path, text)}
-    assert "safety/missing-credentials" in rules
+    rules = [d.rule for d in validate(tmp_path, text)]
+    assert rules == ["secrets/inline-secret"]
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,21 @@ def test_a_transformer_rating_is_a_limit(edit_diff: DiffEdits) -> None:
     assert "~ circuit db-1 moved from gc-main to xfmr-1, 2 chargers with it" in lines(diff)
 
 
+def test_a_transformer_rating_change_counts_the_chargers_it_feeds(edit_diff: DiffEdits) -> None:
+    transformer = (
+        "    - id: xfmr-1\n      type: transformer\n      parent: gc-main\n"
+        "      rating: 150 kVA\n      primary: 480 V\n      secondary: 208 V\n"
+    )
+    feed = ("      parent: gc-main\n      limits: {current: 100 A}", "      parent: xfmr-1\n      limits: {current: 100 A}")
+    with_transformer = [("    - id: db-1\n", transformer + "    - id: db-1\n"), feed]
+    diff = edit_diff(*with_transformer, ("rating: 150 kVA", "rating: 0.1 MVA"), old=with_transformer)
+    change = only(diff)
+    assert change.message == "transformer xfmr-1 rating 150 kVA → 0.1 MVA (−33.3 %), 2 chargers below it"
+    assert (change.kind, change.section, change.path) == (
+        Kind.LIMIT, Section.LIMITS, "spec.nodes[xfmr-1].rating"
+    )
+
+
 def test_node_phases_voltage_envelope_source_and_meter_are_topology(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
         ("envelope_source: dnsp\n      meter: m-main", "envelope_source: dnsp-2\n      meter: m-grid"),

@@ -6,12 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from depotctl.config.diff import Action, Kind, Section, diff_sites
+from depotctl.config.load import load_file
 from depotctl.config.schema import Site
 from tests.config.diff.sites import DiffEdits, copy_base, edited, lines, only, read
 
 
 def read_site_model(path: Path) -> Site:
-    return read(path).site
+    """The site alone, its tariff ref not followed."""
+    model = load_file(path).documents[0].model
+    assert isinstance(model, Site)
+    return model
 
 INLINE = """  tariff:
     currency: AUD
