@@ -24,20 +24,20 @@ OUTPUT = Path(__file__).resolve().parents[1] / "sites" / "large-depot.yaml"
 
 ROW_SIZE = 5
 AC_SUB_BOARDS_PER_DB = 3
-AC_ROWS_PER_SUB_BOARD = 4      # 20 AC chargers per sub-board
+AC_ROWS_PER_SUB_BOARD = 4  # 20 AC chargers per sub-board
 DC_SUB_BOARDS = 2
-DC_ROWS_PER_SUB_BOARD = 3      # 15 DC chargers per sub-board
+DC_ROWS_PER_SUB_BOARD = 3  # 15 DC chargers per sub-board
 
 
 @dataclass(frozen=True)
 class Connection:
     """One grid connection and what hangs off its main switchboard besides chargers."""
 
-    key: str            # "n" or "s"
-    name: str           # "north" or "south"
-    group_id: str       # its OSCP group at the distributor
-    site_loads: tuple[tuple[str, str, str, str], ...]   # id, description, fallback, meter
-    extra: str          # YAML of the battery or PV on this side
+    key: str  # "n" or "s"
+    name: str  # "north" or "south"
+    group_id: str  # its OSCP group at the distributor
+    site_loads: tuple[tuple[str, str, str, str], ...]  # id, description, fallback, meter
+    extra: str  # YAML of the battery or PV on this side
 
 
 HEADER = """\
@@ -69,9 +69,17 @@ HEADER = """\
 
 def _connections() -> tuple[Connection, Connection]:
     north = Connection(
-        "n", "north", "WSYD-LOGI-N",
-        (("warehouse-north", "Cross-dock warehouse (lighting, conveyors, dock doors).", "150 kW",
-          "m-warehouse-north"),),
+        "n",
+        "north",
+        "WSYD-LOGI-N",
+        (
+            (
+                "warehouse-north",
+                "Cross-dock warehouse (lighting, conveyors, dock doors).",
+                "150 kW",
+                "m-warehouse-north",
+            ),
+        ),
         """\
     - id: bess-north
       type: storage
@@ -83,10 +91,18 @@ def _connections() -> tuple[Connection, Connection]:
 """,
     )
     south = Connection(
-        "s", "south", "WSYD-LOGI-S",
-        (("workshop-south", "Fleet workshop (hoists, compressors, tyre bay).", "90 kW",
-          "m-workshop-south"),
-         ("office-south", "Dispatch office and amenities.", "40 kW", "m-office-south")),
+        "s",
+        "south",
+        "WSYD-LOGI-S",
+        (
+            (
+                "workshop-south",
+                "Fleet workshop (hoists, compressors, tyre bay).",
+                "90 kW",
+                "m-workshop-south",
+            ),
+            ("office-south", "Dispatch office and amenities.", "40 kW", "m-office-south"),
+        ),
         """\
     - id: pv-south
       type: generation
@@ -100,8 +116,14 @@ def _connections() -> tuple[Connection, Connection]:
     return north, south
 
 
-def _node(node_id: str, node_type: str, parent: str | None, description: str,
-          limits: str | None = None, **extra: str) -> str:
+def _node(
+    node_id: str,
+    node_type: str,
+    parent: str | None,
+    description: str,
+    limits: str | None = None,
+    **extra: str,
+) -> str:
     lines = [f"    - id: {node_id}", f"      type: {node_type}"]
     if parent is not None:
         lines.append(f"      parent: {parent}")
@@ -135,13 +157,13 @@ def _charger(number: int, parent: str, dc: bool) -> str:
 """
 
 
-def _rows(sub_board: str, rows: int, first_row: int, first_charger: int,
-          dc: bool) -> Iterator[str]:
+def _rows(sub_board: str, rows: int, first_row: int, first_charger: int, dc: bool) -> Iterator[str]:
     for r in range(rows):
         row = f"row-{first_row + r:02d}"
         first = first_charger + r * ROW_SIZE
-        yield _node(row, "charger_group", sub_board,
-                    f"Bays {first:03d}-{first + ROW_SIZE - 1:03d}.")
+        yield _node(
+            row, "charger_group", sub_board, f"Bays {first:03d}-{first + ROW_SIZE - 1:03d}."
+        )
         for c in range(ROW_SIZE):
             yield _charger(first + c, row, dc)
 
@@ -149,31 +171,49 @@ def _rows(sub_board: str, rows: int, first_row: int, first_charger: int,
 def _connection_nodes(conn: Connection, first_row: int, first_charger: int) -> Iterator[str]:
     k = conn.key
     yield f"\n    # ---- {conn.name} yard " + "-" * (78 - len(conn.name)) + "\n"
-    yield _node(f"gc-{conn.name}", "grid_connection", None,
-                f"LV supply from the {conn.name} kiosk substation (1750 kVA), 2500 A main switch.",
-                "{import: 1500 kW, export: 200 kW, current: 2500 A}",
-                envelope_source=f"dnsp-{conn.name}", meter=f"m-{conn.name}")
-    yield _node(f"msb-{k}", "circuit", f"gc-{conn.name}",
-                f"Main switchboard, {conn.name} yard.", "{current: 2500 A}")
+    yield _node(
+        f"gc-{conn.name}",
+        "grid_connection",
+        None,
+        f"LV supply from the {conn.name} kiosk substation (1750 kVA), 2500 A main switch.",
+        "{import: 1500 kW, export: 200 kW, current: 2500 A}",
+        envelope_source=f"dnsp-{conn.name}",
+        meter=f"m-{conn.name}",
+    )
+    yield _node(
+        f"msb-{k}",
+        "circuit",
+        f"gc-{conn.name}",
+        f"Main switchboard, {conn.name} yard.",
+        "{current: 2500 A}",
+    )
     row, charger = first_row, first_charger
     for d in (1, 2):
         db = f"db-{k}{d}"
-        yield _node(db, "circuit", f"msb-{k}", f"AC distribution board {d}, {conn.name} yard.",
-                    "{current: 400 A}")
+        yield _node(
+            db,
+            "circuit",
+            f"msb-{k}",
+            f"AC distribution board {d}, {conn.name} yard.",
+            "{current: 400 A}",
+        )
         for s in "abc"[:AC_SUB_BOARDS_PER_DB]:
             sb = f"sb-{k}{d}{s}"
-            yield _node(sb, "circuit", db, f"AC sub-board {d}{s.upper()}, 20 van bays.",
-                        "{current: 160 A}")
+            yield _node(
+                sb, "circuit", db, f"AC sub-board {d}{s.upper()}, 20 van bays.", "{current: 160 A}"
+            )
             yield from _rows(sb, AC_ROWS_PER_SUB_BOARD, row, charger, dc=False)
             row += AC_ROWS_PER_SUB_BOARD
             charger += AC_ROWS_PER_SUB_BOARD * ROW_SIZE
     db = f"db-{k}3"
-    yield _node(db, "circuit", f"msb-{k}", f"DC distribution board, {conn.name} yard.",
-                "{current: 630 A}")
+    yield _node(
+        db, "circuit", f"msb-{k}", f"DC distribution board, {conn.name} yard.", "{current: 630 A}"
+    )
     for s in "ab"[:DC_SUB_BOARDS]:
         sb = f"sb-{k}3{s}"
-        yield _node(sb, "circuit", db, f"DC sub-board 3{s.upper()}, 15 truck bays.",
-                    "{current: 400 A}")
+        yield _node(
+            sb, "circuit", db, f"DC sub-board 3{s.upper()}, 15 truck bays.", "{current: 400 A}"
+        )
         yield from _rows(sb, DC_ROWS_PER_SUB_BOARD, row, charger, dc=True)
         row += DC_ROWS_PER_SUB_BOARD
         charger += DC_ROWS_PER_SUB_BOARD * ROW_SIZE
@@ -197,7 +237,7 @@ def render() -> str:
         "metadata:\n",
         "  name: large-depot\n",
         "  timezone: Australia/Sydney\n",
-        "  labels: {region: nsw, fleet: last-mile, generated: \"true\"}\n",
+        '  labels: {region: nsw, fleet: last-mile, generated: "true"}\n',
         "  description: Western Sydney logistics depot, 300 chargers on two grid connections.\n",
         "spec:\n",
         "  electrical:\n",

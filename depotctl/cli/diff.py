@@ -23,9 +23,7 @@ def diff(
     old: Annotated[
         Path, typer.Argument(metavar="OLD", help="The site file before (a pull request's base).")
     ],
-    new: Annotated[
-        Path, typer.Argument(metavar="NEW", help="The site file after (the head).")
-    ],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The site file after (the head).")],
     output_format: Annotated[
         DiffFormat,
         typer.Option("--format", help="Output format.", case_sensitive=False),

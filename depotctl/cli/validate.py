@@ -45,6 +45,15 @@ def validate(
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Worker processes for many files. Default: one per CPU.",
+            show_default=False,
+        ),
+    ] = None,
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="Print every rule with its id and severity.")
     ] = False,
@@ -65,7 +74,7 @@ def validate(
 
     from depotctl.config.validate import exit_code, validate_paths
 
-    run = validate_paths(paths)
+    run = validate_paths(paths, jobs=jobs)
     if chosen is ValidateFormat.TEXT:
         from depotctl.config.render import render_text
 

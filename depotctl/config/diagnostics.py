@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 _INLINE_SECRET = re.compile(
     r"""(?P<key>(?:^|[\s{,])["']?(?:password|token)["']?\s*:[ \t]*)(?P<value>"[^"]*"|'[^']*'|[^,}\s#]+)"""
@@ -22,9 +23,10 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
-    """A region of a source file; lines and columns are 1-based, ``end_column`` exclusive."""
+class Span(NamedTuple):
+    """A region of a source file; lines and columns are 1-based, ``end_column`` exclusive.
+
+    A tuple, because a large site has tens of thousands of them."""
 
     line: int
     column: int

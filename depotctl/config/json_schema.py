@@ -33,8 +33,15 @@ _MODELS: dict[str, tuple[type[BaseModel], str]] = {
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
 #: Keywords whose value is one schema.
 _SCHEMA_VALUES = (
-    "additionalProperties", "additionalItems", "items", "contains", "propertyNames",
-    "not", "if", "then", "else",
+    "additionalProperties",
+    "additionalItems",
+    "items",
+    "contains",
+    "propertyNames",
+    "not",
+    "if",
+    "then",
+    "else",
 )
 #: Keywords whose value is a list of schemas.
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")

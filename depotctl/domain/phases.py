@@ -8,6 +8,7 @@ line-to-line load of I amps counts its full I on both of its lines.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from enum import StrEnum
@@ -44,20 +45,26 @@ class PhaseConnection:
     def __str__(self) -> str:
         return "-".join(self.phases)
 
-    @classmethod
-    def parse(cls, text: str) -> PhaseConnection:
+    @staticmethod
+    def parse(text: str) -> PhaseConnection:
         """``L1``, ``L1-L2`` or ``L1-L2-L3`` (any order, no repeats)."""
-        parts = text.split("-")
-        try:
-            phases = tuple(Phase(p) for p in parts)
-        except ValueError:
-            raise ValueError(
-                f'"{text}" is not a phase connection; write L1, L2 or L3 (line-to-neutral), '
-                "L1-L2, L2-L3 or L3-L1 (line-to-line), or a 3-phase rotation like L1-L2-L3"
-            ) from None
-        if len(set(phases)) != len(phases):
-            raise ValueError(f'"{text}" names a phase twice')
-        return cls(phases)
+        return _parse_connection(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_connection(text: str) -> PhaseConnection:
+    """A site has a handful of distinct connections, written hundreds of times."""
+    parts = text.split("-")
+    try:
+        phases = tuple(Phase(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f'"{text}" is not a phase connection; write L1, L2 or L3 (line-to-neutral), '
+            "L1-L2, L2-L3 or L3-L1 (line-to-line), or a 3-phase rotation like L1-L2-L3"
+        ) from None
+    if len(set(phases)) != len(phases):
+        raise ValueError(f'"{text}" names a phase twice')
+    return PhaseConnection(phases)
 
 
 #: The connection of an unrotated three-phase load.

@@ -28,7 +28,9 @@ def depotctl(*args: str | Path) -> subprocess.CompletedProcess[str]:
 def lowered(tmp_path: Path) -> Path:
     """minimal.yaml with db-1 lowered from 100 A to 80 A."""
     head = tmp_path / "head.yaml"
-    head.write_text(MINIMAL.read_text().replace("limits: {current: 100 A}", "limits: {current: 80 A}"))
+    head.write_text(
+        MINIMAL.read_text().replace("limits: {current: 100 A}", "limits: {current: 80 A}")
+    )
     return head
 
 
@@ -44,7 +46,10 @@ def test_equal_sites_exit_0(tmp_path: Path) -> None:
 def test_a_change_exits_1_and_is_shown(tmp_path: Path) -> None:
     result = depotctl("diff", MINIMAL, lowered(tmp_path))
     assert result.returncode == 1, result.stderr
-    assert "  ~ circuit db-1 current limit 100 A → 80 A (−20 %), 2 chargers below it\n" in result.stdout
+    assert (
+        "  ~ circuit db-1 current limit 100 A → 80 A (−20 %), 2 chargers below it\n"
+        in result.stdout
+    )
     assert result.stdout.endswith("Diff: 0 to add, 1 to change, 0 to destroy.\n")
     assert "\x1b[" not in result.stdout
 
@@ -57,9 +62,12 @@ def test_json_output(tmp_path: Path) -> None:
     assert (document["version"], document["new"]) == (1, str(tmp_path / "head.yaml"))
     assert document["summary"] == {"add": 0, "change": 1, "remove": 0}
     [change] = document["changes"]
-    assert (change["action"], change["kind"], change["change_pct"], change["affected_chargers"]) == (
-        "change", "limit", -20.0, 2
-    )
+    assert (
+        change["action"],
+        change["kind"],
+        change["change_pct"],
+        change["affected_chargers"],
+    ) == ("change", "limit", -20.0, 2)
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
@@ -76,7 +84,9 @@ def test_a_missing_file_exits_3_with_its_diagnostic(tmp_path: Path) -> None:
 
 def test_an_invalid_site_exits_3_with_validate_style_diagnostics(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text(MINIMAL.read_text().replace("limits: {current: 100 A}", "limits: {current: 100}"))
+    broken.write_text(
+        MINIMAL.read_text().replace("limits: {current: 100 A}", "limits: {current: 100}")
+    )
     result = depotctl("diff", MINIMAL, broken, "--format", "json")
     assert result.returncode == 3
     assert f"{broken}:17:25: error: " in result.stderr

@@ -11,8 +11,10 @@ from typer.testing import CliRunner
 from depotctl.cli import app
 from tests.conftest import ROOT
 
-COMMITTED = {"Site": ROOT / "schema" / "site.schema.json",
-             "Tariff": ROOT / "schema" / "tariff.schema.json"}
+COMMITTED = {
+    "Site": ROOT / "schema" / "site.schema.json",
+    "Tariff": ROOT / "schema" / "tariff.schema.json",
+}
 
 runner = CliRunner()
 

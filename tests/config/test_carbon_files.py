@@ -65,7 +65,10 @@ def test_a_profile_gives_one_intensity_per_hour_in_hour_order(tmp_path: Path) ->
 
 def test_a_profile_skips_comments_and_blank_lines_and_tolerates_spaces(tmp_path: Path) -> None:
     path = write(
-        tmp_path / "p.csv", "# source: a grid operator", "", " hour , intensity ",
+        tmp_path / "p.csv",
+        "# source: a grid operator",
+        "",
+        " hour , intensity ",
         *(f" {h} , {500 + h} g/kWh " for h in range(24)),
     )
     assert read_profile(path).hourly[1] == CarbonIntensity(501, "g/kWh")
@@ -158,8 +161,10 @@ def test_an_inline_profile_needs_24_values_in_one_unit() -> None:
 
 def test_a_series_keeps_its_times_with_their_offsets(tmp_path: Path) -> None:
     path = write(
-        tmp_path / "s.csv", "time,intensity",
-        "2019-05-01T00:00:00-07:00,0.41 kg/kWh", "2019-05-01 00:05:00-07:00,0.40 kg/kWh",
+        tmp_path / "s.csv",
+        "time,intensity",
+        "2019-05-01T00:00:00-07:00,0.41 kg/kWh",
+        "2019-05-01 00:05:00-07:00,0.40 kg/kWh",
     )
     series = read_series(path)
     assert series.times[0] == datetime(2019, 5, 1, 7, tzinfo=UTC)
@@ -198,8 +203,10 @@ def test_a_repeated_time_is_not_strictly_increasing(tmp_path: Path) -> None:
 
 def test_the_same_instant_in_another_offset_is_a_repeat(tmp_path: Path) -> None:
     path = write(
-        tmp_path / "s.csv", "time,intensity",
-        "2019-05-01T07:00:00+00:00,0.4 kg/kWh", "2019-05-01T00:00:00-07:00,0.4 kg/kWh",
+        tmp_path / "s.csv",
+        "time,intensity",
+        "2019-05-01T07:00:00+00:00,0.4 kg/kWh",
+        "2019-05-01T00:00:00-07:00,0.4 kg/kWh",
     )
     assert error_of(read_series, path).kind == "unordered-series"
 

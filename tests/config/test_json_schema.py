@@ -16,8 +16,15 @@ from depotctl.config.json_schema import json_schema, render_json_schema, to_draf
 from tests.conftest import EXAMPLES, SITES
 
 LATER_DRAFT_KEYWORDS = (
-    "$defs", "prefixItems", "unevaluatedProperties", "dependentRequired",
-    "dependentSchemas", "$anchor", "$dynamicRef", "$id", "discriminator",
+    "$defs",
+    "prefixItems",
+    "unevaluatedProperties",
+    "dependentRequired",
+    "dependentSchemas",
+    "$anchor",
+    "$dynamicRef",
+    "$id",
+    "discriminator",
 )
 
 
@@ -186,8 +193,13 @@ def test_unknown_node_type_and_wrong_kind_are_rejected() -> None:
 def test_draft_2020_keywords_are_converted() -> None:
     converted = to_draft_07(
         {
-            "$defs": {"Pair": {"prefixItems": [{"type": "string"}, {"type": "integer"}],
-                               "items": False, "$anchor": "pair"}},
+            "$defs": {
+                "Pair": {
+                    "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                    "items": False,
+                    "$anchor": "pair",
+                }
+            },
             "type": "object",
             "properties": {"discriminator": {"type": "string"}, "pair": {"$ref": "#/$defs/Pair"}},
             "dependentRequired": {"a": ["b"]},
@@ -198,12 +210,11 @@ def test_draft_2020_keywords_are_converted() -> None:
     )
 
     assert converted == {
-        "definitions": {"Pair": {"items": [{"type": "string"}, {"type": "integer"}],
-                                 "additionalItems": False}},
-        "type": "object",
-        "properties": {
-            "discriminator": {"type": "string"}, "pair": {"$ref": "#/definitions/Pair"}
+        "definitions": {
+            "Pair": {"items": [{"type": "string"}, {"type": "integer"}], "additionalItems": False}
         },
+        "type": "object",
+        "properties": {"discriminator": {"type": "string"}, "pair": {"$ref": "#/definitions/Pair"}},
         "dependencies": {"a": ["b"], "c": {"required": ["d"]}},
         "additionalProperties": False,
     }

@@ -62,4 +62,4 @@ def test_a_colon_inside_a_flow_scalar_is_yaml_1_2() -> None:
     [document] = parse_documents(text)
     assert document.data["oscp"]["base_url"] == "https://derms.example/oscp/cp/2.0"
     assert document.data["w"] == {"from": "15:00"}
-    assert document.source.values[("oscp", "group_id")].line == 1
+    assert document.source.span(("oscp", "group_id")).line == 1

@@ -238,8 +238,10 @@ def test_day_runs_join_across_the_year_end() -> None:
     assert format_day_runs(days) == "12-26–01-05, 04-10"
 
 
-@given(st.lists(st.integers(1, DAYS_PER_YEAR - 1), unique=True, max_size=6).map(sorted),
-       st.integers(0, DAYS_PER_YEAR - 1))
+@given(
+    st.lists(st.integers(1, DAYS_PER_YEAR - 1), unique=True, max_size=6).map(sorted),
+    st.integers(0, DAYS_PER_YEAR - 1),
+)
 def test_any_partition_of_the_year_into_seasons_covers_each_day_once(
     cuts: list[int], shift: int
 ) -> None:

@@ -122,9 +122,7 @@ def test_large_depot_is_the_generators_current_output() -> None:
 
 def test_truck_depot_line_to_line_chargers_are_balanced_across_the_pairs() -> None:
     ctx = _site("us-truck-depot.yaml")
-    line_to_line = [
-        c for c in ctx.chargers if c.phase_connection is not None and c.phases == 1
-    ]
+    line_to_line = [c for c in ctx.chargers if c.phase_connection is not None and c.phases == 1]
     pairs = Counter(c.phase_rotation for c in line_to_line)
     assert set(pairs) == {"L1-L2", "L2-L3", "L3-L1"}
     assert len(set(pairs.values())) == 1

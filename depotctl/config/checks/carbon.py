@@ -20,11 +20,15 @@ from depotctl.config.rules import Finding, Path, Rule, rule
 E = Severity.ERROR
 
 MISSING_FILE = rule(
-    "carbon/missing-file", E, "a carbon profile or series file that does not exist",
+    "carbon/missing-file",
+    E,
+    "a carbon profile or series file that does not exist",
     "the path is relative to the site file; fix it or add the file",
 )
 MALFORMED = rule(
-    "carbon/malformed", E, "a carbon CSV that does not parse (header, number, time or unit)",
+    "carbon/malformed",
+    E,
+    "a carbon CSV that does not parse (header, number, time or unit)",
     'a profile is "hour,intensity" rows like "0,0.71 kg/kWh"; a series is "time,intensity" '
     'rows like "2019-05-01T00:00:00+00:00,0.412 kg/kWh"',
 )
@@ -34,17 +38,21 @@ _FORMATS = {
     '"2019-05-01T00:00:00+00:00,0.412 kg/kWh"',
 }
 INCOMPLETE_PROFILE = rule(
-    "carbon/incomplete-profile", E,
+    "carbon/incomplete-profile",
+    E,
     "a daily carbon profile that does not cover hours 0–23 exactly once",
     "give one value for each hour of the day, 0 to 23",
 )
 UNORDERED_SERIES = rule(
-    "carbon/unordered-series", E,
+    "carbon/unordered-series",
+    E,
     "a carbon series whose times are not strictly increasing, or lack their UTC offset",
     "sort the rows by time, drop repeated times, and write each time with its offset (+00:00)",
 )
 MIXED_UNITS = rule(
-    "carbon/mixed-units", E, "a carbon profile or series whose values use more than one unit",
+    "carbon/mixed-units",
+    E,
+    "a carbon profile or series whose values use more than one unit",
     "convert every value to one unit, like kg/kWh",
 )
 

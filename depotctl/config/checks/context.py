@@ -31,6 +31,8 @@ class SiteContext:
     base_dir: FsPath
     file: FsPath | None = None
     _ancestors: dict[str, tuple[Node, ...]] = field(default_factory=dict, repr=False)
+    _phases: dict[str, int] = field(default_factory=dict, repr=False)
+    _voltages: dict[str, Voltage] = field(default_factory=dict, repr=False)
 
     @property
     def node_list(self) -> list[Node]:
@@ -95,6 +97,12 @@ class SiteContext:
 
     def phases_of(self, node: Node) -> int:
         """Phase count of a node: its own, else its nearest ancestor's, else the site's."""
+        cached = self._phases.get(node.id)
+        if cached is None:
+            cached = self._phases[node.id] = self._own_or_inherited_phases(node)
+        return cached
+
+    def _own_or_inherited_phases(self, node: Node) -> int:
         for candidate in (node, *self.ancestors(node)):
             phases = getattr(candidate, "phases", None)
             if phases is not None:
@@ -104,6 +112,12 @@ class SiteContext:
     def voltage_of(self, node: Node) -> Voltage:
         """Nominal line-to-neutral voltage at a node: its own, else below the nearest
         transformer (secondary / √3 for three phases), else the site's default."""
+        cached = self._voltages.get(node.id)
+        if cached is None:
+            cached = self._voltages[node.id] = self._own_or_inherited_voltage(node)
+        return cached
+
+    def _own_or_inherited_voltage(self, node: Node) -> Voltage:
         for candidate in (node, *self.ancestors(node)):
             voltage = getattr(candidate, "voltage", None)
             if isinstance(voltage, Voltage):

@@ -29,45 +29,53 @@ from depotctl.domain.phases import line_currents, load_current, load_power
 E, W = Severity.ERROR, Severity.WARNING
 
 PHASE_MISMATCH = rule(
-    "electrical/phase-mismatch", E,
+    "electrical/phase-mismatch",
+    E,
     "a 3-phase charger or node (or a line-to-line load) fed from a single-phase node",
     "feed it from a node with enough phases, or correct its phases:",
 )
 MISSING_PHASE_ROTATION = rule(
-    "electrical/missing-phase-rotation", W,
+    "electrical/missing-phase-rotation",
+    W,
     "a single-phase charger under a 3-phase node without phase_rotation "
     "(its load is then assumed on every phase)",
     "add phase_rotation: L1, L2 or L3 (line-to-neutral), or L1-L2, L2-L3 or L3-L1 (line-to-line)",
 )
 INVALID_PHASE_ROTATION = rule(
-    "electrical/invalid-phase-rotation", E,
+    "electrical/invalid-phase-rotation",
+    E,
     "a phase_rotation that does not fit the load's phases, or names a phase its supply lacks",
     "name one phase (L2) or two (L1-L2) for a single-phase load, "
     "all three (L2-L3-L1) for a 3-phase one",
 )
 CHILD_EXCEEDS_PARENT = rule(
-    "electrical/child-exceeds-parent", W,
+    "electrical/child-exceeds-parent",
+    W,
     "a node's limit above its parent's; it can never be reached",
     "lower the child's limit to its parent's, or raise the parent's",
 )
 FALLBACK_EXCEEDS_LIMIT = rule(
-    "electrical/fallback-exceeds-limit", E,
+    "electrical/fallback-exceeds-limit",
+    E,
     "the chargers' fallbacks under a node add up to more than its limit "
     "(a controller failure would overload it)",
     "lower the chargers' fallbacks until their sum fits the node's limit",
 )
 MIN_CURRENT_EXCEEDS_LIMIT = rule(
-    "electrical/min-current-exceeds-limit", W,
+    "electrical/min-current-exceeds-limit",
+    W,
     "the minimum currents of the AC EVSEs under a node add up to more than its current limit",
     "not every vehicle can charge at once; raise the node's limit if they must",
 )
 SITE_LOAD_FALLBACK_EXCEEDS_LIMIT = rule(
-    "electrical/site-load-fallback-exceeds-limit", E,
+    "electrical/site-load-fallback-exceeds-limit",
+    E,
     "a site load whose fallback alone is above its grid connection's limit",
     "lower the site load's fallback to what it can really draw",
 )
 FALLBACK_EXCEEDS_RATING = rule(
-    "electrical/fallback-exceeds-rating", E,
+    "electrical/fallback-exceeds-rating",
+    E,
     "a charger's fallback above its own rating",
     "lower the fallback to at most the charger's rating, or correct the rating",
 )
@@ -245,7 +253,7 @@ def _on_single_phase(
     elif rotation is not None and not rotation.lines <= _single_phase_lines(ctx, parent):
         yield INVALID_PHASE_ROTATION.at(
             _node_path(i, "phase_rotation"),
-            f'{describe(load)} names phase {rotation}, but {describe(parent)} is on a '
+            f"{describe(load)} names phase {rotation}, but {describe(parent)} is on a "
             "single-phase supply, which has only L1",
             "remove phase_rotation (a single-phase supply has one phase), or write L1",
         )
@@ -297,7 +305,7 @@ def child_limits(ctx: SiteContext) -> Iterator[Finding]:
             if own.base > limit.base:
                 yield CHILD_EXCEEDS_PARENT.at(
                     _node_path(i, "limits", key),
-                    f'{describe(node)} {key} limit {own} is above its {_relation(node, ancestor)} '
+                    f"{describe(node)} {key} limit {own} is above its {_relation(node, ancestor)} "
                     f'"{ancestor.id}" ({limit}); it can never be reached',
                     f"lower {node.id} to {limit} or raise {ancestor.id}",
                 )
@@ -307,7 +315,7 @@ def child_limits(ctx: SiteContext) -> Iterator[Finding]:
                 ancestor, limit = above
                 yield CHILD_EXCEEDS_PARENT.at(
                     _node_path(i, "rating"),
-                    f'{describe(node)} rating {node.rating} is above the import limit of its '
+                    f"{describe(node)} rating {node.rating} is above the import limit of its "
                     f'{_relation(node, ancestor)} "{ancestor.id}" ({limit}); it can never be '
                     "reached (taking kVA ≈ kW)",
                     f"{ancestor.id} caps {node.id} at {limit}; check the rating, "
@@ -483,6 +491,7 @@ def _over_rating(
         amps = amps_per_line(ctx, charger, fallback)
         return (
             (f" (≈ {_amps(amps)} per line)", rating.current)
-            if exceeds(amps, rating.current.amps) else None
+            if exceeds(amps, rating.current.amps)
+            else None
         )
     return None

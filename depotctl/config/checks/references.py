@@ -27,25 +27,32 @@ from depotctl.config.schema import DOCUMENT_KINDS, Meter, TariffDocument, Tariff
 E = Severity.ERROR
 
 UNKNOWN_METER = rule(
-    "reference/unknown-meter", E, "a node names a meter that does not exist",
+    "reference/unknown-meter",
+    E,
+    "a node names a meter that does not exist",
     "fix the meter's id, or add the meter under spec.meters",
 )
 UNKNOWN_NODE = rule(
-    "reference/unknown-node", E, "a meter names a node that does not exist",
+    "reference/unknown-node",
+    E,
+    "a meter names a node that does not exist",
     "fix the node's id in the meter's node:",
 )
 METER_MISMATCH = rule(
-    "reference/meter-mismatch", E,
+    "reference/meter-mismatch",
+    E,
     "a node names a meter that measures another node: its readings would be taken for this node's",
     "make the node and the meter name each other",
 )
 TARIFF_NOT_FOUND = rule(
-    "reference/tariff-not-found", E,
+    "reference/tariff-not-found",
+    E,
     "a tariff ref names a file that does not exist or cannot be read",
     "the path is relative to the site file; fix it or add the tariff file",
 )
 INVALID_TARIFF = rule(
-    "reference/invalid-tariff", E,
+    "reference/invalid-tariff",
+    E,
     "a tariff ref names a file that is not a valid kind: Tariff document",
     "run depotctl validate on the tariff file and fix what it reports",
 )
@@ -72,7 +79,7 @@ def meter_references(ctx: SiteContext) -> Iterator[Finding]:
             yield METER_MISMATCH.at(
                 ("spec", "nodes", i, "meter"),
                 f'{describe(node)} names meter "{name}", but that meter measures '
-                f'{describe(ctx.nodes[meter.node])}',
+                f"{describe(ctx.nodes[meter.node])}",
                 _own_meter(ctx, node.id),
             )
     for i, each in enumerate(ctx.site.spec.meters):
@@ -80,8 +87,7 @@ def meter_references(ctx: SiteContext) -> Iterator[Finding]:
             guess = closest(each.node, ctx.nodes)
             yield UNKNOWN_NODE.at(
                 ("spec", "meters", i, "node"),
-                f'meter "{each.id}" measures node "{each.node}", '
-                "which is not a node of this site",
+                f'meter "{each.id}" measures node "{each.node}", which is not a node of this site',
                 f'did you mean "{guess}"?' if guess else None,
             )
 
@@ -90,7 +96,7 @@ def _own_meter(ctx: SiteContext, node_id: str) -> str:
     own = [meter.id for meter in ctx.site.spec.meters if meter.node == node_id]
     if own:
         return f'did you mean meter: {own[0]}? It measures "{node_id}"'
-    return f'add a meter with node: {node_id} under spec.meters and name it here'
+    return f"add a meter with node: {node_id} under spec.meters and name it here"
 
 
 @site_check

@@ -13,12 +13,14 @@ from depotctl.config.schema import Charger
 E = Severity.ERROR
 
 MISSING_FALLBACK = rule(
-    "safety/missing-fallback", E,
+    "safety/missing-fallback",
+    E,
     "a charger without a fallback limit: a controller failure would leave it unlimited",
     "add fallback: with what it may draw while the controller is gone, e.g. fallback: 16 A",
 )
 MISSING_CREDENTIALS = rule(
-    "safety/missing-credentials", E,
+    "safety/missing-credentials",
+    E,
     "a charger whose OCPP settings reference no password (password_env or password_file)",
     "add password_env: (an environment variable) or password_file: to its ocpp settings",
 )
@@ -46,7 +48,7 @@ def credentials(ctx: SiteContext) -> Iterator[Finding]:
             # an inline password is secrets/inline-secret's to report
             yield MISSING_CREDENTIALS.at(
                 ("spec", "nodes", i, "ocpp"),
-                f'{describe(charger)} references no OCPP password, so the controller cannot '
+                f"{describe(charger)} references no OCPP password, so the controller cannot "
                 f'tell the real "{ocpp.id}" from anything that claims its id',
                 f"add password_env: {password_variable(ocpp.id)} (or password_file:) to its "
                 "ocpp settings; the password itself never goes in the site file",

@@ -15,7 +15,8 @@ from depotctl.config.rules import Finding, rule
 from depotctl.config.schema import Charger
 
 INLINE_SECRET = rule(
-    "secrets/inline-secret", Severity.ERROR,
+    "secrets/inline-secret",
+    Severity.ERROR,
     "a password or token written in the site file instead of referenced",
     "reference it with password_env / password_file (token_env / token_file), and rotate it: "
     "it may already be in git history",

@@ -15,7 +15,9 @@ from depotctl.config.diagnostics import Severity
 from depotctl.config.rules import Finding, rule
 
 INVALID_TIMEZONE = rule(
-    "site/invalid-timezone", Severity.ERROR, "metadata.timezone is not an IANA time zone",
+    "site/invalid-timezone",
+    Severity.ERROR,
+    "metadata.timezone is not an IANA time zone",
     "use a tz database name such as Australia/Sydney or America/Los_Angeles",
 )
 

@@ -27,43 +27,102 @@ from depotctl.domain.tariff_calendar import (
 E, W = Severity.ERROR, Severity.WARNING
 
 UNKNOWN_DAY = rule(
-    "tariff/unknown-day", E, "a tariff window names a day that does not exist",
+    "tariff/unknown-day",
+    E,
+    "a tariff window names a day that does not exist",
     "days are all, weekdays, weekends, or mon, tue, wed, thu, fri, sat, sun (lowercase)",
 )
 TOU_OVERLAP = rule(
-    "tariff/tou-overlap", E, "two energy windows of a season price the same minute",
+    "tariff/tou-overlap",
+    E,
+    "two energy windows of a season price the same minute",
     "end one window where the next begins: `to` is exclusive (07:00–15:00, then 15:00–21:00)",
 )
 TOU_GAP = rule(
-    "tariff/tou-gap", E, "a minute of some day of a season has no energy price",
+    "tariff/tou-gap",
+    E,
+    "a minute of some day of a season has no energy price",
     "add a window for those times, or widen a neighbouring one",
 )
 SEASON_OVERLAP = rule(
-    "tariff/season-overlap", E, "two seasons cover the same day of the year",
+    "tariff/season-overlap",
+    E,
+    "two seasons cover the same day of the year",
     "start each season the day after the previous one ends; from and to are both inclusive",
 )
 SEASON_GAP = rule(
-    "tariff/season-gap", E, "days of the year that no season covers",
+    "tariff/season-gap",
+    E,
+    "days of the year that no season covers",
     "extend a season, or add one, so that the seasons cover 01-01 to 12-31 (from and to inclusive)",
 )
 DEMAND_OUTSIDE_TARIFF = rule(
-    "tariff/demand-outside-tariff", E,
+    "tariff/demand-outside-tariff",
+    E,
     "a demand window that names no energy window, is given twice, or covers no time",
     "give a demand window either period: (the name of an energy window) or from/to, not both",
 )
 INVALID_CURRENCY = rule(
-    "tariff/invalid-currency", W, "a currency that is not an ISO 4217 code depotctl knows",
+    "tariff/invalid-currency",
+    W,
+    "a currency that is not an ISO 4217 code depotctl knows",
     "use the ISO 4217 code of the currency the utility bills in, like AUD, USD or EUR",
 )
 
 #: ISO 4217 codes of the currencies a depot is likely to be billed in.
 CURRENCIES = frozenset(
     (
-        "AED", "ARS", "AUD", "BDT", "BGN", "BRL", "CAD", "CHF", "CLP", "CNY", "COP", "CZK",
-        "DKK", "EGP", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "ISK", "JPY", "KES",
-        "KRW", "KWD", "LKR", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR",
-        "PLN", "QAR", "RON", "RSD", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD",
-        "UYU", "VND", "ZAR",
+        "AED",
+        "ARS",
+        "AUD",
+        "BDT",
+        "BGN",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CLP",
+        "CNY",
+        "COP",
+        "CZK",
+        "DKK",
+        "EGP",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "IDR",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KES",
+        "KRW",
+        "KWD",
+        "LKR",
+        "MAD",
+        "MXN",
+        "MYR",
+        "NGN",
+        "NOK",
+        "NZD",
+        "PEN",
+        "PHP",
+        "PKR",
+        "PLN",
+        "QAR",
+        "RON",
+        "RSD",
+        "SAR",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "UAH",
+        "USD",
+        "UYU",
+        "VND",
+        "ZAR",
     )
 )
 

@@ -41,8 +41,13 @@ def carbon_changes(old: Carbon | None, new: Carbon | None) -> list[Change]:
         before, after = describe_carbon(old), describe_carbon(new)
         return [
             Change(
-                Action.CHANGE, Kind.CARBON, Section.CARBON, "spec.carbon",
-                f"carbon source {before} {ARROW} {after}", old=before, new=after,
+                Action.CHANGE,
+                Kind.CARBON,
+                Section.CARBON,
+                "spec.carbon",
+                f"carbon source {before} {ARROW} {after}",
+                old=before,
+                new=after,
             )
         ]
     if isinstance(old.profile, list) and isinstance(new.profile, list):
@@ -73,8 +78,12 @@ def _inline_profile_change(old: Sequence[object], new: Sequence[object]) -> Chan
         hours = [str(h) for h, (a, b) in enumerate(zip(old, new, strict=True)) if not same(a, b)]
         detail = f"hour{'s' * (len(hours) != 1)} {', '.join(hours)}"
     return Change(
-        Action.CHANGE, Kind.CARBON, Section.CARBON, "spec.carbon.profile",
-        f"carbon daily profile changed ({detail})", field="profile",
+        Action.CHANGE,
+        Kind.CARBON,
+        Section.CARBON,
+        "spec.carbon.profile",
+        f"carbon daily profile changed ({detail})",
+        field="profile",
     )
 
 
@@ -82,6 +91,11 @@ def _whole(action: Action, before: str | None, after: str | None) -> Change:
     """A carbon source added or removed."""
     verb = "added" if action is Action.ADD else "removed"
     return Change(
-        action, Kind.CARBON, Section.CARBON, "spec.carbon",
-        f"carbon source {verb} ({after or before})", old=before, new=after,
+        action,
+        Kind.CARBON,
+        Section.CARBON,
+        "spec.carbon",
+        f"carbon source {verb} ({after or before})",
+        old=before,
+        new=after,
     )

@@ -62,8 +62,12 @@ def evse_changes(charger_id: str, old: list[Evse], new: list[Evse]) -> list[Chan
         subject = _evse_subject(charger_id, evse_id)
         changes.append(
             Change(
-                Action.REMOVE, Kind.EVSE, Section.CHARGERS, subject.path,
-                f"{subject.name} removed", id=subject.id,
+                Action.REMOVE,
+                Kind.EVSE,
+                Section.CHARGERS,
+                subject.path,
+                f"{subject.name} removed",
+                id=subject.id,
             )
         )
     return changes
@@ -105,8 +109,12 @@ def connector_changes(evse: Subject, old: list[Connector], new: list[Connector])
         if previous is None:
             changes.append(
                 Change(
-                    Action.ADD, Kind.CONNECTOR, Section.CHARGERS, subject.path,
-                    f"{evse.name} {_connector_phrase(connector)} added", id=subject.id,
+                    Action.ADD,
+                    Kind.CONNECTOR,
+                    Section.CHARGERS,
+                    subject.path,
+                    f"{evse.name} {_connector_phrase(connector)} added",
+                    id=subject.id,
                 )
             )
             continue
@@ -121,7 +129,9 @@ def connector_changes(evse: Subject, old: list[Connector], new: list[Connector])
         if connector_id not in after:
             changes.append(
                 Change(
-                    Action.REMOVE, Kind.CONNECTOR, Section.CHARGERS,
+                    Action.REMOVE,
+                    Kind.CONNECTOR,
+                    Section.CHARGERS,
                     f"{evse.path}.connectors[{connector_id}]",
                     f"{evse.name} {_connector_phrase(connector)} removed",
                     id=f"{evse.id}/{connector_id}",

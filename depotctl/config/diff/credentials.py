@@ -46,8 +46,15 @@ def credentials_change(
         action = Action.CHANGE
         message = f"{subject.name} {label} changed ({_transition(before, after)})"
     return Change(
-        action, subject.kind, subject.section, path, message,
-        id=subject.id, field=field, old=before, new=after,
+        action,
+        subject.kind,
+        subject.section,
+        path,
+        message,
+        id=subject.id,
+        field=field,
+        old=before,
+        new=after,
     )
 
 

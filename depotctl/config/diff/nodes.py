@@ -149,16 +149,27 @@ def _added(node: Node, tree: Tree) -> Change:
         details.append(f"{chargers_phrase(below)} below it")
     message = f"{node_name(node)} added{where}" + (f" ({', '.join(details)})" if details else "")
     return Change(
-        Action.ADD, Kind.NODE, Section.TOPOLOGY, node_path(node.id), message,
-        id=node.id, new=node.type, affected_chargers=below,
+        Action.ADD,
+        Kind.NODE,
+        Section.TOPOLOGY,
+        node_path(node.id),
+        message,
+        id=node.id,
+        new=node.type,
+        affected_chargers=below,
     )
 
 
 def _removed(node: Node) -> Change:
     where = f" (was under {node.parent})" if node.parent else ""
     return Change(
-        Action.REMOVE, Kind.NODE, Section.TOPOLOGY, node_path(node.id),
-        f"{node_name(node)} removed{where}", id=node.id, old=node.type,
+        Action.REMOVE,
+        Kind.NODE,
+        Section.TOPOLOGY,
+        node_path(node.id),
+        f"{node_name(node)} removed{where}",
+        id=node.id,
+        old=node.type,
     )
 
 
@@ -194,8 +205,16 @@ def _moved(old: Node, new: Node, tree: Tree) -> Change | None:
     if below:
         message += f", {chargers_phrase(below)} with it"
     return Change(
-        Action.MOVE, Kind.NODE, Section.TOPOLOGY, f"{node_path(new.id)}.parent", message,
-        id=new.id, field="parent", old=old.parent, new=new.parent, affected_chargers=below,
+        Action.MOVE,
+        Kind.NODE,
+        Section.TOPOLOGY,
+        f"{node_path(new.id)}.parent",
+        message,
+        id=new.id,
+        field="parent",
+        old=old.parent,
+        new=new.parent,
+        affected_chargers=below,
     )
 
 

@@ -88,10 +88,7 @@ def _change_line(change: Change, color: bool) -> str:
 def summary_line(diff: SiteDiff) -> str:
     if diff.is_empty:
         return "No changes. The sites are semantically equal."
-    return (
-        f"Diff: {diff.to_add} to add, {diff.to_change} to change, "
-        f"{diff.to_remove} to destroy."
-    )
+    return f"Diff: {diff.to_add} to add, {diff.to_change} to change, {diff.to_remove} to destroy."
 
 
 def to_json(diff: SiteDiff, old_file: str, new_file: str) -> dict[str, Any]:

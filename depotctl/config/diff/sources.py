@@ -56,7 +56,10 @@ def meter_changes(old: Sequence[Meter], new: Sequence[Meter]) -> list[Change]:
     for meter_id, meter in before.items():
         if meter_id not in after:
             subject = Subject(
-                f"meter {meter_id}", Kind.METER, Section.TOPOLOGY, f"spec.meters[{meter_id}]",
+                f"meter {meter_id}",
+                Kind.METER,
+                Section.TOPOLOGY,
+                f"spec.meters[{meter_id}]",
                 meter_id,
             )
             message = f"{subject.name} removed (was on {meter.node})"
@@ -83,7 +86,11 @@ def envelope_source_changes(
         changes += present(
             [
                 credentials_change(
-                    subject, "oscp.credentials", "token reference", previous.oscp, source.oscp,
+                    subject,
+                    "oscp.credentials",
+                    "token reference",
+                    previous.oscp,
+                    source.oscp,
                     "token",
                 )
             ]

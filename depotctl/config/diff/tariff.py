@@ -59,7 +59,9 @@ def tariff_changes(
 
 
 def _added_or_removed(
-    old: TariffSetting, new: TariffSetting, old_content: TariffSpec | None,
+    old: TariffSetting,
+    new: TariffSetting,
+    old_content: TariffSpec | None,
     new_content: TariffSpec | None,
 ) -> Change:
     setting, content = (new, new_content) if old is None else (old, old_content)
@@ -87,14 +89,26 @@ def _placement(old: TariffSpec | TariffRef, new: TariffSpec | TariffRef) -> Chan
     if isinstance(new, TariffRef):
         message = f"tariff moved to its own file {new.ref} (was inline)"
         return Change(
-            Action.CHANGE, Kind.TARIFF, Section.TARIFF, "spec.tariff.ref", message,
-            field="ref", old="inline", new=new.ref,
+            Action.CHANGE,
+            Kind.TARIFF,
+            Section.TARIFF,
+            "spec.tariff.ref",
+            message,
+            field="ref",
+            old="inline",
+            new=new.ref,
         )
     if isinstance(old, TariffRef):
         message = f"tariff now written inline (was ref {old.ref})"
         return Change(
-            Action.CHANGE, Kind.TARIFF, Section.TARIFF, "spec.tariff.ref", message,
-            field="ref", old=old.ref, new="inline",
+            Action.CHANGE,
+            Kind.TARIFF,
+            Section.TARIFF,
+            "spec.tariff.ref",
+            message,
+            field="ref",
+            old=old.ref,
+            new="inline",
         )
     return None
 
@@ -216,4 +230,3 @@ def _child(parent: Subject, noun: str, name: str, key: str) -> Subject:
 
 def _whole(action: Action, subject: Subject, message: str) -> Change:
     return Change(action, subject.kind, subject.section, subject.path, message, id=subject.id)
-

@@ -7,6 +7,7 @@ reports failures as pydantic errors whose type is the rule id
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -42,6 +43,12 @@ def _unit_pattern(dimensions: tuple[Dimension, ...]) -> str:
     return rf"^{_NUMBER} ?(?:{'|'.join(units)})$"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str, dimensions: tuple[Dimension, ...]) -> Quantity:
+    """Quantities are immutable and a site repeats the same few hundred of them."""
+    return parse_quantity(text, dimensions)
+
+
 @dataclass(frozen=True, slots=True)
 class Units:
     """``Annotated`` marker: parse the field as a quantity of ``dimensions``."""
@@ -55,7 +62,11 @@ class Units:
             quantity = value
         else:
             try:
-                quantity = parse_quantity(value, self.dimensions)
+                quantity = (
+                    _parse_text(value, self.dimensions)
+                    if isinstance(value, str)
+                    else parse_quantity(value, self.dimensions)
+                )
             except QuantityError as error:
                 raise PydanticCustomError(
                     f"quantity/{error.kind}", error.message, {"hint": error.hint}

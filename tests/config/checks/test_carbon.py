@@ -37,8 +37,10 @@ class Depot:
             path.write_text(text)
 
     def carbon(self, section: str) -> list[Diagnostic]:
-        self.text = self.site_text + "  carbon:\n" + "".join(
-            f"    {line}\n" for line in section.splitlines()
+        self.text = (
+            self.site_text
+            + "  carbon:\n"
+            + "".join(f"    {line}\n" for line in section.splitlines())
         )
         path = self.dir / "site.yaml"
         path.write_text(self.text)

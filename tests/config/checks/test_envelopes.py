@@ -103,8 +103,12 @@ def test_a_local_source_also_needs_a_fallback(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("heartbeat", "offline", "relation"),
-    [("60 s", "30 s", "shorter than"), ("60 s", "60 s", "equal to"), ("2 min", "120 s", "equal to"),
-     ("1 min", "59 s", "shorter than")],
+    [
+        ("60 s", "30 s", "shorter than"),
+        ("60 s", "60 s", "equal to"),
+        ("2 min", "120 s", "equal to"),
+        ("1 min", "59 s", "shorter than"),
+    ],
 )
 def test_offline_after_not_longer_than_the_heartbeat_is_an_error(
     tmp_path: Path, heartbeat: str, offline: str, relation: str
@@ -196,7 +200,7 @@ def test_a_source_no_node_names_is_a_warning_naming_the_grid_connection(tmp_path
     )
     assert d.severity == "warning"
     assert where(d) == (18, 11)
-    assert 'envelope_source: dnsp' in (d.hint or "") and '"gc-main"' in (d.hint or "")
+    assert "envelope_source: dnsp" in (d.hint or "") and '"gc-main"' in (d.hint or "")
 
 
 def test_a_repeated_source_id_is_reported_once_by_topology(tmp_path: Path) -> None:

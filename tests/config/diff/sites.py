@@ -72,4 +72,3 @@ def diff_edits(
         tariff_file.write_text(edited(tariff_file.read_text(), tariff))
     before, after = read(old_file), read(new_file)
     return diff_sites(before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff)
-

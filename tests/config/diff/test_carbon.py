@@ -12,7 +12,9 @@ def test_a_constant_changed(edit_diff: DiffEdits) -> None:
     change = only(edit_diff((CONSTANT, "carbon: {constant: 0.7 kg/kWh}"), base="depot"))
     assert change.message == "carbon constant 0.66 kg/kWh → 0.7 kg/kWh (+6.1 %)"
     assert (change.kind, change.section, change.path) == (
-        Kind.CARBON, Section.CARBON, "spec.carbon.constant"
+        Kind.CARBON,
+        Section.CARBON,
+        "spec.carbon.constant",
     )
 
 
@@ -49,7 +51,8 @@ def test_an_inline_profile_names_the_hours_that_changed(edit_diff: DiffEdits) ->
 def test_carbon_added_and_removed(edit_diff: DiffEdits) -> None:
     removed = only(edit_diff((f"  {CONSTANT}\n", ""), base="depot"))
     assert (removed.action, removed.message) == (
-        Action.REMOVE, "carbon source removed (constant 0.66 kg/kWh)"
+        Action.REMOVE,
+        "carbon source removed (constant 0.66 kg/kWh)",
     )
     added = only(edit_diff(base="depot", old=[(f"  {CONSTANT}\n", "")]))
     assert (added.action, added.new) == (Action.ADD, "constant 0.66 kg/kWh")

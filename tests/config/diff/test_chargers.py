@@ -15,7 +15,9 @@ def test_a_fallback_halved(edit_diff: DiffEdits) -> None:
     change = only(edit_diff(("fallback: 32 A", "fallback: 16 A"), base="depot"))
     assert change.message == "charger chg-01 fallback 32 A → 16 A (−50 %)"
     assert (change.kind, change.section, change.path) == (
-        Kind.LIMIT, Section.CHARGERS, "spec.nodes[chg-01].fallback"
+        Kind.LIMIT,
+        Section.CHARGERS,
+        "spec.nodes[chg-01].fallback",
     )
     assert (change.old, change.new, change.change_pct) == ("32 A", "16 A", -50.0)
     assert change.affected_chargers is None
@@ -43,7 +45,9 @@ def test_rating_minimum_current_phases_and_rotation(edit_diff: DiffEdits) -> Non
 
 
 def test_ocpp_identity_and_protocol(edit_diff: DiffEdits) -> None:
-    diff = edit_diff((CP01_OCPP, "ocpp: {id: CP-11, protocol: ocpp2.0.1, password_env: CP01_PASSWORD}"))
+    diff = edit_diff(
+        (CP01_OCPP, "ocpp: {id: CP-11, protocol: ocpp2.0.1, password_env: CP01_PASSWORD}")
+    )
     assert lines(diff) == [
         "~ charger chg-01 OCPP identity CP-01 → CP-11",
         "~ charger chg-01 OCPP protocol ocpp1.6 → ocpp2.0.1",
@@ -104,7 +108,11 @@ def test_an_evse_added_and_one_removed(edit_diff: DiffEdits) -> None:
         "- EVSE chg-07/1 removed",
     ]
     added = diff.changes[0]
-    assert (added.kind, added.id, added.path) == (Kind.EVSE, "chg-01/2", "spec.nodes[chg-01].evses[2]")
+    assert (added.kind, added.id, added.path) == (
+        Kind.EVSE,
+        "chg-01/2",
+        "spec.nodes[chg-01].evses[2]",
+    )
 
 
 def test_an_external_id_change(edit_diff: DiffEdits) -> None:
@@ -115,7 +123,10 @@ def test_an_external_id_change(edit_diff: DiffEdits) -> None:
 
 def test_connectors_added_removed_and_retyped(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
-        ("connectors: [{id: 1, type: CCS2}]", "connectors: [{id: 1, type: CCS1}, {id: 2, type: NACS}]"),
+        (
+            "connectors: [{id: 1, type: CCS2}]",
+            "connectors: [{id: 1, type: CCS1}, {id: 2, type: NACS}]",
+        ),
         base="depot",
     )
     assert lines(diff) == [

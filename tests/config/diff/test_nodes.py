@@ -21,9 +21,18 @@ def test_a_lowered_limit_says_by_how_much_and_how_many_chargers_are_below(
 ) -> None:
     change = only(edit_diff(("limits: {current: 100 A}", "limits: {current: 80 A}")))
     assert change.message == "circuit db-1 current limit 100 A → 80 A (−20 %), 2 chargers below it"
-    assert (change.action, change.kind, change.section) == (Action.CHANGE, Kind.LIMIT, Section.LIMITS)
+    assert (change.action, change.kind, change.section) == (
+        Action.CHANGE,
+        Kind.LIMIT,
+        Section.LIMITS,
+    )
     assert change.path == "spec.nodes[db-1].limits.current"
-    assert (change.id, change.field, change.old, change.new) == ("db-1", "limits.current", "100 A", "80 A")
+    assert (change.id, change.field, change.old, change.new) == (
+        "db-1",
+        "limits.current",
+        "100 A",
+        "80 A",
+    )
     assert change.change_pct == -20.0
     assert change.affected_chargers == 2
 
@@ -35,7 +44,10 @@ def test_chargers_below_are_counted_through_groups_in_the_new_site(edit_diff: Di
     ]
     moved_away = edit_diff(
         ("limits: {current: 250 A}", "limits: {current: 200 A}"),
-        ("      parent: bay-a\n      ocpp: {id: CP-07", "      parent: gc-main\n      ocpp: {id: CP-07"),
+        (
+            "      parent: bay-a\n      ocpp: {id: CP-07",
+            "      parent: gc-main\n      ocpp: {id: CP-07",
+        ),
         base="depot",
     )
     limit = next(c for c in moved_away.changes if c.kind is Kind.LIMIT)
@@ -91,21 +103,29 @@ def test_a_node_removed_says_where_it_was(edit_diff: DiffEdits) -> None:
 
 def test_a_node_moved_to_another_parent(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
-        ("      parent: bay-a\n      ocpp: {id: CP-07", "      parent: bay-b\n      ocpp: {id: CP-07"),
+        (
+            "      parent: bay-a\n      ocpp: {id: CP-07",
+            "      parent: bay-b\n      ocpp: {id: CP-07",
+        ),
         base="depot",
     )
     change = only(diff)
     assert change.message == "charger chg-07 moved from bay-a to bay-b"
     assert (change.action, change.field, change.old, change.new) == (
-        Action.MOVE, "parent", "bay-a", "bay-b"
+        Action.MOVE,
+        "parent",
+        "bay-a",
+        "bay-b",
     )
     assert diff.to_change == 1
 
 
 def test_a_group_moved_says_how_many_chargers_move_with_it(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
-        ("    - id: bay-a\n      type: charger_group\n      parent: db-1",
-         "    - id: bay-a\n      type: charger_group\n      parent: gc-main"),
+        (
+            "    - id: bay-a\n      type: charger_group\n      parent: db-1",
+            "    - id: bay-a\n      type: charger_group\n      parent: gc-main",
+        ),
         base="depot",
     )
     assert lines(diff) == ["~ charger group bay-a moved from db-1 to gc-main, 2 chargers with it"]
@@ -118,7 +138,9 @@ def test_a_node_type_change(edit_diff: DiffEdits) -> None:
 
 
 def test_a_limit_added_and_one_removed(edit_diff: DiffEdits) -> None:
-    diff = edit_diff(("limits: {import: 100 kW, current: 160 A}", "limits: {current: 160 A, export: 30 kW}"))
+    diff = edit_diff(
+        ("limits: {import: 100 kW, current: 160 A}", "limits: {current: 160 A, export: 30 kW}")
+    )
     assert lines(diff) == [
         "- grid connection gc-main import limit 100 kW removed, 2 chargers below it",
         "+ grid connection gc-main export limit 30 kW added, 2 chargers below it",
@@ -133,9 +155,15 @@ def test_a_transformer_rating_is_a_limit(edit_diff: DiffEdits) -> None:
     )
     diff = edit_diff(
         ("    - id: db-1\n", transformer + "    - id: db-1\n"),
-        ("      parent: gc-main\n      limits: {current: 100 A}", "      parent: xfmr-1\n      limits: {current: 100 A}"),
+        (
+            "      parent: gc-main\n      limits: {current: 100 A}",
+            "      parent: xfmr-1\n      limits: {current: 100 A}",
+        ),
     )
-    assert "+ transformer xfmr-1 added under gc-main (rating 150 kVA, 2 chargers below it)" in lines(diff)
+    assert (
+        "+ transformer xfmr-1 added under gc-main (rating 150 kVA, 2 chargers below it)"
+        in lines(diff)
+    )
     assert "~ circuit db-1 moved from gc-main to xfmr-1, 2 chargers with it" in lines(diff)
 
 
@@ -144,20 +172,36 @@ def test_a_transformer_rating_change_counts_the_chargers_it_feeds(edit_diff: Dif
         "    - id: xfmr-1\n      type: transformer\n      parent: gc-main\n"
         "      rating: 150 kVA\n      primary: 480 V\n      secondary: 208 V\n"
     )
-    feed = ("      parent: gc-main\n      limits: {current: 100 A}", "      parent: xfmr-1\n      limits: {current: 100 A}")
+    feed = (
+        "      parent: gc-main\n      limits: {current: 100 A}",
+        "      parent: xfmr-1\n      limits: {current: 100 A}",
+    )
     with_transformer = [("    - id: db-1\n", transformer + "    - id: db-1\n"), feed]
-    diff = edit_diff(*with_transformer, ("rating: 150 kVA", "rating: 0.1 MVA"), old=with_transformer)
+    diff = edit_diff(
+        *with_transformer, ("rating: 150 kVA", "rating: 0.1 MVA"), old=with_transformer
+    )
     change = only(diff)
-    assert change.message == "transformer xfmr-1 rating 150 kVA → 0.1 MVA (−33.3 %), 2 chargers below it"
+    assert (
+        change.message
+        == "transformer xfmr-1 rating 150 kVA → 0.1 MVA (−33.3 %), 2 chargers below it"
+    )
     assert (change.kind, change.section, change.path) == (
-        Kind.LIMIT, Section.LIMITS, "spec.nodes[xfmr-1].rating"
+        Kind.LIMIT,
+        Section.LIMITS,
+        "spec.nodes[xfmr-1].rating",
     )
 
 
 def test_node_phases_voltage_envelope_source_and_meter_are_topology(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
-        ("envelope_source: dnsp\n      meter: m-main", "envelope_source: dnsp-2\n      meter: m-grid"),
-        ("      type: circuit\n      parent: gc-main\n", "      type: circuit\n      parent: gc-main\n      voltage: 240 V\n"),
+        (
+            "envelope_source: dnsp\n      meter: m-main",
+            "envelope_source: dnsp-2\n      meter: m-grid",
+        ),
+        (
+            "      type: circuit\n      parent: gc-main\n",
+            "      type: circuit\n      parent: gc-main\n      voltage: 240 V\n",
+        ),
         base="depot",
     )
     assert lines(diff) == [

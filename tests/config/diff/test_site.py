@@ -28,7 +28,10 @@ def test_each_policy_field_with_its_units(edit_diff: DiffEdits) -> None:
 def test_a_default_written_out_equals_the_default_left_out(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
         ("  policies:\n", "  policies:\n    uncontrollable_charger: {assume: last_accepted}\n"),
-        (POLICIES, "    charging: {min_current: 6 A, safety_margin: 5 %, priority: laxity, hysteresis: 1 A}"),
+        (
+            POLICIES,
+            "    charging: {min_current: 6 A, safety_margin: 5 %, priority: laxity, hysteresis: 1 A}",
+        ),
         base="depot",
     )
     assert diff.is_empty, lines(diff)
@@ -62,6 +65,10 @@ def test_changes_come_in_section_order_and_are_counted(edit_diff: DiffEdits) -> 
         base="depot",
     )
     assert [c.section for c in diff.changes] == [
-        Section.LIMITS, Section.CHARGERS, Section.CHARGERS, Section.CHARGERS, Section.METADATA
+        Section.LIMITS,
+        Section.CHARGERS,
+        Section.CHARGERS,
+        Section.CHARGERS,
+        Section.METADATA,
     ]
     assert (diff.to_add, diff.to_change, diff.to_remove) == (1, 3, 1)

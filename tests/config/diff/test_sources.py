@@ -10,8 +10,14 @@ DNSP_OSCP = "token_env: DNSP_OSCP_TOKEN"
 
 def test_a_meter_added_removed_and_moved(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
-        ("{id: m-main, node: gc-main, measures: total}", "{id: m-main, node: db-1, measures: import}"),
-        ("    - {id: m-office, node: office}\n", "    - {id: m-bay, node: bay-a, measures: per_phase}\n"),
+        (
+            "{id: m-main, node: gc-main, measures: total}",
+            "{id: m-main, node: db-1, measures: import}",
+        ),
+        (
+            "    - {id: m-office, node: office}\n",
+            "    - {id: m-bay, node: bay-a, measures: per_phase}\n",
+        ),
         base="depot",
     )
     assert lines(diff) == [
@@ -37,7 +43,10 @@ def test_envelope_source_timing_and_fallback(edit_diff: DiffEdits) -> None:
     ]
     first = diff.changes[0]
     assert (first.kind, first.section, first.id, first.path) == (
-        Kind.ENVELOPE_SOURCE, Section.ENVELOPE_SOURCES, "dnsp", "spec.envelope_sources[dnsp].offline_after"
+        Kind.ENVELOPE_SOURCE,
+        Section.ENVELOPE_SOURCES,
+        "dnsp",
+        "spec.envelope_sources[dnsp].offline_after",
     )
 
 
@@ -51,7 +60,10 @@ def test_an_envelope_source_added_and_removed(edit_diff: DiffEdits) -> None:
         "+ envelope source site-ems added "
         "(local, heartbeat 30 s, offline after 2 min, fallback import 100 kW)"
     ]
-    removed = edit_diff(("    - id: dnsp\n      protocol: oscp", "    - id: dnsp-2\n      protocol: oscp"), base="depot")
+    removed = edit_diff(
+        ("    - id: dnsp\n      protocol: oscp", "    - id: dnsp-2\n      protocol: oscp"),
+        base="depot",
+    )
     assert lines(removed)[-1] == "- envelope source dnsp removed (was oscp)"
     assert removed.changes[-1].action is Action.REMOVE
 
@@ -63,7 +75,6 @@ def test_a_token_is_compared_by_reference_and_never_shown(edit_diff: DiffEdits) 
     )
     inline = edit_diff((DNSP_OSCP, "token: tok-9f8e7d"), base="depot")
     assert lines(inline) == [
-        "~ envelope source dnsp token reference changed "
-        "(token_env DNSP_OSCP_TOKEN → inline token)"
+        "~ envelope source dnsp token reference changed (token_env DNSP_OSCP_TOKEN → inline token)"
     ]
     assert "tok-9f8e7d" not in render_text(inline, "a", "b") + render_json(inline, "a", "b")

@@ -17,6 +17,7 @@ def read_site_model(path: Path) -> Site:
     assert isinstance(model, Site)
     return model
 
+
 INLINE = """  tariff:
     currency: AUD
     seasons:
@@ -36,7 +37,9 @@ WITH_INLINE_TARIFF = (ELECTRICAL, ELECTRICAL + INLINE)
 
 def test_a_referenced_window_price_rise(edit_diff: DiffEdits) -> None:
     change = only(edit_diff(base="depot", tariff=[("price: 0.45 /kWh", "price: 0.52 /kWh")]))
-    assert change.message == "tariff season summer window peak price 0.45 /kWh → 0.52 /kWh (+15.6 %)"
+    assert (
+        change.message == "tariff season summer window peak price 0.45 /kWh → 0.52 /kWh (+15.6 %)"
+    )
     assert (change.kind, change.section, change.change_pct) == (Kind.TARIFF, Section.TARIFF, 15.6)
     assert change.path == "spec.tariff.seasons[summer].energy[peak].price"
     assert change.id == "summer/peak"
@@ -51,8 +54,14 @@ def test_window_times_and_days(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
         base="depot",
         tariff=[
-            ('{name: peak, days: weekdays, from: "15:00"', '{name: peak, days: [mon, tue, wed, thu], from: "16:00"'),
-            ('{name: shoulder, days: weekdays,', '{name: shoulder, days: [mon, tue, wed, thu, fri],'),
+            (
+                '{name: peak, days: weekdays, from: "15:00"',
+                '{name: peak, days: [mon, tue, wed, thu], from: "16:00"',
+            ),
+            (
+                "{name: shoulder, days: weekdays,",
+                "{name: shoulder, days: [mon, tue, wed, thu, fri],",
+            ),
         ],
     )
     assert lines(diff) == [
@@ -85,7 +94,9 @@ def test_seasons_added_removed_and_moved(edit_diff: DiffEdits) -> None:
 
 
 def test_energy_windows_added_and_removed(edit_diff: DiffEdits) -> None:
-    diff = edit_diff(base="depot", tariff=[("{name: day, days: all,", "{name: daytime, days: all,")])
+    diff = edit_diff(
+        base="depot", tariff=[("{name: day, days: all,", "{name: daytime, days: all,")]
+    )
     assert lines(diff) == [
         "+ tariff season winter window daytime added (all 07:00–21:00, 0.25 /kWh)",
         "- tariff season winter window day removed",
@@ -119,7 +130,9 @@ def test_a_fixed_charge_per_month_equal_to_the_daily_one_is_no_change(
 def test_a_changed_ref_is_reported_and_the_new_file_compared(tmp_path: Path) -> None:
     old_file, new_file = copy_base("depot", tmp_path / "old"), copy_base("depot", tmp_path / "new")
     tariffs = new_file.parent / "tariffs"
-    renamed = edited((tariffs / "ea-tou.yaml").read_text(), [("price: 0.11 /kWh", "price: 0.09 /kWh")])
+    renamed = edited(
+        (tariffs / "ea-tou.yaml").read_text(), [("price: 0.11 /kWh", "price: 0.09 /kWh")]
+    )
     (tariffs / "ea-tou-2026.yaml").write_text(renamed)
     new_file.write_text(edited(new_file.read_text(), [("ea-tou.yaml", "ea-tou-2026.yaml")]))
     before, after = read(old_file), read(new_file)

@@ -20,7 +20,7 @@ def test_error_on_one_line_gives_columns_with_inclusive_end() -> None:
 def test_warning_over_several_lines_gives_lines_only() -> None:
     assert annotation(UNUSED) == (
         "::warning file=sites/depot.yaml,line=30,endLine=32,title=envelope/unused-source"
-        "::envelope source \"dso\" is named by no node"
+        '::envelope source "dso" is named by no node'
         "%0Ahint: name it in a node's envelope_source, or remove it"
     )
 
@@ -62,8 +62,10 @@ def test_one_annotation_per_diagnostic_then_a_summary(run: ValidationRun) -> Non
 
 def test_summary_says_strict_decides(warnings_only: ValidationRun) -> None:
     assert render_github(warnings_only).splitlines()[-1].endswith("in 1 of 2 files (valid)")
-    assert render_github(warnings_only, strict=True).splitlines()[-1].endswith(
-        "in 1 of 2 files (invalid, --strict)"
+    assert (
+        render_github(warnings_only, strict=True)
+        .splitlines()[-1]
+        .endswith("in 1 of 2 files (invalid, --strict)")
     )
 
 

@@ -20,7 +20,11 @@ def test_report_has_the_documented_shape(run: ValidationRun) -> None:
         {"file": MISSING, "documents": 0, "errors": 1, "warnings": 0},
     ]
     assert report["summary"] == {
-        "files": 3, "errors": 2, "warnings": 1, "valid": False, "strict": False
+        "files": 3,
+        "errors": 2,
+        "warnings": 1,
+        "valid": False,
+        "strict": False,
     }
 
 
@@ -80,7 +84,8 @@ def test_cli_invalid_file_exits_1(depot_files, validate_cli) -> None:
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     assert {d["rule"] for d in report["diagnostics"]} == {
-        "topology/unknown-parent", "electrical/child-exceeds-parent"
+        "topology/unknown-parent",
+        "electrical/child-exceeds-parent",
     }
     assert report["summary"]["valid"] is False
 
@@ -91,7 +96,11 @@ def test_cli_strict_fails_on_warnings(depot_files, validate_cli) -> None:
 
     assert result.exit_code == 1
     assert json.loads(result.stdout)["summary"] == {
-        "files": 1, "errors": 0, "warnings": 1, "valid": False, "strict": True
+        "files": 1,
+        "errors": 0,
+        "warnings": 1,
+        "valid": False,
+        "strict": True,
     }
 
 

@@ -76,7 +76,8 @@ def test_results_point_at_rule_file_and_region(run: ValidationRun) -> None:
         "region": {"startLine": 16, "startColumn": 15, "endLine": 16, "endColumn": 19},
     }
     assert (unused["level"], unused["locations"][0]["physicalLocation"]["region"]["endLine"]) == (
-        "warning", 32
+        "warning",
+        32,
     )
 
 
@@ -118,7 +119,8 @@ def test_cli_output_is_valid_sarif_with_exit_codes(depot_files, validate_cli, tm
     assert invalid.exit_code == 1
     results = _assert_valid_sarif(invalid.stdout)["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {
-        "topology/unknown-parent", "electrical/child-exceeds-parent"
+        "topology/unknown-parent",
+        "electrical/child-exceeds-parent",
     }
     unknown_parent = next(r for r in results if r["ruleId"] == "topology/unknown-parent")
     assert unknown_parent["message"]["text"].endswith('\nhint: did you mean "db-1"?')
