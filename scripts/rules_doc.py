@@ -7,6 +7,7 @@ with what `depotctl validate` prints for the broken example and the fix as a dif
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import sys
 from pathlib import Path
@@ -52,7 +53,7 @@ def _section(rule_id: str) -> str:
     if not bad.exists():
         out.append("No example file: this rule is exercised by `tests/config/test_files.py`.\n")
         return "\n".join(out)
-    report = validate_file(bad, display=str(bad.relative_to(ROOT)))
+    report = validate_file(bad.relative_to(ROOT))
     printed = render_text(ValidationRun([report]))
     out.append(f"Bad (`{bad.relative_to(ROOT)}`):\n\n```text\n{printed}```\n")
     if good.exists():
@@ -64,6 +65,13 @@ def _section(rule_id: str) -> str:
 
 
 def render() -> str:
+    # validate relative paths from the repository root, as a user would: messages that
+    # name a file then show it relative, whatever machine the docs are built on
+    with contextlib.chdir(ROOT):
+        return _render()
+
+
+def _render() -> str:
     rules = all_rules()
     index = "\n".join(f"- [`{r.id}`](#{r.id.replace('/', '')}) — {r.summary}" for r in rules)
     sections = "\n".join(_section(r.id) for r in rules)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from depotctl.cli import diff as _diff  # noqa: F401  (registers the command)
@@ -16,6 +17,14 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as error:  # the last resort: exit 3 with a message, not a traceback
+        if os.environ.get("DEPOTCTL_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"depotctl: internal error: {type(error).__name__}: {error}\n"
+            "  run again with DEPOTCTL_DEBUG=1 for the traceback, and please report it\n"
+        )
+        sys.exit(3)
 
 
 __all__ = ["app", "main"]

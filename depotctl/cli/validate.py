@@ -33,7 +33,9 @@ def validate(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Site files or directories (walked for *.yaml, *.yml).", show_default=False
+            help="Site files or directories (walked for *.yaml, *.yml).",
+            show_default=False,
+            metavar="PATH...",
         ),
     ] = None,
     output_format: Annotated[

@@ -127,3 +127,23 @@ def test_validate_imports_no_ui_network_web_or_ocpp_library() -> None:
         timeout=60,
     )
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+
+
+def test_an_internal_error_exits_3_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import depotctl.config.validate
+    from depotctl.cli import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the checks fell over")
+
+    monkeypatch.setattr(depotctl.config.validate, "validate_paths", broken)
+    monkeypatch.delenv("DEPOTCTL_DEBUG", raising=False)
+    monkeypatch.setattr("sys.argv", ["depotctl", "validate", str(EXAMPLES / "minimal.yaml")])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 3
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: the checks fell over" in err
+    assert "Traceback" not in err
