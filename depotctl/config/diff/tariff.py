@@ -150,40 +150,43 @@ def _season_changes(old: Sequence[Season], new: Sequence[Season]) -> list[Change
     return changes
 
 
+Window = EnergyWindow | DemandWindow
+
+
 def _energy_changes(
     season: Subject, old: Sequence[EnergyWindow], new: Sequence[EnergyWindow]
 ) -> list[Change]:
-    before, after = keyed(old, lambda w: w.name), keyed(new, lambda w: w.name)
-    changes: list[Change] = []
-    for name, window in after.items():
-        subject = _child(season, "window", name, "energy")
-        previous = before.get(name)
-        if previous is None:
-            message = f"{subject.name} added ({_window_phrase(window)}, {shown(window.price)})"
-            changes.append(_whole(Action.ADD, subject, message))
-            continue
-        changes += _window_changes(subject, previous, window, _ENERGY_FIELDS)
-    for name in [n for n in before if n not in after]:
-        subject = _child(season, "window", name, "energy")
-        changes.append(_whole(Action.REMOVE, subject, f"{subject.name} removed"))
-    return changes
+    return _windows_changes(season, old, new, "window", "energy", _ENERGY_FIELDS)
 
 
 def _demand_changes(
     parent: Subject, old: Sequence[DemandWindow], new: Sequence[DemandWindow]
 ) -> list[Change]:
-    before, after = keyed(old, lambda w: w.name), keyed(new, lambda w: w.name)
+    return _windows_changes(parent, old, new, "demand charge", "demand", _DEMAND_FIELDS)
+
+
+def _windows_changes(
+    parent: Subject,
+    old: Sequence[Window],
+    new: Sequence[Window],
+    noun: str,
+    key: str,
+    fields: tuple[tuple[str, str], ...],
+) -> list[Change]:
+    """Windows matched by name: added, removed, or changed field by field."""
+    before: dict[str, Window] = keyed(old, lambda w: w.name)
+    after: dict[str, Window] = keyed(new, lambda w: w.name)
     changes: list[Change] = []
     for name, window in after.items():
-        subject = _child(parent, "demand charge", name, "demand")
+        subject = _child(parent, noun, name, key)
         previous = before.get(name)
         if previous is None:
             message = f"{subject.name} added ({_window_phrase(window)}, {shown(window.price)})"
             changes.append(_whole(Action.ADD, subject, message))
             continue
-        changes += _window_changes(subject, previous, window, _DEMAND_FIELDS)
+        changes += _window_changes(subject, previous, window, fields)
     for name in [n for n in before if n not in after]:
-        subject = _child(parent, "demand charge", name, "demand")
+        subject = _child(parent, noun, name, key)
         changes.append(_whole(Action.REMOVE, subject, f"{subject.name} removed"))
     return changes
 

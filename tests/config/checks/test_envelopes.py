@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from depotctl.config.diagnostics import Diagnostic
-from depotctl.config.validate import validate_file
+from tests.config.checks.validating import diagnostics, only
 
 SITE = """\
 apiVersion: depotctl/v1
@@ -38,17 +38,6 @@ spec:
       offline_after: 5 min
       fallback: {import: 60 kW}
 """
-
-
-def diagnostics(tmp_path: Path, text: str) -> list[Diagnostic]:
-    path = tmp_path / "site.yaml"
-    path.write_text(text)
-    return validate_file(path).diagnostics
-
-
-def only(found: list[Diagnostic], rule: str) -> Diagnostic:
-    assert [d.rule for d in found] == [rule], [(d.rule, d.message) for d in found]
-    return found[0]
 
 
 def where(d: Diagnostic) -> tuple[int, int]:

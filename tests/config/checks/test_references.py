@@ -12,7 +12,7 @@ from depotctl.config.checks.context import TariffContext
 from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
 from depotctl.config.load import LoadedFile
 from depotctl.config.rules import Finding, Rule
-from depotctl.config.validate import validate_file
+from tests.config.checks.validating import diagnostics, only
 
 METERED = """\
 apiVersion: depotctl/v1
@@ -60,17 +60,6 @@ spec:
   tariff:
     ref: REF
 """
-
-
-def diagnostics(path: Path, text: str) -> list[Diagnostic]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return validate_file(path).diagnostics
-
-
-def only(found: list[Diagnostic], rule: str) -> Diagnostic:
-    assert [d.rule for d in found] == [rule], [(d.rule, d.message) for d in found]
-    return found[0]
 
 
 def where(d: Diagnostic) -> tuple[int, int]:

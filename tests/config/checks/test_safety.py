@@ -8,15 +8,9 @@ import pytest
 
 from depotctl.config.checks.safety import password_variable
 from depotctl.config.diagnostics import Diagnostic
-from depotctl.config.validate import validate_file
+from tests.config.checks.validating import diagnostics as validate
 
 CHG_02_OCPP = "ocpp: {id: CP-02, protocol: ocpp2.0.1, password_file: /etc/depotctl/cp02.secret}"
-
-
-def validate(tmp_path: Path, text: str) -> list[Diagnostic]:
-    path = tmp_path / "site.yaml"
-    path.write_text(text)
-    return validate_file(path).diagnostics
 
 
 def ours(diagnostics: list[Diagnostic]) -> list[tuple[str, int, int]]:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from depotctl.config.diagnostics import Diagnostic
-from depotctl.config.validate import validate_file
+from tests.config.checks.validating import diagnostics
 
 PASSWORD = "Zq8-very-secret-4711"
 TOKEN = "tok-3f9c1a7e-secret"
@@ -40,12 +40,6 @@ spec:
       offline_after: 5 min
       fallback: {{import: 60 kW}}
 """
-
-
-def diagnostics(tmp_path: Path, text: str) -> list[Diagnostic]:
-    path = tmp_path / "site.yaml"
-    path.write_text(text)
-    return validate_file(path).diagnostics
 
 
 def inline(found: list[Diagnostic]) -> list[Diagnostic]:
