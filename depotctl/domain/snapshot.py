@@ -1,0 +1,32 @@
+"""The state of a depot at one instant: what the engine decides from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from depotctl.domain.chargers import ChargerState
+from depotctl.domain.envelopes import Envelope, SourceHealth
+from depotctl.domain.policy import Policy
+from depotctl.domain.sessions import Session
+from depotctl.domain.telemetry import Reading
+from depotctl.domain.topology import Topology
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything an allocation depends on; ``at`` is aware UTC. Chargers missing
+    from ``chargers`` are online and controllable; at most one session per EVSE.
+    ``previous_limits`` (amps per EVSE id) are the limits now in force, for
+    hysteresis: increases smaller than the hysteresis wait; decreases never do."""
+
+    at: datetime
+    topology: Topology
+    policy: Policy
+    envelopes: tuple[Envelope, ...] = ()
+    sources: Mapping[str, SourceHealth] = field(default_factory=dict)
+    telemetry: Mapping[str, Reading] = field(default_factory=dict)
+    sessions: tuple[Session, ...] = ()
+    chargers: Mapping[str, ChargerState] = field(default_factory=dict)
+    previous_limits: Mapping[str, float] = field(default_factory=dict)

@@ -1,0 +1,28 @@
+"""Computations over domain values: effective capacity, allocation with explanations.
+
+Pure functions: a snapshot in, an allocation out; no I/O, no clock, no globals.
+"""
+
+from depotctl.engine.allocate import allocate
+from depotctl.engine.allocation import (
+    Allocation,
+    Binding,
+    BindingKind,
+    EvseAllocation,
+    EvseState,
+    LimitKind,
+    LimitSource,
+    NodeConstraint,
+)
+
+__all__ = [
+    "Allocation",
+    "Binding",
+    "BindingKind",
+    "EvseAllocation",
+    "EvseState",
+    "LimitKind",
+    "LimitSource",
+    "NodeConstraint",
+    "allocate",
+]

@@ -1,0 +1,115 @@
+"""The allocator: a snapshot in, a limit per EVSE with its reason out.
+
+One cycle: effective capacity per node and phase (:mod:`.capacity`); each
+session's demand (:mod:`.demand`) — its own cap and its tier (priority class,
+then urgency); then tier by tier, most important first: admission at the minimum
+current in priority order wherever it fits along the whole path (the rest pause),
+and max-min fair water-filling of what remains among the admitted
+(:mod:`.waterfill`). Tiers go strictly in order, so a lower tier never holds power
+— its minimum included — that a higher tier behind the same node could use.
+Limits are rounded down to the policy's step; increases smaller than the
+hysteresis wait, decreases never do. Pure and deterministic; explanations are
+put into words only when read (:mod:`.explain`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.allocation import Allocation, LazyMapping
+from depotctl.engine.capacity import effective_capacity
+from depotctl.engine.demand import Demands, demands_of
+from depotctl.engine.explain import Decision, constraint_view, evse_view
+from depotctl.engine.structure import Structure, structure_of
+from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, fill, usage
+
+
+def allocate(snapshot: Snapshot) -> Allocation:
+    """Every EVSE's limit and binding constraint at ``snapshot.at``."""
+    structure = structure_of(snapshot.topology)
+    capacity = effective_capacity(snapshot, structure)
+    demands = demands_of(snapshot, structure, capacity.assumed)
+    n = len(structure.evse_ids)
+    allocation = np.zeros(n)
+    binder = np.full(n, -1, dtype=np.intp)
+    paused_at = np.full(n, -1, dtype=np.intp)
+    room = capacity.room.copy()
+    for tier in np.unique(demands.tier[demands.active]).tolist():
+        members = demands.in_priority_order(tier)
+        admitted = _admit(members, demands, room, structure, paused_at)
+        if admitted.size == 0:
+            continue
+        floors = np.zeros(n)
+        floors[admitted] = demands.floor[admitted]
+        caps = np.zeros(n)
+        caps[admitted] = demands.cap[admitted] - demands.floor[admitted]
+        room -= usage(floors, structure.constraints)
+        extra, stopped = fill(caps, room, structure.constraints)
+        room -= usage(extra, structure.constraints)
+        allocation += floors + extra
+        binder[admitted] = stopped[admitted]
+    limits = _settle(snapshot, structure, allocation)
+    decision = Decision(snapshot, structure, capacity, demands, limits, binder, paused_at)
+    return Allocation(
+        at=snapshot.at,
+        evses=LazyMapping(structure.evse_index, lambda evse_id: evse_view(decision, evse_id)),
+        constraints=LazyMapping(
+            lambda: decision.finite_constraints, lambda key: constraint_view(decision, key)
+        ),
+        limits_a=dict(zip(structure.evse_ids, limits.tolist(), strict=True)),
+    )
+
+
+def _admit(
+    members: Ints, demands: Demands, room: Floats, structure: Structure, paused_at: Ints
+) -> Ints:
+    """The members that can have their minimum current, in priority order; the rest
+    pause, remembering the constraint that had no room."""
+    candidates = members[
+        (demands.cap[members] >= demands.floor[members] - TOLERANCE) & (demands.cap[members] > 0)
+    ]
+    floors = np.zeros(len(structure.evse_ids))
+    floors[candidates] = demands.floor[candidates]
+    if np.all(usage(floors, structure.constraints) <= room + TOLERANCE):
+        return candidates  # everyone fits: the common case, decided at once
+    # only constraints the candidates could overfill can refuse anyone
+    tight = usage(floors, structure.constraints) > room + TOLERANCE
+    contested = tight[structure.constraints.entry_con]
+    touched = np.zeros(len(structure.evse_ids), dtype=bool)
+    touched[structure.constraints.entry_evse[contested]] = True
+    scratch = room.tolist()
+    entry_con = structure.entry_con_list
+    entry_w = structure.entry_w_list
+    tight_list = tight.tolist()
+    admitted = []
+    for index in candidates.tolist():
+        if not touched[index]:
+            admitted.append(index)
+            continue
+        floor = float(demands.floor[index])
+        positions = [p for p in structure.evse_entries[index] if tight_list[entry_con[p]]]
+        short = -1
+        for p in positions:
+            if scratch[entry_con[p]] < entry_w[p] * floor - TOLERANCE:
+                short = entry_con[p]
+                break
+        if short >= 0:
+            paused_at[index] = short
+            continue
+        for p in positions:
+            scratch[entry_con[p]] -= entry_w[p] * floor
+        admitted.append(index)
+    return np.array(admitted, dtype=np.intp)
+
+
+def _settle(snapshot: Snapshot, structure: Structure, allocation: Floats) -> Floats:
+    """Round down to the step; hold back increases smaller than the hysteresis."""
+    step = snapshot.policy.rounding_a
+    settled: Floats = np.floor(allocation / step + 1e-9) * step
+    hysteresis = snapshot.policy.hysteresis_a
+    for evse_id, previous in snapshot.previous_limits.items():
+        index = structure.evse_index.get(evse_id)
+        if index is not None and previous < settled[index] < previous + hysteresis:
+            settled[index] = previous
+    return settled

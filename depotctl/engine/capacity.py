@@ -1,0 +1,168 @@
+"""Effective capacity per node and phase at an instant, each value with its source.
+
+A constraint's effective limit is the minimum of its static limit and every
+envelope limit in force (fresh, the source's own fallback, or the site's fallback
+for an offline source — never unlimited), less the safety margin. Reserved
+against it: non-EV load (measured when fresh; the policy's fallback when stale,
+never zero) and the assumed draw of uncontrollable chargers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
+from depotctl.domain.phases import Phase, load_current, load_power
+from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import SiteLoadSpec
+from depotctl.engine.allocation import LimitSource
+from depotctl.engine.structure import POWER, Structure
+from depotctl.engine.waterfill import Floats, usage
+
+STATIC = LimitSource("static")
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Per constraint: effective limit (inf: none), its source, what is reserved,
+    and which reservations rest on stale telemetry."""
+
+    effective: Floats
+    sources: dict[int, LimitSource]
+    reserved: Floats
+    stale: frozenset[int]
+    uncontrollable: Floats
+    assumed: Floats
+
+    @property
+    def room(self) -> Floats:
+        return self.effective - self.reserved
+
+
+def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
+    topology, policy = snapshot.topology, snapshot.policy
+    size = structure.constraints.size
+    limit = structure.static_limit.copy()
+    sources: dict[int, LimitSource] = _StaticSources()
+
+    def tighten(con: int, value: float, source: LimitSource) -> None:
+        if value < limit[con]:
+            limit[con] = value
+            sources[con] = source
+
+    for applied in applicable_limits(
+        snapshot.envelopes, snapshot.sources, topology.sources, snapshot.at
+    ):
+        node = topology.nodes.get(applied.target)
+        if node is None or applied.direction is not Direction.IMPORT:
+            continue
+        origin = applied.origin
+        source = (
+            LimitSource("envelope", origin.envelope_id, origin.fresh)
+            if origin.envelope_id is not None
+            else LimitSource("fallback", origin.source, False)
+        )
+        base = structure.node_index[node.id] * 4
+        if applied.unit is LimitUnit.W:
+            tighten(base + POWER, applied.limit, source)
+        else:
+            phases = applied.phases or frozenset(Phase)
+            for k in _current_kinds(node.phases):
+                if node.phases == 1 or Phase(f"L{k + 1}") in phases:
+                    tighten(base + k, applied.limit, source)
+    # the margin keeps the site's infrastructure clear of its limits; a charger's own
+    # rating is the charger's to enforce, so it gets none
+    margin = np.where(structure.is_charger_constraint, 0.0, policy.safety_margin)
+    effective = np.where(np.isfinite(limit), limit * (1.0 - margin), np.inf)
+
+    reserved = np.zeros(size)
+    stale: set[int] = set()
+    for load in topology.site_loads.values():
+        per_phase, watts, is_stale = _site_load_draw(snapshot, load)
+        for con, coefficient in structure.load_entries[load.id]:
+            k = con % 4
+            if k == POWER:
+                reserved[con] += watts
+            elif topology.nodes[structure.node_ids[con // 4]].phases == 1:
+                reserved[con] += max(per_phase.values()) * coefficient
+            else:
+                reserved[con] += per_phase.get(Phase(f"L{k + 1}"), 0.0) * coefficient
+            if is_stale:
+                stale.add(con)
+    assumed = _uncontrollable_draw(snapshot, structure)
+    uncontrollable = usage(assumed, structure.constraints)
+    return Capacity(
+        effective=effective,
+        sources=sources,
+        reserved=reserved + uncontrollable,
+        stale=frozenset(stale),
+        uncontrollable=uncontrollable,
+        assumed=assumed,
+    )
+
+
+class _StaticSources(dict[int, LimitSource]):
+    """Sources by constraint: what no envelope tightened is the site file's limit."""
+
+    def __missing__(self, con: int) -> LimitSource:
+        return STATIC
+
+
+def _current_kinds(phases: int) -> tuple[int, ...]:
+    return (0,) if phases == 1 else (0, 1, 2)
+
+
+def _site_load_draw(
+    snapshot: Snapshot, load: SiteLoadSpec
+) -> tuple[dict[Phase, float], float, bool]:
+    """Amps per phase and watts a site load counts as, and whether that is the stale
+    fallback. A reading is looked up by the load's id, then its meter's."""
+    policy = snapshot.policy
+    lines = load.connection.lines if load.connection is not None else frozenset(Phase)
+    reading = snapshot.telemetry.get(load.id) or (
+        snapshot.telemetry.get(load.meter) if load.meter else None
+    )
+    fresh = reading is not None and not reading.is_stale(snapshot.at, policy.stale_after_s)
+    if reading is not None and fresh:
+        if reading.current_a is not None:
+            per_phase = {p: max(0.0, a) for p, a in reading.current_a.items() if p in lines}
+            watts = (
+                max(0.0, reading.power_w)
+                if reading.power_w is not None
+                else sum(per_phase.values()) * load.voltage_ln
+            )
+            return per_phase, watts, False
+        if reading.power_w is not None:
+            amps = load_current(max(0.0, reading.power_w), load.connection, load.voltage_ln)
+            return dict.fromkeys(lines, amps), max(0.0, reading.power_w), False
+    amps = load.fallback_a
+    if (
+        reading is not None
+        and policy.stale_site_load is StaleLoad.LAST_KNOWN_PLUS_MARGIN
+        and reading.power_w is not None
+    ):
+        last = load_current(max(0.0, reading.power_w), load.connection, load.voltage_ln)
+        amps = last * (1.0 + policy.stale_margin)
+    watts = load_power(amps, load.connection, load.voltage_ln)
+    return dict.fromkeys(lines, amps), watts, True
+
+
+def _uncontrollable_draw(snapshot: Snapshot, structure: Structure) -> Floats:
+    """Amps each EVSE of an uncontrollable charger is assumed to draw: its last
+    accepted limit, or its rating (by policy, and always when none was accepted)."""
+    assumed = np.zeros(len(structure.evse_ids))
+    for charger_id, state in snapshot.chargers.items():
+        if state.is_controllable:
+            continue
+        for evse in snapshot.topology.chargers_evses(charger_id):
+            amps = evse.max_current_a
+            if (
+                snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
+                and state.last_accepted_limit_a is not None
+            ):
+                amps = min(state.last_accepted_limit_a, evse.max_current_a)
+            assumed[structure.evse_index[evse.id]] = amps
+    return assumed

@@ -1,0 +1,154 @@
+"""What each session asks for in this cycle: its own cap, its minimum, its tier.
+
+A session's cap is the tightest of its EVSE's rating, its vehicle's maximum, zero
+once it has the energy it needs, and — for non-urgent sessions — the plan's rate.
+Its tier is its priority class, then urgency: laxity (time to its deadline less
+the time it needs at full rate) under the policy's threshold makes it urgent. A
+session with no known need gets the site's default requirement, never "no
+deadline". Within a tier, the policy orders admission (least laxity first, by
+default); ties go by EVSE id, so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from depotctl.domain.sessions import Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.allocation import BindingKind
+from depotctl.engine.structure import Structure
+from depotctl.engine.waterfill import Floats, Ints
+
+#: Codes of an EVSE's own cap, in ``Demands.cap_kind``.
+CAP_KINDS = (
+    BindingKind.CHARGER_LIMIT,
+    BindingKind.VEHICLE_LIMIT,
+    BindingKind.ENERGY_SATISFIED,
+    BindingKind.PLANNED_RATE,
+)
+
+
+@dataclass(frozen=True)
+class Demands:
+    """Per EVSE (structure order): whether a session asks for power, and its cap,
+    minimum, tier and ordering key."""
+
+    active: np.ndarray
+    cap: Floats
+    cap_kind: Ints
+    floor: Floats
+    tier: Ints
+    order: Floats
+    sessions: dict[int, Session]
+    urgent: np.ndarray
+
+    def in_priority_order(self, tier: int) -> Ints:
+        members = np.flatnonzero(self.active & (self.tier == tier))
+        # lexsort: last key first — the policy's order, then the EVSE's position (its id)
+        return members[np.lexsort((members, self.order[members]))]
+
+
+def demands_of(snapshot: Snapshot, structure: Structure, assumed: Floats) -> Demands:
+    policy = snapshot.policy
+    n = len(structure.evse_ids)
+    sessions: dict[int, Session] = {}
+    for session in sorted(snapshot.sessions, key=lambda s: (s.evse_id, s.id)):
+        index = structure.evse_index.get(session.evse_id)
+        if index is None or index in sessions or assumed[index] > 0:
+            continue  # an unknown EVSE, a second session on one, or an uncontrollable charger
+        sessions[index] = session
+    idx = np.fromiter(sessions, dtype=np.intp, count=len(sessions))
+    listed = list(sessions.values())
+    at = snapshot.at.timestamp()
+    deadlines, needed = _requirements(snapshot, listed)
+    vehicle = np.array(
+        [s.vehicle_max_current_a if s.vehicle_max_current_a is not None else np.inf for s in listed]
+    )
+    planned = np.array(
+        [s.planned_rate_a if s.planned_rate_a is not None else np.inf for s in listed]
+    )
+    pclass = np.array([s.priority_class for s in listed], dtype=np.intp)
+    rating = structure.evse_max_current[idx]
+    rate_cap = np.minimum(rating, vehicle)
+    rate_w = rate_cap * structure.evse_watts_per_amp[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        time_needed = np.where(rate_w > 0, needed / rate_w * 3600.0, np.inf)
+    laxity = (deadlines - at) - time_needed
+    urgent = laxity < policy.urgency_threshold_s
+
+    options = np.stack(
+        [
+            rating,
+            vehicle,
+            np.where(needed <= 0, 0.0, np.inf),
+            np.where(urgent, np.inf, planned),
+        ]
+    )
+    kind = np.argmin(options, axis=0) if len(listed) else np.zeros(0, dtype=np.intp)
+    cap = np.maximum(options.min(axis=0), 0.0) if len(listed) else np.zeros(0)
+
+    out_active = np.zeros(n, dtype=bool)
+    out_active[idx] = True
+    out = {
+        "cap": np.zeros(n),
+        "cap_kind": np.zeros(n, dtype=np.intp),
+        "tier": np.zeros(n, dtype=np.intp),
+        "order": np.zeros(n),
+        "urgent": np.zeros(n, dtype=bool),
+    }
+    out["cap"][idx] = cap
+    out["cap_kind"][idx] = kind
+    out["tier"][idx] = pclass * 2 + np.where(urgent, 0, 1)
+    out["order"][idx] = _order_key(policy.priority, listed, laxity, deadlines, needed)
+    out["urgent"][idx] = urgent
+    return Demands(
+        active=out_active,
+        cap=out["cap"],
+        cap_kind=out["cap_kind"],
+        floor=structure.evse_min_current.copy(),
+        tier=out["tier"],
+        order=out["order"],
+        sessions=sessions,
+        urgent=out["urgent"],
+    )
+
+
+def _requirements(snapshot: Snapshot, sessions: list[Session]) -> tuple[Floats, Floats]:
+    """Deadline (POSIX seconds) and energy still needed (Wh) of each session."""
+    deadlines = np.empty(len(sessions))
+    needed = np.empty(len(sessions))
+    for i, session in enumerate(sessions):
+        if session.requirement is not None:
+            deadlines[i] = session.requirement.departure.timestamp()
+            needed[i] = session.requirement.energy_wh - session.energy_delivered_wh
+        else:
+            deadlines[i] = default_departure(snapshot, session.started).timestamp()
+            needed[i] = snapshot.policy.default_energy_wh - session.energy_delivered_wh
+    return deadlines, np.maximum(needed, 0.0)
+
+
+def default_departure(snapshot: Snapshot, started: datetime) -> datetime:
+    """The next occurrence of the policy's local departure time after ``started``."""
+    departure_time = snapshot.policy.default_departure
+    local = started.astimezone(departure_time.tzinfo or UTC)
+    departure = local.replace(
+        hour=departure_time.hour, minute=departure_time.minute, second=0, microsecond=0
+    )
+    if departure <= local:
+        departure += timedelta(days=1)
+    return departure
+
+
+def _order_key(
+    priority: str, sessions: list[Session], laxity: Floats, deadlines: Floats, needed: Floats
+) -> Floats:
+    if priority == "deadline":
+        return deadlines
+    if priority == "fifo":
+        return np.array([s.started.timestamp() for s in sessions])
+    if priority == "fair":
+        return np.array([s.energy_delivered_wh for s in sessions])
+    return laxity

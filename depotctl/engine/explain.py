@@ -1,0 +1,238 @@
+"""Why each EVSE got its limit, in words — built only when someone reads it.
+
+An EVSE's binding constraint is what stopped it: its own cap (charger, vehicle,
+energy satisfied, planned rate), a node's limit — static, an envelope fresh or
+fallback, the site's fallback for an offline source, or one lowered by stale
+telemetry — or, when paused, the node that had no room for its minimum current.
+Its candidates are every limit along its path, each with its slack in the EVSE's
+own amps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import NodeKind
+from depotctl.engine.allocation import (
+    Binding,
+    BindingKind,
+    EvseAllocation,
+    EvseState,
+    LimitKind,
+    LimitSource,
+    NodeConstraint,
+)
+from depotctl.engine.capacity import Capacity
+from depotctl.engine.demand import CAP_KINDS, Demands
+from depotctl.engine.structure import KINDS, POWER, Structure
+from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, usage
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Everything one cycle computed, kept so its explanations can be written later."""
+
+    snapshot: Snapshot
+    structure: Structure
+    capacity: Capacity
+    demands: Demands
+    limits: Floats
+    binder: Ints
+    paused_at: Ints
+
+    @cached_property
+    def used(self) -> Floats:
+        return usage(self.limits, self.structure.constraints)
+
+    @cached_property
+    def finite_constraints(self) -> dict[tuple[str, LimitKind], int]:
+        """(node id, kind) → constraint, for every limit in force."""
+        keys = self.structure.keys
+        finite = np.flatnonzero(np.isfinite(self.capacity.effective)).tolist()
+        return {keys[con]: con for con in finite}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One limit on an EVSE's path: how much more the EVSE alone could take before it
+    (``slack_a``, in the EVSE's amps), and whether it is the binding one."""
+
+    what: str
+    ref: str | None
+    limit: str
+    source: str
+    slack_a: float
+    binding: bool
+
+
+def evse_view(decision: Decision, evse_id: str) -> EvseAllocation:
+    structure, capacity, demands = decision.structure, decision.capacity, decision.demands
+    index = structure.evse_index[evse_id]
+    evse = decision.snapshot.topology.evses[evse_id]
+    session = demands.sessions.get(index)
+    amps = float(decision.limits[index])
+    if capacity.assumed[index] > 0:
+        amps = float(capacity.assumed[index])
+        state, binding = EvseState.UNCONTROLLABLE, _uncontrollable(decision, evse.charger_id, amps)
+    elif session is None:
+        state = EvseState.IDLE
+        binding = Binding(BindingKind.NO_SESSION, None, "no vehicle plugged in")
+    elif amps <= 0:
+        state, binding = EvseState.PAUSED, _paused(decision, index)
+    else:
+        state = EvseState.CHARGING
+        con = int(decision.binder[index])
+        binding = _own_cap(decision, index) if con < 0 else _constraint(decision, con)
+    return EvseAllocation(
+        evse_id=evse_id,
+        limit_a=amps,
+        limit_w=amps * evse.watts_per_amp,
+        state=state,
+        binding=binding,
+        session_id=session.id if session else None,
+        tier=int(demands.tier[index]) if session else None,
+    )
+
+
+def constraint_view(decision: Decision, key: tuple[str, LimitKind]) -> NodeConstraint:
+    con = decision.finite_constraints[key]
+    capacity = decision.capacity
+    return NodeConstraint(
+        node_id=key[0],
+        kind=key[1],
+        effective_limit=float(capacity.effective[con]),
+        source=capacity.sources[con],
+        reserved=float(capacity.reserved[con]),
+        allocated=float(decision.used[con]),
+    )
+
+
+def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
+    """Every limit on the EVSE's path, from its own caps up to the grid connection."""
+    structure, capacity, demands = decision.structure, decision.capacity, decision.demands
+    index = structure.evse_index[evse_id]
+    evse = decision.snapshot.topology.evses[evse_id]
+    limit = float(decision.limits[index])
+    binder = int(decision.binder[index])
+    chain: list[Candidate] = []
+    session = demands.sessions.get(index)
+    if session is not None:
+        own = [(BindingKind.CHARGER_LIMIT, evse.max_current_a)]
+        if session.vehicle_max_current_a is not None:
+            own.append((BindingKind.VEHICLE_LIMIT, session.vehicle_max_current_a))
+        if session.planned_rate_a is not None and not demands.urgent[index]:
+            own.append((BindingKind.PLANNED_RATE, session.planned_rate_a))
+        cap_kind = CAP_KINDS[int(demands.cap_kind[index])]
+        for kind, amps in own:
+            chain.append(
+                Candidate(
+                    what=kind.value.replace("_", " "),
+                    ref=evse_id,
+                    limit=f"{amps:.1f} A",
+                    source="EVSE" if kind is BindingKind.CHARGER_LIMIT else "session",
+                    slack_a=amps - limit,
+                    binding=binder < 0 and kind is cap_kind,
+                )
+            )
+    entry_con = structure.constraints.entry_con
+    entry_w = structure.constraints.entry_w
+    for position in structure.evse_entries[index]:
+        con = int(entry_con[position])
+        if not np.isfinite(capacity.effective[con]):
+            continue
+        node_id, _ = structure.describe(con)
+        headroom = capacity.effective[con] - capacity.reserved[con] - decision.used[con]
+        chain.append(
+            Candidate(
+                what=_what(structure, con),
+                ref=node_id,
+                limit=_amount(con, float(capacity.effective[con])),
+                source=str(capacity.sources[con]),
+                slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
+                binding=con == binder or con == int(decision.paused_at[index]),
+            )
+        )
+    return chain
+
+
+def _what(structure: Structure, con: int) -> str:
+    node_id, kind = structure.describe(con)
+    if kind is KINDS[POWER]:
+        return f"{node_id} import power"
+    return f"{node_id} current on {kind.value.removeprefix('current_')}"
+
+
+def _amount(con: int, value: float) -> str:
+    return f"{value / 1000:.1f} kW" if con % 4 == POWER else f"{value:.1f} A"
+
+
+def _constraint(decision: Decision, con: int) -> Binding:
+    structure, capacity = decision.structure, decision.capacity
+    node_id, _ = structure.describe(con)
+    source = capacity.sources.get(con, LimitSource("static"))
+    detail = (
+        f"{_what(structure, con)} is full: {_amount(con, float(capacity.effective[con]))} "
+        f"effective ({source})"
+    )
+    reserved = float(capacity.reserved[con])
+    if reserved > TOLERANCE:
+        detail += f", {_amount(con, reserved)} of it reserved for other load"
+    if con in capacity.stale:
+        return Binding(
+            BindingKind.STALE_TELEMETRY,
+            node_id,
+            detail + "; telemetry of a site load below it is stale, so its fallback is assumed",
+        )
+    if source.kind == "envelope":
+        return Binding(BindingKind.ENVELOPE, source.ref, detail)
+    if source.kind == "fallback":
+        return Binding(BindingKind.FALLBACK, source.ref, detail)
+    if structure.node_kinds[con // 4] is NodeKind.CHARGER:
+        return Binding(BindingKind.CHARGER_LIMIT, node_id, detail)
+    return Binding(BindingKind.NODE_LIMIT, node_id, detail)
+
+
+def _own_cap(decision: Decision, index: int) -> Binding:
+    demands = decision.demands
+    kind = CAP_KINDS[int(demands.cap_kind[index])]
+    cap = float(demands.cap[index])
+    evse_id = decision.structure.evse_ids[index]
+    details = {
+        BindingKind.CHARGER_LIMIT: f"at the EVSE's own maximum of {cap:.1f} A",
+        BindingKind.VEHICLE_LIMIT: f"at the vehicle's maximum of {cap:.1f} A",
+        BindingKind.PLANNED_RATE: f"at the plan's rate of {cap:.1f} A for this block",
+        BindingKind.ENERGY_SATISFIED: "the session has all the energy it needs",
+    }
+    return Binding(kind, evse_id, details[kind])
+
+
+def _paused(decision: Decision, index: int) -> Binding:
+    demands, structure, capacity = decision.demands, decision.structure, decision.capacity
+    floor = float(demands.floor[index])
+    if demands.cap[index] < floor - TOLERANCE or demands.cap[index] <= 0:
+        return _own_cap(decision, index)
+    con = int(decision.paused_at[index])
+    if con < 0:  # admitted, but rounding left less than a step
+        return Binding(BindingKind.MIN_CURRENT_ADMISSION, None, "less than one step was left")
+    node_id, _ = structure.describe(con)
+    detail = f"no room for the minimum {floor:.1f} A at {_what(structure, con)}"
+    if capacity.uncontrollable[con] > TOLERANCE:
+        detail += (
+            "; uncontrollable chargers are assumed to draw "
+            f"{_amount(con, float(capacity.uncontrollable[con]))} there"
+        )
+    return Binding(BindingKind.MIN_CURRENT_ADMISSION, node_id, detail)
+
+
+def _uncontrollable(decision: Decision, charger_id: str, assumed: float) -> Binding:
+    state = decision.snapshot.chargers[charger_id]
+    why = "offline" if not state.online else f"its last command was {state.last_outcome}"
+    return Binding(
+        BindingKind.UNCONTROLLABLE,
+        charger_id,
+        f"charger {charger_id} is {why}; it is assumed to draw {assumed:.1f} A",
+    )

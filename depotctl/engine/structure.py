@@ -1,0 +1,172 @@
+"""The constraint structure of a topology, built once and reused every cycle.
+
+Every node that can carry a limit gets four constraints — current on L1, L2, L3
+and import power — and every EVSE an entry in each constraint on its path, with
+its coefficient: amps at the node per amp it draws (stepped by transformers; a
+line-to-line EVSE counts its full current on both its lines; a single-phase EVSE
+whose phase is unknown counts on every phase), or watts per amp for power. A
+single-phase node has one phase conductor, reported as L1.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from depotctl.domain.phases import Phase, PhaseConnection, load_power
+from depotctl.domain.topology import NodeKind, Topology
+from depotctl.engine.allocation import LimitKind
+from depotctl.engine.waterfill import Constraints, Floats, Ints
+
+KINDS = (LimitKind.CURRENT_L1, LimitKind.CURRENT_L2, LimitKind.CURRENT_L3, LimitKind.IMPORT_POWER)
+_PHASE_KIND = {Phase.L1: 0, Phase.L2: 1, Phase.L3: 2}
+POWER = 3
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Indexes and constraint entries of one topology."""
+
+    evse_ids: tuple[str, ...]
+    evse_index: dict[str, int]
+    node_ids: tuple[str, ...]
+    node_index: dict[str, int]
+    node_kinds: tuple[NodeKind, ...]
+    constraints: Constraints
+    #: per EVSE, its entries' positions (for admission checks and explanations)
+    evse_entries: tuple[tuple[int, ...], ...]
+    evse_max_current: Floats
+    evse_min_current: Floats
+    evse_watts_per_amp: Floats
+    #: the entries as Python lists, for the per-EVSE admission loop
+    entry_con_list: list[int]
+    entry_w_list: list[float]
+    #: (node id, kind) of every constraint
+    keys: tuple[tuple[str, LimitKind], ...]
+    #: the site file's own limits per constraint (inf: none)
+    static_limit: Floats
+    #: per site load: (constraint, coefficient) pairs on its path
+    load_entries: dict[str, tuple[tuple[int, float], ...]]
+
+    @property
+    def is_charger_constraint(self) -> NDArray[np.bool_]:
+        kinds = np.array([kind is NodeKind.CHARGER for kind in self.node_kinds], dtype=bool)
+        return np.repeat(kinds, 4)
+
+    def constraint(self, node_id: str, kind: LimitKind) -> int:
+        return self.node_index[node_id] * 4 + KINDS.index(kind)
+
+    def describe(self, con: int) -> tuple[str, LimitKind]:
+        return self.keys[con]
+
+
+_CACHE: weakref.WeakKeyDictionary[Topology, Structure] = weakref.WeakKeyDictionary()
+
+
+def structure_of(topology: Topology) -> Structure:
+    """The (cached) constraint structure of ``topology``."""
+    cached = _CACHE.get(topology)
+    if cached is None:
+        cached = _CACHE[topology] = _build(topology)
+    return cached
+
+
+def _path_entries(
+    topology: Topology,
+    node_index: dict[str, int],
+    path: tuple[str, ...],
+    connection: PhaseConnection | None,
+    watts_per_amp: float,
+) -> list[tuple[int, float]]:
+    """(constraint, coefficient) for a load drawing one amp per line on ``path``."""
+    entries: list[tuple[int, float]] = []
+    lines = connection.lines if connection is not None else frozenset(Phase)
+    ratio = 1.0
+    for node_id in path:
+        node = topology.nodes.get(node_id)
+        if node is None:
+            continue
+        ratio *= node.current_ratio
+        base = node_index[node_id] * 4
+        if node.phases == 1:
+            entries.append((base, ratio))
+        else:
+            entries.extend((base + _PHASE_KIND[phase], ratio) for phase in sorted(lines))
+        entries.append((base + POWER, watts_per_amp))
+    return entries
+
+
+def _build(topology: Topology) -> Structure:
+    node_ids = tuple(topology.nodes)
+    node_index = {node_id: i for i, node_id in enumerate(node_ids)}
+    evse_ids = tuple(sorted(topology.evses))
+    evse_index = {evse_id: i for i, evse_id in enumerate(evse_ids)}
+    raw: list[tuple[int, int, float]] = []
+    for e, evse_id in enumerate(evse_ids):
+        evse = topology.evses[evse_id]
+        for con, w in _path_entries(
+            topology, node_index, evse.path, evse.connection, evse.watts_per_amp
+        ):
+            raw.append((con, e, w))
+    raw.sort()
+    entry_con: Ints = np.array([r[0] for r in raw], dtype=np.intp)
+    entry_evse: Ints = np.array([r[1] for r in raw], dtype=np.intp)
+    entry_w: Floats = np.array([r[2] for r in raw], dtype=np.float64)
+    con_node = np.repeat(np.arange(len(node_ids), dtype=np.intp), 4)
+    con_depth = np.repeat(np.array([topology.nodes[n].depth for n in node_ids], dtype=np.intp), 4)
+    per_evse: list[list[int]] = [[] for _ in evse_ids]
+    for position, e in enumerate(entry_evse.tolist()):
+        per_evse[e].append(position)
+    load_entries = {}
+    for load in topology.site_loads.values():
+        path = (load.parent, *_ancestors(topology, load.parent))
+        load_entries[load.id] = tuple(
+            _path_entries(
+                topology,
+                node_index,
+                path,
+                load.connection,
+                load_power(1.0, load.connection, load.voltage_ln),
+            )
+        )
+    return Structure(
+        evse_ids=evse_ids,
+        evse_index=evse_index,
+        node_ids=node_ids,
+        node_index=node_index,
+        node_kinds=tuple(topology.nodes[n].kind for n in node_ids),
+        constraints=Constraints(entry_con, entry_evse, entry_w, con_node, con_depth),
+        evse_entries=tuple(tuple(p) for p in per_evse),
+        evse_max_current=np.array([topology.evses[e].max_current_a for e in evse_ids]),
+        evse_min_current=np.array([topology.evses[e].min_current_a for e in evse_ids]),
+        evse_watts_per_amp=np.array([topology.evses[e].watts_per_amp for e in evse_ids]),
+        entry_con_list=entry_con.tolist(),
+        entry_w_list=entry_w.tolist(),
+        keys=tuple((node_id, kind) for node_id in node_ids for kind in KINDS),
+        static_limit=_static_limits(topology, node_ids),
+        load_entries=load_entries,
+    )
+
+
+def _static_limits(topology: Topology, node_ids: tuple[str, ...]) -> Floats:
+    limits = np.full(len(node_ids) * 4, np.inf)
+    for i, node_id in enumerate(node_ids):
+        node = topology.nodes[node_id]
+        if node.limits.current_a is not None:
+            phases = 1 if node.phases == 1 else 3
+            limits[i * 4 : i * 4 + phases] = node.limits.current_a
+        if node.limits.import_w is not None:
+            limits[i * 4 + POWER] = node.limits.import_w
+    return limits
+
+
+def _ancestors(topology: Topology, node_id: str) -> list[str]:
+    chain = []
+    node = topology.nodes.get(node_id)
+    while node is not None and node.parent is not None:
+        chain.append(node.parent)
+        node = topology.nodes.get(node.parent)
+    return chain

@@ -1,0 +1,175 @@
+"""Max-min fair water-filling over a tree of linear constraints, vectorised.
+
+The problem: amps ``x_e`` per EVSE, each at most ``cap_e``; constraints ``k`` (a
+node's current on one phase, or its power) with ``Σ w_ke·x_e ≤ R_k``. Raise every
+EVSE's level together; when a constraint fills, its EVSEs stop.
+
+The tree makes this fast. Constraints are processed bottom-up, all nodes of one
+depth at once: each constraint's fill level ``λ_k`` solves
+``Σ w_ke·min(cap_e, λ) = R_k`` (one sort per depth), and the constraint that fills
+first at each node clips its EVSEs' caps to its level (a node has up to four
+constraints — three phases and power — that can fill in turn). Clipped caps then
+meet the parents. Because a node's power constraint couples EVSEs on different
+phases, a parent clipping some of them can leave room below; a few refinement
+rounds hand that room out, so that on return every EVSE below its cap has a
+constraint on its path with no slack (the efficiency invariant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.intp]
+
+#: Amps below which a difference is noise.
+TOLERANCE = 1e-6
+_REFINEMENT_ROUNDS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """Constraint structure: ``entry_con[i]`` constrains ``entry_evse[i]`` with
+    coefficient ``entry_w[i]``; entries are sorted by constraint. ``con_node`` and
+    ``con_depth`` say which node each constraint belongs to and how deep it is."""
+
+    entry_con: Ints
+    entry_evse: Ints
+    entry_w: Floats
+    con_node: Ints
+    con_depth: Ints
+
+    @property
+    def size(self) -> int:
+        return len(self.con_node)
+
+
+def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
+    """Max-min fair amps per EVSE under ``caps`` and ``capacity`` (per constraint;
+    ``inf`` where unlimited), and for each EVSE the constraint that stopped it (-1:
+    its own cap). Negative capacity counts as zero."""
+    capacity = np.maximum(capacity, 0.0)
+    allocation = np.zeros_like(caps)
+    binder = np.full(len(caps), -1, dtype=np.intp)
+    room = capacity.copy()
+    headroom = np.maximum(caps, 0.0)
+    for _ in range(_REFINEMENT_ROUNDS):
+        if not np.any(headroom > TOLERANCE):
+            break
+        extra, stopped = _bottom_up(headroom, room, constraints)
+        allocation += extra
+        moved = stopped >= 0
+        binder[moved] = stopped[moved]
+        room = capacity - usage(allocation, constraints)
+        headroom = _unblocked_headroom(caps, allocation, room, constraints)
+        if extra.max(initial=0.0) <= TOLERANCE:
+            break
+    binder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
+    return allocation, binder
+
+
+def usage(allocation: Floats, constraints: Constraints) -> Floats:
+    """``Σ w·x`` per constraint."""
+    totals: Floats = np.bincount(
+        constraints.entry_con,
+        weights=constraints.entry_w * allocation[constraints.entry_evse],
+        minlength=constraints.size,
+    ).astype(np.float64, copy=False)
+    return totals
+
+
+def _unblocked_headroom(
+    caps: Floats, allocation: Floats, room: Floats, constraints: Constraints
+) -> Floats:
+    """How much more each EVSE could take before its own cap, or zero where some
+    constraint on its path is already full."""
+    per_entry = np.where(
+        constraints.entry_w > 0, room[constraints.entry_con] / constraints.entry_w, np.inf
+    )
+    tightest = np.full(len(caps), np.inf)
+    np.minimum.at(tightest, constraints.entry_evse, per_entry)
+    headroom = caps - allocation
+    headroom[tightest <= TOLERANCE] = 0.0
+    return np.maximum(headroom, 0.0)
+
+
+def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
+    caps = caps.copy()
+    binder = np.full(len(caps), -1, dtype=np.intp)
+    finite = np.isfinite(capacity)
+    depths = np.unique(constraints.con_depth[finite])[::-1]
+    for depth in depths:
+        open_ = finite & (constraints.con_depth == depth)
+        for _ in range(4):  # a node's three phases and its power may fill in turn
+            if not open_.any():
+                break
+            levels = _levels(caps, capacity, constraints, open_)
+            first = _first_per_node(levels, constraints.con_node, open_)
+            if first.size == 0:
+                break
+            _clip(caps, binder, constraints, first, levels)
+            open_[first] = False
+    return caps, binder
+
+
+def _levels(
+    caps: Floats, capacity: Floats, constraints: Constraints, open_: NDArray[np.bool_]
+) -> Floats:
+    """Per constraint, the common level at which it fills (inf: it never does)."""
+    levels = np.full(constraints.size, np.inf)
+    pick = open_[constraints.entry_con] & (caps[constraints.entry_evse] > TOLERANCE)
+    con = constraints.entry_con[pick]
+    if con.size == 0:
+        return levels
+    x = caps[constraints.entry_evse[pick]]
+    w = constraints.entry_w[pick]
+    order = np.lexsort((x, con))
+    con, x, w = con[order], x[order], w[order]
+    starts = np.flatnonzero(np.r_[True, con[1:] != con[:-1]])
+    segment = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, con.size]))
+    wx = w * x
+    cum_wx = np.cumsum(wx)
+    cum_w = np.cumsum(w)
+    before_wx = cum_wx - wx - (cum_wx - wx)[starts][segment]  # Σ w·x of lower caps
+    total_w = np.add.reduceat(w, starts)
+    below_w = cum_w - w - (cum_w - w)[starts][segment]
+    at_or_above_w = total_w[segment] - below_w  # Σ w of caps at or above this one
+    filled_at_x = before_wx + at_or_above_w * x
+    target = capacity[con]
+    reached = filled_at_x >= target - TOLERANCE
+    index = np.where(reached, np.arange(con.size), con.size)
+    first = np.minimum.reduceat(index, starts)
+    hit = first < con.size
+    rows = first[hit]
+    level = (target[rows] - before_wx[rows]) / np.maximum(at_or_above_w[rows], 1e-300)
+    levels[con[starts[hit]]] = np.maximum(level, 0.0)
+    return levels
+
+
+def _first_per_node(levels: Floats, con_node: Ints, open_: NDArray[np.bool_]) -> Ints:
+    """Per node, its open constraint that fills at the lowest level (finite only)."""
+    candidates = np.flatnonzero(open_ & np.isfinite(levels))
+    if candidates.size == 0:
+        return candidates
+    order = np.lexsort((candidates, levels[candidates], con_node[candidates]))
+    ranked = candidates[order]
+    nodes = con_node[ranked]
+    keep = np.r_[True, nodes[1:] != nodes[:-1]]
+    return ranked[keep]
+
+
+def _clip(
+    caps: Floats, binder: Ints, constraints: Constraints, chosen: Ints, levels: Floats
+) -> None:
+    selected = np.zeros(constraints.size, dtype=bool)
+    selected[chosen] = True
+    pick = selected[constraints.entry_con] & (constraints.entry_w > 0)
+    evse = constraints.entry_evse[pick]
+    con = constraints.entry_con[pick]
+    level = levels[con]
+    lowered = level < caps[evse] - TOLERANCE
+    binder[evse[lowered]] = con[lowered]
+    np.minimum.at(caps, evse, level)

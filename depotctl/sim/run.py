@@ -1,0 +1,123 @@
+"""One replay from files to report: the composition root of ``sim replay`` (and of
+the replay benchmark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from depotctl.domain.envelopes import Envelope
+from depotctl.domain.policy import Policy
+from depotctl.domain.topology import Topology
+from depotctl.sim.acn import AcnSession, DemandBasis, select_sessions
+from depotctl.sim.replay import Allocator, replay, replay_window
+from depotctl.sim.report import ReplayReport
+from depotctl.sim.script import (
+    ScriptedEnvelope,
+    scale_top,
+    scripted_envelopes,
+    with_replay_source,
+)
+from depotctl.sim.trace import TraceWriter
+
+
+class ReplayError(Exception):
+    """Settings that cannot be replayed (no sessions and no start date; envelopes on a
+    site without an import limit)."""
+
+
+class SiteError(Exception):
+    """A site file that cannot be replayed: unreadable (``io``) or invalid. ``text``
+    holds the diagnostics as ``validate`` prints them."""
+
+    def __init__(self, text: str, *, io: bool) -> None:
+        super().__init__(text)
+        self.text = text
+        self.io = io
+
+
+def load_site(path: Path) -> tuple[Topology, Policy]:
+    """The compiled topology and policy of a valid site file."""
+    from depotctl.config.compile import compile_site
+    from depotctl.config.diagnostics import Severity
+    from depotctl.config.load import load_file
+    from depotctl.config.render import render_text
+    from depotctl.config.rules import IO_NOT_FOUND, IO_UNREADABLE
+    from depotctl.config.schema import Site
+    from depotctl.config.validate import ValidationRun, validate_file
+
+    if not path.exists():
+        raise SiteError(f"{path}: no such site file", io=True)
+    report = validate_file(path)
+    if any(d.severity is Severity.ERROR for d in report.diagnostics):
+        io = any(d.rule in (IO_NOT_FOUND.id, IO_UNREADABLE.id) for d in report.diagnostics)
+        raise SiteError(render_text(ValidationRun([report])), io=io)
+    sites = [d.model for d in load_file(path).documents if isinstance(d.model, Site)]
+    if len(sites) != 1:
+        raise SiteError(f"{path}: expected one Site document, found {len(sites)}", io=False)
+    return compile_site(sites[0], path.parent)
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    first: date | None = None
+    last: date | None = None
+    step_s: float = 300.0
+    capacity_scale: float = 1.0
+    demand: DemandBasis = DemandBasis.DELIVERED
+    envelopes: tuple[ScriptedEnvelope, ...] = ()
+
+
+def run_replay(
+    topology: Topology,
+    policy: Policy,
+    sessions: list[AcnSession],
+    settings: ReplaySettings,
+    allocate: Allocator,
+    trace: TraceWriter | None = None,
+) -> ReplayReport:
+    """Select, scale, script and replay; the report of it all."""
+    selection = select_sessions(
+        sessions, topology, settings.first, settings.last, settings.demand
+    )
+    scaled, scaled_nodes = scale_top(topology, settings.capacity_scale)
+    if not selection.sessions and settings.first is None:
+        raise ReplayError("no sessions to replay: give --from to replay an empty period")
+    zone = ZoneInfo(topology.timezone)
+    start, end = replay_window(selection.sessions, zone, settings.first, settings.step_s)
+    envelopes: tuple[Envelope, ...] = ()
+    if settings.envelopes:
+        scaled = with_replay_source(scaled)
+        try:
+            envelopes = scripted_envelopes(
+                settings.envelopes,
+                scaled,
+                start.astimezone(zone).date() - timedelta(days=1),
+                end.astimezone(zone).date(),
+            )
+        except ValueError as error:
+            raise ReplayError(str(error)) from None
+    result = replay(
+        scaled,
+        policy,
+        selection.sessions,
+        allocate,
+        start=start,
+        end=end,
+        step_s=settings.step_s,
+        envelopes=envelopes,
+        trace=trace,
+    )
+    return ReplayReport(
+        site=topology.site,
+        first=settings.first,
+        last=settings.last,
+        capacity_scale=settings.capacity_scale,
+        scaled_nodes=scaled_nodes,
+        demand=settings.demand,
+        envelopes=tuple(e.text for e in settings.envelopes),
+        selection=selection,
+        result=result,
+    )
