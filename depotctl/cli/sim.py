@@ -38,7 +38,9 @@ def _date(text: str | None, flag: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f'"{text}" is not a date like 2019-05-13', param_hint=flag) from None
+        raise typer.BadParameter(
+            f'"{text}" is not a date like 2019-05-13', param_hint=flag
+        ) from None
 
 
 def _scale(text: str) -> float:
@@ -47,7 +49,8 @@ def _scale(text: str) -> float:
         value = float(Fraction(text.strip()))
     except (ValueError, ZeroDivisionError):
         raise typer.BadParameter(
-            f'"{text}" is not a number; write a factor like 0.2 or 1/3', param_hint="--capacity-scale"
+            f'"{text}" is not a number; write a factor like 0.2 or 1/3',
+            param_hint="--capacity-scale",
         ) from None
     if value <= 0:
         raise typer.BadParameter("must be above 0", param_hint="--capacity-scale")
@@ -99,14 +102,16 @@ def replay_command(
         list[str] | None,
         typer.Option(
             "--envelope",
-            help='Scripted import envelope, local time, share of the grid connection\'s import '
+            help="Scripted import envelope, local time, share of the grid connection's import "
             'limit: "17:00-21:00 50%". Repeatable.',
             show_default=False,
         ),
     ] = None,
     trace: Annotated[
         Path | None,
-        typer.Option("--trace", help="Write every step per EVSE and node to this CSV.", show_default=False),
+        typer.Option(
+            "--trace", help="Write every step per EVSE and node to this CSV.", show_default=False
+        ),
     ] = None,
     output_format: Annotated[
         ReplayFormat, typer.Option("--format", help="Output format.", case_sensitive=False)

@@ -7,6 +7,7 @@ when its reading is stale.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from depotctl.config.schema import (
 )
 from depotctl.config.schema.nodes import Limits
 from depotctl.config.schema.sources import EnvelopeFallback
-from depotctl.domain import Current, Power
+from depotctl.domain import THREE_PHASE, Current, Power
 from depotctl.domain.phases import PhaseConnection, load_current
 from depotctl.domain.policy import Policy, StaleLoad, UncontrollableAssumption
 from depotctl.domain.topology import (
@@ -84,8 +85,6 @@ def compile_policy(site: Site) -> Policy:
     policies = site.spec.policies
     departure = policies.default_requirement.departure
     hours, minutes = (int(part) for part in departure.split(":"))
-    from datetime import time
-
     return Policy(
         min_current_a=policies.charging.min_current.amps,
         safety_margin=policies.charging.safety_margin.fraction,
@@ -249,6 +248,4 @@ def _site_load(ctx: SiteContext, node: SiteLoad | Storage) -> SiteLoadSpec:
 
 
 def connection_of_storage(ctx: SiteContext, node: Storage) -> PhaseConnection | None:
-    from depotctl.domain import THREE_PHASE
-
     return THREE_PHASE if ctx.phases_of(node) == 3 else None

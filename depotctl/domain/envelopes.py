@@ -366,7 +366,7 @@ def applicable_limits(
         origin = LimitOrigin("site_fallback", None, spec.id, fresh=False)
         for target in spec.targets:
             for direction, limit, unit in site_fallback_limits(spec.fallback):
-                if (spec.id, target) not in {(a, b) for a, b, _ in covered}:
+                if (spec.id, target, direction) not in covered:
                     limits.append(AppliedLimit(target, direction, limit, unit, None, origin))
     return tuple(sorted(limits, key=_order))
 

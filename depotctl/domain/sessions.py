@@ -15,7 +15,11 @@ class RequirementSource(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class EnergyRequirement:
-    """Energy still to deliver by a deadline (aware, UTC)."""
+    """The energy a session must have received in all, by a deadline (aware, UTC).
+
+    What is still needed is ``energy_wh`` less the session's ``energy_delivered_wh``;
+    a need stated mid-session (OCPP 2.0.1's energy amount) is added to what the
+    session has already received when it is recorded."""
 
     energy_wh: float
     departure: datetime

@@ -14,11 +14,13 @@ from depotctl.engine.allocation import (
     LimitSource,
     NodeConstraint,
 )
+from depotctl.engine.explain import Candidate
 
 __all__ = [
     "Allocation",
     "Binding",
     "BindingKind",
+    "Candidate",
     "EvseAllocation",
     "EvseState",
     "LimitKind",

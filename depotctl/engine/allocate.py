@@ -58,6 +58,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
             lambda: decision.finite_constraints, lambda key: constraint_view(decision, key)
         ),
         limits_a=dict(zip(structure.evse_ids, limits.tolist(), strict=True)),
+        _decision=decision,
     )
 
 

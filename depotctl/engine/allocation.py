@@ -7,7 +7,10 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from depotctl.engine.explain import Candidate, Decision
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -109,9 +112,22 @@ class Allocation:
     constraints: Mapping[tuple[str, LimitKind], NodeConstraint] = field(default_factory=dict)
     #: every EVSE's limit in amps per line, without building its explanation
     limits_a: Mapping[str, float] = field(default_factory=dict)
+    #: what the cycle computed, kept (not copied) so candidates can be built on demand
+    _decision: Decision | None = field(default=None, repr=False, compare=False)
 
     def node_constraints(self, node_id: str) -> list[NodeConstraint]:
         return [c for (n, _), c in self.constraints.items() if n == node_id]
+
+    def candidates(self, evse_id: str) -> list[Candidate]:
+        """Every limit on the EVSE's path, from its own caps up to the grid connection,
+        each with its slack; built only when asked (``explain``, the API). Raises
+        ``KeyError`` for an unknown EVSE, ``LookupError`` for an allocation made
+        without the allocator (a test double)."""
+        if self._decision is None:
+            raise LookupError("this allocation keeps no decision to explain")
+        from depotctl.engine.explain import candidates
+
+        return candidates(self._decision, evse_id)
 
 
 class LazyMapping(Mapping[K, V], Generic[K, V]):

@@ -131,7 +131,9 @@ def _rows(path: Path, text: str) -> Iterable[AcnSession]:
         session = _session(path, line, row)
         if session.session_id in seen:
             raise AcnFormatError(
-                path, line, f'session_id "{session.session_id}" repeats line {seen[session.session_id]}'
+                path,
+                line,
+                f'session_id "{session.session_id}" repeats line {seen[session.session_id]}',
             )
         seen[session.session_id] = line
         yield session
@@ -195,9 +197,7 @@ def select_sessions(
     session that arrives while its EVSE is still taken by an earlier one is left out
     and named in ``overlapping``."""
     zone = ZoneInfo(topology.timezone)
-    by_station = {
-        evse.external_id: evse for evse in topology.evses.values() if evse.external_id
-    }
+    by_station = {evse.external_id: evse for evse in topology.evses.values() if evse.external_id}
     read = outside = 0
     unknown: Counter[str] = Counter()
     chosen: list[ReplaySession] = []

@@ -158,14 +158,22 @@ def violations(
             if exceeds(load.current_a[phase], limit.value):
                 found.append(
                     Violation(
-                        at, node_id, f"current_{phase}", load.current_a[phase], limit.value,
+                        at,
+                        node_id,
+                        f"current_{phase}",
+                        load.current_a[phase],
+                        limit.value,
                         limit.source,
                     )
                 )
         if bound.power_w is not None and exceeds(load.power_w, bound.power_w.value):
             found.append(
                 Violation(
-                    at, node_id, "import_power", load.power_w, bound.power_w.value,
+                    at,
+                    node_id,
+                    "import_power",
+                    load.power_w,
+                    bound.power_w.value,
                     bound.power_w.source,
                 )
             )

@@ -2,8 +2,8 @@
 
 The clock is the loop's own: step *k* starts at ``start + k·step``. At each step the
 replay builds a :class:`Snapshot` of the sessions plugged in during the step (each
-with the energy delivered so far and a requirement of its remaining demand by its
-real departure; the scripted envelopes; no telemetry), asks the allocator for
+with the energy delivered so far and its demand by its real departure, so that the
+remainder is still needed; the scripted envelopes; no telemetry), asks the allocator for
 limits, and lets every vehicle draw ``min(limit, EVSE maximum)`` — no more than its
 remaining demand — for the part of the step it is plugged in. A session arriving or
 leaving within a step is in that step's snapshot, and its draw counts on every node
@@ -17,7 +17,7 @@ from __future__ import annotations
 import time as wallclock
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from depotctl.domain.envelopes import Envelope, SourceHealth
@@ -165,12 +165,10 @@ def replay(
     peaks = {node_id: NodePeaks(node_id) for node_id in topology.nodes}
     found: list[Violation] = []
     wall_by_day: dict[date, float] = {}
-    sources = (
-        {REPLAY_SOURCE: SourceHealth(REPLAY_SOURCE, None, None)} if envelopes else {}
-    )
+    sources = {REPLAY_SOURCE: SourceHealth(REPLAY_SOURCE, None, None)} if envelopes else {}
     static_bounds = node_bounds(topology, (), start)
     steps = 0
-    at = start
+    at = start.astimezone(UTC)
     while at < end:
         began = timer()
         step_end = at + step
@@ -206,7 +204,9 @@ def replay(
         day = at.astimezone(zone).date()
         wall_by_day[day] = wall_by_day.get(day, 0.0) + timer() - began
         if trace is not None:
-            _write_trace(trace, topology, allocation, present, draws, plugged, energy, delivered, at)
+            _write_trace(
+                trace, topology, allocation, present, draws, plugged, energy, delivered, at
+            )
             for node_id, load in loads.items():
                 trace.node(at, load, bounds[node_id])
         steps += 1
@@ -230,13 +230,16 @@ def _order(session: ReplaySession) -> tuple[datetime, str]:
 
 
 def _session(session: ReplaySession, delivered_wh: float) -> Session:
+    """The session as the allocator sees it. The engine reads ``requirement.energy_wh``
+    as the session's whole demand and subtracts ``energy_delivered_wh`` itself
+    (``engine/demand.py``), so the requirement carries the demand, not the remainder."""
     return Session(
         id=session.id,
         evse_id=session.evse_id,
         started=session.arrival,
         energy_delivered_wh=delivered_wh,
         requirement=EnergyRequirement(
-            energy_wh=max(0.0, session.demand_wh - delivered_wh),
+            energy_wh=session.demand_wh,
             departure=session.departure,
             source=RequirementSource.SCHEDULE,
         ),

@@ -206,7 +206,9 @@ class ReplayReport:
                     f"{v.limit / scale_by:,.2f} {unit} ({v.source})"
                 )
             if len(result.violations) > TEXT_VIOLATIONS:
-                out.append(f"  … and {len(result.violations) - TEXT_VIOLATIONS} more (see --format json)")
+                out.append(
+                    f"  … and {len(result.violations) - TEXT_VIOLATIONS} more (see --format json)"
+                )
             out.append("")
         out.append(
             f"Replay: {total} sessions, {_percent(result.delivered_share)} of demand delivered, "
@@ -225,7 +227,7 @@ class ReplayReport:
         label = "L1/L2/L3" if node.phases == 3 else "L1"
         current = f"{label} {currents} A"
         if node.limits.current_a is not None:
-            current += f" of {format_number(node.limits.current_a)} A"
+            current += f" of {node.limits.current_a:,.1f} A"
         parts.append(current)
         return "  ".join(parts)
 

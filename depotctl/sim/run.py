@@ -79,9 +79,7 @@ def run_replay(
     trace: TraceWriter | None = None,
 ) -> ReplayReport:
     """Select, scale, script and replay; the report of it all."""
-    selection = select_sessions(
-        sessions, topology, settings.first, settings.last, settings.demand
-    )
+    selection = select_sessions(sessions, topology, settings.first, settings.last, settings.demand)
     scaled, scaled_nodes = scale_top(topology, settings.capacity_scale)
     if not selection.sessions and settings.first is None:
         raise ReplayError("no sessions to replay: give --from to replay an empty period")

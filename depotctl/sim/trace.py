@@ -20,7 +20,8 @@ import csv
 from datetime import datetime
 from typing import TextIO
 
-from depotctl.sim.loads import Bound, NodeBounds, NodeLoad, Phase
+from depotctl.domain.phases import Phase
+from depotctl.sim.loads import Bound, NodeBounds, NodeLoad
 
 HEADER = (
     "time",
@@ -69,9 +70,22 @@ class TraceWriter:
     ) -> None:
         self._writer.writerow(
             (
-                _time(at), "evse", evse_id, session_id or "", _number(limit_a), _number(draw_a),
-                _number(plugged_s), _number(step_wh), _number(energy_wh),
-                "", "", "", "", "", "", "",
+                _time(at),
+                "evse",
+                evse_id,
+                session_id or "",
+                _number(limit_a),
+                _number(draw_a),
+                _number(plugged_s),
+                _number(step_wh),
+                _number(energy_wh),
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
             )
         )
 
@@ -81,9 +95,19 @@ class TraceWriter:
         source = _tighter_source(load, current, power)
         self._writer.writerow(
             (
-                _time(at), "node", load.node, "", "", "", "", "", "",
-                _number(load.current_a[Phase.L1]), _number(load.current_a[Phase.L2]),
-                _number(load.current_a[Phase.L3]), _number(load.power_w, 1),
+                _time(at),
+                "node",
+                load.node,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                _number(load.current_a[Phase.L1]),
+                _number(load.current_a[Phase.L2]),
+                _number(load.current_a[Phase.L3]),
+                _number(load.power_w, 1),
                 _number(current.value if current else None),
                 _number(power.value if power else None, 1),
                 source,
@@ -93,8 +117,16 @@ class TraceWriter:
 
 def _tighter_source(load: NodeLoad, current: Bound | None, power: Bound | None) -> str:
     """The source of the limit nearer to binding (the higher share of it in use)."""
-    shares = [(0.0 if current.value <= 0 else max(load.current_a.values()) / current.value,
-               current.source)] if current is not None else []
+    shares = (
+        [
+            (
+                0.0 if current.value <= 0 else max(load.current_a.values()) / current.value,
+                current.source,
+            )
+        ]
+        if current is not None
+        else []
+    )
     if power is not None:
         shares.append((0.0 if power.value <= 0 else load.power_w / power.value, power.source))
     return max(shares)[1] if shares else ""

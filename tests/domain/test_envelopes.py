@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -37,6 +38,7 @@ IMPORT, EXPORT = Direction.IMPORT, Direction.EXPORT
 W, A = LimitUnit.W, LimitUnit.A
 T0 = datetime(2024, 5, 13, 12, 0, tzinfo=UTC)
 OFFLINE_AFTER_S = 300.0
+SITE_FALLBACK = NodeLimits(import_w=40_000.0)
 
 
 def t(minutes: float) -> datetime:
@@ -86,7 +88,7 @@ def health(*entries: SourceHealth) -> dict[str, SourceHealth]:
 def spec(
     source: str = "dnsp",
     targets: tuple[str, ...] = ("grid",),
-    fallback: NodeLimits = NodeLimits(import_w=40_000.0),
+    fallback: NodeLimits = SITE_FALLBACK,
 ) -> dict[str, SourceSpec]:
     return {source: SourceSpec(source, OFFLINE_AFTER_S, fallback, targets)}
 
@@ -352,7 +354,7 @@ def test_envelopes_on_different_phases_hold_side_by_side() -> None:
         "power-then-current",
     ],
 )
-def test_supersession_stays_within_one_series(change: dict[str, object]) -> None:
+def test_supersession_stays_within_one_series(change: dict[str, Any]) -> None:
     """One source's limit of one kind (mode, unit, phases) on one node and direction."""
     older = envelope("E-1", start=0, end=60, received=-10)
     newer = dataclasses.replace(envelope("E-2", start=0, end=60, received=0), **change)
@@ -463,29 +465,39 @@ QUARTERS = st.integers(-4, 8).map(lambda q: q * 15.0)
 MINUTES = st.integers(-12, 36).map(lambda m: m * 5.0)
 
 
+SERIES = st.tuples(
+    st.sampled_from(SOURCES),
+    st.sampled_from(TARGETS),
+    st.sampled_from(Direction),
+    st.sampled_from(LimitUnit),
+    st.sampled_from(EnvelopeMode),
+    st.sampled_from([None, frozenset({Phase.L1}), frozenset(Phase)]),
+)
+
+
 @st.composite
 def envelopes(draw: st.DrawFn) -> list[Envelope]:
-    count = draw(st.integers(0, 8))
+    """Up to 8 envelopes over a few series, so that many supersede one another."""
+    series = draw(st.lists(SERIES, min_size=1, max_size=4))
     result = []
-    for i in range(count):
+    for i in range(draw(st.integers(0, 8))):
+        source, target, direction, unit, mode, phases = draw(st.sampled_from(series))
         start = draw(QUARTERS)
         length = draw(st.none() | st.integers(1, 8).map(lambda q: q * 15.0))
-        received = start + draw(st.integers(-24, 6).map(lambda m: m * 5.0))
-        withdrawn = draw(st.none() | MINUTES)
         result.append(
             envelope(
                 f"E-{i}",
-                source=draw(st.sampled_from(SOURCES)),
-                target=draw(st.sampled_from(TARGETS)),
-                direction=draw(st.sampled_from(Direction)),
+                source=source,
+                target=target,
+                direction=direction,
                 limit=float(draw(st.integers(0, 100))),
-                unit=draw(st.sampled_from(LimitUnit)),
+                unit=unit,
                 start=start,
                 end=None if length is None else start + length,
-                received=received,
-                mode=draw(st.sampled_from(EnvelopeMode)),
-                phases=draw(st.none() | st.frozensets(st.sampled_from(Phase), min_size=1)),
-                withdrawn=withdrawn,
+                received=start + draw(st.integers(-24, 6).map(lambda m: m * 5.0)),
+                mode=mode,
+                phases=phases,
+                withdrawn=draw(st.none() | MINUTES),
             )
         )
     return result
@@ -500,7 +512,9 @@ def source_specs(draw: st.DrawFn) -> dict[str, SourceSpec]:
     specs = {}
     for source in SOURCES:
         targets = draw(st.lists(st.sampled_from(TARGETS), min_size=1, max_size=3, unique=True))
-        fallback = NodeLimits(draw(optional_limit()), draw(optional_limit()), draw(optional_limit()))
+        fallback = NodeLimits(
+            draw(optional_limit()), draw(optional_limit()), draw(optional_limit())
+        )
         specs[source] = SourceSpec(source, OFFLINE_AFTER_S, fallback, tuple(targets))
     return specs
 
@@ -547,6 +561,7 @@ def test_every_target_of_an_offline_source_stays_limited(
     limits = applicable_limits(generated, source_health, sources, at)
     for source in offline(source_health, at):
         for target in sources[source].targets:
+            assert any(x.target == target and x.origin.source == source for x in limits)
             for direction, _, _ in site_fallback_limits(sources[source].fallback):
                 assert any(
                     x.target == target and x.direction is direction and x.origin.source == source
@@ -599,7 +614,9 @@ def test_same_input_same_output_whatever_the_order(
     reversed_health = dict(reversed(list(source_health.items())))
     assert applicable_limits(shuffled, reversed_health, reversed_sources, at) == limits
     assert states_at(shuffled, reversed_health, at) == states_at(generated, source_health, at)
-    assert list(states_at(shuffled, source_health, at)) == sorted(states_at(shuffled, source_health, at))
+    assert list(states_at(shuffled, source_health, at)) == sorted(
+        states_at(shuffled, source_health, at)
+    )
 
 
 @settings(max_examples=200)

@@ -1,0 +1,109 @@
+"""``depotctl sim replay``: exit codes, output formats and the trace, as run for real."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from depotctl.cli import app
+from tests.sim.conftest import CALTECH_SITE, FIXTURE_CSV, allocate_16a
+
+DAY = ("--from", "2019-05-13", "--to", "2019-05-13")
+
+
+def depotctl(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "depotctl", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def replay(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return depotctl("sim", "replay", "-f", CALTECH_SITE, "--sessions", FIXTURE_CSV, *args)
+
+
+def test_a_clean_replay_exits_0_with_a_text_summary() -> None:
+    result = replay(*DAY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].startswith("Replay: 2 sessions, ")
+    assert "0 violations." in result.stdout
+
+
+def test_json_output_and_trace(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.csv"
+    result = replay(*DAY, "--format", "json", "--step", "15 min", "--trace", trace)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["format"] == "depotctl/sim-replay/v1"
+    assert data["settings"]["step_s"] == 900.0
+    rows = list(csv.DictReader(trace.open()))
+    assert {row["kind"] for row in rows} == {"evse", "node"}
+    assert len({row["time"] for row in rows}) == data["period"]["steps"]
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (("--step", "5"), "--step"),
+        (("--step", "5 kW"), "--step"),
+        (("--envelope", "evening 50%"), "--envelope"),
+        (("--capacity-scale", "-1"), "--capacity-scale"),
+        (("--from", "13/05/2019"), "--from"),
+        (("--demand", "wanted"), "--demand"),
+    ],
+)
+def test_usage_errors_exit_2(args: tuple[str, ...], complaint: str) -> None:
+    result = replay(*args)
+    assert result.returncode == 2
+    assert complaint in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_sessions_file_exits_3(tmp_path: Path) -> None:
+    result = depotctl(
+        "sim", "replay", "-f", CALTECH_SITE, "--sessions", tmp_path / "absent.csv"
+    )
+    assert result.returncode == 3
+    assert "cannot read" in result.stderr and "absent.csv" in result.stderr
+
+
+def test_a_broken_csv_exits_3_naming_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.csv"
+    lines = FIXTURE_CSV.read_text().splitlines()
+    lines[3] = lines[3].replace("9.5", "nine and a half")
+    broken.write_text("\n".join(lines) + "\n")
+    result = depotctl("sim", "replay", "-f", CALTECH_SITE, "--sessions", broken)
+    assert result.returncode == 3
+    assert f"{broken}:4: delivered_energy (kWh)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_invalid_site_exits_3_with_its_diagnostics(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("apiVersion: depotctl/v1\nkind: Site\nmetadata: {name: x}\n")
+    result = depotctl("sim", "replay", "-f", site, "--sessions", FIXTURE_CSV)
+    assert result.returncode == 3
+    assert f"{site}:" in result.stderr
+    assert "cannot replay on" in result.stderr
+
+
+def test_a_violation_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the stand-in gives 16 A to everyone; 0.01 × 150 kVA (1.5 kVA) cannot carry it
+    import depotctl.engine
+
+    monkeypatch.setattr(depotctl.engine, "allocate", allocate_16a)
+    result = CliRunner().invoke(
+        app,
+        ["sim", "replay", "-f", str(CALTECH_SITE), "--sessions", str(FIXTURE_CSV), *DAY,
+         "--capacity-scale", "0.01"],
+    )
+    assert result.exit_code == 1, result.output
+    assert "Violations (" in result.output

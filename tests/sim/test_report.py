@@ -1,0 +1,83 @@
+"""The replay report: its versioned JSON shape, and the text summary."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from depotctl.domain.policy import Policy
+from depotctl.domain.topology import Topology
+from depotctl.sim.acn import read_sessions
+from depotctl.sim.report import FORMAT, ReplayReport
+from depotctl.sim.run import ReplaySettings, run_replay
+from depotctl.sim.script import ScriptedEnvelope
+from tests.sim.conftest import FIXTURE_CSV, allocate_16a
+
+MAY_13 = date(2019, 5, 13)
+
+
+@pytest.fixture
+def report(caltech: tuple[Topology, Policy]) -> ReplayReport:
+    topology, policy = caltech
+    settings = ReplaySettings(
+        first=MAY_13,
+        last=MAY_13,
+        capacity_scale=0.5,
+        envelopes=(ScriptedEnvelope.parse("17:00-21:00 50%"),),
+    )
+    return run_replay(topology, policy, read_sessions(FIXTURE_CSV), settings, allocate_16a)
+
+
+def test_json_shape(report: ReplayReport) -> None:
+    data = json.loads(json.dumps(report.to_json()))
+    assert data["format"] == FORMAT == "depotctl/sim-replay/v1"
+    assert set(data) == {
+        "format", "site", "timezone", "settings", "period", "sessions", "energy",
+        "demand_met", "deadlines_missed", "nodes", "violations", "wall_time",
+        "session_results",
+    }
+    assert data["settings"] == {
+        "from": "2019-05-13",
+        "to": "2019-05-13",
+        "step_s": 300.0,
+        "capacity_scale": 0.5,
+        "scaled_nodes": ["gc-caltech", "xfmr-acn"],
+        "demand": "delivered",
+        "envelopes": ["17:00-21:00 50%"],
+    }
+    assert data["period"]["start"] == "2019-05-13T07:00:00Z"
+    assert data["sessions"] == {
+        "read": 5,
+        "outside_dates": 2,
+        "unknown_stations": {"CA-999": 1},
+        "overlapping": [],
+        "replayed": 2,
+        "demand_capped": 1,
+    }
+    energy = data["energy"]
+    assert energy["delivered_share"] == pytest.approx(
+        energy["delivered_kwh"] / energy["demand_kwh"], abs=1e-6
+    )
+    assert data["demand_met"]["tolerance"] == 0.001
+    assert data["demand_met"]["sessions"] + data["deadlines_missed"]["sessions"] == 2
+    gc = next(n for n in data["nodes"] if n["id"] == "gc-caltech")
+    assert gc["limits"] == {"current_a": None, "import_kw": 75.0}
+    assert set(gc["peak"]) == {"current_a", "current_at", "power_kw", "power_at"}
+    assert set(gc["peak"]["current_a"]) == {"L1", "L2", "L3"}
+    assert data["violations"] == {"count": 0, "steps": 0, "items": []}
+    assert set(data["wall_time"]) == {"total_s", "per_simulated_day_s", "by_local_day"}
+    assert [r["id"] for r in data["session_results"]] == ["s-capped", "s-morning"]
+    assert set(data["session_results"][0]) == {
+        "id", "evse", "station", "arrival", "departure", "recorded_kwh", "demand_kwh",
+        "delivered_kwh", "met",
+    }
+
+
+def test_text_ends_with_a_one_line_summary(report: ReplayReport) -> None:
+    text = report.to_text()
+    assert text.startswith("Replay of caltech-acn: 2019-05-13 (America/Los_Angeles), 5 min steps")
+    assert "left out      1 at stations no EVSE names: CA-999 (1)" in text
+    assert text.splitlines()[-1].startswith("Replay: 2 sessions, ")
+    assert text.splitlines()[-1].endswith(" 0 violations.")
