@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from depotctl.cli import allocate as _allocate  # noqa: F401  (registers allocate, explain)
 from depotctl.cli import diff as _diff  # noqa: F401  (registers the command)
 from depotctl.cli import schema as _schema  # noqa: F401  (registers the command)
 from depotctl.cli import sim as _sim  # noqa: F401  (registers the sim commands)

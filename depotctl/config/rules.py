@@ -58,11 +58,19 @@ def rule(id: str, severity: Severity, summary: str, hint: str) -> Rule:
     return registered
 
 
+#: Categories of rules that other commands report, not validate: ``snapshot/`` rules
+#: are allocate's and explain's (docs/snapshot.md lists them).
+NOT_VALIDATE = frozenset({"snapshot"})
+
+
 def all_rules() -> list[Rule]:
-    """Every rule, loading the semantic checks so that their rules are registered."""
+    """Every rule validate can report, loading the semantic checks so that their rules
+    are registered."""
     import depotctl.config.checks  # noqa: F401  (registers the semantic rules)
 
-    return sorted(RULES.values(), key=lambda r: r.id)
+    return sorted(
+        (r for r in RULES.values() if r.category not in NOT_VALIDATE), key=lambda r: r.id
+    )
 
 
 E, W = Severity.ERROR, Severity.WARNING

@@ -29,7 +29,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
     """Every EVSE's limit and binding constraint at ``snapshot.at``."""
     structure = structure_of(snapshot.topology)
     capacity = effective_capacity(snapshot, structure)
-    demands = demands_of(snapshot, structure, capacity.assumed)
+    demands = demands_of(snapshot, structure, capacity.uncontrolled)
     n = len(structure.evse_ids)
     allocation = np.zeros(n)
     binder = np.full(n, -1, dtype=np.intp)
@@ -105,9 +105,11 @@ def _admit(
 
 
 def _settle(snapshot: Snapshot, structure: Structure, allocation: Floats) -> Floats:
-    """Round down to the step; hold back increases smaller than the hysteresis."""
+    """Round down to the step; hold back increases smaller than the hysteresis. (A
+    multiple of the step is written as its nearest float — 6.6, not 6.6000000000000005
+    — as chargers and the JSON contract read it.)"""
     step = snapshot.policy.rounding_a
-    settled: Floats = np.floor(allocation / step + 1e-9) * step
+    settled: Floats = np.round(np.floor(allocation / step + 1e-9) * step, 9)
     hysteresis = snapshot.policy.hysteresis_a
     for evse_id, previous in snapshot.previous_limits.items():
         index = structure.evse_index.get(evse_id)

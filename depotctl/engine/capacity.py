@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
 from depotctl.domain.phases import Phase, load_current, load_power
@@ -36,6 +37,8 @@ class Capacity:
     stale: frozenset[int]
     uncontrollable: Floats
     assumed: Floats
+    #: per EVSE: its charger cannot be commanded (its assumed draw may be zero)
+    uncontrolled: NDArray[np.bool_]
 
     @property
     def room(self) -> Floats:
@@ -92,7 +95,7 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
                 reserved[con] += per_phase.get(Phase(f"L{k + 1}"), 0.0) * coefficient
             if is_stale:
                 stale.add(con)
-    assumed = _uncontrollable_draw(snapshot, structure)
+    assumed, uncontrolled = _uncontrollable_draw(snapshot, structure)
     uncontrollable = usage(assumed, structure.constraints)
     return Capacity(
         effective=effective,
@@ -101,6 +104,7 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
         stale=frozenset(stale),
         uncontrollable=uncontrollable,
         assumed=assumed,
+        uncontrolled=uncontrolled,
     )
 
 
@@ -150,10 +154,14 @@ def _site_load_draw(
     return dict.fromkeys(lines, amps), watts, True
 
 
-def _uncontrollable_draw(snapshot: Snapshot, structure: Structure) -> Floats:
+def _uncontrollable_draw(
+    snapshot: Snapshot, structure: Structure
+) -> tuple[Floats, NDArray[np.bool_]]:
     """Amps each EVSE of an uncontrollable charger is assumed to draw: its last
-    accepted limit, or its rating (by policy, and always when none was accepted)."""
+    accepted limit, or its rating (by policy, and always when none was accepted); and
+    which EVSEs those are (a last accepted limit of 0 A leaves one at zero)."""
     assumed = np.zeros(len(structure.evse_ids))
+    uncontrolled = np.zeros(len(structure.evse_ids), dtype=bool)
     for charger_id, state in snapshot.chargers.items():
         if state.is_controllable:
             continue
@@ -165,4 +173,5 @@ def _uncontrollable_draw(snapshot: Snapshot, structure: Structure) -> Floats:
             ):
                 amps = min(state.last_accepted_limit_a, evse.max_current_a)
             assumed[structure.evse_index[evse.id]] = amps
-    return assumed
+            uncontrolled[structure.evse_index[evse.id]] = True
+    return assumed, uncontrolled

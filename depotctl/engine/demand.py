@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from numpy.typing import NDArray
 
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
@@ -51,13 +52,15 @@ class Demands:
         return members[np.lexsort((members, self.order[members]))]
 
 
-def demands_of(snapshot: Snapshot, structure: Structure, assumed: Floats) -> Demands:
+def demands_of(
+    snapshot: Snapshot, structure: Structure, uncontrolled: NDArray[np.bool_]
+) -> Demands:
     policy = snapshot.policy
     n = len(structure.evse_ids)
     sessions: dict[int, Session] = {}
     for session in sorted(snapshot.sessions, key=lambda s: (s.evse_id, s.id)):
         index = structure.evse_index.get(session.evse_id)
-        if index is None or index in sessions or assumed[index] > 0:
+        if index is None or index in sessions or uncontrolled[index]:
             continue  # an unknown EVSE, a second session on one, or an uncontrollable charger
         sessions[index] = session
     idx = np.fromiter(sessions, dtype=np.intp, count=len(sessions))

@@ -75,7 +75,7 @@ def evse_view(decision: Decision, evse_id: str) -> EvseAllocation:
     evse = decision.snapshot.topology.evses[evse_id]
     session = demands.sessions.get(index)
     amps = float(decision.limits[index])
-    if capacity.assumed[index] > 0:
+    if capacity.uncontrolled[index]:
         amps = float(capacity.assumed[index])
         state, binding = EvseState.UNCONTROLLABLE, _uncontrollable(decision, evse.charger_id, amps)
     elif session is None:
@@ -118,6 +118,7 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
     evse = decision.snapshot.topology.evses[evse_id]
     limit = float(decision.limits[index])
     binder = int(decision.binder[index])
+    paused_at = int(decision.paused_at[index])
     chain: list[Candidate] = []
     session = demands.sessions.get(index)
     if session is not None:
@@ -127,6 +128,8 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
         if session.planned_rate_a is not None and not demands.urgent[index]:
             own.append((BindingKind.PLANNED_RATE, session.planned_rate_a))
         cap_kind = CAP_KINDS[int(demands.cap_kind[index])]
+        if cap_kind is BindingKind.ENERGY_SATISFIED:
+            own.append((BindingKind.ENERGY_SATISFIED, 0.0))
         for kind, amps in own:
             chain.append(
                 Candidate(
@@ -135,7 +138,7 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
                     limit=f"{amps:.1f} A",
                     source="EVSE" if kind is BindingKind.CHARGER_LIMIT else "session",
                     slack_a=amps - limit,
-                    binding=binder < 0 and kind is cap_kind,
+                    binding=binder < 0 and paused_at < 0 and kind is cap_kind,
                 )
             )
     entry_con = structure.constraints.entry_con
@@ -153,7 +156,7 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
                 limit=_amount(con, float(capacity.effective[con])),
                 source=str(capacity.sources[con]),
                 slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
-                binding=con == binder or con == int(decision.paused_at[index]),
+                binding=con == binder or con == paused_at,
             )
         )
     return chain

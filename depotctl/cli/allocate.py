@@ -1,0 +1,170 @@
+"""``depotctl allocate`` and ``depotctl explain``: decide every EVSE's limit from a
+snapshot file, offline, and say why."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from depotctl.cli.app import app
+
+if TYPE_CHECKING:
+    from depotctl.config.snapshot import LoadedSnapshot
+    from depotctl.domain.snapshot import Snapshot
+    from depotctl.engine import Allocation
+    from depotctl.engine.render import Origin
+
+
+class AllocateFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+SiteOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        "-f",
+        help="The site file. Default: the one the snapshot names (site.path); either way "
+        "it must match the snapshot's site.revision.",
+        show_default=False,
+    ),
+]
+SnapshotOption = Annotated[
+    Path,
+    typer.Option(
+        "--snapshot", help="The snapshot file (YAML or JSON, kind: Snapshot).", show_default=False
+    ),
+]
+FormatOption = Annotated[
+    AllocateFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+]
+
+
+def _color(stream: object) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def _load(command: str, snapshot: Path, site: Path | None) -> LoadedSnapshot:
+    """The snapshot, or exit: its diagnostics (and its site's) on stderr like
+    validate's, 1 invalid, 3 unreadable, 2 for -f with an embedded site."""
+    from depotctl.config.render import render_text
+    from depotctl.config.snapshot import SnapshotUsageError, load_snapshot
+    from depotctl.config.validate import ValidationRun
+
+    try:
+        loaded = load_snapshot(snapshot, site)
+    except SnapshotUsageError as error:
+        sys.stderr.write(f"depotctl {command}: {error}\n")
+        raise typer.Exit(2) from None
+    if loaded.reports:
+        text = render_text(ValidationRun(loaded.reports), color=_color(sys.stderr))
+        if loaded.snapshot is not None:  # warnings only: the summary line would mislead
+            text = "\n".join(text.rstrip("\n").split("\n")[:-1]) + "\n"
+        sys.stderr.write(text)
+    if loaded.snapshot is None:
+        raise typer.Exit(loaded.exit_code)
+    return loaded
+
+
+def _origin(loaded: LoadedSnapshot, snapshot: Path) -> Origin:
+    from depotctl.engine.render import Origin
+
+    return Origin(
+        site_file=loaded.site_display, revision=loaded.revision, snapshot_file=str(snapshot)
+    )
+
+
+def _allocate(loaded: LoadedSnapshot) -> tuple[Snapshot, Allocation]:
+    from depotctl.engine import allocate as run_allocation
+
+    assert loaded.snapshot is not None
+    return loaded.snapshot, run_allocation(loaded.snapshot)
+
+
+@app.command()
+def allocate(
+    snapshot: SnapshotOption,
+    site: SiteOption = None,
+    output_format: FormatOption = AllocateFormat.TEXT,
+    candidates: Annotated[
+        bool,
+        typer.Option(
+            "--candidates",
+            help="With --format json: every EVSE's candidate limits too (slower on a big site).",
+        ),
+    ] = False,
+) -> None:
+    """Decide every EVSE's limit from a snapshot, offline, and say what binds it.
+
+    Prints each EVSE's limit (A and kW), state and binding constraint, and each node's
+    effective limits with their source (static, envelope, fallback), reserved load,
+    allocated load and headroom. The snapshot format is in docs/snapshot.md.
+
+    Exit codes: 0 allocated, 1 the snapshot or its site is invalid (diagnostics on
+    stderr), 2 usage, 3 a file cannot be read.
+    """
+    loaded = _load("allocate", snapshot, site)
+    state, allocation = _allocate(loaded)
+    origin = _origin(loaded, snapshot)
+    if output_format is AllocateFormat.JSON:
+        from depotctl.engine.render import allocation_json
+
+        payload = allocation_json(state, allocation, origin, candidates=candidates)
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    from depotctl.cli.render_allocation import allocation_text
+
+    sys.stdout.write(allocation_text(state, allocation, origin, color=_color(sys.stdout)))
+
+
+@app.command()
+def explain(
+    evse: Annotated[
+        str,
+        typer.Argument(
+            metavar="EVSE", help='The EVSE, as "<charger id>/<evse id>" (e.g. dc-01/1).'
+        ),
+    ],
+    snapshot: SnapshotOption,
+    site: SiteOption = None,
+    output_format: FormatOption = AllocateFormat.TEXT,
+) -> None:
+    """Explain one EVSE's limit: its state, the binding constraint in words, and every
+    candidate limit from the EVSE up to the grid connection with its slack.
+
+    Exit codes: 0 explained, 1 the snapshot or its site is invalid, 2 usage (an
+    unknown EVSE), 3 a file cannot be read.
+    """
+    loaded = _load("explain", snapshot, site)
+    assert loaded.snapshot is not None
+    known = loaded.snapshot.topology.evses
+    if evse not in known:
+        sys.stderr.write(f"depotctl explain: {_unknown_evse(evse, sorted(known))}\n")
+        raise typer.Exit(2)
+    state, allocation = _allocate(loaded)
+    origin = _origin(loaded, snapshot)
+    if output_format is AllocateFormat.JSON:
+        from depotctl.engine.render import explain_json
+
+        payload = explain_json(state, allocation, evse, origin)
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        return
+    from depotctl.cli.render_allocation import explain_text
+
+    sys.stdout.write(explain_text(state, allocation, evse, origin, color=_color(sys.stdout)))
+
+
+def _unknown_evse(evse: str, known: list[str]) -> str:
+    from depotctl.config.snapshot.checks import likely_id
+
+    own = [k for k in known if k.startswith(evse + "/")]  # a charger id: its first EVSE
+    close = own[0] if own else likely_id(evse, known)
+    guess = f'; did you mean "{close}"?' if close else ""
+    return f'site has no EVSE "{evse}"{guess} (EVSE ids are "<charger id>/<evse id>")'

@@ -1,0 +1,124 @@
+"""A checked snapshot document → the engine's :class:`~depotctl.domain.snapshot.Snapshot`
+(base units, UTC)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from depotctl.config.snapshot.schema import EnvelopeEntry, SessionEntry, SnapshotDocument
+from depotctl.domain import Current
+from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.envelopes import (
+    Direction,
+    Envelope,
+    EnvelopeMode,
+    LimitUnit,
+    SourceHealth,
+)
+from depotctl.domain.phases import Phase
+from depotctl.domain.policy import Policy
+from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.telemetry import Reading
+from depotctl.domain.topology import Topology
+
+
+def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) -> Snapshot:
+    """The engine's input. Sources take their offline-after from the site; a source the
+    snapshot does not list has never been heard from."""
+    sources = {
+        entry.id: SourceHealth(
+            source=entry.id,
+            last_heard=_utc(entry.last_heard),
+            offline_after_s=topology.sources[entry.id].offline_after_s,
+        )
+        for entry in document.envelope_sources
+    }
+    telemetry = {
+        entry.node: Reading(
+            node=entry.node,
+            at=_utc_required(entry.at),
+            power_w=entry.power.base if entry.power is not None else None,
+            current_a=(
+                {Phase(name): amps.amps for name, amps in entry.current.items()}
+                if entry.current is not None
+                else None
+            ),
+        )
+        for entry in document.telemetry
+    }
+    chargers = {
+        entry.id: ChargerState(
+            charger_id=entry.id,
+            online=entry.online,
+            last_outcome=CommandOutcome(entry.last_outcome) if entry.last_outcome else None,
+            last_accepted_limit_a=(
+                entry.last_accepted_limit.amps if entry.last_accepted_limit is not None else None
+            ),
+            last_command_at=_utc(entry.last_command_at),
+            reason=entry.reason,
+        )
+        for entry in document.chargers
+    }
+    return Snapshot(
+        at=_utc_required(document.at),
+        topology=topology,
+        policy=policy,
+        envelopes=tuple(_envelope(entry) for entry in document.envelopes),
+        sources=sources,
+        telemetry=telemetry,
+        sessions=tuple(_session(entry) for entry in document.sessions),
+        chargers=chargers,
+        previous_limits={evse: amps.amps for evse, amps in document.previous_limits.items()},
+    )
+
+
+def _envelope(entry: EnvelopeEntry) -> Envelope:
+    is_current = isinstance(entry.limit, Current)
+    return Envelope(
+        id=entry.id,
+        source=entry.source,
+        target=entry.target,
+        direction=Direction(entry.direction),
+        limit=entry.limit.base,
+        unit=LimitUnit.A if is_current else LimitUnit.W,
+        start=_utc_required(entry.start),
+        end=_utc(entry.end),
+        received_at=_utc_required(entry.received_at),
+        mode=EnvelopeMode(entry.mode),
+        phases=frozenset(Phase(p) for p in entry.phases) if entry.phases else None,
+        priority=entry.priority,
+        withdrawn_at=_utc(entry.withdrawn_at),
+    )
+
+
+def _session(entry: SessionEntry) -> Session:
+    requirement = entry.requirement
+    return Session(
+        id=entry.id,
+        evse_id=entry.evse,
+        started=_utc_required(entry.started),
+        energy_delivered_wh=entry.energy_delivered.base,
+        requirement=(
+            EnergyRequirement(
+                energy_wh=requirement.energy.base,
+                departure=_utc_required(requirement.departure),
+                source=RequirementSource(requirement.source),
+            )
+            if requirement is not None
+            else None
+        ),
+        vehicle_max_current_a=(
+            entry.vehicle_max_current.amps if entry.vehicle_max_current is not None else None
+        ),
+        planned_rate_a=entry.planned_rate.amps if entry.planned_rate is not None else None,
+        priority_class=entry.priority_class,
+    )
+
+
+def _utc_required(instant: datetime) -> datetime:
+    return instant.astimezone(UTC)
+
+
+def _utc(instant: datetime | None) -> datetime | None:
+    return instant.astimezone(UTC) if instant is not None else None

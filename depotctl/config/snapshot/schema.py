@@ -1,0 +1,226 @@
+"""The snapshot file schema (pydantic v2): the state of a depot at one instant.
+
+Times are ISO 8601 with an offset; quantities carry their unit in the site file's
+grammar (``400 kW``, ``120 A``, ``42 kWh``). The ``site`` block is checked apart
+(:mod:`.load`): a path plus revision, or a whole embedded ``kind: Site`` document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from depotctl.config.schema.base import SchemaModel
+from depotctl.config.schema.types import NodeId, Text, Units
+from depotctl.domain import Current, Dimension, Energy, Power, Quantity
+
+
+class Timestamp:
+    """``Annotated`` marker: an aware ISO 8601 time; naive and malformed ones are the
+    rules ``snapshot/naive-time`` and ``snapshot/malformed-time``."""
+
+    @staticmethod
+    def validate(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                raise PydanticCustomError(
+                    "snapshot/malformed-time",
+                    f'"{value}" is not an ISO 8601 time',
+                    {"hint": 'write it like "2024-05-14T18:30:00+10:00"'},
+                ) from None
+        else:
+            raise PydanticCustomError(
+                "snapshot/malformed-time",
+                f"expected an ISO 8601 time as a string, got {type(value).__name__}",
+                {"hint": 'write it like "2024-05-14T18:30:00+10:00"'},
+            )
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise PydanticCustomError(
+                "snapshot/naive-time",
+                f'"{value}" has no UTC offset; times need an offset',
+                {"hint": f'add the offset, like "{parsed.isoformat()}+10:00" or "…Z" for UTC'},
+            )
+        return parsed
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda value: value.isoformat()
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "format": "date-time", "description": "ISO 8601, with offset"}
+
+
+def _not_negative(value: Quantity) -> Quantity:
+    if value.magnitude < 0:
+        raise PydanticCustomError(
+            "quantity/not-positive",
+            f"{value} must not be negative",
+            {"hint": "use zero or more"},
+        )
+    return value
+
+
+Time = Annotated[datetime, Timestamp()]
+LimitValue = Annotated[
+    Current | Power,
+    Units(
+        (Dimension.CURRENT, Dimension.POWER),
+        "A current per phase (A) or a power (kW); zero is allowed.",
+        positive=False,
+    ),
+    AfterValidator(_not_negative),
+]
+ReadingPower = Annotated[
+    Power, Units((Dimension.POWER,), "Measured power; negative is export.", positive=False)
+]
+ReadingCurrent = Annotated[
+    Current,
+    Units((Dimension.CURRENT,), "Measured current on one phase.", positive=False),
+    AfterValidator(_not_negative),
+]
+AmpsValue = Annotated[
+    Current,
+    Units((Dimension.CURRENT,), "A current per line: A.", positive=False),
+    AfterValidator(_not_negative),
+]
+EnergyAmount = Annotated[
+    Energy,
+    Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.", positive=False),
+    AfterValidator(_not_negative),
+]
+Revision = Annotated[
+    str,
+    Text(
+        r"sha256:[0-9a-f]{64}",
+        "site revision (sha256:<64 hex digits>)",
+        "the sha256 of the site file's bytes, like sha256:3f1c…; `sha256sum SITE` prints it",
+    ),
+]
+EvseId = Annotated[
+    str,
+    Text(
+        r"[a-z0-9][a-z0-9._-]*/[^/\s]+",
+        "EVSE id",
+        'EVSE ids are "<charger id>/<evse id>", like "dc-01/1"',
+    ),
+]
+PhaseName = Literal["L1", "L2", "L3"]
+
+
+class SiteRef(SchemaModel):
+    """The site a snapshot goes with: a file, relative to the snapshot, and the
+    revision (sha256 of its bytes) it must match."""
+
+    path: str | None = Field(None, description="The site file, relative to the snapshot.")
+    revision: Revision = Field(description="sha256 of the site file's bytes.")
+
+
+class Metadata(SchemaModel):
+    description: str | None = None
+    exported_by: str | None = Field(None, description="What wrote the snapshot.")
+
+
+class SourceHealthEntry(SchemaModel):
+    """When an envelope source was last heard from. A source not listed has never been
+    heard from: it is offline and its fallback applies."""
+
+    id: NodeId
+    last_heard: Time | None = None
+
+
+class EnvelopeEntry(SchemaModel):
+    """An operating envelope: a limit on ``target`` over ``[start, end)``."""
+
+    id: str = Field(min_length=1)
+    source: NodeId
+    target: NodeId
+    direction: Literal["import", "export"] = "import"
+    limit: LimitValue
+    phases: list[PhaseName] | None = Field(
+        None, description="For a current limit: the phases it applies to (default: all)."
+    )
+    start: Time
+    end: Time | None = Field(None, description="Exclusive; none for open-ended.")
+    received_at: Time
+    mode: Literal["normal", "fallback"] = "normal"
+    priority: int = 0
+    withdrawn_at: Time | None = None
+
+
+class ReadingEntry(SchemaModel):
+    """The latest reading of a node (or of a meter, by its id)."""
+
+    node: NodeId
+    at: Time
+    power: ReadingPower | None = None
+    current: dict[PhaseName, ReadingCurrent] | None = Field(
+        None, description="Current per phase: {L1: 40 A, L2: 38 A, L3: 41 A}."
+    )
+
+
+class RequirementEntry(SchemaModel):
+    energy: EnergyAmount = Field(
+        description="The energy the session must have received in all (energy_delivered included)."
+    )
+    departure: Time
+    source: Literal["schedule", "vehicle", "default"] = "schedule"
+
+
+class SessionEntry(SchemaModel):
+    id: str = Field(min_length=1)
+    evse: EvseId
+    started: Time
+    energy_delivered: EnergyAmount = Energy(0, "kWh")
+    requirement: RequirementEntry | None = Field(
+        None, description="Unknown when left out: the site's default requirement applies."
+    )
+    vehicle_max_current: AmpsValue | None = None
+    planned_rate: AmpsValue | None = Field(None, description="The planner's cap for this block.")
+    priority_class: int = Field(0, ge=0, description="0 is the most important.")
+
+
+class ChargerEntry(SchemaModel):
+    """What the controller knows of a charger; one not listed is online and controllable."""
+
+    id: NodeId
+    online: bool = True
+    last_outcome: Literal["accepted", "rejected", "timeout", "offline"] | None = None
+    last_accepted_limit: AmpsValue | None = None
+    last_command_at: Time | None = None
+    reason: str | None = None
+
+
+class SnapshotDocument(SchemaModel):
+    """``kind: Snapshot``: everything one allocation depends on."""
+
+    apiVersion: Literal["depotctl/v1"]
+    kind: Literal["Snapshot"]
+    metadata: Metadata = Field(default_factory=Metadata)
+    at: Time
+    site: dict[str, Any] = Field(
+        description="{path, revision} of the site file, or an embedded kind: Site document."
+    )
+    envelope_sources: list[SourceHealthEntry] = Field(default_factory=list)
+    envelopes: list[EnvelopeEntry] = Field(default_factory=list)
+    telemetry: list[ReadingEntry] = Field(default_factory=list)
+    sessions: list[SessionEntry] = Field(default_factory=list)
+    chargers: list[ChargerEntry] = Field(default_factory=list)
+    previous_limits: dict[str, AmpsValue] = Field(
+        default_factory=dict, description="The limit in force per EVSE id, for hysteresis."
+    )

@@ -1,0 +1,279 @@
+"""An allocation as data: the versioned JSON of ``allocate`` and ``explain`` (documented
+in ``docs/snapshot.md``), and the views the text renderer shares with it — nodes in
+tree order, each node's limits with the binding one first, limits in words.
+
+Units: currents in A (per line), powers in kW. Numbers are rounded to 3 decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import NodeKind, TopologyNode
+from depotctl.engine.allocation import (
+    Allocation,
+    EvseAllocation,
+    LimitKind,
+    LimitSource,
+    NodeConstraint,
+)
+from depotctl.engine.explain import Candidate
+
+VERSION = 1
+
+#: A limit counts as reached when less than this share of it is left.
+AT_LIMIT_SHARE = 0.01
+
+#: Display order of a node's limits.
+KIND_ORDER = {
+    LimitKind.IMPORT_POWER: 0,
+    LimitKind.CURRENT_L1: 1,
+    LimitKind.CURRENT_L2: 2,
+    LimitKind.CURRENT_L3: 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an allocation's input came from: the site file (as given) and its
+    revision, and the snapshot file."""
+
+    site_file: str | None = None
+    revision: str | None = None
+    snapshot_file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node in tree order, its depth, and its limits (import power, then L1-L3)."""
+
+    node: TopologyNode
+    depth: int
+    limits: tuple[NodeConstraint, ...]
+
+    @property
+    def binding(self) -> NodeConstraint | None:
+        """The limit with the least headroom relative to its value (on a tie, the
+        first in display order)."""
+        return min(self.limits, key=_tightness) if self.limits else None
+
+
+def nodes_in_tree_order(snapshot: Snapshot, allocation: Allocation) -> list[NodeView]:
+    """Every node that can carry a limit, parents before children, siblings in the
+    site's order."""
+    topology = snapshot.topology
+    by_node: dict[str, list[NodeConstraint]] = {}
+    for (node_id, _), constraint in allocation.constraints.items():
+        by_node.setdefault(node_id, []).append(constraint)
+    children: dict[str | None, list[TopologyNode]] = {}
+    for node in topology.nodes.values():
+        parent = node.parent if node.parent in topology.nodes else None
+        children.setdefault(parent, []).append(node)
+    views: list[NodeView] = []
+    stack: list[tuple[TopologyNode, int]] = [(n, 0) for n in reversed(children.get(None, []))]
+    while stack:
+        node, depth = stack.pop()
+        limits = sorted(by_node.get(node.id, []), key=lambda c: KIND_ORDER[c.kind])
+        views.append(NodeView(node, depth, tuple(limits)))
+        stack.extend((child, depth + 1) for child in reversed(children.get(node.id, [])))
+    return views
+
+
+def _tightness(constraint: NodeConstraint) -> tuple[float, int]:
+    limit = constraint.effective_limit
+    share = constraint.headroom / limit if limit > 0 else (0.0 if constraint.headroom >= 0 else -1)
+    return share, KIND_ORDER[constraint.kind]
+
+
+def at_limit(constraint: NodeConstraint) -> bool:
+    """Reached: less than 1 % of the limit is left (rounding leaves a little)."""
+    return constraint.headroom <= AT_LIMIT_SHARE * constraint.effective_limit + 1e-9
+
+
+def over_limit(constraint: NodeConstraint) -> bool:
+    """Exceeded — only ever by what cannot be controlled (site load, uncontrollable
+    chargers), since the allocator never allocates past a limit."""
+    return constraint.headroom < -1e-6 * max(1.0, constraint.effective_limit)
+
+
+def is_power(kind: LimitKind) -> bool:
+    return kind is LimitKind.IMPORT_POWER
+
+
+def unit_of(kind: LimitKind) -> str:
+    return "kW" if is_power(kind) else "A"
+
+
+def amount(kind: LimitKind, value: float) -> float:
+    """A constraint's value in its display unit (kW for power, A for current)."""
+    return value / 1000.0 if is_power(kind) else value
+
+
+def kind_text(kind: LimitKind) -> str:
+    return "import power" if is_power(kind) else f"current {kind.value.removeprefix('current_')}"
+
+
+def source_text(source: LimitSource, node: TopologyNode | None = None) -> str:
+    """``static``, ``rating`` (a charger's own), ``envelope E-17 (fresh)``,
+    ``envelope E-17 (source offline)``, ``site fallback (ausgrid-oscp offline)``."""
+    if source.kind == "static":
+        return "rating" if node is not None and node.kind is NodeKind.CHARGER else "static"
+    if source.kind == "envelope":
+        return f"envelope {source.ref} ({'fresh' if source.fresh else 'source offline'})"
+    return f"site fallback ({source.ref} offline)"
+
+
+def local_time(snapshot: Snapshot) -> datetime:
+    """The snapshot's time in the site's time zone."""
+    try:
+        return snapshot.at.astimezone(ZoneInfo(snapshot.topology.timezone))
+    except (KeyError, ValueError):
+        return snapshot.at
+
+
+def candidates_from_evse_up(
+    snapshot: Snapshot, allocation: Allocation, evse_id: str
+) -> list[Candidate]:
+    """The EVSE's candidate limits: its own caps first, then each node from its charger
+    up to the grid connection."""
+    evse = snapshot.topology.evses[evse_id]
+    order = {node_id: i for i, node_id in enumerate(evse.path)}
+    chain = allocation.candidates(evse_id)
+    return sorted(chain, key=lambda c: -1 if c.ref == evse_id else order.get(c.ref or "", 0))
+
+
+# JSON
+
+
+def _number(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, 3) + 0.0  # no "-0.0"
+
+
+def _source_json(source: LimitSource, node: TopologyNode) -> dict[str, Any]:
+    return {
+        "kind": source.kind,
+        "ref": source.ref,
+        "fresh": source.fresh,
+        "text": source_text(source, node),
+    }
+
+
+def _limit_json(constraint: NodeConstraint, node: TopologyNode) -> dict[str, Any]:
+    kind = constraint.kind
+    return {
+        "kind": kind.value,
+        "unit": unit_of(kind),
+        "effective_limit": _number(amount(kind, constraint.effective_limit)),
+        "source": _source_json(constraint.source, node),
+        "reserved": _number(amount(kind, constraint.reserved)),
+        "allocated": _number(amount(kind, constraint.allocated)),
+        "headroom": _number(amount(kind, constraint.headroom)),
+        "at_limit": at_limit(constraint),
+    }
+
+
+def _node_json(view: NodeView) -> dict[str, Any]:
+    node = view.node
+    top: dict[str, Any] = dict.fromkeys(
+        ("kind", "unit", "effective_limit", "source", "reserved", "allocated", "headroom")
+    )
+    top["at_limit"] = False
+    if view.binding is not None:
+        top = _limit_json(view.binding, node)
+    return {
+        "id": node.id,
+        "type": node.kind.value,
+        "parent": node.parent,
+        **top,
+        "limits": [_limit_json(c, node) for c in view.limits],
+    }
+
+
+def candidate_json(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "what": candidate.what,
+        "ref": candidate.ref,
+        "limit": candidate.limit,
+        "source": candidate.source,
+        "slack_a": _number(candidate.slack_a),
+        "binding": candidate.binding,
+    }
+
+
+def evse_json(
+    snapshot: Snapshot, allocation: Allocation, evse: EvseAllocation, *, candidates: bool
+) -> dict[str, Any]:
+    spec = snapshot.topology.evses[evse.evse_id]
+    out: dict[str, Any] = {
+        "id": evse.evse_id,
+        "charger": spec.charger_id,
+        "parent": spec.path[1] if len(spec.path) > 1 else None,
+        "limit_a": _number(evse.limit_a),
+        "limit_kw": _number(evse.limit_w / 1000.0),
+        "state": evse.state.value,
+        "binding": {
+            "kind": evse.binding.kind.value,
+            "ref": evse.binding.ref,
+            "detail": evse.binding.detail,
+        },
+        "session_id": evse.session_id,
+        "tier": evse.tier,
+    }
+    if candidates:
+        out["candidates"] = [
+            candidate_json(c) for c in candidates_from_evse_up(snapshot, allocation, evse.evse_id)
+        ]
+    return out
+
+
+def _header(snapshot: Snapshot, origin: Origin) -> dict[str, Any]:
+    return {
+        "version": VERSION,
+        "at": local_time(snapshot).isoformat(),
+        "site": {
+            "name": snapshot.topology.site,
+            "file": origin.site_file,
+            "revision": origin.revision,
+        },
+        "snapshot": origin.snapshot_file,
+    }
+
+
+def allocation_json(
+    snapshot: Snapshot, allocation: Allocation, origin: Origin, *, candidates: bool = False
+) -> dict[str, Any]:
+    """``allocate --format json``: every EVSE (by id) and every node (in tree order)."""
+    return {
+        **_header(snapshot, origin),
+        "evses": [
+            evse_json(snapshot, allocation, allocation.evses[evse_id], candidates=candidates)
+            for evse_id in sorted(allocation.evses)
+        ],
+        "nodes": [_node_json(view) for view in nodes_in_tree_order(snapshot, allocation)],
+    }
+
+
+def explain_json(
+    snapshot: Snapshot, allocation: Allocation, evse_id: str, origin: Origin
+) -> dict[str, Any]:
+    """``explain --format json``: one EVSE, always with its candidates."""
+    return {
+        **_header(snapshot, origin),
+        "evse": evse_json(snapshot, allocation, allocation.evses[evse_id], candidates=True),
+    }
+
+
+def evse_ids_under(snapshot: Snapshot) -> dict[str, list[str]]:
+    """EVSE ids by the node their charger hangs from, each list sorted."""
+    under: dict[str, list[str]] = {}
+    for evse in snapshot.topology.evses.values():
+        parent = evse.path[1] if len(evse.path) > 1 else evse.charger_id
+        under.setdefault(parent, []).append(evse.id)
+    return {node: sorted(ids) for node, ids in under.items()}

@@ -1,0 +1,226 @@
+"""What flows through each node, recomputed from the domain definitions alone.
+
+The engine's safety claim is checked against this, so it shares none of the
+engine's code (no structure, no capacity, no water-filling): only the topology,
+the snapshot and the domain's own rules — ``line_currents`` and ``load_power`` of
+:mod:`depotctl.domain.phases`, and the envelopes in force of
+:mod:`depotctl.domain.envelopes`.
+
+Per node and quantity (``L1``, ``L2``, ``L3`` amps per phase, ``W`` import power):
+
+- a load's current counts on every line of its connection (a line-to-line load in
+  full on both lines; a single-phase load of unknown phase on every phase); a
+  single-phase node has one conductor, ``L1``, carrying the per-line current of
+  everything below it;
+- below a transformer, current is scaled by secondary/primary at the transformer
+  and above (a transformer's limits are on its primary); power is not;
+- the effective limit is the tightest of the static limit and every import
+  envelope limit in force, less the safety margin (a charger's own rating gets
+  no margin: it is the charger's to enforce);
+- reserved: each site load's draw (measured when fresh, its stale-data fallback
+  otherwise) and each uncontrollable charger's assumed draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
+from depotctl.domain.phases import Phase, PhaseConnection, line_currents, load_current, load_power
+from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import EvseSpec, NodeKind, SiteLoadSpec, Topology
+
+POWER = "W"
+PHASES = ("L1", "L2", "L3")
+Key = tuple[str, str]  # (node id, quantity)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One limit of one node: its effective value, what site loads and uncontrollable
+    chargers take of it, and what the allocated limits of controllable EVSEs add."""
+
+    limit: float
+    reserved: float
+    allocated: float
+
+    @property
+    def room(self) -> float:
+        """What was there for controllable EVSEs (never below zero)."""
+        return max(0.0, self.limit - self.reserved)
+
+    @property
+    def slack(self) -> float:
+        return self.limit - self.reserved - self.allocated
+
+
+def quantities(topology: Topology, node_id: str) -> tuple[str, ...]:
+    return ("L1", POWER) if topology.nodes[node_id].phases == 1 else (*PHASES, POWER)
+
+
+def coefficients(topology: Topology, evse: EvseSpec) -> dict[Key, float]:
+    """Per (node, quantity) on the EVSE's path: amps (or watts) there per amp it draws."""
+    return _coefficients(topology, evse.path, evse.connection, evse.watts_per_amp)
+
+
+def flows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
+    """Every finite limit of every node, with what flows through it when each
+    controllable EVSE draws its limit."""
+    topology = snapshot.topology
+    limit = effective_limits(snapshot)
+    reserved: dict[Key, float] = defaultdict(float)
+    allocated: dict[Key, float] = defaultdict(float)
+    assumed = uncontrollable_draws(snapshot)
+    for evse in topology.evses.values():
+        for key, coefficient in coefficients(topology, evse).items():
+            if evse.id in assumed:
+                reserved[key] += coefficient * assumed[evse.id]
+            else:
+                allocated[key] += coefficient * limits_a.get(evse.id, 0.0)
+    for load in topology.site_loads.values():
+        per_phase, watts = site_load_draw(snapshot, load)
+        path = _ancestry(topology, load.parent)
+        for node_id, ratio in _ratios(topology, path):
+            if topology.nodes[node_id].phases == 1:
+                reserved[(node_id, "L1")] += max(per_phase.values(), default=0.0) * ratio
+            else:
+                for phase, amps in per_phase.items():
+                    reserved[(node_id, phase.value)] += amps * ratio
+            reserved[(node_id, POWER)] += watts
+    return {
+        key: Flow(value, reserved.get(key, 0.0), allocated.get(key, 0.0))
+        for key, value in limit.items()
+        if math.isfinite(value)
+    }
+
+
+def overloads(snapshot: Snapshot, limits_a: Mapping[str, float]) -> list[str]:
+    """Every limit the controllable EVSEs push past what site load and uncontrollable
+    chargers left of it (a tiny float tolerance aside), described."""
+    return [
+        f"{key}: limit {flow.limit:.4f}, reserved {flow.reserved:.4f}, "
+        f"allocated {flow.allocated:.4f}"
+        for key, flow in flows(snapshot, limits_a).items()
+        if flow.allocated > flow.room + 1e-6 * max(1.0, abs(flow.limit))
+    ]
+
+
+def effective_limits(snapshot: Snapshot) -> dict[Key, float]:
+    """min(static limit, every import envelope limit in force) × (1 − margin)."""
+    topology, policy = snapshot.topology, snapshot.policy
+    limits: dict[Key, float] = {}
+    for node in topology.nodes.values():
+        for quantity in quantities(topology, node.id):
+            static = node.limits.import_w if quantity == POWER else node.limits.current_a
+            limits[(node.id, quantity)] = math.inf if static is None else static
+    for applied in applicable_limits(
+        snapshot.envelopes, snapshot.sources, topology.sources, snapshot.at
+    ):
+        node = topology.nodes.get(applied.target)
+        if node is None or applied.direction is not Direction.IMPORT:
+            continue
+        if applied.unit is LimitUnit.W:
+            targets = [POWER]
+        elif node.phases == 1:
+            targets = ["L1"]  # its one conductor, whatever phase the limit names
+        else:
+            phases = applied.phases or frozenset(Phase)
+            targets = [p.value for p in sorted(phases)]
+        for quantity in targets:
+            key = (node.id, quantity)
+            limits[key] = min(limits[key], applied.limit)
+    for (node_id, quantity), value in limits.items():
+        if topology.nodes[node_id].kind is not NodeKind.CHARGER:
+            limits[(node_id, quantity)] = value * (1.0 - policy.safety_margin)
+    return limits
+
+
+def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
+    """Amps assumed for each EVSE of a charger that cannot be commanded (offline, or
+    its last command not accepted): its last accepted limit if the policy says so and
+    there is one, else its rating."""
+    draws: dict[str, float] = {}
+    by_last = snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
+    for evse in snapshot.topology.evses.values():
+        state = snapshot.chargers.get(evse.charger_id)
+        if state is None or (state.online and state.last_outcome in (None, "accepted")):
+            continue
+        amps = evse.max_current_a
+        if by_last and state.last_accepted_limit_a is not None:
+            amps = min(amps, state.last_accepted_limit_a)
+        draws[evse.id] = amps
+    return draws
+
+
+def site_load_draw(snapshot: Snapshot, load: SiteLoadSpec) -> tuple[dict[Phase, float], float]:
+    """Amps per line and watts a site load counts as: measured when its reading is
+    fresh, else the stale-data policy (its fallback; or its last power plus margin)."""
+    policy = snapshot.policy
+    lines = load.connection.lines if load.connection is not None else frozenset(Phase)
+    reading = snapshot.telemetry.get(load.id)
+    if reading is None and load.meter is not None:
+        reading = snapshot.telemetry.get(load.meter)
+    fresh = (
+        reading is not None
+        and abs((snapshot.at - reading.at).total_seconds()) <= policy.stale_after_s
+    )
+    if fresh and reading is not None:
+        measured_power = max(0.0, reading.power_w) if reading.power_w is not None else None
+        if reading.current_a is not None:
+            per_phase = {p: max(0.0, reading.current_a.get(p, 0.0)) for p in lines}
+            if measured_power is None:
+                measured_power = sum(per_phase.values()) * load.voltage_ln
+            return per_phase, measured_power
+        if measured_power is not None:
+            amps = load_current(measured_power, load.connection, load.voltage_ln)
+            return dict.fromkeys(lines, amps), measured_power
+    amps = load.fallback_a
+    if (
+        reading is not None
+        and policy.stale_site_load is StaleLoad.LAST_KNOWN_PLUS_MARGIN
+        and reading.power_w is not None
+    ):
+        last = load_current(max(0.0, reading.power_w), load.connection, load.voltage_ln)
+        amps = last * (1.0 + policy.stale_margin)
+    return dict.fromkeys(lines, amps), load_power(amps, load.connection, load.voltage_ln)
+
+
+def _coefficients(
+    topology: Topology,
+    path: tuple[str, ...],
+    connection: PhaseConnection | None,
+    watts_per_amp: float,
+) -> dict[Key, float]:
+    per_line = line_currents(1.0, connection)
+    out: dict[Key, float] = {}
+    for node_id, ratio in _ratios(topology, path):
+        if topology.nodes[node_id].phases == 1:
+            out[(node_id, "L1")] = ratio
+        else:
+            for phase, amps in per_line.items():
+                out[(node_id, phase.value)] = amps * ratio
+        out[(node_id, POWER)] = watts_per_amp
+    return out
+
+
+def _ratios(topology: Topology, path: tuple[str, ...]) -> list[tuple[str, float]]:
+    """Each node of a path (bottom up) with amps there per amp drawn at the bottom."""
+    ratio = 1.0
+    out = []
+    for node_id in path:
+        ratio *= topology.nodes[node_id].current_ratio
+        out.append((node_id, ratio))
+    return out
+
+
+def _ancestry(topology: Topology, node_id: str) -> tuple[str, ...]:
+    chain = []
+    current: str | None = node_id
+    while current is not None:
+        chain.append(current)
+        current = topology.nodes[current].parent
+    return tuple(chain)

@@ -1,0 +1,291 @@
+"""The allocator's invariants (architecture, "One control cycle"), over generated depots.
+
+Safety is checked against :mod:`tests.engine.node_loads`, which recomputes every
+node's load from the domain definitions without the engine's structure code.
+Efficiency and priority use the issue's demand rules as written out in
+:mod:`tests.engine.conftest` (deadline, urgency, tier, own cap).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from depotctl.domain.sessions import Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import Topology
+from depotctl.engine import Allocation, EvseState, LimitKind, allocate
+from tests.engine.conftest import decision_of, own_cap, tier
+from tests.engine.node_loads import (
+    POWER,
+    Key,
+    coefficients,
+    flows,
+    overloads,
+    uncontrollable_draws,
+)
+from tests.engine.strategies import snapshots, without_previous
+
+FAST = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+THOROUGH = settings(FAST, max_examples=2000)
+
+QUANTITY = {
+    LimitKind.CURRENT_L1: "L1",
+    LimitKind.CURRENT_L2: "L2",
+    LimitKind.CURRENT_L3: "L3",
+    LimitKind.IMPORT_POWER: POWER,
+}
+
+
+def _tolerance(value: float) -> float:
+    return 1e-6 * max(1.0, abs(value))
+
+
+def _sessions(snap: Snapshot) -> dict[str, Session]:
+    """The session of each controllable EVSE (one per EVSE in generated snapshots)."""
+    uncontrollable = uncontrollable_draws(snap)
+    return {s.evse_id: s for s in snap.sessions if s.evse_id not in uncontrollable}
+
+
+# Safety
+
+
+def check_safety(snap: Snapshot, allocation: Allocation) -> None:
+    assert overloads(snap, allocation.limits_a) == []
+
+
+@FAST
+@given(snapshots())
+def test_no_node_ever_exceeds_its_effective_limit(snap: Snapshot) -> None:
+    """At every node and phase, allocated + reserved ≤ effective limit; where site load
+    and uncontrollable chargers alone exceed it, nothing more is allocated there."""
+    check_safety(snap, allocate(snap))
+
+
+@pytest.mark.slow
+@THOROUGH
+@given(snapshots())
+def test_no_node_ever_exceeds_its_effective_limit_thoroughly(snap: Snapshot) -> None:
+    check_safety(snap, allocate(snap))
+
+
+# Efficiency
+
+
+def check_efficiency(snap: Snapshot, allocation: Allocation) -> None:
+    loads = flows(snap, allocation.limits_a)
+    step = snap.policy.step_a
+    for evse_id, s in _sessions(snap).items():
+        view = allocation.evses[evse_id]
+        cap = own_cap(snap, s)
+        if view.state is not EvseState.CHARGING or view.limit_a >= cap - snap.policy.rounding_a:
+            continue
+        slack = {
+            key: loads[key].slack / coefficient
+            for key, coefficient in coefficients(snap.topology, snap.topology.evses[evse_id]).items()
+            if key in loads and coefficient > 0
+        }
+        tightest = min(slack, key=slack.__getitem__, default=None)
+        assert tightest is not None and slack[tightest] < step, (
+            f"{evse_id} charges at {view.limit_a} A below its cap {cap} A, yet the "
+            f"tightest limit on its path, {tightest}, has {slack.get(tightest)} A of slack "
+            f"(step {step} A); binding {view.binding}"
+        )
+
+
+@FAST
+@given(snapshots(previous=False))
+def test_an_admitted_evse_below_its_cap_is_held_by_a_full_node(snap: Snapshot) -> None:
+    check_efficiency(snap, allocate(snap))
+
+
+# Priority
+
+
+def check_priority(snap: Snapshot, allocation: Allocation) -> None:
+    """A higher-tier EVSE below its cap: charging, the constraint that binds it (node
+    and phase, or power) carries nothing of a lower tier; paused for want of room for
+    its minimum, the lower tiers do not hold, on every limit of its path, what with the
+    slack left would make room for that minimum."""
+    decision = decision_of(allocation)
+    structure = decision.structure
+    sessions = _sessions(snap)
+    tiers = {evse_id: tier(snap, s) for evse_id, s in sessions.items()}
+    loads = flows(snap, allocation.limits_a)
+    coefficient = {e: coefficients(snap.topology, snap.topology.evses[e]) for e in sessions}
+
+    def lower_tier_load(key: Key, than: int) -> float:
+        return sum(
+            coefficient[e].get(key, 0.0) * allocation.limits_a[e]
+            for e, t in tiers.items()
+            if t > than
+        )
+
+    for evse_id, s in sessions.items():
+        view = allocation.evses[evse_id]
+        cap, floor = own_cap(snap, s), snap.topology.evses[evse_id].min_current_a
+        index = structure.evse_index[evse_id]
+        if view.state is EvseState.CHARGING and view.limit_a < cap - snap.policy.rounding_a:
+            con = int(decision.binder[index])
+            assert con >= 0, f"{evse_id} is below its cap but nothing binds it: {view.binding}"
+            node_id, kind = structure.describe(con)
+            key = (node_id, QUANTITY[kind])
+            lower = lower_tier_load(key, tiers[evse_id])
+            assert lower <= _tolerance(loads[key].limit), (
+                f"{evse_id} (tier {tiers[evse_id]}) is held at {view.limit_a} A by {key}, "
+                f"where lower tiers hold {lower}"
+            )
+        elif view.state is EvseState.PAUSED and cap >= floor:
+            con = int(decision.paused_at[index])
+            assert con >= 0, f"{evse_id} could charge but is paused for no limit: {view.binding}"
+            usable = math.inf
+            held = 0.0
+            for key, c in coefficient[evse_id].items():
+                if key not in loads or c <= 0:
+                    continue
+                lower = lower_tier_load(key, tiers[evse_id])
+                held += lower
+                rounding = snap.policy.rounding_a * sum(
+                    coefficient[e].get(key, 0.0) for e in sessions
+                )
+                usable = min(usable, (loads[key].slack + lower - rounding) / c)
+            assert held <= 1e-6 or usable < floor, (
+                f"{evse_id} (tier {tiers[evse_id]}) is paused, yet lower tiers hold power on "
+                f"its path that would give it {usable} A ≥ its minimum {floor} A"
+            )
+
+
+@FAST
+@given(snapshots(previous=False))
+def test_a_lower_tier_never_holds_power_a_higher_tier_could_use(snap: Snapshot) -> None:
+    check_priority(snap, allocate(snap))
+
+
+@pytest.mark.slow
+@THOROUGH
+@given(snapshots(previous=False))
+def test_efficiency_and_priority_thoroughly(snap: Snapshot) -> None:
+    allocation = allocate(snap)
+    check_efficiency(snap, allocation)
+    check_priority(snap, allocation)
+
+
+# Determinism
+
+
+def _outcome(allocation: Allocation) -> dict[str, tuple[object, ...]]:
+    return {
+        evse_id: (
+            allocation.limits_a[evse_id],
+            view.limit_a,
+            view.state,
+            view.binding.kind,
+            view.binding.ref,
+            view.binding.detail,
+        )
+        for evse_id, view in sorted(allocation.evses.items())
+    }
+
+
+def _shuffled(snap: Snapshot, rng: random.Random) -> Snapshot:
+    def shuffle_items(mapping: dict[str, object] | object) -> dict[str, object]:
+        items = list(dict(mapping).items())  # type: ignore[call-overload]
+        rng.shuffle(items)
+        return dict(items)
+
+    topology = snap.topology
+    reordered = Topology(
+        topology.site,
+        topology.timezone,
+        topology.nodes,
+        shuffle_items(topology.evses),  # type: ignore[arg-type]
+        topology.site_loads,
+        shuffle_items(topology.sources),  # type: ignore[arg-type]
+    )
+    sessions, envelopes = list(snap.sessions), list(snap.envelopes)
+    rng.shuffle(sessions)
+    rng.shuffle(envelopes)
+    return replace(
+        snap,
+        topology=reordered,
+        sessions=tuple(sessions),
+        envelopes=tuple(envelopes),
+        sources=shuffle_items(snap.sources),  # type: ignore[arg-type]
+        telemetry=shuffle_items(snap.telemetry),  # type: ignore[arg-type]
+        chargers=shuffle_items(snap.chargers),  # type: ignore[arg-type]
+        previous_limits=shuffle_items(snap.previous_limits),  # type: ignore[arg-type]
+    )
+
+
+@FAST
+@given(snapshots(), st.randoms(use_true_random=False))
+def test_allocation_is_deterministic(snap: Snapshot, rng: random.Random) -> None:
+    first = _outcome(allocate(snap))
+    assert _outcome(allocate(snap)) == first
+    assert _outcome(allocate(_shuffled(snap, rng))) == first
+
+
+# Limits and states
+
+
+@FAST
+@given(snapshots())
+def test_every_limit_matches_its_evse_state(snap: Snapshot) -> None:
+    """Never negative; idle and paused at zero; charging at least the EVSE's minimum;
+    an uncontrollable charger's EVSEs reported at their assumed draw and sent nothing;
+    every limit a multiple of the rounding step (previous limits are too)."""
+    allocation = allocate(snap)
+    assumed = uncontrollable_draws(snap)
+    step = snap.policy.rounding_a
+    for evse_id, evse in snap.topology.evses.items():
+        view, sent = allocation.evses[evse_id], allocation.limits_a[evse_id]
+        assert sent >= 0 and view.limit_a >= 0
+        assert sent == round(round(sent / step) * step, 9), f"{evse_id}: {sent!r} A"
+        if evse_id in assumed:
+            assert view.state is EvseState.UNCONTROLLABLE, f"{evse_id}: {view}"
+            assert view.limit_a == pytest.approx(assumed[evse_id])
+            assert sent == 0
+        elif view.state in (EvseState.IDLE, EvseState.PAUSED):
+            assert sent == 0 and view.limit_a == 0, f"{evse_id}: {view}"
+        else:
+            assert view.state is EvseState.CHARGING
+            assert sent == view.limit_a >= evse.min_current_a - 1e-9, f"{evse_id}: {view}"
+            assert view.limit_w == pytest.approx(sent * evse.watts_per_amp)
+
+
+@FAST
+@given(snapshots())
+def test_decreases_are_never_delayed_and_small_increases_are_held(snap: Snapshot) -> None:
+    fresh = allocate(without_previous(snap)).limits_a
+    held = allocate(snap).limits_a
+    hysteresis = snap.policy.hysteresis_a
+    for evse_id, new in fresh.items():
+        previous = snap.previous_limits.get(evse_id)
+        if previous is not None and previous < new < previous + hysteresis:
+            assert held[evse_id] == previous, f"{evse_id}: {previous} → {new} A"
+        else:
+            assert held[evse_id] == new, f"{evse_id}: {previous} → {new} A"
+
+
+@FAST
+@given(snapshots())
+def test_every_chain_marks_exactly_one_binding(snap: Snapshot) -> None:
+    """A charging or paused EVSE's candidates name exactly one binding limit, the one
+    its explanation gives."""
+    allocation = allocate(snap)
+    for evse_id in _sessions(snap):
+        view = allocation.evses[evse_id]
+        if view.state not in (EvseState.CHARGING, EvseState.PAUSED):
+            continue
+        chain = allocation.candidates(evse_id)
+        binding = [c for c in chain if c.binding]
+        assert len(binding) == 1, f"{evse_id} ({view.binding}): {binding}"
