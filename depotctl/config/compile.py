@@ -137,6 +137,7 @@ def _node(
         envelope_source=envelope_source,
         meter=meter,
         current_ratio=ratio,
+        winding=node.winding if isinstance(node, Transformer) else None,
     )
 
 

@@ -37,8 +37,9 @@ class NodeLimits:
 class TopologyNode:
     """A node that can carry a limit: grid connection, transformer, circuit, group or
     charger. ``current_ratio`` converts an amp drawn below this node into amps at its
-    parent (secondary/primary for a transformer, 1 otherwise); ``depth`` is 0 at a
-    grid connection."""
+    parent (secondary/primary for a transformer, 1 otherwise); a transformer's
+    ``winding`` (``delta-wye``, ``wye-wye``, or None: unknown) decides which primary
+    lines carry it. ``depth`` is 0 at a grid connection."""
 
     id: str
     kind: NodeKind
@@ -50,6 +51,7 @@ class TopologyNode:
     envelope_source: str | None = None
     meter: str | None = None
     current_ratio: float = 1.0
+    winding: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

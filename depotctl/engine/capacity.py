@@ -123,7 +123,9 @@ def _site_load_draw(
     snapshot: Snapshot, load: SiteLoadSpec
 ) -> tuple[dict[Phase, float], float, bool]:
     """Amps per phase and watts a site load counts as, and whether that is the stale
-    fallback. A reading is looked up by the load's id, then its meter's."""
+    fallback. A reading is looked up by the load's id, then its meter's; one that
+    measures neither the current on every line of the load nor its power counts as
+    stale."""
     policy = snapshot.policy
     lines = load.connection.lines if load.connection is not None else frozenset(Phase)
     reading = snapshot.telemetry.get(load.id) or (
@@ -131,7 +133,9 @@ def _site_load_draw(
     )
     fresh = reading is not None and not reading.is_stale(snapshot.at, policy.stale_after_s)
     if reading is not None and fresh:
-        if reading.current_a is not None:
+        # currents count only when measured on every line the load draws from: an
+        # unmeasured line is not an idle one
+        if reading.current_a is not None and lines <= reading.current_a.keys():
             per_phase = {p: max(0.0, a) for p, a in reading.current_a.items() if p in lines}
             watts = (
                 max(0.0, reading.power_w)

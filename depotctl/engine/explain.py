@@ -143,7 +143,10 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
             )
     entry_con = structure.constraints.entry_con
     entry_w = structure.constraints.entry_w
-    for position in structure.evse_entries[index]:
+    depth = structure.constraints.con_depth
+    # entries are in constraint order (parents first); the chain reads upwards
+    upwards = sorted(structure.evse_entries[index], key=lambda p: -int(depth[entry_con[p]]))
+    for position in upwards:
         con = int(entry_con[position])
         if not np.isfinite(capacity.effective[con]):
             continue
@@ -156,7 +159,7 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
                 limit=_amount(con, float(capacity.effective[con])),
                 source=str(capacity.sources[con]),
                 slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
-                binding=con == binder or con == paused_at,
+                binding=con in (binder, paused_at),
             )
         )
     return chain

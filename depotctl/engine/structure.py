@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from depotctl.domain.phases import Phase, PhaseConnection, load_power
+from depotctl.domain.phases import SQRT3, Phase, PhaseConnection, load_power
 from depotctl.domain.topology import NodeKind, Topology
 from depotctl.engine.allocation import LimitKind
 from depotctl.engine.waterfill import Constraints, Floats, Ints
@@ -84,19 +84,60 @@ def _path_entries(
     """(constraint, coefficient) for a load drawing one amp per line on ``path``."""
     entries: list[tuple[int, float]] = []
     lines = connection.lines if connection is not None else frozenset(Phase)
-    ratio = 1.0
+    per_line = {phase: 1.0 if phase in lines else 0.0 for phase in Phase}
+    balanced = connection is not None and connection.is_three_phase
     for node_id in path:
         node = topology.nodes.get(node_id)
         if node is None:
             continue
-        ratio *= node.current_ratio
+        if node.kind is NodeKind.TRANSFORMER:
+            per_line = primary_currents(per_line, node.current_ratio, node.winding, balanced)
         base = node_index[node_id] * 4
         if node.phases == 1:
-            entries.append((base, ratio))
+            entries.append((base, max(per_line.values())))
         else:
-            entries.extend((base + _PHASE_KIND[phase], ratio) for phase in sorted(lines))
+            entries.extend(
+                (base + _PHASE_KIND[phase], amps) for phase, amps in per_line.items() if amps > 0
+            )
         entries.append((base + POWER, watts_per_amp))
     return entries
+
+
+#: Delta-wye: the winding of each secondary phase sits between two primary lines —
+#: a between A and B, b between B and C, c between C and A — so primary line A
+#: carries (I_a − I_c)·ratio/√3, as in acnportal's model of the Caltech transformer.
+_DELTA_LINES = {
+    Phase.L1: (Phase.L1, Phase.L2),
+    Phase.L2: (Phase.L2, Phase.L3),
+    Phase.L3: (Phase.L3, Phase.L1),
+}
+
+
+def primary_currents(
+    secondary: dict[Phase, float], ratio: float, winding: str | None, balanced: bool
+) -> dict[Phase, float]:
+    """Amps on each primary line per amp drawn below a transformer, from the amps on
+    each secondary line (``ratio`` = secondary/primary line-to-line voltage).
+
+    Wye-wye: each line carries its own phase, times the ratio. Delta-wye: primary line
+    L carries the difference of the two windings that meet at it, each at ratio/√3;
+    the magnitudes are added (never less than the phasor difference), except for a
+    balanced three-phase load, whose difference is exactly √3 times one. Unknown
+    winding: the worse of the two, line by line."""
+    wye = {phase: ratio * amps for phase, amps in secondary.items()}
+    if balanced:
+        return wye  # a balanced load reaches every primary line alike either way
+    per_winding = ratio / SQRT3
+    delta = {
+        phase: per_winding
+        * sum(secondary[w] for w, lines in _DELTA_LINES.items() if phase in lines)
+        for phase in Phase
+    }
+    if winding == "wye-wye":
+        return wye
+    if winding == "delta-wye":
+        return delta
+    return {phase: max(wye[phase], delta[phase]) for phase in Phase}
 
 
 def _build(topology: Topology) -> Structure:

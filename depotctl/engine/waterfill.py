@@ -53,22 +53,34 @@ def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floa
     its own cap). Negative capacity counts as zero."""
     capacity = np.maximum(capacity, 0.0)
     allocation = np.zeros_like(caps)
-    binder = np.full(len(caps), -1, dtype=np.intp)
     room = capacity.copy()
     headroom = np.maximum(caps, 0.0)
     for _ in range(_REFINEMENT_ROUNDS):
         if not np.any(headroom > TOLERANCE):
             break
-        extra, stopped = _bottom_up(headroom, room, constraints)
+        extra, _ = _bottom_up(headroom, room, constraints)
         allocation += extra
-        moved = stopped >= 0
-        binder[moved] = stopped[moved]
         room = capacity - usage(allocation, constraints)
         headroom = _unblocked_headroom(caps, allocation, room, constraints)
         if extra.max(initial=0.0) <= TOLERANCE:
             break
-    binder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
-    return allocation, binder
+    return allocation, _holders(caps, allocation, room, constraints)
+
+
+def _holders(caps: Floats, allocation: Floats, room: Floats, constraints: Constraints) -> Ints:
+    """Per EVSE, the constraint on its path with the least room left in its own amps
+    — the one that holds it — or -1 where it has all its cap allows."""
+    holder = np.full(len(caps), -1, dtype=np.intp)
+    weighted = constraints.entry_w > 0
+    evse = constraints.entry_evse[weighted]
+    con = constraints.entry_con[weighted]
+    slack = room[con] / constraints.entry_w[weighted]
+    order = np.lexsort((con, slack, evse))  # by EVSE, then least slack, then constraint
+    first = np.r_[True, evse[order][1:] != evse[order][:-1]]
+    chosen = order[first]
+    holder[evse[chosen]] = con[chosen]
+    holder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
+    return holder
 
 
 def usage(allocation: Floats, constraints: Constraints) -> Floats:
@@ -124,8 +136,11 @@ def _levels(
     con = constraints.entry_con[pick]
     if con.size == 0:
         return levels
-    x = caps[constraints.entry_evse[pick]]
-    w = constraints.entry_w[pick]
+    # levels are in the constraint's own units: each EVSE's cap is what it would use
+    # of this constraint, so a full constraint is shared equally by what each takes
+    # of it (an EVSE that loads it less gets more amps)
+    x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
+    w = np.ones_like(x)
     order = np.lexsort((x, con))
     con, x, w = con[order], x[order], w[order]
     starts = np.flatnonzero(np.r_[True, con[1:] != con[:-1]])
@@ -169,7 +184,7 @@ def _clip(
     pick = selected[constraints.entry_con] & (constraints.entry_w > 0)
     evse = constraints.entry_evse[pick]
     con = constraints.entry_con[pick]
-    level = levels[con]
+    level = levels[con] / constraints.entry_w[pick]
     lowered = level < caps[evse] - TOLERANCE
     binder[evse[lowered]] = con[lowered]
     np.minimum.at(caps, evse, level)

@@ -1,22 +1,28 @@
 """What the vehicles' draws put on each node, and the limits that load must respect.
 
 Computed from the topology and the draws alone, never from the engine's own
-accounting, so a replay can check the engine independently. The counting is the
-site model's (and ``validate``'s): a line-to-line load counts its full current on
-both lines, each transformer on the way up (itself included) scales current by
-secondary/primary, a single-phase node carries its most loaded line, and power is
-the sum of V·I with no losses.
+accounting, so a replay can check the engine independently — and with the exact
+physics rather than the engine's linear bounds: line currents are phasors (unity
+power factor; a line-to-line load's current leaves on one line and returns on
+the other, in phase with their line-to-line voltage), summed per line. Through a
+transformer a wye-wye winding scales each line by secondary/primary; a delta-wye
+winding puts ``(I_a − I_c)·ratio/√3`` on primary line A (and so on round); a
+transformer whose winding the site does not state is checked both ways, and the
+worse counts. A single-phase load whose phase is unknown counts its magnitude on
+every line. A single-phase node carries its most loaded line; power is the sum of
+V·I with no losses.
 """
 
 from __future__ import annotations
 
+import cmath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from depotctl.domain.envelopes import Direction, Envelope, EnvelopeMode, LimitUnit
-from depotctl.domain.phases import Phase, line_currents
-from depotctl.domain.topology import Topology
+from depotctl.domain.phases import SQRT3, Phase, PhaseConnection, line_currents
+from depotctl.domain.topology import NodeKind, Topology
 
 PHASES = (Phase.L1, Phase.L2, Phase.L3)
 
@@ -67,31 +73,99 @@ class Violation:
     source: str
 
 
+_ANGLE = {Phase.L1: 0.0, Phase.L2: -2 * cmath.pi / 3, Phase.L3: 2 * cmath.pi / 3}
+_UNIT = {phase: cmath.exp(1j * angle) for phase, angle in _ANGLE.items()}
+#: The windings ``(x, y)`` whose difference primary line L carries in delta-wye.
+_DELTA = {
+    Phase.L1: (Phase.L1, Phase.L3),
+    Phase.L2: (Phase.L2, Phase.L1),
+    Phase.L3: (Phase.L3, Phase.L2),
+}
+_WORLDS = ("wye-wye", "delta-wye")
+
+Phasors = dict[Phase, complex]
+
+
+def _load_phasors(amps: float, connection: PhaseConnection | None) -> tuple[Phasors, Phasors]:
+    """(phasor per line, magnitude per line of unknown phase) of one EVSE's draw."""
+    zero = dict.fromkeys(PHASES, 0j)
+    if connection is None:
+        return zero, dict.fromkeys(PHASES, complex(amps))
+    phases = connection.phases
+    if len(phases) == 2:
+        x, y = phases
+        direction = _UNIT[x] - _UNIT[y]
+        current = amps * direction / abs(direction)
+        return {**zero, x: current, y: -current}, dict.fromkeys(PHASES, 0j)
+    return {**zero, **{p: amps * _UNIT[p] for p in phases}}, dict.fromkeys(PHASES, 0j)
+
+
+def _through(
+    phasors: Phasors, surplus: Phasors, ratio: float, winding: str
+) -> tuple[Phasors, Phasors]:
+    if winding == "wye-wye":
+        return (
+            {p: ratio * phasors[p] for p in PHASES},
+            {p: ratio * surplus[p] for p in PHASES},
+        )
+    k = ratio / SQRT3
+    return (
+        {p: k * (phasors[x] - phasors[y]) for p, (x, y) in _DELTA.items()},
+        {p: k * (surplus[x] + surplus[y]) for p, (x, y) in _DELTA.items()},
+    )
+
+
 def node_loads(topology: Topology, draws: Mapping[str, float]) -> dict[str, NodeLoad]:
     """The load on every node of ``topology`` from EVSEs drawing ``draws`` (amps per
-    line, by EVSE id)."""
-    currents = {node_id: dict.fromkeys(PHASES, 0.0) for node_id in topology.nodes}
+    line, by EVSE id): per line the larger of the two readings of any transformer
+    whose winding is unknown."""
+    worlds = {
+        world: {node_id: dict.fromkeys(PHASES, 0j) for node_id in topology.nodes}
+        for world in _WORLDS
+    }
+    extra = {
+        world: {node_id: dict.fromkeys(PHASES, 0j) for node_id in topology.nodes}
+        for world in _WORLDS
+    }
+    single = dict.fromkeys(topology.nodes, 0.0)
     power = dict.fromkeys(topology.nodes, 0.0)
     for evse_id, amps in draws.items():
         if amps == 0.0:
             continue
         evse = topology.evses[evse_id]
-        lines = line_currents(amps, evse.connection)
         watts = amps * evse.watts_per_amp
+        lines = line_currents(amps, evse.connection)
+        start = _load_phasors(amps, evse.connection)
+        for world in _WORLDS:
+            phasors, surplus = start
+            for node_id in evse.path:
+                node = topology.nodes[node_id]
+                if node.kind is NodeKind.TRANSFORMER:
+                    winding = node.winding or world
+                    phasors, surplus = _through(phasors, surplus, node.current_ratio, winding)
+                for phase in PHASES:
+                    worlds[world][node_id][phase] += phasors[phase]
+                    extra[world][node_id][phase] += surplus[phase]
         ratio = 1.0
         for node_id in evse.path:
             node = topology.nodes[node_id]
             ratio *= node.current_ratio
-            totals = currents[node_id]
-            if node.phases == 1:
-                totals[Phase.L1] += max(lines.values()) * ratio
-            else:
-                for phase, line_amps in lines.items():
-                    totals[phase] += line_amps * ratio
+            single[node_id] += max(lines.values()) * ratio
             power[node_id] += watts
-    return {
-        node_id: NodeLoad(node_id, currents[node_id], power[node_id]) for node_id in topology.nodes
-    }
+    loads = {}
+    for node_id, node in topology.nodes.items():
+        if node.phases == 1:
+            current = {Phase.L1: single[node_id], Phase.L2: 0.0, Phase.L3: 0.0}
+        else:
+            current = {
+                phase: max(
+                    abs(worlds[world][node_id][phase]) + extra[world][node_id][phase].real
+                    for world in _WORLDS
+                )
+                for phase in PHASES
+            }
+        loads[node_id] = NodeLoad(node_id, current, power[node_id])
+    return loads
 
 
 def is_in_force(envelope: Envelope, at: datetime) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time as wallclock
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -158,6 +158,7 @@ def replay(
         raise ValueError("the step must be longer than 0 s")
     zone = ZoneInfo(topology.timezone)
     step = timedelta(seconds=step_s)
+    sessions = [on_step_grid(s, topology, start, step) for s in sessions]
     pending = sorted(sessions, key=_order)
     next_arrival = 0
     delivered = {s.id: 0.0 for s in pending}
@@ -225,6 +226,28 @@ def replay(
     )
 
 
+def on_step_grid(
+    session: ReplaySession, topology: Topology, start: datetime, step: timedelta
+) -> ReplaySession:
+    """The session with its arrival and departure moved to the start of the step they
+    fall in, as acnportal does: a vehicle is present for whole steps, and its demand
+    is capped at what that whole-step window can deliver."""
+
+    def grid(instant: datetime) -> datetime:
+        return start + step * ((instant - start) // step)
+
+    arrival, departure = grid(session.arrival), grid(session.departure)
+    evse = topology.evses[session.evse_id]
+    hours = max(0.0, (departure - arrival).total_seconds() / 3600.0)
+    deliverable = evse.max_current_a * evse.watts_per_amp * hours
+    return replace(
+        session,
+        arrival=arrival,
+        departure=departure,
+        demand_wh=min(session.demand_wh, deliverable),
+    )
+
+
 def _order(session: ReplaySession) -> tuple[datetime, str]:
     return session.arrival, session.id
 
@@ -264,8 +287,7 @@ def step_draws(
     for session in present:
         evse = topology.evses[session.evse_id]
         seconds = (min(session.departure, step_end) - max(session.arrival, at)).total_seconds()
-        granted = allocation.evses.get(evse.id)
-        limit = granted.limit_a if granted is not None else 0.0
+        limit = allocation.limits_a.get(evse.id, 0.0)
         remaining = max(0.0, session.demand_wh - delivered[session.id])
         hours = seconds / 3600.0
         finishing = remaining / (evse.watts_per_amp * hours) if hours > 0 else 0.0

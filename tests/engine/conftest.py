@@ -26,6 +26,8 @@ from depotctl.engine.explain import Decision
 
 T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
 POLICY = Policy(safety_margin=0.0, hysteresis_a=0.0)
+#: a site fallback that sets nothing (it holds import at 0 W)
+NO_FALLBACK = NodeLimits()
 
 
 def at(minutes: float) -> datetime:
@@ -129,7 +131,7 @@ class Depot:
         self,
         source_id: str,
         *targets: str,
-        fallback: NodeLimits = NodeLimits(),
+        fallback: NodeLimits = NO_FALLBACK,
         offline_after_s: float | None = 300.0,
     ) -> Depot:
         self.sources[source_id] = SourceSpec(source_id, offline_after_s, fallback, targets)

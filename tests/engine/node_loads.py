@@ -12,8 +12,13 @@ Per node and quantity (``L1``, ``L2``, ``L3`` amps per phase, ``W`` import power
   full on both lines; a single-phase load of unknown phase on every phase); a
   single-phase node has one conductor, ``L1``, carrying the per-line current of
   everything below it;
-- below a transformer, current is scaled by secondary/primary at the transformer
-  and above (a transformer's limits are on its primary); power is not;
+- across a transformer (its limits are on its primary) the amps on each secondary
+  line become primary amps by its ratio (secondary/primary line-to-line volts) and
+  winding: wye-wye line for line; delta-wye with each secondary winding between two
+  primary lines (a between L1 and L2, b between L2 and L3, c between L3 and L1) at
+  ratio/√3, magnitudes added (never less than the phasor sum) — except a balanced
+  three-phase load, which reaches every primary line at exactly the ratio; an
+  unknown winding the worse of the two, line by line. Power is not scaled;
 - the effective limit is the tightest of the static limit and every import
   envelope limit in force, less the safety margin (a charger's own rating gets
   no margin: it is the charger's to enforce);
@@ -29,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
-from depotctl.domain.phases import Phase, PhaseConnection, line_currents, load_current, load_power
+from depotctl.domain.phases import SQRT3, Phase, line_currents, load_current, load_power
 from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import EvseSpec, NodeKind, SiteLoadSpec, Topology
@@ -64,7 +69,12 @@ def quantities(topology: Topology, node_id: str) -> tuple[str, ...]:
 
 def coefficients(topology: Topology, evse: EvseSpec) -> dict[Key, float]:
     """Per (node, quantity) on the EVSE's path: amps (or watts) there per amp it draws."""
-    return _coefficients(topology, evse.path, evse.connection, evse.watts_per_amp)
+    balanced = evse.connection is not None and evse.connection.is_three_phase
+    per_line = line_currents(1.0, evse.connection)
+    out = _currents(topology, evse.path, per_line, balanced)
+    for node_id in evse.path:
+        out[(node_id, POWER)] = evse.watts_per_amp
+    return out
 
 
 def flows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
@@ -84,12 +94,10 @@ def flows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
     for load in topology.site_loads.values():
         per_phase, watts = site_load_draw(snapshot, load)
         path = _ancestry(topology, load.parent)
-        for node_id, ratio in _ratios(topology, path):
-            if topology.nodes[node_id].phases == 1:
-                reserved[(node_id, "L1")] += max(per_phase.values(), default=0.0) * ratio
-            else:
-                for phase, amps in per_phase.items():
-                    reserved[(node_id, phase.value)] += amps * ratio
+        balanced = len(per_phase) == 3 and len(set(per_phase.values())) == 1
+        for key, amps in _currents(topology, path, per_phase, balanced).items():
+            reserved[key] += amps
+        for node_id in path:
             reserved[(node_id, POWER)] += watts
     return {
         key: Flow(value, reserved.get(key, 0.0), allocated.get(key, 0.0))
@@ -158,7 +166,9 @@ def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
 
 def site_load_draw(snapshot: Snapshot, load: SiteLoadSpec) -> tuple[dict[Phase, float], float]:
     """Amps per line and watts a site load counts as: measured when its reading is
-    fresh, else the stale-data policy (its fallback; or its last power plus margin)."""
+    fresh (currents only when measured on every line it draws from: an unmeasured line
+    is not an idle one), else the stale-data policy (its fallback; or its last power
+    plus margin)."""
     policy = snapshot.policy
     lines = load.connection.lines if load.connection is not None else frozenset(Phase)
     reading = snapshot.telemetry.get(load.id)
@@ -170,8 +180,8 @@ def site_load_draw(snapshot: Snapshot, load: SiteLoadSpec) -> tuple[dict[Phase, 
     )
     if fresh and reading is not None:
         measured_power = max(0.0, reading.power_w) if reading.power_w is not None else None
-        if reading.current_a is not None:
-            per_phase = {p: max(0.0, reading.current_a.get(p, 0.0)) for p in lines}
+        if reading.current_a is not None and lines <= reading.current_a.keys():
+            per_phase = {p: max(0.0, reading.current_a[p]) for p in lines}
             if measured_power is None:
                 measured_power = sum(per_phase.values()) * load.voltage_ln
             return per_phase, measured_power
@@ -189,31 +199,46 @@ def site_load_draw(snapshot: Snapshot, load: SiteLoadSpec) -> tuple[dict[Phase, 
     return dict.fromkeys(lines, amps), load_power(amps, load.connection, load.voltage_ln)
 
 
-def _coefficients(
-    topology: Topology,
-    path: tuple[str, ...],
-    connection: PhaseConnection | None,
-    watts_per_amp: float,
+#: Delta-wye: the primary lines each secondary winding sits between.
+DELTA_LINES = {
+    Phase.L1: (Phase.L1, Phase.L2),
+    Phase.L2: (Phase.L2, Phase.L3),
+    Phase.L3: (Phase.L3, Phase.L1),
+}
+
+
+def primary(
+    secondary: Mapping[Phase, float], ratio: float, winding: str | None, balanced: bool
+) -> dict[Phase, float]:
+    """Amps on each primary line of a transformer for amps on its secondary lines."""
+    wye = {p: ratio * secondary.get(p, 0.0) for p in Phase}
+    if balanced or winding == "wye-wye":
+        return wye
+    delta = {
+        p: ratio
+        / SQRT3
+        * sum(secondary.get(w, 0.0) for w, ends in DELTA_LINES.items() if p in ends)
+        for p in Phase
+    }
+    if winding == "delta-wye":
+        return delta
+    return {p: max(wye[p], delta[p]) for p in Phase}
+
+
+def _currents(
+    topology: Topology, path: tuple[str, ...], per_line: Mapping[Phase, float], balanced: bool
 ) -> dict[Key, float]:
-    per_line = line_currents(1.0, connection)
+    """Amps per (node, phase) along a path (bottom up) for a load drawing ``per_line``."""
+    lines = {p: per_line.get(p, 0.0) for p in Phase}
     out: dict[Key, float] = {}
-    for node_id, ratio in _ratios(topology, path):
-        if topology.nodes[node_id].phases == 1:
-            out[(node_id, "L1")] = ratio
-        else:
-            for phase, amps in per_line.items():
-                out[(node_id, phase.value)] = amps * ratio
-        out[(node_id, POWER)] = watts_per_amp
-    return out
-
-
-def _ratios(topology: Topology, path: tuple[str, ...]) -> list[tuple[str, float]]:
-    """Each node of a path (bottom up) with amps there per amp drawn at the bottom."""
-    ratio = 1.0
-    out = []
     for node_id in path:
-        ratio *= topology.nodes[node_id].current_ratio
-        out.append((node_id, ratio))
+        node = topology.nodes[node_id]
+        if node.kind is NodeKind.TRANSFORMER:
+            lines = primary(lines, node.current_ratio, node.winding, balanced)
+        if node.phases == 1:
+            out[(node_id, "L1")] = max(lines.values())  # its one conductor
+        else:
+            out.update(((node_id, p.value), amps) for p, amps in lines.items() if amps > 0)
     return out
 
 

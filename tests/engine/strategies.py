@@ -63,8 +63,9 @@ class _Node:
     volts: float
     feed: Phase | None  # the one phase a single-phase container is fed from
     ratio: float = 1.0
+    winding: str | None = None
     phases: int = 3
-    limits: NodeLimits = NodeLimits()
+    limits: NodeLimits = field(default_factory=NodeLimits)
 
 
 @dataclass
@@ -98,6 +99,7 @@ def topologies(draw: st.DrawFn, max_chargers: int = 7) -> Topology:
     containers = [tree.add(_Node("gc", NodeKind.GRID_CONNECTION, None, 0, root_volts, None))]
     if transformer is not None:
         tx = _Node("tx", NodeKind.TRANSFORMER, "gc", 1, root_volts, None, ratio=transformer[2])
+        tx.winding = draw(st.sampled_from([None, "delta-wye", "wye-wye"]))
         tree.add(tx)
         containers.append(tx)
     for kind, prefix, count in (
@@ -111,9 +113,14 @@ def topologies(draw: st.DrawFn, max_chargers: int = 7) -> Topology:
                 feed = draw(st.sampled_from(list(Phase)))
             volts = below if parent.kind is NodeKind.TRANSFORMER else parent.volts
             node = _Node(
-                f"{prefix}-{i}", kind, parent.id, parent.depth + 1, volts, feed,
+                f"{prefix}-{i}",
+                kind,
+                parent.id,
+                parent.depth + 1,
+                volts,
+                feed,
                 phases=1 if feed is not None else 3,
-            )  # fmt: skip
+            )
             containers.append(tree.add(node))
     for i in range(draw(st.integers(1, max_chargers))):
         _charger(draw, tree, f"ch-{i}", draw(st.sampled_from(containers)), transformer)
@@ -131,6 +138,7 @@ def topologies(draw: st.DrawFn, max_chargers: int = 7) -> Topology:
             limits=n.limits,
             envelope_source=next((s.id for s in sources.values() if n.id in s.targets), None),
             current_ratio=n.ratio,
+            winding=n.winding,
         )
         for n in tree.nodes.values()
     }
@@ -154,13 +162,18 @@ def _charger(
     shared = draw(st.booleans()) if evse_count == 2 else False
     power = draw(st.sampled_from([None, 0.3, 0.6, 0.9])) if shared else None
     node = _Node(
-        charger_id, NodeKind.CHARGER, parent.id, parent.depth + 1, volts, parent.feed,
+        charger_id,
+        NodeKind.CHARGER,
+        parent.id,
+        parent.depth + 1,
+        volts,
+        parent.feed,
         phases=3 if connection is not None and connection.is_three_phase else 1,
         limits=NodeLimits(
             current_a=rating if shared or draw(st.booleans()) else None,
             import_w=power * 2 * load_power(rating, connection, volts) if power else None,
         ),
-    )  # fmt: skip
+    )
     tree.add(node)
     for k in range(1, evse_count + 1):
         floor = draw(st.sampled_from([6.0, 6.0, 6.0, 8.0]))
@@ -300,7 +313,11 @@ def _health(draw: st.DrawFn, topology: Topology, known: list[str]) -> dict[str, 
         heard = draw(st.sampled_from(["recent", "recent", "missing", "never", "long ago"]))
         if heard == "missing":
             continue
-        last = {"never": None, "recent": T0 - timedelta(seconds=10), "long ago": T0 - timedelta(hours=2)}
+        last = {
+            "never": None,
+            "recent": T0 - timedelta(seconds=10),
+            "long ago": T0 - timedelta(hours=2),
+        }
         health[source_id] = SourceHealth(source_id, last[heard], offline_after)
     return health
 
@@ -312,7 +329,8 @@ def _envelopes(draw: st.DrawFn, topology: Topology, known: list[str]) -> tuple[E
     for i in range(draw(st.integers(0, 5))):
         unit = draw(st.sampled_from(list(LimitUnit)))
         start = T0 + _minutes(draw, -180, 60)
-        end = draw(st.none() | st.integers(5, 240).map(lambda m: start + timedelta(minutes=m)))
+        length = draw(st.none() | st.integers(5, 240))
+        end = start + timedelta(minutes=length) if length is not None else None
         target = draw(st.sampled_from(targets))
         amps, watts = _connected(topology, target)
         share = draw(st.sampled_from([0, 10, 30, 50, 70, 90, 110])) / 100
@@ -329,12 +347,12 @@ def _envelopes(draw: st.DrawFn, topology: Topology, known: list[str]) -> tuple[E
                 end=end,
                 received_at=min(start, T0) + _minutes(draw, -30, 40),
                 mode=draw(st.sampled_from([EnvelopeMode.NORMAL] * 3 + [EnvelopeMode.FALLBACK])),
-                phases=draw(
-                    st.none() | st.frozensets(st.sampled_from(list(Phase)), min_size=1)
-                )
+                phases=draw(st.none() | st.frozensets(st.sampled_from(list(Phase)), min_size=1))
                 if unit is LimitUnit.A
                 else None,
-                withdrawn_at=draw(st.none() | st.integers(-60, 60).map(lambda m: T0 + timedelta(minutes=m))),
+                withdrawn_at=draw(
+                    st.none() | st.integers(-60, 60).map(lambda m: T0 + timedelta(minutes=m))
+                ),
             )
         )
     return tuple(envelopes)
@@ -363,7 +381,10 @@ def _telemetry(draw: st.DrawFn, topology: Topology) -> dict[str, Reading]:
         lines = load.connection.lines if load.connection is not None else frozenset(Phase)
         amps = st.integers(-50, 800).map(lambda tenths: tenths / 10)
         what = draw(st.sampled_from(["current", "power", "both", "empty"]))
-        current = {p: draw(amps) for p in sorted(lines)} if what in ("current", "both") else None
+        measured = sorted(lines) if draw(st.sampled_from([True, True, False])) else list(Phase)
+        if len(measured) == 3 and draw(st.booleans()):
+            measured = draw(st.lists(st.sampled_from(list(Phase)), max_size=2, unique=True))
+        current = {p: draw(amps) for p in measured} if what in ("current", "both") else None
         power = draw(st.integers(-2000, 40_000)) * 1.0 if what in ("power", "both") else None
         readings[key] = Reading(key, T0 - timedelta(seconds=age), power, current)
     return readings

@@ -84,9 +84,7 @@ def test_a_node_without_limits_is_unlimited() -> None:
 
 def test_a_fresh_envelope_tighter_than_the_static_limit_takes_over_with_its_id() -> None:
     topology = Depot().node("gc", current_a=100.0).charger("ch", "gc").topology()
-    capacity = capacity_of(
-        topology, envelopes=(envelope("E-7", limit=60.0),), sources=ONLINE
-    )
+    capacity = capacity_of(topology, envelopes=(envelope("E-7", limit=60.0),), sources=ONLINE)
     assert value(topology, capacity.effective, "gc", L3) == pytest.approx(60.0)
     assert source(topology, capacity, "gc", L3) == LimitSource("envelope", "E-7", True)
 
@@ -177,7 +175,9 @@ def site_with_load(**load: object) -> Topology:
 
 def test_a_fresh_measured_current_is_reserved_per_phase() -> None:
     topology = site_with_load()
-    reading = Reading("pumps", T0 - timedelta(seconds=5), None, {Phase.L1: 12.0, Phase.L2: 3.0, Phase.L3: 0.0})
+    reading = Reading(
+        "pumps", T0 - timedelta(seconds=5), None, {Phase.L1: 12.0, Phase.L2: 3.0, Phase.L3: 0.0}
+    )
     capacity = capacity_of(topology, telemetry={"pumps": reading})
     reserved = [value(topology, capacity.reserved, "db", k) for k in (L1, L2, L3)]
     assert reserved == pytest.approx([12.0, 3.0, 0.0])

@@ -91,7 +91,9 @@ def check_efficiency(snap: Snapshot, allocation: Allocation) -> None:
             continue
         slack = {
             key: loads[key].slack / coefficient
-            for key, coefficient in coefficients(snap.topology, snap.topology.evses[evse_id]).items()
+            for key, coefficient in coefficients(
+                snap.topology, snap.topology.evses[evse_id]
+            ).items()
             if key in loads and coefficient > 0
         }
         tightest = min(slack, key=slack.__getitem__, default=None)

@@ -18,9 +18,7 @@ from tests.engine.strategies import snapshots
 INF = np.inf
 
 
-def constraints(
-    entries: list[tuple[int, int, float]], nodes: list[tuple[int, int]]
-) -> Constraints:
+def constraints(entries: list[tuple[int, int, float]], nodes: list[tuple[int, int]]) -> Constraints:
     """``entries``: (constraint, EVSE, coefficient); ``nodes``: (node, depth) per
     constraint."""
     entries = sorted(entries)
@@ -103,7 +101,8 @@ def test_power_couples_phases_and_room_left_by_a_parent_goes_to_the_other_phase(
     capacity = np.array([INF, INF, 40 * watts, 10.0])
     amps, stopped = fill(np.full(2, 32.0), capacity, tree)
     assert amps == pytest.approx([10.0, 30.0])
-    assert stopped.tolist() == [3, 2]
+    assert stopped[1] == 2  # b: the node's power
+    assert stopped[0] in (2, 3)  # a: its parent's L1 and the node's power are both full
 
 
 def test_a_line_to_line_evse_counts_on_both_of_its_lines() -> None:
@@ -138,7 +137,9 @@ def test_fill_stays_within_capacity_and_leaves_no_evse_short_of_a_full_limit(
     structure = structure_of(snap.topology)
     room = np.maximum(effective_capacity(snap, structure).room, 0.0)
     n = len(structure.evse_ids)
-    caps = np.array(data.draw(st.lists(st.sampled_from([0.0, 6.0, 16.0, 32.0, 80.0]), min_size=n, max_size=n)))
+    caps = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 6.0, 16.0, 32.0, 80.0]), min_size=n, max_size=n))
+    )
     amps, stopped = fill(caps, room, structure.constraints)
     used = usage(amps, structure.constraints)
     finite = np.isfinite(room)

@@ -54,4 +54,4 @@ def allocate_16a(snapshot: Snapshot) -> Allocation:
             Binding(BindingKind.CHARGER_LIMIT, evse.charger_id, "stand-in"),
             session.id,
         )
-    return Allocation(snapshot.at, evses)
+    return Allocation(snapshot.at, evses, limits_a={k: v.limit_a for k, v in evses.items()})

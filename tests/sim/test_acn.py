@@ -20,7 +20,11 @@ MAY_13 = date(2019, 5, 13)
 def test_reads_every_row_with_utc_times_and_wh() -> None:
     sessions = read_sessions(FIXTURE_CSV)
     assert [s.session_id for s in sessions] == [
-        "s-before", "s-capped", "s-morning", "s-unknown", "s-next-day",
+        "s-before",
+        "s-capped",
+        "s-morning",
+        "s-unknown",
+        "s-next-day",
     ]
     morning = sessions[2]
     assert morning.arrival == datetime(2019, 5, 13, 15, 0, tzinfo=UTC)
@@ -40,9 +44,15 @@ def test_reads_gzip(tmp_path: Path) -> None:
     [
         ("2019-05-13 25:00:00-07:00,2019-05-13 12:00:00-07:00,1,1,CA-305,x,,True", "arrival"),
         ("2019-05-13 08:00:00,2019-05-13 12:00:00-07:00,1,1,CA-305,x,,True", "no UTC offset"),
-        ("2019-05-13 08:00:00-07:00,2019-05-13 12:00:00-07:00,lots,1,CA-305,x,,True", "not a number"),
+        (
+            "2019-05-13 08:00:00-07:00,2019-05-13 12:00:00-07:00,lots,1,CA-305,x,,True",
+            "not a number",
+        ),
         ("2019-05-13 08:00:00-07:00,2019-05-13 12:00:00-07:00,1,-2,CA-305,x,,True", "≥ 0"),
-        ("2019-05-13 08:00:00-07:00,2019-05-13 07:00:00-07:00,1,1,CA-305,x,,True", "before arrival"),
+        (
+            "2019-05-13 08:00:00-07:00,2019-05-13 07:00:00-07:00,1,1,CA-305,x,,True",
+            "before arrival",
+        ),
         ("2019-05-13 08:00:00-07:00,2019-05-13 12:00:00-07:00,1", "fields"),
     ],
 )

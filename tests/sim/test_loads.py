@@ -22,13 +22,45 @@ def test_a_line_to_line_draw_loads_both_lines_and_steps_down_through_the_transfo
     loads = node_loads(topology, {"ca-308/1": 10.0})  # on L1-L2
     watts = 10.0 * topology.evses["ca-308/1"].watts_per_amp
     assert dict(loads["secondary"].current_a) == {Phase.L1: 10.0, Phase.L2: 10.0, Phase.L3: 0.0}
-    assert loads["xfmr-acn"].current_a[Phase.L1] == pytest.approx(10.0 * 208 / 480)
-    assert loads["gc-caltech"].current_a[Phase.L2] == pytest.approx(10.0 * 208 / 480)
+    # through the 480 V delta to 208Y/120 V winding, primary A carries (I_a − I_c)/4:
+    # an A-B load of I draws I/2 on primary B and I/4 on A and C
+    per_winding = 208 / 480 / 3**0.5
+    assert loads["xfmr-acn"].current_a[Phase.L1] == pytest.approx(10.0 * per_winding)
+    assert loads["xfmr-acn"].current_a[Phase.L2] == pytest.approx(20.0 * per_winding)
+    assert loads["xfmr-acn"].current_a[Phase.L3] == pytest.approx(10.0 * per_winding)
+    assert loads["gc-caltech"].current_a[Phase.L2] == pytest.approx(20.0 * per_winding)
     assert loads["ca-308"].current_a[Phase.L1] == 10.0  # a single-phase node: its one line
     assert {n: round(loads[n].power_w, 6) for n in ("ca-308", "pair-ab", "gc-caltech")} == {
         n: round(watts, 6) for n in ("ca-308", "pair-ab", "gc-caltech")
     }
     assert loads["pair-bc"].power_w == 0.0
+
+
+def test_phasors_add_exactly_through_the_delta_winding(caltech: tuple[Topology, Policy]) -> None:
+    topology, _ = caltech
+    evses = {e.connection and str(e.connection): e.id for e in topology.evses.values()}
+    # one load on each pair, equal: a balanced three-phase load on the primary, where a
+    # same-named line mapping would count 2 × 208/480 per line and a magnitude sum 3/4
+    draws = {evses["L1-L2"]: 10.0, evses["L2-L3"]: 10.0, evses["L3-L1"]: 10.0}
+    loads = node_loads(topology, draws)
+    balanced = 10.0 * 3**0.5 * 208 / 480 / 3**0.5 * 3**0.5
+    for phase in Phase:
+        assert loads["xfmr-acn"].current_a[phase] == pytest.approx(balanced)
+
+
+def test_an_a_b_heavy_load_breaks_primary_b_first(caltech: tuple[Topology, Policy]) -> None:
+    """What a same-named line mapping (208/480 on A and on B) would miss: the 26 EVSEs
+    on A-B at 14.5 A put 377 A × 1/2 = 188.6 A on primary B, over its 180.5 A, where
+    that mapping counts 163.4 A."""
+    topology, _ = caltech
+    pair_ab = [e.id for e in topology.evses.values() if "pair-ab" in e.path]
+    assert len(pair_ab) == 26
+    loads = node_loads(topology, dict.fromkeys(pair_ab, 14.5))
+    found = violations(loads, node_bounds(topology, (), AT), AT)
+    transformer = {v.quantity for v in found if v.node == "xfmr-acn"}
+    assert "current_L2" in transformer
+    same_named = len(pair_ab) * 14.5 * 208 / 480
+    assert same_named < 180.5 < loads["xfmr-acn"].current_a[Phase.L2]
 
 
 def test_an_overloaded_pod_is_a_violation(caltech: tuple[Topology, Policy]) -> None:

@@ -34,8 +34,18 @@ def test_json_shape(report: ReplayReport) -> None:
     data = json.loads(json.dumps(report.to_json()))
     assert data["format"] == FORMAT == "depotctl/sim-replay/v1"
     assert set(data) == {
-        "format", "site", "timezone", "settings", "period", "sessions", "energy",
-        "demand_met", "deadlines_missed", "nodes", "violations", "wall_time",
+        "format",
+        "site",
+        "timezone",
+        "settings",
+        "period",
+        "sessions",
+        "energy",
+        "demand_met",
+        "deadlines_missed",
+        "nodes",
+        "violations",
+        "wall_time",
         "session_results",
     }
     assert data["settings"] == {
@@ -70,8 +80,15 @@ def test_json_shape(report: ReplayReport) -> None:
     assert set(data["wall_time"]) == {"total_s", "per_simulated_day_s", "by_local_day"}
     assert [r["id"] for r in data["session_results"]] == ["s-capped", "s-morning"]
     assert set(data["session_results"][0]) == {
-        "id", "evse", "station", "arrival", "departure", "recorded_kwh", "demand_kwh",
-        "delivered_kwh", "met",
+        "id",
+        "evse",
+        "station",
+        "arrival",
+        "departure",
+        "recorded_kwh",
+        "demand_kwh",
+        "delivered_kwh",
+        "met",
     }
 
 

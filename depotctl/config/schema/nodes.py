@@ -65,6 +65,12 @@ class Transformer(ElectricalNode):
     rating: ApparentPowerValue = Field(description="Nameplate rating, e.g. 150 kVA.")
     primary: VoltageValue = Field(description="Primary line-to-line voltage, e.g. 480 V.")
     secondary: VoltageValue = Field(description="Secondary line-to-line voltage, e.g. 208 V.")
+    winding: Literal["delta-wye", "wye-wye"] | None = Field(
+        None,
+        description="How its windings are connected, which decides how secondary currents "
+        "reach the primary lines: delta-wye (e.g. 480 V delta to 208Y/120 V) or wye-wye. "
+        "Unset: each primary line is counted as the worse of the two.",
+    )
 
 
 class Circuit(ElectricalNode):
