@@ -68,9 +68,7 @@ def all_rules() -> list[Rule]:
     are registered."""
     import depotctl.config.checks  # noqa: F401  (registers the semantic rules)
 
-    return sorted(
-        (r for r in RULES.values() if r.category not in NOT_VALIDATE), key=lambda r: r.id
-    )
+    return sorted((r for r in RULES.values() if r.category not in NOT_VALIDATE), key=lambda r: r.id)
 
 
 E, W = Severity.ERROR, Severity.WARNING

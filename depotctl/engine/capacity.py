@@ -18,9 +18,9 @@ from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
 from depotctl.domain.phases import Phase, load_current, load_power
 from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
 from depotctl.domain.snapshot import Snapshot
-from depotctl.domain.topology import SiteLoadSpec
+from depotctl.domain.topology import NodeKind, SiteLoadSpec, Topology
 from depotctl.engine.allocation import LimitSource
-from depotctl.engine.structure import POWER, Structure
+from depotctl.engine.structure import POWER, Structure, primary_currents
 from depotctl.engine.waterfill import Floats, usage
 
 STATIC = LimitSource("static")
@@ -85,14 +85,8 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
     stale: set[int] = set()
     for load in topology.site_loads.values():
         per_phase, watts, is_stale = _site_load_draw(snapshot, load)
-        for con, coefficient in structure.load_entries[load.id]:
-            k = con % 4
-            if k == POWER:
-                reserved[con] += watts
-            elif topology.nodes[structure.node_ids[con // 4]].phases == 1:
-                reserved[con] += max(per_phase.values()) * coefficient
-            else:
-                reserved[con] += per_phase.get(Phase(f"L{k + 1}"), 0.0) * coefficient
+        for con, amount in _site_load_entries(topology, structure, load, per_phase, watts):
+            reserved[con] += amount
             if is_stale:
                 stale.add(con)
     assumed, uncontrolled = _uncontrollable_draw(snapshot, structure)
@@ -117,6 +111,34 @@ class _StaticSources(dict[int, LimitSource]):
 
 def _current_kinds(phases: int) -> tuple[int, ...]:
     return (0,) if phases == 1 else (0, 1, 2)
+
+
+def _site_load_entries(
+    topology: Topology,
+    structure: Structure,
+    load: SiteLoadSpec,
+    per_phase: dict[Phase, float],
+    watts: float,
+) -> list[tuple[int, float]]:
+    """(constraint, amps or watts) a site load puts on each node up its path. Its own
+    amps per line are carried across each transformer by ratio and winding: a delta-wye
+    spreads a line's current over two primary lines, so one amp per line scaled by
+    the load's reading on the *primary* phase would miss what it adds elsewhere."""
+    lines = {phase: per_phase.get(phase, 0.0) for phase in Phase}
+    balanced = len(per_phase) == 3 and len(set(per_phase.values())) == 1
+    entries: list[tuple[int, float]] = []
+    node = topology.nodes.get(load.parent)
+    while node is not None:
+        if node.kind is NodeKind.TRANSFORMER:
+            lines = primary_currents(lines, node.current_ratio, node.winding, balanced)
+        base = structure.node_index[node.id] * 4
+        if node.phases == 1:
+            entries.append((base, max(lines.values())))  # its one conductor
+        else:
+            entries.extend((base + k, amps) for k, amps in enumerate(lines.values()) if amps > 0)
+        entries.append((base + POWER, watts))
+        node = topology.nodes.get(node.parent) if node.parent is not None else None
+    return entries
 
 
 def _site_load_draw(
@@ -153,7 +175,8 @@ def _site_load_draw(
         and reading.power_w is not None
     ):
         last = load_current(max(0.0, reading.power_w), load.connection, load.voltage_ln)
-        amps = last * (1.0 + policy.stale_margin)
+        # never below the fallback: a stale reading of an idle load is not zero load
+        amps = max(amps, last * (1.0 + policy.stale_margin))
     watts = load_power(amps, load.connection, load.voltage_ln)
     return dict.fromkeys(lines, amps), watts, True
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from depotctl.domain.phases import SQRT3, Phase, PhaseConnection, load_power
+from depotctl.domain.phases import SQRT3, Phase, PhaseConnection
 from depotctl.domain.topology import NodeKind, Topology
 from depotctl.engine.allocation import LimitKind
 from depotctl.engine.waterfill import Constraints, Floats, Ints
@@ -48,8 +48,6 @@ class Structure:
     keys: tuple[tuple[str, LimitKind], ...]
     #: the site file's own limits per constraint (inf: none)
     static_limit: Floats
-    #: per site load: (constraint, coefficient) pairs on its path
-    load_entries: dict[str, tuple[tuple[int, float], ...]]
 
     @property
     def is_charger_constraint(self) -> NDArray[np.bool_]:
@@ -161,18 +159,6 @@ def _build(topology: Topology) -> Structure:
     per_evse: list[list[int]] = [[] for _ in evse_ids]
     for position, e in enumerate(entry_evse.tolist()):
         per_evse[e].append(position)
-    load_entries = {}
-    for load in topology.site_loads.values():
-        path = (load.parent, *_ancestors(topology, load.parent))
-        load_entries[load.id] = tuple(
-            _path_entries(
-                topology,
-                node_index,
-                path,
-                load.connection,
-                load_power(1.0, load.connection, load.voltage_ln),
-            )
-        )
     return Structure(
         evse_ids=evse_ids,
         evse_index=evse_index,
@@ -188,7 +174,6 @@ def _build(topology: Topology) -> Structure:
         entry_w_list=entry_w.tolist(),
         keys=tuple((node_id, kind) for node_id in node_ids for kind in KINDS),
         static_limit=_static_limits(topology, node_ids),
-        load_entries=load_entries,
     )
 
 

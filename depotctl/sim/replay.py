@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time as wallclock
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace, dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 

@@ -68,9 +68,7 @@ def test_usage_errors_exit_2(args: tuple[str, ...], complaint: str) -> None:
 
 
 def test_a_missing_sessions_file_exits_3(tmp_path: Path) -> None:
-    result = depotctl(
-        "sim", "replay", "-f", CALTECH_SITE, "--sessions", tmp_path / "absent.csv"
-    )
+    result = depotctl("sim", "replay", "-f", CALTECH_SITE, "--sessions", tmp_path / "absent.csv")
     assert result.returncode == 3
     assert "cannot read" in result.stderr and "absent.csv" in result.stderr
 
@@ -102,8 +100,17 @@ def test_a_violation_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(depotctl.engine, "allocate", allocate_16a)
     result = CliRunner().invoke(
         app,
-        ["sim", "replay", "-f", str(CALTECH_SITE), "--sessions", str(FIXTURE_CSV), *DAY,
-         "--capacity-scale", "0.01"],
+        [
+            "sim",
+            "replay",
+            "-f",
+            str(CALTECH_SITE),
+            "--sessions",
+            str(FIXTURE_CSV),
+            *DAY,
+            "--capacity-scale",
+            "0.01",
+        ],
     )
     assert result.exit_code == 1, result.output
     assert "Violations (" in result.output

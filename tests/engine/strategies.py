@@ -1,9 +1,10 @@
 """Hypothesis strategies: generated depots and the state of one at an instant.
 
-Trees: a grid connection, sometimes a transformer with a ratio, nested circuits
-(some single-phase, fed from one phase), charger groups, and chargers of one or
-two EVSEs wired three-phase (sometimes rotated), line-to-neutral, line-to-line or
-on an unknown phase. Limits in A and W are drawn as a share of what is connected
+Trees: a grid connection (sometimes two), sometimes a transformer with a ratio and
+a winding (delta-wye, wye-wye or unknown), nested circuits (some single-phase, fed
+from one phase), charger groups, and chargers of one or two EVSEs wired
+three-phase (sometimes rotated), line-to-neutral, line-to-line or on an unknown
+phase. Limits in A and W are drawn as a share of what is connected
 below, so they bind often. Snapshots: envelopes (overlapping, pending, expired,
 withdrawn, not yet received, from online, offline and never-heard sources, with
 and without their own fallback), fresh and stale site-load telemetry,
@@ -97,6 +98,9 @@ def topologies(draw: st.DrawFn, max_chargers: int = 7) -> Topology:
     root_volts = transformer[0] if transformer else draw(st.sampled_from([230.0, 277.0]))
     below = transformer[1] if transformer else root_volts
     containers = [tree.add(_Node("gc", NodeKind.GRID_CONNECTION, None, 0, root_volts, None))]
+    if draw(st.sampled_from([False, False, False, True])):  # a second grid connection
+        second = _Node("gc-2", NodeKind.GRID_CONNECTION, None, 0, root_volts, None)
+        containers.append(tree.add(second))
     if transformer is not None:
         tx = _Node("tx", NodeKind.TRANSFORMER, "gc", 1, root_volts, None, ratio=transformer[2])
         tx.winding = draw(st.sampled_from([None, "delta-wye", "wye-wye"]))

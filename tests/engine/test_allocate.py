@@ -392,6 +392,22 @@ def test_a_transformer_limits_the_current_on_its_primary(winding: str | None, li
     assert allocation.evses["ab/1"].binding.ref == "tx"
 
 
+def test_an_unbalanced_site_load_below_a_delta_wye_counts_on_the_primary_lines_it_loads() -> None:
+    """60 A on secondary L1 puts 15 A on primary L1 and L2; an EVSE on L2 (0.25 A per
+    amp on primary L2) gets the 5 A left there: 19.9 A, not the 79.9 A it would get if
+    the shop counted only on primary L1."""
+    depot = Depot(volts=277.0).node("gc")
+    depot.node("tx", "gc", kind=NodeKind.TRANSFORMER, current_a=20.0, ratio=208 / 480)
+    depot.nodes["tx"] = replace(depot.nodes["tx"], winding="delta-wye")
+    depot.node("bus", "tx", volts=120.1).load("shop", "bus", fallback_a=10.0)
+    topology = depot.charger("ch", "bus", connection="L2", max_a=80.0).topology()
+    reading = Reading("shop", T0, None, {Phase.L1: 60.0, Phase.L2: 0.0, Phase.L3: 0.0})
+    snap = snapshot(topology, sessions=everyone(topology), telemetry={"shop": reading})
+    view = run(snap).evses["ch/1"]
+    assert view.limit_a == 19.9
+    assert (view.binding.kind, view.binding.ref) == (BindingKind.NODE_LIMIT, "tx")
+
+
 # Rounding, hysteresis, determinism
 
 

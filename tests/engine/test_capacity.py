@@ -217,10 +217,18 @@ def test_stale_site_load_telemetry_counts_as_its_fallback_never_zero(
 
 def test_the_last_known_plus_margin_policy_scales_the_last_reading() -> None:
     topology = site_with_load()
-    reading = Reading("pumps", T0 - timedelta(minutes=5), power_w=6_900.0)
+    reading = Reading("pumps", T0 - timedelta(minutes=5), power_w=27_600.0)
     policy = Policy(safety_margin=0.0, stale_site_load=StaleLoad.LAST_KNOWN_PLUS_MARGIN)
     capacity = capacity_of(topology, policy, telemetry={"pumps": reading})
-    assert value(topology, capacity.reserved, "db", L1) == pytest.approx(12.0)  # 10 A + 20 %
+    assert value(topology, capacity.reserved, "db", L1) == pytest.approx(48.0)  # 40 A + 20 %
+
+
+def test_the_last_known_plus_margin_policy_never_goes_below_the_fallback() -> None:
+    topology = site_with_load()
+    idle = Reading("pumps", T0 - timedelta(minutes=5), power_w=0.0)
+    policy = Policy(safety_margin=0.0, stale_site_load=StaleLoad.LAST_KNOWN_PLUS_MARGIN)
+    capacity = capacity_of(topology, policy, telemetry={"pumps": idle})
+    assert value(topology, capacity.reserved, "db", L1) == pytest.approx(20.0)  # the fallback
 
 
 def test_a_single_phase_load_is_reserved_on_its_phase_only() -> None:
@@ -276,3 +284,34 @@ def test_an_accepting_online_charger_reserves_nothing() -> None:
     capacity = capacity_of(topology, chargers={"ch": state})
     assert capacity.reserved.max() == 0.0
     assert not capacity.uncontrolled.any()
+
+
+def delta_wye_with_shop(connection: PhaseConnection) -> Topology:
+    depot = Depot(volts=277.0).node("gc")
+    depot.node("tx", "gc", kind=NodeKind.TRANSFORMER, current_a=20.0, ratio=208 / 480)
+    depot.nodes["tx"] = replace(depot.nodes["tx"], winding="delta-wye")
+    depot.node("bus", "tx", volts=120.1)
+    depot.load("shop", "bus", fallback_a=10.0, connection=connection)
+    return depot.charger("ch", "bus", connection="L2", max_a=80.0).topology()
+
+
+@pytest.mark.parametrize(
+    ("connection", "measured", "primary"),
+    [
+        # 60 A on secondary L1 only: winding a sits between primary L1 and L2
+        ("L1-L2-L3", {Phase.L1: 60.0, Phase.L2: 0.0, Phase.L3: 0.0}, [15.01, 15.01, 0.0]),
+        # 40 A line-to-line on L1-L2: windings a and b; primary L2 meets both
+        ("L1-L2", {Phase.L1: 40.0, Phase.L2: 40.0}, [10.01, 20.01, 10.01]),
+    ],
+)
+def test_site_load_crosses_a_delta_wye_transformer_onto_the_lines_its_windings_meet(
+    connection: str, measured: dict[Phase, float], primary: list[float]
+) -> None:
+    """Each secondary amp is 208/480/√3 = 0.2502 A in its winding, on both primary lines
+    the winding joins — not the secondary phase's own line times the ratio."""
+    topology = delta_wye_with_shop(PhaseConnection.parse(connection))
+    reading = Reading("shop", T0, None, measured)
+    capacity = capacity_of(topology, telemetry={"shop": reading})
+    reserved = [value(topology, capacity.reserved, "tx", k) for k in (L1, L2, L3)]
+    assert reserved == pytest.approx(primary, abs=0.01)
+    assert value(topology, capacity.reserved, "bus", L1) == pytest.approx(measured[Phase.L1])

@@ -125,7 +125,7 @@ class SiteContext:
             if isinstance(candidate, Transformer) and candidate is not node:
                 secondary = candidate.secondary.volts
                 ln = secondary / SQRT3 if self.phases_of(candidate) == 3 else secondary
-                return Voltage(round(ln, 1), "V")
+                return Voltage(ln, "V")
         return self.site.spec.electrical.voltage
 
     @cached_property

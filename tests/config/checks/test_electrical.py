@@ -169,7 +169,7 @@ def test_kw_fallback_is_converted_at_the_chargers_208_volts_not_the_sites_230(si
         charger("us-2", "db-us", "7.2 kW", single_phase("L1-L2", rating)),
     )
     [finding] = s.found("electrical/fallback-exceeds-limit")
-    assert "come to 69.22 A on L1, above its current limit of 60 A" in finding.message
+    assert "come to 69.23 A on L1, above its current limit of 60 A" in finding.message
     assert at(finding) == s.position("db-us", "60 A")
 
 
@@ -219,7 +219,7 @@ def test_fallbacks_above_a_transformer_rating(site: Build) -> None:
     )
     s = site(GC, xfmr, *(charger(f"c{i}", "xfmr") for i in range(3)))
     [finding] = s.found("electrical/fallback-exceeds-limit")
-    assert "come to 33.25 kW, above its rating of 30 kVA" in finding.message
+    assert "come to 33.26 kW, above its rating of 30 kVA" in finding.message
 
 
 def test_one_finding_per_node_and_limit_kind(site: Build) -> None:
