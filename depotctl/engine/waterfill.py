@@ -76,7 +76,7 @@ def _holders(caps: Floats, allocation: Floats, room: Floats, constraints: Constr
     con = constraints.entry_con[weighted]
     slack = room[con] / constraints.entry_w[weighted]
     order = np.lexsort((con, slack, evse))  # by EVSE, then least slack, then constraint
-    first = np.r_[True, evse[order][1:] != evse[order][:-1]]
+    first = _starts_of_runs(evse[order])
     chosen = order[first]
     holder[evse[chosen]] = con[chosen]
     holder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
@@ -119,6 +119,8 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> tupl
             if not open_.any():
                 break
             levels = _levels(caps, capacity, constraints, open_)
+            # a constraint that cannot fill now never will: caps only come down
+            open_ &= np.isfinite(levels)
             first = _first_per_node(levels, constraints.con_node, open_)
             if first.size == 0:
                 break
@@ -143,8 +145,11 @@ def _levels(
     w = np.ones_like(x)
     order = np.lexsort((x, con))
     con, x, w = con[order], x[order], w[order]
-    starts = np.flatnonzero(np.r_[True, con[1:] != con[:-1]])
-    segment = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, con.size]))
+    starts = np.flatnonzero(_starts_of_runs(con))
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1:] = con.size
+    segment = np.repeat(np.arange(starts.size), ends - starts)
     wx = w * x
     cum_wx = np.cumsum(wx)
     cum_w = np.cumsum(w)
@@ -172,8 +177,16 @@ def _first_per_node(levels: Floats, con_node: Ints, open_: NDArray[np.bool_]) ->
     order = np.lexsort((candidates, levels[candidates], con_node[candidates]))
     ranked = candidates[order]
     nodes = con_node[ranked]
-    keep = np.r_[True, nodes[1:] != nodes[:-1]]
+    keep = _starts_of_runs(nodes)
     return ranked[keep]
+
+
+def _starts_of_runs(sorted_values: Ints) -> NDArray[np.bool_]:
+    """True where a sorted array's value differs from the one before it."""
+    starts = np.empty(sorted_values.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=starts[1:])
+    return starts
 
 
 def _clip(
