@@ -236,9 +236,13 @@ def _paused(decision: Decision, index: int) -> Binding:
 
 def _uncontrollable(decision: Decision, charger_id: str, assumed: float) -> Binding:
     state = decision.snapshot.chargers[charger_id]
-    why = "offline" if not state.online else f"its last command was {state.last_outcome}"
+    if not state.online:
+        why = f"charger {charger_id} is offline"
+    else:
+        outcome = state.last_outcome.value if state.last_outcome else "unanswered"
+        why = f"charger {charger_id} did not accept its last command ({outcome})"
     return Binding(
         BindingKind.UNCONTROLLABLE,
         charger_id,
-        f"charger {charger_id} is {why}; it is assumed to draw {assumed:.1f} A",
+        f"{why}; it is assumed to draw {assumed:.1f} A",
     )
