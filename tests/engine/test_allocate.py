@@ -212,7 +212,9 @@ def test_a_charger_that_refused_its_last_command_gets_no_new_limit(
     allocation = run(snapshot(topology, sessions=everyone(topology), chargers={"stuck": state}))
     assert allocation.evses["stuck/1"].state is EvseState.UNCONTROLLABLE
     assert allocation.limits_a["stuck/1"] == 0.0
-    assert "did not accept its last command (rejected)" in allocation.evses["stuck/1"].binding.detail
+    assert (
+        "did not accept its last command (rejected)" in allocation.evses["stuck/1"].binding.detail
+    )
     assert allocation.evses["ok/1"].state is EvseState.CHARGING
 
 
