@@ -27,7 +27,13 @@ from depotctl.config.rules import (
 )
 from depotctl.config.schema import API_VERSION, DOCUMENT_KINDS
 from depotctl.config.schema_errors import findings_from
-from depotctl.config.source import Document, SourceMap, YamlSyntaxError, parse_documents
+from depotctl.config.source import (
+    Document,
+    SourceMap,
+    YamlSyntaxError,
+    diagnostics_of,
+    parse_documents,
+)
 
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -54,24 +60,11 @@ class LoadedFile:
     documents: list[LoadedDocument] = field(default_factory=list)
 
     def add(self, document: LoadedDocument, findings: Iterable[Finding]) -> None:
-        for finding in findings:
-            span = document.source.span(finding.path, at_key=finding.at_key)
-            self.report.diagnostics.append(
-                Diagnostic(
-                    self.report.file,
-                    span,
-                    finding.rule.severity,
-                    finding.rule.id,
-                    finding.message,
-                    finding.hint,
-                )
-            )
+        self.report.diagnostics += diagnostics_of(findings, document.source, self.report.file)
 
 
 def _file_problem(report: FileReport, rule: Rule, message: str, span: Span | None = None) -> None:
-    report.diagnostics.append(
-        Diagnostic(report.file, span, rule.severity, rule.id, message, rule.hint)
-    )
+    report.diagnostics.append(rule.diagnostic(report.file, message, span))
 
 
 def read_text(path: Path, report: FileReport) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from depotctl.config.diagnostics import Severity
+from depotctl.config.diagnostics import Diagnostic, Severity, Span
 
 #: A path into a document's data: mapping keys and sequence indexes.
 Path = tuple[str | int, ...]
@@ -40,6 +40,10 @@ class Rule:
     @property
     def category(self) -> str:
         return self.id.split("/", 1)[0]
+
+    def diagnostic(self, file: str, message: str, span: Span | None = None) -> Diagnostic:
+        """A diagnostic of this rule about a whole file (or at ``span``), with its hint."""
+        return Diagnostic(file, span, self.severity, self.id, message, self.hint)
 
     def at(
         self, path: Path, message: str, hint: str | None = None, *, at_key: bool = False

@@ -27,7 +27,7 @@ from ruamel.yaml.events import (
     SequenceStartEvent,
 )
 
-from depotctl.config.diagnostics import Span
+from depotctl.config.diagnostics import Diagnostic, Span
 from depotctl.config.rules import YAML_DUPLICATE_KEY, YAML_SYNTAX, Finding, Path
 
 _TAG = "tag:yaml.org,2002:"
@@ -52,6 +52,21 @@ class SourceMap:
             path = path[:-1]
         found = self.values.get(path)
         return Span(*found) if found is not None else Span.point(1, 1)
+
+
+def diagnostics_of(findings: Iterable[Finding], source: SourceMap, file: str) -> list[Diagnostic]:
+    """Findings placed in ``file`` at the spans ``source`` recorded for their paths."""
+    return [
+        Diagnostic(
+            file,
+            source.span(finding.path, at_key=finding.at_key),
+            finding.rule.severity,
+            finding.rule.id,
+            finding.message,
+            finding.hint,
+        )
+        for finding in findings
+    ]
 
 
 @dataclass(slots=True)
@@ -303,4 +318,11 @@ def _syntax_error(error: MarkedYAMLError) -> YamlSyntaxError:
     return YamlSyntaxError(f"{problem}{context}".strip(), span)
 
 
-__all__ = ["YAML_SYNTAX", "Document", "SourceMap", "YamlSyntaxError", "parse_documents"]
+__all__ = [
+    "YAML_SYNTAX",
+    "Document",
+    "SourceMap",
+    "YamlSyntaxError",
+    "diagnostics_of",
+    "parse_documents",
+]

@@ -195,7 +195,7 @@ def site_load_draw(snapshot: Snapshot, load: SiteLoadSpec) -> tuple[dict[Phase, 
         and reading.power_w is not None
     ):
         last = load_current(max(0.0, reading.power_w), load.connection, load.voltage_ln)
-        amps = last * (1.0 + policy.stale_margin)
+        amps = max(amps, last * (1.0 + policy.stale_margin))  # never below the fallback
     return dict.fromkeys(lines, amps), load_power(amps, load.connection, load.voltage_ln)
 
 

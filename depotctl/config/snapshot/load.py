@@ -35,7 +35,7 @@ from depotctl.config.snapshot.build import to_snapshot
 from depotctl.config.snapshot.checks import SnapshotContext, snapshot_findings
 from depotctl.config.snapshot.rules import ONE_DOCUMENT, SITE_NOT_FOUND, SITE_REVISION
 from depotctl.config.snapshot.schema import SiteRef, SnapshotDocument
-from depotctl.config.source import SourceMap, YamlSyntaxError, parse_documents
+from depotctl.config.source import SourceMap, YamlSyntaxError, diagnostics_of, parse_documents
 from depotctl.config.validate import semantic_findings
 from depotctl.domain.snapshot import Snapshot
 
@@ -94,23 +94,10 @@ class _Reader:
     io_failure: bool = False
 
     def add(self, findings: list[Finding]) -> None:
-        for finding in findings:
-            span = self.source.span(finding.path, at_key=finding.at_key)
-            self.report.diagnostics.append(
-                Diagnostic(
-                    self.report.file,
-                    span,
-                    finding.rule.severity,
-                    finding.rule.id,
-                    finding.message,
-                    finding.hint,
-                )
-            )
+        self.report.diagnostics += diagnostics_of(findings, self.source, self.report.file)
 
     def problem(self, rule: Rule, message: str, span: Span | None = None) -> None:
-        self.report.diagnostics.append(
-            Diagnostic(self.report.file, span, rule.severity, rule.id, message, rule.hint)
-        )
+        self.report.diagnostics.append(rule.diagnostic(self.report.file, message, span))
 
     def done(self, snapshot: Snapshot | None = None, site: _Site | None = None) -> LoadedSnapshot:
         self.report.diagnostics.sort(key=lambda d: d.sort_key)
