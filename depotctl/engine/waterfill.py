@@ -2,11 +2,15 @@
 
 The problem: amps ``x_e`` per EVSE, each at most ``cap_e``; constraints ``k`` (a
 node's current on one phase, or its power) with ``Σ w_ke·x_e ≤ R_k``. Raise every
-EVSE's level together; when a constraint fills, its EVSEs stop.
+EVSE's share together; when a constraint fills, its EVSEs stop. Shares are counted
+in each constraint's own units (``w_ke·x_e``: amps on a phase, watts of power), so
+a full constraint is split equally by what each EVSE takes of it — the same kW for
+every vehicle under a power limit, more amps for an EVSE that loads a full phase
+less.
 
 The tree makes this fast. Constraints are processed bottom-up, all nodes of one
 depth at once: each constraint's fill level ``λ_k`` solves
-``Σ w_ke·min(cap_e, λ) = R_k`` (one sort per depth), and the constraint that fills
+``Σ min(w_ke·cap_e, λ) = R_k`` (one sort per depth), and the constraint that fills
 first at each node clips its EVSEs' caps to its level (a node has up to four
 constraints — three phases and power — that can fill in turn). Clipped caps then
 meet the parents. Because a node's power constraint couples EVSEs on different
@@ -58,7 +62,7 @@ def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floa
     for _ in range(_REFINEMENT_ROUNDS):
         if not np.any(headroom > TOLERANCE):
             break
-        extra, _ = _bottom_up(headroom, room, constraints)
+        extra = _bottom_up(headroom, room, constraints)
         allocation += extra
         room = capacity - usage(allocation, constraints)
         headroom = _unblocked_headroom(caps, allocation, room, constraints)
@@ -108,9 +112,10 @@ def _unblocked_headroom(
     return np.maximum(headroom, 0.0)
 
 
-def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
+def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floats:
+    """One pass from the deepest nodes up: each EVSE's cap clipped by every constraint
+    that fills below it."""
     caps = caps.copy()
-    binder = np.full(len(caps), -1, dtype=np.intp)
     finite = np.isfinite(capacity)
     depths = np.unique(constraints.con_depth[finite])[::-1]
     for depth in depths:
@@ -124,9 +129,9 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> tupl
             first = _first_per_node(levels, constraints.con_node, open_)
             if first.size == 0:
                 break
-            _clip(caps, binder, constraints, first, levels)
+            _clip(caps, constraints, first, levels)
             open_[first] = False
-    return caps, binder
+    return caps
 
 
 def _levels(
@@ -189,15 +194,12 @@ def _starts_of_runs(sorted_values: Ints) -> NDArray[np.bool_]:
     return starts
 
 
-def _clip(
-    caps: Floats, binder: Ints, constraints: Constraints, chosen: Ints, levels: Floats
-) -> None:
+def _clip(caps: Floats, constraints: Constraints, chosen: Ints, levels: Floats) -> None:
+    """Lower the caps of the chosen constraints' EVSEs to each constraint's level (in
+    the constraint's units, so in amps: level / coefficient)."""
     selected = np.zeros(constraints.size, dtype=bool)
     selected[chosen] = True
     pick = selected[constraints.entry_con] & (constraints.entry_w > 0)
     evse = constraints.entry_evse[pick]
-    con = constraints.entry_con[pick]
-    level = levels[con] / constraints.entry_w[pick]
-    lowered = level < caps[evse] - TOLERANCE
-    binder[evse[lowered]] = con[lowered]
+    level = levels[constraints.entry_con[pick]] / constraints.entry_w[pick]
     np.minimum.at(caps, evse, level)
