@@ -114,6 +114,18 @@ def load_file(path: Path, display: str | None = None) -> LoadedFile:
     text = read_text(path, loaded.report)
     if text is None:
         return loaded
+    return _load_text(loaded, text)
+
+
+def load_text(text: str, path: Path, display: str | None = None) -> LoadedFile:
+    """Parse and schema-validate every document of ``text`` (a site held elsewhere than
+    in a file, such as a stored revision); ``path`` places its relative references."""
+    loaded = LoadedFile(path, FileReport(display or str(path)))
+    loaded.report.text = text
+    return _load_text(loaded, text)
+
+
+def _load_text(loaded: LoadedFile, text: str) -> LoadedFile:
     try:
         documents = list(parse_documents(text))
     except YamlSyntaxError as error:

@@ -1,0 +1,134 @@
+"""``depotctl serve``: run the controller — the store, the clock and the HTTP API.
+
+Web and server libraries are imported inside the command only, so that ``validate``
+and the other offline commands never load them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from depotctl.cli.app import app
+
+if TYPE_CHECKING:
+    from depotctl.controller.server import Settings
+
+DEFAULT_LISTEN = "127.0.0.1:8180"
+DEFAULT_OCPP_LISTEN = "127.0.0.1:9000"
+
+
+class ClockKind(StrEnum):
+    REAL = "real"
+    SIM = "sim"
+
+
+def default_state_dir() -> Path:
+    """``$XDG_STATE_HOME/depotctl``, else ``~/.local/state/depotctl``."""
+    base = os.environ.get("XDG_STATE_HOME")
+    root = Path(base) if base else Path.home() / ".local" / "state"
+    return root / "depotctl"
+
+
+def parse_address(text: str, flag: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6); port 0 picks a free port."""
+    host, sep, port_text = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port_text.isdigit() or int(port_text) > 65535:
+        raise typer.BadParameter(
+            f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:8180)", param_hint=flag
+        )
+    return host, int(port_text)
+
+
+def _settings(
+    state_dir: Path | None,
+    site: Path | None,
+    listen: str,
+    ocpp_listen: str,
+    clock: ClockKind,
+    speed: float,
+    tick: str,
+) -> Settings:
+    from depotctl.controller.server import Settings
+    from depotctl.domain.quantity import Duration, QuantityError
+
+    try:
+        tick_s = Duration.parse(tick).seconds
+    except QuantityError as error:
+        raise typer.BadParameter(f"{error.message} ({error.hint})", param_hint="--tick") from None
+    if tick_s <= 0:
+        raise typer.BadParameter("the tick must be longer than 0 s", param_hint="--tick")
+    if clock is ClockKind.REAL and speed != 1.0:
+        raise typer.BadParameter("--speed needs --clock sim", param_hint="--speed")
+    return Settings(
+        state_dir=state_dir or default_state_dir(),
+        site_file=site,
+        listen=parse_address(listen, "--listen"),
+        ocpp_listen=parse_address(ocpp_listen, "--ocpp-listen"),
+        clock=clock.value,
+        speed=speed,
+        tick_s=tick_s,
+    )
+
+
+@app.command()
+def serve(
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Where the store, tokens and endpoints.json live. "
+            "Default: $XDG_STATE_HOME/depotctl, else ~/.local/state/depotctl.",
+            show_default=False,
+        ),
+    ] = None,
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site",
+            help="Site file: the first revision of an empty store (validated first). A store "
+            "with revisions keeps its own; a different file gets a warning to plan/apply.",
+            show_default=False,
+        ),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help="API address HOST:PORT (port 0: a free port).")
+    ] = DEFAULT_LISTEN,
+    ocpp_listen: Annotated[
+        str,
+        typer.Option(
+            "--ocpp-listen",
+            help="OCPP address HOST:PORT for chargers (set the depot LAN address explicitly).",
+        ),
+    ] = DEFAULT_OCPP_LISTEN,
+    clock: Annotated[
+        ClockKind, typer.Option("--clock", help="real, or sim (simulated, --speed times faster).")
+    ] = ClockKind.REAL,
+    speed: Annotated[
+        float, typer.Option("--speed", min=0.001, help="Simulated seconds per real second.")
+    ] = 1.0,
+    tick: Annotated[str, typer.Option("--tick", help="Control-loop period.")] = "5s",
+) -> None:
+    """Run the depot controller: the SQLite store, the clock and the HTTP API.
+
+    On start it creates STATE_DIR/tokens/admin.token and readonly.token (mode 0600, kept
+    across restarts) and writes STATE_DIR/endpoints.json with the bound addresses. Logs
+    are JSON lines on stderr. Ctrl-C or SIGTERM stops it cleanly.
+
+    Exit codes: 0 stopped cleanly, 1 the site (--site, or the stored revision) is
+    invalid (diagnostics on stderr), 2 usage, 3 the state directory or the address
+    cannot be used.
+    """
+    settings = _settings(state_dir, site, listen, ocpp_listen, clock, speed, tick)
+    from depotctl.controller.server import run
+
+    code = run(settings)
+    if code:
+        sys.stderr.flush()
+        raise typer.Exit(code)

@@ -1,0 +1,34 @@
+"""The controller's Prometheus metrics, in a registry of its own (one per controller,
+so tests can run several in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """What ``/metrics`` exposes."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.allocations = Counter(
+            "depotctl_allocations",
+            "Allocations computed (each state or explain request runs one)",
+            registry=self.registry,
+        )
+        self.allocation_seconds = Histogram(
+            "depotctl_allocation_duration_seconds",
+            "Time to snapshot and allocate once",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+            registry=self.registry,
+        )
+        self.revision = Gauge(
+            "depotctl_site_revision",
+            "The number of the site revision in force (0: none yet)",
+            registry=self.registry,
+        )
+        self.clock_speed = Gauge(
+            "depotctl_clock_speed",
+            "Controller clock seconds per real second",
+            registry=self.registry,
+        )

@@ -1,0 +1,203 @@
+"""The store's schema, as numbered migrations; ``PRAGMA user_version`` is the number
+of the last one applied.
+
+Each migration runs in one ``BEGIN IMMEDIATE`` transaction together with the bump
+of ``user_version``, so a store is always at exactly one version (a crash mid
+migration leaves the previous one). Never edit a released migration: add one.
+Times are ISO 8601 UTC text (fixed width, so they sort as text); quantities are in
+base units (W, A, Wh, s).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+#: ``PRAGMA application_id`` of a depotctl store ("DEPO").
+APPLICATION_ID = 0x4445504F
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    summary: str
+    statements: tuple[str, ...]
+
+
+class StoreVersionError(RuntimeError):
+    """The store was written by a newer depotctl (or is not a depotctl store)."""
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "revisions, journal, envelopes, sources, sessions, chargers, readings, overrides",
+        (
+            f"PRAGMA application_id = {APPLICATION_ID}",
+            """
+            CREATE TABLE revisions (
+                number INTEGER PRIMARY KEY CHECK (number >= 1),
+                hash TEXT NOT NULL CHECK (length(hash) = 64),
+                created_at TEXT NOT NULL,
+                author TEXT NOT NULL,
+                message TEXT NOT NULL,
+                site_text TEXT NOT NULL,
+                rollback_of INTEGER REFERENCES revisions (number)
+            )
+            """,
+            """
+            CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
+            BEGIN SELECT RAISE(ABORT, 'revisions are never rewritten'); END
+            """,
+            """
+            CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions
+            BEGIN SELECT RAISE(ABORT, 'revisions are never rewritten'); END
+            """,
+            """
+            CREATE TABLE journal (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind <> ''),
+                evse TEXT,
+                envelope TEXT,
+                session TEXT,
+                message TEXT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data))
+            )
+            """,
+            "CREATE INDEX journal_at ON journal (at, id)",
+            "CREATE INDEX journal_evse ON journal (evse, at) WHERE evse IS NOT NULL",
+            "CREATE INDEX journal_envelope ON journal (envelope, at) WHERE envelope IS NOT NULL",
+            "CREATE INDEX journal_session ON journal (session, at) WHERE session IS NOT NULL",
+            """
+            CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END
+            """,
+            """
+            CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END
+            """,
+            """
+            CREATE TABLE envelopes (
+                id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                target TEXT NOT NULL,
+                direction TEXT NOT NULL CHECK (direction IN ('import', 'export')),
+                limit_value REAL NOT NULL,
+                unit TEXT NOT NULL CHECK (unit IN ('W', 'A')),
+                start_at TEXT NOT NULL,
+                end_at TEXT CHECK (end_at IS NULL OR end_at > start_at),
+                received_at TEXT NOT NULL,
+                mode TEXT NOT NULL CHECK (mode IN ('normal', 'fallback')),
+                phases TEXT,
+                priority INTEGER NOT NULL DEFAULT 0,
+                withdrawn_at TEXT,
+                state TEXT NOT NULL DEFAULT 'received',
+                state_reason TEXT
+            )
+            """,
+            "CREATE INDEX envelopes_end ON envelopes (end_at)",
+            """
+            CREATE TABLE sources (
+                source TEXT PRIMARY KEY,
+                last_heard TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                evse_id TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                ended_at TEXT CHECK (ended_at IS NULL OR ended_at >= started_at),
+                energy_delivered_wh REAL NOT NULL DEFAULT 0 CHECK (energy_delivered_wh >= 0),
+                requirement_energy_wh REAL,
+                requirement_departure TEXT,
+                requirement_source TEXT,
+                vehicle_max_current_a REAL,
+                planned_rate_a REAL,
+                priority_class INTEGER NOT NULL DEFAULT 0,
+                CHECK ((requirement_energy_wh IS NULL) = (requirement_departure IS NULL))
+            )
+            """,
+            # at most one open session per EVSE
+            "CREATE UNIQUE INDEX sessions_open ON sessions (evse_id) WHERE ended_at IS NULL",
+            """
+            CREATE TABLE charger_states (
+                charger_id TEXT PRIMARY KEY,
+                online INTEGER NOT NULL CHECK (online IN (0, 1)),
+                last_outcome TEXT
+                    CHECK (last_outcome IN ('accepted', 'rejected', 'timeout', 'offline')),
+                last_accepted_limit_a REAL,
+                last_command_at TEXT,
+                reason TEXT
+            )
+            """,
+            """
+            CREATE TABLE readings (
+                node TEXT PRIMARY KEY,
+                at TEXT NOT NULL,
+                power_w REAL,
+                current_a TEXT CHECK (current_a IS NULL OR json_valid(current_a))
+            )
+            """,
+            """
+            CREATE TABLE overrides (
+                evse_id TEXT PRIMARY KEY,
+                paused INTEGER NOT NULL CHECK (paused IN (0, 1)),
+                cap_a REAL CHECK (cap_a IS NULL OR cap_a >= 0),
+                set_at TEXT NOT NULL,
+                author TEXT NOT NULL,
+                reason TEXT,
+                CHECK (paused = 1 OR cap_a IS NOT NULL)
+            )
+            """,
+        ),
+    ),
+)
+
+#: The newest schema this code knows.
+LATEST = MIGRATIONS[-1].version
+
+
+def migrate(connection: sqlite3.Connection, path: Path) -> int:
+    """Bring the store at ``path`` up to :data:`LATEST`, one transaction per migration,
+    and return its version. ``connection`` must be in autocommit mode
+    (``isolation_level=None``). Raises :class:`StoreVersionError` for a store newer
+    than this code, or a file that is some other application's database."""
+    _check(connection, path)
+    for migration in MIGRATIONS:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # re-read under the write lock: another process may have migrated meanwhile
+            version = _check(connection, path)
+            if version >= migration.version:
+                connection.execute("ROLLBACK")
+                continue
+            for statement in migration.statements:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {migration.version}")
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+    return _version(connection)
+
+
+def _check(connection: sqlite3.Connection, path: Path) -> int:
+    version = _version(connection)
+    if version > LATEST:
+        raise StoreVersionError(
+            f"the store {path} has schema version {version}, newer than this depotctl "
+            f"knows ({LATEST}); it was written by a newer depotctl: upgrade depotctl, "
+            "or use a different --state-dir"
+        )
+    app_id = int(connection.execute("PRAGMA application_id").fetchone()[0])
+    if app_id not in (0, APPLICATION_ID):
+        raise StoreVersionError(f"{path} is not a depotctl store (application id {app_id:#x})")
+    return version
+
+
+def _version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])

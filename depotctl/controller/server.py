@@ -1,0 +1,255 @@
+"""Running the controller: open the state directory, seed the site, serve the API on
+uvicorn, write ``endpoints.json``, and shut down cleanly on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from depotctl.controller.app import create_app
+from depotctl.controller.auth import load_or_create_tokens
+from depotctl.controller.clock import clock_for
+from depotctl.controller.migrations import StoreVersionError
+from depotctl.controller.service import Controller, Seeding, SiteInvalid
+from depotctl.controller.store import Store, StoreError
+
+log = logging.getLogger("depotctl.controller")
+
+STORE_FILE = "depotctl.sqlite"
+ENDPOINTS_FILE = "endpoints.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """``serve``'s flags, parsed."""
+
+    state_dir: Path
+    site_file: Path | None
+    listen: tuple[str, int]
+    ocpp_listen: tuple[str, int]
+    clock: str
+    speed: float
+    tick_s: float
+
+
+def run(settings: Settings) -> int:
+    """Serve until stopped; the exit code (0 clean, 1 invalid site, 3 unusable state
+    directory or address)."""
+    configure_logging()
+    try:
+        settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        store = Store.open(settings.state_dir / STORE_FILE)
+    except (OSError, sqlite3.Error, StoreError, StoreVersionError) as error:
+        log.error("cannot use the state directory %s: %s", settings.state_dir, error)
+        return 3
+    try:
+        return _run_with_store(settings, store)
+    finally:
+        store.close()
+        log.info("store closed", extra={"store": str(settings.state_dir / STORE_FILE)})
+
+
+def _run_with_store(settings: Settings, store: Store) -> int:
+    clock = clock_for(settings.clock, speed=settings.speed)
+    base_dir = settings.site_file.parent if settings.site_file else Path.cwd()
+    try:
+        controller = Controller(store, clock, base_dir=base_dir)
+        if settings.site_file is not None:
+            text = _read_site(settings.site_file)
+            if text is None:
+                return 3
+            _seed(controller, settings.site_file, text)
+    except SiteInvalid as error:
+        _print_diagnostics(error)
+        return 1
+    tokens = load_or_create_tokens(settings.state_dir)
+    try:
+        sock = _bind(*settings.listen)
+    except OSError as error:
+        log.error("cannot listen on %s:%d: %s", *settings.listen, error)
+        return 3
+    application = create_app(controller, tokens)
+    config = uvicorn.Config(
+        application, log_config=None, access_log=False, lifespan="off", server_header=False
+    )
+    server = _Server(config)
+    asyncio.run(_serve(server, sock, settings))
+    return 0
+
+
+def _read_site(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        log.error("cannot read site file %s: %s", path, error)
+        return None
+
+
+def _seed(controller: Controller, site_file: Path, text: str) -> None:
+    outcome = controller.seed(site_file, text, author=_author())
+    applied = controller.applied
+    number = applied.revision.number if applied is not None else None
+    if outcome is Seeding.SEEDED:
+        log.info("seeded revision %s from %s", number, site_file, extra={"revision": number})
+    elif outcome is Seeding.DIFFERS:
+        log.warning(
+            "site file %s differs from the store's revision %s; the store is the truth: "
+            "run `depotctl plan -f %s` then `depotctl apply` to change the site",
+            site_file,
+            number,
+            site_file,
+            extra={"revision": number},
+        )
+    else:
+        log.info("site file %s is revision %s", site_file, number, extra={"revision": number})
+
+
+def _author() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "depotctl"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _print_diagnostics(error: SiteInvalid) -> None:
+    from depotctl.config.render import render_text
+    from depotctl.config.validate import ValidationRun
+
+    sys.stderr.write(render_text(ValidationRun([error.report])))
+    log.error("refusing to start: the site is invalid", extra={"site": error.report.file})
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(server: uvicorn.Server, sock: socket.socket, settings: Settings) -> None:
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        port = sock.getsockname()[1]
+        endpoints = write_endpoints(settings.state_dir, settings.listen[0], port, settings)
+        log.info(
+            "serving",
+            extra={
+                **endpoints,
+                "state_dir": str(settings.state_dir),
+                "clock": settings.clock,
+                "speed": settings.speed,
+                "tick_s": settings.tick_s,
+            },
+        )
+    await serving
+    log.info("stopped")
+
+
+def api_url(host: str, port: int) -> str:
+    """The API's URL; a wildcard address is reached on loopback."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://{_url_host(host)}:{port}"
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def write_endpoints(state_dir: Path, host: str, port: int, settings: Settings) -> dict[str, str]:
+    """Write ``endpoints.json`` atomically. The OCPP endpoint is not served yet: its
+    address is the flag's as given (a port 0 stays 0 until OCPP is built)."""
+    ocpp_host, ocpp_port = settings.ocpp_listen
+    endpoints = {
+        "api": api_url(host, port),
+        "ocpp": f"ws://{_url_host(ocpp_host)}:{ocpp_port}/ocpp",
+    }
+    target = state_dir / ENDPOINTS_FILE
+    partial = target.with_suffix(".json.partial")
+    partial.write_text(json.dumps(endpoints, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, target)
+    return endpoints
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal
+    afterwards (so the process exits 0 after a clean shutdown)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        handled = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+# Logs
+
+
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+    "color_message",  # uvicorn's ANSI-coloured copy of the message
+}
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, and any ``extra``."""
+
+    converter = time.gmtime  # type: ignore[assignment]  # typeshed: one optional arg
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """JSON lines on stderr for depotctl's and uvicorn's loggers."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLines())
+    for name in ("depotctl", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler] if name != "uvicorn.error" else []
+        logger.setLevel(level)
+        logger.propagate = name == "uvicorn.error"

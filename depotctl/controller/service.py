@@ -1,0 +1,188 @@
+"""The controller's core as one object: the store, the clock and the site in force,
+and the live state computed from them with the engine.
+
+The site in force is the store's current revision, validated like ``depotctl
+validate`` validates a file (a stored revision that no longer validates is refused,
+not run) and compiled for the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from depotctl.config.compile import compile_site
+from depotctl.config.diagnostics import FileReport, Severity
+from depotctl.config.load import load_text
+from depotctl.config.rules import SCHEMA_UNKNOWN_KIND
+from depotctl.config.schema import Site
+from depotctl.config.validate import semantic_findings
+from depotctl.controller.clock import Clock
+from depotctl.controller.metrics import Metrics
+from depotctl.controller.store import JournalKind, NewJournalEntry, Revision, Store
+from depotctl.domain.policy import Policy
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import Topology
+from depotctl.engine import Allocation, allocate
+
+
+class SiteInvalid(Exception):
+    """A site text that does not validate; ``report`` holds its diagnostics."""
+
+    def __init__(self, report: FileReport) -> None:
+        super().__init__(f"{report.file}: {report.errors} error(s)")
+        self.report = report
+
+
+def checked_site(text: str, *, path: Path, display: str | None = None) -> Site:
+    """The site of ``text`` when it validates without errors (warnings allowed), else
+    ``SiteInvalid``. ``path`` is where the text came from (relative files resolve
+    against its directory)."""
+    loaded = load_text(text, path, display)
+    for document in loaded.documents:
+        if document.model is not None:
+            loaded.add(document, semantic_findings(document.model, path))
+    report = loaded.report
+    report.diagnostics.sort(key=lambda d: d.sort_key)
+    sites = [d.model for d in loaded.documents if isinstance(d.model, Site)]
+    if report.errors:
+        report.diagnostics = [d for d in report.diagnostics if d.severity is Severity.ERROR]
+        raise SiteInvalid(report)
+    if len(sites) != 1:
+        report.diagnostics.append(
+            SCHEMA_UNKNOWN_KIND.diagnostic(
+                report.file, f"holds {len(sites)} Site documents; the controller needs one", None
+            )
+        )
+        raise SiteInvalid(report)
+    return sites[0]
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedSite:
+    """A revision and what it compiles to."""
+
+    revision: Revision
+    site: Site
+    topology: Topology
+    policy: Policy
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """One allocation of the current state, with the revision it was computed for."""
+
+    revision: Revision
+    snapshot: Snapshot
+    allocation: Allocation
+
+
+class Seeding(StrEnum):
+    """What ``serve --site FILE`` did with the file."""
+
+    SEEDED = "seeded"  # the store was empty: the file is revision 1
+    SAME = "same"  # the store's current revision is this file
+    DIFFERS = "differs"  # the store holds another site: plan/apply to change it
+
+
+class NoSite(Exception):
+    """The store holds no revision yet."""
+
+
+class Controller:
+    """The store, the clock and the site in force; the live state on demand."""
+
+    def __init__(self, store: Store, clock: Clock, *, base_dir: Path) -> None:
+        self.store = store
+        self.clock = clock
+        self.base_dir = base_dir
+        self.metrics = Metrics()
+        self.metrics.clock_speed.set(clock.speed)
+        self.applied: AppliedSite | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Take the store's current revision as the site in force (``SiteInvalid`` when
+        it does not validate)."""
+        revision = self.store.current_revision()
+        if revision is None:
+            self.applied = None
+            self.metrics.revision.set(0)
+            return
+        base_dir = self._base_dir_of(revision)
+        path = base_dir / f"revision-{revision.number}.yaml"
+        site = checked_site(revision.site_text, path=path, display=f"revision {revision.number}")
+        topology, policy = compile_site(site, base_dir)
+        self.applied = AppliedSite(revision, site, topology, policy)
+        self.metrics.revision.set(revision.number)
+
+    def _base_dir_of(self, revision: Revision) -> Path:
+        """The directory the revision's relative files (tariff, carbon) resolve against:
+        the one its apply journaled, else the controller's ``base_dir``.
+
+        A stopgap until revisions carry their referenced files: the site text alone
+        does not hold them."""
+        applied = self.store.journal(kind=JournalKind.REVISION_APPLIED, latest=True, limit=50)
+        for entry in reversed(applied):
+            if entry.data.get("revision") == revision.number and entry.data.get("base_dir"):
+                return Path(entry.data["base_dir"])
+        return self.base_dir
+
+    def seed(self, site_file: Path, text: str, *, author: str) -> Seeding:
+        """Make ``text`` (read from ``site_file``) the first revision of an empty store;
+        on a store with revisions, only say whether it differs."""
+        current = self.store.current_revision()
+        if current is not None:
+            return Seeding.SAME if current.site_text == text else Seeding.DIFFERS
+        checked_site(text, path=site_file, display=str(site_file))
+        at = self.clock.now()
+        with self.store.transaction():
+            revision = self.store.add_revision(
+                text,
+                author=author,
+                message=f"seeded from {site_file}",
+                at=at,
+                expected_current=None,
+            )
+            self.store.append_journal(
+                [
+                    NewJournalEntry(
+                        at=at,
+                        kind=JournalKind.REVISION_APPLIED,
+                        message=f"revision {revision.number} applied: {revision.message}",
+                        data={
+                            "revision": revision.number,
+                            "hash": revision.hash,
+                            "base_dir": str(site_file.parent.resolve()),
+                        },
+                    )
+                ]
+            )
+        self.reload()
+        return Seeding.SEEDED
+
+    def require_site(self) -> AppliedSite:
+        if self.applied is None:
+            raise NoSite("no site revision yet: start serve with --site FILE, or apply one")
+        return self.applied
+
+    def snapshot(self) -> Snapshot:
+        """What the controller knows now. Envelopes, telemetry, sessions and charger
+        states join as the control loop and the protocols arrive."""
+        applied = self.require_site()
+        return Snapshot(at=self.clock.now(), topology=applied.topology, policy=applied.policy)
+
+    def live(self) -> LiveState:
+        """Allocate the current snapshot."""
+        applied = self.require_site()
+        started = time.perf_counter()
+        snapshot = self.snapshot()
+        allocation = allocate(snapshot)
+        self.metrics.allocation_seconds.observe(time.perf_counter() - started)
+        self.metrics.allocations.inc()
+        return LiveState(applied.revision, snapshot, allocation)
+
+    def close(self) -> None:
+        self.store.close()

@@ -1,0 +1,175 @@
+"""``depotctl serve`` as a real process: state directory, tokens, endpoints.json,
+seeding, restart and a clean stop, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import EXAMPLES, SITES
+
+AU_DEPOT = SITES / "au-bus-depot.yaml"
+
+
+@dataclass
+class Process:
+    process: subprocess.Popen[str]
+    state_dir: Path
+    api: str
+    endpoints: dict[str, str]
+
+    def get(self, path: str, token: str = "admin") -> httpx.Response:
+        value = (self.state_dir / "tokens" / f"{token}.token").read_text().strip()
+        return httpx.get(self.api + path, headers={"Authorization": f"Bearer {value}"})
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM; the exit code and the log."""
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=10)
+        return self.process.returncode, stderr
+
+
+def _command(state_dir: Path, *flags: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "depotctl",
+        "serve",
+        "--state-dir",
+        str(state_dir),
+        "--listen",
+        "127.0.0.1:0",
+        "--ocpp-listen",
+        "127.0.0.1:0",
+        *flags,
+    ]
+
+
+@contextmanager
+def serve(state_dir: Path, *flags: str) -> Iterator[Process]:
+    """``depotctl serve`` until the block ends (then SIGTERM, or kill if still up)."""
+    endpoints_file = state_dir / "endpoints.json"
+    endpoints_file.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        _command(state_dir, *flags),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not endpoints_file.exists():
+            if process.poll() is not None:
+                pytest.fail(f"serve exited {process.returncode}: {process.communicate()[1]}")
+            assert time.monotonic() < deadline, "serve wrote no endpoints.json"
+            time.sleep(0.05)
+        endpoints = json.loads(endpoints_file.read_text())
+        yield Process(process, state_dir, endpoints["api"], endpoints)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=10)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_serve_seeds_the_site_writes_tokens_and_endpoints_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    with serve(tmp_path, "--site", str(AU_DEPOT), "--clock", "sim", "--speed", "60") as running:
+        assert running.api.startswith("http://127.0.0.1:")
+        assert not running.api.endswith(":0")
+        assert running.endpoints["ocpp"] == "ws://127.0.0.1:0/ocpp"
+        for name in ("admin.token", "readonly.token"):
+            assert _mode(tmp_path / "tokens" / name) == 0o600
+        assert httpx.get(running.api + "/healthz").json() == {"status": "ok", "revision": 1}
+        assert httpx.get(running.api + "/api/v1/state").status_code == 401
+        state = running.get("/api/v1/state", token="readonly").json()
+        assert state["site"]["name"] == "au-bus-depot"
+        assert state["revision"]["number"] == 1
+        clock = running.get("/api/v1/clock").json()
+        assert (clock["kind"], clock["speed"]) == ("sim", 60)
+        first = datetime.fromisoformat(clock["time"])
+        time.sleep(0.5)
+        second = datetime.fromisoformat(running.get("/api/v1/clock").json()["time"])
+        assert 20 <= (second - first).total_seconds() <= 90  # ~30 s of clock time
+        assert "depotctl_allocations_total 1.0" in httpx.get(running.api + "/metrics").text
+        code, log = running.stop()
+    assert code == 0
+    messages = [json.loads(line)["message"] for line in log.splitlines() if line.startswith("{")]
+    assert "seeded revision 1 from " + str(AU_DEPOT) in messages
+    assert messages[-1] == "store closed"
+
+
+def test_a_restart_keeps_the_tokens_and_the_revision(tmp_path: Path) -> None:
+    with serve(tmp_path, "--site", str(AU_DEPOT)) as running:
+        tokens = {p.name: p.read_text() for p in (tmp_path / "tokens").iterdir()}
+        hash_before = running.get("/api/v1/site").json()["hash"]
+        assert running.stop()[0] == 0
+    with serve(tmp_path) as running:  # no --site: the store is the truth
+        assert {p.name: p.read_text() for p in (tmp_path / "tokens").iterdir()} == tokens
+        site = running.get("/api/v1/site").json()
+        assert (site["number"], site["hash"]) == (1, hash_before)
+        assert [r["number"] for r in running.get("/api/v1/revisions").json()["revisions"]] == [1]
+        running.stop()
+
+
+def test_a_different_site_file_on_restart_warns_and_keeps_the_store(tmp_path: Path) -> None:
+    with serve(tmp_path, "--site", str(AU_DEPOT)) as running:
+        running.stop()
+    with serve(tmp_path, "--site", str(EXAMPLES / "minimal.yaml")) as running:
+        assert running.get("/api/v1/site").json()["name"] == "au-bus-depot"
+        code, log = running.stop()
+    assert code == 0
+    warnings = [e for e in map(json.loads, log.splitlines()) if e["level"] == "warning"]
+    assert len(warnings) == 1
+    assert "depotctl plan" in warnings[0]["message"]
+    assert "apply" in warnings[0]["message"]
+
+
+def test_an_invalid_site_refuses_to_start_with_its_diagnostics(tmp_path: Path) -> None:
+    invalid = EXAMPLES / "invalid" / "topology" / "unknown-parent.yaml"
+    result = subprocess.run(
+        _command(tmp_path, "--site", str(invalid)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 1
+    assert "[topology/unknown-parent]" in result.stderr
+    assert f"{invalid}:" in result.stderr
+    assert not (tmp_path / "endpoints.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (("--listen", "localhost"), "HOST:PORT"),
+        (("--tick", "5"), "--tick"),
+        (("--speed", "60"), "--clock sim"),
+    ],
+    ids=["listen-without-port", "tick-without-unit", "speed-without-sim"],
+)
+def test_bad_flags_are_usage_errors(tmp_path: Path, flags: tuple[str, ...], fragment: str) -> None:
+    result = subprocess.run(
+        [*_command(tmp_path), *flags], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert fragment in result.stderr
