@@ -25,6 +25,8 @@ import uvicorn
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import clock_for
+from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.store import Store, StoreError
@@ -85,11 +87,13 @@ def _run_with_store(settings: Settings, store: Store) -> int:
         log.error("cannot listen on %s:%d: %s", *settings.listen, error)
         return 3
     application = create_app(controller, tokens)
+    # until chargers connect over OCPP, limits go to a dispatcher that accepts them
+    control = ControlLoop(controller, RecordingDispatcher(), tick_s=settings.tick_s)
     config = uvicorn.Config(
         application, log_config=None, access_log=False, lifespan="off", server_header=False
     )
     server = _Server(config)
-    asyncio.run(_serve(server, sock, settings))
+    asyncio.run(_serve(server, sock, settings, control))
     return 0
 
 
@@ -149,8 +153,12 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def _serve(server: uvicorn.Server, sock: socket.socket, settings: Settings) -> None:
+async def _serve(
+    server: uvicorn.Server, sock: socket.socket, settings: Settings, control: ControlLoop
+) -> None:
     serving = asyncio.create_task(server.serve(sockets=[sock]))
+    stop = asyncio.Event()
+    cycling = asyncio.create_task(control.run(stop))
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
@@ -167,6 +175,8 @@ async def _serve(server: uvicorn.Server, sock: socket.socket, settings: Settings
             },
         )
     await serving
+    stop.set()
+    await cycling
     log.info("stopped")
 
 

@@ -9,6 +9,7 @@ not run) and compiled for the engine.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,7 @@ from depotctl.config.validate import semantic_findings
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
 from depotctl.controller.store import JournalKind, NewJournalEntry, Revision, Store
+from depotctl.domain.envelopes import SourceHealth
 from depotctl.domain.policy import Policy
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
@@ -101,7 +103,18 @@ class Controller:
         self.metrics = Metrics()
         self.metrics.clock_speed.set(clock.speed)
         self.applied: AppliedSite | None = None
+        self._listeners: list[Callable[[str], None]] = []
         self.reload()
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(reason)`` whenever something the allocation depends on
+        changes (the control loop runs a cycle at once)."""
+        self._listeners.append(listener)
+
+    def changed(self, reason: str) -> None:
+        """Say that an envelope, session, telemetry or charger state changed."""
+        for listener in self._listeners:
+            listener(reason)
 
     def reload(self) -> None:
         """Take the store's current revision as the site in force (``SiteInvalid`` when
@@ -168,17 +181,36 @@ class Controller:
             raise NoSite("no site revision yet: start serve with --site FILE, or apply one")
         return self.applied
 
-    def snapshot(self) -> Snapshot:
-        """What the controller knows now. Envelopes, telemetry, sessions and charger
-        states join as the control loop and the protocols arrive."""
+    def snapshot(self, previous_limits: Mapping[str, float] | None = None) -> Snapshot:
+        """What the controller knows now, from the store: envelopes not yet over, the
+        sources' health, the latest telemetry, open sessions and charger states.
+        ``previous_limits`` are the limits in force (for hysteresis)."""
         applied = self.require_site()
-        return Snapshot(at=self.clock.now(), topology=applied.topology, policy=applied.policy)
+        now = self.clock.now()
+        heard = self.store.last_heard()
+        sources = {
+            source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
+            for source_id, spec in applied.topology.sources.items()
+        }
+        for source_id, last in heard.items():  # sources the site does not configure
+            sources.setdefault(source_id, SourceHealth(source_id, last, None))
+        return Snapshot(
+            at=now,
+            topology=applied.topology,
+            policy=applied.policy,
+            envelopes=tuple(self.store.envelopes(open_at=now)),
+            sources=sources,
+            telemetry=self.store.readings(),
+            sessions=tuple(record.session for record in self.store.sessions(open_only=True)),
+            chargers=self.store.charger_states(),
+            previous_limits=dict(previous_limits or {}),
+        )
 
-    def live(self) -> LiveState:
+    def live(self, previous_limits: Mapping[str, float] | None = None) -> LiveState:
         """Allocate the current snapshot."""
         applied = self.require_site()
         started = time.perf_counter()
-        snapshot = self.snapshot()
+        snapshot = self.snapshot(previous_limits)
         allocation = allocate(snapshot)
         self.metrics.allocation_seconds.observe(time.perf_counter() - started)
         self.metrics.allocations.inc()

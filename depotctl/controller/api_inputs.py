@@ -1,0 +1,130 @@
+"""The bodies the API accepts for its inputs: envelopes, sessions, requirements and
+telemetry.
+
+Quantities carry their unit in the site file's grammar (``"200 kW"``, ``"150 A"``,
+``"60 kWh"``; a bare number is refused); times are ISO 8601 with an offset (a naive
+time is refused). These models check the shape of one request; what depends on the
+site in force (does the node or EVSE exist, does the window make sense) is checked by
+the routes (:mod:`depotctl.controller.routes_inputs`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from depotctl.config.schema.base import SchemaModel
+from depotctl.config.schema.types import NodeId
+from depotctl.config.snapshot.schema import (
+    AmpsValue,
+    EnergyAmount,
+    EvseId,
+    LimitValue,
+    PhaseName,
+    ReadingCurrent,
+    ReadingPower,
+    Time,
+)
+from depotctl.domain import Current
+
+#: Envelope and session ids: they appear in paths, so no ``/`` and no spaces.
+RecordId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="Letters, digits, '.', '_', ':' and '-', starting with a letter or digit.",
+    ),
+]
+
+#: The source of envelopes posted by operators and tests.
+LOCAL_SOURCE = "local"
+
+
+class EnvelopeInput(SchemaModel):
+    """An operating envelope to submit: a limit on ``target`` over ``[start, end)``."""
+
+    id: RecordId
+    target: NodeId = Field(description="The node the limit applies to, e.g. gc-main.")
+    direction: Literal["import", "export"] = "import"
+    limit: LimitValue
+    phases: list[PhaseName] | None = Field(
+        None, description="For a current limit: the phases it applies to (default: all)."
+    )
+    start: Time
+    end: Time | None = Field(None, description="Exclusive; none for open-ended.")
+    mode: Literal["normal", "fallback"] = Field(
+        "normal", description="fallback: applies only while its source is offline."
+    )
+    source: NodeId = Field(
+        LOCAL_SOURCE, description="The envelope source: local, or one the site declares."
+    )
+    priority: int = 0
+
+    @model_validator(mode="after")
+    def _phases_only_for_current(self) -> EnvelopeInput:
+        if self.phases is not None and not isinstance(self.limit, Current):
+            raise ValueError(
+                f"phases apply only to a current limit (A per phase), not to {self.limit}"
+            )
+        if self.phases is not None and (not self.phases or len(set(self.phases)) != len(self.phases)):
+            raise ValueError("phases must list each phase once, at least one")
+        return self
+
+
+class RequirementInput(SchemaModel):
+    """The fleet's schedule for a session: the energy it must have received in all (what
+    it has received already included) by its departure."""
+
+    energy: EnergyAmount
+    departure: Time
+
+
+class SessionInput(SchemaModel):
+    """A session starting on an EVSE."""
+
+    id: RecordId
+    evse: EvseId
+    started: Time | None = Field(None, description="Default: now, on the controller's clock.")
+    energy_delivered: EnergyAmount | None = Field(
+        None, description="Energy received so far (default 0 kWh)."
+    )
+    requirement: RequirementInput | None = Field(
+        None, description="Unknown when left out: the site's default requirement applies."
+    )
+    vehicle_max_current: AmpsValue | None = None
+    priority_class: int = Field(0, ge=0, description="0 is the most important.")
+
+
+class SessionEndInput(SchemaModel):
+    """A session ending."""
+
+    ended_at: Time | None = Field(None, description="Default: now, on the controller's clock.")
+    energy_delivered: EnergyAmount | None = Field(
+        None, description="Energy delivered in all (default: the last value recorded)."
+    )
+
+
+class ReadingInput(SchemaModel):
+    """What a meter measured at a node (or meter, by its id) that is not a charger."""
+
+    node: NodeId
+    at: Time
+    power: ReadingPower | None = None
+    current: dict[PhaseName, ReadingCurrent] | None = Field(
+        None, description='Current per phase: {"L1": "40 A", "L2": "38 A", "L3": "41 A"}.'
+    )
+
+    @model_validator(mode="after")
+    def _measures_something(self) -> ReadingInput:
+        if self.power is None and not self.current:
+            raise ValueError(f'telemetry for "{self.node}" has neither power nor current')
+        return self
+
+
+class TelemetryInput(SchemaModel):
+    """A batch of readings."""
+
+    readings: list[ReadingInput] = Field(min_length=1, max_length=10_000)

@@ -1,0 +1,208 @@
+"""The control loop: a cycle every tick, and at once when something changes.
+
+Each cycle allocates a snapshot of what the controller knows, journals every limit
+that changed with the reason for it, hands the changed limits to the dispatcher —
+decreases before increases — and feeds the outcomes back: a charger that rejects,
+times out or is offline becomes uncontrollable for the next cycle. A cycle that
+raises keeps the limits in force (nothing is sent) and journals the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass, field
+
+from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, in_safe_order
+from depotctl.controller.service import Controller, LiveState
+from depotctl.controller.store import JournalKind, NewJournalEntry
+from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.engine import EvseState
+
+log = logging.getLogger("depotctl.controller")
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    """What one cycle did: the reason it ran, the commands sent and their outcomes,
+    or the error that stopped it."""
+
+    reason: str
+    commands: tuple[LimitCommand, ...] = ()
+    outcomes: tuple[Outcome, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class ControlLoop:
+    """Runs cycles on ``controller`` through ``dispatcher`` every ``tick_s`` of the
+    controller's clock (which may run faster than real time)."""
+
+    controller: Controller
+    dispatcher: Dispatcher
+    tick_s: float = 5.0
+    #: limits the chargers accepted, by EVSE: what is in force
+    in_force: dict[str, float] = field(default_factory=dict)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _reasons: list[str] = field(default_factory=list)
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def __post_init__(self) -> None:
+        self.controller.on_change(self.trigger)
+
+    def trigger(self, reason: str) -> None:
+        """Run a cycle as soon as possible; safe to call from any thread (the API's
+        handlers run in a thread pool)."""
+        self._reasons.append(reason)
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._wake.set)
+        else:
+            self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle until ``stop`` is set."""
+        self._loop = asyncio.get_running_loop()
+        reason = "start"
+        while not stop.is_set():
+            await self.cycle(reason)
+            reason = await self._next(stop)
+
+    async def _next(self, stop: asyncio.Event) -> str:
+        wall_s = self.tick_s / max(self.controller.clock.speed, 1e-9)
+        waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(
+            waiters, timeout=wall_s, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        if self._wake.is_set():
+            self._wake.clear()
+            reasons, self._reasons = self._reasons, []
+            return ", ".join(dict.fromkeys(reasons)) or "event"
+        return "tick"
+
+    async def cycle(self, reason: str = "tick") -> CycleResult:
+        """One control cycle."""
+        try:
+            live = self.controller.live(self.in_force)
+        except Exception as error:  # keep the limits in force; say why nothing changed
+            log.exception("control cycle failed")
+            self._journal_failure(reason, error)
+            return CycleResult(reason, error=f"{type(error).__name__}: {error}")
+        commands = self._commands(live)
+        self._journal_changes(live, commands)
+        outcomes = await self.dispatcher.dispatch(commands) if commands else []
+        self._apply_outcomes(live, outcomes)
+        return CycleResult(reason, tuple(commands), tuple(outcomes))
+
+    def _commands(self, live: LiveState) -> list[LimitCommand]:
+        """A command for every controllable EVSE whose limit changed: those in a session,
+        and those that had a limit that must now come down."""
+        at = live.snapshot.at
+        commands = []
+        for evse_id, limit in live.allocation.limits_a.items():
+            previous = self.in_force.get(evse_id)
+            view = live.allocation.evses[evse_id] if previous is not None or limit > 0 else None
+            if view is None or view.state is EvseState.UNCONTROLLABLE:
+                continue
+            if view.state is EvseState.IDLE and previous is None:
+                continue
+            if previous is not None and math.isclose(previous, limit, abs_tol=1e-9):
+                continue
+            evse = live.snapshot.topology.evses[evse_id]
+            commands.append(LimitCommand(evse_id, evse.charger_id, limit, previous, at))
+        return in_safe_order(commands)
+
+    def _journal_changes(self, live: LiveState, commands: list[LimitCommand]) -> None:
+        at = live.snapshot.at
+        entries = []
+        for command in commands:
+            view = live.allocation.evses[command.evse_id]
+            before = "none" if command.previous_a is None else f"{command.previous_a:.1f} A"
+            entries.append(
+                NewJournalEntry(
+                    at=at,
+                    kind=JournalKind.ALLOCATION_CHANGED,
+                    message=(
+                        f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
+                        f"{view.binding.kind.value}"
+                        + (f" {view.binding.ref}" if view.binding.ref else "")
+                        + f" ({view.binding.detail})"
+                    ),
+                    evse=command.evse_id,
+                    envelope=view.binding.ref if view.binding.kind.value == "envelope" else None,
+                    session=view.session_id,
+                    data={
+                        "limit_a": command.limit_a,
+                        "previous_a": command.previous_a,
+                        "state": view.state.value,
+                        "binding": {
+                            "kind": view.binding.kind.value,
+                            "ref": view.binding.ref,
+                            "detail": view.binding.detail,
+                        },
+                        "revision": live.revision.number,
+                    },
+                )
+            )
+        if entries:
+            self.controller.store.append_journal(entries)
+
+    def _apply_outcomes(self, live: LiveState, outcomes: list[Outcome]) -> None:
+        """Accepted limits are in force; anything else makes the charger uncontrollable
+        (its state is stored, so the next cycle reserves its assumed draw)."""
+        if not outcomes:
+            return
+        at = live.snapshot.at
+        known = live.snapshot.chargers
+        states: dict[str, ChargerState] = {}
+        entries = []
+        for outcome in outcomes:
+            command = outcome.command
+            accepted = outcome.result is CommandOutcome.ACCEPTED
+            if accepted:
+                self.in_force[command.evse_id] = command.limit_a
+            previous = states.get(command.charger_id) or known.get(command.charger_id)
+            states[command.charger_id] = ChargerState(
+                charger_id=command.charger_id,
+                online=outcome.result is not CommandOutcome.OFFLINE,
+                last_outcome=outcome.result,
+                last_accepted_limit_a=(
+                    command.limit_a
+                    if accepted
+                    else (previous.last_accepted_limit_a if previous else None)
+                ),
+                last_command_at=at,
+                reason=outcome.reason,
+            )
+            entries.append(
+                NewJournalEntry(
+                    at=at,
+                    kind=JournalKind.COMMAND_OUTCOME,
+                    message=(
+                        f"{command.evse_id} {command.limit_a:.1f} A: {outcome.result.value}"
+                        + (f" ({outcome.reason})" if outcome.reason else "")
+                    ),
+                    evse=command.evse_id,
+                    data={"limit_a": command.limit_a, "outcome": outcome.result.value},
+                )
+            )
+        with self.controller.store.transaction():
+            self.controller.store.put_charger_states(states.values())
+            self.controller.store.append_journal(entries)
+
+    def _journal_failure(self, reason: str, error: Exception) -> None:
+        try:
+            self.controller.store.append_journal(
+                [
+                    NewJournalEntry(
+                        at=self.controller.clock.now(),
+                        kind=JournalKind.CYCLE_FAILED,
+                        message=f"control cycle ({reason}) failed: {type(error).__name__}: {error}",
+                        data={"reason": reason},
+                    )
+                ]
+            )
+        except Exception:  # the store itself may be what failed
+            log.exception("could not journal the failed cycle")

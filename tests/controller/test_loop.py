@@ -1,0 +1,182 @@
+"""The control loop on a real SQLite store: limits journaled with their reasons,
+dispatched decreases first, outcomes fed back, failures kept safe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from depotctl.controller.clock import SimClock
+from depotctl.controller.dispatch import LimitCommand, RecordingDispatcher, in_safe_order
+from depotctl.controller.loop import ControlLoop
+from depotctl.controller.service import Controller
+from depotctl.controller.store import JournalKind, Store
+from depotctl.domain.chargers import CommandOutcome
+from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
+from depotctl.domain.sessions import EnergyRequirement, Session
+from depotctl.engine import BindingKind, EvseState, LimitKind
+from tests.conftest import EXAMPLES
+
+START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+MINIMAL = EXAMPLES / "minimal.yaml"
+
+
+@pytest.fixture
+def controller(tmp_path: Path) -> Iterator[Controller]:
+    store = Store.open(tmp_path / "depotctl.sqlite")
+    clock = SimClock(START, speed=1.0)
+    clock.pause()
+    controller = Controller(store, clock, base_dir=MINIMAL.parent)
+    controller.seed(MINIMAL, MINIMAL.read_text(), author="test")
+    yield controller
+    controller.close()
+
+
+def plug(controller: Controller, evse_id: str, session_id: str) -> None:
+    controller.store.put_session(
+        Session(
+            id=session_id,
+            evse_id=evse_id,
+            started=controller.clock.now(),
+            requirement=EnergyRequirement(40_000.0, START + timedelta(hours=8)),
+        )
+    )
+
+
+def run(loop: ControlLoop, reason: str = "test") -> object:
+    return asyncio.run(loop.cycle(reason))
+
+
+def test_a_session_gets_a_limit_journaled_with_its_reason(controller: Controller) -> None:
+    dispatcher = RecordingDispatcher()
+    loop = ControlLoop(controller, dispatcher)
+    plug(controller, "chg-01/1", "S-1")
+    run(loop)
+    [[command]] = dispatcher.sent
+    assert command.evse_id == "chg-01/1" and command.previous_a is None
+    # alone on a 100 A board: its own 22 kW rating binds, 31.88 A rounded down
+    assert command.limit_a == pytest.approx(31.8)
+    assert loop.in_force == {"chg-01/1": command.limit_a}
+    changed = controller.store.journal(kind=JournalKind.ALLOCATION_CHANGED)
+    assert [e.evse for e in changed] == ["chg-01/1"]
+    assert changed[0].session == "S-1"
+    assert changed[0].data["binding"]["kind"] == BindingKind.CHARGER_LIMIT.value
+    outcomes = controller.store.journal(kind=JournalKind.COMMAND_OUTCOME)
+    assert [e.data["outcome"] for e in outcomes] == ["accepted"]
+    state = controller.store.charger_states()["chg-01"]
+    assert state.last_accepted_limit_a == pytest.approx(31.8)
+
+
+def test_an_unchanged_limit_is_not_sent_again(controller: Controller) -> None:
+    dispatcher = RecordingDispatcher()
+    loop = ControlLoop(controller, dispatcher)
+    plug(controller, "chg-01/1", "S-1")
+    run(loop)
+    run(loop)
+    assert len(dispatcher.sent) == 1
+
+
+def test_decreases_go_out_before_increases(controller: Controller) -> None:
+    dispatcher = RecordingDispatcher()
+    loop = ControlLoop(controller, dispatcher)
+    plug(controller, "chg-01/1", "S-1")
+    plug(controller, "chg-02/1", "S-2")
+    run(loop)
+    # an envelope cuts the grid connection: both come down; then it is lifted
+    controller.store.heard_from("local", START)
+    controller.store.put_envelope(
+        Envelope(
+            id="E-1",
+            source="local",
+            target="gc-main",
+            direction=Direction.IMPORT,
+            limit=20_000.0,
+            unit=LimitUnit.W,
+            start=START,
+            end=START + timedelta(hours=1),
+            received_at=START,
+        )
+    )
+    run(loop)
+    cut = dispatcher.sent[-1]
+    assert all(c.is_decrease for c in cut) and len(cut) == 2
+    controller.store.end_session("S-1", at=controller.clock.now(), energy_delivered_wh=1_000.0)
+    run(loop)
+    mixed = dispatcher.sent[-1]
+    kinds = [c.is_decrease for c in mixed]
+    assert kinds == sorted(kinds, reverse=True)  # every decrease before every increase
+    assert kinds[0] and not kinds[-1]
+    assert {c.evse_id: c.limit_a for c in mixed}["chg-01/1"] == 0.0
+
+
+def test_in_safe_order_puts_decreases_first() -> None:
+    commands = [
+        LimitCommand("b/1", "b", 20.0, 10.0, START),
+        LimitCommand("a/1", "a", 5.0, 10.0, START),
+        LimitCommand("c/1", "c", 8.0, None, START),
+    ]
+    assert [c.evse_id for c in in_safe_order(commands)] == ["a/1", "c/1", "b/1"]
+
+
+def test_a_rejected_limit_makes_the_charger_uncontrollable(controller: Controller) -> None:
+    dispatcher = RecordingDispatcher(answer=lambda c: CommandOutcome.REJECTED)
+    loop = ControlLoop(controller, dispatcher)
+    plug(controller, "chg-01/1", "S-1")
+    run(loop)
+    assert loop.in_force == {}  # an unacknowledged command is never assumed applied
+    state = controller.store.charger_states()["chg-01"]
+    assert state.last_outcome is CommandOutcome.REJECTED and not state.is_controllable
+    live = controller.live()
+    view = live.allocation.evses["chg-01/1"]
+    assert view.state is EvseState.UNCONTROLLABLE
+    # with no accepted limit it is assumed to draw its rating, reserved on the board
+    board = live.allocation.constraints[("db-1", LimitKind.CURRENT_L1)]
+    assert board.reserved == pytest.approx(31.88, abs=0.01)  # 22 kW at 3 × 230 V
+    run(loop)
+    assert len(dispatcher.sent) == 1  # nothing more is sent to it
+
+
+def test_a_failing_cycle_sends_nothing_and_is_journaled(
+    controller: Controller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatcher = RecordingDispatcher()
+    loop = ControlLoop(controller, dispatcher)
+    plug(controller, "chg-01/1", "S-1")
+    run(loop)
+    in_force = dict(loop.in_force)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the engine fell over")
+
+    monkeypatch.setattr(controller, "live", broken)
+    result = run(loop, "tick")
+    assert result.error == "RuntimeError: the engine fell over"
+    assert len(dispatcher.sent) == 1 and loop.in_force == in_force
+    [failed] = controller.store.journal(kind=JournalKind.CYCLE_FAILED)
+    assert "the engine fell over" in failed.message
+
+
+def test_a_change_runs_a_cycle_at_once(controller: Controller) -> None:
+    dispatcher = RecordingDispatcher()
+    loop = ControlLoop(controller, dispatcher, tick_s=3600.0)
+
+    async def scenario() -> None:
+        stop = asyncio.Event()
+        running = asyncio.create_task(loop.run(stop))
+        await asyncio.sleep(0.05)  # the start cycle: nobody plugged in
+        assert dispatcher.sent == []
+        plug(controller, "chg-02/1", "S-9")
+        controller.changed("session started")
+        for _ in range(100):
+            if dispatcher.sent:
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(running, 5)
+
+    asyncio.run(scenario())
+    assert [c.evse_id for c in dispatcher.sent[0]] == ["chg-02/1"]
