@@ -1,0 +1,145 @@
+"""The controller's speed on the 300-charger bundled site (issue 4's targets).
+
+    .venv/bin/python benchmarks/controller_cycle.py
+
+Prints p50/p99 of: one control cycle (snapshot from the SQLite store, allocation,
+journal of every changed limit, dispatch to a recording dispatcher, outcomes stored)
+with a session on every EVSE, alternating between two envelope levels so every cycle
+changes every limit (the worst case for the journal); a cycle in which nothing
+changed; and `GET /api/v1/state` over real HTTP. Targets: cycle < 50 ms, state < 50 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from depotctl.controller.app import create_app  # noqa: E402
+from depotctl.controller.auth import load_or_create_tokens  # noqa: E402
+from depotctl.controller.clock import SimClock  # noqa: E402
+from depotctl.controller.dispatch import RecordingDispatcher  # noqa: E402
+from depotctl.controller.loop import ControlLoop  # noqa: E402
+from depotctl.controller.service import Controller  # noqa: E402
+from depotctl.controller.store import Store  # noqa: E402
+from depotctl.domain.envelopes import Direction, Envelope, LimitUnit  # noqa: E402
+from depotctl.domain.sessions import EnergyRequirement, Session  # noqa: E402
+
+SITE = ROOT / "sites" / "large-depot.yaml"
+START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def line(name: str, seconds: list[float], target_ms: float | None) -> str:
+    p50, p99 = percentile(seconds, 0.5) * 1e3, percentile(seconds, 0.99) * 1e3
+    verdict = ""
+    if target_ms is not None:
+        verdict = f"  target < {target_ms:g} ms: {'met' if p99 < target_ms else 'NOT met'}"
+    return f"  {name:<44} p50 {p50:7.2f} ms   p99 {p99:7.2f} ms   n={len(seconds)}{verdict}"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as state:
+        state_dir = Path(state)
+        store = Store.open(state_dir / "depotctl.sqlite")
+        clock = SimClock(START)
+        clock.pause()
+        controller = Controller(store, clock, base_dir=SITE.parent)
+        controller.seed(SITE, SITE.read_text(), author="benchmark")
+        topology = controller.require_site().topology
+        for i, evse_id in enumerate(sorted(topology.evses)):
+            store.put_session(
+                Session(
+                    id=f"S-{i}",
+                    evse_id=evse_id,
+                    started=START - timedelta(hours=1),
+                    requirement=EnergyRequirement(200_000.0, START + timedelta(hours=6 + i % 5)),
+                )
+            )
+        top = next(node.id for node in topology.nodes.values() if node.parent is None)
+        store.heard_from("local", START)
+        loop = ControlLoop(controller, RecordingDispatcher())
+        asyncio.run(loop.cycle("warm-up"))
+
+        changing: list[float] = []
+        steady: list[float] = []
+        for k in range(60):
+            clock.advance(60)
+            store.put_envelope(
+                Envelope(
+                    id=f"E-{k}",
+                    source="local",
+                    target=top,
+                    direction=Direction.IMPORT,
+                    limit=[900_000.0, 1_100_000.0][k % 2],
+                    unit=LimitUnit.W,
+                    start=clock.now(),
+                    end=clock.now() + timedelta(minutes=1),
+                    received_at=clock.now(),
+                )
+            )
+            began = time.perf_counter()
+            result = asyncio.run(loop.cycle("envelope"))
+            changing.append(time.perf_counter() - began)
+            assert result.error is None and result.commands, result
+            began = time.perf_counter()
+            asyncio.run(loop.cycle("tick"))
+            steady.append(time.perf_counter() - began)
+        changed = len(result.commands)
+
+        tokens = load_or_create_tokens(state_dir)
+        app = create_app(controller, tokens)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, log_config=None, access_log=False, lifespan="off", log_level="error"
+            )
+        )
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/v1/state"
+        headers = {"Authorization": f"Bearer {tokens.admin}"}
+        state_times: list[float] = []
+        with httpx.Client() as http:
+            http.get(url, headers=headers).raise_for_status()
+            for _ in range(50):
+                began = time.perf_counter()
+                response = http.get(url, headers=headers)
+                state_times.append(time.perf_counter() - began)
+                response.raise_for_status()
+        size = len(response.content)
+        server.should_exit = True
+        thread.join(10)
+        controller.close()
+
+    print(f"Controller on {SITE.relative_to(ROOT)}: {len(topology.evses)} EVSEs, all in session")
+    print(line(f"control cycle, {changed} limits changed and journaled", changing, 50))
+    print(line("control cycle, nothing changed", steady, 50))
+    print(line(f"GET /api/v1/state ({size / 1024:.0f} KiB JSON)", state_times, 50))
+    print(
+        f"  (medians: {statistics.median(changing) * 1e3:.2f} / "
+        f"{statistics.median(steady) * 1e3:.2f} / {statistics.median(state_times) * 1e3:.2f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
