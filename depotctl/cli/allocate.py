@@ -132,16 +132,45 @@ def explain(
             metavar="EVSE", help='The EVSE, as "<charger id>/<evse id>" (e.g. dc-01/1).'
         ),
     ],
-    snapshot: SnapshotOption,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshot",
+            help="The snapshot file (YAML or JSON, kind: Snapshot). Without it: ask the "
+            "controller (--context, or --server and --token-file) about now.",
+            show_default=False,
+        ),
+    ] = None,
     site: SiteOption = None,
     output_format: FormatOption = AllocateFormat.TEXT,
+    context: Annotated[
+        str | None, typer.Option("--context", help="Live: the context.", show_default=False)
+    ] = None,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Live: the controller URL.", show_default=False)
+    ] = None,
+    token_file: Annotated[
+        Path | None, typer.Option("--token-file", help="Live: the token file.", show_default=False)
+    ] = None,
 ) -> None:
     """Explain one EVSE's limit: its state, the binding constraint in words, and every
     candidate limit from the EVSE up to the grid connection with its slack.
 
+    Offline from --snapshot; without it, live from the controller (--context, or
+    --server and --token-file).
+
     Exit codes: 0 explained, 1 the snapshot or its site is invalid, 2 usage (an
-    unknown EVSE), 3 a file cannot be read.
+    unknown EVSE), 3 a file or the controller cannot be read.
     """
+    if snapshot is None:
+        if site is not None:
+            sys.stderr.write("depotctl explain: -f SITE needs --snapshot\n")
+            raise typer.Exit(2)
+        from depotctl.cli import remote
+
+        live_format = remote.Format(output_format.value)
+        remote.explain_live(evse, live_format, context, server, token_file)
+        return
     loaded = _load("explain", snapshot, site)
     assert loaded.snapshot is not None
     known = loaded.snapshot.topology.evses

@@ -19,7 +19,6 @@ from depotctl.config.schema.types import NodeId
 from depotctl.config.snapshot.schema import (
     AmpsValue,
     EnergyAmount,
-    EvseId,
     LimitValue,
     PhaseName,
     ReadingCurrent,
@@ -69,7 +68,9 @@ class EnvelopeInput(SchemaModel):
             raise ValueError(
                 f"phases apply only to a current limit (A per phase), not to {self.limit}"
             )
-        if self.phases is not None and (not self.phases or len(set(self.phases)) != len(self.phases)):
+        if self.phases is not None and (
+            not self.phases or len(set(self.phases)) != len(self.phases)
+        ):
             raise ValueError("phases must list each phase once, at least one")
         return self
 
@@ -86,7 +87,12 @@ class SessionInput(SchemaModel):
     """A session starting on an EVSE."""
 
     id: RecordId
-    evse: EvseId
+    evse: str = Field(
+        min_length=1,
+        max_length=200,
+        description='The EVSE, "<charger id>/<evse id>" like "dc-01/1" (an unknown one is 404 '
+        "with the likely id).",
+    )
     started: Time | None = Field(None, description="Default: now, on the controller's clock.")
     energy_delivered: EnergyAmount | None = Field(
         None, description="Energy received so far (default 0 kWh)."

@@ -18,6 +18,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from depotctl import __version__
 from depotctl.controller.auth import Tokens, authorize
 from depotctl.controller.errors import ApiError, BodyLimit, install_error_handlers
+from depotctl.controller.routes_inputs import input_routes
+from depotctl.controller.routes_revisions import revision_routes
 from depotctl.controller.service import AppliedSite, Controller, LiveState, NoSite
 from depotctl.controller.store import JournalEntry, Revision
 from depotctl.engine.render import Origin, allocation_json, explain_json
@@ -42,6 +44,8 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.include_router(_open_routes())
     include_api(app, _api_routes())
+    include_api(app, input_routes())
+    include_api(app, revision_routes())
     return app
 
 

@@ -182,8 +182,8 @@ class Controller:
         return self.applied
 
     def snapshot(self, previous_limits: Mapping[str, float] | None = None) -> Snapshot:
-        """What the controller knows now, from the store: envelopes not yet over, the
-        sources' health, the latest telemetry, open sessions and charger states.
+        """What the controller knows now, from the store: the envelopes, the sources'
+        health, the latest telemetry, open sessions and charger states.
         ``previous_limits`` are the limits in force (for hysteresis)."""
         applied = self.require_site()
         now = self.clock.now()
@@ -198,7 +198,8 @@ class Controller:
             at=now,
             topology=applied.topology,
             policy=applied.policy,
-            envelopes=tuple(self.store.envelopes(open_at=now)),
+            # all of them: an ended envelope still supersedes the older ones it replaced
+            envelopes=tuple(self.store.envelopes()),
             sources=sources,
             telemetry=self.store.readings(),
             sessions=tuple(record.session for record in self.store.sessions(open_only=True)),

@@ -180,3 +180,44 @@ def test_a_change_runs_a_cycle_at_once(controller: Controller) -> None:
 
     asyncio.run(scenario())
     assert [c.evse_id for c in dispatcher.sent[0]] == ["chg-02/1"]
+
+
+def test_a_superseded_envelope_stays_expired_after_its_successor_ends(
+    controller: Controller,
+) -> None:
+    """A (open-ended) is superseded by a newer B for [+1 h, +2 h); at +3 h, A must not
+    come back into force just because B is over."""
+
+    def envelope(
+        envelope_id: str, limit_w: float, start: datetime, end: datetime | None, received: datetime
+    ) -> Envelope:
+        return Envelope(
+            id=envelope_id,
+            source="local",
+            target="gc-main",
+            direction=Direction.IMPORT,
+            limit=limit_w,
+            unit=LimitUnit.W,
+            start=start,
+            end=end,
+            received_at=received,
+        )
+
+    controller.store.heard_from("local", START)
+    controller.store.put_envelope(envelope("A", 10_000.0, START, None, START))
+    controller.store.put_envelope(
+        envelope(
+            "B",
+            50_000.0,
+            START + timedelta(hours=1),
+            START + timedelta(hours=2),
+            START + timedelta(minutes=1),
+        )
+    )
+    controller.clock.advance(3 * 3600)
+    controller.store.heard_from("local", controller.clock.now())
+    plug(controller, "chg-01/1", "S-1")
+    live = controller.live()
+    sources = {c.source.ref for c in live.allocation.constraints.values() if c.node_id == "gc-main"}
+    assert "A" not in sources
+    assert live.allocation.limits_a["chg-01/1"] > 10_000.0 / (3 * 230)
