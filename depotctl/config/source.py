@@ -26,6 +26,7 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
+from ruamel.yaml.reader import ReaderError
 
 from depotctl.config.diagnostics import Diagnostic, Span
 from depotctl.config.rules import YAML_DUPLICATE_KEY, YAML_SYNTAX, Finding, Path
@@ -292,6 +293,8 @@ def parse_documents(text: str) -> Iterator[Document]:
     """
     try:
         documents = list(_Composer.documents(_c_events(text)))
+    except ReaderError as error:  # a character YAML forbids (a control character)
+        raise _reader_error(error, text) from None
     except MarkedYAMLError:
         try:
             documents = list(_Composer.documents(YAML(typ="safe", pure=True).parse(text)))
@@ -308,6 +311,18 @@ def _c_events(text: str) -> Iterator[Any]:
             yield parser.get_event()
     finally:
         parser.dispose()
+
+
+def _reader_error(error: ReaderError, text: str) -> YamlSyntaxError:
+    """libyaml's error for a forbidden character; its ``position`` counts UTF-8 bytes."""
+    position = len(text.encode("utf-8")[: int(error.position)].decode("utf-8", "ignore"))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = error.character
+    shown = f"#x{character:04x}" if isinstance(character, int) else repr(character)
+    return YamlSyntaxError(
+        f"unacceptable character {shown}: {error.reason}", Span.point(line, column)
+    )
 
 
 def _syntax_error(error: MarkedYAMLError) -> YamlSyntaxError:

@@ -28,6 +28,10 @@ from depotctl.controller.revisions import (
 from depotctl.controller.service import Controller, SiteInvalid
 from depotctl.controller.store import RevisionConflict, UnknownRevision
 
+#: The largest revision number a request may name (SQLite integers are 64-bit; JSON
+#: numbers are exact up to 2**53).
+MAX_REVISION = 2**53
+
 #: Who an apply is recorded as when the request names no author.
 DEFAULT_AUTHOR = "api"
 
@@ -52,7 +56,7 @@ class SavedPlan(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    base_revision: int = Field(ge=0)
+    base_revision: int = Field(ge=0, le=MAX_REVISION)
     new_hash: str = Field(min_length=1, max_length=128)
     site_text: SiteText
     path: DisplayPath = None
@@ -77,7 +81,9 @@ class ApplyRequest(BaseModel):
 class RollbackRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    revision: int = Field(ge=1, description="The revision whose site text to apply again")
+    revision: int = Field(
+        ge=1, le=MAX_REVISION, description="The revision whose site text to apply again"
+    )
     message: Message = None
     author: Author = None
 
@@ -199,7 +205,7 @@ def revision_routes() -> APIRouter:
         summary="One revision, with its site text",
     )
     def one_revision(
-        number: Annotated[int, Path(ge=1, le=2**53)], controller: ControllerDep
+        number: Annotated[int, Path(ge=1, le=MAX_REVISION)], controller: ControllerDep
     ) -> dict[str, Any]:
         revision = controller.store.revision(number)
         if revision is None:

@@ -104,7 +104,8 @@ def test_context_from_the_state_dir_then_status_through_it(
     assert added.exit_code == 0, added.output
     config = tmp_path / "config.yaml"
     assert config.stat().st_mode & 0o777 == 0o600
-    assert "token" not in config.read_text().replace("token_file", "")  # a path, not a token
+    token = (controller.state_dir / "tokens" / "admin.token").read_text().strip()
+    assert token not in config.read_text()  # the token's path, never the token
     listed = run.invoke(app, ["context", "list"])
     assert listed.stdout.startswith("* depot  " + controller.api)
     status = run.invoke(app, ["status"])

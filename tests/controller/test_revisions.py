@@ -182,6 +182,19 @@ def test_plan_of_an_invalid_site_is_422_with_validate_diagnostics(depot: Depot) 
     assert "electrical/fallback-exceeds-limit" in body["message"]
 
 
+def test_plan_of_text_with_a_control_character_is_422_at_its_position(depot: Depot) -> None:
+    text = TEXT.replace("name: minimal-depot", "name: minimal-dépôt\x07")
+    with depot.client() as client:
+        response = client.post("/api/v1/plan", json={"site": text})
+    assert response.status_code == 422
+    [diagnostic] = response.json()["diagnostics"]
+    assert diagnostic["rule"] == "yaml/syntax"
+    assert "#x0007" in diagnostic["message"]
+    line = next(i for i, li in enumerate(text.splitlines(), 1) if "\x07" in li)
+    column = text.splitlines()[line - 1].index("\x07") + 1  # in characters, not bytes
+    assert (diagnostic["line"], diagnostic["column"]) == (line, column)
+
+
 # Apply
 
 
@@ -387,8 +400,9 @@ def test_rollback_to_1_makes_revision_3_with_revision_1s_text(depot: Depot) -> N
         ({"revision": 1}, {"If-Match": '"5"'}, 409, "conflict"),
         ({"revision": 9}, {"If-Match": '"1"'}, 404, "not_found"),
         ({"revision": 0}, {"If-Match": '"1"'}, 422, "invalid_request"),
+        ({"revision": 2**70}, {"If-Match": '"1"'}, 422, "invalid_request"),
     ],
-    ids=["no-if-match", "stale", "unknown-revision", "revision-0"],
+    ids=["no-if-match", "stale", "unknown-revision", "revision-0", "revision-too-large"],
 )
 def test_rollback_refusals(
     depot: Depot, body: dict[str, Any], headers: dict[str, str], status: int, code: str
