@@ -28,7 +28,7 @@ from depotctl.config.diff import SiteDiff, diff_sites, to_json
 from depotctl.config.render.json import json_report
 from depotctl.config.schema import Site
 from depotctl.config.validate import ValidationRun
-from depotctl.controller.service import Controller, SiteInvalid, checked_site
+from depotctl.controller.service import AppliedSite, Controller, SiteInvalid, checked_site
 from depotctl.controller.store import (
     JournalKind,
     NewJournalEntry,
@@ -356,12 +356,17 @@ def _commit(
     controller: Controller, add: Callable[[datetime], Revision], base_dir: Path
 ) -> Revision:
     """Add the revision, journal it and reload the site in force in one transaction: if
-    anything fails, nothing is stored and the previous site stays in force."""
+    anything fails, nothing is stored and the previous site stays in force.
+
+    The transaction holds the store's lock, so applies are serialized: the site in
+    force read inside it is the one this apply replaces."""
     store = controller.store
     at = controller.clock.now()
-    previous = controller.applied
+    previous: AppliedSite | None = None
+    loaded: AppliedSite | None = None
     try:
         with store.transaction():
+            previous = controller.applied
             revision = add(at)
             store.append_journal(
                 [
@@ -381,9 +386,11 @@ def _commit(
                 ]
             )
             controller.reload()  # sees the new revision; raises before the commit if bad
+            loaded = controller.applied
     except BaseException:
-        controller.applied = previous
-        controller.metrics.revision.set(previous.revision.number if previous else 0)
+        if loaded is not None and controller.applied is loaded:  # the commit itself failed
+            controller.applied = previous
+            controller.metrics.revision.set(previous.revision.number if previous else 0)
         raise
     controller.changed(f"revision {revision.number} applied")
     return revision
@@ -398,7 +405,7 @@ def _base_dir(controller: Controller, revision: Revision | None) -> Path:
     revision it replaces (or re-applies), else the controller's."""
     if revision is None:
         return controller.base_dir
-    return controller._base_dir_of(revision)
+    return controller.base_dir_of(revision)
 
 
 # JSON

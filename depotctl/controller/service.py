@@ -124,14 +124,14 @@ class Controller:
             self.applied = None
             self.metrics.revision.set(0)
             return
-        base_dir = self._base_dir_of(revision)
+        base_dir = self.base_dir_of(revision)
         path = base_dir / f"revision-{revision.number}.yaml"
         site = checked_site(revision.site_text, path=path, display=f"revision {revision.number}")
         topology, policy = compile_site(site, base_dir)
         self.applied = AppliedSite(revision, site, topology, policy)
         self.metrics.revision.set(revision.number)
 
-    def _base_dir_of(self, revision: Revision) -> Path:
+    def base_dir_of(self, revision: Revision) -> Path:
         """The directory the revision's relative files (tariff, carbon) resolve against:
         the one its apply journaled, else the controller's ``base_dir``.
 

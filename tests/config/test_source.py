@@ -63,3 +63,9 @@ def test_a_colon_inside_a_flow_scalar_is_yaml_1_2() -> None:
     assert document.data["oscp"]["base_url"] == "https://derms.example/oscp/cp/2.0"
     assert document.data["w"] == {"from": "15:00"}
     assert document.source.span(("oscp", "group_id")).line == 1
+
+
+def test_a_control_character_is_a_syntax_error_at_its_position() -> None:
+    with pytest.raises(YamlSyntaxError) as caught:
+        list(parse_documents("a: 1\nb: x\x07y\n"))
+    assert caught.value.span.line == 2
