@@ -11,6 +11,7 @@ from depotctl.cli import remote as _remote  # noqa: F401  (registers the control
 from depotctl.cli import schema as _schema  # noqa: F401  (registers the command)
 from depotctl.cli import serve as _serve  # noqa: F401  (registers the command)
 from depotctl.cli import sim as _sim  # noqa: F401  (registers the sim commands)
+from depotctl.cli import snapshot as _snapshot  # noqa: F401  (registers snapshot export)
 from depotctl.cli import validate as _validate  # noqa: F401  (registers the command)
 from depotctl.cli.app import app
 

@@ -87,6 +87,10 @@ class ControllerClient:
     def explain(self, evse: str) -> Json:
         return self._get("/explain/" + quote(evse, safe=""))
 
+    def snapshot(self) -> Json:
+        """The live state as a snapshot document (JSON), with the site embedded."""
+        return self._get("/snapshot")
+
     def journal(
         self,
         *,

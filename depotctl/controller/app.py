@@ -18,8 +18,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from depotctl import __version__
 from depotctl.controller.auth import Tokens, authorize
 from depotctl.controller.errors import ApiError, BodyLimit, install_error_handlers
+from depotctl.controller.routes_events import event_routes
 from depotctl.controller.routes_inputs import input_routes
 from depotctl.controller.routes_revisions import revision_routes
+from depotctl.controller.routes_snapshot import snapshot_routes
 from depotctl.controller.service import AppliedSite, Controller, LiveState, NoSite
 from depotctl.controller.store import JournalEntry, Revision
 from depotctl.engine.render import Origin, allocation_json, explain_json
@@ -46,6 +48,8 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
     include_api(app, _api_routes())
     include_api(app, input_routes())
     include_api(app, revision_routes())
+    include_api(app, snapshot_routes())
+    include_api(app, event_routes())
     return app
 
 
@@ -150,6 +154,9 @@ def _api_routes() -> APIRouter:
         envelope: Annotated[str | None, Query(description="Only this envelope's")] = None,
         session: Annotated[str | None, Query(description="Only this session's")] = None,
         kind: Annotated[str | None, Query(description="Only this kind (revision.applied)")] = None,
+        after_id: Annotated[
+            int | None, Query(ge=0, le=2**63 - 1, description="Only entries after this id")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many")] = 1000,
     ) -> dict[str, Any]:
         for name, instant in (("since", since), ("until", until)):
@@ -166,6 +173,7 @@ def _api_routes() -> APIRouter:
             envelope=envelope,
             session=session,
             kind=kind,
+            after_id=after_id,
             limit=limit,
         )
         return {"entries": [_entry_json(entry) for entry in entries]}

@@ -17,17 +17,20 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
-from depotctl.controller.clock import clock_for
+from depotctl.controller.clock import Clock, clock_for
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
+from depotctl.controller.routes_events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.store import Store, StoreError
 
@@ -67,8 +70,12 @@ def run(settings: Settings) -> int:
         log.info("store closed", extra={"store": str(settings.state_dir / STORE_FILE)})
 
 
+CLOCK_FILE = "sim-clock"
+
+
 def _run_with_store(settings: Settings, store: Store) -> int:
-    clock = clock_for(settings.clock, speed=settings.speed)
+    start = _resume_time(settings.state_dir, store) if settings.clock == "sim" else None
+    clock = clock_for(settings.clock, speed=settings.speed, start=start)
     base_dir = settings.site_file.parent if settings.site_file else Path.cwd()
     try:
         controller = Controller(store, clock, base_dir=base_dir)
@@ -153,12 +160,41 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _resume_time(state_dir: Path, store: Store) -> datetime:
+    """Where a simulated clock starts: never before the time it had reached in an
+    earlier run (its checkpoint) nor before the journal's latest entry, so that time
+    does not run backwards across a restart; else now."""
+    candidates = [datetime.now(UTC)]
+    with contextlib.suppress(OSError, ValueError):
+        candidates.append(datetime.fromisoformat((state_dir / CLOCK_FILE).read_text().strip()))
+    latest = store.journal(latest=True, limit=1)
+    if latest:
+        candidates.append(latest[-1].at)
+    return max(candidates)
+
+
+async def _checkpoint_clock(controller_clock: Clock, state_dir: Path, stop: asyncio.Event) -> None:
+    """Write a simulated clock's time every tenth of a second of wall time."""
+    path = state_dir / CLOCK_FILE
+    scratch = path.with_suffix(".tmp")
+    while not stop.is_set():
+        scratch.write_text(controller_clock.now().isoformat())
+        scratch.replace(path)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.1)
+
+
 async def _serve(
     server: uvicorn.Server, sock: socket.socket, settings: Settings, control: ControlLoop
 ) -> None:
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     stop = asyncio.Event()
     cycling = asyncio.create_task(control.run(stop))
+    checkpointing = (
+        asyncio.create_task(_checkpoint_clock(control.controller.clock, settings.state_dir, stop))
+        if settings.clock == "sim"
+        else None
+    )
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
     if server.started:
@@ -177,6 +213,8 @@ async def _serve(
     await serving
     stop.set()
     await cycling
+    if checkpointing is not None:
+        await checkpointing
     log.info("stopped")
 
 
@@ -210,7 +248,8 @@ def write_endpoints(state_dir: Path, host: str, port: int, settings: Settings) -
 
 class _Server(uvicorn.Server):
     """uvicorn's server, stopping on SIGINT/SIGTERM without re-raising the signal
-    afterwards (so the process exits 0 after a clean shutdown)."""
+    afterwards (so the process exits 0 after a clean shutdown), and ending the open
+    event streams when it stops."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -224,6 +263,11 @@ class _Server(uvicorn.Server):
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if isinstance(self.config.app, Starlette):  # open event streams would hold it up
+            end_event_streams(self.config.app)
+        await super().shutdown(sockets)
 
 
 # Logs

@@ -1,0 +1,80 @@
+"""``depotctl snapshot export``: the live state of a controller as a snapshot file
+(``docs/snapshot.md``), to replay offline with ``depotctl allocate --snapshot``.
+
+Exit codes: 0 written; 2 usage; 3 the controller unreachable, a token refused, the
+file unwritable.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depotctl.cli.app import app
+from depotctl.cli.remote import (
+    Connection,
+    ContextOption,
+    ServerOption,
+    TokenFileOption,
+    _fail,
+    _talking,
+)
+
+snapshot_app = typer.Typer(
+    name="snapshot",
+    help="Snapshots of a live controller, for `allocate` and `explain` offline.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["--help"]},
+)
+app.add_typer(snapshot_app, name="snapshot")
+
+
+class SnapshotFormat(StrEnum):
+    YAML = "yaml"
+    JSON = "json"
+
+
+@snapshot_app.command("export")
+def export(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write to this file instead of stdout.",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        SnapshotFormat,
+        typer.Option("--format", help="File format.", case_sensitive=False),
+    ] = SnapshotFormat.YAML,
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+) -> None:
+    """Write the controller's live state as a snapshot, with its site embedded.
+
+    `depotctl allocate --snapshot FILE` on it decides what the controller decides now.
+
+    Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file
+    cannot be written.
+    """
+    from depotctl.config.snapshot.export import to_json, to_yaml
+
+    connection = Connection(context, server, token_file)
+    with _talking("snapshot export", connection), connection.open() as client:
+        document = client.snapshot()
+    text = to_yaml(document) if output_format is SnapshotFormat.YAML else to_json(document)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise _fail("snapshot export", f"cannot write {out}: {error.strerror}", 3) from None
+    sys.stderr.write(f"snapshot at {document.get('at')} written to {out}\n")

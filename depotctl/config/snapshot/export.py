@@ -1,0 +1,229 @@
+"""The engine's :class:`~depotctl.domain.snapshot.Snapshot` and its site text → a
+snapshot document (``docs/snapshot.md``): the inverse of :mod:`.build`.
+
+The site is embedded (its ``kind: Site`` document, parsed), so the export needs no
+other file. Times are written in the site's time zone, with their offset; quantities
+with their unit, exactly: a value is written in kW (kWh) only when that reads back to
+the same number of W (Wh), else in W (Wh). ``load_snapshot`` of the export builds the
+same snapshot again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ruamel.yaml import YAML
+
+from depotctl.config.schema import API_VERSION
+from depotctl.config.snapshot.load import KIND
+from depotctl.config.source import parse_documents
+from depotctl.domain.chargers import ChargerState
+from depotctl.domain.envelopes import Envelope, LimitUnit
+from depotctl.domain.sessions import Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.telemetry import Reading
+
+SITE_KIND = "Site"
+
+
+class SiteTextError(ValueError):
+    """The site text holds no single ``kind: Site`` document to embed."""
+
+
+def export_document(
+    snapshot: Snapshot,
+    site_text: str,
+    *,
+    exported_by: str | None = None,
+    description: str | None = None,
+    base_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The snapshot file of ``snapshot`` as plain data (dicts, lists, strings, numbers),
+    with the site of ``site_text`` embedded. With ``base_dir`` (where the site's
+    relative files resolve), the site's file references are made absolute."""
+    zone = _zone(snapshot.topology.timezone)
+
+    def when(instant: datetime) -> str:
+        return instant.astimezone(zone).isoformat()
+
+    metadata = {
+        key: value
+        for key, value in (("description", description), ("exported_by", exported_by))
+        if value is not None
+    }
+    document: dict[str, Any] = {"apiVersion": API_VERSION, "kind": KIND}
+    if metadata:
+        document["metadata"] = metadata
+    document["at"] = when(snapshot.at)
+    document["site"] = embedded_site(site_text, base_dir)
+    document["envelope_sources"] = [
+        {"id": source_id, **_maybe("last_heard", health.last_heard, when)}
+        for source_id, health in sorted(snapshot.sources.items())
+        # a source the site does not declare has no fallback and no offline-after:
+        # the snapshot format knows only the site's sources
+        if source_id in snapshot.topology.sources
+    ]
+    document["envelopes"] = [_envelope(e, when) for e in snapshot.envelopes]
+    document["telemetry"] = [_reading(r, when) for _, r in sorted(snapshot.telemetry.items())]
+    document["sessions"] = [_session(s, when) for s in snapshot.sessions]
+    document["chargers"] = [_charger(c, when) for _, c in sorted(snapshot.chargers.items())]
+    document["previous_limits"] = {
+        evse: amps(limit) for evse, limit in sorted(snapshot.previous_limits.items())
+    }
+    return document
+
+
+def embedded_site(site_text: str, base_dir: Path | None = None) -> dict[str, Any]:
+    """The ``kind: Site`` document of ``site_text``, as read by the site loader; with
+    ``base_dir``, its relative file references (``tariff.ref``, ``carbon.profile`` and
+    ``carbon.series``) made absolute, since an embedded site's files would otherwise
+    resolve against the snapshot's directory."""
+    sites = [
+        d.data
+        for d in parse_documents(site_text)
+        if isinstance(d.data, dict) and d.data.get("kind") == SITE_KIND
+    ]
+    if len(sites) != 1:
+        raise SiteTextError(f"the site text holds {len(sites)} Site documents, not one")
+    site: dict[str, Any] = sites[0]
+    spec = site.get("spec")
+    if base_dir is not None and isinstance(spec, dict):
+        for section, key in _FILE_REFERENCES:
+            block = spec.get(section)
+            if isinstance(block, dict) and isinstance(block.get(key), str):
+                block[key] = str(base_dir / block[key])  # an absolute one stays as it is
+    return site
+
+
+#: (spec section, key) of the site's references to files
+_FILE_REFERENCES = (("tariff", "ref"), ("carbon", "profile"), ("carbon", "series"))
+
+
+def to_yaml(document: dict[str, Any]) -> str:
+    """The document as YAML (block style; strings quoted where YAML would retype them)."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.width = 4096
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def to_json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# Quantities: a number and its unit, reading back to the same base value
+
+
+def number(value: float) -> str:
+    """The shortest text that reads back as ``value`` (``250``, not ``250.0``)."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _scaled(base: float, unit: str, big_unit: str, factor: float) -> str:
+    big = base / factor
+    if big * factor == base:
+        return f"{number(big)} {big_unit}"
+    return f"{number(base)} {unit}"
+
+
+def watts(value: float) -> str:
+    return _scaled(value, "W", "kW", 1e3)
+
+
+def watt_hours(value: float) -> str:
+    return _scaled(value, "Wh", "kWh", 1e3)
+
+
+def amps(value: float) -> str:
+    return f"{number(value)} A"
+
+
+# Sections
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _maybe(key: str, value: Any, write: Any) -> dict[str, Any]:
+    return {key: write(value)} if value is not None else {}
+
+
+def _envelope(envelope: Envelope, when: Any) -> dict[str, Any]:
+    limit = watts(envelope.limit) if envelope.unit is LimitUnit.W else amps(envelope.limit)
+    return {
+        "id": envelope.id,
+        "source": envelope.source,
+        "target": envelope.target,
+        "direction": str(envelope.direction),
+        "limit": limit,
+        **_maybe("phases", envelope.phases, lambda phases: sorted(str(p) for p in phases)),
+        "start": when(envelope.start),
+        **_maybe("end", envelope.end, when),
+        "received_at": when(envelope.received_at),
+        "mode": str(envelope.mode),
+        "priority": envelope.priority,
+        **_maybe("withdrawn_at", envelope.withdrawn_at, when),
+    }
+
+
+def _reading(reading: Reading, when: Any) -> dict[str, Any]:
+    current = reading.current_a
+    return {
+        "node": reading.node,
+        "at": when(reading.at),
+        **_maybe("power", reading.power_w, watts),
+        **_maybe(
+            "current",
+            current,
+            lambda per_phase: {str(p): amps(a) for p, a in sorted(per_phase.items())},
+        ),
+    }
+
+
+def _session(session: Session, when: Any) -> dict[str, Any]:
+    requirement = session.requirement
+    return {
+        "id": session.id,
+        "evse": session.evse_id,
+        "started": when(session.started),
+        "energy_delivered": watt_hours(session.energy_delivered_wh),
+        **(
+            {
+                "requirement": {
+                    "energy": watt_hours(requirement.energy_wh),
+                    "departure": when(requirement.departure),
+                    "source": str(requirement.source),
+                }
+            }
+            if requirement is not None
+            else {}
+        ),
+        **_maybe("vehicle_max_current", session.vehicle_max_current_a, amps),
+        **_maybe("planned_rate", session.planned_rate_a, amps),
+        "priority_class": session.priority_class,
+    }
+
+
+def _charger(state: ChargerState, when: Any) -> dict[str, Any]:
+    return {
+        "id": state.charger_id,
+        "online": state.online,
+        **_maybe("last_outcome", state.last_outcome, str),
+        **_maybe("last_accepted_limit", state.last_accepted_limit_a, amps),
+        **_maybe("last_command_at", state.last_command_at, when),
+        **_maybe("reason", state.reason, str),
+    }

@@ -1,0 +1,132 @@
+"""Snapshot export: the engine's snapshot and its site text → a snapshot file that the
+loader reads back, without a diagnostic, as the same snapshot (and so the same
+allocation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from depotctl.config.snapshot import load_snapshot
+from depotctl.config.snapshot.export import (
+    SiteTextError,
+    embedded_site,
+    export_document,
+    to_json,
+    to_yaml,
+    watt_hours,
+    watts,
+)
+from depotctl.domain import Energy, Power
+from depotctl.domain.snapshot import Snapshot
+from depotctl.engine import allocate
+from tests.conftest import EXAMPLES, SITES
+
+EXAMPLE_SNAPSHOTS = {
+    "au-evening-peak.yaml": SITES / "au-bus-depot.yaml",
+    "au-stale-workshop-meter.yaml": SITES / "au-bus-depot.yaml",
+    "au-charger-offline.yaml": SITES / "au-bus-depot.yaml",
+    "caltech-morning.yaml": SITES / "caltech-acn.yaml",
+}
+
+
+def _loaded(path: Path) -> Snapshot:
+    loaded = load_snapshot(path)
+    assert [d for r in loaded.reports for d in r.diagnostics] == []
+    assert loaded.snapshot is not None
+    return loaded.snapshot
+
+
+def _exported(tmp_path: Path, name: str, text: str) -> Path:
+    """Write an export where the site's relative files (tariffs, carbon) resolve."""
+    for folder in ("tariffs", "carbon"):
+        link = tmp_path / folder
+        if not link.exists():
+            link.symlink_to(SITES / folder, target_is_directory=True)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_SNAPSHOTS))
+@pytest.mark.parametrize("render", [to_yaml, to_json], ids=["yaml", "json"])
+def test_an_export_reads_back_as_the_same_snapshot(tmp_path: Path, name: str, render: Any) -> None:
+    original = _loaded(EXAMPLES / "snapshots" / name)
+    site_text = EXAMPLE_SNAPSHOTS[name].read_text(encoding="utf-8")
+    path = _exported(tmp_path, "export", render(export_document(original, site_text)))
+
+    again = _loaded(path)
+
+    assert again.at == original.at
+    assert again.envelopes == original.envelopes
+    assert dict(again.sources) == dict(original.sources)
+    assert dict(again.telemetry) == dict(original.telemetry)
+    assert again.sessions == original.sessions
+    assert dict(again.chargers) == dict(original.chargers)
+    assert dict(again.previous_limits) == dict(original.previous_limits)
+    assert again.topology.site == original.topology.site
+    before, after = allocate(original), allocate(again)
+    assert {k: (e.limit_a, e.state, e.binding) for k, e in after.evses.items()} == {
+        k: (e.limit_a, e.state, e.binding) for k, e in before.evses.items()
+    }
+
+
+def test_times_carry_the_site_time_zone_offset() -> None:
+    snapshot = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    document = export_document(snapshot, (SITES / "au-bus-depot.yaml").read_text())
+    assert document["at"] == "2024-05-14T18:30:00+10:00"
+    assert document["sessions"][0]["started"].endswith("+10:00")
+    assert document["envelopes"][0]["start"].endswith("+10:00")
+
+
+def test_the_site_is_embedded_as_its_parsed_document() -> None:
+    snapshot = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    document = export_document(snapshot, (SITES / "au-bus-depot.yaml").read_text())
+    site = document["site"]
+    assert (site["kind"], site["metadata"]["name"]) == ("Site", "au-bus-depot")
+    assert "path" not in site and "revision" not in site
+
+
+def test_the_yaml_quotes_times_and_keeps_units() -> None:
+    snapshot = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    text = to_yaml(export_document(snapshot, (SITES / "au-bus-depot.yaml").read_text()))
+    assert "at: '2024-05-14T18:30:00+10:00'\n" in text
+    assert "limit: 600 kW\n" in text
+    assert YAML(typ="safe").load(text)["kind"] == "Snapshot"
+
+
+@pytest.mark.parametrize(
+    ("base", "write", "text"),
+    [
+        (600_000.0, watts, "600 kW"),
+        (31_400.0, watts, "31.4 kW"),
+        (-1_234.5, watts, "-1.2345 kW"),
+        (22_000.0, watt_hours, "22 kWh"),
+        (1.5, watt_hours, "0.0015 kWh"),
+    ],
+)
+def test_quantities_are_written_in_the_usual_unit(base: float, write: Any, text: str) -> None:
+    assert write(base) == text
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))
+def test_a_power_reads_back_to_exactly_the_same_watts(value: float) -> None:
+    assert Power.parse(watts(value)).base == value
+
+
+@given(st.floats(min_value=0, max_value=1e12, allow_nan=False))
+def test_an_energy_reads_back_to_exactly_the_same_watt_hours(value: float) -> None:
+    assert Energy.parse(watt_hours(value)).base == value
+
+
+def test_a_site_text_without_one_site_document_is_refused() -> None:
+    text = (SITES / "au-bus-depot.yaml").read_text()
+    with pytest.raises(SiteTextError):
+        embedded_site(text + "\n---\n" + text)
+    with pytest.raises(SiteTextError):
+        embedded_site("apiVersion: depotctl/v1\nkind: Tariff\n")
