@@ -18,12 +18,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from depotctl import __version__
 from depotctl.controller.auth import Tokens, authorize
 from depotctl.controller.errors import ApiError, BodyLimit, install_error_handlers
-from depotctl.controller.routes_events import event_routes
+from depotctl.controller.routes_events import entry_json, event_routes
 from depotctl.controller.routes_inputs import input_routes
 from depotctl.controller.routes_revisions import revision_routes
 from depotctl.controller.routes_snapshot import snapshot_routes
 from depotctl.controller.service import AppliedSite, Controller, LiveState, NoSite
-from depotctl.controller.store import JournalEntry, Revision
+from depotctl.controller.store import Revision
 from depotctl.engine.render import Origin, allocation_json, explain_json
 
 API_PREFIX = "/api/v1"
@@ -176,7 +176,7 @@ def _api_routes() -> APIRouter:
             after_id=after_id,
             limit=limit,
         )
-        return {"entries": [_entry_json(entry) for entry in entries]}
+        return {"entries": [entry_json(entry) for entry in entries]}
 
     return router
 
@@ -203,19 +203,6 @@ def _revision_json(revision: Revision) -> dict[str, Any]:
         "author": revision.author,
         "message": revision.message,
         "rollback_of": revision.rollback_of,
-    }
-
-
-def _entry_json(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "kind": entry.kind,
-        "evse": entry.evse,
-        "envelope": entry.envelope,
-        "session": entry.session,
-        "message": entry.message,
-        "data": entry.data,
     }
 
 
