@@ -1,0 +1,44 @@
+"""Commands against a running controller: ``context``, ``status``, ``revisions``,
+``plan``, ``apply``, ``rollback``, ``journal``, ``envelopes``, ``requirements`` (and
+``explain EVSE`` without ``--snapshot``, registered in :mod:`depotctl.cli.allocate`).
+
+The HTTP client (:mod:`depotctl.client`) is imported inside the commands, so that
+``validate`` and the other offline commands never load it. Exit codes: 0 ok; 1
+changes present (``plan --detailed-exitcode``) or the site is invalid; 2 usage (also
+an unknown EVSE, envelope or session, a refused request body, a missing ``--yes``);
+3 I/O (the controller unreachable, a token refused, a file unreadable); 4 conflict
+(the controller moved since the plan, a concurrent apply).
+"""
+
+from depotctl.cli.remote import contexts, inputs, journal, revisions  # noqa: F401  (register)
+from depotctl.cli.remote._common import (
+    Connection,
+    ContextOption,
+    Format,
+    FormatOption,
+    ServerOption,
+    TokenFileOption,
+    YesOption,
+    _fail,
+    _talking,
+)
+from depotctl.cli.remote.journal import explain_live, explain_text, journal_line
+from depotctl.cli.remote.revisions import plan_base, plan_changes, plan_text
+
+__all__ = [
+    "Connection",
+    "ContextOption",
+    "Format",
+    "FormatOption",
+    "ServerOption",
+    "TokenFileOption",
+    "YesOption",
+    "_fail",
+    "_talking",
+    "explain_live",
+    "explain_text",
+    "journal_line",
+    "plan_base",
+    "plan_changes",
+    "plan_text",
+]

@@ -1,0 +1,142 @@
+"""``depotctl context list|use|add``: which controller the other commands talk to."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from depotctl.cli.app import app
+from depotctl.cli.remote._common import (
+    Format,
+    FormatOption,
+    ServerOption,
+    TokenFileOption,
+    _fail,
+    _print_json,
+    _talking,
+)
+
+# context
+
+
+context_app = typer.Typer(
+    name="context",
+    help="Which controller the other commands talk to: named contexts in $DEPOTCTL_CONFIG "
+    "(default ~/.config/depotctl/config.yaml).",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["--help"]},
+)
+app.add_typer(context_app, name="context")
+
+
+@context_app.command("list")
+def context_list(output_format: FormatOption = Format.TEXT) -> None:
+    """List the contexts; the current one is marked with *.
+
+    Exit codes: 0 ok, 3 the configuration file cannot be read.
+    """
+    from depotctl.client.contexts import CONTEXT_ENV, Contexts
+
+    with _talking("context list"):
+        contexts = Contexts.load()
+    current = os.environ.get(CONTEXT_ENV) or contexts.current
+    if output_format is Format.JSON:
+        _print_json(
+            {
+                "config": str(contexts.path),
+                "current": current,
+                "contexts": [
+                    {"name": c.name, "server": c.server, "token_file": c.token_file}
+                    for c in contexts.contexts
+                ],
+            }
+        )
+        return
+    if not contexts.contexts:
+        sys.stdout.write(
+            f"no contexts in {contexts.path}; add one with "
+            "`depotctl context add NAME --server URL --token-file FILE`\n"
+        )
+        return
+    width = max(len(c.name) for c in contexts.contexts)
+    for c in contexts.contexts:
+        mark = "*" if c.name == current else " "
+        sys.stdout.write(f"{mark} {c.name:<{width}}  {c.server}  {c.token_file}\n")
+
+
+@context_app.command("use")
+def context_use(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The context to make current.")],
+    output_format: FormatOption = Format.TEXT,
+) -> None:
+    """Make NAME the current context.
+
+    Exit codes: 0 ok, 2 no such context, 3 the configuration file cannot be written.
+    """
+    from depotctl.client.contexts import Contexts
+
+    with _talking("context use"):
+        contexts = Contexts.load()
+        chosen = contexts.use(name)
+        contexts.save()
+    if output_format is Format.JSON:
+        _print_json({"current": chosen.name, "server": chosen.server})
+    else:
+        sys.stdout.write(f"current context: {chosen.name} ({chosen.server})\n")
+
+
+@context_app.command("add")
+def context_add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The context's name.")],
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-state-dir",
+            help="A local controller's state directory: its endpoints.json and admin token.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: FormatOption = Format.TEXT,
+) -> None:
+    """Add (or replace) a context: a controller URL and a token file. The first context
+    becomes the current one. The file keeps the token's path, never the token.
+
+    Exit codes: 0 ok, 2 usage, 3 a file cannot be read or written.
+    """
+    from depotctl.client.contexts import Context, Contexts, check_server, from_state_dir
+
+    with _talking("context add"):
+        if state_dir is not None:
+            if server is not None or token_file is not None:
+                raise _fail("context add", "--from-state-dir replaces --server and --token-file", 2)
+            url, token_path = from_state_dir(state_dir)
+        elif server is None or token_file is None:
+            raise _fail(
+                "context add", "give --server URL --token-file FILE, or --from-state-dir DIR", 2
+            )
+        else:
+            url, token_path = check_server(server), token_file.expanduser().resolve()
+            if not token_path.is_file():
+                raise _fail("context add", f"the token file {token_path} does not exist", 3)
+        contexts = Contexts.load()
+        contexts.add(Context(name, url, str(token_path)))
+        contexts.save()
+    if output_format is Format.JSON:
+        _print_json(
+            {
+                "name": name,
+                "server": url,
+                "token_file": str(token_path),
+                "current": contexts.current,
+            }
+        )
+        return
+    current = " (current)" if contexts.current == name else ""
+    sys.stdout.write(f"context {name}{current}: {url}, token {token_path}\n")
+    sys.stdout.write(f"  saved in {contexts.path}\n")
