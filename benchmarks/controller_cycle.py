@@ -6,7 +6,8 @@ Prints p50/p99 of: one control cycle (snapshot from the SQLite store, allocation
 journal of every changed limit, dispatch to a recording dispatcher, outcomes stored)
 with a session on every EVSE, alternating between two envelope levels so every cycle
 changes every limit (the worst case for the journal); a cycle in which nothing
-changed; and `GET /api/v1/state` over real HTTP. Targets: cycle < 50 ms, state < 50 ms.
+changed; `GET /api/v1/state` and a `plan` round trip over real HTTP. Targets: cycle
+< 50 ms, state < 50 ms, plan < 1 s.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from depotctl.domain.envelopes import Direction, Envelope, LimitUnit  # noqa: E4
 from depotctl.domain.sessions import EnergyRequirement, Session  # noqa: E402
 
 SITE = ROOT / "sites" / "large-depot.yaml"
+#: the first grid connection's import limit, which the plan lowers to 900 kW
+FIRST_IMPORT_LIMIT = "import: 1500 kW"
 START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
 
@@ -127,6 +130,20 @@ def main() -> None:
                 state_times.append(time.perf_counter() - began)
                 response.raise_for_status()
         size = len(response.content)
+        plan_url = url.removesuffix("/state") + "/plan"
+        changed_site = SITE.read_text().replace(
+            FIRST_IMPORT_LIMIT, FIRST_IMPORT_LIMIT.replace("1500 kW", "900 kW"), 1
+        )
+        assert changed_site != SITE.read_text(), "the plan needs a change to show"
+        plan_times: list[float] = []
+        with httpx.Client(timeout=30) as http:
+            for _ in range(10):
+                began = time.perf_counter()
+                planned = http.post(
+                    plan_url, headers=headers, json={"site": changed_site, "path": str(SITE)}
+                )
+                plan_times.append(time.perf_counter() - began)
+                planned.raise_for_status()
         server.should_exit = True
         thread.join(10)
         controller.close()
@@ -135,6 +152,7 @@ def main() -> None:
     print(line(f"control cycle, {changed} limits changed and journaled", changing, 50))
     print(line("control cycle, nothing changed", steady, 50))
     print(line(f"GET /api/v1/state ({size / 1024:.0f} KiB JSON)", state_times, 50))
+    print(line("plan round trip (POST /api/v1/plan)", plan_times, 1000))
     print(
         f"  (medians: {statistics.median(changing) * 1e3:.2f} / "
         f"{statistics.median(steady) * 1e3:.2f} / {statistics.median(state_times) * 1e3:.2f} ms)"
