@@ -54,6 +54,7 @@ def _settings(
     clock: ClockKind,
     speed: float,
     tick: str,
+    shadow: bool = False,
 ) -> Settings:
     from depotctl.controller.server import Settings
     from depotctl.domain.quantity import Duration, QuantityError
@@ -74,6 +75,7 @@ def _settings(
         clock=clock.value,
         speed=speed,
         tick_s=tick_s,
+        shadow=shadow,
     )
 
 
@@ -114,6 +116,14 @@ def serve(
         float, typer.Option("--speed", min=0.001, help="Simulated seconds per real second.")
     ] = 1.0,
     tick: Annotated[str, typer.Option("--tick", help="Control-loop period.")] = "5s",
+    shadow: Annotated[
+        bool,
+        typer.Option(
+            "--shadow",
+            help="Decide and journal every limit but send none to the chargers (commissioning "
+            "beside another system; tests without chargers). Chargers still connect.",
+        ),
+    ] = False,
 ) -> None:
     """Run the depot controller: the SQLite store, the clock and the HTTP API.
 
@@ -125,7 +135,7 @@ def serve(
     invalid (diagnostics on stderr), 2 usage, 3 the state directory or the address
     cannot be used.
     """
-    settings = _settings(state_dir, site, listen, ocpp_listen, clock, speed, tick)
+    settings = _settings(state_dir, site, listen, ocpp_listen, clock, speed, tick, shadow)
     from depotctl.controller.server import run
 
     code = run(settings)

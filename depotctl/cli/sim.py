@@ -1,4 +1,5 @@
-"""``depotctl sim``: simulation commands; ``sim replay`` replays recorded sessions."""
+"""``depotctl sim``: simulation commands; ``sim replay`` replays recorded sessions,
+``sim chargers`` runs simulated OCPP chargers against a controller."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import typer
 from depotctl.cli.app import app
 
 sim_app = typer.Typer(
-    help="Simulate: replay recorded charging sessions through the allocator, offline.",
+    help="Simulate: replay recorded charging sessions through the allocator, offline; "
+    "run simulated OCPP chargers against a controller.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["--help"]},
 )
@@ -186,3 +188,193 @@ def replay_command(
     else:
         sys.stdout.write(report.to_text())
     raise typer.Exit(1 if report.result.violations else 0)
+
+
+class ChargersFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _duration_s(text: str | None, flag: str) -> float | None:
+    from depotctl.domain import Duration, QuantityError
+
+    if text is None:
+        return None
+    try:
+        seconds = Duration.parse(text).seconds
+    except QuantityError as error:
+        raise typer.BadParameter(f"{error.message}; {error.hint}", param_hint=flag) from None
+    if seconds <= 0:
+        raise typer.BadParameter("must be longer than 0 s", param_hint=flag)
+    return seconds
+
+
+@sim_app.command("chargers")
+def chargers_command(
+    site: Annotated[
+        Path,
+        typer.Option(
+            "--file", "-f", help="The site whose chargers to simulate.", show_default=False
+        ),
+    ],
+    controller: Annotated[
+        str | None,
+        typer.Option(
+            "--controller",
+            help="The controller's OCPP URL (ws://HOST:PORT/ocpp); each charger connects to "
+            "URL/{ocpp id}.",
+            show_default=False,
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="A local controller's state directory: its endpoints.json gives the OCPP URL "
+            "and the API whose clock to follow.",
+            show_default=False,
+        ),
+    ] = None,
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context", help="Follow the clock of this context's controller.", show_default=False
+        ),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Follow the clock of the controller at this API URL.",
+            show_default=False,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="The token for --server.", show_default=False),
+    ] = None,
+    vehicles: Annotated[
+        Path | None,
+        typer.Option(
+            "--vehicles",
+            help="Scenario: YAML, CSV, or an ACN-Data sessions CSV (docs/sim-chargers.md).",
+            show_default=False,
+        ),
+    ] = None,
+    misbehave: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--misbehave",
+            help="CHARGER:MODE (node id, OCPP id or *): reject-profiles, reject-tx-profiles, "
+            "ignore-profiles, no-answer, offline=DURATION or offline=DURATION@AFTER, "
+            "stale-meter-values or stale-meter-values=AGE, bad-meter-values, rate-unit=A|W. "
+            "Repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    meter_interval: Annotated[
+        str, typer.Option("--meter-interval", help="Meter values every, in the controller's time.")
+    ] = "10s",
+    duration: Annotated[
+        str | None,
+        typer.Option(
+            "--duration", help="Stop after this long of the controller's time.", show_default=False
+        ),
+    ] = None,
+    first: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="ACN-Data scenario: first local date of arrival (shifted to today).",
+            show_default=False,
+        ),
+    ] = None,
+    last: Annotated[
+        str | None,
+        typer.Option(
+            "--to", help="ACN-Data scenario: last local date of arrival.", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        ChargersFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+    ] = ChargersFormat.TEXT,
+) -> None:
+    """Run one simulated OCPP charger (1.6 or 2.0.1, as the site says) per charger of a
+    site against a controller, until Ctrl-C.
+
+    The chargers follow the controller's clock (with --state-dir, --context or --server;
+    else real time), hold and obey the charging profiles they are sent, plug in the
+    scenario's vehicles and report meter values. Text mode shows a live line on stderr
+    and a summary at the end.
+
+    Exit codes: 0 stopped cleanly, 1 the site or scenario is invalid, 2 usage (also a
+    charger's password variable unset), 3 a file or the controller cannot be read, or no
+    charger could boot.
+    """
+    import asyncio
+    import logging
+
+    from depotctl.sim.chargers.report import to_json, to_text
+    from depotctl.sim.chargers.run import Options, SetupError, prepare, run
+
+    meter_s = _duration_s(meter_interval, "--meter-interval")
+    options = Options(
+        site=site,
+        controller=controller,
+        state_dir=state_dir,
+        context=context,
+        server=server,
+        token_file=token_file,
+        vehicles=vehicles,
+        misbehave=tuple(misbehave or ()),
+        meter_interval_s=meter_s or 10.0,
+        duration_s=_duration_s(duration, "--duration"),
+        first=_date(first, "--from"),
+        last=_date(last, "--to"),
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("depotctl sim chargers: %(message)s"))
+    log = logging.getLogger("depotctl.sim.chargers")
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+    tty = sys.stderr.isatty()
+
+    def live(line: str) -> None:
+        sys.stderr.write(f"\r\x1b[2K{line}" if tty else f"{line}\n")
+        sys.stderr.flush()
+
+    async def main() -> tuple[str, str, object]:
+        setup = await prepare(options)
+        text_mode = output_format is ChargersFormat.TEXT
+        await run(setup, live if text_mode else None, 1.0 if tty else 10.0)
+        return setup.site_name, setup.url, setup.fleet
+
+    try:
+        site_name, url, fleet = asyncio.run(main())
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        sys.stderr.write(
+            "depotctl sim chargers: interrupted twice; running transactions were not all stopped\n"
+        )
+        raise typer.Exit(3) from None
+    except SetupError as error:
+        if error.details:
+            sys.stderr.write(error.details.rstrip("\n") + "\n")
+        sys.stderr.write(f"depotctl sim chargers: {error.message}\n")
+        raise typer.Exit(error.exit_code) from None
+    finally:
+        log.removeHandler(handler)
+    if tty and output_format is ChargersFormat.TEXT:
+        sys.stderr.write("\n")
+    from depotctl.sim.chargers.fleet import Fleet
+
+    assert isinstance(fleet, Fleet)
+    if output_format is ChargersFormat.JSON:
+        sys.stdout.write(json.dumps(to_json(fleet, site=site_name, url=url), indent=2) + "\n")
+    else:
+        sys.stdout.write(to_text(fleet, site=site_name, url=url))
+    if not any(charger.stats.boots for charger in fleet.chargers):
+        errors = {c.stats.last_error for c in fleet.chargers if c.stats.last_error}
+        reason = f": {sorted(errors)[0]}" if errors else ""
+        sys.stderr.write(f"depotctl sim chargers: no charger could boot at {url}{reason}\n")
+        raise typer.Exit(3)

@@ -177,11 +177,41 @@ class ControllerClient:
         return self._request("POST", f"{API}/envelopes/{quote(envelope_id, safe='')}/withdraw")
 
     def sessions(self, *, include_ended: bool = False) -> Json:
+        """Sessions, each with its ``outlook`` at departure while open."""
         return self._get("/sessions", params={"all": "true"} if include_ended else None)
+
+    def session(self, session_id: str) -> Json:
+        """One session with its ``outlook`` at departure."""
+        return self._get("/sessions/" + quote(session_id, safe=""))
 
     def set_requirement(self, session_id: str, requirement: Json) -> Json:
         path = f"{API}/sessions/{quote(session_id, safe='')}/requirement"
         return self._request("PUT", path, json=requirement)
+
+    # Operator overrides
+
+    def overrides(self) -> Json:
+        """Every override in force, each with its EVSE's live allocation."""
+        return self._get("/overrides")
+
+    def set_override(
+        self,
+        evse: str,
+        *,
+        paused: bool = False,
+        cap: str | float | None = None,
+        reason: str | None = None,
+        author: str | None = None,
+    ) -> Json:
+        """Pause the EVSE and/or cap it (``"16 A"``, or a number of amps), replacing any
+        override it had; the answer has the override and the EVSE's live allocation."""
+        body: Json = {"paused": paused, "cap": cap, "reason": reason, "author": author}
+        return self._request("PUT", _override_path(evse), json=body)
+
+    def clear_override(self, evse: str, *, author: str | None = None) -> Json:
+        """Resume the EVSE: remove its override (404 ``no_override`` when it has none)."""
+        params = {"author": author} if author is not None else None
+        return self._request("DELETE", _override_path(evse), params=params)
 
     # Transport
 
@@ -206,6 +236,10 @@ class ControllerClient:
         if response.is_success:
             return _json_of(response, self.base_url)
         raise _error_of(response)
+
+
+def _override_path(evse: str) -> str:
+    return f"{API}/evses/{quote(evse, safe='')}/override"
 
 
 def _reason(error: httpx.TransportError) -> str:
@@ -236,3 +270,99 @@ def _error_of(response: httpx.Response) -> ApiError:
         return ApiError(response.status_code, str(body.get("code", "")), body["message"], body)
     text = response.text.strip()[:200] or response.reason_phrase
     return ApiError(response.status_code, "http_error", text)
+
+
+class AsyncControllerClient:
+    """The reads and the few writes the console needs, over async httpx, so that a
+    Textual app never blocks its UI thread; errors as :class:`ControllerClient`'s."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def clock(self) -> Json:
+        return await self._request("GET", API + "/clock")
+
+    async def site(self) -> Json:
+        return await self._request("GET", API + "/site")
+
+    async def state(self) -> Json:
+        return await self._request("GET", API + "/state")
+
+    async def envelopes(self) -> Json:
+        return await self._request("GET", API + "/envelopes")
+
+    async def sessions(self) -> Json:
+        return await self._request("GET", API + "/sessions")
+
+    async def explain(self, evse: str) -> Json:
+        return await self._request("GET", API + "/explain/" + quote(evse, safe=""))
+
+    async def snapshot(self) -> Json:
+        """The live state as a snapshot document (JSON): the latest telemetry per node."""
+        return await self._request("GET", API + "/snapshot")
+
+    async def journal(
+        self,
+        *,
+        since: datetime | None = None,
+        after_id: int | None = None,
+        evse: str | None = None,
+        limit: int | None = None,
+    ) -> Json:
+        params: dict[str, str | int] = {}
+        if since is not None:
+            params["since"] = since.isoformat()
+        for name, value in (("after_id", after_id), ("evse", evse), ("limit", limit)):
+            if value is not None:
+                params[name] = value
+        return await self._request("GET", API + "/journal", params=params)
+
+    async def may_write(self) -> bool:
+        """Whether the token may change anything (``GET /api/v1/whoami``)."""
+        answer = await self._request("GET", API + "/whoami")
+        return bool(answer.get("may_write"))
+
+    async def submit_envelope(self, envelope: Json) -> Json:
+        return await self._request("POST", API + "/envelopes", json=envelope)
+
+    async def withdraw_envelope(self, envelope_id: str) -> Json:
+        path = f"{API}/envelopes/{quote(envelope_id, safe='')}/withdraw"
+        return await self._request("POST", path)
+
+    async def set_override(self, evse: str, override: Json) -> Json:
+        path = f"{API}/evses/{quote(evse, safe='')}/override"
+        return await self._request("PUT", path, json=override)
+
+    async def clear_override(self, evse: str, *, author: str | None = None) -> Json:
+        path = f"{API}/evses/{quote(evse, safe='')}/override"
+        params = {"author": author} if author else None
+        return await self._request("DELETE", path, params=params)
+
+    async def _request(
+        self, method: str, path: str, *, params: Any = None, json: Any = None
+    ) -> Json:
+        try:
+            response = await self._http.request(method, path, params=params, json=json)
+        except httpx.TimeoutException:
+            raise Unreachable(self.base_url, "no answer (timed out)") from None
+        except httpx.TransportError as error:
+            raise Unreachable(self.base_url, _reason(error)) from None
+        if response.is_success:
+            return _json_of(response, self.base_url)
+        raise _error_of(response)

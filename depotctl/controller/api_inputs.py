@@ -10,9 +10,11 @@ the routes (:mod:`depotctl.controller.routes_inputs`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from depotctl.config.schema.base import SchemaModel
 from depotctl.config.schema.types import NodeId
@@ -23,9 +25,36 @@ from depotctl.config.snapshot.schema import (
     PhaseName,
     ReadingCurrent,
     ReadingPower,
-    Time,
 )
+from depotctl.config.snapshot.schema import Time as AnyTime
 from depotctl.domain import Current
+from depotctl.domain.envelopes import LOCAL_SOURCE
+
+#: The span of times the API takes, ``[EARLIEST, LATEST)``: any of them converts to
+#: any time zone and takes a year's arithmetic without leaving ``datetime``'s range.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _in_span(at: datetime) -> datetime:
+    if not EARLIEST <= at < LATEST:
+        raise PydanticCustomError(
+            "time/out-of-range",
+            f"{at.isoformat()} is outside the times the controller takes: from "
+            f"{_zulu(EARLIEST)} up to, not including, {_zulu(LATEST)}",
+        )
+    return at
+
+
+def _zulu(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+#: An aware ISO 8601 time within ``[EARLIEST, LATEST)`` (bodies and query parameters).
+Time = Annotated[AnyTime, AfterValidator(_in_span)]
+
+#: An envelope's or a session's priority: what SQLite and every JSON client hold exactly.
+Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 #: Envelope and session ids: they appear in paths, so no ``/`` and no spaces.
 RecordId = Annotated[
@@ -39,7 +68,6 @@ RecordId = Annotated[
 ]
 
 #: The source of envelopes posted by operators and tests.
-LOCAL_SOURCE = "local"
 
 
 class EnvelopeInput(SchemaModel):
@@ -60,7 +88,7 @@ class EnvelopeInput(SchemaModel):
     source: NodeId = Field(
         LOCAL_SOURCE, description="The envelope source: local, or one the site declares."
     )
-    priority: int = 0
+    priority: Priority = 0
 
     @model_validator(mode="after")
     def _phases_only_for_current(self) -> EnvelopeInput:
@@ -101,7 +129,7 @@ class SessionInput(SchemaModel):
         None, description="Unknown when left out: the site's default requirement applies."
     )
     vehicle_max_current: AmpsValue | None = None
-    priority_class: int = Field(0, ge=0, description="0 is the most important.")
+    priority_class: int = Field(0, ge=0, le=2**31 - 1, description="0 is the most important.")
 
 
 class SessionEndInput(SchemaModel):

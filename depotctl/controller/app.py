@@ -1,14 +1,15 @@
 """The HTTP API: ``create_app(controller)`` builds the ASGI app that ``serve`` runs.
 
 ``/healthz`` and ``/metrics`` are open; everything under ``/api/v1`` needs a bearer
-token (``auth.authorize``, a router dependency, so every endpoint added later gets
-it too). Errors are JSON with a stable code (``errors``). The OpenAPI document is
-at ``/openapi.json``; docs/api.md describes each endpoint.
+token (``auth.TokenGate`` answers 401 or 403 before anything else; ``auth.authorize``,
+a router dependency, gives every endpoint, including those added later, the role).
+Errors are JSON with a stable code (``errors``), declared in the OpenAPI document at
+``/openapi.json``; docs/api.md describes each endpoint.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -16,12 +17,20 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from depotctl import __version__
-from depotctl.controller.auth import Tokens, authorize
-from depotctl.controller.errors import ApiError, BodyLimit, install_error_handlers
+from depotctl.controller.api_inputs import Time
+from depotctl.controller.auth import Role, TokenGate, Tokens, authorize
+from depotctl.controller.errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    BodyLimit,
+    install_error_handlers,
+)
 from depotctl.controller.routes_events import entry_json, event_routes
 from depotctl.controller.routes_inputs import input_routes
+from depotctl.controller.routes_overrides import override_routes
 from depotctl.controller.routes_revisions import revision_routes
 from depotctl.controller.routes_snapshot import snapshot_routes
+from depotctl.controller.routes_telemetry import telemetry_routes
 from depotctl.controller.service import AppliedSite, Controller, LiveState, NoSite
 from depotctl.controller.store import Revision
 from depotctl.engine.render import Origin, allocation_json, explain_json
@@ -44,10 +53,13 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
     app.state.tokens = tokens
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(TokenGate, prefix=API_PREFIX)  # outermost: 401 before all
     app.include_router(_open_routes())
     include_api(app, _api_routes())
     include_api(app, input_routes())
+    include_api(app, override_routes())
     include_api(app, revision_routes())
+    include_api(app, telemetry_routes())
     include_api(app, snapshot_routes())
     include_api(app, event_routes())
     return app
@@ -56,7 +68,9 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
 def include_api(app: FastAPI, router: APIRouter) -> None:
     """Mount ``router`` under ``/api/v1`` behind the token check (a read-only token gets
     403 on any method but GET, HEAD and OPTIONS)."""
-    app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
+    app.include_router(
+        router, prefix=API_PREFIX, dependencies=[Depends(authorize)], responses=ERROR_RESPONSES
+    )
 
 
 def _controller(request: Request) -> Controller:
@@ -94,6 +108,10 @@ def _open_routes() -> APIRouter:
 def _api_routes() -> APIRouter:
     router = APIRouter()
 
+    @router.get("/whoami", tags=["controller"], summary="The role the presented token grants")
+    def whoami(role: Annotated[Role, Depends(authorize)]) -> dict[str, Any]:
+        return {"role": role.value, "may_write": role is Role.ADMIN}
+
     @router.get("/clock", tags=["controller"], summary="The controller's clock")
     def clock(controller: ControllerDep) -> dict[str, Any]:
         clock = controller.clock
@@ -118,14 +136,19 @@ def _api_routes() -> APIRouter:
         }
 
     @router.get("/state", tags=["state"], summary="Every node's and EVSE's live allocation")
-    def state(controller: ControllerDep) -> dict[str, Any]:
+    def state(request: Request, controller: ControllerDep) -> Response:
         live = _live(controller)
-        origin = Origin(revision=live.revision.hash)
-        return {
-            **allocation_json(live.snapshot, live.allocation, origin),
-            "time": live.snapshot.at.isoformat(),
-            "revision": _revision_json(live.revision),
-        }
+        rendered: tuple[LiveState, bytes] | None = getattr(request.app.state, "state_body", None)
+        if rendered is None or rendered[0] is not live:  # once per cycle, not per request
+            origin = Origin(revision=live.revision.hash)
+            body = {
+                **allocation_json(live.snapshot, live.allocation, origin),
+                "time": live.snapshot.at.isoformat(),
+                "revision": _revision_json(live.revision),
+            }
+            rendered = (live, json.dumps(body, separators=(",", ":")).encode())
+            request.app.state.state_body = rendered
+        return Response(rendered[1], media_type="application/json")
 
     @router.get(
         "/explain/{evse_id:path}",
@@ -148,8 +171,8 @@ def _api_routes() -> APIRouter:
     @router.get("/journal", tags=["journal"], summary="Journal entries, oldest first")
     def journal(
         controller: ControllerDep,
-        since: Annotated[datetime | None, Query(description="ISO 8601 with zone; from")] = None,
-        until: Annotated[datetime | None, Query(description="ISO 8601 with zone; before")] = None,
+        since: Annotated[Time | None, Query(description="ISO 8601 with zone; from")] = None,
+        until: Annotated[Time | None, Query(description="ISO 8601 with zone; before")] = None,
         evse: Annotated[str | None, Query(description="Only this EVSE's entries")] = None,
         envelope: Annotated[str | None, Query(description="Only this envelope's")] = None,
         session: Annotated[str | None, Query(description="Only this session's")] = None,
@@ -159,13 +182,6 @@ def _api_routes() -> APIRouter:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many")] = 1000,
     ) -> dict[str, Any]:
-        for name, instant in (("since", since), ("until", until)):
-            if instant is not None and instant.utcoffset() is None:
-                raise ApiError(
-                    422,
-                    "invalid_request",
-                    f"{name}: give a time zone (e.g. 2026-11-26T15:00:00Z)",
-                )
         entries = controller.store.journal(
             since=since,
             until=until,
@@ -190,7 +206,7 @@ def _applied(controller: Controller) -> AppliedSite:
 
 def _live(controller: Controller) -> LiveState:
     try:
-        return controller.live()
+        return controller.current()
     except NoSite as error:
         raise ApiError(404, "not_found", str(error)) from None
 

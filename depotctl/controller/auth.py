@@ -3,7 +3,9 @@
 The token files are created once, mode 0600, and kept across restarts. Everything
 under ``/api/v1`` needs one of them; a read-only token may only read (GET, HEAD,
 OPTIONS) — any other method gets 403, so every later mutating endpoint is guarded
-by the router's dependency without saying so itself.
+without saying so itself. :class:`TokenGate` answers 401 and 403 before a request's
+route is looked up or its body read (a caller without a token learns nothing but
+401); the router's ``authorize`` dependency gives the routes the caller's role.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from pathlib import Path
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from depotctl.controller.errors import ApiError
+from depotctl.controller.errors import ApiError, error_response
 
 TOKEN_FILES = {"admin": "admin.token", "readonly": "readonly.token"}
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -86,18 +91,55 @@ def authorize(
     """The caller's role: 401 without a valid bearer token, 403 for a read-only token
     on a method that changes something."""
     tokens: Tokens = request.app.state.tokens
+    return role_of_request(
+        tokens, credentials.credentials if credentials is not None else None, request.method
+    )
+
+
+def role_of_request(tokens: Tokens, token: str | None, method: str) -> Role:
+    """The role ``token`` grants for ``method``, else ``ApiError`` 401 or 403."""
     challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
+    if token is None:
         error = ApiError(
             401, "unauthorized", "missing bearer token (Authorization: Bearer <token>)"
         )
         error.headers = challenge
         raise error
-    role = tokens.role_of(credentials.credentials)
+    role = tokens.role_of(token)
     if role is None:
         error = ApiError(401, "unauthorized", "invalid token")
         error.headers = challenge
         raise error
-    if role is Role.READONLY and request.method not in READ_METHODS:
+    if role is Role.READONLY and method not in READ_METHODS:
         raise ApiError(403, "forbidden", "the read-only token cannot change anything")
     return role
+
+
+class TokenGate:
+    """ASGI middleware: a request under ``prefix`` without a valid bearer token is
+    answered 401 (a read-only token changing something 403) before anything else —
+    route lookup, body size, body parsing — happens. The tokens are the app's
+    (``app.state.tokens``)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix.rstrip("/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        guarded = path == self.prefix or path.startswith(self.prefix + "/")
+        if scope["type"] != "http" or not guarded:
+            await self.app(scope, receive, send)
+            return
+        tokens: Tokens = scope["app"].state.tokens
+        scheme, credentials = get_authorization_scheme_param(
+            Headers(scope=scope).get("authorization")
+        )
+        token = credentials if scheme.lower() == "bearer" and credentials else None
+        try:
+            role_of_request(tokens, token, scope["method"])
+        except ApiError as error:
+            response = error_response(error.status, error.code, error.message, error.headers)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

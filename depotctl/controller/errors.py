@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,6 +34,22 @@ _CODE_OF_STATUS = {
     409: "conflict",
     413: "too_large",
     422: "invalid_request",
+}
+
+
+class ErrorBody(BaseModel):
+    """Every error's body, as the OpenAPI document describes it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable: unauthorized, forbidden, not_found, invalid_request, …")
+    message: str = Field(description="What is wrong, in the site's terms")
+
+
+#: The error responses every operation under /api/v1 declares (in place of FastAPI's
+#: own 422 body, which is not this API's).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "JSON with a stable code and a message"}
 }
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, in_safe_order
 from depotctl.controller.service import Controller, LiveState
@@ -44,6 +45,13 @@ class ControlLoop:
     tick_s: float = 5.0
     #: limits the chargers accepted, by EVSE: what is in force
     in_force: dict[str, float] = field(default_factory=dict)
+    #: how long the per-minute telemetry history is kept (of the controller's clock)
+    telemetry_retention_s: float = 35 * 86_400.0
+    _pruned_at: datetime | None = None
+    #: outcomes the dispatcher reported of its own accord (retries), for the next cycle
+    _reported: list[Outcome] = field(default_factory=list)
+    #: EVSEs of chargers that just (re)connected: at their fallback until told again
+    _at_fallback: dict[str, float] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _reasons: list[str] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -59,6 +67,48 @@ class ControlLoop:
             self._loop.call_soon_threadsafe(self._wake.set)
         else:
             self._wake.set()
+
+    def report(self, outcome: Outcome) -> None:
+        """An outcome the dispatcher got of its own accord (a retry): applied at the
+        start of the next cycle, which runs at once."""
+        self._reported.append(outcome)
+        self.trigger(f"{outcome.command.evse_id} retry {outcome.result.value}")
+
+    def charger_connected(
+        self, charger_id: str, fallback: CommandOutcome, reason: str | None = None
+    ) -> None:
+        """A charger (re)connected and was sent its fallback profile: it is at its
+        fallback until a command says otherwise, so every one of its EVSEs' limits is
+        sent again; controllable again only if it accepted the fallback."""
+        applied = self.controller.applied
+        if applied is None:
+            return
+        at = self.controller.clock.now()
+        for evse in applied.topology.chargers_evses(charger_id):
+            self.in_force.pop(evse.id, None)
+            self._at_fallback[evse.id] = evse.fallback_a
+        known = self.controller.store.charger_states().get(charger_id)
+        accepted = fallback is CommandOutcome.ACCEPTED
+        state = ChargerState(
+            charger_id=charger_id,
+            online=known.online if known is not None else True,
+            last_outcome=fallback,
+            last_accepted_limit_a=None,
+            last_command_at=at,
+            reason=reason,
+        )
+        entry = NewJournalEntry(
+            at=at,
+            kind=JournalKind.COMMAND_OUTCOME,
+            message=f"{charger_id} fallback profile: {fallback.value}"
+            + (f" ({reason})" if reason else "")
+            + ("" if accepted else "; uncontrollable until it accepts one"),
+            data={"charger": charger_id, "profile": "fallback", "outcome": fallback.value},
+        )
+        with self.controller.store.transaction():
+            self.controller.store.put_charger_states([state])
+            self.controller.store.append_journal([entry])
+        self.controller.changed(f"charger {charger_id} connected")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set."""
@@ -85,16 +135,38 @@ class ControlLoop:
     async def cycle(self, reason: str = "tick") -> CycleResult:
         """One control cycle."""
         try:
+            reported, self._reported = self._reported, []
+            if reported:  # retries answered since the last cycle
+                with self.controller.store.transaction():
+                    self._apply_outcomes(self.controller.clock.now(), reported)
             live = self.controller.live(self.in_force)
         except Exception as error:  # keep the limits in force; say why nothing changed
             log.exception("control cycle failed")
             self._journal_failure(reason, error)
             return CycleResult(reason, error=f"{type(error).__name__}: {error}")
         commands = self._commands(live)
-        self._journal_changes(live, commands)
         outcomes = await self.dispatcher.dispatch(commands) if commands else []
-        self._apply_outcomes(live, outcomes)
+        renewed = await self.dispatcher.renew(self.in_force)
+        # a renewal accepted changes nothing; one that was not makes its charger
+        # uncontrollable like any other command
+        failed = [o for o in renewed if o.result is not CommandOutcome.ACCEPTED]
+        with self.controller.store.transaction():  # one durable write per cycle
+            self._journal_changes(live, commands)
+            self._apply_outcomes(live.snapshot.at, [*outcomes, *failed])
+        self.controller.publish(live, max_age_s=self.tick_s)
+        self._prune(live.snapshot.at)
         return CycleResult(reason, tuple(commands), tuple(outcomes))
+
+    def _prune(self, now: datetime) -> None:
+        """Drop telemetry history past its retention, at most once an hour."""
+        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < 3600:
+            return
+        self._pruned_at = now
+        dropped = self.controller.store.prune_telemetry(
+            before=now - timedelta(seconds=self.telemetry_retention_s)
+        )
+        if dropped:
+            log.info("dropped %d minutes of telemetry older than the retention", dropped)
 
     def _commands(self, live: LiveState) -> list[LimitCommand]:
         """A command for every controllable EVSE whose limit changed: those in a session,
@@ -103,15 +175,22 @@ class ControlLoop:
         commands = []
         for evse_id, limit in live.allocation.limits_a.items():
             previous = self.in_force.get(evse_id)
-            view = live.allocation.evses[evse_id] if previous is not None or limit > 0 else None
-            if view is None or view.state is EvseState.UNCONTROLLABLE:
-                continue
-            if view.state is EvseState.IDLE and previous is None:
+            resend = previous is None and evse_id in self._at_fallback
+            if previous is None and limit <= 0 and not resend:
                 continue
             if previous is not None and math.isclose(previous, limit, abs_tol=1e-9):
+                continue  # unchanged: no need to look at why (the common case)
+            view = live.allocation.evses[evse_id]
+            if view.state is EvseState.UNCONTROLLABLE:
                 continue
+            if view.state is EvseState.IDLE and previous is None:
+                continue  # no vehicle: its fallback is what it should hold
+            if resend:  # its charger just reconnected: it is at its fallback
+                previous = self._at_fallback[evse_id]
             evse = live.snapshot.topology.evses[evse_id]
-            commands.append(LimitCommand(evse_id, evse.charger_id, limit, previous, at))
+            commands.append(
+                LimitCommand(evse_id, evse.charger_id, limit, previous, at, path=evse.path)
+            )
         return in_safe_order(commands)
 
     def _journal_changes(self, live: LiveState, commands: list[LimitCommand]) -> None:
@@ -149,13 +228,14 @@ class ControlLoop:
         if entries:
             self.controller.store.append_journal(entries)
 
-    def _apply_outcomes(self, live: LiveState, outcomes: list[Outcome]) -> None:
+    def _apply_outcomes(self, at: datetime, outcomes: list[Outcome]) -> None:
         """Accepted limits are in force; anything else makes the charger uncontrollable
         (its state is stored, so the next cycle reserves its assumed draw)."""
         if not outcomes:
             return
-        at = live.snapshot.at
-        known = live.snapshot.chargers
+        # read now, not from the cycle's snapshot: a charger may have gone offline
+        # while its commands were out, and only its connection says it is back
+        known = self.controller.store.charger_states()
         states: dict[str, ChargerState] = {}
         entries = []
         for outcome in outcomes:
@@ -163,19 +243,29 @@ class ControlLoop:
             accepted = outcome.result is CommandOutcome.ACCEPTED
             if accepted:
                 self.in_force[command.evse_id] = command.limit_a
-            previous = states.get(command.charger_id) or known.get(command.charger_id)
-            states[command.charger_id] = ChargerState(
-                charger_id=command.charger_id,
-                online=outcome.result is not CommandOutcome.OFFLINE,
-                last_outcome=outcome.result,
-                last_accepted_limit_a=(
-                    command.limit_a
-                    if accepted
-                    else (previous.last_accepted_limit_a if previous else None)
-                ),
-                last_command_at=at,
-                reason=outcome.reason,
-            )
+                self._at_fallback.pop(command.evse_id, None)
+            earlier = states.get(command.charger_id)
+            previous = earlier or known.get(command.charger_id)
+            if accepted and earlier is not None and not earlier.is_controllable:
+                # another EVSE of this charger failed in this batch: that one counts
+                states[command.charger_id] = replace(
+                    earlier,
+                    last_accepted_limit_a=command.limit_a,
+                )
+            else:
+                states[command.charger_id] = ChargerState(
+                    charger_id=command.charger_id,
+                    online=(previous.online if previous is not None else True)
+                    and outcome.result is not CommandOutcome.OFFLINE,
+                    last_outcome=outcome.result,
+                    last_accepted_limit_a=(
+                        command.limit_a
+                        if accepted
+                        else (previous.last_accepted_limit_a if previous else None)
+                    ),
+                    last_command_at=at,
+                    reason=outcome.reason,
+                )
             entries.append(
                 NewJournalEntry(
                     at=at,
@@ -188,9 +278,8 @@ class ControlLoop:
                     data={"limit_a": command.limit_a, "outcome": outcome.result.value},
                 )
             )
-        with self.controller.store.transaction():
-            self.controller.store.put_charger_states(states.values())
-            self.controller.store.append_journal(entries)
+        self.controller.store.put_charger_states(states.values())
+        self.controller.store.append_journal(entries)
 
     def _journal_failure(self, reason: str, error: Exception) -> None:
         try:

@@ -154,6 +154,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        2,
+        "telemetry history: one row per node and minute (mean power, peaks)",
+        (
+            """
+            CREATE TABLE telemetry (
+                node TEXT NOT NULL,
+                minute TEXT NOT NULL,
+                samples INTEGER NOT NULL CHECK (samples >= 1),
+                power_samples INTEGER NOT NULL DEFAULT 0,
+                power_w_mean REAL,
+                power_w_max REAL,
+                l1_a_max REAL,
+                l2_a_max REAL,
+                l3_a_max REAL,
+                PRIMARY KEY (node, minute)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX telemetry_by_minute ON telemetry (minute)",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

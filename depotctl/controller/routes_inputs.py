@@ -10,6 +10,7 @@ site in force: an unknown node or EVSE is 404 ``not_found`` with ``did_you_mean`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from depotctl.config.schema import Charger
 from depotctl.config.snapshot.checks import likely_id
 from depotctl.controller.api_inputs import (
-    LOCAL_SOURCE,
     EnvelopeInput,
     RequirementInput,
     SessionEndInput,
@@ -38,6 +38,7 @@ from depotctl.controller.store import (
 )
 from depotctl.domain import Current, Energy, Power
 from depotctl.domain.envelopes import (
+    LOCAL_SOURCE,
     Direction,
     Envelope,
     EnvelopeMode,
@@ -50,6 +51,7 @@ from depotctl.domain.envelopes import (
 from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
+from depotctl.engine import SessionOutlook, session_outlooks
 
 #: Journal kind of a requirement set on a running session (the fleet's schedule).
 SESSION_REQUIREMENT = "session.requirement"
@@ -208,13 +210,36 @@ def input_routes() -> APIRouter:
 
     # Sessions
 
-    @router.get("/sessions", tags=["sessions"], summary="Open sessions (all with ?all=true)")
+    @router.get(
+        "/sessions",
+        tags=["sessions"],
+        summary="Open sessions with their outlook at departure (all with ?all=true)",
+    )
     def list_sessions(
         controller: ControllerDep,
         include_ended: Annotated[bool, Query(alias="all", description="Ended ones too")] = False,
     ) -> dict[str, Any]:
         records = controller.store.sessions(open_only=not include_ended)
-        return {"sessions": [_session_json(record) for record in records]}
+        any_open = any(record.is_open for record in records)
+        at, outlooks = _outlooks(controller) if any_open else (controller.clock.now(), {})
+        return {
+            "time": _iso(at),
+            "sessions": [_session_with_outlook(record, outlooks) for record in records],
+        }
+
+    @router.get(
+        "/sessions/{session_id}",
+        tags=["sessions"],
+        summary="One session with its outlook at departure",
+    )
+    def one_session(session_id: str, controller: ControllerDep) -> dict[str, Any]:
+        record = controller.store.session(session_id)
+        if record is None:
+            raise ApiError(
+                404, "not_found", f"there is no session {session_id}", session=session_id
+            )
+        at, outlooks = _outlooks(controller) if record.is_open else (controller.clock.now(), {})
+        return {"time": _iso(at), **_session_with_outlook(record, outlooks)}
 
     @router.post(
         "/sessions", tags=["sessions"], summary="A session starting on an EVSE", status_code=201
@@ -456,6 +481,16 @@ def _open_session(controller: Controller, session_id: str) -> SessionRecord:
     return record
 
 
+def _outlooks(controller: Controller) -> tuple[datetime, dict[str, SessionOutlook]]:
+    """The instant of the allocation in force (the one ``/state`` shows) and every open
+    session's outlook at it; none before the first revision."""
+    try:
+        live = controller.current()
+    except NoSite:
+        return controller.clock.now(), {}
+    return live.snapshot.at, session_outlooks(live.snapshot, live.allocation)
+
+
 def _source_health(controller: Controller) -> dict[str, SourceHealth]:
     """Every source the site declares or the store has heard from (the site's
     offline-after for the declared ones; the others never go offline once heard)."""
@@ -559,6 +594,45 @@ def _session_json(record: SessionRecord) -> dict[str, Any]:
         "open": record.is_open,
         "ended_at": _iso(record.ended_at),
     }
+
+
+def _session_with_outlook(
+    record: SessionRecord, outlooks: dict[str, SessionOutlook]
+) -> dict[str, Any]:
+    """A session as listed, with its ``outlook`` (null once ended, or when the site in
+    force has no such EVSE)."""
+    outlook = outlooks.get(record.session.id) if record.is_open else None
+    return {
+        **_session_json(record),
+        "outlook": _outlook_json(outlook) if outlook is not None else None,
+    }
+
+
+def _outlook_json(outlook: SessionOutlook) -> dict[str, Any]:
+    """Energy in Wh, power in kW, current in A (3 decimals); times in UTC; the
+    constraint as the EVSE's ``binding`` in ``/state``."""
+    constraint = outlook.constraint
+    return {
+        "required_energy_wh": _number(outlook.required_wh),
+        "departure": _iso(outlook.departure),
+        "requirement_source": outlook.requirement_source.value,
+        "limit_a": _number(outlook.limit_a),
+        "limit_kw": _number(outlook.limit_w / 1000.0),
+        "expected_energy_wh": _number(outlook.expected_wh),
+        "shortfall_wh": _number(outlook.shortfall_wh),
+        "on_track": outlook.on_track,
+        "complete_at": _iso(outlook.complete_at),
+        "overdue": outlook.overdue,
+        "constraint": (
+            {"kind": constraint.kind.value, "ref": constraint.ref, "detail": constraint.detail}
+            if constraint is not None
+            else None
+        ),
+    }
+
+
+def _number(value: float) -> float | None:
+    return round(value, 3) + 0.0 if math.isfinite(value) else None  # no "-0.0"
 
 
 def _session_data(session: Session) -> dict[str, Any]:

@@ -2,8 +2,9 @@
 (``docs/snapshot.md``), so support can replay this instant offline with ``depotctl
 allocate --snapshot``.
 
-The snapshot is the one ``/state`` allocates at the same clock time, with the site in
-force embedded: the export is self-contained.
+The snapshot is the one ``/state`` shows (the control loop's latest cycle, with the
+limits then in force for hysteresis), with the site in force embedded: the export is
+self-contained.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def snapshot_routes() -> APIRouter:
     ) -> Response:
         try:
             applied = controller.require_site()
-            live = controller.snapshot()
+            live = controller.current().snapshot  # the one /state shows, limits in force
         except NoSite as error:
             raise ApiError(404, "not_found", str(error)) from None
         revision = applied.revision

@@ -27,12 +27,15 @@ from starlette.applications import Starlette
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import Clock, clock_for
-from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.dispatch import ShadowDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
+from depotctl.controller.ocpp_dispatch import OcppDispatch
+from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.routes_events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.store import Store, StoreError
+from depotctl.protocols.ocpp.server import OcppServer
 
 log = logging.getLogger("depotctl.controller")
 
@@ -51,6 +54,8 @@ class Settings:
     clock: str
     speed: float
     tick_s: float
+    #: decide and journal, command no charger
+    shadow: bool = False
 
 
 def run(settings: Settings) -> int:
@@ -93,14 +98,40 @@ def _run_with_store(settings: Settings, store: Store) -> int:
     except OSError as error:
         log.error("cannot listen on %s:%d: %s", *settings.listen, error)
         return 3
+    try:
+        ocpp_sock = _bind(*settings.ocpp_listen)
+    except OSError as error:
+        sock.close()
+        log.error("cannot listen for OCPP on %s:%d: %s", *settings.ocpp_listen, error)
+        return 3
     application = create_app(controller, tokens)
-    # until chargers connect over OCPP, limits go to a dispatcher that accepts them
-    control = ControlLoop(controller, RecordingDispatcher(), tick_s=settings.tick_s)
+    # the chargers' endpoint: ocpp.links() are the connected chargers by id, and
+    # ocpp.on_connected(callback) is told when one can take calls (boot, reconnect)
+    charger_events = ControllerChargerEvents(controller)
+    ocpp = OcppServer(charger_events.roster, charger_events, controller.clock.now)
+    # limits go to the chargers over OCPP: a charger that is not connected answers
+    # "offline" (uncontrollable); dynamic profiles stay valid for six ticks
+    dispatch = OcppDispatch(
+        ocpp.links,
+        controller.clock,
+        validity_s=max(30.0, 6 * settings.tick_s),
+        on_outcome=lambda outcome: control.report(outcome),
+        on_connect=lambda report: control.charger_connected(
+            report.charger_id, report.fallback, report.fallback_reason
+        ),
+    )
+    if not settings.shadow:
+        ocpp.on_connected(dispatch.on_connected)
+    control = ControlLoop(
+        controller,
+        ShadowDispatcher() if settings.shadow else dispatch,
+        tick_s=settings.tick_s,
+    )
     config = uvicorn.Config(
         application, log_config=None, access_log=False, lifespan="off", server_header=False
     )
     server = _Server(config)
-    asyncio.run(_serve(server, sock, settings, control))
+    asyncio.run(_serve(server, sock, settings, control, ocpp, ocpp_sock, charger_events, dispatch))
     return 0
 
 
@@ -185,8 +216,16 @@ async def _checkpoint_clock(controller_clock: Clock, state_dir: Path, stop: asyn
 
 
 async def _serve(
-    server: uvicorn.Server, sock: socket.socket, settings: Settings, control: ControlLoop
+    server: uvicorn.Server,
+    sock: socket.socket,
+    settings: Settings,
+    control: ControlLoop,
+    ocpp: OcppServer,
+    ocpp_sock: socket.socket,
+    charger_events: ControllerChargerEvents,
+    dispatch: OcppDispatch,
 ) -> None:
+    await ocpp.start(sock=ocpp_sock)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     stop = asyncio.Event()
     cycling = asyncio.create_task(control.run(stop))
@@ -199,7 +238,9 @@ async def _serve(
         await asyncio.sleep(0.01)
     if server.started:
         port = sock.getsockname()[1]
-        endpoints = write_endpoints(settings.state_dir, settings.listen[0], port, settings)
+        endpoints = write_endpoints(
+            settings.state_dir, settings.listen[0], port, settings, ocpp_port=ocpp.port
+        )
         log.info(
             "serving",
             extra={
@@ -211,8 +252,11 @@ async def _serve(
             },
         )
     await serving
+    await ocpp.stop()  # every charger disconnected (and journaled) while the store is open
+    charger_events.flush()
     stop.set()
     await cycling
+    await dispatch.close()
     if checkpointing is not None:
         await checkpointing
     log.info("stopped")
@@ -227,17 +271,23 @@ def api_url(host: str, port: int) -> str:
     return f"http://{_url_host(host)}:{port}"
 
 
+def ocpp_url(host: str, port: int) -> str:
+    """The chargers' endpoint (``/ocpp/{charge point id}`` below it); a wildcard
+    address is given as loopback, as for the API."""
+    return "ws" + api_url(host, port).removeprefix("http") + "/ocpp"
+
+
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def write_endpoints(state_dir: Path, host: str, port: int, settings: Settings) -> dict[str, str]:
-    """Write ``endpoints.json`` atomically. The OCPP endpoint is not served yet: its
-    address is the flag's as given (a port 0 stays 0 until OCPP is built)."""
-    ocpp_host, ocpp_port = settings.ocpp_listen
+def write_endpoints(
+    state_dir: Path, host: str, port: int, settings: Settings, *, ocpp_port: int
+) -> dict[str, str]:
+    """Write ``endpoints.json`` atomically, with the ports bound (never 0)."""
     endpoints = {
         "api": api_url(host, port),
-        "ocpp": f"ws://{_url_host(ocpp_host)}:{ocpp_port}/ocpp",
+        "ocpp": ocpp_url(settings.ocpp_listen[0], ocpp_port),
     }
     target = state_dir / ENDPOINTS_FILE
     partial = target.with_suffix(".json.partial")

@@ -46,6 +46,7 @@ from depotctl.domain.envelopes import (
     EnvelopeStatus,
     LimitUnit,
 )
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
@@ -149,8 +150,12 @@ class JournalKind(StrEnum):
     COMMAND_OUTCOME = "command.outcome"  # accepted / rejected / timeout / offline
     CHARGER_OFFLINE = "charger.offline"
     CHARGER_ONLINE = "charger.online"
+    CHARGER_BOOTED = "charger.booted"  # OCPP BootNotification
+    CHARGER_STATUS = "charger.status"  # OCPP StatusNotification, when it changes
+    CHARGER_REFUSED = "charger.refused"  # an OCPP connection refused, with the reason
     SESSION_STARTED = "session.started"
     SESSION_ENDED = "session.ended"
+    SESSION_REQUIREMENT = "session.requirement"
     OVERRIDE_SET = "override.set"
     OVERRIDE_CLEARED = "override.cleared"
     CYCLE_FAILED = "cycle.failed"
@@ -195,16 +200,56 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
-class EvseOverride:
-    """An operator's hold on an EVSE: ``paused`` (no current), and/or ``cap_a``
-    (amps per line at most). At least one of the two is set."""
+class TelemetryMinute:
+    """One node's readings within one minute (UTC): how many, mean and peak power, and
+    the peak current per phase."""
 
-    evse_id: str
-    paused: bool
-    cap_a: float | None
-    set_at: datetime
-    author: str
-    reason: str | None = None
+    node: str
+    minute: datetime
+    samples: int
+    power_w_mean: float | None
+    power_w_max: float | None
+    current_a_max: dict[Phase, float] | None
+
+
+_PHASE_COLUMNS = {Phase.L1: "l1_a_max", Phase.L2: "l2_a_max", Phase.L3: "l3_a_max"}
+
+# A reading folded into its minute: a running mean of power over the readings that
+# had one, and peaks (a NULL never wins over a value).
+_FOLD_READING = """
+INSERT INTO telemetry (node, minute, samples, power_samples, power_w_mean, power_w_max,
+                       l1_a_max, l2_a_max, l3_a_max)
+VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (node, minute) DO UPDATE SET
+    samples = telemetry.samples + 1,
+    power_samples = telemetry.power_samples + excluded.power_samples,
+    power_w_mean = CASE
+        WHEN excluded.power_w_mean IS NULL THEN telemetry.power_w_mean
+        WHEN telemetry.power_w_mean IS NULL THEN excluded.power_w_mean
+        ELSE (telemetry.power_w_mean * telemetry.power_samples + excluded.power_w_mean)
+             / (telemetry.power_samples + 1) END,
+    power_w_max = max(coalesce(telemetry.power_w_max, excluded.power_w_max),
+                      coalesce(excluded.power_w_max, telemetry.power_w_max)),
+    l1_a_max = max(coalesce(telemetry.l1_a_max, excluded.l1_a_max),
+                   coalesce(excluded.l1_a_max, telemetry.l1_a_max)),
+    l2_a_max = max(coalesce(telemetry.l2_a_max, excluded.l2_a_max),
+                   coalesce(excluded.l2_a_max, telemetry.l2_a_max)),
+    l3_a_max = max(coalesce(telemetry.l3_a_max, excluded.l3_a_max),
+                   coalesce(excluded.l3_a_max, telemetry.l3_a_max))
+"""
+
+
+def _history_row(reading: Reading) -> tuple[Any, ...]:
+    minute = reading.at.astimezone(UTC).replace(second=0, microsecond=0)
+    current = reading.current_a or {}
+    return (
+        reading.node,
+        _iso(minute),
+        0 if reading.power_w is None else 1,
+        reading.power_w,
+        reading.power_w,
+        *(current.get(phase) for phase in _PHASE_COLUMNS),
+    )
 
 
 # The store
@@ -685,8 +730,11 @@ class Store:
 
     def put_readings(self, readings: Iterable[Reading]) -> None:
         """Keep the latest reading per node: a reading older than the stored one (late,
-        out of order) does not replace it. One transaction."""
+        out of order) does not replace it; and fold every reading into its node's
+        minute of history (:meth:`telemetry`). One transaction."""
+        readings = list(readings)
         with self.transaction():
+            self._db.executemany(_FOLD_READING, (_history_row(r) for r in readings))
             self._db.executemany(
                 "INSERT INTO readings (node, at, power_w, current_a) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (node) DO UPDATE SET at = excluded.at, power_w = excluded.power_w,"
@@ -703,6 +751,48 @@ class Store:
                     for r in readings
                 ),
             )
+
+    def telemetry(
+        self,
+        node: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 10_000,
+    ) -> list[TelemetryMinute]:
+        """A node's history, oldest first: one row per minute it reported in."""
+        rows = self._rows(
+            "SELECT * FROM telemetry WHERE node = ? AND minute >= ? AND minute < ?"
+            " ORDER BY minute LIMIT ?",
+            (
+                node,
+                _iso(since) if since else "",
+                _iso(until) if until else "~",
+                limit,
+            ),
+        )
+        return [
+            TelemetryMinute(
+                node=r["node"],
+                minute=_parse(r["minute"]),
+                samples=r["samples"],
+                power_w_mean=r["power_w_mean"],
+                power_w_max=r["power_w_max"],
+                current_a_max={
+                    phase: r[column]
+                    for phase, column in _PHASE_COLUMNS.items()
+                    if r[column] is not None
+                }
+                or None,
+            )
+            for r in rows
+        ]
+
+    def prune_telemetry(self, *, before: datetime) -> int:
+        """Drop history older than ``before``; the number of minutes dropped."""
+        with self.transaction():
+            cursor = self._db.execute("DELETE FROM telemetry WHERE minute < ?", (_iso(before),))
+        return cursor.rowcount
 
     def readings(self) -> dict[str, Reading]:
         """The latest reading per node id."""
@@ -775,7 +865,10 @@ def _iso(at: datetime) -> str:
     """Fixed-width ISO 8601 UTC text; a naive time is refused (its zone is unknown)."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError(f"time {at} has no time zone; the store keeps aware UTC times")
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: "%Y" drops the leading zeros of a year before 1000
+    # ("1-01-01"), which breaks both the fixed width (text order is time order) and
+    # fromisoformat when the row is read back.
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def _iso_or_none(at: datetime | None) -> str | None:

@@ -1,8 +1,10 @@
-"""Values and rules of the field: quantities and phases, topology, envelopes, sessions.
+"""Values and rules of the field: quantities and phases, topology, envelopes, sessions,
+operator overrides.
 
 Standard library only: every other package builds on these.
 """
 
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import SQRT3, THREE_PHASE, Phase, PhaseConnection
 from depotctl.domain.quantity import (
     UNITS,
@@ -36,6 +38,7 @@ __all__ = [
     "Duration",
     "Energy",
     "EnergyPrice",
+    "EvseOverride",
     "FixedCharge",
     "Phase",
     "PhaseConnection",

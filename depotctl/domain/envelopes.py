@@ -65,6 +65,11 @@ class EnvelopeState(StrEnum):
     ACTIVE_FALLBACK = "active_fallback"
 
 
+#: The operators' own envelope source: envelopes submitted through the API or the
+#: console. Every site has it; it needs no declaration and never goes offline.
+LOCAL_SOURCE = "local"
+
+
 class Direction(StrEnum):
     IMPORT = "import"
     EXPORT = "export"

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import Envelope, SourceHealth
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import Session
 from depotctl.domain.telemetry import Reading
@@ -19,7 +20,9 @@ class Snapshot:
     """Everything an allocation depends on; ``at`` is aware UTC. Chargers missing
     from ``chargers`` are online and controllable; at most one session per EVSE.
     ``previous_limits`` (amps per EVSE id) are the limits now in force, for
-    hysteresis: increases smaller than the hysteresis wait; decreases never do."""
+    hysteresis: increases smaller than the hysteresis wait; decreases never do.
+    ``overrides`` are the operators' holds by EVSE id: a paused EVSE gets 0 A, a capped
+    one at most its cap."""
 
     at: datetime
     topology: Topology
@@ -30,3 +33,4 @@ class Snapshot:
     sessions: tuple[Session, ...] = ()
     chargers: Mapping[str, ChargerState] = field(default_factory=dict)
     previous_limits: Mapping[str, float] = field(default_factory=dict)
+    overrides: Mapping[str, EvseOverride] = field(default_factory=dict)

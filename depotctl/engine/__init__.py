@@ -15,6 +15,7 @@ from depotctl.engine.allocation import (
     NodeConstraint,
 )
 from depotctl.engine.explain import Candidate
+from depotctl.engine.outlook import SessionOutlook, session_outlooks
 
 __all__ = [
     "Allocation",
@@ -26,5 +27,7 @@ __all__ = [
     "LimitKind",
     "LimitSource",
     "NodeConstraint",
+    "SessionOutlook",
     "allocate",
+    "session_outlooks",
 ]

@@ -33,6 +33,7 @@ class BindingKind(StrEnum):
     MIN_CURRENT_ADMISSION = "min_current_admission"
     STALE_TELEMETRY = "stale_telemetry"
     PLANNED_RATE = "planned_rate"
+    OPERATOR_OVERRIDE = "operator_override"  # paused or capped by an operator
     UNCONTROLLABLE = "uncontrollable"
     NO_SESSION = "no_session"
 

@@ -185,8 +185,9 @@ def _uncontrollable_draw(
     snapshot: Snapshot, structure: Structure
 ) -> tuple[Floats, NDArray[np.bool_]]:
     """Amps each EVSE of an uncontrollable charger is assumed to draw: its last
-    accepted limit, or its rating (by policy, and always when none was accepted); and
-    which EVSEs those are (a last accepted limit of 0 A leaves one at zero)."""
+    accepted limit — but never less than its fallback, which it lapses to when that
+    limit's validity ends — or its rating (by policy, and always when none was
+    accepted); and which EVSEs those are."""
     assumed = np.zeros(len(structure.evse_ids))
     uncontrolled = np.zeros(len(structure.evse_ids), dtype=bool)
     for charger_id, state in snapshot.chargers.items():
@@ -198,7 +199,7 @@ def _uncontrollable_draw(
                 snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
                 and state.last_accepted_limit_a is not None
             ):
-                amps = min(state.last_accepted_limit_a, evse.max_current_a)
+                amps = min(max(state.last_accepted_limit_a, evse.fallback_a), evse.max_current_a)
             assumed[structure.evse_index[evse.id]] = amps
             uncontrolled[structure.evse_index[evse.id]] = True
     return assumed, uncontrolled

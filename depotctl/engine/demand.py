@@ -1,7 +1,11 @@
 """What each session asks for in this cycle: its own cap, its minimum, its tier.
 
 A session's cap is the tightest of its EVSE's rating, its vehicle's maximum, zero
-once it has the energy it needs, and — for non-urgent sessions — the plan's rate.
+once it has the energy it needs, — for non-urgent sessions — the plan's rate, and an
+operator's override on its EVSE (0 A when paused, else the cap). An override names
+itself as the cap only when it is strictly the tightest, or pauses; it does not
+change the session's tier (urgency is the session's need at its EVSE's and
+vehicle's rate).
 Its tier is its priority class, then urgency: laxity (time to its deadline less
 the time it needs at full rate) under the policy's threshold makes it urgent. A
 session with no known need gets the site's default requirement, never "no
@@ -29,7 +33,9 @@ CAP_KINDS = (
     BindingKind.VEHICLE_LIMIT,
     BindingKind.ENERGY_SATISFIED,
     BindingKind.PLANNED_RATE,
+    BindingKind.OPERATOR_OVERRIDE,
 )
+OVERRIDE = CAP_KINDS.index(BindingKind.OPERATOR_OVERRIDE)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ def demands_of(
         [s.planned_rate_a if s.planned_rate_a is not None else np.inf for s in listed]
     )
     pclass = np.array([s.priority_class for s in listed], dtype=np.intp)
+    held = [snapshot.overrides.get(s.evse_id) for s in listed]
+    override = np.array([o.max_current_a if o is not None else np.inf for o in held])
+    paused = np.array([o is not None and o.paused for o in held], dtype=bool)
     rating = structure.evse_max_current[idx]
     rate_cap = np.minimum(rating, vehicle)
     rate_w = rate_cap * structure.evse_watts_per_amp[idx]
@@ -88,9 +97,11 @@ def demands_of(
             vehicle,
             np.where(needed <= 0, 0.0, np.inf),
             np.where(urgent, np.inf, planned),
+            override,
         ]
     )
     kind = np.argmin(options, axis=0) if len(listed) else np.zeros(0, dtype=np.intp)
+    kind = np.where(paused, OVERRIDE, kind)  # a pause is the operator's, whatever else
     cap = np.maximum(options.min(axis=0), 0.0) if len(listed) else np.zeros(0)
 
     out_active = np.zeros(n, dtype=bool)

@@ -1,7 +1,7 @@
 """Why each EVSE got its limit, in words — built only when someone reads it.
 
 An EVSE's binding constraint is what stopped it: its own cap (charger, vehicle,
-energy satisfied, planned rate), a node's limit — static, an envelope fresh or
+energy satisfied, planned rate, an operator's pause or cap), a node's limit — static, an envelope fresh or
 fallback, the site's fallback for an offline source, or one lowered by stale
 telemetry — or, when paused, the node that had no room for its minimum current.
 Its candidates are every limit along its path, each with its slack in the EVSE's
@@ -11,10 +11,14 @@ own amps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from depotctl.domain.overrides import EvseOverride
+from depotctl.domain.quantity import format_number
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import (
@@ -122,21 +126,28 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
     chain: list[Candidate] = []
     session = demands.sessions.get(index)
     if session is not None:
-        own = [(BindingKind.CHARGER_LIMIT, evse.max_current_a)]
+        own = [(BindingKind.CHARGER_LIMIT, evse.max_current_a, "EVSE")]
         if session.vehicle_max_current_a is not None:
-            own.append((BindingKind.VEHICLE_LIMIT, session.vehicle_max_current_a))
+            own.append((BindingKind.VEHICLE_LIMIT, session.vehicle_max_current_a, "session"))
         if session.planned_rate_a is not None and not demands.urgent[index]:
-            own.append((BindingKind.PLANNED_RATE, session.planned_rate_a))
+            own.append((BindingKind.PLANNED_RATE, session.planned_rate_a, "session"))
         cap_kind = CAP_KINDS[int(demands.cap_kind[index])]
         if cap_kind is BindingKind.ENERGY_SATISFIED:
-            own.append((BindingKind.ENERGY_SATISFIED, 0.0))
-        for kind, amps in own:
+            own.append((BindingKind.ENERGY_SATISFIED, 0.0, "session"))
+        override = decision.snapshot.overrides.get(evse_id)
+        if override is not None and np.isfinite(override.max_current_a):
+            own.append((BindingKind.OPERATOR_OVERRIDE, override.max_current_a, "operator"))
+        for kind, amps, source in own:
             chain.append(
                 Candidate(
                     what=kind.value.replace("_", " "),
                     ref=evse_id,
-                    limit=f"{amps:.1f} A",
-                    source="EVSE" if kind is BindingKind.CHARGER_LIMIT else "session",
+                    limit=(
+                        f"{format_number(round(amps, 3))} A"  # a cap as the operator set it
+                        if kind is BindingKind.OPERATOR_OVERRIDE
+                        else f"{amps:.1f} A"
+                    ),
+                    source=source,
                     slack_a=amps - limit,
                     binding=binder < 0 and paused_at < 0 and kind is cap_kind,
                 )
@@ -207,6 +218,8 @@ def _own_cap(decision: Decision, index: int) -> Binding:
     kind = CAP_KINDS[int(demands.cap_kind[index])]
     cap = float(demands.cap[index])
     evse_id = decision.structure.evse_ids[index]
+    if kind is BindingKind.OPERATOR_OVERRIDE:
+        return _override(decision, index)
     details = {
         BindingKind.CHARGER_LIMIT: f"at the EVSE's own maximum of {cap:.1f} A",
         BindingKind.VEHICLE_LIMIT: f"at the vehicle's maximum of {cap:.1f} A",
@@ -214,6 +227,39 @@ def _own_cap(decision: Decision, index: int) -> Binding:
         BindingKind.ENERGY_SATISFIED: "the session has all the energy it needs",
     }
     return Binding(kind, evse_id, details[kind])
+
+
+def _override(decision: Decision, index: int) -> Binding:
+    """``paused by operator (alice, 14:02: "cable damaged")``, ``capped at 16 A by
+    operator (alice, 14:02)`` — and, for a cap below the EVSE's minimum current, that
+    it is why the session is paused."""
+    evse_id = decision.structure.evse_ids[index]
+    override = decision.snapshot.overrides[evse_id]
+    who = _set_by(override, decision.snapshot)
+    if override.paused:
+        return Binding(BindingKind.OPERATOR_OVERRIDE, evse_id, f"paused by operator ({who})")
+    cap = override.max_current_a
+    detail = f"capped at {format_number(round(cap, 3))} A by operator ({who})"
+    floor = float(decision.demands.floor[index])
+    if cap < floor - TOLERANCE:
+        detail += f", below the EVSE's minimum of {floor:.1f} A: paused"
+    return Binding(BindingKind.OPERATOR_OVERRIDE, evse_id, detail)
+
+
+def _set_by(override: EvseOverride, snapshot: Snapshot) -> str:
+    """Who set an override and when (local time; the date too when it was not the
+    snapshot's day), and why: ``alice, 14:02: "cable damaged"``."""
+    local, now = _local(override.set_at, snapshot), _local(snapshot.at, snapshot)
+    when = local.strftime("%H:%M" if local.date() == now.date() else "%Y-%m-%d %H:%M")
+    reason = f': "{override.reason}"' if override.reason else ""
+    return f"{override.author}, {when}{reason}"
+
+
+def _local(instant: datetime, snapshot: Snapshot) -> datetime:
+    try:
+        return instant.astimezone(ZoneInfo(snapshot.topology.timezone))
+    except (KeyError, ValueError):
+        return instant
 
 
 def _paused(decision: Decision, index: int) -> Binding:

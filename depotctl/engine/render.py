@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind, TopologyNode
 from depotctl.engine.allocation import (
@@ -226,11 +227,30 @@ def evse_json(
         "session_id": evse.session_id,
         "tier": evse.tier,
     }
+    override = snapshot.overrides.get(evse.evse_id)
+    if override is not None:
+        out["override"] = override_json(snapshot, override)
     if candidates:
         out["candidates"] = [
             candidate_json(c) for c in candidates_from_evse_up(snapshot, allocation, evse.evse_id)
         ]
     return out
+
+
+def override_json(snapshot: Snapshot, override: EvseOverride) -> dict[str, Any]:
+    """An operator's override as the JSON shows it on its EVSE: ``paused``, ``cap_a``
+    (null when only paused), ``set_at`` (site time), ``author`` and ``reason``."""
+    try:
+        set_at = override.set_at.astimezone(ZoneInfo(snapshot.topology.timezone))
+    except (KeyError, ValueError):
+        set_at = override.set_at
+    return {
+        "paused": override.paused,
+        "cap_a": _number(override.cap_a),
+        "set_at": set_at.isoformat(),
+        "author": override.author,
+        "reason": override.reason,
+    }
 
 
 def _header(snapshot: Snapshot, origin: Origin) -> dict[str, Any]:

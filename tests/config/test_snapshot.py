@@ -296,6 +296,79 @@ def test_a_time_after_the_snapshot_is_a_warning_only(tmp_path: Path) -> None:
     assert loaded.snapshot is not None and loaded.exit_code == 0
 
 
+# Operator overrides
+
+
+def test_overrides_become_the_snapshots_pauses_and_caps(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "sessions:\n"
+        '  - {id: S-1, evse: chg-01/1, started: "2024-05-14T21:00:00+10:00"}\n'
+        '  - {id: S-2, evse: chg-02/1, started: "2024-05-14T21:00:00+10:00"}\n'
+        "overrides:\n"
+        "  - evse: chg-01/1\n"
+        "    paused: true\n"
+        '    set_at: "2024-05-14T21:30:00+10:00"\n'
+        "    author: alice\n"
+        "    reason: cable damaged\n"
+        "  - {evse: chg-02/1, cap: 0.01 kA}\n",
+    )
+    loaded = load_snapshot(path)
+    assert diagnostics(loaded) == []
+    snapshot = loaded.snapshot
+    assert snapshot is not None
+    pause, cap = snapshot.overrides["chg-01/1"], snapshot.overrides["chg-02/1"]
+    assert (pause.paused, pause.cap_a, pause.author, pause.reason) == (
+        True,
+        None,
+        "alice",
+        "cable damaged",
+    )
+    assert pause.set_at == datetime(2024, 5, 14, 11, 30, tzinfo=UTC)
+    # left out: set at the snapshot's time, by someone unknown
+    assert (cap.paused, cap.cap_a, cap.set_at, cap.author) == (False, 10.0, snapshot.at, "unknown")
+    allocation = allocate(snapshot)
+    assert allocation.limits_a == {"chg-01/1": 0.0, "chg-02/1": 10.0}
+    assert allocation.evses["chg-01/1"].binding.kind is BindingKind.OPERATOR_OVERRIDE
+    assert allocation.evses["chg-01/1"].binding.detail == (
+        'paused by operator (alice, 21:30: "cable damaged")'
+    )
+
+
+def test_override_problems_are_reported_at_their_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "overrides:\n"
+        "  - {evse: chg-1/1, paused: true}\n"
+        "  - {evse: chg-02/1, paused: false}\n"
+        "  - {evse: chg-02/1, cap: 16 A}\n",
+    )
+    loaded = load_snapshot(path)
+    assert found(loaded) == {
+        ("snapshot/unknown-evse", 8, 12),
+        ("schema/invalid-value", 9, 5),
+        ("snapshot/duplicate-id", 10, 12),
+    }
+    assert (only(loaded, "snapshot/unknown-evse").hint or "").startswith('did you mean "chg-01/1"?')
+    assert "neither pauses nor caps" in only(loaded, "schema/invalid-value").message
+    assert loaded.snapshot is None and loaded.exit_code == 1
+
+
+def test_an_override_cap_needs_its_unit(tmp_path: Path) -> None:
+    path = write(tmp_path, "overrides:\n  - {evse: chg-01/1, cap: 16}\n")
+    assert found(load_snapshot(path)) == {("quantity/missing-unit", 8, 27)}
+
+
+def test_an_override_set_after_the_snapshot_is_a_warning_only(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'overrides:\n  - {evse: chg-01/1, paused: true, set_at: "2024-05-14T22:05:00+10:00"}\n',
+    )
+    loaded = load_snapshot(path)
+    assert only(loaded, "snapshot/after-snapshot").severity is Severity.WARNING
+    assert loaded.snapshot is not None and loaded.snapshot.overrides["chg-01/1"].paused
+
+
 def test_a_yaml_error_and_a_foreign_document_are_reported(tmp_path: Path) -> None:
     broken = write(tmp_path, "sessions: [\n")
     assert {d.rule for d in diagnostics(load_snapshot(broken))} == {"yaml/syntax"}

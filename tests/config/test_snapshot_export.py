@@ -4,6 +4,8 @@ allocation)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from depotctl.config.snapshot.export import (
     watt_hours,
     watts,
 )
-from depotctl.domain import Energy, Power
+from depotctl.domain import Energy, EvseOverride, Power
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import allocate
 from tests.conftest import EXAMPLES, SITES
@@ -69,11 +71,43 @@ def test_an_export_reads_back_as_the_same_snapshot(tmp_path: Path, name: str, re
     assert again.sessions == original.sessions
     assert dict(again.chargers) == dict(original.chargers)
     assert dict(again.previous_limits) == dict(original.previous_limits)
+    assert dict(again.overrides) == dict(original.overrides)
     assert again.topology.site == original.topology.site
     before, after = allocate(original), allocate(again)
     assert {k: (e.limit_a, e.state, e.binding) for k, e in after.evses.items()} == {
         k: (e.limit_a, e.state, e.binding) for k, e in before.evses.items()
     }
+
+
+def test_overrides_read_back_as_the_same_pauses_and_caps(tmp_path: Path) -> None:
+    original = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    at = original.at - timedelta(minutes=12, microseconds=250)
+    original = replace(
+        original,
+        overrides={
+            "dc-03/1": EvseOverride("dc-03/1", True, None, at, "alice", "cable damaged"),
+            "dc-04/1": EvseOverride("dc-04/1", False, 20.25, at, "bob"),
+            "dc-05/1": EvseOverride("dc-05/1", True, 16.0, at, "carol", "both"),
+        },
+    )
+    document = export_document(original, (SITES / "au-bus-depot.yaml").read_text())
+    assert document["overrides"][1] == {
+        "evse": "dc-04/1",
+        "paused": False,
+        "cap": "20.25 A",
+        "set_at": "2024-05-14T18:17:59.999750+10:00",
+        "author": "bob",
+    }
+    path = _exported(tmp_path, "export.yaml", to_yaml(document))
+
+    again = _loaded(path)
+
+    assert dict(again.overrides) == dict(original.overrides)
+    before, after = allocate(original), allocate(again)
+    assert {k: (e.limit_a, e.state, e.binding) for k, e in after.evses.items()} == {
+        k: (e.limit_a, e.state, e.binding) for k, e in before.evses.items()
+    }
+    assert after.evses["dc-04/1"].limit_a <= 20.25
 
 
 def test_times_carry_the_site_time_zone_offset() -> None:

@@ -150,6 +150,39 @@ def test_api_with_a_wrong_token_is_401_json(depot: Running) -> None:
     assert response.json() == {"code": "unauthorized", "message": "invalid token"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "content"),
+    [
+        ("POST", "/api/v1/test/echo", b"{not json"),
+        ("DELETE", "/api/v1/clock", None),
+        ("GET", "/api/v1/nothing-here", None),
+        ("POST", "/api/v1/test/echo", b"x" * (MAX_BODY_BYTES + 1)),
+    ],
+    ids=["malformed-body", "wrong-method", "unknown-path", "huge-body"],
+)
+def test_without_a_token_nothing_but_401_is_told(
+    depot: Running, method: str, path: str, content: bytes | None
+) -> None:
+    # found by the API fuzz (test_fuzz.py): the body was parsed (422), the route looked
+    # up (404, 405) and the size checked (413) before the token
+    with depot.client(None) as client:
+        response = client.request(
+            method, path, content=content, headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 401
+    assert response.json()["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_readonly_write_is_403_whatever_its_body(depot: Running) -> None:
+    with depot.client("readonly") as client:
+        response = client.post(
+            "/api/v1/test/echo", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
 def test_readonly_token_reads(depot: Running) -> None:
     with depot.client("readonly") as client:
         assert client.get("/api/v1/state").status_code == 200
@@ -326,8 +359,15 @@ def test_journal_holds_the_seeding_and_filters(depot: Running) -> None:
 
 @pytest.mark.parametrize(
     "params",
-    [{"since": "2026-01-01T00:00:00"}, {"limit": "0"}, {"since": "yesterday"}],
-    ids=["naive-since", "limit-0", "not-a-time"],
+    [
+        {"since": "2026-01-01T00:00:00"},
+        {"limit": "0"},
+        {"since": "yesterday"},
+        # found by the API fuzz (test_fuzz.py): OverflowError converting to UTC, a 500
+        {"since": "0001-01-01T00:00:00+01:00"},
+        {"until": "9999-12-31T23:00:00-05:00"},
+    ],
+    ids=["naive-since", "limit-0", "not-a-time", "since-year-1", "until-year-9999"],
 )
 def test_journal_refuses_bad_queries_with_422(depot: Running, params: dict[str, str]) -> None:
     with depot.client() as client:
@@ -353,3 +393,13 @@ def test_without_a_site_state_is_404_and_healthz_says_none(tmp_path: Path) -> No
             assert "--site" in response.json()["message"]
     finally:
         controller.close()
+
+
+def test_whoami_names_the_tokens_role(depot: Running) -> None:
+    for token, role, may_write in (("admin", "admin", True), ("readonly", "readonly", False)):
+        with depot.client(token) as client:
+            response = client.get("/api/v1/whoami")
+        assert response.status_code == 200
+        assert response.json() == {"role": role, "may_write": may_write}
+    with depot.client(None) as client:
+        assert client.get("/api/v1/whoami").status_code == 401

@@ -242,6 +242,65 @@ def test_a_naive_time_is_refused(depot: Depot) -> None:
     assert "offset" in body["message"]
 
 
+# Found by the API fuzz (test_fuzz.py): each was a 500 (OverflowError converting to UTC,
+# or SQLite's 64-bit integers), and a session stored at the end of time broke /state.
+OUT_OF_SPAN = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00", "1969-12-31T23:59:59Z"]
+TIMED_WRITES = [
+    ("/envelopes", lambda t: envelope(start=t), "body.start"),
+    ("/envelopes", lambda t: envelope(end=t), "body.end"),
+    ("/sessions", lambda t: session(started=t), "body.started"),
+    ("/sessions", lambda t: session(requirement={"energy": "1 kWh", "departure": t}), None),
+    ("/telemetry", lambda t: {"readings": [{"node": "workshop", "at": t, "power": "1 kW"}]}, None),
+]
+
+
+@pytest.mark.parametrize("at", OUT_OF_SPAN, ids=["year-1", "year-9999", "before-1970"])
+@pytest.mark.parametrize(
+    ("path", "body", "where"), TIMED_WRITES, ids=["start", "end", "started", "departure", "at"]
+)
+def test_a_time_outside_the_span_is_422_and_stores_nothing(
+    depot: Depot, at: str, path: str, body: Any, where: str | None
+) -> None:
+    error = problem(post(depot, path, body(at)), 422, "invalid_request")
+    assert "outside the times the controller takes" in error["message"]
+    if where is not None:
+        assert error["problems"][0]["where"] == where
+    assert depot.controller.store.envelopes() == []
+    assert depot.controller.store.sessions() == []
+    assert depot.changes == []
+
+
+def test_ending_a_session_outside_the_span_is_422(depot: Depot) -> None:
+    assert post(depot, "/sessions", session()).status_code == 201
+    for at in OUT_OF_SPAN:
+        problem(post(depot, "/sessions/bus-0417/end", {"ended_at": at}), 422, "invalid_request")
+    assert depot.controller.store.session("bus-0417").is_open  # type: ignore[union-attr]
+
+
+def test_times_at_the_ends_of_the_span_keep_the_state_answering(depot: Depot) -> None:
+    first, last = "1970-01-01T00:00:00Z", "9998-12-31T23:59:59.999999Z"
+    assert post(depot, "/envelopes", envelope(start=first, end=last)).status_code == 201
+    late = session(started=last, requirement=None)
+    assert post(depot, "/sessions", late).status_code == 201
+    reading = {"node": "workshop", "at": first, "power": "1 kW"}
+    assert post(depot, "/telemetry", {"readings": [reading]}).status_code == 200
+    with depot.client() as client:
+        for path in ("/api/v1/state", "/api/v1/envelopes", "/api/v1/sessions", "/api/v1/snapshot"):
+            assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**31])
+def test_a_priority_beyond_32_bits_is_422(depot: Depot, value: int) -> None:
+    error = problem(post(depot, "/envelopes", envelope(priority=value)), 422, "invalid_request")
+    assert error["problems"][0]["where"] == "body.priority"
+    if value > 0:
+        body = session(priority_class=value)
+        error = problem(post(depot, "/sessions", body), 422, "invalid_request")
+        assert error["problems"][0]["where"] == "body.priority_class"
+    assert depot.controller.store.envelopes() == []
+    assert depot.controller.store.sessions() == []
+
+
 @pytest.mark.parametrize(
     ("limit", "words"),
     [(800, "no unit"), ("800", "no unit"), ("800 kWh", "energy"), ("-5 kW", "negative")],

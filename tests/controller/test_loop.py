@@ -4,18 +4,23 @@ dispatched decreases first, outcomes fed back, failures kept safe."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from depotctl.controller.clock import SimClock
-from depotctl.controller.dispatch import LimitCommand, RecordingDispatcher, in_safe_order
+from depotctl.controller.dispatch import (
+    LimitCommand,
+    Outcome,
+    RecordingDispatcher,
+    in_safe_order,
+)
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, Store
-from depotctl.domain.chargers import CommandOutcome
+from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.engine import BindingKind, EvseState, LimitKind
@@ -221,3 +226,61 @@ def test_a_superseded_envelope_stays_expired_after_its_successor_ends(
     sources = {c.source.ref for c in live.allocation.constraints.values() if c.node_id == "gc-main"}
     assert "A" not in sources
     assert live.allocation.limits_a["chg-01/1"] > 10_000.0 / (3 * 230)
+
+
+def test_a_charger_that_drops_off_while_its_command_is_out_stays_offline(
+    controller: Controller,
+) -> None:
+    """Its connection said offline during the dispatch: the accepted outcome that
+    arrived before must not bring it back online (only a reconnect does)."""
+
+    class DropsOff(RecordingDispatcher):
+        async def dispatch(self, commands: Sequence[LimitCommand]) -> list[Outcome]:
+            outcomes = await super().dispatch(commands)
+            controller.store.put_charger_states(
+                [ChargerState("chg-01", online=False, reason="websocket closed")]
+            )
+            return outcomes
+
+    loop = ControlLoop(controller, DropsOff())
+    plug(controller, "chg-01/1", "S-1")
+    run(loop)
+    state = controller.store.charger_states()["chg-01"]
+    assert not state.online and not state.is_controllable
+    assert state.last_outcome is CommandOutcome.ACCEPTED
+
+
+def test_one_failed_evse_makes_its_charger_uncontrollable_whatever_the_order(
+    tmp_path: Path,
+) -> None:
+    twin = MINIMAL.read_text().replace(
+        "evses: [{id: 1, connectors: [{id: 1, type: Type2}]}]",
+        "evses: [{id: 1, connectors: [{id: 1}]}, {id: 2, connectors: [{id: 1}]}]",
+        1,
+    )
+    clock = SimClock(START, speed=1.0)
+    clock.pause()
+    controller = Controller(Store.open(tmp_path / "s.sqlite"), clock, base_dir=MINIMAL.parent)
+    try:
+        controller.seed(MINIMAL, twin, author="test")
+        for rejected in ("chg-01/1", "chg-01/2"):  # the failure first, then last
+            dispatcher = RecordingDispatcher(
+                answer=lambda c, bad=rejected: (
+                    CommandOutcome.REJECTED if c.evse_id == bad else CommandOutcome.ACCEPTED
+                )
+            )
+            controller.store.put_charger_states([ChargerState("chg-01")])
+            loop = ControlLoop(controller, dispatcher)
+            plug(controller, "chg-01/1", f"S-1-{rejected}")
+            plug(controller, "chg-01/2", f"S-2-{rejected}")
+            run(loop)
+            assert {c.evse_id for c in dispatcher.sent[0]} == {"chg-01/1", "chg-01/2"}
+            state = controller.store.charger_states()["chg-01"]
+            assert state.last_outcome is CommandOutcome.REJECTED, rejected
+            assert not state.is_controllable
+            for session in ("S-1", "S-2"):
+                controller.store.end_session(
+                    f"{session}-{rejected}", at=clock.now(), energy_delivered_wh=0.0
+                )
+    finally:
+        controller.close()

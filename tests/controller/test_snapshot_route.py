@@ -21,6 +21,7 @@ from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
+from depotctl.domain import EvseOverride
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.phases import Phase
@@ -74,6 +75,21 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             received_at=START - timedelta(hours=2),
         )
     )
+    # the depot's own operator cut the north DC board (an envelope of the local source)
+    store.heard_from("local", START - timedelta(minutes=5))
+    store.put_envelope(
+        Envelope(
+            id="L-1",
+            source="local",
+            target="db-dc-north",
+            direction=Direction.IMPORT,
+            limit=180_000.0,
+            unit=LimitUnit.W,
+            start=START - timedelta(minutes=5),
+            end=START + timedelta(hours=1),
+            received_at=START - timedelta(minutes=5),
+        )
+    )
     store.put_readings(
         [
             Reading("workshop", START - timedelta(seconds=2), power_w=31_400.0),
@@ -97,6 +113,11 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             )
         ]
     )
+    # an operator paused one bus and capped another
+    store.put_override(
+        EvseOverride("dc-02/1", True, None, START - timedelta(minutes=7), "alice", "cable damaged")
+    )
+    store.put_override(EvseOverride("dc-13/1", False, 20.55, START - timedelta(minutes=3), "bob"))
     tokens = load_or_create_tokens(state_dir)
     with serving(create_app(controller, tokens)) as url:
         yield Running(url, tokens, clock, controller)
@@ -131,7 +152,17 @@ def test_an_exported_snapshot_replays_to_the_live_limits(depot: Running, tmp_pat
     assert _limits(offline) == _limits(state)
     bound = {k for k, v in _limits(state).items() if v[2] == "envelope"}
     assert bound, [v for v in _limits(state).values() if v[1] != "idle"]
+    # the operators' own (local) envelope, declared by no site, replays too
+    [north] = [n for n in offline["nodes"] if n["id"] == "db-dc-north"]
+    [cut] = [limit for limit in north["limits"] if limit["kind"] == "import_power"]
+    assert cut["source"]["text"] == "envelope L-1 (fresh)"
+    assert north == next(n for n in state["nodes"] if n["id"] == "db-dc-north")
     assert _limits(state)["dc-07/1"][1] == "uncontrollable"
+    assert _limits(offline)["dc-02/1"] == (0.0, "paused", "operator_override", "dc-02/1")
+    assert _limits(offline)["dc-13/1"] == (20.5, "charging", "operator_override", "dc-13/1")
+    overridden = {e["id"]: e["override"] for e in offline["evses"] if "override" in e}
+    assert overridden == {e["id"]: e["override"] for e in state["evses"] if "override" in e}
+    assert set(overridden) == {"dc-02/1", "dc-13/1"}
 
 
 def test_the_export_loads_without_a_diagnostic_as_the_live_snapshot(
@@ -152,6 +183,8 @@ def test_the_export_loads_without_a_diagnostic_as_the_live_snapshot(
     assert loaded.snapshot.envelopes == live.envelopes
     assert dict(loaded.snapshot.telemetry) == dict(live.telemetry)
     assert dict(loaded.snapshot.chargers) == dict(live.chargers)
+    assert dict(loaded.snapshot.overrides) == dict(live.overrides)
+    assert set(live.overrides) == {"dc-02/1", "dc-13/1"}
     before, after = allocate(live), allocate(loaded.snapshot)
     assert {k: e.limit_a for k, e in after.evses.items()} == {
         k: e.limit_a for k, e in before.evses.items()

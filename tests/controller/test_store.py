@@ -455,6 +455,20 @@ def test_journal_queries_by_time_evse_envelope_session_and_follow(store: Store) 
     assert messages(since=at(10)) == []
 
 
+def test_times_before_the_year_1000_round_trip_in_time_order(store: Store) -> None:
+    # found by the API fuzz (test_fuzz.py): strftime("%Y") wrote year 1 as "1-01-01",
+    # which fromisoformat refused on every later read of the envelopes
+    year = [datetime(y, 1, 1, tzinfo=UTC) for y in (1, 5, 10, 999)]
+    ancient = envelope("env-ancient", start=year[0], end=year[3], received_at=year[0])
+    assert store.put_envelope(ancient) is True
+    assert store.envelope("env-ancient") == ancient
+    assert store.envelopes() == [ancient]
+    store.append_journal(NewJournalEntry(y, "k", f"year {y.year}") for y in year)
+    since_year_6 = store.journal(since=datetime(6, 1, 1, tzinfo=UTC))
+    assert [entry.message for entry in since_year_6] == ["year 10", "year 999"]
+    assert [entry.at for entry in store.journal()] == year
+
+
 def test_journal_refuses_secrets_naive_times_and_non_json_and_stores_none(store: Store) -> None:
     good = NewJournalEntry(at(0), "k", "fine")
     bad_entries = [

@@ -228,9 +228,16 @@ def tier(snap: Snapshot, s: Session) -> int:
 
 def own_cap(snap: Snapshot, s: Session) -> float:
     """The most the EVSE may take whatever the tree: its rating, the vehicle's maximum,
-    zero once the energy is there, the plan's rate unless urgent."""
+    zero once the energy is there, the plan's rate unless urgent, and an operator's
+    override (zero when paused, else its cap)."""
     evse = snap.topology.evses[s.evse_id]
     caps = [evse.max_current_a]
+    override = snap.overrides.get(s.evse_id)
+    if override is not None:
+        if override.paused:
+            caps.append(0.0)
+        elif override.cap_a is not None:
+            caps.append(override.cap_a)
     if s.vehicle_max_current_a is not None:
         caps.append(s.vehicle_max_current_a)
     if deadline_and_need(snap, s)[1] <= 0:

@@ -150,7 +150,7 @@ def effective_limits(snapshot: Snapshot) -> dict[Key, float]:
 def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
     """Amps assumed for each EVSE of a charger that cannot be commanded (offline, or
     its last command not accepted): its last accepted limit if the policy says so and
-    there is one, else its rating."""
+    there is one — but at least its fallback, which it lapses to — else its rating."""
     draws: dict[str, float] = {}
     by_last = snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
     for evse in snapshot.topology.evses.values():
@@ -159,7 +159,7 @@ def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
             continue
         amps = evse.max_current_a
         if by_last and state.last_accepted_limit_a is not None:
-            amps = min(amps, state.last_accepted_limit_a)
+            amps = min(amps, max(state.last_accepted_limit_a, evse.fallback_a))
         draws[evse.id] = amps
     return draws
 

@@ -9,7 +9,9 @@ below, so they bind often. Snapshots: envelopes (overlapping, pending, expired,
 withdrawn, not yet received, from online, offline and never-heard sources, with
 and without their own fallback), fresh and stale site-load telemetry,
 uncontrollable chargers, sessions with and without requirements, vehicle caps,
-planned rates, priority classes, and previous limits for hysteresis.
+planned rates, priority classes, previous limits for hysteresis, and operator
+overrides (pauses, and caps of 0 A, below the minimum current, and from tight to
+looser than anything in the tree, on EVSEs with and without a session).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, EnvelopeMode, LimitUnit, SourceHealth
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import SQRT3, THREE_PHASE, Phase, PhaseConnection, load_power
 from depotctl.domain.policy import Policy, StaleLoad, UncontrollableAssumption
 from depotctl.domain.sessions import EnergyRequirement, Session
@@ -306,6 +309,7 @@ def snapshots(
         sessions=_sessions(draw, topology),
         chargers=_charger_states(draw, topology),
         previous_limits=_previous(draw, topology) if previous else {},
+        overrides=_overrides(draw, topology),
     )
 
 
@@ -445,6 +449,26 @@ def _previous(draw: st.DrawFn, topology: Topology) -> dict[str, float]:
         else:
             previous[evse_id] = _amps(draw, evse.min_current_a, evse.max_current_a)
     return previous
+
+
+def _overrides(draw: st.DrawFn, topology: Topology) -> dict[str, EvseOverride]:
+    overrides = {}
+    for evse_id in sorted(topology.evses):
+        if draw(st.sampled_from([True, True, True, False])):
+            continue  # as the allocator decides
+        paused = draw(st.booleans())
+        cap = draw(st.sampled_from([None, 0.0, 3.0, 6.0, 10.55, 16.0, 40.0, 500.0]))
+        if not paused and cap is None:
+            cap = draw(st.integers(0, 1300).map(lambda tenths: tenths / 10))
+        overrides[evse_id] = EvseOverride(
+            evse_id,
+            paused,
+            cap,
+            T0 - _minutes(draw, 0, 3000),
+            "ops",
+            draw(st.sampled_from([None, "cable damaged"])),
+        )
+    return overrides
 
 
 def without_previous(snapshot: Snapshot) -> Snapshot:

@@ -315,3 +315,16 @@ def test_site_load_crosses_a_delta_wye_transformer_onto_the_lines_its_windings_m
     reserved = [value(topology, capacity.reserved, "tx", k) for k in (L1, L2, L3)]
     assert reserved == pytest.approx(primary, abs=0.01)
     assert value(topology, capacity.reserved, "bus", L1) == pytest.approx(measured[Phase.L1])
+
+
+def test_an_uncontrollable_charger_is_assumed_at_least_at_its_fallback() -> None:
+    """Paused at 0 A when it went offline, it lapses to its fallback profile once that
+    limit's validity ends: its fallback is reserved, never less."""
+    depot = Depot().node("gc").node("db", "gc", current_a=100.0)
+    topology = depot.charger("ch", "db").topology()
+    fallback = topology.evses["ch/1"].fallback_a
+    assert 0 < fallback < topology.evses["ch/1"].max_current_a
+    for last, assumed in ((0.0, fallback), (fallback + 4.0, fallback + 4.0)):
+        state = ChargerState("ch", online=False, last_accepted_limit_a=last)
+        capacity = capacity_of(topology, Policy(), chargers={"ch": state})
+        assert capacity.assumed.tolist() == [assumed]

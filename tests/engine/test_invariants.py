@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
-from depotctl.engine import Allocation, EvseState, LimitKind, allocate
+from depotctl.engine import Allocation, BindingKind, EvseState, LimitKind, allocate
 from tests.engine.conftest import decision_of, own_cap, tier
 from tests.engine.node_loads import (
     POWER,
@@ -181,6 +181,37 @@ def test_efficiency_and_priority_thoroughly(snap: Snapshot) -> None:
     check_priority(snap, allocation)
 
 
+# Operator overrides
+
+
+def check_overrides(snap: Snapshot, allocation: Allocation) -> None:
+    for evse_id, override in snap.overrides.items():
+        sent, view = allocation.limits_a[evse_id], allocation.evses[evse_id]
+        if override.paused:
+            assert sent == 0.0, f"{evse_id} is paused by an operator, yet gets {sent} A"
+        if override.cap_a is not None:
+            assert sent <= override.cap_a, f"{evse_id} gets {sent} A over its cap {override}"
+        if view.state is not EvseState.UNCONTROLLABLE:
+            assert view.limit_a == sent
+        if view.binding.kind is BindingKind.OPERATOR_OVERRIDE:
+            assert view.binding.ref == evse_id and "by operator" in view.binding.detail
+
+
+@FAST
+@given(snapshots())
+def test_an_evses_limit_never_exceeds_its_override_and_a_paused_one_gets_nothing(
+    snap: Snapshot,
+) -> None:
+    check_overrides(snap, allocate(snap))
+
+
+@pytest.mark.slow
+@THOROUGH
+@given(snapshots())
+def test_overrides_thoroughly(snap: Snapshot) -> None:
+    check_overrides(snap, allocate(snap))
+
+
 # Determinism
 
 
@@ -225,6 +256,7 @@ def _shuffled(snap: Snapshot, rng: random.Random) -> Snapshot:
         telemetry=shuffle_items(snap.telemetry),  # type: ignore[arg-type]
         chargers=shuffle_items(snap.chargers),  # type: ignore[arg-type]
         previous_limits=shuffle_items(snap.previous_limits),  # type: ignore[arg-type]
+        overrides=shuffle_items(snap.overrides),  # type: ignore[arg-type]
     )
 
 

@@ -1,5 +1,6 @@
 """Commands against a running controller: ``context``, ``status``, ``revisions``,
-``plan``, ``apply``, ``rollback``, ``journal``, ``envelopes``, ``requirements`` (and
+``plan``, ``apply``, ``rollback``, ``journal``, ``envelopes``, ``requirements``,
+``override`` (and
 ``explain EVSE`` without ``--snapshot``, registered in :mod:`depotctl.cli.allocate`).
 
 The HTTP client (:mod:`depotctl.client`) is imported inside the commands, so that
@@ -10,7 +11,13 @@ an unknown EVSE, envelope or session, a refused request body, a missing ``--yes`
 (the controller moved since the plan, a concurrent apply).
 """
 
-from depotctl.cli.remote import contexts, inputs, journal, revisions  # noqa: F401  (register)
+from depotctl.cli.remote import (  # noqa: F401  (register the commands)
+    contexts,
+    inputs,
+    journal,
+    overrides,
+    revisions,
+)
 from depotctl.cli.remote._common import (
     Connection,
     ContextOption,

@@ -21,6 +21,7 @@ from depotctl.cli.remote._common import (
     FormatOption,
     ServerOption,
     TokenFileOption,
+    _amount,
     _controller_now,
     _instant,
     _print_json,
@@ -210,7 +211,9 @@ def requirements_list(
     server: ServerOption = None,
     token_file: TokenFileOption = None,
 ) -> None:
-    """The open sessions with their energy requirement (energy by departure).
+    """The open sessions with their energy requirement (energy by departure), the
+    energy each can expect at its departure if its EVSE's limit now holds until
+    then, and the shortfall with the constraint that causes it.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
     """
@@ -220,23 +223,65 @@ def requirements_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    rows = []
-    for s in listed.get("sessions", []):
-        requirement = s.get("requirement") or {}
-        rows.append(
-            (
-                str(s.get("id")),
-                str(s.get("evse")),
-                str(s.get("energy_delivered")),
-                str(requirement.get("energy", "—")),
-                str(requirement.get("departure", "—")),
-                str(requirement.get("source", "site default")),
-            )
-        )
+    rows = [_requirement_row(s) for s in listed.get("sessions", [])]
     if not rows:
         sys.stdout.write("no open sessions\n")
         return
-    _table(("session", "evse", "delivered", "needs", "departure", "from"), rows)
+    _table(
+        ("session", "evse", "delivered", "needs", "departure", "from", "expected", "short",
+         "outlook"),
+        rows,
+    )  # fmt: skip
+    sys.stdout.write(
+        f"expected: the energy at departure if each EVSE's limit at {listed.get('time')} "
+        "holds until then\n"
+    )
+
+
+def _requirement_row(s: Json) -> tuple[str, ...]:
+    """One session: its requirement (the site's default when it states none), and its
+    outlook at departure with the cause of a shortfall in words."""
+    requirement = s.get("requirement") or {}
+    outlook = s.get("outlook")
+    if outlook is None:
+        return (
+            str(s.get("id")),
+            str(s.get("evse")),
+            str(s.get("energy_delivered")),
+            str(requirement.get("energy", "—")),
+            str(requirement.get("departure", "—")),
+            str(requirement.get("source", "site default")),
+            "—",
+            "—",
+            "no outlook: the site in force has no such EVSE",
+        )
+    source = outlook.get("requirement_source")
+    return (
+        str(s.get("id")),
+        str(s.get("evse")),
+        str(s.get("energy_delivered")),
+        _kwh(outlook.get("required_energy_wh")),
+        str(outlook.get("departure")),
+        "site default" if source == "default" else str(source),
+        _kwh(outlook.get("expected_energy_wh")),
+        _kwh(outlook.get("shortfall_wh")) if not outlook.get("on_track") else "—",
+        _outlook_words(outlook),
+    )
+
+
+def _outlook_words(outlook: Json) -> str:
+    """``on track, complete at …``, or what keeps it short (``overdue`` first when its
+    departure has passed)."""
+    if outlook.get("on_track"):
+        words = f"on track, complete at {outlook.get('complete_at')}"
+        return ("overdue; " if outlook.get("overdue") else "") + words
+    constraint = outlook.get("constraint") or {}
+    cause = str(constraint.get("detail") or constraint.get("kind") or "short")
+    return ("overdue; " if outlook.get("overdue") else "") + cause
+
+
+def _kwh(wh: object) -> str:
+    return _amount(wh / 1000.0 if isinstance(wh, int | float) else wh, "kWh")
 
 
 @requirements_app.command("submit")

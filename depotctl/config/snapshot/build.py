@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from depotctl.config.snapshot.schema import EnvelopeEntry, SessionEntry, SnapshotDocument
+from depotctl.config.snapshot.schema import (
+    EnvelopeEntry,
+    OverrideEntry,
+    SessionEntry,
+    SnapshotDocument,
+)
 from depotctl.domain import Current
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import (
@@ -15,6 +20,7 @@ from depotctl.domain.envelopes import (
     LimitUnit,
     SourceHealth,
 )
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import Phase
 from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
@@ -30,7 +36,13 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
         entry.id: SourceHealth(
             source=entry.id,
             last_heard=_utc(entry.last_heard),
-            offline_after_s=topology.sources[entry.id].offline_after_s,
+            # the operators' own source (``local``) is declared by no site and never
+            # goes offline
+            offline_after_s=(
+                topology.sources[entry.id].offline_after_s
+                if entry.id in topology.sources
+                else None
+            ),
         )
         for entry in document.envelope_sources
     }
@@ -70,6 +82,7 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
         sessions=tuple(_session(entry) for entry in document.sessions),
         chargers=chargers,
         previous_limits={evse: amps.amps for evse, amps in document.previous_limits.items()},
+        overrides={entry.evse: _override(entry, document.at) for entry in document.overrides},
     )
 
 
@@ -113,6 +126,17 @@ def _session(entry: SessionEntry) -> Session:
         ),
         planned_rate_a=entry.planned_rate.amps if entry.planned_rate is not None else None,
         priority_class=entry.priority_class,
+    )
+
+
+def _override(entry: OverrideEntry, at: datetime) -> EvseOverride:
+    return EvseOverride(
+        evse_id=entry.evse,
+        paused=entry.paused,
+        cap_a=entry.cap.amps if entry.cap is not None else None,
+        set_at=_utc_required(entry.set_at or at),
+        author=entry.author,
+        reason=entry.reason,
     )
 
 

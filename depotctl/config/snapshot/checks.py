@@ -27,6 +27,7 @@ from depotctl.config.snapshot.rules import (
 from depotctl.config.snapshot.schema import SnapshotDocument
 from depotctl.config.source import SourceMap
 from depotctl.domain import Current
+from depotctl.domain.envelopes import LOCAL_SOURCE
 from depotctl.domain.topology import Topology
 
 
@@ -59,7 +60,8 @@ class SnapshotContext:
 def snapshot_findings(ctx: SnapshotContext) -> list[Finding]:
     """Every semantic problem of the snapshot, in document order of the checks."""
     findings: list[Finding] = []
-    for check in (_sources, _envelopes, _telemetry, _sessions, _chargers, _previous, _future):
+    checks = (_sources, _envelopes, _telemetry, _sessions, _chargers, _previous, _overrides)
+    for check in (*checks, _future):
         findings.extend(check(ctx))
     return findings
 
@@ -113,7 +115,7 @@ def _sources(ctx: SnapshotContext) -> Iterator[Finding]:
         ctx, "envelope source", "envelope_sources", [e.id for e in entries], "id"
     )
     for i, entry in enumerate(entries):
-        if entry.id not in ctx.topology.sources:
+        if entry.id not in ctx.topology.sources and entry.id != LOCAL_SOURCE:
             yield _unknown(
                 UNKNOWN_SOURCE,
                 ("envelope_sources", i, "id"),
@@ -128,7 +130,7 @@ def _envelopes(ctx: SnapshotContext) -> Iterator[Finding]:
     yield from _duplicates(ctx, "envelope", "envelopes", [e.id for e in entries], "id")
     for i, envelope in enumerate(entries):
         here = ("envelopes", i)
-        if envelope.source not in ctx.topology.sources:
+        if envelope.source not in ctx.topology.sources and envelope.source != LOCAL_SOURCE:
             yield _unknown(
                 UNKNOWN_SOURCE,
                 (*here, "source"),
@@ -245,6 +247,26 @@ def _previous(ctx: SnapshotContext) -> Iterator[Finding]:
             )
 
 
+def _overrides(ctx: SnapshotContext) -> Iterator[Finding]:
+    entries = ctx.document.overrides
+    yield from _duplicates(ctx, "override on EVSE", "overrides", [o.evse for o in entries], "evse")
+    for i, override in enumerate(entries):
+        if override.evse not in ctx.topology.evses:
+            yield _unknown(
+                UNKNOWN_EVSE,
+                ("overrides", i, "evse"),
+                f'override on EVSE "{override.evse}", which site {ctx.topology.site} does not have',
+                override.evse,
+                ctx.topology.evses,
+            )
+        if not override.paused and override.cap is None:
+            yield SCHEMA_INVALID_VALUE.at(
+                ("overrides", i),
+                f"override on EVSE {override.evse} neither pauses nor caps it",
+                'set paused: true, or cap: "16 A"; an EVSE without an override is not listed',
+            )
+
+
 def _future(ctx: SnapshotContext) -> Iterator[Finding]:
     at = ctx.document.at
     stamped: list[tuple[Path, datetime, str]] = []
@@ -257,6 +279,9 @@ def _future(ctx: SnapshotContext) -> Iterator[Finding]:
         stamped.append((("telemetry", i, "at"), reading.at, "measured"))
     for i, session in enumerate(ctx.document.sessions):
         stamped.append((("sessions", i, "started"), session.started, "started"))
+    for i, override in enumerate(ctx.document.overrides):
+        if override.set_at is not None:
+            stamped.append((("overrides", i, "set_at"), override.set_at, "set"))
     for path, when, verb in stamped:
         if when > at:
             yield AFTER_SNAPSHOT.at(

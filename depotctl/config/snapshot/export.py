@@ -23,7 +23,8 @@ from depotctl.config.schema import API_VERSION
 from depotctl.config.snapshot.load import KIND
 from depotctl.config.source import parse_documents
 from depotctl.domain.chargers import ChargerState
-from depotctl.domain.envelopes import Envelope, LimitUnit
+from depotctl.domain.envelopes import LOCAL_SOURCE, Envelope, LimitUnit
+from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
@@ -64,9 +65,9 @@ def export_document(
     document["envelope_sources"] = [
         {"id": source_id, **_maybe("last_heard", health.last_heard, when)}
         for source_id, health in sorted(snapshot.sources.items())
-        # a source the site does not declare has no fallback and no offline-after:
-        # the snapshot format knows only the site's sources
-        if source_id in snapshot.topology.sources
+        # the site's sources, and the operators' own (local); the store may have
+        # heard from others that the site in force no longer declares
+        if source_id in snapshot.topology.sources or source_id == LOCAL_SOURCE
     ]
     document["envelopes"] = [_envelope(e, when) for e in snapshot.envelopes]
     document["telemetry"] = [_reading(r, when) for _, r in sorted(snapshot.telemetry.items())]
@@ -75,6 +76,12 @@ def export_document(
     document["previous_limits"] = {
         evse: amps(limit) for evse, limit in sorted(snapshot.previous_limits.items())
     }
+    document["overrides"] = [
+        _override(override, when)
+        for evse_id, override in sorted(snapshot.overrides.items())
+        # an override on an EVSE the site no longer has changes nothing
+        if evse_id in snapshot.topology.evses
+    ]
     return document
 
 
@@ -226,4 +233,15 @@ def _charger(state: ChargerState, when: Any) -> dict[str, Any]:
         **_maybe("last_accepted_limit", state.last_accepted_limit_a, amps),
         **_maybe("last_command_at", state.last_command_at, when),
         **_maybe("reason", state.reason, str),
+    }
+
+
+def _override(override: EvseOverride, when: Any) -> dict[str, Any]:
+    return {
+        "evse": override.evse_id,
+        "paused": override.paused,
+        **_maybe("cap", override.cap_a, amps),
+        "set_at": when(override.set_at),
+        "author": override.author,
+        **_maybe("reason", override.reason, str),
     }

@@ -81,7 +81,7 @@ UNKNOWN_CHARGER = rule(
 DUPLICATE_ID = rule(
     "snapshot/duplicate-id",
     E,
-    "an envelope, session, source, charger or telemetry node listed twice",
+    "an envelope, session, source, charger, telemetry node or override listed twice",
     "keep one entry per id",
 )
 TWO_SESSIONS = rule(
@@ -93,7 +93,7 @@ TWO_SESSIONS = rule(
 AFTER_SNAPSHOT = rule(
     "snapshot/after-snapshot",
     W,
-    "a reading, heartbeat, envelope or session stamped after the snapshot's own time",
+    "a reading, heartbeat, envelope, session or override stamped after the snapshot's own time",
     "check the snapshot's `at`: a reading from the future counts as stale, an envelope "
     "received later is not known yet, a session started later is ignored",
 )

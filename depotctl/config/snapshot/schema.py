@@ -206,6 +206,18 @@ class ChargerEntry(SchemaModel):
     reason: str | None = None
 
 
+class OverrideEntry(SchemaModel):
+    """An operator's override on an EVSE: paused, and/or capped at so many amps per
+    line (at least one of the two)."""
+
+    evse: EvseId
+    paused: bool = False
+    cap: AmpsValue | None = Field(None, description="At most this current per line.")
+    set_at: Time | None = Field(None, description="When it was set (default: the snapshot's at).")
+    author: str = Field("unknown", min_length=1, description="Who set it.")
+    reason: str | None = None
+
+
 class SnapshotDocument(SchemaModel):
     """``kind: Snapshot``: everything one allocation depends on."""
 
@@ -223,4 +235,7 @@ class SnapshotDocument(SchemaModel):
     chargers: list[ChargerEntry] = Field(default_factory=list)
     previous_limits: dict[str, AmpsValue] = Field(
         default_factory=dict, description="The limit in force per EVSE id, for hysteresis."
+    )
+    overrides: list[OverrideEntry] = Field(
+        default_factory=list, description="Operators' pauses and caps, one per EVSE."
     )

@@ -1,0 +1,57 @@
+"""``depotctl console``: the operations console, a Textual app against a running
+controller (found as every remote command finds it: ``--context``, ``--server``
+with ``--token-file``, ``$DEPOTCTL_CONTEXT`` or the current context).
+
+Textual and the console are imported inside the command, so that the offline
+commands never load them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from depotctl.cli.app import app
+from depotctl.cli.remote._common import ContextOption, ServerOption, TokenFileOption, _fail
+
+
+@app.command("console")
+def console(
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only", help="Hide every action that changes the controller (for support)."
+        ),
+    ] = False,
+    interval: Annotated[
+        float,
+        typer.Option("--interval", help="Seconds between polls of the controller.", min=0.2),
+    ] = 1.0,
+) -> None:
+    """The live console: electrical tree, EVSEs with their reasons, envelopes, journal.
+
+    Keys: 1-4 panes, e explain, / filter, s sort, p pause/resume, n envelope,
+    w withdraw, ? help, ctrl+p commands, q quit. With the read-only token, or with
+    --read-only, the actions are hidden.
+    """
+    from depotctl.client.api import AsyncControllerClient
+    from depotctl.client.contexts import ContextError, resolve
+
+    try:
+        target = resolve(context=context, server=server, token_file=token_file)
+    except ContextError as error:
+        raise _fail("console", error.message, error.exit_code) from None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _fail("console", "needs a terminal (stdin and stdout a TTY)", 2)
+
+    from depotctl.console.app import ConsoleApp
+    from depotctl.console.coordinator import Coordinator
+
+    client = AsyncControllerClient(target.server, target.token)
+    coordinator = Coordinator(client, interval=interval, read_only=read_only)
+    ConsoleApp(coordinator).run()

@@ -1,0 +1,462 @@
+"""The console app: the header, the banner, four panes (tree, EVSEs, envelopes,
+journal) fed by one :class:`~depotctl.console.coordinator.Coordinator`, and the
+actions — each confirmed, each hidden when the console may not write."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tree
+
+from depotctl.client.api import ApiError, Unreachable
+from depotctl.console.coordinator import Coordinator
+from depotctl.console.model import Link, Model
+from depotctl.console.widgets.dialogs import Confirmed, ConfirmScreen, EnvelopeForm, HelpScreen
+from depotctl.console.widgets.envelopes import EnvelopesView
+from depotctl.console.widgets.evses import EvseDetail, EvseTable
+from depotctl.console.widgets.explain import ExplainScreen
+from depotctl.console.widgets.journal import JournalTail
+from depotctl.console.widgets.status import Banner, StatusBar
+from depotctl.console.widgets.tree import ElectricalTree
+
+#: Actions that change the controller: hidden when the console may not write.
+WRITE_ACTIONS = frozenset({"pause", "new_envelope", "withdraw"})
+PANES = ("tree", "evses", "envelopes", "journal")
+
+
+class ModelUpdated(Message):
+    """The coordinator has a new model (or a new connection state)."""
+
+
+class FilterInput(Input):
+    """The EVSE table's filter: escape clears and hides it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.remove_class("shown")
+        self.app.query_one(EvseTable).focus()
+
+
+class ConsoleApp(App[None]):
+    """``depotctl console``."""
+
+    CSS_PATH = "console.tcss"
+    TITLE = "depotctl console"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("e", "explain", "Explain"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort", "Sort"),
+        Binding("p", "pause", "Pause"),
+        Binding("n", "new_envelope", "Envelope"),
+        Binding("w", "withdraw", "Withdraw"),
+        Binding("r", "poll", "Poll now", show=False),
+        Binding("1", "pane('tree')", "Tree", show=False),
+        Binding("2", "pane('evses')", "EVSEs", show=False),
+        Binding("3", "pane('envelopes')", "Envelopes", show=False),
+        Binding("4", "pane('journal')", "Journal", show=False),
+    ]
+
+    def __init__(self, coordinator: Coordinator, *, pane: str = "tree", poll: bool = True) -> None:
+        super().__init__()
+        self.coordinator = coordinator
+        self.poll = poll
+        self.first_pane = pane
+        self.applied_polls = -1
+        self.shown_in: dict[str, int] = {}  # pane → the model generation it shows
+        self.may_write = False
+        coordinator.on_update = self._model_arrived
+
+    def _model_arrived(self, _model: Model) -> None:
+        self.post_message(ModelUpdated())
+
+    @property
+    def main(self) -> Screen[Any]:
+        """The screen with the panes (under any dialog or explanation)."""
+        return self.screen_stack[0] if self.screen_stack else self.screen
+
+    @property
+    def model(self) -> Model:
+        return self.coordinator.model
+
+    # Layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield Banner(id="banner")
+        with TabbedContent(initial=self.first_pane, id="panes"):
+            with TabPane("1 Tree", id="tree"):
+                yield ElectricalTree(id="tree-view")
+            with TabPane("2 EVSEs", id="evses"):
+                yield FilterInput(placeholder="filter EVSEs (escape clears)", id="filter")
+                yield EvseTable(id="evse-table")
+                yield EvseDetail(id="evse-detail")
+            with TabPane("3 Envelopes", id="envelopes"):
+                yield EnvelopesView(id="envelopes-view")
+            with TabPane("4 Journal", id="journal"):
+                yield JournalTail(id="journal-view")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.main.query_one(StatusBar).update_model(self.model)
+        if self.poll:
+            self.run_worker(self.coordinator.run(), name="poller", group="poller")
+        self.call_after_refresh(self._focus_pane, self.first_pane)
+
+    async def on_unmount(self) -> None:
+        await self.coordinator.client.aclose()
+
+    # The model
+
+    def on_model_updated(self, _message: ModelUpdated) -> None:
+        if self.applied_polls == self.coordinator.polls:
+            return  # a burst: this model is on screen already
+        self.applied_polls = self.coordinator.polls
+        self.apply(self.model)
+
+    def apply(self, model: Model) -> None:
+        """Show ``model`` everywhere (on the main screen, whichever screen is on top)."""
+        main = self.main
+        statuses = main.query(StatusBar)
+        if not statuses or not statuses.first().is_attached:
+            return  # not mounted yet, or shutting down
+        statuses.first().update_model(model)
+        main.query_one(Banner).update_model(model)
+        if model.may_write != self.may_write:
+            self.may_write = model.may_write
+            self.refresh_bindings()
+        if not model.loaded:
+            return
+        self.show_pane(self._pane(), model)
+
+    def show_pane(self, pane: str, model: Model) -> None:
+        """Update the pane on screen; the others catch up when they are shown."""
+        if not model.loaded or self.shown_in.get(pane) == model.generation:
+            return
+        self.shown_in[pane] = model.generation
+        main = self.main
+        if pane == "tree":
+            main.query_one(ElectricalTree).update_model(model)
+        elif pane == "evses":
+            main.query_one(EvseTable).update_model(model)
+            self._show_detail()
+        elif pane == "envelopes":
+            main.query_one(EnvelopesView).update_model(model)
+        else:
+            main.query_one(JournalTail).update_model(model)
+        if isinstance(self.screen, ExplainScreen) and model.connection.link is Link.CONNECTED:
+            self.load_explanation(self.screen)
+
+    # Navigation
+
+    def action_pane(self, pane: str) -> None:
+        self.main.query_one(TabbedContent).active = pane
+        self._focus_pane(pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        widget = {
+            "tree": "#tree-view",
+            "evses": "#evse-table",
+            "envelopes": "#envelope-table",
+            "journal": "#journal-view",
+        }[pane]
+        self.main.query_one(widget).focus()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.refresh_bindings()
+        self.show_pane(self._pane(), self.model)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_poll(self) -> None:
+        self.coordinator.wake()
+
+    def action_sort(self) -> None:
+        table = self.main.query_one(EvseTable)
+        self.action_pane("evses")
+        sort = table.next_sort()
+        self.notify(f"EVSEs sorted by {sort.name}", timeout=2)
+
+    def action_filter(self) -> None:
+        self.action_pane("evses")
+        box = self.main.query_one(FilterInput)
+        box.add_class("shown")
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.main.query_one(EvseTable).set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if not event.value:
+            self.main.query_one(FilterInput).remove_class("shown")
+        self.main.query_one(EvseTable).focus()
+
+    # The explanation
+
+    def selected_evse(self) -> str | None:
+        if isinstance(self.screen, ExplainScreen):
+            return self.screen.evse
+        pane = self.main.query_one(TabbedContent).active
+        if pane == "tree":
+            return self.main.query_one(ElectricalTree).selected_evse()
+        if pane == "evses":
+            return self.main.query_one(EvseTable).selected_evse()
+        return None
+
+    def action_explain(self, evse: str | None = None) -> None:
+        evse = evse or self.selected_evse()
+        if evse is None:
+            self.notify("Select an EVSE first (in the tree or the EVSE table)", timeout=3)
+            return
+        screen = ExplainScreen(evse)
+        self.push_screen(screen)
+        self.load_explanation(screen)
+
+    @on(DataTable.RowHighlighted, "#evse-table")
+    def _show_detail(self) -> None:
+        evse_id = self.main.query_one(EvseTable).selected_evse()
+        self.main.query_one(EvseDetail).show(self.model.evses.get(evse_id or ""), self.model)
+
+    @on(DataTable.RowSelected, "#evse-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.action_explain(str(event.row_key.value))
+
+    @on(Tree.NodeSelected, "#tree-view")
+    def _node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+        data = event.node.data
+        if data is not None and data[0] == "evse":
+            self.action_explain(data[1])
+
+    @work(exclusive=True, group="explain", exit_on_error=False)
+    async def load_explanation(self, screen: ExplainScreen) -> None:
+        try:
+            explained, entries = await self.coordinator.explain(screen.evse)
+        except (Unreachable, ApiError) as error:
+            if screen.is_attached:
+                screen.show_error(f"cannot explain {screen.evse}: {error}")
+            return
+        if screen.is_attached:
+            screen.show(explained, entries, self.model)
+
+    # Actions that change the controller
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and not self.model.may_write:
+            return False
+        if action == "withdraw" and self._pane() != "envelopes":
+            return None
+        if action == "pause" and self._pane() not in ("tree", "evses"):
+            return None
+        return True
+
+    def _pane(self) -> str:
+        try:
+            return str(self.main.query_one(TabbedContent).active)
+        except Exception:
+            return self.first_pane
+
+    def action_pause(self) -> None:
+        evse_id = self.selected_evse()
+        evse = self.model.evses.get(evse_id or "")
+        if evse is None:
+            self.notify("Select an EVSE first", timeout=3)
+            return
+        if evse.paused or evse.cap_a is not None:
+            title = f"Resume {evse.id}?"
+            body = f"Removes the operator override on {evse.id}; the controller allocates it again."
+            self.push_screen(
+                ConfirmScreen(title, body),
+                lambda answer: self._send_resume(evse.id) if answer else None,
+            )
+            return
+        session = f" (session {evse.session_id})" if evse.session_id else ""
+        body = f"{evse.id}{session} will be sent 0 A until resumed. Journaled with your name."
+        self.push_screen(
+            ConfirmScreen(f"Pause {evse.id}?", body, ask_reason=True),
+            lambda answer: self._send_pause(evse.id, answer) if answer else None,
+        )
+
+    def _send_pause(self, evse_id: str, answer: Confirmed) -> None:
+        body = {"paused": True, "cap": None, "reason": answer.reason, "author": _author()}
+        self.send(
+            f"{evse_id} paused",
+            lambda: self.coordinator.client.set_override(evse_id, body),
+        )
+
+    def _send_resume(self, evse_id: str) -> None:
+        self.send(
+            f"{evse_id} resumed",
+            lambda: self.coordinator.client.clear_override(evse_id, author=_author()),
+        )
+
+    def action_withdraw(self) -> None:
+        envelope_id = self.main.query_one(EnvelopesView).selected_envelope()
+        if envelope_id is None:
+            self.notify("Select an envelope first", timeout=3)
+            return
+        self.push_screen(
+            ConfirmScreen(
+                f"Withdraw envelope {envelope_id}?",
+                f"{envelope_id} stops applying from now; the controller journals it.",
+            ),
+            lambda answer: self._send_withdraw(envelope_id) if answer else None,
+        )
+
+    def _send_withdraw(self, envelope_id: str) -> None:
+        self.send(
+            f"envelope {envelope_id} withdrawn",
+            lambda: self.coordinator.client.withdraw_envelope(envelope_id),
+        )
+
+    def action_new_envelope(self) -> None:
+        self.push_screen(EnvelopeForm(self._envelope_defaults()), self._envelope_typed)
+
+    def _envelope_defaults(self) -> dict[str, str]:
+        top = next((n.id for n in self.model.nodes if n.type == "grid_connection"), "")
+        now = self.model.time
+        suffix = now.astimezone(self.model.local).strftime("%H%M") if now else "1"
+        return {"id": f"local-{suffix}", "target": top, "start": "now", "end": "+2h"}
+
+    def _envelope_typed(self, values: dict[str, str] | None) -> None:
+        if values is None:
+            return
+        try:
+            body = envelope_body(values, self.model.time)
+        except ValueError as error:
+            self.notify(str(error), severity="error", timeout=6)
+            return
+        window = f"{body['start']} → {body.get('end') or 'open-ended'}"
+        self.push_screen(
+            ConfirmScreen(
+                f"Submit envelope {body['id']}?",
+                f"import {body['limit']} on {body['target']}\n{window}\nsource: local",
+            ),
+            lambda answer: self._send_envelope(body) if answer else None,
+        )
+
+    def _send_envelope(self, body: dict[str, Any]) -> None:
+        self.send(
+            f"envelope {body['id']} submitted",
+            lambda: self.coordinator.client.submit_envelope(body),
+        )
+
+    @work(group="actions", exit_on_error=False)
+    async def send(self, done: str, request: Any) -> None:
+        """Send one confirmed change; say how it went; poll at once."""
+        try:
+            await request()
+        except ApiError as error:
+            if error.status == 403:
+                self.coordinator.forbid_writes()
+                self.may_write = False
+                self.refresh_bindings()
+            self.notify(f"{error.status} {error.code}: {error.message}", severity="error")
+            return
+        except Unreachable as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify(f"{done} (journaled)", timeout=4)
+        self.coordinator.wake()
+
+    # The command palette
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for pane, title in zip(PANES, ("tree", "EVSE table", "envelopes", "journal"), strict=True):
+            yield SystemCommand(
+                f"Show the {title}",
+                f"Switch to the {title} pane",
+                lambda p=pane: self.action_pane(p),
+            )
+        yield SystemCommand("Explain the selected EVSE", "Its chain of limits", self.action_explain)
+        yield SystemCommand("Filter EVSEs", "Type to filter the EVSE table", self.action_filter)
+        yield SystemCommand(
+            "Sort EVSEs", "Sort the EVSE table by the next column", self.action_sort
+        )
+        yield SystemCommand("Poll now", "Ask the controller again", self.action_poll)
+        if self.model.may_write:
+            yield SystemCommand(
+                "Pause or resume the selected EVSE", "Confirmed, journaled", self.action_pause
+            )
+            yield SystemCommand(
+                "Submit a local envelope", "Confirmed, journaled", self.action_new_envelope
+            )
+            yield SystemCommand(
+                "Withdraw the selected envelope", "Confirmed, journaled", self.action_withdraw
+            )
+
+
+def envelope_body(values: dict[str, str], now: datetime | None) -> dict[str, Any]:
+    """The POST body of a local envelope from the form's text: ``start`` may be ``now``,
+    ``end`` ``open`` (or empty) or ``+2h`` / ``+30m`` after the start."""
+    for field in ("id", "target", "limit"):
+        if not values.get(field):
+            raise ValueError(f"the envelope needs a {field}")
+    start_text = values.get("start") or "now"
+    if start_text == "now":
+        if now is None:
+            raise ValueError("the controller's time is not known yet; give the start")
+        start = now
+    else:
+        start = _aware(start_text, "start")
+    end_text = values.get("end") or "open"
+    end: datetime | None
+    if end_text == "open":
+        end = None
+    elif end_text.startswith("+"):
+        end = start + _span(end_text[1:])
+    else:
+        end = _aware(end_text, "end")
+    body: dict[str, Any] = {
+        "id": values["id"],
+        "target": values["target"],
+        "limit": values["limit"],
+        "start": start.isoformat(),
+    }
+    if end is not None:
+        body["end"] = end.isoformat()
+    return body
+
+
+def _aware(text: str, name: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} {text!r} is not an ISO 8601 time") from None
+    if instant.utcoffset() is None:
+        raise ValueError(f"{name} {text!r} needs a time zone (…+11:00 or …Z)")
+    return instant
+
+
+def _span(text: str) -> timedelta:
+    units = {"h": 3600, "m": 60, "min": 60, "s": 1}
+    for unit in sorted(units, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                return timedelta(seconds=float(text.removesuffix(unit)) * units[unit])
+            except ValueError:
+                break
+    raise ValueError(f"end +{text}: write a duration like +2h or +30m")
+
+
+def _author() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "console"

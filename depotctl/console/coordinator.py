@@ -1,0 +1,201 @@
+"""The coordinator (Home Assistant's pattern): one poller fetches what the console
+shows from the controller's API, about once a second, and hands every widget the
+same :class:`~depotctl.console.model.Model`. The measured draws (the telemetry in
+``/snapshot``, a heavier answer) are fetched every ``telemetry_every`` polls.
+
+Bursts are coalesced: :meth:`Coordinator.wake` asks for a poll now, and any number of
+wakes during a poll make one more poll, never one each. A failed poll keeps the last
+data, marks the connection ``reconnecting`` with the error, and retries with a
+backoff that doubles up to ``max_backoff``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
+from depotctl.console.model import (
+    Connection,
+    JournalEntry,
+    Link,
+    Model,
+    build,
+    draws_of,
+    instant,
+    journal_entry_of,
+    tail,
+)
+
+#: How far back the journal tail starts, on the controller's clock.
+TAIL_SPAN = timedelta(hours=6)
+#: Entries per journal request, and the most requests for one catch-up.
+JOURNAL_PAGE = 1000
+JOURNAL_PAGES = 10
+
+
+class Coordinator:
+    """Polls the controller and keeps the one model; ``on_update`` is called (on the
+    event loop) after every poll, successful or not."""
+
+    def __init__(
+        self,
+        client: AsyncControllerClient,
+        *,
+        interval: float = 1.0,
+        first_backoff: float = 0.5,
+        max_backoff: float = 10.0,
+        min_gap: float = 0.1,
+        journal_keep: int = 500,
+        telemetry_every: int = 5,
+        read_only: bool = False,
+        on_update: Callable[[Model], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.interval = interval
+        self.first_backoff = first_backoff
+        self.max_backoff = max_backoff
+        self.min_gap = min_gap
+        self.journal_keep = journal_keep
+        self.telemetry_every = telemetry_every
+        self.read_only = read_only
+        self.on_update = on_update
+        self.model = Model(connection=Connection(url=client.base_url))
+        self.polls = 0
+        self._wake = asyncio.Event()
+        self._cursor: int | None = None
+        self._journal: tuple[JournalEntry, ...] = ()
+        self._site: dict[str, Any] | None = None
+        self._site_key: tuple[Any, Any] | None = None
+        self._may_write: bool | None = None
+        self._draws: dict[str, float] = {}
+        self._polls_ok = 0
+
+    def wake(self) -> None:
+        """Poll as soon as the current poll (if any) is done."""
+        self._wake.set()
+
+    def forbid_writes(self) -> None:
+        """The controller refused a write (403): hide the actions from now on."""
+        self._may_write = False
+        self.model = replace(self.model, may_write=False)
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        failures = 0
+        while True:
+            self._wake.clear()
+            try:
+                self.model = await self.poll()
+                failures = 0
+                delay = self.interval
+            except (Unreachable, ApiError, KeyError, TypeError, ValueError) as error:
+                failures += 1
+                delay = min(self.max_backoff, self.first_backoff * 2 ** (failures - 1))
+                self._may_write = None  # ask again once back: the token may have changed
+                self.model = replace(
+                    self.model,
+                    connection=Connection(
+                        url=self.client.base_url,
+                        link=Link.RECONNECTING,
+                        error=_words(error),
+                        attempt=failures,
+                        retry_in=delay,
+                    ),
+                )
+            self.polls += 1
+            if self.on_update is not None:
+                self.on_update(self.model)
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                continue
+            await asyncio.sleep(self.min_gap)  # let a burst of wakes gather
+
+    async def poll(self) -> Model:
+        """One round of requests; raises :class:`Unreachable` or :class:`ApiError`."""
+        results = await asyncio.gather(
+            self.client.state(),
+            self.client.sessions(),
+            self.client.clock(),
+            self.client.envelopes(),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        state, sessions, clock, envelopes = (r for r in results if isinstance(r, dict))
+        revision = state.get("revision") or {}
+        key = (revision.get("number"), revision.get("hash"))
+        if self._site is None or key != self._site_key:
+            self._site = await self._site_or_none()
+            self._site_key = key
+        now = instant(clock.get("time"))
+        await self._follow_journal(now)
+        if self._may_write is None:
+            self._may_write = False if self.read_only else await self.client.may_write()
+        if self.telemetry_every and self._polls_ok % self.telemetry_every == 0:
+            self._draws = draws_of(await self.client.snapshot())
+        self._polls_ok += 1
+        return build(
+            self.model,
+            connection=Connection(url=self.client.base_url, link=Link.CONNECTED),
+            state=state,
+            sessions=sessions,
+            clock=clock,
+            envelopes=envelopes,
+            site=self._site,
+            journal=self._journal,
+            may_write=self._may_write,
+            draws=self._draws,
+        )
+
+    async def explain(self, evse: str) -> tuple[dict[str, Any], list[JournalEntry]]:
+        """An EVSE's explanation and its recent journal entries (newest last)."""
+        now = self.model.time
+        explained, journal = await asyncio.gather(
+            self.client.explain(evse),
+            self.client.journal(
+                evse=evse,
+                since=now - TAIL_SPAN if now is not None else None,
+                limit=JOURNAL_PAGE,
+            ),
+        )
+        entries = [journal_entry_of(item) for item in journal.get("entries") or []]
+        return explained, entries
+
+    async def _site_or_none(self) -> dict[str, Any] | None:
+        try:
+            return await self.client.site()
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    async def _follow_journal(self, now: datetime | None) -> None:
+        new: list[JournalEntry] = []
+        for _ in range(JOURNAL_PAGES):
+            if self._cursor is None:
+                since = now - TAIL_SPAN if now is not None else None
+                page = await self.client.journal(since=since, limit=JOURNAL_PAGE)
+            else:
+                page = await self.client.journal(after_id=self._cursor, limit=JOURNAL_PAGE)
+            entries = [journal_entry_of(item) for item in page.get("entries") or []]
+            new.extend(entries)
+            if entries:  # an empty tail keeps asking by time until the first entry
+                self._cursor = max(self._cursor or 0, *(e.id for e in entries))
+            if len(entries) < JOURNAL_PAGE:
+                break
+        if new:
+            self._journal = tail([*self._journal, *new], self.journal_keep)
+
+
+def _words(error: Exception) -> str:
+    if isinstance(error, Unreachable):
+        return error.reason
+    if isinstance(error, ApiError):
+        return f"{error.status} {error.code}: {error.message}"
+    return f"unexpected answer from the controller: {type(error).__name__}: {error}"

@@ -1,0 +1,1 @@
+"""The console's panes, each fed the one model by the app."""

@@ -1,0 +1,228 @@
+"""The EVSE table: every EVSE with its session, state, limit, energy delivered and
+needed, departure, expected shortfall and the binding constraint in words; sorted
+by a column (``s`` cycles), filtered by text (``/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable, Static
+
+from depotctl.console.model import Evse, Model
+from depotctl.console.render import DASH, amount, clock_text, kwh
+
+COLUMNS = (
+    ("evse", "EVSE"),
+    ("session", "Session"),
+    ("state", "State"),
+    ("limit", "Limit"),
+    ("departure", "Departs"),
+    ("shortfall", "Shortfall"),
+    ("energy", "Energy"),
+    ("draw", "Draw"),
+    ("binding", "Binding constraint"),
+)
+
+Cells = tuple[Text | str, ...]
+
+
+def _state(evse: Evse) -> Text:
+    if evse.paused:
+        return Text("paused (op)", "bold yellow")
+    style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(evse.state, "")
+    return Text(evse.state, style)
+
+
+def _limit(evse: Evse) -> str:
+    return DASH if evse.limit_a is None else f"{evse.limit_a:,.1f} A"
+
+
+def _energy(evse: Evse) -> str:
+    session = evse.session
+    if session is None:
+        return DASH
+    delivered = DASH if session.delivered_wh is None else f"{session.delivered_wh / 1000:,.1f}"
+    return f"{delivered}/{kwh(session.required_wh)}"
+
+
+def _shortfall(evse: Evse) -> Text:
+    outlook = evse.session.outlook if evse.session else None
+    if outlook is None or outlook.shortfall_wh is None:
+        return Text(DASH, "dim")
+    if outlook.on_track:
+        return Text("on track", "green")
+    text = Text(kwh(outlook.shortfall_wh), "bold red")
+    if outlook.overdue:
+        text.append(" overdue", "red")
+    return text
+
+
+def _binding(evse: Evse) -> Text:
+    outlook = evse.session.outlook if evse.session else None
+    style = "dim" if evse.binding_kind == "no_session" else ""
+    if outlook is not None and outlook.on_track is False:
+        style = "red"
+    return Text(evse.binding, style)
+
+
+def cells_of(evse: Evse, model: Model) -> Cells:
+    """One row, in the order of :data:`COLUMNS`."""
+    session = evse.session
+    return (
+        Text(evse.id, "bold"),
+        session.id if session else DASH,
+        _state(evse),
+        _limit(evse),
+        clock_text(session.departure if session else None, model.local, model.time),
+        _shortfall(evse),
+        _energy(evse),
+        amount(evse.draw_kw, "kW"),
+        _binding(evse),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    name: str
+    key: Callable[[Evse], tuple[object, ...]]
+
+
+def _departure(evse: Evse) -> tuple[object, ...]:
+    departure = evse.session.departure if evse.session else None
+    return (departure is None, departure or datetime.min, evse.id)
+
+
+def _shortfall_key(evse: Evse) -> tuple[object, ...]:
+    outlook = evse.session.outlook if evse.session else None
+    short = outlook.shortfall_wh if outlook and outlook.shortfall_wh is not None else -1.0
+    return (-short, evse.id)
+
+
+SORTS = (
+    SortKey("EVSE", lambda e: (e.id,)),
+    SortKey("shortfall", _shortfall_key),
+    SortKey("departure", _departure),
+    SortKey("limit", lambda e: (-(e.limit_a or 0.0), e.id)),
+    SortKey("state", lambda e: (e.state, e.id)),
+)
+
+
+def _frame(model: Model) -> tuple[object, ...]:
+    """What a row's text depends on besides its EVSE: the site's zone and today's date
+    there (departures on another day show ``+1d``)."""
+    today = model.time.astimezone(model.local).date() if model.time else None
+    return (model.local, today)
+
+
+def matches(cells: Cells, needle: str) -> bool:
+    return any(needle in (c.plain if isinstance(c, Text) else c).lower() for c in cells)
+
+
+class EvseTable(DataTable[Text | str]):
+    """The table; an update sets only the cells that changed when the rows shown (and
+    their order) stay the same, else it lays the rows out again."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self.filter_text = ""
+        self.sort_index = 0
+        self._model: Model | None = None
+        self._cells: dict[str, Cells] = {}
+        self._shown: list[str] = []
+
+    def on_mount(self) -> None:
+        for key, title in COLUMNS:
+            self.add_column(title, key=key)
+
+    @property
+    def sort_key(self) -> SortKey:
+        return SORTS[self.sort_index]
+
+    @property
+    def shown(self) -> list[str]:
+        """The EVSE ids shown, in order."""
+        return list(self._shown)
+
+    def update_model(self, model: Model) -> int:
+        """Show ``model``; returns how many cells were set."""
+        previous = self._cells
+        known = self._model.evses if self._model is not None else {}
+        same_frame = self._model is not None and _frame(self._model) == _frame(model)
+        self._model = model
+        self._cells = {
+            evse.id: previous[evse.id]
+            if same_frame and evse.id in previous and known.get(evse.id) == evse
+            else cells_of(evse, model)
+            for evse in model.evses.values()
+        }
+        wanted = self._order(model)
+        if wanted != self._shown:
+            self._layout(wanted)
+            return len(wanted) * len(COLUMNS)
+        changed = 0
+        for evse_id in wanted:
+            old, new = previous.get(evse_id), self._cells[evse_id]
+            if old == new:
+                continue
+            for index, (key, _) in enumerate(COLUMNS):
+                if old is None or old[index] != new[index]:
+                    self.update_cell(evse_id, key, new[index])
+                    changed += 1
+        return changed
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text.strip().lower()
+        self._relayout()
+
+    def next_sort(self) -> SortKey:
+        self.sort_index = (self.sort_index + 1) % len(SORTS)
+        self._relayout()
+        return self.sort_key
+
+    def selected_evse(self) -> str | None:
+        if not self._shown or self.cursor_row < 0 or self.cursor_row >= len(self._shown):
+            return None
+        return self._shown[self.cursor_row]
+
+    def _relayout(self) -> None:
+        if self._model is not None:
+            self._layout(self._order(self._model))
+
+    def _order(self, model: Model) -> list[str]:
+        evses = sorted(model.evses.values(), key=self.sort_key.key)
+        if self.filter_text:
+            return [e.id for e in evses if matches(self._cells[e.id], self.filter_text)]
+        return [e.id for e in evses]
+
+    def _layout(self, wanted: list[str]) -> None:
+        selected = self.selected_evse()
+        self.clear()
+        for evse_id in wanted:
+            self.add_row(*self._cells[evse_id], key=evse_id)
+        self._shown = wanted
+        if selected in wanted:
+            self.move_cursor(row=wanted.index(selected), animate=False)
+
+
+def detail_text(evse: Evse | None, model: Model) -> Text:
+    """The selected EVSE's binding constraint in words, and its outlook's cause."""
+    if evse is None:
+        return Text("no EVSE selected", "dim")
+    kw = f" = {evse.limit_kw:,.1f} kW" if evse.limit_kw is not None else ""
+    text = Text.assemble((evse.id, "bold"), f" {_limit(evse)}{kw}, limited by ", evse.binding)
+    outlook = evse.session.outlook if evse.session else None
+    if outlook is not None and outlook.on_track is False and outlook.shortfall_wh is not None:
+        text.append(f"\n{kwh(outlook.shortfall_wh)} short at departure", "red")
+        if outlook.constraint and outlook.constraint != evse.binding:
+            text.append(f": {outlook.constraint}")
+    return text
+
+
+class EvseDetail(Static):
+    """Under the table: the selected EVSE's binding constraint, whole."""
+
+    def show(self, evse: Evse | None, model: Model) -> None:
+        self.update(detail_text(evse, model))

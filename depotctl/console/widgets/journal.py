@@ -1,0 +1,53 @@
+"""The journal tail: the controller's decisions as they are journaled, newest at the
+bottom, in the site's time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+
+from rich.text import Text
+from textual.widgets import RichLog
+
+from depotctl.console.model import JournalEntry, Model
+
+_KIND_STYLE = {
+    "allocation.changed": "cyan",
+    "envelope.received": "yellow",
+    "envelope.withdrawn": "yellow",
+    "override.set": "bold magenta",
+    "override.cleared": "magenta",
+    "revision.applied": "bold",
+}
+
+
+def entry_line(entry: JournalEntry, zone: tzinfo) -> Text:
+    """``01:00:05 envelope.received  envelope E-17 received …``."""
+    when = entry.at.astimezone(zone).strftime("%H:%M:%S") if entry.at else "--:--:--"
+    return Text.assemble(
+        (when, "dim"),
+        " ",
+        (entry.kind, _KIND_STYLE.get(entry.kind, "")),
+        "  ",
+        entry.message,
+    )
+
+
+def entry_lines(entries: Iterable[JournalEntry], zone: tzinfo) -> list[Text]:
+    return [entry_line(entry, zone) for entry in entries]
+
+
+class JournalTail(RichLog):
+    """Appends the entries it has not shown yet."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(max_lines=1000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
+        self.last_id = 0
+
+    def update_model(self, model: Model) -> int:
+        new = [entry for entry in model.journal if entry.id > self.last_id]
+        for line in entry_lines(new, model.local):
+            self.write(line)
+        if new:
+            self.last_id = new[-1].id
+        return len(new)

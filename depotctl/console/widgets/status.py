@@ -1,0 +1,64 @@
+"""The header line (site, revision, the controller's clock, the connection) and the
+banner shown while the controller cannot be reached."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from depotctl.console.model import Link, Model
+
+
+def header_text(model: Model) -> Text:
+    """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00 +11:00 sim ×60``."""
+    text = Text(" ")
+    link = model.connection.link
+    if link is Link.CONNECTED:
+        text.append("● connected", "bold green")
+    elif link is Link.CONNECTING:
+        text.append("○ connecting", "yellow")
+    else:
+        text.append("✖ UNREACHABLE", "bold red")
+    text.append(f"  {model.site_name or '…'}", "bold")
+    if model.revision is not None:
+        text.append(f"  rev {model.revision}")
+        if model.revision_hash:
+            text.append(f" {model.revision_hash[:8]}", "dim")
+    if model.time is not None:
+        local = model.time.astimezone(model.local)
+        text.append("  " + local.strftime("%Y-%m-%d %H:%M:%S"))
+        offset = local.strftime("%z")
+        text.append(f" {offset[:3]}:{offset[3:]}", "dim")
+        if model.clock_kind == "sim":
+            speed = f"×{model.speed:g}" if model.speed else "paused"
+            text.append(f" sim {speed}", "yellow")
+    if not model.may_write and link is Link.CONNECTED:
+        text.append("  read-only", "dim")
+    return text
+
+
+def banner_text(model: Model) -> Text:
+    connection = model.connection
+    text = Text(f"Controller unreachable at {connection.url}", "bold")
+    text.append(f"\n{connection.error or 'no answer'}")
+    text.append(
+        f"\nretrying in {connection.retry_in:g} s (attempt {connection.attempt}); "
+        "the data below is from the last answer",
+        "italic",
+    )
+    return text
+
+
+class StatusBar(Static):
+    def update_model(self, model: Model) -> None:
+        self.update(header_text(model))
+
+
+class Banner(Static):
+    """Visible only while reconnecting."""
+
+    def update_model(self, model: Model) -> None:
+        down = model.connection.link is Link.RECONNECTING
+        self.display = down
+        if down:
+            self.update(banner_text(model))

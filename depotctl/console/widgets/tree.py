@@ -1,0 +1,119 @@
+"""The electrical tree: site → grid connections → circuits → groups → chargers →
+EVSEs, each node with its load against its effective limit (a bar per phase for a
+current limit, else total power), the limit's source in words and the headroom."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from depotctl.console.model import Evse, Model, Node
+from depotctl.console.render import headroom_text, limit_text, phases_text
+
+#: What a tree node carries: ("node" | "evse" | "site", id).
+Ref = tuple[str, str]
+
+
+def node_label(node: Node) -> Text:
+    """A node's line: id, load bar(s), source, headroom; ``FULL`` when at its limit."""
+    label = Text(node.id, "bold red" if node.at_limit else "bold")
+    limit = node.binding
+    if limit is None:
+        label.append("  no limit of its own", "dim")
+        return label
+    label.append("  ")
+    phases = node.phase_limits
+    label.append_text(phases_text(phases) if phases else limit_text(limit))
+    label.append(f"  {limit.source}  ", "italic")
+    label.append_text(headroom_text(limit))
+    if node.at_limit:
+        label.append("  FULL", "bold reverse red")
+    return label
+
+
+def evse_label(evse: Evse) -> Text:
+    """An EVSE's line: id, state, limit, session; a pause stands out."""
+    label = Text(evse.id, "bold")
+    state_style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(evse.state, "")
+    label.append(f"  {evse.state}", state_style)
+    if evse.limit_a is not None:
+        label.append(f"  {evse.limit_a:,.1f} A")
+    if evse.limit_kw is not None:
+        label.append(f" {evse.limit_kw:,.1f} kW", "dim")
+    if evse.session_id:
+        label.append(f"  {evse.session_id}", "cyan")
+    if evse.paused:
+        label.append("  paused by operator", "bold yellow")
+    elif evse.cap_a is not None:
+        label.append(f"  capped {evse.cap_a:,.1f} A", "yellow")
+    return label
+
+
+class ElectricalTree(Tree[Ref]):
+    """The tree, rebuilt only when the topology changes; otherwise only the labels
+    that changed are set again."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("site", data=("site", ""), **kwargs)  # type: ignore[arg-type]
+        self.show_root = True
+        self.guide_depth = 2
+        self._shape: tuple[tuple[str, str | None], ...] = ()
+        self._items: dict[Ref, TreeNode[Ref]] = {}
+        self._labels: dict[Ref, object] = {}
+
+    def update_model(self, model: Model) -> int:
+        """Show ``model``; returns how many labels were set."""
+        shape = tuple((n.id, n.parent) for n in model.nodes) + tuple(
+            (e.id, e.charger) for e in model.evses.values()
+        )
+        if shape != self._shape:
+            self._rebuild(model)
+            self._shape = shape
+        changed = 0
+        root_label = f"site {model.site_name or '?'}"
+        if self._labels.get(("site", "")) != root_label:
+            self.root.set_label(Text(root_label, "bold"))
+            self._labels[("site", "")] = root_label
+            changed += 1
+        for node in model.nodes:
+            changed += self._set(("node", node.id), node, node_label)
+        for evse in model.evses.values():
+            changed += self._set(("evse", evse.id), evse, evse_label)
+        return changed
+
+    def selected_evse(self) -> str | None:
+        node = self.cursor_node
+        if node is not None and node.data is not None and node.data[0] == "evse":
+            return node.data[1]
+        return None
+
+    def _set(self, ref: Ref, value: object, label: object) -> int:
+        if self._labels.get(ref) == value:
+            return 0
+        item = self._items.get(ref)
+        if item is None:
+            return 0
+        item.set_label(label(value))  # type: ignore[operator]
+        self._labels[ref] = value
+        return 1
+
+    def _rebuild(self, model: Model) -> None:
+        cursor = self.cursor_node.data if self.cursor_node is not None else None
+        self.clear()
+        self._items = {("site", ""): self.root}
+        self._labels = {}
+        ids = {node.id for node in model.nodes}
+        for node in model.nodes:
+            parent = self._items.get(("node", node.parent)) if node.parent in ids else None
+            under = parent if parent is not None else self.root
+            self._items[("node", node.id)] = under.add("", data=("node", node.id), expand=True)
+        for evse in model.evses.values():
+            charger = self._items.get(("node", evse.charger)) or self._items.get(
+                ("node", evse.parent or "")
+            )
+            under = charger if charger is not None else self.root
+            self._items[("evse", evse.id)] = under.add_leaf("", data=("evse", evse.id))
+        self.root.expand()
+        if cursor is not None and cursor in self._items:
+            self.call_after_refresh(self.move_cursor, self._items[cursor])

@@ -1,0 +1,234 @@
+"""One connected charger: its websocket, its version's message handler, and the
+:class:`~depotctl.protocols.ocpp.link.ChargerLink` the dispatcher calls through.
+
+Calls go out one at a time (callers queue on a lock); the timeout runs from when a
+call is sent. A CallError answer raises ``CallErrorReceived`` with the charger's
+code; no answer in time ``LinkTimeout``; a closed connection ``LinkClosed``, also
+for a call waiting when it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.exceptions import OCPPError
+from ocpp.messages import Call, validate_payload
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from depotctl.domain.charge_points import ChargePoint, OcppVersion
+from depotctl.protocols.ocpp.events import ChargerEvents, MeterSample
+from depotctl.protocols.ocpp.link import CallErrorReceived, LinkClosed, LinkError, LinkTimeout
+from depotctl.protocols.ocpp.meter import parse_meter_values
+from depotctl.protocols.ocpp.transactions import Transaction, TransactionBook
+from depotctl.protocols.ocpp.v16 import V16Handler
+from depotctl.protocols.ocpp.v201 import V201Handler
+
+log = logging.getLogger("depotctl.ocpp")
+
+
+class ChargerConnection:
+    """A charger's live connection (implements ``ChargerLink``).
+
+    ``on_ready(link)`` is called when the charger can take calls: after its
+    BootNotification is answered, or — a charger that reconnects without booting —
+    on its first other message or after ``boot_grace_s``, or at once when this
+    endpoint has seen it boot before (``known``). It runs inside the receive loop:
+    it must only schedule work, never await the charger."""
+
+    def __init__(
+        self,
+        charge_point: ChargePoint,
+        websocket: ServerConnection,
+        book: TransactionBook,
+        *,
+        events: ChargerEvents,
+        clock: Callable[[], datetime],
+        heartbeat_interval_s: int,
+        boot_grace_s: float,
+        known: bool,
+        on_ready: Callable[[ChargerConnection], None],
+    ) -> None:
+        self._charge_point = charge_point
+        self.websocket = websocket
+        self.book = book
+        self.events = events
+        self.clock = clock
+        self.heartbeat_interval_s = heartbeat_interval_s
+        self._boot_grace_s = boot_grace_s
+        self._known = known
+        self._on_ready = on_ready
+        self._ready = False
+        self._heard_first = False
+        self._grace: asyncio.TimerHandle | None = None
+        self._closed = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self.handler: V16Handler | V201Handler = (
+            V16Handler(self) if charge_point.version is OcppVersion.V16 else V201Handler(self)
+        )
+
+    # ChargerLink
+
+    @property
+    def charge_point(self) -> ChargePoint:
+        return self._charge_point
+
+    @property
+    def online(self) -> bool:
+        return not self._closed.is_set()
+
+    def transaction_of(self, evse_number: int) -> str | None:
+        transaction = self.book.on_evse(evse_number)
+        return transaction.transaction_id if transaction is not None else None
+
+    async def call(self, request: Any, *, timeout_s: float) -> Any:
+        action = type(request).__name__
+        await self._check_request(request, action)
+        if self._closed.is_set():
+            raise LinkClosed(f"{self._charge_point.ocpp_id} is not connected")
+        async with self._lock:
+            if self._closed.is_set():
+                raise LinkClosed(f"{self._charge_point.ocpp_id} is not connected")
+            return await self._call(request, action, timeout_s)
+
+    async def _call(self, request: Any, action: str, timeout_s: float) -> Any:
+        handler = self.handler
+        unique_id = str(uuid.uuid4())
+        handler.awaiting, handler.answered_error = unique_id, None
+        handler._response_timeout = timeout_s
+        answer = asyncio.ensure_future(handler.call(request, suppress=False, unique_id=unique_id))
+        closing = asyncio.ensure_future(self._closed.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {answer, closing}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            error = handler.answered_error
+            handler.awaiting, handler.answered_error = None, None
+            closing.cancel()
+            if not answer.done():
+                answer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await answer
+        if answer not in done:
+            if self._closed.is_set():
+                raise LinkClosed(f"{self._charge_point.ocpp_id} disconnected during {action}")
+            raise LinkTimeout(f"no answer to {action} within {timeout_s:g} s")
+        try:
+            return answer.result()
+        except TimeoutError:
+            raise LinkTimeout(f"no answer to {action} within {timeout_s:g} s") from None
+        except ConnectionClosed:
+            raise LinkClosed(f"{self._charge_point.ocpp_id} disconnected during {action}") from None
+        except Exception as failure:
+            if error is not None:
+                raise CallErrorReceived(
+                    str(error.error_code), str(error.error_description or "")
+                ) from None
+            if isinstance(failure, OCPPError):  # the answer broke the schema
+                raise CallErrorReceived(
+                    failure.code, f"invalid {action} response: {failure.description}"
+                ) from None
+            raise
+
+    async def _check_request(self, request: Any, action: str) -> None:
+        """A request that breaks the schema is the caller's bug: never sent."""
+        payload = remove_nones(snake_to_camel_case(serialize_as_dict(request)))
+        try:
+            await validate_payload(Call("-", action, payload), self.handler._ocpp_version)
+        except OCPPError as error:
+            cause = (error.details or {}).get("cause") or error.description
+            raise LinkError(f"{action} request is invalid: {cause}") from None
+
+    # Lifecycle
+
+    async def run(self) -> None:
+        """Receive until the connection closes."""
+        if self._known:
+            self._become_ready()
+        else:
+            self._grace = asyncio.get_running_loop().call_later(
+                self._boot_grace_s, self._become_ready
+            )
+        try:
+            await self.handler.start()
+        except ConnectionClosed:
+            pass
+        finally:
+            self._closed.set()
+            if self._grace is not None:
+                self._grace.cancel()
+
+    async def close(self, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.websocket.close(1000, reason)
+
+    def heard(self, action: str) -> None:
+        """A CALL arrived: the first one, if not a BootNotification, says the charger
+        had booted before it connected."""
+        if self._heard_first:
+            return
+        self._heard_first = True
+        if action != "BootNotification":
+            self._become_ready()
+
+    def booted(self) -> None:
+        """Its BootNotification was answered (after every boot, not only the first)."""
+        self._ready = False
+        self._become_ready()
+
+    def _become_ready(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
+        if self._ready or self._closed.is_set():
+            return
+        self._ready = True
+        self._on_ready(self)
+
+    # Shared by the version handlers
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def record_meter(
+        self, evse_number: int | None, entries: Any, transaction: Transaction | None
+    ) -> float | None:
+        """Report meter values (for EVSE ``evse_number``; None or 0: the whole
+        charger); the session energy of the last register read, if any."""
+        charge_point = self._charge_point
+        evse = charge_point.evse(evse_number) if evse_number else None
+        if evse_number and evse is None:
+            log.warning(
+                "%s sent meter values for EVSE %s, which the site does not list",
+                charge_point.ocpp_id,
+                evse_number,
+            )
+            return None
+        session_energy: float | None = None
+        for measured in parse_meter_values(entries, self.now()):
+            energy: float | None = None
+            if transaction is not None and measured.energy_wh is not None:
+                if measured.begins and transaction.meter_start_wh is None:
+                    transaction.meter_start_wh = measured.energy_wh
+                energy = session_energy = transaction.energy_wh(measured.energy_wh)
+            reading = self.book.meter.record(evse.number if evse else None, measured)
+            self.events.meter(
+                MeterSample(
+                    charger_id=charge_point.charger_id,
+                    evse_id=evse.evse_id if evse else None,
+                    reading=reading,
+                    energy_wh=measured.energy_wh,
+                    soc_percent=measured.soc_percent,
+                    session_id=transaction.session_id if transaction else None,
+                    session_energy_wh=energy,
+                )
+            )
+        return session_energy

@@ -1,0 +1,54 @@
+"""One connected charger, as the dispatcher sees it: send a request, await its answer.
+
+The connection handler implements :class:`ChargerLink`; the dispatcher only ever
+uses this interface, so it can be tested against any charger that speaks OCPP.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from depotctl.domain.charge_points import ChargePoint
+
+
+class LinkError(Exception):
+    """A request that got no acceptable answer."""
+
+
+class LinkTimeout(LinkError):
+    """No answer within the timeout (counts as not accepted)."""
+
+
+class LinkClosed(LinkError):
+    """The charger is not connected (or the connection closed while waiting)."""
+
+
+class CallErrorReceived(LinkError):
+    """The charger answered with a CallError."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(f"{code}: {description}" if description else code)
+        self.code = code
+        self.description = description
+
+
+class ChargerLink(Protocol):
+    """A charger connected over OCPP (1.6 or 2.0.1, as ``charge_point.version``)."""
+
+    @property
+    def charge_point(self) -> ChargePoint: ...
+
+    @property
+    def online(self) -> bool: ...
+
+    def transaction_of(self, evse_number: int) -> str | None:
+        """The id of the transaction running on this EVSE (1.6: connector), if any."""
+        ...
+
+    async def call(self, request: Any, *, timeout_s: float) -> Any:
+        """Send one request (an ``ocpp.v16.call.*`` or ``ocpp.v201.call.*`` payload)
+        and return the charger's response payload (``call_result.*``). At most one
+        call is outstanding per connection: callers queue. Raises ``LinkTimeout``,
+        ``LinkClosed`` or ``CallErrorReceived``; never call it from inside a message
+        handler (answer first)."""
+        ...

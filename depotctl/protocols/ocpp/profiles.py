@@ -1,0 +1,332 @@
+"""The charging profiles depotctl sends, as the ``ocpp`` library's request payloads.
+
+Three purposes (``contracts.md``, "OCPP profiles"):
+
+- **fallback**: ``TxDefaultProfile`` on connector / EVSE 0, stack level 0, absolute
+  from a start in the past with no duration and no ``validTo``: what the charger
+  does when the controller is gone.
+- **dynamic**: the controller's limit for one EVSE. With a transaction (and a
+  charger that takes them) a ``TxProfile`` with ``validTo`` and ``duration`` a few
+  ticks ahead, so it lapses to the fallback. Without one, or for a charger that
+  rejects ``TxProfile``, a ``TxDefaultProfile`` at stack level 1 on that connector /
+  EVSE whose second period *is* the fallback: OCPP 1.6 lets a connector's
+  ``TxDefaultProfile`` replace connector 0's for that connector, so letting it
+  expire could leave the connector with no profile (no limit at all, §3.13.6).
+- **max**: ``ChargePointMaxProfile`` / ``ChargingStationMaxProfile`` at the charger's
+  rating only — never at the fallback, since chargers apply the minimum across
+  purposes.
+
+Limits are rounded down to 0.1 (the 1.6 schema's ``multipleOf``; 2.0.1 "accepts at
+most one digit fraction"), never up. Profile ids are fixed per (purpose, EVSE) on a
+charger, so a renewal replaces its predecessor instead of stacking on it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeAlias
+
+from ocpp.v16 import call as call16
+from ocpp.v16 import datatypes as types16
+from ocpp.v16 import enums as enums16
+from ocpp.v201 import call as call201
+from ocpp.v201 import datatypes as types201
+from ocpp.v201 import enums as enums201
+
+from depotctl.domain.charge_points import ChargePoint, OcppVersion, RateUnit
+
+#: the step every limit is rounded down to
+LIMIT_STEP = 0.1
+#: a dynamic profile's schedule starts this long before "now" (charger clock skew)
+START_LEAD_S = 60
+FALLBACK_STACK_LEVEL = 0
+MAX_STACK_LEVEL = 0
+DYNAMIC_STACK_LEVEL = 1
+
+FALLBACK_PROFILE_ID = 1
+MAX_PROFILE_ID = 2
+_TX_PROFILE_BASE = 100
+_TX_DEFAULT_BASE = 200
+
+#: the 1.6 configuration key and the 2.0.1 component/variable naming the rate units
+RATE_UNIT_KEY_16 = "ChargingScheduleAllowedChargingRateUnit"
+RATE_UNIT_COMPONENT_201 = "SmartChargingCtrlr"
+RATE_UNIT_VARIABLE_201 = "RateUnit"
+
+#: an ``ocpp.v16.call.SetChargingProfile`` or an ``ocpp.v201.call.SetChargingProfile``
+SetChargingProfile: TypeAlias = Any
+
+
+class ProfilePurpose(StrEnum):
+    FALLBACK = "fallback"
+    MAX = "max"
+    DYNAMIC = "dynamic"
+
+
+def round_down(value: float, step: float = LIMIT_STEP) -> float:
+    """``value`` down to a multiple of ``step`` (at least 0), never up; float noise
+    under a billionth of a step is forgiven, so 16.099999999999998 is 16.1."""
+    if not value > 0:
+        return 0.0
+    steps = math.floor(value / step + 1e-9)
+    return round(steps * step, 6)
+
+
+def rate_limit(charge_point: ChargePoint, amps: float, unit: RateUnit) -> float:
+    """``amps`` per line as a profile limit in ``unit`` (W = A × the charger's watts
+    per amp), rounded down."""
+    value = amps if unit is RateUnit.AMPS else charge_point.watts(amps)
+    return round_down(value)
+
+
+def dynamic_profile_id(evse_number: int, *, tx_profile: bool) -> int:
+    """The id of the dynamic profile of EVSE ``evse_number`` (a ``TxProfile``, or its
+    ``TxDefaultProfile`` stand-in): the same for every renewal."""
+    return (_TX_PROFILE_BASE if tx_profile else _TX_DEFAULT_BASE) + evse_number
+
+
+def rate_units_offered(value: str | None) -> frozenset[RateUnit]:
+    """The units a charger says it accepts: 1.6 ``Current,Power`` or 2.0.1 ``A,W``
+    (anything unknown is ignored)."""
+    names = {
+        "current": RateUnit.AMPS,
+        "a": RateUnit.AMPS,
+        "power": RateUnit.WATTS,
+        "w": RateUnit.WATTS,
+    }
+    words = (value or "").replace(";", ",").split(",")
+    return frozenset(names[w.strip().lower()] for w in words if w.strip().lower() in names)
+
+
+def choose_rate_unit(charge_point: ChargePoint, offered: Iterable[RateUnit]) -> RateUnit:
+    """The unit to send ``charge_point``'s profiles in. A configured unit wins; then
+    watts for a DC charger that offers them, amps for any charger that offers them,
+    watts if that is all it offers. Unanswered (nothing offered): amps for 1.6 (the
+    spec's smart-charging examples and what AC chargers all take), watts for a 2.0.1
+    DC charger (the unit DC chargers implement), amps for a 2.0.1 AC charger."""
+    if charge_point.rate_unit is not None:
+        return charge_point.rate_unit
+    units = frozenset(offered)
+    if charge_point.dc and RateUnit.WATTS in units:
+        return RateUnit.WATTS
+    if RateUnit.AMPS in units:
+        return RateUnit.AMPS
+    if RateUnit.WATTS in units:
+        return RateUnit.WATTS
+    if charge_point.version is OcppVersion.V201 and charge_point.dc:
+        return RateUnit.WATTS
+    return RateUnit.AMPS
+
+
+def rate_unit_request(version: OcppVersion) -> Any:
+    """The request that reads the rate units a charger accepts."""
+    if version is OcppVersion.V16:
+        return call16.GetConfiguration(key=[RATE_UNIT_KEY_16])
+    return call201.GetVariables(
+        get_variable_data=[
+            types201.GetVariableDataType(
+                component=types201.ComponentType(name=RATE_UNIT_COMPONENT_201),
+                variable=types201.VariableType(name=RATE_UNIT_VARIABLE_201),
+            )
+        ]
+    )
+
+
+def rate_units_answered(version: OcppVersion, response: Any) -> frozenset[RateUnit]:
+    """The units in a ``GetConfiguration`` / ``GetVariables`` response (the library
+    hands nested values over as snake_case dicts)."""
+    if version is OcppVersion.V16:
+        for entry in getattr(response, "configuration_key", None) or ():
+            if _field(entry, "key") == RATE_UNIT_KEY_16:
+                return rate_units_offered(_field(entry, "value"))
+        return frozenset()
+    for result in getattr(response, "get_variable_result", None) or ():
+        if str(_field(result, "attribute_status")) == "Accepted":
+            return rate_units_offered(_field(result, "attribute_value"))
+    return frozenset()
+
+
+def _field(entry: Any, name: str) -> Any:
+    return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
+
+
+def ocpp_time(at: datetime) -> str:
+    """``2025-01-31T22:05:00Z``: UTC, whole seconds."""
+    return at.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fallback_request(charge_point: ChargePoint, unit: RateUnit, at: datetime) -> SetChargingProfile:
+    """The persistent fallback: ``TxDefaultProfile``, connector / EVSE 0, stack level
+    0, no end, at the charger's ``fallback_a``."""
+    limit = rate_limit(charge_point, charge_point.fallback_a, unit)
+    return _request(
+        charge_point,
+        target=0,
+        profile_id=FALLBACK_PROFILE_ID,
+        stack_level=FALLBACK_STACK_LEVEL,
+        purpose=_Purpose.TX_DEFAULT,
+        unit=unit,
+        start=_start(at),
+        periods=[(0, limit)],
+    )
+
+
+def max_request(charge_point: ChargePoint, unit: RateUnit, at: datetime) -> SetChargingProfile:
+    """The charger-wide cap at its own rating: every EVSE's rating (``rating_a`` is
+    per EVSE), so that it never caps a limit the controller may send."""
+    amps = charge_point.rating_a * max(len(charge_point.evses), 1)
+    return _request(
+        charge_point,
+        target=0,
+        profile_id=MAX_PROFILE_ID,
+        stack_level=MAX_STACK_LEVEL,
+        purpose=_Purpose.MAX,
+        unit=unit,
+        start=_start(at),
+        periods=[(0, rate_limit(charge_point, amps, unit))],
+    )
+
+
+def dynamic_request(
+    charge_point: ChargePoint,
+    evse_number: int,
+    limit_a: float,
+    unit: RateUnit,
+    at: datetime,
+    validity_s: float,
+    transaction_id: str | None,
+) -> SetChargingProfile:
+    """The controller's limit for one EVSE, valid for ``validity_s`` from ``at``.
+
+    A ``TxProfile`` for ``transaction_id`` (lapsing by ``validTo`` and ``duration``),
+    unless there is no transaction, the charger rejects ``TxProfile`` (the
+    ``tx_profile_unsupported`` quirk) or a 1.6 transaction id is not a number: then a
+    ``TxDefaultProfile`` at stack level 1 on that connector / EVSE, ``limit_a`` for the
+    validity and the fallback after it.
+    """
+    start = _start(at)
+    window = START_LEAD_S + max(int(validity_s), 1)
+    limit = rate_limit(charge_point, limit_a, unit)
+    tx = _transaction(charge_point, transaction_id)
+    if tx is not None:
+        return _request(
+            charge_point,
+            target=evse_number,
+            profile_id=dynamic_profile_id(evse_number, tx_profile=True),
+            stack_level=DYNAMIC_STACK_LEVEL,
+            purpose=_Purpose.TX,
+            unit=unit,
+            start=start,
+            periods=[(0, limit)],
+            duration=window,
+            valid_to=start + timedelta(seconds=window),
+            transaction_id=tx,
+        )
+    fallback = rate_limit(charge_point, charge_point.fallback_a, unit)
+    return _request(
+        charge_point,
+        target=evse_number,
+        profile_id=dynamic_profile_id(evse_number, tx_profile=False),
+        stack_level=DYNAMIC_STACK_LEVEL,
+        purpose=_Purpose.TX_DEFAULT,
+        unit=unit,
+        start=start,
+        periods=[(0, limit), (window, fallback)],
+    )
+
+
+def _transaction(charge_point: ChargePoint, transaction_id: str | None) -> str | int | None:
+    if transaction_id is None or charge_point.tx_profile_unsupported:
+        return None
+    if charge_point.version is OcppVersion.V16:
+        try:
+            return int(transaction_id)
+        except ValueError:
+            return None
+    return transaction_id
+
+
+def _start(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(microsecond=0) - timedelta(seconds=START_LEAD_S)
+
+
+class _Purpose(StrEnum):
+    TX_DEFAULT = "TxDefaultProfile"
+    TX = "TxProfile"
+    MAX = "max"
+
+
+def _request(
+    charge_point: ChargePoint,
+    *,
+    target: int,
+    profile_id: int,
+    stack_level: int,
+    purpose: _Purpose,
+    unit: RateUnit,
+    start: datetime,
+    periods: list[tuple[int, float]],
+    duration: int | None = None,
+    valid_to: datetime | None = None,
+    transaction_id: str | int | None = None,
+) -> SetChargingProfile:
+    phases = None if charge_point.dc else charge_point.number_phases
+    if charge_point.version is OcppVersion.V16:
+        return call16.SetChargingProfile(
+            connector_id=target,
+            cs_charging_profiles=types16.ChargingProfile(
+                charging_profile_id=profile_id,
+                stack_level=stack_level,
+                charging_profile_purpose=(
+                    enums16.ChargingProfilePurposeType.charge_point_max_profile
+                    if purpose is _Purpose.MAX
+                    else enums16.ChargingProfilePurposeType(purpose.value)
+                ),
+                charging_profile_kind=enums16.ChargingProfileKindType.absolute,
+                transaction_id=transaction_id if isinstance(transaction_id, int) else None,
+                valid_to=ocpp_time(valid_to) if valid_to is not None else None,
+                charging_schedule=types16.ChargingSchedule(
+                    charging_rate_unit=enums16.ChargingRateUnitType(unit.value),
+                    charging_schedule_period=[
+                        types16.ChargingSchedulePeriod(
+                            start_period=offset, limit=limit, number_phases=phases
+                        )
+                        for offset, limit in periods
+                    ],
+                    duration=duration,
+                    start_schedule=ocpp_time(start),
+                ),
+            ),
+        )
+    return call201.SetChargingProfile(
+        evse_id=target,
+        charging_profile=types201.ChargingProfileType(
+            id=profile_id,
+            stack_level=stack_level,
+            charging_profile_purpose=(
+                enums201.ChargingProfilePurposeEnumType.charging_station_max_profile
+                if purpose is _Purpose.MAX
+                else enums201.ChargingProfilePurposeEnumType(purpose.value)
+            ),
+            charging_profile_kind=enums201.ChargingProfileKindEnumType.absolute,
+            transaction_id=str(transaction_id) if transaction_id is not None else None,
+            valid_to=ocpp_time(valid_to) if valid_to is not None else None,
+            charging_schedule=[
+                types201.ChargingScheduleType(
+                    id=profile_id,
+                    charging_rate_unit=enums201.ChargingRateUnitEnumType(unit.value),
+                    charging_schedule_period=[
+                        types201.ChargingSchedulePeriodType(
+                            start_period=offset, limit=limit, number_phases=phases
+                        )
+                        for offset, limit in periods
+                    ],
+                    duration=duration,
+                    start_schedule=ocpp_time(start),
+                )
+            ],
+        ),
+    )

@@ -1,0 +1,144 @@
+"""A charger's running transactions, as sessions: which transaction runs on which
+EVSE, its session id, and the energy register it started from.
+
+Kept per charger for the endpoint's life, so a charger that reconnects mid-session
+keeps its transactions; after a controller restart the open sessions of the store
+are picked up again (:meth:`TransactionBook.restore`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from depotctl.domain.charge_points import ChargePoint
+from depotctl.domain.sessions import Session
+from depotctl.protocols.ocpp.meter import ChargerMeter
+
+#: Transaction ids used as they are in a session id (the API's record-id alphabet).
+_PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+#: The mark of a session id made from a transaction id's hash.
+_HASHED = "h."
+
+
+def session_id_of(charger_id: str, transaction_id: str) -> str:
+    """The session of a charger's transaction: ``chg-01:1042``; a transaction id with
+    other characters (or longer than 64) is replaced by ``h.`` and 16 hex digits of
+    its SHA-256."""
+    if _PLAIN.match(transaction_id) and not transaction_id.startswith(_HASHED):
+        return f"{charger_id}:{transaction_id}"
+    digest = hashlib.sha256(transaction_id.encode("utf-8")).hexdigest()[:16]
+    return f"{charger_id}:{_HASHED}{digest}"
+
+
+def transaction_id_of(charger_id: str, session_id: str) -> str | None:
+    """The transaction id a session id was made from, when it can be read back."""
+    prefix = f"{charger_id}:"
+    if not session_id.startswith(prefix):
+        return None
+    transaction_id = session_id[len(prefix) :]
+    return None if transaction_id.startswith(_HASHED) else transaction_id
+
+
+@dataclass
+class Transaction:
+    """A running transaction. ``meter_start_wh`` is the energy register at its start
+    when known; after a restart it is found from the first register read and the
+    energy the controller had recorded (``recorded_wh``)."""
+
+    transaction_id: str
+    session_id: str
+    evse_number: int
+    meter_start_wh: float | None = None
+    recorded_wh: float | None = None
+
+    def energy_wh(self, register_wh: float) -> float | None:
+        """The energy delivered so far, by the register (None while unknown)."""
+        if self.meter_start_wh is None:
+            if self.recorded_wh is None:
+                self.meter_start_wh = register_wh  # the first read of a new transaction
+            else:
+                self.meter_start_wh = register_wh - self.recorded_wh
+        return max(0.0, register_wh - self.meter_start_wh)
+
+
+@dataclass
+class TransactionBook:
+    """One charger's transactions and meter."""
+
+    charge_point: ChargePoint
+    restored: bool = False
+    _running: dict[str, Transaction] = field(default_factory=dict)
+    _unresolved: dict[str, Session] = field(default_factory=dict)
+    meter: ChargerMeter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.meter = ChargerMeter(self.charge_point)
+
+    def adopt(self, charge_point: ChargePoint) -> None:
+        """The charger's configuration for a new connection (a revision may change it)."""
+        self.charge_point = charge_point
+        self.meter.charge_point = charge_point
+
+    def restore(self, sessions: Iterable[Session]) -> None:
+        """Pick up the controller's open sessions on this charger (once)."""
+        self.restored = True
+        charger_id = self.charge_point.charger_id
+        numbers = {evse.evse_id: evse.number for evse in self.charge_point.evses}
+        for session in sessions:
+            number = numbers.get(session.evse_id)
+            if number is None or session.id in {t.session_id for t in self._running.values()}:
+                continue
+            transaction_id = transaction_id_of(charger_id, session.id)
+            if transaction_id is None:  # known again when the charger names it
+                self._unresolved[session.id] = session
+                continue
+            self._running[transaction_id] = Transaction(
+                transaction_id, session.id, number, recorded_wh=session.energy_delivered_wh
+            )
+
+    def begin(
+        self, transaction_id: str, evse_number: int, meter_start_wh: float | None
+    ) -> Transaction:
+        """A new transaction (replacing any other still listed on that EVSE)."""
+        for stale in [t for t in self._running.values() if t.evse_number == evse_number]:
+            del self._running[stale.transaction_id]
+        transaction = Transaction(
+            transaction_id,
+            session_id_of(self.charge_point.charger_id, transaction_id),
+            evse_number,
+            meter_start_wh,
+        )
+        self._running[transaction_id] = transaction
+        return transaction
+
+    def find(self, transaction_id: str) -> Transaction | None:
+        """A running transaction, also one restored whose id could not be read back."""
+        transaction = self._running.get(transaction_id)
+        if transaction is not None:
+            return transaction
+        session_id = session_id_of(self.charge_point.charger_id, transaction_id)
+        session = self._unresolved.pop(session_id, None)
+        if session is None:
+            return None
+        evse = next((e for e in self.charge_point.evses if e.evse_id == session.evse_id), None)
+        if evse is None:
+            return None
+        transaction = Transaction(
+            transaction_id, session_id, evse.number, recorded_wh=session.energy_delivered_wh
+        )
+        self._running[transaction_id] = transaction
+        return transaction
+
+    def on_evse(self, evse_number: int) -> Transaction | None:
+        return next((t for t in self._running.values() if t.evse_number == evse_number), None)
+
+    def end(self, transaction_id: str) -> Transaction | None:
+        """Remove a transaction that ended (its EVSE's meter values stop counting)."""
+        transaction = self.find(transaction_id)
+        if transaction is not None:
+            del self._running[transaction_id]
+            self.meter.forget(transaction.evse_number)
+        return transaction

@@ -1,0 +1,214 @@
+"""OCPP 2.0.1, the CSMS side: what a charging station sends, answered and told to
+the controller. EVSE ids are the EVSEs' OCPP numbers (0: the station as a whole);
+transactions are named by the station (TransactionEvent Started/Updated/Ended, with
+their meter values inside), and NotifyEVChargingNeeds becomes the session's energy
+requirement."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ocpp.v201 import ChargePoint as V201ChargePoint
+from ocpp.v201 import call_result
+from ocpp.v201.enums import (
+    Action,
+    AuthorizationStatusEnumType,
+    DataTransferStatusEnumType,
+    NotifyEVChargingNeedsStatusEnumType,
+    RegistrationStatusEnumType,
+    TransactionEventEnumType,
+)
+
+from depotctl.domain.sessions import Session
+from depotctl.protocols.ocpp.events import BootInfo, ChargingNeeds, EvseStatus
+from depotctl.protocols.ocpp.frames import FRAMES_LOG, FrameGuard, after, on
+from depotctl.protocols.ocpp.meter import format_time, number, parse_time
+from depotctl.protocols.ocpp.transactions import session_id_of
+
+if TYPE_CHECKING:
+    from depotctl.protocols.ocpp.connection import ChargerConnection
+
+log = logging.getLogger("depotctl.ocpp")
+
+#: What a lenient station's out-of-schema meter values come in.
+LENIENT_ACTIONS = (Action.meter_values, Action.transaction_event)
+
+
+class V201Handler(FrameGuard, V201ChargePoint):  # type: ignore[misc]  # untyped base
+    """The messages of one 2.0.1 charging station."""
+
+    actions = frozenset(action.value for action in Action)
+
+    def __init__(self, link: ChargerConnection) -> None:
+        super().__init__(link.charge_point.ocpp_id, link.websocket, logger=FRAMES_LOG)
+        self.link = link
+        if link.charge_point.lenient_meter_values:
+            for action in LENIENT_ACTIONS:
+                self.route_map[action]["_skip_schema_validation"] = True
+
+    def heard(self, action: str) -> None:
+        self.link.heard(action)
+
+    @property
+    def _charger_id(self) -> str:
+        return self.link.charge_point.charger_id
+
+    @on(Action.boot_notification)
+    def on_boot_notification(
+        self, charging_station: dict[str, Any], reason: str, **_: Any
+    ) -> call_result.BootNotification:
+        now = self.link.now()
+        boot = BootInfo(
+            vendor=str(charging_station.get("vendor_name", "")),
+            model=str(charging_station.get("model", "")),
+            serial_number=charging_station.get("serial_number"),
+            firmware_version=charging_station.get("firmware_version"),
+            reason=reason,
+        )
+        self.link.events.booted(self._charger_id, boot, now)
+        return call_result.BootNotification(
+            current_time=format_time(now),
+            interval=self.link.heartbeat_interval_s,
+            status=RegistrationStatusEnumType.accepted,
+        )
+
+    @after(Action.boot_notification)
+    def after_boot_notification(self, **_: Any) -> None:
+        self.link.booted()
+
+    @on(Action.heartbeat)
+    def on_heartbeat(self, **_: Any) -> call_result.Heartbeat:
+        return call_result.Heartbeat(current_time=format_time(self.link.now()))
+
+    @on(Action.status_notification)
+    def on_status_notification(
+        self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
+    ) -> call_result.StatusNotification:
+        now = self.link.now()
+        evse = self.link.charge_point.evse(evse_id) if evse_id else None
+        if evse_id and evse is None:
+            log.warning(
+                "%s: status of EVSE %s, which the site does not list",
+                self.link.charge_point.ocpp_id,
+                evse_id,
+            )
+        else:
+            self.link.events.status(
+                EvseStatus(
+                    charger_id=self._charger_id,
+                    evse_id=evse.evse_id if evse else None,
+                    connector_id=connector_id,
+                    status=connector_status,
+                    error_code=None,
+                    at=parse_time(timestamp, now),
+                )
+            )
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    def on_authorize(self, id_token: dict[str, Any], **_: Any) -> call_result.Authorize:
+        return call_result.Authorize(id_token_info={"status": AuthorizationStatusEnumType.accepted})
+
+    @on(Action.meter_values)
+    def on_meter_values(
+        self, evse_id: Any = None, meter_value: Any = None, **_: Any
+    ) -> call_result.MeterValues:
+        evse_number = evse_id if isinstance(evse_id, int) and evse_id > 0 else None
+        transaction = self.link.book.on_evse(evse_number) if evse_number is not None else None
+        self.link.record_meter(evse_number, meter_value, transaction)
+        return call_result.MeterValues()
+
+    @on(Action.transaction_event)
+    def on_transaction_event(
+        self, event_type: Any, timestamp: Any, transaction_info: Any, **extra: Any
+    ) -> call_result.TransactionEvent:
+        now = self.link.now()
+        at = min(parse_time(timestamp, now), now)
+        info = transaction_info if isinstance(transaction_info, Mapping) else {}
+        transaction_id = str(info.get("transaction_id", ""))
+        book = self.link.book
+        transaction = book.find(transaction_id) if transaction_id else None
+        if transaction is None and transaction_id and event_type != TransactionEventEnumType.ended:
+            evse = extra.get("evse")
+            number_ = evse.get("id") if isinstance(evse, Mapping) else None
+            known = self.link.charge_point.evse(number_) if isinstance(number_, int) else None
+            if known is None:
+                log.warning(
+                    "%s: transaction %s on EVSE %r, which the site does not list",
+                    self.link.charge_point.ocpp_id,
+                    transaction_id,
+                    number_,
+                )
+            else:
+                transaction = book.begin(transaction_id, known.number, None)
+                self.link.events.session_started(Session(transaction.session_id, known.evse_id, at))
+        energy = None
+        if extra.get("meter_value"):
+            evse_number = transaction.evse_number if transaction is not None else None
+            energy = self.link.record_meter(evse_number, extra["meter_value"], transaction)
+        if event_type == TransactionEventEnumType.ended and transaction_id:
+            if transaction is not None:
+                book.end(transaction.transaction_id)
+            session_id = (
+                transaction.session_id
+                if transaction is not None
+                else session_id_of(self._charger_id, transaction_id)
+            )
+            self.link.events.session_ended(session_id, energy, at, info.get("stopped_reason"))
+        id_token_info = (
+            {"status": AuthorizationStatusEnumType.accepted} if extra.get("id_token") else None
+        )
+        return call_result.TransactionEvent(id_token_info=id_token_info)
+
+    @on(Action.notify_ev_charging_needs)
+    def on_notify_ev_charging_needs(
+        self, charging_needs: dict[str, Any], evse_id: int, **_: Any
+    ) -> call_result.NotifyEVChargingNeeds:
+        now = self.link.now()
+        ac = charging_needs.get("ac_charging_parameters") or {}
+        dc = charging_needs.get("dc_charging_parameters") or {}
+        energy = number(ac.get("energy_amount", dc.get("energy_amount")))
+        max_current: float | None = number(ac.get("ev_max_current"))
+        max_power = number(dc.get("ev_max_power"))
+        if max_current is None and max_power is not None:
+            max_current = self.link.charge_point.amps(max_power)
+        departure_text = charging_needs.get("departure_time")
+        departure = parse_time(departure_text, now) if departure_text else None
+        evse = self.link.charge_point.evse(evse_id)
+        accepted = evse is not None and self.link.events.charging_needs(
+            evse.evse_id, ChargingNeeds(energy, departure, max_current, now)
+        )
+        status = (
+            NotifyEVChargingNeedsStatusEnumType.accepted
+            if accepted
+            else NotifyEVChargingNeedsStatusEnumType.rejected
+        )
+        return call_result.NotifyEVChargingNeeds(status=status)
+
+    # Notifications the controller has no use for yet: answered, not acted on
+
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
+
+    @on(Action.firmware_status_notification)
+    def on_firmware_status_notification(
+        self, status: str, **_: Any
+    ) -> call_result.FirmwareStatusNotification:
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.security_event_notification)
+    def on_security_event_notification(
+        self, type: str, timestamp: str, **_: Any
+    ) -> call_result.SecurityEventNotification:
+        return call_result.SecurityEventNotification()
+
+    @on(Action.notify_event)
+    def on_notify_event(self, **_: Any) -> call_result.NotifyEvent:
+        return call_result.NotifyEvent()
+
+    @on(Action.notify_report)
+    def on_notify_report(self, **_: Any) -> call_result.NotifyReport:
+        return call_result.NotifyReport()
