@@ -1,0 +1,279 @@
+"""``depotctl sim chargers`` from files and flags to a running fleet: the site's
+chargers, the controller's OCPP endpoint and clock, the scenario, misbehaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from depotctl.domain.charge_points import ChargePoint, CredentialMissing
+from depotctl.domain.topology import Topology
+from depotctl.sim.chargers.charger import Settings, SimulatedCharger
+from depotctl.sim.chargers.fleet import Fleet
+from depotctl.sim.chargers.misbehaviour import (
+    NONE,
+    Misbehaviour,
+    MisbehaviourError,
+    parse_assignment,
+)
+from depotctl.sim.chargers.scenario import Place, Scenario, ScenarioError, read_scenario
+from depotctl.sim.chargers.simtime import ClockFollower, Reading, SimTime
+
+
+class SetupError(Exception):
+    """The simulator cannot start: one line, and the exit code (contract: 1 invalid,
+    2 usage, 3 I/O). ``details`` are printed before it (diagnostics)."""
+
+    def __init__(self, message: str, exit_code: int, details: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Options:
+    site: Path
+    controller: str | None = None
+    state_dir: Path | None = None
+    context: str | None = None
+    server: str | None = None
+    token_file: Path | None = None
+    vehicles: Path | None = None
+    misbehave: tuple[str, ...] = ()
+    meter_interval_s: float = 10.0
+    duration_s: float | None = None
+    first: date | None = None
+    last: date | None = None
+
+
+@dataclass
+class Setup:
+    """Everything resolved, ready to run."""
+
+    site_name: str
+    url: str
+    time: SimTime
+    fleet: Fleet
+    scenario: Scenario
+    follower: ClockFollower | None = None
+    until: datetime | None = None
+    charge_points: Mapping[str, ChargePoint] = field(default_factory=dict)
+
+
+def load_charge_points(path: Path) -> tuple[str, Topology, dict[str, ChargePoint]]:
+    """The site's name, topology and chargers (by OCPP id), from a valid site file."""
+    from depotctl.config.charge_points import charge_points
+    from depotctl.config.load import load_file
+    from depotctl.config.schema import Site
+    from depotctl.sim.run import SiteError, load_site
+
+    try:
+        topology, _ = load_site(path)
+    except SiteError as error:
+        raise SetupError(f"cannot simulate {path}", 3 if error.io else 1, error.text) from None
+    site = next(d.model for d in load_file(path).documents if isinstance(d.model, Site))
+    return site.metadata.name, topology, charge_points(site, topology, path.parent)
+
+
+async def prepare(options: Options) -> Setup:
+    """Resolve the site, the controller, the clock, the scenario and misbehaviour."""
+    site_name, topology, charge_points = load_charge_points(options.site)
+    if not charge_points:
+        raise SetupError(f"{options.site} has no chargers to simulate", 1)
+    _check_passwords(charge_points)
+    url, reader = _controller(options)
+    follower = None
+    if reader is None:
+        time = SimTime.real()
+    else:
+        try:
+            reading, speed, kind = await reader()
+        except Exception as error:
+            raise SetupError(f"cannot read the controller's clock: {error}", 3) from None
+        time = SimTime(reading, speed)
+        time.kind = kind
+        follower = ClockFollower(time, reader)
+    start = time.now()
+    place = Place.of(topology, charge_points.values())
+    scenario = Scenario()
+    if options.vehicles is not None:
+        try:
+            scenario = read_scenario(
+                options.vehicles,
+                start=start,
+                zone=ZoneInfo(topology.timezone),
+                topology=topology,
+                place=place,
+                first=options.first,
+                last=options.last,
+            )
+        except ScenarioError as error:
+            raise SetupError(
+                f"{options.vehicles} is not a valid scenario", 1, error.text()
+            ) from None
+        except OSError as error:
+            raise SetupError(
+                f"cannot read {options.vehicles}: {error.strerror or error}", 3
+            ) from None
+    misbehaviour = _misbehaviour(options.misbehave, scenario, place)
+    settings = Settings(url=url, meter_interval_s=options.meter_interval_s)
+    chargers = [
+        SimulatedCharger(
+            cp,
+            time,
+            settings,
+            misbehaviour.get("*", NONE).merged(misbehaviour.get(cp.charger_id, NONE)),
+            dc=any(
+                topology.evses[e.evse_id].supply == "dc"
+                for e in cp.evses
+                if e.evse_id in topology.evses
+            ),
+            started_at=start,
+        )
+        for cp in charge_points.values()
+    ]
+    fleet = Fleet(chargers, time, scenario.vehicles, follower)
+    until = start + timedelta(seconds=options.duration_s) if options.duration_s else None
+    return Setup(site_name, url, time, fleet, scenario, follower, until, charge_points)
+
+
+def _check_passwords(charge_points: Mapping[str, ChargePoint]) -> None:
+    for cp in charge_points.values():
+        if cp.password is None:
+            continue
+        try:
+            cp.password.read()
+        except CredentialMissing as error:
+            code = 2 if cp.password.env is not None else 3
+            raise SetupError(f"charger {cp.ocpp_id}: {error} (its OCPP password)", code) from None
+
+
+def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]] | None]:
+    """The OCPP base URL, and how to read the controller's clock (None: real time)."""
+    from depotctl.client.contexts import ContextError, check_server, read_token, resolve
+
+    url = options.controller
+    api: tuple[str, str] | None = None
+    try:
+        if options.state_dir is not None:
+            endpoints, token = _state_dir(options.state_dir)
+            url = url or endpoints.get("ocpp")
+            if endpoints.get("api"):
+                api = (check_server(endpoints["api"]), read_token(token))
+        if options.context is not None or options.server is not None:
+            target = resolve(
+                context=options.context, server=options.server, token_file=options.token_file
+            )
+            api = (target.server, target.token)
+    except ContextError as error:
+        raise SetupError(error.message, error.exit_code) from None
+    if url is None:
+        raise SetupError(
+            "no controller given: pass --controller ws://HOST:PORT/ocpp or --state-dir DIR", 2
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("ws", "wss") or not parts.netloc:
+        raise SetupError(f"{url!r} is not an OCPP URL (e.g. ws://127.0.0.1:9000/ocpp)", 2)
+    return url.rstrip("/"), None if api is None else _clock_reader(*api)
+
+
+def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
+    endpoints_file = state_dir / "endpoints.json"
+    try:
+        endpoints = json.loads(endpoints_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SetupError(
+            f"{endpoints_file} does not exist: is `depotctl serve --state-dir {state_dir}` running?",
+            3,
+        ) from None
+    except (OSError, ValueError) as error:
+        raise SetupError(f"cannot read {endpoints_file}: {error}", 3) from None
+    if not isinstance(endpoints, dict):
+        raise SetupError(f"{endpoints_file} is not a JSON object", 3)
+    tokens = state_dir / "tokens"
+    token = tokens / "readonly.token"
+    return {
+        k: str(v) for k, v in endpoints.items()
+    }, token if token.exists() else tokens / "admin.token"
+
+
+def _clock_reader(server: str, token: str) -> Callable[[], Awaitable[Reading]]:
+    from depotctl.client.api import ControllerClient
+
+    client = ControllerClient(server, token, timeout=5.0)
+
+    async def read() -> Reading:
+        data = await asyncio.to_thread(client.clock)
+        reading = datetime.fromisoformat(str(data["time"]))
+        if reading.utcoffset() is None:
+            reading = reading.replace(tzinfo=UTC)
+        return reading, float(data.get("speed", 1.0)), str(data.get("kind", "real"))
+
+    return read
+
+
+def _misbehaviour(
+    flags: tuple[str, ...], scenario: Scenario, place: Place
+) -> dict[str, Misbehaviour]:
+    """By charger node id (``*``: every charger): the scenario's, then the flags'."""
+    found: dict[str, Misbehaviour] = dict(scenario.misbehaviour)
+    for text in flags:
+        try:
+            charger, behaviour = parse_assignment(text)
+        except MisbehaviourError as error:
+            raise SetupError(f"--misbehave {error}", 2) from None
+        if charger != "*":
+            if charger not in place.chargers:
+                raise SetupError(f"--misbehave {text!r}: no charger {charger!r} in the site", 2)
+            charger = place.chargers[charger]
+        found[charger] = found[charger].merged(behaviour) if charger in found else behaviour
+    return found
+
+
+async def run(
+    setup: Setup,
+    live: Callable[[str], None] | None = None,
+    live_every_s: float = 1.0,
+) -> None:
+    """Run the fleet until Ctrl-C, SIGTERM or the end of ``--duration``; ``live``
+    gets the one-line summary every ``live_every_s`` wall seconds."""
+    import signal
+
+    from depotctl.sim.chargers.report import live_line
+
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+
+    def interrupted() -> None:
+        """The first signal shuts down cleanly; a second one does not wait."""
+        if setup.fleet.stopping and main is not None:
+            main.cancel()
+        setup.fleet.stop()
+
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, interrupted)
+            handled.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            pass
+
+    async def show() -> None:
+        while live is not None:
+            await asyncio.sleep(live_every_s)
+            live(live_line(setup.fleet))
+
+    ticker = asyncio.create_task(show())
+    try:
+        await setup.fleet.run(until=setup.until)
+    finally:
+        ticker.cancel()
+        for sig in handled:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,256 @@
+"""Misbehaviour on request: each mode parses, and does over the wire what it says."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import pytest
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import call as call16
+from ocpp.v201 import call as call201
+
+from depotctl.domain.charge_points import OcppVersion, RateUnit
+from depotctl.sim.chargers.misbehaviour import (
+    Misbehaviour,
+    MisbehaviourError,
+    Outage,
+    parse_assignment,
+)
+from tests.sim.chargers.builders import PASSWORD, PASSWORD_ENV, START, vehicle
+from tests.sim.chargers.csms import frames_of
+from tests.sim.chargers.rig import CP, rig
+
+VERSIONS = pytest.mark.parametrize("version", list(OcppVersion), ids=["v16", "v201"])
+
+
+@pytest.fixture(autouse=True)
+def password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(test(), 30))
+
+
+# Parsing
+
+
+def test_modes_parse_and_merge() -> None:
+    both = Misbehaviour.parse("reject-profiles").merged(Misbehaviour.parse("offline=2min@10min"))
+    assert both.reject_profiles
+    assert both.outages == (Outage(after_s=600, duration_s=120),)
+    assert both.modes == ("reject-profiles", "offline=2min@10min")
+    assert Misbehaviour.parse("offline=30 s").outages == (Outage(0, 30),)
+    assert Misbehaviour.parse("stale-meter-values").stale_meter_s == 900
+    assert Misbehaviour.parse("stale-meter-values=1h").stale_meter_s == 3600
+    assert Misbehaviour.parse("rate-unit=W").rate_units == frozenset({RateUnit.WATTS})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("explode", "unknown mode 'explode'"),
+        ("offline", "offline needs a duration"),
+        ("offline=ten", "offline:"),
+        ("reject-profiles=yes", "takes no value"),
+        ("rate-unit=kW", "expected A or W"),
+    ],
+)
+def test_a_bad_mode_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(MisbehaviourError, match=message):
+        Misbehaviour.parse(text)
+
+
+def test_an_assignment_names_its_charger() -> None:
+    charger, behaviour = parse_assignment("CP-07:ignore-profiles")
+    assert charger == "CP-07" and behaviour.ignore_profiles
+    with pytest.raises(MisbehaviourError, match="CHARGER:MODE"):
+        parse_assignment("ignore-profiles")
+
+
+# Over the wire
+
+
+@VERSIONS
+def test_reject_profiles_rejects_and_keeps_drawing_as_before(version: OcppVersion) -> None:
+    async def test() -> None:
+        async with rig(version, misbehaviour=Misbehaviour.parse("reject-profiles")) as r:
+            r.charger.plug_in(1, vehicle())
+            await r.transaction_id()
+            await r.csms.wait_for(lambda: r.charger.station.evses[1].plug.authorised_at)  # type: ignore[union-attr]
+            assert await r.set_profile(0, id=1, limit=8.0) == "Rejected"
+            assert r.draw_w() == 32 * 690.0
+            assert r.charger.stats.profiles_rejected == 1
+
+    run(test)
+
+
+@VERSIONS
+def test_ignore_profiles_accepts_and_keeps_drawing_as_before(version: OcppVersion) -> None:
+    async def test() -> None:
+        async with rig(version, misbehaviour=Misbehaviour.parse("ignore-profiles")) as r:
+            r.charger.plug_in(1, vehicle())
+            await r.transaction_id()
+            await r.csms.wait_for(lambda: r.charger.station.evses[1].plug.authorised_at)  # type: ignore[union-attr]
+            assert await r.set_profile(0, id=1, limit=8.0) == "Accepted"
+            assert r.draw_w() == 32 * 690.0
+            assert r.charger.stack.profiles == []
+
+    run(test)
+
+
+@VERSIONS
+def test_reject_tx_profiles_takes_defaults_only(version: OcppVersion) -> None:
+    async def test() -> None:
+        async with rig(version, misbehaviour=Misbehaviour.parse("reject-tx-profiles")) as r:
+            r.charger.plug_in(1, vehicle())
+            transaction = await r.transaction_id()
+            tx = await r.set_profile(
+                1, id=2, limit=10.0, purpose="TxProfile", stack_level=1, transaction_id=transaction
+            )
+            assert tx == "Rejected"
+            assert await r.set_profile(0, id=3, limit=12.0, stack_level=1) == "Accepted"
+
+    run(test)
+
+
+@VERSIONS
+def test_no_answer_leaves_the_controller_waiting(version: OcppVersion) -> None:
+    async def test() -> None:
+        async with rig(
+            version, misbehaviour=Misbehaviour.parse("no-answer"), csms_timeout_s=0.3
+        ) as r:
+            with pytest.raises(TimeoutError):
+                await r.set_profile(0, id=1, limit=8.0)
+            assert r.charger.stats.requests_unanswered == 1
+            assert r.charger.stack.profiles == []
+            # its own requests still get their answers: it goes on working
+            r.charger.plug_in(1, vehicle())
+            await r.transaction_id()
+
+    run(test)
+
+
+@VERSIONS
+def test_offline_drops_the_connection_and_reconnects_with_what_it_owes(
+    version: OcppVersion,
+) -> None:
+    async def test() -> None:
+        outage = Misbehaviour.parse("offline=60s@30s")
+        async with rig(version, misbehaviour=outage, meter_interval_s=10) as r:
+            r.charger.plug_in(1, vehicle())
+            await r.transaction_id()
+            await r.advance(30, settle=0.2)
+            await r.csms.wait_for(lambda: not r.charger.online)
+            sent_before = len(r.csms.requests)
+            await r.advance(20, settle=0.2)
+            r.charger.unplug(1)  # leaves while the charger is offline
+            await r.advance(5, settle=0.2)
+            assert len(r.csms.requests) == sent_before  # nothing goes while offline
+            await r.advance(35, settle=0.1)  # the outage ends at 14:01:30
+            await r.csms.wait_for(lambda: r.charger.online)
+            assert r.csms.connects[CP] == 2
+            assert len(r.csms.sent(CP, "BootNotification")) == 2
+            if r.v16:
+                stop = await r.csms.wait_request(CP, "StopTransaction")
+                assert stop.payload["timestamp"] == "2026-03-02T14:00:50.000Z"
+            else:
+                ended = await r.csms.wait_request(
+                    CP, "TransactionEvent", lambda p: p["event_type"] == "Ended"
+                )
+                assert ended.payload["offline"] is True
+                assert ended.payload["timestamp"] == "2026-03-02T14:00:50.000Z"
+            assert r.charger.stats.disconnects >= 1
+
+    run(test)
+
+
+@VERSIONS
+def test_stale_meter_values_are_time_stamped_in_the_past(version: OcppVersion) -> None:
+    async def test() -> None:
+        stale = Misbehaviour.parse("stale-meter-values=20min")
+        async with rig(version, misbehaviour=stale) as r:
+            await r.advance(10)
+            request = await r.csms.wait_request(CP, "MeterValues")
+            stamp = datetime.fromisoformat(request.payload["meter_value"][0]["timestamp"])
+            assert stamp == START + timedelta(seconds=10) - timedelta(minutes=20)
+
+    run(test)
+
+
+@VERSIONS
+def test_bad_meter_values_break_the_schema_and_the_charger_carries_on(
+    version: OcppVersion,
+) -> None:
+    async def test() -> None:
+        bad = Misbehaviour.parse("bad-meter-values")
+        async with rig(version, misbehaviour=bad, heartbeat_s=20) as r:
+            await r.advance(10, settle=0.2)
+            await r.csms.wait_for(lambda: frames_of(r.csms, CP, "MeterValues"))
+            frame = frames_of(r.csms, CP, "MeterValues")[0]
+            values = [v["value"] for v in frame[3]["meterValue"][0]["sampledValue"]]
+            wrong = (int, float) if r.v16 else str  # 1.6 wants strings, 2.0.1 numbers
+            assert values and all(isinstance(v, wrong) for v in values)
+            # the strict CSMS answered with a CallError; the charger goes on
+            await r.csms.wait_for(lambda: r.charger.stats.messages_refused >= 1)
+            assert not r.csms.sent(CP, "MeterValues")
+            await r.advance(10)
+            await r.csms.wait_request(CP, "Heartbeat")
+            assert r.charger.online
+
+    run(test)
+
+
+@VERSIONS
+def test_rate_unit_restricts_what_it_accepts_and_says(version: OcppVersion) -> None:
+    async def test() -> None:
+        async with rig(version, misbehaviour=Misbehaviour.parse("rate-unit=A")) as r:
+            assert await r.set_profile(0, id=1, limit=7000.0, unit="W") == "Rejected"
+            assert await r.set_profile(0, id=2, limit=10.0, unit="A") == "Accepted"
+            if r.v16:
+                config = await r.csms.call(
+                    CP, call16.GetConfiguration(key=["ChargingScheduleAllowedChargingRateUnit"])
+                )
+                assert config.configuration_key[0]["value"] == "Current"
+            else:
+                variables = await r.csms.call(
+                    CP,
+                    call201.GetVariables(
+                        get_variable_data=[
+                            {
+                                "component": {"name": "SmartChargingCtrlr"},
+                                "variable": {"name": "RateUnit"},
+                            }
+                        ]
+                    ),
+                )
+                assert variables.get_variable_result[0]["attribute_value"] == "A"
+
+    run(test)
+
+
+def test_a_201_rejection_says_why() -> None:
+    async def test() -> None:
+        async with rig(OcppVersion.V201, misbehaviour=Misbehaviour.parse("rate-unit=A")) as r:
+            from tests.sim.chargers.rig import profile_request
+
+            answer = await r.csms.call(
+                CP, profile_request(OcppVersion.V201, 0, id=1, limit=7000.0, unit="W")
+            )
+            assert answer.status == "Rejected"
+            assert answer.status_info["reason_code"] == "UnsupportedRateUnit"
+
+    run(test)
+
+
+def test_unknown_requests_get_a_call_error() -> None:
+    async def test() -> None:
+        async with rig(OcppVersion.V16) as r:
+            with pytest.raises(OCPPError):
+                await r.csms.call(CP, call16.Reset(type="Soft"))
+            assert json.loads(json.dumps(r.charger.stats.__dict__))["boots"] == 1
+
+    run(test)
