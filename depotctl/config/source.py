@@ -89,6 +89,10 @@ class YamlSyntaxError(Exception):
         self.span = span
 
 
+#: How deep mappings and lists may nest. A site needs about a dozen levels; the
+#: limit keeps a hostile file (50,000 ``[``) from costing minutes to compose.
+MAX_DEPTH = 100
+
 # YAML 1.2 core schema, as ruamel.yaml resolves it.
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
@@ -230,6 +234,12 @@ class _Composer:
 
     def _open(self, container: dict[Any, Any] | list[Any], event: Any) -> None:
         mark = event.start_mark
+        if len(self.stack) >= MAX_DEPTH:
+            raise YamlSyntaxError(
+                f"mappings and lists nested more than {MAX_DEPTH} deep; a site needs a "
+                "dozen levels at most (is a bracket unclosed?)",
+                Span.point(mark.line + 1, mark.column + 1),
+            )
         if event.anchor is not None:
             self.anchors[event.anchor] = None
         self.stack.append(

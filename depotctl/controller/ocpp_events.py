@@ -190,6 +190,9 @@ class ControllerChargerEvents:
     def meter(self, sample: MeterSample) -> None:
         reading = sample.reading
         if reading is not None:
+            now = self.controller.clock.now()
+            if reading.at > now:  # a charger's clock ahead of ours: it was measured now
+                reading = replace(reading, at=now)
             held = self._readings.get(reading.node)
             if held is None or held.at <= reading.at:
                 self._readings[reading.node] = reading

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -65,6 +65,10 @@ def _controller(request: Request) -> Controller:
 ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
+#: how far ahead of the controller's clock a reading may be stamped (clock skew)
+FUTURE_READING_TOLERANCE = timedelta(minutes=1)
+
+
 def input_routes() -> APIRouter:
     """The envelope, session and telemetry endpoints (mounted with ``include_api``)."""
     router = APIRouter()
@@ -98,6 +102,7 @@ def input_routes() -> APIRouter:
         tags=["envelopes"],
         summary="Submit an envelope (201; 200 when the same one was already stored)",
         status_code=201,
+        responses={200: {"description": "The same envelope was already stored"}},
     )
     def submit_envelope(
         body: EnvelopeInput, response: Response, controller: ControllerDep
@@ -379,7 +384,17 @@ def input_routes() -> APIRouter:
         applied = _applied(controller)
         nodes = {node.id: node for node in applied.site.spec.nodes}
         meters = [meter.id for meter in applied.site.spec.meters]
+        now = controller.clock.now()
         for reading in body.readings:
+            if reading.at - now > FUTURE_READING_TOLERANCE:
+                # kept, it would hold back every true reading until its time came
+                raise ApiError(
+                    422,
+                    "invalid_request",
+                    f"reading of {reading.node} is stamped {reading.at.isoformat()}, after "
+                    f"the controller's time {now.isoformat()}: check the meter's clock",
+                    node=reading.node,
+                )
             node = nodes.get(reading.node)
             if isinstance(node, Charger):
                 raise ApiError(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from depotctl.config.diagnostics import Span
-from depotctl.config.source import YamlSyntaxError, parse_documents
+from depotctl.config.source import MAX_DEPTH, YamlSyntaxError, parse_documents
 
 TEXT = """\
 spec:
@@ -69,3 +69,16 @@ def test_a_control_character_is_a_syntax_error_at_its_position() -> None:
     with pytest.raises(YamlSyntaxError) as caught:
         list(parse_documents("a: 1\nb: x\x07y\n"))
     assert caught.value.span.line == 2
+
+
+def test_nesting_beyond_the_limit_is_a_syntax_error_at_the_bracket() -> None:
+    """Composing costs grow with the square of the depth: a hostile file is refused at
+    the first bracket past the limit, not composed for minutes."""
+    at_limit = "a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"  # and the mapping
+    assert list(parse_documents(at_limit))
+    text = "a: " + "[" * 20_000 + "]" * 20_000 + "\n"
+    with pytest.raises(YamlSyntaxError) as raised:
+        list(parse_documents(text))
+    assert f"nested more than {MAX_DEPTH} deep" in raised.value.message
+    # the root mapping and 99 lists are open: the 100th "[" (column 3 + 100) is refused
+    assert (raised.value.span.line, raised.value.span.column) == (1, 3 + MAX_DEPTH)

@@ -132,6 +132,25 @@ def test_openapi_is_published_with_the_bearer_scheme(depot: Running) -> None:
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
 
 
+def test_openapi_declares_the_error_shape_on_every_api_operation(depot: Running) -> None:
+    # the fuzz's conformance checks (test_fuzz.py) need the errors declared; FastAPI's
+    # own 422 body ({"detail": [...]}) is not this API's
+    document = httpx.get(depot.url + "/openapi.json").json()
+    operations = [
+        operation
+        for path, item in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for operation in item.values()
+    ]
+    assert operations
+    for operation in operations:
+        error = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/ErrorBody"}
+        assert "422" not in operation["responses"]
+    assert document["components"]["schemas"]["ErrorBody"]["required"] == ["code", "message"]
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
 # Tokens
 
 

@@ -211,6 +211,12 @@ def test_resubmitting_the_same_envelope_is_200_and_journaled_once(depot: Depot) 
     assert [e["kind"] for e in depot.journal(envelope="env-1")] == ["envelope.received"]
 
 
+def test_the_openapi_declares_both_answers_to_a_submission(depot: Depot) -> None:
+    # found by the API fuzz's status code conformance check (test_fuzz.py)
+    paths = httpx.get(depot.url + "/openapi.json").json()["paths"]
+    assert {"200", "201"} <= set(paths["/api/v1/envelopes"]["post"]["responses"])
+
+
 def test_the_same_id_with_other_content_is_409(depot: Depot) -> None:
     assert post(depot, "/envelopes", envelope()).status_code == 201
     body = problem(post(depot, "/envelopes", envelope(limit="700 kW")), 409, "conflict")
@@ -613,3 +619,13 @@ def test_openapi_publishes_the_inputs(depot: Depot) -> None:
     assert "post" in paths["/api/v1/sessions/{session_id}/end"]
     assert "put" in paths["/api/v1/sessions/{session_id}/requirement"]
     assert "post" in paths["/api/v1/telemetry"]
+
+
+def test_a_reading_stamped_ahead_of_the_controller_is_refused(depot: Depot) -> None:
+    """Kept, it would hold back every true reading of its node until its time came."""
+    ahead = {"node": "workshop", "at": iso(10), "power": "42 kW"}
+    body = problem(post(depot, "/telemetry", {"readings": [ahead]}), 422, "invalid_request")
+    assert "check the meter's clock" in body["message"]
+    assert "workshop" not in depot.controller.store.readings()
+    skewed = {"node": "workshop", "at": iso(0.5), "power": "42 kW"}  # within a minute
+    assert post(depot, "/telemetry", {"readings": [skewed]}).status_code == 200

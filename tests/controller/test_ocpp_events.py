@@ -302,3 +302,26 @@ async def test_serve_writes_the_bound_ocpp_endpoint_and_a_charger_boots(tmp_path
         assert "charger.online" in kinds and "charger.booted" in kinds
         code, _ = running.stop()
     assert code == 0
+
+
+def test_a_meter_value_stamped_ahead_of_the_controller_counts_as_measured_now(
+    controller: Controller,
+) -> None:
+    """A charger whose clock runs ahead must not hold back its own later readings."""
+    from depotctl.domain.telemetry import Reading
+    from depotctl.protocols.ocpp.events import MeterSample
+
+    events = ControllerChargerEvents(controller)
+    ahead = Reading("chg-01", START + timedelta(hours=2), power_w=7_000.0)
+    events.meter(MeterSample("chg-01", "chg-01/1", ahead))
+    events.flush()
+    assert controller.store.readings()["chg-01"].at == controller.clock.now()
+    controller.clock.advance(10)
+    events.meter(
+        MeterSample(
+            "chg-01", "chg-01/1", Reading("chg-01", controller.clock.now(), power_w=3_000.0)
+        )
+    )
+    events.flush()
+    latest = controller.store.readings()["chg-01"]
+    assert (latest.at, latest.power_w) == (controller.clock.now(), 3_000.0)
