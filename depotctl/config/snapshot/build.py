@@ -39,9 +39,7 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
             # the operators' own source (``local``) is declared by no site and never
             # goes offline
             offline_after_s=(
-                topology.sources[entry.id].offline_after_s
-                if entry.id in topology.sources
-                else None
+                topology.sources[entry.id].offline_after_s if entry.id in topology.sources else None
             ),
         )
         for entry in document.envelope_sources
