@@ -10,6 +10,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from depotctl.console.model import Evse, Model
 from depotctl.console.render import DASH, amount, clock_text, kwh
@@ -117,13 +118,27 @@ def _frame(model: Model) -> tuple[object, ...]:
     return (model.local, today)
 
 
+def _same(old: Evse | None, new: Evse) -> bool:
+    return old is new or old == new
+
+
+def _plain(cell: Text | str) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
 def matches(cells: Cells, needle: str) -> bool:
-    return any(needle in (c.plain if isinstance(c, Text) else c).lower() for c in cells)
+    return any(needle in _plain(c).lower() for c in cells)
+
+
+#: DataTable's render caches keyed by row key first, and those keyed by position.
+_ROW_CACHES = ("_cell_render_cache", "_row_render_cache")
+_LINE_CACHES = ("_row_renderable_cache", "_line_cache")
 
 
 class EvseTable(DataTable[Text | str]):
-    """The table; an update sets only the cells that changed when the rows shown (and
-    their order) stay the same, else it lays the rows out again."""
+    """The table; an update sets only the cells that changed when the rows shown stay
+    the same (moving them in place if their order changed), else it lays the rows
+    out again."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
@@ -154,24 +169,63 @@ class EvseTable(DataTable[Text | str]):
         self._model = model
         self._cells = {
             evse.id: previous[evse.id]
-            if same_frame and evse.id in previous and known.get(evse.id) == evse
+            if same_frame and evse.id in previous and _same(known.get(evse.id), evse)
             else cells_of(evse, model)
             for evse in model.evses.values()
         }
         wanted = self._order(model)
-        if wanted != self._shown:
+        if wanted != self._shown and set(wanted) != set(self._shown):
             self._layout(wanted)
             return len(wanted) * len(COLUMNS)
-        changed = 0
+        changes: dict[str, dict[str, Text | str]] = {}
         for evse_id in wanted:
             old, new = previous.get(evse_id), self._cells[evse_id]
-            if old == new:
+            if old is new or old == new:
                 continue
-            for index, (key, _) in enumerate(COLUMNS):
-                if old is None or old[index] != new[index]:
-                    self.update_cell(evse_id, key, new[index])
-                    changed += 1
-        return changed
+            changes[evse_id] = {
+                key: new[index]
+                for index, (key, _) in enumerate(COLUMNS)
+                if old is None or old[index] != new[index]
+            }
+        self.set_cells(changes)
+        if wanted != self._shown:
+            self._reorder(wanted)
+        return sum(len(cells) for cells in changes.values())
+
+    def set_cells(self, changes: dict[str, dict[str, Text | str]]) -> None:
+        """Set cells in place (``{row: {column: value}}``), with one repaint.
+
+        ``DataTable.update_cell`` bumps the table's update count, which is part of
+        every render cache's key: each cell update makes the whole visible table
+        render its cells through Rich again. Here only the changed rows' cached
+        renders are dropped and only those on screen are repainted; rows off screen
+        render when they scroll into view. Column widths stay as laid out
+        (as with ``update_width=False``). Should a Textual release lack these caches,
+        it falls back to ``update_cell``."""
+        if not changes:
+            return
+        if not all(hasattr(self, cache) for cache in _ROW_CACHES + _LINE_CACHES):
+            for row, cells in changes.items():
+                for column, value in cells.items():
+                    self.update_cell(row, column, value)
+            return
+        keys: set[RowKey] = set()
+        for row, cells in changes.items():
+            keys.add(key := RowKey(row))
+            data = self._data[key]
+            for column, value in cells.items():
+                data[ColumnKey(column)] = value
+        for name in _ROW_CACHES:  # keyed (row key, ...); LRUCache has no __iter__
+            cache = getattr(self, name)
+            for stale in [k for k in cache.keys() if k[0] in keys]:  # noqa: SIM118
+                cache.discard(stale)
+        for name in _LINE_CACHES:  # keyed by row index or screen line: cheap to redo
+            getattr(self, name).clear()
+        top, height = self.scroll_offset.y, self.size.height
+        for key in keys:
+            index = self._row_locations.get(key)
+            if index is not None and top - 1 <= index <= top + height:
+                self.refresh_row(index)  # only the changed rows on screen are drawn
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
@@ -196,6 +250,16 @@ class EvseTable(DataTable[Text | str]):
         if self.filter_text:
             return [e.id for e in evses if matches(self._cells[e.id], self.filter_text)]
         return [e.id for e in evses]
+
+    def _reorder(self, wanted: list[str]) -> None:
+        """The same rows in a new order (a sort on a value that changed): moved in
+        place, the cursor staying on its EVSE — no rows removed and added again."""
+        selected = self.selected_evse()
+        rank = {evse_id: index for index, evse_id in enumerate(wanted)}
+        self.sort("evse", key=lambda cell: rank[_plain(cell)])
+        self._shown = wanted
+        if selected in rank:
+            self.move_cursor(row=rank[selected], animate=False)
 
     def _layout(self, wanted: list[str]) -> None:
         selected = self.selected_evse()
@@ -222,7 +286,13 @@ def detail_text(evse: Evse | None, model: Model) -> Text:
 
 
 class EvseDetail(Static):
-    """Under the table: the selected EVSE's binding constraint, whole."""
+    """Under the table: the selected EVSE's binding constraint, whole. Its height is
+    fixed in the CSS, so a new text needs no layout; the same text no repaint."""
+
+    shown_text: Text | None = None
 
     def show(self, evse: Evse | None, model: Model) -> None:
-        self.update(detail_text(evse, model))
+        text = detail_text(evse, model)
+        if text != self.shown_text:
+            self.shown_text = text
+            self.update(text, layout=False)

@@ -50,8 +50,10 @@ def banner_text(model: Model) -> Text:
 
 
 class StatusBar(Static):
+    """One line (its height is fixed in the CSS): a new text needs no layout."""
+
     def update_model(self, model: Model) -> None:
-        self.update(header_text(model))
+        self.update(header_text(model), layout=False)
 
 
 class Banner(Static):

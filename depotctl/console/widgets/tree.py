@@ -4,7 +4,11 @@ current limit, else total power), the limit's source in words and the headroom."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.text import Text
+from textual.geometry import Region
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -67,20 +71,37 @@ class ElectricalTree(Tree[Ref]):
         shape = tuple((n.id, n.parent) for n in model.nodes) + tuple(
             (e.id, e.charger) for e in model.evses.values()
         )
-        if shape != self._shape:
+        rebuilt = shape != self._shape
+        if rebuilt:
             self._rebuild(model)
             self._shape = shape
-        changed = 0
+        relabelled: set[TreeNode[Ref]] = set()
         root_label = f"site {model.site_name or '?'}"
         if self._labels.get(("site", "")) != root_label:
-            self.root.set_label(Text(root_label, "bold"))
+            self._relabel(self.root, Text(root_label, "bold"))
             self._labels[("site", "")] = root_label
-            changed += 1
+            relabelled.add(self.root)
         for node in model.nodes:
-            changed += self._set(("node", node.id), node, node_label)
+            self._set(("node", node.id), node, node_label, relabelled)
         for evse in model.evses.values():
-            changed += self._set(("evse", evse.id), evse, evse_label)
-        return changed
+            self._set(("evse", evse.id), evse, evse_label, relabelled)
+        if rebuilt:
+            self.refresh()
+        else:
+            self._repaint(relabelled)
+        return len(relabelled)
+
+    def _repaint(self, relabelled: set[TreeNode[Ref]]) -> None:
+        """Repaint the lines on screen whose label changed, and no other."""
+        if not relabelled:
+            return
+        top, width = self.scroll_offset.y, self.size.width
+        for line in range(top, top + self.size.height):
+            item = self.get_node_at_line(line)
+            if item is None:
+                break
+            if item in relabelled:
+                self.refresh(Region(0, line - top, width, 1))
 
     def selected_evse(self) -> str | None:
         node = self.cursor_node
@@ -88,15 +109,36 @@ class ElectricalTree(Tree[Ref]):
             return node.data[1]
         return None
 
-    def _set(self, ref: Ref, value: object, label: object) -> int:
-        if self._labels.get(ref) == value:
-            return 0
+    def _set(
+        self,
+        ref: Ref,
+        value: object,
+        label: Callable[[Any], Text],
+        relabelled: set[TreeNode[Ref]],
+    ) -> None:
+        known = self._labels.get(ref)
+        if known is value or known == value:
+            return
         item = self._items.get(ref)
         if item is None:
-            return 0
-        item.set_label(label(value))  # type: ignore[operator]
+            return
+        self._relabel(item, label(value))
         self._labels[ref] = value
-        return 1
+        relabelled.add(item)
+
+    def _relabel(self, item: TreeNode[Ref], label: Text) -> None:
+        """Set ``item``'s label without repainting: :meth:`update_model` repaints once.
+
+        ``TreeNode.set_label`` schedules a callback per node (which walks the visible
+        lines to refresh the node's); a hundred changed labels meant a hundred
+        messages. A node's line is cached under its update count, so bumping it is
+        enough to have that line drawn again when it is repainted. Falls back to ``set_label``
+        should a Textual release name these differently."""
+        if hasattr(item, "_label") and hasattr(item, "_updates"):
+            item._label = self.process_label(label)
+            item._updates += 1
+        else:
+            item.set_label(label)
 
     def _rebuild(self, model: Model) -> None:
         cursor = self.cursor_node.data if self.cursor_node is not None else None
