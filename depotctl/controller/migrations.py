@@ -175,6 +175,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX telemetry_by_minute ON telemetry (minute)",
         ),
     ),
+    Migration(
+        3,
+        "revision files: the tariff and carbon files a revision refers to, bundled",
+        (
+            """
+            CREATE TABLE revision_files (
+                revision INTEGER NOT NULL REFERENCES revisions (number),
+                path TEXT NOT NULL CHECK (length(path) > 0),
+                content TEXT NOT NULL,
+                PRIMARY KEY (revision, path)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TRIGGER revision_files_no_update BEFORE UPDATE ON revision_files
+            BEGIN SELECT RAISE(ABORT, 'revisions are never rewritten'); END
+            """,
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -16,17 +16,24 @@ stored and running. A **rollback** is an apply of an older revision's text.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from depotctl.config.bundle import read_bundle, write_bundle
 from depotctl.config.compile import compile_site
 from depotctl.config.diff import SiteDiff, diff_sites, to_json
+from depotctl.config.load import load_file
 from depotctl.config.render.json import json_report
-from depotctl.config.schema import Site
+from depotctl.config.schema import Site, TariffDocument
+from depotctl.config.schema.tariff import TariffRef, TariffSpec
 from depotctl.config.validate import ValidationRun
 from depotctl.controller.service import AppliedSite, Controller, SiteInvalid, checked_site
 from depotctl.controller.store import (
@@ -206,6 +213,8 @@ class Plan:
     site: Site
     diff: SiteDiff | None
     impact: Impact | None
+    #: the files bundled with the text (None: none were; they resolve on the host)
+    files: Mapping[str, str] | None = None
 
     @property
     def base_revision(self) -> int:
@@ -221,18 +230,57 @@ class Plan:
         return self.diff is not None and self.diff.is_empty
 
 
-def plan_site(controller: Controller, text: str, *, path: str | None = None) -> Plan:
-    """The plan of ``text`` against the revision in force; ``SiteInvalid`` when the text
-    does not validate. ``path`` names the text in diagnostics."""
+def plan_site(
+    controller: Controller,
+    text: str,
+    *,
+    path: str | None = None,
+    files: Mapping[str, str] | None = None,
+) -> Plan:
+    """The plan of ``text`` (with the ``files`` it refers to, bundled; without them,
+    its references resolve where the revision in force's do) against the revision in
+    force; ``SiteInvalid`` when it does not validate, ``BundleError`` for an
+    unacceptable bundle. ``path`` names the text in diagnostics."""
     base = controller.applied.revision if controller.applied is not None else None
-    base_dir = _base_dir(controller, base)
     display = path or "site"
-    site = _validated(text, base_dir, display)
-    if controller.applied is None:
-        return Plan(base, text, display, site, None, None)
-    diff = diff_sites(controller.applied.site, site)
-    impact = impact_on_now(controller, site, base_dir)
-    return Plan(base, text, display, site, diff, impact)
+    with _site_dir(controller, base, files) as base_dir:
+        site = _validated(text, base_dir, display)
+        if controller.applied is None:
+            return Plan(base, text, display, site, None, None, files)
+        assert base is not None
+        diff = diff_sites(
+            controller.applied.site,
+            site,
+            old_tariff=_tariff(controller.applied.site, controller.base_dir_of(base)),
+            new_tariff=_tariff(site, base_dir),
+        )
+        impact = impact_on_now(controller, site, base_dir)
+    return Plan(base, text, display, site, diff, impact, files)
+
+
+@contextmanager
+def _site_dir(
+    controller: Controller, base: Revision | None, files: Mapping[str, str] | None
+) -> Iterator[Path]:
+    """Where a new site's relative references resolve: a scratch directory holding
+    its bundled files, or (none bundled) the revision in force's directory."""
+    if files is None:
+        yield _base_dir(controller, base)
+        return
+    with tempfile.TemporaryDirectory(prefix="depotctl-site-") as scratch:
+        write_bundle(files, Path(scratch))
+        yield Path(scratch)
+
+
+def _tariff(site: Site, base_dir: Path) -> TariffSpec | None:
+    """The content of the tariff ``site`` names by ``ref`` (None when inline or
+    unreadable: the diff then compares the reference only)."""
+    reference = site.spec.tariff
+    if not isinstance(reference, TariffRef):
+        return None
+    loaded = load_file(base_dir / reference.ref)
+    documents = [d.model for d in loaded.documents if isinstance(d.model, TariffDocument)]
+    return documents[0].spec if len(documents) == 1 else None
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:
@@ -253,6 +301,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "summary": diff["summary"] if diff else {"add": 0, "change": 0, "remove": 0},
         "impact": _impact_json(plan.impact) if plan.impact is not None else None,
         "site_text": plan.site_text,
+        "files": dict(plan.files) if plan.files is not None else None,
+        "files_hash": bundle_hash(plan.files) if plan.files is not None else None,
     }
 
 
@@ -293,15 +343,33 @@ def _session_json(session: SessionImpact) -> dict[str, Any]:
     }
 
 
-def check_saved_plan(site_text: str, new_hash: str) -> None:
-    """``PlanTampered`` when a saved plan's site text does not hash to its ``new_hash``
-    (it was edited after planning: what would be applied is not what was reviewed)."""
+def check_saved_plan(
+    site_text: str,
+    new_hash: str,
+    files: Mapping[str, str] | None = None,
+    files_hash: str | None = None,
+) -> None:
+    """``PlanTampered`` when a saved plan's site text does not hash to its ``new_hash``,
+    or its bundled files to their ``files_hash`` (it was edited after planning: what
+    would be applied is not what was reviewed)."""
     actual = site_hash(site_text)
     if actual != new_hash:
         raise PlanTampered(
             f"the plan's site text hashes to {actual[:12]}…, not to its new_hash "
             f"{new_hash[:12]}…: it changed after it was planned; plan again"
         )
+    bundled = bundle_hash(files) if files is not None else None
+    if bundled != files_hash:
+        raise PlanTampered(
+            "the plan's bundled files are not the ones it was planned with "
+            "(files_hash differs): plan again"
+        )
+
+
+def bundle_hash(files: Mapping[str, str]) -> str:
+    """sha256 of a bundle: its names and texts, in name order."""
+    canonical = json.dumps(sorted(files.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # Apply and rollback
@@ -315,18 +383,23 @@ def apply_site(
     author: str,
     message: str,
     path: str | None = None,
+    files: Mapping[str, str] | None = None,
 ) -> Revision:
-    """Store ``text`` as the next revision if revision ``expected`` (0: none) is still
-    current, journal it and make it the site in force, atomically. Raises
-    ``SiteInvalid`` (nothing stored) or ``RevisionConflict`` (nothing stored)."""
-    base_dir = _base_dir(controller, controller.store.current_revision())
-    _validated(text, base_dir, path or "site")
+    """Store ``text`` with the files it refers to as the next revision if revision
+    ``expected`` (0: none) is still current, journal it and make it the site in force,
+    atomically. ``files`` are the bundled files; without them they are read where the
+    revision in force's resolve, and kept with the revision all the same. Raises
+    ``SiteInvalid``, ``BundleError`` or ``RevisionConflict`` (nothing stored)."""
+    current = controller.store.current_revision()
+    with _site_dir(controller, current, files) as base_dir:
+        site = _validated(text, base_dir, path or "site")
+        bundle = dict(files) if files is not None else read_bundle(site, base_dir)
     return _commit(
         controller,
         lambda at: controller.store.add_revision(
             text, author=author, message=message, at=at, expected_current=expected or None
         ),
-        base_dir,
+        bundle,
     )
 
 
@@ -340,7 +413,10 @@ def rollback(
     if target is None:
         raise UnknownRevision(f"there is no revision {number}")
     base_dir = _base_dir(controller, target)
-    _validated(target.site_text, base_dir, f"revision {number}")
+    site = _validated(target.site_text, base_dir, f"revision {number}")
+    # the target's bundled files go with it (rollback_to copies them); one applied
+    # before revisions kept their files gets them read from where it resolved
+    files = None if controller.store.revision_files(number) else read_bundle(site, base_dir)
 
     def add(at: datetime) -> Revision:
         current = controller.store.current_revision()
@@ -349,11 +425,13 @@ def rollback(
             raise RevisionConflict(expected or None, have)
         return controller.store.rollback_to(number, author=author, at=at, message=message)
 
-    return _commit(controller, add, base_dir)
+    return _commit(controller, add, files)
 
 
 def _commit(
-    controller: Controller, add: Callable[[datetime], Revision], base_dir: Path
+    controller: Controller,
+    add: Callable[[datetime], Revision],
+    files: Mapping[str, str] | None,
 ) -> Revision:
     """Add the revision, journal it and reload the site in force in one transaction: if
     anything fails, nothing is stored and the previous site stays in force.
@@ -368,6 +446,8 @@ def _commit(
         with store.transaction():
             previous = controller.applied
             revision = add(at)
+            if files is not None:  # a rollback copies its target's files itself
+                store.put_revision_files(revision.number, files)
             store.append_journal(
                 [
                     NewJournalEntry(
@@ -380,7 +460,7 @@ def _commit(
                             "previous": revision.number - 1 or None,
                             "rollback_of": revision.rollback_of,
                             "author": revision.author,
-                            "base_dir": str(base_dir),
+                            "files": sorted(store.revision_files(revision.number)),
                         },
                     )
                 ]

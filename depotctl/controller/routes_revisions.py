@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from depotctl.config.bundle import BundleError
 from depotctl.controller.errors import ApiError
 from depotctl.controller.revisions import (
     PlanTampered,
@@ -40,6 +41,16 @@ DisplayPath = Annotated[
     str | None,
     Field(default=None, max_length=300, description="The file name shown in diagnostics"),
 ]
+Files = Annotated[
+    dict[str, str] | None,
+    Field(
+        default=None,
+        description="The files the site refers to (shared tariff, carbon CSVs), by the "
+        "path it names them with, relative to the site file → their text. Bundled, "
+        "they are kept with the revision; without them they are read on the "
+        "controller's host, where the revision in force's resolve.",
+    ),
+]
 Author = Annotated[str | None, Field(default=None, max_length=200)]
 Message = Annotated[str | None, Field(default=None, max_length=2000)]
 
@@ -49,6 +60,7 @@ class PlanRequest(BaseModel):
 
     site: SiteText
     path: DisplayPath = None
+    files: Files = None
 
 
 class SavedPlan(BaseModel):
@@ -60,6 +72,8 @@ class SavedPlan(BaseModel):
     new_hash: str = Field(min_length=1, max_length=128)
     site_text: SiteText
     path: DisplayPath = None
+    files: Files = None
+    files_hash: str | None = Field(default=None, max_length=128)
 
 
 class ApplyRequest(BaseModel):
@@ -68,6 +82,7 @@ class ApplyRequest(BaseModel):
     site: SiteText | None = None
     plan: SavedPlan | None = None
     path: DisplayPath = None
+    files: Files = None
     message: Message = None
     author: Author = None
 
@@ -110,7 +125,7 @@ def revision_routes() -> APIRouter:
         summary="What applying a site text would change, and its impact on now",
     )
     def plan(body: PlanRequest, response: Response, controller: ControllerDep) -> dict[str, Any]:
-        result = _planned(controller, body.site, body.path)
+        result = _planned(controller, body.site, body.path, body.files)
         response.headers["ETag"] = _etag(result["base_revision"])
         return result
 
@@ -129,7 +144,9 @@ def revision_routes() -> APIRouter:
         expected = _revision_of(if_match)
         if body.plan is not None:
             try:
-                check_saved_plan(body.plan.site_text, body.plan.new_hash)
+                check_saved_plan(
+                    body.plan.site_text, body.plan.new_hash, body.plan.files, body.plan.files_hash
+                )
             except PlanTampered as error:
                 raise ApiError(422, "invalid_plan", str(error)) from None
             if expected is not None and expected != body.plan.base_revision:
@@ -141,11 +158,12 @@ def revision_routes() -> APIRouter:
                 )
             text, expected = body.plan.site_text, body.plan.base_revision
             path = body.path or body.plan.path
+            files = body.plan.files
         else:
             assert body.site is not None
-            text, path = body.site, body.path
+            text, path, files = body.site, body.path, body.files
         if dry_run:
-            result = _planned(controller, text, path)
+            result = _planned(controller, text, path, files)
             if expected is not None and expected != result["base_revision"]:
                 raise _conflict(RevisionConflict(expected or None, result["base_revision"] or None))
             response.headers["ETag"] = _etag(result["base_revision"])
@@ -160,9 +178,12 @@ def revision_routes() -> APIRouter:
                 author=body.author or DEFAULT_AUTHOR,
                 message=body.message or "applied through the API",
                 path=path,
+                files=files,
             )
         except SiteInvalid as error:
             raise _invalid(error) from None
+        except BundleError as error:
+            raise ApiError(422, "invalid_request", str(error)) from None
         except RevisionConflict as error:
             raise _conflict(error) from None
         response.headers["ETag"] = _etag(revision.number)
@@ -219,9 +240,13 @@ def revision_routes() -> APIRouter:
     return router
 
 
-def _planned(controller: Controller, text: str, path: str | None) -> dict[str, Any]:
+def _planned(
+    controller: Controller, text: str, path: str | None, files: dict[str, str] | None = None
+) -> dict[str, Any]:
     try:
-        return plan_json(plan_site(controller, text, path=path))
+        return plan_json(plan_site(controller, text, path=path, files=files))
+    except BundleError as error:
+        raise ApiError(422, "invalid_request", str(error)) from None
     except SiteInvalid as error:
         raise _invalid(error) from None
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from depotctl.config.bundle import read_bundle, write_bundle
 from depotctl.config.compile import compile_site
 from depotctl.config.diagnostics import FileReport, Severity
 from depotctl.config.load import load_text
@@ -146,10 +147,14 @@ class Controller:
 
     def base_dir_of(self, revision: Revision) -> Path:
         """The directory the revision's relative files (tariff, carbon) resolve against:
-        the one its apply journaled, else the controller's ``base_dir``.
-
-        A stopgap until revisions carry their referenced files: the site text alone
-        does not hold them."""
+        ``STATE_DIR/revisions/N`` written from the files bundled with it; for a revision
+        applied without its files, the directory its apply journaled, else the
+        controller's ``base_dir``."""
+        files = self.store.revision_files(revision.number)
+        if files:
+            directory = self.store.path.parent / "revisions" / str(revision.number)
+            write_bundle(files, directory)  # the store is the truth: rewritten each time
+            return directory
         applied = self.store.journal(kind=JournalKind.REVISION_APPLIED, latest=True, limit=50)
         for entry in reversed(applied):
             if entry.data.get("revision") == revision.number and entry.data.get("base_dir"):
@@ -162,7 +167,8 @@ class Controller:
         current = self.store.current_revision()
         if current is not None:
             return Seeding.SAME if current.site_text == text else Seeding.DIFFERS
-        checked_site(text, path=site_file, display=str(site_file))
+        site = checked_site(text, path=site_file, display=str(site_file))
+        files = read_bundle(site, site_file.parent)
         at = self.clock.now()
         with self.store.transaction():
             revision = self.store.add_revision(
@@ -172,6 +178,7 @@ class Controller:
                 at=at,
                 expected_current=None,
             )
+            self.store.put_revision_files(revision.number, files)
             self.store.append_journal(
                 [
                     NewJournalEntry(

@@ -383,14 +383,14 @@ class Store:
     def rollback_to(
         self, number: int, *, author: str, at: datetime, message: str | None = None
     ) -> Revision:
-        """A new revision with revision ``number``'s site text (history is never
-        rewritten). Raises :class:`UnknownRevision`."""
+        """A new revision with revision ``number``'s site text and files (history is
+        never rewritten). Raises :class:`UnknownRevision`."""
         with self.transaction():
             target = self.revision(number)
             if target is None:
                 raise UnknownRevision(f"there is no revision {number}")
             current = self.current_revision()
-            return self._add_revision(
+            revision = self._add_revision(
                 target.site_text,
                 author,
                 message or f"rollback to revision {number}",
@@ -398,6 +398,27 @@ class Store:
                 current.number if current else None,
                 number,
             )
+            self.put_revision_files(revision.number, self.revision_files(number))
+            return revision
+
+    def put_revision_files(self, number: int, files: Mapping[str, str]) -> None:
+        """Keep the files revision ``number`` refers to (name relative to the site file
+        → text); written once, with the revision."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO revision_files (revision, path, content) VALUES (?, ?, ?)",
+                ((number, name, text) for name, text in sorted(files.items())),
+            )
+
+    def revision_files(self, number: int) -> dict[str, str]:
+        """The files bundled with revision ``number`` (empty for one applied without)."""
+        return {
+            r["path"]: r["content"]
+            for r in self._rows(
+                "SELECT path, content FROM revision_files WHERE revision = ? ORDER BY path",
+                (number,),
+            )
+        }
 
     def _add_revision(
         self,

@@ -144,6 +144,19 @@ def _read_site(command: str, path: Path) -> str:
         raise _fail(command, f"{path} is not UTF-8 text", 3) from None
 
 
+def _bundle(path: Path, text: str) -> dict[str, str]:
+    """The files the site in ``text`` refers to (relative to ``path``), read here so the
+    controller keeps the ones that were planned; none when the text is not a site (the
+    controller's diagnostics say why)."""
+    from depotctl.config.bundle import read_bundle
+    from depotctl.config.load import load_text
+    from depotctl.config.schema import Site
+
+    loaded = load_text(text, path, str(path))
+    sites = [d.model for d in loaded.documents if isinstance(d.model, Site)]
+    return read_bundle(sites[0], path.parent) if len(sites) == 1 else {}
+
+
 def plan_base(plan: Json) -> int | None:
     """The revision a plan was made against (0: the store had none)."""
     return _revision_number(plan.get("base_revision"))
@@ -255,9 +268,10 @@ def plan(
     usage, 3 the file or the controller cannot be reached.
     """
     text = _read_site("plan", site_file)
+    files = _bundle(site_file, text)
     connection = Connection(context, server, token_file)
     with _talking("plan", connection), connection.open() as client:
-        made = client.plan(text, str(site_file))
+        made = client.plan(text, str(site_file), files)
     if out is not None:
         try:
             out.write_text(json.dumps(made, indent=2, ensure_ascii=False) + "\n")
@@ -329,6 +343,7 @@ def apply(
                 2,
             )
     text = _read_site("apply", site_file) if site_file is not None else None
+    files = _bundle(site_file, text) if site_file is not None and text is not None else None
     if not yes and not _interactive():
         _confirm("apply", yes, "")  # refuses before anything is sent
     connection = Connection(context, server, token_file)
@@ -337,7 +352,7 @@ def apply(
             made = saved
         else:
             assert site_file is not None and text is not None
-            made = client.plan(text, str(site_file))
+            made = client.plan(text, str(site_file), files)
         if output_format is Format.TEXT:
             sys.stdout.write(plan_text(made))
         if saved is None and not _has_changes(made):
@@ -354,6 +369,7 @@ def apply(
             plan=saved,
             message=message,
             author=_author(),
+            files=files,
         )
     if output_format is Format.JSON:
         _print_json(applied)
