@@ -121,9 +121,15 @@ class ControllerClient:
 
     # GitOps
 
-    def plan(self, site_text: str, path: str | None = None) -> Json:
-        """What applying ``site_text`` (read from ``path``) would change, now."""
-        return self._request("POST", API + "/plan", json={"site": site_text, "path": path})
+    def plan(
+        self, site_text: str, path: str | None = None, files: dict[str, str] | None = None
+    ) -> Json:
+        """What applying ``site_text`` (read from ``path``, with the ``files`` it refers
+        to) would change, now."""
+        body: Json = {"site": site_text, "path": path}
+        if files is not None:
+            body["files"] = files
+        return self._request("POST", API + "/plan", json=body)
 
     def apply(
         self,
@@ -134,14 +140,18 @@ class ControllerClient:
         plan: Json | None = None,
         message: str | None = None,
         author: str | None = None,
+        files: dict[str, str] | None = None,
     ) -> Json:
-        """Apply a site text or a saved plan, if the controller is still at
-        ``base_revision`` (``If-Match``; a 409 ``conflict`` otherwise)."""
+        """Apply a site text (with the ``files`` it refers to) or a saved plan, if the
+        controller is still at ``base_revision`` (``If-Match``; a 409 ``conflict``
+        otherwise)."""
         body: Json = {"message": message, "author": author}
         if plan is not None:
             body["plan"] = plan
         else:
             body["site"] = site_text
+            if files is not None:
+                body["files"] = files
         if path is not None:
             body["path"] = path
         headers = {"If-Match": f'"{base_revision}"'} if base_revision is not None else {}
@@ -187,6 +197,11 @@ class ControllerClient:
     def set_requirement(self, session_id: str, requirement: Json) -> Json:
         path = f"{API}/sessions/{quote(session_id, safe='')}/requirement"
         return self._request("PUT", path, json=requirement)
+
+    def telemetry_history(self, node: str, *, limit: int = 10000) -> Json:
+        """A node's (or meter's) telemetry, one row per minute it reported in."""
+        params: dict[str, str | int] = {"limit": limit}
+        return self._get("/telemetry/" + quote(node, safe=""), params=params)
 
     # Operator overrides
 
