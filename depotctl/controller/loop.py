@@ -19,6 +19,7 @@ from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, in_s
 from depotctl.controller.service import Controller, LiveState
 from depotctl.controller.store import JournalKind, NewJournalEntry
 from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import EvseState
 
 log = logging.getLogger("depotctl.controller")
@@ -50,6 +51,8 @@ class ControlLoop:
     _pruned_at: datetime | None = None
     #: outcomes the dispatcher reported of its own accord (retries), for the next cycle
     _reported: list[Outcome] = field(default_factory=list)
+    #: the next instant the allocation's inputs change by themselves, and what changes
+    _upcoming: tuple[datetime, str] | None = None
     #: EVSEs of chargers that just (re)connected: at their fallback until told again
     _at_fallback: dict[str, float] = field(default_factory=dict)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -119,7 +122,14 @@ class ControlLoop:
             reason = await self._next(stop)
 
     async def _next(self, stop: asyncio.Event) -> str:
-        wall_s = self.tick_s / max(self.controller.clock.speed, 1e-9)
+        clock = self.controller.clock
+        wait_s, reason = self.tick_s, "tick"
+        if self._upcoming is not None:  # a reading going stale, an envelope starting…
+            at, what = self._upcoming
+            until_s = (at - clock.now()).total_seconds()
+            if until_s < wait_s:
+                wait_s, reason = max(until_s, 0.0), what
+        wall_s = wait_s / max(clock.speed, 1e-9)
         waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
         _, pending = await asyncio.wait(
             waiters, timeout=wall_s, return_when=asyncio.FIRST_COMPLETED
@@ -130,7 +140,7 @@ class ControlLoop:
             self._wake.clear()
             reasons, self._reasons = self._reasons, []
             return ", ".join(dict.fromkeys(reasons)) or "event"
-        return "tick"
+        return reason
 
     async def cycle(self, reason: str = "tick") -> CycleResult:
         """One control cycle."""
@@ -154,6 +164,7 @@ class ControlLoop:
             self._journal_changes(live, commands)
             self._apply_outcomes(live.snapshot.at, [*outcomes, *failed])
         self.controller.publish(live, max_age_s=self.tick_s)
+        self._upcoming = upcoming(live.snapshot)
         self._prune(live.snapshot.at)
         return CycleResult(reason, tuple(commands), tuple(outcomes))
 
@@ -295,3 +306,29 @@ class ControlLoop:
             )
         except Exception:  # the store itself may be what failed
             log.exception("could not journal the failed cycle")
+
+
+def upcoming(snapshot: Snapshot) -> tuple[datetime, str] | None:
+    """The first instant after ``snapshot.at`` at which its inputs change with no new
+    message: a fresh reading going stale, an envelope starting or ending, a source
+    falling silent for longer than it may. The loop runs a cycle then, not at the
+    next tick."""
+    now = snapshot.at
+    events: list[tuple[datetime, str]] = []
+    # a reading is stale, and a source offline, once *past* its allowance
+    past = timedelta(milliseconds=1)
+    stale_after = timedelta(seconds=snapshot.policy.stale_after_s) + past
+    for reading in snapshot.telemetry.values():
+        events.append((reading.at + stale_after, f"telemetry from {reading.node} stale"))
+    for envelope in snapshot.envelopes:
+        if envelope.withdrawn_at is not None and envelope.withdrawn_at <= now:
+            continue
+        events.append((envelope.start, f"envelope {envelope.id} starts"))
+        if envelope.end is not None:
+            events.append((envelope.end, f"envelope {envelope.id} ends"))
+    for health in snapshot.sources.values():
+        if health.last_heard is not None and health.offline_after_s is not None:
+            silent = health.last_heard + timedelta(seconds=health.offline_after_s) + past
+            events.append((silent, f"source {health.source} silent"))
+    ahead = [event for event in events if event[0] > now]
+    return min(ahead, key=lambda event: event[0]) if ahead else None

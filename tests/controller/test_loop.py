@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from depotctl.config.compile import compile_site
 from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import (
     LimitCommand,
@@ -17,12 +18,14 @@ from depotctl.controller.dispatch import (
     RecordingDispatcher,
     in_safe_order,
 )
-from depotctl.controller.loop import ControlLoop
-from depotctl.controller.service import Controller
+from depotctl.controller.loop import ControlLoop, CycleResult, upcoming
+from depotctl.controller.service import Controller, checked_site
 from depotctl.controller.store import JournalKind, Store
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.telemetry import Reading
 from depotctl.engine import BindingKind, EvseState, LimitKind
 from tests.conftest import EXAMPLES
 
@@ -284,3 +287,67 @@ def test_one_failed_evse_makes_its_charger_uncontrollable_whatever_the_order(
                 )
     finally:
         controller.close()
+
+
+def test_a_cycle_runs_when_a_reading_goes_stale_not_at_the_next_tick(tmp_path: Path) -> None:
+    """Nothing arrives, yet the inputs change: the workshop's reading goes stale (its
+    load then counts as its fallback). The loop wakes for it, an hour's tick ahead."""
+    clock = SimClock(START, speed=600.0)  # ten simulated minutes a second
+    controller = Controller(Store.open(tmp_path / "s.sqlite"), clock, base_dir=MINIMAL.parent)
+    controller.seed(MINIMAL, MINIMAL.read_text(), author="test")
+    stale_after = controller.require_site().policy.stale_after_s
+    node = next(iter(controller.require_site().topology.nodes))
+    controller.store.put_readings([Reading(node, clock.now(), power_w=1_000.0)])
+    reasons: list[str] = []
+
+    class Recording(ControlLoop):
+        async def cycle(self, reason: str = "tick") -> CycleResult:
+            reasons.append(reason)
+            return await super().cycle(reason)
+
+    async def main() -> None:
+        loop = Recording(controller, RecordingDispatcher(), tick_s=3600.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(loop.run(stop))
+        deadline = asyncio.get_running_loop().time() + 5.0
+        while len(reasons) < 2 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await running
+
+    try:
+        asyncio.run(main())
+        assert reasons[:2] == ["start", f"telemetry from {node} stale"], reasons
+        assert stale_after < 3600.0
+    finally:
+        controller.close()
+
+
+def test_upcoming_names_the_first_change_ahead() -> None:
+    site = checked_site(MINIMAL.read_text(), path=MINIMAL)
+    topology, policy = compile_site(site, MINIMAL.parent)
+    cut = Envelope(
+        id="E-1",
+        source="local",
+        target="gc-main",
+        direction=Direction.IMPORT,
+        limit=10_000.0,
+        unit=LimitUnit.W,
+        start=START + timedelta(minutes=10),
+        end=START + timedelta(minutes=40),
+        received_at=START,
+    )
+    snap = Snapshot(at=START, topology=topology, policy=policy, envelopes=(cut,))
+    assert upcoming(snap) == (START + timedelta(minutes=10), "envelope E-1 starts")
+    later = Snapshot(
+        at=START + timedelta(minutes=10), topology=topology, policy=policy, envelopes=(cut,)
+    )
+    assert upcoming(later) == (START + timedelta(minutes=40), "envelope E-1 ends")
+    assert (
+        upcoming(
+            Snapshot(
+                at=START + timedelta(hours=1), topology=topology, policy=policy, envelopes=(cut,)
+            )
+        )
+        is None
+    )
