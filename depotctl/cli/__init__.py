@@ -7,6 +7,7 @@ import sys
 
 from depotctl.cli import allocate as _allocate  # noqa: F401  (registers allocate, explain)
 from depotctl.cli import console as _console  # noqa: F401  (registers the command)
+from depotctl.cli import demo as _demo  # noqa: F401  (registers the command)
 from depotctl.cli import diff as _diff  # noqa: F401  (registers the command)
 from depotctl.cli import remote as _remote  # noqa: F401  (registers the controller commands)
 from depotctl.cli import schema as _schema  # noqa: F401  (registers the command)

@@ -1,0 +1,207 @@
+"""``depotctl demo``: the whole product in one command — a controller on a temporary
+state directory, simulated chargers with a night of vehicles, a scripted envelope cut
+in the evening peak, and the console (or, ``--headless``, a summary at the end)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from depotctl.cli.app import app
+
+if TYPE_CHECKING:
+    from depotctl.demo.run import Demo
+
+
+class DemoFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    _say(f"depotctl demo: {message}")
+    return typer.Exit(code)
+
+
+def _duration_s(text: str | None) -> float | None:
+    if text is None:
+        return None
+    from depotctl.domain.quantity import Duration, QuantityError
+
+    try:
+        seconds = Duration.parse(text).seconds
+    except QuantityError as error:
+        raise typer.BadParameter(
+            f"{error.message} ({error.hint})", param_hint="--duration"
+        ) from None
+    if seconds <= 0:
+        raise typer.BadParameter("the duration must be longer than 0 s", param_hint="--duration")
+    return seconds
+
+
+def _introduce(demo: Demo) -> None:
+    from zoneinfo import ZoneInfo
+
+    from depotctl.demo.site import PASSWORD_ENV
+
+    zone = ZoneInfo(demo.site.topology.timezone)
+    local = demo.start.astimezone(zone)
+    arrivals = sorted(v.arrival for v in demo.fleet)
+    departures = sorted(v.departure for v in demo.fleet)
+    _say(f"depotctl demo: {demo.site.topology.site} ({demo.site.source})")
+    _say(f"  state      {demo.state_dir} (temporary{', kept' if demo.options.keep else ''})")
+    _say(f"  controller {demo.endpoints['api']}  chargers {demo.endpoints['ocpp']}")
+    _say(
+        f"  clock      simulated, ×{demo.options.speed:g}, from {local:%a %H:%M} site time "
+        f"({demo.site.topology.timezone})"
+    )
+    _say(
+        f"  secrets    the {demo.site.chargers_rewritten} chargers of the demo's copy read their "
+        f"OCPP password from ${PASSWORD_ENV}, a random one for this run"
+    )
+    if arrivals:
+        _say(
+            f"  vehicles   {len(demo.fleet)}: arriving {arrivals[0].astimezone(zone):%H:%M}-"
+            f"{arrivals[-1].astimezone(zone):%H:%M}, leaving "
+            f"{departures[0].astimezone(zone):%H:%M}-{departures[-1].astimezone(zone):%H:%M}"
+        )
+    for cut in demo.cuts:
+        _say(
+            f"  envelope   {cut.id}: {cut.target} import ≤ {cut.limit_w / 1000:g} kW "
+            f"(static {cut.static_w / 1000:g} kW) {cut.start.astimezone(zone):%H:%M}-"
+            f"{cut.end.astimezone(zone):%H:%M}, posted when the clock gets there"
+        )
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (the terminal closed) stop the demo as Ctrl-C does: the
+    children are stopped and the directory removed on the way out."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, interrupt)
+
+
+@app.command("demo")
+def demo(
+    site: Annotated[
+        str | None,
+        typer.Option(
+            "--site",
+            help="A bundled site (au-bus-depot, us-truck-depot, large-depot, caltech-acn) "
+            "or a site file. Default: au-bus-depot.",
+            show_default=False,
+        ),
+    ] = None,
+    speed: Annotated[
+        float,
+        typer.Option("--speed", min=1.0, max=20000.0, help="Simulated seconds per real second."),
+    ] = 300.0,
+    headless: Annotated[
+        bool,
+        typer.Option("--headless", help="No console: run, then print a summary."),
+    ] = False,
+    duration: Annotated[
+        str | None,
+        typer.Option(
+            "--duration",
+            help="With --headless: how long to run, in simulated time (e.g. 14h). "
+            "Default: until the last vehicle has left.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        DemoFormat,
+        typer.Option("--format", help="The summary's format (--headless).", case_sensitive=False),
+    ] = DemoFormat.TEXT,
+    keep: Annotated[
+        bool, typer.Option("--keep", help="Keep the temporary state directory (and logs).")
+    ] = False,
+) -> None:
+    """Show the whole product working: a controller, simulated chargers with a night
+    of vehicles (the evening return and the morning departures), an envelope cut in
+    the evening peak, and the console.
+
+    Everything runs in a temporary state directory, on free loopback ports, with a
+    copy of the site whose chargers read a password generated for the run. q in the
+    console, or Ctrl-C, stops everything and removes the directory (unless --keep).
+
+    With --headless the console is not opened; at the end a summary says the energy
+    delivered, the deadlines met, the peak load against each grid connection's
+    limits, and the violations found.
+
+    Exit codes: 0 done (--headless: every vehicle due left with its energy and no
+    limit was exceeded); 1 --headless: a deadline was missed or a limit exceeded, or
+    the site is invalid; 2 usage (an unknown bundled site, --duration without
+    --headless, no terminal for the console); 3 a process could not be started.
+    """
+    from depotctl.demo.processes import StartError
+    from depotctl.demo.run import Demo, Options
+    from depotctl.demo.site import SiteError
+
+    seconds = _duration_s(duration)
+    if seconds is not None and not headless:
+        raise typer.BadParameter("--duration needs --headless", param_hint="--duration")
+    if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise _fail("the console needs a terminal; use --headless", 2)
+    options = Options(site=site, speed=speed, duration_s=seconds, keep=keep, whole_night=headless)
+    _stop_on_signals()
+    try:
+        with Demo(options) as running:
+            _introduce(running)
+            if headless:
+                code = _headless(running, output_format)
+            else:
+                _console(running)
+                code = 0
+    except SiteError as error:
+        raise _fail(error.message, error.exit_code) from None
+    except StartError as error:
+        raise _fail(str(error), 3) from None
+    except KeyboardInterrupt:
+        _say("depotctl demo: interrupted; everything is stopped")
+        raise typer.Exit(130) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _headless(running: Demo, output_format: DemoFormat) -> int:
+    from depotctl.demo.summary import passed, render_text
+
+    assert running.duration_s is not None
+    _say(
+        f"  running    {running.duration_s / 3600:.1f} h of simulated time, about "
+        f"{running.duration_s / running.options.speed:.0f} s; Ctrl-C stops early"
+    )
+    interrupted = False
+    try:
+        running.wait_for_chargers()
+    except KeyboardInterrupt:
+        interrupted = True
+        if running.chargers is not None:
+            running.chargers.stop()  # they write their report when stopped
+    summary = running.summary()
+    if output_format is DemoFormat.JSON:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(summary))
+    if interrupted:
+        return 130
+    return 0 if passed(summary) else 1
+
+
+def _console(running: Demo) -> None:
+    running.console_app().run()

@@ -1,0 +1,196 @@
+"""The demo, assembled: a temporary state directory, the site's copy, the scenario,
+the controller and the simulated chargers as subprocesses, and the script; always
+torn down (children stopped and waited for, the directory removed unless kept)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from depotctl.client.api import ControllerClient
+from depotctl.demo import scenario as night
+from depotctl.demo.processes import Child, child_env, start_chargers, start_controller
+from depotctl.demo.script import Script
+from depotctl.demo.site import PASSWORD_ENV, DemoSite, prepare_site, resolve_site
+
+DEFAULT_SPEED = 300.0
+#: the controller's tick and the chargers' meter interval, in wall seconds at any speed
+TICK_WALL_S = 0.1
+METER_WALL_S = 0.2
+#: how much simulated time the start-up may take: the clock starts this much before
+#: 16:30 (bounded), so no vehicle arrives before the chargers are up
+STARTUP_WALL_S = 4.0
+#: the headless run goes on until this long after the last departure
+AFTER_LAST_DEPARTURE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    site: str | None = None
+    speed: float = DEFAULT_SPEED
+    #: simulated seconds the chargers run for; None: until stopped
+    duration_s: float | None = None
+    keep: bool = False
+    #: run until the last departure when no duration is given (headless)
+    whole_night: bool = False
+
+
+@dataclass
+class Demo:
+    """``with Demo(options) as demo:`` — everything runs inside the block."""
+
+    options: Options
+    state_dir: Path = field(init=False)
+    site: DemoSite = field(init=False)
+    start: datetime = field(init=False)
+    fleet: list[night.Vehicle] = field(init=False)
+    cuts: list[night.Cut] = field(init=False)
+    endpoints: dict[str, str] = field(init=False)
+    client: ControllerClient = field(init=False)
+    script: Script = field(init=False)
+    controller: Child | None = None
+    chargers: Child | None = None
+    duration_s: float | None = None
+    started_wall: float = 0.0
+
+    @property
+    def tick_s(self) -> float:
+        return max(5.0, TICK_WALL_S * self.options.speed)
+
+    @property
+    def meter_interval_s(self) -> float:
+        return max(10.0, METER_WALL_S * self.options.speed)
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.state_dir / "tokens" / "admin.token"
+
+    def __enter__(self) -> Demo:
+        self.state_dir = Path(tempfile.mkdtemp(prefix="depotctl-demo-"))
+        try:
+            self._set_up()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _set_up(self) -> None:
+        options = self.options
+        self.site = prepare_site(resolve_site(options.site), self.state_dir)
+        topology = self.site.topology
+        margin = timedelta(seconds=min(max(STARTUP_WALL_S * options.speed, 600.0), 6 * 3600.0))
+        self.start = night.start_time(datetime.now(UTC) + margin, topology.timezone) - margin
+        self.fleet = night.vehicles(topology, self.start)
+        self.cuts = night.cuts(topology, self.start)
+        scenario = self.state_dir / "scenario.yaml"
+        night.write_scenario(self.fleet, scenario, topology.site)
+        # the simulated clock resumes from this checkpoint (never before the wall clock)
+        (self.state_dir / "sim-clock").write_text(self.start.astimezone(UTC).isoformat())
+        env = child_env(secrets.token_urlsafe(18))
+        self.controller, self.endpoints = start_controller(
+            self.state_dir, self.site.path, speed=options.speed, tick_s=self.tick_s, env=env
+        )
+        token = self.admin_token_file.read_text(encoding="utf-8").strip()
+        self.client = ControllerClient(self.endpoints["api"], token, timeout=10.0)
+        self.script = Script(self.client, self.cuts, self.fleet)
+        self.duration_s = options.duration_s
+        if self.duration_s is None and options.whole_night:
+            last = max((v.departure for v in self.fleet), default=self.start)
+            now = datetime.fromisoformat(self.client.clock()["time"])
+            self.duration_s = (last + AFTER_LAST_DEPARTURE - now).total_seconds()
+        self.chargers = start_chargers(
+            self.state_dir,
+            self.site.path,
+            scenario,
+            meter_interval_s=self.meter_interval_s,
+            duration_s=self.duration_s,
+            env=env,
+        )
+        self.script.start()  # after the last fork: no thread runs while a child is made
+        self.started_wall = time.monotonic()
+
+    def wait_for_chargers(self) -> int | None:
+        """Until the simulated chargers stop (their ``--duration``); their exit code."""
+        assert self.chargers is not None
+        return self.chargers.process.wait()
+
+    def chargers_report(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads((self.state_dir / "chargers.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def summary(self) -> dict[str, Any]:
+        """The summary of the run so far, from the controller's API and the
+        simulator's report (call after the chargers stopped, before :meth:`close`)."""
+        from depotctl.demo.summary import Inputs, summarise
+
+        self.script.stop()
+        report = self.chargers_report()
+        end = datetime.fromisoformat(
+            report["to"] if report and report.get("to") else self.client.clock()["time"]
+        )
+        chargers = sorted({e.charger_id for e in self.site.topology.evses.values()})
+        telemetry = {c: self.client.telemetry_history(c)["minutes"] for c in chargers}
+        return summarise(
+            Inputs(
+                topology=self.site.topology,
+                start=self.start,
+                end=end,
+                speed=self.options.speed,
+                chargers=report,
+                sessions=self.client.sessions(include_ended=True)["sessions"],
+                telemetry=telemetry,
+                samples=list(self.script.samples),
+                cuts=list(self.script.posted),
+            )
+        )
+
+    def console_app(self, *, interval: float = 1.0) -> Any:
+        """The console (a Textual app, not yet running) on the demo's controller, with
+        the admin token."""
+        from depotctl.client.api import AsyncControllerClient
+        from depotctl.console.app import ConsoleApp
+        from depotctl.console.coordinator import Coordinator
+
+        token = self.admin_token_file.read_text(encoding="utf-8").strip()
+        client = AsyncControllerClient(self.endpoints["api"], token)
+        app = ConsoleApp(Coordinator(client, interval=interval, read_only=False))
+        # Ctrl-C ends the demo as q does (Textual's default only tells how to quit)
+        app.action_help_quit = app.action_quit  # type: ignore[method-assign,assignment]
+        return app
+
+    def close(self) -> None:
+        """Stop the script, the chargers and the controller (in that order), then
+        remove the state directory unless kept."""
+        script = getattr(self, "script", None)
+        if script is not None:
+            script.stop()
+        for child in (self.chargers, self.controller):
+            if child is not None:
+                child.stop()
+        client = getattr(self, "client", None)
+        if client is not None:
+            client.close()
+        if not self.options.keep and hasattr(self, "state_dir"):
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+__all__ = ["PASSWORD_ENV", "Demo", "Options"]

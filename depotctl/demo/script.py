@@ -1,0 +1,128 @@
+"""What happens around the controller during the demo, over its API: the grid
+operator's envelope cut posted when the controller's clock reaches it, the fleet's
+schedule for sessions whose vehicle does not say what it needs (OCPP 1.6), and a
+record of ``/state`` through the night for the summary."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from depotctl.client.api import ApiError, ControllerClient, Unreachable
+from depotctl.demo.scenario import Cut, Vehicle
+
+POLL_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class LimitSample:
+    """One node limit as ``/state`` showed it at ``at``."""
+
+    at: datetime
+    node: str
+    kind: str
+    unit: str
+    effective: float
+    reserved: float
+    allocated: float
+    source: str
+
+
+@dataclass
+class Script:
+    """Runs in a thread until :meth:`stop`; everything it did is kept for the summary."""
+
+    client: ControllerClient
+    cuts: list[Cut]
+    fleet: list[Vehicle]
+    samples: list[LimitSample] = field(default_factory=list)
+    posted: list[tuple[Cut, datetime]] = field(default_factory=list)
+    schedules: dict[str, str] = field(default_factory=dict)  # session → vehicle
+    errors: list[str] = field(default_factory=list)
+    clock: datetime | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="demo-script", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Unreachable:
+                pass  # the controller is stopping, or busy; try again
+            except ApiError as error:
+                self._note(f"{error.code}: {error}")
+            self._stop.wait(POLL_S)
+
+    def step(self) -> None:
+        """One round: read the state, post a cut that is due, schedule new sessions."""
+        state = self.client.state()
+        at = datetime.fromisoformat(state["time"])
+        self.clock = at
+        self._record(at, state)
+        for cut in self.cuts:
+            if cut.start <= at < cut.end and all(c.id != cut.id for c, _ in self.posted):
+                self._post(cut, at)
+        self._schedule()
+
+    def _record(self, at: datetime, state: dict[str, Any]) -> None:
+        for node in state.get("nodes", []):
+            for limit in node.get("limits") or []:
+                if limit.get("effective_limit") is None:
+                    continue
+                self.samples.append(
+                    LimitSample(
+                        at,
+                        node["id"],
+                        limit["kind"],
+                        limit["unit"],
+                        float(limit["effective_limit"]),
+                        float(limit.get("reserved") or 0.0),
+                        float(limit.get("allocated") or 0.0),
+                        limit["source"]["text"],
+                    )
+                )
+
+    def _post(self, cut: Cut, at: datetime) -> None:
+        self.client.submit_envelope(
+            {
+                "id": cut.id,
+                "target": cut.target,
+                "limit": f"{cut.limit_w / 1000:g} kW",
+                "start": at.isoformat(),
+                "end": cut.end.isoformat(),
+                "source": "local",
+            }
+        )
+        self.posted.append((cut, at))
+
+    def _schedule(self) -> None:
+        by_evse = {v.evse: v for v in self.fleet}
+        for session in self.client.sessions()["sessions"]:
+            if session["id"] in self.schedules or session.get("requirement"):
+                continue
+            vehicle = by_evse.get(session["evse"])
+            if vehicle is None:
+                continue
+            self.client.set_requirement(
+                session["id"],
+                {
+                    "energy": f"{vehicle.energy_wh / 1000:g} kWh",
+                    "departure": vehicle.departure.isoformat(),
+                },
+            )
+            self.schedules[session["id"]] = vehicle.id
+
+    def _note(self, message: str) -> None:
+        if message not in self.errors:
+            self.errors.append(message)

@@ -1,0 +1,363 @@
+"""The headless demo's summary: energy delivered (total and per vehicle against its
+need), deadlines met, peak load against the limits of each grid connection, and
+violations — measured charger draws (the controller's telemetry history) against
+every node's effective power limit in force, and the controller's allocation
+against every limit."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from depotctl.demo.scenario import Cut
+from depotctl.demo.script import LimitSample
+from depotctl.domain.quantity import Energy
+from depotctl.domain.topology import Topology
+
+VERSION = 1
+MINUTE = timedelta(minutes=1)
+#: a load this much over a limit counts (rounding of reported figures)
+TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What the summary is made from."""
+
+    topology: Topology
+    start: datetime
+    end: datetime
+    speed: float
+    chargers: dict[str, Any] | None  # the simulator's JSON report
+    sessions: list[dict[str, Any]]  # the controller's, ended ones too
+    telemetry: dict[str, list[dict[str, Any]]]  # charger → its minutes
+    samples: list[LimitSample]
+    cuts: list[tuple[Cut, datetime]]  # posted, with when
+
+
+def summarise(inputs: Inputs) -> dict[str, Any]:
+    topology = inputs.topology
+    vehicles = _vehicles(inputs)
+    due = [v for v in vehicles if v["due"]]
+    missed = [v for v in due if not v["met"]]
+    controller_wh = sum(_wh(s.get("energy_delivered")) for s in inputs.sessions)
+    measured = _measured_load(inputs)
+    violations = _measured_violations(inputs, measured) + _allocation_violations(inputs)
+    return {
+        "version": VERSION,
+        "site": topology.site,
+        "timezone": topology.timezone,
+        "from": inputs.start.isoformat(),
+        "to": inputs.end.isoformat(),
+        "speed": inputs.speed,
+        "energy": {
+            "delivered_wh": round(sum(v["delivered_wh"] for v in vehicles), 1),
+            "needed_wh": round(sum(v["needed_wh"] or 0.0 for v in vehicles), 1),
+            "controller_sessions": len(inputs.sessions),
+            "controller_delivered_wh": round(controller_wh, 1),
+        },
+        "deadlines": {
+            "due": len(due),
+            "met": len(due) - len(missed),
+            "missed": [
+                {"id": v["id"], "evse": v["evse"], "shortfall_wh": v["shortfall_wh"]}
+                for v in missed
+            ],
+            "not_yet_due": len(vehicles) - len(due),
+        },
+        "vehicles": vehicles,
+        "envelopes": [
+            {
+                "id": cut.id,
+                "target": cut.target,
+                "limit_w": cut.limit_w,
+                "static_w": cut.static_w,
+                "posted_at": at.isoformat(),
+                "end": cut.end.isoformat(),
+            }
+            for cut, at in inputs.cuts
+        ],
+        "grid_connections": _peaks(inputs, measured),
+        "violations": violations,
+        "checked": {
+            "state_samples": len({s.at for s in inputs.samples}),
+            "telemetry_minutes": len({m for per in measured.values() for m in per}),
+        },
+    }
+
+
+def passed(summary: dict[str, Any]) -> bool:
+    """Every deadline due was met and no limit was exceeded."""
+    return not summary["deadlines"]["missed"] and not summary["violations"]
+
+
+# Vehicles
+
+
+def _wh(text: object) -> float:
+    try:
+        return Energy.parse(text).base
+    except (ValueError, TypeError):
+        return 0.0
+
+
+def _vehicles(inputs: Inputs) -> list[dict[str, Any]]:
+    report = inputs.chargers or {}
+    out = []
+    for v in report.get("vehicles", []):
+        needed = v.get("energy_needed_wh")
+        delivered = float(v.get("energy_delivered_wh") or 0.0)
+        departure = datetime.fromisoformat(v["departure"]) if v.get("departure") else None
+        outcome = v.get("outcome")
+        arrived = outcome not in ("expected", None)
+        due = arrived and departure is not None and departure <= inputs.end
+        shortfall = max(0.0, (needed or 0.0) - delivered)
+        out.append(
+            {
+                "id": v["id"],
+                "evse": v.get("evse"),
+                "arrival": v.get("arrival"),
+                "departure": v.get("departure"),
+                "needed_wh": needed,
+                "delivered_wh": delivered,
+                "outcome": outcome,
+                "due": due,
+                "met": bool(v.get("met")) if due else None,
+                "shortfall_wh": round(shortfall, 1),
+            }
+        )
+    return out
+
+
+# Loads and limits
+
+
+def _below(topology: Topology) -> dict[str, list[str]]:
+    """Every limited node → the chargers below it."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for charger in sorted({e.charger_id for e in topology.evses.values()}):
+        evse = next(e for e in topology.evses.values() if e.charger_id == charger)
+        for node in evse.path:
+            out[node].append(charger)
+    return out
+
+
+def _measured_load(inputs: Inputs) -> dict[str, dict[datetime, float]]:
+    """Node → minute → the sum of the highest power each charger below it reported
+    in that minute (a charger silent that minute counts at its latest earlier
+    reading): never less than what was drawn."""
+    per_charger: dict[str, dict[datetime, float]] = {}
+    minutes: set[datetime] = set()
+    for charger, rows in inputs.telemetry.items():
+        readings = {
+            datetime.fromisoformat(r["minute"]): float(r["power_w_max"])
+            for r in rows
+            if r.get("power_w_max") is not None
+        }
+        per_charger[charger] = readings
+        minutes.update(readings)
+    ordered = sorted(minutes)
+    filled: dict[str, dict[datetime, float]] = {}
+    for charger, readings in per_charger.items():
+        last = 0.0
+        column: dict[datetime, float] = {}
+        for minute in ordered:
+            last = readings.get(minute, last)
+            column[minute] = last
+        filled[charger] = column
+    out: dict[str, dict[datetime, float]] = {}
+    for node, chargers in _below(inputs.topology).items():
+        out[node] = {m: sum(filled.get(c, {}).get(m, 0.0) for c in chargers) for m in ordered}
+    return out
+
+
+def _limit_for(samples: list[LimitSample], minute: datetime) -> LimitSample | None:
+    """The limit in force over ``minute`` (samples of one node and kind, by time):
+    in a minute where it changed, the higher of its values (the minute a limit falls
+    is checked against the limit before), else the latest sample at or before."""
+    within = [s for s in samples if minute <= s.at < minute + MINUTE]
+    if within:
+        return max(within, key=lambda s: s.effective + -s.reserved)
+    before = [s for s in samples if s.at < minute]
+    return before[-1] if before else None
+
+
+def _power_samples(inputs: Inputs) -> dict[str, list[LimitSample]]:
+    out: dict[str, list[LimitSample]] = defaultdict(list)
+    for sample in inputs.samples:
+        if sample.unit == "kW" and sample.kind.startswith("import"):
+            out[sample.node].append(sample)
+    return out
+
+
+def _measured_violations(
+    inputs: Inputs, measured: dict[str, dict[datetime, float]]
+) -> list[dict[str, Any]]:
+    out = []
+    for node, samples in _power_samples(inputs).items():
+        for minute, load_w in measured.get(node, {}).items():
+            limit = _limit_for(samples, minute)
+            if limit is None:
+                continue
+            total_kw = load_w / 1000 + limit.reserved
+            if total_kw > limit.effective * (1 + TOLERANCE) + 0.1:
+                out.append(
+                    {
+                        "check": "measured",
+                        "node": node,
+                        "kind": limit.kind,
+                        "minute": minute.isoformat(),
+                        "load": round(total_kw, 1),
+                        "limit": limit.effective,
+                        "unit": "kW",
+                        "source": limit.source,
+                    }
+                )
+    return out
+
+
+def _allocation_violations(inputs: Inputs) -> list[dict[str, Any]]:
+    out = []
+    for s in inputs.samples:
+        # a node whose reserved load alone is over its limit (uncontrollable chargers
+        # counted at their rating) is not the allocator's doing: count what it allocates
+        if s.allocated > 0 and s.allocated + s.reserved > s.effective * (1 + TOLERANCE) + 0.1:
+            out.append(
+                {
+                    "check": "allocation",
+                    "node": s.node,
+                    "kind": s.kind,
+                    "minute": s.at.isoformat(),
+                    "load": round(s.allocated + s.reserved, 1),
+                    "limit": s.effective,
+                    "unit": s.unit,
+                    "source": s.source,
+                }
+            )
+    return out
+
+
+def _peaks(inputs: Inputs, measured: dict[str, dict[datetime, float]]) -> list[dict[str, Any]]:
+    samples = _power_samples(inputs)
+    out = []
+    for node in inputs.topology.nodes.values():
+        if node.kind.value != "grid_connection":
+            continue
+        rows = []
+        for minute, load_w in measured.get(node.id, {}).items():
+            limit = _limit_for(samples.get(node.id, []), minute)
+            if limit is not None:
+                rows.append((load_w / 1000 + limit.reserved, minute, limit))
+        cuts = [(c, at) for c, at in inputs.cuts if c.target == node.id]
+        entry: dict[str, Any] = {
+            "id": node.id,
+            "static_import_kw": None
+            if node.limits.import_w is None
+            else node.limits.import_w / 1000,
+            "peak": _peak(rows),
+            "during_envelopes": [
+                {
+                    "envelope": cut.id,
+                    "limit_kw": cut.limit_w / 1000,
+                    "peak": _peak([r for r in rows if at <= r[1] and r[1] + MINUTE <= cut.end]),
+                }
+                for cut, at in cuts
+            ],
+        }
+        out.append(entry)
+    return out
+
+
+def _peak(rows: list[tuple[float, datetime, LimitSample]]) -> dict[str, Any] | None:
+    if not rows:
+        return None
+    load, minute, limit = max(rows, key=lambda r: r[0])
+    return {
+        "load_kw": round(load, 1),
+        "minute": minute.isoformat(),
+        "effective_limit_kw": limit.effective,
+        "source": limit.source,
+        "reserved_kw": round(limit.reserved, 1),
+    }
+
+
+# Text
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    zone = ZoneInfo(summary["timezone"])
+
+    def hm(text: str | None) -> str:
+        return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M") if text else "-"
+
+    energy = summary["energy"]
+    deadlines = summary["deadlines"]
+    lines = [
+        f"Demo of {summary['site']}: {hm(summary['from'])} → {hm(summary['to'])} site time "
+        f"(simulated, ×{summary['speed']:g})",
+        f"  energy      {energy['delivered_wh'] / 1000:,.1f} kWh delivered of "
+        f"{energy['needed_wh'] / 1000:,.1f} kWh needed (the chargers' meters); the "
+        f"controller recorded {energy['controller_delivered_wh'] / 1000:,.1f} kWh over "
+        f"{energy['controller_sessions']} sessions",
+        f"  deadlines   {deadlines['met']} of {deadlines['due']} departures met"
+        + (
+            f", {deadlines['not_yet_due']} vehicles not due yet" if deadlines["not_yet_due"] else ""
+        ),
+    ]
+    for miss in deadlines["missed"]:
+        lines.append(
+            f"              missed: {miss['id']} on {miss['evse']}, "
+            f"{miss['shortfall_wh'] / 1000:.1f} kWh short"
+        )
+    for envelope in summary["envelopes"]:
+        lines.append(
+            f"  envelope    {envelope['id']}: {envelope['target']} import ≤ "
+            f"{envelope['limit_w'] / 1000:g} kW (static {envelope['static_w'] / 1000:g} kW), "
+            f"posted at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
+        )
+    for gc in summary["grid_connections"]:
+        peak = gc["peak"]
+        if peak is None:
+            lines.append(f"  peak        {gc['id']}: no telemetry")
+            continue
+        lines.append(
+            f"  peak        {gc['id']}: {peak['load_kw']:,.1f} kW at {hm(peak['minute'])} "
+            f"against {peak['effective_limit_kw']:,.1f} kW effective ({peak['source']}), "
+            f"{peak['reserved_kw']:,.1f} kW of it reserved for other load; static "
+            f"{gc['static_import_kw']:,.0f} kW"
+        )
+        for during in gc["during_envelopes"]:
+            p = during["peak"]
+            if p is not None:
+                lines.append(
+                    f"              during {during['envelope']}: {p['load_kw']:,.1f} kW at "
+                    f"{hm(p['minute'])} against {p['effective_limit_kw']:,.1f} kW effective"
+                )
+    checked = summary["checked"]
+    violations = summary["violations"]
+    lines.append(
+        f"  violations  {len(violations)} (checked {checked['telemetry_minutes']} minutes of "
+        f"measured draws against every import power limit, and "
+        f"{checked['state_samples']} allocations against every limit)"
+    )
+    for v in violations[:10]:
+        lines.append(
+            f"              {v['check']}: {v['node']} {v['kind']} {v['load']:,.1f} {v['unit']} "
+            f"over {v['limit']:,.1f} {v['unit']} ({v['source']}) at {hm(v['minute'])}"
+        )
+    lines += ["", "Vehicles", "  id        evse       arrival  departure  needed      delivered   "]
+    for v in summary["vehicles"]:
+        need = "-" if v["needed_wh"] is None else f"{v['needed_wh'] / 1000:.1f} kWh"
+        status = (
+            ("met" if v["met"] else f"missed, {v['shortfall_wh'] / 1000:.1f} kWh short")
+            if v["due"]
+            else str(v["outcome"])
+        )
+        lines.append(
+            f"  {v['id']:<9} {v['evse'] or '-':<10} {hm(v['arrival']):<8} "
+            f"{hm(v['departure']):<10} {need:<11} {v['delivered_wh'] / 1000:.1f} kWh  {status}"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,119 @@
+"""``depotctl demo``: a short headless night on a small site, its summary checked
+against the controller's own journal, every process stopped and the directory gone
+afterwards; the console comes up on the demo's controller with live data; usage."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from depotctl.demo.run import Demo, Options
+from depotctl.demo.summary import passed, render_text
+from tests.conftest import EXAMPLES
+
+MINIMAL = str(EXAMPLES / "minimal.yaml")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None:
+    started = time.monotonic()
+    with Demo(Options(site=MINIMAL, speed=7200, whole_night=True)) as demo:
+        assert demo.chargers is not None and demo.controller is not None
+        pids = [demo.chargers.pid, demo.controller.pid]
+        state_dir = demo.state_dir
+        assert demo.wait_for_chargers() == 0
+        summary = demo.summary()
+        journal: list[dict[str, Any]] = demo.client.journal(limit=10000)["entries"]
+    elapsed = time.monotonic() - started
+
+    # the chargers, the controller and the temporary state directory are gone
+    assert all(_gone(pid) for pid in pids)
+    assert not state_dir.exists()
+    assert elapsed < 45
+
+    ended = [e for e in journal if e["kind"] == "session.ended"]
+    received = [e for e in journal if e["kind"] == "envelope.received"]
+    energy = summary["energy"]
+    # every vehicle of the minimal site came, charged and left; the controller ended
+    # their sessions with the energy the simulated meters counted
+    assert len(ended) == len(summary["vehicles"]) == 2
+    journaled_wh = sum(e["data"]["energy_delivered_wh"] for e in ended)
+    assert energy["controller_delivered_wh"] == pytest.approx(journaled_wh, abs=0.5)
+    assert energy["delivered_wh"] == pytest.approx(journaled_wh, rel=1e-3)
+    by_evse = {e["evse"]: e["data"]["energy_delivered_wh"] for e in ended}
+    for vehicle in summary["vehicles"]:
+        assert vehicle["due"]
+        assert vehicle["delivered_wh"] == pytest.approx(by_evse[vehicle["evse"]], rel=1e-3)
+        assert vehicle["met"] == (vehicle["delivered_wh"] >= vehicle["needed_wh"] - 0.5)
+    assert summary["deadlines"]["due"] == 2
+    assert summary["deadlines"]["met"] == sum(v["met"] for v in summary["vehicles"])
+    # the scripted cut was posted through the API, as the journal says
+    assert [e["envelope"] for e in received] == [c["id"] for c in summary["envelopes"]]
+    assert received[0]["data"]["limit"] in ("60 kW", "60.0 kW", "60000 W")
+    # peaks and violations were checked on real telemetry and state samples
+    assert summary["checked"]["telemetry_minutes"] > 10
+    assert summary["checked"]["state_samples"] > 10
+    gc = summary["grid_connections"][0]
+    assert gc["id"] == "gc-main" and gc["peak"]["load_kw"] > 0
+    assert gc["peak"]["load_kw"] <= gc["peak"]["effective_limit_kw"]
+    assert passed(summary) == (not summary["violations"] and not summary["deadlines"]["missed"])
+    text = render_text(summary)
+    assert "2 of 2 departures met" in text or "missed" in text
+
+
+@pytest.mark.anyio
+async def test_the_demo_console_comes_up_with_live_data() -> None:
+    from depotctl.console.widgets.tree import ElectricalTree
+    from tests.console.conftest import loaded
+
+    with Demo(Options(site=MINIMAL, speed=600)) as demo:
+        app = demo.console_app(interval=0.5)
+        async with app.run_test(size=(80, 24)) as pilot:
+            started = time.monotonic()
+            await loaded(pilot, app, timeout=15)
+            assert time.monotonic() - started < 15
+            assert app.model.site_name == "minimal-depot"
+            tree = app.query_one(ElectricalTree)
+            assert tree.root.children, "the electrical tree is empty"
+            clock_before = app.model.time
+            await pilot.pause(1.5)
+            # live: the controller's simulated clock moves on screen
+            assert app.model.time is not None and app.model.time != clock_before
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--duration", "2h"], "--duration needs --headless"),
+        (["--headless", "--site", "no-such-depot"], "no bundled site 'no-such-depot'"),
+        (["--headless", "--duration", "2"], "--duration"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], complaint: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "depotctl", "demo", *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert complaint in result.stderr
