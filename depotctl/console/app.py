@@ -54,6 +54,7 @@ class ConsoleApp(App[None]):
     TITLE = "depotctl console"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("e", "explain", "Explain"),
         Binding("slash", "filter", "Filter"),

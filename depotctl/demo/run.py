@@ -172,10 +172,7 @@ class Demo:
 
         token = self.admin_token_file.read_text(encoding="utf-8").strip()
         client = AsyncControllerClient(self.endpoints["api"], token)
-        app = ConsoleApp(Coordinator(client, interval=interval, read_only=False))
-        # Ctrl-C ends the demo as q does (Textual's default only tells how to quit)
-        app.action_help_quit = app.action_quit  # type: ignore[method-assign,assignment]
-        return app
+        return ConsoleApp(Coordinator(client, interval=interval, read_only=False))
 
     def close(self) -> None:
         """Stop the script, the chargers and the controller (in that order), then

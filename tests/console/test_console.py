@@ -218,3 +218,13 @@ def test_the_envelope_form_reads_now_and_a_duration() -> None:
     assert "end" not in envelope_body(
         {"id": "x", "target": "gc-main", "limit": "200 kW", "start": "now", "end": "open"}, START
     )
+
+
+async def test_ctrl_c_quits_like_q(depot: Depot) -> None:
+    """Over SSH, Ctrl-C is how people leave a full-screen program."""
+    app = depot.console()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert not app.is_running

@@ -69,12 +69,17 @@ def _binding(evse: Evse) -> Text:
     return Text(evse.binding, style)
 
 
+def _short(session_id: str, width: int = 14) -> str:
+    """A session id that fits its column (the detail line shows it whole)."""
+    return session_id if len(session_id) <= width else session_id[: width - 1] + "…"
+
+
 def cells_of(evse: Evse, model: Model) -> Cells:
     """One row, in the order of :data:`COLUMNS`."""
     session = evse.session
     return (
         Text(evse.id, "bold"),
-        session.id if session else DASH,
+        _short(session.id) if session else DASH,
         _state(evse),
         _limit(evse),
         clock_text(session.departure if session else None, model.local, model.time),
@@ -276,7 +281,8 @@ def detail_text(evse: Evse | None, model: Model) -> Text:
     if evse is None:
         return Text("no EVSE selected", "dim")
     kw = f" = {evse.limit_kw:,.1f} kW" if evse.limit_kw is not None else ""
-    text = Text.assemble((evse.id, "bold"), f" {_limit(evse)}{kw}, limited by ", evse.binding)
+    session = f" ({evse.session.id})" if evse.session else ""
+    text = Text.assemble((evse.id, "bold"), f"{session} {_limit(evse)}{kw}: ", evse.binding)
     outlook = evse.session.outlook if evse.session else None
     if outlook is not None and outlook.on_track is False and outlook.shortfall_wh is not None:
         text.append(f"\n{kwh(outlook.shortfall_wh)} short at departure", "red")
