@@ -5,7 +5,10 @@ outcome per command: ``accepted``, ``rejected`` (with the charger's status or
 CallError), ``timeout`` or ``offline``. Commands go out concurrently across
 chargers, one call at a time per charger, decreases first; an increase whose path
 shares a node with a pending decrease waits until that decrease is answered or has
-timed out (:mod:`.pending`); others do not wait.
+timed out (:mod:`.pending`); others do not wait. An increase whose related decrease
+was not accepted is not sent at all (``rejected``, "not sent: …"): the charger that
+did not come down still draws what it had, so the room the increase was planned
+into is not there; the next cycle plans again around it.
 
 Beside ``dispatch``:
 
@@ -46,7 +49,7 @@ from depotctl.protocols.ocpp.commands import (
 )
 from depotctl.protocols.ocpp.link import CallErrorReceived, ChargerLink, LinkClosed, LinkTimeout
 from depotctl.protocols.ocpp.message_log import Exchange, MessageLog
-from depotctl.protocols.ocpp.pending import PendingDecreases, nodes_of
+from depotctl.protocols.ocpp.pending import Nodes, PendingDecreases, nodes_of, share_a_node
 from depotctl.protocols.ocpp.profiles import (
     ProfilePurpose,
     choose_rate_unit,
@@ -228,6 +231,8 @@ class OcppDispatcher:
         for i in order:
             queues.setdefault(commands[i].charger_id, []).append(i)
         outcomes: dict[int, DispatchOutcome[C]] = {}
+        #: the nodes of this batch's decreases that were not accepted
+        failed: list[Nodes] = []
 
         async def run(charger_id: str, indices: list[int]) -> None:
             link = links.get(charger_id)
@@ -239,7 +244,7 @@ class OcppDispatcher:
                         outcomes[i] = DispatchOutcome(command, *stuck)
                         self._note_not_sent(command, link, stuck[1])
                     else:
-                        outcomes[i] = await self._deliver(command, link, generation)
+                        outcomes[i] = await self._deliver(command, link, generation, failed)
                         if outcomes[i].result in (CommandOutcome.TIMEOUT, CommandOutcome.OFFLINE):
                             stuck = (outcomes[i].result, f"not sent: {outcomes[i].reason}")
                 except Exception as error:  # a bug must not stall the cycle
@@ -249,7 +254,10 @@ class OcppDispatcher:
                     )
                 finally:
                     if i in tickets:
-                        self._pending.resolve(tickets.pop(i))
+                        outcome = outcomes.get(i)
+                        if outcome is None or outcome.result is not CommandOutcome.ACCEPTED:
+                            failed.append(nodes_of(command.charger_id, command.path))
+                        self._pending.resolve(tickets.pop(i))  # after noting a failure
 
         try:
             await asyncio.gather(*(run(c, indices) for c, indices in queues.items()))
@@ -264,12 +272,22 @@ class OcppDispatcher:
         return results
 
     async def _deliver(
-        self, command: C, link: ChargerLink | None, generation: int | None
+        self,
+        command: C,
+        link: ChargerLink | None,
+        generation: int | None,
+        failed: Sequence[Nodes] = (),
     ) -> DispatchOutcome[C]:
         """One dynamic profile: wait for related decreases (increases only), then send
-        it while holding the charger's lock."""
+        it while holding the charger's lock. An increase related to a decrease of
+        ``failed`` (not accepted) is not sent."""
         if not command.is_decrease:
-            await self._pending.wait_clear(nodes_of(command.charger_id, command.path))
+            nodes = nodes_of(command.charger_id, command.path)
+            await self._pending.wait_clear(nodes)
+            if any(share_a_node(nodes, other) for other in failed):
+                held = "not sent: a decrease under a shared node was not accepted"
+                self._note_not_sent(command, link, held)
+                return DispatchOutcome(command, CommandOutcome.REJECTED, held)
         if link is None or not link.online:  # it may have reconnected meanwhile
             link = self._links_by_charger().get(command.charger_id)
         if link is None or not link.online:

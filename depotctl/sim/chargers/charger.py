@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import logging
+import time as wall
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -43,6 +45,8 @@ LOG = logging.getLogger("depotctl.sim.chargers")
 RECONNECT_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 #: a transaction message is given up after this many unanswered attempts
 MAX_ATTEMPTS = 3
+#: requests kept in a charger's receive log (the oldest go first)
+RECEIVED_KEPT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +91,21 @@ class Verdict:
     accepted: bool
     reason: str | None = None
     message: str | None = None
+
+
+@dataclass(slots=True)
+class Received:
+    """A request from the controller as it arrived: the wall time (epoch seconds,
+    comparable across processes), the controller's time, the action and its payload
+    (as sent, camelCase). For ``SetChargingProfile``: the verdict and the wall time it
+    was given, both None while (or when) it went unanswered."""
+
+    wall_s: float
+    at: datetime
+    action: str
+    payload: dict[str, Any]
+    verdict: Verdict | None = None
+    answered_wall_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +204,8 @@ class SimulatedCharger:
         )
         self.station = Station(charge_point, self.stack, time.now())
         self.stats = Stats()
+        #: the controller's latest requests, oldest first (for tests and benchmarks)
+        self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
         self.sessions: dict[int, Session] = {}
         self.online = False
         self.online_since: datetime | None = None
@@ -246,11 +267,32 @@ class SimulatedCharger:
         """The controller accepted the vehicle's token: it may draw from now."""
         self.station.authorise(number, self.time.now())
 
+    # Requests (called by the protocol side as each arrives, answered or not)
+
+    def receive(self, raw: str) -> None:
+        """Log a request frame from the controller (``[2, id, action, payload]``)."""
+        try:
+            frame = json.loads(raw)
+            action, payload = str(frame[2]), frame[3]
+        except (ValueError, LookupError, TypeError):
+            return
+        if isinstance(payload, dict):
+            self.received.append(Received(wall.time(), self.time.now(), action, payload))
+
     # Profiles (called by the protocol side, inside a handler: no calls from here)
 
     def set_profile(self, evse: int, parse: Callable[[datetime], Profile]) -> Verdict:
         """``SetChargingProfile``: install what ``parse`` reads, as the charger's
-        rules and its misbehaviour say."""
+        rules and its misbehaviour say (the verdict goes to the receive log too)."""
+        verdict = self._set_profile(evse, parse)
+        request = next(
+            (r for r in reversed(self.received) if r.action == "SetChargingProfile"), None
+        )
+        if request is not None and request.verdict is None:
+            request.verdict, request.answered_wall_s = verdict, wall.time()
+        return verdict
+
+    def _set_profile(self, evse: int, parse: Callable[[datetime], Profile]) -> Verdict:
         self.stats.profiles_received += 1
         now = self.time.now()
         behaviour = self.misbehaviour

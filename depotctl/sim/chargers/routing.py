@@ -46,13 +46,16 @@ def is_request(raw: str) -> bool:
 
 
 class Silence:
-    """Mixin before the library's ``ChargePoint``: with ``no-answer`` the charger
-    drops every request unanswered (answers to its own requests still arrive)."""
+    """Mixin before the library's ``ChargePoint``: every request goes to the
+    charger's receive log; with ``no-answer`` the charger drops it unanswered
+    (answers to its own requests still arrive)."""
 
     charger: SimulatedCharger
 
     async def route_message(self, raw_msg: str) -> None:
-        if self.charger.misbehaviour.no_answer and is_request(raw_msg):
-            self.charger.stats.requests_unanswered += 1
-            return
+        if is_request(raw_msg):
+            self.charger.receive(raw_msg)
+            if self.charger.misbehaviour.no_answer:
+                self.charger.stats.requests_unanswered += 1
+                return
         await super().route_message(raw_msg)  # type: ignore[misc]

@@ -258,25 +258,48 @@ def test_an_increase_waits_for_a_pending_decrease_under_a_shared_node_only() -> 
     run(scenario())
 
 
-def test_an_increase_goes_out_once_the_pending_decrease_times_out() -> None:
+def test_an_increase_waits_out_a_decrease_that_times_out_and_is_then_held_back() -> None:
+    """The charger that did not answer still draws its old limit: the room the
+    increase was planned into is not there, so the increase is not sent (the next
+    cycle plans around the uncontrollable charger)."""
+
     async def scenario() -> None:
         behaviours = {"CP-1": Behaviour(delay_s=NO_ANSWER)}
-        async with depot(fleet(charger(1), charger(2)), behaviours) as rig:
+        async with depot(fleet(charger(1), charger(2), charger(3)), behaviours) as rig:
             d = dispatcher(rig, timeout_s=0.4)
+            started = time.monotonic()
             outcomes = await d.dispatch(
                 [
                     command("chg-1/1", 10.0, 32.0, "gc"),
                     command("chg-2/1", 20.0, 10.0, "gc"),
+                    command("chg-3/1", 20.0, 10.0, "gc-elsewhere"),
                 ]
             )
-            assert results(outcomes) == [TIMEOUT, ACCEPTED]
-            timed_out = answer(d, "chg-1/1")
-            assert timed_out.exchange is Exchange.TIMEOUT
-            [increase] = requests(d, "chg-2/1")
-            assert timed_out.seq < increase.seq
-            [cut] = rig.received("CP-1")
-            [raised] = rig.received("CP-2")
-            assert raised.at >= cut.at + 0.35  # the charger saw it a little after it went out
+            assert results(outcomes) == [TIMEOUT, REJECTED, ACCEPTED]
+            assert outcomes[1].reason == (
+                "not sent: a decrease under a shared node was not accepted"
+            )
+            assert time.monotonic() - started >= 0.4  # it waited for the timeout
+            assert answer(d, "chg-1/1").exchange is Exchange.TIMEOUT
+            assert requests(d, "chg-2/1") == []
+            assert answer(d, "chg-2/1").exchange is Exchange.NOT_SENT
+            assert rig.received("CP-2") == []
+            assert len(rig.received("CP-3")) == 1  # unrelated: sent at once
+            await d.close()
+
+    run(scenario())
+
+
+def test_an_increase_is_held_back_when_a_related_decrease_is_rejected() -> None:
+    async def scenario() -> None:
+        behaviours = {"CP-1": Behaviour(status="Rejected")}
+        async with depot(fleet(charger(1), charger(2)), behaviours) as rig:
+            d = dispatcher(rig)
+            outcomes = await d.dispatch(
+                [command("chg-1/1", 10.0, 32.0, "gc"), command("chg-2/1", 20.0, 10.0, "gc")]
+            )
+            assert results(outcomes) == [REJECTED, REJECTED]
+            assert rig.received("CP-2") == []
             await d.close()
 
     run(scenario())
