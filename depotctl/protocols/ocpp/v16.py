@@ -14,37 +14,23 @@ from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, Regi
 
 from depotctl.domain.sessions import Session
 from depotctl.protocols.ocpp.events import BootInfo, EvseStatus
-from depotctl.protocols.ocpp.frames import FRAMES_LOG, FrameGuard, after, on
+from depotctl.protocols.ocpp.frames import after, on
+from depotctl.protocols.ocpp.handler import LinkedHandler
 from depotctl.protocols.ocpp.meter import format_time, number, parse_time
 from depotctl.protocols.ocpp.transactions import session_id_of
 
 if TYPE_CHECKING:
-    from depotctl.protocols.ocpp.connection import ChargerConnection
+    pass
 
 log = logging.getLogger("depotctl.ocpp")
 
-#: What a lenient charger's out-of-schema meter values come in.
-LENIENT_ACTIONS = (Action.meter_values, Action.stop_transaction)
 
-
-class V16Handler(FrameGuard, V16ChargePoint):  # type: ignore[misc]  # untyped base
+class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untyped base
     """The messages of one 1.6 charger."""
 
     actions = frozenset(action.value for action in Action)
-
-    def __init__(self, link: ChargerConnection) -> None:
-        super().__init__(link.charge_point.ocpp_id, link.websocket, logger=FRAMES_LOG)
-        self.link = link
-        if link.charge_point.lenient_meter_values:
-            for action in LENIENT_ACTIONS:
-                self.route_map[action]["_skip_schema_validation"] = True
-
-    def heard(self, action: str) -> None:
-        self.link.heard(action)
-
-    @property
-    def _charger_id(self) -> str:
-        return self.link.charge_point.charger_id
+    #: what a lenient charger's out-of-schema meter values come in
+    lenient_actions = (Action.meter_values, Action.stop_transaction)
 
     @on(Action.boot_notification)
     def on_boot_notification(
