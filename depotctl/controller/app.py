@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from depotctl import __version__
 from depotctl.controller.api_inputs import Time
 from depotctl.controller.auth import Role, TokenGate, Tokens, authorize
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import (
     ERROR_RESPONSES,
     ApiError,
@@ -71,14 +72,6 @@ def include_api(app: FastAPI, router: APIRouter) -> None:
     app.include_router(
         router, prefix=API_PREFIX, dependencies=[Depends(authorize)], responses=ERROR_RESPONSES
     )
-
-
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
 def _open_routes() -> APIRouter:

@@ -21,13 +21,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
-from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalEntry, Store
 
 #: Entries read from the store per poll.
@@ -37,14 +37,6 @@ MAX_ID = 2**63 - 1
 #: How many of the newest entries to look at to find where "now" is in the journal
 #: (ids and times may disagree by a few entries: see :func:`_start_after`).
 _TAIL = 50
-
-
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
 def end_event_streams(app: Starlette) -> None:

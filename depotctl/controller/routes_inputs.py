@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from depotctl.config.schema import Charger
 from depotctl.config.snapshot.checks import likely_id
@@ -27,6 +27,7 @@ from depotctl.controller.api_inputs import (
     SessionInput,
     TelemetryInput,
 )
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
 from depotctl.controller.service import AppliedSite, Controller, NoSite
 from depotctl.controller.store import (
@@ -55,14 +56,6 @@ from depotctl.engine import SessionOutlook, session_outlooks
 
 #: Journal kind of a requirement set on a running session (the fleet's schedule).
 SESSION_REQUIREMENT = "session.requirement"
-
-
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
 #: how far ahead of the controller's clock a reading may be stamped (clock skew)

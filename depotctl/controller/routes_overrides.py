@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import Field, TypeAdapter, model_validator
 from pydantic.functional_validators import PlainValidator
 from pydantic.json_schema import WithJsonSchema
@@ -26,6 +26,7 @@ from depotctl.config.schema.types import Units
 from depotctl.config.snapshot.checks import likely_id
 from depotctl.config.snapshot.schema import AmpsValue
 from depotctl.controller.auth import Role, authorize
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
 from depotctl.controller.service import AppliedSite, Controller, NoSite
 from depotctl.controller.store import JournalKind, NewJournalEntry
@@ -101,12 +102,6 @@ class OverrideInput(SchemaModel):
         return self
 
 
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 RoleDep = Annotated[Role, Depends(authorize)]
 AuthorQuery = Annotated[
     str | None,

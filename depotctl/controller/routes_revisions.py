@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from depotctl.config.bundle import BundleError
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
 from depotctl.controller.revisions import (
     PlanTampered,
@@ -103,12 +104,6 @@ class RollbackRequest(BaseModel):
     author: Author = None
 
 
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 IfMatch = Annotated[
     str | None,
     Header(description='The revision planned against, as an entity tag: "3"'),

@@ -11,23 +11,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from depotctl import __version__
 from depotctl.config.snapshot.export import export_document, to_yaml
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
-from depotctl.controller.service import Controller, NoSite
+from depotctl.controller.service import NoSite
 
 YAML_MEDIA_TYPE = "application/yaml"
-
-
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
 def snapshot_routes() -> APIRouter:

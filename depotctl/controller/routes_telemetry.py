@@ -5,20 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
 from depotctl.controller.api_inputs import Time
+from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
-from depotctl.controller.service import Controller, NoSite
+from depotctl.controller.service import NoSite
 from depotctl.controller.store import TelemetryMinute
-
-
-def _controller(request: Request) -> Controller:
-    controller: Controller = request.app.state.controller
-    return controller
-
-
-ControllerDep = Annotated[Controller, Depends(_controller)]
 
 
 def telemetry_routes() -> APIRouter:
