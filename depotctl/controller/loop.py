@@ -21,6 +21,7 @@ from depotctl.controller.store import JournalKind, NewJournalEntry
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import EvseState
+from depotctl.engine.render import binding_json
 
 log = logging.getLogger("depotctl.controller")
 
@@ -227,11 +228,7 @@ class ControlLoop:
                         "limit_a": command.limit_a,
                         "previous_a": command.previous_a,
                         "state": view.state.value,
-                        "binding": {
-                            "kind": view.binding.kind.value,
-                            "ref": view.binding.ref,
-                            "detail": view.binding.detail,
-                        },
+                        "binding": binding_json(view.binding),
                         "revision": live.revision.number,
                     },
                 )

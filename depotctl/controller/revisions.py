@@ -48,6 +48,7 @@ from depotctl.domain.envelopes import SourceHealth
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import Allocation, EvseState, allocate
 from depotctl.engine.allocation import Binding
+from depotctl.engine.render import binding_json
 
 __all__ = [
     "EvseImpact",
@@ -318,8 +319,8 @@ def _impact_json(impact: Impact) -> dict[str, Any]:
                 "change_pct": e.change_pct,
                 "old_state": e.old_state.value,
                 "new_state": e.new_state.value,
-                "old_binding": _binding_json(e.old_binding),
-                "new_binding": _binding_json(e.new_binding),
+                "old_binding": binding_json(e.old_binding),
+                "new_binding": binding_json(e.new_binding),
                 "session": e.session_id,
                 "message": e.message,
             }
@@ -328,10 +329,6 @@ def _impact_json(impact: Impact) -> dict[str, Any]:
         "paused_sessions": [_session_json(s) for s in impact.paused_sessions],
         "sessions_on_removed_evses": [_session_json(s) for s in impact.sessions_on_removed_evses],
     }
-
-
-def _binding_json(binding: Binding) -> dict[str, Any]:
-    return {"kind": binding.kind.value, "ref": binding.ref, "detail": binding.detail}
 
 
 def _session_json(session: SessionImpact) -> dict[str, Any]:

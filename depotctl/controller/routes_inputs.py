@@ -53,6 +53,7 @@ from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
 from depotctl.engine import SessionOutlook, session_outlooks
+from depotctl.engine.render import binding_json
 
 #: Journal kind of a requirement set on a running session (the fleet's schedule).
 SESSION_REQUIREMENT = "session.requirement"
@@ -631,11 +632,7 @@ def _outlook_json(outlook: SessionOutlook) -> dict[str, Any]:
         "on_track": outlook.on_track,
         "complete_at": _iso(outlook.complete_at),
         "overdue": outlook.overdue,
-        "constraint": (
-            {"kind": constraint.kind.value, "ref": constraint.ref, "detail": constraint.detail}
-            if constraint is not None
-            else None
-        ),
+        "constraint": binding_json(constraint) if constraint is not None else None,
     }
 
 

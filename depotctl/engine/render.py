@@ -18,6 +18,7 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind, TopologyNode
 from depotctl.engine.allocation import (
     Allocation,
+    Binding,
     EvseAllocation,
     LimitKind,
     LimitSource,
@@ -208,6 +209,11 @@ def candidate_json(candidate: Candidate) -> dict[str, Any]:
     }
 
 
+def binding_json(binding: Binding) -> dict[str, Any]:
+    """A binding constraint as every JSON output shows it: ``kind``, ``ref``, ``detail``."""
+    return {"kind": binding.kind.value, "ref": binding.ref, "detail": binding.detail}
+
+
 def evse_json(
     snapshot: Snapshot, allocation: Allocation, evse: EvseAllocation, *, candidates: bool
 ) -> dict[str, Any]:
@@ -219,11 +225,7 @@ def evse_json(
         "limit_a": _number(evse.limit_a),
         "limit_kw": _number(evse.limit_w / 1000.0),
         "state": evse.state.value,
-        "binding": {
-            "kind": evse.binding.kind.value,
-            "ref": evse.binding.ref,
-            "detail": evse.binding.detail,
-        },
+        "binding": binding_json(evse.binding),
         "session_id": evse.session_id,
         "tier": evse.tier,
     }
