@@ -193,6 +193,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        4,
+        "alerts: open and recently cleared conditions (controller/alerts.py)",
+        (
+            # ``absent_since``: the condition stopped holding then; the alert clears
+            # once it has stayed away long enough (the debounce), else it is resumed
+            """
+            CREATE TABLE alerts (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind TEXT NOT NULL CHECK (kind <> ''),
+                subject_kind TEXT NOT NULL CHECK (subject_kind <> ''),
+                subject_id TEXT NOT NULL,
+                since TEXT NOT NULL,
+                cleared_at TEXT CHECK (cleared_at IS NULL OR cleared_at >= since),
+                absent_since TEXT,
+                reason TEXT NOT NULL,
+                data TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(data))
+            )
+            """,
+            # at most one open alert per condition
+            "CREATE UNIQUE INDEX alerts_open ON alerts (kind, subject_kind, subject_id)"
+            " WHERE cleared_at IS NULL",
+            "CREATE INDEX alerts_cleared ON alerts (cleared_at) WHERE cleared_at IS NOT NULL",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -159,6 +159,8 @@ class JournalKind(StrEnum):
     OVERRIDE_SET = "override.set"
     OVERRIDE_CLEARED = "override.cleared"
     CYCLE_FAILED = "cycle.failed"
+    ALERT_RAISED = "alert.raised"  # controller/alerts.py
+    ALERT_CLEARED = "alert.cleared"
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,19 @@ class Store:
             cursor = self._db.execute(sql, tuple(params))
             cursor.row_factory = sqlite3.Row
             return list(cursor.fetchall())
+
+    # Tables kept by modules beside the store (the alerts: controller/alerts.py)
+
+    def select(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of one read. A time parameter is encoded as the store keeps times
+        (fixed-width UTC text); a mapping or list as JSON text."""
+        return self._rows(sql, [_param(p) for p in params])
+
+    def execute(self, sql: str, params: Iterable[Any] = ()) -> int:
+        """One write statement, in its own transaction or the caller's; the number of
+        rows it changed. Parameters are encoded as in :meth:`select`."""
+        with self.transaction():
+            return int(self._db.execute(sql, tuple(_param(p) for p in params)).rowcount)
 
     # Revisions
 
@@ -915,6 +930,16 @@ def _finite(value: float, what: str) -> None:
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, Mapping):
+        return _json(dict(value))
+    if isinstance(value, list | tuple):
+        return _json(value)
+    return value
 
 
 #: Data keys the journal refuses: secrets never go in the store.
