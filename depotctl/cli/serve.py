@@ -127,13 +127,16 @@ def serve(
 ) -> None:
     """Run the depot controller: the SQLite store, the clock and the HTTP API.
 
-    On start it creates STATE_DIR/tokens/admin.token and readonly.token (mode 0600, kept
-    across restarts) and writes STATE_DIR/endpoints.json with the bound addresses. Logs
-    are JSON lines on stderr. Ctrl-C or SIGTERM stops it cleanly.
+    One controller per state directory: it first locks STATE_DIR/serve.lock (naming its
+    pid and start time) for its life; a crashed holder's lock is taken over. On start it
+    creates STATE_DIR/tokens/admin.token and readonly.token (mode 0600, kept across
+    restarts) and writes STATE_DIR/endpoints.json with the bound addresses. Logs are
+    JSON lines on stderr. Ctrl-C or SIGTERM stops it cleanly.
 
     Exit codes: 0 stopped cleanly, 1 the site (--site, or the stored revision) is
     invalid (diagnostics on stderr), 2 usage, 3 the state directory or the address
-    cannot be used.
+    cannot be used, 4 the state directory is in use by another running controller
+    (named on stderr; nothing in the directory is changed).
     """
     settings = _settings(state_dir, site, listen, ocpp_listen, clock, speed, tick, shadow)
     from depotctl.controller.server import run

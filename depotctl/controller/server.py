@@ -34,6 +34,7 @@ from depotctl.controller.ocpp_dispatch import OcppDispatch
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.routes_events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
+from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError
 from depotctl.protocols.ocpp.server import OcppServer
 
@@ -60,19 +61,29 @@ class Settings:
 
 def run(settings: Settings) -> int:
     """Serve until stopped; the exit code (0 clean, 1 invalid site, 3 unusable state
-    directory or address)."""
+    directory or address, 4 the state directory is in use by another controller)."""
     configure_logging()
     try:
         settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        store = Store.open(settings.state_dir / STORE_FILE)
-    except (OSError, sqlite3.Error, StoreError, StoreVersionError) as error:
+        # before anything else in the directory: one controller per state directory
+        lock = StateLock.acquire(settings.state_dir)
+    except StateDirInUse as busy:
+        sys.stderr.write(f"depotctl serve: {busy}\n")
+        return 4
+    except OSError as error:
         log.error("cannot use the state directory %s: %s", settings.state_dir, error)
         return 3
-    try:
-        return _run_with_store(settings, store)
-    finally:
-        store.close()
-        log.info("store closed", extra={"store": str(settings.state_dir / STORE_FILE)})
+    with lock:
+        try:
+            store = Store.open(settings.state_dir / STORE_FILE)
+        except (OSError, sqlite3.Error, StoreError, StoreVersionError) as error:
+            log.error("cannot use the state directory %s: %s", settings.state_dir, error)
+            return 3
+        try:
+            return _run_with_store(settings, store)
+        finally:
+            store.close()
+            log.info("store closed", extra={"store": str(settings.state_dir / STORE_FILE)})
 
 
 CLOCK_FILE = "sim-clock"

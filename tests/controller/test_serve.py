@@ -182,3 +182,73 @@ def test_bad_flags_are_usage_errors(tmp_path: Path, flags: tuple[str, ...], frag
     )
     assert result.returncode == 2
     assert fragment in result.stderr
+
+
+# One controller per state directory
+
+
+def _lock_record(state_dir: Path) -> dict[str, object]:
+    record: dict[str, object] = json.loads((state_dir / "serve.lock").read_text())
+    return record
+
+
+def test_a_second_serve_on_the_same_state_directory_exits_4_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    with serve(tmp_path, "--site", str(AU_DEPOT)) as first:
+        assert _lock_record(tmp_path)["pid"] == first.process.pid
+        endpoints = (tmp_path / "endpoints.json").read_bytes()
+        kept = {
+            path: (path.read_bytes(), path.stat().st_mtime_ns)
+            for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").iterdir()]
+        }
+        second = subprocess.run(
+            _command(tmp_path, "--site", str(AU_DEPOT)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        assert second.returncode == 4
+        [line] = second.stderr.splitlines()
+        started = str(_lock_record(tmp_path)["started_at"]).replace("+00:00", "Z")[:19]
+        assert line == (
+            f"depotctl serve: state directory {tmp_path} in use by pid {first.process.pid} "
+            f"(started {started}Z)"
+        )
+        # the first still owns the directory: its ports, its tokens, its lock
+        assert (tmp_path / "endpoints.json").read_bytes() == endpoints
+        assert json.loads(endpoints)["api"] == first.api
+        assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in kept} == kept
+        assert httpx.get(first.api + "/healthz").json() == {"status": "ok", "revision": 1}
+        assert first.stop()[0] == 0
+
+
+def test_serve_on_a_locked_empty_directory_creates_nothing(tmp_path: Path) -> None:
+    from depotctl.controller.state_lock import StateLock
+
+    with StateLock.acquire(tmp_path):
+        result = subprocess.run(
+            _command(tmp_path, "--site", str(AU_DEPOT)),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        assert result.returncode == 4
+        assert f"in use by pid {os.getpid()} (started " in result.stderr
+        # no store, no tokens, no endpoints.json: only the holder's lock file
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["serve.lock"]
+        assert _lock_record(tmp_path)["pid"] == os.getpid()
+
+
+def test_the_lock_of_a_controller_killed_with_sigkill_is_taken_over(tmp_path: Path) -> None:
+    with serve(tmp_path, "--site", str(AU_DEPOT)) as crashed:
+        crashed.process.send_signal(signal.SIGKILL)
+        crashed.process.communicate(timeout=30)
+        assert crashed.process.returncode == -signal.SIGKILL
+    assert _lock_record(tmp_path)["pid"] == crashed.process.pid  # left behind, stale
+    with serve(tmp_path) as restarted:
+        assert _lock_record(tmp_path)["pid"] == restarted.process.pid != crashed.process.pid
+        assert httpx.get(restarted.api + "/healthz").json() == {"status": "ok", "revision": 1}
+        assert restarted.stop()[0] == 0
