@@ -218,6 +218,21 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX alerts_cleared ON alerts (cleared_at) WHERE cleared_at IS NOT NULL",
         ),
     ),
+    Migration(
+        5,
+        "source states: each envelope source's last evaluated health (controller/lifecycle.py)",
+        (
+            # online (1) or offline (0) as the control loop last found it, and since
+            # when (that evaluation's time): a restart journals no change twice
+            """
+            CREATE TABLE source_states (
+                source TEXT PRIMARY KEY,
+                online INTEGER NOT NULL CHECK (online IN (0, 1)),
+                since TEXT NOT NULL
+            )
+            """,
+        ),
+    ),
 )
 
 #: The newest schema this code knows.
