@@ -8,7 +8,13 @@ connectors, sends heartbeats at the interval it is given, and meter values every
 ordered outbox: transaction messages wait out a lost connection and go when it is
 back (at least once); heartbeats and meter values are dropped instead. Requests
 from the controller are answered by the protocol side (:mod:`v16`, :mod:`v201`),
-which calls back here for anything about profiles.
+which calls back here for anything about profiles; none is answered before the
+connection's BootNotification was accepted.
+
+It can reboot (:meth:`SimulatedCharger.reboot`, or at the times its misbehaviour
+asks): the connection drops without a close handshake, every transaction and every
+profile but the persistent ones are forgotten, and after the boot time it connects
+anew; vehicles still plugged in then start new transactions.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from depotctl.domain.charge_points import ChargePoint, OcppVersion, RateUnit
+from depotctl.sim.chargers.faults import Fault, Timeline
 from depotctl.sim.chargers.misbehaviour import NONE, Misbehaviour
 from depotctl.sim.chargers.profiles import InvalidProfile, Profile, Purpose
 from depotctl.sim.chargers.simtime import SimTime
@@ -77,6 +84,8 @@ class Stats:
     profiles_ignored: int = 0
     profiles_cleared: int = 0
     requests_unanswered: int = 0
+    requests_before_boot: int = 0
+    reboots: int = 0
     meter_values_sent: int = 0
     messages_refused: int = 0
     messages_unanswered: int = 0
@@ -146,6 +155,7 @@ class Link(Protocol):
     async def boot(self) -> tuple[str, int]: ...
     async def heartbeat(self) -> None: ...
     async def announce(self) -> None: ...
+    async def status(self, evse: int) -> None: ...
     async def start_session(self, session: Session) -> None: ...
     async def state_changed(self, session: Session, state: ChargingState) -> None: ...
     async def stop_session(self, session: Session) -> None: ...
@@ -211,9 +221,16 @@ class SimulatedCharger:
         self.online_since: datetime | None = None
         self.heartbeat_s = settings.heartbeat_s
         self.meter_interval_s = settings.meter_interval_s
+        #: rebooted and not booted again yet: powered off, then without transactions
+        self.rebooting = False
+        #: set once the first connection attempt is over (booted, failed or refused),
+        #: or the charger stays away on request: no network wait is pending
+        self.settled = asyncio.Event()
         self._outbox = _Outbox()
         self._outbox.empty.set()
         self._closing = asyncio.Event()
+        self._interrupt = asyncio.Event()  # drop the connection now: an outage, a reboot
+        self._down_until: datetime | None = None  # a reboot keeps it away until then
         self._link: Link | None = None
         self._socket: ClientConnection | None = None
 
@@ -243,7 +260,7 @@ class SimulatedCharger:
         plug = self.station.plug_in(number, vehicle, now)
         if not self.v16:
             plug.transaction_id = _transaction_id(self.ocpp_id, number, now)
-        if not self.online and self.stats.boots > 0:
+        if not self.online and self.stats.boots > 0 and not self.rebooting:
             self.station.authorise(number, now)  # offline: authorised locally
         session = Session(number, plug)
         self.sessions[number] = session
@@ -253,9 +270,11 @@ class SimulatedCharger:
     def unplug(self, number: int, reason: str = "EVDisconnected") -> Session | None:
         """The vehicle on ``number`` leaves now; its transaction ends."""
         session = self.sessions.pop(number, None)
-        if session is None:
-            return None
         now = self.time.now()
+        if session is None:
+            if self.station.evses[number].plug is not None:
+                self.station.unplug(number, now)  # left while rebooting: no transaction
+            return None
         self.station.unplug(number, now)
         session.ended_at = now
         session.meter_stop_wh = self.station.evses[number].register_wh
@@ -378,20 +397,25 @@ class SimulatedCharger:
     # Running
 
     async def run(self) -> None:
-        """Connect, and reconnect after every loss (and every requested outage),
-        until :meth:`close`."""
-        meter = asyncio.create_task(self._meter_loop())
+        """Connect, and reconnect after every loss (and every requested outage or
+        reboot, once it is over), until :meth:`close`."""
+        helpers = [
+            asyncio.create_task(self._meter_loop()),
+            asyncio.create_task(self._fault_loop()),
+        ]
         failures = 0
         try:
             while not self._closing.is_set():
-                await self._sit_out_outage()
+                await self._sit_out()
                 if self._closing.is_set():
                     break
                 booted = await self._connection()
-                failures = 0 if booted else failures + 1
+                interrupted = self._interrupt.is_set()
+                self.settled.set()
+                failures = 0 if booted or interrupted else failures + 1
                 if self._closing.is_set():
                     break
-                # at once after a connection that worked; else back off
+                # at once after a connection that worked or was cut on request; else back off
                 delay = (
                     RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S)) - 1]
                     if failures
@@ -400,9 +424,12 @@ class SimulatedCharger:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closing.wait(), delay)
         finally:
-            meter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await meter
+            self.settled.set()
+            for task in helpers:
+                task.cancel()
+            for task in helpers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def end_sessions(self, reason: str = "Local") -> None:
         """Stop every running transaction (the simulator is shutting down)."""
@@ -478,18 +505,19 @@ class SimulatedCharger:
         return booted.is_set()
 
     async def _serve(self, link: Link, booted: asyncio.Event) -> None:
-        """Listen and talk until the connection ends, an outage begins, or close."""
+        """Listen and talk until the connection ends, an outage or a reboot begins
+        (even one that began while connecting), or close."""
         listener = asyncio.create_task(link.start())
         talker = asyncio.create_task(self._talk(link, booted))
-        outage = asyncio.create_task(self._next_outage())
+        interrupt = asyncio.create_task(self._interrupt.wait())
         closing = asyncio.create_task(self._closing.wait())
-        tasks = {listener, talker, outage, closing}
+        tasks = {listener, talker, interrupt, closing}
         done: set[asyncio.Task[Any]] = set()
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if outage in done:
-                LOG.info("%s: dropping the connection (offline on request)", self.ocpp_id)
+            if interrupt in done:
+                LOG.info("%s: dropping the connection (on request)", self.ocpp_id)
                 await self.drop()
             for task in tasks:
                 task.cancel()
@@ -511,6 +539,7 @@ class SimulatedCharger:
             await self.time.sleep(interval if interval > 0 else 60)
         self.stats.boots += 1
         booted.set()
+        self.settled.set()
         self.online = True
         self.online_since = self.time.now()
         heartbeat = asyncio.create_task(self._heartbeats())
@@ -518,6 +547,9 @@ class SimulatedCharger:
             await link.announce()
             for session in self.sessions.values():
                 session.reported = None
+            if self.rebooting:
+                self.rebooting = False
+                self._restart_transactions()
             self._report_states()
             await self._drain(link)
         finally:
@@ -581,37 +613,96 @@ class SimulatedCharger:
             LOG.warning("%s: %s", self.ocpp_id, message)
         self.stats.last_error = message
 
-    # Outages
+    # Faults
 
-    def _outage_windows(self) -> list[tuple[datetime, datetime]]:
-        return [
-            (
-                self.started_at + timedelta(seconds=o.after_s),
-                self.started_at + timedelta(seconds=o.after_s + o.duration_s),
-            )
-            for o in self.misbehaviour.outages
+    def reboot(self, boot_s: float | None = None) -> None:
+        """Reboot now, as a real charger does when it loses power or resets: the
+        connection drops without a close handshake; every transaction is forgotten
+        (never reported ended) and the vehicles stop drawing; every profile but the
+        persistent ones (:meth:`ProfileStack.power_cycle`) is gone, and so is
+        everything queued to send. It stays away ``boot_s`` controller seconds
+        (default its ``boot-time``), then connects anew and boots; vehicles still
+        plugged in start new transactions."""
+        now = self.time.now()
+        boot = self.misbehaviour.boot_time_s if boot_s is None else boot_s
+        self.station.advance(now)
+        for evse in self.station.evses.values():
+            if evse.plug is not None:
+                evse.plug.forget()
+        self.stack.power_cycle()
+        self.station.changed(now)
+        self.sessions.clear()
+        self._outbox.items.clear()
+        self._outbox.empty.set()
+        self.online = False
+        self.rebooting = True
+        self.stats.reboots += 1
+        until = now + timedelta(seconds=boot)
+        self._down_until = until if self._down_until is None else max(self._down_until, until)
+        LOG.info("%s: rebooting, back at %s", self.ocpp_id, iso(until))
+        self._interrupt.set()
+
+    def _restart_transactions(self) -> None:
+        """Booted after a reboot: each vehicle still plugged in starts a new
+        transaction (authorised anew)."""
+        now = self.time.now()
+        for number, evse in self.station.evses.items():
+            plug = evse.plug
+            if plug is None or number in self.sessions:
+                continue
+            self.station.advance(now)
+            plug.restart(now, evse.register_wh)
+            if not self.v16:
+                plug.transaction_id = _transaction_id(self.ocpp_id, number, now)
+            session = Session(number, plug)
+            self.sessions[number] = session
+            self._enqueue(_start(session), droppable=False)
+
+    @property
+    def timeline(self) -> Timeline:
+        return Timeline(self.misbehaviour, self.started_at)
+
+    def _down_end(self) -> datetime | None:
+        """Until when the charger stays away now (an outage, a reboot), or None."""
+        now = self.time.now()
+        ends = [
+            end
+            for end in (self.timeline.outage_end(now), self._down_until)
+            if end is not None and end > now
         ]
+        return max(ends, default=None)
 
-    async def _sit_out_outage(self) -> None:
-        now = self.time.now()
-        for start, end in self._outage_windows():
-            if start <= now < end:
-                waiter = asyncio.create_task(self.time.sleep_until(end))
-                closing = asyncio.create_task(self._closing.wait())
-                _done, pending = await asyncio.wait(
-                    {waiter, closing}, return_when=asyncio.FIRST_COMPLETED
-                )
-                for task in pending:
-                    task.cancel()
+    async def _sit_out(self) -> None:
+        """Wait until no outage or reboot keeps the charger away (one may begin, or
+        be extended, meanwhile)."""
+        while not self._closing.is_set():
+            self._interrupt.clear()
+            end = self._down_end()
+            if end is None:
                 return
+            self.settled.set()  # away on request: no network wait pending
+            waits = {
+                asyncio.create_task(self.time.sleep_until(end)),
+                asyncio.create_task(self._closing.wait()),
+                asyncio.create_task(self._interrupt.wait()),
+            }
+            try:
+                await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in waits:
+                    task.cancel()
 
-    async def _next_outage(self) -> None:
-        """Return when the next requested outage begins (never, without one)."""
-        now = self.time.now()
-        upcoming = [s for s, e in self._outage_windows() if e > now]
-        if not upcoming:
-            await asyncio.Event().wait()
-        await self.time.sleep_until(min(upcoming))
+    async def _fault_loop(self) -> None:
+        """Begin each requested outage (drop the connection) and reboot on time."""
+        after: datetime | None = None
+        while (upcoming := self.timeline.next_after(after)) is not None:
+            at, faults = upcoming
+            await self.time.sleep_until(at)
+            after = at
+            if Fault.REBOOT in faults:
+                self.reboot()
+            if Fault.OUTAGE in faults:
+                self._interrupt.set()
 
     # Meter values and states
 
@@ -645,9 +736,12 @@ class SimulatedCharger:
         self._enqueue(send, droppable=True)
 
     def trigger(self, message: str, evse: int | None) -> None:
-        """``TriggerMessage``, after the answer: send what was asked for."""
+        """``TriggerMessage``, after the answer: send what was asked for (a
+        StatusNotification for the EVSE named, every one without)."""
         if message == "Heartbeat":
             self._enqueue(lambda link: link.heartbeat(), droppable=True)
+        elif message == "StatusNotification" and evse is not None:
+            self._enqueue(lambda link: link.status(evse), droppable=True)
         elif message == "StatusNotification":
             self._enqueue(lambda link: link.announce(), droppable=True)
         elif message == "BootNotification":
@@ -690,6 +784,13 @@ def iso(instant: datetime) -> str:
 def _transaction_id(ocpp_id: str, evse: int, at: datetime) -> str:
     """A 2.0.1 transaction id the charger makes up (at most 36 characters)."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ocpp_id}/{evse}/{at.isoformat()}"))
+
+
+def _start(session: Session) -> Callable[[Link], Awaitable[None]]:
+    async def send(link: Link) -> None:
+        await link.start_session(session)
+
+    return send
 
 
 def _state_change(session: Session, state: ChargingState) -> Callable[[Link], Awaitable[None]]:

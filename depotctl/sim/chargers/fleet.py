@@ -2,7 +2,9 @@
 the clock they share: what ``depotctl sim chargers`` runs.
 
 Vehicles plug in at their arrival (their EVSE, a free one of their charger, or any
-free EVSE) and leave at their departure. Shutting down stops every running
+free EVSE) and leave at their departure; times the scenario gave relative to the
+start count from the moment the fleet is up (every charger's first connection
+over). Shutting down stops every running
 transaction (StopTransaction / TransactionEvent Ended), waits a little for the
 messages to go, and closes the connections cleanly.
 """
@@ -14,7 +16,7 @@ import contextlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from depotctl.sim.chargers.charger import Session, SimulatedCharger
 from depotctl.sim.chargers.simtime import ClockFollower, SimTime
@@ -60,6 +62,8 @@ class Fleet:
         self.follower = follower
         self.visits = [Visit(vehicle) for vehicle in vehicles]
         self.started_at = time.now()
+        #: when every charger's first connection was over (the scenario's start)
+        self.ready_at: datetime | None = None
         self.stopped_at: datetime | None = None
         self._stop = asyncio.Event()
 
@@ -71,16 +75,30 @@ class Fleet:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    async def run(self, until: datetime | None = None) -> None:
-        """Run until :meth:`stop` or the controller's time ``until``; then shut down."""
+    async def run(self, until: datetime | None = None, *, duration_s: float | None = None) -> None:
+        """Run until :meth:`stop`, the controller's time ``until``, or ``duration_s``
+        of it after the fleet is up; then shut down.
+
+        The fleet is up once every charger's first connection is over (booted,
+        refused or failed; wall time, at most the connection timeouts): at a fast
+        clock the connections alone take minutes of the controller's time, so the
+        scenario's relative times and ``duration_s`` count from then."""
         runs = [asyncio.create_task(charger.run()) for charger in self.chargers]
-        helpers = [asyncio.create_task(self._scenario())]
+        helpers = []
         if self.follower is not None:
             helpers.append(asyncio.create_task(self.follower.run()))
-        if until is not None:
-            helpers.append(asyncio.create_task(self._stop_at(until)))
         try:
-            await self._stop.wait()
+            if await self._up():
+                self.ready_at = self.time.now()
+                for visit in self.visits:
+                    visit.vehicle = visit.vehicle.anchored(self.ready_at)
+                helpers.append(asyncio.create_task(self._scenario()))
+                if duration_s is not None:
+                    ends = self.ready_at + timedelta(seconds=duration_s)
+                    until = ends if until is None else min(until, ends)
+                if until is not None:
+                    helpers.append(asyncio.create_task(self._stop_at(until)))
+                await self._stop.wait()
         finally:
             for task in helpers:
                 task.cancel()
@@ -89,9 +107,35 @@ class Fleet:
                     await task
             await self._shut_down(runs)
 
+    async def _up(self) -> bool:
+        """Wait until the fleet is up; False if it was stopped first."""
+        settled = asyncio.create_task(self.settled())
+        stopped = asyncio.create_task(self._stop.wait())
+        try:
+            await asyncio.wait({settled, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            settled.cancel()
+            stopped.cancel()
+        return not self._stop.is_set()
+
     async def _stop_at(self, until: datetime) -> None:
         await self.time.sleep_until(until)
         self._stop.set()
+
+    async def settled(self) -> bool:
+        """Wait until every charger's first connection attempt is over (booted,
+        failed or refused, or it stays away on request), at most a connection's
+        open and answer timeouts (wall); whether they all are."""
+        floor = max(
+            (c.settings.open_timeout_s + c.settings.response_timeout_s for c in self.chargers),
+            default=0.0,
+        )
+        waits = [charger.settled.wait() for charger in self.chargers]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), floor)
+        except TimeoutError:
+            return False
+        return True
 
     async def _shut_down(self, runs: list[asyncio.Task[None]]) -> None:
         for charger in self.chargers:

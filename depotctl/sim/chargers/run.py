@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -63,7 +63,8 @@ class Setup:
     fleet: Fleet
     scenario: Scenario
     follower: ClockFollower | None = None
-    until: datetime | None = None
+    #: controller seconds to run once the fleet is up (None: until stopped)
+    duration_s: float | None = None
     charge_points: Mapping[str, ChargePoint] = field(default_factory=dict)
 
 
@@ -140,8 +141,8 @@ async def prepare(options: Options) -> Setup:
         for cp in charge_points.values()
     ]
     fleet = Fleet(chargers, time, scenario.vehicles, follower)
-    until = start + timedelta(seconds=options.duration_s) if options.duration_s else None
-    return Setup(site_name, url, time, fleet, scenario, follower, until, charge_points)
+    duration = options.duration_s or None
+    return Setup(site_name, url, time, fleet, scenario, follower, duration, charge_points)
 
 
 def _check_passwords(charge_points: Mapping[str, ChargePoint]) -> None:
@@ -272,7 +273,7 @@ async def run(
 
     ticker = asyncio.create_task(show())
     try:
-        await setup.fleet.run(until=setup.until)
+        await setup.fleet.run(duration_s=setup.duration_s)
     finally:
         ticker.cancel()
         for sig in handled:

@@ -373,7 +373,19 @@ def _vehicle(
         battery_wh=battery,
         soc_percent=soc,
         id_tag=str(item["id_tag"]) if item.get("id_tag") is not None else None,
+        arrives_after_s=_duration_s(item["arrival"]),
+        stays_s=_duration_s(item.get("departure")),
     )
+
+
+def _duration_s(value: object) -> float | None:
+    """The seconds of a time given as a duration (``+5 min``), None for any other."""
+    if value is None or isinstance(value, datetime):
+        return None
+    try:
+        return Duration.parse(str(value).strip()).seconds
+    except QuantityError:
+        return None
 
 
 def _instant(

@@ -1,12 +1,14 @@
 """The profiles a charger has installed, and the rules it installs and clears them by.
 
 ``SetChargingProfile`` is checked as a real charger checks it (1.6 §3.13 and §5.16,
-2.0.1 K01): a known EVSE, a supported rate unit, ``ChargingStationMaxProfile`` only
-on EVSE 0, ``TxProfile`` only on an EVSE with that transaction running, a stack level
-and a number of periods the charger supports, periods in order from 0. A profile
-with the same id replaces the old one; 1.6 also replaces one with the same EVSE,
-purpose and stack level, where 2.0.1 rejects it when their validities overlap
-(K01.FR.06).
+2.0.1 K01): a known EVSE, a ``TxProfile`` only on an EVSE with that transaction
+running (else ``TxNotFound``, whatever its limit: a transaction that ended or was
+lost in a reboot), a supported rate unit, ``ChargingStationMaxProfile`` only on
+EVSE 0, a stack level and a number of periods the charger supports, periods in
+order from 0. A profile with the same id replaces the old one; 1.6 also replaces one
+with the same EVSE, purpose and stack level, where 2.0.1 rejects it when their
+validities overlap (K01.FR.06). A reboot keeps only the persistent profiles
+(:meth:`ProfileStack.power_cycle`).
 """
 
 from __future__ import annotations
@@ -105,6 +107,14 @@ class ProfileStack:
         self.profiles = [p for p in self.profiles if not matches(p)]
         return before - len(self.profiles)
 
+    def power_cycle(self) -> int:
+        """The charger rebooted: it keeps only its persistent profiles — stack level 0,
+        no ``validTo``, not a ``TxProfile`` (the controller's fallback and the
+        charger-wide maximum) — as real chargers keep what they stored; how many went."""
+        before = len(self.profiles)
+        self.profiles = [p for p in self.profiles if persistent(p)]
+        return before - len(self.profiles)
+
     def end_transaction(self, evse: int) -> None:
         """A transaction ended on ``evse``: its ``TxProfile``s go with it."""
         self.profiles = [
@@ -117,6 +127,8 @@ class ProfileStack:
         caps = self.capabilities
         if profile.evse != 0 and profile.evse not in evses:
             raise ProfileRejected("UnknownEvse", f"no EVSE {profile.evse}")
+        if profile.purpose is Purpose.TX:  # first: whatever else it says, not for us
+            profile = self._bound(profile, transactions)
         if profile.schedule.unit not in caps.units:
             supported = ", ".join(sorted(u.value for u in caps.units))
             raise ProfileRejected(
@@ -130,8 +142,6 @@ class ProfileStack:
                 raise ProfileRejected("InvalidProfile", "a charger-wide maximum belongs on EVSE 0")
             if not caps.v16 and profile.kind is Kind.RELATIVE:
                 raise ProfileRejected("InvalidProfile", "a charger-wide maximum cannot be Relative")
-        if profile.purpose is Purpose.TX:
-            profile = self._bound(profile, transactions)
         if not 0 <= profile.stack_level <= caps.max_stack_level:
             raise ProfileRejected(
                 "InvalidStackLevel",
@@ -195,6 +205,13 @@ class ProfileStack:
             raise ProfileRejected("InvalidSchedule", "a Recurring profile needs its recurrencyKind")
         if schedule.duration_s is not None and schedule.duration_s <= 0:
             raise ProfileRejected("InvalidSchedule", "a duration must be above 0")
+
+
+def persistent(profile: Profile) -> bool:
+    """Whether ``profile`` survives a reboot (see :meth:`ProfileStack.power_cycle`)."""
+    return (
+        profile.purpose is not Purpose.TX and profile.stack_level == 0 and profile.valid_to is None
+    )
 
 
 def _with_transaction(profile: Profile, transaction_id: str) -> Profile:

@@ -41,7 +41,8 @@ class ChargingState(StrEnum):
 
 @dataclass
 class Plug:
-    """A vehicle on an EVSE: since when, what it got, its transaction."""
+    """A vehicle on an EVSE: since when, what it got, its transaction (the one
+    begun at the plug-in, or after a reboot the one begun at ``restarted_at``)."""
 
     vehicle: Vehicle
     plugged_at: datetime
@@ -49,6 +50,23 @@ class Plug:
     authorised_at: datetime | None = None
     transaction_id: str | None = None
     meter_start_wh: float = 0.0
+    restarted_at: datetime | None = None
+
+    @property
+    def begins(self) -> datetime:
+        """When its current transaction began (before authorisation)."""
+        return self.restarted_at or self.plugged_at
+
+    def forget(self) -> None:
+        """The charger rebooted: no transaction, no authorisation (it draws nothing)."""
+        self.authorised_at = None
+        self.transaction_id = None
+
+    def restart(self, at: datetime, register_wh: float) -> None:
+        """A new transaction for the vehicle still plugged in, from ``at``."""
+        self.forget()
+        self.restarted_at = at
+        self.meter_start_wh = register_wh
 
     @property
     def remaining_wh(self) -> float:
@@ -209,4 +227,4 @@ class Station:
 def _running(plug: Plug | None) -> Running | None:
     if plug is None:
         return None
-    return Running(plug.transaction_id, plug.authorised_at or plug.plugged_at)
+    return Running(plug.transaction_id, plug.authorised_at or plug.begins)

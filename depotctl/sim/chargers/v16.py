@@ -73,12 +73,15 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
 
     async def boot(self) -> tuple[str, int]:
         settings = self.charger.settings
-        answer = await self._ask(
+        raise_if_cancelled()
+        answer = await self.call(
             call.BootNotification(
                 charge_point_model=settings.model,
                 charge_point_vendor=settings.vendor,
                 charge_point_serial_number=self.charger.ocpp_id[:25],
-            )
+            ),
+            suppress=False,
+            unique_id=self.boot_call_id(),
         )
         return str(answer.status), int(answer.interval)
 
@@ -89,6 +92,10 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         await self._status(0, "Available")
         for number in self.charger.station.evses:
             await self._status(number, STATUS[self.charger.station.state(number)])
+
+    async def status(self, evse: int) -> None:
+        state = "Available" if evse == 0 else STATUS[self.charger.station.state(evse)]
+        await self._status(evse, state)
 
     async def start_session(self, session: Session) -> None:
         plug, number = session.plug, session.evse
@@ -101,7 +108,7 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
                 session.refused = True
                 return
             self.charger.authorise(number)
-        started_at = plug.authorised_at or plug.plugged_at
+        started_at = plug.authorised_at or plug.begins
         unique_id = str(uuid.uuid4())
         self._starting[unique_id] = plug
         raise_if_cancelled()
@@ -263,15 +270,17 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> Any:
         supported = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
-        return call_result.TriggerMessage(
-            status="Accepted" if requested_message in supported else "NotImplemented"
-        )
+        if requested_message not in supported:
+            return call_result.TriggerMessage(status="NotImplemented")
+        known = connector_id in (None, 0) or connector_id in self.charger.station.evses
+        return call_result.TriggerMessage(status="Accepted" if known else "Rejected")
 
     @afterwards("TriggerMessage")
     def after_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> None:
-        self.charger.trigger(requested_message, connector_id)
+        if connector_id in (None, 0) or connector_id in self.charger.station.evses:
+            self.charger.trigger(requested_message, connector_id)
 
     def _configuration(self) -> dict[str, tuple[str, bool]]:
         """key -> (value, read-only)."""

@@ -50,7 +50,8 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
 
     async def boot(self) -> tuple[str, int]:
         settings = self.charger.settings
-        answer = await self._ask(
+        raise_if_cancelled()
+        answer = await self.call(
             call.BootNotification(
                 charging_station={
                     "model": settings.model,
@@ -58,7 +59,9 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
                     "serial_number": self.charger.ocpp_id[:25],
                 },
                 reason="PowerUp",
-            )
+            ),
+            suppress=False,
+            unique_id=self.boot_call_id(),
         )
         return str(answer.status), int(answer.interval)
 
@@ -69,6 +72,9 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         for evse in self.charger.charge_point.evses:
             await self._status(evse.number, evse.connector_ids[0])
 
+    async def status(self, evse: int) -> None:
+        await self._status(evse, self._connector(evse))
+
     async def start_session(self, session: Session) -> None:
         plug, number = session.plug, session.evse
         if self.charger.sessions.get(number) is session:
@@ -78,9 +84,9 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
             "Started",
             "CablePluggedIn",
             ChargingState.EV_CONNECTED,
-            at=plug.plugged_at,
+            at=plug.begins,
             evse={"id": number, "connector_id": self._connector(number)},
-            meter_value=[_meter_value(plug.plugged_at, plug.meter_start_wh, "Transaction.Begin")],
+            meter_value=[_meter_value(plug.begins, plug.meter_start_wh, "Transaction.Begin")],
         )
         if plug.authorised_at is None:
             answer = await self._ask(
@@ -97,7 +103,7 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
             "Updated",
             "Authorized",
             state,
-            at=plug.authorised_at or plug.plugged_at,
+            at=plug.authorised_at or plug.begins,
             id_token={"id_token": plug.vehicle.tag, "type": "ISO14443"},
         )
         session.started = True
@@ -340,15 +346,19 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any
     ) -> Any:
         supported = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
-        return call_result.TriggerMessage(
-            status="Accepted" if requested_message in supported else "NotImplemented"
-        )
+        if requested_message not in supported:
+            return call_result.TriggerMessage(status="NotImplemented")
+        number = (evse or {}).get("id")
+        known = number is None or number in self.charger.station.evses
+        return call_result.TriggerMessage(status="Accepted" if known else "Rejected")
 
     @afterwards("TriggerMessage")
     def after_trigger_message(
         self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any
     ) -> None:
-        self.charger.trigger(requested_message, (evse or {}).get("id"))
+        number = (evse or {}).get("id")
+        if number is None or number in self.charger.station.evses:
+            self.charger.trigger(requested_message, number)
 
     def _variables(self) -> dict[tuple[str, str], tuple[str, bool]]:
         """(component, variable) in lower case -> (value, read-only)."""

@@ -1,10 +1,14 @@
 """A minimal real CSMS for the simulator's tests: the ``ocpp`` library's server-side
 classes over a real ``websockets`` server on loopback, with HTTP Basic auth.
 
-It accepts every boot, authorises every token but those in ``refused_tags``, hands
-out 1.6 transaction ids, answers everything the chargers send, and records each
-request (action and payload) and each raw frame per charger. Tests send requests to
-a charger with ``await csms.call(ocpp_id, payload)`` — never from inside a handler.
+It answers every boot with ``boot_status`` (once ``hold_boots`` is set, if given),
+authorises every token but those in ``refused_tags``, hands out 1.6 transaction ids,
+answers everything the chargers send, and records each request (action and payload)
+and each raw frame per charger. Requests are handled concurrently, so a held answer
+does not hold up the charger's answers. Tests send requests to a charger with
+``await csms.call(ocpp_id, payload)`` — never from inside a handler; ``boot_calls``
+are sent right after each accepted boot is answered (as a controller sends its
+fallback on connect), their answers (or errors) kept in ``boot_answers``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call_result as result16
 from ocpp.v201 import ChargePoint as Cp201
@@ -43,6 +47,10 @@ class Csms:
     heartbeat_s: int = 300
     refused_tags: set[str] = field(default_factory=set)
     response_timeout_s: float = 5.0
+    boot_status: str = "Accepted"
+    hold_boots: asyncio.Event | None = None
+    boot_calls: list[Any] = field(default_factory=list)
+    boot_answers: list[Any] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
     frames: dict[str, list[str]] = field(default_factory=dict)
     links: dict[str, Any] = field(default_factory=dict)
@@ -51,6 +59,7 @@ class Csms:
     url: str = ""
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _transaction_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def __aenter__(self) -> Csms:
         self._server = await serve(
@@ -134,10 +143,40 @@ class Csms:
     def sent(self, ocpp_id: str, action: str) -> list[dict[str, Any]]:
         return [r.payload for r in self.requests if r.ocpp_id == ocpp_id and r.action == action]
 
-    async def call(self, ocpp_id: str, payload: Any, **options: Any) -> Any:
-        """Send a request to a connected charger; its answer (CallError raises)."""
+    async def call(
+        self, ocpp_id: str, payload: Any, *, timeout: float | None = None, **options: Any
+    ) -> Any:
+        """Send a request to a connected charger; its answer (CallError raises,
+        no answer within ``timeout``, default ``response_timeout_s``, too)."""
         link = self.links[ocpp_id]
-        return await link.call(payload, suppress=False, **options)
+        return await asyncio.wait_for(
+            link.call(payload, suppress=False, **options),
+            self.response_timeout_s if timeout is None else timeout,
+        )
+
+    async def boot_answer(self, ocpp_id: str) -> tuple[str, int]:
+        """The answer to a charger's BootNotification: (status, interval)."""
+        await self._notify()
+        if self.hold_boots is not None:
+            await self.hold_boots.wait()
+        return self.boot_status, self.heartbeat_s
+
+    def after_boot(self, ocpp_id: str) -> None:
+        """Send ``boot_calls`` once an accepted boot's answer has gone."""
+        if self.boot_status != "Accepted" or not self.boot_calls:
+            return
+
+        async def send() -> None:
+            for payload in self.boot_calls:
+                try:
+                    self.boot_answers.append(await self.call(ocpp_id, payload))
+                except Exception as error:
+                    self.boot_answers.append(error)
+                await self._notify()
+
+        task = asyncio.create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def next_transaction_id(self) -> int:
         return next(self._transaction_ids)
@@ -160,15 +199,35 @@ class _Recording:
         await self.connection.send(message)
 
 
-class Central16(Cp16):  # type: ignore[misc]
+class _Concurrent:
+    """Handle each request from the charger in a task of its own: the receiving goes
+    on meanwhile (answers to the CSMS's own calls included)."""
+
+    _handling: set[asyncio.Task[None]]
+
+    async def route_message(self, raw_msg: str) -> None:
+        if not raw_msg.lstrip().startswith("[2"):
+            await super().route_message(raw_msg)  # type: ignore[misc]
+            return
+        if not hasattr(self, "_handling"):
+            self._handling = set()
+        task = asyncio.create_task(super().route_message(raw_msg))  # type: ignore[misc]
+        self._handling.add(task)
+        task.add_done_callback(self._handling.discard)
+
+
+class Central16(_Concurrent, Cp16):  # type: ignore[misc]
     csms: Csms
 
     @on("BootNotification")
     async def on_boot(self, **payload: Any) -> Any:
         await self.csms.record(self.id, "BootNotification", payload)
-        return result16.BootNotification(
-            current_time=NOW, interval=self.csms.heartbeat_s, status="Accepted"
-        )
+        status, interval = await self.csms.boot_answer(self.id)
+        return result16.BootNotification(current_time=NOW, interval=interval, status=status)
+
+    @after("BootNotification")
+    def after_boot(self, **_: Any) -> None:
+        self.csms.after_boot(self.id)
 
     @on("Heartbeat")
     async def on_heartbeat(self, **payload: Any) -> Any:
@@ -207,15 +266,18 @@ class Central16(Cp16):  # type: ignore[misc]
         return result16.MeterValues()
 
 
-class Central201(Cp201):  # type: ignore[misc]
+class Central201(_Concurrent, Cp201):  # type: ignore[misc]
     csms: Csms
 
     @on("BootNotification")
     async def on_boot(self, **payload: Any) -> Any:
         await self.csms.record(self.id, "BootNotification", payload)
-        return result201.BootNotification(
-            current_time=NOW, interval=self.csms.heartbeat_s, status="Accepted"
-        )
+        status, interval = await self.csms.boot_answer(self.id)
+        return result201.BootNotification(current_time=NOW, interval=interval, status=status)
+
+    @after("BootNotification")
+    def after_boot(self, **_: Any) -> None:
+        self.csms.after_boot(self.id)
 
     @on("Heartbeat")
     async def on_heartbeat(self, **payload: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,11 +116,20 @@ async def rig(
     csms_timeout_s: float = 5.0,
     password: str = PASSWORD,
     wait_online: bool = True,
+    boot_status: str = "Accepted",
+    hold_boots: asyncio.Event | None = None,
+    boot_calls: Sequence[Any] = (),
 ) -> AsyncIterator[Rig]:
-    """A charger of ``version`` connected to a fresh CSMS; stopped cleanly at the end."""
+    """A charger of ``version`` connected to a fresh CSMS (see :class:`Csms` for the
+    boot options); stopped cleanly at the end."""
     time = SimTime(START, 0)
     async with Csms(
-        {CP: password}, heartbeat_s=heartbeat_s, response_timeout_s=csms_timeout_s
+        {CP: password},
+        heartbeat_s=heartbeat_s,
+        response_timeout_s=csms_timeout_s,
+        boot_status=boot_status,
+        hold_boots=hold_boots,
+        boot_calls=list(boot_calls),
     ) as csms:
         charger = SimulatedCharger(
             point or charge_point(version),

@@ -14,9 +14,13 @@ from ocpp.v201 import call as call201
 
 from depotctl.domain.charge_points import OcppVersion, RateUnit
 from depotctl.sim.chargers.misbehaviour import (
+    DEFAULT_BOOT_S,
     Misbehaviour,
     MisbehaviourError,
     Outage,
+    Periodic,
+    RandomReboots,
+    Reboots,
     parse_assignment,
 )
 from tests.sim.chargers.builders import PASSWORD, PASSWORD_ENV, START, vehicle
@@ -49,6 +53,34 @@ def test_modes_parse_and_merge() -> None:
     assert Misbehaviour.parse("rate-unit=W").rate_units == frozenset({RateUnit.WATTS})
 
 
+def test_reboot_modes_parse_into_a_schedule_and_merge() -> None:
+    once = Misbehaviour.parse("reboot@10min")
+    assert once.reboots == Reboots(at_s=(600.0,))
+    every = Misbehaviour.parse("reboot=every 30 min")
+    assert every.reboots == Reboots(periodic=(Periodic(1800.0, 1800.0),))
+    late = Misbehaviour.parse("reboot=every 30min@5min")
+    assert late.reboots.periodic == (Periodic(1800.0, 300.0),)
+    drill = Misbehaviour.parse("reboot=random 10%/8h")
+    assert drill.random_reboots == (RandomReboots(0.1, 8 * 3600.0),)
+    assert drill.reboots == Reboots()  # drawn for the fleet, not here
+    assert Misbehaviour.parse("boot-time=45s").boot_time_s == 45.0
+    assert once.boot_time_s == DEFAULT_BOOT_S == 20.0
+    both = once.merged(every).merged(Misbehaviour.parse("boot-time=1min"))
+    assert both.reboots.at_s == (600.0,) and both.reboots.periodic == every.reboots.periodic
+    assert both.boot_time_s == 60.0
+    assert both.modes == ("reboot@10min", "reboot=every 30 min", "boot-time=1min")
+
+
+def test_a_reboot_schedule_says_when_the_next_reboot_is() -> None:
+    reboots = Reboots(at_s=(100.0, 700.0), periodic=(Periodic(600.0, 300.0),))
+    assert reboots.next_after(-1.0) == 100.0
+    assert reboots.next_after(100.0) == 300.0  # strictly after
+    assert reboots.next_after(300.0) == 700.0
+    assert reboots.next_after(700.0) == 900.0
+    assert reboots.next_after(4000.0) == 4500.0
+    assert Reboots(at_s=(5.0,)).next_after(5.0) is None
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -57,6 +89,15 @@ def test_modes_parse_and_merge() -> None:
         ("offline=ten", "offline:"),
         ("reject-profiles=yes", "takes no value"),
         ("rate-unit=kW", "expected A or W"),
+        ("reboot", "reboot needs a time"),
+        ("reboot=soon", "reboot needs a time"),
+        ("reboot@10min=every 5min", "takes no value"),
+        ("reboot=every 0s", "the period must be above 0"),
+        ("reboot=random 10%", "SHARE/WINDOW"),
+        ("reboot=random 150%/1h", "between 0 % and 100 %"),
+        ("reboot=random 10%/0s", "the window must be above 0"),
+        ("offline@1min=2min", "only reboot takes @AFTER"),
+        ("boot-time", "boot-time needs a duration"),
     ],
 )
 def test_a_bad_mode_says_what_is_wrong(text: str, message: str) -> None:
