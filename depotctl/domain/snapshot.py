@@ -22,7 +22,10 @@ class Snapshot:
     ``previous_limits`` (amps per EVSE id) are the limits now in force, for
     hysteresis: increases smaller than the hysteresis wait; decreases never do.
     ``overrides`` are the operators' holds by EVSE id: a paused EVSE gets 0 A, a capped
-    one at most its cap."""
+    one at most its cap. ``pending`` are the limits sent to controllable chargers and
+    not answered yet, by EVSE id: such an EVSE keeps its limit for this allocation and
+    counts at the higher of that limit and the one in force (the command may land or
+    not), so that every other limit decided now is safe either way."""
 
     at: datetime
     topology: Topology
@@ -34,3 +37,4 @@ class Snapshot:
     chargers: Mapping[str, ChargerState] = field(default_factory=dict)
     previous_limits: Mapping[str, float] = field(default_factory=dict)
     overrides: Mapping[str, EvseOverride] = field(default_factory=dict)
+    pending: Mapping[str, float] = field(default_factory=dict)

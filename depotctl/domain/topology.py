@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from depotctl.domain.phases import PhaseConnection, load_power
 
@@ -116,4 +117,12 @@ class Topology:
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
 
     def chargers_evses(self, charger_id: str) -> list[EvseSpec]:
-        return [evse for evse in self.evses.values() if evse.charger_id == charger_id]
+        """A charger's EVSEs, in site order."""
+        return list(self._evses_by_charger.get(charger_id, ()))
+
+    @cached_property
+    def _evses_by_charger(self) -> dict[str, tuple[EvseSpec, ...]]:
+        by_charger: dict[str, list[EvseSpec]] = {}
+        for evse in self.evses.values():
+            by_charger.setdefault(evse.charger_id, []).append(evse)
+        return {charger: tuple(evses) for charger, evses in by_charger.items()}

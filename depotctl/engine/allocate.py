@@ -2,7 +2,9 @@
 
 One cycle: effective capacity per node and phase (:mod:`.capacity`); each
 session's demand (:mod:`.demand`) — its own cap and its tier (priority class,
-then urgency); then tier by tier, most important first: admission at the minimum
+then urgency), and in a last tier every idle EVSE's start allowance (what a
+vehicle plugging in may draw before the next cycle, at most its fallback); then
+tier by tier, most important first: admission at the minimum
 current in priority order wherever it fits along the whole path (the rest pause),
 and max-min fair water-filling of what remains among the admitted
 (:mod:`.waterfill`). Tiers go strictly in order, so a lower tier never holds power
@@ -50,6 +52,10 @@ def allocate(snapshot: Snapshot) -> Allocation:
         allocation += floors + extra
         binder[admitted] = stopped[admitted]
     limits = _settle(snapshot, structure, allocation)
+    for evse_id, sent_a in snapshot.pending.items():  # a command out keeps its limit
+        index = structure.evse_index.get(evse_id)
+        if index is not None and capacity.waiting[index]:
+            limits[index] = sent_a
     decision = Decision(snapshot, structure, capacity, demands, limits, binder, paused_at)
     return Allocation(
         at=snapshot.at,

@@ -4,7 +4,8 @@ A constraint's effective limit is the minimum of its static limit and every
 envelope limit in force (fresh, the source's own fallback, or the site's fallback
 for an offline source — never unlimited), less the safety margin. Reserved
 against it: non-EV load (measured when fresh; the policy's fallback when stale,
-never zero) and the assumed draw of uncontrollable chargers.
+never zero), the assumed draw of uncontrollable chargers, and EVSEs whose last
+command is still unanswered at the higher of their two limits.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
 from depotctl.domain.phases import Phase, load_current, load_power
 from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
 from depotctl.domain.snapshot import Snapshot
-from depotctl.domain.topology import NodeKind, SiteLoadSpec, Topology
+from depotctl.domain.topology import EvseSpec, NodeKind, SiteLoadSpec, Topology
 from depotctl.engine.allocation import LimitSource
 from depotctl.engine.structure import POWER, Structure, primary_currents
 from depotctl.engine.waterfill import Floats, usage
@@ -37,8 +39,11 @@ class Capacity:
     stale: frozenset[int]
     uncontrollable: Floats
     assumed: Floats
-    #: per EVSE: its charger cannot be commanded (its assumed draw may be zero)
+    #: per EVSE: not decided by this allocation (its charger cannot be commanded, or
+    #: its command is unanswered); its assumed draw is reserved instead
     uncontrolled: NDArray[np.bool_]
+    #: per EVSE: of those, the ones only waiting for the answer to a command
+    waiting: NDArray[np.bool_]
 
     @property
     def room(self) -> Floats:
@@ -89,7 +94,7 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
             reserved[con] += amount
             if is_stale:
                 stale.add(con)
-    assumed, uncontrolled = _uncontrollable_draw(snapshot, structure)
+    assumed, uncontrolled, waiting = _uncontrollable_draw(snapshot, structure)
     uncontrollable = usage(assumed, structure.constraints)
     return Capacity(
         effective=effective,
@@ -99,6 +104,7 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
         uncontrollable=uncontrollable,
         assumed=assumed,
         uncontrolled=uncontrolled,
+        waiting=waiting,
     )
 
 
@@ -183,23 +189,48 @@ def _site_load_draw(
 
 def _uncontrollable_draw(
     snapshot: Snapshot, structure: Structure
-) -> tuple[Floats, NDArray[np.bool_]]:
-    """Amps each EVSE of an uncontrollable charger is assumed to draw: its last
-    accepted limit — but never less than its fallback, which it lapses to when that
-    limit's validity ends — or its rating (by policy, and always when none was
-    accepted); and which EVSEs those are."""
-    assumed = np.zeros(len(structure.evse_ids))
-    uncontrolled = np.zeros(len(structure.evse_ids), dtype=bool)
+) -> tuple[Floats, NDArray[np.bool_], NDArray[np.bool_]]:
+    """Amps each EVSE the allocator does not decide is assumed to draw, which EVSEs
+    those are, and which of them are only waiting for an answer.
+
+    An uncontrollable charger's EVSE (:func:`assumed_draw_a`) counts at the highest
+    limit it may still be under, never below its fallback, or at its rating. An EVSE
+    of a controllable charger with a command out (``snapshot.pending``) keeps that
+    command: it counts at the higher of the limit in force and the one sent (its
+    fallback when none is known), whichever lands."""
+    n = len(structure.evse_ids)
+    assumed = np.zeros(n)
+    uncontrolled = np.zeros(n, dtype=bool)
+    waiting = np.zeros(n, dtype=bool)
+    topology = snapshot.topology
     for charger_id, state in snapshot.chargers.items():
         if state.is_controllable:
             continue
-        for evse in snapshot.topology.chargers_evses(charger_id):
-            amps = evse.max_current_a
-            if (
-                snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
-                and state.last_accepted_limit_a is not None
-            ):
-                amps = min(max(state.last_accepted_limit_a, evse.fallback_a), evse.max_current_a)
-            assumed[structure.evse_index[evse.id]] = amps
-            uncontrolled[structure.evse_index[evse.id]] = True
-    return assumed, uncontrolled
+        for evse in topology.chargers_evses(charger_id):
+            index = structure.evse_index[evse.id]
+            assumed[index] = assumed_draw_a(snapshot, state, evse)
+            uncontrolled[index] = True
+    for evse_id, sent_a in snapshot.pending.items():
+        index = structure.evse_index.get(evse_id)
+        if index is None or uncontrolled[index]:
+            continue
+        evse = topology.evses[evse_id]
+        in_force = snapshot.previous_limits.get(evse_id, evse.fallback_a)
+        assumed[index] = min(max(in_force, sent_a), evse.max_current_a)
+        uncontrolled[index] = waiting[index] = True
+    return assumed, uncontrolled, waiting
+
+
+def assumed_draw_a(snapshot: Snapshot, state: ChargerState, evse: EvseSpec) -> float:
+    """What an EVSE of an uncontrollable charger is assumed to draw: its rating when
+    the policy says so or its charger never accepted its fallback profile; else the
+    highest limit it may still be under (accepted, or sent and unanswered, and not yet
+    lapsed), never less than its fallback — a session may end and another start at the
+    fallback while nobody can tell it otherwise."""
+    if (
+        snapshot.policy.uncontrollable is UncontrollableAssumption.RATING
+        or not state.fallback_accepted
+    ):
+        return evse.max_current_a
+    held = state.held_at(evse.id, snapshot.at)
+    return min(max([evse.fallback_a, *held]), evse.max_current_a)

@@ -36,6 +36,8 @@ CAP_KINDS = (
     BindingKind.OPERATOR_OVERRIDE,
 )
 OVERRIDE = CAP_KINDS.index(BindingKind.OPERATOR_OVERRIDE)
+#: The tier of idle EVSEs' start allowances: after every session's.
+IDLE_TIER = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ def demands_of(
     out["tier"][idx] = pclass * 2 + np.where(urgent, 0, 1)
     out["order"][idx] = _order_key(policy.priority, listed, laxity, deadlines, needed)
     out["urgent"][idx] = urgent
+    _start_allowances(snapshot, structure, uncontrolled, out_active, out, sessions)
     return Demands(
         active=out_active,
         cap=out["cap"],
@@ -128,6 +131,37 @@ def demands_of(
         sessions=sessions,
         urgent=out["urgent"],
     )
+
+
+def _start_allowances(
+    snapshot: Snapshot,
+    structure: Structure,
+    uncontrolled: NDArray[np.bool_],
+    active: NDArray[np.bool_],
+    out: dict[str, NDArray[np.float64] | NDArray[np.intp] | NDArray[np.bool_]],
+    sessions: dict[int, Session],
+) -> None:
+    """Idle EVSEs of controllable chargers ask, in the last tier, for their start
+    allowance: what a vehicle plugging in may draw before the next cycle counts it —
+    at most the charger's fallback (what its persistent default profile lets it start
+    at), nothing while an operator pauses it, at most an operator's cap. A full node
+    lowers it (to 0 A when it has no room for the minimum current), so no node is
+    overloaded when a vehicle plugs in."""
+    idle = ~uncontrolled.copy()
+    if sessions:
+        idle[np.fromiter(sessions, dtype=np.intp, count=len(sessions))] = False
+    indices = np.flatnonzero(idle)
+    if not indices.size:
+        return
+    fallback = structure.evse_fallback[indices]
+    cap = np.minimum(fallback, structure.evse_max_current[indices])
+    for position, index in enumerate(indices.tolist()):
+        override = snapshot.overrides.get(structure.evse_ids[index])
+        if override is not None:
+            cap[position] = 0.0 if override.paused else min(cap[position], override.max_current_a)
+    active[indices] = True
+    out["cap"][indices] = np.maximum(cap, 0.0)
+    out["tier"][indices] = IDLE_TIER
 
 
 def _requirements(snapshot: Snapshot, sessions: list[Session]) -> tuple[Floats, Floats]:

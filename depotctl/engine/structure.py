@@ -40,6 +40,7 @@ class Structure:
     evse_entries: tuple[tuple[int, ...], ...]
     evse_max_current: Floats
     evse_min_current: Floats
+    evse_fallback: Floats
     evse_watts_per_amp: Floats
     #: the entries as Python lists, for the per-EVSE admission loop
     entry_con_list: list[int]
@@ -169,6 +170,7 @@ def _build(topology: Topology) -> Structure:
         evse_entries=tuple(tuple(p) for p in per_evse),
         evse_max_current=np.array([topology.evses[e].max_current_a for e in evse_ids]),
         evse_min_current=np.array([topology.evses[e].min_current_a for e in evse_ids]),
+        evse_fallback=np.array([topology.evses[e].fallback_a for e in evse_ids]),
         evse_watts_per_amp=np.array([topology.evses[e].watts_per_amp for e in evse_ids]),
         entry_con_list=entry_con.tolist(),
         entry_w_list=entry_w.tolist(),

@@ -23,7 +23,10 @@ Per node and quantity (``L1``, ``L2``, ``L3`` amps per phase, ``W`` import power
   envelope limit in force, less the safety margin (a charger's own rating gets
   no margin: it is the charger's to enforce);
 - reserved: each site load's draw (measured when fresh, its stale-data fallback
-  otherwise) and each uncontrollable charger's assumed draw.
+  otherwise), each uncontrollable charger's assumed draw, and each EVSE with an
+  unanswered command at the higher of its two limits;
+- allocated: every other EVSE's limit — a session's, or an idle EVSE's start
+  allowance (what a vehicle plugging in may draw before the next cycle).
 """
 
 from __future__ import annotations
@@ -148,19 +151,43 @@ def effective_limits(snapshot: Snapshot) -> dict[Key, float]:
 
 
 def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
-    """Amps assumed for each EVSE of a charger that cannot be commanded (offline, or
-    its last command not accepted): its last accepted limit if the policy says so and
-    there is one — but at least its fallback, which it lapses to — else its rating."""
+    """Amps assumed for each EVSE the allocation does not decide.
+
+    A charger that cannot be commanded (offline, its last command not accepted, or its
+    fallback profile never accepted): its rating if the policy says so or it never
+    accepted its fallback; else the highest limit it may still be under — each held
+    limit until its validity ends (an old snapshot's last accepted limit, without end)
+    — but at least its fallback. An EVSE of a controllable charger with a command out:
+    the higher of the limit in force (its fallback when none is known) and the one
+    sent, within its rating."""
     draws: dict[str, float] = {}
     by_last = snapshot.policy.uncontrollable is UncontrollableAssumption.LAST_ACCEPTED
     for evse in snapshot.topology.evses.values():
         state = snapshot.chargers.get(evse.charger_id)
-        if state is None or (state.online and state.last_outcome in (None, "accepted")):
+        if state is None or (
+            state.online
+            and state.fallback_accepted
+            and state.last_outcome in (None, "accepted")
+        ):
             continue
         amps = evse.max_current_a
-        if by_last and state.last_accepted_limit_a is not None:
-            amps = min(amps, max(state.last_accepted_limit_a, evse.fallback_a))
+        if by_last and state.fallback_accepted:
+            if state.held:
+                held = [
+                    h.limit_a
+                    for h in state.held.get(evse.id, ())
+                    if h.until is None or snapshot.at < h.until
+                ]
+            else:
+                held = [] if state.last_accepted_limit_a is None else [state.last_accepted_limit_a]
+            amps = min(amps, max([evse.fallback_a, *held]))
         draws[evse.id] = amps
+    for evse_id, sent in snapshot.pending.items():
+        evse = snapshot.topology.evses.get(evse_id)
+        if evse is None or evse_id in draws:
+            continue
+        in_force = snapshot.previous_limits.get(evse_id, evse.fallback_a)
+        draws[evse_id] = min(evse.max_current_a, max(in_force, sent))
     return draws
 
 

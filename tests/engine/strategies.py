@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
-from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.envelopes import Direction, Envelope, EnvelopeMode, LimitUnit, SourceHealth
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import SQRT3, THREE_PHASE, Phase, PhaseConnection, load_power
@@ -310,6 +310,7 @@ def snapshots(
         chargers=_charger_states(draw, topology),
         previous_limits=_previous(draw, topology) if previous else {},
         overrides=_overrides(draw, topology),
+        pending=_pending(draw, topology),
     )
 
 
@@ -403,13 +404,35 @@ def _charger_states(draw: st.DrawFn, topology: Topology) -> dict[str, ChargerSta
     for charger_id in sorted({e.charger_id for e in topology.evses.values()}):
         if draw(st.sampled_from([True, True, True, False])):
             continue  # controllable (no state: online, nothing refused)
+        held: dict[str, tuple[HeldLimit, ...]] = {}
+        if draw(st.booleans()):  # what each EVSE may be under, valid or lapsed
+            for evse in topology.chargers_evses(charger_id):
+                held[evse.id] = tuple(
+                    HeldLimit(
+                        draw(st.sampled_from([0.0, 6.0, 10.0, 32.0, 70.0])),
+                        draw(st.sampled_from([None, T0 - timedelta(seconds=1), T0, T0 + timedelta(seconds=30)])),
+                    )
+                    for _ in range(draw(st.integers(0, 2)))
+                )
         states[charger_id] = ChargerState(
             charger_id,
             online=draw(st.booleans()),
             last_outcome=draw(st.none() | st.sampled_from(list(CommandOutcome))),
             last_accepted_limit_a=draw(st.sampled_from([None, 0.0, 6.0, 10.0, 32.0])),
+            fallback_accepted=draw(st.sampled_from([True, True, True, False])),
+            held=held,
         )
     return states
+
+
+def _pending(draw: st.DrawFn, topology: Topology) -> dict[str, float]:
+    """Commands out and not answered yet, on some EVSEs."""
+    pending = {}
+    for evse_id, evse in sorted(topology.evses.items()):
+        if draw(st.sampled_from([True, True, True, False])):
+            continue
+        pending[evse_id] = draw(st.sampled_from([0.0, evse.min_current_a, evse.max_current_a]))
+    return pending
 
 
 def _sessions(draw: st.DrawFn, topology: Topology) -> tuple[Session, ...]:
@@ -472,4 +495,7 @@ def _overrides(draw: st.DrawFn, topology: Topology) -> dict[str, EvseOverride]:
 
 
 def without_previous(snapshot: Snapshot) -> Snapshot:
-    return replace(snapshot, previous_limits={})
+    """No limits in force to hold increases at — except those of EVSEs with a command
+    out, which count at the higher of the two whatever the hysteresis."""
+    kept = {e: a for e, a in snapshot.previous_limits.items() if e in snapshot.pending}
+    return replace(snapshot, previous_limits=kept)

@@ -155,7 +155,7 @@ def test_an_offline_sources_envelope_still_binds_and_says_it_is_not_fresh() -> N
     # the source's own fallback envelope replaces the site fallback (0 W here)
     assert view.limit_a == pytest.approx(12.0)
     assert (view.binding.kind, view.binding.ref) == (BindingKind.ENVELOPE, "E-F")
-    assert "(fallback)" in view.binding.detail
+    assert "(envelope E-F, offline source dso's own fallback)" in view.binding.detail
 
 
 def test_a_source_never_heard_from_leaves_its_node_at_the_site_fallback() -> None:
@@ -226,14 +226,18 @@ def site_with_pumps() -> Topology:
 
 def test_stale_site_load_never_counts_as_zero_and_is_named_when_it_binds() -> None:
     """The pumps last said 0 W a minute ago: they count as their 20 A fallback, so the
-    EVSE gets 40 − 20 = 20 A, bound by stale telemetry at db."""
+    EVSE gets 40 − 20 = 20 A. What is full is db's static limit: the binding names it,
+    and its detail the stale reading reserved against it."""
     topology = site_with_pumps()
     old = Reading("pumps", T0 - timedelta(minutes=1), power_w=0.0)
     snap = snapshot(topology, sessions=everyone(topology), telemetry={"pumps": old})
     view = run(snap).evses["ch/1"]
     assert view.limit_a == pytest.approx(20.0)
-    assert (view.binding.kind, view.binding.ref) == (BindingKind.STALE_TELEMETRY, "db")
-    assert "stale" in view.binding.detail
+    assert (view.binding.kind, view.binding.ref) == (BindingKind.NODE_LIMIT, "db")
+    assert view.binding.detail.endswith(
+        "20.0 A of it reserved for other load (site load 20.0 A with stale telemetry, "
+        "counted at its fallback: the last reading of pumps is 1 min old)"
+    )
 
 
 def test_fresh_site_load_telemetry_is_used_as_measured() -> None:
@@ -452,13 +456,45 @@ def test_a_second_session_on_an_evse_and_one_on_an_unknown_evse_are_ignored() ->
     assert allocation.evses["ch/1"].session_id == "s-ch/1"
 
 
-def test_an_evse_without_a_session_is_idle_at_zero() -> None:
+def test_an_idle_evse_may_start_at_its_fallback_when_there_is_room() -> None:
     view = run(snapshot(one_charger())).evses["ch/1"]
     assert (view.limit_a, view.state, view.binding.kind) == (
-        0.0,
+        6.0,  # the Depot's chargers fall back to their minimum current
         EvseState.IDLE,
         BindingKind.NO_SESSION,
     )
+    assert view.binding.detail == "no vehicle plugged in; one may start at up to 6.0 A (its fallback)"
+
+
+def test_a_full_node_gives_idle_evses_no_start_allowance_and_names_itself() -> None:
+    """A vehicle plugging in while a node is full must not overload it: the idle EVSE's
+    start allowance falls to 0 A (its charger is sent that), and sessions come first."""
+    topology = (
+        Depot().node("gc", current_a=34.0).charger("a", "gc").charger("b", "gc").topology()
+    )
+    allocation = run(snapshot(topology, sessions=(session("a/1"),)))
+    # 34 A less 5 % is 32.3 A: the session takes its 32 A, 0.3 A is no minimum current
+    assert allocation.limits_a == {"a/1": 32.0, "b/1": 0.0}
+    idle = allocation.evses["b/1"]
+    assert (idle.state, idle.binding.kind, idle.binding.ref) == (
+        EvseState.IDLE,
+        BindingKind.NODE_LIMIT,
+        "gc",
+    )
+    assert idle.binding.detail.startswith("no vehicle plugged in; one may start at up to 0.0 A:")
+
+
+def test_idle_evses_start_allowances_fill_what_sessions_leave_by_evse_id() -> None:
+    def three_chargers(limit_a: float) -> Topology:
+        depot = Depot().node("gc", current_a=limit_a)
+        return depot.charger("a", "gc").charger("b", "gc").charger("c", "gc").topology()
+
+    roomy = run(snapshot(three_chargers(50.0), sessions=(session("a/1"),)))
+    # 47.5 A effective: 32 A for the session, 15.5 A left: both idle EVSEs at their 6 A
+    assert roomy.limits_a == {"a/1": 32.0, "b/1": 6.0, "c/1": 6.0}
+    tight = run(snapshot(three_chargers(42.0), sessions=(session("a/1"),)))
+    # 39.9 A effective: 7.9 A left, room for one minimum only (by EVSE id)
+    assert tight.limits_a == {"a/1": 32.0, "b/1": 6.0, "c/1": 0.0}
 
 
 # A real site

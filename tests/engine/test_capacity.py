@@ -9,7 +9,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit, SourceHealth
 from depotctl.domain.phases import Phase, PhaseConnection
 from depotctl.domain.policy import Policy, StaleLoad, UncontrollableAssumption
@@ -253,16 +253,31 @@ def test_site_load_below_a_transformer_is_reserved_at_the_primary_scaled_by_its_
     assert value(topology, capacity.reserved, "gc", POWER) == pytest.approx(100.0 * 690)
 
 
+LATER = T0 + timedelta(seconds=30)
+EARLIER = T0 - timedelta(seconds=1)
+#: both EVSEs of "ch" under a 20 A limit until LATER, or one that lapsed at EARLIER
+HELD_VALID = {e: (HeldLimit(20.0, LATER), HeldLimit(4.0)) for e in ("ch/1", "ch/2")}
+HELD_LAPSED = {e: (HeldLimit(20.0, EARLIER),) for e in ("ch/1", "ch/2")}
+HELD_BELOW_FALLBACK = {e: (HeldLimit(2.0, LATER),) for e in ("ch/1", "ch/2")}
+
+
 @pytest.mark.parametrize(
     ("policy", "state", "assumed"),
     [
         (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False, last_accepted_limit_a=10.0), 10.0),
-        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False), 32.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False), 6.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False, fallback_accepted=False), 32.0),
         (UncontrollableAssumption.RATING, ChargerState("ch", online=False, last_accepted_limit_a=10.0), 32.0),
         (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", last_outcome=CommandOutcome.REJECTED, last_accepted_limit_a=16.0), 16.0),
-        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", last_outcome=CommandOutcome.TIMEOUT), 32.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", last_outcome=CommandOutcome.TIMEOUT), 6.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False, held=HELD_VALID), 20.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False, held=HELD_LAPSED), 6.0),
+        (UncontrollableAssumption.LAST_ACCEPTED, ChargerState("ch", online=False, held=HELD_BELOW_FALLBACK), 6.0),
     ],
-    ids=["offline-last-accepted", "offline-none-accepted", "rating", "rejected", "timeout"],
+    ids=[
+        "offline-legacy-last-accepted", "offline-at-fallback", "fallback-never-accepted", "rating",
+        "rejected", "timeout", "held-valid", "held-lapsed", "held-below-fallback",
+    ],
 )  # fmt: skip
 def test_an_uncontrollable_charger_is_reserved_at_its_assumed_draw(
     policy: UncontrollableAssumption, state: ChargerState, assumed: float
@@ -272,9 +287,23 @@ def test_an_uncontrollable_charger_is_reserved_at_its_assumed_draw(
     capacity = capacity_of(topology, Policy(uncontrollable=policy), chargers={"ch": state})
     assert capacity.assumed.tolist() == [assumed, assumed]
     assert capacity.uncontrolled.tolist() == [True, True]
+    assert not capacity.waiting.any()
     # a line-to-line EVSE counts in full on both its lines; nothing on the third
     reserved = [value(topology, capacity.reserved, "db", k) for k in (L1, L2, L3)]
     assert reserved == pytest.approx([2 * assumed, 2 * assumed, 0.0])
+
+
+def test_an_evse_with_a_command_out_counts_at_the_higher_of_its_two_limits() -> None:
+    depot = Depot().node("gc").node("db", "gc", current_a=100.0)
+    topology = depot.charger("a", "db").charger("b", "db").charger("c", "db").topology()
+    capacity = capacity_of(
+        topology,
+        previous_limits={"a/1": 20.0, "b/1": 10.0},
+        pending={"a/1": 8.0, "b/1": 16.0, "c/1": 12.0},  # c: nothing known in force
+    )
+    assert capacity.assumed.tolist() == [20.0, 16.0, 12.0]
+    assert capacity.waiting.tolist() == [True, True, True]
+    assert value(topology, capacity.reserved, "db", L1) == pytest.approx(48.0)
 
 
 def test_an_accepting_online_charger_reserves_nothing() -> None:

@@ -185,8 +185,11 @@ def test_efficiency_and_priority_thoroughly(snap: Snapshot) -> None:
 
 
 def check_overrides(snap: Snapshot, allocation: Allocation) -> None:
+    """Every limit decided now (a command already out keeps its own until answered)."""
     for evse_id, override in snap.overrides.items():
         sent, view = allocation.limits_a[evse_id], allocation.evses[evse_id]
+        if view.binding.kind is BindingKind.COMMAND_PENDING:
+            continue
         if override.paused:
             assert sent == 0.0, f"{evse_id} is paused by an operator, yet gets {sent} A"
         if override.cap_a is not None:
@@ -274,22 +277,35 @@ def test_allocation_is_deterministic(snap: Snapshot, rng: random.Random) -> None
 @FAST
 @given(snapshots())
 def test_every_limit_matches_its_evse_state(snap: Snapshot) -> None:
-    """Never negative; idle and paused at zero; charging at least the EVSE's minimum;
-    an uncontrollable charger's EVSEs reported at their assumed draw and sent nothing;
-    every limit a multiple of the rounding step (previous limits are too)."""
+    """Never negative; paused at zero; charging at least the EVSE's minimum; idle at its
+    start allowance — zero, or between its minimum and its fallback (and any operator's
+    cap); an uncontrollable charger's EVSEs reported at their assumed draw and sent
+    nothing; an EVSE with a command out keeps that command's limit, counted at the
+    higher of its two limits; every limit a multiple of the rounding step (previous
+    limits are too)."""
     allocation = allocate(snap)
     assumed = uncontrollable_draws(snap)
     step = snap.policy.rounding_a
     for evse_id, evse in snap.topology.evses.items():
         view, sent = allocation.evses[evse_id], allocation.limits_a[evse_id]
         assert sent >= 0 and view.limit_a >= 0
+        if evse_id in assumed and view.binding.kind is BindingKind.COMMAND_PENDING:
+            assert sent == view.limit_a == snap.pending[evse_id], f"{evse_id}: {view}"
+            continue
         assert sent == round(round(sent / step) * step, 9), f"{evse_id}: {sent!r} A"
         if evse_id in assumed:
             assert view.state is EvseState.UNCONTROLLABLE, f"{evse_id}: {view}"
             assert view.limit_a == pytest.approx(assumed[evse_id])
             assert sent == 0
-        elif view.state in (EvseState.IDLE, EvseState.PAUSED):
+        elif view.state is EvseState.PAUSED:
             assert sent == 0 and view.limit_a == 0, f"{evse_id}: {view}"
+        elif view.state is EvseState.IDLE:
+            override = snap.overrides.get(evse_id)
+            cap = min(evse.fallback_a, evse.max_current_a)
+            if override is not None:
+                cap = 0.0 if override.paused else min(cap, override.max_current_a)
+            assert sent == view.limit_a, f"{evse_id}: {view}"
+            assert sent == 0 or evse.min_current_a - 1e-9 <= sent <= cap + 1e-9, f"{evse_id}: {view}"
         else:
             assert view.state is EvseState.CHARGING
             assert sent == view.limit_a >= evse.min_current_a - 1e-9, f"{evse_id}: {view}"

@@ -221,11 +221,15 @@ def _expected_by_definition(snap: Snapshot, allocation: Allocation, session_id: 
     return s.energy_delivered_wh + min(need, watts * hours)
 
 
-def _raised(allocation: Allocation, snap: Snapshot, extra: dict[str, float]) -> Allocation:
-    """The same allocation with each EVSE's limit raised by ``extra`` amps."""
+def _raised(
+    allocation: Allocation, snap: Snapshot, extra: dict[str, float], *, base: bool = True
+) -> Allocation:
+    """The same allocation with each EVSE's limit raised by ``extra`` amps (with
+    ``base`` False: each of those set to exactly ``extra``)."""
     evses = {}
     for evse_id, view in allocation.evses.items():
-        amps = view.limit_a + extra.get(evse_id, 0.0)
+        start = view.limit_a if base or evse_id not in extra else 0.0
+        amps = start + extra.get(evse_id, 0.0)
         spec = snap.topology.evses[evse_id]
         evses[evse_id] = replace(view, limit_a=amps, limit_w=amps * spec.watts_per_amp)
     return Allocation(at=allocation.at, evses=evses)
@@ -281,7 +285,7 @@ def test_completion_and_shortfall_agree_at_any_limit(limit_a: float) -> None:
     """Complete before departure ⇔ no shortfall (away from the tolerance)."""
     topology = two_on_forty_amps()
     snap = snapshot(topology, sessions=(session("a/1", energy_kwh=30.0, hours_left=1.5),))
-    allocation = _raised(allocate(replace(snap, sessions=())), snap, {"a/1": limit_a})
+    allocation = _raised(allocate(replace(snap, sessions=())), snap, {"a/1": limit_a}, base=False)
     outlook = session_outlooks(snap, allocation)["s-a/1"]
     completes = outlook.complete_at is not None and outlook.complete_at <= outlook.departure
     assert completes == outlook.on_track

@@ -119,12 +119,20 @@ def test_a_cap_below_the_minimum_current_pauses_and_says_why() -> None:
     )
 
 
-def test_an_override_on_an_evse_without_a_session_changes_nothing() -> None:
+def test_an_override_on_an_evse_without_a_session_holds_its_start_allowance() -> None:
+    """A vehicle plugging into a paused EVSE must not start at its fallback: its start
+    allowance is 0 A, and nothing else changes."""
     free = run(both=False)
     allocation = run(paused("b/1"), both=False)
-    assert allocation.limits_a == free.limits_a
-    assert allocation.evses["b/1"] == free.evses["b/1"]
-    assert allocation.evses["b/1"].binding.kind is BindingKind.NO_SESSION
+    assert free.limits_a["b/1"] > 0
+    assert allocation.limits_a == {**free.limits_a, "b/1": 0.0}
+    view = allocation.evses["b/1"]
+    assert (view.state, view.binding.kind, view.binding.ref) == (
+        EvseState.IDLE,
+        BindingKind.OPERATOR_OVERRIDE,
+        "b/1",
+    )
+    assert view.binding.detail.startswith("no vehicle plugged in; one may start at up to 0.0 A")
 
 
 def test_an_override_on_an_uncontrollable_charger_changes_nothing() -> None:
