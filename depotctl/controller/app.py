@@ -26,6 +26,7 @@ from depotctl.controller.errors import (
     BodyLimit,
     install_error_handlers,
 )
+from depotctl.controller.routes_alerts import alert_routes
 from depotctl.controller.routes_events import entry_json, event_routes
 from depotctl.controller.routes_inputs import input_routes
 from depotctl.controller.routes_overrides import override_routes
@@ -63,6 +64,7 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
     include_api(app, telemetry_routes())
     include_api(app, snapshot_routes())
     include_api(app, event_routes())
+    include_api(app, alert_routes())
     return app
 
 
