@@ -1,11 +1,16 @@
 """The controller's clock, injected: real time, or simulated time that runs faster.
 
 Every policy duration (staleness, offline-after, validity) is measured on this
-clock, so a demo at ``--clock sim --speed 60`` behaves like an hour in a minute.
+clock, so a demo at ``--clock sim --speed 60`` behaves like an hour in a minute. So
+are the controller's timers — the control loop's tick, a command's timeout, a
+retry's backoff — through :meth:`Clock.sleep`: a test pauses a :class:`SimClock`
+and moves it on with :meth:`SimClock.advance`, and every sleeper whose time has come
+wakes, whatever the machine's speed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -31,12 +36,19 @@ class Clock(Protocol):
         """``real`` or ``sim``."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Return once ``seconds`` of this clock have passed."""
+        ...
+
 
 class RealClock:
     """The wall clock, in UTC."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(seconds, 0.0))
 
     @property
     def speed(self) -> float:
@@ -68,6 +80,8 @@ class SimClock:
         # now = _base + (monotonic() - _since) * speed while running; _base while paused
         self._base = start.astimezone(UTC)
         self._since: float | None = monotonic()
+        #: the events of the coroutines sleeping on this clock, with their loops
+        self._sleepers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
     def now(self) -> datetime:
         with self._lock:
@@ -92,19 +106,55 @@ class SimClock:
             if self._since is not None:
                 self._base = self._now()
                 self._since = None
+        self._nudge()
 
     def resume(self) -> None:
         """Let time run again from where it stopped (no jump)."""
         with self._lock:
             if self._since is None:
                 self._since = self._monotonic()
+        self._nudge()
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds`` of clock time, paused or not."""
+        """Move time forward by ``seconds`` of clock time, paused or not; every sleeper
+        whose time has come wakes."""
         if not seconds >= 0:
             raise ValueError(f"the clock only moves forward; cannot advance by {seconds} s")
         with self._lock:
             self._base += timedelta(seconds=seconds)
+        self._nudge()
+
+    async def sleep(self, seconds: float) -> None:
+        """Return once ``seconds`` of this clock have passed: at ``speed`` times wall
+        time while it runs; while paused, only :meth:`advance` brings it nearer."""
+        await self.sleep_until(self.now() + timedelta(seconds=max(seconds, 0.0)))
+
+    async def sleep_until(self, instant: datetime) -> None:
+        """Return once this clock reads ``instant`` or later."""
+        sleeper = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._sleepers.add(sleeper)
+        try:
+            while (remaining := (instant - self.now()).total_seconds()) > 0:
+                wall = None if self.paused else remaining / self._speed
+                sleeper[1].clear()
+                try:
+                    await asyncio.wait_for(sleeper[1].wait(), wall)
+                except TimeoutError:
+                    pass
+        finally:
+            with self._lock:
+                self._sleepers.discard(sleeper)
+
+    def _nudge(self) -> None:
+        """Wake every sleeper to look at the time again (from any thread)."""
+        with self._lock:
+            sleepers = list(self._sleepers)
+        for loop, event in sleepers:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # its loop has closed
+                pass
 
     def _now(self) -> datetime:
         if self._since is None:

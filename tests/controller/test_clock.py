@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -111,3 +112,46 @@ def test_clock_for_builds_what_serve_flags_ask_for() -> None:
         clock_for("real", speed=60)
     with pytest.raises(ValueError, match="unknown clock"):
         clock_for("wall")
+
+
+def test_a_sleeper_on_a_paused_sim_clock_wakes_only_when_advanced_past_its_time() -> None:
+    async def scenario() -> list[str]:
+        clock = SimClock(START, speed=1.0)
+        clock.pause()
+        woke: list[str] = []
+
+        async def sleeper(name: str, seconds: float) -> None:
+            await clock.sleep(seconds)
+            woke.append(name)
+
+        tasks = [asyncio.create_task(sleeper("5s", 5)), asyncio.create_task(sleeper("30s", 30))]
+        await asyncio.sleep(0)
+        clock.advance(4.9)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert woke == []
+        clock.advance(0.1)
+        await asyncio.wait_for(tasks[0], 1)
+        assert woke == ["5s"]
+        clock.advance(25)
+        await asyncio.wait_for(tasks[1], 1)
+        return woke
+
+    assert asyncio.run(scenario()) == ["5s", "30s"]
+
+
+def test_a_sleeper_on_a_running_sim_clock_wakes_after_its_time_in_wall_terms() -> None:
+    async def scenario() -> float:
+        clock = SimClock(START, speed=1000.0)
+        began = clock.now()
+        await asyncio.wait_for(clock.sleep(50), 5)  # 50 ms of wall time
+        return (clock.now() - began).total_seconds()
+
+    assert asyncio.run(scenario()) >= 50
+
+
+def test_the_real_clock_sleeps_in_wall_time() -> None:
+    async def scenario() -> None:
+        await asyncio.wait_for(RealClock().sleep(0), 1)
+
+    asyncio.run(scenario())
