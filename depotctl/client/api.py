@@ -91,6 +91,11 @@ class ControllerClient:
         """The live state as a snapshot document (JSON), with the site embedded."""
         return self._get("/snapshot")
 
+    def alerts(self, *, include_cleared: bool = False, since: datetime | None = None) -> Json:
+        """The open alerts; with ``include_cleared`` every cleared one still kept, with
+        ``since`` those cleared from then (``depotctl.client.alerts`` reads them)."""
+        return self._get("/alerts", params=_alert_params(include_cleared, since))
+
     def journal(
         self,
         *,
@@ -253,6 +258,13 @@ class ControllerClient:
         raise _error_of(response)
 
 
+def _alert_params(include_cleared: bool, since: datetime | None) -> dict[str, str]:
+    params = {"all": "true"} if include_cleared else {}
+    if since is not None:
+        params["since"] = since.isoformat()
+    return params
+
+
 def _override_path(evse: str) -> str:
     return f"{API}/evses/{quote(evse, safe='')}/override"
 
@@ -331,6 +343,11 @@ class AsyncControllerClient:
     async def snapshot(self) -> Json:
         """The live state as a snapshot document (JSON): the latest telemetry per node."""
         return await self._request("GET", API + "/snapshot")
+
+    async def alerts(self, *, include_cleared: bool = False, since: datetime | None = None) -> Json:
+        """As :meth:`ControllerClient.alerts`."""
+        params = _alert_params(include_cleared, since)
+        return await self._request("GET", API + "/alerts", params=params)
 
     async def journal(
         self,

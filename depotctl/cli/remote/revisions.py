@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.client.alerts import alerts_line, alerts_of, instant, site_zone
 
 if TYPE_CHECKING:
     from depotctl.client.api import Json
@@ -47,7 +48,8 @@ def status(
     server: ServerOption = None,
     token_file: TokenFileOption = None,
 ) -> None:
-    """The controller now: site, revision, clock, EVSEs by state, nodes at their limit.
+    """The controller now: site, revision, clock, EVSEs by state, nodes at their limit,
+    open alerts.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
@@ -55,6 +57,7 @@ def status(
     with _talking("status", connection), connection.open() as client:
         clock = client.clock()
         state = client.state()
+        alerts = client.alerts()
     evses = state.get("evses", [])
     at_limit = [node for node in state.get("nodes", []) if node.get("at_limit")]
     summary = {
@@ -73,6 +76,7 @@ def status(
             }
             for n in at_limit
         ],
+        "alerts": [a for a in alerts.get("alerts") or [] if a.get("open", True)],
     }
     if output_format is Format.JSON:
         _print_json(summary)
@@ -98,6 +102,8 @@ def status(
             )
     else:
         lines.append("at limit  no node")
+    now = instant(clock.get("time"))
+    lines.append(f"alerts    {alerts_line(alerts_of(alerts), site_zone(alerts), now)}")
     sys.stdout.write("\n".join(lines) + "\n")
 
 
