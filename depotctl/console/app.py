@@ -1,6 +1,7 @@
-"""The console app: the header, the banner, four panes (tree, EVSEs, envelopes,
-journal) fed by one :class:`~depotctl.console.coordinator.Coordinator`, and the
-actions — each confirmed, each hidden when the console may not write."""
+"""The console app: the header, the banners (the controller unreachable; the open
+alerts), four panes (tree, EVSEs, envelopes, journal) fed by one
+:class:`~depotctl.console.coordinator.Coordinator`, and the actions — each confirmed,
+each hidden when the console may not write."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tr
 from depotctl.client.api import ApiError, Unreachable
 from depotctl.console.coordinator import Coordinator
 from depotctl.console.model import Link, Model
+from depotctl.console.widgets.alerts import AlertBanner
 from depotctl.console.widgets.dialogs import Confirmed, ConfirmScreen, EnvelopeForm, HelpScreen
 from depotctl.console.widgets.envelopes import EnvelopesView
 from depotctl.console.widgets.evses import EvseDetail, EvseTable
@@ -96,6 +98,7 @@ class ConsoleApp(App[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Banner(id="banner")
+        yield AlertBanner(id="alerts")
         with TabbedContent(initial=self.first_pane, id="panes"):
             with TabPane("1 Tree", id="tree"):
                 yield ElectricalTree(id="tree-view")
@@ -134,6 +137,7 @@ class ConsoleApp(App[None]):
             return  # not mounted yet, or shutting down
         statuses.first().update_model(model)
         main.query_one(Banner).update_model(model)
+        main.query_one(AlertBanner).update_model(model)
         if model.may_write != self.may_write:
             self.may_write = model.may_write
             self.refresh_bindings()

@@ -117,17 +117,22 @@ class Coordinator:
 
     async def poll(self) -> Model:
         """One round of requests; raises :class:`Unreachable` or :class:`ApiError`."""
-        results = await asyncio.gather(
-            self.client.state(),
-            self.client.sessions(),
-            self.client.clock(),
-            self.client.envelopes(),
-            return_exceptions=True,
+        results = list(
+            await asyncio.gather(
+                self.client.state(),
+                self.client.sessions(),
+                self.client.clock(),
+                self.client.envelopes(),
+                self.client.alerts(),
+                return_exceptions=True,
+            )
         )
+        if isinstance(results[-1], ApiError) and results[-1].status == 404:
+            results[-1] = {}  # a controller from before alerts
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        state, sessions, clock, envelopes = (r for r in results if isinstance(r, dict))
+        state, sessions, clock, envelopes, alerts = (r for r in results if isinstance(r, dict))
         revision = state.get("revision") or {}
         key = (revision.get("number"), revision.get("hash"))
         if self._site is None or key != self._site_key:
@@ -151,6 +156,7 @@ class Coordinator:
             journal=self._journal,
             may_write=self._may_write,
             draws=self._draws,
+            alerts=alerts,
         )
 
     async def explain(self, evse: str) -> tuple[dict[str, Any], list[JournalEntry]]:

@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from depotctl.client.alerts import AlertView, alerts_of
+
 Json = Mapping[str, Any]
 
 #: Node types in the electrical tree, top down.
@@ -180,6 +182,8 @@ class Model:
     sources: Mapping[str, Source] = field(default_factory=dict)
     journal: tuple[JournalEntry, ...] = ()
     may_write: bool = False
+    #: the open alerts, the critical first (``GET /api/v1/alerts``)
+    alerts: tuple[AlertView, ...] = ()
 
     @property
     def loaded(self) -> bool:
@@ -423,6 +427,7 @@ def build(
     journal: Sequence[JournalEntry],
     may_write: bool,
     draws: Mapping[str, float] | None = None,
+    alerts: Json | None = None,
 ) -> Model:
     """The model after one successful poll."""
     revision = state.get("revision") or {}
@@ -450,6 +455,7 @@ def build(
         },
         journal=tuple(journal),
         may_write=may_write,
+        alerts=tuple(a for a in alerts_of(alerts or {}) if a.is_open),
     )
 
 
