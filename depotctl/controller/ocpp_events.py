@@ -236,6 +236,7 @@ class ControllerChargerEvents:
     # Sessions
 
     def session_started(self, session: Session) -> None:
+        self.flush()  # a session this one supersedes ends with its latest energy
         store = self.controller.store
         applied = self.controller.applied
         if applied is not None and session.evse_id not in applied.topology.evses:

@@ -215,10 +215,11 @@ class ChargerConnection:
         session_energy: float | None = None
         for measured in parse_meter_values(entries, self.now()):
             energy: float | None = None
-            if transaction is not None and measured.energy_wh is not None:
-                if measured.begins and transaction.meter_start_wh is None:
-                    transaction.meter_start_wh = measured.energy_wh
-                energy = session_energy = transaction.energy_wh(measured.energy_wh)
+            # a session's energy is its EVSE's own register, never the whole charger's
+            if transaction is not None and evse is not None and measured.energy_wh is not None:
+                energy = session_energy = transaction.energy.record(
+                    measured.energy_wh, begins=measured.begins
+                )
             reading = self.book.meter.record(evse.number if evse else None, measured)
             self.events.meter(
                 MeterSample(

@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from depotctl.domain.charge_points import ChargePoint
 from depotctl.domain.sessions import Session
 from depotctl.protocols.ocpp.meter import ChargerMeter
+from depotctl.protocols.ocpp.session_energy import SessionEnergy
 
 #: Transaction ids used as they are in a session id (the API's record-id alphabet).
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
@@ -44,24 +45,25 @@ def transaction_id_of(charger_id: str, session_id: str) -> str | None:
 
 @dataclass
 class Transaction:
-    """A running transaction. ``meter_start_wh`` is the energy register at its start
-    when known; after a restart it is found from the first register read and the
-    energy the controller had recorded (``recorded_wh``)."""
+    """A running transaction, and its session's energy by the EVSE's register
+    (:class:`SessionEnergy`): from ``meter_start_wh``, the register at its start when
+    the charger said it, or after a restart from the energy the controller had
+    recorded (``recorded_wh``)."""
 
     transaction_id: str
     session_id: str
     evse_number: int
-    meter_start_wh: float | None = None
-    recorded_wh: float | None = None
+    meter_start_wh: InitVar[float | None] = None
+    recorded_wh: InitVar[float | None] = None
+    energy: SessionEnergy = field(init=False)
+
+    def __post_init__(self, meter_start_wh: float | None, recorded_wh: float | None) -> None:
+        self.energy = SessionEnergy(meter_start_wh, recorded_wh)
 
     def energy_wh(self, register_wh: float) -> float | None:
-        """The energy delivered so far, by the register (None while unknown)."""
-        if self.meter_start_wh is None:
-            if self.recorded_wh is None:
-                self.meter_start_wh = register_wh  # the first read of a new transaction
-            else:
-                self.meter_start_wh = register_wh - self.recorded_wh
-        return max(0.0, register_wh - self.meter_start_wh)
+        """The energy delivered so far, after a read of the register (None while
+        unknown); a register below an earlier read never lowers it."""
+        return self.energy.record(register_wh)
 
 
 @dataclass

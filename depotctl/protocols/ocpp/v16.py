@@ -147,7 +147,8 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         evse_number = connector_id if isinstance(connector_id, int) and connector_id > 0 else None
         transaction_id = extra.get("transaction_id")
         transaction = book.find(str(transaction_id)) if transaction_id is not None else None
-        if transaction is None and evse_number is not None:
+        if transaction is None and transaction_id is None and evse_number is not None:
+            # values naming a transaction that is over are its own, not the EVSE's next one
             transaction = book.on_evse(evse_number)
         self.link.record_meter(evse_number, meter_value, transaction)
         return call_result.MeterValues()
