@@ -22,13 +22,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from depotctl.domain.alerts import AlertCondition, AlertKind, Subject, SubjectKind
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import LOCAL_SOURCE, AppliedLimit, LimitUnit, applicable_limits
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import NodeKind, SiteLoadSpec, TopologyNode
-from depotctl.engine.allocation import Allocation, LimitSource, NodeConstraint
+from depotctl.engine.allocation import Allocation, LimitKind, LimitSource, NodeConstraint
 from depotctl.engine.capacity import _site_load_draw
 from depotctl.engine.render import KIND_ORDER, amount, kind_text, unit_of
 
@@ -231,9 +233,8 @@ def overcommitted_nodes(snapshot: Snapshot, allocation: Allocation) -> list[Aler
     """A condition per node with a limit whose reserved draws alone exceed it; the
     reason names the worst such limit, ``data`` lists them all."""
     over: dict[str, list[NodeConstraint]] = {}
-    for constraint in allocation.constraints.values():
-        if is_overcommitted(constraint):
-            over.setdefault(constraint.node_id, []).append(constraint)
+    for key in _overcommitted_keys(allocation):
+        over.setdefault(key[0], []).append(allocation.constraints[key])
     out = []
     for node_id, limits in over.items():
         node = snapshot.topology.nodes.get(node_id)
@@ -254,6 +255,21 @@ def overcommitted_nodes(snapshot: Snapshot, allocation: Allocation) -> list[Aler
             )
         )
     return out
+
+
+def _overcommitted_keys(allocation: Allocation) -> list[tuple[str, LimitKind]]:
+    """The (node, limit kind) of every over-committed limit: read off the cycle's
+    arrays, so that only those few become :class:`NodeConstraint` views (a site has
+    thousands of limits, and this runs every cycle)."""
+    decision = allocation._decision
+    if decision is None:  # an allocation made without the allocator
+        return [key for key, c in allocation.constraints.items() if is_overcommitted(c)]
+    effective, reserved = decision.capacity.effective, decision.capacity.reserved
+    finite = np.isfinite(effective)
+    allowance = OVERCOMMIT_TOLERANCE * np.maximum(1.0, np.abs(np.where(finite, effective, 0.0)))
+    over = np.flatnonzero(finite & (reserved - np.where(finite, effective, 0.0) > allowance))
+    keys = decision.structure.keys
+    return [keys[con] for con in over.tolist()]
 
 
 def is_overcommitted(constraint: NodeConstraint) -> bool:
