@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -19,8 +19,16 @@ def minimal_site_text() -> str:
     return (EXAMPLES / "minimal.yaml").read_text()
 
 
-# Property tests: CI runs them derandomized (the same examples every run, so a red
-# build is reproducible) and without per-example deadlines (a busy runner is slow).
-settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# Property tests never depend on the machine's speed: no per-example deadline and no
+# health check that times generation (a busy runner is slow, and that says nothing about
+# the code). CI also runs them derandomized: the same examples every run, so a red build
+# is reproducible. HYPOTHESIS_PROFILE=ci picks CI's profile by hand.
+_UNTIMED = settings(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", _UNTIMED)
+settings.register_profile("ci", _UNTIMED, derandomize=True, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
