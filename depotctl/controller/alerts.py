@@ -38,8 +38,12 @@ RETENTION_S = 7 * 86_400.0
 
 @dataclass(frozen=True, slots=True)
 class _Open:
-    alert: Alert
-    absent_since: datetime | None
+    """An open alert's row: the store's time and JSON text as they are."""
+
+    id: int
+    absent_since: str | None
+    reason: str
+    data: str
 
 
 class AlertBook:
@@ -60,12 +64,12 @@ class AlertBook:
         self, conditions: Iterable[AlertCondition], *, at: datetime
     ) -> list[NewJournalEntry]:
         """Raise the conditions not open yet, clear the open alerts whose condition
-        has stayed away long enough, and return the journal entries that says so, for
+        has stayed away long enough, and return the journal entries that say so, for
         the caller to append in the same transaction. Of two conditions with the same
         kind and subject, the first counts."""
-        holding: dict[tuple[AlertKind, Subject], AlertCondition] = {}
+        holding: dict[tuple[str, str, str], AlertCondition] = {}
         for condition in conditions:
-            holding.setdefault(condition.key, condition)
+            holding.setdefault(_key(condition.kind, condition.subject), condition)
         entries: list[NewJournalEntry] = []
         with self.store.transaction():
             known = self._open()
@@ -80,10 +84,10 @@ class AlertBook:
                     continue
                 if existing.absent_since is None:
                     self.store.execute(
-                        "UPDATE alerts SET absent_since = ? WHERE id = ?", (at, existing.alert.id)
+                        "UPDATE alerts SET absent_since = ? WHERE id = ?", (at, existing.id)
                     )
-                elif at - existing.absent_since >= self.clear_after:
-                    entries.append(self._clear(existing, at))
+                elif at - _time(existing.absent_since) >= self.clear_after:
+                    entries.append(self._clear(existing.id, _time(existing.absent_since), at))
             self.store.execute(
                 "DELETE FROM alerts WHERE cleared_at IS NOT NULL AND cleared_at < ?",
                 (at - self.retention,),
@@ -108,13 +112,13 @@ class AlertBook:
 
     # Writes
 
-    def _open(self) -> dict[tuple[AlertKind, Subject], _Open]:
-        rows = self.store.select("SELECT * FROM alerts WHERE cleared_at IS NULL")
-        opened = (
-            _Open(_alert(row), _time(row["absent_since"]) if row["absent_since"] else None)
-            for row in rows
+    def _open(self) -> dict[tuple[str, str, str], _Open]:
+        """The open alerts as stored (text, unparsed: this runs every cycle)."""
+        rows = self.store.select(
+            "SELECT id, kind, subject_kind, subject_id, absent_since, reason, data"
+            " FROM alerts WHERE cleared_at IS NULL"
         )
-        return {o.alert.key: o for o in opened}
+        return {(row[1], row[2], row[3]): _Open(row[0], row[4], row[5], row[6]) for row in rows}
 
     def _raise(self, condition: AlertCondition, at: datetime) -> NewJournalEntry:
         self.store.execute(
@@ -126,7 +130,7 @@ class AlertBook:
                 condition.subject.id,
                 at,
                 condition.reason,
-                dict(condition.data),
+                _json(condition.data),
             ),
         )
         # the store's lock is held throughout the transaction: no other insert between
@@ -150,22 +154,22 @@ class AlertBook:
 
     def _follow(self, existing: _Open, condition: AlertCondition) -> None:
         """The condition still holds (or is back before its alert cleared)."""
-        alert = existing.alert
+        data = _json(condition.data)
         if (
             existing.absent_since is None
-            and alert.reason == condition.reason
-            and alert.data == _as_stored(condition.data)
+            and existing.reason == condition.reason
+            and existing.data == data
         ):
             return
         self.store.execute(
             "UPDATE alerts SET absent_since = NULL, reason = ?, data = ? WHERE id = ?",
-            (condition.reason, dict(condition.data), alert.id),
+            (condition.reason, data, existing.id),
         )
 
-    def _clear(self, existing: _Open, at: datetime) -> NewJournalEntry:
-        alert = existing.alert
-        assert existing.absent_since is not None
-        cleared_at = max(existing.absent_since, alert.since)
+    def _clear(self, alert_id: int, absent_since: datetime, at: datetime) -> NewJournalEntry:
+        [row] = self.store.select("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        alert = _alert(row)
+        cleared_at = max(absent_since, alert.since)
         self.store.execute(
             "UPDATE alerts SET cleared_at = ?, absent_since = NULL WHERE id = ?",
             (cleared_at, alert.id),
@@ -220,9 +224,13 @@ def _refs(subject: Subject) -> tuple[str | None, str | None]:
     )
 
 
-def _as_stored(data: Mapping[str, Any]) -> Any:
-    """``data`` as it reads back from the store (JSON: tuples become lists)."""
-    return json.loads(json.dumps(dict(data), sort_keys=True))
+def _key(kind: AlertKind, subject: Subject) -> tuple[str, str, str]:
+    return (kind.value, subject.kind.value, subject.id)
+
+
+def _json(data: Mapping[str, Any]) -> str:
+    """``data`` as stored: compared as text with the stored one, every cycle."""
+    return json.dumps(dict(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def _duration(seconds: float) -> str:
