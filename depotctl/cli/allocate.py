@@ -178,16 +178,15 @@ def explain(
         sys.stderr.write(f"depotctl explain: {_unknown_evse(evse, sorted(known))}\n")
         raise typer.Exit(2)
     state, allocation = _allocate(loaded)
-    origin = _origin(loaded, snapshot)
-    if output_format is AllocateFormat.JSON:
-        from depotctl.engine.render import explain_json
+    from depotctl.engine.render import explain_json
 
-        payload = explain_json(state, allocation, evse, origin)
+    payload = explain_json(state, allocation, evse, _origin(loaded, snapshot))
+    if output_format is AllocateFormat.JSON:
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
-    from depotctl.cli.render_allocation import explain_text
+    from depotctl.cli.render_explain import explain_text  # the same text as live
 
-    sys.stdout.write(explain_text(state, allocation, evse, origin, color=_color(sys.stdout)))
+    sys.stdout.write(explain_text(payload, color=_color(sys.stdout)))
 
 
 def _unknown_evse(evse: str, known: list[str]) -> str:

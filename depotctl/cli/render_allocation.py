@@ -1,31 +1,26 @@
-"""An allocation as text for people: ``allocate``'s tables grouped by node, and
-``explain``'s chain of one EVSE. Plain aligned columns; on a colour terminal, limits
-that are reached stand out."""
+"""An allocation as text for people: ``allocate``'s tables grouped by node (``explain``'s
+text, from its JSON, is :mod:`depotctl.cli.render_explain`). Plain aligned columns; on
+a colour terminal, limits that are reached stand out."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
+from depotctl.cli.columns import Paint, table
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import (
     Allocation,
     Binding,
-    BindingKind,
-    EvseAllocation,
     EvseState,
     NodeConstraint,
 )
-from depotctl.engine.explain import Candidate
 from depotctl.engine.render import (
     KIND_ORDER,
     NodeView,
     Origin,
     amount,
     at_limit,
-    candidates_from_evse_up,
     evse_ids_under,
     local_time,
     nodes_in_tree_order,
@@ -33,42 +28,6 @@ from depotctl.engine.render import (
     source_text,
     unit_of,
 )
-
-_STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
-
-
-class Paint:
-    """ANSI styles, or plain text when colour is off."""
-
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def __call__(self, text: str, *styles: str) -> str:
-        if not self.color or not styles or not text:
-            return text
-        codes = ";".join(_STYLES[s] for s in styles)
-        return f"\x1b[{codes}m{text}\x1b[0m"
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def _width(text: str) -> int:
-    return len(_ANSI.sub("", text))
-
-
-def table(rows: Sequence[Sequence[str]], align: str, indent: str = "") -> list[str]:
-    """Rows as aligned columns (``align``: ``l`` or ``r`` per column), trailing blanks
-    trimmed; cells may carry ANSI styles."""
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(align))]
-    lines = []
-    for row in rows:
-        cells = []
-        for cell, width, side in zip(row, widths, align, strict=True):
-            pad = " " * (width - _width(cell))
-            cells.append(pad + cell if side == "r" else cell + pad)
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return lines
 
 
 def _amount(value: float, unit: str) -> str:
@@ -247,145 +206,3 @@ def _summary(
         paint("Why one EVSE got its limit: depotctl explain EVSE --snapshot SNAPSHOT", "dim")
     )
     return lines
-
-
-# explain
-
-
-def _path_text(snapshot: Snapshot, evse_id: str) -> str:
-    spec = snapshot.topology.evses[evse_id]
-    return " › ".join(spec.path[1:]) or "-"
-
-
-def _tier_text(evse: EvseAllocation) -> str:
-    if evse.tier is None:
-        return ""
-    urgency = "urgent" if evse.tier % 2 == 0 else "not urgent"
-    return f" (priority class {evse.tier // 2}, {urgency})"
-
-
-@dataclass(frozen=True, slots=True)
-class _CandidateRow:
-    label: str
-    candidate: Candidate
-
-
-_PHASE = re.compile(r"^(?P<node>.+) current on (?P<phase>L[123])$")
-
-
-def _candidate_rows(snapshot: Snapshot, chain: list[Candidate]) -> list[_CandidateRow]:
-    """The chain with a node's identical phases shown once (``current L1-L3``)."""
-    rows: list[_CandidateRow] = []
-    run: list[Candidate] = []
-
-    def same(a: Candidate, b: Candidate) -> bool:
-        return (a.ref, a.limit, a.source, a.binding, round(a.slack_a, 1)) == (
-            b.ref,
-            b.limit,
-            b.source,
-            b.binding,
-            round(b.slack_a, 1),
-        )
-
-    def flush() -> None:
-        if not run:
-            return
-        first = _PHASE.match(run[0].what)
-        last = _PHASE.match(run[-1].what)
-        assert first is not None and last is not None
-        phases = first["phase"] if len(run) == 1 else f"{first['phase']}-{last['phase']}"
-        node = snapshot.topology.nodes.get(first["node"])
-        label = f"{first['node']} current" + ("" if node and node.phases == 1 else f" {phases}")
-        rows.append(_CandidateRow(label, run[0]))
-        run.clear()
-
-    for candidate in chain:
-        if _PHASE.match(candidate.what):
-            if run and not same(run[-1], candidate):
-                flush()
-            run.append(candidate)
-            continue
-        flush()
-        rows.append(_CandidateRow(candidate.what, candidate))
-    flush()
-    return rows
-
-
-def _candidate_source(snapshot: Snapshot, candidate: Candidate) -> str:
-    node = snapshot.topology.nodes.get(candidate.ref or "")
-    if candidate.source == "static" and node is not None and node.kind is NodeKind.CHARGER:
-        return "rating"
-    return candidate.source
-
-
-def _slack(value: float) -> str:
-    if value == float("inf"):
-        return "unlimited"
-    sign = "+" if value >= 0.05 else ("−" if value <= -0.05 else "")
-    return f"{sign}{abs(value):,.1f} A"
-
-
-def explain_text(
-    snapshot: Snapshot,
-    allocation: Allocation,
-    evse_id: str,
-    origin: Origin,
-    *,
-    color: bool = False,
-) -> str:
-    """One EVSE's whole chain: its limit and state, the binding constraint in words,
-    and every candidate limit from the EVSE up to the grid connection."""
-    paint = Paint(color)
-    evse = allocation.evses[evse_id]
-    spec = snapshot.topology.evses[evse_id]
-    out = _heading(snapshot, origin, "Explanation")
-    out.append("")
-    out.append(
-        f"{paint('EVSE ' + evse_id, 'bold')} on charger {spec.charger_id}, "
-        f"under {_path_text(snapshot, evse_id)}"
-    )
-    session = f", session {evse.session_id}{_tier_text(evse)}" if evse.session_id else ""
-    out.append(f"  state    {_state(evse.state, paint)}{session}")
-    out.append(
-        f"  limit    {_amount(evse.limit_a, 'A')} per line = {_amount(evse.limit_w / 1000, 'kW')}"
-    )
-    binding = evse.binding
-    out.append(f"  binding  {paint(binding_text(evse_id, binding), 'bold')}")
-    out.append(f"           {binding.detail}")
-    chain = candidates_from_evse_up(snapshot, allocation, evse_id)
-    out.append("")
-    out.append("Candidate limits, from the EVSE up to the grid connection")
-    out.append(paint("(slack: how much more this EVSE alone could take before the limit)", "dim"))
-    rows = [["", "LIMIT", "VALUE", "SOURCE", "SLACK", ""]]
-    for row in _candidate_rows(snapshot, chain):
-        c = row.candidate
-        marker = paint("▶", "bold", "yellow") if c.binding else ""
-        label = paint(row.label, "bold") if c.binding else row.label
-        rows.append(
-            [
-                marker,
-                label,
-                c.limit,
-                _candidate_source(snapshot, c),
-                _slack(c.slack_a),
-                paint("binding", "bold", "yellow") if c.binding else "",
-            ]
-        )
-    rows[0] = [paint(cell, "dim") for cell in rows[0]]
-    out += table(rows, "llrlrl", "  ")
-    if not any(c.binding for c in chain):
-        out.append(_no_marked_binding(binding))
-    return "\n".join(out) + "\n"
-
-
-def _no_marked_binding(binding: Binding) -> str:
-    """Why no candidate is marked: the EVSE is not limited by its path."""
-    reasons = {
-        BindingKind.NO_SESSION: "No candidate binds: no vehicle is plugged in.",
-        BindingKind.UNCONTROLLABLE: (
-            "No candidate binds: the charger does not follow commands, so its draw is assumed, "
-            "not allocated."
-        ),
-        BindingKind.ENERGY_SATISFIED: "No candidate binds: the session needs no more energy.",
-    }
-    return reasons.get(binding.kind, f"No candidate binds: {binding.detail}.")

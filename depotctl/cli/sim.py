@@ -267,11 +267,23 @@ def chargers_command(
             "--misbehave",
             help="CHARGER:MODE (node id, OCPP id or *): reject-profiles, reject-tx-profiles, "
             "ignore-profiles, no-answer, offline=DURATION or offline=DURATION@AFTER, "
+            '"offline=DURATION@random SHARE/WINDOW", '
+            'reboot@AFTER, "reboot=every PERIOD" or "reboot=every PERIOD@FIRST", '
+            '"reboot=random SHARE/WINDOW" '
+            "(e.g. 10%/8h), boot-time=DURATION (default 20s), "
             "stale-meter-values or stale-meter-values=AGE, bad-meter-values, rate-unit=A|W. "
             "Repeatable.",
             show_default=False,
         ),
     ] = None,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            help="Seed of the random fault drills (reboot=random, offline=…@random): which "
+            "chargers, and when.",
+        ),
+    ] = 0,
     meter_interval: Annotated[
         str, typer.Option("--meter-interval", help="Meter values every, in the controller's time.")
     ] = "10s",
@@ -327,6 +339,7 @@ def chargers_command(
         token_file=token_file,
         vehicles=vehicles,
         misbehave=tuple(misbehave or ()),
+        seed=seed,
         meter_interval_s=meter_s or 10.0,
         duration_s=_duration_s(duration, "--duration"),
         first=_date(first, "--from"),

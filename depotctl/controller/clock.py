@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -36,8 +36,9 @@ class Clock(Protocol):
         """``real`` or ``sim``."""
         ...
 
-    async def sleep(self, seconds: float) -> None:
-        """Return once ``seconds`` of this clock have passed."""
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Something to await that returns once ``seconds`` of this clock have passed
+        since the call (not since it is first awaited)."""
         ...
 
 
@@ -47,8 +48,8 @@ class RealClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(seconds, 0.0))
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        return asyncio.sleep(max(seconds, 0.0))
 
     @property
     def speed(self) -> float:
@@ -124,10 +125,11 @@ class SimClock:
             self._base += timedelta(seconds=seconds)
         self._nudge()
 
-    async def sleep(self, seconds: float) -> None:
-        """Return once ``seconds`` of this clock have passed: at ``speed`` times wall
-        time while it runs; while paused, only :meth:`advance` brings it nearer."""
-        await self.sleep_until(self.now() + timedelta(seconds=max(seconds, 0.0)))
+    def sleep(self, seconds: float) -> Awaitable[None]:
+        """Something to await that returns once ``seconds`` of this clock have passed
+        since the call: at ``speed`` times wall time while it runs; while paused, only
+        :meth:`advance` brings it nearer."""
+        return self.sleep_until(self.now() + timedelta(seconds=max(seconds, 0.0)))
 
     async def sleep_until(self, instant: datetime) -> None:
         """Return once this clock reads ``instant`` or later."""

@@ -1,10 +1,22 @@
 """The control loop: a cycle every tick, and at once when something changes.
 
-Each cycle allocates a snapshot of what the controller knows, journals every limit
-that changed with the reason for it, hands the changed limits to the dispatcher —
-decreases before increases — and feeds the outcomes back: a charger that rejects,
-times out or is offline becomes uncontrollable for the next cycle. A cycle that
-raises keeps the limits in force (nothing is sent) and journals the error.
+Each cycle takes in the outcomes that arrived since the last one, allocates a
+snapshot of what the controller knows, commits what it decided — every limit that
+changes with its reason, the envelopes' and sources' transitions, the alerts raised
+and cleared — and only then hands the commands to the dispatcher, which sends them
+without the loop waiting for any charger. Outcomes come back on their own: an
+accepted limit is in force; a charger that rejects, does not answer or is offline
+becomes uncontrollable for the next cycle, which runs at once.
+
+Safe while commands are out: an EVSE whose command is unanswered keeps it in the
+allocation and counts at the higher of its two limits, so every limit decided
+meanwhile is safe whether that command lands or not; of one cycle's commands the
+decreases go at once, and the increases that share a node with one of them wait for
+the next cycle, which runs as soon as those decreases are answered (or, if some are
+slow, ``settle_wall_s`` later) and decides them again with what is then known. The
+loop ticks on schedule (every ``tick_s`` of the controller's clock, not tick plus
+the cycle's time); an input that changes (an envelope, a session, a charger) starts
+a cycle at once.
 """
 
 from __future__ import annotations
@@ -12,28 +24,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, in_safe_order
+from depotctl.controller.alerts import AlertBook
+from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, going_now
+from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.service import Controller, LiveState
 from depotctl.controller.store import JournalKind, NewJournalEntry
-from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
+from depotctl.domain.commands import CommandPurpose, Delivery
 from depotctl.domain.snapshot import Snapshot
-from depotctl.engine import EvseState
+from depotctl.engine import BindingKind, EvseState
+from depotctl.engine.alerts import alert_conditions
 from depotctl.engine.render import binding_json
+from depotctl.protocols.ocpp.commands import ConnectReport
 
 log = logging.getLogger("depotctl.controller")
 
 
 @dataclass(frozen=True, slots=True)
 class CycleResult:
-    """What one cycle did: the reason it ran, the commands sent and their outcomes,
-    or the error that stopped it."""
+    """What one cycle did: the reason it ran, the commands it sent and those it left
+    for the next cycle, or the error that stopped it."""
 
     reason: str
     commands: tuple[LimitCommand, ...] = ()
-    outcomes: tuple[Outcome, ...] = ()
+    deferred: tuple[LimitCommand, ...] = ()
     error: str | None = None
 
 
@@ -45,23 +64,37 @@ class ControlLoop:
     controller: Controller
     dispatcher: Dispatcher
     tick_s: float = 5.0
+    #: how long (wall) deferred increases wait for their decreases' answers
+    settle_wall_s: float = 0.5
     #: limits the chargers accepted, by EVSE: what is in force
     in_force: dict[str, float] = field(default_factory=dict)
+    #: commands sent and not answered yet, by EVSE
+    in_flight: dict[str, LimitCommand] = field(default_factory=dict)
     #: how long the per-minute telemetry history is kept (of the controller's clock)
     telemetry_retention_s: float = 35 * 86_400.0
     _pruned_at: datetime | None = None
-    #: outcomes the dispatcher reported of its own accord (retries), for the next cycle
-    _reported: list[Outcome] = field(default_factory=list)
+    #: outcomes reported since the last cycle
+    _outcomes: list[Outcome] = field(default_factory=list)
+    #: EVSEs whose value in force is only an upper bound: told again even if unchanged
+    _resend: set[str] = field(default_factory=set)
+    #: per EVSE, its last command's failure: its charger is uncontrollable meanwhile
+    _failed: dict[str, tuple[CommandOutcome, str | None]] = field(default_factory=dict)
+    #: the decreases the deferred increases wait for, and when (wall) they went out
+    _awaited: set[str] = field(default_factory=set)
+    _deferred_at: float | None = None
     #: the next instant the allocation's inputs change by themselves, and what changes
     _upcoming: tuple[datetime, str] | None = None
-    #: EVSEs of chargers that just (re)connected: at their fallback until told again
-    _at_fallback: dict[str, float] = field(default_factory=dict)
+    _next_tick: datetime | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _reasons: list[str] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
+    alerts: AlertBook = field(init=False)
 
     def __post_init__(self) -> None:
         self.controller.on_change(self.trigger)
+        self.alerts = AlertBook(self.controller.store)
+
+    # -- what wakes it ---------------------------------------------------------------
 
     def trigger(self, reason: str) -> None:
         """Run a cycle as soon as possible; safe to call from any thread (the API's
@@ -73,50 +106,70 @@ class ControlLoop:
             self._wake.set()
 
     def report(self, outcome: Outcome) -> None:
-        """An outcome the dispatcher got of its own accord (a retry): applied at the
-        start of the next cycle, which runs at once."""
-        self._reported.append(outcome)
-        self.trigger(f"{outcome.command.evse_id} retry {outcome.result.value}")
+        """The dispatcher's sink: an outcome, applied at the start of the next cycle.
+        A failure runs that cycle at once; so does the last answer that deferred
+        increases were waiting for."""
+        self._outcomes.append(outcome)
+        evse_id = outcome.command.evse_id
+        if outcome.result is not None and not outcome.accepted:
+            self.trigger(f"{evse_id} {outcome.result.value}")
+        elif evse_id in self._awaited:
+            self._awaited.discard(evse_id)
+            if not self._awaited:
+                self.trigger("the decreases were answered")
 
-    def charger_connected(
-        self, charger_id: str, fallback: CommandOutcome, reason: str | None = None
-    ) -> None:
-        """A charger (re)connected and was sent its fallback profile: it is at its
-        fallback until a command says otherwise, so every one of its EVSEs' limits is
-        sent again; controllable again only if it accepted the fallback."""
+    def charger_connected(self, report: ConnectReport) -> None:
+        """A charger can take calls and was sent its fallback profile: online, and
+        controllable if it accepted it. What its EVSEs may draw is not known exactly
+        (a profile of before may still hold), so each counts at the highest it may
+        be under and is told its limit again."""
         applied = self.controller.applied
         if applied is None:
             return
-        at = self.controller.clock.now()
+        store, at = self.controller.store, self.controller.clock.now()
+        charger_id = report.charger_id
+        known = store.charger_states().get(charger_id) or ChargerState(charger_id)
+        accepted = report.fallback is CommandOutcome.ACCEPTED
         for evse in applied.topology.chargers_evses(charger_id):
-            self.in_force.pop(evse.id, None)
-            self._at_fallback[evse.id] = evse.fallback_a
-        known = self.controller.store.charger_states().get(charger_id)
-        accepted = fallback is CommandOutcome.ACCEPTED
-        state = ChargerState(
-            charger_id=charger_id,
-            online=known.online if known is not None else True,
-            last_outcome=fallback,
-            last_accepted_limit_a=None,
+            held = known.held_at(evse.id, at) if known.held else []
+            self.in_force[evse.id] = min(max([evse.fallback_a, *held]), evse.max_current_a)
+            self._resend.add(evse.id)
+            self.in_flight.pop(evse.id, None)
+            self._failed.pop(evse.id, None)
+        reason = None if accepted else (report.fallback_reason or report.fallback.value)
+        state = replace(
+            known,
+            online=True,
+            fallback_accepted=accepted,
+            last_outcome=None if accepted else report.fallback,
             last_command_at=at,
-            reason=reason,
+            reason=None if accepted else f"fallback profile {report.fallback.value}: {reason}",
+            held=_pruned(known.held, at),
         )
         entry = NewJournalEntry(
             at=at,
             kind=JournalKind.COMMAND_OUTCOME,
-            message=f"{charger_id} fallback profile: {fallback.value}"
-            + (f" ({reason})" if reason else "")
+            message=f"{charger_id} fallback profile: {report.fallback.value}"
+            + (f" ({report.fallback_reason})" if report.fallback_reason else "")
             + ("" if accepted else "; uncontrollable until it accepts one"),
-            data={"charger": charger_id, "profile": "fallback", "outcome": fallback.value},
+            data={
+                "charger": charger_id,
+                "profile": "fallback",
+                "outcome": report.fallback.value,
+                "max_profile": report.max_profile.value,
+            },
         )
-        with self.controller.store.transaction():
-            self.controller.store.put_charger_states([state])
-            self.controller.store.append_journal([entry])
-        self.controller.changed(f"charger {charger_id} connected")
+        with store.transaction():
+            store.put_charger_states([state])
+            store.append_journal([entry])
+        self.controller.changed(f"charger {charger_id} ready")
+
+    # -- running -------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set."""
         self._loop = asyncio.get_running_loop()
+        self._next_tick = self.controller.clock.now()  # ticks count from the start
         reason = "start"
         while not stop.is_set():
             await self.cycle(reason)
@@ -124,50 +177,222 @@ class ControlLoop:
 
     async def _next(self, stop: asyncio.Event) -> str:
         clock = self.controller.clock
-        wait_s, reason = self.tick_s, "tick"
-        if self._upcoming is not None:  # a reading going stale, an envelope starting…
-            at, what = self._upcoming
-            until_s = (at - clock.now()).total_seconds()
-            if until_s < wait_s:
-                wait_s, reason = max(until_s, 0.0), what
-        wall_s = wait_s / max(clock.speed, 1e-9)
-        waiters = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())}
-        _, pending = await asyncio.wait(
-            waiters, timeout=wall_s, return_when=asyncio.FIRST_COMPLETED
-        )
-        for task in pending:
-            task.cancel()
+        now = clock.now()
+        tick = timedelta(seconds=self.tick_s)
+        if self._next_tick is None:
+            self._next_tick = now
+        while self._next_tick <= now:  # on schedule: missed ticks are skipped, not queued
+            self._next_tick += tick
+        at, reason = self._next_tick, "tick"
+        if self._upcoming is not None and self._upcoming[0] < at:
+            at, reason = self._upcoming  # a reading going stale, an envelope starting…
+        waiters = {
+            asyncio.ensure_future(self._wake.wait()),
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(clock.sleep(max((at - now).total_seconds(), 0.0))),
+        }
+        settle = None
+        if self._deferred_at is not None:
+            remaining = self._deferred_at + self.settle_wall_s - time.monotonic()
+            settle = asyncio.ensure_future(asyncio.sleep(max(remaining, 0.0)))
+            waiters.add(settle)
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
         if self._wake.is_set():
             self._wake.clear()
             reasons, self._reasons = self._reasons, []
             return ", ".join(dict.fromkeys(reasons)) or "event"
+        if settle is not None and settle.done() and not settle.cancelled():
+            return "deferred increases"
+        if reason == "tick":
+            self._next_tick = at + tick
         return reason
 
     async def cycle(self, reason: str = "tick") -> CycleResult:
-        """One control cycle."""
+        """One control cycle (it never waits for a charger)."""
+        store = self.controller.store
         try:
-            reported, self._reported = self._reported, []
-            if reported:  # retries answered since the last cycle
-                with self.controller.store.transaction():
-                    self._apply_outcomes(self.controller.clock.now(), reported)
-            live = self.controller.live(self.in_force)
+            outcomes, self._outcomes = self._outcomes, []
+            if outcomes:
+                with store.transaction():
+                    self._apply_outcomes(outcomes)
+            live = self.controller.live(
+                self.in_force, pending={e: c.limit_a for e, c in self.in_flight.items()}
+            )
+            commands = self._commands(live)
+            now, later = going_now(commands)
+            with store.transaction():  # what was decided is durable before it is sent
+                entries = lifecycle_entries(store, live.snapshot)
+                entries += self.alerts.update(
+                    alert_conditions(live.snapshot, live.allocation), at=live.snapshot.at
+                )
+                entries += self._changes(live, now)
+                store.append_journal(entries)
         except Exception as error:  # keep the limits in force; say why nothing changed
             log.exception("control cycle failed")
             self._journal_failure(reason, error)
             return CycleResult(reason, error=f"{type(error).__name__}: {error}")
-        commands = self._commands(live)
-        outcomes = await self.dispatcher.dispatch(commands) if commands else []
-        renewed = await self.dispatcher.renew(self.in_force)
-        # a renewal accepted changes nothing; one that was not makes its charger
-        # uncontrollable like any other command
-        failed = [o for o in renewed if o.result is not CommandOutcome.ACCEPTED]
-        with self.controller.store.transaction():  # one durable write per cycle
-            self._journal_changes(live, commands)
-            self._apply_outcomes(live.snapshot.at, [*outcomes, *failed])
+        self._deferred_at = time.monotonic() if later else None
+        self._awaited = {c.evse_id for c in now if c.is_decrease} if later else set()
+        for command in now:
+            self.in_flight[command.evse_id] = command
+            self._resend.discard(command.evse_id)
+        if now:
+            self.dispatcher.send(now, self.report)
+        steady = {e: a for e, a in self.in_force.items() if e not in self.in_flight}
+        self.dispatcher.renew(steady, self.report)
         self.controller.publish(live, max_age_s=self.tick_s)
         self._upcoming = upcoming(live.snapshot)
         self._prune(live.snapshot.at)
-        return CycleResult(reason, tuple(commands), tuple(outcomes))
+        return CycleResult(reason, tuple(now), tuple(later))
+
+    # -- deciding ------------------------------------------------------------------
+
+    def _commands(self, live: LiveState) -> list[LimitCommand]:
+        """A command for every EVSE of a controllable charger whose limit is not the
+        one in force (or whose value in force is only an upper bound). An EVSE never
+        told anything holds its charger's persistent fallback."""
+        at = live.snapshot.at
+        evses = live.snapshot.topology.evses
+        commands = []
+        for evse_id, limit in live.allocation.limits_a.items():
+            if evse_id in self.in_flight:
+                continue  # it keeps its command until that is answered
+            # never told anything: it holds its persistent fallback
+            previous = self.in_force.get(evse_id, evses[evse_id].fallback_a)
+            resend = evse_id in self._resend
+            if not resend and math.isclose(previous, limit, abs_tol=1e-9):
+                continue  # unchanged: no need to look at why (the common case)
+            view = live.allocation.evses[evse_id]
+            if view.state is EvseState.UNCONTROLLABLE:
+                continue
+            if view.binding.kind is BindingKind.COMMAND_PENDING:
+                continue
+            evse = evses[evse_id]
+            commands.append(
+                LimitCommand(evse_id, evse.charger_id, limit, previous, at, path=evse.path)
+            )
+        return commands
+
+    def _changes(self, live: LiveState, commands: list[LimitCommand]) -> list[NewJournalEntry]:
+        entries = []
+        for command in commands:
+            view = live.allocation.evses[command.evse_id]
+            before = "none" if command.previous_a is None else f"{command.previous_a:.1f} A"
+            entries.append(
+                NewJournalEntry(
+                    at=command.at,
+                    kind=JournalKind.ALLOCATION_CHANGED,
+                    message=(
+                        f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
+                        f"{view.binding.kind.value}"
+                        + (f" {view.binding.ref}" if view.binding.ref else "")
+                        + f" ({view.binding.detail})"
+                    ),
+                    evse=command.evse_id,
+                    envelope=view.binding.ref
+                    if view.binding.kind is BindingKind.ENVELOPE
+                    else None,
+                    session=view.session_id,
+                    data={
+                        "limit_a": command.limit_a,
+                        "previous_a": command.previous_a,
+                        "state": view.state.value,
+                        "binding": binding_json(view.binding),
+                        "revision": live.revision.number,
+                    },
+                )
+            )
+        return entries
+
+    # -- outcomes --------------------------------------------------------------------
+
+    def _apply_outcomes(self, outcomes: list[Outcome]) -> None:
+        """Accepted limits are in force; anything else makes the charger
+        uncontrollable, and a limit that may have landed counts until it lapses."""
+        store = self.controller.store
+        at = self.controller.clock.now()
+        # read now, not from a cycle's snapshot: only a connection says a charger is back
+        states = store.charger_states()
+        touched: dict[str, ChargerState] = {}
+        entries = []
+        for outcome in outcomes:
+            command = outcome.command
+            evse_id, charger_id = command.evse_id, command.charger_id
+            if self.in_flight.get(evse_id) is command:
+                del self.in_flight[evse_id]
+            state = touched.get(charger_id) or states.get(charger_id) or ChargerState(charger_id)
+            held = dict(_pruned(state.held, at))
+            if outcome.result is None:  # superseded before it was sent: nothing changed
+                entries.append(_outcome_entry(at, outcome))
+                continue
+            if outcome.accepted:
+                self.in_force[evse_id] = command.limit_a
+                self._failed.pop(evse_id, None)
+                held[evse_id] = (
+                    (HeldLimit(command.limit_a, outcome.held_until),)
+                    if outcome.held_until is not None
+                    else ()
+                )
+            else:
+                self._failed[evse_id] = (outcome.result, outcome.reason)
+                if outcome.held_until is not None:  # it may have landed
+                    held[evse_id] = (
+                        *held.get(evse_id, ()),
+                        HeldLimit(command.limit_a, outcome.held_until),
+                    )
+            touched[charger_id] = self._charger_state(
+                state, outcome, held={k: v for k, v in held.items() if v}, at=at
+            )
+            if command.purpose is not CommandPurpose.RENEWAL or not outcome.accepted:
+                entries.append(_outcome_entry(at, outcome))
+        if touched:
+            store.put_charger_states(touched.values())
+        if entries:
+            store.append_journal(entries)
+
+    def _charger_state(
+        self,
+        state: ChargerState,
+        outcome: Outcome,
+        *,
+        held: dict[str, tuple[HeldLimit, ...]],
+        at: datetime,
+    ) -> ChargerState:
+        """The charger after ``outcome``: uncontrollable while any of its EVSEs' last
+        command failed, offline once a command found it gone."""
+        charger_id = state.charger_id
+        failures = sorted(
+            (evse_id, failure)
+            for evse_id, failure in self._failed.items()
+            if evse_id.split("/", 1)[0] == charger_id
+        )
+        online = state.online and outcome.result is not CommandOutcome.OFFLINE
+        accepted = outcome.accepted
+        if failures:
+            evse_id, (result, reason) = failures[0]
+            last_outcome: CommandOutcome | None = result
+            why: str | None = f"{evse_id}: {result.value}" + (f" ({reason})" if reason else "")
+        else:
+            last_outcome, why = CommandOutcome.ACCEPTED, None
+        if not online:
+            why = state.reason if not state.online else f"offline: {outcome.reason}"
+        return replace(
+            state,
+            online=online,
+            last_outcome=last_outcome,
+            last_accepted_limit_a=outcome.command.limit_a
+            if accepted
+            else state.last_accepted_limit_a,
+            last_command_at=at,
+            reason=why,
+            held=held,
+        )
+
+    # -- upkeep ----------------------------------------------------------------------
 
     def _prune(self, now: datetime) -> None:
         """Drop telemetry history past its retention, at most once an hour."""
@@ -179,115 +404,6 @@ class ControlLoop:
         )
         if dropped:
             log.info("dropped %d minutes of telemetry older than the retention", dropped)
-
-    def _commands(self, live: LiveState) -> list[LimitCommand]:
-        """A command for every controllable EVSE whose limit changed: those in a session,
-        and those that had a limit that must now come down."""
-        at = live.snapshot.at
-        commands = []
-        for evse_id, limit in live.allocation.limits_a.items():
-            previous = self.in_force.get(evse_id)
-            resend = previous is None and evse_id in self._at_fallback
-            if previous is None and limit <= 0 and not resend:
-                continue
-            if previous is not None and math.isclose(previous, limit, abs_tol=1e-9):
-                continue  # unchanged: no need to look at why (the common case)
-            view = live.allocation.evses[evse_id]
-            if view.state is EvseState.UNCONTROLLABLE:
-                continue
-            if view.state is EvseState.IDLE and previous is None:
-                continue  # no vehicle: its fallback is what it should hold
-            if resend:  # its charger just reconnected: it is at its fallback
-                previous = self._at_fallback[evse_id]
-            evse = live.snapshot.topology.evses[evse_id]
-            commands.append(
-                LimitCommand(evse_id, evse.charger_id, limit, previous, at, path=evse.path)
-            )
-        return in_safe_order(commands)
-
-    def _journal_changes(self, live: LiveState, commands: list[LimitCommand]) -> None:
-        at = live.snapshot.at
-        entries = []
-        for command in commands:
-            view = live.allocation.evses[command.evse_id]
-            before = "none" if command.previous_a is None else f"{command.previous_a:.1f} A"
-            entries.append(
-                NewJournalEntry(
-                    at=at,
-                    kind=JournalKind.ALLOCATION_CHANGED,
-                    message=(
-                        f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
-                        f"{view.binding.kind.value}"
-                        + (f" {view.binding.ref}" if view.binding.ref else "")
-                        + f" ({view.binding.detail})"
-                    ),
-                    evse=command.evse_id,
-                    envelope=view.binding.ref if view.binding.kind.value == "envelope" else None,
-                    session=view.session_id,
-                    data={
-                        "limit_a": command.limit_a,
-                        "previous_a": command.previous_a,
-                        "state": view.state.value,
-                        "binding": binding_json(view.binding),
-                        "revision": live.revision.number,
-                    },
-                )
-            )
-        if entries:
-            self.controller.store.append_journal(entries)
-
-    def _apply_outcomes(self, at: datetime, outcomes: list[Outcome]) -> None:
-        """Accepted limits are in force; anything else makes the charger uncontrollable
-        (its state is stored, so the next cycle reserves its assumed draw)."""
-        if not outcomes:
-            return
-        # read now, not from the cycle's snapshot: a charger may have gone offline
-        # while its commands were out, and only its connection says it is back
-        known = self.controller.store.charger_states()
-        states: dict[str, ChargerState] = {}
-        entries = []
-        for outcome in outcomes:
-            command = outcome.command
-            accepted = outcome.result is CommandOutcome.ACCEPTED
-            if accepted:
-                self.in_force[command.evse_id] = command.limit_a
-                self._at_fallback.pop(command.evse_id, None)
-            earlier = states.get(command.charger_id)
-            previous = earlier or known.get(command.charger_id)
-            if accepted and earlier is not None and not earlier.is_controllable:
-                # another EVSE of this charger failed in this batch: that one counts
-                states[command.charger_id] = replace(
-                    earlier,
-                    last_accepted_limit_a=command.limit_a,
-                )
-            else:
-                states[command.charger_id] = ChargerState(
-                    charger_id=command.charger_id,
-                    online=(previous.online if previous is not None else True)
-                    and outcome.result is not CommandOutcome.OFFLINE,
-                    last_outcome=outcome.result,
-                    last_accepted_limit_a=(
-                        command.limit_a
-                        if accepted
-                        else (previous.last_accepted_limit_a if previous else None)
-                    ),
-                    last_command_at=at,
-                    reason=outcome.reason,
-                )
-            entries.append(
-                NewJournalEntry(
-                    at=at,
-                    kind=JournalKind.COMMAND_OUTCOME,
-                    message=(
-                        f"{command.evse_id} {command.limit_a:.1f} A: {outcome.result.value}"
-                        + (f" ({outcome.reason})" if outcome.reason else "")
-                    ),
-                    evse=command.evse_id,
-                    data={"limit_a": command.limit_a, "outcome": outcome.result.value},
-                )
-            )
-        self.controller.store.put_charger_states(states.values())
-        self.controller.store.append_journal(entries)
 
     def _journal_failure(self, reason: str, error: Exception) -> None:
         try:
@@ -305,11 +421,54 @@ class ControlLoop:
             log.exception("could not journal the failed cycle")
 
 
+def _outcome_entry(at: datetime, outcome: Outcome) -> NewJournalEntry:
+    command = outcome.command
+    result = outcome.result.value if outcome.result is not None else "not sent"
+    what = {
+        CommandPurpose.CHANGE: "",
+        CommandPurpose.RENEWAL: " (renewal)",
+        CommandPurpose.RETRY: " (retry)",
+    }[command.purpose]
+    maybe = (
+        "; it may have landed: counted until "
+        + outcome.held_until.isoformat(timespec="seconds").replace("+00:00", "Z")
+        if outcome.held_until is not None
+        and not outcome.accepted
+        and outcome.delivery is Delivery.UNANSWERED
+        else ""
+    )
+    return NewJournalEntry(
+        at=at,
+        kind=JournalKind.COMMAND_OUTCOME,
+        message=(
+            f"{command.evse_id} {command.limit_a:.1f} A{what}: {result}"
+            + (f" ({outcome.reason})" if outcome.reason else "")
+            + maybe
+        ),
+        evse=command.evse_id,
+        data={
+            "limit_a": command.limit_a,
+            "outcome": result,
+            "purpose": command.purpose.value,
+            "delivery": outcome.delivery.value,
+            **({"reason": outcome.reason} if outcome.reason else {}),
+        },
+    )
+
+
+def _pruned(
+    held: Mapping[str, tuple[HeldLimit, ...]], at: datetime
+) -> dict[str, tuple[HeldLimit, ...]]:
+    """The held limits still valid at ``at``."""
+    kept = {evse_id: tuple(h for h in limits if h.holds_at(at)) for evse_id, limits in held.items()}
+    return {evse_id: limits for evse_id, limits in kept.items() if limits}
+
+
 def upcoming(snapshot: Snapshot) -> tuple[datetime, str] | None:
     """The first instant after ``snapshot.at`` at which its inputs change with no new
     message: a fresh reading going stale, an envelope starting or ending, a source
-    falling silent for longer than it may. The loop runs a cycle then, not at the
-    next tick."""
+    falling silent for longer than it may, a held limit lapsing. The loop runs a cycle
+    then, not at the next tick."""
     now = snapshot.at
     events: list[tuple[datetime, str]] = []
     # a reading is stale, and a source offline, once *past* its allowance
@@ -327,5 +486,12 @@ def upcoming(snapshot: Snapshot) -> tuple[datetime, str] | None:
         if health.last_heard is not None and health.offline_after_s is not None:
             silent = health.last_heard + timedelta(seconds=health.offline_after_s) + past
             events.append((silent, f"source {health.source} silent"))
+    for state in snapshot.chargers.values():
+        if state.is_controllable:
+            continue
+        for evse_id, limits in state.held.items():
+            for held in limits:
+                if held.until is not None:
+                    events.append((held.until, f"a held limit on {evse_id} lapses"))
     ahead = [event for event in events if event[0] > now]
     return min(ahead, key=lambda event: event[0]) if ahead else None

@@ -233,6 +233,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        6,
+        "charger states: whether the fallback profile was accepted, and the limits each "
+        "EVSE may be under with when they lapse (an uncontrollable charger's assumed draw)",
+        (
+            "ALTER TABLE charger_states ADD COLUMN fallback_accepted INTEGER NOT NULL"
+            " DEFAULT 1 CHECK (fallback_accepted IN (0, 1))",
+            "ALTER TABLE charger_states ADD COLUMN held TEXT NOT NULL DEFAULT '{}'"
+            " CHECK (json_valid(held))",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -3,8 +3,10 @@
 :class:`ControllerChargerEvents` implements the OCPP endpoint's port
 (:class:`~depotctl.protocols.ocpp.events.ChargerEvents`):
 
-- a charger online or offline → its charger state (an offline charger is
-  uncontrollable), journaled, and a control cycle at once;
+- a charger connecting → journaled (it is online for the controller once it has
+  booted and was sent its fallback: the control loop's ``charger_connected``);
+  going offline → its charger state (an offline charger is uncontrollable),
+  journaled, and a control cycle at once;
 - sessions starting and ending → the store (ending with the energy delivered),
   journaled, and a cycle at once; a new transaction on an EVSE whose previous
   session never ended ends that one first;
@@ -85,27 +87,14 @@ class ControllerChargerEvents:
     # Chargers
 
     def connected(self, charger_id: str, version: OcppVersion, at: datetime) -> None:
-        store = self.controller.store
-        previous = store.charger_states().get(charger_id)
-        state = ChargerState(charger_id)
-        if previous is not None:
-            # a command that failed for want of a connection is no reason to distrust it
-            # now; a rejection or a timeout still is, until a command is accepted
-            keeps = previous.last_outcome in (CommandOutcome.REJECTED, CommandOutcome.TIMEOUT)
-            state = replace(
-                previous,
-                online=True,
-                last_outcome=previous.last_outcome if keeps else None,
-                reason=previous.reason if keeps else None,
-            )
-        with store.transaction():
-            store.put_charger_states([state])
-            self._journal(
-                JournalKind.CHARGER_ONLINE,
-                f"charger {charger_id} connected over {version}",
-                data={"charger": charger_id, "protocol": str(version)},
-            )
-        self.controller.changed(f"charger {charger_id} online")
+        """Journaled only: the charger is online for the controller once it can take
+        calls and has been sent its fallback (the control loop's ``charger_connected``)."""
+        self._journal(
+            JournalKind.CHARGER_ONLINE,
+            f"charger {charger_id} connected over {version}; it is sent its fallback once "
+            "it has booted",
+            data={"charger": charger_id, "protocol": str(version)},
+        )
 
     def booted(self, charger_id: str, boot: BootInfo, at: datetime) -> None:
         what = " ".join(part for part in (boot.vendor, boot.model) if part)

@@ -30,12 +30,13 @@ from depotctl.controller.clock import Clock, clock_for
 from depotctl.controller.dispatch import ShadowDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
-from depotctl.controller.ocpp_dispatch import OcppDispatch
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.routes_events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError
+from depotctl.protocols.ocpp.dispatcher import OcppDispatcher
+from depotctl.protocols.ocpp.queue import Timing
 from depotctl.protocols.ocpp.server import OcppServer
 
 log = logging.getLogger("depotctl.controller")
@@ -94,7 +95,11 @@ def _run_with_store(settings: Settings, store: Store) -> int:
     clock = clock_for(settings.clock, speed=settings.speed, start=start)
     base_dir = settings.site_file.parent if settings.site_file else Path.cwd()
     try:
-        controller = Controller(store, clock, base_dir=base_dir)
+        # a charger that never connected is a hazard (nobody knows what it draws),
+        # except in shadow mode, where another system commands the chargers
+        controller = Controller(
+            store, clock, base_dir=base_dir, unseen_chargers_controllable=settings.shadow
+        )
         if settings.site_file is not None:
             text = _read_site(settings.site_file)
             if text is None:
@@ -120,16 +125,12 @@ def _run_with_store(settings: Settings, store: Store) -> int:
     # ocpp.on_connected(callback) is told when one can take calls (boot, reconnect)
     charger_events = ControllerChargerEvents(controller)
     ocpp = OcppServer(charger_events.roster, charger_events, controller.clock.now)
-    # limits go to the chargers over OCPP: a charger that is not connected answers
-    # "offline" (uncontrollable); dynamic profiles stay valid for six ticks
-    dispatch = OcppDispatch(
-        ocpp.links,
+    # limits go to the chargers over OCPP, each charger's on a queue of its own: a
+    # charger that is not connected answers "offline" (uncontrollable)
+    dispatch = OcppDispatcher(
         controller.clock,
-        validity_s=max(30.0, 6 * settings.tick_s),
-        on_outcome=lambda outcome: control.report(outcome),
-        on_connect=lambda report: control.charger_connected(
-            report.charger_id, report.fallback, report.fallback_reason
-        ),
+        dispatch_timing(settings.tick_s, clock.speed),
+        on_connect=lambda report: control.charger_connected(report),
     )
     if not settings.shadow:
         ocpp.on_connected(dispatch.on_connected)
@@ -144,6 +145,22 @@ def _run_with_store(settings: Settings, store: Store) -> int:
     server = _Server(config)
     asyncio.run(_serve(server, sock, settings, control, ocpp, ocpp_sock, charger_events, dispatch))
     return 0
+
+
+def dispatch_timing(tick_s: float, speed: float) -> Timing:
+    """The dispatcher's times for a controller ticking every ``tick_s`` on a clock
+    ``speed`` times faster than real time. A dynamic profile holds for six ticks (at
+    least 30 s) — and at least 10 s of wall time, which a fast simulated clock would
+    otherwise shrink below what renewals can keep up with; a call times out after 5 s,
+    but never before 2 s of wall time; retries start after 5 s, at least 1 s of wall
+    time."""
+    return Timing(
+        timeout_s=5.0,
+        min_wall_timeout_s=2.0,
+        validity_s=max(30.0, 6 * tick_s, 10.0 * speed),
+        retry_initial_s=max(5.0, 1.0 * speed),
+        retry_max_s=max(300.0, 10.0 * speed),
+    )
 
 
 def _read_site(path: Path) -> str | None:
@@ -234,7 +251,7 @@ async def _serve(
     ocpp: OcppServer,
     ocpp_sock: socket.socket,
     charger_events: ControllerChargerEvents,
-    dispatch: OcppDispatch,
+    dispatch: OcppDispatcher,
 ) -> None:
     await ocpp.start(sock=ocpp_sock)
     serving = asyncio.create_task(server.serve(sockets=[sock]))

@@ -25,6 +25,7 @@ from depotctl.config.validate import semantic_findings
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
 from depotctl.controller.store import JournalKind, NewJournalEntry, Revision, Store
+from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import SourceHealth
 from depotctl.domain.policy import Policy
 from depotctl.domain.snapshot import Snapshot
@@ -99,12 +100,25 @@ class NoSite(Exception):
 
 
 class Controller:
-    """The store, the clock and the site in force; the live state on demand."""
+    """The store, the clock and the site in force; the live state on demand.
 
-    def __init__(self, store: Store, clock: Clock, *, base_dir: Path) -> None:
+    ``unseen_chargers_controllable``: whether a charger that never connected to this
+    controller counts as controllable (``serve --shadow``, and tests that have no
+    chargers) or — as ``serve`` has it — as offline without an accepted fallback,
+    assumed at its rating: nobody knows what it would draw."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        base_dir: Path,
+        unseen_chargers_controllable: bool = True,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.base_dir = base_dir
+        self.unseen_chargers_controllable = unseen_chargers_controllable
         self.metrics = Metrics()
         self.metrics.clock_speed.set(clock.speed)
         self.applied: AppliedSite | None = None
@@ -201,11 +215,15 @@ class Controller:
             raise NoSite("no site revision yet: start serve with --site FILE, or apply one")
         return self.applied
 
-    def snapshot(self, previous_limits: Mapping[str, float] | None = None) -> Snapshot:
+    def snapshot(
+        self,
+        previous_limits: Mapping[str, float] | None = None,
+        pending: Mapping[str, float] | None = None,
+    ) -> Snapshot:
         """What the controller knows now, from the store: the envelopes, the sources'
         health, the latest telemetry, open sessions, charger states and the operators'
-        overrides.
-        ``previous_limits`` are the limits in force (for hysteresis)."""
+        overrides. ``previous_limits`` are the limits in force (for hysteresis);
+        ``pending`` the commands out and not answered yet."""
         applied = self.require_site()
         now = self.clock.now()
         heard = self.store.last_heard()
@@ -224,8 +242,9 @@ class Controller:
             sources=sources,
             telemetry=self.store.readings(),
             sessions=tuple(record.session for record in self.store.sessions(open_only=True)),
-            chargers=self.store.charger_states(),
+            chargers=self._charger_states(applied.topology),
             previous_limits=dict(previous_limits or {}),
+            pending=dict(pending or {}),
             overrides={
                 evse_id: override
                 for evse_id, override in self.store.overrides().items()
@@ -233,12 +252,31 @@ class Controller:
             },
         )
 
-    def live(self, previous_limits: Mapping[str, float] | None = None) -> LiveState:
+    def _charger_states(self, topology: Topology) -> dict[str, ChargerState]:
+        states = self.store.charger_states()
+        if not self.unseen_chargers_controllable:
+            for evse in topology.evses.values():
+                states.setdefault(
+                    evse.charger_id,
+                    ChargerState(
+                        evse.charger_id,
+                        online=False,
+                        fallback_accepted=False,
+                        reason="never connected to this controller",
+                    ),
+                )
+        return states
+
+    def live(
+        self,
+        previous_limits: Mapping[str, float] | None = None,
+        pending: Mapping[str, float] | None = None,
+    ) -> LiveState:
         """Allocate the current snapshot."""
         applied = self.require_site()
         generation = self._generation
         started = time.perf_counter()
-        snapshot = self.snapshot(previous_limits)
+        snapshot = self.snapshot(previous_limits, pending)
         allocation = allocate(snapshot)
         self.metrics.allocation_seconds.observe(time.perf_counter() - started)
         self.metrics.allocations.inc()

@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any
 
 from depotctl.controller.migrations import LATEST, StoreVersionError, migrate
-from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.envelopes import (
     Direction,
     Envelope,
@@ -735,7 +735,8 @@ class Store:
         with self.transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO charger_states (charger_id, online, last_outcome,"
-                " last_accepted_limit_a, last_command_at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                " last_accepted_limit_a, last_command_at, reason, fallback_accepted, held)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         s.charger_id,
@@ -744,6 +745,8 @@ class Store:
                         s.last_accepted_limit_a,
                         _iso_or_none(s.last_command_at),
                         s.reason,
+                        int(s.fallback_accepted),
+                        _json(_held_json(s.held)),
                     )
                     for s in states
                 ),
@@ -758,6 +761,8 @@ class Store:
                 last_accepted_limit_a=r["last_accepted_limit_a"],
                 last_command_at=_parse_or_none(r["last_command_at"]),
                 reason=r["reason"],
+                fallback_accepted=bool(r["fallback_accepted"]),
+                held=_held(json.loads(r["held"])),
             )
             for r in self._rows("SELECT * FROM charger_states ORDER BY charger_id")
         }
@@ -895,6 +900,20 @@ class Store:
 
 
 # Encoding
+
+
+def _held_json(held: Mapping[str, tuple[HeldLimit, ...]]) -> dict[str, list[list[Any]]]:
+    return {
+        evse_id: [[h.limit_a, _iso_or_none(h.until)] for h in limits]
+        for evse_id, limits in sorted(held.items())
+    }
+
+
+def _held(stored: Mapping[str, list[list[Any]]]) -> dict[str, tuple[HeldLimit, ...]]:
+    return {
+        evse_id: tuple(HeldLimit(float(limit), _parse_or_none(until)) for limit, until in limits)
+        for evse_id, limits in stored.items()
+    }
 
 
 def _iso(at: datetime) -> str:

@@ -1,5 +1,6 @@
 """The headless demo's summary: energy delivered (total and per vehicle against its
-need), deadlines met, peak load against the limits of each grid connection, and
+need, and per vehicle the controller's record of it against the charger's meter),
+deadlines met, peak load against the limits of each grid connection, and
 violations — measured charger draws (the controller's telemetry history) against
 every node's effective power limit in force, and the controller's allocation
 against every limit."""
@@ -21,6 +22,11 @@ VERSION = 1
 MINUTE = timedelta(minutes=1)
 #: a load this much over a limit counts (rounding of reported figures)
 TOLERANCE = 1e-3
+#: the controller's record of a vehicle's energy agrees with its meter within this:
+#: OCPP 1.6 meterStart and meterStop are whole watt-hours, and the API writes an
+#: energy with six significant digits
+METER_RESOLUTION_WH = 1.0
+RECORD_DIGITS_REL = 5e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,8 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
     due = [v for v in vehicles if v["due"]]
     missed = [v for v in due if not v["met"]]
     controller_wh = sum(_wh(s.get("energy_delivered")) for s in inputs.sessions)
+    recorded = [v for v in vehicles if v["evse"]]
+    disagree = [v for v in recorded if not v["recorded"]["agrees"]]
     measured = _measured_load(inputs)
     violations = _measured_violations(inputs, measured) + _allocation_violations(inputs)
     return {
@@ -58,6 +66,18 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             "needed_wh": round(sum(v["needed_wh"] or 0.0 for v in vehicles), 1),
             "controller_sessions": len(inputs.sessions),
             "controller_delivered_wh": round(controller_wh, 1),
+            "controller_sessions_open": sum(1 for s in inputs.sessions if s.get("open")),
+            "vehicles_recorded": len(recorded),
+            "vehicles_agreeing": len(recorded) - len(disagree),
+            "disagreements": [
+                {
+                    "id": v["id"],
+                    "evse": v["evse"],
+                    "delivered_wh": v["delivered_wh"],
+                    **v["recorded"],
+                }
+                for v in disagree
+            ],
         },
         "deadlines": {
             "due": len(due),
@@ -106,6 +126,8 @@ def _wh(text: object) -> float:
 
 def _vehicles(inputs: Inputs) -> list[dict[str, Any]]:
     report = inputs.chargers or {}
+    sessions = _sessions_by_evse(inputs.sessions)
+    after = _previous_departures(report.get("vehicles", []))
     out = []
     for v in report.get("vehicles", []):
         needed = v.get("energy_needed_wh")
@@ -115,6 +137,7 @@ def _vehicles(inputs: Inputs) -> list[dict[str, Any]]:
         arrived = outcome not in ("expected", None)
         due = arrived and departure is not None and departure <= inputs.end
         shortfall = max(0.0, (needed or 0.0) - delivered)
+        on_evse = sessions.get(v.get("evse") or "", [])
         out.append(
             {
                 "id": v["id"],
@@ -127,9 +150,65 @@ def _vehicles(inputs: Inputs) -> list[dict[str, Any]]:
                 "due": due,
                 "met": bool(v.get("met")) if due else None,
                 "shortfall_wh": round(shortfall, 1),
+                "recorded": _recorded(delivered, on_evse, after.get(v["id"]), departure),
             }
         )
     return out
+
+
+def _sessions_by_evse(sessions: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The controller's sessions per EVSE."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for session in sessions:
+        if session.get("evse") and session.get("started"):
+            out[session["evse"]].append(session)
+    return out
+
+
+def _previous_departures(vehicles: list[dict[str, Any]]) -> dict[str, datetime | None]:
+    """Vehicle id → the departure of the vehicle before it on its EVSE (None: none)."""
+    by_evse: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for v in vehicles:
+        if v.get("evse") and v.get("arrival"):
+            by_evse[v["evse"]].append(v)
+    out: dict[str, datetime | None] = {}
+    for visits in by_evse.values():
+        visits.sort(key=lambda v: datetime.fromisoformat(v["arrival"]))
+        before: datetime | None = None
+        for v in visits:
+            out[v["id"]] = before
+            before = datetime.fromisoformat(v["departure"]) if v.get("departure") else None
+    return out
+
+
+def _recorded(
+    delivered_wh: float,
+    sessions: list[dict[str, Any]],
+    after: datetime | None,
+    departure: datetime | None,
+) -> dict[str, Any]:
+    """What the controller recorded for a vehicle, against the energy its meter
+    counted: every session on its EVSE that began after the vehicle before it left
+    and by its own departure (a charger that rebooted begins a new transaction for
+    the vehicle still plugged in; a session's start is the controller's time, which
+    may run a little behind the chargers'). ``open`` lists the sessions the
+    controller never heard end."""
+    mine = [
+        s
+        for s in sessions
+        if (after is None or datetime.fromisoformat(s["started"]) > after)
+        and (departure is None or datetime.fromisoformat(s["started"]) <= departure)
+    ]
+    controller_wh = sum(_wh(s.get("energy_delivered")) for s in mine)
+    difference = controller_wh - delivered_wh
+    tolerance = METER_RESOLUTION_WH * max(1, len(mine)) + RECORD_DIGITS_REL * delivered_wh
+    return {
+        "sessions": [s["id"] for s in mine],
+        "controller_wh": round(controller_wh, 1),
+        "difference_wh": round(difference, 1),
+        "agrees": abs(difference) <= tolerance,
+        "open": [s["id"] for s in mine if s.get("open")],
+    }
 
 
 # Loads and limits
@@ -287,6 +366,34 @@ def _peak(rows: list[tuple[float, datetime, LimitSample]]) -> dict[str, Any] | N
 # Text
 
 
+def _recorded_lines(energy: dict[str, Any]) -> list[str]:
+    """Per vehicle, whether the controller's record agrees with the meter."""
+    if not energy["vehicles_recorded"]:
+        return []
+    lines = [
+        f"              the controller's record agrees with the meter for "
+        f"{energy['vehicles_agreeing']} of {energy['vehicles_recorded']} vehicles"
+        + (
+            f"; {_sessions(energy['controller_sessions_open'])} still open (their end "
+            "never reached the controller)"
+            if energy["controller_sessions_open"]
+            else ""
+        )
+    ]
+    for wrong in energy["disagreements"]:
+        lines.append(
+            f"              {wrong['id']} on {wrong['evse']}: meter "
+            f"{wrong['delivered_wh'] / 1000:,.3f} kWh, controller "
+            f"{wrong['controller_wh'] / 1000:,.3f} kWh over {_sessions(len(wrong['sessions']))}"
+            + (f" ({len(wrong['open'])} still open)" if wrong["open"] else "")
+        )
+    return lines
+
+
+def _sessions(count: int) -> str:
+    return f"{count} session" if count == 1 else f"{count} sessions"
+
+
 def render_text(summary: dict[str, Any]) -> str:
     zone = ZoneInfo(summary["timezone"])
 
@@ -302,6 +409,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"{energy['needed_wh'] / 1000:,.1f} kWh needed (the chargers' meters); the "
         f"controller recorded {energy['controller_delivered_wh'] / 1000:,.1f} kWh over "
         f"{energy['controller_sessions']} sessions",
+        *_recorded_lines(energy),
         f"  deadlines   {deadlines['met']} of {deadlines['due']} departures met"
         + (
             f", {deadlines['not_yet_due']} vehicles not due yet" if deadlines["not_yet_due"] else ""

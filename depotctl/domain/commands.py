@@ -55,11 +55,12 @@ class Delivery(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What came of one command. ``held_until`` is when the limit stops holding on the
-    charger (its profile's validity) if it holds or may hold — accepted, or sent and
-    never answered — else None. ``result`` None: the command was not sent at all and
-    says nothing about the charger (superseded by a newer one, or withheld because a
-    decrease it depended on did not land)."""
+    """What came of one command. ``held_until`` is set when the limit holds, or may
+    hold, on the charger — accepted, sent and never answered, or accepted in part —
+    and says when its profile lapses; None when it certainly does not hold, or holds
+    without a profile of the controller's to lapse (an idle EVSE at its fallback).
+    ``result`` None: the command was not sent and says nothing about the charger
+    (superseded by a newer one for the same EVSE)."""
 
     command: LimitCommand
     result: CommandOutcome | None
@@ -73,8 +74,9 @@ class Outcome:
 
     @property
     def may_hold(self) -> bool:
-        """The limit holds, or may hold, on the charger."""
-        return self.accepted or self.delivery is Delivery.UNANSWERED
+        """The limit holds, or may hold, under a profile that lapses at
+        ``held_until``."""
+        return self.held_until is not None
 
 
 def shares_a_node(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:

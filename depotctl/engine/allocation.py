@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from depotctl.engine.explain import Candidate, Decision
+    from depotctl.engine.priority import Priority
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -35,6 +36,7 @@ class BindingKind(StrEnum):
     PLANNED_RATE = "planned_rate"
     OPERATOR_OVERRIDE = "operator_override"  # paused or capped by an operator
     UNCONTROLLABLE = "uncontrollable"
+    COMMAND_PENDING = "command_pending"  # its last command is not answered yet
     NO_SESSION = "no_session"
 
 
@@ -129,6 +131,16 @@ class Allocation:
         from depotctl.engine.explain import candidates
 
         return candidates(self._decision, evse_id)
+
+    def priority(self, evse_id: str) -> Priority | None:
+        """The EVSE's tier in words — its session's priority class, urgency and laxity —
+        or None without a session that asked for power; built only when asked. Raises
+        like :meth:`candidates`."""
+        if self._decision is None:
+            raise LookupError("this allocation keeps no decision to explain")
+        from depotctl.engine.priority import priority_of
+
+        return priority_of(self._decision, evse_id)
 
 
 class LazyMapping(Mapping[K, V], Generic[K, V]):

@@ -207,9 +207,9 @@ def _uncontrollable_draw(
         if state.is_controllable:
             continue
         for evse in topology.chargers_evses(charger_id):
-            index = structure.evse_index[evse.id]
-            assumed[index] = assumed_draw_a(snapshot, state, evse)
-            uncontrolled[index] = True
+            at = structure.evse_index[evse.id]
+            assumed[at] = assumed_draw_a(snapshot, state, evse)
+            uncontrolled[at] = True
     for evse_id, sent_a in snapshot.pending.items():
         index = structure.evse_index.get(evse_id)
         if index is None or uncontrolled[index]:

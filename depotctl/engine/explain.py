@@ -1,11 +1,13 @@
 """Why each EVSE got its limit, in words — built only when someone reads it.
 
 An EVSE's binding constraint is what stopped it: its own cap (charger, vehicle,
-energy satisfied, planned rate, an operator's pause or cap), a node's limit — static, an envelope fresh or
-fallback, the site's fallback for an offline source, or one lowered by stale
-telemetry — or, when paused, the node that had no room for its minimum current.
-Its candidates are every limit along its path, each with its slack in the EVSE's
-own amps.
+energy satisfied, planned rate, an operator's pause or cap), a node's limit named
+by what set its value (:mod:`.node_binding`: ``envelope``, ``fallback``,
+``charger_limit``, ``node_limit``; reservations against it, stale site load
+included, are named in the detail), or, when paused, the node that had no room for
+its minimum current. Its candidates are every limit along its path, each with its
+slack in the EVSE's own amps; its priority (:mod:`.priority`) is what decided
+between it and the EVSEs of other tiers.
 """
 
 from __future__ import annotations
@@ -20,19 +22,24 @@ import numpy as np
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.quantity import format_number
 from depotctl.domain.snapshot import Snapshot
-from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import (
     Binding,
     BindingKind,
     EvseAllocation,
     EvseState,
     LimitKind,
-    LimitSource,
     NodeConstraint,
 )
 from depotctl.engine.capacity import Capacity
 from depotctl.engine.demand import CAP_KINDS, Demands
-from depotctl.engine.structure import KINDS, POWER, Structure
+from depotctl.engine.node_binding import (
+    constraint_amount,
+    constraint_name,
+    held_by,
+    limit_words,
+    reserved_words,
+)
+from depotctl.engine.structure import Structure
 from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, usage
 
 
@@ -50,7 +57,10 @@ class Decision:
 
     @cached_property
     def used(self) -> Floats:
-        return usage(self.limits, self.structure.constraints)
+        """What the limits decided now take of each constraint (an EVSE whose command
+        is out keeps its limit, but is counted among the reserved)."""
+        decided = np.where(self.capacity.waiting, 0.0, self.limits)
+        return usage(decided, self.structure.constraints)
 
     @cached_property
     def finite_constraints(self) -> dict[tuple[str, LimitKind], int]:
@@ -79,18 +89,22 @@ def evse_view(decision: Decision, evse_id: str) -> EvseAllocation:
     evse = decision.snapshot.topology.evses[evse_id]
     session = demands.sessions.get(index)
     amps = float(decision.limits[index])
-    if capacity.uncontrolled[index]:
+    if capacity.waiting[index]:
+        state = EvseState.IDLE if session is None else (
+            EvseState.CHARGING if amps > 0 else EvseState.PAUSED
+        )
+        binding = _waiting(decision, evse_id, amps, float(capacity.assumed[index]))
+    elif capacity.uncontrolled[index]:
         amps = float(capacity.assumed[index])
         state, binding = EvseState.UNCONTROLLABLE, _uncontrollable(decision, evse.charger_id, amps)
     elif session is None:
-        state = EvseState.IDLE
-        binding = Binding(BindingKind.NO_SESSION, None, "no vehicle plugged in")
+        state, binding = EvseState.IDLE, _idle(decision, index, amps)
     elif amps <= 0:
         state, binding = EvseState.PAUSED, _paused(decision, index)
     else:
         state = EvseState.CHARGING
         con = int(decision.binder[index])
-        binding = _own_cap(decision, index) if con < 0 else _constraint(decision, con)
+        binding = _own_cap(decision, index) if con < 0 else held_by(decision, con)
     return EvseAllocation(
         evse_id=evse_id,
         limit_a=amps,
@@ -165,9 +179,9 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
         headroom = capacity.effective[con] - capacity.reserved[con] - decision.used[con]
         chain.append(
             Candidate(
-                what=_what(structure, con),
+                what=constraint_name(structure, con),
                 ref=node_id,
-                limit=_amount(con, float(capacity.effective[con])),
+                limit=constraint_amount(con, float(capacity.effective[con])),
                 source=str(capacity.sources[con]),
                 slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
                 binding=con in (binder, paused_at),
@@ -176,41 +190,45 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
     return chain
 
 
-def _what(structure: Structure, con: int) -> str:
-    node_id, kind = structure.describe(con)
-    if kind is KINDS[POWER]:
-        return f"{node_id} import power"
-    return f"{node_id} current on {kind.value.removeprefix('current_')}"
-
-
-def _amount(con: int, value: float) -> str:
-    return f"{value / 1000:.1f} kW" if con % 4 == POWER else f"{value:.1f} A"
-
-
-def _constraint(decision: Decision, con: int) -> Binding:
-    structure, capacity = decision.structure, decision.capacity
-    node_id, _ = structure.describe(con)
-    source = capacity.sources.get(con, LimitSource("static"))
-    detail = (
-        f"{_what(structure, con)} is full: {_amount(con, float(capacity.effective[con]))} "
-        f"effective ({source})"
+def _waiting(decision: Decision, evse_id: str, sent_a: float, counted_a: float) -> Binding:
+    in_force = decision.snapshot.previous_limits.get(evse_id)
+    before = f"{in_force:.1f} A" if in_force is not None else "its fallback"
+    return Binding(
+        BindingKind.COMMAND_PENDING,
+        evse_id,
+        f"{sent_a:.1f} A sent, not answered yet; counted at {counted_a:.1f} A (the higher "
+        f"of it and {before}) until it is",
     )
-    reserved = float(capacity.reserved[con])
-    if reserved > TOLERANCE:
-        detail += f", {_amount(con, reserved)} of it reserved for other load"
-    if con in capacity.stale:
+
+
+def _idle(decision: Decision, index: int, amps: float) -> Binding:
+    """No vehicle: the limit is its start allowance (what a vehicle plugging in may draw
+    before the next cycle), its fallback unless a full node or an operator lowers it."""
+    demands = decision.demands
+    cap = float(demands.cap[index])
+    fallback = float(decision.structure.evse_fallback[index])
+    con = int(decision.binder[index])
+    if con < 0 and int(decision.paused_at[index]) >= 0:
+        con = int(decision.paused_at[index])
+    if amps >= cap - TOLERANCE or con < 0:
+        if cap < fallback - TOLERANCE:  # lowered by an operator's pause or cap
+            held = _override(decision, index)
+            return Binding(
+                held.kind,
+                held.ref,
+                f"no vehicle plugged in; one may start at up to {amps:.1f} A: {held.detail}",
+            )
         return Binding(
-            BindingKind.STALE_TELEMETRY,
-            node_id,
-            detail + "; telemetry of a site load below it is stale, so its fallback is assumed",
+            BindingKind.NO_SESSION,
+            None,
+            f"no vehicle plugged in; one may start at up to {amps:.1f} A (its fallback)",
         )
-    if source.kind == "envelope":
-        return Binding(BindingKind.ENVELOPE, source.ref, detail)
-    if source.kind == "fallback":
-        return Binding(BindingKind.FALLBACK, source.ref, detail)
-    if structure.node_kinds[con // 4] is NodeKind.CHARGER:
-        return Binding(BindingKind.CHARGER_LIMIT, node_id, detail)
-    return Binding(BindingKind.NODE_LIMIT, node_id, detail)
+    held = held_by(decision, con)
+    return Binding(
+        held.kind,
+        held.ref,
+        f"no vehicle plugged in; one may start at up to {amps:.1f} A: {held.detail}",
+    )
 
 
 def _own_cap(decision: Decision, index: int) -> Binding:
@@ -263,7 +281,7 @@ def _local(instant: datetime, snapshot: Snapshot) -> datetime:
 
 
 def _paused(decision: Decision, index: int) -> Binding:
-    demands, structure, capacity = decision.demands, decision.structure, decision.capacity
+    demands, structure = decision.demands, decision.structure
     floor = float(demands.floor[index])
     if demands.cap[index] < floor - TOLERANCE or demands.cap[index] <= 0:
         return _own_cap(decision, index)
@@ -271,12 +289,10 @@ def _paused(decision: Decision, index: int) -> Binding:
     if con < 0:  # admitted, but rounding left less than a step
         return Binding(BindingKind.MIN_CURRENT_ADMISSION, None, "less than one step was left")
     node_id, _ = structure.describe(con)
-    detail = f"no room for the minimum {floor:.1f} A at {_what(structure, con)}"
-    if capacity.uncontrollable[con] > TOLERANCE:
-        detail += (
-            "; uncontrollable chargers are assumed to draw "
-            f"{_amount(con, float(capacity.uncontrollable[con]))} there"
-        )
+    detail = (
+        f"no room for the minimum {floor:.1f} A at {constraint_name(structure, con)}, "
+        f"{limit_words(decision, con)}{reserved_words(decision, con)}"
+    )
     return Binding(BindingKind.MIN_CURRENT_ADMISSION, node_id, detail)
 
 

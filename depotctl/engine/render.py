@@ -25,6 +25,7 @@ from depotctl.engine.allocation import (
     NodeConstraint,
 )
 from depotctl.engine.explain import Candidate
+from depotctl.engine.priority import Priority
 
 VERSION = 1
 
@@ -285,10 +286,36 @@ def allocation_json(
 def explain_json(
     snapshot: Snapshot, allocation: Allocation, evse_id: str, origin: Origin
 ) -> dict[str, Any]:
-    """``explain --format json``: one EVSE, always with its candidates."""
+    """``explain --format json``: one EVSE, always with its candidates, and with the
+    nodes of its path and its priority (what ``explain``'s text shows, live or not)."""
+    evse = evse_json(snapshot, allocation, allocation.evses[evse_id], candidates=True)
+    evse["path"] = path_json(snapshot, evse_id)
+    evse["priority"] = priority_json(allocation.priority(evse_id))
+    return {**_header(snapshot, origin), "evse": evse}
+
+
+def path_json(snapshot: Snapshot, evse_id: str) -> list[dict[str, Any]]:
+    """The nodes from the EVSE's charger up to its grid connection: ``id``, ``type``,
+    ``phases``."""
+    nodes = snapshot.topology.nodes
+    return [
+        {"id": node.id, "type": node.kind.value, "phases": node.phases}
+        for node in (nodes[node_id] for node_id in snapshot.topology.evses[evse_id].path)
+    ]
+
+
+def priority_json(priority: Priority | None) -> dict[str, Any] | None:
+    """What decided between tiers: ``class``, ``urgent``, ``laxity_s`` (null when it
+    cannot charge at all), ``urgency_threshold_s`` and ``text``; null without a
+    session asking for power."""
+    if priority is None:
+        return None
     return {
-        **_header(snapshot, origin),
-        "evse": evse_json(snapshot, allocation, allocation.evses[evse_id], candidates=True),
+        "class": priority.priority_class,
+        "urgent": priority.urgent,
+        "laxity_s": _number(priority.laxity_s),
+        "urgency_threshold_s": _number(priority.threshold_s),
+        "text": str(priority),
     }
 
 

@@ -29,8 +29,9 @@ from depotctl.cli.remote._common import (
     _fail,
     _talking,
 )
-from depotctl.cli.remote.journal import explain_live, explain_text, journal_line
+from depotctl.cli.remote.journal import explain_live, journal_line
 from depotctl.cli.remote.revisions import plan_base, plan_changes, plan_text
+from depotctl.cli.render_explain import explain_text  # the same text offline and live
 
 __all__ = [
     "Connection",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.render_explain import explain_text
 
 if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient, Json
@@ -25,11 +27,9 @@ from depotctl.cli.remote._common import (
     FormatOption,
     ServerOption,
     TokenFileOption,
-    _amount,
     _controller_now,
     _instant,
     _print_json,
-    _short,
     _talking,
 )
 
@@ -50,48 +50,8 @@ def explain_live(
     if output_format is Format.JSON:
         _print_json(explained)
         return
-    sys.stdout.write(explain_text(explained))
-
-
-def explain_text(explained: Json) -> str:
-    evse = explained.get("evse", {})
-    revision = explained.get("revision") or {}
-    binding = evse.get("binding") or {}
-    lines = [
-        f"Explanation at {explained.get('at') or explained.get('time')}, site "
-        f"{(explained.get('site') or {}).get('name')} revision {revision.get('number')} "
-        f"({_short(revision.get('hash'))}), live",
-        "",
-        f"EVSE {evse.get('id')} on charger {evse.get('charger')}, under {evse.get('parent')}",
-        f"  state    {evse.get('state')}"
-        + (f", session {evse['session_id']}" if evse.get("session_id") else ""),
-        f"  limit    {_amount(evse.get('limit_a'), 'A')} per line = "
-        f"{_amount(evse.get('limit_kw'), 'kW')}",
-        f"  binding  {binding.get('kind')} {binding.get('ref') or ''}".rstrip(),
-        f"           {binding.get('detail', '')}",
-        "",
-        "Candidate limits, from the EVSE up to the grid connection",
-    ]
-    rows = []
-    for candidate in evse.get("candidates", []):
-        slack = candidate.get("slack_a")
-        rows.append(
-            (
-                "▶" if candidate.get("binding") else " ",
-                str(candidate.get("what")),
-                str(candidate.get("limit")),
-                str(candidate.get("source")),
-                f"{slack:+,.1f} A" if isinstance(slack, int | float) else "—",
-                "binding" if candidate.get("binding") else "",
-            )
-        )
-    widths = [max((len(row[i]) for row in rows), default=0) for i in range(6)]
-    for row in rows:
-        cells = [
-            cell.rjust(widths[i]) if i == 4 else cell.ljust(widths[i]) for i, cell in enumerate(row)
-        ]
-        lines.append(("  " + "  ".join(cells)).rstrip())
-    return "\n".join(lines) + "\n"
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    sys.stdout.write(explain_text(explained, color=color))  # the same text as offline
 
 
 def journal_line(entry: Json) -> str:

@@ -1,6 +1,6 @@
-"""The explanation of one EVSE's limit: its chain of candidate limits from the EVSE
-up to the grid connection, each with its slack, the binding one marked, and the
-EVSE's recent journal entries."""
+"""The explanation of one EVSE's limit: its state, priority and binding constraint, its
+chain of candidate limits from the EVSE up to the grid connection, each with its
+slack, the binding one marked, and the EVSE's recent journal entries."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def summary(explained: Mapping[str, Any], model: Model) -> Text:
     text.append(str(evse.get("state")))
     if evse.get("session_id"):
         text.append(f", session {evse['session_id']}")
+    priority = evse.get("priority")
+    if isinstance(priority, Mapping) and priority.get("text"):
+        # what placed it among the tiers, as `depotctl explain` prints it
+        text.append("\n  priority ", "dim")
+        text.append(str(priority["text"]))
     text.append("\n  limit    ", "dim")
     limit_a, limit_kw = evse.get("limit_a"), evse.get("limit_kw")
     if isinstance(limit_a, int | float) and isinstance(limit_kw, int | float):

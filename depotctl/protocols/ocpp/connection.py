@@ -2,9 +2,16 @@
 :class:`~depotctl.protocols.ocpp.link.ChargerLink` the dispatcher calls through.
 
 Calls go out one at a time (callers queue on a lock); the timeout runs from when a
-call is sent. A CallError answer raises ``CallErrorReceived`` with the charger's
-code; no answer in time ``LinkTimeout``; a closed connection ``LinkClosed``, also
-for a call waiting when it closes.
+call is sent (with ``timeout_s`` None the caller owns it and cancels the call). A
+CallError answer raises ``CallErrorReceived`` with the charger's code; no answer in
+time ``LinkTimeout``; a closed connection ``LinkClosed``, also for a call waiting
+when it closes.
+
+The transaction lifecycle: a BootNotification means the charger rebooted, so every
+transaction it had is gone; a connector reporting ``Available`` has none running;
+a transaction the charger says it does not know has ended. Each such transaction is
+closed here (its session ended, with the reason) rather than left for commands to
+be refused against.
 """
 
 from __future__ import annotations
@@ -33,15 +40,19 @@ from depotctl.protocols.ocpp.v201 import V201Handler
 
 log = logging.getLogger("depotctl.ocpp")
 
+#: a call's own timeout when the caller owns it: never reached in practice
+_BACKSTOP_S = 3600.0
+
 
 class ChargerConnection:
     """A charger's live connection (implements ``ChargerLink``).
 
     ``on_ready(link)`` is called when the charger can take calls: after its
     BootNotification is answered, or — a charger that reconnects without booting —
-    on its first other message or after ``boot_grace_s``, or at once when this
-    endpoint has seen it boot before (``known``). It runs inside the receive loop:
-    it must only schedule work, never await the charger."""
+    on its first other message, or when it stays silent for ``boot_grace_s``. Never
+    before: a charger refuses calls until it has booted (many never answer them). It
+    runs inside the receive loop: it must only schedule work, never await the
+    charger."""
 
     def __init__(
         self,
@@ -53,7 +64,6 @@ class ChargerConnection:
         clock: Callable[[], datetime],
         heartbeat_interval_s: int,
         boot_grace_s: float,
-        known: bool,
         on_ready: Callable[[ChargerConnection], None],
     ) -> None:
         self._charge_point = charge_point
@@ -63,7 +73,6 @@ class ChargerConnection:
         self.clock = clock
         self.heartbeat_interval_s = heartbeat_interval_s
         self._boot_grace_s = boot_grace_s
-        self._known = known
         self._on_ready = on_ready
         self._ready = False
         self._heard_first = False
@@ -88,7 +97,15 @@ class ChargerConnection:
         transaction = self.book.on_evse(evse_number)
         return transaction.transaction_id if transaction is not None else None
 
-    async def call(self, request: Any, *, timeout_s: float) -> Any:
+    @property
+    def ready(self) -> bool:
+        """It can take calls (it has booted, or said something else first)."""
+        return self._ready and not self._closed.is_set()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    async def call(self, request: Any, *, timeout_s: float | None = None) -> Any:
         action = type(request).__name__
         await self._check_request(request, action)
         if self._closed.is_set():
@@ -98,11 +115,12 @@ class ChargerConnection:
                 raise LinkClosed(f"{self._charge_point.ocpp_id} is not connected")
             return await self._call(request, action, timeout_s)
 
-    async def _call(self, request: Any, action: str, timeout_s: float) -> Any:
+    async def _call(self, request: Any, action: str, timeout_s: float | None) -> Any:
         handler = self.handler
         unique_id = str(uuid.uuid4())
         handler.awaiting, handler.answered_error = unique_id, None
-        handler._response_timeout = timeout_s
+        # the library's own timeout is a backstop; the caller's (or ours) comes first
+        handler._response_timeout = _BACKSTOP_S if timeout_s is None else timeout_s
         answer = asyncio.ensure_future(handler.call(request, suppress=False, unique_id=unique_id))
         closing = asyncio.ensure_future(self._closed.wait())
         try:
@@ -117,14 +135,15 @@ class ChargerConnection:
                 answer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await answer
+        waited = "" if timeout_s is None else f" within {timeout_s:g} s"
         if answer not in done:
             if self._closed.is_set():
                 raise LinkClosed(f"{self._charge_point.ocpp_id} disconnected during {action}")
-            raise LinkTimeout(f"no answer to {action} within {timeout_s:g} s")
+            raise LinkTimeout(f"no answer to {action}{waited}")
         try:
             return answer.result()
         except TimeoutError:
-            raise LinkTimeout(f"no answer to {action} within {timeout_s:g} s") from None
+            raise LinkTimeout(f"no answer to {action}{waited}") from None
         except ConnectionClosed:
             raise LinkClosed(f"{self._charge_point.ocpp_id} disconnected during {action}") from None
         except Exception as failure:
@@ -151,12 +170,7 @@ class ChargerConnection:
 
     async def run(self) -> None:
         """Receive until the connection closes."""
-        if self._known:
-            self._become_ready()
-        else:
-            self._grace = asyncio.get_running_loop().call_later(
-                self._boot_grace_s, self._become_ready
-            )
+        self._grace = asyncio.get_running_loop().call_later(self._boot_grace_s, self._become_ready)
         try:
             await self.handler.start()
         except ConnectionClosed:
@@ -183,6 +197,37 @@ class ChargerConnection:
         """Its BootNotification was answered (after every boot, not only the first)."""
         self._ready = False
         self._become_ready()
+
+    def rebooted(self) -> None:
+        """A BootNotification arrived: the charger (re)started, and every transaction
+        it had is gone with it."""
+        for transaction in self.book.running():
+            self.end_transaction(transaction, "the charger rebooted: its transactions are gone")
+
+    def connector_available(self, evse_number: int) -> None:
+        """The EVSE reports ``Available``: no vehicle, so no transaction runs there."""
+        transaction = self.book.on_evse(evse_number)
+        if transaction is not None:
+            self.end_transaction(
+                transaction, f"EVSE {evse_number} reports Available: the transaction is over"
+            )
+
+    def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
+        """The charger says it has no transaction ``transaction_id``: it ended (True)
+        if it was still listed on that EVSE."""
+        transaction = self.book.on_evse(evse_number)
+        if transaction is None or transaction.transaction_id != transaction_id:
+            return False
+        self.end_transaction(
+            transaction, f"the charger does not know transaction {transaction_id}: it ended"
+        )
+        return True
+
+    def end_transaction(self, transaction: Transaction, reason: str) -> None:
+        """Close a transaction the charger will never end itself, keeping the energy
+        recorded for its session."""
+        self.book.end(transaction.transaction_id)
+        self.events.session_ended(transaction.session_id, None, self.now(), reason)
 
     def _become_ready(self) -> None:
         if self._grace is not None:

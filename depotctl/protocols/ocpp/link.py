@@ -41,14 +41,24 @@ class ChargerLink(Protocol):
     @property
     def online(self) -> bool: ...
 
+    async def wait_closed(self) -> None:
+        """Return once the connection has closed."""
+        ...
+
     def transaction_of(self, evse_number: int) -> str | None:
         """The id of the transaction running on this EVSE (1.6: connector), if any."""
         ...
 
-    async def call(self, request: Any, *, timeout_s: float) -> Any:
+    def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
+        """The charger says it has no such transaction: close it (its session ends).
+        True when it was still listed on that EVSE."""
+        ...
+
+    async def call(self, request: Any, *, timeout_s: float | None = None) -> Any:
         """Send one request (an ``ocpp.v16.call.*`` or ``ocpp.v201.call.*`` payload)
         and return the charger's response payload (``call_result.*``). At most one
-        call is outstanding per connection: callers queue. Raises ``LinkTimeout``,
+        call is outstanding per connection: callers queue. Raises ``LinkTimeout``
+        (after ``timeout_s``; None: the caller times it and cancels the call),
         ``LinkClosed`` or ``CallErrorReceived``; never call it from inside a message
         handler (answer first)."""
         ...

@@ -199,32 +199,58 @@ def dynamic_request(
     validity_s: float,
     transaction_id: str | None,
 ) -> SetChargingProfile:
-    """The controller's limit for one EVSE, valid for ``validity_s`` from ``at``.
+    """The controller's limit for one EVSE, valid for ``validity_s`` from ``at``: a
+    ``TxProfile`` for ``transaction_id`` when there is one the charger can be sent
+    (:func:`tx_request`), else the EVSE's stand-in (:func:`stand_in_request`)."""
+    tx = _transaction(charge_point, transaction_id)
+    if tx is not None:
+        return tx_request(charge_point, evse_number, limit_a, unit, at, validity_s, tx)
+    return stand_in_request(charge_point, evse_number, limit_a, unit, at, validity_s)
 
-    A ``TxProfile`` for ``transaction_id`` (lapsing by ``validTo`` and ``duration``),
-    unless there is no transaction, the charger rejects ``TxProfile`` (the
-    ``tx_profile_unsupported`` quirk) or a 1.6 transaction id is not a number: then a
-    ``TxDefaultProfile`` at stack level 1 on that connector / EVSE, ``limit_a`` for the
-    validity and the fallback after it.
-    """
+
+def tx_request(
+    charge_point: ChargePoint,
+    evse_number: int,
+    limit_a: float,
+    unit: RateUnit,
+    at: datetime,
+    validity_s: float,
+    transaction_id: str | int,
+) -> SetChargingProfile:
+    """A ``TxProfile`` for the running transaction, lapsing by ``validTo`` and
+    ``duration`` ``validity_s`` after ``at`` (:func:`valid_until`)."""
+    start = _start(at)
+    window = START_LEAD_S + max(int(validity_s), 1)
+    return _request(
+        charge_point,
+        target=evse_number,
+        profile_id=dynamic_profile_id(evse_number, tx_profile=True),
+        stack_level=DYNAMIC_STACK_LEVEL,
+        purpose=_Purpose.TX,
+        unit=unit,
+        start=start,
+        periods=[(0, rate_limit(charge_point, limit_a, unit))],
+        duration=window,
+        valid_to=start + timedelta(seconds=window),
+        transaction_id=transaction_id,
+    )
+
+
+def stand_in_request(
+    charge_point: ChargePoint,
+    evse_number: int,
+    limit_a: float,
+    unit: RateUnit,
+    at: datetime,
+    validity_s: float,
+) -> SetChargingProfile:
+    """The EVSE's stand-in: a ``TxDefaultProfile`` at stack level 1 on its connector /
+    EVSE, ``limit_a`` until :func:`valid_until` and the fallback after it. It is what a
+    vehicle plugging in starts at, and what limits a running transaction on a charger
+    that takes no ``TxProfile``."""
     start = _start(at)
     window = START_LEAD_S + max(int(validity_s), 1)
     limit = rate_limit(charge_point, limit_a, unit)
-    tx = _transaction(charge_point, transaction_id)
-    if tx is not None:
-        return _request(
-            charge_point,
-            target=evse_number,
-            profile_id=dynamic_profile_id(evse_number, tx_profile=True),
-            stack_level=DYNAMIC_STACK_LEVEL,
-            purpose=_Purpose.TX,
-            unit=unit,
-            start=start,
-            periods=[(0, limit)],
-            duration=window,
-            valid_to=start + timedelta(seconds=window),
-            transaction_id=tx,
-        )
     fallback = rate_limit(charge_point, charge_point.fallback_a, unit)
     return _request(
         charge_point,
@@ -235,6 +261,34 @@ def dynamic_request(
         unit=unit,
         start=start,
         periods=[(0, limit), (window, fallback)],
+    )
+
+
+def valid_until(at: datetime, validity_s: float) -> datetime:
+    """When a dynamic profile sent at ``at`` lapses (whole seconds, as sent)."""
+    return _start(at) + timedelta(seconds=START_LEAD_S + max(int(validity_s), 1))
+
+
+def transaction_reference(
+    charge_point: ChargePoint, transaction_id: str | None
+) -> str | int | None:
+    """The transaction id as a ``TxProfile`` names it, or None when the charger takes
+    none (no transaction, the ``tx_profile_unsupported`` quirk, or a 1.6 id that is not
+    a number)."""
+    return _transaction(charge_point, transaction_id)
+
+
+def status_trigger_request(version: OcppVersion, evse_number: int) -> Any:
+    """``TriggerMessage`` asking a charger for the StatusNotification of one connector /
+    EVSE: whether a transaction still runs there."""
+    if version is OcppVersion.V16:
+        return call16.TriggerMessage(
+            requested_message=enums16.MessageTrigger.status_notification,
+            connector_id=evse_number,
+        )
+    return call201.TriggerMessage(
+        requested_message=enums201.MessageTriggerEnumType.status_notification,
+        evse=types201.EVSEType(id=evse_number, connector_id=1),
     )
 
 

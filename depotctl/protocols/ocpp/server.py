@@ -64,7 +64,7 @@ class OcppServer:
         clock: Callable[[], datetime],
         *,
         heartbeat_interval_s: int = 300,
-        boot_grace_s: float = 5.0,
+        boot_grace_s: float = 60.0,
         ping_interval_s: float | None = 20.0,
     ) -> None:
         self._roster = roster
@@ -75,7 +75,6 @@ class OcppServer:
         self._ping_interval_s = ping_interval_s
         self._links: dict[str, ChargerConnection] = {}
         self._books: dict[str, TransactionBook] = {}
-        self._booted: set[str] = set()  # chargers seen to boot (or reconnect) here
         self._admitted: weakref.WeakKeyDictionary[ServerConnection, ChargePoint] = (
             weakref.WeakKeyDictionary()
         )
@@ -281,7 +280,6 @@ class OcppServer:
             clock=self._now,
             heartbeat_interval_s=self._heartbeat_interval_s,
             boot_grace_s=self._boot_grace_s,
-            known=charger_id in self._booted,
             on_ready=self._ready,
         )
         replaced = self._links.get(charger_id)
@@ -311,7 +309,6 @@ class OcppServer:
         return book
 
     def _ready(self, link: ChargerConnection) -> None:
-        self._booted.add(link.charge_point.charger_id)
         for callback in self._callbacks:
             self._spawn(_run_callback(callback, link))
 

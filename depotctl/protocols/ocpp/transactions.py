@@ -134,6 +134,19 @@ class TransactionBook:
         self._running[transaction_id] = transaction
         return transaction
 
+    def running(self) -> list[Transaction]:
+        """Every transaction listed, the restored ones not yet named by the charger
+        included (their ids as read back, or the session id's)."""
+        for session_id in list(self._unresolved):
+            session = self._unresolved.pop(session_id)
+            evse = next((e for e in self.charge_point.evses if e.evse_id == session.evse_id), None)
+            if evse is not None:
+                transaction = Transaction(
+                    session_id, session_id, evse.number, recorded_wh=session.energy_delivered_wh
+                )
+                self._running[session_id] = transaction
+        return list(self._running.values())
+
     def on_evse(self, evse_number: int) -> Transaction | None:
         return next((t for t in self._running.values() if t.evse_number == evse_number), None)
 

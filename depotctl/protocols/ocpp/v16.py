@@ -6,7 +6,7 @@ charger as a whole. Transaction ids come from the controller
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.v16 import ChargePoint as V16ChargePoint
 from ocpp.v16 import call_result
@@ -18,9 +18,6 @@ from depotctl.protocols.ocpp.frames import after, on
 from depotctl.protocols.ocpp.handler import LinkedHandler
 from depotctl.protocols.ocpp.meter import format_time, number, parse_time
 from depotctl.protocols.ocpp.transactions import session_id_of
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("depotctl.ocpp")
 
@@ -43,6 +40,7 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
             serial_number=extra.get("charge_point_serial_number"),
             firmware_version=extra.get("firmware_version"),
         )
+        self.link.rebooted()
         self.link.events.booted(self._charger_id, boot, now)
         return call_result.BootNotification(
             current_time=format_time(now),
@@ -81,6 +79,8 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
                     at=parse_time(extra.get("timestamp"), now),
                 )
             )
+            if evse is not None and status == "Available":
+                self.link.connector_available(evse.number)
         return call_result.StatusNotification()
 
     @on(Action.authorize)

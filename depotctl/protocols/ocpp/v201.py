@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.v201 import ChargePoint as V201ChargePoint
 from ocpp.v201 import call_result
@@ -27,9 +27,6 @@ from depotctl.protocols.ocpp.frames import after, on
 from depotctl.protocols.ocpp.handler import LinkedHandler
 from depotctl.protocols.ocpp.meter import format_time, number, parse_time
 from depotctl.protocols.ocpp.transactions import session_id_of
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger("depotctl.ocpp")
 
@@ -53,6 +50,7 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
             firmware_version=charging_station.get("firmware_version"),
             reason=reason,
         )
+        self.link.rebooted()
         self.link.events.booted(self._charger_id, boot, now)
         return call_result.BootNotification(
             current_time=format_time(now),
@@ -91,6 +89,8 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
                     at=parse_time(timestamp, now),
                 )
             )
+            if evse is not None and connector_status == "Available":
+                self.link.connector_available(evse.number)
         return call_result.StatusNotification()
 
     @on(Action.authorize)

@@ -231,6 +231,7 @@ class SimulatedCharger:
         self._closing = asyncio.Event()
         self._interrupt = asyncio.Event()  # drop the connection now: an outage, a reboot
         self._down_until: datetime | None = None  # a reboot keeps it away until then
+        self._transactions_begun = 0  # 2.0.1: the charger numbers its transactions
         self._link: Link | None = None
         self._socket: ClientConnection | None = None
 
@@ -259,7 +260,7 @@ class SimulatedCharger:
         now = self.time.now()
         plug = self.station.plug_in(number, vehicle, now)
         if not self.v16:
-            plug.transaction_id = _transaction_id(self.ocpp_id, number, now)
+            plug.transaction_id = self._new_transaction_id(number, now)
         if not self.online and self.stats.boots > 0 and not self.rebooting:
             self.station.authorise(number, now)  # offline: authorised locally
         session = Session(number, plug)
@@ -281,6 +282,10 @@ class SimulatedCharger:
         session.stop_reason = reason
         self._enqueue(lambda link: link.stop_session(session), droppable=False)
         return session
+
+    def _new_transaction_id(self, number: int, at: datetime) -> str:
+        self._transactions_begun += 1
+        return _transaction_id(self.ocpp_id, number, at, self._transactions_begun)
 
     def authorise(self, number: int) -> None:
         """The controller accepted the vehicle's token: it may draw from now."""
@@ -653,7 +658,7 @@ class SimulatedCharger:
             self.station.advance(now)
             plug.restart(now, evse.register_wh)
             if not self.v16:
-                plug.transaction_id = _transaction_id(self.ocpp_id, number, now)
+                plug.transaction_id = self._new_transaction_id(number, now)
             session = Session(number, plug)
             self.sessions[number] = session
             self._enqueue(_start(session), droppable=False)
@@ -781,9 +786,10 @@ def iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _transaction_id(ocpp_id: str, evse: int, at: datetime) -> str:
-    """A 2.0.1 transaction id the charger makes up (at most 36 characters)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ocpp_id}/{evse}/{at.isoformat()}"))
+def _transaction_id(ocpp_id: str, evse: int, at: datetime, number: int) -> str:
+    """A 2.0.1 transaction id the charger makes up (at most 36 characters): its
+    ``number``-th, so two at the same instant differ; the same run, the same ids."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{ocpp_id}/{evse}/{at.isoformat()}/{number}"))
 
 
 def _start(session: Session) -> Callable[[Link], Awaitable[None]]:

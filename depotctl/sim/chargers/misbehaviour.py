@@ -21,6 +21,8 @@ MODES: dict[str, str] = {
     "ignore-profiles": "answer Accepted but keep drawing as before",
     "no-answer": "never answer any request of the controller, from the first one on (they time out)",
     "offline=DURATION[@AFTER]": "drop the connection AFTER the start (default at once) for DURATION, then reconnect",
+    "offline=DURATION@random SHARE/WINDOW": "of the chargers the assignment names, SHARE go "
+    "offline once each for DURATION, at a random moment in the first WINDOW (from --seed)",
     "reboot@AFTER": "reboot once, AFTER the start: drop the connection, forget every transaction "
     "and every profile but the persistent ones, come back after the boot time as a new connection",
     "reboot=every PERIOD[@FIRST]": "reboot every PERIOD (the first at FIRST, default after PERIOD)",
@@ -68,6 +70,16 @@ class RandomReboots:
 
 
 @dataclass(frozen=True, slots=True)
+class RandomOutages:
+    """``share`` of the chargers an assignment names go offline once each for
+    ``duration_s``, at a random moment in the first ``window_s`` (:mod:`drills`)."""
+
+    share: float
+    window_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Reboots:
     """When a charger reboots, in controller seconds after the simulator started."""
 
@@ -102,6 +114,7 @@ class Misbehaviour:
     outages: tuple[Outage, ...] = ()
     reboots: Reboots = Reboots()
     random_reboots: tuple[RandomReboots, ...] = ()
+    random_outages: tuple[RandomOutages, ...] = ()
     boot_s: float | None = None
     stale_meter_s: float | None = None
     bad_meter_values: bool = False
@@ -131,6 +144,8 @@ class Misbehaviour:
             if value:
                 raise MisbehaviourError(f"{mode} takes no value")
             found = plain[mode]
+        elif mode == "offline" and "@random" in value:
+            found = cls(random_outages=(_random_outage(value),))
         elif mode == "offline":
             found = cls(outages=(_outage(value),))
         elif mode == "reboot":
@@ -163,6 +178,10 @@ class Misbehaviour:
             random_reboots=(
                 *self.random_reboots,
                 *(r for r in other.random_reboots if r not in self.random_reboots),
+            ),
+            random_outages=(
+                *self.random_outages,
+                *(r for r in other.random_outages if r not in self.random_outages),
             ),
             boot_s=other.boot_s if other.boot_s is not None else self.boot_s,
             stale_meter_s=other.stale_meter_s
@@ -198,6 +217,33 @@ def _outage(value: str) -> Outage:
     return Outage(after_s=after, duration_s=duration)
 
 
+def _random_outage(value: str) -> RandomOutages:
+    """``offline=DURATION@random SHARE/WINDOW``."""
+    duration_text, _, drill = value.partition("@random")
+    duration = _seconds(duration_text, "offline")
+    if duration <= 0:
+        raise MisbehaviourError("offline: the duration must be above 0")
+    share, window = _share_window(drill, "offline=DURATION@random")
+    return RandomOutages(share, window, duration)
+
+
+def _share_window(text: str, mode: str) -> tuple[float, float]:
+    """``SHARE/WINDOW`` (``10%/8h``): the share of chargers, the window in seconds."""
+    share_text, slash, window_text = text.strip().partition("/")
+    if not slash:
+        raise MisbehaviourError(f"{mode} needs SHARE/WINDOW, e.g. 10%/8h")
+    try:
+        share = float(Ratio.parse(share_text.strip()).base)
+    except QuantityError as error:
+        raise MisbehaviourError(f"{mode}: {error.message} ({error.hint})") from None
+    if not 0 <= share <= 1:
+        raise MisbehaviourError(f"{mode}: the share must be between 0 % and 100 %")
+    window = _seconds(window_text, mode)
+    if window <= 0:
+        raise MisbehaviourError(f"{mode}: the window must be above 0")
+    return share, window
+
+
 def _reboot(after: str | None, value: str) -> Misbehaviour:
     """``reboot@AFTER``, ``reboot=every PERIOD[@FIRST]``, ``reboot=random SHARE/WINDOW``."""
     if after is not None:
@@ -213,18 +259,7 @@ def _reboot(after: str | None, value: str) -> Misbehaviour:
         first = _seconds(first_text, "reboot") if first_text.strip() else period
         return Misbehaviour(reboots=Reboots(periodic=(Periodic(period, first),)))
     if kind == "random" and rest.strip():
-        share_text, slash, window_text = rest.partition("/")
-        if not slash:
-            raise MisbehaviourError(f"reboot=random needs SHARE/WINDOW, e.g. {_REBOOT_FORMS}")
-        try:
-            share = float(Ratio.parse(share_text.strip()).base)
-        except QuantityError as error:
-            raise MisbehaviourError(f"reboot=random: {error.message} ({error.hint})") from None
-        if not 0 <= share <= 1:
-            raise MisbehaviourError("reboot=random: the share must be between 0 % and 100 %")
-        window = _seconds(window_text, "reboot")
-        if window <= 0:
-            raise MisbehaviourError("reboot=random: the window must be above 0")
+        share, window = _share_window(rest, "reboot=random")
         return Misbehaviour(random_reboots=(RandomReboots(share, window),))
     raise MisbehaviourError(f"reboot needs a time: {_REBOOT_FORMS}")
 

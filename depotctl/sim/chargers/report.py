@@ -74,6 +74,8 @@ def _charger(charger: SimulatedCharger) -> dict[str, Any]:
             "installed": len(charger.stack.profiles),
         },
         "requests_unanswered": stats.requests_unanswered,
+        "requests_before_boot": stats.requests_before_boot,
+        "reboots": stats.reboots,
         "meter_values_sent": stats.meter_values_sent,
         "messages_refused": stats.messages_refused,
         "messages_unanswered": stats.messages_unanswered,
@@ -112,18 +114,21 @@ def to_text(fleet: Fleet, *, site: str, url: str) -> str:
     ]
     connected = sum(1 for c in chargers if c["boots"])
     lost = sum(c["disconnects"] for c in chargers)
+    reboots = sum(c["reboots"] for c in chargers)
     lines.append(
         f"  chargers   {connected} of {len(chargers)} booted, "
         f"{sum(c['connections'] for c in chargers)} connections, {lost} closed or lost"
+        + (f", {reboots} reboot{'s' if reboots != 1 else ''}" if reboots else "")
     )
     total = Counter[str]()
     for charger in chargers:
         total.update(charger["profiles"])
     unanswered = sum(c["requests_unanswered"] for c in chargers)
+    early = sum(c["requests_before_boot"] for c in chargers)
     lines.append(
         f"  profiles   {total['received']} received: {total['accepted']} accepted "
         f"({total['ignored']} ignored), {total['rejected']} rejected, {total['cleared']} cleared; "
-        f"{unanswered} requests left unanswered"
+        f"{unanswered} requests left unanswered" + (f" ({early} before boot)" if early else "")
     )
     lines.append(
         f"  meter      {sum(c['meter_values_sent'] for c in chargers):,} meter values sent, "

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from depotctl.domain.charge_points import ChargePoint, CredentialMissing
 from depotctl.domain.topology import Topology
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
+from depotctl.sim.chargers.drills import drawn_faults
 from depotctl.sim.chargers.fleet import Fleet
 from depotctl.sim.chargers.misbehaviour import (
     NONE,
@@ -51,6 +52,9 @@ class Options:
     duration_s: float | None = None
     first: date | None = None
     last: date | None = None
+    #: draws the random fault drills (reboot=random, offline=…@random): the same seed,
+    #: the same drill
+    seed: int = 0
 
 
 @dataclass
@@ -124,13 +128,18 @@ async def prepare(options: Options) -> Setup:
                 f"cannot read {options.vehicles}: {error.strerror or error}", 3
             ) from None
     misbehaviour = _misbehaviour(options.misbehave, scenario, place)
+    drawn = drawn_faults(
+        misbehaviour, [cp.charger_id for cp in charge_points.values()], options.seed
+    )
     settings = Settings(url=url, meter_interval_s=options.meter_interval_s)
     chargers = [
         SimulatedCharger(
             cp,
             time,
             settings,
-            misbehaviour.get("*", NONE).merged(misbehaviour.get(cp.charger_id, NONE)),
+            misbehaviour.get("*", NONE)
+            .merged(misbehaviour.get(cp.charger_id, NONE))
+            .merged(drawn.get(cp.charger_id, NONE)),
             dc=any(
                 topology.evses[e.evse_id].supply == "dc"
                 for e in cp.evses
