@@ -11,6 +11,7 @@ wakes, whatever the machine's speed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -140,10 +141,8 @@ class SimClock:
             while (remaining := (instant - self.now()).total_seconds()) > 0:
                 wall = None if self.paused else remaining / self._speed
                 sleeper[1].clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(sleeper[1].wait(), wall)
-                except TimeoutError:
-                    pass
         finally:
             with self._lock:
                 self._sleepers.discard(sleeper)

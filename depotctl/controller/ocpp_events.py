@@ -35,7 +35,7 @@ from depotctl.config.charge_points import charge_points
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, NewJournalEntry, SessionConflict
 from depotctl.domain.charge_points import ChargePoint, OcppVersion
-from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.chargers import ChargerState
 from depotctl.domain.quantity import Energy
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading

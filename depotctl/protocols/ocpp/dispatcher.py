@@ -34,7 +34,6 @@ from depotctl.protocols.ocpp.link import ChargerLink
 from depotctl.protocols.ocpp.message_log import MessageLog
 from depotctl.protocols.ocpp.queue import ChargerQueue, Report, Timing
 
-
 #: five-second timeouts, thirty-second profiles, retries from five seconds
 DEFAULT_TIMING = Timing()
 
