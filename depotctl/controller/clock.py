@@ -152,10 +152,8 @@ class SimClock:
         with self._lock:
             sleepers = list(self._sleepers)
         for loop, event in sleepers:
-            try:
+            with contextlib.suppress(RuntimeError):  # its loop has closed
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # its loop has closed
-                pass
 
     def _now(self) -> datetime:
         if self._since is None:
