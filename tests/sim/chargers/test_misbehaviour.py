@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from ocpp.exceptions import OCPPError
@@ -19,6 +20,7 @@ from depotctl.sim.chargers.misbehaviour import (
     MisbehaviourError,
     Outage,
     Periodic,
+    RandomOutages,
     RandomReboots,
     Reboots,
     parse_assignment,
@@ -64,6 +66,9 @@ def test_reboot_modes_parse_into_a_schedule_and_merge() -> None:
     assert drill.random_reboots == (RandomReboots(0.1, 8 * 3600.0),)
     assert drill.reboots == Reboots()  # drawn for the fleet, not here
     assert Misbehaviour.parse("boot-time=45s").boot_time_s == 45.0
+    offline = Misbehaviour.parse("offline=10min@random 5%/8h")
+    assert offline.random_outages == (RandomOutages(0.05, 8 * 3600.0, 600.0),)
+    assert offline.outages == ()
     assert once.boot_time_s == DEFAULT_BOOT_S == 20.0
     both = once.merged(every).merged(Misbehaviour.parse("boot-time=1min"))
     assert both.reboots.at_s == (600.0,) and both.reboots.periodic == every.reboots.periodic
@@ -98,6 +103,8 @@ def test_a_reboot_schedule_says_when_the_next_reboot_is() -> None:
         ("reboot=random 10%/0s", "the window must be above 0"),
         ("offline@1min=2min", "only reboot takes @AFTER"),
         ("boot-time", "boot-time needs a duration"),
+        ("offline=10min@random 5%", "SHARE/WINDOW"),
+        ("offline=0s@random 5%/1h", "the duration must be above 0"),
     ],
 )
 def test_a_bad_mode_says_what_is_wrong(text: str, message: str) -> None:
@@ -171,6 +178,61 @@ def test_no_answer_leaves_the_controller_waiting(version: OcppVersion) -> None:
             # its own requests still get their answers: it goes on working
             r.charger.plug_in(1, vehicle())
             await r.transaction_id()
+
+    run(test)
+
+
+def every_request(version: OcppVersion) -> list[Any]:
+    """One of each request the controller (or anyone) may send, an unknown one too."""
+    from tests.sim.chargers.rig import profile_request
+
+    if version is OcppVersion.V16:
+        return [
+            profile_request(version, 1, id=2, limit=10.0),
+            call16.GetConfiguration(),
+            call16.ChangeConfiguration(key="HeartbeatInterval", value="60"),
+            call16.ClearChargingProfile(id=1),
+            call16.GetCompositeSchedule(connector_id=1, duration=60),
+            call16.TriggerMessage(requested_message="StatusNotification", connector_id=1),
+            call16.Reset(type="Soft"),
+        ]
+    variable = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
+    return [
+        profile_request(version, 1, id=2, limit=10.0),
+        call201.GetVariables(get_variable_data=[variable]),
+        call201.SetVariables(set_variable_data=[{**variable, "attribute_value": "60"}]),
+        call201.ClearChargingProfile(charging_profile_id=1),
+        call201.GetCompositeSchedule(duration=60, evse_id=1),
+        call201.TriggerMessage(requested_message="StatusNotification", evse={"id": 1}),
+        call201.Reset(type="Immediate"),
+    ]
+
+
+@VERSIONS
+def test_no_answer_answers_nothing_from_the_fallback_on_connect_on(version: OcppVersion) -> None:
+    async def test() -> None:
+        from tests.sim.chargers.rig import profile_request
+
+        on_connect = [profile_request(version, 0, id=1, limit=8.0), every_request(version)[1]]
+        async with rig(
+            version,
+            misbehaviour=Misbehaviour.parse("no-answer"),
+            csms_timeout_s=0.3,
+            boot_calls=on_connect,
+        ) as r:
+            answers = await r.csms.wait_for(
+                lambda: r.csms.boot_answers if len(r.csms.boot_answers) == 2 else None
+            )
+            assert all(isinstance(a, TimeoutError) for a in answers), answers
+            requests = every_request(version)
+            for request in requests:
+                with pytest.raises(TimeoutError):
+                    await r.csms.call(CP, request)
+            sent = [type(p).__name__ for p in (*on_connect, *requests)]
+            assert [x.action for x in r.charger.received] == sent
+            assert r.charger.stats.requests_unanswered == len(sent)
+            assert r.charger.stack.profiles == []
+            assert r.charger.heartbeat_s == 300  # nothing was acted on either
 
     run(test)
 

@@ -77,6 +77,31 @@ misbehave:
     assert behaviour.reject_profiles and behaviour.outages[0].after_s == 600
 
 
+def test_times_relative_to_the_start_count_from_when_the_fleet_is_up(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        """vehicles:
+  - {id: relative, arrival: +5 min, departure: 2 h}
+  - {id: leaves-at-six, arrival: +5 min, departure: "06:00"}
+  - {id: at-half-past-six, arrival: "18:30", departure: 1 h}
+  - {id: iso, arrival: "2026-03-02T18:00:00+11:00"}
+"""
+    )
+    by_id = {v.id: v for v in minimal(path).vehicles}
+    relative, six = by_id["relative"], by_id["leaves-at-six"]
+    half_past, iso = by_id["at-half-past-six"], by_id["iso"]
+    up = START + timedelta(minutes=3)
+    moved = relative.anchored(up)
+    assert (moved.arrival, moved.departure) == (
+        up + timedelta(minutes=5),
+        up + timedelta(hours=2, minutes=5),
+    )
+    assert six.anchored(up).arrival == up + timedelta(minutes=5)
+    assert six.anchored(up).departure == six.departure  # a clock time stays put
+    assert half_past.anchored(up) == half_past
+    assert iso.anchored(up) == iso
+
+
 def test_a_local_time_already_past_today_is_tomorrow(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text('vehicles: [{arrival: "07:00"}]\n')

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -37,6 +39,39 @@ def test_a_tx_profile_needs_a_transaction_on_its_evse() -> None:
 def test_a_tx_profile_for_another_transaction_is_rejected() -> None:
     dynamic = profile(16, evse=1, purpose=Purpose.TX, transaction_id="99")
     assert reason(v16(), dynamic) == "TxNotFound"
+
+
+@pytest.mark.parametrize("stack", [v16, v201], ids=["v16", "v201"])
+@pytest.mark.parametrize("limit", [0.0, 16.0, 7000.0])
+def test_a_tx_profile_for_a_transaction_it_does_not_have_is_tx_not_found_first(
+    stack: Callable[[], ProfileStack], limit: float
+) -> None:
+    """Whatever else is wrong with it (here a unit the charger does not take), and
+    whatever its limit: the transaction is not there."""
+    only_amps = stack()
+    only_amps.capabilities = replace(only_amps.capabilities, units=frozenset({RateUnit.AMPS}))
+    ended = profile(limit, evse=1, purpose=Purpose.TX, transaction_id="99", unit=RateUnit.WATTS)
+    assert reason(only_amps, ended) == "TxNotFound"
+    assert reason(only_amps, ended, {}) == "TxNotFound"
+    assert only_amps.profiles == []
+
+
+def test_a_power_cycle_keeps_only_the_persistent_profiles() -> None:
+    stack = v16()
+    kept = [
+        profile(8, id=1, evse=0),  # the fallback
+        profile(30, id=2, evse=0, purpose=Purpose.STATION_MAX),
+        profile(9, id=3, evse=2),  # a connector's own default, stack 0, no end
+    ]
+    gone = [
+        profile(12, id=4, evse=1, stack_level=1),  # a dynamic default
+        profile(6, id=5, evse=1, valid_to=START + timedelta(hours=1)),  # with an end
+        profile(16, id=6, evse=1, purpose=Purpose.TX, transaction_id="101"),
+    ]
+    for p in (*kept, *gone):
+        stack.install(p, EVSES, RUNNING)
+    assert stack.power_cycle() == len(gone)
+    assert stack.profiles == kept
 
 
 def test_a_16_tx_profile_without_an_id_is_bound_to_the_running_transaction() -> None:

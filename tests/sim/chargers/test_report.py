@@ -1,0 +1,32 @@
+"""The simulator's summary says what the chargers went through: reboots, requests
+left unanswered because they came before the boot."""
+
+from __future__ import annotations
+
+from depotctl.domain.charge_points import OcppVersion
+from depotctl.sim.chargers.charger import Settings, SimulatedCharger
+from depotctl.sim.chargers.fleet import Fleet
+from depotctl.sim.chargers.report import to_json, to_text
+from depotctl.sim.chargers.simtime import SimTime
+from tests.sim.chargers.builders import START, charge_point
+
+
+def test_reboots_and_requests_before_boot_are_counted() -> None:
+    time = SimTime(START, 0)
+    chargers = [
+        SimulatedCharger(charge_point(OcppVersion.V16, ocpp_id=f"CP-{n}"), time, Settings("ws://x"))
+        for n in (1, 2)
+    ]
+    for charger in chargers:
+        charger.stats.boots, charger.stats.connects = 2, 2
+    chargers[0].reboot()
+    chargers[1].reboot()
+    chargers[1].reboot()
+    chargers[0].stats.requests_before_boot = chargers[0].stats.requests_unanswered = 3
+    fleet = Fleet(chargers, time)
+    report = to_json(fleet, site="s", url="ws://x")
+    assert [c["reboots"] for c in report["chargers"]] == [1, 2]
+    assert [c["requests_before_boot"] for c in report["chargers"]] == [3, 0]
+    text = to_text(fleet, site="s", url="ws://x")
+    assert "  chargers   2 of 2 booted, 4 connections, 0 closed or lost, 3 reboots\n" in text
+    assert "3 requests left unanswered (3 before boot)" in text
