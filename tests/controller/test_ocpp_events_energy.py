@@ -1,8 +1,8 @@
 """Energy into the store, checked against the chargers' own meters: real simulated
 chargers (OCPP 1.6J and 2.0.1, on a clock the test moves) charging vehicles through
-the real endpoint into the controller's adapter and a real SQLite store, across a
-lost connection; and a session whose end the store learns only when a new
-transaction supersedes it, with its last readings still held back."""
+the real endpoint into the controller's adapter and a real SQLite store (also across
+a lost connection); a session whose end the store learns only when a new transaction
+supersedes it, with its last readings still held back; and values out of order."""
 
 from __future__ import annotations
 
@@ -86,7 +86,12 @@ class Night:
 
 
 @asynccontextmanager
-async def night(controller: Controller, *, flush_s: float = 0.01) -> AsyncIterator[Night]:
+async def night(
+    controller: Controller,
+    *,
+    flush_s: float = 0.01,
+    simulated: tuple[str, ...] = ("CP-01", "CP-02"),
+) -> AsyncIterator[Night]:
     events = ControllerChargerEvents(controller, flush_s=flush_s)
     server = OcppServer(events.roster, events, controller.clock.now)
     await server.start("127.0.0.1", 0)
@@ -94,8 +99,7 @@ async def night(controller: Controller, *, flush_s: float = 0.01) -> AsyncIterat
     time = SimTime(controller.clock.now(), 0)
     settings = Settings(url=url, meter_interval_s=INTERVAL_S, response_timeout_s=5.0)
     chargers = {
-        ocpp_id: SimulatedCharger(events.roster()[ocpp_id], time, settings)
-        for ocpp_id in ("CP-01", "CP-02")
+        ocpp_id: SimulatedCharger(events.roster()[ocpp_id], time, settings) for ocpp_id in simulated
     }
     runs = [asyncio.create_task(c.run()) for c in chargers.values()]
     try:
@@ -104,7 +108,8 @@ async def night(controller: Controller, *, flush_s: float = 0.01) -> AsyncIterat
     finally:
         for c in chargers.values():
             c.close()
-        await asyncio.wait(runs, timeout=10)
+        if runs:
+            await asyncio.wait(runs, timeout=10)
         for run in runs:
             run.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -116,10 +121,23 @@ async def night(controller: Controller, *, flush_s: float = 0.01) -> AsyncIterat
 EVSES = {"CP-01": "chg-01/1", "CP-02": "chg-02/1"}
 
 
+#: a charger that reconnects boots again (the simulator does, as many real chargers
+#: do) while its transaction goes on; the endpoint closes every transaction at a
+#: BootNotification (884f2d3), so the rest of the session is never recorded
+CLOSED_AT_REBOOT = pytest.mark.xfail(
+    strict=True,
+    reason="a BootNotification on reconnection closes transactions that go on: "
+    "their later values and their end are refused, their energy lost",
+)
+
+
+@pytest.mark.parametrize(
+    "reconnects", [False, pytest.param(True, marks=CLOSED_AT_REBOOT)], ids=["", "reconnecting"]
+)
 async def test_each_sessions_stored_energy_is_what_the_chargers_meter_counted(
-    controller: Controller,
+    controller: Controller, reconnects: bool
 ) -> None:
-    """Through a session with a connection lost in the middle: the stored energy
+    """Through a session (with a connection lost in the middle): the stored energy
     follows each meter value, and the session ends with exactly what the charger's
     register counted (1.6 StopTransaction's meterStop, 2.0.1 Ended's last value)."""
     async with night(controller) as rig:
@@ -142,14 +160,14 @@ async def test_each_sessions_stored_energy_is_what_the_chargers_meter_counted(
                     await until(partial(rig.stores, evse, counted), timeout_s=10)
 
         await metered(5)
-        # both lose their connection; they charge on, and reconnect (a new connection)
-        for charger_ in rig.chargers.values():
-            await charger_.drop()
-        await until(lambda: not any(c.online for c in rig.chargers.values()), timeout_s=10)
-        rig.advance(INTERVAL_S * 2.5)
-        await until(lambda: all(c.online for c in rig.chargers.values()), timeout_s=20)
-        for charger_ in rig.chargers.values():
-            assert await charger_.flush(10.0)
+        if reconnects:  # both lose their connection, charge on, and connect anew
+            for charger_ in rig.chargers.values():
+                await charger_.drop()
+            await until(lambda: not any(c.online for c in rig.chargers.values()), timeout_s=10)
+            rig.advance(INTERVAL_S * 2.5)
+            await until(lambda: all(c.online for c in rig.chargers.values()), timeout_s=20)
+            for charger_ in rig.chargers.values():
+                assert await charger_.flush(10.0)
         await metered(5)
 
         rig.advance(INTERVAL_S / 3)  # off the meter interval: only the stop says it
@@ -163,7 +181,7 @@ async def test_each_sessions_stored_energy_is_what_the_chargers_meter_counted(
         for ocpp_id, evse in EVSES.items():
             [record] = [r for r in store.sessions() if r.session.evse_id == evse]
             assert record.ended_at is not None
-            assert delivered[ocpp_id] > 11 * INTERVAL_S / 3600 * 20_000  # it did charge
+            assert delivered[ocpp_id] > 10 * INTERVAL_S / 3600 * 20_000  # it did charge
             assert record.session.energy_delivered_wh == pytest.approx(
                 delivered[ocpp_id], abs=RESOLUTION_WH
             )
@@ -176,9 +194,8 @@ async def test_a_superseded_session_ends_with_its_last_readings_held_back(
     before the adapter wrote the old one's latest energy: the old session still ends
     with it."""
     store = controller.store
-    async with night(controller, flush_s=3600) as rig:  # nothing flushed by the timer
-        rig.chargers["CP-02"].close()
-        await until(lambda: not store.charger_states()["chg-02"].online, timeout_s=10)
+    # nothing flushed by the timer; CP-02 a library charger sending what the test says
+    async with night(controller, flush_s=3600, simulated=()) as rig:
         async with charger(rig.url, "CP-02", "ocpp2.0.1") as cp:
             await cp.call(_event("Started", "tx-a", 0, 1_000))
             await cp.call(_event("Updated", "tx-a", 1, 9_000))
@@ -196,9 +213,7 @@ async def test_a_201_session_ended_without_a_value_keeps_its_highest_read(
     """Queued (offline) events delivered after live ones, then an end without a meter
     value: the stored energy never goes back, and the session ends with the highest."""
     store = controller.store
-    async with night(controller, flush_s=3600) as rig:
-        rig.chargers["CP-02"].close()
-        await until(lambda: not store.charger_states()["chg-02"].online, timeout_s=10)
+    async with night(controller, flush_s=3600, simulated=()) as rig:
         async with charger(rig.url, "CP-02", "ocpp2.0.1") as cp:
             await cp.call(_event("Started", "tx-a", 0, 1_000))
             await cp.call(_event("Updated", "tx-a", 2, 5_000, minutes=20))
