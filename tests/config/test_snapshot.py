@@ -84,9 +84,9 @@ def test_the_evening_peak_is_bound_by_the_oscp_envelope() -> None:
     assert evses["dc-03/1"] == (EvseState.CHARGING, BindingKind.ENVELOPE, "E-17")
 
 
-def test_the_stale_workshop_meter_binds_as_stale_telemetry() -> None:
+def test_the_stale_workshop_meter_is_named_beside_the_limit_that_is_full() -> None:
     evses = _allocated("au-stale-workshop-meter.yaml")
-    assert evses["dc-13/1"] == (EvseState.CHARGING, BindingKind.STALE_TELEMETRY, "gc-main")
+    assert evses["dc-13/1"] == (EvseState.CHARGING, BindingKind.NODE_LIMIT, "gc-main")
 
 
 def test_the_offline_charger_is_uncontrollable() -> None:

@@ -1,18 +1,41 @@
 """Explanations: every candidate limit on an EVSE's path with its slack, exactly one of
-them binding, and each node's effective limits with their source and headroom."""
+them binding, each node's effective limits with their source and headroom, the binding
+kind of a full node named by the source of its limit (never by a stale meter beside
+it), and the priority that decided between tiers."""
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from depotctl.domain.envelopes import Direction, Envelope, LimitUnit, SourceHealth
-from depotctl.domain.topology import NodeLimits, Topology
+from depotctl.domain.envelopes import (
+    Direction,
+    Envelope,
+    EnvelopeMode,
+    LimitUnit,
+    SourceHealth,
+)
+from depotctl.domain.policy import StaleLoad
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.telemetry import Reading
+from depotctl.domain.topology import NodeKind, NodeLimits, Topology
 from depotctl.engine import Allocation, LimitKind, LimitSource, allocate
-from depotctl.engine.allocation import Binding, EvseState
+from depotctl.engine.allocation import Binding, BindingKind, EvseState
 from depotctl.engine.explain import Candidate
-from tests.engine.conftest import POLICY, T0, Depot, at, session, snapshot
+from depotctl.engine.priority import Priority, laxity_s
+from tests.engine.conftest import POLICY, T0, Depot, at, decision_of, session, snapshot
+from tests.engine.strategies import snapshots
+
+FAST = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def depot() -> Topology:
@@ -144,3 +167,262 @@ def test_each_node_constraint_has_its_limit_source_load_and_headroom() -> None:
         LimitKind.CURRENT_L3,
     }
     assert ("gc", LimitKind.CURRENT_L1) not in allocation.constraints
+
+
+# The binding kind names the limit that is full
+
+
+def _envelope(
+    envelope_id: str,
+    watts: float,
+    *,
+    source: str = "dso",
+    target: str = "gc",
+    mode: EnvelopeMode = EnvelopeMode.NORMAL,
+) -> Envelope:
+    return Envelope(
+        id=envelope_id,
+        source=source,
+        target=target,
+        direction=Direction.IMPORT,
+        limit=watts,
+        unit=LimitUnit.W,
+        start=at(-5),
+        end=None,
+        received_at=at(-6),
+        mode=mode,
+    )
+
+
+HEARD = SourceHealth("dso", T0 - timedelta(seconds=1), 60.0)
+SILENT = SourceHealth("dso", T0 - timedelta(hours=1), 60.0)
+STALE = Reading("m-workshop", T0 - timedelta(minutes=8), power_w=2_000.0)
+
+
+def _night(import_w: float = 100_000.0, **fields: object) -> Allocation:
+    """The reviewer's night: two buses under gc (100 kW static, source dso), whose
+    workshop meter has been silent for 8 minutes, so its 10 A fallback is reserved."""
+    fields = {"telemetry": {"m-workshop": STALE}, **fields}
+    tree = Depot().node("gc", import_w=import_w, envelope_source="dso")
+    tree.load("workshop", "gc", fallback_a=10.0, meter="m-workshop")
+    tree.source("dso", "gc", fallback=NodeLimits(import_w=20_700.0))
+    topology = tree.charger("ch", "gc").charger("ch-2", "gc").topology()
+    return allocate(
+        snapshot(
+            topology,
+            sessions=(session("ch/1"), session("ch-2/1")),
+            **fields,  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "kind", "ref", "named"),
+    [
+        pytest.param(
+            {"envelopes": (_envelope("E-17", 27_600.0),), "sources": {"dso": HEARD}},
+            BindingKind.ENVELOPE,
+            "E-17",
+            "(envelope E-17)",
+            id="a fresh envelope",
+        ),
+        pytest.param(
+            {"envelopes": (_envelope("E-17", 18_000.0),), "sources": {"dso": SILENT}},
+            BindingKind.ENVELOPE,
+            "E-17",
+            "(envelope E-17, source dso offline)",
+            id="an envelope whose source went offline",
+        ),
+        pytest.param(
+            {
+                "envelopes": (_envelope("F-1", 24_000.0, mode=EnvelopeMode.FALLBACK),),
+                "sources": {"dso": SILENT},
+            },
+            BindingKind.ENVELOPE,
+            "F-1",
+            "(envelope F-1, offline source dso's own fallback)",
+            id="the source's own fallback envelope",
+        ),
+        pytest.param(
+            {"sources": {"dso": SILENT}},
+            BindingKind.FALLBACK,
+            "dso",
+            "(site fallback for offline source dso)",
+            id="the site's fallback for the offline source",
+        ),
+        pytest.param(
+            {
+                "import_w": 27_600.0,
+                "envelopes": (_envelope("E-17", 150_000.0),),
+                "sources": {"dso": HEARD},
+            },
+            BindingKind.NODE_LIMIT,
+            "gc",
+            "(static limit)",
+            id="the static limit, looser envelope",
+        ),
+    ],
+)
+def test_the_limit_that_is_full_is_the_binding_kind_though_a_site_meter_is_stale(
+    fields: dict[str, object], kind: BindingKind, ref: str, named: str
+) -> None:
+    """Reproduces the reviewer's night, where every EVSE read ``stale_telemetry gc``:
+    what is full is the envelope (or the source's fallback, or the static limit); the
+    kind and ref name it, the detail names the same limit and then the stale meter
+    whose fallback is reserved against it."""
+    allocation = _night(**fields)
+    for evse_id in ("ch/1", "ch-2/1"):
+        view = allocation.evses[evse_id]
+        assert view.state is EvseState.CHARGING
+        assert (view.binding.kind, view.binding.ref) == (kind, ref)
+        assert view.binding.detail.startswith("gc import power is full: ")
+        assert named in view.binding.detail
+        assert (
+            "6.9 kW of it reserved for other load (site load 6.9 kW with stale telemetry, "
+            "counted at its fallback: the last reading of workshop is 8 min old)"
+        ) in view.binding.detail
+
+
+def test_a_paused_evse_names_the_limit_it_found_no_room_under() -> None:
+    """Four EVSEs under a 20.7 kW site fallback with 6.9 kW reserved: two minimums
+    (2 × 4.14 kW) fit, the others pause naming gc and the fallback that fills it."""
+    tree = Depot().node("gc", import_w=100_000.0, envelope_source="dso")
+    tree.load("workshop", "gc", fallback_a=10.0, meter="m-workshop")
+    tree.source("dso", "gc", fallback=NodeLimits(import_w=20_700.0))
+    for name in ("a", "b", "c", "d"):
+        tree.charger(name, "gc")
+    topology = tree.topology()
+    sessions = tuple(session(evse_id) for evse_id in sorted(topology.evses))
+    allocation = allocate(snapshot(topology, sessions=sessions, sources={"dso": SILENT}))
+    paused = [v for v in allocation.evses.values() if v.state is EvseState.PAUSED]
+    assert paused
+    for view in paused:
+        assert (view.binding.kind, view.binding.ref) == (BindingKind.MIN_CURRENT_ADMISSION, "gc")
+        assert "at gc import power, 20.7 kW effective (site fallback for offline source dso)" in (
+            view.binding.detail
+        )
+        assert "there is no reading of workshop" in view.binding.detail
+
+
+def test_under_the_last_known_policy_the_detail_says_what_the_stale_load_counts_as() -> None:
+    policy = replace(POLICY, stale_site_load=StaleLoad.LAST_KNOWN_PLUS_MARGIN, stale_margin=0.2)
+    view = _night(policy=policy, sources={"dso": SILENT}).evses["ch/1"]
+    assert (view.binding.kind, view.binding.ref) == (BindingKind.FALLBACK, "dso")
+    assert "counted at the higher of its fallback and its last reading + 20 %" in (
+        view.binding.detail
+    )
+
+
+def test_measured_site_load_is_reserved_without_a_word_about_staleness() -> None:
+    fresh = {"m-workshop": replace(STALE, at=T0)}
+    view = _night(telemetry=fresh, sources={"dso": SILENT}).evses["ch/1"]
+    assert view.binding.kind is BindingKind.FALLBACK
+    assert view.binding.detail.endswith(", 2.0 kW of it reserved for other load")
+
+
+_CLAUSE = re.compile(r" (?:is full: |at [^,]+, )[0-9.]+ (?:A|kW) effective \((?P<source>[^)]*)\)")
+
+
+def _source_words(source: LimitSource, node_kind: NodeKind) -> str | None:
+    """What the detail must say set the limit; None: any words naming the envelope's
+    offline source."""
+    if source.kind == "envelope":
+        return f"envelope {source.ref}" if source.fresh else None
+    if source.kind == "fallback":
+        return f"site fallback for offline source {source.ref}"
+    return "rating" if node_kind is NodeKind.CHARGER else "static limit"
+
+
+@FAST
+@given(snapshots())
+def test_an_evse_held_by_a_full_node_is_named_by_the_source_of_that_nodes_limit(
+    snap: Snapshot,
+) -> None:
+    """For every EVSE a node holds — charging, stopped there by water-filling, or
+    paused there for want of room for its minimum — the binding kind and ref follow
+    the source of that node's effective limit (envelope ↔ ``envelope`` and its id,
+    the site's fallback ↔ ``fallback`` and the source, a charger's rating ↔
+    ``charger_limit``, a static limit ↔ ``node_limit``), and the detail names the same
+    limit; stale site load is named in the detail only, and only where it is reserved."""
+    allocation = allocate(snap)
+    decision = decision_of(allocation)
+    structure, capacity = decision.structure, decision.capacity
+    for evse_id, index in structure.evse_index.items():
+        view = allocation.evses[evse_id]
+        if view.state is EvseState.CHARGING and decision.binder[index] >= 0:
+            con = int(decision.binder[index])
+        elif view.binding.kind is BindingKind.MIN_CURRENT_ADMISSION and view.binding.ref:
+            con = int(decision.paused_at[index])
+        else:
+            continue
+        node_id, _ = structure.describe(con)
+        node = snap.topology.nodes[node_id]
+        source = capacity.sources[con]
+        expected = {
+            "envelope": (BindingKind.ENVELOPE, source.ref),
+            "fallback": (BindingKind.FALLBACK, source.ref),
+        }.get(
+            source.kind,
+            (
+                BindingKind.CHARGER_LIMIT
+                if node.kind is NodeKind.CHARGER
+                else BindingKind.NODE_LIMIT,
+                node_id,
+            ),
+        )
+        if view.state is EvseState.CHARGING:
+            assert (view.binding.kind, view.binding.ref) == expected, view.binding.detail
+        else:
+            assert view.binding.ref == node_id
+        assert view.binding.kind is not BindingKind.STALE_TELEMETRY
+        match = _CLAUSE.search(view.binding.detail)
+        assert match is not None, view.binding.detail
+        words = _source_words(source, node.kind)
+        if words is None:  # an envelope resting on its offline source
+            assert match["source"].startswith(f"envelope {source.ref}, ")
+            assert "offline" in match["source"]
+        else:
+            assert match["source"] == words
+        assert ("stale telemetry" in view.binding.detail) == (con in capacity.stale)
+
+
+# The priority that decided between tiers
+
+
+def test_the_priority_names_class_urgency_and_laxity() -> None:
+    """Class 1 and 2 hours to go for 22.08 kWh at 22.08 kW: 1 h of laxity, over the
+    30 min threshold; with 20 minutes to go it is urgent and cannot make it."""
+    topology = Depot().node("gc").charger("ch", "gc").charger("ch-2", "gc").topology()
+    relaxed = session("ch/1", energy_kwh=22.08, hours_left=2.0, priority_class=1)
+    hurried = session("ch-2/1", energy_kwh=22.08, hours_left=1 / 3)
+    allocation = allocated(topology, relaxed, hurried)
+    calm = allocation.priority("ch/1")
+    assert calm == Priority(1, False, pytest.approx(3600.0), 1800.0)  # type: ignore[arg-type]
+    assert str(calm) == "class 1, not urgent: laxity 1 h (urgent under 30 min)"
+    urgent = allocation.priority("ch-2/1")
+    assert urgent is not None and urgent.urgent
+    assert str(urgent) == (
+        "class 0, urgent: laxity −40 min (urgent under 30 min); even at full rate it cannot "
+        "have all it needs by its departure"
+    )
+    assert allocated(topology).priority("ch/1") is None  # no vehicle
+
+
+@FAST
+@given(snapshots())
+def test_the_laxity_explained_is_the_one_that_made_the_session_urgent(snap: Snapshot) -> None:
+    """The laxity in words agrees with the cycle's urgency (and, under the default
+    least-laxity policy, with its admission order), for every session."""
+    allocation = allocate(snap)
+    decision = decision_of(allocation)
+    for index, s in decision.demands.sessions.items():
+        priority = allocation.priority(s.evse_id)
+        assert priority is not None
+        assert priority.priority_class == s.priority_class
+        assert priority.urgent == (priority.laxity_s < snap.policy.urgency_threshold_s)
+        assert priority.laxity_s == laxity_s(snap, s)
+        if snap.policy.priority == "laxity":
+            order = float(decision.demands.order[index])
+            assert priority.laxity_s == pytest.approx(order) or (
+                math.isinf(order) and priority.laxity_s == order
+            )
