@@ -63,6 +63,14 @@ class Decision:
         return usage(decided, self.structure.constraints)
 
     @cached_property
+    def awaiting(self) -> Floats:
+        """Of what is reserved for EVSEs the allocator does not decide, the part of
+        those whose command is only waiting for its answer (their charger is
+        controllable), per constraint."""
+        waiting = np.where(self.capacity.waiting, self.capacity.assumed, 0.0)
+        return usage(waiting, self.structure.constraints)
+
+    @cached_property
     def finite_constraints(self) -> dict[tuple[str, LimitKind], int]:
         """(node id, kind) → constraint, for every limit in force."""
         keys = self.structure.keys

@@ -12,8 +12,8 @@ and nothing else —
 - ``node_limit`` (ref: the node): the node's static limit from the site file.
 
 What is reserved against that limit — site load, as measured or, while its reading is
-stale, as the stale-data policy counts it, and the assumed draw of uncontrollable
-chargers — never changes the kind: a stale meter makes the reservation larger, not
+stale, as the stale-data policy counts it, the assumed draw of uncontrollable
+chargers, and EVSEs whose command awaits its answer — never changes the kind: a stale meter makes the reservation larger, not
 the limit smaller, and a support engineer acts on the limit that is full. The
 detail names the same limit in words and then every reservation, naming each site
 load whose reading is stale and why. ``stale_telemetry`` is therefore no binding
@@ -116,11 +116,13 @@ def reserved_words(decision: Decision, con: int) -> str:
     if reserved <= TOLERANCE:
         return ""
     text = f", {constraint_amount(con, reserved)} of it reserved for other load"
-    uncontrollable = float(capacity.uncontrollable[con])
-    site = reserved - uncontrollable
+    assumed = float(capacity.uncontrollable[con])  # every EVSE not decided now
+    awaiting = float(decision.awaiting[con])
+    uncontrollable = assumed - awaiting
+    site = reserved - assumed
     stale = con in capacity.stale
     parts = []
-    if site > TOLERANCE and (stale or uncontrollable > TOLERANCE):
+    if site > TOLERANCE and (stale or assumed > TOLERANCE):
         part = f"site load {constraint_amount(con, site)}"
         if stale:
             node_id, _ = decision.structure.describe(con)
@@ -129,6 +131,9 @@ def reserved_words(decision: Decision, con: int) -> str:
     if uncontrollable > TOLERANCE:
         amount = constraint_amount(con, uncontrollable)
         parts.append(f"uncontrollable chargers are assumed to draw {amount}")
+    if awaiting > TOLERANCE:
+        amount = constraint_amount(con, awaiting)
+        parts.append(f"EVSEs awaiting the answer to a command are counted at {amount}")
     return text + (f" ({'; '.join(parts)})" if parts else "")
 
 

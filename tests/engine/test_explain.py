@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import (
     Direction,
     Envelope,
@@ -318,6 +319,27 @@ def test_measured_site_load_is_reserved_without_a_word_about_staleness() -> None
     view = _night(telemetry=fresh, sources={"dso": SILENT}).evses["ch/1"]
     assert view.binding.kind is BindingKind.FALLBACK
     assert view.binding.detail.endswith(", 2.0 kW of it reserved for other load")
+
+
+def test_an_evse_awaiting_an_answer_is_named_apart_from_uncontrollable_chargers() -> None:
+    """a/1 was sent 10 A over its 14 A and has no answer yet: it counts at 14 A, and
+    the detail of b/1, held by gc, says so without calling a/1 uncontrollable."""
+    tree = Depot().node("gc", current_a=40.0).charger("a", "gc").charger("b", "gc")
+    topology = tree.charger("old", "gc").topology()
+    allocation = allocated(
+        topology,
+        session("a/1"),
+        session("b/1"),
+        pending={"a/1": 10.0},
+        previous_limits={"a/1": 14.0, "b/1": 6.0},
+        chargers={"old": ChargerState("old", online=False, last_accepted_limit_a=6.0)},
+    )
+    view = allocation.evses["b/1"]
+    assert (view.binding.kind, view.binding.ref) == (BindingKind.NODE_LIMIT, "gc")
+    assert view.binding.detail.endswith(
+        "20.0 A of it reserved for other load (uncontrollable chargers are assumed to draw "
+        "6.0 A; EVSEs awaiting the answer to a command are counted at 14.0 A)"
+    )
 
 
 _CLAUSE = re.compile(r" (?:is full: |at [^,]+, )[0-9.]+ (?:A|kW) effective \((?P<source>[^)]*)\)")
