@@ -98,8 +98,10 @@ def evse_view(decision: Decision, evse_id: str) -> EvseAllocation:
     session = demands.sessions.get(index)
     amps = float(decision.limits[index])
     if capacity.waiting[index]:
-        state = EvseState.IDLE if session is None else (
-            EvseState.CHARGING if amps > 0 else EvseState.PAUSED
+        state = (
+            EvseState.IDLE
+            if session is None
+            else (EvseState.CHARGING if amps > 0 else EvseState.PAUSED)
         )
         binding = _waiting(decision, evse_id, amps, float(capacity.assumed[index]))
     elif capacity.uncontrolled[index]:
