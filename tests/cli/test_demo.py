@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
@@ -28,7 +27,6 @@ def _gone(pid: int) -> bool:
 
 
 def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None:
-    started = time.monotonic()
     with Demo(Options(site=MINIMAL, speed=7200, whole_night=True)) as demo:
         assert demo.chargers is not None and demo.controller is not None
         pids = [demo.chargers.pid, demo.controller.pid]
@@ -36,12 +34,10 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
         assert demo.wait_for_chargers() == 0
         summary = demo.summary()
         journal: list[dict[str, Any]] = demo.client.journal(limit=10000)["entries"]
-    elapsed = time.monotonic() - started
 
     # the chargers, the controller and the temporary state directory are gone
     assert all(_gone(pid) for pid in pids)
     assert not state_dir.exists()
-    assert elapsed < 45
 
     ended = [e for e in journal if e["kind"] == "session.ended"]
     received = [e for e in journal if e["kind"] == "envelope.received"]
@@ -76,21 +72,19 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
 @pytest.mark.anyio
 async def test_the_demo_console_comes_up_with_live_data() -> None:
     from depotctl.console.widgets.tree import ElectricalTree
-    from tests.console.conftest import loaded
+    from tests.console.conftest import loaded, wait_for
 
     with Demo(Options(site=MINIMAL, speed=600)) as demo:
         app = demo.console_app(interval=0.5)
         async with app.run_test(size=(80, 24)) as pilot:
-            started = time.monotonic()
-            await loaded(pilot, app, timeout=15)
-            assert time.monotonic() - started < 15
+            await loaded(pilot, app)
             assert app.model.site_name == "minimal-depot"
             tree = app.query_one(ElectricalTree)
             assert tree.root.children, "the electrical tree is empty"
             clock_before = app.model.time
-            await pilot.pause(1.5)
-            # live: the controller's simulated clock moves on screen
-            assert app.model.time is not None and app.model.time != clock_before
+            assert clock_before is not None
+            # live: the controller's simulated clock moves on screen, poll after poll
+            await wait_for(pilot, lambda: app.model.time not in (None, clock_before))
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]
     )
     try:
         endpoints = state_dir / "endpoints.json"
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a hang, not a busy machine's slow start
         while not endpoints.exists():
             assert process.poll() is None, f"serve exited {process.returncode}"
             assert time.monotonic() < deadline, "serve wrote no endpoints.json"

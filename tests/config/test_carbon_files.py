@@ -265,12 +265,14 @@ def test_a_month_of_five_minute_rows_reads_quickly(tmp_path: Path) -> None:
         for k in range(31 * 288)
     ]
     path = write(tmp_path / "month.csv.gz", "time,intensity", *rows)
-    best = min(_timed(read_series, path) for _ in range(3))
+    best = min(_cpu_time(read_series, path) for _ in range(3))
     assert len(read_series(path).times) == 8928
-    assert best < 0.1, f"{best * 1000:.0f} ms for 8,928 rows"
+    assert best < 0.1, f"{best * 1000:.0f} ms of CPU for 8,928 rows"
 
 
-def _timed(reader: Callable[[Path], object], path: Path) -> float:
-    began = time.perf_counter()
+def _cpu_time(reader: Callable[[Path], object], path: Path) -> float:
+    """The CPU time of one read (this process's own: what other processes take of the
+    machine does not count, as wall time would)."""
+    began = time.process_time()
     reader(path)
-    return time.perf_counter() - began
+    return time.process_time() - began

@@ -59,10 +59,10 @@ def read_events(response: httpx.Response) -> Iterator[Event]:
 
 
 def events_until(
-    stream: Iterator[Event], done: Callable[[Event], bool], *, within_s: float = 10
+    stream: Iterator[Event], done: Callable[[Event], bool], *, within_s: float = 30
 ) -> list[Event]:
     """The events (not comments) read from ``stream`` until one satisfies ``done``
-    (included)."""
+    (included); ``within_s`` tells a stream that never delivers from a busy machine."""
     deadline = time.monotonic() + within_s
     seen = []
     for event in stream:
@@ -212,7 +212,7 @@ def test_a_quiet_stream_gets_keep_alive_comments(tmp_path: Path) -> None:
     finally:
         controller.close()
     assert first == Event(comment="keep-alive")
-    assert 0.15 <= waited < 5
+    assert 0.15 <= waited < 30  # not before its interval; the bound only tells a hang
 
 
 def test_a_client_that_disconnects_ends_its_stream(tmp_path: Path) -> None:
@@ -287,6 +287,7 @@ def test_serve_streams_a_session_then_its_allocation_and_stops_with_a_stream_ope
             running.process.send_signal(signal.SIGTERM)
             rest = list(stream)  # returns once the server closes it
             assert all(e.kind != "session.started" for e in rest)
-        code = running.process.wait(timeout=10)
+        code = running.process.wait(timeout=30)
         assert code == 0
-        assert time.monotonic() - stopped < 5
+        # a stream held open would keep it up for good; a busy machine is only slow
+        assert time.monotonic() - stopped < 30

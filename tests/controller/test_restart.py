@@ -18,6 +18,12 @@ from tests.controller.test_serve import Process, serve
 
 #: A cycle every simulated second at 60×: one every ~17 ms of wall time.
 FLAGS = ("--clock", "sim", "--speed", "60", "--tick", "1s", "--shadow")  # no chargers here
+#: After the restart, a tick of a simulated hour (a minute of wall time at 60×): what the
+#: controller sends before then, it sends at once, not at a tick.
+RESTART_FLAGS = ("--clock", "sim", "--speed", "60", "--tick", "1h", "--shadow")
+#: How long a wait for what the controller does at once may take (a slow machine's
+#: Python start-up included); shorter than a tick after the restart.
+PROMPTLY_S = 30
 EVSES = [f"dc-0{n}/1" for n in range(1, 7)]
 #: What an envelope is, as the API lists it (its state depends on the time asked).
 _ENVELOPE_RECORD = ("id", "source", "target", "limit", "start", "end", "mode", "received_at")
@@ -97,7 +103,7 @@ def test_a_kill_9_during_busy_cycles_loses_nothing_and_control_resumes_within_a_
             api.post("/sessions", session(evse, now))
         wait_for(
             lambda: len({e["evse"] for e in api.journal(kind="allocation.changed")}) >= 5,
-            within_s=10,
+            within_s=PROMPTLY_S,
             what="every session's limit journaled",
         )
         before_journal = api.journal()
@@ -113,10 +119,8 @@ def test_a_kill_9_during_busy_cycles_loses_nothing_and_control_resumes_within_a_
         with closing(sqlite3.connect(tmp_path / "depotctl.sqlite")) as db:
             last_id = db.execute("SELECT max(id) FROM journal").fetchone()[0]
         assert last_id >= before_journal[-1]["id"] + 1, "the last session is journaled"
-    with serve(tmp_path, *FLAGS) as second:  # no --site: the store is the truth
-        serving_at = time.monotonic()
+    with serve(tmp_path, *RESTART_FLAGS) as second:  # no --site: the store is the truth
         api = Api(second)
-        started_total = api.allocations_total()
         journal = api.journal()
         assert tokens(tmp_path) == before_tokens
         site = api.get("/site")
@@ -137,20 +141,17 @@ def test_a_kill_9_during_busy_cycles_loses_nothing_and_control_resumes_within_a_
         assert kinds.count("session.started") == len(EVSES)
         assert kinds.count("envelope.received") == 1
         assert kinds.count("allocation.changed") >= len(EVSES) - 1
-        # control resumes: new cycles, and every open session's limit sent again
+        # control resumes at once, not at the first tick (a simulated hour away): a
+        # cycle of this process, and every open session's limit sent again
         wait_for(
             lambda: (
                 {e["evse"] for e in api.journal(kind="allocation.changed", after_id=last_id)}
                 >= set(EVSES)
             ),
-            within_s=2 - (time.monotonic() - serving_at),
+            within_s=PROMPTLY_S,
             what="every session's limit journaled again after the restart",
         )
-        wait_for(
-            lambda: api.allocations_total() > started_total,
-            within_s=2,
-            what="a new control cycle",
-        )
+        assert api.allocations_total() >= 1, "a control cycle of the restarted controller"
         second.stop()
 
 

@@ -74,7 +74,7 @@ async def test_a_silent_charger_is_ready_after_the_boot_grace() -> None:
         opened = time.monotonic()
         async with charger(rig.url, "CP-16", "ocpp1.6"):
             await until(lambda: ready)
-        assert 0.15 <= ready[0] - opened < 2
+        assert 0.15 <= ready[0] - opened < 10  # after the grace; the bound tells a hang
 
 
 @pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1"])
@@ -118,7 +118,7 @@ async def test_an_unanswered_call_times_out_and_the_next_call_goes_out() -> None
         started = time.monotonic()
         with pytest.raises(LinkTimeout):
             await link.call(GET_RATE_UNIT, timeout_s=0.3)
-        assert 0.25 <= time.monotonic() - started < 1.5
+        assert 0.25 <= time.monotonic() - started < 5  # its own timeout, not another
         assert link.online
         unanswered = json.loads(await asyncio.wait_for(websocket.recv(), 1))
         second = asyncio.ensure_future(link.call(GET_RATE_UNIT, timeout_s=5))
@@ -140,7 +140,7 @@ async def test_a_call_waiting_when_the_charger_disconnects_ends_as_closed() -> N
         started = time.monotonic()
         with pytest.raises(LinkClosed):
             await waiting
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 8  # at the close, not at the call's 10 s timeout
         with pytest.raises(LinkClosed):
             await link.call(GET_RATE_UNIT, timeout_s=1)
 
