@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -233,10 +233,8 @@ class ChargerQueue:
             return None
         now = self.clock.now()
         connect = self._connect
-        if connect is not None:
-            if connect.not_before is None or connect.not_before <= now:
-                return self._run_connect(connect)
-            return None  # nothing goes before the fallback is in place
+        if connect is not None and (connect.not_before is None or connect.not_before <= now):
+            return self._run_connect(connect)  # first: the fallback, before any limit
         if self._changes:
             order = min(
                 self._changes.values(),
@@ -470,7 +468,8 @@ class ChargerQueue:
             )
 
         call = asyncio.ensure_future(link.call(request))
-        timer = asyncio.ensure_future(self._time_out())
+        # the call's time counts from now, not from when the timer first runs
+        timer = asyncio.ensure_future(self._time_out(self.clock.sleep(self.timing.timeout_s)))
         try:
             await asyncio.wait({call, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -509,11 +508,11 @@ class ChargerQueue:
         note(Exchange.RESPONSE, response, reason)
         return _Answer(CommandOutcome.REJECTED, reason, response)
 
-    async def _time_out(self) -> None:
+    async def _time_out(self, on_the_clock: Awaitable[None]) -> None:
         """Return once a call has had its time: ``timeout_s`` of the controller's
-        clock and at least ``min_wall_timeout_s`` of wall time."""
+        clock (``on_the_clock``) and at least ``min_wall_timeout_s`` of wall time."""
         began = time.monotonic()
-        await self.clock.sleep(self.timing.timeout_s)
+        await on_the_clock
         remaining = self.timing.min_wall_timeout_s - (time.monotonic() - began)
         if remaining > 0:
             await asyncio.sleep(remaining)

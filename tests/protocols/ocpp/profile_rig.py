@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ocpp.exceptions import OCPPError
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as Cp16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -42,13 +42,17 @@ NO_ANSWER = float("inf")
 @dataclass
 class Behaviour:
     """How a charger answers: ``status`` for SetChargingProfile after ``delay_s``
-    (``NO_ANSWER``: never); ``rate_units`` is its 1.6 ``Current,Power`` / 2.0.1 ``A,W``
-    value (None: it does not know the key)."""
+    (``NO_ANSWER``: never); ``tx_status`` for a TxProfile (default: ``status``);
+    ``rate_units`` is its 1.6 ``Current,Power`` / 2.0.1 ``A,W`` value (None: it does not
+    know the key); ``connector_status`` what a TriggerMessage for StatusNotification
+    reports (``Charging`` / ``Occupied``, or ``Available``)."""
 
     status: str = "Accepted"
     delay_s: float = 0.0
     rate_units: str | None = None
     status_info: dict[str, str] | None = None
+    tx_status: str | None = None
+    connector_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,25 @@ def charger_class(version: OcppVersion) -> type:
                     )
                 )
                 await _wait(self.behaviour.delay_s)
-                return result16.SetChargingProfile(status=self.behaviour.status)
+                return result16.SetChargingProfile(
+                    status=_status(self.behaviour, cs_charging_profiles)
+                )
+
+            @on(Action16.trigger_message)
+            def on_trigger(self, requested_message: str, connector_id: int = 0) -> Any:
+                self.received.append(
+                    Received(time.monotonic(), "TriggerMessage", {"connector_id": connector_id})
+                )
+                return result16.TriggerMessage(status="Accepted")
+
+            @after(Action16.trigger_message)
+            async def after_trigger(self, requested_message: str, connector_id: int = 0) -> None:
+                status = self.behaviour.connector_status or "Charging"
+                await self.call(
+                    call16.StatusNotification(
+                        connector_id=connector_id, error_code="NoError", status=status
+                    )
+                )
 
             @on(Action16.get_configuration)
             def on_configuration(self, key: list[str] | None = None) -> Any:
@@ -110,8 +132,30 @@ def charger_class(version: OcppVersion) -> type:
                 )
             )
             await _wait(self.behaviour.delay_s)
+            status = _status(self.behaviour, charging_profile)
             return result201.SetChargingProfile(
-                status=self.behaviour.status, status_info=self.behaviour.status_info
+                status=status,
+                status_info=self.behaviour.status_info if status != "Accepted" else None,
+            )
+
+        @on(Action201.trigger_message)
+        def on_trigger(self, requested_message: str, evse: dict | None = None, **_: Any) -> Any:
+            number = (evse or {}).get("id", 0)
+            self.received.append(Received(time.monotonic(), "TriggerMessage", {"evse": number}))
+            return result201.TriggerMessage(status="Accepted")
+
+        @after(Action201.trigger_message)
+        async def after_trigger(
+            self, requested_message: str, evse: dict | None = None, **_: Any
+        ) -> None:
+            status = self.behaviour.connector_status or "Occupied"
+            await self.call(
+                call201.StatusNotification(
+                    timestamp=_now(),
+                    connector_status=status,
+                    evse_id=(evse or {}).get("id", 0),
+                    connector_id=1,
+                )
             )
 
         @on(Action201.get_variables)
@@ -135,6 +179,12 @@ def charger_class(version: OcppVersion) -> type:
     return Charger201
 
 
+def _status(behaviour: Behaviour, profile: dict[str, Any]) -> str:
+    if behaviour.tx_status is not None and profile["charging_profile_purpose"] == "TxProfile":
+        return behaviour.tx_status
+    return behaviour.status
+
+
 async def _wait(delay_s: float) -> None:
     if delay_s == NO_ANSWER:
         await asyncio.Event().wait()
@@ -153,6 +203,12 @@ class _Csms16(Cp16):
             transaction_id=transaction_id, id_tag_info={"status": "Accepted"}
         )
 
+    @on(Action16.status_notification)
+    def on_status(self, connector_id: int, status: str, **_: Any) -> Any:
+        if status == "Available":
+            self.link.transactions.pop(connector_id, None)
+        return result16.StatusNotification()
+
 
 class _Csms201(Cp201):
     link: RigLink
@@ -162,6 +218,12 @@ class _Csms201(Cp201):
         if event_type == "Started":
             self.link.transactions[extra["evse"]["id"]] = transaction_info["transaction_id"]
         return result201.TransactionEvent()
+
+    @on(Action201.status_notification)
+    def on_status(self, connector_status: str, evse_id: int, **_: Any) -> Any:
+        if connector_status == "Available":
+            self.link.transactions.pop(evse_id, None)
+        return result201.StatusNotification()
 
 
 class RigLink:
@@ -175,6 +237,7 @@ class RigLink:
         self.csms = cls(charge_point.ocpp_id, websocket, response_timeout=3600)
         self.csms.link = self
         self.transactions: dict[int, str] = {}
+        self.ended: list[str] = []  # transactions closed because the charger knew none
         self.closed = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -189,7 +252,17 @@ class RigLink:
     def transaction_of(self, evse_number: int) -> str | None:
         return self.transactions.get(evse_number)
 
-    async def call(self, request: Any, *, timeout_s: float) -> Any:
+    def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
+        if self.transactions.get(evse_number) != transaction_id:
+            return False
+        del self.transactions[evse_number]
+        self.ended.append(transaction_id)
+        return True
+
+    async def wait_closed(self) -> None:
+        await self.closed.wait()
+
+    async def call(self, request: Any, *, timeout_s: float | None = None) -> Any:
         async with self._lock:
             if self.closed.is_set():
                 raise LinkClosed("not connected")
