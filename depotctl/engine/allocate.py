@@ -21,7 +21,7 @@ import numpy as np
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.allocation import Allocation, LazyMapping
 from depotctl.engine.capacity import effective_capacity
-from depotctl.engine.demand import Demands, demands_of
+from depotctl.engine.demand import IDLE_TIER, Demands, demands_of
 from depotctl.engine.explain import Decision, constraint_view, evse_view
 from depotctl.engine.structure import Structure, structure_of
 from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, fill, usage
@@ -51,7 +51,10 @@ def allocate(snapshot: Snapshot) -> Allocation:
         room -= usage(extra, structure.constraints)
         allocation += floors + extra
         binder[admitted] = stopped[admitted]
-    limits = _settle(snapshot, structure, allocation)
+    # an idle EVSE that may start at all its cap is at its fallback (or an operator's
+    # cap): exactly what its charger holds, not that less a rounding step
+    at_cap = (demands.tier == IDLE_TIER) & demands.active & (allocation >= demands.cap - TOLERANCE)
+    limits = _settle(snapshot, structure, allocation, exact=np.where(at_cap, demands.cap, np.nan))
     for evse_id, sent_a in snapshot.pending.items():  # a command out keeps its limit
         index = structure.evse_index.get(evse_id)
         if index is not None and capacity.waiting[index]:
@@ -110,12 +113,16 @@ def _admit(
     return np.array(admitted, dtype=np.intp)
 
 
-def _settle(snapshot: Snapshot, structure: Structure, allocation: Floats) -> Floats:
-    """Round down to the step; hold back increases smaller than the hysteresis. (A
-    multiple of the step is written as its nearest float — 6.6, not 6.6000000000000005
-    — as chargers and the JSON contract read it.)"""
+def _settle(
+    snapshot: Snapshot, structure: Structure, allocation: Floats, *, exact: Floats
+) -> Floats:
+    """Round down to the step (but where ``exact`` is a number, that value); hold back
+    increases smaller than the hysteresis. (A multiple of the step is written as its
+    nearest float — 6.6, not 6.6000000000000005 — as chargers and the JSON contract
+    read it.)"""
     step = snapshot.policy.rounding_a
     settled: Floats = np.round(np.floor(allocation / step + 1e-9) * step, 9)
+    settled = np.where(np.isnan(exact), settled, exact)
     hysteresis = snapshot.policy.hysteresis_a
     for evse_id, previous in snapshot.previous_limits.items():
         index = structure.evse_index.get(evse_id)

@@ -17,13 +17,17 @@ from ocpp.v201 import call as call201
 from websockets.exceptions import InvalidStatus
 
 from depotctl.controller.clock import SimClock
+from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.loop import ControlLoop
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, Store
+from depotctl.domain.charge_points import RateUnit
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import RequirementSource, Session
 from depotctl.engine import EvseState
+from depotctl.protocols.ocpp.commands import ConnectReport
 from depotctl.protocols.ocpp.server import OcppServer
 from tests.conftest import EXAMPLES
 from tests.controller.test_serve import serve
@@ -102,8 +106,7 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
     async with depot(controller) as rig:
         async with charger(rig.url, "CP-01", "ocpp1.6") as cp:
             await cp.call(call16.BootNotification(charge_point_model="W", charge_point_vendor="V"))
-            await until(lambda: store.charger_states().get("chg-01"))
-            assert store.charger_states()["chg-01"].online
+            assert {"charger.online", "charger.booted"} <= set(rig.kinds())
             await cp.call(
                 call16.StatusNotification(connector_id=1, error_code="NoError", status="Charging")
             )
@@ -156,7 +159,8 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
             ended = store.session(session_id)
             assert ended is not None and ended.ended_at == START
             assert ended.session.energy_delivered_wh == 4000
-        await until(lambda: not store.charger_states()["chg-01"].online)
+        await until(lambda: "chg-01" in store.charger_states())
+        assert not store.charger_states()["chg-01"].online
         state = store.charger_states()["chg-01"]
         assert state.reason is not None and state.reason.startswith("offline: ")
         evse = controller.live().allocation.evses["chg-01/1"]
@@ -170,7 +174,6 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
         JournalKind.CHARGER_OFFLINE,
     ]
     assert rig.reasons == [
-        "charger chg-01 online",
         f"session {session_id} started on chg-01/1",
         f"session {session_id} ended on chg-01/1",
         "charger chg-01 offline",
@@ -263,19 +266,39 @@ async def test_a_new_transaction_ends_a_stale_session_on_its_evse(controller: Co
 
 
 @pytest.mark.parametrize(
-    ("outcome", "controllable"),
-    [(CommandOutcome.OFFLINE, True), (CommandOutcome.REJECTED, False)],
+    ("fallback", "controllable"),
+    [(CommandOutcome.ACCEPTED, True), (CommandOutcome.REJECTED, False)],
 )
-async def test_a_reconnecting_charger_is_controllable_unless_it_rejected_a_command(
-    controller: Controller, outcome: CommandOutcome, controllable: bool
+async def test_a_charger_is_online_and_controllable_once_it_took_its_fallback(
+    controller: Controller, fallback: CommandOutcome, controllable: bool
 ) -> None:
+    """Connecting is not enough: the charger is online for the controller once it has
+    booted and been sent its fallback (the dispatcher's connect report), and
+    controllable only if it accepted it; what failed before the reconnection is
+    forgotten (every limit goes again)."""
     store = controller.store
     store.put_charger_states(
-        [ChargerState("chg-01", online=False, last_outcome=outcome, reason="earlier")]
+        [
+            ChargerState(
+                "chg-01", online=False, last_outcome=CommandOutcome.REJECTED, reason="earlier"
+            )
+        ]
     )
-    async with depot(controller) as rig, charger(rig.url, "CP-01", "ocpp1.6"):
-        await until(lambda: store.charger_states()["chg-01"].online)
-        assert store.charger_states()["chg-01"].is_controllable is controllable
+    loop = ControlLoop(controller, RecordingDispatcher())
+    async with depot(controller) as rig, charger(rig.url, "CP-01", "ocpp1.6") as cp:
+        await cp.call(call16.BootNotification(charge_point_model="W", charge_point_vendor="V"))
+        assert not store.charger_states()["chg-01"].online  # not before the fallback
+        loop.charger_connected(
+            ConnectReport(
+                "chg-01", "CP-01", RateUnit.AMPS, "configured", fallback, None, fallback, None
+            )
+        )
+        state = store.charger_states()["chg-01"]
+        assert state.online
+        assert state.is_controllable is controllable
+        assert state.fallback_accepted is controllable
+        # whatever it holds, it counts at its fallback (or more) until told again
+        assert loop.in_force == {"chg-01/1": 16.0}
 
 
 async def test_the_roster_follows_the_revision_in_force(controller: Controller) -> None:

@@ -200,7 +200,12 @@ def test_a_cap_below_the_minimum_current_pauses_the_session(depot: Depot) -> Non
 def test_an_override_on_an_idle_evse_waits_for_a_session(depot: Depot) -> None:
     response = put(depot, EVSE, {"paused": True, "reason": "bay closed"})
     allocation = response.json()["allocation"]
-    assert (allocation["state"], allocation["binding"]["kind"]) == ("idle", "no_session")
+    # a vehicle plugging in must not start at the fallback: its start allowance is 0 A
+    assert (allocation["state"], allocation["limit_a"], allocation["binding"]["kind"]) == (
+        "idle",
+        0.0,
+        "operator_override",
+    )
     assert allocation["override"]["reason"] == "bay closed"
 
     assert post(depot, "/sessions", session()).status_code == 201
@@ -324,15 +329,17 @@ def test_the_next_cycle_sends_0_A_to_a_paused_evse(depot: Depot) -> None:
     dispatcher = RecordingDispatcher()
     loop = ControlLoop(depot.controller, dispatcher)
     charging(depot)
-    asyncio.run(loop.cycle("session"))
-    [[first]] = dispatcher.sent
+    asyncio.run(loop.cycle("session"))  # the idle pantographs' allowances come down first
+    asyncio.run(loop.cycle("their outcomes"))
+    [first] = [c for sent in dispatcher.sent for c in sent if c.evse_id == EVSE]
     assert first.evse_id == EVSE and first.limit_a > 0
 
     assert put(depot, EVSE, {"paused": True, "reason": "cable damaged"}).status_code == 200
     asyncio.run(loop.cycle("override"))
 
-    [command] = dispatcher.sent[-1]
+    [command] = [c for c in dispatcher.sent[-1] if c.evse_id == EVSE]
     assert (command.evse_id, command.limit_a, command.previous_a) == (EVSE, 0.0, first.limit_a)
+    asyncio.run(loop.cycle("its outcome"))
     assert loop.in_force[EVSE] == 0.0
     [changed] = depot.controller.store.journal(
         evse=EVSE, kind="allocation.changed", latest=True, limit=1
@@ -341,6 +348,8 @@ def test_the_next_cycle_sends_0_A_to_a_paused_evse(depot: Depot) -> None:
     assert "cable damaged" in changed.message
 
     assert delete(depot, EVSE).status_code == 200
+    cycles = len(dispatcher.sent)
     asyncio.run(loop.cycle("override cleared"))
-    [resumed] = dispatcher.sent[-1]
+    asyncio.run(loop.cycle("its outcome"))
+    [resumed] = [c for sent in dispatcher.sent[cycles:] for c in sent if c.evse_id == EVSE]
     assert (resumed.limit_a, resumed.previous_a) == (first.limit_a, 0.0)

@@ -320,6 +320,8 @@ def test_decreases_are_never_delayed_and_small_increases_are_held(snap: Snapshot
     hysteresis = snap.policy.hysteresis_a
     for evse_id, new in fresh.items():
         previous = snap.previous_limits.get(evse_id)
+        if evse_id in snap.pending and held[evse_id] == snap.pending[evse_id]:
+            continue  # a command out keeps its limit until it is answered
         if previous is not None and previous < new < previous + hysteresis:
             assert held[evse_id] == previous, f"{evse_id}: {previous} → {new} A"
         else:
