@@ -254,6 +254,16 @@ class ControllerChargerEvents:
         store = self.controller.store
         with store.transaction():
             record = store.session(session_id)
+            if record is not None and not record.is_open and energy_wh is not None:
+                # closed when its connector showed it over; the charger's own end
+                # (a later meterStop) may know more energy than its readings did
+                if store.raise_session_energy(session_id, energy_wh):
+                    log.info(
+                        "session %s ended earlier; its energy raised to %s Wh",
+                        session_id,
+                        energy_wh,
+                    )
+                return
             if record is None or not record.is_open:
                 log.info("session %s ended, but it is not open here", session_id)
                 return

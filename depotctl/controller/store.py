@@ -715,6 +715,19 @@ class Store:
             assert ended is not None
             return ended
 
+    def raise_session_energy(self, session_id: str, energy_wh: float) -> bool:
+        """Raise an ended session's energy to ``energy_wh`` when that is more than it
+        recorded (a charger's late word on a session closed by inference); whether it
+        changed."""
+        _finite(energy_wh, f"session {session_id}'s energy delivered")
+        with self.transaction():
+            cursor = self._db.execute(
+                "UPDATE sessions SET energy_delivered_wh = ? WHERE id = ?"
+                " AND ended_at IS NOT NULL AND energy_delivered_wh < ?",
+                (energy_wh, session_id, energy_wh),
+            )
+            return cursor.rowcount > 0
+
     def session(self, session_id: str) -> SessionRecord | None:
         rows = self._rows("SELECT * FROM sessions WHERE id = ?", (session_id,))
         return _session(rows[0]) if rows else None

@@ -121,19 +121,10 @@ async def night(
 EVSES = {"CP-01": "chg-01/1", "CP-02": "chg-02/1"}
 
 
-#: a charger that reconnects boots again (the simulator does, as many real chargers
-#: do) while its transaction goes on; the endpoint closes every transaction at a
-#: BootNotification (884f2d3), so the rest of the session is never recorded
-CLOSED_AT_REBOOT = pytest.mark.xfail(
-    strict=True,
-    reason="a BootNotification on reconnection closes transactions that go on: "
-    "their later values and their end are refused, their energy lost",
-)
-
-
 @pytest.mark.parametrize(
-    "reconnects", [False, pytest.param(True, marks=CLOSED_AT_REBOOT)], ids=["", "reconnecting"]
-)
+    "reconnects", [False, True], ids=["", "reconnecting"]
+)  # a charger that reconnects boots again (the simulator does, as many real chargers
+# do) while its transaction goes on: the boot leaves it unconfirmed, not closed
 async def test_each_sessions_stored_energy_is_what_the_chargers_meter_counted(
     controller: Controller, reconnects: bool
 ) -> None:

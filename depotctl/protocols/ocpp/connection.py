@@ -7,11 +7,13 @@ CallError answer raises ``CallErrorReceived`` with the charger's code; no answer
 time ``LinkTimeout``; a closed connection ``LinkClosed``, also for a call waiting
 when it closes.
 
-The transaction lifecycle: a BootNotification means the charger rebooted, so every
-transaction it had is gone; a connector reporting ``Available`` has none running;
-a transaction the charger says it does not know has ended. Each such transaction is
-closed here (its session ended, with the reason) rather than left for commands to
-be refused against.
+The transaction lifecycle: a transaction ends when the charger says so, and also when
+the charger shows it is over — its connector reports a status under which none runs
+(``Available``, ``Preparing``, ``Finishing``, ``Reserved``), or the charger says it
+does not know it (``TxNotFound``) — rather than being left for commands to be
+refused against. A BootNotification leaves the charger's transactions unconfirmed:
+a charger that rebooted has lost them (its statuses will say so), one that booted on
+reconnecting carries on (it names them again).
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ log = logging.getLogger("depotctl.ocpp")
 
 #: a call's own timeout when the caller owns it: never reached in practice
 _BACKSTOP_S = 3600.0
+#: connector statuses under which no transaction runs (1.6 and 2.0.1 spellings):
+#: a transaction still listed there is over
+NO_TRANSACTION = frozenset({"Available", "Preparing", "Finishing", "Reserved"})
+#: connector statuses under which a transaction runs (1.6)
+TRANSACTION_RUNS = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 
 
 class ChargerConnection:
@@ -199,18 +206,35 @@ class ChargerConnection:
         self._become_ready()
 
     def rebooted(self) -> None:
-        """A BootNotification arrived: the charger (re)started, and every transaction
-        it had is gone with it."""
-        for transaction in self.book.running():
-            self.end_transaction(transaction, "the charger rebooted: its transactions are gone")
-
-    def connector_available(self, evse_number: int) -> None:
-        """The EVSE reports ``Available``: no vehicle, so no transaction runs there."""
-        transaction = self.book.on_evse(evse_number)
-        if transaction is not None:
-            self.end_transaction(
-                transaction, f"EVSE {evse_number} reports Available: the transaction is over"
+        """A BootNotification arrived: the charger (re)started, and may have lost every
+        transaction it had — or not (many chargers boot on every reconnection and carry
+        on). Each is unconfirmed until the charger names it again (it goes on) or its
+        connector's status rules it out (it ended)."""
+        for transaction in self.book.unconfirm_all():
+            log.info(
+                "%s booted: transaction %s on EVSE %s unconfirmed until it says more",
+                self._charge_point.ocpp_id,
+                transaction.transaction_id,
+                transaction.evse_number,
             )
+
+    def unconfirmed(self) -> list[Transaction]:
+        """The transactions a boot left unconfirmed."""
+        return [t for t in self.book.running() if not t.confirmed]
+
+    def connector_status(self, evse_number: int, status: str) -> None:
+        """A StatusNotification for an EVSE: a status that rules a transaction out
+        (:data:`NO_TRANSACTION`) ends the one listed there; one with a transaction
+        running (:data:`TRANSACTION_RUNS`) confirms it."""
+        transaction = self.book.on_evse(evse_number)
+        if transaction is None:
+            return
+        if status in NO_TRANSACTION:
+            self.end_transaction(
+                transaction, f"EVSE {evse_number} reports {status}: the transaction is over"
+            )
+        elif status in TRANSACTION_RUNS:
+            transaction.confirmed = True
 
     def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
         """The charger says it has no transaction ``transaction_id``: it ended (True)
@@ -227,7 +251,8 @@ class ChargerConnection:
         """Close a transaction the charger will never end itself, keeping the energy
         recorded for its session."""
         self.book.end(transaction.transaction_id)
-        self.events.session_ended(transaction.session_id, None, self.now(), reason)
+        energy = transaction.energy.energy_wh  # what its register showed so far
+        self.events.session_ended(transaction.session_id, energy, self.now(), reason)
 
     def _become_ready(self) -> None:
         if self._grace is not None:

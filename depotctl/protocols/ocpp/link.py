@@ -6,6 +6,7 @@ uses this interface, so it can be tested against any charger that speaks OCPP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from depotctl.domain.charge_points import ChargePoint
@@ -47,6 +48,10 @@ class ChargerLink(Protocol):
 
     def transaction_of(self, evse_number: int) -> str | None:
         """The id of the transaction running on this EVSE (1.6: connector), if any."""
+        ...
+
+    def unconfirmed(self) -> Sequence[Any]:
+        """The transactions a boot left unconfirmed (each with ``evse_number``)."""
         ...
 
     def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:

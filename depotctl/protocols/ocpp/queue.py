@@ -298,6 +298,9 @@ class ChargerQueue:
             maximum = await self._call(
                 link, max_request(charge_point, unit, at), ProfilePurpose.MAX
             )
+        for transaction in link.unconfirmed():  # booted: does it still run them?
+            trigger = status_trigger_request(charge_point.version, transaction.evse_number)
+            await self._call(link, trigger, None)
         if self._connect is connect:
             if fallback.result in (CommandOutcome.REJECTED, CommandOutcome.TIMEOUT):
                 delay = self._backoff_s(connect.attempt)

@@ -22,6 +22,8 @@ from depotctl.protocols.ocpp.session_energy import SessionEnergy
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 #: The mark of a session id made from a transaction id's hash.
 _HASHED = "h."
+#: How many ended transactions a book keeps for late messages about them.
+_ENDED_KEPT = 16
 
 
 def session_id_of(charger_id: str, transaction_id: str) -> str:
@@ -56,6 +58,9 @@ class Transaction:
     meter_start_wh: InitVar[float | None] = None
     recorded_wh: InitVar[float | None] = None
     energy: SessionEnergy = field(init=False)
+    #: False after the charger booted: it may have lost the transaction; the charger
+    #: naming it again confirms it, a connector status that rules it out ends it
+    confirmed: bool = True
 
     def __post_init__(self, meter_start_wh: float | None, recorded_wh: float | None) -> None:
         self.energy = SessionEnergy(meter_start_wh, recorded_wh)
@@ -74,6 +79,7 @@ class TransactionBook:
     restored: bool = False
     _running: dict[str, Transaction] = field(default_factory=dict)
     _unresolved: dict[str, Session] = field(default_factory=dict)
+    _ended: dict[str, Transaction] = field(default_factory=dict)
     meter: ChargerMeter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -116,10 +122,19 @@ class TransactionBook:
         self._running[transaction_id] = transaction
         return transaction
 
+    def unconfirm_all(self) -> list[Transaction]:
+        """The charger booted: every transaction listed may be gone with it."""
+        running = self.running()
+        for transaction in running:
+            transaction.confirmed = False
+        return running
+
     def find(self, transaction_id: str) -> Transaction | None:
-        """A running transaction, also one restored whose id could not be read back."""
+        """A running transaction, also one restored whose id could not be read back;
+        the charger naming it confirms it runs."""
         transaction = self._running.get(transaction_id)
         if transaction is not None:
+            transaction.confirmed = True
             return transaction
         session_id = session_id_of(self.charge_point.charger_id, transaction_id)
         session = self._unresolved.pop(session_id, None)
@@ -151,9 +166,18 @@ class TransactionBook:
         return next((t for t in self._running.values() if t.evse_number == evse_number), None)
 
     def end(self, transaction_id: str) -> Transaction | None:
-        """Remove a transaction that ended (its EVSE's meter values stop counting)."""
+        """Remove a transaction that ended (its EVSE's meter values stop counting); it
+        is kept a while among the ended, for the charger's late word on it."""
         transaction = self.find(transaction_id)
         if transaction is not None:
             del self._running[transaction_id]
             self.meter.forget(transaction.evse_number)
+            self._ended[transaction_id] = transaction
+            while len(self._ended) > _ENDED_KEPT:
+                del self._ended[next(iter(self._ended))]
         return transaction
+
+    def ended(self, transaction_id: str) -> Transaction | None:
+        """A transaction this book ended lately (closed when its connector showed it
+        over, before the charger's own StopTransaction)."""
+        return self._ended.get(transaction_id)

@@ -79,8 +79,8 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
                     at=parse_time(extra.get("timestamp"), now),
                 )
             )
-            if evse is not None and status == "Available":
-                self.link.connector_available(evse.number)
+            if evse is not None:
+                self.link.connector_status(evse.number, status)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
@@ -120,14 +120,15 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         transaction = book.find(str(transaction_id))
         if transaction is not None and extra.get("transaction_data"):
             self.link.record_meter(transaction.evse_number, extra["transaction_data"], transaction)
+        # closed already when its connector showed it over: its meterStop still counts
+        known = transaction or book.ended(str(transaction_id))
         register = number(meter_stop)
         energy = (
-            transaction.energy_wh(register)
-            if transaction is not None and register is not None
-            else None
+            known.energy_wh(register) if known is not None and register is not None else None
         )
         if transaction is not None:
             book.end(transaction.transaction_id)
+        transaction = known
         session_id = (
             transaction.session_id
             if transaction is not None

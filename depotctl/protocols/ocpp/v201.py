@@ -89,8 +89,8 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
                     at=parse_time(timestamp, now),
                 )
             )
-            if evse is not None and connector_status == "Available":
-                self.link.connector_available(evse.number)
+            if evse is not None:
+                self.link.connector_status(evse.number, connector_status)
         return call_result.StatusNotification()
 
     @on(Action.authorize)
@@ -116,7 +116,11 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
         transaction_id = str(info.get("transaction_id", ""))
         book = self.link.book
         transaction = book.find(transaction_id) if transaction_id else None
-        if transaction is None and transaction_id and event_type != TransactionEventEnumType.ended:
+        ending = event_type == TransactionEventEnumType.ended
+        if transaction is None and transaction_id and book.ended(transaction_id) is not None:
+            # closed already when its connector showed it over: only its end counts
+            transaction = book.ended(transaction_id) if ending else None
+        elif transaction is None and transaction_id and not ending:
             evse = extra.get("evse")
             number_ = evse.get("id") if isinstance(evse, Mapping) else None
             known = self.link.charge_point.evse(number_) if isinstance(number_, int) else None
@@ -134,8 +138,8 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
         if extra.get("meter_value"):
             evse_number = transaction.evse_number if transaction is not None else None
             energy = self.link.record_meter(evse_number, extra["meter_value"], transaction)
-        if event_type == TransactionEventEnumType.ended and transaction_id:
-            if transaction is not None:
+        if ending and transaction_id:
+            if transaction is not None and book.ended(transaction_id) is None:
                 book.end(transaction.transaction_id)
             session_id = (
                 transaction.session_id

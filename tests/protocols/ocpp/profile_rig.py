@@ -262,6 +262,9 @@ class RigLink:
     async def wait_closed(self) -> None:
         await self.closed.wait()
 
+    def unconfirmed(self) -> list[Any]:
+        return []
+
     async def call(self, request: Any, *, timeout_s: float | None = None) -> Any:
         async with self._lock:
             if self.closed.is_set():
