@@ -123,9 +123,7 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         # closed already when its connector showed it over: its meterStop still counts
         known = transaction or book.ended(str(transaction_id))
         register = number(meter_stop)
-        energy = (
-            known.energy_wh(register) if known is not None and register is not None else None
-        )
+        energy = known.energy_wh(register) if known is not None and register is not None else None
         if transaction is not None:
             book.end(transaction.transaction_id)
         transaction = known

@@ -365,9 +365,7 @@ def test_a_tx_not_found_closes_the_transaction_and_the_evse_stays_controllable()
 
     async def scenario() -> None:
         behaviours = {
-            "CP-2": Behaviour(
-                tx_status="Rejected", status_info={"reason_code": "TxNotFound"}
-            )
+            "CP-2": Behaviour(tx_status="Rejected", status_info={"reason_code": "TxNotFound"})
         }
         async with depot(fleet(charger(2, OcppVersion.V201)), behaviours) as rig:
             transaction = await rig.start_transaction("CP-2", 1)
@@ -494,7 +492,9 @@ def test_a_rejected_fallback_is_sent_again_with_backoff_until_accepted() -> None
             clock.advance(3600)
             await asyncio.sleep(0.05)
             assert len(reports) == 2  # one chain, and it is done
-            fallbacks = [r for r in rig.received("CP-1") if r.payload["profile"]["stack_level"] == 0]
+            fallbacks = [
+                r for r in rig.received("CP-1") if r.payload["profile"]["stack_level"] == 0
+            ]
             assert len(fallbacks) == 4  # fallback and max, rejected; then both again
             await d.close()
 
@@ -677,4 +677,4 @@ def test_outcomes_say_what_may_hold() -> None:
     assert not Outcome(sent, REJECTED).may_hold
     assert Outcome(sent, TIMEOUT, delivery=Delivery.UNANSWERED, held_until=at).may_hold
     assert not Outcome(sent, None, "superseded", Delivery.NOT_SENT).accepted
-    assert [e for e in Exchange if e.is_answer][0] is Exchange.RESPONSE
+    assert next(e for e in Exchange if e.is_answer) is Exchange.RESPONSE
