@@ -270,7 +270,7 @@ def chargers_command(
             '"offline=DURATION@random SHARE/WINDOW", '
             'reboot@AFTER, "reboot=every PERIOD" or "reboot=every PERIOD@FIRST", '
             '"reboot=random SHARE/WINDOW" '
-            "(e.g. 10%/8h), boot-time=DURATION (default 20s), "
+            "(e.g. 10%/8h), boot-time=DURATION (default 20s), reconnect-without-boot, "
             "stale-meter-values or stale-meter-values=AGE, bad-meter-values, rate-unit=A|W. "
             "Repeatable.",
             show_default=False,

@@ -86,6 +86,7 @@ class Stats:
     requests_unanswered: int = 0
     requests_before_boot: int = 0
     reboots: int = 0
+    reconnects_without_boot: int = 0
     meter_values_sent: int = 0
     messages_refused: int = 0
     messages_unanswered: int = 0
@@ -149,7 +150,9 @@ class Session:
 
 
 class Link(Protocol):
-    """One connection's protocol side (1.6 or 2.0.1)."""
+    """One connection's protocol side (1.6 or 2.0.1); ``booted`` once it may answer."""
+
+    booted: bool
 
     async def start(self) -> None: ...
     async def boot(self) -> tuple[str, int]: ...
@@ -535,14 +538,23 @@ class SimulatedCharger:
                     self._failed(f"{type(error).__name__}: {error}")
 
     async def _talk(self, link: Link, booted: asyncio.Event) -> None:
-        """Boot until accepted, announce, then heartbeats and the outbox."""
-        while True:
-            status, interval = await link.boot()
-            if status == "Accepted":
-                self.boot_interval(interval)
-                break
-            await self.time.sleep(interval if interval > 0 else 60)
-        self.stats.boots += 1
+        """Boot until accepted (unless it only reconnects, with
+        ``reconnect-without-boot``), announce, then heartbeats and the outbox. A
+        reboot meanwhile ends the connection: from then on this one does nothing."""
+        generation = self.stats.reboots
+        if self.misbehaviour.reconnect_without_boot and self.stats.boots and not self.rebooting:
+            link.booted = True  # booted at power-up: it answers at once
+            self.stats.reconnects_without_boot += 1
+        else:
+            while True:
+                status, interval = await link.boot()
+                if status == "Accepted":
+                    self.boot_interval(interval)
+                    break
+                await self.time.sleep(interval if interval > 0 else 60)
+            self.stats.boots += 1
+        if self.stats.reboots != generation:
+            await asyncio.get_running_loop().create_future()  # cancelled with the connection
         booted.set()
         self.settled.set()
         self.online = True
@@ -552,6 +564,8 @@ class SimulatedCharger:
             await link.announce()
             for session in self.sessions.values():
                 session.reported = None
+            if self.stats.reboots != generation:
+                await asyncio.get_running_loop().create_future()  # as above
             if self.rebooting:
                 self.rebooting = False
                 self._restart_transactions()

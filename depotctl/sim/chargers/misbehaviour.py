@@ -29,6 +29,8 @@ MODES: dict[str, str] = {
     "reboot=random SHARE/WINDOW": "of the chargers the assignment names, SHARE (e.g. 10%) reboot once "
     "each, at a random moment in the first WINDOW; which and when follow from --seed",
     "boot-time=DURATION": "how long a reboot keeps the charger away (default 20 s)",
+    "reconnect-without-boot": "after a lost connection (not a reboot) reconnect without "
+    "BootNotification and answer at once, as OCPP 2.0.1 stations do; transactions go on",
     "stale-meter-values[=AGE]": "time-stamp meter values AGE in the past (default 15 min)",
     "bad-meter-values": "send out-of-schema meter values (1.6 numbers, 2.0.1 strings)",
     "rate-unit=A|W": "support only this charging-rate unit (reject profiles in the other)",
@@ -111,6 +113,7 @@ class Misbehaviour:
     reject_tx_profiles: bool = False
     ignore_profiles: bool = False
     no_answer: bool = False
+    reconnect_without_boot: bool = False
     outages: tuple[Outage, ...] = ()
     reboots: Reboots = Reboots()
     random_reboots: tuple[RandomReboots, ...] = ()
@@ -138,6 +141,7 @@ class Misbehaviour:
             "reject-tx-profiles": cls(reject_tx_profiles=True),
             "ignore-profiles": cls(ignore_profiles=True),
             "no-answer": cls(no_answer=True),
+            "reconnect-without-boot": cls(reconnect_without_boot=True),
             "bad-meter-values": cls(bad_meter_values=True),
         }
         if mode in plain:
@@ -173,6 +177,7 @@ class Misbehaviour:
             reject_tx_profiles=self.reject_tx_profiles or other.reject_tx_profiles,
             ignore_profiles=self.ignore_profiles or other.ignore_profiles,
             no_answer=self.no_answer or other.no_answer,
+            reconnect_without_boot=self.reconnect_without_boot or other.reconnect_without_boot,
             outages=tuple(sorted({*self.outages, *other.outages}, key=lambda o: o.after_s)),
             reboots=self.reboots.merged(other.reboots),
             random_reboots=(

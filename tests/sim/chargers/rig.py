@@ -39,14 +39,24 @@ class Rig:
         await asyncio.sleep(settle)
 
     async def transaction_id(self) -> str:
-        """The transaction of the charger's first vehicle, as the CSMS saw it start."""
+        """The transaction of the charger's first vehicle, as the CSMS saw it start,
+        once the charger knows it too (a 1.6 id arrives with the answer)."""
         if self.v16:
             started = await self.csms.wait_request(CP, "StartTransaction")
-            return str(started.payload["transaction_id"])
-        started = await self.csms.wait_request(
-            CP, "TransactionEvent", lambda p: p["event_type"] == "Started"
+            transaction = str(started.payload["transaction_id"])
+        else:
+            started = await self.csms.wait_request(
+                CP, "TransactionEvent", lambda p: p["event_type"] == "Started"
+            )
+            transaction = str(started.payload["transaction_info"]["transaction_id"])
+        await self.knows(transaction)
+        return transaction
+
+    async def knows(self, transaction: str) -> None:
+        """Wait until ``transaction`` runs on one of the charger's EVSEs."""
+        await self.csms.wait_for(
+            lambda: transaction in self.charger.station.transactions().values()
         )
-        return str(started.payload["transaction_info"]["transaction_id"])
 
     async def set_profile(self, evse: int, **fields: Any) -> str:
         answer = await self.csms.call(CP, profile_request(self.version, evse, **fields))

@@ -120,6 +120,7 @@ def test_a_reboot_forgets_transactions_and_volatile_profiles_and_starts_anew(
             assert len(r.csms.sent(CP, "BootNotification")) == 2
             second = await r.csms.wait_for(lambda: started(r)[1:] and started(r)[1])
             assert second != first
+            await r.knows(second)
             await authorised(r)
             assert r.draw_w() == 8 * AMPS_W  # the persistent fallback governs again
             assert ended(r) == []  # the lost transaction is never reported ended
@@ -213,6 +214,36 @@ def test_a_reboot_during_an_outage_keeps_it_away_for_the_later_end(version: Ocpp
             await r.advance(30)
             await r.csms.wait_for(lambda: r.charger.online)
             assert r.csms.connects[CP] == 2
+
+    run(test)
+
+
+@VERSIONS
+@pytest.mark.parametrize("boots", [True, False], ids=["boots-again", "reconnect-without-boot"])
+def test_a_lost_connection_is_not_a_reboot_its_transactions_go_on(
+    version: OcppVersion, boots: bool
+) -> None:
+    """Booting again on a new connection (the default) or not: a charger that only
+    lost its connection keeps its transactions — a BootNotification alone does not
+    mean they are gone. A reboot still boots."""
+
+    async def test() -> None:
+        modes = Misbehaviour() if boots else Misbehaviour.parse("reconnect-without-boot")
+        async with rig(version, misbehaviour=modes, meter_interval_s=3600) as r:
+            r.charger.plug_in(1, vehicle())
+            first = await r.transaction_id()
+            await authorised(r)
+            await r.charger.drop()
+            await r.csms.wait_for(lambda: r.csms.connects.get(CP) == 2 and r.charger.online)
+            assert len(r.csms.sent(CP, "BootNotification")) == (2 if boots else 1)
+            assert r.charger.stats.reconnects_without_boot == (0 if boots else 1)
+            assert (await tx_profile(r, first, limit=12.0)).status == "Accepted"
+            assert r.draw_w() == 12 * AMPS_W
+            assert started(r) == [first] and ended(r) == []
+            r.charger.reboot()
+            await r.advance(20)
+            await r.csms.wait_for(lambda: r.csms.connects.get(CP) == 3 and r.charger.online)
+            assert len(r.csms.sent(CP, "BootNotification")) == (3 if boots else 2)
 
     run(test)
 

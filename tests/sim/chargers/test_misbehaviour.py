@@ -53,6 +53,7 @@ def test_modes_parse_and_merge() -> None:
     assert Misbehaviour.parse("stale-meter-values").stale_meter_s == 900
     assert Misbehaviour.parse("stale-meter-values=1h").stale_meter_s == 3600
     assert Misbehaviour.parse("rate-unit=W").rate_units == frozenset({RateUnit.WATTS})
+    assert Misbehaviour.parse("reconnect-without-boot").merged(both).reconnect_without_boot
 
 
 def test_reboot_modes_parse_into_a_schedule_and_merge() -> None:
