@@ -33,6 +33,10 @@ class Policy:
     uncontrollable: UncontrollableAssumption = UncontrollableAssumption.LAST_ACCEPTED
     priority: str = "laxity"
     rounding_a: float = 0.1
+    #: fairness rotation: an EVSE switched on (off) during its session less than this
+    #: long ago keeps its place ahead of (behind) the others of its tier
+    min_on_s: float = 300.0
+    min_off_s: float = 300.0
 
     @property
     def step_a(self) -> float:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import Envelope, SourceHealth
 from depotctl.domain.overrides import EvseOverride
@@ -25,7 +26,10 @@ class Snapshot:
     one at most its cap. ``pending`` are the limits sent to controllable chargers and
     not answered yet, by EVSE id: such an EVSE keeps its limit for this allocation and
     counts at the higher of that limit and the one in force (the command may land or
-    not), so that every other limit decided now is safe either way."""
+    not), so that every other limit decided now is safe either way. ``admission`` says,
+    by EVSE id, since when its limit in force has been above 0 A (on) or at 0 A (off),
+    for the policy's minimum on and off times of fairness rotation; an EVSE without a
+    record is held neither on nor off."""
 
     at: datetime
     topology: Topology
@@ -38,3 +42,4 @@ class Snapshot:
     previous_limits: Mapping[str, float] = field(default_factory=dict)
     overrides: Mapping[str, EvseOverride] = field(default_factory=dict)
     pending: Mapping[str, float] = field(default_factory=dict)
+    admission: Mapping[str, Admission] = field(default_factory=dict)

@@ -10,7 +10,8 @@ Its tier is its priority class, then urgency: laxity (time to its deadline less
 the time it needs at full rate) under the policy's threshold makes it urgent. A
 session with no known need gets the site's default requirement, never "no
 deadline". Within a tier, the policy orders admission (least laxity first, by
-default); ties go by EVSE id, so the result is deterministic.
+default) after the minimum on and off times of rotation (:mod:`.rotation`: EVSEs
+held on first, held off last); ties go by EVSE id, so the result is deterministic.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.allocation import BindingKind
+from depotctl.engine.rotation import admission_ranks
 from depotctl.engine.structure import Structure
 from depotctl.engine.waterfill import Floats, Ints
 
@@ -43,7 +45,7 @@ IDLE_TIER = 1 << 30
 @dataclass(frozen=True)
 class Demands:
     """Per EVSE (structure order): whether a session asks for power, and its cap,
-    minimum, tier and ordering key."""
+    minimum, tier, rank in its tier (held on, free, held off) and ordering key."""
 
     active: np.ndarray
     cap: Floats
@@ -53,11 +55,13 @@ class Demands:
     order: Floats
     sessions: dict[int, Session]
     urgent: np.ndarray
+    rank: Ints
 
     def in_priority_order(self, tier: int) -> Ints:
         members = np.flatnonzero(self.active & (self.tier == tier))
-        # lexsort: last key first — the policy's order, then the EVSE's position (its id)
-        return members[np.lexsort((members, self.order[members]))]
+        # lexsort: last key first — the rank (held on, free, held off), the policy's
+        # order, then the EVSE's position (its id)
+        return members[np.lexsort((members, self.order[members], self.rank[members]))]
 
 
 def demands_of(
@@ -130,6 +134,7 @@ def demands_of(
         order=out["order"],
         sessions=sessions,
         urgent=out["urgent"],
+        rank=admission_ranks(snapshot, structure, sessions),
     )
 
 

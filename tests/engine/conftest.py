@@ -245,3 +245,25 @@ def own_cap(snap: Snapshot, s: Session) -> float:
     if s.planned_rate_a is not None and not is_urgent(snap, s):
         caps.append(s.planned_rate_a)
     return max(0.0, min(caps))
+
+
+def held(snap: Snapshot, s: Session) -> str | None:
+    """Rotation's minimum on and off times: "on" when the session's EVSE was switched on
+    less than ``min_on`` ago (counted from the session's start when that is later),
+    "off" when it was switched off during the session less than ``min_off`` ago, else
+    None (free)."""
+    record = snap.admission.get(s.evse_id)
+    if record is None:
+        return None
+    if record.on:
+        start = max(record.since, s.started)
+        return "on" if (snap.at - start).total_seconds() < snap.policy.min_on_s else None
+    if record.since < s.started:
+        return None  # it was off when the session began: never switched off in it
+    return "off" if (snap.at - record.since).total_seconds() < snap.policy.min_off_s else None
+
+
+def position(snap: Snapshot, s: Session) -> tuple[int, int]:
+    """Where a session stands in admission: its tier, then within it held on (0), free
+    (1) or held off (2)."""
+    return tier(snap, s), {"on": 0, None: 1, "off": 2}[held(snap, s)]

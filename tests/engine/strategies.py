@@ -9,9 +9,11 @@ below, so they bind often. Snapshots: envelopes (overlapping, pending, expired,
 withdrawn, not yet received, from online, offline and never-heard sources, with
 and without their own fallback), fresh and stale site-load telemetry,
 uncontrollable chargers, sessions with and without requirements, vehicle caps,
-planned rates, priority classes, previous limits for hysteresis, and operator
+planned rates, priority classes, previous limits for hysteresis, operator
 overrides (pauses, and caps of 0 A, below the minimum current, and from tight to
-looser than anything in the tree, on EVSEs with and without a session).
+looser than anything in the tree, on EVSEs with and without a session), and EVSEs
+switched on or off (before their session started, within and past the policy's
+minimum on and off times).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
+from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.envelopes import Direction, Envelope, EnvelopeMode, LimitUnit, SourceHealth
 from depotctl.domain.overrides import EvseOverride
@@ -285,6 +288,8 @@ policies = st.builds(
     uncontrollable=st.sampled_from(list(UncontrollableAssumption)),
     priority=st.sampled_from(["laxity", "deadline", "fifo", "fair"]),
     rounding_a=st.just(0.1),
+    min_on_s=st.sampled_from([60.0, 300.0, 900.0]),
+    min_off_s=st.sampled_from([60.0, 300.0, 900.0]),
 )
 
 
@@ -311,6 +316,7 @@ def snapshots(
         previous_limits=_previous(draw, topology) if previous else {},
         overrides=_overrides(draw, topology),
         pending=_pending(draw, topology),
+        admission=_admission(draw, topology),
     )
 
 
@@ -410,7 +416,11 @@ def _charger_states(draw: st.DrawFn, topology: Topology) -> dict[str, ChargerSta
                 held[evse.id] = tuple(
                     HeldLimit(
                         draw(st.sampled_from([0.0, 6.0, 10.0, 32.0, 70.0])),
-                        draw(st.sampled_from([None, T0 - timedelta(seconds=1), T0, T0 + timedelta(seconds=30)])),
+                        draw(
+                            st.sampled_from(
+                                [None, T0 - timedelta(seconds=1), T0, T0 + timedelta(seconds=30)]
+                            )
+                        ),
                     )
                     for _ in range(draw(st.integers(0, 2)))
                 )
@@ -433,6 +443,18 @@ def _pending(draw: st.DrawFn, topology: Topology) -> dict[str, float]:
             continue
         pending[evse_id] = draw(st.sampled_from([0.0, evse.min_current_a, evse.max_current_a]))
     return pending
+
+
+def _admission(draw: st.DrawFn, topology: Topology) -> dict[str, Admission]:
+    """Some EVSEs switched on or off: a few seconds to hours ago (sessions start 1 to
+    600 minutes before the snapshot), or — as a clock may be ahead — just after it."""
+    admission = {}
+    for evse_id in sorted(topology.evses):
+        if draw(st.sampled_from([True, False, False])):
+            continue  # never seen to switch
+        ago = draw(st.sampled_from([-5, 0, 30, 59, 61, 240, 299, 301, 899, 901, 3600, 40_000]))
+        admission[evse_id] = Admission(draw(st.booleans()), T0 - timedelta(seconds=ago))
+    return admission
 
 
 def _sessions(draw: st.DrawFn, topology: Topology) -> tuple[Session, ...]:

@@ -2,8 +2,8 @@
 
 Safety is checked against :mod:`tests.engine.node_loads`, which recomputes every
 node's load from the domain definitions without the engine's structure code.
-Efficiency and priority use the issue's demand rules as written out in
-:mod:`tests.engine.conftest` (deadline, urgency, tier, own cap).
+Efficiency, priority and rotation use the issue's demand rules as written out in
+:mod:`tests.engine.conftest` (deadline, urgency, tier, own cap, held on or off).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
 from depotctl.engine import Allocation, BindingKind, EvseState, LimitKind, allocate
-from tests.engine.conftest import decision_of, own_cap, tier
+from tests.engine.conftest import decision_of, held, own_cap, position, tier
 from tests.engine.node_loads import (
     POWER,
     Key,
@@ -172,13 +172,107 @@ def test_a_lower_tier_never_holds_power_a_higher_tier_could_use(snap: Snapshot) 
     check_priority(snap, allocate(snap))
 
 
+# Rotation without churn: within a tier, admission is sticky (the policy's minimum on
+# and off times); this relaxes the policy's order within a tier, and nothing else
+
+
+def _rounding(snap: Snapshot, key: Key, evse_ids: object) -> float:
+    """The most that rounding each of ``evse_ids``' limits down to the step can have
+    freed on ``key`` since the engine decided (it decides unrounded)."""
+    topology = snap.topology
+    return snap.policy.rounding_a * sum(
+        coefficients(topology, topology.evses[e]).get(key, 0.0)
+        for e in evse_ids  # type: ignore[attr-defined]
+    )
+
+
+def check_rotation(snap: Snapshot, allocation: Allocation) -> None:
+    """Held on — switched on less than ``min_on`` ago — and paused: a limit requires it.
+    With only the EVSEs ahead of it or level with it at their limits (higher tiers, and
+    the others of its tier also held on) and nothing else, its minimum would not fit on
+    its path. Paused otherwise for want of room: nothing of its tier behind it (held
+    off when it is free; free or held off when it is held on) holds, on every limit of
+    its path, what with the slack left would make room for its minimum — so an EVSE
+    switched off less than ``min_off`` ago is switched on only with room that no other
+    EVSE of its tier could use."""
+    sessions = _sessions(snap)
+    where = {evse_id: position(snap, s) for evse_id, s in sessions.items()}
+    topology = snap.topology
+    coefficient = {e: coefficients(topology, topology.evses[e]) for e in sessions}
+    for evse_id, s in sessions.items():
+        view = allocation.evses[evse_id]
+        floor = topology.evses[evse_id].min_current_a
+        if view.state is not EvseState.PAUSED or own_cap(snap, s) < floor:
+            continue
+        mine = where[evse_id]
+        if held(snap, s) == "on":
+            ahead = [e for e, p in where.items() if p <= mine and e != evse_id]
+            loads = flows(snap, {e: allocation.limits_a[e] for e in ahead})
+            room = min(
+                (
+                    (loads[key].slack - _rounding(snap, key, ahead)) / c
+                    for key, c in coefficient[evse_id].items()
+                    if key in loads and c > 0
+                ),
+                default=math.inf,
+            )
+            assert room < floor + 1e-6, (
+                f"{evse_id} was switched on less than {snap.policy.min_on_s:.0f} s ago and "
+                f"is paused, yet with only those ahead of it ({len(ahead)}) charging it "
+                f"would have {room} A ≥ its minimum {floor} A"
+            )
+        behind = [e for e, p in where.items() if p[0] == mine[0] and p[1] > mine[1]]
+        loads = flows(snap, allocation.limits_a)
+        held_behind, usable = 0.0, math.inf
+        for key, c in coefficient[evse_id].items():
+            if key not in loads or c <= 0:
+                continue
+            theirs = sum(coefficient[e].get(key, 0.0) * allocation.limits_a[e] for e in behind)
+            held_behind += theirs
+            usable = min(usable, (loads[key].slack + theirs - _rounding(snap, key, sessions)) / c)
+        assert held_behind <= 1e-6 or usable < floor, (
+            f"{evse_id} ({'held on' if mine[1] == 0 else 'free'} in tier {mine[0]}) is "
+            f"paused, yet EVSEs of its tier behind it hold power on its path that would "
+            f"give it {usable} A ≥ its minimum {floor} A"
+        )
+
+
+def _one_tier(snap: Snapshot) -> Snapshot:
+    """Every session in one tier (class 0, none urgent), where rotation decides most."""
+    return replace(
+        snap,
+        policy=replace(snap.policy, urgency_threshold_s=-math.inf),
+        sessions=tuple(replace(s, priority_class=0) for s in snap.sessions),
+    )
+
+
+@FAST
+@given(snapshots(previous=False))
+def test_admission_is_sticky_only_among_equals(snap: Snapshot) -> None:
+    check_rotation(snap, allocate(snap))
+
+
+@FAST
+@given(snapshots(previous=False).map(_one_tier))
+def test_admission_is_sticky_only_among_equals_in_one_tier(snap: Snapshot) -> None:
+    check_rotation(snap, allocate(snap))
+
+
 @pytest.mark.slow
 @THOROUGH
 @given(snapshots(previous=False))
-def test_efficiency_and_priority_thoroughly(snap: Snapshot) -> None:
+def test_efficiency_priority_and_rotation_thoroughly(snap: Snapshot) -> None:
     allocation = allocate(snap)
     check_efficiency(snap, allocation)
     check_priority(snap, allocation)
+    check_rotation(snap, allocation)
+
+
+@pytest.mark.slow
+@THOROUGH
+@given(snapshots(previous=False).map(_one_tier))
+def test_rotation_in_one_tier_thoroughly(snap: Snapshot) -> None:
+    check_rotation(snap, allocate(snap))
 
 
 # Operator overrides
@@ -260,6 +354,7 @@ def _shuffled(snap: Snapshot, rng: random.Random) -> Snapshot:
         chargers=shuffle_items(snap.chargers),  # type: ignore[arg-type]
         previous_limits=shuffle_items(snap.previous_limits),  # type: ignore[arg-type]
         overrides=shuffle_items(snap.overrides),  # type: ignore[arg-type]
+        admission=shuffle_items(snap.admission),  # type: ignore[arg-type]
     )
 
 
@@ -305,7 +400,9 @@ def test_every_limit_matches_its_evse_state(snap: Snapshot) -> None:
             if override is not None:
                 cap = 0.0 if override.paused else min(cap, override.max_current_a)
             assert sent == view.limit_a, f"{evse_id}: {view}"
-            assert sent == 0 or evse.min_current_a - 1e-9 <= sent <= cap + 1e-9, f"{evse_id}: {view}"
+            assert sent == 0 or evse.min_current_a - 1e-9 <= sent <= cap + 1e-9, (
+                f"{evse_id}: {view}"
+            )
         else:
             assert view.state is EvseState.CHARGING
             assert sent == view.limit_a >= evse.min_current_a - 1e-9, f"{evse_id}: {view}"
