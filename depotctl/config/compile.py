@@ -97,6 +97,8 @@ def compile_policy(site: Site) -> Policy:
         default_energy_wh=policies.default_requirement.energy.base,
         uncontrollable=UncontrollableAssumption(policies.uncontrollable_charger.assume),
         priority=policies.charging.priority,
+        min_on_s=policies.charging.rotation.min_on.seconds,
+        min_off_s=policies.charging.rotation.min_off.seconds,
     )
 
 

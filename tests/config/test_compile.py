@@ -6,16 +6,18 @@ import math
 from collections import Counter
 from datetime import time
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from depotctl.config.compile import compile_site
 from depotctl.config.load import load_file
 from depotctl.config.schema import Site
+from depotctl.config.validate import validate_file
 from depotctl.domain.phases import SQRT3, THREE_PHASE, PhaseConnection
 from depotctl.domain.policy import Policy, UncontrollableAssumption
 from depotctl.domain.topology import NodeKind, NodeLimits, Topology
-from tests.conftest import SITES
+from tests.conftest import EXAMPLES, SITES
 
 
 @cache
@@ -145,3 +147,28 @@ def test_policy_values_are_in_base_units() -> None:
     assert policy.hysteresis_a == 1.0
     assert policy.urgency_threshold_s == 1800.0
     assert math.isclose(policy.default_energy_wh, 10_000.0)
+
+
+def test_rotation_defaults_to_five_minutes_on_and_off() -> None:
+    _, policy = compiled("caltech-acn.yaml")
+    assert (policy.min_on_s, policy.min_off_s) == (300.0, 300.0)
+
+
+def test_rotation_compiles_in_seconds(tmp_path: Path) -> None:
+    text = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+    text += "  policies:\n    charging:\n      rotation: {min_on: 10 min, min_off: 90 s}\n"
+    path = tmp_path / "site.yaml"
+    path.write_text(text, encoding="utf-8")
+    site = load_file(path).documents[0].model
+    assert isinstance(site, Site)
+    _, policy = compile_site(site, tmp_path)
+    assert (policy.min_on_s, policy.min_off_s) == (600.0, 90.0)
+
+
+def test_a_rotation_time_of_zero_is_refused(tmp_path: Path) -> None:
+    text = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+    text += "  policies:\n    charging:\n      rotation: {min_on: 0 s}\n"
+    path = tmp_path / "site.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = validate_file(path)
+    assert [d.rule for d in report.diagnostics] == ["quantity/not-positive"]

@@ -12,6 +12,7 @@ from depotctl.config.diff.nodes import tree_changes
 from depotctl.config.diff.sources import envelope_source_changes, meter_changes
 from depotctl.config.diff.tariff import tariff_changes
 from depotctl.config.schema import Electrical, Metadata, Policies, Site, TariffSpec
+from depotctl.config.schema.base import SchemaModel
 
 _SECTION_ORDER = {section: i for i, section in enumerate(Section)}
 
@@ -66,12 +67,24 @@ def electrical_changes(old: Electrical, new: Electrical) -> list[Change]:
 
 
 def policy_changes(old: Policies, new: Policies) -> list[Change]:
-    """Each policy field, old → new; a default written out equals the default left out."""
+    """Each policy field, old → new (a nested block's fields each on their own, like
+    ``charging.rotation.min_on``); a default written out equals the default left out."""
     changes: list[Change | None] = []
     for group in Policies.model_fields:
-        before, after = getattr(old, group), getattr(new, group)
         subject = Subject("policy", Kind.POLICY, Section.POLICIES, "spec.policies", group)
-        for name, info in type(after).model_fields.items():
-            key = f"{group}.{info.alias or name}"
-            changes.append(compare(subject, key, key, getattr(before, name), getattr(after, name)))
+        changes += _field_changes(subject, group, getattr(old, group), getattr(new, group))
     return present(changes)
+
+
+def _field_changes(
+    subject: Subject, prefix: str, before: SchemaModel, after: SchemaModel
+) -> list[Change | None]:
+    changes: list[Change | None] = []
+    for name, info in type(after).model_fields.items():
+        key = f"{prefix}.{info.alias or name}"
+        old_value, new_value = getattr(before, name), getattr(after, name)
+        if isinstance(new_value, SchemaModel) and isinstance(old_value, SchemaModel):
+            changes += _field_changes(subject, key, old_value, new_value)
+        else:
+            changes.append(compare(subject, key, key, old_value, new_value))
+    return changes

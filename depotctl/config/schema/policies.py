@@ -30,6 +30,23 @@ class TelemetryPolicy(SchemaModel):
     )
 
 
+class RotationPolicy(SchemaModel):
+    """Fairness rotation without churn: how long an EVSE stays switched on or off
+    within its tier before the policy's order may switch it again. A limit, a higher
+    tier or an uncontrollable charger still takes the room at once."""
+
+    min_on: DurationValue = Field(
+        Duration(5, "min"),
+        description="Switched on less than this long ago, an EVSE keeps its place ahead of "
+        "the others of its tier.",
+    )
+    min_off: DurationValue = Field(
+        Duration(5, "min"),
+        description="Switched off during its session less than this long ago, an EVSE is "
+        "switched on only with room no other EVSE of its tier can use.",
+    )
+
+
 class ChargingPolicy(SchemaModel):
     min_current: CurrentValue = Field(Current(6, "A"), description="IEC 61851: 6 A for AC.")
     safety_margin: RatioValue = Field(Ratio(5, "%"), description="Kept free below every limit.")
@@ -38,6 +55,7 @@ class ChargingPolicy(SchemaModel):
         Duration(30, "min"), description="Laxity below this puts a session in the urgent tier."
     )
     hysteresis: CurrentValue = Field(Current(1, "A"), description="Delays increases only.")
+    rotation: RotationPolicy = Field(default_factory=RotationPolicy)
 
 
 class DefaultRequirement(SchemaModel):

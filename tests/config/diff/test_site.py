@@ -25,6 +25,19 @@ def test_each_policy_field_with_its_units(edit_diff: DiffEdits) -> None:
     assert change.path == "spec.policies.charging.min_current"
 
 
+def test_a_nested_policy_field_is_its_own_change(edit_diff: DiffEdits) -> None:
+    diff = edit_diff(
+        (
+            POLICIES,
+            "    charging: {min_current: 6 A, safety_margin: 5 %, priority: laxity,"
+            " rotation: {min_on: 300 s, min_off: 10 min}}",
+        ),
+        base="depot",
+    )
+    assert lines(diff) == ["~ policy charging.rotation.min_off 5 min → 10 min (+100 %)"]
+    assert diff.changes[0].path == "spec.policies.charging.rotation.min_off"
+
+
 def test_a_default_written_out_equals_the_default_left_out(edit_diff: DiffEdits) -> None:
     diff = edit_diff(
         ("  policies:\n", "  policies:\n    uncontrollable_charger: {assume: last_accepted}\n"),
