@@ -369,6 +369,71 @@ def test_an_override_set_after_the_snapshot_is_a_warning_only(tmp_path: Path) ->
     assert loaded.snapshot is not None and loaded.snapshot.overrides["chg-01/1"].paused
 
 
+# Rotation: since when each EVSE is switched on or off
+
+#: an operators' envelope leaving db-1 room for one minimum of 6 A, two equal sessions
+CONTESTED = (
+    'envelope_sources: [{id: local, last_heard: "2024-05-14T21:00:00+10:00"}]\n'
+    "envelopes:\n"
+    "  - {id: L-1, source: local, target: db-1, limit: 10 A,\n"
+    '     start: "2024-05-14T21:00:00+10:00", received_at: "2024-05-14T21:00:00+10:00"}\n'
+    "sessions:\n"
+    '  - {id: S-1, evse: chg-01/1, started: "2024-05-14T21:00:00+10:00"}\n'
+    '  - {id: S-2, evse: chg-02/1, started: "2024-05-14T21:00:00+10:00"}\n'
+)
+
+
+def test_admission_records_hold_an_evse_on_or_off(tmp_path: Path) -> None:
+    """Equal sessions: by EVSE id chg-01 has the room; chg-02 switched on two minutes
+    ago keeps it, and so does chg-02 when chg-01 was switched off a minute ago."""
+    plain = load_snapshot(write(tmp_path, CONTESTED)).snapshot
+    assert plain is not None and allocate(plain).limits_a["chg-01/1"] > 0
+    held_on = write(
+        tmp_path, CONTESTED + 'admission:\n  chg-02/1: {on_since: "2024-05-14T21:58:00+10:00"}\n'
+    )
+    loaded = load_snapshot(held_on)
+    assert diagnostics(loaded) == []
+    assert loaded.snapshot is not None
+    assert loaded.snapshot.admission["chg-02/1"].on
+    assert loaded.snapshot.admission["chg-02/1"].since == datetime(2024, 5, 14, 11, 58, tzinfo=UTC)
+    limits = allocate(loaded.snapshot).limits_a
+    assert limits["chg-01/1"] == 0 and limits["chg-02/1"] > 0
+    held_off = write(
+        tmp_path, CONTESTED + 'admission:\n  chg-01/1: {off_since: "2024-05-14T21:59:00+10:00"}\n'
+    )
+    snapshot = load_snapshot(held_off).snapshot
+    assert snapshot is not None and not snapshot.admission["chg-01/1"].on
+    limits = allocate(snapshot).limits_a
+    assert limits["chg-01/1"] == 0 and limits["chg-02/1"] > 0
+
+
+def test_admission_problems_are_reported_at_their_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "admission:\n"
+        '  chg-1/1: {on_since: "2024-05-14T21:58:00+10:00"}\n'
+        "  chg-02/1: {}\n"
+        '  chg-01/1: {on_since: "2024-05-14T21:58:00+10:00",'
+        ' off_since: "2024-05-14T21:50:00+10:00"}\n',
+    )
+    loaded = load_snapshot(path)
+    assert found(loaded) == {
+        ("snapshot/unknown-evse", 8, 3),
+        ("schema/invalid-value", 9, 13),
+        ("schema/invalid-value", 10, 13),
+    }
+    assert (only(loaded, "snapshot/unknown-evse").hint or "").startswith('did you mean "chg-01/1"?')
+    assert loaded.snapshot is None and loaded.exit_code == 1
+
+
+def test_a_switch_after_the_snapshot_is_a_warning_only(tmp_path: Path) -> None:
+    path = write(tmp_path, 'admission:\n  chg-01/1: {off_since: "2024-05-14T22:00:01+10:00"}\n')
+    loaded = load_snapshot(path)
+    warning = only(loaded, "snapshot/after-snapshot")
+    assert warning.severity is Severity.WARNING and "switched in the future" in warning.message
+    assert loaded.snapshot is not None and loaded.exit_code == 0
+
+
 def test_a_yaml_error_and_a_foreign_document_are_reported(tmp_path: Path) -> None:
     broken = write(tmp_path, "sessions: [\n")
     assert {d.rule for d in diagnostics(load_snapshot(broken))} == {"yaml/syntax"}

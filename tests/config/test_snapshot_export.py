@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -25,6 +26,7 @@ from depotctl.config.snapshot.export import (
     watts,
 )
 from depotctl.domain import Energy, EvseOverride, Power
+from depotctl.domain.admission import Admission
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import allocate
 from tests.conftest import EXAMPLES, SITES
@@ -164,3 +166,47 @@ def test_a_site_text_without_one_site_document_is_refused() -> None:
         embedded_site(text + "\n---\n" + text)
     with pytest.raises(SiteTextError):
         embedded_site("apiVersion: depotctl/v1\nkind: Tariff\n")
+
+
+def test_admission_reads_back_and_replays_the_same_decision(tmp_path: Path) -> None:
+    """Who keeps a contested room depends on since when each EVSE is on or off; the
+    export carries it, so the file replays the controller's choice."""
+    original = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    site_text = (SITES / "au-bus-depot.yaml").read_text(encoding="utf-8")
+    # the DC buses share tier 1 under envelope E-17: narrow it so that four must pause
+    tight = replace(
+        original,
+        envelopes=tuple(replace(e, limit=e.limit * 0.65) for e in original.envelopes),
+    )
+    before = allocate(tight)
+    paused = sorted(e for e, v in before.evses.items() if v.tier == 1 and v.limit_a == 0)
+    charging = sorted(e for e, v in before.evses.items() if v.tier == 1 and v.limit_a > 0)
+    assert paused and charging
+    started = {s.evse_id: s.started for s in tight.sessions}
+    switched = replace(
+        tight,
+        admission={
+            paused[0]: Admission(True, tight.at - timedelta(minutes=1)),
+            charging[0]: Admission(
+                False, max(tight.at - timedelta(minutes=2), started[charging[0]])
+            ),
+            charging[-1]: Admission(True, tight.at - timedelta(hours=3)),
+        },
+    )
+    decided = allocate(switched)
+    assert decided.limits_a != before.limits_a  # the records change who charges
+    document = export_document(switched, site_text)
+    assert document["admission"][paused[0]] == {
+        "on_since": (tight.at - timedelta(minutes=1))
+        .astimezone(ZoneInfo("Australia/Sydney"))
+        .isoformat()
+    }
+    path = _exported(tmp_path, "export.yaml", to_yaml(document))
+
+    again = _loaded(path)
+
+    assert dict(again.admission) == dict(switched.admission)
+    replayed = allocate(again)
+    assert {k: (e.limit_a, e.state, e.binding) for k, e in replayed.evses.items()} == {
+        k: (e.limit_a, e.state, e.binding) for k, e in decided.evses.items()
+    }

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from depotctl.config.snapshot.schema import (
+    AdmissionEntry,
     EnvelopeEntry,
     OverrideEntry,
     SessionEntry,
     SnapshotDocument,
 )
 from depotctl.domain import Current
+from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import (
     Direction,
@@ -81,6 +83,7 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
         chargers=chargers,
         previous_limits={evse: amps.amps for evse, amps in document.previous_limits.items()},
         overrides={entry.evse: _override(entry, document.at) for entry in document.overrides},
+        admission={evse: _admission(entry) for evse, entry in document.admission.items()},
     )
 
 
@@ -136,6 +139,14 @@ def _override(entry: OverrideEntry, at: datetime) -> EvseOverride:
         author=entry.author,
         reason=entry.reason,
     )
+
+
+def _admission(entry: AdmissionEntry) -> Admission:
+    """Switched on, or off (checked: exactly one of the two is given)."""
+    if entry.on_since is not None:
+        return Admission(True, _utc_required(entry.on_since))
+    assert entry.off_since is not None
+    return Admission(False, _utc_required(entry.off_since))
 
 
 def _utc_required(instant: datetime) -> datetime:

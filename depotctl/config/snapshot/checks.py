@@ -60,7 +60,16 @@ class SnapshotContext:
 def snapshot_findings(ctx: SnapshotContext) -> list[Finding]:
     """Every semantic problem of the snapshot, in document order of the checks."""
     findings: list[Finding] = []
-    checks = (_sources, _envelopes, _telemetry, _sessions, _chargers, _previous, _overrides)
+    checks = (
+        _sources,
+        _envelopes,
+        _telemetry,
+        _sessions,
+        _chargers,
+        _previous,
+        _overrides,
+        _admission,
+    )
     for check in (*checks, _future):
         findings.extend(check(ctx))
     return findings
@@ -267,6 +276,26 @@ def _overrides(ctx: SnapshotContext) -> Iterator[Finding]:
             )
 
 
+def _admission(ctx: SnapshotContext) -> Iterator[Finding]:
+    for evse_id, entry in ctx.document.admission.items():
+        if evse_id not in ctx.topology.evses:
+            yield _unknown(
+                UNKNOWN_EVSE,
+                ("admission", evse_id),
+                f'admission of EVSE "{evse_id}", which site {ctx.topology.site} does not have',
+                evse_id,
+                ctx.topology.evses,
+                at_key=True,
+            )
+        if (entry.on_since is None) == (entry.off_since is None):
+            yield SCHEMA_INVALID_VALUE.at(
+                ("admission", evse_id),
+                f"admission of EVSE {evse_id} needs on_since or off_since, and only one",
+                'write {on_since: "…"} while its limit in force is above 0 A, '
+                '{off_since: "…"} while it is 0 A',
+            )
+
+
 def _future(ctx: SnapshotContext) -> Iterator[Finding]:
     at = ctx.document.at
     stamped: list[tuple[Path, datetime, str]] = []
@@ -282,6 +311,11 @@ def _future(ctx: SnapshotContext) -> Iterator[Finding]:
     for i, override in enumerate(ctx.document.overrides):
         if override.set_at is not None:
             stamped.append((("overrides", i, "set_at"), override.set_at, "set"))
+    for evse_id, entry in ctx.document.admission.items():
+        for key in ("on_since", "off_since"):
+            switch = getattr(entry, key)
+            if switch is not None:
+                stamped.append((("admission", evse_id, key), switch, "switched"))
     for path, when, verb in stamped:
         if when > at:
             yield AFTER_SNAPSHOT.at(

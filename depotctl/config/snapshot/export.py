@@ -82,6 +82,11 @@ def export_document(
         # an override on an EVSE the site no longer has changes nothing
         if evse_id in snapshot.topology.evses
     ]
+    document["admission"] = {
+        evse_id: {("on_since" if record.on else "off_since"): when(record.since)}
+        for evse_id, record in sorted(snapshot.admission.items())
+        if evse_id in snapshot.topology.evses
+    }
     return document
 
 

@@ -93,7 +93,8 @@ TWO_SESSIONS = rule(
 AFTER_SNAPSHOT = rule(
     "snapshot/after-snapshot",
     W,
-    "a reading, heartbeat, envelope, session or override stamped after the snapshot's own time",
+    "a reading, heartbeat, envelope, session, override or switch on or off stamped after the "
+    "snapshot's own time",
     "check the snapshot's `at`: a reading from the future counts as stale, an envelope "
     "received later is not known yet, a session started later is ignored",
 )

@@ -218,6 +218,15 @@ class OverrideEntry(SchemaModel):
     reason: str | None = None
 
 
+class AdmissionEntry(SchemaModel):
+    """Since when an EVSE has been switched on (its limit in force above 0 A) or off
+    (at 0 A): one of the two. The minimum on and off times of fairness rotation count
+    from it."""
+
+    on_since: Time | None = Field(None, description="Switched on at this time.")
+    off_since: Time | None = Field(None, description="Switched off at this time.")
+
+
 class SnapshotDocument(SchemaModel):
     """``kind: Snapshot``: everything one allocation depends on."""
 
@@ -238,4 +247,9 @@ class SnapshotDocument(SchemaModel):
     )
     overrides: list[OverrideEntry] = Field(
         default_factory=list, description="Operators' pauses and caps, one per EVSE."
+    )
+    admission: dict[str, AdmissionEntry] = Field(
+        default_factory=dict,
+        description="Per EVSE id, since when it has been switched on or off, for the "
+        "minimum on and off times of rotation.",
     )
