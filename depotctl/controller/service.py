@@ -25,6 +25,7 @@ from depotctl.config.validate import semantic_findings
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
 from depotctl.controller.store import JournalKind, NewJournalEntry, Revision, Store
+from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import SourceHealth
 from depotctl.domain.policy import Policy
@@ -219,11 +220,13 @@ class Controller:
         self,
         previous_limits: Mapping[str, float] | None = None,
         pending: Mapping[str, float] | None = None,
+        admission: Mapping[str, Admission] | None = None,
     ) -> Snapshot:
         """What the controller knows now, from the store: the envelopes, the sources'
         health, the latest telemetry, open sessions, charger states and the operators'
         overrides. ``previous_limits`` are the limits in force (for hysteresis);
-        ``pending`` the commands out and not answered yet."""
+        ``pending`` the commands out and not answered yet; ``admission`` since when each
+        EVSE has been switched on or off (for rotation's minimum on and off times)."""
         applied = self.require_site()
         now = self.clock.now()
         heard = self.store.last_heard()
@@ -245,6 +248,11 @@ class Controller:
             chargers=self._charger_states(applied.topology),
             previous_limits=dict(previous_limits or {}),
             pending=dict(pending or {}),
+            admission={
+                evse_id: record
+                for evse_id, record in (admission or {}).items()
+                if evse_id in applied.topology.evses  # a revision may have removed the EVSE
+            },
             overrides={
                 evse_id: override
                 for evse_id, override in self.store.overrides().items()
@@ -271,12 +279,13 @@ class Controller:
         self,
         previous_limits: Mapping[str, float] | None = None,
         pending: Mapping[str, float] | None = None,
+        admission: Mapping[str, Admission] | None = None,
     ) -> LiveState:
         """Allocate the current snapshot."""
         applied = self.require_site()
         generation = self._generation
         started = time.perf_counter()
-        snapshot = self.snapshot(previous_limits, pending)
+        snapshot = self.snapshot(previous_limits, pending, admission)
         allocation = allocate(snapshot)
         self.metrics.allocation_seconds.observe(time.perf_counter() - started)
         self.metrics.allocations.inc()

@@ -22,6 +22,7 @@ from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
 from depotctl.domain import EvseOverride
+from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.phases import Phase
@@ -245,3 +246,36 @@ def test_snapshot_export_writes_the_file_through_the_client(depot: Running, tmp_
     loaded = load_snapshot(out)
     assert loaded.exit_code == 0 and loaded.snapshot is not None
     assert len(loaded.snapshot.sessions) == len(EVSES)
+
+
+def test_the_loops_admission_records_are_exported_and_replay(
+    depot: Running, tmp_path: Path
+) -> None:
+    """The control loop passes since when each EVSE is on or off; the cycle it publishes
+    exports them, and the file replays to the same limits."""
+    controller = depot.controller
+    admission = {
+        "pan-01/1": Admission(True, START - timedelta(minutes=1)),
+        "ac-01/1": Admission(False, START - timedelta(minutes=2)),
+        "gone/1": Admission(True, START - timedelta(minutes=2)),  # not the site's: dropped
+    }
+    live = controller.live(admission=admission)
+    assert dict(live.snapshot.admission) == {k: admission[k] for k in ("pan-01/1", "ac-01/1")}
+    controller.publish(live, max_age_s=5.0)
+    try:
+        exported = _get(depot, "/api/v1/snapshot").json()
+        state = _get(depot, "/api/v1/state").json()
+    finally:
+        controller.publish(controller.live(), max_age_s=5.0)
+    assert exported["admission"] == {
+        "ac-01/1": {"off_since": "2026-03-02T18:28:00+11:00"},
+        "pan-01/1": {"on_since": "2026-03-02T18:29:00+11:00"},
+    }
+    path = tmp_path / "live.json"
+    path.write_text(json.dumps(exported))
+    loaded = load_snapshot(path)
+    assert loaded.snapshot is not None
+    assert dict(loaded.snapshot.admission) == dict(live.snapshot.admission)
+    result = CliRunner().invoke(cli, ["allocate", "--snapshot", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert _limits(json.loads(result.stdout)) == _limits(state)
