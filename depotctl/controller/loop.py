@@ -12,8 +12,9 @@ Safe while commands are out: an EVSE whose command is unanswered keeps it in the
 allocation and counts at the higher of its two limits, so every limit decided
 meanwhile is safe whether that command lands or not; of one cycle's commands the
 decreases go at once, and the increases that share a node with one of them wait for
-the next cycle, which runs as soon as those decreases are answered (or, if some are
-slow, ``settle_wall_s`` later) and decides them again with what is then known. The
+the next cycle, which runs as soon as the batch is answered (or, if some are slow,
+``settle_wall_s`` later) and decides them again with what is then known — the slow
+ones counted at the higher of their limits. The
 loop ticks on schedule (every ``tick_s`` of the controller's clock, not tick plus
 the cycle's time); an input that changes (an envelope, a session, a charger) starts
 a cycle at once.
@@ -64,8 +65,8 @@ class ControlLoop:
     controller: Controller
     dispatcher: Dispatcher
     tick_s: float = 5.0
-    #: how long (wall) deferred increases wait for their decreases' answers
-    settle_wall_s: float = 0.5
+    #: how long (wall) the next cycle waits for a batch's answers before deciding again
+    settle_wall_s: float = 0.25
     #: limits the chargers accepted, by EVSE: what is in force
     in_force: dict[str, float] = field(default_factory=dict)
     #: commands sent and not answered yet, by EVSE
@@ -79,7 +80,7 @@ class ControlLoop:
     _resend: set[str] = field(default_factory=set)
     #: per EVSE, its last command's failure: its charger is uncontrollable meanwhile
     _failed: dict[str, tuple[CommandOutcome, str | None]] = field(default_factory=dict)
-    #: the decreases the deferred increases wait for, and when (wall) they went out
+    #: the commands of the last batch not answered yet, and when (wall) it went out
     _awaited: set[str] = field(default_factory=set)
     _deferred_at: float | None = None
     #: the next instant the allocation's inputs change by themselves, and what changes
@@ -107,8 +108,8 @@ class ControlLoop:
 
     def report(self, outcome: Outcome) -> None:
         """The dispatcher's sink: an outcome, applied at the start of the next cycle.
-        A failure runs that cycle at once; so does the last answer that deferred
-        increases were waiting for."""
+        A failure runs that cycle at once; so does the last answer of a batch (its
+        deferred increases are decided then)."""
         self._outcomes.append(outcome)
         evse_id = outcome.command.evse_id
         if outcome.result is not None and not outcome.accepted:
@@ -116,7 +117,7 @@ class ControlLoop:
         elif evse_id in self._awaited:
             self._awaited.discard(evse_id)
             if not self._awaited:
-                self.trigger("the decreases were answered")
+                self.trigger("the commands were answered")
 
     def charger_connected(self, report: ConnectReport) -> None:
         """A charger can take calls and was sent its fallback profile: online, and
@@ -206,7 +207,8 @@ class ControlLoop:
             reasons, self._reasons = self._reasons, []
             return ", ".join(dict.fromkeys(reasons)) or "event"
         if settle is not None and settle.done() and not settle.cancelled():
-            return "deferred increases"
+            self._deferred_at = None
+            return "settling: some commands are still out"
         if reason == "tick":
             self._next_tick = at + tick
         return reason
@@ -235,8 +237,11 @@ class ControlLoop:
             log.exception("control cycle failed")
             self._journal_failure(reason, error)
             return CycleResult(reason, error=f"{type(error).__name__}: {error}")
-        self._deferred_at = time.monotonic() if later else None
-        self._awaited = {c.evse_id for c in now if c.is_decrease} if later else set()
+        # once this batch is answered (or, if some are slow, ``settle_wall_s`` later) the
+        # next cycle decides again with what is then known: the deferred increases, and
+        # the room a charger that did not answer still holds
+        self._deferred_at = time.monotonic() if now else None
+        self._awaited = {c.evse_id for c in now}
         for command in now:
             self.in_flight[command.evse_id] = command
             self._resend.discard(command.evse_id)

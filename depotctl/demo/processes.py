@@ -141,6 +141,8 @@ def start_chargers(
     meter_interval_s: float,
     duration_s: float | None,
     env: dict[str, str],
+    misbehave: tuple[str, ...] = (),
+    seed: int | None = None,
 ) -> Child:
     """``depotctl sim chargers`` against the demo's controller, its JSON report on
     ``chargers.json`` when it stops."""
@@ -160,6 +162,10 @@ def start_chargers(
     ]
     if duration_s is not None:
         args += ["--duration", f"{duration_s:g} s"]
+    for mode in misbehave:
+        args += ["--misbehave", mode]
+    if seed is not None:
+        args += ["--seed", str(seed)]
     return _spawn(
         "chargers",
         _depotctl(*args),

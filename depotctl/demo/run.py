@@ -41,6 +41,10 @@ class Options:
     keep: bool = False
     #: run until the last departure when no duration is given (headless)
     whole_night: bool = False
+    #: ``depotctl sim chargers --misbehave`` modes, and the seed of their random draws
+    #: (fault drills, benchmarks/fault_night.py)
+    misbehave: tuple[str, ...] = ()
+    seed: int | None = None
 
 
 @dataclass
@@ -121,6 +125,8 @@ class Demo:
             meter_interval_s=self.meter_interval_s,
             duration_s=self.duration_s,
             env=env,
+            misbehave=options.misbehave,
+            seed=options.seed,
         )
         self.script.start()  # after the last fork: no thread runs while a child is made
         self.started_wall = time.monotonic()

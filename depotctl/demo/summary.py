@@ -1,9 +1,9 @@
 """The headless demo's summary: energy delivered (total and per vehicle against its
 need, and per vehicle the controller's record of it against the charger's meter),
 deadlines met, peak load against the limits of each grid connection, and
-violations — measured charger draws (the controller's telemetry history) against
-every node's effective power limit in force, and the controller's allocation
-against every limit."""
+violations — measured charger draws (the controller's telemetry history) plus the
+site's other load against every node's effective power limit in force, and the
+controller's allocation against every limit."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from depotctl.demo.scenario import Cut
 from depotctl.demo.script import LimitSample
+from depotctl.domain.phases import load_power
 from depotctl.domain.quantity import Energy
 from depotctl.domain.topology import Topology
 
@@ -272,16 +273,32 @@ def _power_samples(inputs: Inputs) -> dict[str, list[LimitSample]]:
     return out
 
 
+def _site_load_kw(topology: Topology) -> dict[str, float]:
+    """Node → the non-EV site load below it, at what it counts as when no reading says
+    otherwise (its fallback: the demo posts no site-load readings). Only this is added
+    to the measured charger draws: an uncontrollable charger's draw is in its meter's
+    readings already, so the controller's reservation for it must not be added again."""
+    out: dict[str, float] = defaultdict(float)
+    for load in topology.site_loads.values():
+        watts = load_power(load.fallback_a, load.connection, load.voltage_ln)
+        node = topology.nodes.get(load.parent)
+        while node is not None:
+            out[node.id] += watts / 1000
+            node = topology.nodes.get(node.parent) if node.parent is not None else None
+    return out
+
+
 def _measured_violations(
     inputs: Inputs, measured: dict[str, dict[datetime, float]]
 ) -> list[dict[str, Any]]:
     out = []
+    site_load = _site_load_kw(inputs.topology)
     for node, samples in _power_samples(inputs).items():
         for minute, load_w in measured.get(node, {}).items():
             limit = _limit_for(samples, minute)
             if limit is None:
                 continue
-            total_kw = load_w / 1000 + limit.reserved
+            total_kw = load_w / 1000 + site_load.get(node, 0.0)
             if total_kw > limit.effective * (1 + TOLERANCE) + 0.1:
                 out.append(
                     {
@@ -326,10 +343,11 @@ def _peaks(inputs: Inputs, measured: dict[str, dict[datetime, float]]) -> list[d
         if node.kind.value != "grid_connection":
             continue
         rows = []
+        other = _site_load_kw(inputs.topology).get(node.id, 0.0)
         for minute, load_w in measured.get(node.id, {}).items():
             limit = _limit_for(samples.get(node.id, []), minute)
             if limit is not None:
-                rows.append((load_w / 1000 + limit.reserved, minute, limit))
+                rows.append((load_w / 1000 + other, minute, limit, other))
         cuts = [(c, at) for c, at in inputs.cuts if c.target == node.id]
         entry: dict[str, Any] = {
             "id": node.id,
@@ -350,16 +368,16 @@ def _peaks(inputs: Inputs, measured: dict[str, dict[datetime, float]]) -> list[d
     return out
 
 
-def _peak(rows: list[tuple[float, datetime, LimitSample]]) -> dict[str, Any] | None:
+def _peak(rows: list[tuple[float, datetime, LimitSample, float]]) -> dict[str, Any] | None:
     if not rows:
         return None
-    load, minute, limit = max(rows, key=lambda r: r[0])
+    load, minute, limit, other = max(rows, key=lambda r: r[0])
     return {
         "load_kw": round(load, 1),
         "minute": minute.isoformat(),
         "effective_limit_kw": limit.effective,
         "source": limit.source,
-        "reserved_kw": round(limit.reserved, 1),
+        "reserved_kw": round(other, 1),
     }
 
 
