@@ -39,6 +39,7 @@ from depotctl.engine.node_binding import (
     limit_words,
     reserved_words,
 )
+from depotctl.engine.rotation_words import rotation_words
 from depotctl.engine.structure import Structure
 from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, usage
 
@@ -302,6 +303,7 @@ def _paused(decision: Decision, index: int) -> Binding:
     detail = (
         f"no room for the minimum {floor:.1f} A at {constraint_name(structure, con)}, "
         f"{limit_words(decision, con)}{reserved_words(decision, con)}"
+        f"{rotation_words(decision, index, con)}"
     )
     return Binding(BindingKind.MIN_CURRENT_ADMISSION, node_id, detail)
 

@@ -15,7 +15,8 @@ alone would admit a different set every cycle. The policy's ``min_on_s`` and
 Admission still goes wherever the minimum fits along the whole path and tiers are
 still served strictly in order, so a held-on EVSE is paused at once when a limit
 leaves no room for it (a tighter envelope, a higher tier, an uncontrollable
-charger), and a held-off one is switched on when room is left over.
+charger), and a held-off one is switched on when room is left over. A paused EVSE's
+explanation says when rotation held it back (:mod:`.rotation_words`).
 """
 
 from __future__ import annotations

@@ -138,6 +138,30 @@ def test_an_uncontrollable_charger_takes_a_held_on_evses_room() -> None:
     assert charging(allocation) == {"ch-1/1"}
 
 
+def test_a_paused_evse_held_off_says_until_when() -> None:
+    detail = run(state({"ch-0/1": off(2)})).evses["ch-0/1"].binding.detail
+    assert detail.startswith("no room for the minimum 6.0 A at gc current")
+    assert detail.endswith(
+        "; switched off at 08:58, it comes after the others of its tier until 09:03"
+        " (at least 5 min off)"
+    )
+
+
+def test_a_paused_evse_names_those_of_its_tier_held_on_at_its_limit() -> None:
+    one = run(state({"ch-2/1": on(2)})).evses["ch-1/1"].binding.detail
+    assert one.endswith(
+        "; 1 EVSE of its tier there, switched on less than 5 min ago, keeps its place until 09:03"
+    )
+    both = run(state({"ch-1/1": on(1), "ch-2/1": on(4)}, current_a=12.0))
+    detail = both.evses["ch-0/1"].binding.detail
+    assert detail.endswith(
+        "; 2 EVSEs of its tier there, switched on less than 5 min ago, keep their place, "
+        "the first until 09:01"
+    )
+    plain = run(state()).evses["ch-2/1"].binding.detail
+    assert "switched" not in plain
+
+
 def test_ranks_and_holds() -> None:
     snap = state({"ch-0/1": off(1), "ch-1/1": on(1), "ch-2/1": on(30)})
     structure = structure_of(snap.topology)
