@@ -35,6 +35,7 @@ from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, goin
 from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.service import Controller, LiveState
 from depotctl.controller.store import JournalKind, NewJournalEntry
+from depotctl.domain.admission import Admission, switched
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.commands import CommandPurpose, Delivery
 from depotctl.domain.snapshot import Snapshot
@@ -71,6 +72,9 @@ class ControlLoop:
     in_force: dict[str, float] = field(default_factory=dict)
     #: commands sent and not answered yet, by EVSE
     in_flight: dict[str, LimitCommand] = field(default_factory=dict)
+    #: whether each EVSE is switched on or off, and since when (fairness rotation's
+    #: minimum on and off times count from then)
+    admission: dict[str, Admission] = field(default_factory=dict)
     #: how long the per-minute telemetry history is kept (of the controller's clock)
     telemetry_retention_s: float = 35 * 86_400.0
     _pruned_at: datetime | None = None
@@ -134,6 +138,7 @@ class ControlLoop:
         for evse in applied.topology.chargers_evses(charger_id):
             held = known.held_at(evse.id, at) if known.held else []
             self.in_force[evse.id] = min(max([evse.fallback_a, *held]), evse.max_current_a)
+            self.admission.pop(evse.id, None)  # on or off, and since when: not known
             self._resend.add(evse.id)
             self.in_flight.pop(evse.id, None)
             self._failed.pop(evse.id, None)
@@ -222,7 +227,9 @@ class ControlLoop:
                 with store.transaction():
                     self._apply_outcomes(outcomes)
             live = self.controller.live(
-                self.in_force, pending={e: c.limit_a for e, c in self.in_flight.items()}
+                self.in_force,
+                pending={e: c.limit_a for e, c in self.in_flight.items()},
+                admission=self.admission,
             )
             commands = self._commands(live)
             now, later = going_now(commands)
@@ -335,6 +342,10 @@ class ControlLoop:
                 entries.append(_outcome_entry(at, outcome))
                 continue
             if outcome.accepted:
+                before = self.in_force.get(evse_id, command.previous_a)
+                switch = switched(self.admission.get(evse_id), before, command.limit_a, at)
+                if switch is not None:
+                    self.admission[evse_id] = switch
                 self.in_force[evse_id] = command.limit_a
                 self._failed.pop(evse_id, None)
                 held[evse_id] = (

@@ -51,11 +51,6 @@ def _switches(controller: Controller) -> dict[str, list[tuple[float, bool]]]:
     return switches
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ControlLoop does not keep Snapshot.admission yet (the lead wires it: "
-    "domain.admission.switched on accepted outcomes, admission= to Controller.live)",
-)
 def test_equal_sessions_take_turns_of_at_least_the_minimum_on_and_off_times(
     controller: Controller,
 ) -> None:
