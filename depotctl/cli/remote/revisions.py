@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
-from depotctl.client.alerts import alerts_line, alerts_of, instant, site_zone
 
 if TYPE_CHECKING:
     from depotctl.client.api import Json
@@ -102,6 +101,9 @@ def status(
             )
     else:
         lines.append("at limit  no node")
+    # here, not at the top: the client's package loads httpx, which validate never needs
+    from depotctl.client.alerts import alerts_line, alerts_of, instant, site_zone
+
     now = instant(clock.get("time"))
     lines.append(f"alerts    {alerts_line(alerts_of(alerts), site_zone(alerts), now)}")
     sys.stdout.write("\n".join(lines) + "\n")
