@@ -614,7 +614,11 @@ def verify_sessions(api: httpx.Client, ledger: Ledger) -> None:
         assert stored[write.key]["requirement"] == write.answer["requirement"]
     for write in ledger.of("end", acknowledged=True):
         session = stored[write.key]
-        assert (session["open"], session["ended_at"]) == (False, write.answer["ended_at"])
+        assert (session["open"], session["ended_at"], session["energy_delivered"]) == (
+            False,
+            write.answer["ended_at"],
+            write.answer["energy_delivered"],
+        )
     assert ledger.of("end", acknowledged=True), "the drill acknowledged session ends"
     open_evses = Counter(s["evse"] for s in stored.values() if s["open"])
     assert max(open_evses.values(), default=0) <= 1, "one open session per EVSE"
@@ -686,6 +690,8 @@ def verify_files(db: sqlite3.Connection, ledger: Ledger) -> None:
         assert energy_wh == (300_000 if scheduled[session_id] == 1 else 250_000), session_id
         assert scheduled[session_id] <= 1
 
+    verify_loop_records(db, by_kind)
+
     # each writer's acknowledged writes, journaled in the order it made them
     position = {
         ("apply", str(_data(e)["hash"]), _data(e)["revision"]): e["id"]
@@ -705,6 +711,49 @@ def verify_files(db: sqlite3.Connection, ledger: Ledger) -> None:
         kept = (_time(row["at"]), row["power_w"])
         assert kept in sent[node], f"{node}'s latest reading is one that was sent"
         assert kept >= newest, f"{node}'s latest reading is at least the newest acknowledged"
+
+
+def verify_loop_records(db: sqlite3.Connection, by_kind: dict[str, list[dict[str, Any]]]) -> None:
+    """What the control loop stores with its journal entries, whole across the kills:
+    each envelope's and source's transitions chain (each starts where the one before
+    ended, none journaled twice) up to the state stored; each alert is journaled raised
+    once, and cleared once if it has cleared."""
+    states = dict(db.execute("SELECT id, state FROM envelopes").fetchall())
+    chains: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for entry in by_kind["envelope.state"]:
+        data = _data(entry)
+        chains[entry["envelope"]].append((data["from"], data["to"]))
+    assert set(chains) <= set(states)
+    for envelope_id, state in states.items():
+        _assert_chain(f"envelope {envelope_id}", "received", chains[envelope_id], state)
+    sources = {
+        source: "online" if online else "offline"
+        for source, online in db.execute("SELECT source, online FROM source_states")
+    }
+    health: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for entry in sorted(by_kind["source.online"] + by_kind["source.offline"], key=_id):
+        data = _data(entry)
+        health[data["source"]].append((data["from"], data["to"]))
+    assert set(health) == set(sources)
+    for source, state in sources.items():
+        _assert_chain(f"source {source}", None, health[source], state)
+    alerts = dict(db.execute("SELECT id, cleared_at FROM alerts").fetchall())
+    raised = Counter(_data(e)["alert"] for e in by_kind["alert.raised"])
+    cleared = Counter(_data(e)["alert"] for e in by_kind["alert.cleared"])
+    assert raised == Counter(list(alerts)), "each alert journaled once as raised"
+    assert cleared == Counter(i for i, at in alerts.items() if at), "clears journaled"
+
+
+def _assert_chain(what: str, first: str | None, chain: list[tuple[str, str]], stored: str) -> None:
+    ends = [first]
+    for before, after in chain:
+        assert before == ends[-1] != after, f"{what}: {chain} (journaled twice, or skipped)"
+        ends.append(after)
+    assert ends[-1] == stored, f"{what} is stored {stored}, journaled {ends[-1]}"
+
+
+def _id(entry: dict[str, Any]) -> int:
+    return int(entry["id"])
 
 
 def _journal_id(
