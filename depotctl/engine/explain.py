@@ -227,18 +227,18 @@ def _idle(decision: Decision, index: int, amps: float) -> Binding:
             return Binding(
                 held.kind,
                 held.ref,
-                f"no vehicle plugged in; one may start at up to {amps:.1f} A: {held.detail}",
+                f"idle: a vehicle may start at up to {amps:.1f} A: {held.detail}",
             )
         return Binding(
             BindingKind.NO_SESSION,
             None,
-            f"no vehicle plugged in; one may start at up to {amps:.1f} A (its fallback)",
+            f"idle: a vehicle may start at up to {amps:.1f} A (its fallback)",
         )
     held = held_by(decision, con)
     return Binding(
         held.kind,
         held.ref,
-        f"no vehicle plugged in; one may start at up to {amps:.1f} A: {held.detail}",
+        f"idle: a vehicle may start at up to {amps:.1f} A: {held.detail}",
     )
 
 

@@ -463,7 +463,7 @@ def test_an_idle_evse_may_start_at_its_fallback_when_there_is_room() -> None:
         EvseState.IDLE,
         BindingKind.NO_SESSION,
     )
-    assert view.binding.detail == "no vehicle plugged in; one may start at up to 6.0 A (its fallback)"
+    assert view.binding.detail == "idle: a vehicle may start at up to 6.0 A (its fallback)"
 
 
 def test_a_full_node_gives_idle_evses_no_start_allowance_and_names_itself() -> None:
@@ -481,7 +481,7 @@ def test_a_full_node_gives_idle_evses_no_start_allowance_and_names_itself() -> N
         BindingKind.NODE_LIMIT,
         "gc",
     )
-    assert idle.binding.detail.startswith("no vehicle plugged in; one may start at up to 0.0 A:")
+    assert idle.binding.detail.startswith("idle: a vehicle may start at up to 0.0 A:")
 
 
 def test_idle_evses_start_allowances_fill_what_sessions_leave_by_evse_id() -> None:

@@ -132,7 +132,7 @@ def test_an_override_on_an_evse_without_a_session_holds_its_start_allowance() ->
         BindingKind.OPERATOR_OVERRIDE,
         "b/1",
     )
-    assert view.binding.detail.startswith("no vehicle plugged in; one may start at up to 0.0 A")
+    assert view.binding.detail.startswith("idle: a vehicle may start at up to 0.0 A")
 
 
 def test_an_override_on_an_uncontrollable_charger_changes_nothing() -> None:
