@@ -134,8 +134,9 @@ class RecordedEvents:
         return next(self._transactions)
 
 
-async def until(condition: Callable[[], object], timeout_s: float = 5.0) -> None:
-    """Wait until ``condition()`` is true (the endpoint works in the background)."""
+async def until(condition: Callable[[], object], timeout_s: float = 30.0) -> None:
+    """Wait until ``condition()`` is true (the endpoint works in the background); the
+    timeout tells a hang from a machine busy with other work."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
