@@ -96,6 +96,8 @@ def _uncontrollable_reason(state: ChargerState) -> str:
         cause = "offline when last commanded"
     else:  # online, last command fine: it never accepted its fallback profile
         cause = "its fallback profile was not accepted"
+    if said and said.startswith(f"{cause}: "):
+        return said  # it says so itself ("offline: connection closed (1006)")
     return f"{cause}: {said}" if said and said not in cause else cause
 
 
