@@ -3,7 +3,9 @@
     .venv/bin/python benchmarks/controller_cycle.py
 
 Prints p50/p99 of: one control cycle (snapshot from the SQLite store, allocation,
-journal of every changed limit, dispatch to a recording dispatcher, outcomes stored)
+the journal of every changed limit and of the envelope transitions and alerts,
+committed before the commands go to a recording dispatcher), the next one (its
+outcomes stored and journaled, the increases that waited for the decreases sent)
 with a session on every EVSE, alternating between two envelope levels so every cycle
 changes every limit (the worst case for the journal); a cycle in which nothing
 changed; `GET /api/v1/state` (the body is rendered once per cycle: both the first GET after
@@ -83,6 +85,7 @@ def main() -> None:
         asyncio.run(loop.cycle("warm-up"))
 
         changing: list[float] = []
+        answered: list[float] = []
         steady: list[float] = []
         for k in range(60):
             clock.advance(60)
@@ -103,10 +106,15 @@ def main() -> None:
             result = asyncio.run(loop.cycle("envelope"))
             changing.append(time.perf_counter() - began)
             assert result.error is None and result.commands, result
+            changed = len(result.commands)
+            # the next cycle takes in their outcomes and sends the increases that
+            # waited for the decreases; the one after has nothing to do
+            began = time.perf_counter()
+            asyncio.run(loop.cycle("the commands were answered"))
+            answered.append(time.perf_counter() - began)
             began = time.perf_counter()
             asyncio.run(loop.cycle("tick"))
             steady.append(time.perf_counter() - began)
-        changed = len(result.commands)
 
         tokens = load_or_create_tokens(state_dir)
         app = create_app(controller, tokens)
@@ -176,6 +184,7 @@ def main() -> None:
 
     print(f"Controller on {SITE.relative_to(ROOT)}: {len(topology.evses)} EVSEs, all in session")
     print(line(f"control cycle, {changed} limits changed and journaled", changing, 50))
+    print(line("control cycle, their outcomes and the increases", answered, 50))
     print(line("control cycle, nothing changed", steady, 50))
     print(line(f"GET /api/v1/state ({size / 1024:.0f} KiB JSON)", state_times, 50))
     print(line("GET /api/v1/state, first after a cycle", fresh_times, 50))
