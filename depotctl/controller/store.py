@@ -265,6 +265,12 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        # what every control cycle reads, kept until a write (or a rollback) changes it
+        self._charger_cache: dict[str, ChargerState] | None = None
+        self._open_sessions_cache: list[SessionRecord] | None = None
+
+    def _forget_cached(self) -> None:
+        self._charger_cache = self._open_sessions_cache = None
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> Store:
@@ -328,6 +334,7 @@ class Store:
                 try:
                     yield
                 except BaseException:
+                    self._forget_cached()
                     self._db.execute(f"ROLLBACK TO {name}")
                     self._db.execute(f"RELEASE {name}")
                     raise
@@ -342,6 +349,7 @@ class Store:
                 yield
                 self._db.execute("COMMIT")
             except BaseException:
+                self._forget_cached()
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
@@ -658,6 +666,7 @@ class Store:
             session.priority_class,
         )
         with self.transaction():
+            self._forget_cached()
             existing = self.session(session.id)
             if existing is None:
                 try:
@@ -700,6 +709,7 @@ class Store:
         :class:`UnknownSession`, or :class:`SessionConflict` if it already ended."""
         _finite(energy_delivered_wh, f"session {session_id}'s energy delivered")
         with self.transaction():
+            self._forget_cached()
             existing = self.session(session_id)
             if existing is None:
                 raise UnknownSession(f"there is no session {session_id}")
@@ -721,6 +731,7 @@ class Store:
         changed."""
         _finite(energy_wh, f"session {session_id}'s energy delivered")
         with self.transaction():
+            self._forget_cached()
             cursor = self._db.execute(
                 "UPDATE sessions SET energy_delivered_wh = ? WHERE id = ?"
                 " AND ended_at IS NOT NULL AND energy_delivered_wh < ?",
@@ -734,18 +745,23 @@ class Store:
 
     def sessions(self, *, open_only: bool = False) -> list[SessionRecord]:
         """Sessions by start then id; ``open_only`` keeps those still charging."""
-        where = " WHERE ended_at IS NULL" if open_only else ""
-        return [
-            _session(r)
-            for r in self._rows(f"SELECT * FROM sessions{where} ORDER BY started_at, id")
-        ]
-
-    # Chargers
+        with self._lock:
+            if open_only and self._open_sessions_cache is not None:
+                return list(self._open_sessions_cache)
+            where = " WHERE ended_at IS NULL" if open_only else ""
+            found = [
+                _session(r)
+                for r in self._rows(f"SELECT * FROM sessions{where} ORDER BY started_at, id")
+            ]
+            if open_only:
+                self._open_sessions_cache = found
+            return list(found)
 
     def put_charger_states(self, states: Iterable[ChargerState]) -> None:
         """Record chargers' states (replacing each one's previous state), in one
         transaction."""
         with self.transaction():
+            self._forget_cached()
             self._db.executemany(
                 "INSERT OR REPLACE INTO charger_states (charger_id, online, last_outcome,"
                 " last_accepted_limit_a, last_command_at, reason, fallback_accepted, held)"
@@ -766,19 +782,24 @@ class Store:
             )
 
     def charger_states(self) -> dict[str, ChargerState]:
-        return {
-            r["charger_id"]: ChargerState(
-                charger_id=r["charger_id"],
-                online=bool(r["online"]),
-                last_outcome=CommandOutcome(r["last_outcome"]) if r["last_outcome"] else None,
-                last_accepted_limit_a=r["last_accepted_limit_a"],
-                last_command_at=_parse_or_none(r["last_command_at"]),
-                reason=r["reason"],
-                fallback_accepted=bool(r["fallback_accepted"]),
-                held=_held(json.loads(r["held"])),
-            )
-            for r in self._rows("SELECT * FROM charger_states ORDER BY charger_id")
-        }
+        with self._lock:
+            if self._charger_cache is None:
+                self._charger_cache = {
+                    r["charger_id"]: ChargerState(
+                        charger_id=r["charger_id"],
+                        online=bool(r["online"]),
+                        last_outcome=(
+                            CommandOutcome(r["last_outcome"]) if r["last_outcome"] else None
+                        ),
+                        last_accepted_limit_a=r["last_accepted_limit_a"],
+                        last_command_at=_parse_or_none(r["last_command_at"]),
+                        reason=r["reason"],
+                        fallback_accepted=bool(r["fallback_accepted"]),
+                        held=_held(json.loads(r["held"])),
+                    )
+                    for r in self._rows("SELECT * FROM charger_states ORDER BY charger_id")
+                }
+            return dict(self._charger_cache)
 
     # Telemetry
 

@@ -681,3 +681,28 @@ def test_times_in_other_zones_are_stored_as_utc(store: Store) -> None:
     store.append_journal([NewJournalEntry(cest, "k", "m")])
     (entry,) = store.journal(since=T0, until=T0 + timedelta(seconds=1))
     assert entry.at == T0 and entry.at.utcoffset() == timedelta(0)
+
+
+def test_what_every_cycle_reads_is_kept_until_a_write_and_a_rollback_undoes_it(
+    store: Store, db: Path
+) -> None:
+    """Charger states and open sessions are read from memory between writes; a write
+    that rolls back leaves nothing of itself in what is read, and what is read is
+    always what a fresh store on the same file reads."""
+    store.put_charger_states([ChargerState("chg-01", online=True)])
+    store.put_session(Session("S-1", "chg-01/1", T0))
+    assert store.charger_states()["chg-01"].online
+    assert [r.session.id for r in store.sessions(open_only=True)] == ["S-1"]
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_charger_states([ChargerState("chg-01", online=False)])
+        store.put_session(Session("S-2", "chg-02/1", T0))
+        assert not store.charger_states()["chg-01"].online  # seen inside it
+        raise RuntimeError("undone")
+    assert store.charger_states()["chg-01"].online
+    assert [r.session.id for r in store.sessions(open_only=True)] == ["S-1"]
+    store.end_session("S-1", at=T0 + timedelta(hours=1), energy_delivered_wh=5_000.0)
+    assert store.sessions(open_only=True) == []
+    store.charger_states()["chg-01"] = ChargerState("chg-99")  # a copy: no harm done
+    with Store.open(db) as fresh:
+        assert fresh.charger_states() == store.charger_states()
+        assert fresh.sessions(open_only=True) == store.sessions(open_only=True)
