@@ -184,18 +184,20 @@ def _limit_json(constraint: NodeConstraint, node: TopologyNode) -> dict[str, Any
 
 def _node_json(view: NodeView) -> dict[str, Any]:
     node = view.node
+    limits = [_limit_json(c, node) for c in view.limits]
     top: dict[str, Any] = dict.fromkeys(
         ("kind", "unit", "effective_limit", "source", "reserved", "allocated", "headroom")
     )
     top["at_limit"] = False
-    if view.binding is not None:
-        top = _limit_json(view.binding, node)
+    binding = view.binding
+    if binding is not None:  # one of its limits: written once
+        top = limits[view.limits.index(binding)]
     return {
         "id": node.id,
         "type": node.kind.value,
         "parent": node.parent,
         **top,
-        "limits": [_limit_json(c, node) for c in view.limits],
+        "limits": limits,
     }
 
 
