@@ -4,10 +4,29 @@ A charger is admitted when its identity is a charger of the site in force (the
 ``roster``, read for every new connection, so an applied revision takes effect for
 the next one), it authenticates with HTTP Basic (security profile 1: the user is
 its identity, the password the one its site entry names) and it offers the
-subprotocol the site configures for it (``ocpp1.6`` or ``ocpp2.0.1``). Otherwise
-the handshake is refused — 404 unknown identity, 401 missing or wrong credentials,
-403 no password configured, 400 no or another subprotocol, 503 its password cannot
-be read — and the refusal is reported to the controller.
+subprotocol the site configures for it (``ocpp1.6`` or ``ocpp2.0.1``).
+
+Refusals give nothing away. An unknown identity and missing, malformed or wrong
+credentials get one answer, a bare 401 with ``WWW-Authenticate: Basic``, after the
+same work (:mod:`~depotctl.protocols.ocpp.credentials`; for an unknown identity a
+password of the site is read too, as for a known one). The subprotocol is looked
+at only once the charger has authenticated: 400 (its reason in the body) is for a
+known, authenticated charger only, so it tells an outsider nothing. 403 (no
+password configured) and 503 (its password cannot be read) are the controller's
+own configuration problems; they do tell that the identity is the site's. The
+reason goes to the controller (``ChargerEvents.refused``, which journals it) and
+to this module's log at DEBUG, never into the answer.
+
+Refused attempts are throttled per source address (an IPv6 address by its /64):
+a burst of :data:`REFUSALS_BURST_MIN` or twice the site's chargers, whichever is
+more (a depot's chargers behind one NAT may all be refused once), then one every
+``1 / REFUSALS_PER_S`` seconds of the controller's clock. An address with none left
+is answered 429 at once, without the password work. An admission never spends any.
+
+Messages are at most :data:`MAX_MESSAGE_BYTES` (a larger one closes the connection
+with 1009, "message too big"), and at most :data:`MAX_QUEUED_FRAMES` frames wait
+unread per connection; a charger's flood of calls is answered, not handled, past
+its allowance (:mod:`~depotctl.protocols.ocpp.frames`).
 
 Admitted chargers are listed by charger id in :meth:`OcppServer.links`; one that
 reconnects replaces its old connection. ``on_connected`` callbacks run, in a task
@@ -18,10 +37,11 @@ reconnection).
 from __future__ import annotations
 
 import asyncio
-import hmac
+import contextlib
 import http
 import inspect
 import logging
+import math
 import socket
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -32,15 +52,17 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader, NegotiationError
-from websockets.headers import build_www_authenticate_basic, parse_authorization_basic
+from websockets.headers import build_www_authenticate_basic
 from websockets.headers import parse_subprotocol as parse_subprotocol_header
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from depotctl.domain.charge_points import ChargePoint, CredentialMissing, OcppVersion
 from depotctl.protocols.ocpp.connection import ChargerConnection
+from depotctl.protocols.ocpp.credentials import presented, refusal_reason
 from depotctl.protocols.ocpp.events import ChargerEvents, Refusal
 from depotctl.protocols.ocpp.link import ChargerLink
+from depotctl.protocols.ocpp.throttle import AddressThrottle
 from depotctl.protocols.ocpp.transactions import TransactionBook
 
 log = logging.getLogger("depotctl.ocpp")
@@ -48,6 +70,17 @@ log = logging.getLogger("depotctl.ocpp")
 PATH_PREFIX = "/ocpp/"
 SUBPROTOCOLS = tuple(Subprotocol(version.value) for version in OcppVersion)
 REALM = "depotctl OCPP"
+#: The refused attempts one address may make in a burst, at the least (the burst is
+#: twice the site's chargers when that is more) …
+REFUSALS_BURST_MIN = 100
+#: … and how fast its allowance comes back: one every 6 s of the controller's clock.
+REFUSALS_PER_S = 1 / 6
+#: The largest message a charger may send (OCPP sets none; a 1.6 StopTransaction
+#: carrying a night's transactionData stays well below).
+MAX_MESSAGE_BYTES = 1 << 20
+#: Frames received and not yet read, per connection (messages are handled one at a
+#: time; beyond this, TCP's flow control holds the charger back).
+MAX_QUEUED_FRAMES = 4
 
 #: A callback told of a charger that can take calls (may be a coroutine function).
 ConnectedCallback = Callable[[ChargerLink], Awaitable[None] | None]
@@ -81,6 +114,7 @@ class OcppServer:
         self._callbacks: list[ConnectedCallback] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._throttle = AddressThrottle(REFUSALS_PER_S)
 
     # For the dispatcher
 
@@ -110,6 +144,8 @@ class OcppServer:
             compression=None,
             server_header="depotctl",
             ping_interval=self._ping_interval_s,
+            max_size=MAX_MESSAGE_BYTES,
+            max_queue=MAX_QUEUED_FRAMES,
             logger=logging.getLogger("depotctl.ocpp.websockets"),
             **address,
         )
@@ -144,116 +180,109 @@ class OcppServer:
             return connection.respond(
                 http.HTTPStatus.NOT_FOUND, "chargers connect to /ocpp/{charge point id}\n"
             )
-        raw_id = path[len(PATH_PREFIX) :]
-        ocpp_id = unquote(raw_id)
-        if not ocpp_id or "/" in raw_id:
-            return self._refuse(
-                connection, ocpp_id, None, http.HTTPStatus.NOT_FOUND, "no charge point id in path"
-            )
         try:
             roster = self._roster()
         except Exception:
             log.exception("cannot read the site's charge points")
             return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "no site in force\n")
-        charge_point = roster.get(ocpp_id)
-        if charge_point is None:
-            return self._refuse(
-                connection, ocpp_id, None, http.HTTPStatus.NOT_FOUND, "unknown charge point id"
-            )
-        refused = self._authenticate(connection, request.headers, charge_point)
-        if refused is not None:
-            return refused
-        offered = _offered_subprotocols(request.headers)
-        if offered is None:
-            reason = "malformed Sec-WebSocket-Protocol header"
-        elif not offered:
-            reason = "no OCPP subprotocol offered (ocpp1.6 or ocpp2.0.1)"
-        elif charge_point.version not in offered:
-            known = [p for p in offered if p in SUBPROTOCOLS]
-            reason = (
-                f"configured for {charge_point.version}, offered {', '.join(offered)}"
-                if known
-                else f"unsupported subprotocol {', '.join(offered)} (ocpp1.6 or ocpp2.0.1)"
-            )
-        else:
-            self._admitted[connection] = charge_point
-            return None
-        return self._refuse(
-            connection, ocpp_id, charge_point.charger_id, http.HTTPStatus.BAD_REQUEST, reason
+        raw_id = path[len(PATH_PREFIX) :]
+        ocpp_id = unquote(raw_id)
+        attempt = _Attempt(
+            connection, ocpp_id, self._now(), max(REFUSALS_BURST_MIN, 2 * len(roster))
         )
+        wait_s = self._throttle.seconds_to_allowed(attempt.host, attempt.burst, attempt.clock_s)
+        if wait_s > 0:
+            return self._too_many(attempt, wait_s)
+        charge_point = roster.get(ocpp_id) if ocpp_id and "/" not in raw_id else None
+        refused = self._authenticate(request.headers, ocpp_id, charge_point, roster)
+        if refused is not None:
+            return self._refuse(attempt, charge_point, *refused)
+        assert charge_point is not None  # authenticated: a charger of the site
+        problem = _subprotocol_problem(request.headers, charge_point)
+        if problem is not None:
+            return self._refuse(attempt, charge_point, http.HTTPStatus.BAD_REQUEST, problem)
+        self._admitted[connection] = charge_point
+        return None
 
     def _authenticate(
-        self, connection: ServerConnection, headers: Headers, charge_point: ChargePoint
-    ) -> Response | None:
-        """None when the request carries the charger's credentials, else the refusal."""
-        ocpp_id, charger_id = charge_point.ocpp_id, charge_point.charger_id
+        self,
+        headers: Headers,
+        ocpp_id: str,
+        charge_point: ChargePoint | None,
+        roster: Mapping[str, ChargePoint],
+    ) -> tuple[http.HTTPStatus, str] | None:
+        """None when the request carries the charger's credentials, else the status
+        and the reason of the refusal (the same work either way: the module
+        docstring)."""
+        credentials = presented(headers)
+        if charge_point is None:
+            _read_any_password(roster)  # as a known identity's is read
+            reason = refusal_reason(credentials, ocpp_id, None)
+            if not ocpp_id:
+                reason = "no charge point id in the path"
+            return http.HTTPStatus.UNAUTHORIZED, str(reason)
         if charge_point.password is None:
-            return self._refuse(
-                connection,
-                ocpp_id,
-                charger_id,
+            return (
                 http.HTTPStatus.FORBIDDEN,
                 "no password configured for this charger (password_env or password_file)",
-            )
-        header = headers.get("Authorization")
-        if header is None:
-            return self._refuse(
-                connection, ocpp_id, charger_id, http.HTTPStatus.UNAUTHORIZED, "no credentials"
-            )
-        try:
-            username, password = parse_authorization_basic(header)
-        except InvalidHeader:
-            return self._refuse(
-                connection,
-                ocpp_id,
-                charger_id,
-                http.HTTPStatus.UNAUTHORIZED,
-                "malformed Basic credentials",
             )
         try:
             expected = charge_point.password.read()
         except CredentialMissing as error:
-            return self._refuse(
-                connection,
-                ocpp_id,
-                charger_id,
-                http.HTTPStatus.SERVICE_UNAVAILABLE,
-                f"its password cannot be read: {error}",
-            )
-        user_ok = hmac.compare_digest(username.encode(), ocpp_id.encode())
-        password_ok = hmac.compare_digest(password.encode(), expected.encode())
-        if not (user_ok and password_ok):
-            reason = "wrong password" if user_ok else "username is not the charge point id"
-            return self._refuse(
-                connection, ocpp_id, charger_id, http.HTTPStatus.UNAUTHORIZED, reason
-            )
-        return None
+            return http.HTTPStatus.SERVICE_UNAVAILABLE, f"its password cannot be read: {error}"
+        reason = refusal_reason(credentials, ocpp_id, expected)
+        return None if reason is None else (http.HTTPStatus.UNAUTHORIZED, reason)
 
     def _refuse(
         self,
-        connection: ServerConnection,
-        ocpp_id: str,
-        charger_id: str | None,
+        attempt: _Attempt,
+        charge_point: ChargePoint | None,
         status: http.HTTPStatus,
         reason: str,
     ) -> Response:
-        remote = _remote(connection)
-        log.warning(
-            "refused OCPP connection of %r: %s",
-            ocpp_id,
-            reason,
-            extra={"ocpp_id": ocpp_id, "status": int(status), "remote": remote},
+        """Answer ``status`` (the reason only in the body of a 400, to a charger that
+        authenticated), spend the address's allowance and report the refusal."""
+        self._throttle.refused(attempt.host, attempt.burst, attempt.clock_s)
+        self._report_refusal(attempt, charge_point, status, reason)
+        if status == http.HTTPStatus.BAD_REQUEST:
+            return attempt.connection.respond(status, f"{reason}\n")
+        response = attempt.connection.respond(
+            status, "" if status == http.HTTPStatus.UNAUTHORIZED else f"{status.phrase}\n"
         )
-        try:
-            self._events.refused(
-                Refusal(ocpp_id, reason, int(status), self._now(), charger_id, remote)
-            )
-        except Exception:
-            log.exception("could not report a refused connection")
-        response = connection.respond(status, f"{reason}\n")
         if status == http.HTTPStatus.UNAUTHORIZED:
             response.headers["WWW-Authenticate"] = build_www_authenticate_basic(REALM)
         return response
+
+    def _too_many(self, attempt: _Attempt, wait_s: float) -> Response:
+        """429 at once, for an address that has spent its allowance of refusals."""
+        status = http.HTTPStatus.TOO_MANY_REQUESTS
+        reason = f"too many refused attempts from {attempt.host}: refused unchecked"
+        self._report_refusal(attempt, None, status, reason)
+        response = attempt.connection.respond(status, "too many refused attempts\n")
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+        return response
+
+    def _report_refusal(
+        self,
+        attempt: _Attempt,
+        charge_point: ChargePoint | None,
+        status: http.HTTPStatus,
+        reason: str,
+    ) -> None:
+        log.debug(
+            "refused OCPP connection of %r: %s",
+            attempt.ocpp_id,
+            reason,
+            extra={"ocpp_id": attempt.ocpp_id, "status": int(status), "remote": attempt.remote},
+        )
+        charger_id = charge_point.charger_id if charge_point is not None else None
+        refusal = Refusal(
+            attempt.ocpp_id, reason, int(status), attempt.at, charger_id, attempt.remote
+        )
+        try:
+            self._events.refused(refusal)
+        except Exception:
+            log.exception("could not report a refused connection")
 
     def _select_subprotocol(
         self, connection: ServerConnection, subprotocols: Sequence[Subprotocol]
@@ -336,6 +365,49 @@ async def _run_callback(callback: ConnectedCallback, link: ChargerLink) -> None:
         log.exception("on_connected callback failed for %s", link.charge_point.charger_id)
 
 
+class _Attempt:
+    """A connection attempt being decided: who, from where, when."""
+
+    __slots__ = ("at", "burst", "clock_s", "connection", "host", "ocpp_id", "remote")
+
+    def __init__(
+        self, connection: ServerConnection, ocpp_id: str, at: datetime, burst: int
+    ) -> None:
+        self.connection = connection
+        self.ocpp_id = ocpp_id
+        self.at = at
+        self.clock_s = at.timestamp()
+        self.burst = burst
+        address = connection.remote_address
+        peer = isinstance(address, tuple) and len(address) >= 2
+        self.host: str | None = str(address[0]) if peer else None
+        self.remote: str | None = f"{address[0]}:{address[1]}" if peer else None
+
+
+def _read_any_password(roster: Mapping[str, ChargePoint]) -> None:
+    """Read (and forget) one password of the site: what checking a known identity
+    costs, spent for an unknown one too."""
+    for charge_point in roster.values():
+        if charge_point.password is not None:
+            with contextlib.suppress(CredentialMissing):
+                charge_point.password.read()
+            return
+
+
+def _subprotocol_problem(headers: Headers, charge_point: ChargePoint) -> str | None:
+    """None when the request offers the charger's own subprotocol, else why not."""
+    offered = _offered_subprotocols(headers)
+    if offered is None:
+        return "malformed Sec-WebSocket-Protocol header"
+    if not offered:
+        return "no OCPP subprotocol offered (ocpp1.6 or ocpp2.0.1)"
+    if charge_point.version in offered:
+        return None
+    if any(protocol in SUBPROTOCOLS for protocol in offered):
+        return f"configured for {charge_point.version}, offered {', '.join(offered)}"
+    return f"unsupported subprotocol {', '.join(offered)} (ocpp1.6 or ocpp2.0.1)"
+
+
 def _offered_subprotocols(headers: Headers) -> list[str] | None:
     """The subprotocols a client offers (None: a header that cannot be parsed)."""
     try:
@@ -346,13 +418,6 @@ def _offered_subprotocols(headers: Headers) -> list[str] | None:
         ]
     except InvalidHeader:
         return None
-
-
-def _remote(connection: ServerConnection) -> str | None:
-    address = connection.remote_address
-    if isinstance(address, tuple) and len(address) >= 2:
-        return f"{address[0]}:{address[1]}"
-    return None
 
 
 def _close_reason(websocket: ServerConnection) -> str:
