@@ -32,3 +32,14 @@ class Metrics:
             "Controller clock seconds per real second",
             registry=self.registry,
         )
+        self.ocpp_refusals = Counter(
+            "depotctl_ocpp_refusals",
+            "OCPP connections refused, by the HTTP status answered",
+            ["status"],
+            registry=self.registry,
+        )
+        self.ocpp_refusals_unjournaled = Counter(
+            "depotctl_ocpp_refusals_unjournaled",
+            "OCPP connections refused and counted without a journal entry of their own",
+            registry=self.registry,
+        )

@@ -14,8 +14,8 @@
   written in batches (every ``flush_s``) and without a cycle: the next tick uses them;
 - a vehicle's charging needs (2.0.1) → its session's requirement (source
   ``vehicle``) and maximum current, journaled, and a cycle at once;
-- boots, status changes and refused connections → the journal (a refusal repeated
-  within ``refusal_quiet_s`` is counted, not journaled again).
+- boots and status changes → the journal; refused connections → the journal in
+  bounded form, the rest counted (:mod:`~depotctl.controller.refusal_journal`).
 
 It also gives the endpoint its roster (:meth:`roster`): the site in force's charge
 points, recomputed when a revision is applied.
@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from depotctl.config.charge_points import charge_points
+from depotctl.controller.refusal_journal import RefusalJournal
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, NewJournalEntry, SessionConflict
 from depotctl.domain.charge_points import ChargePoint, OcppVersion
@@ -62,12 +63,11 @@ class ControllerChargerEvents:
     ) -> None:
         self.controller = controller
         self.flush_s = flush_s
-        self.refusal_quiet_s = refusal_quiet_s
         self._readings: dict[str, Reading] = {}
         self._energy: dict[str, float] = {}
         self._flush_handle: asyncio.TimerHandle | None = None
         self._statuses: dict[tuple[str, str | None, int | None], tuple[str, str | None]] = {}
-        self._refusals: dict[tuple[str, str], tuple[datetime, int]] = {}
+        self.refusals = RefusalJournal(controller, quiet_s=refusal_quiet_s)
         self._next_transaction: int | None = None
         self._roster: tuple[int, dict[str, ChargePoint]] | None = None
 
@@ -128,29 +128,7 @@ class ControllerChargerEvents:
         self.controller.changed(f"charger {charger_id} offline")
 
     def refused(self, refusal: Refusal) -> None:
-        key = (refusal.ocpp_id, refusal.reason)
-        last = self._refusals.get(key)
-        if last is not None and 0 <= (refusal.at - last[0]).total_seconds() < self.refusal_quiet_s:
-            self._refusals[key] = (last[0], last[1] + 1)
-            return
-        repeats = last[1] if last is not None else 0
-        self._refusals[key] = (refusal.at, 0)
-        who = f"charge point {refusal.ocpp_id!r}" + (
-            f" (charger {refusal.charger_id})" if refusal.charger_id else ""
-        )
-        self._journal(
-            JournalKind.CHARGER_REFUSED,
-            f"refused the OCPP connection of {who}: {refusal.reason} (HTTP {refusal.status})"
-            + (f"; {repeats} more since the last entry" if repeats else ""),
-            data={
-                "ocpp_id": refusal.ocpp_id,
-                "charger": refusal.charger_id,
-                "reason": refusal.reason,
-                "status": refusal.status,
-                "remote": refusal.remote,
-                "repeats": repeats,
-            },
-        )
+        self.refusals.record(refusal)
 
     def status(self, status: EvseStatus) -> None:
         key = (status.charger_id, status.evse_id, status.connector_id)

@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 from websockets.exceptions import InvalidStatus
 
+from depotctl.controller.app import create_app
+from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.ocpp_events import ControllerChargerEvents
+from depotctl.controller.refusal_journal import JOURNAL_BURST
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, Store
 from depotctl.domain.charge_points import RateUnit
@@ -28,8 +32,9 @@ from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import RequirementSource, Session
 from depotctl.engine import EvseState
 from depotctl.protocols.ocpp.commands import ConnectReport
-from depotctl.protocols.ocpp.server import OcppServer
+from depotctl.protocols.ocpp.server import REFUSALS_BURST_MIN, OcppServer
 from tests.conftest import EXAMPLES
+from tests.controller.test_app import serving
 from tests.controller.test_serve import serve
 from tests.protocols.ocpp.chargers import PASSWORD, charger, raw
 from tests.protocols.ocpp.endpoint_rig import until
@@ -225,26 +230,49 @@ async def test_charging_needs_become_the_sessions_requirement(controller: Contro
         assert rig.reasons[-1] == "session chg-02:tx-9 requirement from the vehicle"
 
 
-async def test_refused_connections_are_journaled_without_flooding(controller: Controller) -> None:
+async def test_refused_connections_are_journaled_in_bounded_form(
+    controller: Controller, tmp_path: Path
+) -> None:
+    """A scan of 120 unknown identities from one address: a few entries, the rest
+    counted in the next entry and in /metrics (over HTTP); the scan runs into the
+    address's allowance (429); no password anywhere."""
     store = controller.store
     async with depot(controller) as rig:
         for _ in range(3):
             with pytest.raises(InvalidStatus):
                 async with raw(rig.url, "CP-01", "ocpp1.6", password="guess"):
                     pass
-        [entry] = store.journal(kind=JournalKind.CHARGER_REFUSED)
+        [entry] = store.journal(kind=JournalKind.CHARGER_REFUSED)  # the repeats held back
         assert entry.data["charger"] == "chg-01" and entry.data["status"] == 401
         assert "wrong password" in entry.message
+        statuses = []
+        for n in range(120):
+            with pytest.raises(InvalidStatus) as refused:
+                async with raw(rig.url, f"SCAN-{n}", "ocpp1.6"):
+                    pass
+            statuses.append(refused.value.response.status_code)
+        burst = REFUSALS_BURST_MIN - 3
+        assert statuses == [401] * burst + [429] * (120 - burst)
+        assert len(store.journal(kind=JournalKind.CHARGER_REFUSED)) == JOURNAL_BURST
         rig.clock.advance(61)
-        with pytest.raises(InvalidStatus):
-            async with raw(rig.url, "CP-01", "ocpp1.6", password="guess"):
-                pass
         with pytest.raises(InvalidStatus):
             async with raw(rig.url, "CP-77", "ocpp1.6"):
                 pass
-        _, second, unknown = store.journal(kind=JournalKind.CHARGER_REFUSED)
-        assert second.data["repeats"] == 2 and "2 more since the last entry" in second.message
-        assert unknown.data["ocpp_id"] == "CP-77" and unknown.data["status"] == 404
+        *_, last = stored = store.journal(kind=JournalKind.CHARGER_REFUSED)
+        assert last.data["ocpp_id"] == "CP-77" and last.data["status"] == 401
+        assert last.data["charger"] is None and "unknown charge point id" in last.message
+        more = last.data["unjournaled"]
+        assert more > 0 and f"{more} more refusals since the last entry" in last.message
+        assert len(stored) + sum(e.data["unjournaled"] for e in stored) == 3 + 120 + 1
+    with serving(create_app(controller, load_or_create_tokens(tmp_path / "state"))) as url:
+        metrics = {
+            line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in httpx.get(url + "/metrics").text.splitlines()
+            if line.startswith("depotctl_ocpp_refusals")
+        }
+    assert metrics['depotctl_ocpp_refusals_total{status="401"}'] == 3 + burst + 1
+    assert metrics['depotctl_ocpp_refusals_total{status="429"}'] == 120 - burst
+    assert metrics["depotctl_ocpp_refusals_unjournaled_total"] == 3 + 120 + 1 - len(stored)
     everything = json.dumps([(e.message, e.data) for e in store.journal()])
     assert "guess" not in everything and PASSWORD not in everything
 
