@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-_INLINE_SECRET = re.compile(
-    r"""(?P<key>(?:^|[\s{,])["']?(?:password|token)["']?\s*:[ \t]*)(?P<value>"[^"]*"|'[^']*'|[^,}\s#]+)"""
-)
+from depotctl.config.secret_text import MASK, mask_line
 
-
-def mask_secrets(line: str) -> str:
-    """A source line with the value of any inline ``password:`` or ``token:`` hidden,
-    so that quoting the line in a diagnostic never leaks a secret."""
-    return _INLINE_SECRET.sub(lambda m: m["key"] + "*" * 8, line)
+#: A source line with every secret value and URL credential masked (line by line).
+mask_secrets = mask_line
 
 
 class Severity(StrEnum):
@@ -65,12 +60,17 @@ class Diagnostic:
 
 @dataclass(slots=True)
 class FileReport:
-    """Everything validate found in one file, with its text for rendering."""
+    """Everything validate found in one file, with its text for rendering.
+
+    ``hidden`` are the spans of values never to be quoted (secrets, found by the
+    reader); a quoted line shows ``********`` there, and every line is masked by
+    :func:`mask_secrets` as well (a file that does not parse has no spans)."""
 
     file: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     text: str | None = None
     documents: int = 0
+    hidden: list[Span] = field(default_factory=list)
     _lines: list[str] | None = field(default=None, repr=False)
 
     @property
@@ -86,5 +86,37 @@ class FileReport:
         if self.text is None or line < 1:
             return None
         if self._lines is None:
-            self._lines = [mask_secrets(line) for line in self.text.splitlines()]
+            lines = masked_spans(self.text.splitlines(), self.hidden)
+            self._lines = [mask_secrets(text) for text in lines]
         return self._lines[line - 1] if line <= len(self._lines) else None
+
+
+def masked_spans(lines: list[str], spans: Iterable[tuple[int, int, int, int]]) -> list[str]:
+    """``lines`` with the text of each span replaced by ``********`` (a span over several
+    lines masks each of its lines' text, indentation kept)."""
+    cuts: dict[int, list[tuple[int, int]]] = {}
+    for line, column, end_line, end_column in spans:
+        for number in range(line, min(end_line, len(lines)) + 1):
+            text = lines[number - 1]
+            start = column - 1 if number == line else len(text) - len(text.lstrip())
+            end = end_column - 1 if number == end_line else len(text)
+            if text[start:end].strip():
+                cuts.setdefault(number, []).append((start, end))
+    masked = list(lines)
+    for number, pieces in cuts.items():
+        text = masked[number - 1]
+        for start, end in sorted(_merged(pieces), reverse=True):
+            text = text[:start] + MASK + text[end:]
+        masked[number - 1] = text
+    return masked
+
+
+def _merged(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping ``(start, end)`` pieces of one line joined."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(pieces):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

@@ -148,6 +148,7 @@ def _load_text(loaded: LoadedFile, text: str) -> LoadedFile:
         return loaded
     loaded.report.documents = len(documents)
     for document in documents:
+        loaded.report.hidden += [Span(*span) for span in document.source.hidden]
         model, findings = _validate_document(document)
         entry = LoadedDocument(document, model)
         loaded.documents.append(entry)

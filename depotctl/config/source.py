@@ -30,6 +30,7 @@ from ruamel.yaml.reader import ReaderError
 
 from depotctl.config.diagnostics import Diagnostic, Span
 from depotctl.config.rules import YAML_DUPLICATE_KEY, YAML_SYNTAX, Finding, Path
+from depotctl.config.secret_text import is_reference_key, is_secret_key
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -39,10 +40,15 @@ class SourceMap:
     """Spans of the values (and of the keys) of one document, by data path.
 
     Spans are stored as plain 4-tuples (a large site has tens of thousands);
-    :meth:`span` hands out :class:`Span` values."""
+    :meth:`span` hands out :class:`Span` values. ``tags`` holds the explicit tag of
+    every value written with one (``!!binary``, ``!vault``), ``hidden`` the span of
+    every value that must never be quoted: whatever stands under a key that names a
+    secret, and a tagged value under a reference to one (a duplicate key's too)."""
 
     values: dict[Path, tuple[int, int, int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int, int, int]] = field(default_factory=dict)
+    tags: dict[Path, str] = field(default_factory=dict)
+    hidden: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def span(self, path: Path, *, at_key: bool = False) -> Span:
         """The span of ``path``; of its nearest ancestor when it is not in the source
@@ -152,6 +158,11 @@ def _event_scalar(event: Any) -> Any:
     return value  # strings, timestamps and custom tags stay text; the schema decides
 
 
+def _tag_of(event: Any) -> str | None:
+    """The tag an event was written with (``tag:yaml.org,2002:binary``, ``!vault``)."""
+    return None if event.tag is None else str(event.tag)
+
+
 _NO_KEY: Any = object()
 
 
@@ -163,6 +174,7 @@ class _Frame:
     path: Path
     start: tuple[int, int]
     anchor: str | None
+    tag: str | None = None
     key: Any = _NO_KEY
     key_span: Span | None = None
 
@@ -207,7 +219,7 @@ class _Composer:
             )
             if event.anchor is not None:
                 self.anchors[event.anchor] = value
-            self._place(value, span, event.value)
+            self._place(value, span, event.value, _tag_of(event))
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             self._open({} if kind is MappingStartEvent else [], event)
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
@@ -243,7 +255,13 @@ class _Composer:
         if event.anchor is not None:
             self.anchors[event.anchor] = None
         self.stack.append(
-            _Frame(container, self._child_path(), (mark.line + 1, mark.column + 1), event.anchor)
+            _Frame(
+                container,
+                self._child_path(),
+                (mark.line + 1, mark.column + 1),
+                event.anchor,
+                _tag_of(event),
+            )
         )
 
     def _close(self, event: Any) -> None:
@@ -252,9 +270,9 @@ class _Composer:
         span = Span(*frame.start, end.line + 1, end.column + 1)
         if frame.anchor is not None:
             self.anchors[frame.anchor] = frame.container
-        self._place(frame.container, span, None)
+        self._place(frame.container, span, None, frame.tag)
 
-    def _place(self, value: Any, span: Span, raw: str | None) -> None:
+    def _place(self, value: Any, span: Span, raw: str | None, tag: str | None = None) -> None:
         if not self.stack:
             self.root = value
             self.source.values[()] = span
@@ -274,6 +292,10 @@ class _Composer:
             return
         key, frame.key = frame.key, _NO_KEY
         path = (*frame.path, key)
+        if tag is not None:
+            self.source.tags[path] = tag
+        if is_secret_key(key) or (tag is not None and is_reference_key(key)):
+            self.source.hidden.append(span)
         if key in container:
             first_line = self.source.keys[path][0]
             self.findings.append(

@@ -14,6 +14,7 @@ from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
 from depotctl.config.load import load_file
 from depotctl.config.rules import IO_NO_SITE_FILES, IO_NOT_FOUND, Finding
 from depotctl.config.schema import Site, TariffDocument, TariffSpec
+from depotctl.config.secret_scan import report_secrets
 
 SITE_SUFFIXES = (".yaml", ".yml")
 
@@ -126,6 +127,7 @@ def _validate_in_workers(files: list[Path], workers: int) -> list[FileReport]:
 def validate_file(path: Path, display: str | None = None) -> FileReport:
     """Every diagnostic for one file: reading, YAML, schema and semantic rules."""
     loaded = load_file(path, display)
+    report_secrets(loaded)
     for document in loaded.documents:
         if document.model is not None:
             loaded.add(document, semantic_findings(document.model, path))

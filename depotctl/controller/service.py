@@ -21,6 +21,7 @@ from depotctl.config.diagnostics import FileReport, Severity
 from depotctl.config.load import load_text
 from depotctl.config.rules import SCHEMA_UNKNOWN_KIND
 from depotctl.config.schema import Site
+from depotctl.config.secret_scan import report_secrets
 from depotctl.config.validate import semantic_findings
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
@@ -47,6 +48,7 @@ def checked_site(text: str, *, path: Path, display: str | None = None) -> Site:
     ``SiteInvalid``. ``path`` is where the text came from (relative files resolve
     against its directory)."""
     loaded = load_text(text, path, display)
+    report_secrets(loaded)
     for document in loaded.documents:
         if document.model is not None:
             loaded.add(document, semantic_findings(document.model, path))

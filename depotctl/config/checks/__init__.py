@@ -9,7 +9,6 @@ from depotctl.config.checks import (  # noqa: F401  (each module registers its c
     envelopes,
     references,
     safety,
-    secrets,
     site,
     tariff,
     topology,
