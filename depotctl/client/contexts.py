@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from depotctl.domain.secret_files import TokenFileError, read_private_token
+
 CONFIG_ENV = "DEPOTCTL_CONFIG"
 CONTEXT_ENV = "DEPOTCTL_CONTEXT"
 
@@ -177,15 +179,14 @@ def from_state_dir(state_dir: Path) -> tuple[str, Path]:
 
 
 def read_token(token_file: Path) -> str:
+    """The token in ``token_file``; a file that cannot be read, is empty or is open to
+    group or others (as ssh refuses such a key) is ``ContextError`` 3."""
     try:
-        token = token_file.expanduser().read_text(encoding="utf-8").strip()
-    except OSError as error:
-        raise ContextError(
-            f"cannot read the token file {token_file}: {error.strerror}", 3
-        ) from None
-    if not token:
-        raise ContextError(f"the token file {token_file} is empty", 3)
-    return token
+        return read_private_token(
+            token_file.expanduser(), when_empty="copy the controller's token into it"
+        )
+    except TokenFileError as error:
+        raise ContextError(str(error), 3) from None
 
 
 def resolve(

@@ -1,6 +1,8 @@
 """Bearer tokens: an admin token and a read-only one, in ``STATE_DIR/tokens``.
 
-The token files are created once, mode 0600, and kept across restarts. Everything
+The token files are created once, mode 0600, and kept across restarts; an existing
+one that group or others may read or write, or that is empty, is refused
+(:class:`~depotctl.domain.secret_files.TokenFileError`: ``serve`` exits 3). Everything
 under ``/api/v1`` needs one of them; a read-only token may only read (GET, HEAD,
 OPTIONS) — any other method gets 403, so every later mutating endpoint is guarded
 without saying so itself. :class:`TokenGate` answers 401 and 403 before a request's
@@ -24,6 +26,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from depotctl.controller.errors import ApiError, error_response
+from depotctl.domain.secret_files import TokenFileError, read_private_token
 
 TOKEN_FILES = {"admin": "admin.token", "readonly": "readonly.token"}
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -56,7 +59,8 @@ def token_dir(state_dir: Path) -> Path:
 
 
 def load_or_create_tokens(state_dir: Path) -> Tokens:
-    """The tokens of ``state_dir``; each missing token file is created (0600, random)."""
+    """The tokens of ``state_dir``; each missing token file is created (0600, random).
+    :class:`TokenFileError` (one line, with the fix) when one cannot be used."""
     directory = token_dir(state_dir)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     values = {role: _read_or_create(directory / name) for role, name in TOKEN_FILES.items()}
@@ -67,12 +71,13 @@ def _read_or_create(path: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        token = path.read_text(encoding="utf-8").strip()
-        if not token:
-            raise ValueError(
-                f"token file {path} is empty; delete it to have a new one made"
-            ) from None
-        return token
+        return read_private_token(
+            path,
+            when_empty="delete it and start the controller again to have a new one made "
+            "(clients then need the new token)",
+        )
+    except OSError as error:
+        raise TokenFileError(f"cannot create the token file {path}: {error.strerror}") from None
     token = secrets.token_urlsafe(32)
     with os.fdopen(fd, "w", encoding="utf-8") as stream:
         stream.write(token + "\n")

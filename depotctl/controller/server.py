@@ -35,6 +35,7 @@ from depotctl.controller.routes_events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError
+from depotctl.domain.secret_files import TokenFileError
 from depotctl.protocols.ocpp.dispatcher import OcppDispatcher
 from depotctl.protocols.ocpp.queue import Timing
 from depotctl.protocols.ocpp.server import OcppServer
@@ -108,7 +109,11 @@ def _run_with_store(settings: Settings, store: Store) -> int:
     except SiteInvalid as error:
         _print_diagnostics(error)
         return 1
-    tokens = load_or_create_tokens(settings.state_dir)
+    try:
+        tokens = load_or_create_tokens(settings.state_dir)
+    except TokenFileError as error:
+        sys.stderr.write(f"depotctl serve: {error}\n")
+        return 3
     try:
         sock = _bind(*settings.listen)
     except OSError as error:

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from depotctl.domain.phases import PhaseConnection
+from depotctl.domain.secret_files import read_secret_file
 
 
 class OcppVersion(StrEnum):
@@ -35,7 +36,8 @@ class CredentialMissing(Exception):
 @dataclass(frozen=True, slots=True)
 class PasswordRef:
     """Where a charger's Basic-auth password is kept: an environment variable, or a
-    file (an absolute path). The value is read when needed, never stored."""
+    file (an absolute path). The value is read when needed, never stored; a file
+    others may read is read all the same, with a warning logged once."""
 
     env: str | None = None
     file: Path | None = None
@@ -49,7 +51,7 @@ class PasswordRef:
             return value
         if self.file is not None:
             try:
-                return self.file.read_text(encoding="utf-8").strip()
+                return read_secret_file(self.file, what="password file")
             except OSError as error:
                 raise CredentialMissing(f"cannot read {self.file}: {error.strerror}") from None
         raise CredentialMissing("no password_env or password_file")

@@ -301,3 +301,65 @@ def test_envelopes_submit_list_and_withdraw(run: CliRunner, controller: Controll
     kinds = [entry["kind"] for entry in json.loads(journal.stdout)["entries"]]
     assert kinds[0] == "envelope.received"
     assert "envelope.withdrawn" in kinds
+
+
+# Token files and secrets (issue 11)
+
+
+def _shared_copy(controller: Controller, tmp_path: Path, mode: int) -> tuple[Path, str]:
+    token = (controller.state_dir / "tokens" / "admin.token").read_text().strip()
+    copy = tmp_path / "shared-admin.token"
+    copy.write_text(token + "\n")
+    copy.chmod(mode)
+    return copy, token
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640])
+def test_a_token_file_open_to_others_is_refused_before_anything_is_sent(
+    run: CliRunner, controller: Controller, tmp_path: Path, mode: int
+) -> None:
+    copy, token = _shared_copy(controller, tmp_path, mode)
+    result = run.invoke(app, ["status", "--server", controller.api, "--token-file", str(copy)])
+    assert result.exit_code == 3
+    assert result.stderr.strip().splitlines() == [
+        f"depotctl status: the token file {copy} is open to "
+        f"{'group and others' if mode & 0o004 else 'its group'} (mode {mode:04o}); a token "
+        f"grants the controller's API, so keep it private: chmod 600 {copy}"
+    ]
+    assert token not in result.output
+    copy.chmod(0o600)
+    assert (
+        run.invoke(app, ["status", "--server", controller.api, "--token-file", str(copy)]).exit_code
+        == 0
+    )
+
+
+def test_a_context_is_not_added_with_a_token_file_open_to_others(
+    run: CliRunner, controller: Controller, tmp_path: Path
+) -> None:
+    copy, _ = _shared_copy(controller, tmp_path, 0o644)
+    result = run.invoke(
+        app, ["context", "add", "shared", "--server", controller.api, "--token-file", str(copy)]
+    )
+    assert result.exit_code == 3
+    assert "chmod 600" in result.stderr
+    assert not (tmp_path / "config.yaml").exists()
+
+
+def test_a_site_with_a_secret_in_a_label_is_refused_by_the_controller_without_showing_it(
+    run: CliRunner, controller: Controller, tmp_path: Path
+) -> None:
+    secret = "Zq8-label-secret-4711"
+    site = tmp_path / "labelled.yaml"
+    text = MINIMAL.read_text()
+    site.write_text(
+        text.replace(
+            "  timezone: Australia/Sydney\n",
+            f"  timezone: Australia/Sydney\n  labels: {{grafana_api_key: {secret}}}\n",
+        )
+    )
+    for command in (["plan", "-f", str(site)], ["plan", "-f", str(site), "--format", "json"]):
+        result = run.invoke(app, [*command, *controller.flags()])
+        assert result.exit_code == 1, result.output
+        assert "[secrets/inline-secret]" in result.stderr
+        assert secret not in result.output

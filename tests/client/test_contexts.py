@@ -16,9 +16,10 @@ from depotctl.client.contexts import (
 )
 
 
-def _token(tmp_path: Path, name: str, value: str) -> Path:
+def _token(tmp_path: Path, name: str, value: str, mode: int = 0o600) -> Path:
     path = tmp_path / name
     path.write_text(value + "\n")
+    path.chmod(mode)
     return path
 
 
@@ -95,3 +96,31 @@ def test_a_config_file_of_the_wrong_shape_is_an_io_error(tmp_path: Path) -> None
     config.write_text("contexts:\n  - name: x\n")
     with pytest.raises(ContextError, match=r"contexts\[0\] needs name, server and token_file"):
         Contexts.load(config)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o606])
+def test_a_token_file_others_may_read_or_write_is_refused_as_ssh_refuses_a_key(
+    tmp_path: Path, mode: int
+) -> None:
+    token = _token(tmp_path, "shared.token", "token-shared", mode)
+    with pytest.raises(ContextError) as refused:
+        resolve(server="http://x:1", token_file=token, environ={})
+    assert refused.value.exit_code == 3
+    assert f"(mode {mode:04o})" in refused.value.message
+    assert f"chmod 600 {token}" in refused.value.message
+    assert "token-shared" not in refused.value.message
+
+
+def test_a_contexts_token_file_is_refused_the_same_way(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    contexts = Contexts(config)
+    contexts.add(Context("a", "http://a:1", str(_token(tmp_path, "a.token", "token-a", 0o664))))
+    contexts.save()
+    with pytest.raises(ContextError, match=r"open to group and others \(mode 0664\)") as refused:
+        resolve(environ={"DEPOTCTL_CONFIG": str(config)})
+    assert refused.value.exit_code == 3
+
+
+def test_an_empty_token_file_says_what_to_put_in_it(tmp_path: Path) -> None:
+    with pytest.raises(ContextError, match="is empty; copy the controller's token into it"):
+        resolve(server="http://x:1", token_file=_token(tmp_path, "e.token", ""), environ={})

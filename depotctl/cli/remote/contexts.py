@@ -107,9 +107,18 @@ def context_add(
     """Add (or replace) a context: a controller URL and a token file. The first context
     becomes the current one. The file keeps the token's path, never the token.
 
-    Exit codes: 0 ok, 2 usage, 3 a file cannot be read or written.
+    The token file must be private to its owner (chmod 600), as ssh wants of a key.
+
+    Exit codes: 0 ok, 2 usage, 3 a file cannot be read or written, or the token file is
+    empty or open to group or others.
     """
-    from depotctl.client.contexts import Context, Contexts, check_server, from_state_dir
+    from depotctl.client.contexts import (
+        Context,
+        Contexts,
+        check_server,
+        from_state_dir,
+        read_token,
+    )
 
     with _talking("context add"):
         if state_dir is not None:
@@ -124,6 +133,7 @@ def context_add(
             url, token_path = check_server(server), token_file.expanduser().resolve()
             if not token_path.is_file():
                 raise _fail("context add", f"the token file {token_path} does not exist", 3)
+        read_token(token_path)  # refused now rather than at every command
         contexts = Contexts.load()
         contexts.add(Context(name, url, str(token_path)))
         contexts.save()
