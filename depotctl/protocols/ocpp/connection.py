@@ -83,6 +83,7 @@ class ChargerConnection:
         self._on_ready = on_ready
         self._ready = False
         self._heard_first = False
+        self._statuses: dict[int, int] = {}
         self._grace: asyncio.TimerHandle | None = None
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -222,10 +223,16 @@ class ChargerConnection:
         """The transactions a boot left unconfirmed."""
         return [t for t in self.book.running() if not t.confirmed]
 
+    def statuses_heard(self, evse_number: int) -> int:
+        """How many StatusNotifications this EVSE sent on this connection (a caller
+        that asked for one sees when it came)."""
+        return self._statuses.get(evse_number, 0)
+
     def connector_status(self, evse_number: int, status: str) -> None:
         """A StatusNotification for an EVSE: a status that rules a transaction out
         (:data:`NO_TRANSACTION`) ends the one listed there; one with a transaction
         running (:data:`TRANSACTION_RUNS`) confirms it."""
+        self._statuses[evse_number] = self._statuses.get(evse_number, 0) + 1
         transaction = self.book.on_evse(evse_number)
         if transaction is None:
             return

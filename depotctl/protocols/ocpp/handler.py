@@ -30,6 +30,10 @@ class LinkedHandler(FrameGuard):
     def heard(self, action: str) -> None:
         self.link.heard(action)
 
+    def allowance_clock(self) -> float:
+        """The calls' allowance runs on the controller's clock."""
+        return self.link.now().timestamp()
+
     @property
     def _charger_id(self) -> str:
         return self.link.charge_point.charger_id

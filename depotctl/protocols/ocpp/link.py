@@ -54,6 +54,10 @@ class ChargerLink(Protocol):
         """The transactions a boot left unconfirmed (each with ``evse_number``)."""
         ...
 
+    def statuses_heard(self, evse_number: int) -> int:
+        """How many StatusNotifications the EVSE sent on this connection."""
+        ...
+
     def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
         """The charger says it has no such transaction: close it (its session ends).
         True when it was still listed on that EVSE."""

@@ -423,14 +423,16 @@ class ChargerQueue:
         if link.transaction_of(evse.number) != transaction_id:
             return True  # it ended while the profile was on its way
         trigger = status_trigger_request(link.charge_point.version, evse.number)
+        heard = link.statuses_heard(evse.number)
         asked = await self._call(link, trigger, None, evse.evse_id)
         if asked.result is not CommandOutcome.ACCEPTED:
             return False
+        # the StatusNotification asked for comes over the network, after the answer
         deadline = time.monotonic() + self.timing.probe_wall_s
-        while link.transaction_of(evse.number) == transaction_id and link.online:
+        while link.statuses_heard(evse.number) == heard and link.online:
             if time.monotonic() >= deadline:
-                return False
-            await asyncio.sleep(0.02)  # the StatusNotification arrives over the network
+                break
+            await asyncio.sleep(0.01)
         return link.transaction_of(evse.number) != transaction_id
 
     # -- calls ---------------------------------------------------------------------

@@ -205,6 +205,7 @@ class _Csms16(Cp16):
 
     @on(Action16.status_notification)
     def on_status(self, connector_id: int, status: str, **_: Any) -> Any:
+        self.link.statuses[connector_id] = self.link.statuses.get(connector_id, 0) + 1
         if status == "Available":
             self.link.transactions.pop(connector_id, None)
         return result16.StatusNotification()
@@ -221,6 +222,7 @@ class _Csms201(Cp201):
 
     @on(Action201.status_notification)
     def on_status(self, connector_status: str, evse_id: int, **_: Any) -> Any:
+        self.link.statuses[evse_id] = self.link.statuses.get(evse_id, 0) + 1
         if connector_status == "Available":
             self.link.transactions.pop(evse_id, None)
         return result201.StatusNotification()
@@ -238,6 +240,7 @@ class RigLink:
         self.csms.link = self
         self.transactions: dict[int, str] = {}
         self.ended: list[str] = []  # transactions closed because the charger knew none
+        self.statuses: dict[int, int] = {}  # StatusNotifications heard, by EVSE
         self.closed = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -264,6 +267,9 @@ class RigLink:
 
     def unconfirmed(self) -> list[Any]:
         return []
+
+    def statuses_heard(self, evse_number: int) -> int:
+        return self.statuses.get(evse_number, 0)
 
     async def call(self, request: Any, *, timeout_s: float | None = None) -> Any:
         async with self._lock:
