@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import math
 import re
 import zlib
 from collections.abc import Iterator, Sequence
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from depotctl.domain import UNITS, CarbonIntensity, Dimension, QuantityError
+from depotctl.domain.quantity import in_bounds
 
 PROFILE_HEADER = ("hour", "intensity")
 SERIES_HEADER = ("time", "intensity")
@@ -265,16 +265,16 @@ def _time(text: str, path: Path, line: int) -> datetime:
 #: A plain carbon intensity (``0.412 kg/kWh``), read without the general parser: a
 #: series has thousands. Anything else goes through ``CarbonIntensity.parse``, which
 #: accepts the same and explains the rest.
-_PLAIN_VALUE = re.compile(r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?) ?(\S+)")
+_PLAIN_VALUE = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?) ?(\S+)")
 _CARBON_UNITS = frozenset(u for u, (d, _) in UNITS.items() if d is Dimension.CARBON_INTENSITY)
 
 
 def _intensity(text: str, path: Path, line: int) -> CarbonIntensity:
     plain = _PLAIN_VALUE.fullmatch(text)
     if plain is not None and plain[2] in _CARBON_UNITS:
-        magnitude = float(plain[1])
-        if math.isfinite(magnitude):
-            return CarbonIntensity(magnitude, plain[2])
+        quantity = CarbonIntensity(float(plain[1]), plain[2])
+        if in_bounds(Dimension.CARBON_INTENSITY, quantity.base):
+            return quantity
     try:
         return CarbonIntensity.parse(text)
     except QuantityError as error:

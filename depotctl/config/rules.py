@@ -158,6 +158,12 @@ QUANTITY_WRONG_UNIT = rule(
 QUANTITY_MALFORMED = rule(
     "quantity/malformed", E, "a quantity that is not a number and a unit", 'write it like "250 A"'
 )
+QUANTITY_OUT_OF_RANGE = rule(
+    "quantity/out-of-range",
+    E,
+    "a quantity beyond what any depot has (1 TW, a mistyped unit; docs/quantities.md)",
+    "check the number and its unit",
+)
 QUANTITY_NOT_POSITIVE = rule(
     "quantity/not-positive",
     E,

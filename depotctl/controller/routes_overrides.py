@@ -32,6 +32,7 @@ from depotctl.controller.service import AppliedSite, Controller, NoSite
 from depotctl.controller.store import JournalKind, NewJournalEntry
 from depotctl.domain import Current, Dimension, format_number
 from depotctl.domain.overrides import EvseOverride
+from depotctl.domain.quantity import BOUNDS, in_bounds
 from depotctl.engine.render import evse_json
 
 #: The stable code of a resume on an EVSE that has no override (404).
@@ -44,21 +45,28 @@ _AMPS = Units((Dimension.CURRENT,), "A current per line: A.", positive=False)
 
 def _cap(value: Any) -> float | None:
     """A cap in the quantity grammar (``"16 A"``, ``"16A"``) or a JSON number of amps;
-    never negative, never NaN or infinite."""
+    never negative, never NaN or infinite, never beyond the bound of every current."""
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        amps = float(value)
+        big = isinstance(value, int) and abs(value) > 10**300  # beyond a float: ±inf
+        amps = math.copysign(math.inf, value) if big else float(value)
     elif isinstance(value, str):
         amps = _AMPS.validate(value).base
     else:
         raise PydanticCustomError(
             "quantity/malformed", 'a cap is a current like "16 A", or a number of amps'
         )
-    if not math.isfinite(amps) or amps < 0:
-        shown = format_number(amps) if math.isfinite(amps) else str(amps)
+    if amps < 0:
         raise PydanticCustomError(
-            "quantity/not-positive", f"a cap must be a number of amps, 0 or more, not {shown}"
+            "quantity/not-positive",
+            f"a cap must be a number of amps, 0 or more, not {format_number(amps)}",
+        )
+    if not in_bounds(Dimension.CURRENT, amps):
+        raise PydanticCustomError(
+            "quantity/out-of-range",
+            f"{format_number(amps)} A is out of range: no depot has a current beyond "
+            f"{BOUNDS[Dimension.CURRENT].written}",
         )
     return amps
 
@@ -70,7 +78,7 @@ Cap = Annotated[
         {
             "anyOf": [
                 TypeAdapter(AmpsValue).json_schema(),
-                {"type": "number", "minimum": 0},
+                {"type": "number", "minimum": 0, "maximum": BOUNDS[Dimension.CURRENT].largest},
                 {"type": "null"},
             ],
             "description": 'At most this current per line: "16 A", or a number of amps.',

@@ -48,6 +48,7 @@ from depotctl.domain.envelopes import (
 )
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import Phase
+from depotctl.domain.quantity import BOUNDS, Dimension, in_bounds
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
 
@@ -656,6 +657,13 @@ class Store:
         has ended, or its EVSE or start differ from the stored ones."""
         _finite(session.energy_delivered_wh, f"session {session.id}'s energy delivered")
         requirement = session.requirement
+        for value, what in (
+            (requirement.energy_wh if requirement else None, "required energy"),
+            (session.vehicle_max_current_a, "vehicle's maximum current"),
+            (session.planned_rate_a, "planned rate"),
+        ):
+            if value is not None:
+                _finite(value, f"session {session.id}'s {what}")
         values = (
             session.energy_delivered_wh,
             requirement.energy_wh if requirement else None,
@@ -760,6 +768,10 @@ class Store:
     def put_charger_states(self, states: Iterable[ChargerState]) -> None:
         """Record chargers' states (replacing each one's previous state), in one
         transaction."""
+        states = list(states)
+        for state in states:
+            if state.last_accepted_limit_a is not None:
+                _finite(state.last_accepted_limit_a, f"charger {state.charger_id}'s accepted limit")
         with self.transaction():
             self._forget_cached()
             self._db.executemany(
@@ -806,8 +818,12 @@ class Store:
     def put_readings(self, readings: Iterable[Reading]) -> None:
         """Keep the latest reading per node: a reading older than the stored one (late,
         out of order) does not replace it; and fold every reading into its node's
-        minute of history (:meth:`telemetry`). One transaction."""
+        minute of history (:meth:`telemetry`). One transaction. Raises ValueError,
+        storing none, for a value that is not finite or beyond what any depot measures
+        (:data:`~depotctl.domain.quantity.BOUNDS`: the minute's mean stays finite)."""
         readings = list(readings)
+        for reading in readings:
+            _measured(reading)
         with self.transaction():
             self._db.executemany(_FOLD_READING, (_history_row(r) for r in readings))
             self._db.executemany(
@@ -979,6 +995,20 @@ def _utc(at: datetime) -> datetime:
 def _finite(value: float, what: str) -> None:
     if not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, not {value}")
+
+
+def _measured(reading: Reading) -> None:
+    """ValueError for a reading's power or current that no meter of a depot reads."""
+    values = [(Dimension.POWER, reading.power_w, "power")] if reading.power_w is not None else []
+    values += [
+        (Dimension.CURRENT, a, f"current on {p}") for p, a in (reading.current_a or {}).items()
+    ]
+    for dimension, value, what in values:
+        if not in_bounds(dimension, value):
+            raise ValueError(
+                f"reading of {reading.node} at {_iso(reading.at)}: {what} {value} is not "
+                f"finite or beyond ±{BOUNDS[dimension].written}"
+            )
 
 
 def _json(value: Any) -> str:

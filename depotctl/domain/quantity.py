@@ -1,8 +1,11 @@
 """Quantities written with their unit: ``400 kW``, ``250 A``, ``5 min``, ``0.45 /kWh``.
 
-One grammar everywhere (site YAML, CLI flags, snapshots): a number, an optional
-single space, a unit. Units are case-sensitive and never guessed: ``400`` and
-``400 kWh`` are both errors where a power is expected.
+One grammar everywhere (site YAML, CLI flags, snapshots, the API): a number in ASCII
+digits, an optional single space, a unit, nothing around them. Units are
+case-sensitive and never guessed: ``400`` and ``400 kWh`` are both errors where a
+power is expected. A value whose size no depot has (``BOUNDS``: ``1 TW`` is a typo,
+``1e306 kW`` an attack) is refused, so every parsed quantity is finite in its base
+unit and products of a few of them stay finite (``docs/quantities.md``).
 """
 
 from __future__ import annotations
@@ -79,14 +82,47 @@ EXAMPLE_UNIT: dict[Dimension, str] = {
     Dimension.RATIO: "%",
 }
 
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """The largest magnitude a dimension takes, in its base unit (``largest``) and as
+    a site file writes it (``written``); the sign is each field's own rule."""
+
+    largest: float
+    written: str
+
+
+#: Beyond these, a value is a typo or an attack (reasons in docs/quantities.md).
+BOUNDS: dict[Dimension, Bound] = {
+    Dimension.POWER: Bound(1e9, "1000 MW"),
+    Dimension.APPARENT_POWER: Bound(1e9, "1000 MVA"),
+    Dimension.CURRENT: Bound(1e5, "100 kA"),
+    Dimension.VOLTAGE: Bound(2e6, "2000 kV"),
+    Dimension.ENERGY: Bound(1e10, "10000 MWh"),
+    Dimension.DURATION: Bound(3653 * 86400.0, "3653 d"),
+    Dimension.ENERGY_PRICE: Bound(1e9, "1e9 /kWh"),
+    Dimension.DEMAND_PRICE: Bound(1e9, "1e9 /kW/month"),
+    Dimension.FIXED_CHARGE: Bound(1e12, "1e12 /day"),
+    Dimension.CARBON_INTENSITY: Bound(10.0, "10 kg/kWh"),
+    Dimension.RATIO: Bound(10.0, "1000 %"),
+}
+
+
+def in_bounds(dimension: Dimension, base: float) -> bool:
+    """Whether ``base`` (in the dimension's base unit) is finite and within its bound."""
+    return math.isfinite(base) and abs(base) <= BOUNDS[dimension].largest
+
+
+#: ASCII digits only (``\d`` and ``float()`` take any script's digits).
 _GRAMMAR = re.compile(
-    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?) ?(?P<unit>\S.*)?$"
+    r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?) ?(?P<unit>\S.*)?",
+    re.ASCII,
 )
 
 
 class QuantityError(ValueError):
-    """A quantity that does not parse; ``kind`` is ``malformed``, ``missing-unit`` or
-    ``wrong-unit``, and ``hint`` says what would be accepted."""
+    """A quantity that does not parse; ``kind`` is ``malformed``, ``missing-unit``,
+    ``wrong-unit`` or ``out-of-range``, and ``hint`` says what would be accepted."""
 
     def __init__(self, kind: str, message: str, hint: str) -> None:
         super().__init__(message)
@@ -272,16 +308,39 @@ _CLASSES: dict[Dimension, type[Quantity]] = {
 
 
 def format_number(value: float) -> str:
-    """``250`` not ``250.0``; ``0.45`` not ``0.45000000000000001``."""
+    """``250`` not ``250.0``; ``0.45`` not ``0.45000000000000001``; ``inf`` and ``nan``
+    as themselves (never raises)."""
+    if not math.isfinite(value):
+        return str(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
 
 
+def _bare(number: int | float) -> str | None:
+    """A bare number as a message shows it; None for an integer beyond every float."""
+    try:
+        return format_number(float(number))
+    except OverflowError:
+        return None
+
+
+def _quoted(text: str, longest: int = 40) -> str:
+    """``text`` in double quotes for a message: unprintable characters escaped, a long
+    text cut short."""
+    cut = text if len(text) <= longest else text[: longest - 1] + "…"
+    return (
+        '"'
+        + "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in cut)
+        + '"'
+    )
+
+
 def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
     """Parse ``text`` as one of ``dimensions``; raise :class:`QuantityError` with a hint.
 
-    Returns an instance of the dimension's class (``Power``, ``Current``, …).
+    Returns an instance of the dimension's class (``Power``, ``Current``, …), finite
+    and within its dimension's :data:`BOUNDS`.
     """
     wanted = _describe(dimensions)
     if isinstance(text, bool) or not isinstance(text, str | int | float):
@@ -291,37 +350,44 @@ def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
             f"write it like {_example('400', dimensions)}",
         )
     if not isinstance(text, str):
-        number = format_number(float(text))
+        number = _bare(text)
         raise QuantityError(
             "missing-unit",
-            f"{number} has no unit; expected {wanted}",
-            f"write it with its unit, like {_example(number, dimensions)}",
+            f"{number or 'a number'} has no unit; expected {wanted}",
+            f"write it with its unit, like {_example(number or '400', dimensions)}",
         )
-    stripped = text.strip()
-    match = _GRAMMAR.match(stripped)
+    shown = _quoted(text)
+    if text != text.strip():
+        raise QuantityError(
+            "malformed",
+            f"{shown} has spaces around it; expected {wanted}",
+            f"write it without them, like {_quoted(text.strip())}",
+        )
+    if any(not c.isascii() and c.isnumeric() for c in text):
+        raise QuantityError(
+            "malformed",
+            f"{shown} has a digit that is not one of 0-9; expected {wanted}",
+            f"write the number in the digits 0-9, like {_example('400', dimensions)}",
+        )
+    match = _GRAMMAR.fullmatch(text)
     if match is None:
         raise QuantityError(
             "malformed",
-            f'"{text}" is not a quantity; expected {wanted}',
+            f"{shown} is not a quantity; expected {wanted}",
             f"a number, an optional space, a unit: {_example('400', dimensions)}",
         )
     number, unit = match.group("number"), match.group("unit")
     if unit is not None and (any(c.isspace() for c in unit) or any(c.isdigit() for c in unit)):
         raise QuantityError(
             "malformed",
-            f'"{stripped}" is not a quantity; expected {wanted}',
+            f"{shown} is not a quantity; expected {wanted}",
             f"one number and one unit, like {_example(number, dimensions)}",
         )
     if unit is None:
         raise QuantityError(
             "missing-unit",
-            f'"{stripped}" has no unit; expected {wanted}',
+            f"{shown} has no unit; expected {wanted}",
             f"write it with its unit, like {_example(number, dimensions)}",
-        )
-    magnitude = float(number)
-    if not math.isfinite(magnitude):
-        raise QuantityError(
-            "malformed", f'"{stripped}" is not a finite number', "use a finite number"
         )
     known = UNITS.get(unit)
     if known is None:
@@ -332,15 +398,23 @@ def parse_quantity(text: object, dimensions: tuple[Dimension, ...]) -> Quantity:
         suggestion = f'did you mean "{number} {close[0]}"? ' if close else ""
         raise QuantityError(
             "wrong-unit",
-            f'unknown unit "{unit}" in "{stripped}"; expected {wanted}',
+            f"unknown unit {_quoted(unit)} in {shown}; expected {wanted}",
             f"{suggestion}units accepted here: {', '.join(accepted)}",
         )
-    dimension = known[0]
+    dimension, factor = known
     if dimension not in dimensions:
         raise QuantityError(
             "wrong-unit",
-            f'"{stripped}" is {_article(dimension.value)} {dimension.value}, '
+            f"{shown} is {_article(dimension.value)} {dimension.value}, "
             f"but {wanted} is expected here",
             f"units accepted here: {', '.join(_units_of(dimensions))}",
+        )
+    magnitude = float(number)
+    if not in_bounds(dimension, magnitude * factor):
+        raise QuantityError(
+            "out-of-range",
+            f"{shown} is out of range: no depot has {_article(dimension.value)} "
+            f"{dimension.value} beyond ±{BOUNDS[dimension].written}",
+            "check the number and its unit (docs/quantities.md lists each range)",
         )
     return _CLASSES[dimension](magnitude, unit)

@@ -83,7 +83,10 @@ def laxity_s(snapshot: Snapshot, session: Session) -> float:
 
 
 def duration_text(seconds: float) -> str:
-    """``3 h 12 min``, ``45 min``, ``2 h``, ``−20 min`` (to the minute)."""
+    """``3 h 12 min``, ``45 min``, ``2 h``, ``−20 min`` (to the minute); ``∞``, ``−∞``
+    and ``unknown`` for what is not finite."""
+    if not math.isfinite(seconds):
+        return "unknown" if math.isnan(seconds) else ("−∞" if seconds < 0 else "∞")
     minutes = round(abs(seconds) / 60.0)
     hours, minutes = divmod(minutes, 60)
     sign = "−" if seconds < 0 and (hours or minutes) else ""

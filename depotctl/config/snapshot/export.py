@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,9 @@ def to_json(document: dict[str, Any]) -> str:
 
 
 def number(value: float) -> str:
-    """The shortest text that reads back as ``value`` (``250``, not ``250.0``)."""
-    if value == int(value) and abs(value) < 1e15:
+    """The shortest text that reads back as ``value`` (``250``, not ``250.0``); ``inf``
+    and ``nan`` as themselves (a store from before their refusal may hold them)."""
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return repr(float(value))
 
