@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from depotctl.cli.columns import Paint, table
+from depotctl.client.terminal_text import escaped
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import (
@@ -123,7 +124,7 @@ def _node_block(
                 [
                     row.label,
                     _amount(amount(c.kind, c.effective_limit), unit),
-                    source_text(c.source, node),
+                    escaped(source_text(c.source, node)),
                     _amount(amount(c.kind, c.reserved), unit),
                     _amount(amount(c.kind, c.allocated), unit),
                     _amount(amount(c.kind, c.headroom), unit),
@@ -142,8 +143,8 @@ def _node_block(
                     _state(evse.state, paint),
                     _amount(evse.limit_a, "A"),
                     _amount(evse.limit_w / 1000.0, "kW"),
-                    evse.session_id or "-",
-                    binding_text(evse_id, evse.binding),
+                    escaped(evse.session_id or "-"),
+                    escaped(binding_text(evse_id, evse.binding)),
                 ]
             )
         rows[0] = [paint(cell, "dim") for cell in rows[0]]
@@ -194,7 +195,7 @@ def _summary(
     ]
     reached = [
         f"{view.node.id} {row.label} at {_limit_amount(row.constraint)}, "
-        f"{source_text(row.constraint.source, view.node)}"
+        f"{escaped(source_text(row.constraint.source, view.node))}"
         for view in views
         if view.node.kind is not NodeKind.CHARGER
         for row in _limit_rows(view)

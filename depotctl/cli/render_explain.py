@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from depotctl.cli.columns import Paint, table
+from depotctl.client.terminal_text import escaped_answer
 
 #: Styles of an EVSE's state.
 STATE_STYLES = {
@@ -37,7 +38,9 @@ Json = Mapping[str, Any]
 
 
 def explain_text(explained: Json, *, color: bool = False) -> str:
-    """The heading, then :func:`explanation_lines`."""
+    """The heading, then :func:`explanation_lines`; text from the controller or the
+    snapshot (an operator's reason, a session id) escaped."""
+    explained = escaped_answer(explained)
     paint = Paint(color)
     lines = heading(explained)
     lines.append("")

@@ -70,8 +70,10 @@ def export(
     with _talking("snapshot export", connection), connection.open() as client:
         document = client.snapshot()
     text = to_yaml(document) if output_format is SnapshotFormat.YAML else to_json(document)
-    if out is None:
-        sys.stdout.write(text)
+    if out is None:  # YAML escapes control characters itself; JSON leaves some raw
+        from depotctl.client.terminal_text import escaped_json
+
+        sys.stdout.write(text if output_format is SnapshotFormat.YAML else escaped_json(text))
         return
     try:
         out.write_text(text, encoding="utf-8")

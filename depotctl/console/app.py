@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tree
 
 from depotctl.client.api import ApiError, Unreachable
+from depotctl.client.terminal_text import escaped
 from depotctl.console.coordinator import Coordinator
 from depotctl.console.model import Link, Model
 from depotctl.console.widgets.alerts import AlertBanner
@@ -371,10 +372,11 @@ class ConsoleApp(App[None]):
                 self.coordinator.forbid_writes()
                 self.may_write = False
                 self.refresh_bindings()
-            self.notify(f"{error.status} {error.code}: {error.message}", severity="error")
+            said = escaped(f"{error.status} {error.code}: {error.message}")
+            self.notify(said, severity="error", markup=False)
             return
         except Unreachable as error:
-            self.notify(str(error), severity="error")
+            self.notify(escaped(str(error)), severity="error", markup=False)
             return
         self.notify(f"{done} (journaled)", timeout=4)
         self.coordinator.wake()

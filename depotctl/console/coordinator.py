@@ -7,6 +7,10 @@ Bursts are coalesced: :meth:`Coordinator.wake` asks for a poll now, and any numb
 wakes during a poll make one more poll, never one each. A failed poll keeps the last
 data, marks the connection ``reconnecting`` with the error, and retries with a
 backoff that doubles up to ``max_backoff``.
+
+Every answer is escaped for the terminal here, as it arrives
+(:func:`~depotctl.client.terminal_text.escaped_answer`): no widget ever holds a
+control character the controller sent (an operator's reason, a charger's id).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
+from depotctl.client.terminal_text import escaped, escaped_answer
 from depotctl.console.model import (
     Connection,
     JournalEntry,
@@ -132,7 +137,9 @@ class Coordinator:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-        state, sessions, clock, envelopes, alerts = (r for r in results if isinstance(r, dict))
+        state, sessions, clock, envelopes, alerts = (
+            escaped_answer(r) for r in results if isinstance(r, dict)
+        )
         revision = state.get("revision") or {}
         key = (revision.get("number"), revision.get("hash"))
         if self._site is None or key != self._site_key:
@@ -143,7 +150,7 @@ class Coordinator:
         if self._may_write is None:
             self._may_write = False if self.read_only else await self.client.may_write()
         if self.telemetry_every and self._polls_ok % self.telemetry_every == 0:
-            self._draws = draws_of(await self.client.snapshot())
+            self._draws = draws_of(escaped_answer(await self.client.snapshot()))
         self._polls_ok += 1
         return build(
             self.model,
@@ -170,12 +177,12 @@ class Coordinator:
                 limit=JOURNAL_PAGE,
             ),
         )
-        entries = [journal_entry_of(item) for item in journal.get("entries") or []]
-        return explained, entries
+        entries = [journal_entry_of(item) for item in escaped_answer(journal.get("entries") or [])]
+        return escaped_answer(explained), entries
 
     async def _site_or_none(self) -> dict[str, Any] | None:
         try:
-            return await self.client.site()
+            return escaped_answer(await self.client.site())
         except ApiError as error:
             if error.status == 404:
                 return None
@@ -189,7 +196,7 @@ class Coordinator:
                 page = await self.client.journal(since=since, limit=JOURNAL_PAGE)
             else:
                 page = await self.client.journal(after_id=self._cursor, limit=JOURNAL_PAGE)
-            entries = [journal_entry_of(item) for item in page.get("entries") or []]
+            entries = [journal_entry_of(item) for item in escaped_answer(page.get("entries") or [])]
             new.extend(entries)
             if entries:  # an empty tail keeps asking by time until the first entry
                 self._cursor = max(self._cursor or 0, *(e.id for e in entries))
@@ -201,7 +208,7 @@ class Coordinator:
 
 def _words(error: Exception) -> str:
     if isinstance(error, Unreachable):
-        return error.reason
+        return escaped(error.reason)
     if isinstance(error, ApiError):
-        return f"{error.status} {error.code}: {error.message}"
-    return f"unexpected answer from the controller: {type(error).__name__}: {error}"
+        return escaped(f"{error.status} {error.code}: {error.message}")
+    return escaped(f"unexpected answer from the controller: {type(error).__name__}: {error}")

@@ -16,6 +16,7 @@ from depotctl.console.widgets.dialogs import ConfirmScreen, EnvelopeForm
 from depotctl.console.widgets.envelopes import EnvelopeTable
 from depotctl.console.widgets.evses import EvseTable
 from depotctl.console.widgets.explain import ExplainScreen
+from depotctl.console.widgets.journal import JournalTail
 from depotctl.console.widgets.status import Banner, StatusBar
 from depotctl.console.widgets.tree import ElectricalTree
 from tests.console.conftest import Depot, loaded, serving_at, shown, wait_for
@@ -228,3 +229,69 @@ async def test_ctrl_c_quits_like_q(depot: Depot) -> None:
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert not app.is_running
+
+
+# Text from the controller (issue 11)
+
+HOSTILE_AUTHOR = "mallory\x1b]0;owned\x07\x1b[2J"
+HOSTILE_REASON = "cable\r\nEVSE dc-03/1 resumed by alice\u202e[/]\x9b31m"
+
+
+def _raw(text: str) -> bool:
+    """Holds a character a terminal acts on (a line break aside)."""
+    from depotctl.client.terminal_text import UNSAFE
+
+    return UNSAFE.search(text.replace("\n", "")) is not None
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string the console's model holds."""
+    import dataclasses
+
+    if isinstance(value, str):
+        return [value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [s for f in dataclasses.fields(value) for s in _strings(getattr(value, f.name))]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in [*_strings(k), *_strings(v)]]
+    if isinstance(value, list | tuple):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+async def test_an_operators_hostile_text_is_shown_escaped_everywhere(fresh_depot: Depot) -> None:
+    from depotctl.controller.store import NewJournalEntry
+    from depotctl.domain.overrides import EvseOverride
+
+    store = fresh_depot.controller.store
+    at = fresh_depot.clock.now()
+    store.put_override(EvseOverride("dc-03/1", True, None, at, HOSTILE_AUTHOR, HOSTILE_REASON))
+    store.append_journal(
+        [NewJournalEntry(at, "override.set", f"paused by {HOSTILE_AUTHOR}", evse="dc-03/1")]
+    )
+    fresh_depot.controller.changed("a store written by an older controller")
+    app = fresh_depot.console()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        await wait_for(pilot, lambda: app.model.evses["dc-03/1"].paused)
+        held = _strings(app.model)
+        assert not [text for text in held if _raw(text)]
+        assert any("mallory\\x1b]0;owned\\x07" in text for text in held)
+        label = labels(app.query_one(ElectricalTree))["dc-03/1"]
+        assert "paused by operator" in label and not _raw(label)
+        await pilot.press("4")  # the journal pane
+        tail = app.query_one(JournalTail)
+        await wait_for(pilot, lambda: "mallory" in "".join(str(line.text) for line in tail.lines))
+        journal = "\n".join(str(line.text) for line in tail.lines)
+        assert "paused by mallory\\x1b]0;owned" in journal and not _raw(journal)
+
+
+async def test_a_dialog_shows_brackets_as_text_never_as_markup(depot: Depot) -> None:
+    app = depot.console()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, app)
+        app.push_screen(ConfirmScreen("Pause dc-01/1?", "session chg:[/]x[bold red]y"))
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        bodies = [shown(s) for s in app.screen.query("Static")]
+        assert any("session chg:[/]x[bold red]y" in body for body in bodies)

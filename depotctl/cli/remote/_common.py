@@ -1,10 +1,13 @@
 """What every command against a controller shares: the connection options, the
-format, and how failures become exit codes."""
+format, and how failures become exit codes.
+
+Text from the controller is printed only through :mod:`depotctl.client.terminal_text`:
+the commands escape an answer (``escaped_answer``) before they put it into words, and
+the helpers here escape what they print (messages, tables, JSON, questions) again."""
 
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from depotctl.client.terminal_text import escaped, escaped_lines, terminal_json
 
 if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient
@@ -71,7 +76,7 @@ class Connection:
 
 
 def _fail(command: str, message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"depotctl {command}: {message}\n")
+    sys.stderr.write(f"depotctl {command}: {escaped_lines(message)}\n")
     return typer.Exit(code)
 
 
@@ -113,13 +118,14 @@ def _api_failure(command: str, error: Any, connection: Connection | None) -> typ
     diagnostics = error.body.get("diagnostics")
     if status in (400, 422) and diagnostics:
         for line in _diagnostic_lines(diagnostics):
-            sys.stderr.write(line + "\n")
+            sys.stderr.write(escaped(line) + "\n")
         return _fail(command, f"{status} {error.code}: {message}", 1)
     if status in (400, 404, 405, 413, 422):
         problems = error.body.get("problems") or []
         for problem in problems[1:] if isinstance(problems, list) else []:
             if isinstance(problem, dict):
-                sys.stderr.write(f"  {problem.get('where')}: {problem.get('message')}\n")
+                line = f"  {problem.get('where')}: {problem.get('message')}"
+                sys.stderr.write(escaped(line) + "\n")
         return _fail(command, f"{status} {error.code}: {message}", 2)
     return _fail(command, f"{status} {error.code}: {message}", 3)
 
@@ -144,7 +150,7 @@ def _diagnostic_lines(diagnostics: Any) -> list[str]:
 
 
 def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(terminal_json(payload) + "\n")
 
 
 def _interactive() -> bool:
@@ -161,7 +167,7 @@ def _confirm(command: str, yes: bool, question: str) -> None:
             "refusing to proceed without confirmation on a non-interactive terminal; pass --yes",
             2,
         )
-    if not typer.confirm(question, default=False):
+    if not typer.confirm(escaped_lines(question), default=False):
         raise _fail(command, "cancelled", 0)
 
 
@@ -188,6 +194,7 @@ def _revision_number(value: Any) -> int | None:
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
+    rows = [tuple(escaped(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.client.terminal_text import escaped_answer
 
 if TYPE_CHECKING:
     from depotctl.client.api import Json
@@ -71,6 +72,7 @@ def envelopes_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
+    listed = escaped_answer(listed)
     rows = [
         (
             str(e.get("id")),
@@ -156,6 +158,7 @@ def envelopes_submit(
     if output_format is Format.JSON:
         _print_json(stored)
     else:
+        stored = escaped_answer(stored)
         sys.stdout.write(
             f"envelope {stored.get('id')}: {stored.get('state')} ({stored.get('reason')})\n"
         )
@@ -179,6 +182,7 @@ def envelopes_withdraw(
     if output_format is Format.JSON:
         _print_json(stored)
     else:
+        stored = escaped_answer(stored)
         sys.stdout.write(f"envelope {stored.get('id')} withdrawn at {stored.get('withdrawn_at')}\n")
 
 
@@ -223,6 +227,7 @@ def requirements_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
+    listed = escaped_answer(listed)
     rows = [_requirement_row(s) for s in listed.get("sessions", [])]
     if not rows:
         sys.stdout.write("no open sessions\n")
@@ -316,6 +321,7 @@ def requirements_submit(
     if output_format is Format.JSON:
         _print_json(stored)
     else:
+        stored = escaped_answer(stored)
         requirement = stored.get("requirement") or {}
         sys.stdout.write(
             f"session {stored.get('id')} on EVSE {stored.get('evse')}: needs "

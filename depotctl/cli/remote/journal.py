@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -15,6 +14,7 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.render_explain import explain_text
+from depotctl.client.terminal_text import escaped_answer, terminal_json
 
 if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient, Json
@@ -55,6 +55,8 @@ def explain_live(
 
 
 def journal_line(entry: Json) -> str:
+    """``AT  KIND  MESSAGE``, the controller's text escaped."""
+    entry = escaped_answer(entry)
     return f"{entry.get('at')}  {entry.get('kind', ''):<20}  {entry.get('message')}"
 
 
@@ -114,7 +116,7 @@ def journal(
 def _emitter(output_format: Format) -> Callable[[Json], None]:
     def emit(entry: Json) -> None:
         if output_format is Format.JSON:
-            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            sys.stdout.write(terminal_json(entry, indent=None) + "\n")
         else:
             sys.stdout.write(journal_line(entry) + "\n")
         sys.stdout.flush()

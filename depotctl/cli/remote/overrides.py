@@ -31,6 +31,7 @@ from depotctl.cli.remote._common import (
     _table,
     _talking,
 )
+from depotctl.client.terminal_text import escaped_answer
 
 if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient, Json
@@ -88,7 +89,7 @@ def override_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    overrides = listed.get("overrides", [])
+    overrides = escaped_answer(listed).get("overrides", [])
     if not overrides:
         sys.stdout.write("no overrides: every EVSE is as the allocator decides\n")
         return
@@ -204,7 +205,7 @@ def override_resume(
     if output_format is Format.JSON:
         _print_json(result)
         return
-    allocation = result.get("allocation") or {}
+    allocation = escaped_answer(result).get("allocation") or {}
     sys.stdout.write(f"EVSE {evse} resumed; {_outcome(allocation)}\n")
 
 
@@ -235,6 +236,7 @@ def _set(
     if output_format is Format.JSON:
         _print_json(result)
         return
+    result = escaped_answer(result)
     override = result.get("override") or {}
     allocation = result.get("allocation") or {}
     if not result.get("changed", True):
@@ -250,8 +252,9 @@ def _set(
 
 
 def _evse_now(client: ControllerClient, evse: str) -> Json:
-    """The EVSE as the controller sees it now (a 404 with the likely id if unknown)."""
-    explained: Json = client.explain(evse).get("evse", {})
+    """The EVSE as the controller sees it now (a 404 with the likely id if unknown),
+    safe to put into words (its override's author and reason escaped)."""
+    explained: Json = escaped_answer(client.explain(evse).get("evse", {}))
     return explained
 
 

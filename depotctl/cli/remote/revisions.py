@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.client.terminal_text import escaped_answer
 
 if TYPE_CHECKING:
     from depotctl.client.api import Json
@@ -80,6 +81,7 @@ def status(
     if output_format is Format.JSON:
         _print_json(summary)
         return
+    summary, clock, alerts = escaped_answer((summary, clock, alerts))
     revision = summary["revision"] or {}
     lines = [
         f"site      {summary['site']}",
@@ -126,6 +128,7 @@ def revisions(
     if output_format is Format.JSON:
         _print_json(listed)
         return
+    listed = escaped_answer(listed)
     current = listed.get("current")
     rows = [
         (
@@ -187,6 +190,7 @@ def _listed(value: Any) -> list[Json]:
 def plan_text(plan: Json) -> str:
     """The plan as terraform shows one: the semantic changes (``+ - ~``), then the
     impact now (EVSE limits old → new, sessions that would pause), then ``Plan: …``."""
+    plan = escaped_answer(plan)
     marks = {"add": "+", "remove": "-", "change": "~", "move": "~"}
     site = _object(plan.get("site"))
     base = plan_base(plan)
@@ -382,6 +386,7 @@ def apply(
     if output_format is Format.JSON:
         _print_json(applied)
         return
+    applied = escaped_answer(applied)
     sys.stdout.write(
         f"Applied: revision {applied.get('number')} ({_short(applied.get('hash'))}) is in "
         f"force (was revision {applied.get('previous_revision')}).\n"
@@ -431,6 +436,7 @@ def rollback(
     if output_format is Format.JSON:
         _print_json(result)
         return
+    result = escaped_answer(result)
     sys.stdout.write(
         f"Rolled back: revision {result.get('number')} ({_short(result.get('hash'))}) is in "
         f"force, the site of revision {result.get('rollback_of', target)}.\n"

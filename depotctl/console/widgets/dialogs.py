@@ -39,7 +39,7 @@ class ConfirmScreen(ModalScreen[Confirmed | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(Text(self.title_text, "bold"))
-            yield Static(self.body)
+            yield Static(Text(self.body))  # text, never markup: it names ids and reasons
             if self.ask_reason:
                 yield Input(placeholder="reason (journaled)", id="reason")
             with Horizontal(classes="buttons"):
