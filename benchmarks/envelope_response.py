@@ -170,10 +170,11 @@ def change(
     return (max(accepted.values()) if accepted else float("nan")), len(changed), missing
 
 
-def run(count: int, silent_share: float) -> None:
+def run(count: int, silent_share: float, keep: Path | None) -> None:
     env = {**os.environ, PASSWORD_ENV: "bench-secret", "NO_COLOR": "1"}
     with tempfile.TemporaryDirectory(prefix="envelope-response-") as scratch:
-        tmp = Path(scratch)
+        tmp = keep if keep is not None else Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         site, scenario, dump = tmp / "site.yaml", tmp / "scenario.yaml", tmp / "fleet.json"
         silent_file = tmp / "silent.txt"
         site.write_text(site_text(count))
@@ -260,12 +261,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--chargers", type=int, default=300)
     parser.add_argument("--silent", type=float, default=0.1, help="share of silent chargers")
+    parser.add_argument("--keep", type=Path, help="run in this directory and keep it")
     parser.add_argument("--simulate", nargs=5, metavar=("SITE", "STATE", "SCEN", "DUMP", "SIL"))
     args = parser.parse_args()
     if args.simulate:
         simulate(*map(Path, args.simulate))
         return
-    run(args.chargers, args.silent)
+    run(args.chargers, args.silent, args.keep)
 
 
 if __name__ == "__main__":

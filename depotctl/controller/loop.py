@@ -46,6 +46,9 @@ from depotctl.protocols.ocpp.commands import ConnectReport
 
 log = logging.getLogger("depotctl.controller")
 
+#: a cycle longer than this (wall) is logged: everything else waits meanwhile
+SLOW_CYCLE_S = 0.25
+
 
 @dataclass(frozen=True, slots=True)
 class CycleResult:
@@ -220,6 +223,16 @@ class ControlLoop:
 
     async def cycle(self, reason: str = "tick") -> CycleResult:
         """One control cycle (it never waits for a charger)."""
+        began = time.perf_counter()
+        try:
+            return self._cycle(reason)
+        finally:
+            took = time.perf_counter() - began
+            self.controller.metrics.cycle_seconds.observe(took)
+            if took > SLOW_CYCLE_S:
+                log.info("a slow control cycle: %.0f ms (%s)", took * 1e3, reason)
+
+    def _cycle(self, reason: str) -> CycleResult:
         store = self.controller.store
         try:
             outcomes, self._outcomes = self._outcomes, []

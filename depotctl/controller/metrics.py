@@ -22,6 +22,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
             registry=self.registry,
         )
+        self.cycle_seconds = Histogram(
+            "depotctl_control_cycle_duration_seconds",
+            "Time of one control cycle (outcomes in, allocation, journal; never a charger)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
         self.revision = Gauge(
             "depotctl_site_revision",
             "The number of the site revision in force (0: none yet)",

@@ -165,9 +165,7 @@ def uncontrollable_draws(snapshot: Snapshot) -> dict[str, float]:
     for evse in snapshot.topology.evses.values():
         state = snapshot.chargers.get(evse.charger_id)
         if state is None or (
-            state.online
-            and state.fallback_accepted
-            and state.last_outcome in (None, "accepted")
+            state.online and state.fallback_accepted and state.last_outcome in (None, "accepted")
         ):
             continue
         amps = evse.max_current_a

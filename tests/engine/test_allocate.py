@@ -469,9 +469,7 @@ def test_an_idle_evse_may_start_at_its_fallback_when_there_is_room() -> None:
 def test_a_full_node_gives_idle_evses_no_start_allowance_and_names_itself() -> None:
     """A vehicle plugging in while a node is full must not overload it: the idle EVSE's
     start allowance falls to 0 A (its charger is sent that), and sessions come first."""
-    topology = (
-        Depot().node("gc", current_a=34.0).charger("a", "gc").charger("b", "gc").topology()
-    )
+    topology = Depot().node("gc", current_a=34.0).charger("a", "gc").charger("b", "gc").topology()
     allocation = run(snapshot(topology, sessions=(session("a/1"),)))
     # 34 A less 5 % is 32.3 A: the session takes its 32 A, 0.3 A is no minimum current
     assert allocation.limits_a == {"a/1": 32.0, "b/1": 0.0}

@@ -24,6 +24,11 @@ class LinkClosed(LinkError):
     """The charger is not connected (or the connection closed while waiting)."""
 
 
+class AnswerUnreadable(LinkError):
+    """The charger answered something that does not read as the response expected
+    (the request went out: it may have been applied)."""
+
+
 class CallErrorReceived(LinkError):
     """The charger answered with a CallError."""
 

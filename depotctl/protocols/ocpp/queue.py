@@ -39,7 +39,13 @@ from depotctl.domain.charge_points import ChargePoint, ChargePointEvse, RateUnit
 from depotctl.domain.chargers import CommandOutcome
 from depotctl.domain.commands import CommandPurpose, Delivery, LimitCommand, Outcome
 from depotctl.protocols.ocpp.commands import Clock, ConnectReport
-from depotctl.protocols.ocpp.link import CallErrorReceived, ChargerLink, LinkClosed, LinkTimeout
+from depotctl.protocols.ocpp.link import (
+    AnswerUnreadable,
+    CallErrorReceived,
+    ChargerLink,
+    LinkClosed,
+    LinkTimeout,
+)
 from depotctl.protocols.ocpp.message_log import Exchange, MessageLog
 from depotctl.protocols.ocpp.profiles import (
     ProfilePurpose,
@@ -500,6 +506,10 @@ class ChargerQueue:
             reason = f"CallError {_summary(error.code, error.description)}"
             note(Exchange.CALL_ERROR, detail=reason)
             return _Answer(CommandOutcome.REJECTED, reason)
+        if isinstance(error, AnswerUnreadable):  # not an acceptance; it may have landed
+            reason = _clip(str(error))
+            note(Exchange.FAILED, detail=reason)
+            return _Answer(CommandOutcome.REJECTED, reason, None, Delivery.UNANSWERED)
         if error is not None:
             reason = f"{type(error).__name__}: {_clip(str(error))}"
             note(Exchange.FAILED, detail=reason)

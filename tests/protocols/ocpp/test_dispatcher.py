@@ -606,9 +606,10 @@ def test_a_new_command_ends_a_retry_chain_and_going_offline_stops_it() -> None:
             d.send([command("chg-1/1", 7.0)], reports)  # one chain per EVSE: this one
             await reports.wait(3)
             await rig.disconnect("CP-2")
+            await until(lambda: d.retrying() == frozenset())  # gone: its chain with it
             clock.advance(3600)
             await asyncio.sleep(0.05)
-            assert len(reports.outcomes) == 3 and d.retrying() == frozenset()
+            assert len(reports.outcomes) == 3  # and nothing more came of it
             assert len(profiles(rig, "CP-2")) == 1  # nothing re-sent while it is away
             await d.close()
 

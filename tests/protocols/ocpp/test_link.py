@@ -14,10 +14,10 @@ from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
 from depotctl.protocols.ocpp.link import (
+    AnswerUnreadable,
     CallErrorReceived,
     ChargerLink,
     LinkClosed,
-    LinkError,
     LinkTimeout,
 )
 from tests.protocols.ocpp.chargers import charger, raw
@@ -149,14 +149,17 @@ async def test_a_call_waiting_when_the_charger_disconnects_ends_as_closed() -> N
             await link.call(GET_RATE_UNIT, timeout_s=1)
 
 
-async def test_a_request_that_breaks_the_schema_is_never_sent() -> None:
-    async with endpoint(V16) as rig, charger(rig.url, "CP-16", "ocpp1.6") as cp:
+async def test_an_answer_that_does_not_read_as_the_response_is_no_acceptance() -> None:
+    """A CALLRESULT whose payload is not the response expected: the call ends with
+    AnswerUnreadable (the request went out, so it may have been applied)."""
+    async with endpoint(V16) as rig, raw(rig.url, "CP-16", "ocpp1.6") as websocket:
         await until(lambda: "chg-16" in rig.server.links())
-        with pytest.raises(LinkError, match="invalid"):
-            await rig.server.links()["chg-16"].call(
-                call16.GetConfiguration(key="not a list"), timeout_s=1
-            )
-        assert cp.requests == 0
+        link = rig.server.links()["chg-16"]
+        calling = asyncio.ensure_future(link.call(GET_RATE_UNIT, timeout_s=5))
+        request = json.loads(await asyncio.wait_for(websocket.recv(), 2))
+        await websocket.send(json.dumps([3, request[1], {"noSuchField": True}]))
+        with pytest.raises(AnswerUnreadable, match="GetConfiguration"):
+            await calling
 
 
 async def test_one_call_at_a_time_per_charger() -> None:

@@ -29,6 +29,8 @@ from depotctl.protocols.ocpp.profiles import (
     rate_units_answered,
     rate_units_offered,
     round_down,
+    stand_in_request,
+    status_trigger_request,
 )
 
 AT = datetime(2025, 3, 4, 22, 15, 30, 250_000, tzinfo=UTC)
@@ -98,8 +100,18 @@ def test_every_profile_validates_against_the_library_schema(
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_rate_unit_requests_validate_against_the_library_schema(version: OcppVersion) -> None:
+def test_the_rate_unit_and_status_requests_validate_against_the_library_schema(
+    version: OcppVersion,
+) -> None:
+    """Every request the dispatcher makes is proven against the schema here: the
+    connection does not check it again at run time (it would cost a millisecond a
+    call)."""
     validate(version, rate_unit_request(version))
+    validate(version, status_trigger_request(version, 2))
+    cp = charge_point(version)
+    for unit in UNITS:
+        validate(version, stand_in_request(cp, 1, 0.0, unit, AT, 30))
+        validate(version, stand_in_request(cp, 2, 9.9, unit, AT, 3600))
 
 
 def test_the_schema_check_does_reject_a_limit_with_two_decimals() -> None:
