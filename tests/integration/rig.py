@@ -108,12 +108,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: every wait's bound is a hang detector, never a speed requirement: a busy CI machine
+#: may be this many times slower than the bound a test names
+PATIENCE = 4
+
+
 def wait_for(check: Callable[[], T], *, within_s: float, what: str) -> T:
-    """Poll ``check`` until it returns something true; fail naming ``what``."""
-    deadline = time.monotonic() + within_s
+    """Poll ``check`` until it returns something true; fail naming ``what`` only when
+    it never does (``within_s`` × :data:`PATIENCE`: a hang, not a slow machine)."""
+    deadline = time.monotonic() + within_s * PATIENCE
     while not (result := check()):
         if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {within_s} s")
+            pytest.fail(f"{what}: not within {within_s * PATIENCE:g} s")
         time.sleep(0.05)
     return result
 
@@ -158,7 +164,7 @@ class Serve:
             text=True,
             env={**os.environ, **PASSWORDS, "NO_COLOR": "1"},
         )
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 20 * PATIENCE
         while not endpoints.exists():
             if self.process.poll() is not None:
                 pytest.fail(f"serve exited {self.process.returncode}: {self.process.stderr}")
@@ -271,7 +277,7 @@ class FleetThread:
         async def run() -> T:
             return function()
 
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10)
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout=10 * PATIENCE)
 
     def charger(self, ocpp_id: str) -> SimulatedCharger:
         return next(c for c in self.fleet.chargers if c.ocpp_id == ocpp_id)
@@ -339,7 +345,7 @@ def fleet(
 
     thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
     thread.start()
-    assert ready.wait(20), "the fleet did not start"
+    assert ready.wait(20 * PATIENCE), "the fleet did not start"
     if failure:
         raise failure[0]
     try:
