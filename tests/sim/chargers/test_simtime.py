@@ -83,7 +83,8 @@ def test_sleep_at_speed_takes_the_scaled_wall_time() -> None:
         await time.sleep(60)  # 0.1 s of wall time
         return loop.time() - before
 
-    assert 0.08 <= asyncio.run(scenario()) < 1.0
+    # never early; the upper bound only tells a hang from a busy machine
+    assert 0.08 <= asyncio.run(scenario()) < 30.0
 
 
 def test_the_follower_takes_a_real_controllers_clock(tmp_path: Path) -> None:
