@@ -4,7 +4,8 @@ cycle, so a paused EVSE is sent 0 A within the same second).
 
 An override lasts until it is cleared, across sessions; on an EVSE without a session
 it changes nothing until one starts. The author is the request's ``author`` (the CLI
-sends the local user name) or else the token's role; the journal keeps both. The
+sends the local user name) or else the token's role; the journal keeps both. An author
+or reason with a control character in it is refused (422: ``plain_text``). The
 responses carry the EVSE's live allocation after the change (``/state``'s EVSE JSON).
 """
 
@@ -28,6 +29,7 @@ from depotctl.config.snapshot.schema import AmpsValue
 from depotctl.controller.auth import Role, authorize
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
+from depotctl.controller.plain_text import OneLine
 from depotctl.controller.service import AppliedSite, Controller, NoSite
 from depotctl.controller.store import JournalKind, NewJournalEntry
 from depotctl.domain import Current, Dimension, format_number
@@ -92,8 +94,8 @@ class OverrideInput(SchemaModel):
 
     paused: bool = False
     cap: Cap = None
-    reason: str | None = Field(None, max_length=500, description="Why, in a few words.")
-    author: str | None = Field(
+    reason: OneLine | None = Field(None, max_length=500, description="Why, in a few words.")
+    author: OneLine | None = Field(
         None,
         min_length=1,
         max_length=200,
@@ -112,7 +114,7 @@ class OverrideInput(SchemaModel):
 
 RoleDep = Annotated[Role, Depends(authorize)]
 AuthorQuery = Annotated[
-    str | None,
+    OneLine | None,
     Query(min_length=1, max_length=200, description="Who asks (default: the token's role)."),
 ]
 

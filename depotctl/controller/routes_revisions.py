@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from depotctl.config.bundle import BundleError
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
+from depotctl.controller.plain_text import OneLine, Paragraph
 from depotctl.controller.revisions import (
     PlanTampered,
     apply_site,
@@ -39,7 +40,7 @@ DEFAULT_AUTHOR = "api"
 
 SiteText = Annotated[str, Field(min_length=1, description="The site YAML, as text")]
 DisplayPath = Annotated[
-    str | None,
+    OneLine | None,
     Field(default=None, max_length=300, description="The file name shown in diagnostics"),
 ]
 Files = Annotated[
@@ -52,8 +53,9 @@ Files = Annotated[
         "controller's host, where the revision in force's resolve.",
     ),
 ]
-Author = Annotated[str | None, Field(default=None, max_length=200)]
-Message = Annotated[str | None, Field(default=None, max_length=2000)]
+#: Who and why: journaled and shown on terminals, so no control characters (422).
+Author = Annotated[OneLine | None, Field(default=None, max_length=200)]
+Message = Annotated[Paragraph | None, Field(default=None, max_length=2000)]
 
 
 class PlanRequest(BaseModel):
