@@ -22,7 +22,7 @@ controller is given); reading one (``diff``, the simulators) does not refuse it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from depotctl.config.diagnostics import Diagnostic, Severity, Span
@@ -71,34 +71,46 @@ def report_secrets(loaded: LoadedFile) -> None:
 
 
 def secret_findings(document: Document) -> list[Finding]:
-    """Every secret written in ``document``, and every tagged reference to one."""
-    return list(_walk(document.data, (), document.source.tags, document.data))
+    """Every secret written in ``document``, and every tagged reference to one, in the
+    document's order.
 
-
-def _walk(value: Any, path: Path, tags: dict[Path, str], root: Any) -> Iterator[Finding]:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, (*path, index), tags, root)
-        return
-    if not isinstance(value, dict):
-        return
-    for key, child in value.items():
-        here = (*path, key)
-        tag = tags.get(here)
-        if is_secret_key(key):
-            if child is not None or tag is not None:
-                yield _inline(here, tag, root)
-            continue  # whatever is below a secret is part of it
-        if is_reference_key(key) and tag is not None and tag not in _PLAIN_TAGS:
-            yield TAGGED_REFERENCE.at(
-                here,
-                f"{_place(root, here)} is written with the tag {_shown_tag(tag)}; "
-                "a reference is the plain name of an environment variable or the path "
-                "of a file (the value is not shown)",
-                at_key=True,
-            )
+    Each mapping and list is looked at once, where it first stands: an alias (``*a``)
+    is the same object as its anchor, so a "billion laughs" file costs its size, not
+    its expansion."""
+    findings: list[Finding] = []
+    tags, root = document.source.tags, document.data
+    seen: set[int] = set()
+    stack: list[tuple[Any, Path]] = [(root, ())]
+    while stack:
+        value, path = stack.pop()
+        if not isinstance(value, dict | list) or id(value) in seen:
             continue
-        yield from _walk(child, here, tags, root)
+        seen.add(id(value))
+        if isinstance(value, list):
+            stack.extend(reversed([(item, (*path, index)) for index, item in enumerate(value)]))
+            continue
+        below: list[tuple[Any, Path]] = []
+        for key, child in value.items():
+            here = (*path, key)
+            tag = tags.get(here)
+            if is_secret_key(key):
+                if child is not None or tag is not None:
+                    findings.append(_inline(here, tag, root))
+                continue  # whatever is below a secret is part of it
+            if is_reference_key(key) and tag is not None and tag not in _PLAIN_TAGS:
+                findings.append(
+                    TAGGED_REFERENCE.at(
+                        here,
+                        f"{_place(root, here)} is written with the tag {_shown_tag(tag)}; "
+                        "a reference is the plain name of an environment variable or the "
+                        "path of a file (the value is not shown)",
+                        at_key=True,
+                    )
+                )
+                continue
+            below.append((child, here))
+        stack.extend(reversed(below))
+    return findings
 
 
 def _inline(path: Path, tag: str | None, root: Any) -> Finding:

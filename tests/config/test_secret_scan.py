@@ -301,3 +301,24 @@ def test_a_site_given_as_text_is_checked_as_a_file_is(tmp_path: Path) -> None:
     assert [d.rule for d in loaded.report.diagnostics] == ["secrets/inline-secret"]
     assert loaded.report.hidden and loaded.report.source_line(25) is not None
     assert PASSWORD not in (loaded.report.source_line(25) or "")
+
+
+def test_aliases_are_looked_at_once_so_a_billion_laughs_costs_its_size(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from depotctl.config import secret_scan
+    from depotctl.config.source import parse_documents
+
+    lines = ["a0: &a0 {token: x, b: [1, 2, 3]}"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    [document] = parse_documents("\n".join(lines) + "\n")  # 10**9 mappings, expanded
+    looked_at: list[object] = []
+
+    def counting(key: object) -> bool:
+        looked_at.append(key)
+        assert len(looked_at) < 1000, "an alias was walked again"
+        return key == "token"
+
+    monkeypatch.setattr(secret_scan, "is_secret_key", counting)
+    [finding] = secret_scan.secret_findings(document)
+    assert finding.path == ("a0", "token")
