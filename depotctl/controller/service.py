@@ -9,6 +9,7 @@ not run) and compiled for the engine.
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 from depotctl.config.bundle import read_bundle, write_bundle
 from depotctl.config.compile import compile_site
 from depotctl.config.diagnostics import FileReport, Severity
-from depotctl.config.load import load_text
+from depotctl.config.load import LoadedFile, load_text
 from depotctl.config.rules import SCHEMA_UNKNOWN_KIND
 from depotctl.config.schema import Site
 from depotctl.config.secret_scan import report_secrets
@@ -34,6 +35,8 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
 from depotctl.engine import Allocation, allocate
 
+log = logging.getLogger("depotctl.controller")
+
 
 class SiteInvalid(Exception):
     """A site text that does not validate; ``report`` holds its diagnostics."""
@@ -43,12 +46,18 @@ class SiteInvalid(Exception):
         self.report = report
 
 
-def checked_site(text: str, *, path: Path, display: str | None = None) -> Site:
+def checked_site(
+    text: str, *, path: Path, display: str | None = None, refuse_secrets: bool = True
+) -> Site:
     """The site of ``text`` when it validates without errors (warnings allowed), else
     ``SiteInvalid``. ``path`` is where the text came from (relative files resolve
-    against its directory)."""
+    against its directory). ``refuse_secrets`` False lets a secret written in it pass
+    (the ``secrets/`` rules) with a warning in the log: for a revision already stored."""
     loaded = load_text(text, path, display)
-    report_secrets(loaded)
+    if refuse_secrets:
+        report_secrets(loaded)
+    else:
+        _warn_of_secrets(loaded)
     for document in loaded.documents:
         if document.model is not None:
             loaded.add(document, semantic_findings(document.model, path))
@@ -66,6 +75,20 @@ def checked_site(text: str, *, path: Path, display: str | None = None) -> Site:
         )
         raise SiteInvalid(report)
     return sites[0]
+
+
+def _warn_of_secrets(loaded: LoadedFile) -> None:
+    """Log (never the values) the secrets a stored revision holds."""
+    probe = LoadedFile(loaded.path, FileReport(loaded.report.file, text=loaded.report.text))
+    probe.documents = loaded.documents
+    report_secrets(probe)
+    for diagnostic in probe.report.diagnostics:
+        log.warning(
+            "%s: %s [%s]; apply a revision without it",
+            diagnostic.location,
+            diagnostic.message,
+            diagnostic.rule,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +176,14 @@ class Controller:
             return
         base_dir = self.base_dir_of(revision)
         path = base_dir / f"revision-{revision.number}.yaml"
-        site = checked_site(revision.site_text, path=path, display=f"revision {revision.number}")
+        # a secret in a stored revision (one from before the secrets rules grew) is no
+        # reason to leave the depot uncontrolled: it is logged; apply refuses new ones
+        site = checked_site(
+            revision.site_text,
+            path=path,
+            display=f"revision {revision.number}",
+            refuse_secrets=False,
+        )
         topology, policy = compile_site(site, base_dir)
         self.applied = AppliedSite(revision, site, topology, policy)
         self.metrics.revision.set(revision.number)
