@@ -52,7 +52,7 @@ def _cap(value: Any) -> float | None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         big = isinstance(value, int) and abs(value) > 10**300  # beyond a float: ±inf
-        amps = math.copysign(math.inf, value) if big else float(value)
+        amps = (math.inf if value > 0 else -math.inf) if big else float(value)
     elif isinstance(value, str):
         amps = _AMPS.validate(value).base
     else:

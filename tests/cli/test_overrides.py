@@ -163,6 +163,10 @@ def test_on_a_terminal_the_question_names_the_evse_and_its_state(
     [
         (("cap", EVSE, "16", "--yes"), "has no unit"),
         (("cap", EVSE, "16 kW", "--yes"), "a power"),
+        (("cap", EVSE, "1e306 kA", "--yes"), "out of range"),  # the API's own grammar
+        (("cap", EVSE, "100001 A", "--yes"), "out of range"),
+        (("cap", EVSE, "１６ A", "--yes"), "not one of 0-9"),
+        (("cap", EVSE, " 16 A", "--yes"), "spaces around it"),
         (("pause", "chg-1/1", "--yes"), 'did you mean "chg-01/1"'),
         (("resume", "chg-01/9", "--yes"), 'did you mean "chg-01/1"'),
     ],

@@ -114,6 +114,10 @@ def test_a_value_without_a_unit_is_malformed_at_its_line(tmp_path: Path) -> None
         ("12,0.5 kW", "but a carbon intensity is expected"),
         ("12,lots kg/kWh", "is not a quantity"),
         ("12,0.5 kg/kWh,extra", "expected 2 columns"),
+        ("12,450 kg/kWh", "is out of range"),  # g/kWh written as kg/kWh
+        ("12,1e309 g/kWh", "is out of range"),
+        ("12,５ kg/kWh", "not one of 0-9"),
+        ("12,0.٥ kg/kWh", "not one of 0-9"),
     ],
 )
 def test_a_bad_row_is_malformed_at_its_line(tmp_path: Path, row: str, words: str) -> None:

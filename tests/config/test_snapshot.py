@@ -186,6 +186,29 @@ def test_a_limit_without_a_unit_is_reported_at_its_value(tmp_path: Path) -> None
     assert 'like "16 A"' in (only(loaded, "quantity/missing-unit").hint or "")
 
 
+@pytest.mark.parametrize(
+    ("value", "rule"),
+    [
+        ("1e306 kW", "quantity/out-of-range"),  # infinite once the unit multiplies it
+        ("1e999 kW", "quantity/out-of-range"),
+        ("1001 MW", "quantity/out-of-range"),
+        ('"５ kW"', "quantity/malformed"),
+        ('" 40 kW"', "quantity/malformed"),
+    ],
+)
+def test_a_reading_beyond_its_bound_is_reported_at_its_value(
+    tmp_path: Path, value: str, rule: str
+) -> None:
+    path = write(
+        tmp_path,
+        f'telemetry:\n  - {{node: gc-main, at: "2024-05-14T21:59:59+10:00", power: {value}}}\n',
+    )
+    loaded = load_snapshot(path)
+    assert loaded.snapshot is None and loaded.exit_code == 1
+    column = path.read_text().splitlines()[7].index(value) + 1
+    assert found(loaded) == {(rule, 8, column)}
+
+
 def test_a_naive_time_is_an_error_that_asks_for_an_offset(tmp_path: Path) -> None:
     path = write(
         tmp_path, 'sessions:\n  - {id: S-1, evse: chg-01/1, started: "2024-05-14T21:00:00"}\n'

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,6 +32,7 @@ from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.domain.telemetry import Reading
 from depotctl.engine import allocate
 from tests.controller.test_app import AU_DEPOT, Running, serving
+from tests.controller.test_inputs import fresh_controller
 
 START = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)  # 18:30 in Sydney
 #: two buses on each DC board (and dc-07, offline), four more on the pantographs and the
@@ -279,3 +282,87 @@ def test_the_loops_admission_records_are_exported_and_replay(
     result = CliRunner().invoke(cli, ["allocate", "--snapshot", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert _limits(json.loads(result.stdout)) == _limits(state)
+
+
+# A store from before non-finite values were refused
+
+
+#: Values an earlier version let into the store (issue 11: "1e306 kW" was infinity)
+EXTREMES = [math.inf, -math.inf, 1e308]
+
+
+@pytest.mark.parametrize("extreme", EXTREMES, ids=repr)
+def test_an_extreme_stored_value_never_fails_a_read_or_the_export(
+    tmp_path: Path, extreme: float
+) -> None:
+    """Every table's numbers set to ``extreme`` behind the store's back (raw SQL, as an
+    old version wrote them): the state, explanations, histories, the snapshot export
+    (API and CLI) all answer."""
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    controller, _ = fresh_controller(state_dir)
+    store = controller.store
+    store.put_session(
+        Session(
+            "S-1",
+            "dc-01/1",
+            START,
+            energy_delivered_wh=5_000.0,
+            requirement=EnergyRequirement(200_000.0, START + timedelta(hours=8)),
+            vehicle_max_current_a=200.0,
+        )
+    )
+    store.put_envelope(
+        Envelope("E-1", "local", "gc-main", Direction.IMPORT, 800_000.0, LimitUnit.W, START,
+                 None, START)
+    )  # fmt: skip
+    store.put_override(EvseOverride("dc-02/1", False, 16.0, START, "ops"))
+    store.put_readings([Reading("workshop", START, power_w=40_000.0, current_a={Phase.L1: 60.0})])
+    store.close()
+    raw = sqlite3.connect(state_dir / "depotctl.sqlite")
+    positive = abs(extreme)  # what the tables' CHECKs let in
+    with raw:
+        raw.execute(
+            "UPDATE sessions SET energy_delivered_wh = ?, requirement_energy_wh = ?,"
+            " vehicle_max_current_a = ?",
+            (positive, extreme, extreme),
+        )
+        raw.execute("UPDATE envelopes SET limit_value = ?", (extreme,))
+        raw.execute("UPDATE overrides SET cap_a = ?", (positive,))
+        raw.execute("UPDATE readings SET power_w = ?", (extreme,))
+        raw.execute(
+            "UPDATE telemetry SET power_w_mean = ?, power_w_max = ?, l1_a_max = ?",
+            (extreme, extreme, extreme),
+        )
+    raw.close()
+    controller, _ = fresh_controller(state_dir)
+    tokens = load_or_create_tokens(state_dir)
+    try:
+        with serving(create_app(controller, tokens)) as url:
+            headers = {"Authorization": f"Bearer {tokens.admin}"}
+            with httpx.Client(base_url=url + "/api/v1", headers=headers) as client:
+                for path in (
+                    "/state",
+                    "/snapshot",
+                    "/snapshot?format=yaml",
+                    "/sessions?all=true",
+                    "/sessions/S-1",
+                    "/envelopes",
+                    "/overrides",
+                    "/telemetry/workshop",
+                    "/explain/dc-01%2F1",
+                    "/explain/dc-02%2F1",
+                    "/journal",
+                ):
+                    assert client.get(path).status_code == 200, path
+            token_file = tmp_path / "token"
+            token_file.write_text(tokens.readonly)
+            token_file.chmod(0o600)
+            result = CliRunner().invoke(
+                cli,
+                ["snapshot", "export", "--server", url, "--token-file", str(token_file),
+                 "--out", str(tmp_path / "live.yaml")],
+            )  # fmt: skip
+            assert result.exit_code == 0, result.output
+    finally:
+        controller.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 import stat
 import subprocess
@@ -638,6 +639,73 @@ def test_the_latest_reading_per_node_wins_even_out_of_order(store: Store) -> Non
         "grid": Reading("grid", at(1), 250_000.0, {Phase.L1: 300.0, Phase.L2: 290.5}),
         "pv": Reading("pv", at(2), power_w=-9.0),
     }
+
+
+@pytest.mark.parametrize(
+    "reading",
+    [
+        Reading("grid", at(1), power_w=math.inf),
+        Reading("grid", at(1), power_w=math.nan),
+        Reading("grid", at(1), power_w=-1e300),
+        Reading("grid", at(1), power_w=1.000001e9),
+        Reading("grid", at(1), current_a={Phase.L2: math.inf}),
+        Reading("grid", at(1), current_a={Phase.L1: 5.0, Phase.L3: 100_001.0}),
+    ],
+    ids=["inf", "nan", "huge-export", "beyond-1000-MW", "inf-current", "beyond-100-kA"],
+)
+def test_a_reading_no_meter_of_a_depot_reads_is_refused_with_its_batch(
+    store: Store, reading: Reading
+) -> None:
+    with pytest.raises(ValueError, match="grid"):
+        store.put_readings([Reading("pv", at(1), power_w=-9.0), reading])
+    assert store.readings() == {}
+    assert store.telemetry("pv") == [] and store.telemetry("grid") == []
+
+
+def test_readings_at_the_bounds_keep_the_minute_finite(store: Store) -> None:
+    """Issue 11: an infinite reading made the minute's mean and peak null."""
+    store.put_readings([Reading("grid", at(1), power_w=1e9, current_a={Phase.L1: 1e5})])
+    store.put_readings([Reading("grid", at(1.5), power_w=1e9, current_a={Phase.L1: 1e5})])
+    store.put_readings([Reading("grid", at(1.7), power_w=-1e9)])
+    (minute,) = store.telemetry("grid")
+    assert minute.samples == 3
+    assert minute.power_w_mean == pytest.approx(1e9 / 3)
+    assert minute.power_w_max == 1e9
+    assert minute.current_a_max == {Phase.L1: 1e5}
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        (
+            {"requirement": EnergyRequirement(math.inf, at(480), RequirementSource.VEHICLE)},
+            "required",
+        ),
+        ({"vehicle_max_current_a": math.nan}, "vehicle"),
+        ({"planned_rate_a": math.inf}, "planned rate"),
+        ({"energy_delivered_wh": math.inf}, "energy delivered"),
+    ],
+    ids=["requirement", "vehicle-current", "planned-rate", "energy-delivered"],
+)
+def test_a_session_with_a_value_that_is_not_finite_is_refused(
+    store: Store, changes: dict[str, object], words: str
+) -> None:
+    with pytest.raises(ValueError, match=words):
+        store.put_session(session(**changes))
+    assert store.sessions() == []
+
+
+def test_a_charger_state_with_an_accepted_limit_that_is_not_finite_is_refused(
+    store: Store,
+) -> None:
+    with pytest.raises(ValueError, match="chg-02"):
+        store.put_charger_states(
+            [
+                ChargerState("chg-01"),
+                ChargerState("chg-02", True, CommandOutcome.ACCEPTED, math.inf),
+            ]
+        )
+    assert store.charger_states() == {}
 
 
 def test_overrides_pause_or_cap_and_clear(store: Store) -> None:

@@ -19,6 +19,7 @@ from depotctl.domain import (
     parse_quantity,
 )
 from depotctl.domain.quantity import BOUNDS, in_bounds
+from tests.conftest import ROOT
 from tests.domain.quantity_texts import OTHER_DIGITS, SPACES, quantity_values, verdict
 
 
@@ -247,3 +248,16 @@ def test_any_value_parses_within_its_bound_or_is_refused_as_the_grammar_says(
 def test_format_number_never_raises(value: float) -> None:
     text = format_number(value)
     assert text
+
+
+def test_docs_list_every_bound_with_its_units() -> None:
+    """docs/quantities.md's table: one row per dimension, its units and its bound."""
+    rows = {}
+    for line in (ROOT / "docs" / "quantities.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0] in {d.value for d in Dimension}:
+            rows[Dimension(cells[0])] = (cells[1], cells[2])
+    assert rows == {
+        dimension: (", ".join(u for u, (d, _) in UNITS.items() if d is dimension), bound.written)
+        for dimension, bound in BOUNDS.items()
+    }
