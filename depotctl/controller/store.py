@@ -48,7 +48,6 @@ from depotctl.domain.envelopes import (
 )
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import Phase
-from depotctl.domain.quantity import BOUNDS, Dimension, in_bounds
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
 
@@ -999,16 +998,9 @@ def _finite(value: float, what: str) -> None:
 
 def _measured(reading: Reading) -> None:
     """ValueError for a reading's power or current that no meter of a depot reads."""
-    values = [(Dimension.POWER, reading.power_w, "power")] if reading.power_w is not None else []
-    values += [
-        (Dimension.CURRENT, a, f"current on {p}") for p, a in (reading.current_a or {}).items()
-    ]
-    for dimension, value, what in values:
-        if not in_bounds(dimension, value):
-            raise ValueError(
-                f"reading of {reading.node} at {_iso(reading.at)}: {what} {value} is not "
-                f"finite or beyond ±{BOUNDS[dimension].written}"
-            )
+    beyond = reading.beyond_bounds()
+    if beyond is not None:
+        raise ValueError(f"reading of {reading.node} at {_iso(reading.at)}: {beyond}")
 
 
 def _json(value: Any) -> str:
