@@ -150,6 +150,10 @@ def _entry(entry: Mapping[str, Any], now: datetime) -> Measured:
     return Measured(at, total_power, current, unphased, energy, soc, begins)
 
 
+#: a 2.0.1 unit multiplier beyond this (a power of ten) is no meter's
+_MAX_MULTIPLIER = 30
+
+
 def _value(sampled: Mapping[str, Any], measurand: str) -> float | None:
     value = number(sampled.get("value"))
     if value is None:
@@ -160,6 +164,8 @@ def _value(sampled: Mapping[str, Any], measurand: str) -> float | None:
         unit = unit_of_measure.get("unit")
         raw_multiplier = unit_of_measure.get("multiplier", 0)
         multiplier = raw_multiplier if isinstance(raw_multiplier, int) else 0
+        if abs(multiplier) > _MAX_MULTIPLIER:  # 10**309 overflows: no meter means that
+            return None
     else:  # 1.6
         unit = sampled.get("unit")
     factor = _UNITS[measurand].get(unit.strip().lower() if isinstance(unit, str) else None)
@@ -208,7 +214,11 @@ class ChargerMeter:
                     current[line] = current.get(line, 0.0) + amps
         if power is None and not current:
             return None
-        return Reading(self.charge_point.charger_id, at, power_w=power, current_a=current or None)
+        reading = Reading(
+            self.charge_point.charger_id, at, power_w=power, current_a=current or None
+        )
+        # beyond what any charger draws (docs/quantities.md): a broken meter, not a reading
+        return None if reading.beyond_bounds() else reading
 
     def _site_currents(self, measured: Measured) -> dict[Phase, float] | None:
         """The line currents on the site's phases. A DC charger's currents are on its

@@ -51,6 +51,12 @@ def test_values_are_read_in_base_units(
         {"value": "7", "measurand": "Power.Active.Import", "location": "EV"},
         {"value": "7", "measurand": "Voltage"},
         {"value": "7", "measurand": "Current.Import", "phase": "N"},
+        # 2.0.1: a multiplier no meter has (10**400 would overflow a float)
+        {
+            "value": "7",
+            "measurand": "Power.Active.Import",
+            "unit_of_measure": {"unit": "W", "multiplier": 400},
+        },
     ],
 )
 def test_values_that_cannot_be_read_are_skipped(sampled: dict[str, Any]) -> None:
@@ -87,6 +93,14 @@ def _measured(at_minute: int, power: float | None, **currents: float) -> Measure
         power_w=power,
         current_a={int(k[1]) - 1: v for k, v in currents.items()},
     )
+
+
+def test_a_reading_beyond_what_any_charger_draws_is_no_reading() -> None:
+    """1e300 W is a broken meter (docs/quantities.md): it must not reach the store,
+    where it would be refused and take the other chargers' readings with it."""
+    meter = ChargerMeter(charge_point("CP", "chg", OcppVersion.V16))
+    assert meter.record(1, _measured(0, 1e300, l1=10, l2=10, l3=10)) is None
+    assert meter.record(1, _measured(1, 6900, l1=10, l2=10, l3=10)) is not None
 
 
 def test_a_rotated_three_phase_charger_reports_on_the_sites_phases() -> None:
