@@ -166,6 +166,17 @@ def _tag_of(event: Any) -> str | None:
 _NO_KEY: Any = object()
 
 
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _names_a_variable(key: str, value: Any) -> bool:
+    """A ``*_env`` reference that holds no variable name may be a pasted secret (never
+    shown); ``*_file`` references are paths."""
+    if not key.lower().endswith("env"):
+        return True
+    return isinstance(value, str) and _VARIABLE.fullmatch(value) is not None
+
+
 @dataclass(slots=True)
 class _Frame:
     """A mapping or sequence being composed."""
@@ -294,7 +305,11 @@ class _Composer:
         path = (*frame.path, key)
         if tag is not None:
             self.source.tags[path] = tag
-        if is_secret_key(key) or (tag is not None and is_reference_key(key)):
+        if (
+            is_secret_key(key)
+            or (tag is not None and is_reference_key(key))
+            or (is_reference_key(key) and not _names_a_variable(key, value))
+        ):
             self.source.hidden.append(span)
         if key in container:
             first_line = self.source.keys[path][0]

@@ -322,3 +322,28 @@ def test_aliases_are_looked_at_once_so_a_billion_laughs_costs_its_size(
     monkeypatch.setattr(secret_scan, "is_secret_key", counting)
     [finding] = secret_scan.secret_findings(document)
     assert finding.path == ("a0", "token")
+
+
+@pytest.mark.parametrize("output", ["text", "json", "github", "junit", "sarif"])
+def test_a_secret_pasted_where_a_variable_name_belongs_is_never_printed(
+    tmp_path: Path, output: str
+) -> None:
+    """``password_env: <the password itself>``: refused as no variable name, and the
+    value is shown neither in the message nor in the quoted line, in any format."""
+    import subprocess
+    import sys
+
+    pasted = SITE.replace(f"password: {PASSWORD}", f'password_env: "{PASSWORD} !"').replace(
+        f"token: {TOKEN}", "token_env: DNSP_TOKEN"
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text(pasted)
+    result = subprocess.run(
+        [sys.executable, "-m", "depotctl", "validate", str(site), "--format", output],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "environment variable name" in result.stdout
+    assert PASSWORD not in result.stdout + result.stderr

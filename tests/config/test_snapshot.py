@@ -559,3 +559,19 @@ def test_docs_list_every_snapshot_rule() -> None:
         re.findall(r"`(snapshot/[a-z-]+)`", (ROOT / "docs" / "snapshot.md").read_text())
     )
     assert documented == {r for r in RULES if r.startswith("snapshot/")}
+
+
+def test_a_snapshot_of_a_site_with_an_inline_secret_is_refused_without_printing_it(
+    tmp_path: Path,
+) -> None:
+    secret = "hunter2-in-a-snapshot"
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        MINIMAL.read_text().replace(
+            "password_env: CP01_PASSWORD", f"password_env: CP01_PASSWORD, password: {secret}"
+        )
+    )
+    loaded = load_snapshot(write(tmp_path, "", site=site))
+    refused = only(loaded, "secrets/inline-secret")
+    assert refused.severity is Severity.ERROR
+    assert secret not in json.dumps([(d.message, d.hint) for d in diagnostics(loaded)])

@@ -153,11 +153,13 @@ CurrentOrPowerValue = Annotated[
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """``Annotated`` marker: a string matching ``pattern``, else ``schema/invalid-value``."""
+    """``Annotated`` marker: a string matching ``pattern``, else ``schema/invalid-value``
+    (quoting the value unless ``echo`` is False: where a secret may have been pasted)."""
 
     pattern: str
     what: str
     hint: str
+    echo: bool = True
 
     def validate(self, value: Any) -> str:
         if not isinstance(value, str):
@@ -167,8 +169,9 @@ class Text:
                 {"hint": self.hint},
             )
         if not re.fullmatch(self.pattern, value):
+            said = f'"{value}"' if self.echo else "the value"
             raise PydanticCustomError(
-                "schema/invalid-value", f'"{value}" is not a valid {self.what}', {"hint": self.hint}
+                "schema/invalid-value", f"{said} is not a valid {self.what}", {"hint": self.hint}
             )
         return value
 
@@ -214,6 +217,7 @@ EnvVarName = Annotated[
         r"[A-Za-z_][A-Za-z0-9_]*",
         "environment variable name",
         "name the variable, like CP01_PASSWORD; never the secret itself",
+        echo=False,  # a password pasted here must not be printed back
     ),
 ]
 

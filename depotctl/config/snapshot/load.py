@@ -31,6 +31,7 @@ from depotctl.config.rules import (
 from depotctl.config.rules import Path as DataPath
 from depotctl.config.schema import API_VERSION, Site
 from depotctl.config.schema_errors import findings_from
+from depotctl.config.secret_scan import report_secrets
 from depotctl.config.snapshot.build import to_snapshot
 from depotctl.config.snapshot.checks import SnapshotContext, snapshot_findings
 from depotctl.config.snapshot.rules import ONE_DOCUMENT, SITE_NOT_FOUND, SITE_REVISION
@@ -277,8 +278,10 @@ def _site(reader: _Reader, raw_site: dict[str, Any], site_file: Path | None) -> 
 
 
 def _checked_site_file(reader: _Reader, file: Path, display: str, revision: str) -> _Site | None:
-    """The site model of a site file that validates without errors."""
+    """The site model of a site file that validates without errors (secrets included:
+    a snapshot's site is refused as ``validate`` refuses it)."""
     loaded = load_file(file, display)
+    report_secrets(loaded)
     for document in loaded.documents:
         if document.model is not None:
             loaded.add(document, semantic_findings(document.model, file))
