@@ -290,6 +290,16 @@ def admin_api(as_admin: Fuzzed) -> BaseSchema:
     return _schema(as_admin, MAX_EXAMPLES)
 
 
+#: the deep run's budget per operation: 500 (the hardening issue's bar) by hand or in
+#: the nightly; CI runs it with a small one (``.ci/run``: DEPOTCTL_DEEP_FUZZ_EXAMPLES)
+DEEP_EXAMPLES = int(os.environ.get("DEPOTCTL_DEEP_FUZZ_EXAMPLES", "500"))
+
+
+@pytest.fixture
+def deep_admin_api(as_admin: Fuzzed) -> BaseSchema:
+    return _schema(as_admin, DEEP_EXAMPLES)
+
+
 @pytest.fixture
 def readonly_api(as_readonly: Fuzzed) -> BaseSchema:
     return _schema(as_readonly, TOKEN_CHECK_EXAMPLES)
@@ -352,17 +362,29 @@ def _expect(case: Case[Any], response: Response, status: int, code: str | None =
 # The runs
 
 admin_schema = schemathesis.pytest.from_fixture("admin_api").exclude(path=EVENTS)
+deep_admin_schema = schemathesis.pytest.from_fixture("deep_admin_api").exclude(path=EVENTS)
 readonly_schema = schemathesis.pytest.from_fixture("readonly_api").exclude(path=EVENTS)
 anonymous_schema = schemathesis.pytest.from_fixture("anonymous_api").exclude(path=EVENTS)
 
 
-@admin_schema.parametrize()
-def test_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
+def _admin_case(case: Case[Any], as_admin: Fuzzed) -> None:
     response = _sent(as_admin, case)
     if as_admin.sent_token(response) == as_admin.token:
         assert response.status_code != 401, f"the admin token was refused: {response.text}"
     elif case.path.startswith(API_PREFIX):  # a case fuzzing the Authorization header
         _expect(case, response, 401, "unauthorized")
+
+
+@admin_schema.parametrize()
+def test_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
+    _admin_case(case, as_admin)
+
+
+@pytest.mark.slow
+@deep_admin_schema.parametrize()
+def test_deep_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
+    """The same as the admin fuzz, with ``DEEP_EXAMPLES`` cases per operation."""
+    _admin_case(case, as_admin)
 
 
 @readonly_schema.parametrize()
