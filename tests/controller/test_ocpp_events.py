@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,11 +34,21 @@ from depotctl.domain.sessions import RequirementSource, Session
 from depotctl.engine import EvseState
 from depotctl.protocols.ocpp.commands import ConnectReport
 from depotctl.protocols.ocpp.server import REFUSALS_BURST_MIN, OcppServer
+from depotctl.protocols.ocpp.v16 import V16Handler
+from depotctl.protocols.ocpp.v201 import V201Handler
 from tests.conftest import EXAMPLES
 from tests.controller.test_app import serving
 from tests.controller.test_serve import serve
 from tests.protocols.ocpp.chargers import PASSWORD, charger, raw
 from tests.protocols.ocpp.endpoint_rig import until
+from tests.protocols.ocpp.fuzz_rig import (
+    ErrorRecords,
+    fuzz_frames,
+    fuzz_payloads,
+    handled_actions,
+    in_thread,
+    linked,
+)
 
 START = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
@@ -376,3 +387,41 @@ def test_a_meter_value_stamped_ahead_of_the_controller_counts_as_measured_now(
     events.flush()
     latest = controller.store.readings()["chg-01"]
     assert (latest.at, latest.power_w) == (controller.clock.now(), 3_000.0)
+
+
+def test_chargers_sending_anything_leave_the_controller_up(
+    controller: Controller, tmp_path: Path
+) -> None:
+    """The OCPP fuzzer (tests/protocols/ocpp/test_fuzz.py) against the controller's
+    adapter on a real store: every handled action's payloads, whole and broken, and
+    raw frames, from each charger of the site while the other one keeps being served;
+    nothing logged at ERROR; afterwards the API still answers (over HTTP) with what
+    the chargers left in the store, and the store is whole."""
+
+    @asynccontextmanager
+    async def served() -> AsyncIterator[Depot]:
+        async with depot(controller) as rig:
+            yield rig
+
+    with ErrorRecords().watching() as errors, in_thread(served) as rig:
+        advance = rig.clock.advance
+        with (
+            linked(rig.url, "CP-01", "ocpp1.6") as cp01,
+            linked(rig.url, "CP-02", "ocpp2.0.1") as cp02,
+        ):
+            for fuzzed, neighbour, handler in ((cp01, cp02, V16Handler), (cp02, cp01, V201Handler)):
+                actions = handled_actions(handler)
+                for action in actions:
+                    fuzz_payloads(fuzzed, neighbour, action, 4, advance=advance, errors=errors)
+                fuzz_frames(fuzzed, neighbour, actions, 20, advance=advance, errors=errors)
+    tokens = load_or_create_tokens(tmp_path / "state")
+    with (
+        serving(create_app(controller, tokens)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens.admin}"}) as api,
+    ):
+        for path in ("/state", "/sessions", "/journal", "/alerts", "/snapshot"):
+            assert api.get(f"/api/v1{path}").status_code == 200, path
+        assert api.get("/api/v1/explain/chg-01/1").status_code == 200
+    with closing(sqlite3.connect(tmp_path / "depotctl.sqlite")) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not errors.records, errors.text()

@@ -88,7 +88,12 @@ def error_code(code: str, version: str) -> str:
 
 
 class _Unreadable(Exception):
-    """A frame that is not JSON at all, or JSON too large or deep to take in."""
+    """A frame that is not JSON at all, or JSON too deep to take in (``frame``: the
+    JSON read, if it was)."""
+
+    def __init__(self, cause: str, frame: Any = None) -> None:
+        super().__init__(cause)
+        self.frame = frame
 
 
 def _frame(raw: Any) -> Any:
@@ -103,7 +108,7 @@ def _frame(raw: Any) -> Any:
     except (TypeError, ValueError):  # JSONDecodeError, UnicodeDecodeError, too many digits
         raise _Unreadable("the message cannot be read as JSON") from None
     if _nesting(frame) > MAX_NESTING:
-        raise _Unreadable(f"the message is nested more than {MAX_NESTING} levels deep")
+        raise _Unreadable(f"the message is nested more than {MAX_NESTING} levels deep", frame)
     return frame
 
 
@@ -188,10 +193,13 @@ class FrameGuard:
         try:
             frame = _frame(raw_msg)
         except _Unreadable as unreadable:
-            if self._within_allowance():
-                await self._answer_error("-1", _NOT_RPC[self._ocpp_version], str(unreadable))
+            unique_id = _unique_id(unreadable.frame)
+            if _type_id(unreadable.frame) in (MessageType.CallResult, MessageType.CallError):
+                log.info("ignoring a response that cannot be read: %s", unreadable)
+            elif self._within_allowance():
+                await self._answer_error(unique_id, _NOT_RPC[self._ocpp_version], str(unreadable))
             else:
-                await self._answer_unhandled("-1")
+                await self._answer_unhandled(unique_id)
             return
         if _type_id(frame) in (MessageType.CallResult, MessageType.CallError):
             self._take_response(frame)

@@ -1,16 +1,22 @@
 """Malformed or schema-invalid frames: each CALL gets the protocol's CallError, in the
-version's spelling, and the connection goes on serving the next message. Lenient
-chargers' out-of-schema meter values are read as far as they can be."""
+version's spelling, and the connection goes on serving the next message — also for
+frames Python's JSON reader fails on, and for a flood of calls past the charger's
+allowance; a message too large closes its own connection only. Lenient chargers'
+out-of-schema meter values are read as far as they can be."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from depotctl.domain.charge_points import OcppVersion
+from depotctl.protocols.ocpp.frames import CALLS_BURST, CALLS_PER_S, MAX_NESTING
+from depotctl.protocols.ocpp.server import MAX_MESSAGE_BYTES
 from tests.protocols.ocpp.chargers import exchange, raw
 from tests.protocols.ocpp.endpoint_rig import V16, V201, charge_point, endpoint, until
 
@@ -190,3 +196,116 @@ async def test_a_lenient_201_station_may_send_values_as_strings() -> None:
         await until(lambda: rig.events.samples)
         reading = rig.events.samples[0].reading
         assert reading is not None and reading.power_w == pytest.approx(11_000)
+
+
+HOSTILE = [
+    # (frame, the CallError's message id, 1.6 code, 2.0.1 code)
+    ("[" * 5000 + "]" * 5000, "-1", "FormationViolation", "RpcFrameworkError"),
+    (
+        '[2,"d","DataTransfer",{"vendorId":"v","data":'
+        + "[" * (MAX_NESTING + 1)
+        + "]" * (MAX_NESTING + 1)
+        + "}]",
+        "d",
+        "FormationViolation",
+        "RpcFrameworkError",
+    ),
+    (
+        '[2,"n","Heartbeat",{"n":' + "9" * 5000 + "}]",
+        "-1",
+        "FormationViolation",
+        "RpcFrameworkError",
+    ),
+    (b"\xff\xfe\x00not utf-8", "-1", "FormationViolation", "RpcFrameworkError"),
+]
+
+
+@pytest.mark.parametrize(
+    ("frame", "unique_id", "code16", "code201"),
+    HOSTILE,
+    ids=["deep", "deep-payload", "huge-number", "binary"],
+)
+@pytest.mark.parametrize("version", ["ocpp1.6", "ocpp2.0.1"])
+async def test_a_frame_python_cannot_read_gets_a_call_error_and_the_connection_goes_on(
+    version: str, frame: str | bytes, unique_id: str, code16: str, code201: str
+) -> None:
+    """Nesting past the reader's recursion limit, an integer of thousands of digits,
+    bytes that are not UTF-8: each failed Python's JSON reader in its own way and
+    ended the connection (1011)."""
+    ocpp_id = "CP-16" if version == "ocpp1.6" else "CP-201"
+    async with endpoint(V16, V201) as rig, raw(rig.url, ocpp_id, version) as websocket:
+        await websocket.send(frame)
+        answer = json.loads(await asyncio.wait_for(websocket.recv(), 30))
+        assert answer[:3] == [4, unique_id, code16 if version == "ocpp1.6" else code201]
+        await _still_serving(websocket)
+        assert rig.events.disconnections == []
+
+
+async def test_a_message_nested_as_deep_as_allowed_is_handled() -> None:
+    data = "[" * (MAX_NESTING - 3) + "]" * (MAX_NESTING - 3)
+    frame = '[2,"d","DataTransfer",{"vendorId":"v","data":' + data + "}]"
+    async with endpoint(V201) as rig, raw(rig.url, "CP-201", "ocpp2.0.1") as websocket:
+        answer = await exchange(websocket, frame)
+        assert answer == [3, "d", {"status": "UnknownVendorId"}]
+
+
+async def test_an_oversized_message_closes_that_connection_only() -> None:
+    """Past MAX_MESSAGE_BYTES the connection closes (1009, message too big); its
+    neighbour is served throughout, and the charger may connect again."""
+    room = MAX_MESSAGE_BYTES - 100
+    fits = json.dumps([2, "fits", "DataTransfer", {"vendorId": "v", "data": "x" * room}])
+    assert len(fits) <= MAX_MESSAGE_BYTES
+    too_big = json.dumps([2, "big", "Heartbeat", {"pad": "x" * MAX_MESSAGE_BYTES}])
+    async with (
+        endpoint(V16, V201) as rig,
+        raw(rig.url, "CP-201", "ocpp2.0.1") as neighbour,
+    ):
+        async with raw(rig.url, "CP-16", "ocpp1.6") as websocket:
+            assert await exchange(websocket, fits) == [3, "fits", {"status": "UnknownVendorId"}]
+            await websocket.send(too_big)
+            with pytest.raises(ConnectionClosed):
+                await asyncio.wait_for(websocket.recv(), 30)
+            assert websocket.close_code == 1009
+            await _still_serving(neighbour)
+        await until(lambda: [d[0] for d in rig.events.disconnections] == ["chg-16"])
+        async with raw(rig.url, "CP-16", "ocpp1.6") as again:
+            await _still_serving(again)
+        await _still_serving(neighbour)
+
+
+async def test_a_flood_of_calls_is_answered_past_its_allowance_not_handled() -> None:
+    """A burst of CALLS_BURST calls is handled; the calls past it get a GenericError
+    at once, the neighbour is served meanwhile, and the allowance comes back with
+    the controller's clock (CALLS_PER_S a second)."""
+    status = [2, "", "StatusNotification", STATUS_16]
+    extra = 7
+    async with (
+        endpoint(V16, V201) as rig,
+        raw(rig.url, "CP-16", "ocpp1.6") as flood,
+        raw(rig.url, "CP-201", "ocpp2.0.1") as neighbour,
+    ):
+        for n in range(CALLS_BURST + extra):  # sent without waiting for the answers
+            await flood.send(json.dumps([status[0], f"c-{n}", *status[2:]]))
+        await _still_serving(neighbour)
+        answers = [
+            json.loads(await asyncio.wait_for(flood.recv(), 30)) for _ in range(CALLS_BURST + extra)
+        ]
+        assert [a[1] for a in answers] == [f"c-{n}" for n in range(CALLS_BURST + extra)]
+        assert [a[0] for a in answers] == [3] * CALLS_BURST + [4] * extra
+        assert {a[2] for a in answers[CALLS_BURST:]} == {"GenericError"}
+        assert "too many calls" in answers[-1][3]
+        assert len(rig.events.statuses) == CALLS_BURST  # those past it were not handled
+        unhandled = await exchange(flood, [2, "still", "Heartbeat", {}])
+        assert unhandled[:3] == [4, "still", "GenericError"]
+        rig.clock.advance(1)  # CALLS_PER_S more
+        for n in range(int(CALLS_PER_S)):
+            assert (await exchange(flood, [2, f"h-{n}", "Heartbeat", {}]))[0] == 3
+        assert (await exchange(flood, [2, "over", "Heartbeat", {}]))[:3] == [
+            4,
+            "over",
+            "GenericError",
+        ]
+        # responses never count: a reply to nothing is ignored, not refused
+        await flood.send(json.dumps([3, "nobody", {}]))
+        await _still_serving(neighbour)
+        assert rig.events.disconnections == []
