@@ -45,6 +45,7 @@ import math
 import socket
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import MappingProxyType
 from urllib.parse import unquote, urlsplit
@@ -365,23 +366,31 @@ async def _run_callback(callback: ConnectedCallback, link: ChargerLink) -> None:
         log.exception("on_connected callback failed for %s", link.charge_point.charger_id)
 
 
+@dataclass(frozen=True, slots=True)
 class _Attempt:
-    """A connection attempt being decided: who, from where, when."""
+    """A connection attempt being decided: who, from where, when, and the burst of
+    refusals its address may make."""
 
-    __slots__ = ("at", "burst", "clock_s", "connection", "host", "ocpp_id", "remote")
+    connection: ServerConnection
+    ocpp_id: str
+    at: datetime
+    burst: int
 
-    def __init__(
-        self, connection: ServerConnection, ocpp_id: str, at: datetime, burst: int
-    ) -> None:
-        self.connection = connection
-        self.ocpp_id = ocpp_id
-        self.at = at
-        self.clock_s = at.timestamp()
-        self.burst = burst
-        address = connection.remote_address
-        peer = isinstance(address, tuple) and len(address) >= 2
-        self.host: str | None = str(address[0]) if peer else None
-        self.remote: str | None = f"{address[0]}:{address[1]}" if peer else None
+    @property
+    def clock_s(self) -> float:
+        return self.at.timestamp()
+
+    @property
+    def host(self) -> str | None:
+        address = self.connection.remote_address
+        return str(address[0]) if isinstance(address, tuple) and len(address) >= 2 else None
+
+    @property
+    def remote(self) -> str | None:
+        address = self.connection.remote_address
+        if isinstance(address, tuple) and len(address) >= 2:
+            return f"{address[0]}:{address[1]}"
+        return None
 
 
 def _read_any_password(roster: Mapping[str, ChargePoint]) -> None:
