@@ -422,12 +422,17 @@ class ChargerQueue:
     ) -> bool:
         """Whether a refused ``TxProfile`` was refused because the transaction is over
         (and it is then closed): the charger says ``TxNotFound``, the book no longer
-        lists it, or, asked, the EVSE reports ``Available``."""
+        lists it, it was left unconfirmed by a boot, or, asked, the EVSE reports a
+        status under which no transaction runs."""
         if "TxNotFound" in (answer.reason or ""):
             link.transaction_unknown(evse.number, transaction_id)
             return True
         if link.transaction_of(evse.number) != transaction_id:
             return True  # it ended while the profile was on its way
+        if any(t.transaction_id == transaction_id for t in link.unconfirmed()):
+            # not named since the charger booted, and now refused: it did not survive
+            link.transaction_unknown(evse.number, transaction_id)
+            return True
         trigger = status_trigger_request(link.charge_point.version, evse.number)
         heard = link.statuses_heard(evse.number)
         asked = await self._call(link, trigger, None, evse.evse_id)

@@ -228,6 +228,12 @@ class _Csms201(Cp201):
         return result201.StatusNotification()
 
 
+@dataclass(frozen=True)
+class _Unconfirmed:
+    transaction_id: str
+    evse_number: int
+
+
 class RigLink:
     """``ChargerLink`` over the library's server-side ``ChargePoint`` (one call at a
     time; a CallError answer raises ``CallErrorReceived``)."""
@@ -241,6 +247,7 @@ class RigLink:
         self.transactions: dict[int, str] = {}
         self.ended: list[str] = []  # transactions closed because the charger knew none
         self.statuses: dict[int, int] = {}  # StatusNotifications heard, by EVSE
+        self.unconfirmed_ids: set[str] = set()
         self.closed = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -266,7 +273,12 @@ class RigLink:
         await self.closed.wait()
 
     def unconfirmed(self) -> list[Any]:
-        return []
+        """The transactions the test marks as left unconfirmed by a boot."""
+        return [
+            _Unconfirmed(tx, evse)
+            for evse, tx in self.transactions.items()
+            if tx in self.unconfirmed_ids
+        ]
 
     def statuses_heard(self, evse_number: int) -> int:
         return self.statuses.get(evse_number, 0)

@@ -412,6 +412,27 @@ def test_a_rejected_tx_profile_asks_the_charger_whether_its_transaction_still_ru
     run(scenario())
 
 
+def test_a_refused_tx_profile_for_a_transaction_a_boot_left_unconfirmed_closes_it() -> None:
+    """After a boot the charger has not named the transaction again: its refusal says
+    enough (no status probe), and the EVSE is held as an idle one."""
+
+    async def scenario() -> None:
+        behaviours = {"CP-1": Behaviour(tx_status="Rejected", connector_status="Charging")}
+        async with depot(fleet(charger(1)), behaviours) as rig:
+            transaction = await rig.start_transaction("CP-1", 1)
+            d, _ = await connected(rig)
+            rig.links["CP-1"].unconfirmed_ids.add(transaction)  # as if it had booted
+            reports = Reports()
+            d.send([command("chg-1/1", 5.0)], reports)
+            [outcome] = await reports.wait(1)
+            assert outcome.result is ACCEPTED
+            assert rig.links["CP-1"].ended == [transaction]
+            assert "TriggerMessage" not in [r.action for r in rig.chargers["CP-1"].received]
+            await d.close()
+
+    run(scenario())
+
+
 def test_a_call_error_is_summarised_without_the_pdu() -> None:
     from depotctl.protocols.ocpp.queue import _summary
 
