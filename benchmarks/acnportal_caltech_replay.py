@@ -9,7 +9,7 @@ acnportal's side: ``caltech_acn(basic_evse=True, voltage=208, transformer_cap=kV
 ``SortedSchedulingAlgo(earliest_deadline_first)`` scheduling against the conservative
 linear constraints (``|A|·x ≤ limit``; see ``acnportal_compare.linear_feasibility``),
 ideal batteries (``Battery``, 6.656 kW = 32 A × 208 V). The sessions are the ones
-``depotctl sim replay`` selects (``depotctl.sim.acn``: arriving on that local date, on
+``depotctl sim replay`` selects (``depotctl.recordings``: arriving on that local date, on
 a mapped station, not overlapping), each with the same demand — ``delivered_energy``
 capped at what its window can deliver — and arrival and departure floored to the
 5-minute grid as acnportal's own ACN-Data loader does.
@@ -18,7 +18,7 @@ Reported per size: energy delivered as a share of demand, and violations — 5-m
 periods whose realised charging rates break a limit — by three checks: the
 conservative linear one EDF scheduled against (``|A|·x``), acnportal's
 ``ChargingNetwork.is_feasible(linear=True)`` as it is implemented (``|A·x|``), and
-its exact phasor check (``linear=False``). depotctl's replay (``depotctl.sim``) on
+its exact phasor check (``linear=False``). depotctl's replay (``depotctl.replay``) on
 ``sites/caltech-acn.yaml`` with ``--capacity-scale`` kVA/150 is checked the same way,
 its per-step draws mapped to acnportal's stations. References: a reference EDF
 implementation under the linear constraints gave 59.1 / 82.6 / 100 %, acnportal's
@@ -46,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from acnportal_compare import acnportal_available, linear_feasibility
 
-from depotctl.sim import ReplaySession, load_site, read_sessions, select_sessions
+from depotctl.config.site_file import load_site
+from depotctl.recordings import ReplaySession, read_sessions, select_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sites" / "caltech-acn.yaml"
@@ -167,8 +168,7 @@ def depotctl_replay(kva: int, network: Any) -> Outcome | str:
     """depotctl's replay at ``kva``, or why it could not run."""
     try:
         from depotctl.engine import allocate
-        from depotctl.sim import ReplaySettings, run_replay
-        from depotctl.sim.trace import TraceWriter
+        from depotctl.replay import ReplaySettings, TraceWriter, run_replay
     except ImportError as error:
         return f"depotctl's replay is not available ({error})"
     topology, policy = load_site(SITE)

@@ -19,9 +19,11 @@ import statistics
 from datetime import date
 from pathlib import Path
 
+from depotctl.config.site_file import load_site
 from depotctl.domain import Duration
 from depotctl.engine import allocate
-from depotctl.sim import ReplayReport, ReplaySettings, load_site, read_sessions, run_replay
+from depotctl.recordings import read_sessions
+from depotctl.replay import ReplayReport, ReplaySettings, run_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sites" / "caltech-acn.yaml"

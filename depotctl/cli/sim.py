@@ -128,10 +128,10 @@ def replay_command(
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
     """
+    from depotctl.config.site_file import SiteError, load_site
     from depotctl.domain import Duration, QuantityError
-    from depotctl.sim.acn import AcnFormatError, DemandBasis, read_sessions
-    from depotctl.sim.run import ReplayError, ReplaySettings, SiteError, load_site, run_replay
-    from depotctl.sim.script import ScriptedEnvelope
+    from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions
+    from depotctl.replay import ReplayError, ReplaySettings, ScriptedEnvelope, run_replay
 
     try:
         step_s = Duration.parse(step).seconds
@@ -173,7 +173,7 @@ def replay_command(
     except OSError as error:
         raise _fail(f"cannot write {trace}: {error.strerror or error}", 3) from None
     try:
-        from depotctl.sim.trace import TraceWriter
+        from depotctl.replay import TraceWriter
 
         writer = TraceWriter(trace_stream) if trace_stream else None
         report = run_replay(topology, policy, recorded, settings, allocate, writer)

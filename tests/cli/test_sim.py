@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from depotctl.cli import app
-from tests.sim.conftest import CALTECH_SITE, FIXTURE_CSV, allocate_16a
+from tests.recordings.conftest import CALTECH_SITE, FIXTURE_CSV
+from tests.replay.conftest import allocate_16a
 
 DAY = ("--from", "2019-05-13", "--to", "2019-05-13")
 

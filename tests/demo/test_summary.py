@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from depotctl.config.site_file import load_site
 from depotctl.demo.summary import Inputs, render_text, summarise
-from depotctl.sim.run import load_site
 from tests.conftest import EXAMPLES
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)

@@ -77,7 +77,7 @@ def load_charge_points(path: Path) -> tuple[str, Topology, dict[str, ChargePoint
     from depotctl.config.charge_points import charge_points
     from depotctl.config.load import load_file
     from depotctl.config.schema import Site
-    from depotctl.sim.run import SiteError, load_site
+    from depotctl.config.site_file import SiteError, load_site
 
     try:
         topology, _ = load_site(path)

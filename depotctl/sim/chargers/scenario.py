@@ -265,7 +265,7 @@ def _acn(
     first: date | None,
     last: date | None,
 ) -> Scenario:
-    from depotctl.sim.acn import AcnFormatError, DemandBasis, read_sessions, select_sessions
+    from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions, select_sessions
 
     try:
         recorded = read_sessions(path)

@@ -11,7 +11,7 @@ import pytest
 from depotctl.sim.chargers.run import load_charge_points
 from depotctl.sim.chargers.scenario import Place, Scenario, ScenarioError, read_scenario
 from tests.conftest import EXAMPLES
-from tests.sim.conftest import CALTECH_CSV, CALTECH_SITE, FIXTURE_CSV, needs_acn_data
+from tests.recordings.conftest import CALTECH_CSV, CALTECH_SITE, FIXTURE_CSV, needs_acn_data
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

@@ -9,11 +9,12 @@ import pytest
 
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
-from depotctl.sim.acn import read_sessions
-from depotctl.sim.report import FORMAT, ReplayReport
-from depotctl.sim.run import ReplaySettings, run_replay
-from depotctl.sim.script import ScriptedEnvelope
-from tests.sim.conftest import FIXTURE_CSV, allocate_16a
+from depotctl.recordings import read_sessions
+from depotctl.replay.report import FORMAT, ReplayReport
+from depotctl.replay.run import ReplaySettings, run_replay
+from depotctl.replay.script import ScriptedEnvelope
+from tests.recordings.conftest import FIXTURE_CSV
+from tests.replay.conftest import allocate_16a
 
 MAY_13 = date(2019, 5, 13)
 

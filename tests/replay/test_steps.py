@@ -14,12 +14,13 @@ from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
-from depotctl.sim.acn import ReplaySession, read_sessions
-from depotctl.sim.replay import replay, step_draws
-from depotctl.sim.run import ReplaySettings, run_replay
-from depotctl.sim.script import ScriptedEnvelope
-from depotctl.sim.trace import TraceWriter
-from tests.sim.conftest import CALTECH_CSV, FIXTURE_CSV, allocate_16a, needs_acn_data
+from depotctl.recordings import ReplaySession, read_sessions
+from depotctl.replay.run import ReplaySettings, run_replay
+from depotctl.replay.script import ScriptedEnvelope
+from depotctl.replay.steps import replay, step_draws
+from depotctl.replay.trace import TraceWriter
+from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV, needs_acn_data
+from tests.replay.conftest import allocate_16a
 
 T0 = datetime(2019, 5, 13, 16, 0, tzinfo=UTC)
 MAY_13 = date(2019, 5, 13)

@@ -10,7 +10,7 @@ import pytest
 from depotctl.domain.envelopes import LimitUnit
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
-from depotctl.sim.script import (
+from depotctl.replay.script import (
     REPLAY_SOURCE,
     ScriptedEnvelope,
     scale_top,

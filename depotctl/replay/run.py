@@ -1,63 +1,30 @@
-"""One replay from files to report: the composition root of ``sim replay`` (and of
-the replay benchmark)."""
+"""One replay from recorded sessions to report: the composition root of ``sim replay``
+(and of the replay benchmark)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from depotctl.domain.envelopes import Envelope
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
-from depotctl.sim.acn import AcnSession, DemandBasis, select_sessions
-from depotctl.sim.replay import Allocator, replay, replay_window
-from depotctl.sim.report import ReplayReport
-from depotctl.sim.script import (
+from depotctl.recordings import AcnSession, DemandBasis, select_sessions
+from depotctl.replay.report import ReplayReport
+from depotctl.replay.script import (
     ScriptedEnvelope,
     scale_top,
     scripted_envelopes,
     with_replay_source,
 )
-from depotctl.sim.trace import TraceWriter
+from depotctl.replay.steps import Allocator, replay, replay_window
+from depotctl.replay.trace import TraceWriter
 
 
 class ReplayError(Exception):
     """Settings that cannot be replayed (no sessions and no start date; envelopes on a
     site without an import limit)."""
-
-
-class SiteError(Exception):
-    """A site file that cannot be replayed: unreadable (``io``) or invalid. ``text``
-    holds the diagnostics as ``validate`` prints them."""
-
-    def __init__(self, text: str, *, io: bool) -> None:
-        super().__init__(text)
-        self.text = text
-        self.io = io
-
-
-def load_site(path: Path) -> tuple[Topology, Policy]:
-    """The compiled topology and policy of a valid site file."""
-    from depotctl.config.compile import compile_site
-    from depotctl.config.diagnostics import Severity
-    from depotctl.config.load import load_file
-    from depotctl.config.render import render_text
-    from depotctl.config.rules import IO_NOT_FOUND, IO_UNREADABLE
-    from depotctl.config.schema import Site
-    from depotctl.config.validate import ValidationRun, validate_file
-
-    if not path.exists():
-        raise SiteError(f"{path}: no such site file", io=True)
-    report = validate_file(path)
-    if any(d.severity is Severity.ERROR for d in report.diagnostics):
-        io = any(d.rule in (IO_NOT_FOUND.id, IO_UNREADABLE.id) for d in report.diagnostics)
-        raise SiteError(render_text(ValidationRun([report])), io=io)
-    sites = [d.model for d in load_file(path).documents if isinstance(d.model, Site)]
-    if len(sites) != 1:
-        raise SiteError(f"{path}: expected one Site document, found {len(sites)}", io=False)
-    return compile_site(sites[0], path.parent)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import TextIO
 
 from depotctl.domain.phases import Phase
-from depotctl.sim.loads import Bound, NodeBounds, NodeLoad
+from depotctl.replay.loads import Bound, NodeBounds, NodeLoad
 
 HEADER = (
     "time",

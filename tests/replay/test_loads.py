@@ -10,7 +10,7 @@ from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.phases import Phase
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
-from depotctl.sim.loads import node_bounds, node_loads, violations
+from depotctl.replay.loads import node_bounds, node_loads, violations
 
 AT = datetime(2019, 5, 13, 17, 0, tzinfo=UTC)
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from depotctl.domain import format_number
 from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, TopologyNode
-from depotctl.sim.acn import DemandBasis, SessionSelection
-from depotctl.sim.replay import MET_TOLERANCE, ReplayResult
+from depotctl.recordings import DemandBasis, SessionSelection
+from depotctl.replay.steps import MET_TOLERANCE, ReplayResult
 
 FORMAT = "depotctl/sim-replay/v1"
 

@@ -10,8 +10,8 @@ import pytest
 
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
-from depotctl.sim.acn import AcnFormatError, DemandBasis, read_sessions, select_sessions
-from tests.sim.conftest import CALTECH_CSV, FIXTURE_CSV, needs_acn_data
+from depotctl.recordings.acn import AcnFormatError, DemandBasis, read_sessions, select_sessions
+from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV, needs_acn_data
 
 HEADER = FIXTURE_CSV.read_text().splitlines()[0]
 MAY_13 = date(2019, 5, 13)

@@ -27,8 +27,8 @@ from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Sessi
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
 from depotctl.engine.allocation import Allocation
-from depotctl.sim.acn import ReplaySession
-from depotctl.sim.loads import (
+from depotctl.recordings import ReplaySession
+from depotctl.replay.loads import (
     PHASES,
     Violation,
     is_in_force,
@@ -36,8 +36,8 @@ from depotctl.sim.loads import (
     node_loads,
     violations,
 )
-from depotctl.sim.script import REPLAY_SOURCE
-from depotctl.sim.trace import TraceWriter
+from depotctl.replay.script import REPLAY_SOURCE
+from depotctl.replay.trace import TraceWriter
 
 Allocator = Callable[[Snapshot], Allocation]
 
