@@ -1,0 +1,160 @@
+"""The controller's API as one typed contract: the models of every answer (and the
+request bodies), shared by the controller (``response_model=``), the client and the
+console. docs/api.md describes the endpoints; ``schema/openapi.json`` is the OpenAPI
+document they make.
+
+The answer models need only pydantic and the domain, so the console reads them without
+loading the config package; the request bodies (:mod:`.inputs`), which check
+quantities in the site file's grammar, load on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from depotctl.api.alerts import Alert, Alerts, AlertSubject
+from depotctl.api.allocation import (
+    Binding,
+    Candidate,
+    EvseAllocation,
+    EvseExplained,
+    EvseOverride,
+    Explanation,
+    LimitSource,
+    NodeAllocation,
+    NodeLimit,
+    PathNode,
+    Priority,
+    SiteRef,
+    State,
+)
+from depotctl.api.base import ApiModel, Instant, json_of
+from depotctl.api.envelopes import Envelope, Envelopes, EnvelopeSource
+from depotctl.api.errors import Diagnostic, ErrorBody, Problem
+from depotctl.api.health import Clock, Health, WhoAmI
+from depotctl.api.journal import Journal, JournalEntry
+from depotctl.api.overrides import (
+    ListedOverride,
+    Override,
+    OverrideCleared,
+    Overrides,
+    OverrideSet,
+)
+from depotctl.api.plans import (
+    Change,
+    ChangeCount,
+    DryRun,
+    EvseImpact,
+    Impact,
+    Plan,
+    SessionImpact,
+    SiteNames,
+)
+from depotctl.api.revisions import (
+    AppliedRevision,
+    Revision,
+    Revisions,
+    RevisionText,
+    RolledBackRevision,
+    SiteRevision,
+)
+from depotctl.api.sessions import Outlook, Requirement, Session, SessionAt, SessionRecord, Sessions
+from depotctl.api.snapshot import SnapshotDocument, SnapshotReading
+from depotctl.api.telemetry import TelemetryAccepted, TelemetryHistory, TelemetryMinute
+
+if TYPE_CHECKING:
+    from depotctl.api.inputs import (
+        EnvelopeInput,
+        ReadingInput,
+        RequirementInput,
+        SessionEndInput,
+        SessionInput,
+        TelemetryInput,
+    )
+
+_LAZY = {
+    "EnvelopeInput": "inputs",
+    "ReadingInput": "inputs",
+    "RequirementInput": "inputs",
+    "SessionEndInput": "inputs",
+    "SessionInput": "inputs",
+    "TelemetryInput": "inputs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+__all__ = [
+    "Alert",
+    "AlertSubject",
+    "Alerts",
+    "ApiModel",
+    "AppliedRevision",
+    "Binding",
+    "Candidate",
+    "Change",
+    "ChangeCount",
+    "Clock",
+    "Diagnostic",
+    "DryRun",
+    "Envelope",
+    "EnvelopeInput",
+    "EnvelopeSource",
+    "Envelopes",
+    "ErrorBody",
+    "EvseAllocation",
+    "EvseExplained",
+    "EvseImpact",
+    "EvseOverride",
+    "Explanation",
+    "Health",
+    "Impact",
+    "Instant",
+    "Journal",
+    "JournalEntry",
+    "LimitSource",
+    "ListedOverride",
+    "NodeAllocation",
+    "NodeLimit",
+    "Outlook",
+    "Override",
+    "OverrideCleared",
+    "OverrideSet",
+    "Overrides",
+    "PathNode",
+    "Plan",
+    "Priority",
+    "Problem",
+    "ReadingInput",
+    "Requirement",
+    "RequirementInput",
+    "Revision",
+    "RevisionText",
+    "Revisions",
+    "RolledBackRevision",
+    "Session",
+    "SessionAt",
+    "SessionEndInput",
+    "SessionImpact",
+    "SessionInput",
+    "SessionRecord",
+    "Sessions",
+    "SiteNames",
+    "SiteRef",
+    "SiteRevision",
+    "SnapshotDocument",
+    "SnapshotReading",
+    "State",
+    "TelemetryAccepted",
+    "TelemetryHistory",
+    "TelemetryInput",
+    "TelemetryMinute",
+    "WhoAmI",
+    "json_of",
+]
