@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeAlias
@@ -161,32 +162,22 @@ def ocpp_time(at: datetime) -> str:
 def fallback_request(charge_point: ChargePoint, unit: RateUnit, at: datetime) -> SetChargingProfile:
     """The persistent fallback: ``TxDefaultProfile``, connector / EVSE 0, stack level
     0, no end, at the charger's ``fallback_a``."""
-    limit = rate_limit(charge_point, charge_point.fallback_a, unit)
-    return _request(
+    return _charger_wide(
         charge_point,
-        target=0,
-        profile_id=FALLBACK_PROFILE_ID,
-        stack_level=FALLBACK_STACK_LEVEL,
-        purpose=_Purpose.TX_DEFAULT,
-        unit=unit,
-        start=_start(at),
-        periods=[(0, limit)],
+        _Profile(FALLBACK_PROFILE_ID, FALLBACK_STACK_LEVEL, _Purpose.TX_DEFAULT, _start(at)),
+        charge_point.fallback_a,
+        unit,
     )
 
 
 def max_request(charge_point: ChargePoint, unit: RateUnit, at: datetime) -> SetChargingProfile:
     """The charger-wide cap at its own rating: every EVSE's rating (``rating_a`` is
     per EVSE), so that it never caps a limit the controller may send."""
-    amps = charge_point.rating_a * max(len(charge_point.evses), 1)
-    return _request(
+    return _charger_wide(
         charge_point,
-        target=0,
-        profile_id=MAX_PROFILE_ID,
-        stack_level=MAX_STACK_LEVEL,
-        purpose=_Purpose.MAX,
-        unit=unit,
-        start=_start(at),
-        periods=[(0, rate_limit(charge_point, amps, unit))],
+        _Profile(MAX_PROFILE_ID, MAX_STACK_LEVEL, _Purpose.MAX, _start(at)),
+        charge_point.rating_a * max(len(charge_point.evses), 1),
+        unit,
     )
 
 
@@ -219,21 +210,15 @@ def tx_request(
 ) -> SetChargingProfile:
     """A ``TxProfile`` for the running transaction, lapsing by ``validTo`` and
     ``duration`` ``validity_s`` after ``at`` (:func:`valid_until`)."""
-    start = _start(at)
-    window = START_LEAD_S + max(int(validity_s), 1)
-    return _request(
-        charge_point,
-        target=evse_number,
-        profile_id=dynamic_profile_id(evse_number, tx_profile=True),
-        stack_level=DYNAMIC_STACK_LEVEL,
-        purpose=_Purpose.TX,
-        unit=unit,
-        start=start,
-        periods=[(0, rate_limit(charge_point, limit_a, unit))],
-        duration=window,
-        valid_to=start + timedelta(seconds=window),
-        transaction_id=transaction_id,
+    profile = _Profile(
+        dynamic_profile_id(evse_number, tx_profile=True),
+        DYNAMIC_STACK_LEVEL,
+        _Purpose.TX,
+        _start(at),
+        _TxBounds(transaction_id, _window_s(validity_s), valid_until(at, validity_s)),
     )
+    periods = [(0, rate_limit(charge_point, limit_a, unit))]
+    return _request(charge_point, evse_number, profile, unit, periods)
 
 
 def stand_in_request(
@@ -248,25 +233,22 @@ def stand_in_request(
     EVSE, ``limit_a`` until :func:`valid_until` and the fallback after it. It is what a
     vehicle plugging in starts at, and what limits a running transaction on a charger
     that takes no ``TxProfile``."""
-    start = _start(at)
-    window = START_LEAD_S + max(int(validity_s), 1)
-    limit = rate_limit(charge_point, limit_a, unit)
-    fallback = rate_limit(charge_point, charge_point.fallback_a, unit)
-    return _request(
-        charge_point,
-        target=evse_number,
-        profile_id=dynamic_profile_id(evse_number, tx_profile=False),
-        stack_level=DYNAMIC_STACK_LEVEL,
-        purpose=_Purpose.TX_DEFAULT,
-        unit=unit,
-        start=start,
-        periods=[(0, limit), (window, fallback)],
+    profile = _Profile(
+        dynamic_profile_id(evse_number, tx_profile=False),
+        DYNAMIC_STACK_LEVEL,
+        _Purpose.TX_DEFAULT,
+        _start(at),
     )
+    periods = [
+        (0, rate_limit(charge_point, limit_a, unit)),
+        (_window_s(validity_s), rate_limit(charge_point, charge_point.fallback_a, unit)),
+    ]
+    return _request(charge_point, evse_number, profile, unit, periods)
 
 
 def valid_until(at: datetime, validity_s: float) -> datetime:
     """When a dynamic profile sent at ``at`` lapses (whole seconds, as sent)."""
-    return _start(at) + timedelta(seconds=START_LEAD_S + max(int(validity_s), 1))
+    return _start(at) + timedelta(seconds=_window_s(validity_s))
 
 
 def transaction_reference(
@@ -307,79 +289,135 @@ def _start(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(microsecond=0) - timedelta(seconds=START_LEAD_S)
 
 
+def _window_s(validity_s: float) -> int:
+    """How long a dynamic profile holds from its start (which leads "now")."""
+    return START_LEAD_S + max(int(validity_s), 1)
+
+
 class _Purpose(StrEnum):
     TX_DEFAULT = "TxDefaultProfile"
     TX = "TxProfile"
     MAX = "max"
 
 
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """A profile in both versions' terms (its target and periods apart); ``tx`` for
+    a ``TxProfile``."""
+
+    profile_id: int
+    stack_level: int
+    purpose: _Purpose
+    start: datetime
+    tx: _TxBounds | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _TxBounds:
+    """What binds a ``TxProfile``: its transaction, and its lapse (``duration`` in
+    seconds from the start, and ``validTo``)."""
+
+    transaction_id: str | int
+    duration: int
+    valid_to: datetime
+
+
+def _charger_wide(
+    charge_point: ChargePoint, profile: _Profile, amps: float, unit: RateUnit
+) -> SetChargingProfile:
+    """``profile`` on connector / EVSE 0 at ``amps`` from its start on."""
+    return _request(charge_point, 0, profile, unit, [(0, rate_limit(charge_point, amps, unit))])
+
+
 def _request(
     charge_point: ChargePoint,
-    *,
     target: int,
-    profile_id: int,
-    stack_level: int,
-    purpose: _Purpose,
+    profile: _Profile,
     unit: RateUnit,
-    start: datetime,
     periods: list[tuple[int, float]],
-    duration: int | None = None,
-    valid_to: datetime | None = None,
-    transaction_id: str | int | None = None,
 ) -> SetChargingProfile:
+    """``profile`` on connector / EVSE ``target``, as the charger's version spells it
+    (periods: offset in seconds from the start, limit in ``unit``)."""
     phases = None if charge_point.dc else charge_point.number_phases
     if charge_point.version is OcppVersion.V16:
-        return call16.SetChargingProfile(
-            connector_id=target,
-            cs_charging_profiles=types16.ChargingProfile(
-                charging_profile_id=profile_id,
-                stack_level=stack_level,
-                charging_profile_purpose=(
-                    enums16.ChargingProfilePurposeType.charge_point_max_profile
-                    if purpose is _Purpose.MAX
-                    else enums16.ChargingProfilePurposeType(purpose.value)
-                ),
-                charging_profile_kind=enums16.ChargingProfileKindType.absolute,
-                transaction_id=transaction_id if isinstance(transaction_id, int) else None,
-                valid_to=ocpp_time(valid_to) if valid_to is not None else None,
-                charging_schedule=types16.ChargingSchedule(
-                    charging_rate_unit=enums16.ChargingRateUnitType(unit.value),
-                    charging_schedule_period=[
-                        types16.ChargingSchedulePeriod(
-                            start_period=offset, limit=limit, number_phases=phases
-                        )
-                        for offset, limit in periods
-                    ],
-                    duration=duration,
-                    start_schedule=ocpp_time(start),
-                ),
-            ),
-        )
-    return call201.SetChargingProfile(
-        evse_id=target,
-        charging_profile=types201.ChargingProfileType(
-            id=profile_id,
-            stack_level=stack_level,
+        return _request_16(target, profile, unit, periods, phases)
+    return _request_201(target, profile, unit, periods, phases)
+
+
+def _request_16(
+    connector_id: int,
+    profile: _Profile,
+    unit: RateUnit,
+    periods: list[tuple[int, float]],
+    phases: int | None,
+) -> Any:
+    """1.6: ``csChargingProfiles`` with one schedule; a transaction id is a number; the
+    charger-wide cap is a ``ChargePointMaxProfile``."""
+    purposes = enums16.ChargingProfilePurposeType
+    tx = profile.tx
+    return call16.SetChargingProfile(
+        connector_id=connector_id,
+        cs_charging_profiles=types16.ChargingProfile(
+            charging_profile_id=profile.profile_id,
+            stack_level=profile.stack_level,
             charging_profile_purpose=(
-                enums201.ChargingProfilePurposeEnumType.charging_station_max_profile
-                if purpose is _Purpose.MAX
-                else enums201.ChargingProfilePurposeEnumType(purpose.value)
+                purposes.charge_point_max_profile
+                if profile.purpose is _Purpose.MAX
+                else purposes(profile.purpose.value)
+            ),
+            charging_profile_kind=enums16.ChargingProfileKindType.absolute,
+            transaction_id=(
+                tx.transaction_id if tx and isinstance(tx.transaction_id, int) else None
+            ),
+            valid_to=ocpp_time(tx.valid_to) if tx else None,
+            charging_schedule=types16.ChargingSchedule(
+                charging_rate_unit=enums16.ChargingRateUnitType(unit.value),
+                charging_schedule_period=[
+                    types16.ChargingSchedulePeriod(offset, limit, phases)
+                    for offset, limit in periods
+                ],
+                duration=tx.duration if tx else None,
+                start_schedule=ocpp_time(profile.start),
+            ),
+        ),
+    )
+
+
+def _request_201(
+    evse_id: int,
+    profile: _Profile,
+    unit: RateUnit,
+    periods: list[tuple[int, float]],
+    phases: int | None,
+) -> Any:
+    """2.0.1: ``chargingProfile`` with a list of schedules, each with an id (the
+    profile's); a transaction id is a string; the charger-wide cap is a
+    ``ChargingStationMaxProfile``."""
+    purposes = enums201.ChargingProfilePurposeEnumType
+    tx = profile.tx
+    return call201.SetChargingProfile(
+        evse_id=evse_id,
+        charging_profile=types201.ChargingProfileType(
+            id=profile.profile_id,
+            stack_level=profile.stack_level,
+            charging_profile_purpose=(
+                purposes.charging_station_max_profile
+                if profile.purpose is _Purpose.MAX
+                else purposes(profile.purpose.value)
             ),
             charging_profile_kind=enums201.ChargingProfileKindEnumType.absolute,
-            transaction_id=str(transaction_id) if transaction_id is not None else None,
-            valid_to=ocpp_time(valid_to) if valid_to is not None else None,
+            transaction_id=str(tx.transaction_id) if tx else None,
+            valid_to=ocpp_time(tx.valid_to) if tx else None,
             charging_schedule=[
                 types201.ChargingScheduleType(
-                    id=profile_id,
+                    id=profile.profile_id,
                     charging_rate_unit=enums201.ChargingRateUnitEnumType(unit.value),
                     charging_schedule_period=[
-                        types201.ChargingSchedulePeriodType(
-                            start_period=offset, limit=limit, number_phases=phases
-                        )
+                        types201.ChargingSchedulePeriodType(offset, limit, phases)
                         for offset, limit in periods
                     ],
-                    duration=duration,
-                    start_schedule=ocpp_time(start),
+                    duration=tx.duration if tx else None,
+                    start_schedule=ocpp_time(profile.start),
                 )
             ],
         ),

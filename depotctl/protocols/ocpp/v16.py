@@ -10,14 +10,13 @@ from typing import Any
 
 from ocpp.v16 import ChargePoint as V16ChargePoint
 from ocpp.v16 import call_result
-from ocpp.v16.enums import Action, AuthorizationStatus, DataTransferStatus, RegistrationStatus
+from ocpp.v16.enums import Action, AuthorizationStatus
 
 from depotctl.domain.sessions import Session
-from depotctl.protocols.ocpp.events import BootInfo, EvseStatus
-from depotctl.protocols.ocpp.frames import after, on
-from depotctl.protocols.ocpp.handler import LinkedHandler
-from depotctl.protocols.ocpp.meter import format_time, number, parse_time
-from depotctl.protocols.ocpp.transactions import session_id_of
+from depotctl.protocols.ocpp.events import BootInfo
+from depotctl.protocols.ocpp.frames import on
+from depotctl.protocols.ocpp.handler import LinkedHandler, evse_number_of
+from depotctl.protocols.ocpp.meter import number, parse_time
 
 log = logging.getLogger("depotctl.ocpp")
 
@@ -25,62 +24,40 @@ log = logging.getLogger("depotctl.ocpp")
 class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untyped base
     """The messages of one 1.6 charger."""
 
+    answers = call_result
     actions = frozenset(action.value for action in Action)
     #: what a lenient charger's out-of-schema meter values come in
     lenient_actions = (Action.meter_values, Action.stop_transaction)
+
+    # Heartbeat, DataTransfer, FirmwareStatusNotification and the end of a
+    # BootNotification: as in 2.0.1 (LinkedHandler)
 
     @on(Action.boot_notification)
     def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **extra: Any
     ) -> call_result.BootNotification:
-        now = self.link.now()
-        boot = BootInfo(
-            vendor=charge_point_vendor,
-            model=charge_point_model,
-            serial_number=extra.get("charge_point_serial_number"),
-            firmware_version=extra.get("firmware_version"),
+        return self.accept_boot(
+            BootInfo(
+                vendor=charge_point_vendor,
+                model=charge_point_model,
+                serial_number=extra.get("charge_point_serial_number"),
+                firmware_version=extra.get("firmware_version"),
+            )
         )
-        self.link.rebooted()
-        self.link.events.booted(self._charger_id, boot, now)
-        return call_result.BootNotification(
-            current_time=format_time(now),
-            interval=self.link.heartbeat_interval_s,
-            status=RegistrationStatus.accepted,
-        )
-
-    @after(Action.boot_notification)
-    def after_boot_notification(self, **_: Any) -> None:
-        self.link.booted()
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self) -> call_result.Heartbeat:
-        return call_result.Heartbeat(current_time=format_time(self.link.now()))
 
     @on(Action.status_notification)
     def on_status_notification(
         self, connector_id: int, error_code: str, status: str, **extra: Any
     ) -> call_result.StatusNotification:
-        now = self.link.now()
-        evse = self.link.charge_point.evse(connector_id) if connector_id else None
-        if connector_id and evse is None:
-            log.warning(
-                "%s: status of connector %s, which the site does not list",
-                self.link.charge_point.ocpp_id,
-                connector_id,
-            )
-        else:
-            self.link.events.status(
-                EvseStatus(
-                    charger_id=self._charger_id,
-                    evse_id=evse.evse_id if evse else None,
-                    connector_id=connector_id,
-                    status=status,
-                    error_code=None if error_code == "NoError" else error_code,
-                    at=parse_time(extra.get("timestamp"), now),
-                )
-            )
-            if evse is not None:
-                self.link.connector_status(evse.number, status)
+        """A connector's id is its EVSE's number; 0 the charger as a whole."""
+        self.tell_status(
+            connector_id,
+            connector_id=connector_id,
+            status=status,
+            error_code=None if error_code == "NoError" else error_code,
+            timestamp=extra.get("timestamp"),
+            unit="connector",
+        )
         return call_result.StatusNotification()
 
     @on(Action.authorize)
@@ -126,15 +103,8 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         energy = known.energy_wh(register) if known is not None and register is not None else None
         if transaction is not None:
             book.end(transaction.transaction_id)
-        transaction = known
-        session_id = (
-            transaction.session_id
-            if transaction is not None
-            else session_id_of(self._charger_id, str(transaction_id))
-        )
-        self.link.events.session_ended(
-            session_id, energy, min(parse_time(timestamp, now), now), extra.get("reason")
-        )
+        at = min(parse_time(timestamp, now), now)
+        self.tell_ended(known, str(transaction_id), energy, at, extra.get("reason"))
         id_tag_info = {"status": AuthorizationStatus.accepted} if extra.get("id_tag") else None
         return call_result.StopTransaction(id_tag_info=id_tag_info)
 
@@ -143,7 +113,7 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         self, connector_id: Any = None, meter_value: Any = None, **extra: Any
     ) -> call_result.MeterValues:
         book = self.link.book
-        evse_number = connector_id if isinstance(connector_id, int) and connector_id > 0 else None
+        evse_number = evse_number_of(connector_id)
         transaction_id = extra.get("transaction_id")
         transaction = book.find(str(transaction_id)) if transaction_id is not None else None
         if transaction is None and transaction_id is None and evse_number is not None:
@@ -153,16 +123,6 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
         return call_result.MeterValues()
 
     # Notifications the controller has no use for yet: answered, not acted on
-
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
-        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status_notification(
-        self, status: str, **_: Any
-    ) -> call_result.FirmwareStatusNotification:
-        return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     def on_diagnostics_status_notification(

@@ -15,18 +15,15 @@ from ocpp.v201 import call_result
 from ocpp.v201.enums import (
     Action,
     AuthorizationStatusEnumType,
-    DataTransferStatusEnumType,
     NotifyEVChargingNeedsStatusEnumType,
-    RegistrationStatusEnumType,
     TransactionEventEnumType,
 )
 
 from depotctl.domain.sessions import Session
-from depotctl.protocols.ocpp.events import BootInfo, ChargingNeeds, EvseStatus
-from depotctl.protocols.ocpp.frames import after, on
-from depotctl.protocols.ocpp.handler import LinkedHandler
-from depotctl.protocols.ocpp.meter import format_time, number, parse_time
-from depotctl.protocols.ocpp.transactions import session_id_of
+from depotctl.protocols.ocpp.events import BootInfo, ChargingNeeds
+from depotctl.protocols.ocpp.frames import on
+from depotctl.protocols.ocpp.handler import LinkedHandler, evse_number_of
+from depotctl.protocols.ocpp.meter import number, parse_time
 
 log = logging.getLogger("depotctl.ocpp")
 
@@ -34,63 +31,41 @@ log = logging.getLogger("depotctl.ocpp")
 class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # untyped base
     """The messages of one 2.0.1 charging station."""
 
+    answers = call_result
     actions = frozenset(action.value for action in Action)
     #: what a lenient station's out-of-schema meter values come in
     lenient_actions = (Action.meter_values, Action.transaction_event)
+
+    # Heartbeat, DataTransfer, FirmwareStatusNotification and the end of a
+    # BootNotification: as in 1.6 (LinkedHandler)
 
     @on(Action.boot_notification)
     def on_boot_notification(
         self, charging_station: dict[str, Any], reason: str, **_: Any
     ) -> call_result.BootNotification:
-        now = self.link.now()
-        boot = BootInfo(
-            vendor=str(charging_station.get("vendor_name", "")),
-            model=str(charging_station.get("model", "")),
-            serial_number=charging_station.get("serial_number"),
-            firmware_version=charging_station.get("firmware_version"),
-            reason=reason,
+        return self.accept_boot(
+            BootInfo(
+                vendor=str(charging_station.get("vendor_name", "")),
+                model=str(charging_station.get("model", "")),
+                serial_number=charging_station.get("serial_number"),
+                firmware_version=charging_station.get("firmware_version"),
+                reason=reason,
+            )
         )
-        self.link.rebooted()
-        self.link.events.booted(self._charger_id, boot, now)
-        return call_result.BootNotification(
-            current_time=format_time(now),
-            interval=self.link.heartbeat_interval_s,
-            status=RegistrationStatusEnumType.accepted,
-        )
-
-    @after(Action.boot_notification)
-    def after_boot_notification(self, **_: Any) -> None:
-        self.link.booted()
-
-    @on(Action.heartbeat)
-    def on_heartbeat(self, **_: Any) -> call_result.Heartbeat:
-        return call_result.Heartbeat(current_time=format_time(self.link.now()))
 
     @on(Action.status_notification)
     def on_status_notification(
         self, timestamp: str, connector_status: str, evse_id: int, connector_id: int, **_: Any
     ) -> call_result.StatusNotification:
-        now = self.link.now()
-        evse = self.link.charge_point.evse(evse_id) if evse_id else None
-        if evse_id and evse is None:
-            log.warning(
-                "%s: status of EVSE %s, which the site does not list",
-                self.link.charge_point.ocpp_id,
-                evse_id,
-            )
-        else:
-            self.link.events.status(
-                EvseStatus(
-                    charger_id=self._charger_id,
-                    evse_id=evse.evse_id if evse else None,
-                    connector_id=connector_id,
-                    status=connector_status,
-                    error_code=None,
-                    at=parse_time(timestamp, now),
-                )
-            )
-            if evse is not None:
-                self.link.connector_status(evse.number, connector_status)
+        """EVSE 0 is the station as a whole; 2.0.1 has no error code here."""
+        self.tell_status(
+            evse_id,
+            connector_id=connector_id,
+            status=connector_status,
+            error_code=None,
+            timestamp=timestamp,
+            unit="EVSE",
+        )
         return call_result.StatusNotification()
 
     @on(Action.authorize)
@@ -101,7 +76,7 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
     def on_meter_values(
         self, evse_id: Any = None, meter_value: Any = None, **_: Any
     ) -> call_result.MeterValues:
-        evse_number = evse_id if isinstance(evse_id, int) and evse_id > 0 else None
+        evse_number = evse_number_of(evse_id)
         transaction = self.link.book.on_evse(evse_number) if evse_number is not None else None
         self.link.record_meter(evse_number, meter_value, transaction)
         return call_result.MeterValues()
@@ -141,12 +116,7 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
         if ending and transaction_id:
             if transaction is not None and book.ended(transaction_id) is None:
                 book.end(transaction.transaction_id)
-            session_id = (
-                transaction.session_id
-                if transaction is not None
-                else session_id_of(self._charger_id, transaction_id)
-            )
-            self.link.events.session_ended(session_id, energy, at, info.get("stopped_reason"))
+            self.tell_ended(transaction, transaction_id, energy, at, info.get("stopped_reason"))
         id_token_info = (
             {"status": AuthorizationStatusEnumType.accepted} if extra.get("id_token") else None
         )
@@ -178,16 +148,6 @@ class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # unty
         return call_result.NotifyEVChargingNeeds(status=status)
 
     # Notifications the controller has no use for yet: answered, not acted on
-
-    @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
-        return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
-
-    @on(Action.firmware_status_notification)
-    def on_firmware_status_notification(
-        self, status: str, **_: Any
-    ) -> call_result.FirmwareStatusNotification:
-        return call_result.FirmwareStatusNotification()
 
     @on(Action.security_event_notification)
     def on_security_event_notification(
