@@ -54,7 +54,7 @@ from depotctl.domain.phases import Phase  # noqa: E402
 from depotctl.domain.sessions import EnergyRequirement  # noqa: E402
 from depotctl.domain.snapshot import Snapshot  # noqa: E402
 from depotctl.engine import Allocation, BindingKind, allocate  # noqa: E402
-from depotctl.engine.render import binding_json  # noqa: E402
+from depotctl.views import binding_json  # noqa: E402
 
 TICK_S = 5.0
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from depotctl.config.snapshot import LoadedSnapshot
     from depotctl.domain.snapshot import Snapshot
     from depotctl.engine import Allocation
-    from depotctl.engine.render import Origin
+    from depotctl.views import Origin
 
 
 class AllocateFormat(StrEnum):
@@ -74,7 +74,7 @@ def _load(command: str, snapshot: Path, site: Path | None) -> LoadedSnapshot:
 
 
 def _origin(loaded: LoadedSnapshot, snapshot: Path) -> Origin:
-    from depotctl.engine.render import Origin
+    from depotctl.views import Origin
 
     return Origin(
         site_file=loaded.site_display, revision=loaded.revision, snapshot_file=str(snapshot)
@@ -114,7 +114,7 @@ def allocate(
     state, allocation = _allocate(loaded)
     origin = _origin(loaded, snapshot)
     if output_format is AllocateFormat.JSON:
-        from depotctl.engine.render import allocation_json
+        from depotctl.views import allocation_json
 
         payload = allocation_json(state, allocation, origin, candidates=candidates)
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
@@ -178,7 +178,7 @@ def explain(
         sys.stderr.write(f"depotctl explain: {_unknown_evse(evse, sorted(known))}\n")
         raise typer.Exit(2)
     state, allocation = _allocate(loaded)
-    from depotctl.engine.render import explain_json
+    from depotctl.views import explain_json
 
     payload = explain_json(state, allocation, evse, _origin(loaded, snapshot))
     if output_format is AllocateFormat.JSON:

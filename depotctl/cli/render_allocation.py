@@ -16,18 +16,16 @@ from depotctl.engine.allocation import (
     EvseState,
     NodeConstraint,
 )
-from depotctl.engine.render import (
-    KIND_ORDER,
+from depotctl.engine.limit_words import KIND_ORDER, amount, unit_of
+from depotctl.views import (
     NodeView,
     Origin,
-    amount,
     at_limit,
     evse_ids_under,
     local_time,
     nodes_in_tree_order,
     over_limit,
     source_text,
-    unit_of,
 )
 
 

@@ -1,4 +1,4 @@
-"""One EVSE's explanation as text, from the explain JSON (``engine.render.explain_json``,
+"""One EVSE's explanation as text, from the explain JSON (``views.explain_json``,
 which ``GET /api/v1/explain/{evse}`` serves too): offline (``explain --snapshot``) and
 live (``explain`` against a controller) print the same lines — the EVSE and its path,
 its state and the priority that placed it among the tiers, its limit, the binding

@@ -35,7 +35,7 @@ from depotctl.controller.routes_snapshot import snapshot_routes
 from depotctl.controller.routes_telemetry import telemetry_routes
 from depotctl.controller.service import AppliedSite, Controller, LiveState, NoSite
 from depotctl.controller.store import Revision
-from depotctl.engine.render import Origin, allocation_json, explain_json
+from depotctl.views import Origin, allocation_json, explain_json
 
 API_PREFIX = "/api/v1"
 

@@ -41,8 +41,8 @@ from depotctl.domain.commands import CommandPurpose, Delivery
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import BindingKind, EvseState
 from depotctl.engine.alerts import alert_conditions
-from depotctl.engine.render import binding_json
 from depotctl.protocols.ocpp.commands import ConnectReport
+from depotctl.views import binding_json
 
 log = logging.getLogger("depotctl.controller")
 

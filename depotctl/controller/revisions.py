@@ -48,7 +48,7 @@ from depotctl.domain.envelopes import SourceHealth
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import Allocation, EvseState, allocate
 from depotctl.engine.allocation import Binding
-from depotctl.engine.render import binding_json
+from depotctl.views import binding_json
 
 __all__ = [
     "EvseImpact",

@@ -53,7 +53,7 @@ from depotctl.domain.phases import Phase
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
 from depotctl.engine import SessionOutlook, session_outlooks
-from depotctl.engine.render import binding_json
+from depotctl.views import binding_json
 
 #: Journal kind of a requirement set on a running session (the fleet's schedule).
 SESSION_REQUIREMENT = "session.requirement"

@@ -35,7 +35,7 @@ from depotctl.controller.store import JournalKind, NewJournalEntry
 from depotctl.domain import Current, Dimension, format_number
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.quantity import BOUNDS, in_bounds
-from depotctl.engine.render import evse_json
+from depotctl.views import evse_json
 
 #: The stable code of a resume on an EVSE that has no override (404).
 NO_OVERRIDE = "no_override"

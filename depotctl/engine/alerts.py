@@ -32,7 +32,7 @@ from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import NodeKind, SiteLoadSpec, TopologyNode
 from depotctl.engine.allocation import Allocation, LimitKind, LimitSource, NodeConstraint
 from depotctl.engine.capacity import _site_load_draw
-from depotctl.engine.render import KIND_ORDER, amount, kind_text, unit_of
+from depotctl.engine.limit_words import KIND_ORDER, amount, kind_text, unit_of
 
 #: Reserved may exceed a limit by this share of it (at least by this much in the
 #: limit's base unit) before it counts: float noise is not an over-commitment.

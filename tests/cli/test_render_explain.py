@@ -26,7 +26,7 @@ from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.domain.telemetry import Reading
 from depotctl.engine import allocate
-from depotctl.engine.render import Origin, explain_json
+from depotctl.views import Origin, explain_json
 from tests.controller.test_app import AU_DEPOT, Running, serving
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 20:00 in Sydney

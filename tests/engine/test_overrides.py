@@ -12,7 +12,7 @@ from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.topology import Topology
 from depotctl.engine import Allocation, BindingKind, EvseState, allocate
-from depotctl.engine.render import Origin, allocation_json, explain_json
+from depotctl.views import Origin, allocation_json, explain_json
 from tests.engine.conftest import T0, Depot, at, session, snapshot
 
 

@@ -1,6 +1,7 @@
 """An allocation as data: the versioned JSON of ``allocate`` and ``explain`` (documented
-in ``docs/snapshot.md``), and the views the text renderer shares with it — nodes in
-tree order, each node's limits with the binding one first, limits in words.
+in ``docs/snapshot.md``, served by the API too), and the views the text renderer shares
+with it — nodes in tree order, each node's limits with the binding one first, sources in
+words (the limit kinds' words are the engine's, :mod:`depotctl.engine.limit_words`).
 
 Units: currents in A (per line), powers in kW. Numbers are rounded to 3 decimals.
 """
@@ -27,6 +28,7 @@ from depotctl.engine.allocation import (
     NodeConstraint,
 )
 from depotctl.engine.explain import Candidate, Decision
+from depotctl.engine.limit_words import KIND_ORDER, amount, unit_of
 from depotctl.engine.priority import Priority
 from depotctl.engine.structure import POWER
 
@@ -34,14 +36,6 @@ VERSION = 1
 
 #: A limit counts as reached when less than this share of it is left.
 AT_LIMIT_SHARE = 0.01
-
-#: Display order of a node's limits.
-KIND_ORDER = {
-    LimitKind.IMPORT_POWER: 0,
-    LimitKind.CURRENT_L1: 1,
-    LimitKind.CURRENT_L2: 2,
-    LimitKind.CURRENT_L3: 3,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,23 +99,6 @@ def over_limit(constraint: NodeConstraint) -> bool:
     """Exceeded — only ever by what cannot be controlled (site load, uncontrollable
     chargers), since the allocator never allocates past a limit."""
     return constraint.headroom < -1e-6 * max(1.0, constraint.effective_limit)
-
-
-def is_power(kind: LimitKind) -> bool:
-    return kind is LimitKind.IMPORT_POWER
-
-
-def unit_of(kind: LimitKind) -> str:
-    return "kW" if is_power(kind) else "A"
-
-
-def amount(kind: LimitKind, value: float) -> float:
-    """A constraint's value in its display unit (kW for power, A for current)."""
-    return value / 1000.0 if is_power(kind) else value
-
-
-def kind_text(kind: LimitKind) -> str:
-    return "import power" if is_power(kind) else f"current {kind.value.removeprefix('current_')}"
 
 
 def source_text(source: LimitSource, node: TopologyNode | None = None) -> str:
