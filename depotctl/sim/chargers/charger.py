@@ -42,7 +42,12 @@ from depotctl.sim.chargers.faults import Fault, Timeline
 from depotctl.sim.chargers.misbehaviour import NONE, Misbehaviour
 from depotctl.sim.chargers.profiles import InvalidProfile, Profile, Purpose
 from depotctl.sim.chargers.simtime import SimTime
-from depotctl.sim.chargers.stack import Capabilities, ProfileRejected, ProfileStack
+from depotctl.sim.chargers.stack import (
+    Capabilities,
+    ClearCriteria,
+    ProfileRejected,
+    ProfileStack,
+)
 from depotctl.sim.chargers.station import ChargingState, Plug, Station
 from depotctl.sim.chargers.vehicles import Vehicle
 
@@ -347,22 +352,13 @@ class SimulatedCharger:
         self._report_states()
         return Verdict(True)
 
-    def clear_profiles(
-        self,
-        *,
-        profile_id: int | None = None,
-        evse: int | None = None,
-        purpose: Purpose | None = None,
-        stack_level: int | None = None,
-    ) -> int:
+    def clear_profiles(self, criteria: ClearCriteria) -> int:
         """``ClearChargingProfile``: how many were removed."""
         if self.misbehaviour.ignore_profiles:
             return 1
         now = self.time.now()
         self.station.advance(now)
-        removed = self.stack.clear(
-            profile_id=profile_id, evse=evse, purpose=purpose, stack_level=stack_level
-        )
+        removed = self.stack.clear(criteria)
         self.station.changed(now)
         self.stats.profiles_cleared += removed
         self._report_states()

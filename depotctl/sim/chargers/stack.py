@@ -45,6 +45,26 @@ class Capabilities:
     max_periods: int = MAX_PERIODS
 
 
+@dataclass(frozen=True, slots=True)
+class ClearCriteria:
+    """Which profiles a ClearChargingProfile removes: the one with ``profile_id``
+    when given, else those matching every other criterion given (None: any)."""
+
+    profile_id: int | None = None
+    evse: int | None = None
+    purpose: Purpose | None = None
+    stack_level: int | None = None
+
+    def matches(self, profile: Profile) -> bool:
+        if self.profile_id is not None:
+            return profile.id == self.profile_id
+        return (
+            (self.evse is None or profile.evse == self.evse)
+            and (self.purpose is None or profile.purpose is self.purpose)
+            and (self.stack_level is None or profile.stack_level == self.stack_level)
+        )
+
+
 class ProfileStack:
     """The installed profiles of one charger."""
 
@@ -83,28 +103,10 @@ class ProfileStack:
         self.profiles = [*kept, profile]
         return profile
 
-    def clear(
-        self,
-        *,
-        profile_id: int | None = None,
-        evse: int | None = None,
-        purpose: Purpose | None = None,
-        stack_level: int | None = None,
-    ) -> int:
-        """Remove the profiles matching every criterion given (an id alone matches
-        by id); how many were removed."""
-
-        def matches(p: Profile) -> bool:
-            if profile_id is not None:
-                return p.id == profile_id
-            return (
-                (evse is None or p.evse == evse)
-                and (purpose is None or p.purpose is purpose)
-                and (stack_level is None or p.stack_level == stack_level)
-            )
-
+    def clear(self, criteria: ClearCriteria) -> int:
+        """Remove the profiles matching ``criteria``; how many were removed."""
         before = len(self.profiles)
-        self.profiles = [p for p in self.profiles if not matches(p)]
+        self.profiles = [p for p in self.profiles if not criteria.matches(p)]
         return before - len(self.profiles)
 
     def power_cycle(self) -> int:

@@ -24,8 +24,9 @@ from depotctl.sim.chargers.charger import (
     iso,
     raise_if_cancelled,
 )
-from depotctl.sim.chargers.profiles import InvalidProfile, Purpose, from_v16
-from depotctl.sim.chargers.routing import WIRE_LOG, Silence, afterwards, handles
+from depotctl.sim.chargers.link import SimLink, interval_s, trigger_status
+from depotctl.sim.chargers.profiles import from_v16
+from depotctl.sim.chargers.routing import afterwards, handles
 from depotctl.sim.chargers.station import ChargingState, Plug
 
 STATUS = {
@@ -39,17 +40,11 @@ STATUS = {
 MEASURANDS = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,SoC"
 
 
-class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
+class V16Link(SimLink, _ChargePoint):  # type: ignore[misc, unused-ignore]
     """One 1.6 connection of ``charger``."""
 
     def __init__(self, charger: SimulatedCharger, connection: ClientConnection) -> None:
-        super().__init__(
-            charger.ocpp_id,
-            connection,
-            response_timeout=charger.settings.response_timeout_s,
-            logger=WIRE_LOG,
-        )
-        self.charger = charger
+        super().__init__(charger, connection)
         self._starting: dict[str, Plug] = {}
 
     async def route_message(self, raw_msg: str) -> None:
@@ -65,25 +60,17 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
                 pass  # the library answers what it cannot parse
         await super().route_message(raw_msg)
 
-    async def _ask(self, payload: Any, *, lenient: bool = False) -> Any:
-        raise_if_cancelled()
-        return await self.call(payload, suppress=False, skip_schema_validation=lenient)
-
     # To the controller
 
     async def boot(self) -> tuple[str, int]:
         settings = self.charger.settings
-        raise_if_cancelled()
-        answer = await self.call(
+        return await self._boot(
             call.BootNotification(
                 charge_point_model=settings.model,
                 charge_point_vendor=settings.vendor,
                 charge_point_serial_number=self.charger.ocpp_id[:25],
-            ),
-            suppress=False,
-            unique_id=self.boot_call_id(),
+            )
         )
-        return str(answer.status), int(answer.interval)
 
     async def heartbeat(self) -> None:
         await self._ask(call.Heartbeat())
@@ -201,14 +188,8 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         stack_level: int | None = None,
         **_: Any,
     ) -> Any:
-        try:
-            purpose = Purpose.parse(charging_profile_purpose) if charging_profile_purpose else None
-        except InvalidProfile:
-            return call_result.ClearChargingProfile(status="Unknown")
-        removed = self.charger.clear_profiles(
-            profile_id=id, evse=connector_id, purpose=purpose, stack_level=stack_level
-        )
-        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+        status = self._clear(id, connector_id, charging_profile_purpose, stack_level)
+        return call_result.ClearChargingProfile(status=status)
 
     @handles("GetCompositeSchedule")
     def on_get_composite_schedule(
@@ -251,13 +232,8 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         known = self._configuration()
         if key not in known:
             return call_result.ChangeConfiguration(status="NotSupported")
-        if known[key][1]:
-            return call_result.ChangeConfiguration(status="Rejected")
-        try:
-            seconds = float(value)
-        except ValueError:
-            return call_result.ChangeConfiguration(status="Rejected")
-        if seconds <= 0:
+        seconds = interval_s(value)
+        if known[key][1] or seconds is None:
             return call_result.ChangeConfiguration(status="Rejected")
         if key == "HeartbeatInterval":
             self.charger.heartbeat_s = seconds
@@ -269,11 +245,8 @@ class V16Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
     def on_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> Any:
-        supported = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
-        if requested_message not in supported:
-            return call_result.TriggerMessage(status="NotImplemented")
         known = connector_id in (None, 0) or connector_id in self.charger.station.evses
-        return call_result.TriggerMessage(status="Accepted" if known else "Rejected")
+        return call_result.TriggerMessage(status=trigger_status(requested_message, known))
 
     @afterwards("TriggerMessage")
     def after_trigger_message(

@@ -15,43 +15,23 @@ from typing import Any
 
 from ocpp.v201 import ChargePoint as _ChargePoint  # type: ignore[import-untyped, unused-ignore]
 from ocpp.v201 import call, call_result  # type: ignore[import-untyped, unused-ignore]
-from websockets.asyncio.client import ClientConnection
 
 from depotctl.domain.charge_points import RateUnit
-from depotctl.sim.chargers.charger import (
-    MeterSample,
-    Session,
-    SimulatedCharger,
-    iso,
-    raise_if_cancelled,
-)
-from depotctl.sim.chargers.profiles import InvalidProfile, Purpose, from_v201
-from depotctl.sim.chargers.routing import WIRE_LOG, Silence, afterwards, handles
+from depotctl.sim.chargers.charger import MeterSample, Session, iso
+from depotctl.sim.chargers.link import SimLink, interval_s, trigger_status
+from depotctl.sim.chargers.profiles import from_v201
+from depotctl.sim.chargers.routing import afterwards, handles
 from depotctl.sim.chargers.station import ChargingState
 
 
-class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
+class V201Link(SimLink, _ChargePoint):  # type: ignore[misc, unused-ignore]
     """One 2.0.1 connection of ``charger``."""
-
-    def __init__(self, charger: SimulatedCharger, connection: ClientConnection) -> None:
-        super().__init__(
-            charger.ocpp_id,
-            connection,
-            response_timeout=charger.settings.response_timeout_s,
-            logger=WIRE_LOG,
-        )
-        self.charger = charger
-
-    async def _ask(self, payload: Any, *, lenient: bool = False) -> Any:
-        raise_if_cancelled()
-        return await self.call(payload, suppress=False, skip_schema_validation=lenient)
 
     # To the controller
 
     async def boot(self) -> tuple[str, int]:
         settings = self.charger.settings
-        raise_if_cancelled()
-        answer = await self.call(
+        return await self._boot(
             call.BootNotification(
                 charging_station={
                     "model": settings.model,
@@ -59,11 +39,8 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
                     "serial_number": self.charger.ocpp_id[:25],
                 },
                 reason="PowerUp",
-            ),
-            suppress=False,
-            unique_id=self.boot_call_id(),
+            )
         )
-        return str(answer.status), int(answer.interval)
 
     async def heartbeat(self) -> None:
         await self._ask(call.Heartbeat())
@@ -259,18 +236,13 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         **_: Any,
     ) -> Any:
         criteria = charging_profile_criteria or {}
-        purpose_text = criteria.get("charging_profile_purpose")
-        try:
-            purpose = Purpose.parse(purpose_text) if purpose_text else None
-        except InvalidProfile:
-            return call_result.ClearChargingProfile(status="Unknown")
-        removed = self.charger.clear_profiles(
-            profile_id=charging_profile_id,
-            evse=criteria.get("evse_id"),
-            purpose=purpose,
-            stack_level=criteria.get("stack_level"),
+        status = self._clear(
+            charging_profile_id,
+            criteria.get("evse_id"),
+            criteria.get("charging_profile_purpose"),
+            criteria.get("stack_level"),
         )
-        return call_result.ClearChargingProfile(status="Accepted" if removed else "Unknown")
+        return call_result.ClearChargingProfile(status=status)
 
     @handles("GetCompositeSchedule")
     def on_get_composite_schedule(
@@ -301,18 +273,12 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         variables = self._variables()
         results = []
         for item in get_variable_data:
-            component = item.get("component", {})
-            variable = item.get("variable", {})
             attribute = item.get("attribute_type") or "Actual"
-            result: dict[str, Any] = {"component": component, "variable": variable}
+            result, key = _addressed(item)
             if attribute != "Actual":
                 result["attribute_type"] = attribute
-            name = str(component.get("name", ""))
-            key = (name.lower(), str(variable.get("name", "")).lower())
-            if not any(c == key[0] for c, _ in variables):
-                result["attribute_status"] = "UnknownComponent"
-            elif key not in variables:
-                result["attribute_status"] = "UnknownVariable"
+            if (unknown := _unknown(key, variables)) is not None:
+                result["attribute_status"] = unknown
             elif attribute != "Actual":
                 result["attribute_status"] = "NotSupportedAttributeType"
             else:
@@ -326,14 +292,9 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         variables = self._variables()
         results = []
         for item in set_variable_data:
-            component = item.get("component", {})
-            variable = item.get("variable", {})
-            key = (str(component.get("name", "")).lower(), str(variable.get("name", "")).lower())
-            result: dict[str, Any] = {"component": component, "variable": variable}
-            if not any(c == key[0] for c, _ in variables):
-                result["attribute_status"] = "UnknownComponent"
-            elif key not in variables:
-                result["attribute_status"] = "UnknownVariable"
+            result, key = _addressed(item)
+            if (unknown := _unknown(key, variables)) is not None:
+                result["attribute_status"] = unknown
             elif variables[key][1]:
                 result["attribute_status"] = "Rejected"
             else:
@@ -345,12 +306,9 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
     def on_trigger_message(
         self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any
     ) -> Any:
-        supported = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification"}
-        if requested_message not in supported:
-            return call_result.TriggerMessage(status="NotImplemented")
         number = (evse or {}).get("id")
         known = number is None or number in self.charger.station.evses
-        return call_result.TriggerMessage(status="Accepted" if known else "Rejected")
+        return call_result.TriggerMessage(status=trigger_status(requested_message, known))
 
     @afterwards("TriggerMessage")
     def after_trigger_message(
@@ -382,17 +340,30 @@ class V201Link(Silence, _ChargePoint):  # type: ignore[misc, unused-ignore]
         }
 
     def _set(self, key: tuple[str, str], value: str) -> str:
-        try:
-            seconds = float(value)
-        except ValueError:
-            return "Rejected"
-        if seconds <= 0:
+        seconds = interval_s(value)
+        if seconds is None:
             return "Rejected"
         if key == ("ocppcommctrlr", "heartbeatinterval"):
             self.charger.heartbeat_s = seconds
         else:
             self.charger.meter_interval_s = seconds
         return "Accepted"
+
+
+def _addressed(item: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, str]]:
+    """A Get/SetVariables item's result, naming its component and variable as sent,
+    and their (component, variable) key in lower case."""
+    component = item.get("component", {})
+    variable = item.get("variable", {})
+    key = (str(component.get("name", "")).lower(), str(variable.get("name", "")).lower())
+    return {"component": component, "variable": variable}, key
+
+
+def _unknown(key: tuple[str, str], variables: dict[tuple[str, str], Any]) -> str | None:
+    """``UnknownComponent`` or ``UnknownVariable`` when the station has no such."""
+    if not any(component == key[0] for component, _ in variables):
+        return "UnknownComponent"
+    return "UnknownVariable" if key not in variables else None
 
 
 def _sampled(sample: MeterSample, bad: bool) -> list[dict[str, Any]]:

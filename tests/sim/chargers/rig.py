@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
@@ -20,6 +21,13 @@ from tests.sim.chargers.builders import PASSWORD, START, charge_point
 from tests.sim.chargers.csms import Csms
 
 CP = "CP-1"
+#: a test run once per OCPP version
+VERSIONS = pytest.mark.parametrize("version", list(OcppVersion), ids=["v16", "v201"])
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    """Run an async test, with a bound that tells a hang from a busy machine."""
+    asyncio.run(asyncio.wait_for(test(), 30))
 
 
 @dataclass

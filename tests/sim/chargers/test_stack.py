@@ -10,7 +10,7 @@ import pytest
 
 from depotctl.domain.charge_points import RateUnit
 from depotctl.sim.chargers.profiles import InvalidProfile, Kind, Purpose, from_v16, from_v201
-from depotctl.sim.chargers.stack import Capabilities, ProfileRejected, ProfileStack
+from depotctl.sim.chargers.stack import Capabilities, ClearCriteria, ProfileRejected, ProfileStack
 from tests.sim.chargers.builders import START, profile
 
 EVSES = (1, 2)
@@ -151,9 +151,9 @@ def test_clear_by_id_or_by_criteria() -> None:
     stack.install(profile(8, id=1, evse=0), EVSES, RUNNING)
     stack.install(profile(16, id=2, evse=1, stack_level=1), EVSES, RUNNING)
     stack.install(profile(20, id=3, purpose=Purpose.TX, stack_level=2), EVSES, RUNNING)
-    assert stack.clear(profile_id=2) == 1
-    assert stack.clear(purpose=Purpose.TX) == 1
-    assert stack.clear(profile_id=42) == 0
+    assert stack.clear(ClearCriteria(profile_id=2)) == 1
+    assert stack.clear(ClearCriteria(purpose=Purpose.TX)) == 1
+    assert stack.clear(ClearCriteria(profile_id=42)) == 0
     assert [p.id for p in stack.profiles] == [1]
 
 
