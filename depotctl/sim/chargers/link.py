@@ -1,7 +1,7 @@
 """What the 1.6 and 2.0.1 sides of a simulated charger share: the connection they
 are made on, asking the controller (and booting), and the answers both versions
-decide alike — which profiles a ClearChargingProfile removes, whether a
-TriggerMessage is taken, whether an interval may be set. What each version sends
+decide alike — which profiles a ClearChargingProfile removes, a composite
+schedule, whether a TriggerMessage is taken, whether an interval may be set. What each version sends
 and how it spells it stays in ``v16.py`` and ``v201.py``."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.client import ClientConnection
 
-from depotctl.sim.chargers.charger import SimulatedCharger, raise_if_cancelled
+from depotctl.domain.charge_points import RateUnit
+from depotctl.sim.chargers.charger import SimulatedCharger, iso, raise_if_cancelled
 from depotctl.sim.chargers.profiles import InvalidProfile, Purpose
 from depotctl.sim.chargers.routing import WIRE_LOG, Silence
 from depotctl.sim.chargers.stack import ClearCriteria
@@ -67,6 +68,19 @@ class SimLink(Silence):
             return "Unknown"
         removed = self.charger.clear_profiles(ClearCriteria(profile_id, evse, parsed, stack_level))
         return "Accepted" if removed else "Unknown"
+
+    def _composite(
+        self, evse: int, duration: int, unit: str | None
+    ) -> tuple[str, RateUnit, list[dict[str, Any]]] | None:
+        """GetCompositeSchedule of ``evse`` for ``duration`` seconds in ``unit`` (None:
+        the charger's own): its start, unit and periods as sent; None for an EVSE
+        the charger does not have."""
+        found = self.charger.composite(evse, duration, RateUnit(unit) if unit else None)
+        if found is None:
+            return None
+        start, chosen, periods = found
+        sent = [{"start_period": int(offset), "limit": limit} for offset, limit in periods]
+        return iso(start), chosen, sent
 
 
 def trigger_status(requested_message: str, known: bool) -> str:

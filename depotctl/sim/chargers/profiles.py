@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from depotctl.domain.charge_points import RateUnit
+
+Member = TypeVar("Member", bound=StrEnum)
 
 
 class Purpose(StrEnum):
@@ -30,10 +32,7 @@ class Purpose(StrEnum):
     def parse(cls, text: object) -> Purpose:
         if text == "ChargePointMaxProfile":
             return cls.STATION_MAX
-        try:
-            return cls(str(text))
-        except ValueError:
-            raise InvalidProfile(f"unknown chargingProfilePurpose {text!r}") from None
+        return _member(cls, text, "chargingProfilePurpose")
 
     def name_in(self, v16: bool) -> str:
         """The purpose as the protocol spells it."""
@@ -151,16 +150,11 @@ def _profile(
     transaction_id: str | None,
     received_at: datetime,
 ) -> Profile:
-    kind_text = payload.get("charging_profile_kind")
-    try:
-        kind = Kind(str(kind_text))
-    except ValueError:
-        raise InvalidProfile(f"unknown chargingProfileKind {kind_text!r}") from None
+    kind = _member(Kind, payload.get("charging_profile_kind"), "chargingProfileKind")
     recurrency_text = payload.get("recurrency_kind")
-    try:
-        recurrency = None if recurrency_text is None else Recurrency(str(recurrency_text))
-    except ValueError:
-        raise InvalidProfile(f"unknown recurrencyKind {recurrency_text!r}") from None
+    recurrency = (
+        None if recurrency_text is None else _member(Recurrency, recurrency_text, "recurrencyKind")
+    )
     return Profile(
         id=_integer(profile_id, "id"),
         evse=evse,
@@ -177,11 +171,7 @@ def _profile(
 
 
 def _schedule(payload: Mapping[str, Any]) -> Schedule:
-    unit_text = payload.get("charging_rate_unit")
-    try:
-        unit = RateUnit(str(unit_text))
-    except ValueError:
-        raise InvalidProfile(f"unknown chargingRateUnit {unit_text!r}") from None
+    unit = _member(RateUnit, payload.get("charging_rate_unit"), "chargingRateUnit")
     periods_payload = payload.get("charging_schedule_period")
     if not isinstance(periods_payload, list):
         raise InvalidProfile("chargingSchedulePeriod must be a list")
@@ -203,6 +193,14 @@ def _schedule(payload: Mapping[str, Any]) -> Schedule:
         start=_time(payload.get("start_schedule"), "startSchedule"),
         duration_s=None if duration is None else _number(duration, "duration"),
     )
+
+
+def _member(kind: type[Member], value: object, name: str) -> Member:
+    """The member of ``kind`` that ``value`` (the field ``name``) spells."""
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise InvalidProfile(f"unknown {name} {value!r}") from None
 
 
 def _mapping(value: object, name: str) -> Mapping[str, Any]:

@@ -195,22 +195,19 @@ class V16Link(SimLink, _ChargePoint):  # type: ignore[misc, unused-ignore]
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> Any:
-        unit = RateUnit(charging_rate_unit) if charging_rate_unit else None
-        found = self.charger.composite(connector_id, duration, unit)
+        found = self._composite(connector_id, duration, charging_rate_unit)
         if found is None:
             return call_result.GetCompositeSchedule(status="Rejected")
-        start, chosen, periods = found
+        start, unit, periods = found
         return call_result.GetCompositeSchedule(
             status="Accepted",
             connector_id=connector_id,
-            schedule_start=iso(start),
+            schedule_start=start,
             charging_schedule={
                 "duration": duration,
-                "start_schedule": iso(start),
-                "charging_rate_unit": chosen.value,
-                "charging_schedule_period": [
-                    {"start_period": int(offset), "limit": limit} for offset, limit in periods
-                ],
+                "start_schedule": start,
+                "charging_rate_unit": unit.value,
+                "charging_schedule_period": periods,
             },
         )
 

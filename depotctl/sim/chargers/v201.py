@@ -248,23 +248,20 @@ class V201Link(SimLink, _ChargePoint):  # type: ignore[misc, unused-ignore]
     def on_get_composite_schedule(
         self, duration: int, evse_id: int, charging_rate_unit: str | None = None, **_: Any
     ) -> Any:
-        unit = RateUnit(charging_rate_unit) if charging_rate_unit else None
-        found = self.charger.composite(evse_id, duration, unit)
+        found = self._composite(evse_id, duration, charging_rate_unit)
         if found is None:
             return call_result.GetCompositeSchedule(
                 status="Rejected", status_info={"reason_code": "UnknownEVSE"}
             )
-        start, chosen, periods = found
+        start, unit, periods = found
         return call_result.GetCompositeSchedule(
             status="Accepted",
             schedule={
                 "evse_id": evse_id,
                 "duration": duration,
-                "schedule_start": iso(start),
-                "charging_rate_unit": chosen.value,
-                "charging_schedule_period": [
-                    {"start_period": int(offset), "limit": limit} for offset, limit in periods
-                ],
+                "schedule_start": start,
+                "charging_rate_unit": unit.value,
+                "charging_schedule_period": periods,
             },
         )
 
