@@ -159,7 +159,9 @@ class Contexts:
 
 def from_state_dir(state_dir: Path) -> tuple[str, Path]:
     """The API URL (``endpoints.json``) and admin token file of a local controller."""
-    endpoints = state_dir / "endpoints.json"
+    from depotctl.api.state_dir import StateDir
+
+    endpoints = StateDir(state_dir).endpoints
     try:
         data = json.loads(endpoints.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -172,7 +174,7 @@ def from_state_dir(state_dir: Path) -> tuple[str, Path]:
     api = data.get("api") if isinstance(data, dict) else None
     if not isinstance(api, str):
         raise ContextError(f'{endpoints} has no "api" URL', 3)
-    token_file = (state_dir / "tokens" / "admin.token").resolve()
+    token_file = StateDir(state_dir).admin_token.resolve()
     if not token_file.exists():
         raise ContextError(f"{token_file} does not exist (the controller creates it)", 3)
     return check_server(api), token_file

@@ -25,10 +25,10 @@ from fastapi.security.utils import get_authorization_scheme_param
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from depotctl.api.state_dir import StateDir
 from depotctl.controller.errors import ApiError, error_response
 from depotctl.domain.secret_files import TokenFileError, read_private_token
 
-TOKEN_FILES = {"admin": "admin.token", "readonly": "readonly.token"}
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -54,17 +54,13 @@ class Tokens:
         return None
 
 
-def token_dir(state_dir: Path) -> Path:
-    return state_dir / "tokens"
-
-
 def load_or_create_tokens(state_dir: Path) -> Tokens:
     """The tokens of ``state_dir``; each missing token file is created (0600, random).
     :class:`TokenFileError` (one line, with the fix) when one cannot be used."""
-    directory = token_dir(state_dir)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    values = {role: _read_or_create(directory / name) for role, name in TOKEN_FILES.items()}
-    return Tokens(admin=values["admin"], readonly=values["readonly"])
+    paths = StateDir(state_dir)
+    paths.tokens.mkdir(mode=0o700, parents=True, exist_ok=True)
+    admin = _read_or_create(paths.admin_token)
+    return Tokens(admin=admin, readonly=_read_or_create(paths.readonly_token))
 
 
 def _read_or_create(path: Path) -> str:

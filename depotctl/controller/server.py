@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
+from depotctl.api.state_dir import StateDir
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import Clock, clock_for
@@ -41,9 +42,6 @@ from depotctl.protocols.ocpp.queue import Timing
 from depotctl.protocols.ocpp.server import OcppServer
 
 log = logging.getLogger("depotctl.controller")
-
-STORE_FILE = "depotctl.sqlite"
-ENDPOINTS_FILE = "endpoints.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +75,7 @@ def run(settings: Settings) -> int:
         return 3
     with lock:
         try:
-            store = Store.open(settings.state_dir / STORE_FILE)
+            store = Store.open(StateDir(settings.state_dir).store)
         except (OSError, sqlite3.Error, StoreError, StoreVersionError) as error:
             log.error("cannot use the state directory %s: %s", settings.state_dir, error)
             return 3
@@ -85,10 +83,7 @@ def run(settings: Settings) -> int:
             return _run_with_store(settings, store)
         finally:
             store.close()
-            log.info("store closed", extra={"store": str(settings.state_dir / STORE_FILE)})
-
-
-CLOCK_FILE = "sim-clock"
+            log.info("store closed", extra={"store": str(StateDir(settings.state_dir).store)})
 
 
 def _run_with_store(settings: Settings, store: Store) -> int:
@@ -230,7 +225,7 @@ def _resume_time(state_dir: Path, store: Store) -> datetime:
     does not run backwards across a restart; else now."""
     candidates = [datetime.now(UTC)]
     with contextlib.suppress(OSError, ValueError):
-        candidates.append(datetime.fromisoformat((state_dir / CLOCK_FILE).read_text().strip()))
+        candidates.append(datetime.fromisoformat(StateDir(state_dir).sim_clock.read_text().strip()))
     latest = store.journal(latest=True, limit=1)
     if latest:
         candidates.append(latest[-1].at)
@@ -239,8 +234,7 @@ def _resume_time(state_dir: Path, store: Store) -> datetime:
 
 async def _checkpoint_clock(controller_clock: Clock, state_dir: Path, stop: asyncio.Event) -> None:
     """Write a simulated clock's time every tenth of a second of wall time."""
-    path = state_dir / CLOCK_FILE
-    scratch = path.with_suffix(".tmp")
+    path, scratch = StateDir(state_dir).sim_clock, StateDir(state_dir).sim_clock_partial
     while not stop.is_set():
         scratch.write_text(controller_clock.now().isoformat())
         scratch.replace(path)
@@ -322,8 +316,7 @@ def write_endpoints(
         "api": api_url(host, port),
         "ocpp": ocpp_url(settings.ocpp_listen[0], ocpp_port),
     }
-    target = state_dir / ENDPOINTS_FILE
-    partial = target.with_suffix(".json.partial")
+    target, partial = StateDir(state_dir).endpoints, StateDir(state_dir).endpoints_partial
     partial.write_text(json.dumps(endpoints, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, target)
     return endpoints

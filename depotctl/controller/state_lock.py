@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-LOCK_FILE = "serve.lock"
+from depotctl.api.state_dir import StateDir
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class StateLock:
         write the holder (this process's pid; ``started_at``, default now) into the lock
         file. Raises :class:`StateDirInUse` when a live process holds it
         (the file is left untouched), OSError when the file cannot be opened."""
-        path = Path(state_dir) / LOCK_FILE
+        path = StateDir(Path(state_dir)).lock
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from depotctl.api.state_dir import StateDir
+
 STOP_TIMEOUT_S = 10.0
 
 
@@ -98,7 +100,7 @@ def start_controller(
 ) -> tuple[Child, dict[str, str]]:
     """``depotctl serve --clock sim`` on free ports; returns once ``endpoints.json``
     is written (its content), or raises :class:`StartError`."""
-    endpoints = state_dir / "endpoints.json"
+    endpoints = StateDir(state_dir).endpoints
     child = _spawn(
         "controller",
         _depotctl(

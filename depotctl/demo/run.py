@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from depotctl.api.state_dir import StateDir
 from depotctl.client.api import ControllerClient
 from depotctl.demo import scenario as night
 from depotctl.demo.processes import Child, child_env, start_chargers, start_controller
@@ -75,7 +76,7 @@ class Demo:
 
     @property
     def admin_token_file(self) -> Path:
-        return self.state_dir / "tokens" / "admin.token"
+        return StateDir(self.state_dir).admin_token
 
     def __enter__(self) -> Demo:
         self.state_dir = Path(tempfile.mkdtemp(prefix="depotctl-demo-"))
@@ -105,7 +106,7 @@ class Demo:
         scenario = self.state_dir / "scenario.yaml"
         night.write_scenario(self.fleet, scenario, topology.site)
         # the simulated clock resumes from this checkpoint (never before the wall clock)
-        (self.state_dir / "sim-clock").write_text(self.start.astimezone(UTC).isoformat())
+        StateDir(self.state_dir).sim_clock.write_text(self.start.astimezone(UTC).isoformat())
         env = child_env(secrets.token_urlsafe(18))
         self.controller, self.endpoints = start_controller(
             self.state_dir, self.site.path, speed=options.speed, tick_s=self.tick_s, env=env

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from depotctl.api.state_dir import StateDir
 from depotctl.controller.state_lock import (
-    LOCK_FILE,
     LockHolder,
     StateDirInUse,
     StateLock,
@@ -37,7 +37,7 @@ sys.stdin.read()
 
 def test_the_lock_file_names_its_holder_with_mode_0600(tmp_path: Path) -> None:
     with StateLock.acquire(tmp_path, started_at=STARTED) as lock:
-        path = tmp_path / LOCK_FILE
+        path = StateDir(tmp_path).lock
         assert lock.path == path and lock.is_held
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert json.loads(path.read_text()) == {
@@ -50,7 +50,7 @@ def test_the_lock_file_names_its_holder_with_mode_0600(tmp_path: Path) -> None:
 
 def test_a_second_taker_is_refused_with_the_holder_and_changes_nothing(tmp_path: Path) -> None:
     with StateLock.acquire(tmp_path, started_at=STARTED):
-        path = tmp_path / LOCK_FILE
+        path = StateDir(tmp_path).lock
         before = (path.read_bytes(), path.stat().st_mtime_ns)
         # a separate open file description conflicts, even in the same process
         with pytest.raises(StateDirInUse) as refused:
@@ -60,7 +60,7 @@ def test_a_second_taker_is_refused_with_the_holder_and_changes_nothing(tmp_path:
             f"state directory {tmp_path} in use by pid {os.getpid()} (started 2026-03-02T18:00:03Z)"
         )
         assert (path.read_bytes(), path.stat().st_mtime_ns) == before
-        assert sorted(p.name for p in tmp_path.iterdir()) == [LOCK_FILE]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [StateDir(tmp_path).lock.name]
 
 
 def test_a_released_lock_can_be_taken_again_and_names_the_new_holder(tmp_path: Path) -> None:
@@ -69,7 +69,7 @@ def test_a_released_lock_can_be_taken_again_and_names_the_new_holder(tmp_path: P
     first.release()  # idempotent
     later = datetime(2026, 3, 2, 19, 0, tzinfo=UTC)
     with StateLock.acquire(tmp_path, started_at=later):
-        assert read_holder(tmp_path / LOCK_FILE).started_at == later
+        assert read_holder(StateDir(tmp_path).lock).started_at == later
 
 
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
@@ -88,9 +88,9 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
         # the stale file still names the dead holder; the kernel released its lock
-        assert read_holder(tmp_path / LOCK_FILE).pid == holder.pid
+        assert read_holder(StateDir(tmp_path).lock).pid == holder.pid
         with StateLock.acquire(tmp_path) as lock:
-            assert read_holder(tmp_path / LOCK_FILE).pid == os.getpid()
+            assert read_holder(StateDir(tmp_path).lock).pid == os.getpid()
             assert lock.holder.pid == os.getpid()
     finally:
         if holder.poll() is None:
@@ -99,9 +99,9 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path: Path) -> None:
 
 
 def test_a_longer_stale_record_is_replaced_whole(tmp_path: Path) -> None:
-    (tmp_path / LOCK_FILE).write_text(json.dumps({"pid": 1, "started_at": "x" * 200}) + "\n")
+    (StateDir(tmp_path).lock).write_text(json.dumps({"pid": 1, "started_at": "x" * 200}) + "\n")
     with StateLock.acquire(tmp_path, started_at=STARTED):
-        assert read_holder(tmp_path / LOCK_FILE) == LockHolder(os.getpid(), STARTED)
+        assert read_holder(StateDir(tmp_path).lock) == LockHolder(os.getpid(), STARTED)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_a_longer_stale_record_is_replaced_whole(tmp_path: Path) -> None:
     ids=["empty", "not-json", "not-an-object", "wrong-types"],
 )
 def test_an_unreadable_record_names_an_unknown_holder(tmp_path: Path, content: str) -> None:
-    path = tmp_path / LOCK_FILE
+    path = StateDir(tmp_path).lock
     path.write_text(content)
     holder = read_holder(path)
     assert holder == LockHolder(None, None)

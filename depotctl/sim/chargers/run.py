@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from depotctl.api.state_dir import StateDir
 from depotctl.domain.charge_points import ChargePoint, CredentialMissing
 from depotctl.domain.topology import Topology
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
@@ -195,7 +196,8 @@ def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]]
 
 
 def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
-    endpoints_file = state_dir / "endpoints.json"
+    paths = StateDir(state_dir)
+    endpoints_file = paths.endpoints
     try:
         endpoints = json.loads(endpoints_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -207,11 +209,8 @@ def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
         raise SetupError(f"cannot read {endpoints_file}: {error}", 3) from None
     if not isinstance(endpoints, dict):
         raise SetupError(f"{endpoints_file} is not a JSON object", 3)
-    tokens = state_dir / "tokens"
-    token = tokens / "readonly.token"
-    return {
-        k: str(v) for k, v in endpoints.items()
-    }, token if token.exists() else tokens / "admin.token"
+    token = paths.readonly_token
+    return {k: str(v) for k, v in endpoints.items()}, token if token.exists() else paths.admin_token
 
 
 def _clock_reader(server: str, token: str) -> Callable[[], Awaitable[Reading]]:
