@@ -108,6 +108,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: the logs of the controllers started by the running test (shown when it fails)
+SERVE_LOGS: list[Path] = []
+
 #: every wait's bound is a hang detector, never a speed requirement: a busy CI machine
 #: may be this many times slower than the bound a test names
 PATIENCE = 4
@@ -137,12 +140,23 @@ class Serve:
     _client: httpx.Client | None = None
 
     @property
+    def log(self) -> Path:
+        """The controller's log (stderr), appended across restarts: a file, never a pipe
+        nobody reads — a full pipe would block the controller's next log line."""
+        return self.state_dir.with_name(self.state_dir.name + "-serve.log")
+
+    def _log_file(self) -> int:
+        SERVE_LOGS.append(self.log)
+        return os.open(self.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+    @property
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
     def start(self) -> None:
         endpoints = self.state_dir / "endpoints.json"
         endpoints.unlink(missing_ok=True)
+        log = self._log_file()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -160,14 +174,15 @@ class Serve:
                 *self.flags,
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=log,
             text=True,
             env={**os.environ, **PASSWORDS, "NO_COLOR": "1"},
         )
+        os.close(log)
         deadline = time.monotonic() + 20 * PATIENCE
         while not endpoints.exists():
             if self.process.poll() is not None:
-                pytest.fail(f"serve exited {self.process.returncode}: {self.process.stderr}")
+                pytest.fail(f"serve exited {self.process.returncode}: {self.log.read_text()}")
             assert time.monotonic() < deadline, "serve wrote no endpoints.json"
             time.sleep(0.05)
         token = (self.state_dir / "tokens" / "admin.token").read_text().strip()
