@@ -71,7 +71,7 @@ def main() -> None:
         controller.seed(SITE, SITE.read_text(), author="benchmark")
         topology = controller.require_site().topology
         for i, evse_id in enumerate(sorted(topology.evses)):
-            store.put_session(
+            controller.units().sessions.put(
                 Session(
                     id=f"S-{i}",
                     evse_id=evse_id,
@@ -80,7 +80,7 @@ def main() -> None:
                 )
             )
         top = next(node.id for node in topology.nodes.values() if node.parent is None)
-        store.heard_from("local", START)
+        controller.units().sources.heard_from("local", START)
         loop = ControlLoop(controller, RecordingDispatcher())
         asyncio.run(loop.cycle("warm-up"))
 
@@ -89,7 +89,7 @@ def main() -> None:
         steady: list[float] = []
         for k in range(60):
             clock.advance(60)
-            store.put_envelope(
+            controller.units().envelopes.put(
                 Envelope(
                     id=f"E-{k}",
                     source="local",
@@ -145,7 +145,7 @@ def main() -> None:
         with httpx.Client() as http:
             for k in range(100):
                 clock.advance(1)
-                store.put_envelope(
+                controller.units().envelopes.put(
                     Envelope(
                         id=f"F-{k}",
                         source="local",

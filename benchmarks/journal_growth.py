@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generated_trees import generate  # noqa: E402
 
-from depotctl.controller.store import JournalKind, NewJournalEntry, Store  # noqa: E402
+from depotctl.controller.store import JournalKind, NewJournalEntry, Store, UnitOfWork  # noqa: E402
 from depotctl.domain.admission import Admission, switched  # noqa: E402
 from depotctl.domain.envelopes import (  # noqa: E402
     LOCAL_SOURCE,
@@ -191,7 +191,7 @@ def simulate(start: Snapshot, label: str, minutes: float, store: Store) -> Run:
                     session, energy_delivered_wh=session.energy_delivered_wh + drawn_wh
                 )
         if journal:
-            store.append_journal(journal)
+            UnitOfWork(store).journal.record(journal)
             entries += len(journal)
     seconds = time.perf_counter() - began
     store.close()  # checkpoints the WAL into the file

@@ -1,12 +1,12 @@
 """The alert book: the conditions that hold, kept as alerts in the store, each raised
 and cleared once in the journal.
 
-The control loop calls, once per cycle, inside the cycle's store transaction::
+The control loop calls, once per cycle, inside the cycle's unit of work::
 
     entries = alert_book.update(alert_conditions(live.snapshot, live.allocation),
                                 at=live.snapshot.at)
 
-and appends ``entries`` with the cycle's other journal entries. A condition not yet
+and records ``entries`` with the cycle's other journal entries. A condition not yet
 open is raised at once (``alert.raised``). One that goes away is not cleared at once:
 it must stay away for :data:`CLEAR_AFTER_S` of the controller's clock, and if it comes
 back meanwhile the alert simply stays open — so a condition that flaps writes at most
@@ -20,15 +20,13 @@ alerts are kept :data:`RETENTION_S`; the journal keeps them for good.
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from depotctl.controller.store import JournalKind, NewJournalEntry, Store
-from depotctl.domain.alerts import Alert, AlertCondition, AlertKind, Subject, SubjectKind
+from depotctl.controller.store import JournalKind, NewJournalEntry, Units, journal_entry
+from depotctl.controller.store.alerts import AlertKey, Alerts, OpenAlert, alert_key, data_text
+from depotctl.domain.alerts import Alert, AlertCondition, Subject, SubjectKind
 
 #: How long a condition must stay away before its alert clears (controller's clock).
 CLEAR_AFTER_S = 30.0
@@ -36,27 +34,17 @@ CLEAR_AFTER_S = 30.0
 RETENTION_S = 7 * 86_400.0
 
 
-@dataclass(frozen=True, slots=True)
-class _Open:
-    """An open alert's row: the store's time and JSON text as they are."""
-
-    id: int
-    absent_since: str | None
-    reason: str
-    data: str
-
-
 class AlertBook:
-    """The alerts of one store."""
+    """The alerts of one store (its unit-of-work factory)."""
 
     def __init__(
         self,
-        store: Store,
+        units: Units,
         *,
         clear_after_s: float = CLEAR_AFTER_S,
         retention_s: float = RETENTION_S,
     ) -> None:
-        self.store = store
+        self.units = units
         self.clear_after = timedelta(seconds=clear_after_s)
         self.retention = timedelta(seconds=retention_s)
 
@@ -65,133 +53,93 @@ class AlertBook:
     ) -> list[NewJournalEntry]:
         """Raise the conditions not open yet, clear the open alerts whose condition
         has stayed away long enough, and return the journal entries that say so, for
-        the caller to append in the same transaction. Of two conditions with the same
+        the caller to record in the same unit of work. Of two conditions with the same
         kind and subject, the first counts."""
-        holding: dict[tuple[str, str, str], AlertCondition] = {}
+        holding: dict[AlertKey, AlertCondition] = {}
         for condition in conditions:
-            holding.setdefault(_key(condition.kind, condition.subject), condition)
+            holding.setdefault(alert_key(condition.kind, condition.subject), condition)
         entries: list[NewJournalEntry] = []
-        with self.store.transaction():
-            known = self._open()
+        with self.units() as uow:
+            known = uow.alerts.open_rows()
             for key, condition in holding.items():
                 existing = known.get(key)
                 if existing is None:
-                    entries.append(self._raise(condition, at))
+                    alert_id = uow.alerts.open(condition, at)
+                    entries.append(_raised(alert_id, condition, at))
                 else:
-                    self._follow(existing, condition)
+                    _follow(uow.alerts, existing, condition)
             for key, existing in known.items():
                 if key in holding:
                     continue
                 if existing.absent_since is None:
-                    self.store.execute(
-                        "UPDATE alerts SET absent_since = ? WHERE id = ?", (at, existing.id)
-                    )
+                    uow.alerts.mark_absent(existing.id, at)
                 elif at - _time(existing.absent_since) >= self.clear_after:
-                    entries.append(self._clear(existing.id, _time(existing.absent_since), at))
-            self.store.execute(
-                "DELETE FROM alerts WHERE cleared_at IS NOT NULL AND cleared_at < ?",
-                (at - self.retention,),
-            )
+                    alert = uow.alerts.get(existing.id)
+                    cleared_at = max(_time(existing.absent_since), alert.since)
+                    uow.alerts.close(alert.id, cleared_at)
+                    entries.append(_cleared(alert, cleared_at, at))
+            uow.alerts.forget_cleared(at - self.retention)
         return entries
 
     def alerts(self, *, cleared_since: datetime | None = None, limit: int = 1000) -> list[Alert]:
         """The open alerts, then (with ``cleared_since``) those cleared at or after it,
         the most recently cleared first, at most ``limit`` of them; all by ``since``."""
-        rows = self.store.select("SELECT * FROM alerts WHERE cleared_at IS NULL ORDER BY since, id")
-        if cleared_since is not None:
-            rows += self.store.select(
-                "SELECT * FROM alerts WHERE cleared_at >= ? ORDER BY cleared_at DESC, id DESC"
-                " LIMIT ?",
-                (cleared_since, limit),
-            )
-        alerts = [_alert(row) for row in rows]
-        return sorted(alerts, key=lambda a: (a.since, a.id))
+        return self.units().alerts.listed(cleared_since=cleared_since, limit=limit)
 
     def open_alerts(self) -> list[Alert]:
         return self.alerts()
 
-    # Writes
 
-    def _open(self) -> dict[tuple[str, str, str], _Open]:
-        """The open alerts as stored (text, unparsed: this runs every cycle)."""
-        rows = self.store.select(
-            "SELECT id, kind, subject_kind, subject_id, absent_since, reason, data"
-            " FROM alerts WHERE cleared_at IS NULL"
-        )
-        return {(row[1], row[2], row[3]): _Open(row[0], row[4], row[5], row[6]) for row in rows}
+def _follow(alerts: Alerts, existing: OpenAlert, condition: AlertCondition) -> None:
+    """The condition still holds (or is back before its alert cleared)."""
+    data = data_text(condition.data)
+    if (
+        existing.absent_since is None
+        and existing.reason == condition.reason
+        and existing.data == data
+    ):
+        return
+    alerts.follow(existing.id, condition.reason, data)
 
-    def _raise(self, condition: AlertCondition, at: datetime) -> NewJournalEntry:
-        self.store.execute(
-            "INSERT INTO alerts (kind, subject_kind, subject_id, since, reason, data)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                condition.kind.value,
-                condition.subject.kind.value,
-                condition.subject.id,
-                at,
-                condition.reason,
-                _json(condition.data),
-            ),
-        )
-        # the store's lock is held throughout the transaction: no other insert between
-        [row] = self.store.select("SELECT last_insert_rowid() AS id")
-        evse, session = _refs(condition.subject)
-        return NewJournalEntry(
-            at=at,
-            kind=JournalKind.ALERT_RAISED,
-            message=f"alert: {condition.message}",
-            evse=evse,
-            session=session,
-            data={
-                "alert": row["id"],
-                "kind": condition.kind.value,
-                "severity": condition.kind.severity.value,
-                "subject": _subject_json(condition.subject),
-                "reason": condition.reason,
-                "details": dict(condition.data),
-            },
-        )
 
-    def _follow(self, existing: _Open, condition: AlertCondition) -> None:
-        """The condition still holds (or is back before its alert cleared)."""
-        data = _json(condition.data)
-        if (
-            existing.absent_since is None
-            and existing.reason == condition.reason
-            and existing.data == data
-        ):
-            return
-        self.store.execute(
-            "UPDATE alerts SET absent_since = NULL, reason = ?, data = ? WHERE id = ?",
-            (condition.reason, data, existing.id),
-        )
+def _raised(alert_id: int, condition: AlertCondition, at: datetime) -> NewJournalEntry:
+    evse, session = _refs(condition.subject)
+    return journal_entry(
+        JournalKind.ALERT_RAISED,
+        f"alert: {condition.message}",
+        at=at,
+        evse=evse,
+        session=session,
+        data={
+            "alert": alert_id,
+            "kind": condition.kind.value,
+            "severity": condition.kind.severity.value,
+            "subject": _subject_json(condition.subject),
+            "reason": condition.reason,
+            "details": dict(condition.data),
+        },
+    )
 
-    def _clear(self, alert_id: int, absent_since: datetime, at: datetime) -> NewJournalEntry:
-        [row] = self.store.select("SELECT * FROM alerts WHERE id = ?", (alert_id,))
-        alert = _alert(row)
-        cleared_at = max(absent_since, alert.since)
-        self.store.execute(
-            "UPDATE alerts SET cleared_at = ?, absent_since = NULL WHERE id = ?",
-            (cleared_at, alert.id),
-        )
-        lasted = (cleared_at - alert.since).total_seconds()
-        evse, session = _refs(alert.subject)
-        return NewJournalEntry(
-            at=at,
-            kind=JournalKind.ALERT_CLEARED,
-            message=f"alert cleared after {_duration(lasted)}: {alert.headline}",
-            evse=evse,
-            session=session,
-            data={
-                "alert": alert.id,
-                "kind": alert.kind.value,
-                "subject": _subject_json(alert.subject),
-                "since": alert.since.isoformat(),
-                "cleared_at": cleared_at.isoformat(),
-                "duration_s": lasted,
-                "reason": alert.reason,
-            },
-        )
+
+def _cleared(alert: Alert, cleared_at: datetime, at: datetime) -> NewJournalEntry:
+    lasted = (cleared_at - alert.since).total_seconds()
+    evse, session = _refs(alert.subject)
+    return journal_entry(
+        JournalKind.ALERT_CLEARED,
+        f"alert cleared after {_duration(lasted)}: {alert.headline}",
+        at=at,
+        evse=evse,
+        session=session,
+        data={
+            "alert": alert.id,
+            "kind": alert.kind.value,
+            "subject": _subject_json(alert.subject),
+            "since": alert.since.isoformat(),
+            "cleared_at": cleared_at.isoformat(),
+            "duration_s": lasted,
+            "reason": alert.reason,
+        },
+    )
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -224,33 +172,12 @@ def _refs(subject: Subject) -> tuple[str | None, str | None]:
     )
 
 
-def _key(kind: AlertKind, subject: Subject) -> tuple[str, str, str]:
-    return (kind.value, subject.kind.value, subject.id)
-
-
-def _json(data: Mapping[str, Any]) -> str:
-    """``data`` as stored: compared as text with the stored one, every cycle."""
-    return json.dumps(dict(data), sort_keys=True, separators=(",", ":"), allow_nan=False)
-
-
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def _alert(row: sqlite3.Row) -> Alert:
-    return Alert(
-        id=row["id"],
-        kind=AlertKind(row["kind"]),
-        subject=Subject(SubjectKind(row["subject_kind"]), row["subject_id"]),
-        since=_time(row["since"]),
-        reason=row["reason"],
-        data=json.loads(row["data"]),
-        cleared_at=_time(row["cleared_at"]) if row["cleared_at"] else None,
-    )
 
 
 def _time(text: str) -> datetime:

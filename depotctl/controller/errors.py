@@ -20,6 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from depotctl.controller.services.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unprocessable,
+)
+
 log = logging.getLogger("depotctl.controller")
 
 #: The largest request body the API reads.
@@ -80,6 +88,21 @@ async def _api_error(_: Request, error: Exception) -> JSONResponse:
     return error_response(error.status, error.code, error.message, error.headers, **error.extra)
 
 
+#: The status of each refusal of a service (its ``code`` is its own).
+_STATUS_OF_REFUSAL: tuple[tuple[type[ServiceError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Invalid, 400),
+    (Unprocessable, 422),
+)
+
+
+async def _service_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ServiceError)
+    status = next((s for kind, s in _STATUS_OF_REFUSAL if isinstance(error, kind)), 400)
+    return error_response(status, error.code, error.message, **error.fields)
+
+
 async def _http_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
@@ -114,6 +137,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Every error the app can produce, as JSON with a stable code."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

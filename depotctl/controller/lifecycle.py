@@ -2,11 +2,11 @@
 source going offline or online, journaled once, with its reason, before the cycle
 dispatches anything.
 
-The control loop calls, once per cycle, before it dispatches, inside the store
-transaction that also appends the entries (or through :func:`record_lifecycle`,
-which does both)::
+The control loop calls, once per cycle, before it dispatches, inside the unit of
+work that also records the entries (or through :func:`record_lifecycle`, which does
+both)::
 
-    entries = lifecycle_entries(store, live.snapshot)
+    entries = lifecycle_entries(uow, live.snapshot)
 
 Each call evaluates the stored envelopes at ``snapshot.at`` with the snapshot's source
 health (:func:`depotctl.domain.envelopes.states_at`), compares with the states stored
@@ -18,7 +18,7 @@ starts from ``received``: one received and already in its window at the same
 evaluation reads ``received → active``, one entry. Each configured envelope source
 (``snapshot.topology.sources``; the operators' ``local`` source never goes offline) is
 compared the same way with its stored health
-(:mod:`depotctl.controller.source_states`): ``source.offline`` says what now applies
+(:class:`~depotctl.controller.store.sources.Sources`): ``source.offline`` says what now applies
 in its stead (its fallback envelopes, the site's fallback, the limits that still hold
 not fresh), ``source.online`` that its fresh envelopes apply again. The first
 evaluation of a source journals what it finds (offline, if never heard from). Both
@@ -31,8 +31,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from depotctl.controller.source_states import SourceState, put_source_states, source_states
-from depotctl.controller.store import JournalKind, NewJournalEntry, Store
+from depotctl.controller.store import (
+    JournalKind,
+    NewJournalEntry,
+    SourceState,
+    UnitOfWork,
+    journal_entry,
+)
 from depotctl.domain.envelopes import (
     LOCAL_SOURCE,
     AppliedLimit,
@@ -57,25 +62,25 @@ from depotctl.domain.snapshot import Snapshot
 __all__ = ["changeable", "describe_limit", "lifecycle_entries", "record_lifecycle"]
 
 
-def lifecycle_entries(store: Store, snapshot: Snapshot) -> list[NewJournalEntry]:
+def lifecycle_entries(uow: UnitOfWork, snapshot: Snapshot) -> list[NewJournalEntry]:
     """Store the sources' and envelopes' states at ``snapshot.at`` and return the
     journal entries of their changes since the last call: sources first (a source going
     offline comes before the envelopes it makes fall back), then envelopes by id. Call it
-    inside the transaction that appends the entries, so that a state is never stored
+    inside the unit of work that records the entries, so that a state is never stored
     without its entry (:func:`record_lifecycle` does both)."""
-    with store.transaction():
-        stored = {envelope_id: s.state for envelope_id, s in store.envelope_states().items()}
-        live = changeable(store.envelopes(), stored)
-        entries = _source_entries(store, snapshot, live)
-        entries += _envelope_entries(store, snapshot, live, stored)
+    with uow:
+        stored = {envelope_id: s.state for envelope_id, s in uow.envelopes.states().items()}
+        live = changeable(uow.envelopes.all(), stored)
+        entries = _source_entries(uow, snapshot, live)
+        entries += _envelope_entries(uow, snapshot, live, stored)
     return entries
 
 
-def record_lifecycle(store: Store, snapshot: Snapshot) -> list[NewJournalEntry]:
-    """:func:`lifecycle_entries`, appended to the journal in the same transaction."""
-    with store.transaction():
-        entries = lifecycle_entries(store, snapshot)
-        store.append_journal(entries)
+def record_lifecycle(uow: UnitOfWork, snapshot: Snapshot) -> list[NewJournalEntry]:
+    """:func:`lifecycle_entries`, recorded in the journal in the same transaction."""
+    with uow:
+        entries = lifecycle_entries(uow, snapshot)
+        uow.journal.record(entries)
     return entries
 
 
@@ -83,7 +88,7 @@ def record_lifecycle(store: Store, snapshot: Snapshot) -> list[NewJournalEntry]:
 
 
 def _envelope_entries(
-    store: Store,
+    uow: UnitOfWork,
     snapshot: Snapshot,
     live: Sequence[Envelope],
     stored: Mapping[str, EnvelopeState],
@@ -93,7 +98,7 @@ def _envelope_entries(
     changes = transitions(stored, statuses)
     if not changes:
         return []
-    store.set_envelope_states(
+    uow.envelopes.set_states(
         {change.envelope_id: statuses[change.envelope_id] for change in changes}
     )
     by_id = {envelope.id: envelope for envelope in live}
@@ -153,13 +158,11 @@ def _envelope_entry(
         envelope.target, envelope.direction, envelope.limit, envelope.unit, envelope.phases
     )
     cause = _cause(envelope, change, health, superseded, at)
-    return NewJournalEntry(
+    return journal_entry(
+        JournalKind.ENVELOPE_STATE,
+        f"{kind} {envelope.id} ({envelope.source} → {limit}): "
+        f"{change.before.value} → {change.after.value}: {cause}",
         at=at,
-        kind=JournalKind.ENVELOPE_STATE,
-        message=(
-            f"{kind} {envelope.id} ({envelope.source} → {limit}): "
-            f"{change.before.value} → {change.after.value}: {cause}"
-        ),
         envelope=envelope.id,
         data={
             "envelope": envelope.id,
@@ -218,11 +221,11 @@ def _cause(
 
 
 def _source_entries(
-    store: Store, snapshot: Snapshot, envelopes: Sequence[Envelope]
+    uow: UnitOfWork, snapshot: Snapshot, envelopes: Sequence[Envelope]
 ) -> list[NewJournalEntry]:
     """``envelopes``: at least every envelope that may be in force (the changeable ones)."""
     at = snapshot.at
-    known = source_states(store)
+    known = uow.sources.states()
     changed: list[SourceState] = []
     entries: list[NewJournalEntry] = []
     for source_id, spec in sorted(snapshot.topology.sources.items()):
@@ -239,7 +242,7 @@ def _source_entries(
         own = [envelope for envelope in envelopes if envelope.source == source_id]
         applies = applicable_limits(own, {source_id: health}, {source_id: spec}, at)
         entries.append(_source_entry(health, previous, online, applies, own, at))
-    put_source_states(store, changed)
+    uow.sources.put_states(changed)
     return entries
 
 
@@ -281,7 +284,7 @@ def _source_entry(
         "applies": [_limit_json(a) for a in applies],
     }
     kind = JournalKind.SOURCE_ONLINE if online else JournalKind.SOURCE_OFFLINE
-    return NewJournalEntry(at=at, kind=kind, message=message, data=data)
+    return journal_entry(kind, message, at=at, data=data)
 
 
 def _origin(limit: AppliedLimit, modes: Mapping[str, EnvelopeMode]) -> str:

@@ -34,7 +34,7 @@ from depotctl.controller.alerts import AlertBook
 from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, going_now
 from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.service import Controller, LiveState
-from depotctl.controller.store import JournalKind, NewJournalEntry
+from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
 from depotctl.domain.admission import Admission, switched
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.commands import CommandPurpose, Delivery
@@ -100,7 +100,7 @@ class ControlLoop:
 
     def __post_init__(self) -> None:
         self.controller.on_change(self.trigger)
-        self.alerts = AlertBook(self.controller.store)
+        self.alerts = AlertBook(self.controller.units)
 
     # -- what wakes it ---------------------------------------------------------------
 
@@ -134,9 +134,9 @@ class ControlLoop:
         applied = self.controller.applied
         if applied is None:
             return
-        store, at = self.controller.store, self.controller.clock.now()
+        at = self.controller.clock.now()
         charger_id = report.charger_id
-        known = store.charger_states().get(charger_id) or ChargerState(charger_id)
+        known = self.controller.units().chargers.state(charger_id)
         accepted = report.fallback is CommandOutcome.ACCEPTED
         for evse in applied.topology.chargers_evses(charger_id):
             held = known.held_at(evse.id, at) if known.held else []
@@ -155,12 +155,12 @@ class ControlLoop:
             reason=None if accepted else f"fallback profile {report.fallback.value}: {reason}",
             held=_pruned(known.held, at),
         )
-        entry = NewJournalEntry(
-            at=at,
-            kind=JournalKind.COMMAND_OUTCOME,
-            message=f"{charger_id} fallback profile: {report.fallback.value}"
+        entry = journal_entry(
+            JournalKind.COMMAND_OUTCOME,
+            f"{charger_id} fallback profile: {report.fallback.value}"
             + (f" ({report.fallback_reason})" if report.fallback_reason else "")
             + ("" if accepted else "; uncontrollable until it accepts one"),
+            at=at,
             data={
                 "charger": charger_id,
                 "profile": "fallback",
@@ -168,9 +168,9 @@ class ControlLoop:
                 "max_profile": report.max_profile.value,
             },
         )
-        with store.transaction():
-            store.put_charger_states([state])
-            store.append_journal([entry])
+        with self.controller.units() as uow:
+            uow.chargers.put([state])
+            uow.journal.record([entry])
         self.controller.changed(f"charger {charger_id} ready")
 
     # -- running -------------------------------------------------------------------
@@ -233,12 +233,12 @@ class ControlLoop:
                 log.info("a slow control cycle: %.0f ms (%s)", took * 1e3, reason)
 
     def _cycle(self, reason: str) -> CycleResult:
-        store = self.controller.store
+        units = self.controller.units
         try:
             outcomes, self._outcomes = self._outcomes, []
             if outcomes:
-                with store.transaction():
-                    self._apply_outcomes(outcomes)
+                with units() as uow:
+                    self._apply_outcomes(uow, outcomes)
             live = self.controller.live(
                 self.in_force,
                 pending={e: c.limit_a for e, c in self.in_flight.items()},
@@ -246,13 +246,13 @@ class ControlLoop:
             )
             commands = self._commands(live)
             now, later = going_now(commands)
-            with store.transaction():  # what was decided is durable before it is sent
-                entries = lifecycle_entries(store, live.snapshot)
+            with units() as uow:  # what was decided is durable before it is sent
+                entries = lifecycle_entries(uow, live.snapshot)
                 entries += self.alerts.update(
                     alert_conditions(live.snapshot, live.allocation), at=live.snapshot.at
                 )
                 entries += self._changes(live, now)
-                store.append_journal(entries)
+                uow.journal.record(entries)
         except Exception as error:  # keep the limits in force; say why nothing changed
             log.exception("control cycle failed")
             self._journal_failure(reason, error)
@@ -308,15 +308,13 @@ class ControlLoop:
             view = live.allocation.evses[command.evse_id]
             before = "none" if command.previous_a is None else f"{command.previous_a:.1f} A"
             entries.append(
-                NewJournalEntry(
+                journal_entry(
+                    JournalKind.ALLOCATION_CHANGED,
+                    f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
+                    f"{view.binding.kind.value}"
+                    + (f" {view.binding.ref}" if view.binding.ref else "")
+                    + f" ({view.binding.detail})",
                     at=command.at,
-                    kind=JournalKind.ALLOCATION_CHANGED,
-                    message=(
-                        f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
-                        f"{view.binding.kind.value}"
-                        + (f" {view.binding.ref}" if view.binding.ref else "")
-                        + f" ({view.binding.detail})"
-                    ),
                     evse=command.evse_id,
                     envelope=view.binding.ref
                     if view.binding.kind is BindingKind.ENVELOPE
@@ -335,13 +333,12 @@ class ControlLoop:
 
     # -- outcomes --------------------------------------------------------------------
 
-    def _apply_outcomes(self, outcomes: list[Outcome]) -> None:
+    def _apply_outcomes(self, uow: UnitOfWork, outcomes: list[Outcome]) -> None:
         """Accepted limits are in force; anything else makes the charger
         uncontrollable, and a limit that may have landed counts until it lapses."""
-        store = self.controller.store
         at = self.controller.clock.now()
         # read now, not from a cycle's snapshot: only a connection says a charger is back
-        states = store.charger_states()
+        states = uow.chargers.states()
         touched: dict[str, ChargerState] = {}
         entries = []
         for outcome in outcomes:
@@ -379,9 +376,9 @@ class ControlLoop:
             if command.purpose is not CommandPurpose.RENEWAL or not outcome.accepted:
                 entries.append(_outcome_entry(at, outcome))
         if touched:
-            store.put_charger_states(touched.values())
+            uow.chargers.put(touched.values())
         if entries:
-            store.append_journal(entries)
+            uow.journal.record(entries)
 
     def _charger_state(
         self,
@@ -428,7 +425,7 @@ class ControlLoop:
         if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < 3600:
             return
         self._pruned_at = now
-        dropped = self.controller.store.prune_telemetry(
+        dropped = self.controller.units().telemetry.prune(
             before=now - timedelta(seconds=self.telemetry_retention_s)
         )
         if dropped:
@@ -436,12 +433,12 @@ class ControlLoop:
 
     def _journal_failure(self, reason: str, error: Exception) -> None:
         try:
-            self.controller.store.append_journal(
+            self.controller.units().journal.record(
                 [
-                    NewJournalEntry(
+                    journal_entry(
+                        JournalKind.CYCLE_FAILED,
+                        f"control cycle ({reason}) failed: {type(error).__name__}: {error}",
                         at=self.controller.clock.now(),
-                        kind=JournalKind.CYCLE_FAILED,
-                        message=f"control cycle ({reason}) failed: {type(error).__name__}: {error}",
                         data={"reason": reason},
                     )
                 ]
@@ -466,14 +463,12 @@ def _outcome_entry(at: datetime, outcome: Outcome) -> NewJournalEntry:
         and outcome.delivery is Delivery.UNANSWERED
         else ""
     )
-    return NewJournalEntry(
+    return journal_entry(
+        JournalKind.COMMAND_OUTCOME,
+        f"{command.evse_id} {command.limit_a:.1f} A{what}: {result}"
+        + (f" ({outcome.reason})" if outcome.reason else "")
+        + maybe,
         at=at,
-        kind=JournalKind.COMMAND_OUTCOME,
-        message=(
-            f"{command.evse_id} {command.limit_a:.1f} A{what}: {result}"
-            + (f" ({outcome.reason})" if outcome.reason else "")
-            + maybe
-        ),
         evse=command.evse_id,
         data={
             "limit_a": command.limit_a,

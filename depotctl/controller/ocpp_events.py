@@ -31,12 +31,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from depotctl.config.charge_points import charge_points
+from depotctl.config import site_charge_points
 from depotctl.controller.refusal_journal import RefusalJournal
 from depotctl.controller.service import Controller
-from depotctl.controller.store import JournalKind, NewJournalEntry, SessionConflict
+from depotctl.controller.store import JournalKind, SessionConflict, UnitOfWork, journal_entry
 from depotctl.domain.charge_points import ChargePoint, OcppVersion
-from depotctl.domain.chargers import ChargerState
 from depotctl.domain.quantity import Energy
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
@@ -81,7 +80,7 @@ class ControllerChargerEvents:
         number = applied.revision.number
         if self._roster is None or self._roster[0] != number:
             base_dir = self.controller.base_dir_of(applied.revision)
-            self._roster = (number, charge_points(applied.site, applied.topology, base_dir))
+            self._roster = (number, site_charge_points(applied.site, applied.topology, base_dir))
         return self._roster[1]
 
     # Chargers
@@ -90,6 +89,7 @@ class ControllerChargerEvents:
         """Journaled only: the charger is online for the controller once it can take
         calls and has been sent its fallback (the control loop's ``charger_connected``)."""
         self._journal(
+            self.controller.units(),
             JournalKind.CHARGER_ONLINE,
             f"charger {charger_id} connected over {version}; it is sent its fallback once "
             "it has booted",
@@ -99,6 +99,7 @@ class ControllerChargerEvents:
     def booted(self, charger_id: str, boot: BootInfo, at: datetime) -> None:
         what = " ".join(part for part in (boot.vendor, boot.model) if part)
         self._journal(
+            self.controller.units(),
             JournalKind.CHARGER_BOOTED,
             f"charger {charger_id} booted ({what or 'unnamed'}"
             + (f", firmware {boot.firmware_version}" if boot.firmware_version else "")
@@ -116,11 +117,11 @@ class ControllerChargerEvents:
 
     def disconnected(self, charger_id: str, reason: str, at: datetime) -> None:
         self.flush()
-        store = self.controller.store
-        previous = store.charger_states().get(charger_id) or ChargerState(charger_id)
-        with store.transaction():
-            store.put_charger_states([replace(previous, online=False, reason=f"offline: {reason}")])
+        with self.controller.units() as uow:
+            previous = uow.chargers.state(charger_id)
+            uow.chargers.put([replace(previous, online=False, reason=f"offline: {reason}")])
             self._journal(
+                uow,
                 JournalKind.CHARGER_OFFLINE,
                 f"charger {charger_id} disconnected: {reason}; uncontrollable until it is back",
                 data={"charger": charger_id, "reason": reason},
@@ -140,6 +141,7 @@ class ControllerChargerEvents:
         if status.evse_id and status.connector_id:
             where += f" connector {status.connector_id}"
         self._journal(
+            self.controller.units(),
             JournalKind.CHARGER_STATUS,
             f"{where}: {status.status}" + (f" ({status.error_code})" if status.error_code else ""),
             evse=status.evse_id,
@@ -176,15 +178,14 @@ class ControllerChargerEvents:
         energy, self._energy = self._energy, {}
         if not readings and not energy:
             return
-        store = self.controller.store
         try:
-            with store.transaction():
+            with self.controller.units() as uow:
                 if readings:
-                    store.put_readings(readings)
+                    uow.telemetry.put(readings)
                 for session_id, energy_wh in energy.items():
-                    record = store.session(session_id)
+                    record = uow.sessions.get(session_id)
                     if record is not None and record.is_open:
-                        store.put_session(replace(record.session, energy_delivered_wh=energy_wh))
+                        uow.sessions.put(replace(record.session, energy_delivered_wh=energy_wh))
         except Exception:
             log.exception("could not store meter values")
 
@@ -204,19 +205,19 @@ class ControllerChargerEvents:
 
     def session_started(self, session: Session) -> None:
         self.flush()  # a session this one supersedes ends with its latest energy
-        store = self.controller.store
         applied = self.controller.applied
         if applied is not None and session.evse_id not in applied.topology.evses:
             log.warning("session %s on %s: not an EVSE of the site", session.id, session.evse_id)
             return
-        with store.transaction():
-            if store.session(session.id) is not None:
+        with self.controller.units() as uow:
+            if uow.sessions.get(session.id) is not None:
                 return  # a charger resending its start after a reconnection
-            for stale in store.sessions(open_only=True):
-                if stale.session.evse_id == session.evse_id:
-                    self._end(stale.session, None, session.started, "superseded by a new session")
-            store.put_session(session)
+            stale = uow.sessions.open_on(session.evse_id)
+            if stale is not None:
+                self._end(uow, stale.session, None, session.started, "superseded by a new session")
+            uow.sessions.put(session)
             self._journal(
+                uow,
                 JournalKind.SESSION_STARTED,
                 f"session {session.id} started on EVSE {session.evse_id} (OCPP)",
                 evse=session.evse_id,
@@ -229,13 +230,12 @@ class ControllerChargerEvents:
         self, session_id: str, energy_wh: float | None, at: datetime, reason: str | None
     ) -> None:
         self.flush()
-        store = self.controller.store
-        with store.transaction():
-            record = store.session(session_id)
+        with self.controller.units() as uow:
+            record = uow.sessions.get(session_id)
             if record is not None and not record.is_open and energy_wh is not None:
                 # closed when its connector showed it over; the charger's own end
                 # (a later meterStop) may know more energy than its readings did
-                if store.raise_session_energy(session_id, energy_wh):
+                if uow.sessions.raise_energy(session_id, energy_wh):
                     log.info(
                         "session %s ended earlier; its energy raised to %s Wh",
                         session_id,
@@ -245,19 +245,25 @@ class ControllerChargerEvents:
             if record is None or not record.is_open:
                 log.info("session %s ended, but it is not open here", session_id)
                 return
-            self._end(record.session, energy_wh, at, reason)
+            self._end(uow, record.session, energy_wh, at, reason)
         self.controller.changed(f"session {session_id} ended on {record.session.evse_id}")
 
     def _end(
-        self, session: Session, energy_wh: float | None, at: datetime, reason: str | None
+        self,
+        uow: UnitOfWork,
+        session: Session,
+        energy_wh: float | None,
+        at: datetime,
+        reason: str | None,
     ) -> None:
         energy = energy_wh if energy_wh is not None else session.energy_delivered_wh
         ended_at = max(at, session.started)
         try:
-            self.controller.store.end_session(session.id, at=ended_at, energy_delivered_wh=energy)
+            uow.sessions.end(session.id, at=ended_at, energy_delivered_wh=energy)
         except SessionConflict:
             return
         self._journal(
+            uow,
             JournalKind.SESSION_ENDED,
             f"session {session.id} ended on EVSE {session.evse_id} with "
             f"{Energy.of(energy)} delivered" + (f" ({reason})" if reason else ""),
@@ -274,11 +280,8 @@ class ControllerChargerEvents:
 
     def charging_needs(self, evse_id: str, needs: ChargingNeeds) -> bool:
         self.flush()
-        store = self.controller.store
-        with store.transaction():
-            record = next(
-                (r for r in store.sessions(open_only=True) if r.session.evse_id == evse_id), None
-            )
+        with self.controller.units() as uow:
+            record = uow.sessions.open_on(evse_id)
             if record is None:
                 return False
             session = record.session
@@ -302,13 +305,14 @@ class ControllerChargerEvents:
                 else session.vehicle_max_current_a
             )
             updated = replace(session, requirement=requirement, vehicle_max_current_a=vehicle_max)
-            store.put_session(updated)
+            uow.sessions.put(updated)
             said = [
                 f"{Energy.of(needs.energy_wh)} more" if needs.energy_wh is not None else None,
                 f"departs {_iso(needs.departure)}" if needs.departure else None,
                 f"at most {needs.max_current_a:.1f} A" if needs.max_current_a is not None else None,
             ]
             self._journal(
+                uow,
                 JournalKind.SESSION_REQUIREMENT,
                 f"session {session.id} on EVSE {evse_id}: the vehicle asks "
                 + (", ".join(s for s in said if s) or "nothing")
@@ -330,7 +334,7 @@ class ControllerChargerEvents:
         prefix = f"{charger_id}/"
         return [
             record.session
-            for record in self.controller.store.sessions(open_only=True)
+            for record in self.controller.units().sessions.all(open_only=True)
             if record.session.evse_id.startswith(prefix)
         ]
 
@@ -339,7 +343,7 @@ class ControllerChargerEvents:
         (read once), then counting."""
         if self._next_transaction is None:
             highest = 0
-            for record in self.controller.store.sessions():
+            for record in self.controller.units().sessions.all():
                 match = _V16_SESSION.match(record.session.id)
                 if match and int(match.group(1)) <= _MAX_TRANSACTION_ID:
                     highest = max(highest, int(match.group(1)))
@@ -352,6 +356,7 @@ class ControllerChargerEvents:
 
     def _journal(
         self,
+        uow: UnitOfWork,
         kind: str,
         message: str,
         *,
@@ -360,8 +365,8 @@ class ControllerChargerEvents:
         data: dict[str, Any] | None = None,
     ) -> None:
         at = self.controller.clock.now()  # when the controller heard it
-        self.controller.store.append_journal(
-            [NewJournalEntry(at, kind, message, evse=evse, session=session, data=data or {})]
+        uow.journal.record(
+            [journal_entry(kind, message, at=at, evse=evse, session=session, data=data)]
         )
 
 

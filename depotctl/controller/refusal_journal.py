@@ -18,7 +18,7 @@ from collections import OrderedDict
 from datetime import datetime
 
 from depotctl.controller.service import Controller
-from depotctl.controller.store import JournalKind, NewJournalEntry
+from depotctl.controller.store import JournalKind, journal_entry
 from depotctl.protocols.ocpp.events import Refusal
 from depotctl.protocols.ocpp.throttle import TokenBucket
 
@@ -70,10 +70,10 @@ class RefusalJournal:
         )
         log.warning("%s", message, extra={"ocpp_id": ocpp_id, "status": refusal.status})
         at = self.controller.clock.now()  # when the controller heard it
-        entry = NewJournalEntry(
-            at,
+        entry = journal_entry(
             JournalKind.CHARGER_REFUSED,
             message,
+            at=at,
             data={
                 "ocpp_id": ocpp_id,
                 "charger": refusal.charger_id,
@@ -83,7 +83,7 @@ class RefusalJournal:
                 "unjournaled": more,
             },
         )
-        self.controller.store.append_journal([entry])
+        self.controller.units().journal.record([entry])
 
     def _is_repeat(self, key: tuple[str, str], at: datetime) -> bool:
         last = self._recent.get(key)

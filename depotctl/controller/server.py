@@ -32,10 +32,10 @@ from depotctl.controller.dispatch import ShadowDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
-from depotctl.controller.routes_events import end_event_streams
+from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.state_lock import StateDirInUse, StateLock
-from depotctl.controller.store import Store, StoreError
+from depotctl.controller.store import Store, StoreError, UnitOfWork
 from depotctl.domain.secret_files import TokenFileError
 from depotctl.protocols.ocpp.dispatcher import OcppDispatcher
 from depotctl.protocols.ocpp.queue import Timing
@@ -199,10 +199,9 @@ def _author() -> str:
 
 
 def _print_diagnostics(error: SiteInvalid) -> None:
-    from depotctl.config.render import render_text
-    from depotctl.config.validate import ValidationRun
+    from depotctl.config import ValidationRun, render_diagnostics
 
-    sys.stderr.write(render_text(ValidationRun([error.report])))
+    sys.stderr.write(render_diagnostics(ValidationRun([error.report])))
     log.error("refusing to start: the site is invalid", extra={"site": error.report.file})
 
 
@@ -226,7 +225,7 @@ def _resume_time(state_dir: Path, store: Store) -> datetime:
     candidates = [datetime.now(UTC)]
     with contextlib.suppress(OSError, ValueError):
         candidates.append(datetime.fromisoformat(StateDir(state_dir).sim_clock.read_text().strip()))
-    latest = store.journal(latest=True, limit=1)
+    latest = UnitOfWork(store).journal.entries(latest=True, limit=1)
     if latest:
         candidates.append(latest[-1].at)
     return max(candidates)

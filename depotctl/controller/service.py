@@ -16,17 +16,22 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from depotctl.config.bundle import read_bundle, write_bundle
-from depotctl.config.compile import compile_site
-from depotctl.config.diagnostics import FileReport, Severity
-from depotctl.config.load import LoadedFile, load_text
-from depotctl.config.rules import SCHEMA_UNKNOWN_KIND
-from depotctl.config.schema import Site
-from depotctl.config.secret_scan import report_secrets
-from depotctl.config.validate import semantic_findings
+from depotctl.config import (
+    SCHEMA_UNKNOWN_KIND,
+    FileReport,
+    LoadedFile,
+    Severity,
+    Site,
+    compile_site,
+    load_text,
+    read_bundle,
+    report_secrets,
+    semantic_findings,
+    write_bundle,
+)
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
-from depotctl.controller.store import JournalKind, NewJournalEntry, Revision, Store
+from depotctl.controller.store import JournalKind, Revision, Store, Units, journal_entry
 from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import SourceHealth
@@ -142,6 +147,7 @@ class Controller:
         unseen_chargers_controllable: bool = True,
     ) -> None:
         self.store = store
+        self.units = Units(store)
         self.clock = clock
         self.base_dir = base_dir
         self.unseen_chargers_controllable = unseen_chargers_controllable
@@ -168,7 +174,7 @@ class Controller:
     def reload(self) -> None:
         """Take the store's current revision as the site in force (``SiteInvalid`` when
         it does not validate)."""
-        revision = self.store.current_revision()
+        revision = self.units().revisions.current()
         self._generation += 1
         if revision is None:
             self.applied = None
@@ -197,12 +203,13 @@ class Controller:
         ``STATE_DIR/revisions/N`` written from the files bundled with it; for a revision
         applied without its files, the directory its apply journaled, else the
         controller's ``base_dir``."""
-        files = self.store.revision_files(revision.number)
+        uow = self.units()
+        files = uow.revisions.files(revision.number)
         if files:
             directory = self.store.path.parent / "revisions" / str(revision.number)
             write_bundle(files, directory)  # the store is the truth: rewritten each time
             return directory
-        applied = self.store.journal(kind=JournalKind.REVISION_APPLIED, latest=True, limit=50)
+        applied = uow.journal.entries(kind=JournalKind.REVISION_APPLIED, latest=True, limit=50)
         for entry in reversed(applied):
             if entry.data.get("revision") == revision.number and entry.data.get("base_dir"):
                 return Path(entry.data["base_dir"])
@@ -211,27 +218,27 @@ class Controller:
     def seed(self, site_file: Path, text: str, *, author: str) -> Seeding:
         """Make ``text`` (read from ``site_file``) the first revision of an empty store;
         on a store with revisions, only say whether it differs."""
-        current = self.store.current_revision()
+        current = self.units().revisions.current()
         if current is not None:
             return Seeding.SAME if current.site_text == text else Seeding.DIFFERS
         site = checked_site(text, path=site_file, display=str(site_file))
         files = read_bundle(site, site_file.parent)
         at = self.clock.now()
-        with self.store.transaction():
-            revision = self.store.add_revision(
+        with self.units() as uow:
+            revision = uow.revisions.add(
                 text,
                 author=author,
                 message=f"seeded from {site_file}",
                 at=at,
                 expected_current=None,
             )
-            self.store.put_revision_files(revision.number, files)
-            self.store.append_journal(
+            uow.revisions.put_files(revision.number, files)
+            uow.journal.record(
                 [
-                    NewJournalEntry(
+                    journal_entry(
+                        JournalKind.REVISION_APPLIED,
+                        f"revision {revision.number} applied: {revision.message}",
                         at=at,
-                        kind=JournalKind.REVISION_APPLIED,
-                        message=f"revision {revision.number} applied: {revision.message}",
                         data={
                             "revision": revision.number,
                             "hash": revision.hash,
@@ -261,7 +268,8 @@ class Controller:
         EVSE has been switched on or off (for rotation's minimum on and off times)."""
         applied = self.require_site()
         now = self.clock.now()
-        heard = self.store.last_heard()
+        uow = self.units()
+        heard = uow.sources.last_heard()
         sources = {
             source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
             for source_id, spec in applied.topology.sources.items()
@@ -273,11 +281,11 @@ class Controller:
             topology=applied.topology,
             policy=applied.policy,
             # all of them: an ended envelope still supersedes the older ones it replaced
-            envelopes=tuple(self.store.envelopes()),
+            envelopes=tuple(uow.envelopes.all()),
             sources=sources,
-            telemetry=self.store.readings(),
-            sessions=tuple(record.session for record in self.store.sessions(open_only=True)),
-            chargers=self._charger_states(applied.topology),
+            telemetry=uow.telemetry.latest(),
+            sessions=tuple(record.session for record in uow.sessions.all(open_only=True)),
+            chargers=self._charger_states(uow.chargers.states(), applied.topology),
             previous_limits=dict(previous_limits or {}),
             pending=dict(pending or {}),
             admission={
@@ -287,13 +295,14 @@ class Controller:
             },
             overrides={
                 evse_id: override
-                for evse_id, override in self.store.overrides().items()
+                for evse_id, override in uow.overrides.all().items()
                 if evse_id in applied.topology.evses  # a revision may have removed the EVSE
             },
         )
 
-    def _charger_states(self, topology: Topology) -> dict[str, ChargerState]:
-        states = self.store.charger_states()
+    def _charger_states(
+        self, states: dict[str, ChargerState], topology: Topology
+    ) -> dict[str, ChargerState]:
         if not self.unseen_chargers_controllable:
             for evse in topology.evses.values():
                 states.setdefault(

@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -105,6 +105,21 @@ class Envelope:
     priority: int = 0
     withdrawn_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        if self.end is not None and self.end <= self.start:
+            raise EnvelopeWindowError(
+                f"envelope {self.id} ends at {_utc_text(self.end)}, not after its start at "
+                f"{_utc_text(self.start)}"
+            )
+
+
+class EnvelopeWindowError(ValueError):
+    """An envelope whose window is empty: it ends when or before it starts."""
+
+
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat()
+
 
 @dataclass(frozen=True, slots=True)
 class SourceHealth:
@@ -121,6 +136,20 @@ class SourceHealth:
         if self.offline_after_s is None:
             return True
         return (at - self.last_heard).total_seconds() <= self.offline_after_s
+
+
+def source_healths(
+    declared: Mapping[str, SourceSpec], heard: Mapping[str, datetime]
+) -> dict[str, SourceHealth]:
+    """Every source the site declares (with its offline-after), then every other one
+    heard from (one the site does not declare never goes offline once heard), by id."""
+    health = {
+        source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
+        for source_id, spec in declared.items()
+    }
+    for source_id, last in heard.items():
+        health.setdefault(source_id, SourceHealth(source_id, last, None))
+    return health
 
 
 #: States in which an envelope's limit applies.

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from depotctl.cli.app import app
-from depotctl.controller.store import NewJournalEntry, Store
+from depotctl.controller.store import NewJournalEntry, Store, UnitOfWork
 from depotctl.domain.overrides import EvseOverride
 from tests.conftest import EXAMPLES
 
@@ -69,9 +69,11 @@ def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     store = Store.open(state_dir / "depotctl.sqlite")
     try:
         at = datetime.now(UTC)
-        store.rollback_to(1, author=AUTHOR, at=at, message=REASON)  # revision 2: the same site
-        store.put_override(EvseOverride(EVSE, True, None, at, AUTHOR, REASON))
-        store.append_journal(
+        UnitOfWork(store).revisions.rollback_to(
+            1, author=AUTHOR, at=at, message=REASON
+        )  # revision 2: the same site
+        UnitOfWork(store).overrides.put(EvseOverride(EVSE, True, None, at, AUTHOR, REASON))
+        UnitOfWork(store).journal.record(
             [NewJournalEntry(at, "override.set", f"{EVSE} paused by {AUTHOR}: {REASON}", EVSE)]
         )
     finally:

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from depotctl.cli import app as cli
 from depotctl.cli.render_explain import explain_text
-from depotctl.config.snapshot import load_snapshot
+from depotctl.config import load_snapshot
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
@@ -53,9 +53,9 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         Store.open(state_dir / "depotctl.sqlite"), clock, base_dir=AU_DEPOT.parent
     )
     controller.seed(AU_DEPOT, AU_DEPOT.read_text(encoding="utf-8"), author="test")
-    store = controller.store
+    store = controller.units()
     for n, (evse_id, priority_class, hours, kwh) in enumerate(BUSES, start=1):
-        store.put_session(
+        store.sessions.put(
             Session(
                 id=f"S-{n}",
                 evse_id=evse_id,
@@ -65,8 +65,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 priority_class=priority_class,
             )
         )
-    store.heard_from("ausgrid-oscp", START - timedelta(seconds=10))
-    store.put_envelope(
+    store.sources.heard_from("ausgrid-oscp", START - timedelta(seconds=10))
+    store.envelopes.put(
         Envelope(
             id="E-17",
             source="ausgrid-oscp",
@@ -79,10 +79,8 @@ def night(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             received_at=START - timedelta(hours=2),
         )
     )
-    store.put_readings([Reading("workshop", START - timedelta(minutes=8), power_w=12_000.0)])
-    store.put_charger_states(
-        [ChargerState("dc-07", online=False, last_outcome=CommandOutcome.OFFLINE)]
-    )
+    store.telemetry.put([Reading("workshop", START - timedelta(minutes=8), power_w=12_000.0)])
+    store.chargers.put([ChargerState("dc-07", online=False, last_outcome=CommandOutcome.OFFLINE)])
     with serving(create_app(controller, load_or_create_tokens(state_dir))) as url:
         yield Running(url, load_or_create_tokens(state_dir), clock, controller)
     controller.close()

@@ -36,10 +36,10 @@ class Served:
         return result.exit_code, result.stdout
 
     def raise_alerts(self, *conditions: AlertCondition, minutes: float = 0) -> None:
-        book = AlertBook(self.controller.store)
-        with self.controller.store.transaction():
+        book = AlertBook(self.controller.units)
+        with self.controller.units() as uow:
             entries = book.update(conditions, at=START + timedelta(minutes=minutes))
-            self.controller.store.append_journal(entries)
+            uow.journal.record(entries)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Tokens]]:
     """The AU depot with alerts: dc-07 raised at START (cleared 30 s after it went
     away at START + 1 min), gc-main at START + 3 min, the meter at START + 4 min."""
     controller, _ = fresh_controller(tmp_path)
-    book = AlertBook(controller.store)
+    book = AlertBook(controller.units)
     for at, conditions in (
         (START, [CHARGER]),
         (START + timedelta(minutes=1), []),
@@ -51,8 +51,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Tokens]]:
         (START + timedelta(minutes=3), [NODE]),
         (START + timedelta(minutes=4), [NODE, METER]),
     ):
-        with controller.store.transaction():
-            controller.store.append_journal(book.update(conditions, at=at))
+        with controller.units() as uow:
+            uow.journal.record(book.update(conditions, at=at))
     tokens = load_or_create_tokens(tmp_path)
     with serving(create_app(controller, tokens)) as url:
         yield url, tokens

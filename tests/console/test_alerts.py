@@ -31,10 +31,9 @@ NODE = AlertCondition(
 
 def update(depot: Depot, *conditions: AlertCondition, minutes: float) -> None:
     """What the control loop does each cycle, at START + ``minutes``."""
-    store = depot.controller.store
-    book = AlertBook(store)
-    with store.transaction():
-        store.append_journal(book.update(conditions, at=START + timedelta(minutes=minutes)))
+    book = AlertBook(depot.controller.units)
+    with depot.controller.units() as uow:
+        uow.journal.record(book.update(conditions, at=START + timedelta(minutes=minutes)))
 
 
 async def test_no_alert_no_banner(depot: Depot) -> None:

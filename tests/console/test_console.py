@@ -263,10 +263,10 @@ async def test_an_operators_hostile_text_is_shown_escaped_everywhere(fresh_depot
     from depotctl.controller.store import NewJournalEntry
     from depotctl.domain.overrides import EvseOverride
 
-    store = fresh_depot.controller.store
+    store = fresh_depot.controller.units()
     at = fresh_depot.clock.now()
-    store.put_override(EvseOverride("dc-03/1", True, None, at, HOSTILE_AUTHOR, HOSTILE_REASON))
-    store.append_journal(
+    store.overrides.put(EvseOverride("dc-03/1", True, None, at, HOSTILE_AUTHOR, HOSTILE_REASON))
+    store.journal.record(
         [NewJournalEntry(at, "override.set", f"paused by {HOSTILE_AUTHOR}", evse="dc-03/1")]
     )
     fresh_depot.controller.changed("a store written by an older controller")

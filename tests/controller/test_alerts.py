@@ -19,7 +19,7 @@ from depotctl.controller.alerts import CLEAR_AFTER_S, RETENTION_S, AlertBook
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import Tokens, load_or_create_tokens
 from depotctl.controller.service import Controller
-from depotctl.controller.store import JournalKind, Store
+from depotctl.controller.store import JournalKind, Store, UnitOfWork, Units
 from depotctl.domain.alerts import AlertCondition, AlertKind, Subject, SubjectKind
 from depotctl.engine.alerts import alert_conditions
 from tests.controller.test_app import START, serving
@@ -56,22 +56,22 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def cycle(book: AlertBook, conditions: list[AlertCondition], at: datetime) -> int:
     """What the control loop does: update and journal in one transaction; the number
     of journal entries written."""
-    with book.store.transaction():
+    with book.units() as uow:
         entries = book.update(conditions, at=at)
-        book.store.append_journal(entries)
+        uow.journal.record(entries)
     return len(entries)
 
 
 def alert_entries(store: Store) -> list[tuple[str, str]]:
     return [
         (e.kind, e.message)
-        for e in store.journal(limit=10_000)
+        for e in UnitOfWork(store).journal.entries(limit=10_000)
         if e.kind in (JournalKind.ALERT_RAISED, JournalKind.ALERT_CLEARED)
     ]
 
 
 def test_a_condition_is_raised_once_and_journaled_once(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     assert cycle(book, [uncontrollable()], s(0)) == 1
     for k in range(1, 20):
         assert cycle(book, [uncontrollable()], s(5 * k)) == 0
@@ -84,7 +84,7 @@ def test_a_condition_is_raised_once_and_journaled_once(store: Store) -> None:
     assert alert_entries(store) == [
         ("alert.raised", "alert: charger dc-07 uncontrollable (no answer within 5 s)")
     ]
-    [entry] = store.journal(kind="alert.raised")
+    [entry] = UnitOfWork(store).journal.entries(kind="alert.raised")
     assert entry.data["alert"] == alert.id
     assert entry.data["subject"] == {"kind": "charger", "id": "dc-07"}
     assert entry.data["severity"] == "warning"
@@ -93,7 +93,7 @@ def test_a_condition_is_raised_once_and_journaled_once(store: Store) -> None:
 def test_a_condition_gone_clears_once_it_stayed_away_and_dates_the_clearing_when_it_went(
     store: Store,
 ) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     cycle(book, [uncontrollable()], s(0))
     assert cycle(book, [], s(60)) == 0  # gone at 60 s: not cleared yet
     assert cycle(book, [], s(60) + CLEAR - timedelta(seconds=1)) == 0
@@ -106,7 +106,7 @@ def test_a_condition_gone_clears_once_it_stayed_away_and_dates_the_clearing_when
         "alert.cleared",
         "alert cleared after 60 s: charger dc-07 uncontrollable",
     )
-    [entry] = store.journal(kind="alert.cleared")
+    [entry] = UnitOfWork(store).journal.entries(kind="alert.cleared")
     assert entry.at == s(60) + CLEAR
     assert entry.data["duration_s"] == 60.0
     # it stays cleared: nothing more is written while the condition is away
@@ -116,7 +116,7 @@ def test_a_condition_gone_clears_once_it_stayed_away_and_dates_the_clearing_when
 def test_a_condition_back_before_its_alert_cleared_keeps_the_alert_and_writes_nothing(
     store: Store,
 ) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     cycle(book, [uncontrollable()], s(0))
     assert cycle(book, [], s(10)) == 0
     assert cycle(book, [uncontrollable()], s(10 + CLEAR_AFTER_S - 1)) == 0
@@ -132,7 +132,7 @@ def test_a_condition_back_before_its_alert_cleared_keeps_the_alert_and_writes_no
 def test_a_condition_that_flaps_every_cycle_writes_one_entry_not_one_per_cycle(
     store: Store,
 ) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     written = sum(
         cycle(book, [uncontrollable()] if k % 2 == 0 else [], s(5 * k)) for k in range(240)
     )  # 20 minutes of 5 s cycles, the charger answering every other one
@@ -141,7 +141,7 @@ def test_a_condition_that_flaps_every_cycle_writes_one_entry_not_one_per_cycle(
 
 
 def test_a_condition_raised_again_after_it_cleared_is_a_new_alert(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     cycle(book, [uncontrollable()], s(0))
     cycle(book, [], s(10))
     cycle(book, [], s(10) + CLEAR)
@@ -154,7 +154,7 @@ def test_a_condition_raised_again_after_it_cleared_is_a_new_alert(store: Store) 
 def test_an_open_alert_follows_its_conditions_figures_without_journaling_them(
     store: Store,
 ) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     cycle(book, [overcommitted(650.0)], s(0))
     assert cycle(book, [overcommitted(655.5)], s(5)) == 0
     [alert] = book.open_alerts()
@@ -165,24 +165,28 @@ def test_an_open_alert_follows_its_conditions_figures_without_journaling_them(
 
 
 def test_of_two_conditions_on_one_subject_the_first_counts(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     assert cycle(book, [uncontrollable("first"), uncontrollable("second")], s(0)) == 1
     assert [a.reason for a in book.open_alerts()] == ["first"]
 
 
 def test_several_kinds_and_subjects_are_kept_apart(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     assert cycle(book, [uncontrollable(), overcommitted()], s(0)) == 2
     assert cycle(book, [overcommitted()], s(5)) == 0
     assert cycle(book, [overcommitted()], s(5) + CLEAR) == 1
     [left] = book.open_alerts()
     assert left.kind is AlertKind.NODE_OVERCOMMITTED
-    [raised] = [e for e in store.journal(kind="alert.raised") if e.data["kind"] == left.kind]
+    [raised] = [
+        e
+        for e in UnitOfWork(store).journal.entries(kind="alert.raised")
+        if e.data["kind"] == left.kind
+    ]
     assert raised.data["severity"] == "critical"
 
 
 def test_an_alert_on_an_evse_or_session_is_found_by_the_journals_filters(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     evse = AlertCondition(
         AlertKind.CHARGER_UNCONTROLLABLE, Subject(SubjectKind.EVSE, "dc-01/1"), "x"
     )
@@ -190,10 +194,10 @@ def test_an_alert_on_an_evse_or_session_is_found_by_the_journals_filters(store: 
         AlertKind.CHARGER_UNCONTROLLABLE, Subject(SubjectKind.SESSION, "bus-1"), "y"
     )
     cycle(book, [evse, session], s(0))
-    assert [e.message for e in store.journal(evse="dc-01/1")] == [
+    assert [e.message for e in UnitOfWork(store).journal.entries(evse="dc-01/1")] == [
         "alert: evse dc-01/1 uncontrollable (x)"
     ]
-    assert [e.message for e in store.journal(session="bus-1")] == [
+    assert [e.message for e in UnitOfWork(store).journal.entries(session="bus-1")] == [
         "alert: session bus-1 uncontrollable (y)"
     ]
 
@@ -203,11 +207,11 @@ def test_a_restart_neither_repeats_nor_loses_an_alert_or_its_pending_clearance(
 ) -> None:
     path = tmp_path / "depotctl.sqlite"
     with Store.open(path) as store:
-        book = AlertBook(store)
+        book = AlertBook(Units(store))
         cycle(book, [uncontrollable(), overcommitted()], s(0))
         cycle(book, [overcommitted()], s(20))  # the charger is back at 20 s
     with Store.open(path) as store:  # the controller restarted
-        book = AlertBook(store)
+        book = AlertBook(Units(store))
         assert {a.kind for a in book.open_alerts()} == {
             AlertKind.CHARGER_UNCONTROLLABLE,
             AlertKind.NODE_OVERCOMMITTED,
@@ -223,7 +227,7 @@ def test_a_restart_neither_repeats_nor_loses_an_alert_or_its_pending_clearance(
 def test_a_cycle_that_fails_leaves_no_alert_behind(store: Store) -> None:
     """The book writes in the caller's transaction: a cycle rolled back raises
     nothing, so the next one raises (and journals) it."""
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     with pytest.raises(RuntimeError), store.transaction():
         book.update([uncontrollable()], at=s(0))
         raise RuntimeError("the dispatch fell over")
@@ -232,7 +236,7 @@ def test_a_cycle_that_fails_leaves_no_alert_behind(store: Store) -> None:
 
 
 def test_cleared_alerts_are_dropped_after_the_retention(store: Store) -> None:
-    book = AlertBook(store)
+    book = AlertBook(Units(store))
     cycle(book, [uncontrollable()], s(0))
     cycle(book, [], s(10))
     cycle(book, [], s(10) + CLEAR)
@@ -257,7 +261,7 @@ def test_the_journal_of_a_flapping_condition_is_bounded_and_alternates(
     CLEAR_AFTER_S, however the condition flaps."""
     path = tmp_path_factory.mktemp("flap") / "depotctl.sqlite"
     with Store.open(path) as store:
-        book = AlertBook(store)
+        book = AlertBook(Units(store))
         now = s(0)
         ever_held = False
         first_absent: datetime | None = None
@@ -274,7 +278,11 @@ def test_the_journal_of_a_flapping_condition_is_bounded_and_alternates(
                 assert first_absent is not None
                 latest = max(book.alerts(cleared_since=s(0)), key=lambda a: a.id)
                 assert latest.cleared_at == first_absent
-        entries = [e for e in store.journal(limit=10_000) if e.kind.startswith("alert.")]
+        entries = [
+            e
+            for e in UnitOfWork(store).journal.entries(limit=10_000)
+            if e.kind.startswith("alert.")
+        ]
     kinds = [e.kind for e in entries]
     assert kinds[:1] in ([], ["alert.raised"])
     assert all(a != b for a, b in itertools.pairwise(kinds))
@@ -311,10 +319,10 @@ def test_the_route_serves_the_controllers_own_conditions_raised_by_the_book(
     # the loop's one call, on the controller's own live state: the AU depot's DNSP
     # has never been heard from and its workshop meter never read
     live = controller.live()
-    book = AlertBook(controller.store)
+    book = AlertBook(controller.units)
     with controller.store.transaction():
         entries = book.update(alert_conditions(live.snapshot, live.allocation), at=live.snapshot.at)
-        controller.store.append_journal(entries)
+        controller.units().journal.record(entries)
     answer = get(url, tokens.readonly)
     assert answer.status_code == 200
     body = answer.json()
@@ -349,7 +357,7 @@ def test_the_route_adds_cleared_alerts_with_all_or_since(
     served: tuple[str, Tokens, Controller],
 ) -> None:
     url, tokens, controller = served
-    book = AlertBook(controller.store)
+    book = AlertBook(controller.units)
     cycle(book, [uncontrollable(), overcommitted()], s(0))
     cycle(book, [overcommitted()], s(10))
     cycle(book, [overcommitted()], s(10) + CLEAR)

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from fastapi import APIRouter, Body, FastAPI
 
-from depotctl.config.compile import compile_site
+from depotctl.config import compile_site
 from depotctl.controller.app import create_app, include_api
 from depotctl.controller.auth import Tokens, load_or_create_tokens
 from depotctl.controller.clock import SimClock

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from depotctl.controller.app import create_app, include_api
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.errors import install_error_handlers
-from depotctl.controller.routes_events import event_routes
+from depotctl.controller.routes.events import event_routes
 from tests.controller.test_app import AU_DEPOT, Running, serving
 from tests.controller.test_inputs import fresh_controller
 from tests.controller.test_serve import Process, serve

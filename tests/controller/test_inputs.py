@@ -142,7 +142,7 @@ def test_submitting_an_envelope_stores_journals_and_signals_it(depot: Depot) -> 
     assert body["direction"] == "import"
     assert body["start"] == iso(60) and body["end"] == iso(180)
     assert body["received_at"] == START.isoformat()
-    assert depot.controller.store.envelope("env-1") is not None
+    assert depot.controller.units().envelopes.get("env-1") is not None
     [entry] = depot.journal(envelope="env-1")
     assert entry["kind"] == "envelope.received"
     assert entry["envelope"] == "env-1"
@@ -191,7 +191,7 @@ def test_a_current_envelope_on_some_phases_keeps_its_unit_and_phases(depot: Depo
     assert response.status_code == 201
     assert response.json()["limit"] == "150 A"
     assert response.json()["phases"] == ["L1", "L2"]
-    stored = depot.controller.store.envelope("env-a")
+    stored = depot.controller.units().envelopes.get("env-a")
     assert stored is not None
     assert stored.limit == 150 and stored.unit == "A"
     assert stored.phases == frozenset({Phase.L1, Phase.L2})
@@ -222,7 +222,7 @@ def test_the_same_id_with_other_content_is_409(depot: Depot) -> None:
     body = problem(post(depot, "/envelopes", envelope(limit="700 kW")), 409, "conflict")
     assert body["envelope"] == "env-1"
     assert "different content" in body["message"]
-    stored = depot.controller.store.envelope("env-1")
+    stored = depot.controller.units().envelopes.get("env-1")
     assert stored is not None and stored.limit == 800_000
 
 
@@ -230,7 +230,7 @@ def test_an_envelope_ending_before_it_starts_is_400(depot: Depot) -> None:
     body = envelope(start="2026-03-03T04:00:00+11:00", end="2026-03-03T02:00:00+11:00")
     error = problem(post(depot, "/envelopes", body), 400, "invalid_request")
     assert "not after its start" in error["message"]
-    assert depot.controller.store.envelope("env-1") is None
+    assert depot.controller.units().envelopes.get("env-1") is None
     assert depot.changes == []
 
 
@@ -271,8 +271,8 @@ def test_a_time_outside_the_span_is_422_and_stores_nothing(
     assert "outside the times the controller takes" in error["message"]
     if where is not None:
         assert error["problems"][0]["where"] == where
-    assert depot.controller.store.envelopes() == []
-    assert depot.controller.store.sessions() == []
+    assert depot.controller.units().envelopes.all() == []
+    assert depot.controller.units().sessions.all() == []
     assert depot.changes == []
 
 
@@ -280,7 +280,7 @@ def test_ending_a_session_outside_the_span_is_422(depot: Depot) -> None:
     assert post(depot, "/sessions", session()).status_code == 201
     for at in OUT_OF_SPAN:
         problem(post(depot, "/sessions/bus-0417/end", {"ended_at": at}), 422, "invalid_request")
-    assert depot.controller.store.session("bus-0417").is_open  # type: ignore[union-attr]
+    assert depot.controller.units().sessions.get("bus-0417").is_open  # type: ignore[union-attr]
 
 
 def test_times_at_the_ends_of_the_span_keep_the_state_answering(depot: Depot) -> None:
@@ -303,8 +303,8 @@ def test_a_priority_beyond_32_bits_is_422(depot: Depot, value: int) -> None:
         body = session(priority_class=value)
         error = problem(post(depot, "/sessions", body), 422, "invalid_request")
         assert error["problems"][0]["where"] == "body.priority_class"
-    assert depot.controller.store.envelopes() == []
-    assert depot.controller.store.sessions() == []
+    assert depot.controller.units().envelopes.all() == []
+    assert depot.controller.units().sessions.all() == []
 
 
 @pytest.mark.parametrize(
@@ -382,12 +382,14 @@ def test_starting_a_session_stores_journals_and_signals_it(depot: Depot) -> None
     assert body["started"] == START.isoformat()  # default: the controller's now
     assert body["energy_delivered"] == "5 kWh"
     assert body["vehicle_max_current"] == "200 A"
+    assert body["energy_delivered_wh"] == 5000.0
     assert body["requirement"] == {
         "energy": "180 kWh",
+        "energy_wh": 180000.0,
         "departure": "2026-03-02T18:30:00+00:00",
         "source": "schedule",
     }
-    record = depot.controller.store.session("bus-0417")
+    record = depot.controller.units().sessions.get("bus-0417")
     assert record is not None and record.session.energy_delivered_wh == 5000
     [entry] = depot.journal(session="bus-0417")
     assert (entry["kind"], entry["evse"], entry["session"]) == (
@@ -424,7 +426,7 @@ def test_a_session_id_taken_is_409(depot: Depot) -> None:
     assert post(depot, "/sessions", session()).status_code == 201
     body = problem(post(depot, "/sessions", session(evse="dc-02/1")), 409, "conflict")
     assert body["session"] == "bus-0417"
-    record = depot.controller.store.session("bus-0417")
+    record = depot.controller.units().sessions.get("bus-0417")
     assert record is not None and record.session.evse_id == "dc-01/1"
 
 
@@ -479,7 +481,7 @@ def test_ending_before_the_start_is_400(depot: Depot) -> None:
     assert post(depot, "/sessions", session()).status_code == 201
     response = post(depot, "/sessions/bus-0417/end", {"ended_at": iso(-10)})
     problem(response, 400, "invalid_request")
-    record = depot.controller.store.session("bus-0417")
+    record = depot.controller.units().sessions.get("bus-0417")
     assert record is not None and record.is_open
 
 
@@ -498,7 +500,7 @@ def test_the_fleet_schedule_sets_a_running_sessions_requirement(depot: Depot) ->
         response = client.put("/api/v1/sessions/bus-0417/requirement", json=requirement)
     assert response.status_code == 200
     assert response.json()["requirement"]["energy"] == "220 kWh"
-    record = depot.controller.store.session("bus-0417")
+    record = depot.controller.units().sessions.get("bus-0417")
     assert record is not None and record.session.requirement is not None
     assert record.session.requirement.energy_wh == 220_000
     assert record.session.requirement.departure == datetime(2026, 3, 2, 19, tzinfo=UTC)
@@ -528,7 +530,7 @@ def test_telemetry_keeps_the_latest_reading_per_node_and_signals(depot: Depot) -
     response = post(depot, "/telemetry", {"readings": readings})
     assert response.status_code == 200
     assert response.json() == {"accepted": 2, "nodes": ["m-main", "workshop"]}
-    stored = depot.controller.store.readings()
+    stored = depot.controller.units().telemetry.latest()
     assert stored["workshop"].power_w == 42_000
     assert stored["m-main"].current_a == {Phase.L1: 410, Phase.L2: 400, Phase.L3: 400}
     assert stored["m-main"].at == START
@@ -539,7 +541,7 @@ def test_telemetry_for_an_unknown_node_is_404_with_did_you_mean(depot: Depot) ->
     readings = [{"node": "workshp", "at": iso(0), "power": "42 kW"}]
     body = problem(post(depot, "/telemetry", {"readings": readings}), 404, "not_found")
     assert body["did_you_mean"] == "workshop"
-    assert depot.controller.store.readings() == {}
+    assert depot.controller.units().telemetry.latest() == {}
 
 
 def test_telemetry_for_a_charger_is_400(depot: Depot) -> None:
@@ -587,8 +589,8 @@ def test_the_readonly_token_cannot_write(depot: Depot, method: str, path: str, b
         response = client.request(method, path, json=body)
     problem(response, 403, "forbidden")
     assert depot.changes == []
-    assert depot.controller.store.envelopes() == []
-    assert depot.controller.store.sessions() == []
+    assert depot.controller.units().envelopes.all() == []
+    assert depot.controller.units().sessions.all() == []
 
 
 @pytest.mark.parametrize(("method", "path", "body"), WRITES, ids=WRITE_IDS)
@@ -608,7 +610,7 @@ def test_reads_without_a_token_are_401(depot: Depot) -> None:
 def test_an_envelope_body_over_one_mib_is_413(depot: Depot) -> None:
     huge = envelope(id="env-" + "x" * MAX_BODY_BYTES)
     problem(post(depot, "/envelopes", huge), 413, "too_large")
-    assert depot.controller.store.envelopes() == []
+    assert depot.controller.units().envelopes.all() == []
 
 
 def test_openapi_publishes_the_inputs(depot: Depot) -> None:
@@ -626,6 +628,6 @@ def test_a_reading_stamped_ahead_of_the_controller_is_refused(depot: Depot) -> N
     ahead = {"node": "workshop", "at": iso(10), "power": "42 kW"}
     body = problem(post(depot, "/telemetry", {"readings": [ahead]}), 422, "invalid_request")
     assert "check the meter's clock" in body["message"]
-    assert "workshop" not in depot.controller.store.readings()
+    assert "workshop" not in depot.controller.units().telemetry.latest()
     skewed = {"node": "workshop", "at": iso(0.5), "power": "42 kW"}  # within a minute
     assert post(depot, "/telemetry", {"readings": [skewed]}).status_code == 200

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from depotctl.config.compile import compile_site
+from depotctl.config import compile_site
 from depotctl.controller.clock import SimClock
 from depotctl.controller.lifecycle import (
     changeable,
@@ -23,8 +23,7 @@ from depotctl.controller.lifecycle import (
     record_lifecycle,
 )
 from depotctl.controller.service import Controller, checked_site
-from depotctl.controller.source_states import source_states
-from depotctl.controller.store import JournalEntry, JournalKind, NewJournalEntry, Store
+from depotctl.controller.store import JournalEntry, JournalKind, NewJournalEntry, Store, UnitOfWork
 from depotctl.domain.envelopes import (
     LOCAL_SOURCE,
     Direction,
@@ -106,18 +105,22 @@ class Depot:
         return self
 
     def heard(self) -> Depot:
-        self.store.heard_from("dnsp", self.clock.now())
+        UnitOfWork(self.store).sources.heard_from("dnsp", self.clock.now())
         return self
 
     def evaluate(self) -> list[NewJournalEntry]:
-        return record_lifecycle(self.store, self.controller.snapshot())
+        return record_lifecycle(UnitOfWork(self.store), self.controller.snapshot())
 
     def restart(self) -> None:
         self.controller.close()
         self.controller = Controller(Store.open(self.path), self.clock, base_dir=MINIMAL.parent)
 
     def lifecycle(self) -> list[JournalEntry]:
-        return [e for e in self.store.journal(limit=10_000) if e.kind in LIFECYCLE_KINDS]
+        return [
+            e
+            for e in UnitOfWork(self.store).journal.entries(limit=10_000)
+            if e.kind in LIFECYCLE_KINDS
+        ]
 
 
 @pytest.fixture
@@ -140,8 +143,8 @@ def changes(entries: list[NewJournalEntry] | list[JournalEntry]) -> list[tuple[s
 
 def test_every_state_of_the_lifecycle_is_reached_and_journaled_once(depot: Depot) -> None:
     store = depot.store
-    store.put_envelope(envelope("E-1", start=10, end=60, received=0))
-    store.put_envelope(
+    UnitOfWork(store).envelopes.put(envelope("E-1", start=10, end=60, received=0))
+    UnitOfWork(store).envelopes.put(
         envelope("F-1", start=0, end=120, received=0, limit_kw=50, mode=EnvelopeMode.FALLBACK)
     )
     timeline = [
@@ -166,10 +169,14 @@ def test_every_state_of_the_lifecycle_is_reached_and_journaled_once(depot: Depot
         ]),
     ]  # fmt: skip
     # an operator's envelope, received inside its window: one entry, received → active
-    store.put_envelope(envelope("L-1", start=0, end=180, received=30, source=LOCAL_SOURCE))
-    store.heard_from(LOCAL_SOURCE, minutes(30))  # as the API does on a submission
+    UnitOfWork(store).envelopes.put(
+        envelope("L-1", start=0, end=180, received=30, source=LOCAL_SOURCE)
+    )
+    UnitOfWork(store).sources.heard_from(
+        LOCAL_SOURCE, minutes(30)
+    )  # as the API does on a submission
     timeline.append((depot.at(30).heard().evaluate(), [("L-1", "received", "active")]))
-    store.withdraw_envelope("L-1", at=minutes(40))
+    UnitOfWork(store).envelopes.withdraw("L-1", at=minutes(40))
     timeline.append((depot.at(40).heard().evaluate(), [("L-1", "active", "withdrawn")]))
     timeline.append((depot.at(59).heard().evaluate(), []))
     timeline.append((depot.at(60).evaluate(), [("E-1", "active", "expired")]))
@@ -181,14 +188,16 @@ def test_every_state_of_the_lifecycle_is_reached_and_journaled_once(depot: Depot
     assert changes(journaled) == [change for _, expected in timeline for change in expected]
     reached = {e.data["from"] for e in journaled} | {e.data["to"] for e in journaled}
     assert set(EnvelopeState) <= reached
-    stored = {k: s.state.value for k, s in store.envelope_states().items()}
+    stored = {k: s.state.value for k, s in UnitOfWork(store).envelopes.states().items()}
     assert stored == {"E-1": "expired", "F-1": "pending", "L-1": "withdrawn"}
-    assert {s: v.online for s, v in source_states(store).items()} == {"dnsp": True}
+    assert {s: v.online for s, v in UnitOfWork(store).sources.states().items()} == {"dnsp": True}
     assert all(e.data["source"] != LOCAL_SOURCE for e in journaled if e.kind != "envelope.state")
 
 
 def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -> None:
-    depot.store.put_envelope(envelope("E-17", start=10, end=60, received=0, limit_kw=570))
+    UnitOfWork(depot.store).envelopes.put(
+        envelope("E-17", start=10, end=60, received=0, limit_kw=570)
+    )
     depot.at(0).heard().evaluate()
     [activated] = depot.at(10).heard().evaluate()
     assert activated.kind == JournalKind.ENVELOPE_STATE
@@ -209,7 +218,7 @@ def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -
         "reason": "in its window, until 2026-03-02T19:00:00Z; "
         "source dnsp is online (last heard 2026-03-02T18:10:00Z)",
     }
-    stored = depot.store.envelope_states()["E-17"]
+    stored = UnitOfWork(depot.store).envelopes.states()["E-17"]
     assert (stored.state, stored.reason) == (EnvelopeState.ACTIVE, activated.data["reason"])
     [offline, held] = depot.at(12.5).evaluate()
     assert offline.kind == JournalKind.SOURCE_OFFLINE
@@ -225,9 +234,9 @@ def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -
 
 
 def test_a_superseded_envelope_expires_naming_its_successor(depot: Depot) -> None:
-    depot.store.put_envelope(envelope("E-1", start=0, end=60, received=0))
+    UnitOfWork(depot.store).envelopes.put(envelope("E-1", start=0, end=60, received=0))
     depot.at(0).heard().evaluate()
-    depot.store.put_envelope(envelope("E-2", start=0, end=60, received=5, limit_kw=40))
+    UnitOfWork(depot.store).envelopes.put(envelope("E-2", start=0, end=60, received=5, limit_kw=40))
     entries = depot.at(5).heard().evaluate()
     assert changes(entries) == [("E-1", "active", "expired"), ("E-2", "received", "active")]
     assert entries[0].message.endswith("superseded by envelope E-2 from 18:05Z")
@@ -287,8 +296,8 @@ def test_a_source_going_offline_and_online_is_journaled_once_each(depot: Depot) 
 def test_an_offline_source_names_its_own_fallback_envelope_and_what_still_holds(
     depot: Depot,
 ) -> None:
-    depot.store.put_envelope(envelope("E-1", start=0, end=60, received=0, limit_kw=70))
-    depot.store.put_envelope(
+    UnitOfWork(depot.store).envelopes.put(envelope("E-1", start=0, end=60, received=0, limit_kw=70))
+    UnitOfWork(depot.store).envelopes.put(
         envelope("F-1", start=0, end=60, received=0, limit_kw=50, mode=EnvelopeMode.FALLBACK)
     )
     [online, *_] = depot.at(0).heard().evaluate()
@@ -322,7 +331,7 @@ def test_a_source_never_heard_from_is_journaled_offline_at_the_first_evaluation(
 
 
 def test_a_restart_repeats_no_entry_and_resumes_from_the_stored_states(depot: Depot) -> None:
-    depot.store.put_envelope(envelope("E-1", start=10, end=60, received=0))
+    UnitOfWork(depot.store).envelopes.put(envelope("E-1", start=10, end=60, received=0))
     depot.at(0).heard().evaluate()
     depot.at(10).heard().evaluate()
     before = changes(depot.lifecycle())
@@ -343,24 +352,24 @@ def test_a_restart_repeats_no_entry_and_resumes_from_the_stored_states(depot: De
 def test_states_are_stored_only_with_their_entries(depot: Depot) -> None:
     """A caller's transaction that fails stores neither the states nor the entries: the
     next evaluation journals the change it would have lost."""
-    depot.store.put_envelope(envelope("E-1", start=0, end=60, received=0))
+    UnitOfWork(depot.store).envelopes.put(envelope("E-1", start=0, end=60, received=0))
     depot.at(0).heard()
     with pytest.raises(RuntimeError), depot.store.transaction():
-        entries = lifecycle_entries(depot.store, depot.controller.snapshot())
+        entries = lifecycle_entries(UnitOfWork(depot.store), depot.controller.snapshot())
         assert changes(entries) == [("dnsp", None, "online"), ("E-1", "received", "active")]
-        depot.store.append_journal(entries)
+        UnitOfWork(depot.store).journal.record(entries)
         raise RuntimeError("killed before the commit")
-    assert depot.store.envelope_states()["E-1"].state is EnvelopeState.RECEIVED
-    assert source_states(depot.store) == {}
+    assert UnitOfWork(depot.store).envelopes.states()["E-1"].state is EnvelopeState.RECEIVED
+    assert UnitOfWork(depot.store).sources.states() == {}
     assert depot.lifecycle() == []
     assert changes(depot.evaluate()) == [("dnsp", None, "online"), ("E-1", "received", "active")]
 
 
 def test_an_expired_envelope_withdrawn_afterwards_reads_withdrawn_once(depot: Depot) -> None:
-    depot.store.put_envelope(envelope("E-1", start=0, end=10, received=0))
+    UnitOfWork(depot.store).envelopes.put(envelope("E-1", start=0, end=10, received=0))
     depot.at(0).heard().evaluate()
     assert changes(depot.at(10).heard().evaluate()) == [("E-1", "active", "expired")]
-    depot.store.withdraw_envelope("E-1", at=minutes(11))
+    UnitOfWork(depot.store).envelopes.withdraw("E-1", at=minutes(11))
     [withdrawn] = depot.at(11).heard().evaluate()
     assert changes([withdrawn]) == [("E-1", "expired", "withdrawn")]
     assert withdrawn.message.endswith("withdrawn by source dnsp at 18:11Z")
@@ -447,7 +456,7 @@ steps = st.lists(
 
 def snapshot(store: Store, at: datetime) -> Snapshot:
     """What the controller's snapshot holds for the lifecycle, built by hand."""
-    heard = store.last_heard()
+    heard = UnitOfWork(store).sources.last_heard()
     sources = {
         source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
         for source_id, spec in TOPOLOGY.sources.items()
@@ -471,8 +480,8 @@ def test_the_journaled_transitions_replay_to_exactly_the_stored_states(
         store = Store.open(path)
         try:
             for each in drawn:
-                store.put_envelope(each)
-            store.heard_from(LOCAL_SOURCE, START)
+                UnitOfWork(store).envelopes.put(each)
+            UnitOfWork(store).sources.heard_from(LOCAL_SOURCE, START)
             at = START
             for gap, heard, restart, withdrawn in plan:
                 at += timedelta(minutes=gap)
@@ -480,12 +489,16 @@ def test_the_journaled_transitions_replay_to_exactly_the_stored_states(
                     store.close()
                     store = Store.open(path)
                 if heard:
-                    store.heard_from("dnsp", at)
+                    UnitOfWork(store).sources.heard_from("dnsp", at)
                 if withdrawn is not None and withdrawn < len(drawn):
-                    store.withdraw_envelope(f"E-{withdrawn}", at=at)
-                record_lifecycle(store, snapshot(store, at))
-            assert record_lifecycle(store, snapshot(store, at)) == []  # nothing twice
-            journal = [e for e in store.journal(limit=10_000) if e.kind in LIFECYCLE_KINDS]
+                    UnitOfWork(store).envelopes.withdraw(f"E-{withdrawn}", at=at)
+                record_lifecycle(UnitOfWork(store), snapshot(store, at))
+            assert record_lifecycle(UnitOfWork(store), snapshot(store, at)) == []  # nothing twice
+            journal = [
+                e
+                for e in UnitOfWork(store).journal.entries(limit=10_000)
+                if e.kind in LIFECYCLE_KINDS
+            ]
             final = snapshot(store, at)
         finally:
             store.close()
@@ -498,14 +511,14 @@ def test_the_journaled_transitions_replay_to_exactly_the_stored_states(
                 assert entry.data["from"] == replayed.get(subject, start), entry.message
                 assert entry.data["to"] != entry.data["from"], entry.message
                 replayed[subject] = entry.data["to"]
-            stored = {k: s.state.value for k, s in store.envelope_states().items()}
+            stored = {k: s.state.value for k, s in UnitOfWork(store).envelopes.states().items()}
             # every envelope evaluated afresh, the ones that no longer change included
-            evaluated = states_at(store.envelopes(), final.sources, at)
+            evaluated = states_at(UnitOfWork(store).envelopes.all(), final.sources, at)
             for each in drawn:
                 assert stored[each.id] == replayed.get(each.id, "received")
                 expected = evaluated.get(each.id)
                 assert stored[each.id] == (expected.state.value if expected else "received")
-            sources = source_states(store)
+            sources = UnitOfWork(store).sources.states()
             assert {s: "online" if v.online else "offline" for s, v in sources.items()} == {
                 s: v for s, v in replayed.items() if s in TOPOLOGY.sources
             }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from depotctl.config.compile import compile_site
+from depotctl.config import compile_site
 from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import (
     LimitCommand,
@@ -48,7 +48,7 @@ def controller(tmp_path: Path) -> Iterator[Controller]:
 
 
 def plug(controller: Controller, evse_id: str, session_id: str) -> None:
-    controller.store.put_session(
+    controller.units().sessions.put(
         Session(
             id=session_id,
             evse_id=evse_id,
@@ -75,15 +75,15 @@ def test_a_session_gets_a_limit_journaled_with_its_reason(controller: Controller
     assert command.limit_a == pytest.approx(31.8)
     run(loop, "the outcome")
     assert loop.in_force == {"chg-01/1": command.limit_a}
-    changed = controller.store.journal(kind=JournalKind.ALLOCATION_CHANGED)
+    changed = controller.units().journal.entries(kind=JournalKind.ALLOCATION_CHANGED)
     assert [e.evse for e in changed] == ["chg-01/1"]
     assert changed[0].session == "S-1"
     assert changed[0].data["binding"]["kind"] == BindingKind.CHARGER_LIMIT.value
-    outcomes = controller.store.journal(kind=JournalKind.COMMAND_OUTCOME)
+    outcomes = controller.units().journal.entries(kind=JournalKind.COMMAND_OUTCOME)
     assert [e.data["outcome"] for e in outcomes] == ["accepted"]
     # journaled before it was sent: the decision's entry comes first
     assert changed[0].id < outcomes[0].id
-    state = controller.store.charger_states()["chg-01"]
+    state = controller.units().chargers.states()["chg-01"]
     assert state.last_accepted_limit_a == pytest.approx(31.8)
     assert state.held["chg-01/1"][0].limit_a == pytest.approx(31.8)
 
@@ -99,8 +99,8 @@ def test_an_unchanged_limit_is_not_sent_again(controller: Controller) -> None:
 
 
 def cut(controller: Controller, limit_w: float) -> None:
-    controller.store.heard_from("local", controller.clock.now())
-    controller.store.put_envelope(
+    controller.units().sources.heard_from("local", controller.clock.now())
+    controller.units().envelopes.put(
         Envelope(
             id=f"E-{limit_w:g}",
             source="local",
@@ -132,7 +132,7 @@ def test_decreases_go_out_at_once_and_related_increases_in_the_next_cycle(
     assert all(c.is_decrease for c in dispatcher.sent[-1]) and len(dispatcher.sent[-1]) == 2
     run(loop)
     # S-1 leaves: its EVSE comes down to its start allowance, S-2 may rise into the room
-    controller.store.end_session("S-1", at=controller.clock.now(), energy_delivered_wh=1_000.0)
+    controller.units().sessions.end("S-1", at=controller.clock.now(), energy_delivered_wh=1_000.0)
     result = run(loop)
     assert [c.evse_id for c in result.commands] == ["chg-01/1"]
     assert result.commands[0].is_decrease
@@ -174,7 +174,7 @@ def test_a_rejected_limit_makes_the_charger_uncontrollable(controller: Controlle
     run(loop)
     run(loop, "the outcome")
     assert loop.in_force == {}  # an unacknowledged command is never assumed applied
-    state = controller.store.charger_states()["chg-01"]
+    state = controller.units().chargers.states()["chg-01"]
     assert state.last_outcome is CommandOutcome.REJECTED and not state.is_controllable
     live = controller.live()
     view = live.allocation.evses["chg-01/1"]
@@ -201,7 +201,7 @@ def test_an_unanswered_limit_counts_until_its_validity_ends_then_the_fallback(
     assert controller.live().allocation.evses["chg-01/1"].state is EvseState.UNCONTROLLABLE
     controller.clock.advance(61)
     assert controller.live().allocation.constraints[board].reserved == pytest.approx(16.0)
-    [entry] = controller.store.journal(kind=JournalKind.COMMAND_OUTCOME)
+    [entry] = controller.units().journal.entries(kind=JournalKind.COMMAND_OUTCOME)
     assert "it may have landed: counted until" in entry.message
 
 
@@ -238,7 +238,7 @@ def test_a_silent_charger_holds_up_nobody(controller: Controller) -> None:
     assert live.allocation.constraints[("gc-main", LimitKind.IMPORT_POWER)].headroom >= -1e-6
     run(loop, "the outcome")  # chg-02/1's decrease is in force
     lowered = loop.in_force["chg-02/1"]
-    controller.store.withdraw_envelope("E-30000", at=controller.clock.now())
+    controller.units().envelopes.withdraw("E-30000", at=controller.clock.now())
     lifted = run(loop, "envelope withdrawn")
     # computed with chg-01/1 at the higher of its limits: safe whether it lands or not,
     # so it goes out now, chg-01/1's command still unanswered
@@ -265,7 +265,7 @@ def test_a_failing_cycle_sends_nothing_and_is_journaled(
     result = run(loop, "tick")
     assert result.error == "RuntimeError: the engine fell over"
     assert len(dispatcher.sent) == 1 and loop.in_force == in_force
-    [failed] = controller.store.journal(kind=JournalKind.CYCLE_FAILED)
+    [failed] = controller.units().journal.entries(kind=JournalKind.CYCLE_FAILED)
     assert "the engine fell over" in failed.message
 
 
@@ -359,9 +359,9 @@ def test_a_superseded_envelope_stays_expired_after_its_successor_ends(
             received_at=received,
         )
 
-    controller.store.heard_from("local", START)
-    controller.store.put_envelope(envelope("A", 10_000.0, START, None, START))
-    controller.store.put_envelope(
+    controller.units().sources.heard_from("local", START)
+    controller.units().envelopes.put(envelope("A", 10_000.0, START, None, START))
+    controller.units().envelopes.put(
         envelope(
             "B",
             50_000.0,
@@ -371,7 +371,7 @@ def test_a_superseded_envelope_stays_expired_after_its_successor_ends(
         )
     )
     controller.clock.advance(3 * 3600)
-    controller.store.heard_from("local", controller.clock.now())
+    controller.units().sources.heard_from("local", controller.clock.now())
     plug(controller, "chg-01/1", "S-1")
     live = controller.live()
     sources = {c.source.ref for c in live.allocation.constraints.values() if c.node_id == "gc-main"}
@@ -387,7 +387,7 @@ def test_a_charger_that_drops_off_while_its_command_is_out_stays_offline(
 
     class DropsOff(RecordingDispatcher):
         def send(self, commands: Sequence[LimitCommand], report: OutcomeSink) -> None:
-            controller.store.put_charger_states(
+            controller.units().chargers.put(
                 [ChargerState("chg-01", online=False, reason="websocket closed")]
             )
             super().send(commands, report)
@@ -396,7 +396,7 @@ def test_a_charger_that_drops_off_while_its_command_is_out_stays_offline(
     plug(controller, "chg-01/1", "S-1")
     run(loop)
     run(loop, "the outcome")
-    state = controller.store.charger_states()["chg-01"]
+    state = controller.units().chargers.states()["chg-01"]
     assert not state.online and not state.is_controllable
     assert state.last_outcome is CommandOutcome.ACCEPTED
 
@@ -420,18 +420,18 @@ def test_one_failed_evse_makes_its_charger_uncontrollable_whatever_the_order(
                     CommandOutcome.REJECTED if c.evse_id == bad else CommandOutcome.ACCEPTED
                 )
             )
-            controller.store.put_charger_states([ChargerState("chg-01")])
+            controller.units().chargers.put([ChargerState("chg-01")])
             loop = ControlLoop(controller, dispatcher)
             plug(controller, "chg-01/1", f"S-1-{rejected}")
             plug(controller, "chg-01/2", f"S-2-{rejected}")
             run(loop)
             assert {c.evse_id for c in dispatcher.sent[0]} >= {"chg-01/1", "chg-01/2"}
             run(loop, "the outcomes")
-            state = controller.store.charger_states()["chg-01"]
+            state = controller.units().chargers.states()["chg-01"]
             assert state.last_outcome is CommandOutcome.REJECTED, rejected
             assert not state.is_controllable
             for session in ("S-1", "S-2"):
-                controller.store.end_session(
+                controller.units().sessions.end(
                     f"{session}-{rejected}", at=clock.now(), energy_delivered_wh=0.0
                 )
     finally:
@@ -447,7 +447,7 @@ def test_a_cycle_runs_when_a_reading_goes_stale_not_at_the_next_tick(tmp_path: P
     controller.seed(MINIMAL, MINIMAL.read_text(), author="test")
     stale_after = controller.require_site().policy.stale_after_s
     node = next(iter(controller.require_site().topology.nodes))
-    controller.store.put_readings([Reading(node, clock.now(), power_w=1_000.0)])
+    controller.units().telemetry.put([Reading(node, clock.now(), power_w=1_000.0)])
     reasons: list[str] = []
 
     class Recording(ControlLoop):

@@ -17,7 +17,7 @@ from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.service import Controller
-from depotctl.controller.store import JournalKind, Store
+from depotctl.controller.store import JournalKind, Store, UnitOfWork
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
 from tests.conftest import EXAMPLES
@@ -43,7 +43,9 @@ def controller(tmp_path: Path) -> Iterator[Controller]:
 def _switches(controller: Controller) -> dict[str, list[tuple[float, bool]]]:
     """Per EVSE, each limit change that switched it on or off: (seconds, on)."""
     switches: dict[str, list[tuple[float, bool]]] = {}
-    for entry in controller.store.journal(kind=JournalKind.ALLOCATION_CHANGED, limit=10_000):
+    for entry in controller.units().journal.entries(
+        kind=JournalKind.ALLOCATION_CHANGED, limit=10_000
+    ):
         before, after = entry.data["previous_a"], entry.data["limit_a"]
         if entry.evse is not None and (before is None or (before > 0) != (after > 0)):
             at = (entry.at - START).total_seconds()
@@ -66,9 +68,9 @@ def test_equal_sessions_take_turns_of_at_least_the_minimum_on_and_off_times(
         for evse_id in ("chg-01/1", "chg-02/1")
     }
     for session in sessions.values():
-        store.put_session(session)
-    store.heard_from("local", START)
-    store.put_envelope(  # room for one minimum of 6 A (4.14 kW), not two
+        UnitOfWork(store).sessions.put(session)
+    UnitOfWork(store).sources.heard_from("local", START)
+    UnitOfWork(store).envelopes.put(  # room for one minimum of 6 A (4.14 kW), not two
         Envelope(
             id="L-1",
             source="local",
@@ -86,7 +88,7 @@ def test_equal_sessions_take_turns_of_at_least_the_minimum_on_and_off_times(
         asyncio.run(loop.cycle("tick"))
         asyncio.run(loop.cycle("outcomes"))  # the answers, applied at once
         clock.advance(TICK_S)
-        store.heard_from("local", clock.now())
+        UnitOfWork(store).sources.heard_from("local", clock.now())
         for evse_id, session in sessions.items():  # each vehicle draws its limit
             drawn = loop.in_force.get(evse_id, 0.0) * WATTS_PER_AMP * TICK_S / 3600.0
             session = Session(
@@ -97,7 +99,7 @@ def test_equal_sessions_take_turns_of_at_least_the_minimum_on_and_off_times(
                 requirement=session.requirement,
             )
             sessions[evse_id] = session
-            store.put_session(session)
+            UnitOfWork(store).sessions.put(session)
 
     switches = _switches(controller)
     assert set(switches) == {"chg-01/1", "chg-02/1"}, "both should have had a turn"

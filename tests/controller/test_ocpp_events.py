@@ -26,7 +26,7 @@ from depotctl.controller.loop import ControlLoop
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.refusal_journal import JOURNAL_BURST
 from depotctl.controller.service import Controller
-from depotctl.controller.store import JournalKind, Store
+from depotctl.controller.store import JournalKind, Store, UnitOfWork
 from depotctl.domain.charge_points import RateUnit
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.phases import Phase
@@ -84,7 +84,7 @@ class Depot:
         return clock
 
     def kinds(self) -> list[str]:
-        return [entry.kind for entry in self.controller.store.journal()]
+        return [entry.kind for entry in self.controller.units().journal.entries()]
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
                 )
             )
             session_id = f"chg-01:{started.transaction_id}"
-            [record] = store.sessions(open_only=True)
+            [record] = UnitOfWork(store).sessions.all(open_only=True)
             assert (record.session.id, record.session.evse_id) == (session_id, "chg-01/1")
             assert record.session.started == START - timedelta(minutes=1)
 
@@ -158,11 +158,15 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
                     ],
                 )
             )
-            await until(lambda: "chg-01" in store.readings())
-            reading = store.readings()["chg-01"]
+            await until(lambda: "chg-01" in UnitOfWork(store).telemetry.latest())
+            reading = UnitOfWork(store).telemetry.latest()["chg-01"]
             assert (reading.at, reading.power_w) == (START, 7360)
             assert reading.current_a == {Phase.L1: 10.7, Phase.L2: 10.6, Phase.L3: 10.6}
-            await until(lambda: store.session(session_id).session.energy_delivered_wh == 2000)
+            await until(
+                lambda: (
+                    UnitOfWork(store).sessions.get(session_id).session.energy_delivered_wh == 2000
+                )
+            )
             assert len(rig.reasons) == reasons_before  # meter values wait for the next tick
 
             await cp.call(
@@ -172,12 +176,12 @@ async def test_a_16_chargers_session_and_meter_values_reach_the_store(
                     transaction_id=started.transaction_id,
                 )
             )
-            ended = store.session(session_id)
+            ended = UnitOfWork(store).sessions.get(session_id)
             assert ended is not None and ended.ended_at == START
             assert ended.session.energy_delivered_wh == 4000
-        await until(lambda: "chg-01" in store.charger_states())
-        assert not store.charger_states()["chg-01"].online
-        state = store.charger_states()["chg-01"]
+        await until(lambda: "chg-01" in UnitOfWork(store).chargers.states())
+        assert not UnitOfWork(store).chargers.states()["chg-01"].online
+        state = UnitOfWork(store).chargers.states()["chg-01"]
         assert state.reason is not None and state.reason.startswith("offline: ")
         evse = controller.live().allocation.evses["chg-01/1"]
         assert evse.state is EvseState.UNCONTROLLABLE
@@ -216,7 +220,11 @@ async def test_charging_needs_become_the_sessions_requirement(controller: Contro
                     ],
                 )
             )
-        await until(lambda: store.session("chg-02:tx-9").session.energy_delivered_wh == 5000)
+        await until(
+            lambda: (
+                UnitOfWork(store).sessions.get("chg-02:tx-9").session.energy_delivered_wh == 5000
+            )
+        )
         needs = {
             "requestedEnergyTransfer": "AC_three_phase",
             "departureTime": "2026-03-03T06:00:00Z",
@@ -229,14 +237,14 @@ async def test_charging_needs_become_the_sessions_requirement(controller: Contro
         }
         answer = await cp.call(call201.NotifyEVChargingNeeds(charging_needs=needs, evse_id=1))
         assert answer.status == "Accepted"
-        session = store.session("chg-02:tx-9").session
+        session = UnitOfWork(store).sessions.get("chg-02:tx-9").session
         requirement = session.requirement
         assert requirement is not None
         assert requirement.energy_wh == 45_000  # what it had, and what it still asks
         assert requirement.departure == datetime(2026, 3, 3, 6, tzinfo=UTC)
         assert requirement.source is RequirementSource.VEHICLE
         assert session.vehicle_max_current_a == 24
-        [entry] = store.journal(kind=JournalKind.SESSION_REQUIREMENT)
+        [entry] = UnitOfWork(store).journal.entries(kind=JournalKind.SESSION_REQUIREMENT)
         assert entry.session == "chg-02:tx-9" and "40 kWh more" in entry.message
         assert rig.reasons[-1] == "session chg-02:tx-9 requirement from the vehicle"
 
@@ -253,7 +261,9 @@ async def test_refused_connections_are_journaled_in_bounded_form(
             with pytest.raises(InvalidStatus):
                 async with raw(rig.url, "CP-01", "ocpp1.6", password="guess"):
                     pass
-        [entry] = store.journal(kind=JournalKind.CHARGER_REFUSED)  # the repeats held back
+        [entry] = UnitOfWork(store).journal.entries(
+            kind=JournalKind.CHARGER_REFUSED
+        )  # the repeats held back
         assert entry.data["charger"] == "chg-01" and entry.data["status"] == 401
         assert "wrong password" in entry.message
         statuses = []
@@ -264,12 +274,15 @@ async def test_refused_connections_are_journaled_in_bounded_form(
             statuses.append(refused.value.response.status_code)
         burst = REFUSALS_BURST_MIN - 3
         assert statuses == [401] * burst + [429] * (120 - burst)
-        assert len(store.journal(kind=JournalKind.CHARGER_REFUSED)) == JOURNAL_BURST
+        assert (
+            len(UnitOfWork(store).journal.entries(kind=JournalKind.CHARGER_REFUSED))
+            == JOURNAL_BURST
+        )
         rig.clock.advance(61)
         with pytest.raises(InvalidStatus):
             async with raw(rig.url, "CP-77", "ocpp1.6"):
                 pass
-        *_, last = stored = store.journal(kind=JournalKind.CHARGER_REFUSED)
+        *_, last = stored = UnitOfWork(store).journal.entries(kind=JournalKind.CHARGER_REFUSED)
         assert last.data["ocpp_id"] == "CP-77" and last.data["status"] == 401
         assert last.data["charger"] is None and "unknown charge point id" in last.message
         more = last.data["unjournaled"]
@@ -284,13 +297,15 @@ async def test_refused_connections_are_journaled_in_bounded_form(
     assert metrics['depotctl_ocpp_refusals_total{status="401"}'] == 3 + burst + 1
     assert metrics['depotctl_ocpp_refusals_total{status="429"}'] == 120 - burst
     assert metrics["depotctl_ocpp_refusals_unjournaled_total"] == 3 + 120 + 1 - len(stored)
-    everything = json.dumps([(e.message, e.data) for e in store.journal()])
+    everything = json.dumps([(e.message, e.data) for e in UnitOfWork(store).journal.entries()])
     assert "guess" not in everything and PASSWORD not in everything
 
 
 async def test_a_new_transaction_ends_a_stale_session_on_its_evse(controller: Controller) -> None:
     store = controller.store
-    store.put_session(Session("chg-01:7", "chg-01/1", START - timedelta(hours=3), 9_000))
+    UnitOfWork(store).sessions.put(
+        Session("chg-01:7", "chg-01/1", START - timedelta(hours=3), 9_000)
+    )
     async with depot(controller) as rig, charger(rig.url, "CP-01", "ocpp1.6") as cp:
         started = await cp.call(
             call16.StartTransaction(
@@ -298,10 +313,12 @@ async def test_a_new_transaction_ends_a_stale_session_on_its_evse(controller: Co
             )
         )
         assert started.transaction_id == 8  # on from the stored sessions' ids
-        stale = store.session("chg-01:7")
+        stale = UnitOfWork(store).sessions.get("chg-01:7")
         assert stale is not None and stale.ended_at == START
         assert stale.session.energy_delivered_wh == 9_000
-        assert [r.session.id for r in store.sessions(open_only=True)] == ["chg-01:8"]
+        assert [r.session.id for r in UnitOfWork(store).sessions.all(open_only=True)] == [
+            "chg-01:8"
+        ]
 
 
 @pytest.mark.parametrize(
@@ -316,7 +333,7 @@ async def test_a_charger_is_online_and_controllable_once_it_took_its_fallback(
     controllable only if it accepted it; what failed before the reconnection is
     forgotten (every limit goes again)."""
     store = controller.store
-    store.put_charger_states(
+    UnitOfWork(store).chargers.put(
         [
             ChargerState(
                 "chg-01", online=False, last_outcome=CommandOutcome.REJECTED, reason="earlier"
@@ -326,13 +343,13 @@ async def test_a_charger_is_online_and_controllable_once_it_took_its_fallback(
     loop = ControlLoop(controller, RecordingDispatcher())
     async with depot(controller) as rig, charger(rig.url, "CP-01", "ocpp1.6") as cp:
         await cp.call(call16.BootNotification(charge_point_model="W", charge_point_vendor="V"))
-        assert not store.charger_states()["chg-01"].online  # not before the fallback
+        assert not UnitOfWork(store).chargers.states()["chg-01"].online  # not before the fallback
         loop.charger_connected(
             ConnectReport(
                 "chg-01", "CP-01", RateUnit.AMPS, "configured", fallback, None, fallback, None
             )
         )
-        state = store.charger_states()["chg-01"]
+        state = UnitOfWork(store).chargers.states()["chg-01"]
         assert state.online
         assert state.is_controllable is controllable
         assert state.fallback_accepted is controllable
@@ -377,7 +394,7 @@ def test_a_meter_value_stamped_ahead_of_the_controller_counts_as_measured_now(
     ahead = Reading("chg-01", START + timedelta(hours=2), power_w=7_000.0)
     events.meter(MeterSample("chg-01", "chg-01/1", ahead))
     events.flush()
-    assert controller.store.readings()["chg-01"].at == controller.clock.now()
+    assert controller.units().telemetry.latest()["chg-01"].at == controller.clock.now()
     controller.clock.advance(10)
     events.meter(
         MeterSample(
@@ -385,7 +402,7 @@ def test_a_meter_value_stamped_ahead_of_the_controller_counts_as_measured_now(
         )
     )
     events.flush()
-    latest = controller.store.readings()["chg-01"]
+    latest = controller.units().telemetry.latest()["chg-01"]
     assert (latest.at, latest.power_w) == (controller.clock.now(), 3_000.0)
 
 

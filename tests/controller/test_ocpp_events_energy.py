@@ -21,7 +21,7 @@ from ocpp.v201 import call as call201
 from depotctl.controller.clock import SimClock
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.service import Controller
-from depotctl.controller.store import Store
+from depotctl.controller.store import Store, UnitOfWork
 from depotctl.protocols.ocpp.meter import format_time
 from depotctl.protocols.ocpp.server import OcppServer
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
@@ -81,7 +81,7 @@ class Night:
         return stored is not None and abs(stored - energy_wh) <= RESOLUTION_WH
 
     def stored_wh(self, evse: str) -> float | None:
-        records = [r for r in self.controller.store.sessions() if r.session.evse_id == evse]
+        records = [r for r in self.controller.units().sessions.all() if r.session.evse_id == evse]
         return records[-1].session.energy_delivered_wh if records else None
 
 
@@ -168,9 +168,9 @@ async def test_each_sessions_stored_energy_is_what_the_chargers_meter_counted(
             assert session is not None
             delivered[ocpp_id] = session.plug.delivered_wh
         store = controller.store
-        await until(lambda: not store.sessions(open_only=True), timeout_s=10)
+        await until(lambda: not UnitOfWork(store).sessions.all(open_only=True), timeout_s=10)
         for ocpp_id, evse in EVSES.items():
-            [record] = [r for r in store.sessions() if r.session.evse_id == evse]
+            [record] = [r for r in UnitOfWork(store).sessions.all() if r.session.evse_id == evse]
             assert record.ended_at is not None
             assert delivered[ocpp_id] > 10 * INTERVAL_S / 3600 * 20_000  # it did charge
             assert record.session.energy_delivered_wh == pytest.approx(
@@ -192,10 +192,12 @@ async def test_a_superseded_session_ends_with_its_last_readings_held_back(
             await cp.call(_event("Updated", "tx-a", 1, 9_000))
             # rebooted: the station begins anew, without ending tx-a
             await cp.call(_event("Started", "tx-b", 0, 9_200))
-        old = store.session("chg-02:tx-a")
+        old = UnitOfWork(store).sessions.get("chg-02:tx-a")
         assert old is not None and old.ended_at is not None
         assert old.session.energy_delivered_wh == 8_000
-        assert [r.session.id for r in store.sessions(open_only=True)] == ["chg-02:tx-b"]
+        assert [r.session.id for r in UnitOfWork(store).sessions.all(open_only=True)] == [
+            "chg-02:tx-b"
+        ]
 
 
 async def test_a_201_session_ended_without_a_value_keeps_its_highest_read(
@@ -213,7 +215,7 @@ async def test_a_201_session_ended_without_a_value_keeps_its_highest_read(
             rig.events.flush()
             assert rig.stored_wh("chg-02/1") == 4_000
             await cp.call(_event("Ended", "tx-a", 3, None, minutes=21))
-        ended = store.session("chg-02:tx-a")
+        ended = UnitOfWork(store).sessions.get("chg-02:tx-a")
         assert ended is not None and ended.ended_at is not None
         assert ended.session.energy_delivered_wh == 4_000
 

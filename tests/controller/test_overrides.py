@@ -123,7 +123,7 @@ def test_resuming_clears_the_override_journals_it_and_restores_the_limit(depot: 
     assert body["allocation"]["limit_a"] == before
     assert body["allocation"]["state"] == "charging"
     assert "override" not in body["allocation"]
-    assert depot.controller.store.overrides() == {}
+    assert depot.controller.units().overrides.all() == {}
     assert depot.changes == [f"override on {EVSE} cleared"]
     [entry] = depot.journal(evse=EVSE, kind="override.cleared")
     assert entry["session"] == "bus-0417"
@@ -271,7 +271,7 @@ def test_the_read_only_token_may_list_but_not_set_or_clear(depot: Depot) -> None
     assert put(depot, EVSE, {"paused": True}).status_code == 200
     problem(put(depot, EVSE, {"cap": "10 A"}, token="readonly"), 403, "forbidden")
     problem(delete(depot, EVSE, token="readonly"), 403, "forbidden")
-    assert depot.controller.store.overrides()[EVSE].paused is True
+    assert depot.controller.units().overrides.all()[EVSE].paused is True
     assert len(get(depot, "/overrides")["overrides"]) == 1
 
 
@@ -288,7 +288,7 @@ def test_an_unknown_evse_is_404_with_did_you_mean(depot: Depot, method: str) -> 
     )
     body = problem(response, 404, "not_found")
     assert body["evse"] == "dc-1/1" and body["did_you_mean"] == "dc-01/1"
-    assert depot.controller.store.overrides() == {}
+    assert depot.controller.units().overrides.all() == {}
 
 
 @pytest.mark.parametrize(
@@ -310,7 +310,7 @@ def test_an_unknown_evse_is_404_with_did_you_mean(depot: Depot, method: str) -> 
 def test_a_bad_body_is_a_json_422(depot: Depot, body: Any, words: str) -> None:
     found = problem(put(depot, EVSE, body), 422, "invalid_request")
     assert words in found["message"] or any(words in p["where"] for p in found["problems"])
-    assert depot.controller.store.overrides() == {}
+    assert depot.controller.units().overrides.all() == {}
     assert depot.journal(kind="override.set") == []
 
 
@@ -341,7 +341,7 @@ def test_the_next_cycle_sends_0_A_to_a_paused_evse(depot: Depot) -> None:
     assert (command.evse_id, command.limit_a, command.previous_a) == (EVSE, 0.0, first.limit_a)
     asyncio.run(loop.cycle("its outcome"))
     assert loop.in_force[EVSE] == 0.0
-    [changed] = depot.controller.store.journal(
+    [changed] = depot.controller.units().journal.entries(
         evse=EVSE, kind="allocation.changed", latest=True, limit=1
     )
     assert changed.data["binding"]["kind"] == "operator_override"

@@ -47,7 +47,7 @@ def refusal(
 
 
 def entries(controller: Controller) -> list[object]:
-    return list(controller.store.journal(kind=JournalKind.CHARGER_REFUSED))
+    return list(controller.units().journal.entries(kind=JournalKind.CHARGER_REFUSED))
 
 
 def counted(controller: Controller, name: str, status: str | None = None) -> float:
@@ -69,7 +69,7 @@ def test_a_flood_of_unknown_identities_gets_a_few_entries_and_a_count(
 
     controller.clock.advance(60 / JOURNAL_PER_MINUTE)  # one entry's worth later
     journal.record(refusal(controller, "SCAN-300"))
-    last = controller.store.journal(kind=JournalKind.CHARGER_REFUSED)[-1]
+    last = controller.units().journal.entries(kind=JournalKind.CHARGER_REFUSED)[-1]
     assert last.data["unjournaled"] == 295
     assert last.message.endswith("; 295 more refusals since the last entry")
     assert last.data["ocpp_id"] == "SCAN-300" and last.data["remote"] == "192.0.2.7:50000"

@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 from depotctl.cli.remote.revisions import _bundle
-from depotctl.config.bundle import BundleError, check_bundle, referenced_files
+from depotctl.config import BundleError, check_bundle, referenced_files
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
-from depotctl.controller.revisions import apply_site, plan_json, plan_site, rollback
+from depotctl.controller.routes.plans import plan_json
 from depotctl.controller.service import Controller, checked_site
+from depotctl.controller.services.revisions import apply_site, plan_site, rollback
 from depotctl.controller.store import Store
 from tests.conftest import SITES
 from tests.controller.test_app import serving
@@ -54,7 +55,7 @@ def test_the_seed_keeps_its_tariff_whatever_happens_to_the_working_tree(
 ) -> None:
     controller, tree = depot
     assert referenced_files(controller.require_site().site) == [TARIFF]
-    assert controller.store.revision_files(1) == {TARIFF: (tree / TARIFF).read_text()}
+    assert controller.units().revisions.files(1) == {TARIFF: (tree / TARIFF).read_text()}
     (tree / TARIFF).write_text("not a tariff any more\n")  # the working tree moves on
     controller.reload()  # e.g. a restart: the revision still compiles, from its own files
     assert PEAK in peak_price(controller)
@@ -85,10 +86,10 @@ def test_apply_keeps_the_bundled_files_and_rollback_brings_back_the_old_ones(
     second = apply_site(
         controller, text, expected=1, author="t", message="dearer", files={TARIFF: dearer}
     )
-    assert controller.store.revision_files(second.number) == {TARIFF: dearer}
+    assert controller.units().revisions.files(second.number) == {TARIFF: dearer}
     assert "price: 0.31 /kWh" in peak_price(controller)
     third = rollback(controller, 1, expected=second.number, author="t", message=None)
-    assert controller.store.revision_files(third.number) == controller.store.revision_files(1)
+    assert controller.units().revisions.files(third.number) == controller.units().revisions.files(1)
     assert PEAK in peak_price(controller)
 
 
@@ -98,7 +99,9 @@ def test_apply_without_files_bundles_what_resolves_on_the_host(
     controller, tree = depot
     text = (tree / "site.yaml").read_text() + "\n# a comment\n"
     revision = apply_site(controller, text, expected=1, author="t", message="m")
-    assert controller.store.revision_files(revision.number) == controller.store.revision_files(1)
+    assert controller.units().revisions.files(
+        revision.number
+    ) == controller.units().revisions.files(1)
 
 
 @pytest.mark.parametrize("name", ["../escape.yaml", "/etc/passwd", "a/../../b", "a\\b", "", "a//b"])
@@ -124,7 +127,7 @@ def test_the_api_refuses_a_bad_bundle_and_a_tampered_saved_plan(
             plan["files"] = {TARIFF: (tree / TARIFF).read_text()}  # edited after review
             refused = http.post("/api/v1/apply", json={"plan": plan}, headers={"If-Match": '"1"'})
             assert refused.status_code == 422 and refused.json()["code"] == "invalid_plan"
-            assert controller.store.current_revision().number == 1  # type: ignore[union-attr]
+            assert controller.units().revisions.current().number == 1  # type: ignore[union-attr]
 
 
 def test_the_cli_bundles_the_files_the_site_refers_to(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from depotctl.controller.app import create_app
 from depotctl.controller.auth import Tokens, load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller, SiteInvalid, checked_site
-from depotctl.controller.store import Store, site_hash
+from depotctl.controller.store import Store, UnitOfWork, site_hash
 from depotctl.domain.sessions import Session
 from tests.conftest import EXAMPLES
 from tests.controller.test_app import serving
@@ -75,14 +75,14 @@ class Depot:
         """A vehicle charging on each EVSE, as the session input would store it."""
         now = self.controller.clock.now()
         for n, evse_id in enumerate(evse_ids, 1):
-            self.controller.store.put_session(Session(f"s{n}", evse_id, now))
+            self.controller.units().sessions.put(Session(f"s{n}", evse_id, now))
 
     def stored(self) -> tuple[list[int], int]:
         """The revision numbers and the count of ``revision.applied`` entries."""
         store = self.controller.store
         return (
-            [r.number for r in store.revisions()],
-            len(store.journal(kind="revision.applied")),
+            [r.number for r in UnitOfWork(store).revisions.all()],
+            len(UnitOfWork(store).journal.entries(kind="revision.applied")),
         )
 
 
@@ -320,7 +320,7 @@ def test_two_concurrent_applies_one_wins_the_other_conflicts(depot: Depot) -> No
     assert sorted(r.status_code for r in results.values()) == [200, 409]
     [winner] = [amps for amps, r in results.items() if r.status_code == 200]
     assert depot.stored() == ([2, 1], 2)
-    current = depot.controller.store.current_revision()
+    current = depot.controller.units().revisions.current()
     assert current is not None and current.site_text == with_db1(winner)
     assert depot.controller.require_site().revision.number == 2
 
@@ -334,7 +334,7 @@ def test_a_saved_plan_is_applied_exactly(depot: Depot) -> None:
         response = client.post("/api/v1/apply", json={"plan": plan, "message": "reviewed"})
     assert response.status_code == 200, response.text
     assert (response.json()["number"], response.json()["hash"]) == (2, plan["new_hash"])
-    current = depot.controller.store.current_revision()
+    current = depot.controller.units().revisions.current()
     assert current is not None and current.site_text == with_db1(40)
 
 
@@ -416,14 +416,16 @@ def test_rollback_refusals(
 
 def test_rollback_to_a_revision_that_no_longer_validates_is_422(depot: Depot) -> None:
     store = depot.controller.store
-    store.add_revision(INVALID, author="old", message="x", at=START, expected_current=1)
+    UnitOfWork(store).revisions.add(
+        INVALID, author="old", message="x", at=START, expected_current=1
+    )
     with depot.client() as client:
         assert client.post("/api/v1/apply", json={"site": TEXT}, headers=if_match(2)).is_success
         response = client.post("/api/v1/rollback", json={"revision": 2}, headers=if_match(3))
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_site"
     assert "revision 2 no longer validates" in response.json()["message"]
-    assert [r.number for r in store.revisions()] == [3, 2, 1]
+    assert [r.number for r in UnitOfWork(store).revisions.all()] == [3, 2, 1]
 
 
 def test_get_one_revision_with_its_text(depot: Depot) -> None:

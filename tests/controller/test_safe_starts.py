@@ -26,7 +26,7 @@ from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import Delivery, LimitCommand, Outcome, OutcomeSink
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.service import Controller
-from depotctl.controller.store import Store
+from depotctl.controller.store import Store, UnitOfWork
 from depotctl.domain.chargers import CommandOutcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
@@ -177,8 +177,8 @@ def make_depot(site_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         controller.seed(site_file, SITE, author="test")
         made.append(controller)
         if cut_w is not None:
-            store.heard_from("local", START)
-            store.put_envelope(
+            UnitOfWork(store).sources.heard_from("local", START)
+            UnitOfWork(store).envelopes.put(
                 Envelope(
                     id="cut",
                     source="local",
@@ -251,7 +251,7 @@ def test_no_node_is_overloaded_whenever_a_vehicle_plugs_in(
                 depot.count += 1
                 session_id = f"S-{depot.count}"
                 depot.sessions[evse_id] = session_id
-                depot.controller.store.put_session(
+                depot.controller.units().sessions.put(
                     Session(
                         session_id,
                         evse_id,
@@ -266,7 +266,7 @@ def test_no_node_is_overloaded_whenever_a_vehicle_plugs_in(
             evse_id = EVSES[value]
             if chargers.evses[evse_id].plugged:
                 chargers.unplug(evse_id)
-                depot.controller.store.end_session(
+                depot.controller.units().sessions.end(
                     depot.sessions.pop(evse_id),
                     at=depot.controller.clock.now(),
                     energy_delivered_wh=0.0,

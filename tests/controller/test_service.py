@@ -12,7 +12,7 @@ import pytest
 
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller, SiteInvalid
-from depotctl.controller.store import Store
+from depotctl.controller.store import Store, UnitOfWork
 from tests.conftest import EXAMPLES
 
 SECRET = "Zq8-stored-label-secret"
@@ -36,7 +36,7 @@ def test_a_site_with_a_secret_is_not_seeded(tmp_path: Path) -> None:
             controller.seed(EXAMPLES / "minimal.yaml", WITH_SECRET, author="test")
         [diagnostic] = refused.value.report.diagnostics
         assert diagnostic.rule == "secrets/inline-secret"
-        assert controller.store.current_revision() is None
+        assert controller.units().revisions.current() is None
     finally:
         controller.close()
 
@@ -45,7 +45,9 @@ def test_a_stored_revision_with_a_secret_starts_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = Store.open(tmp_path / "depotctl.sqlite")
-    store.add_revision(WITH_SECRET, author="old", message="before", at=START, expected_current=None)
+    UnitOfWork(store).revisions.add(
+        WITH_SECRET, author="old", message="before", at=START, expected_current=None
+    )
     store.close()
     with caplog.at_level(logging.WARNING):
         controller = _controller(tmp_path)

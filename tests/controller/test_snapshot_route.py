@@ -17,12 +17,12 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from depotctl.cli import app as cli
-from depotctl.config.snapshot import load_snapshot
+from depotctl.config import load_snapshot
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller
-from depotctl.controller.store import Store
+from depotctl.controller.store import Store, UnitOfWork
 from depotctl.domain import EvseOverride
 from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState, CommandOutcome
@@ -52,7 +52,7 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     controller.seed(AU_DEPOT, AU_DEPOT.read_text(encoding="utf-8"), author="test")
     store = controller.store
     for n, evse_id in enumerate(EVSES, start=1):
-        store.put_session(
+        UnitOfWork(store).sessions.put(
             Session(
                 id=f"S-{n}",
                 evse_id=evse_id,
@@ -65,8 +65,8 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 priority_class=n % 2,
             )
         )
-    store.heard_from("ausgrid-oscp", START - timedelta(seconds=19))
-    store.put_envelope(
+    UnitOfWork(store).sources.heard_from("ausgrid-oscp", START - timedelta(seconds=19))
+    UnitOfWork(store).envelopes.put(
         Envelope(
             id="E-17",
             source="ausgrid-oscp",
@@ -80,8 +80,8 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         )
     )
     # the depot's own operator cut the north DC board (an envelope of the local source)
-    store.heard_from("local", START - timedelta(minutes=5))
-    store.put_envelope(
+    UnitOfWork(store).sources.heard_from("local", START - timedelta(minutes=5))
+    UnitOfWork(store).envelopes.put(
         Envelope(
             id="L-1",
             source="local",
@@ -94,7 +94,7 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             received_at=START - timedelta(minutes=5),
         )
     )
-    store.put_readings(
+    UnitOfWork(store).telemetry.put(
         [
             Reading("workshop", START - timedelta(seconds=2), power_w=31_400.0),
             Reading(
@@ -105,7 +105,7 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             ),
         ]
     )
-    store.put_charger_states(
+    UnitOfWork(store).chargers.put(
         [
             ChargerState(
                 "dc-07",
@@ -118,10 +118,12 @@ def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         ]
     )
     # an operator paused one bus and capped another
-    store.put_override(
+    UnitOfWork(store).overrides.put(
         EvseOverride("dc-02/1", True, None, START - timedelta(minutes=7), "alice", "cable damaged")
     )
-    store.put_override(EvseOverride("dc-13/1", False, 20.55, START - timedelta(minutes=3), "bob"))
+    UnitOfWork(store).overrides.put(
+        EvseOverride("dc-13/1", False, 20.55, START - timedelta(minutes=3), "bob")
+    )
     tokens = load_or_create_tokens(state_dir)
     with serving(create_app(controller, tokens)) as url:
         yield Running(url, tokens, clock, controller)
@@ -302,7 +304,7 @@ def test_an_extreme_stored_value_never_fails_a_read_or_the_export(
     state_dir.mkdir()
     controller, _ = fresh_controller(state_dir)
     store = controller.store
-    store.put_session(
+    UnitOfWork(store).sessions.put(
         Session(
             "S-1",
             "dc-01/1",
@@ -312,12 +314,14 @@ def test_an_extreme_stored_value_never_fails_a_read_or_the_export(
             vehicle_max_current_a=200.0,
         )
     )
-    store.put_envelope(
+    UnitOfWork(store).envelopes.put(
         Envelope("E-1", "local", "gc-main", Direction.IMPORT, 800_000.0, LimitUnit.W, START,
                  None, START)
     )  # fmt: skip
-    store.put_override(EvseOverride("dc-02/1", False, 16.0, START, "ops"))
-    store.put_readings([Reading("workshop", START, power_w=40_000.0, current_a={Phase.L1: 60.0})])
+    UnitOfWork(store).overrides.put(EvseOverride("dc-02/1", False, 16.0, START, "ops"))
+    UnitOfWork(store).telemetry.put(
+        [Reading("workshop", START, power_w=40_000.0, current_a={Phase.L1: 60.0})]
+    )
     store.close()
     raw = sqlite3.connect(state_dir / "depotctl.sqlite")
     positive = abs(extreme)  # what the tables' CHECKs let in

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
-from depotctl.controller.store import Store
+from depotctl.controller.store import Store, UnitOfWork
 from depotctl.domain.phases import Phase
 from depotctl.domain.telemetry import Reading
 from tests.controller import test_inputs
@@ -23,7 +23,7 @@ T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 
 def test_readings_fold_into_one_row_per_node_and_minute(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        store.put_readings(
+        UnitOfWork(store).telemetry.put(
             [
                 Reading("m-main", T0 + timedelta(seconds=5), power_w=100_000.0),
                 Reading("m-main", T0 + timedelta(seconds=35), power_w=140_000.0),
@@ -36,10 +36,10 @@ def test_readings_fold_into_one_row_per_node_and_minute(tmp_path: Path) -> None:
                 Reading("workshop", T0 + timedelta(seconds=10), power_w=40_000.0),
             ]
         )
-        store.put_readings(
+        UnitOfWork(store).telemetry.put(
             [Reading("m-main", T0 + timedelta(seconds=20), current_a={Phase.L1: 250.0})]
         )
-        first, second = store.telemetry("m-main")
+        first, second = UnitOfWork(store).telemetry.history("m-main")
         assert first.minute == T0 and second.minute == T0 + timedelta(minutes=1)
         assert first.samples == 4
         assert first.power_w_mean == 120_000.0  # of the two readings that had power
@@ -47,30 +47,33 @@ def test_readings_fold_into_one_row_per_node_and_minute(tmp_path: Path) -> None:
         assert first.current_a_max == {Phase.L1: 250.0, Phase.L2: 210.0}
         assert (second.samples, second.power_w_mean, second.current_a_max) == (1, 90_000.0, None)
         # the latest reading per node is still what the engine sees
-        assert store.readings()["m-main"].at == T0 + timedelta(seconds=65)
-        assert [m.minute for m in store.telemetry("m-main", since=T0 + timedelta(minutes=1))] == [
-            T0 + timedelta(minutes=1)
+        assert UnitOfWork(store).telemetry.latest()["m-main"].at == T0 + timedelta(seconds=65)
+        assert [
+            m.minute
+            for m in UnitOfWork(store).telemetry.history("m-main", since=T0 + timedelta(minutes=1))
+        ] == [T0 + timedelta(minutes=1)]
+        assert UnitOfWork(store).telemetry.history("m-main", until=T0 + timedelta(minutes=1)) == [
+            first
         ]
-        assert store.telemetry("m-main", until=T0 + timedelta(minutes=1)) == [first]
 
 
 def test_prune_drops_only_history_older_than_the_cut(tmp_path: Path) -> None:
     with Store.open(tmp_path / "s.sqlite") as store:
-        store.put_readings(
+        UnitOfWork(store).telemetry.put(
             [Reading("m-main", T0 + timedelta(days=d), power_w=1.0) for d in range(5)]
         )
-        assert store.prune_telemetry(before=T0 + timedelta(days=3)) == 3
-        assert [m.minute for m in store.telemetry("m-main")] == [
+        assert UnitOfWork(store).telemetry.prune(before=T0 + timedelta(days=3)) == 3
+        assert [m.minute for m in UnitOfWork(store).telemetry.history("m-main")] == [
             T0 + timedelta(days=3),
             T0 + timedelta(days=4),
         ]
-        assert store.readings()["m-main"].at == T0 + timedelta(days=4)
+        assert UnitOfWork(store).telemetry.latest()["m-main"].at == T0 + timedelta(days=4)
 
 
 def test_the_control_loop_prunes_past_the_retention(tmp_path: Path) -> None:
     controller, _ = fresh_controller(tmp_path)
     try:
-        controller.store.put_readings(
+        controller.units().telemetry.put(
             [
                 Reading("m-main", START - timedelta(days=40), power_w=1.0),
                 Reading("m-main", START - timedelta(days=2), power_w=2.0),
@@ -78,7 +81,7 @@ def test_the_control_loop_prunes_past_the_retention(tmp_path: Path) -> None:
         )
         loop = ControlLoop(controller, RecordingDispatcher(), telemetry_retention_s=30 * 86_400)
         asyncio.run(loop.cycle("tick"))
-        assert [m.power_w_mean for m in controller.store.telemetry("m-main")] == [2.0]
+        assert [m.power_w_mean for m in controller.units().telemetry.history("m-main")] == [2.0]
     finally:
         controller.close()
 

@@ -5,7 +5,7 @@ journal id, ``event:`` its kind, ``data:`` its JSON (as ``GET /api/v1/journal``
 gives it). A client resumes with ``Last-Event-ID`` (browsers send it when they
 reconnect) or ``?since_id=``: the stream then starts with the entry after that id.
 
-The stream follows the store by polling it (``journal(after_id=...)``) every
+The stream follows the store by polling it (:func:`~..services.journal.entries_after`) every
 ``poll_s`` of wall time, so it sees what any writer journals (the control loop, the
 API, another process). A comment line keeps idle connections open. It ends when the
 client disconnects or when :func:`end_event_streams` is called (the server is
@@ -19,7 +19,7 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -28,15 +28,13 @@ from starlette.concurrency import run_in_threadpool
 
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
-from depotctl.controller.store import JournalEntry, Store
+from depotctl.controller.ports import Depot
+from depotctl.controller.routes.journal import entry_json
+from depotctl.controller.services.journal import entries_after, latest_id
+from depotctl.controller.store import JournalEntry
 
-#: Entries read from the store per poll.
-BATCH = 500
 #: The largest journal id SQLite can hold.
 MAX_ID = 2**63 - 1
-#: How many of the newest entries to look at to find where "now" is in the journal
-#: (ids and times may disagree by a few entries: see :func:`_start_after`).
-_TAIL = 50
 
 
 def end_event_streams(app: Starlette) -> None:
@@ -81,9 +79,9 @@ def event_routes(*, poll_s: float = 0.25, keep_alive_s: float = 15.0) -> APIRout
         if after is None:
             after = since_id
         if after is None:
-            after = await run_in_threadpool(_start_after, controller.store)
+            after = await run_in_threadpool(latest_id, controller)
         closing = _closing(request.app)
-        stream = _follow(request, controller.store, after, closing, poll_s, keep_alive_s)
+        stream = _follow(request, controller, after, closing, poll_s, keep_alive_s)
         return StreamingResponse(
             stream,
             media_type="text/event-stream",
@@ -110,31 +108,9 @@ def _resume_id(header: str | None) -> int | None:
     return value
 
 
-def _start_after(store: Store) -> int:
-    """The journal id a new stream starts after: the newest entry's. Entries are
-    ordered by time, and a writer may commit an entry stamped a moment before another
-    writer's, so the highest id among the newest few is taken."""
-    return max((entry.id for entry in store.journal(latest=True, limit=_TAIL)), default=0)
-
-
-def _next_entries(store: Store, after: int) -> list[JournalEntry]:
-    """Entries after id ``after``, in id order, without skipping any: the store sorts
-    by time, so from a full batch only the run of consecutive ids is taken (the rest
-    comes with the next poll)."""
-    batch = sorted(store.journal(after_id=after, limit=BATCH), key=lambda entry: entry.id)
-    if len(batch) < BATCH:
-        return batch
-    run: list[JournalEntry] = []
-    for entry in batch:
-        if entry.id != after + len(run) + 1:
-            break
-        run.append(entry)
-    return run or batch  # a gap in the ids (never made by the store): move on
-
-
 async def _follow(
     request: Request,
-    store: Store,
+    depot: Depot,
     after: int,
     closing: threading.Event,
     poll_s: float,
@@ -142,7 +118,7 @@ async def _follow(
 ) -> AsyncIterator[str]:
     last_sent = time.monotonic()
     while not closing.is_set() and not await request.is_disconnected():
-        entries = await run_in_threadpool(_next_entries, store, after)
+        entries = await run_in_threadpool(entries_after, depot, after)
         for entry in entries:
             yield event_text(entry)
             after = entry.id
@@ -160,17 +136,3 @@ def event_text(entry: JournalEntry) -> str:
     kind = " ".join(entry.kind.split())  # a field is one line
     data = json.dumps(entry_json(entry), ensure_ascii=False, separators=(",", ":"))
     return f"id: {entry.id}\nevent: {kind}\ndata: {data}\n\n"
-
-
-def entry_json(entry: JournalEntry) -> dict[str, Any]:
-    """A journal entry as the API gives it."""
-    return {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "kind": entry.kind,
-        "evse": entry.evse,
-        "envelope": entry.envelope,
-        "session": entry.session,
-        "message": entry.message,
-        "data": entry.data,
-    }

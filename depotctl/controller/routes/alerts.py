@@ -1,5 +1,5 @@
 """``GET /api/v1/alerts``: the open alerts and, on request, the recently cleared ones
-(controller/alerts.py keeps them; docs/api.md describes the answer)."""
+(:mod:`..services.alerts`; docs/api.md describes the answer)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from depotctl.controller.alerts import AlertBook, alert_json
-from depotctl.controller.api_inputs import EARLIEST, Time
+from depotctl.api.inputs import Time
+from depotctl.controller.alerts import alert_json
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.errors import ApiError
+from depotctl.controller.services.alerts import list_alerts
 
 
 def alert_routes() -> APIRouter:
@@ -34,18 +34,12 @@ def alert_routes() -> APIRouter:
             int, Query(ge=1, le=10_000, description="At most this many cleared ones")
         ] = 1000,
     ) -> dict[str, Any]:
-        if since is not None and since.utcoffset() is None:
-            raise ApiError(
-                422, "invalid_request", "since: give a time zone (e.g. 2026-11-26T15:00:00Z)"
-            )
-        cleared_since = EARLIEST if include_cleared else since
-        listed = AlertBook(controller.store).alerts(cleared_since=cleared_since, limit=limit)
-        applied = controller.applied
+        listed = list_alerts(controller, include_cleared=include_cleared, since=since, limit=limit)
         return {
-            "time": controller.clock.now().isoformat(),
-            "timezone": applied.topology.timezone if applied is not None else None,
-            "open": sum(1 for a in listed if a.is_open),
-            "alerts": [alert_json(a) for a in listed],
+            "time": listed.at.isoformat(),
+            "timezone": listed.timezone,
+            "open": sum(1 for a in listed.alerts if a.is_open),
+            "alerts": [alert_json(a) for a in listed.alerts],
         }
 
     return router

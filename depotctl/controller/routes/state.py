@@ -1,0 +1,129 @@
+"""The controller's own endpoints: health and metrics (open), the token's role, the
+clock, the live state, one EVSE's explanation, and the snapshot export."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from depotctl import __version__
+from depotctl.config import export_document, snapshot_to_yaml
+from depotctl.controller.auth import Role, authorize
+from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes.plans import revision_json
+from depotctl.controller.service import LiveState
+from depotctl.controller.services.lookups import current_state
+from depotctl.controller.services.state import explained, snapshot_export
+from depotctl.views import Origin, allocation_json, explain_json
+
+YAML_MEDIA_TYPE = "application/yaml"
+
+
+def open_routes() -> APIRouter:
+    """``/healthz`` and ``/metrics``: no token."""
+    router = APIRouter()
+
+    @router.get("/healthz", tags=["health"], summary="Liveness: 200 while the API serves")
+    def healthz(controller: ControllerDep) -> dict[str, Any]:
+        applied = controller.applied
+        return {
+            "status": "ok",
+            "revision": applied.revision.number if applied is not None else None,
+        }
+
+    @router.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics",
+        response_class=Response,
+    )
+    def metrics(controller: ControllerDep) -> Response:
+        body = generate_latest(controller.metrics.registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def state_routes() -> APIRouter:
+    """Whoami, clock, state, explain, snapshot (mounted with ``include_api``)."""
+    router = APIRouter()
+
+    @router.get("/whoami", tags=["controller"], summary="The role the presented token grants")
+    def whoami(role: Annotated[Role, Depends(authorize)]) -> dict[str, Any]:
+        return {"role": role.value, "may_write": role is Role.ADMIN}
+
+    @router.get("/clock", tags=["controller"], summary="The controller's clock")
+    def clock(controller: ControllerDep) -> dict[str, Any]:
+        clock = controller.clock
+        return {"time": clock.now().isoformat(), "speed": clock.speed, "kind": clock.kind}
+
+    @router.get("/state", tags=["state"], summary="Every node's and EVSE's live allocation")
+    def state(request: Request, controller: ControllerDep) -> Response:
+        live = current_state(controller)
+        rendered: tuple[LiveState, bytes] | None = getattr(request.app.state, "state_body", None)
+        if rendered is None or rendered[0] is not live:  # once per cycle, not per request
+            rendered = (live, json.dumps(_state_json(live), separators=(",", ":")).encode())
+            request.app.state.state_body = rendered
+        return Response(rendered[1], media_type="application/json")
+
+    @router.get(
+        "/explain/{evse_id:path}",
+        tags=["state"],
+        summary="Why one EVSE has its limit (EVSE id URL-encoded: chg-01%2F1)",
+    )
+    def explain(evse_id: str, controller: ControllerDep) -> dict[str, Any]:
+        live = explained(controller, evse_id)
+        origin = Origin(revision=live.revision.hash)
+        return {
+            **explain_json(live.snapshot, live.allocation, evse_id, origin),
+            "time": live.snapshot.at.isoformat(),
+            "revision": revision_json(live.revision),
+        }
+
+    @router.get(
+        "/snapshot",
+        tags=["state"],
+        summary="The live state as a snapshot file (for `depotctl allocate --snapshot`)",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "A `kind: Snapshot` document with the site embedded",
+                "content": {"application/json": {}, YAML_MEDIA_TYPE: {}},
+            },
+            404: {"description": "No site revision yet"},
+        },
+    )
+    def snapshot(
+        controller: ControllerDep,
+        output_format: Annotated[
+            Literal["json", "yaml"], Query(alias="format", description="json (default) or yaml")
+        ] = "json",
+    ) -> Response:
+        export = snapshot_export(controller)
+        revision = export.revision
+        document = export_document(
+            export.snapshot,
+            revision.site_text,
+            exported_by=f"depotctl {__version__} controller",
+            description=f"exported from the controller at site revision {revision.number} "
+            f"(sha256:{revision.hash})",
+            base_dir=export.base_dir,
+        )
+        if output_format == "yaml":
+            return Response(snapshot_to_yaml(document), media_type=YAML_MEDIA_TYPE)
+        return JSONResponse(document)
+
+    return router
+
+
+def _state_json(live: LiveState) -> dict[str, Any]:
+    origin = Origin(revision=live.revision.hash)
+    return {
+        **allocation_json(live.snapshot, live.allocation, origin),
+        "time": live.snapshot.at.isoformat(),
+        "revision": revision_json(live.revision),
+    }

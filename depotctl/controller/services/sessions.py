@@ -1,0 +1,248 @@
+"""Sessions: list them with their outlook at departure, start one, end one, set the
+fleet's schedule for one.
+
+A write is one unit of work with its journal entry (naming the session and its
+EVSE), then ``depot.changed`` so the control loop runs a cycle at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
+from depotctl.controller.ports import Depot
+from depotctl.controller.service import NoSite
+from depotctl.controller.services.errors import Conflict, Invalid, NotFound
+from depotctl.controller.services.lookups import check_evse, site_in_force
+from depotctl.controller.store import (
+    JournalKind,
+    SessionConflict,
+    SessionRecord,
+    UnitOfWork,
+    journal_entry,
+)
+from depotctl.domain import Current, Energy
+from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
+from depotctl.engine import SessionOutlook, session_outlooks
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsAt:
+    """Sessions with the outlook of the open ones at ``at`` (the instant of the
+    allocation in force; none before the first revision, or once ended)."""
+
+    at: datetime
+    records: tuple[SessionRecord, ...]
+    outlooks: dict[str, SessionOutlook] = field(default_factory=dict)
+
+
+def list_sessions(depot: Depot, *, include_ended: bool = False) -> SessionsAt:
+    """The open sessions (all, with ``include_ended``) and their outlooks."""
+    records = tuple(depot.units().sessions.all(open_only=not include_ended))
+    if not any(record.is_open for record in records):
+        return SessionsAt(depot.clock.now(), records)
+    return _with_outlooks(depot, records)
+
+
+def one_session(depot: Depot, session_id: str) -> SessionsAt:
+    """One session and its outlook; :class:`NotFound` for an unknown id."""
+    record = depot.units().sessions.get(session_id)
+    if record is None:
+        raise NotFound(f"there is no session {session_id}", session=session_id)
+    if not record.is_open:
+        return SessionsAt(depot.clock.now(), (record,))
+    return _with_outlooks(depot, (record,))
+
+
+def start_session(depot: Depot, body: SessionInput) -> SessionRecord:
+    """Store and journal a session starting on an EVSE of the site in force."""
+    check_evse(site_in_force(depot), body.evse)
+    now = depot.clock.now()
+    started = (body.started or now).astimezone(UTC)
+    requirement = _requirement(body.id, body.requirement, started)
+    session = Session(
+        id=body.id,
+        evse_id=body.evse,
+        started=started,
+        energy_delivered_wh=body.energy_delivered.base if body.energy_delivered else 0.0,
+        requirement=requirement,
+        vehicle_max_current_a=(
+            body.vehicle_max_current.amps if body.vehicle_max_current is not None else None
+        ),
+        priority_class=body.priority_class,
+    )
+    with depot.units() as uow:
+        existing = uow.sessions.get(body.id)
+        if existing is not None:
+            raise Conflict(
+                f"session {body.id} already exists (on EVSE {existing.session.evse_id} "
+                f"since {_iso(existing.session.started)})",
+                session=body.id,
+            )
+        try:
+            uow.sessions.put(session)
+        except SessionConflict as error:
+            raise Conflict(str(error), session=body.id) from None
+        words = f", {requirement_words(requirement)}" if requirement else ""
+        uow.journal.record(
+            [
+                journal_entry(
+                    JournalKind.SESSION_STARTED,
+                    f"session {session.id} started on EVSE {session.evse_id}{words}",
+                    at=now,
+                    evse=session.evse_id,
+                    session=session.id,
+                    data=session_data(session),
+                )
+            ]
+        )
+    depot.changed(f"session {session.id} started on {session.evse_id}")
+    return SessionRecord(session)
+
+
+def end_session(depot: Depot, session_id: str, body: SessionEndInput) -> SessionRecord:
+    """End an open session (now, or when ``body`` says) and journal it."""
+    now = depot.clock.now()
+    with depot.units() as uow:
+        record = _open_session(uow, session_id)
+        ended_at = (body.ended_at or now).astimezone(UTC)
+        if ended_at < record.session.started:
+            raise Invalid(
+                f"session {session_id} cannot end at {_iso(ended_at)}, before it started "
+                f"at {_iso(record.session.started)}",
+                session=session_id,
+            )
+        energy_wh = (
+            body.energy_delivered.base
+            if body.energy_delivered is not None
+            else record.session.energy_delivered_wh
+        )
+        ended = uow.sessions.end(session_id, at=ended_at, energy_delivered_wh=energy_wh)
+        uow.journal.record(
+            [
+                journal_entry(
+                    JournalKind.SESSION_ENDED,
+                    f"session {session_id} ended on EVSE {record.session.evse_id} "
+                    f"with {_energy(energy_wh)} delivered",
+                    at=now,
+                    evse=record.session.evse_id,
+                    session=session_id,
+                    data={
+                        "ended_at": _iso(ended_at),
+                        "energy_delivered": _energy(energy_wh),
+                        "energy_delivered_wh": energy_wh,
+                    },
+                )
+            ]
+        )
+    depot.changed(f"session {session_id} ended on {record.session.evse_id}")
+    return ended
+
+
+def set_requirement(depot: Depot, session_id: str, body: RequirementInput) -> SessionRecord:
+    """The fleet's schedule for an open session (energy by departure), journaled."""
+    now = depot.clock.now()
+    with depot.units() as uow:
+        record = _open_session(uow, session_id)
+        requirement = _requirement(session_id, body, record.session.started)
+        assert requirement is not None
+        session = replace(record.session, requirement=requirement)
+        uow.sessions.put(session)
+        uow.journal.record(
+            [
+                journal_entry(
+                    JournalKind.SESSION_REQUIREMENT,
+                    f"session {session_id} on EVSE {session.evse_id}: "
+                    f"{requirement_words(requirement)} (the fleet's schedule)",
+                    at=now,
+                    evse=session.evse_id,
+                    session=session_id,
+                    data=requirement_data(requirement),
+                )
+            ]
+        )
+    depot.changed(f"session {session_id} requirement")
+    return SessionRecord(session)
+
+
+def session_data(session: Session) -> dict[str, Any]:
+    """A session's terms, as journaled and as the API shows them."""
+    return {
+        "evse": session.evse_id,
+        "started": _iso(session.started),
+        "energy_delivered": _energy(session.energy_delivered_wh),
+        "energy_delivered_wh": rounded(session.energy_delivered_wh),
+        "requirement": (
+            requirement_data(session.requirement) if session.requirement is not None else None
+        ),
+        "vehicle_max_current": (
+            str(Current.of(session.vehicle_max_current_a))
+            if session.vehicle_max_current_a is not None
+            else None
+        ),
+        "priority_class": session.priority_class,
+    }
+
+
+def requirement_data(requirement: EnergyRequirement) -> dict[str, Any]:
+    return {
+        "energy": _energy(requirement.energy_wh),
+        "energy_wh": rounded(requirement.energy_wh),
+        "departure": _iso(requirement.departure),
+        "source": requirement.source.value,
+    }
+
+
+def requirement_words(requirement: EnergyRequirement) -> str:
+    return f"needs {_energy(requirement.energy_wh)} by {_iso(requirement.departure)}"
+
+
+def _with_outlooks(depot: Depot, records: tuple[SessionRecord, ...]) -> SessionsAt:
+    try:
+        live = depot.current()
+    except NoSite:
+        return SessionsAt(depot.clock.now(), records)
+    return SessionsAt(live.snapshot.at, records, session_outlooks(live.snapshot, live.allocation))
+
+
+def _open_session(uow: UnitOfWork, session_id: str) -> SessionRecord:
+    record = uow.sessions.get(session_id)
+    if record is None:
+        raise NotFound(f"there is no session {session_id}", session=session_id)
+    if record.ended_at is not None:
+        raise Conflict(
+            f"session {session_id} ended at {_iso(record.ended_at)}; it cannot change",
+            session=session_id,
+        )
+    return record
+
+
+def _requirement(
+    session_id: str, body: RequirementInput | None, started: datetime
+) -> EnergyRequirement | None:
+    if body is None:
+        return None
+    departure = body.departure.astimezone(UTC)
+    if departure <= started:
+        raise Invalid(
+            f"session {session_id} departs at {_iso(departure)}, not after it started at "
+            f"{_iso(started)}",
+            session=session_id,
+        )
+    return EnergyRequirement(body.energy.base, departure, RequirementSource.SCHEDULE)
+
+
+def rounded(value: float) -> float | None:
+    """A figure as shown: 3 decimals, None when not finite (never "-0.0")."""
+    return round(value, 3) + 0.0 if math.isfinite(value) else None
+
+
+def _energy(wh: float) -> str:
+    return str(Energy.of(wh))
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.astimezone(UTC).isoformat() if at is not None else None

@@ -1,0 +1,37 @@
+"""The live state as the API reads it: the allocation in force, one EVSE's
+explanation, the snapshot to export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from depotctl.controller.ports import Depot
+from depotctl.controller.service import LiveState
+from depotctl.controller.services.lookups import check_evse, current_state, site_in_force
+from depotctl.controller.store import Revision
+from depotctl.domain.snapshot import Snapshot
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotExport:
+    """The snapshot ``/state`` shows (the limits then in force), with the revision in
+    force and where its relative files resolve (to embed them)."""
+
+    revision: Revision
+    snapshot: Snapshot
+    base_dir: Path
+
+
+def explained(depot: Depot, evse_id: str) -> LiveState:
+    """The allocation in force, to explain ``evse_id`` by; ``NotFound`` for an EVSE
+    the site lacks."""
+    check_evse(site_in_force(depot), evse_id)
+    return current_state(depot)
+
+
+def snapshot_export(depot: Depot) -> SnapshotExport:
+    """What ``/snapshot`` exports; ``NotFound`` before the first revision."""
+    revision = site_in_force(depot).revision
+    live = current_state(depot)
+    return SnapshotExport(revision, live.snapshot, depot.base_dir_of(revision).resolve())

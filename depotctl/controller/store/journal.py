@@ -1,0 +1,204 @@
+"""The append-only journal, and the one function that makes an entry of it
+(:func:`journal_entry`)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from depotctl.controller.store.database import Store
+from depotctl.controller.store.encoding import iso, parse, to_json
+
+
+class JournalKind(StrEnum):
+    """The journal's vocabulary (``kind`` is free text; use these where they fit)."""
+
+    REVISION_APPLIED = "revision.applied"
+    REVISION_ROLLED_BACK = "revision.rolled_back"
+    ENVELOPE_RECEIVED = "envelope.received"
+    ENVELOPE_STATE = "envelope.state"  # activated, expired, fallback, ... in data
+    ENVELOPE_WITHDRAWN = "envelope.withdrawn"
+    SOURCE_ONLINE = "source.online"
+    SOURCE_OFFLINE = "source.offline"
+    ALLOCATION_CHANGED = "allocation.changed"
+    COMMAND_SENT = "command.sent"
+    COMMAND_OUTCOME = "command.outcome"  # accepted / rejected / timeout / offline
+    CHARGER_OFFLINE = "charger.offline"
+    CHARGER_ONLINE = "charger.online"
+    CHARGER_BOOTED = "charger.booted"  # OCPP BootNotification
+    CHARGER_STATUS = "charger.status"  # OCPP StatusNotification, when it changes
+    CHARGER_REFUSED = "charger.refused"  # an OCPP connection refused, with the reason
+    SESSION_STARTED = "session.started"
+    SESSION_ENDED = "session.ended"
+    SESSION_REQUIREMENT = "session.requirement"
+    OVERRIDE_SET = "override.set"
+    OVERRIDE_CLEARED = "override.cleared"
+    CYCLE_FAILED = "cycle.failed"
+    ALERT_RAISED = "alert.raised"  # controller/alerts.py
+    ALERT_CLEARED = "alert.cleared"
+
+
+@dataclass(frozen=True)
+class NewJournalEntry:
+    """An entry to append; ``data`` must be JSON-serializable and hold no secrets.
+    Make one with :func:`journal_entry`."""
+
+    at: datetime
+    kind: str
+    message: str
+    evse: str | None = None
+    envelope: str | None = None
+    session: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    at: datetime
+    kind: str
+    evse: str | None
+    envelope: str | None
+    session: str | None
+    message: str
+    data: dict[str, Any]
+
+
+def journal_entry(
+    kind: str,
+    message: str,
+    *,
+    at: datetime,
+    evse: str | None = None,
+    envelope: str | None = None,
+    session: str | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> NewJournalEntry:
+    """A journal entry: what happened (``kind``, one of :class:`JournalKind` where one
+    fits), in words (``message``), when (the controller's clock), to which EVSE,
+    envelope and session (the journal's filters), and its figures (``data``)."""
+    return NewJournalEntry(
+        at=at,
+        kind=str(kind),
+        message=message,
+        evse=evse,
+        envelope=envelope,
+        session=session,
+        data=dict(data or {}),
+    )
+
+
+class Journal:
+    """The journal of one store."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def record(self, entries: Iterable[NewJournalEntry]) -> None:
+        """Append entries, all in one transaction (all or none of them are stored).
+        Raises ValueError for a naive time, an empty kind, data that is not JSON, or
+        data with a key that names a secret (``token``, ``password``, ...)."""
+        with self._store.transaction():
+            self._store.write_many(
+                "INSERT INTO journal (at, kind, evse, envelope, session, message, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (_journal_row(entry) for entry in entries),
+            )
+
+    def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        evse: str | None = None,
+        envelope: str | None = None,
+        session: str | None = None,
+        kind: str | None = None,
+        after_id: int | None = None,
+        limit: int = 1000,
+        latest: bool = False,
+    ) -> list[JournalEntry]:
+        """Entries in ``[since, until)`` matching every filter given, oldest first (by
+        time, then id). ``after_id`` returns only entries appended after that one (to
+        follow the journal). At most ``limit`` entries: the oldest ones, or with
+        ``latest`` the newest ones (still returned oldest first)."""
+        if limit < 0:
+            raise ValueError(f"limit must be 0 or more, not {limit}")
+        where: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("at >= ?", iso(since) if since else None),
+            ("at < ?", iso(until) if until else None),
+            ("evse = ?", evse),
+            ("envelope = ?", envelope),
+            ("session = ?", session),
+            ("kind = ?", kind),
+            ("id > ?", after_id),
+        ):
+            if value is not None:
+                where.append(column)
+                params.append(value)
+        order = "DESC" if latest else "ASC"
+        sql = (
+            "SELECT * FROM journal"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + f" ORDER BY at {order}, id {order} LIMIT ?"
+        )
+        entries = [_journal_entry(r) for r in self._store.rows(sql, [*params, limit])]
+        return entries[::-1] if latest else entries
+
+
+#: Data keys the journal refuses: secrets never go in the store.
+_SECRET_WORDS = ("token", "password", "passwd", "secret", "authorization", "api_key", "apikey")
+
+
+def _check_no_secrets(value: Any, where: str) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            lowered = str(key).lower()
+            if any(word in lowered for word in _SECRET_WORDS):
+                raise ValueError(
+                    f"journal data key {where}{key!r} looks like a secret; "
+                    "secrets never go in the journal"
+                )
+            _check_no_secrets(item, f"{where}{key}.")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_no_secrets(item, where)
+
+
+def _journal_row(entry: NewJournalEntry) -> tuple[Any, ...]:
+    if not entry.kind:
+        raise ValueError("a journal entry needs a kind")
+    _check_no_secrets(entry.data, "")
+    try:
+        data = to_json(entry.data)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"journal data for {entry.kind} is not JSON: {error}") from error
+    return (
+        iso(entry.at),
+        entry.kind,
+        entry.evse,
+        entry.envelope,
+        entry.session,
+        entry.message,
+        data,
+    )
+
+
+def _journal_entry(row: sqlite3.Row) -> JournalEntry:
+    return JournalEntry(
+        id=row["id"],
+        at=parse(row["at"]),
+        kind=row["kind"],
+        evse=row["evse"],
+        envelope=row["envelope"],
+        session=row["session"],
+        message=row["message"],
+        data=json.loads(row["data"]),
+    )
