@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from acnportal_compare import acnportal_available, linear_feasibility
 
-from depotctl.config.site_file import load_site
+from depotctl.config import load_site
 from depotctl.recordings import ReplaySession, read_sessions, select_sessions
 
 ROOT = Path(__file__).resolve().parents[1]

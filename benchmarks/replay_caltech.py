@@ -19,7 +19,7 @@ import statistics
 from datetime import date
 from pathlib import Path
 
-from depotctl.config.site_file import load_site
+from depotctl.config import load_site
 from depotctl.domain import Duration
 from depotctl.engine import allocate
 from depotctl.recordings import read_sessions

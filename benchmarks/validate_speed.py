@@ -69,11 +69,7 @@ def run_validate(paths: list[Path]) -> float:
 
 def in_process_split(path: Path, runs: int) -> dict[str, list[float]]:
     """read+parse, schema and semantic checks, each timed on its own, warm."""
-    from depotctl.config.diagnostics import FileReport
-    from depotctl.config.load import read_text
-    from depotctl.config.schema import Site
-    from depotctl.config.source import parse_documents
-    from depotctl.config.validate import semantic_findings
+    from depotctl.config import FileReport, Site, parse_documents, read_text, semantic_findings
 
     phases: dict[str, list[float]] = {"read+parse": [], "schema": [], "semantic": []}
     for _ in range(runs + 1):  # the first run warms imports and caches; dropped
@@ -106,7 +102,7 @@ def ruamel_round_trip(path: Path, runs: int) -> list[float]:
 
 
 def c_composer(path: Path, runs: int) -> list[float]:
-    from depotctl.config.source import parse_documents
+    from depotctl.config import parse_documents
 
     text = path.read_text(encoding="utf-8")
     return timed(lambda: list(parse_documents(text)), runs)

@@ -12,9 +12,7 @@ import difflib
 import sys
 from pathlib import Path
 
-from depotctl.config.render import render_text
-from depotctl.config.rules import all_rules
-from depotctl.config.validate import ValidationRun, validate_file
+from depotctl.config import ValidationRun, all_rules, render_diagnostics, validate_file
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "rules.md"
@@ -39,7 +37,7 @@ def _lines(path: Path) -> list[str]:
 
 
 def _section(rule_id: str) -> str:
-    from depotctl.config.rules import RULES
+    from depotctl.config import RULES
 
     rule = RULES[rule_id]
     out = [
@@ -54,7 +52,7 @@ def _section(rule_id: str) -> str:
         out.append("No example file: this rule is exercised by `tests/config/test_files.py`.\n")
         return "\n".join(out)
     report = validate_file(bad.relative_to(ROOT))
-    printed = render_text(ValidationRun([report]))
+    printed = render_diagnostics(ValidationRun([report]))
     out.append(f"Bad (`{bad.relative_to(ROOT)}`):\n\n```text\n{printed}```\n")
     if good.exists():
         diff = difflib.unified_diff(

@@ -16,17 +16,17 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from depotctl.config.schema.base import SchemaModel
-from depotctl.config.schema.types import NodeId
-from depotctl.config.snapshot.schema import (
+from depotctl.config import (
     AmpsValue,
     EnergyAmount,
     LimitValue,
+    NodeId,
     PhaseName,
     ReadingCurrent,
     ReadingPower,
+    SchemaModel,
 )
-from depotctl.config.snapshot.schema import Time as AnyTime
+from depotctl.config import AwareTime as AnyTime
 from depotctl.domain import Current
 from depotctl.domain.envelopes import LOCAL_SOURCE
 

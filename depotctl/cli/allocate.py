@@ -15,7 +15,7 @@ import typer
 from depotctl.cli.app import app
 
 if TYPE_CHECKING:
-    from depotctl.config.snapshot import LoadedSnapshot
+    from depotctl.config import LoadedSnapshot
     from depotctl.domain.snapshot import Snapshot
     from depotctl.engine import Allocation
     from depotctl.views import Origin
@@ -54,9 +54,12 @@ def _color(stream: object) -> bool:
 def _load(command: str, snapshot: Path, site: Path | None) -> LoadedSnapshot:
     """The snapshot, or exit: its diagnostics (and its site's) on stderr like
     validate's, 1 invalid, 3 unreadable, 2 for -f with an embedded site."""
-    from depotctl.config.render import render_text
-    from depotctl.config.snapshot import SnapshotUsageError, load_snapshot
-    from depotctl.config.validate import ValidationRun
+    from depotctl.config import (
+        SnapshotUsageError,
+        ValidationRun,
+        load_snapshot,
+        render_diagnostics,
+    )
 
     try:
         loaded = load_snapshot(snapshot, site)
@@ -64,7 +67,7 @@ def _load(command: str, snapshot: Path, site: Path | None) -> LoadedSnapshot:
         sys.stderr.write(f"depotctl {command}: {error}\n")
         raise typer.Exit(2) from None
     if loaded.reports:
-        text = render_text(ValidationRun(loaded.reports), color=_color(sys.stderr))
+        text = render_diagnostics(ValidationRun(loaded.reports), color=_color(sys.stderr))
         if loaded.snapshot is not None:  # warnings only: the summary line would mislead
             text = "\n".join(text.rstrip("\n").split("\n")[:-1]) + "\n"
         sys.stderr.write(text)
@@ -190,7 +193,7 @@ def explain(
 
 
 def _unknown_evse(evse: str, known: list[str]) -> str:
-    from depotctl.config.snapshot.checks import likely_id
+    from depotctl.config import likely_id
 
     own = [k for k in known if k.startswith(evse + "/")]  # a charger id: its first EVSE
     close = own[0] if own else likely_id(evse, known)

@@ -38,13 +38,12 @@ def diff(
     Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or
     is not a valid site (its diagnostics go to stderr).
     """
-    from depotctl.config.diff import SiteFile, diff_sites, read_site, render_json, render_text
+    from depotctl.config import SiteFile, diff_sites, read_site, render_diff_json, render_diff_text
 
     sides = [read_site(old, str(old)), read_site(new, str(new))]
     unusable = [side for side in sides if not isinstance(side, SiteFile)]
     if unusable:
-        from depotctl.config.render import render_text as render_diagnostics
-        from depotctl.config.validate import ValidationRun
+        from depotctl.config import ValidationRun, render_diagnostics
 
         color = sys.stderr.isatty() and "NO_COLOR" not in os.environ
         sys.stderr.write(render_diagnostics(ValidationRun(unusable), color=color))
@@ -55,10 +54,10 @@ def diff(
             before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff
         )
         if output_format is DiffFormat.JSON:
-            shown = render_json(result, before.display, after.display)
+            shown = render_diff_json(result, before.display, after.display)
         else:
             color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            shown = render_text(result, before.display, after.display, color=color)
+            shown = render_diff_text(result, before.display, after.display, color=color)
     except Exception as error:  # exit 1 means "changed": a crash must not look like one
         sys.stderr.write(f"depotctl diff: internal error: {type(error).__name__}: {error}\n")
         raise typer.Exit(3) from error

@@ -6,7 +6,7 @@ import json
 import sys
 
 from depotctl.cli.validate import ValidateFormat
-from depotctl.config.rules import all_rules
+from depotctl.config import all_rules
 
 
 def print_rules(output_format: ValidateFormat) -> None:

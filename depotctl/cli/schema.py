@@ -41,7 +41,7 @@ def schema(
     `# yaml-language-server: $schema=../schema/site.schema.json`.
     Exit codes: 0 written, 2 usage, 3 the output file could not be written.
     """
-    from depotctl.config.json_schema import render_json_schema
+    from depotctl.config import render_json_schema
 
     text = render_json_schema(kind.value)
     if out is None:

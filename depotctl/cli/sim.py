@@ -128,7 +128,7 @@ def replay_command(
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
     """
-    from depotctl.config.site_file import SiteError, load_site
+    from depotctl.config import SiteError, load_site
     from depotctl.domain import Duration, QuantityError
     from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions
     from depotctl.replay import ReplayError, ReplaySettings, ScriptedEnvelope, run_replay

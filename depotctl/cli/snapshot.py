@@ -64,12 +64,16 @@ def export(
     Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file
     cannot be written.
     """
-    from depotctl.config.snapshot.export import to_json, to_yaml
+    from depotctl.config import snapshot_to_json, snapshot_to_yaml
 
     connection = Connection(context, server, token_file)
     with _talking("snapshot export", connection), connection.open() as client:
         document = client.snapshot()
-    text = to_yaml(document) if output_format is SnapshotFormat.YAML else to_json(document)
+    text = (
+        snapshot_to_yaml(document)
+        if output_format is SnapshotFormat.YAML
+        else snapshot_to_json(document)
+    )
     if out is None:  # YAML escapes control characters itself; JSON leaves some raw
         from depotctl.client.terminal_text import escaped_json
 

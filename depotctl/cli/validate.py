@@ -74,17 +74,17 @@ def validate(
     if not paths:
         raise typer.BadParameter("give at least one site file or directory", param_hint="PATH")
 
-    from depotctl.config.validate import exit_code, validate_paths
+    from depotctl.config import exit_code, validate_paths
 
     run = validate_paths(paths, jobs=jobs)
     if chosen is ValidateFormat.TEXT:
-        from depotctl.config.render import render_text
+        from depotctl.config import render_diagnostics
 
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        sys.stdout.write(render_text(run, color=color, strict=strict))
+        sys.stdout.write(render_diagnostics(run, color=color, strict=strict))
     else:
-        from depotctl.config import render
+        from depotctl import config
 
-        renderer = getattr(render, f"render_{chosen.value}")
+        renderer = getattr(config, f"render_diagnostics_{chosen.value}")
         sys.stdout.write(renderer(run, strict=strict))
     raise typer.Exit(exit_code(run, strict=strict))

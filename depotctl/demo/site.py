@@ -98,11 +98,7 @@ def prepare_site(source: Path, target_dir: Path) -> DemoSite:
 
 
 def _compile(source: Path, path: Path, rewritten: int) -> DemoSite:
-    from depotctl.config.compile import compile_site
-    from depotctl.config.diagnostics import Severity
-    from depotctl.config.load import load_file
-    from depotctl.config.schema import Site
-    from depotctl.config.validate import validate_file
+    from depotctl.config import Severity, Site, compile_site, load_file, validate_file
 
     report = validate_file(path)
     if report.errors:

@@ -1,7 +1,7 @@
 """A charger as its OCPP connection sees it: identity, protocol, credentials by
 reference, EVSE numbering, and what converts amps to watts.
 
-Built from a validated site by :func:`depotctl.config.charge_points.charge_points`;
+Built from a validated site by :func:`depotctl.config.site_charge_points`;
 the OCPP endpoint authenticates, routes and dispatches with it.
 """
 

@@ -1,6 +1,6 @@
 """The compiled electrical tree: what the engine needs of a site, in base units.
 
-Built from a validated site by :func:`depotctl.config.compile.compile_site`.
+Built from a validated site by :func:`depotctl.config.compile_site`.
 Powers are in W, currents in A per line, voltages line-to-neutral in V.
 """
 

@@ -132,13 +132,13 @@ def test_validate_imports_no_ui_network_web_or_ocpp_library() -> None:
 def test_an_internal_error_exits_3_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import depotctl.config.validate
+    import depotctl.config
     from depotctl.cli import main
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the checks fell over")
 
-    monkeypatch.setattr(depotctl.config.validate, "validate_paths", broken)
+    monkeypatch.setattr(depotctl.config, "validate_paths", broken)
     monkeypatch.delenv("DEPOTCTL_DEBUG", raising=False)
     monkeypatch.setattr("sys.argv", ["depotctl", "validate", str(EXAMPLES / "minimal.yaml")])
     with pytest.raises(SystemExit) as exited:

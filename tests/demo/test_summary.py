@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from depotctl.config.site_file import load_site
+from depotctl.config import load_site
 from depotctl.demo.summary import Inputs, render_text, summarise
 from tests.conftest import EXAMPLES
 

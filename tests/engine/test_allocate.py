@@ -8,9 +8,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from depotctl.config.compile import compile_site
-from depotctl.config.load import load_file
-from depotctl.config.schema import Site
+from depotctl.config import Site, compile_site, load_file
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import (
     Direction,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from depotctl.config.site_file import load_site
+from depotctl.config import load_site
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
 from tests.conftest import SHARED_DATA, SITES

@@ -11,10 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from depotctl.config.checks import SiteContext
-from depotctl.config.load import load_file
-from depotctl.config.schema import Charger, GridConnection, Site
-from depotctl.config.validate import validate_file
+from depotctl.config import Charger, GridConnection, Site, SiteContext, load_file, validate_file
 from tests.conftest import ROOT, SHARED_DATA, SITES
 
 BUNDLED = sorted(p for p in SITES.rglob("*") if p.suffix in (".yaml", ".yml"))

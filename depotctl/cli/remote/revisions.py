@@ -159,9 +159,7 @@ def _bundle(path: Path, text: str) -> dict[str, str]:
     """The files the site in ``text`` refers to (relative to ``path``), read here so the
     controller keeps the ones that were planned; none when the text is not a site (the
     controller's diagnostics say why)."""
-    from depotctl.config.bundle import read_bundle
-    from depotctl.config.load import load_text
-    from depotctl.config.schema import Site
+    from depotctl.config import Site, load_text, read_bundle
 
     loaded = load_text(text, path, str(path))
     sites = [d.model for d in loaded.documents if isinstance(d.model, Site)]

@@ -75,17 +75,14 @@ class Setup:
 
 def load_charge_points(path: Path) -> tuple[str, Topology, dict[str, ChargePoint]]:
     """The site's name, topology and chargers (by OCPP id), from a valid site file."""
-    from depotctl.config.charge_points import charge_points
-    from depotctl.config.load import load_file
-    from depotctl.config.schema import Site
-    from depotctl.config.site_file import SiteError, load_site
+    from depotctl.config import Site, SiteError, load_file, load_site, site_charge_points
 
     try:
         topology, _ = load_site(path)
     except SiteError as error:
         raise SetupError(f"cannot simulate {path}", 3 if error.io else 1, error.text) from None
     site = next(d.model for d in load_file(path).documents if isinstance(d.model, Site))
-    return site.metadata.name, topology, charge_points(site, topology, path.parent)
+    return site.metadata.name, topology, site_charge_points(site, topology, path.parent)
 
 
 async def prepare(options: Options) -> Setup:

@@ -128,7 +128,7 @@ def read_scenario(
 
 
 def _yaml(path: Path, text: str, start: datetime, zone: ZoneInfo, place: Place) -> Scenario:
-    from depotctl.config.source import YamlSyntaxError, parse_documents
+    from depotctl.config import YamlSyntaxError, parse_documents
 
     try:
         documents = list(parse_documents(text))
