@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,6 +30,14 @@ class Action(StrEnum):
     REMOVE = "remove"
     CHANGE = "change"
     MOVE = "move"
+
+    @classmethod
+    def of(cls, before: object, after: object) -> Action:
+        """``add`` where there was nothing before, ``remove`` where nothing is left,
+        else ``change``."""
+        if before is None:
+            return cls.ADD
+        return cls.REMOVE if after is None else cls.CHANGE
 
     @property
     def symbol(self) -> str:
@@ -120,6 +128,21 @@ class Subject:
     path: str
     id: str | None = None
 
+    def part(self, noun: str, name: object, key: str, kind: Kind | None = None) -> Subject:
+        """One of its parts: ``tariff season summer`` at ``spec.tariff.seasons[summer]``,
+        id ``summer`` (``{its id}/summer`` when it has one), of its kind unless ``kind``."""
+        return Subject(
+            f"{self.name} {noun} {name}",
+            kind or self.kind,
+            self.section,
+            f"{self.path}.{key}[{name}]",
+            f"{self.id}/{name}" if self.id else str(name),
+        )
+
+    def whole(self, action: Action, message: str) -> Change:
+        """The subject added or removed as a whole."""
+        return Change(action, self.kind, self.section, self.path, message, id=self.id)
+
 
 def shown(value: object) -> str | None:
     """A value as an engineer reads it: ``250 A``, ``true``, ``weekdays``, ``a=1, b=2``."""
@@ -183,16 +206,14 @@ def compare(
     if same(old, new):
         return None
     before, after = shown(old), shown(new)
-    pct = percent_change(old, new)
-    if before is None:
-        action, message = Action.ADD, f"{subject.name} {label} {after} added"
-    elif after is None:
-        action, message = Action.REMOVE, f"{subject.name} {label} {before} removed"
-    else:
-        action = Action.CHANGE
-        message = f"{subject.name} {label} {before} {ARROW} {after}"
-        if pct is not None:
-            message += f" ({signed_percent(pct)})"
+    pct = percent_change(old, new)  # None unless both are there
+    action = Action.of(before, after)
+    message = {
+        Action.ADD: f"{subject.name} {label} {after} added",
+        Action.REMOVE: f"{subject.name} {label} {before} removed",
+    }.get(action, f"{subject.name} {label} {before} {ARROW} {after}")
+    if pct is not None:
+        message += f" ({signed_percent(pct)})"
     if affected_chargers:
         message += f", {chargers_phrase(affected_chargers)} below it"
     return Change(
@@ -232,6 +253,54 @@ def value_at(model: object, field: str) -> object:
             return None
         value = getattr(value, _ATTRIBUTES.get(key, key), None)
     return None if isinstance(value, BaseModel) else value
+
+
+def field_changes(
+    subject: Subject, fields: Iterable[tuple[str, str]], old: object, new: object
+) -> list[Change]:
+    """The changes of ``fields`` (key path, label) from ``old`` to ``new``."""
+    return present(
+        compare(subject, key, label, value_at(old, key), value_at(new, key))
+        for key, label in fields
+    )
+
+
+def _nothing_nested(subject: Subject, old: object, new: object) -> list[Change]:
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[K, T]):
+    """How a list's items are compared: matched by ``key`` (the first of a repeated
+    one), each about its ``subject``; one in both lists by its ``fields`` (key path,
+    label) and by what ``nested`` finds within it; one added or removed as a whole,
+    with the message ``added`` or ``removed`` gives."""
+
+    key: Callable[[T], K]
+    subject: Callable[[K], Subject]
+    fields: tuple[tuple[str, str], ...]
+    added: Callable[[Subject, T], str]
+    removed: Callable[[Subject, T], str]
+    nested: Callable[[Subject, T, T], list[Change]] = _nothing_nested
+
+    def changes(self, old: Iterable[T], new: Iterable[T]) -> list[Change]:
+        """Those added or changed, in the new list's order; then those removed, in the
+        old one's."""
+        before, after = keyed(old, self.key), keyed(new, self.key)
+        changes: list[Change] = []
+        for item_key, item in after.items():
+            subject = self.subject(item_key)
+            previous = before.get(item_key)
+            if previous is None:
+                changes.append(subject.whole(Action.ADD, self.added(subject, item)))
+                continue
+            changes += field_changes(subject, self.fields, previous, item)
+            changes += self.nested(subject, previous, item)
+        for item_key, item in before.items():
+            if item_key not in after:
+                subject = self.subject(item_key)
+                changes.append(subject.whole(Action.REMOVE, self.removed(subject, item)))
+        return changes
 
 
 def keyed(items: Iterable[T], key: Callable[[T], K]) -> dict[K, T]:

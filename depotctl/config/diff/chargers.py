@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from depotctl.config.diff.change import (
-    Action,
-    Change,
-    Kind,
-    Section,
-    Subject,
-    compare,
-    keyed,
-    present,
-    shown,
-)
+from depotctl.config.diff.change import Change, Kind, Listing, Section, Subject, present, shown
 from depotctl.config.diff.credentials import credentials_change
 from depotctl.config.schema import Charger, Connector, Evse
 
@@ -42,99 +32,42 @@ def charger_changes(old: Charger, new: Charger) -> list[Change]:
 
 
 def evse_changes(charger_id: str, old: list[Evse], new: list[Evse]) -> list[Change]:
-    before, after = keyed(old, lambda e: e.id), keyed(new, lambda e: e.id)
-    changes: list[Change] = []
-    for evse_id, evse in after.items():
-        subject = _evse_subject(charger_id, evse_id)
-        previous = before.get(evse_id)
-        if previous is None:
-            changes.append(_evse_added(subject, evse))
-            continue
-        changes += present(
-            [compare(subject, "external_id", "external id", previous.external_id, evse.external_id)]
-            + [
-                compare(subject, key, label, getattr(previous, key), getattr(evse, key))
-                for key, label in _MAXIMA
-            ]
-        )
-        changes += connector_changes(subject, previous.connectors, evse.connectors)
-    for evse_id in [e for e in before if e not in after]:
-        subject = _evse_subject(charger_id, evse_id)
-        changes.append(
-            Change(
-                Action.REMOVE,
-                Kind.EVSE,
-                Section.CHARGERS,
-                subject.path,
-                f"{subject.name} removed",
-                id=subject.id,
-            )
-        )
-    return changes
-
-
-def _evse_subject(charger_id: str, evse_id: int) -> Subject:
-    return Subject(
-        f"EVSE {charger_id}/{evse_id}",
-        Kind.EVSE,
-        Section.CHARGERS,
-        f"spec.nodes[{charger_id}].evses[{evse_id}]",
-        f"{charger_id}/{evse_id}",
+    listing: Listing[int, Evse] = Listing(
+        key=lambda evse: evse.id,
+        subject=lambda evse_id: _evse(charger_id, evse_id),
+        fields=(("external_id", "external id"), *_MAXIMA),
+        added=_evse_added,
+        removed=lambda subject, _: f"{subject.name} removed",
+        nested=lambda subject, old, new: connector_changes(subject, old.connectors, new.connectors),
     )
+    return listing.changes(old, new)
 
 
-def _evse_added(subject: Subject, evse: Evse) -> Change:
+def _evse(charger_id: str, evse_id: int) -> Subject:
+    """``EVSE chg-01/1`` at ``spec.nodes[chg-01].evses[1]``."""
+    evse = f"{charger_id}/{evse_id}"
+    path = f"spec.nodes[{charger_id}].evses[{evse_id}]"
+    return Subject(f"EVSE {evse}", Kind.EVSE, Section.CHARGERS, path, evse)
+
+
+def _evse_added(subject: Subject, evse: Evse) -> str:
     details = [f"external id {evse.external_id}"] if evse.external_id else []
     details += [_connector_phrase(c) for c in evse.connectors]
-    message = f"{subject.name} added" + (f" ({', '.join(details)})" if details else "")
-    return Change(Action.ADD, Kind.EVSE, Section.CHARGERS, subject.path, message, id=subject.id)
+    return f"{subject.name} added" + (f" ({', '.join(details)})" if details else "")
+
+
+def connector_changes(evse: Subject, old: list[Connector], new: list[Connector]) -> list[Change]:
+    listing: Listing[int, Connector] = Listing(
+        key=lambda connector: connector.id,
+        subject=lambda connector_id: evse.part(
+            "connector", connector_id, "connectors", Kind.CONNECTOR
+        ),
+        fields=(("type", "type"), *_MAXIMA),
+        added=lambda _, connector: f"{evse.name} {_connector_phrase(connector)} added",
+        removed=lambda _, connector: f"{evse.name} {_connector_phrase(connector)} removed",
+    )
+    return listing.changes(old, new)
 
 
 def _connector_phrase(connector: Connector) -> str:
     return f"connector {connector.id}" + (f" {connector.type}" if connector.type else "")
-
-
-def connector_changes(evse: Subject, old: list[Connector], new: list[Connector]) -> list[Change]:
-    before, after = keyed(old, lambda c: c.id), keyed(new, lambda c: c.id)
-    changes: list[Change] = []
-    for connector_id, connector in after.items():
-        subject = Subject(
-            f"{evse.name} connector {connector_id}",
-            Kind.CONNECTOR,
-            Section.CHARGERS,
-            f"{evse.path}.connectors[{connector_id}]",
-            f"{evse.id}/{connector_id}",
-        )
-        previous = before.get(connector_id)
-        if previous is None:
-            changes.append(
-                Change(
-                    Action.ADD,
-                    Kind.CONNECTOR,
-                    Section.CHARGERS,
-                    subject.path,
-                    f"{evse.name} {_connector_phrase(connector)} added",
-                    id=subject.id,
-                )
-            )
-            continue
-        changes += present(
-            [compare(subject, "type", "type", previous.type, connector.type)]
-            + [
-                compare(subject, key, label, getattr(previous, key), getattr(connector, key))
-                for key, label in _MAXIMA
-            ]
-        )
-    for connector_id, connector in before.items():
-        if connector_id not in after:
-            changes.append(
-                Change(
-                    Action.REMOVE,
-                    Kind.CONNECTOR,
-                    Section.CHARGERS,
-                    f"{evse.path}.connectors[{connector_id}]",
-                    f"{evse.name} {_connector_phrase(connector)} removed",
-                    id=f"{evse.id}/{connector_id}",
-                )
-            )
-    return changes

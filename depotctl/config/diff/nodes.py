@@ -48,6 +48,11 @@ _ELECTRICAL = (
     NodeField("envelope_source", "envelope source"),
     NodeField("meter", "meter"),
 )
+_RATED = (
+    NodeField("rating.power", "rated power", Kind.LIMIT),
+    NodeField("rating.current", "rated current", Kind.LIMIT),
+)
+_PHASING = (NodeField("phases", "phases"), NodeField("phase_rotation", "phase rotation"))
 _QUIRKS = ("tx_profile_unsupported", "meter_values_out_of_schema", "rate_unit")
 
 #: The fields compared for each node type, besides id, type and parent.
@@ -62,12 +67,10 @@ FIELDS: dict[str, tuple[NodeField, ...]] = {
         *_ELECTRICAL,
     ),
     "charger": (
-        NodeField("rating.power", "rated power", Kind.LIMIT),
-        NodeField("rating.current", "rated current", Kind.LIMIT),
+        *_RATED,
         NodeField("fallback", "fallback", Kind.LIMIT),
         NodeField("min_current", "minimum current", Kind.LIMIT),
-        NodeField("phases", "phases"),
-        NodeField("phase_rotation", "phase rotation"),
+        *_PHASING,
         NodeField("voltage", "voltage"),
         NodeField("supply", "supply"),
         NodeField("ocpp.id", "OCPP identity"),
@@ -77,13 +80,11 @@ FIELDS: dict[str, tuple[NodeField, ...]] = {
     "site_load": (
         NodeField("fallback", "fallback", Kind.LIMIT),
         NodeField("meter", "meter"),
-        NodeField("phases", "phases"),
-        NodeField("phase_rotation", "phase rotation"),
+        *_PHASING,
     ),
     "storage": (
         NodeField("capacity", "capacity", Kind.LIMIT),
-        NodeField("rating.power", "rated power", Kind.LIMIT),
-        NodeField("rating.current", "rated current", Kind.LIMIT),
+        *_RATED,
         NodeField("meter", "meter"),
     ),
     "generation": (

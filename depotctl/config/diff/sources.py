@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from depotctl.config.diff.change import (
-    Action,
     Change,
     Kind,
+    Listing,
     Section,
     Subject,
-    compare,
-    keyed,
     present,
     shown,
     value_at,
@@ -38,80 +36,48 @@ _SOURCE_FIELDS = _SOURCE_SETTINGS + _SOURCE_BEHAVIOUR
 
 
 def meter_changes(old: Sequence[Meter], new: Sequence[Meter]) -> list[Change]:
-    before, after = keyed(old, lambda m: m.id), keyed(new, lambda m: m.id)
-    changes: list[Change] = []
-    for meter_id, meter in after.items():
-        subject = Subject(
-            f"meter {meter_id}", Kind.METER, Section.TOPOLOGY, f"spec.meters[{meter_id}]", meter_id
-        )
-        previous = before.get(meter_id)
-        if previous is None:
-            message = f"{subject.name} added on {meter.node} (measures {meter.measures})"
-            changes.append(_whole(Action.ADD, subject, message))
-            continue
-        changes += present(
-            compare(subject, key, label, value_at(previous, key), value_at(meter, key))
-            for key, label in _METER_FIELDS
-        )
-    for meter_id, meter in before.items():
-        if meter_id not in after:
-            subject = Subject(
-                f"meter {meter_id}",
-                Kind.METER,
-                Section.TOPOLOGY,
-                f"spec.meters[{meter_id}]",
-                meter_id,
-            )
-            message = f"{subject.name} removed (was on {meter.node})"
-            changes.append(_whole(Action.REMOVE, subject, message))
-    return changes
+    return _METERS.changes(old, new)
 
 
 def envelope_source_changes(
     old: Sequence[EnvelopeSource], new: Sequence[EnvelopeSource]
 ) -> list[Change]:
-    before, after = keyed(old, lambda s: s.id), keyed(new, lambda s: s.id)
-    changes: list[Change] = []
-    for source_id, source in after.items():
-        subject = _source_subject(source_id)
-        previous = before.get(source_id)
-        if previous is None:
-            message = f"{subject.name} added ({_summary(source)})"
-            changes.append(_whole(Action.ADD, subject, message))
-            continue
-        changes += present(
-            compare(subject, key, label, value_at(previous, key), value_at(source, key))
-            for key, label in _SOURCE_FIELDS
-        )
-        changes += present(
-            [
-                credentials_change(
-                    subject,
-                    "oscp.credentials",
-                    "token reference",
-                    previous.oscp,
-                    source.oscp,
-                    "token",
-                )
-            ]
-        )
-    for source_id, source in before.items():
-        if source_id not in after:
-            subject = _source_subject(source_id)
-            changes.append(
-                _whole(Action.REMOVE, subject, f"{subject.name} removed (was {source.protocol})")
+    return _SOURCES.changes(old, new)
+
+
+def _token(subject: Subject, old: EnvelopeSource, new: EnvelopeSource) -> list[Change]:
+    return present(
+        [
+            credentials_change(
+                subject, "oscp.credentials", "token reference", old.oscp, new.oscp, "token"
             )
-    return changes
+        ]
+    )
 
 
-def _source_subject(source_id: str) -> Subject:
-    return Subject(
+_METERS: Listing[str, Meter] = Listing(
+    key=lambda meter: meter.id,
+    subject=lambda meter_id: Subject(
+        f"meter {meter_id}", Kind.METER, Section.TOPOLOGY, f"spec.meters[{meter_id}]", meter_id
+    ),
+    fields=_METER_FIELDS,
+    added=lambda s, meter: f"{s.name} added on {meter.node} (measures {meter.measures})",
+    removed=lambda s, meter: f"{s.name} removed (was on {meter.node})",
+)
+_SOURCES: Listing[str, EnvelopeSource] = Listing(
+    key=lambda source: source.id,
+    subject=lambda source_id: Subject(
         f"envelope source {source_id}",
         Kind.ENVELOPE_SOURCE,
         Section.ENVELOPE_SOURCES,
         f"spec.envelope_sources[{source_id}]",
         source_id,
-    )
+    ),
+    fields=_SOURCE_FIELDS,
+    added=lambda s, source: f"{s.name} added ({_summary(source)})",
+    removed=lambda s, source: f"{s.name} removed (was {source.protocol})",
+    nested=_token,
+)
 
 
 def _summary(source: EnvelopeSource) -> str:
@@ -124,8 +90,3 @@ def _summary(source: EnvelopeSource) -> str:
     if source.fallback is None:
         parts.append("no fallback")
     return ", ".join(parts)
-
-
-def _whole(action: Action, subject: Subject, message: str) -> Change:
-    """A meter or source added or removed as a whole."""
-    return Change(action, subject.kind, subject.section, subject.path, message, id=subject.id)

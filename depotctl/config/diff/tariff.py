@@ -14,21 +14,14 @@ from depotctl.config.diff.change import (
     Action,
     Change,
     Kind,
+    Listing,
     Section,
     Subject,
     compare,
-    keyed,
     present,
     shown,
-    value_at,
 )
-from depotctl.config.schema import (
-    DemandWindow,
-    EnergyWindow,
-    Season,
-    TariffRef,
-    TariffSpec,
-)
+from depotctl.config.schema import DemandWindow, EnergyWindow, Season, TariffRef, TariffSpec
 from depotctl.domain.tariff_calendar import DAY_GROUPS
 
 TariffSetting = TariffSpec | TariffRef | None
@@ -88,29 +81,18 @@ def _placement(old: TariffSpec | TariffRef, new: TariffSpec | TariffRef) -> Chan
         return compare(_TARIFF, "ref", "ref", old.ref, new.ref)
     if isinstance(new, TariffRef):
         message = f"tariff moved to its own file {new.ref} (was inline)"
-        return Change(
-            Action.CHANGE,
-            Kind.TARIFF,
-            Section.TARIFF,
-            "spec.tariff.ref",
-            message,
-            field="ref",
-            old="inline",
-            new=new.ref,
-        )
+        return _ref_change(message, "inline", new.ref)
     if isinstance(old, TariffRef):
-        message = f"tariff now written inline (was ref {old.ref})"
-        return Change(
-            Action.CHANGE,
-            Kind.TARIFF,
-            Section.TARIFF,
-            "spec.tariff.ref",
-            message,
-            field="ref",
-            old=old.ref,
-            new="inline",
-        )
+        return _ref_change(f"tariff now written inline (was ref {old.ref})", old.ref, "inline")
     return None
+
+
+def _ref_change(message: str, old: str, new: str) -> Change:
+    """The tariff moved into or out of its own file (``inline`` where it is not one)."""
+    path = "spec.tariff.ref"
+    return Change(
+        Action.CHANGE, Kind.TARIFF, Section.TARIFF, path, message, field="ref", old=old, new=new
+    )
 
 
 def content_changes(old: TariffSpec, new: TariffSpec) -> list[Change]:
@@ -126,28 +108,28 @@ def content_changes(old: TariffSpec, new: TariffSpec) -> list[Change]:
 
 
 def _season_changes(old: Sequence[Season], new: Sequence[Season]) -> list[Change]:
-    before, after = keyed(old, lambda s: s.name), keyed(new, lambda s: s.name)
-    changes: list[Change] = []
-    for name, season in after.items():
-        subject = _child(_TARIFF, "season", name, "seasons")
-        previous = before.get(name)
-        if previous is None:
-            count = len(season.energy)
-            details = f"{season.from_} to {season.to}, {count} energy window{'s' * (count != 1)}"
-            changes.append(_whole(Action.ADD, subject, f"{subject.name} added ({details})"))
-            continue
-        changes += present(
-            [
-                compare(subject, "from", "start", previous.from_, season.from_),
-                compare(subject, "to", "end", previous.to, season.to),
-            ]
-        )
-        changes += _energy_changes(subject, previous.energy, season.energy)
-        changes += _demand_changes(subject, previous.demand, season.demand)
-    for name in [n for n in before if n not in after]:
-        subject = _child(_TARIFF, "season", name, "seasons")
-        changes.append(_whole(Action.REMOVE, subject, f"{subject.name} removed"))
-    return changes
+    return _SEASONS.changes(old, new)
+
+
+def _season_added(subject: Subject, season: Season) -> str:
+    count = len(season.energy)
+    details = f"{season.from_} to {season.to}, {count} energy window{'s' * (count != 1)}"
+    return f"{subject.name} added ({details})"
+
+
+def _season_windows(subject: Subject, old: Season, new: Season) -> list[Change]:
+    changes = _energy_changes(subject, old.energy, new.energy)
+    return changes + _demand_changes(subject, old.demand, new.demand)
+
+
+_SEASONS: Listing[str, Season] = Listing(
+    key=lambda season: season.name,
+    subject=lambda name: _TARIFF.part("season", name, "seasons"),
+    fields=(("from", "start"), ("to", "end")),
+    added=_season_added,
+    removed=lambda subject, _: f"{subject.name} removed",
+    nested=_season_windows,
+)
 
 
 Window = EnergyWindow | DemandWindow
@@ -173,37 +155,23 @@ def _windows_changes(
     key: str,
     fields: tuple[tuple[str, str], ...],
 ) -> list[Change]:
-    """Windows matched by name: added, removed, or changed field by field."""
-    before: dict[str, Window] = keyed(old, lambda w: w.name)
-    after: dict[str, Window] = keyed(new, lambda w: w.name)
-    changes: list[Change] = []
-    for name, window in after.items():
-        subject = _child(parent, noun, name, key)
-        previous = before.get(name)
-        if previous is None:
-            message = f"{subject.name} added ({_window_phrase(window)}, {shown(window.price)})"
-            changes.append(_whole(Action.ADD, subject, message))
-            continue
-        changes += _window_changes(subject, previous, window, fields)
-    for name in [n for n in before if n not in after]:
-        subject = _child(parent, noun, name, key)
-        changes.append(_whole(Action.REMOVE, subject, f"{subject.name} removed"))
-    return changes
-
-
-def _window_changes(
-    subject: Subject,
-    old: EnergyWindow | DemandWindow,
-    new: EnergyWindow | DemandWindow,
-    fields: tuple[tuple[str, str], ...],
-) -> list[Change]:
-    changes = present(
-        compare(subject, key, label, value_at(old, key), value_at(new, key))
-        for key, label in fields
+    """Windows matched by name: added, removed, or changed field by field (and their
+    days by the days they cover)."""
+    listing: Listing[str, Window] = Listing(
+        key=lambda window: window.name,
+        subject=lambda name: parent.part(noun, name, key),
+        fields=fields,
+        added=lambda s, w: f"{s.name} added ({_window_phrase(w)}, {shown(w.price)})",
+        removed=lambda subject, _: f"{subject.name} removed",
+        nested=_days_changes,
     )
-    if days_of(old.days) != days_of(new.days):
-        changes += present([compare(subject, "days", "days", old.days, new.days)])
-    return changes
+    return listing.changes(old, new)
+
+
+def _days_changes(subject: Subject, old: Window, new: Window) -> list[Change]:
+    if days_of(old.days) == days_of(new.days):
+        return []
+    return present([compare(subject, "days", "days", old.days, new.days)])
 
 
 def days_of(days: str | list[str]) -> frozenset[str]:
@@ -217,19 +185,3 @@ def _window_phrase(window: EnergyWindow | DemandWindow) -> str:
     if isinstance(window, DemandWindow) and window.period is not None:
         return f"{shown(window.days)} in {window.period}"
     return f"{shown(window.days)} {window.from_}–{window.to}"
-
-
-def _child(parent: Subject, noun: str, name: str, key: str) -> Subject:
-    """``tariff season summer window peak`` at ``spec.tariff.seasons[summer].energy[peak]``,
-    id ``summer/peak``."""
-    return Subject(
-        f"{parent.name} {noun} {name}",
-        Kind.TARIFF,
-        Section.TARIFF,
-        f"{parent.path}.{key}[{name}]",
-        f"{parent.id}/{name}" if parent.id else name,
-    )
-
-
-def _whole(action: Action, subject: Subject, message: str) -> Change:
-    return Change(action, subject.kind, subject.section, subject.path, message, id=subject.id)
