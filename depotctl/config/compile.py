@@ -63,7 +63,7 @@ def compile_site(site: Site, base_dir: Path | None = None) -> tuple[Topology, Po
         source.id: SourceSpec(
             id=source.id,
             offline_after_s=source.offline_after.seconds if source.offline_after else None,
-            fallback=_fallback_limits(source.fallback),
+            fallback=_limits(source.fallback),
             targets=tuple(
                 n.id for n in ctx.node_list if getattr(n, "envelope_source", None) == source.id
             ),
@@ -143,23 +143,14 @@ def _node(
     )
 
 
-def _limits(limits: Limits | None) -> NodeLimits:
+def _limits(limits: Limits | EnvelopeFallback | None) -> NodeLimits:
+    """A node's static limits, or an envelope source's fallback (the same three)."""
     if limits is None:
         return NodeLimits()
     return NodeLimits(
         import_w=limits.import_.base if limits.import_ else None,
         export_w=limits.export.base if limits.export else None,
         current_a=limits.current.amps if limits.current else None,
-    )
-
-
-def _fallback_limits(fallback: EnvelopeFallback | None) -> NodeLimits:
-    if fallback is None:
-        return NodeLimits()
-    return NodeLimits(
-        import_w=fallback.import_.base if fallback.import_ else None,
-        export_w=fallback.export.base if fallback.export else None,
-        current_a=fallback.current.amps if fallback.current else None,
     )
 
 

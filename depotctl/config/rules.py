@@ -62,6 +62,16 @@ def rule(id: str, severity: Severity, summary: str, hint: str) -> Rule:
     return registered
 
 
+def error(id: str, summary: str, hint: str) -> Rule:
+    """Register a rule whose findings are errors (a site with one is not valid)."""
+    return rule(id, Severity.ERROR, summary, hint)
+
+
+def warning(id: str, summary: str, hint: str) -> Rule:
+    """Register a rule whose findings are warnings."""
+    return rule(id, Severity.WARNING, summary, hint)
+
+
 #: Categories of rules that other commands report, not validate: ``snapshot/`` rules
 #: are allocate's and explain's (docs/snapshot.md lists them).
 NOT_VALIDATE = frozenset({"snapshot"})
@@ -75,98 +85,81 @@ def all_rules() -> list[Rule]:
     return sorted((r for r in RULES.values() if r.category not in NOT_VALIDATE), key=lambda r: r.id)
 
 
-E, W = Severity.ERROR, Severity.WARNING
-
 # Files
-IO_NOT_FOUND = rule("io/not-found", E, "a path given to validate does not exist", "check the path")
-IO_UNREADABLE = rule(
+IO_NOT_FOUND = error("io/not-found", "a path given to validate does not exist", "check the path")
+IO_UNREADABLE = error(
     "io/unreadable",
-    E,
     "a file cannot be read (permissions, a special file)",
     "check its permissions",
 )
-IO_NO_SITE_FILES = rule(
+IO_NO_SITE_FILES = error(
     "io/no-site-files",
-    E,
     "a directory holds no .yaml or .yml files",
     "point validate at site files",
 )
-IO_TOO_LARGE = rule(
+IO_TOO_LARGE = error(
     "io/too-large",
-    E,
     "a file over 5 MiB, which is not parsed",
     "a site file is a few hundred KiB at most; split it",
 )
-IO_BINARY = rule(
-    "io/binary", E, "a binary file (it holds NUL bytes)", "validate only site YAML files"
+IO_BINARY = error(
+    "io/binary", "a binary file (it holds NUL bytes)", "validate only site YAML files"
 )
-IO_EMPTY = rule(
+IO_EMPTY = error(
     "io/empty",
-    E,
     "an empty file, or one with only comments",
     "add a Site document or delete the file",
 )
-IO_ENCODING = rule("io/encoding", E, "a file that is not UTF-8", "save the file as UTF-8")
+IO_ENCODING = error("io/encoding", "a file that is not UTF-8", "save the file as UTF-8")
 
 # YAML and schema
-YAML_SYNTAX = rule("yaml/syntax", E, "a YAML syntax error", "fix the YAML at the marked position")
-YAML_DUPLICATE_KEY = rule(
+YAML_SYNTAX = error("yaml/syntax", "a YAML syntax error", "fix the YAML at the marked position")
+YAML_DUPLICATE_KEY = error(
     "yaml/duplicate-key",
-    E,
     "a key repeated in one mapping (YAML keeps only the last)",
     "remove one of the two",
 )
-SCHEMA_UNKNOWN_KIND = rule(
+SCHEMA_UNKNOWN_KIND = error(
     "schema/unknown-kind",
-    E,
     "a document whose apiVersion/kind depotctl does not know",
     "use apiVersion: depotctl/v1 with kind: Site or kind: Tariff",
 )
-SCHEMA_UNKNOWN_FIELD = rule(
+SCHEMA_UNKNOWN_FIELD = error(
     "schema/unknown-field",
-    E,
     "a field the schema does not have (often a typo)",
     "remove it or fix its name",
 )
-SCHEMA_MISSING_FIELD = rule(
-    "schema/missing-field", E, "a required field is missing", "add the field"
-)
-SCHEMA_WRONG_TYPE = rule(
+SCHEMA_MISSING_FIELD = error("schema/missing-field", "a required field is missing", "add the field")
+SCHEMA_WRONG_TYPE = error(
     "schema/wrong-type",
-    E,
     "a value of the wrong type (a list where a mapping belongs, …)",
     "see `depotctl schema` for the expected shape",
 )
-SCHEMA_INVALID_VALUE = rule(
+SCHEMA_INVALID_VALUE = error(
     "schema/invalid-value",
-    E,
     "a value outside what the field accepts (an unknown node type, a bad id, …)",
     "use one of the accepted values",
 )
-QUANTITY_MISSING_UNIT = rule(
+QUANTITY_MISSING_UNIT = error(
     "quantity/missing-unit",
-    E,
     "a quantity written without its unit",
     'write the unit, like "400 kW"',
 )
-QUANTITY_WRONG_UNIT = rule(
+QUANTITY_WRONG_UNIT = error(
     "quantity/wrong-unit",
-    E,
     "a quantity in a unit that does not fit the field (kWh where kW is meant)",
     "use a unit of the expected kind",
 )
-QUANTITY_MALFORMED = rule(
-    "quantity/malformed", E, "a quantity that is not a number and a unit", 'write it like "250 A"'
+QUANTITY_MALFORMED = error(
+    "quantity/malformed", "a quantity that is not a number and a unit", 'write it like "250 A"'
 )
-QUANTITY_OUT_OF_RANGE = rule(
+QUANTITY_OUT_OF_RANGE = error(
     "quantity/out-of-range",
-    E,
     "a quantity beyond what any depot has (1 TW, a mistyped unit; docs/quantities.md)",
     "check the number and its unit",
 )
-QUANTITY_NOT_POSITIVE = rule(
+QUANTITY_NOT_POSITIVE = error(
     "quantity/not-positive",
-    E,
     "a zero or negative limit, rating or duration",
     "use a value above zero",
 )

@@ -25,31 +25,28 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from depotctl.config.diagnostics import Diagnostic, Severity, Span
+from depotctl.config.diagnostics import Diagnostic, Span
 from depotctl.config.load import LoadedFile
-from depotctl.config.rules import Finding, Path, rule
+from depotctl.config.rules import Finding, Path, error
 from depotctl.config.schema_errors import dotted
 from depotctl.config.secret_text import is_reference_key, is_secret_key, url_credentials
 from depotctl.config.source import Document
 
-INLINE_SECRET = rule(
+INLINE_SECRET = error(
     "secrets/inline-secret",
-    Severity.ERROR,
     "a password, token, secret, credential or API key written in the site file "
     "(anywhere, labels included) instead of referenced",
     "reference it with password_env / password_file (token_env / token_file), and rotate it: "
     "it may already be in git history",
 )
-TAGGED_REFERENCE = rule(
+TAGGED_REFERENCE = error(
     "secrets/tagged-reference",
-    Severity.ERROR,
     "a reference to a secret (password_env, token_file, …) written with a YAML tag "
     "(!secret, !!binary, !vault) instead of as a plain name or path",
     "write the environment variable's name or the file's path, untagged",
 )
-URL_CREDENTIALS = rule(
+URL_CREDENTIALS = error(
     "secrets/url-credentials",
-    Severity.ERROR,
     "a URL with credentials in it (https://user:password@host), in a value or a comment",
     "remove the user:password@ part; give the secret through a *_env or *_file reference, "
     "and rotate it: it may already be in git history",

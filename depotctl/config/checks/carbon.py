@@ -14,20 +14,15 @@ from depotctl.config.carbon_files import (
     read_series,
 )
 from depotctl.config.checks.context import SiteContext, site_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, Path, Rule, rule
+from depotctl.config.rules import Finding, Path, Rule, error
 
-E = Severity.ERROR
-
-MISSING_FILE = rule(
+MISSING_FILE = error(
     "carbon/missing-file",
-    E,
     "a carbon profile or series file that does not exist",
     "the path is relative to the site file; fix it or add the file",
 )
-MALFORMED = rule(
+MALFORMED = error(
     "carbon/malformed",
-    E,
     "a carbon CSV that does not parse (header, number, time or unit)",
     'a profile is "hour,intensity" rows like "0,0.71 kg/kWh"; a series is "time,intensity" '
     'rows like "2019-05-01T00:00:00+00:00,0.412 kg/kWh"',
@@ -37,21 +32,18 @@ _FORMATS = {
     "series": 'a series CSV has the header "time,intensity" and rows like '
     '"2019-05-01T00:00:00+00:00,0.412 kg/kWh"',
 }
-INCOMPLETE_PROFILE = rule(
+INCOMPLETE_PROFILE = error(
     "carbon/incomplete-profile",
-    E,
     "a daily carbon profile that does not cover hours 0–23 exactly once",
     "give one value for each hour of the day, 0 to 23",
 )
-UNORDERED_SERIES = rule(
+UNORDERED_SERIES = error(
     "carbon/unordered-series",
-    E,
     "a carbon series whose times are not strictly increasing, or lack their UTC offset",
     "sort the rows by time, drop repeated times, and write each time with its offset (+00:00)",
 )
-MIXED_UNITS = rule(
+MIXED_UNITS = error(
     "carbon/mixed-units",
-    E,
     "a carbon profile or series whose values use more than one unit",
     "convert every value to one unit, like kg/kWh",
 )

@@ -8,11 +8,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path as FsPath
-from typing import Any
+from typing import Any, TypeVar
 
 from depotctl.config.rules import Finding, Path
 from depotctl.config.schema import Charger, Node, Site, TariffSpec, Transformer
 from depotctl.domain import SQRT3, Voltage
+
+Remembered = TypeVar("Remembered")
+
+
+def _remembered(
+    store: dict[str, Remembered], node: Node, compute: Callable[[Node], Remembered]
+) -> Remembered:
+    """What ``store`` holds for ``node``, computed the first time it is asked for."""
+    found = store.get(node.id)
+    if found is None:
+        found = store[node.id] = compute(node)
+    return found
 
 
 @dataclass(slots=True)
@@ -66,9 +78,9 @@ class SiteContext:
     def ancestors(self, node: Node) -> tuple[Node, ...]:
         """Parent, grandparent, … up to the root; stops early at an unknown parent or
         a cycle (those are the topology rules' business)."""
-        cached = self._ancestors.get(node.id)
-        if cached is not None:
-            return cached
+        return _remembered(self._ancestors, node, self._ancestors_of)
+
+    def _ancestors_of(self, node: Node) -> tuple[Node, ...]:
         chain: list[Node] = []
         seen = {node.id}
         current = node
@@ -79,9 +91,7 @@ class SiteContext:
             chain.append(parent)
             seen.add(parent.id)
             current = parent
-        result = tuple(chain)
-        self._ancestors[node.id] = result
-        return result
+        return tuple(chain)
 
     def descendants(self, node: Node) -> Iterable[Node]:
         """Every node below ``node`` (cycle-safe)."""
@@ -97,10 +107,7 @@ class SiteContext:
 
     def phases_of(self, node: Node) -> int:
         """Phase count of a node: its own, else its nearest ancestor's, else the site's."""
-        cached = self._phases.get(node.id)
-        if cached is None:
-            cached = self._phases[node.id] = self._own_or_inherited_phases(node)
-        return cached
+        return _remembered(self._phases, node, self._own_or_inherited_phases)
 
     def _own_or_inherited_phases(self, node: Node) -> int:
         for candidate in (node, *self.ancestors(node)):
@@ -112,10 +119,7 @@ class SiteContext:
     def voltage_of(self, node: Node) -> Voltage:
         """Nominal line-to-neutral voltage at a node: its own, else below the nearest
         transformer (secondary / √3 for three phases), else the site's default."""
-        cached = self._voltages.get(node.id)
-        if cached is None:
-            cached = self._voltages[node.id] = self._own_or_inherited_voltage(node)
-        return cached
+        return _remembered(self._voltages, node, self._own_or_inherited_voltage)
 
     def _own_or_inherited_voltage(self, node: Node) -> Voltage:
         for candidate in (node, *self.ancestors(node)):

@@ -24,62 +24,51 @@ from depotctl.config.checks.loading import (
     watts,
     worst_phase,
 )
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, Path, rule
+from depotctl.config.rules import Finding, Path, error, warning
 from depotctl.config.schema import Charger, GridConnection, Node, SiteLoad, Transformer
 from depotctl.config.schema.nodes import ElectricalNode
 from depotctl.domain import Current, Phase, PhaseConnection, Power, format_number
 
-E, W = Severity.ERROR, Severity.WARNING
-
-PHASE_MISMATCH = rule(
+PHASE_MISMATCH = error(
     "electrical/phase-mismatch",
-    E,
     "a 3-phase charger or node (or a line-to-line load) fed from a single-phase node",
     "feed it from a node with enough phases, or correct its phases:",
 )
-MISSING_PHASE_ROTATION = rule(
+MISSING_PHASE_ROTATION = warning(
     "electrical/missing-phase-rotation",
-    W,
     "a single-phase charger under a 3-phase node without phase_rotation "
     "(its load is then assumed on every phase)",
     "add phase_rotation: L1, L2 or L3 (line-to-neutral), or L1-L2, L2-L3 or L3-L1 (line-to-line)",
 )
-INVALID_PHASE_ROTATION = rule(
+INVALID_PHASE_ROTATION = error(
     "electrical/invalid-phase-rotation",
-    E,
     "a phase_rotation that does not fit the load's phases, or names a phase its supply lacks",
     "name one phase (L2) or two (L1-L2) for a single-phase load, "
     "all three (L2-L3-L1) for a 3-phase one",
 )
-CHILD_EXCEEDS_PARENT = rule(
+CHILD_EXCEEDS_PARENT = warning(
     "electrical/child-exceeds-parent",
-    W,
     "a node's limit above its parent's; it can never be reached",
     "lower the child's limit to its parent's, or raise the parent's",
 )
-FALLBACK_EXCEEDS_LIMIT = rule(
+FALLBACK_EXCEEDS_LIMIT = error(
     "electrical/fallback-exceeds-limit",
-    E,
     "the chargers' fallbacks under a node add up to more than its limit "
     "(a controller failure would overload it)",
     "lower the chargers' fallbacks until their sum fits the node's limit",
 )
-MIN_CURRENT_EXCEEDS_LIMIT = rule(
+MIN_CURRENT_EXCEEDS_LIMIT = warning(
     "electrical/min-current-exceeds-limit",
-    W,
     "the minimum currents of the AC EVSEs under a node add up to more than its current limit",
     "not every vehicle can charge at once; raise the node's limit if they must",
 )
-SITE_LOAD_FALLBACK_EXCEEDS_LIMIT = rule(
+SITE_LOAD_FALLBACK_EXCEEDS_LIMIT = error(
     "electrical/site-load-fallback-exceeds-limit",
-    E,
     "a site load whose fallback alone is above its grid connection's limit",
     "lower the site load's fallback to what it can really draw",
 )
-FALLBACK_EXCEEDS_RATING = rule(
+FALLBACK_EXCEEDS_RATING = error(
     "electrical/fallback-exceeds-rating",
-    E,
     "a charger's fallback above its own rating",
     "lower the fallback to at most the charger's rating, or correct the rating",
 )

@@ -10,57 +10,47 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from depotctl.config.checks.context import SiteContext, closest, describe, site_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, Path, rule
+from depotctl.config.rules import Finding, Path, error, warning
 from depotctl.config.schema import EnvelopeSource, GridConnection
-
-E, W = Severity.ERROR, Severity.WARNING
 
 #: Protocols that need a settings block named after them.
 PROTOCOL_BLOCKS = ("oscp",)
 
-UNKNOWN_SOURCE = rule(
+UNKNOWN_SOURCE = error(
     "envelope/unknown-source",
-    E,
     "a node names an envelope source that does not exist",
     "fix the id, or add the source under spec.envelope_sources",
 )
-MISSING_FALLBACK = rule(
+MISSING_FALLBACK = error(
     "envelope/missing-fallback",
-    E,
     "an envelope source without a fallback limit: offline, it would leave its nodes unlimited",
     "add fallback: {import: …}, the limit that holds while the source is offline "
     "and sent no fallback of its own (as agreed with the grid operator)",
 )
-OFFLINE_BEFORE_HEARTBEAT = rule(
+OFFLINE_BEFORE_HEARTBEAT = error(
     "envelope/offline-before-heartbeat",
-    E,
     "offline_after not longer than heartbeat_interval: the source flaps offline between heartbeats",
     "set offline_after to a few heartbeats, e.g. 5 min for a 60 s heartbeat",
 )
-MISSING_PROTOCOL_SETTINGS = rule(
+MISSING_PROTOCOL_SETTINGS = error(
     "envelope/missing-protocol-settings",
-    E,
     "a source without the settings block of its protocol (oscp: for protocol: oscp), "
     "or with the block of another protocol",
     "add an oscp: block with base_url, group_id and token_env",
 )
-MISSING_TIMING = rule(
+MISSING_TIMING = error(
     "envelope/missing-timing",
-    E,
     "an oscp source without heartbeat_interval or offline_after: "
     "it could never be known to be offline",
     "add heartbeat_interval and offline_after as agreed with the provider, e.g. 60 s and 5 min",
 )
-MISSING_CREDENTIALS = rule(
+MISSING_CREDENTIALS = error(
     "envelope/missing-credentials",
-    E,
     "an oscp source without token_env or token_file",
     "add token_env: NAME (an environment variable holding the token) or token_file: PATH",
 )
-UNUSED_SOURCE = rule(
+UNUSED_SOURCE = warning(
     "envelope/unused-source",
-    W,
     "an envelope source that no node names: its envelopes would limit nothing",
     "add envelope_source: ID to the node it limits (usually the grid connection), "
     "or remove the source",

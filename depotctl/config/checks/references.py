@@ -21,38 +21,31 @@ from depotctl.config.checks.context import (
 )
 from depotctl.config.diagnostics import Diagnostic, Severity
 from depotctl.config.load import LoadedFile, load_file
-from depotctl.config.rules import IO_UNREADABLE, Finding, rule
+from depotctl.config.rules import IO_UNREADABLE, Finding, error
 from depotctl.config.schema import DOCUMENT_KINDS, Meter, TariffDocument, TariffRef
 
-E = Severity.ERROR
-
-UNKNOWN_METER = rule(
+UNKNOWN_METER = error(
     "reference/unknown-meter",
-    E,
     "a node names a meter that does not exist",
     "fix the meter's id, or add the meter under spec.meters",
 )
-UNKNOWN_NODE = rule(
+UNKNOWN_NODE = error(
     "reference/unknown-node",
-    E,
     "a meter names a node that does not exist",
     "fix the node's id in the meter's node:",
 )
-METER_MISMATCH = rule(
+METER_MISMATCH = error(
     "reference/meter-mismatch",
-    E,
     "a node names a meter that measures another node: its readings would be taken for this node's",
     "make the node and the meter name each other",
 )
-TARIFF_NOT_FOUND = rule(
+TARIFF_NOT_FOUND = error(
     "reference/tariff-not-found",
-    E,
     "a tariff ref names a file that does not exist or cannot be read",
     "the path is relative to the site file; fix it or add the tariff file",
 )
-INVALID_TARIFF = rule(
+INVALID_TARIFF = error(
     "reference/invalid-tariff",
-    E,
     "a tariff ref names a file that is not a valid kind: Tariff document",
     "run depotctl validate on the tariff file and fix what it reports",
 )

@@ -6,21 +6,16 @@ import re
 from collections.abc import Iterator
 
 from depotctl.config.checks.context import SiteContext, describe, site_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, rule
+from depotctl.config.rules import Finding, error
 from depotctl.config.schema import Charger
 
-E = Severity.ERROR
-
-MISSING_FALLBACK = rule(
+MISSING_FALLBACK = error(
     "safety/missing-fallback",
-    E,
     "a charger without a fallback limit: a controller failure would leave it unlimited",
     "add fallback: with what it may draw while the controller is gone, e.g. fallback: 16 A",
 )
-MISSING_CREDENTIALS = rule(
+MISSING_CREDENTIALS = error(
     "safety/missing-credentials",
-    E,
     "a charger whose OCPP settings reference no password (password_env or password_file)",
     "add password_env: (an environment variable) or password_file: to its ocpp settings",
 )

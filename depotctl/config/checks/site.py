@@ -11,12 +11,10 @@ import zoneinfo
 from collections.abc import Iterator
 
 from depotctl.config.checks.context import SiteContext, closest, site_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, rule
+from depotctl.config.rules import Finding, error
 
-INVALID_TIMEZONE = rule(
+INVALID_TIMEZONE = error(
     "site/invalid-timezone",
-    Severity.ERROR,
     "metadata.timezone is not an IANA time zone",
     "use a tz database name such as Australia/Sydney or America/Los_Angeles",
 )

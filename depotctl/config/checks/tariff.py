@@ -7,8 +7,7 @@ import difflib
 from collections.abc import Iterator
 
 from depotctl.config.checks.context import TariffContext, tariff_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import SCHEMA_INVALID_VALUE, Finding, Path, rule
+from depotctl.config.rules import SCHEMA_INVALID_VALUE, Finding, Path, error, warning
 from depotctl.config.schema.tariff import DemandWindow, EnergyWindow, Season
 from depotctl.domain.tariff_calendar import (
     DAY_GROUPS,
@@ -24,47 +23,38 @@ from depotctl.domain.tariff_calendar import (
     season_coverage,
 )
 
-E, W = Severity.ERROR, Severity.WARNING
-
-UNKNOWN_DAY = rule(
+UNKNOWN_DAY = error(
     "tariff/unknown-day",
-    E,
     "a tariff window names a day that does not exist",
     "days are all, weekdays, weekends, or mon, tue, wed, thu, fri, sat, sun (lowercase)",
 )
-TOU_OVERLAP = rule(
+TOU_OVERLAP = error(
     "tariff/tou-overlap",
-    E,
     "two energy windows of a season price the same minute",
     "end one window where the next begins: `to` is exclusive (07:00–15:00, then 15:00–21:00)",
 )
-TOU_GAP = rule(
+TOU_GAP = error(
     "tariff/tou-gap",
-    E,
     "a minute of some day of a season has no energy price",
     "add a window for those times, or widen a neighbouring one",
 )
-SEASON_OVERLAP = rule(
+SEASON_OVERLAP = error(
     "tariff/season-overlap",
-    E,
     "two seasons cover the same day of the year",
     "start each season the day after the previous one ends; from and to are both inclusive",
 )
-SEASON_GAP = rule(
+SEASON_GAP = error(
     "tariff/season-gap",
-    E,
     "days of the year that no season covers",
     "extend a season, or add one, so that the seasons cover 01-01 to 12-31 (from and to inclusive)",
 )
-DEMAND_OUTSIDE_TARIFF = rule(
+DEMAND_OUTSIDE_TARIFF = error(
     "tariff/demand-outside-tariff",
-    E,
     "a demand window that names no energy window, is given twice, or covers no time",
     "give a demand window either period: (the name of an energy window) or from/to, not both",
 )
-INVALID_CURRENCY = rule(
+INVALID_CURRENCY = warning(
     "tariff/invalid-currency",
-    W,
     "a currency that is not an ISO 4217 code depotctl knows",
     "use the ISO 4217 code of the currency the utility bills in, like AUD, USD or EUR",
 )

@@ -7,63 +7,51 @@ import difflib
 from collections.abc import Iterable, Iterator
 
 from depotctl.config.checks.context import SiteContext, describe, site_check
-from depotctl.config.diagnostics import Severity
-from depotctl.config.rules import Finding, rule
+from depotctl.config.rules import Finding, error
 from depotctl.config.schema import ALLOWED_PARENTS, GridConnection
 
-E = Severity.ERROR
-
-DUPLICATE_ID = rule(
+DUPLICATE_ID = error(
     "topology/duplicate-id",
-    E,
     "two nodes (or meters, or envelope sources) share an id",
     "give each node its own id; ids are unique per site",
 )
-UNKNOWN_PARENT = rule(
+UNKNOWN_PARENT = error(
     "topology/unknown-parent",
-    E,
     "a node names a parent that does not exist",
     "fix the parent's id or add the parent node",
 )
-MISSING_PARENT = rule(
+MISSING_PARENT = error(
     "topology/missing-parent",
-    E,
     "a node other than a grid connection has no parent",
     "add parent: with the id of the node that feeds it",
 )
-INVALID_PARENT = rule(
+INVALID_PARENT = error(
     "topology/invalid-parent",
-    E,
     "a node fed from a node type that cannot feed it (a charger under a charger)",
     "move it under a grid connection, transformer, circuit or charger group",
 )
-CYCLE = rule(
+CYCLE = error(
     "topology/cycle",
-    E,
     "parents that form a loop, so the nodes have no path to a grid connection",
     "break the loop: one of these nodes must be fed from outside it",
 )
-NO_GRID_CONNECTION = rule(
+NO_GRID_CONNECTION = error(
     "topology/no-grid-connection",
-    E,
     "a site without a grid connection",
     "add a node with type: grid_connection at the root of the tree",
 )
-DUPLICATE_EVSE = rule(
+DUPLICATE_EVSE = error(
     "topology/duplicate-evse",
-    E,
     "an EVSE id repeated within its charger",
     "number a charger's EVSEs 1, 2, …",
 )
-DUPLICATE_CONNECTOR = rule(
+DUPLICATE_CONNECTOR = error(
     "topology/duplicate-connector",
-    E,
     "a connector id repeated within its EVSE",
     "number an EVSE's connectors 1, 2, …",
 )
-DUPLICATE_OCPP_ID = rule(
+DUPLICATE_OCPP_ID = error(
     "topology/duplicate-ocpp-id",
-    E,
     "two chargers share an OCPP identity",
     "each charger connects with its own charge point id",
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from depotctl.config.schema.base import SchemaModel
 from depotctl.config.schema.types import (
@@ -24,6 +24,16 @@ from depotctl.config.schema.types import (
 from depotctl.domain import PhaseConnection
 
 Phases = Literal[1, 3]
+
+
+def _phase_connection(value: str) -> str:
+    """``value``, when it names site phases a node can be wired to."""
+    PhaseConnection.parse(value)
+    return value
+
+
+#: Site phases a node is wired to: ``L1``, ``L1-L2``, ``L2-L3-L1`` (a ``PhaseConnection``).
+PhaseRotation = Annotated[str, AfterValidator(_phase_connection)]
 
 
 class Limits(SchemaModel):
@@ -144,7 +154,7 @@ class Charger(NodeBase):
     supply: Literal["ac", "dc"] = Field("ac", description="What the vehicle receives.")
     rating: ChargerRating
     phases: Phases | None = Field(None, description="Phases it draws from; default the site's.")
-    phase_rotation: str | None = Field(
+    phase_rotation: PhaseRotation | None = Field(
         None,
         description="Site phases it is wired to: L1, L2, L3 (line-to-neutral), L1-L2, L2-L3, "
         "L3-L1 (line-to-line), or a 3-phase rotation such as L2-L3-L1.",
@@ -156,13 +166,6 @@ class Charger(NodeBase):
     min_current: CurrentValue | None = Field(None, description="Overrides the policy's minimum.")
     quirks: ChargerQuirks = Field(default_factory=ChargerQuirks)
     evses: list[Evse] = Field(min_length=1)
-
-    @field_validator("phase_rotation")
-    @classmethod
-    def _phase_rotation_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            PhaseConnection.parse(value)
-        return value
 
     @property
     def phase_connection(self) -> PhaseConnection | None:
@@ -176,14 +179,7 @@ class SiteLoad(NodeBase):
     meter: NodeId | None = None
     fallback: CurrentOrPowerValue = Field(description="Assumed draw when its telemetry is stale.")
     phases: Phases | None = None
-    phase_rotation: str | None = None
-
-    @field_validator("phase_rotation")
-    @classmethod
-    def _phase_rotation_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            PhaseConnection.parse(value)
-        return value
+    phase_rotation: PhaseRotation | None = None
 
 
 class StorageRating(SchemaModel):
