@@ -5,7 +5,7 @@ Quantities carry their unit in the site file's grammar (``"200 kW"``, ``"150 A"`
 ``"60 kWh"``; a bare number is refused, and so is a value beyond its dimension's bound:
 ``docs/quantities.md``); times are ISO 8601 with an offset (a naive time is refused). These models check the shape of one request; what depends on the
 site in force (does the node or EVSE exist, does the window make sense) is checked by
-the routes (:mod:`depotctl.controller.routes_inputs`).
+the controller's services (:mod:`depotctl.controller.services`).
 """
 
 from __future__ import annotations

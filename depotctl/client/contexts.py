@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from depotctl.domain.secret_files import TokenFileError, read_private_token
+from depotctl.credentials import TokenFileError, read_private_token
 
 CONFIG_ENV = "DEPOTCTL_CONFIG"
 CONTEXT_ENV = "DEPOTCTL_CONTEXT"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from depotctl.config.checks import SITE_CHECKS, TARIFF_CHECKS, SiteContext, TariffContext
-from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
+from depotctl.config.diagnostics import Diagnostic, FileReport
 from depotctl.config.load import load_file
 from depotctl.config.rules import IO_NO_SITE_FILES, IO_NOT_FOUND, Finding
 from depotctl.config.schema import Site, TariffDocument, TariffSpec
@@ -158,10 +158,3 @@ def exit_code(run: ValidationRun, *, strict: bool) -> int:
     if run.has_io_failure:
         return 3
     return 1 if run.failed(strict=strict) else 0
-
-
-def severity_counts(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
-    counts = {severity: 0 for severity in Severity}
-    for diagnostic in diagnostics:
-        counts[diagnostic.severity] += 1
-    return counts

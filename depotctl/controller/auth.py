@@ -2,7 +2,7 @@
 
 The token files are created once, mode 0600, and kept across restarts; an existing
 one that group or others may read or write, or that is empty, is refused
-(:class:`~depotctl.domain.secret_files.TokenFileError`: ``serve`` exits 3). Everything
+(:class:`~depotctl.credentials.TokenFileError`: ``serve`` exits 3). Everything
 under ``/api/v1`` needs one of them; a read-only token may only read (GET, HEAD,
 OPTIONS) — any other method gets 403, so every later mutating endpoint is guarded
 without saying so itself. :class:`TokenGate` answers 401 and 403 before a request's
@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from depotctl.api.state_dir import StateDir
 from depotctl.controller.errors import ApiError, error_response
-from depotctl.domain.secret_files import TokenFileError, read_private_token
+from depotctl.credentials import TokenFileError, read_private_token
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

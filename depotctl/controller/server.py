@@ -36,7 +36,7 @@ from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError, UnitOfWork
-from depotctl.domain.secret_files import TokenFileError
+from depotctl.credentials import TokenFileError
 from depotctl.protocols.ocpp.dispatcher import OcppDispatcher
 from depotctl.protocols.ocpp.queue import Timing
 from depotctl.protocols.ocpp.server import OcppServer

@@ -7,13 +7,11 @@ the OCPP endpoint authenticates, routes and dispatches with it.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from depotctl.domain.phases import PhaseConnection
-from depotctl.domain.secret_files import read_secret_file
 
 
 class OcppVersion(StrEnum):
@@ -28,33 +26,14 @@ class RateUnit(StrEnum):
     WATTS = "W"
 
 
-class CredentialMissing(Exception):
-    """The environment variable or file a charger's password is kept in is unset or
-    unreadable."""
-
-
 @dataclass(frozen=True, slots=True)
 class PasswordRef:
     """Where a charger's Basic-auth password is kept: an environment variable, or a
-    file (an absolute path). The value is read when needed, never stored; a file
-    others may read is read all the same, with a warning logged once."""
+    file (an absolute path). Only where: the shell reads it when needed, never storing
+    it (:func:`depotctl.credentials.read_password`)."""
 
     env: str | None = None
     file: Path | None = None
-
-    def read(self) -> str:
-        """The password now (``CredentialMissing`` when it cannot be read)."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if not value:
-                raise CredentialMissing(f"environment variable {self.env} is not set")
-            return value
-        if self.file is not None:
-            try:
-                return read_secret_file(self.file, what="password file")
-            except OSError as error:
-                raise CredentialMissing(f"cannot read {self.file}: {error.strerror}") from None
-        raise CredentialMissing("no password_env or password_file")
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,10 +275,6 @@ class FixedCharge(Quantity):
 class CarbonIntensity(Quantity):
     DIMENSION = Dimension.CARBON_INTENSITY
 
-    @property
-    def kg_per_kwh(self) -> float:
-        return self.base
-
 
 class Ratio(Quantity):
     DIMENSION = Dimension.RATIO

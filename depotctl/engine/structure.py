@@ -189,12 +189,3 @@ def _static_limits(topology: Topology, node_ids: tuple[str, ...]) -> Floats:
         if node.limits.import_w is not None:
             limits[i * 4 + POWER] = node.limits.import_w
     return limits
-
-
-def _ancestors(topology: Topology, node_id: str) -> list[str]:
-    chain = []
-    node = topology.nodes.get(node_id)
-    while node is not None and node.parent is not None:
-        chain.append(node.parent)
-        node = topology.nodes.get(node.parent)
-    return chain

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from depotctl.controller.auth import load_or_create_tokens
-from depotctl.domain.secret_files import TokenFileError
+from depotctl.credentials import TokenFileError
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 

@@ -27,6 +27,7 @@ from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.refusal_journal import JOURNAL_BURST
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, Store, UnitOfWork
+from depotctl.credentials import read_password
 from depotctl.domain.charge_points import RateUnit
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.phases import Phase
@@ -362,7 +363,7 @@ async def test_the_roster_follows_the_revision_in_force(controller: Controller) 
     assert set(events.roster()) == {"CP-01", "CP-02"}
     cp02 = events.roster()["CP-02"]
     assert (cp02.charger_id, cp02.version) == ("chg-02", "ocpp2.0.1")
-    assert cp02.password is not None and cp02.password.read() == PASSWORD
+    assert cp02.password is not None and read_password(cp02.password) == PASSWORD
 
 
 async def test_serve_writes_the_bound_ocpp_endpoint_and_a_charger_boots(tmp_path: Path) -> None:

@@ -220,9 +220,3 @@ EnvVarName = Annotated[
         echo=False,  # a password pasted here must not be printed back
     ),
 ]
-
-
-def time_of_day_minutes(value: str) -> int:
-    """``"05:30"`` → 330; ``"24:00"`` → 1440."""
-    hours, minutes = value.split(":")
-    return int(hours) * 60 + int(minutes)

@@ -58,7 +58,8 @@ from websockets.headers import parse_subprotocol as parse_subprotocol_header
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from depotctl.domain.charge_points import ChargePoint, CredentialMissing, OcppVersion
+from depotctl.credentials import CredentialMissing, read_password
+from depotctl.domain.charge_points import ChargePoint, OcppVersion
 from depotctl.protocols.ocpp.connection import ChargerConnection
 from depotctl.protocols.ocpp.credentials import presented, refusal_reason
 from depotctl.protocols.ocpp.events import ChargerEvents, Refusal
@@ -228,7 +229,7 @@ class OcppServer:
                 "no password configured for this charger (password_env or password_file)",
             )
         try:
-            expected = charge_point.password.read()
+            expected = read_password(charge_point.password)
         except CredentialMissing as error:
             return http.HTTPStatus.SERVICE_UNAVAILABLE, f"its password cannot be read: {error}"
         reason = refusal_reason(credentials, ocpp_id, expected)
@@ -399,7 +400,7 @@ def _read_any_password(roster: Mapping[str, ChargePoint]) -> None:
     for charge_point in roster.values():
         if charge_point.password is not None:
             with contextlib.suppress(CredentialMissing):
-                charge_point.password.read()
+                read_password(charge_point.password)
             return
 
 

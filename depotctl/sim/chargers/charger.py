@@ -37,6 +37,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
+from depotctl.credentials import read_password
 from depotctl.domain.charge_points import ChargePoint, OcppVersion, RateUnit
 from depotctl.sim.chargers.faults import Fault, Timeline
 from depotctl.sim.chargers.misbehaviour import NONE, Misbehaviour
@@ -469,7 +470,7 @@ class SimulatedCharger:
         password = self.charge_point.password
         if password is None:
             return []
-        secret = f"{self.ocpp_id}:{password.read()}".encode()
+        secret = f"{self.ocpp_id}:{read_password(password)}".encode()
         return [("Authorization", "Basic " + base64.b64encode(secret).decode("ascii"))]
 
     async def _connection(self) -> bool:

@@ -34,10 +34,6 @@ class Purpose(StrEnum):
             return cls.STATION_MAX
         return _member(cls, text, "chargingProfilePurpose")
 
-    def name_in(self, v16: bool) -> str:
-        """The purpose as the protocol spells it."""
-        return "ChargePointMaxProfile" if v16 and self is Purpose.STATION_MAX else self.value
-
 
 class Kind(StrEnum):
     ABSOLUTE = "Absolute"

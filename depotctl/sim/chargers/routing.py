@@ -48,12 +48,6 @@ def frame_of(raw: str) -> list[Any] | None:
     return frame if isinstance(frame, list) and frame else None
 
 
-def is_request(raw: str) -> bool:
-    """Whether a frame is a Call (a request), not an answer."""
-    frame = frame_of(raw)
-    return frame is not None and frame[0] == 2
-
-
 class Silence:
     """Mixin before the library's ``ChargePoint``: every request goes to the
     charger's receive log, and is dropped unanswered (as real chargers do) until

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from depotctl.api.state_dir import StateDir
-from depotctl.domain.charge_points import ChargePoint, CredentialMissing
+from depotctl.credentials import CredentialMissing, read_password
+from depotctl.domain.charge_points import ChargePoint
 from depotctl.domain.topology import Topology
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.drills import drawn_faults
@@ -157,7 +158,7 @@ def _check_passwords(charge_points: Mapping[str, ChargePoint]) -> None:
         if cp.password is None:
             continue
         try:
-            cp.password.read()
+            read_password(cp.password)
         except CredentialMissing as error:
             code = 2 if cp.password.env is not None else 3
             raise SetupError(f"charger {cp.ocpp_id}: {error} (its OCPP password)", code) from None

@@ -190,18 +190,18 @@ async def test_an_unknown_identity_costs_the_same_work_as_a_wrong_password(
     """A password of the site is read and both the user and the password are hashed
     and compared, for an unknown identity as for a known one."""
     work: list[str] = []
-    digest, read = credentials._digest, PasswordRef.read
+    digest, read = credentials._digest, server.read_password
 
     def counted_digest(text: str) -> bytes:
         work.append("hash")
         return digest(text)
 
-    def counted_read(self: PasswordRef) -> str:
+    def counted_read(ref: PasswordRef) -> str:
         work.append("read")
-        return read(self)
+        return read(ref)
 
     monkeypatch.setattr(credentials, "_digest", counted_digest)
-    monkeypatch.setattr(PasswordRef, "read", counted_read)
+    monkeypatch.setattr(server, "read_password", counted_read)
     async with endpoint(V16, V201) as rig:
         done = {}
         for ocpp_id, password in [("CP-99", PASSWORD), ("CP-16", "wrong"), ("CP-16", None)]:

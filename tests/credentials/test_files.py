@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from depotctl.domain.charge_points import PasswordRef
-from depotctl.domain.secret_files import TokenFileError, read_private_token, read_secret_file
+from depotctl.credentials.files import TokenFileError, read_private_token, read_secret_file
 
 TOKEN = "tok-0f3a9c77d2"
 
@@ -102,12 +101,3 @@ def test_a_private_secret_file_is_read_without_a_warning(
     with caplog.at_level(logging.WARNING, logger="depotctl.secrets"):
         assert read_secret_file(path) == "hunter2"
     assert [r for r in caplog.records if r.name == "depotctl.secrets"] == []
-
-
-def test_a_chargers_password_file_mounted_for_all_still_authenticates(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    path = _file(tmp_path, "cp-03-password\n", 0o444, "cp03.secret")
-    with caplog.at_level(logging.WARNING, logger="depotctl.secrets"):
-        assert PasswordRef(file=path).read() == "cp-03-password"
-    assert any("password file" in r.getMessage() for r in caplog.records)
