@@ -1,5 +1,7 @@
 """The dispatcher contract: ``send(commands, report)`` queues the limits and returns
-at once; each command's outcome goes to ``report`` when it is known.
+at once; each command's outcome goes to ``report`` when it is known. Commands and
+outcomes are the domain's (:mod:`depotctl.domain.commands`), the same on both sides
+of this boundary: a dispatcher reports the outcome it is given, never a copy.
 
 The control loop hands it the limits that changed; the OCPP adapter
 (:class:`depotctl.protocols.ocpp.dispatcher.OcppDispatcher`) is one implementation,
@@ -25,10 +27,7 @@ from depotctl.domain.chargers import CommandOutcome
 from depotctl.domain.commands import Delivery, LimitCommand, Outcome, shares_a_node
 
 __all__ = [
-    "Delivery",
     "Dispatcher",
-    "LimitCommand",
-    "Outcome",
     "OutcomeSink",
     "RecordingDispatcher",
     "ShadowDispatcher",
@@ -41,6 +40,8 @@ OutcomeSink = Callable[[Outcome], None]
 
 
 class Dispatcher(Protocol):
+    """Sends limit commands to chargers (the OCPP adapter), or pretends to."""
+
     def send(self, commands: Sequence[LimitCommand], report: OutcomeSink) -> None:
         """Queue ``commands`` (decreases first, at most one per EVSE); never blocks."""
         ...

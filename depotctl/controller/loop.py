@@ -24,25 +24,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from depotctl.controller.alerts import AlertBook
-from depotctl.controller.dispatch import Dispatcher, LimitCommand, Outcome, going_now
+from depotctl.controller.decisions import (
+    allocation_entries,
+    charger_after,
+    limit_commands,
+    outcome_entry,
+    pruned,
+    upcoming,
+)
+from depotctl.controller.dispatch import Dispatcher, going_now
 from depotctl.controller.lifecycle import lifecycle_entries
-from depotctl.controller.service import Controller, LiveState
-from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
+from depotctl.controller.service import Controller
+from depotctl.controller.store import JournalKind, UnitOfWork, journal_entry
 from depotctl.domain.admission import Admission, switched
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
-from depotctl.domain.commands import CommandPurpose, Delivery
-from depotctl.domain.snapshot import Snapshot
-from depotctl.engine import BindingKind, EvseState
+from depotctl.domain.commands import CommandPurpose, LimitCommand, Outcome
 from depotctl.engine.alerts import alert_conditions
 from depotctl.protocols.ocpp.commands import ConnectReport
-from depotctl.views import binding_json
 
 log = logging.getLogger("depotctl.controller")
 
@@ -153,7 +156,7 @@ class ControlLoop:
             last_outcome=None if accepted else report.fallback,
             last_command_at=at,
             reason=None if accepted else f"fallback profile {report.fallback.value}: {reason}",
-            held=_pruned(known.held, at),
+            held=pruned(known.held, at),
         )
         entry = journal_entry(
             JournalKind.COMMAND_OUTCOME,
@@ -244,14 +247,14 @@ class ControlLoop:
                 pending={e: c.limit_a for e, c in self.in_flight.items()},
                 admission=self.admission,
             )
-            commands = self._commands(live)
+            commands = limit_commands(live, self.in_force, self.in_flight, self._resend)
             now, later = going_now(commands)
             with units() as uow:  # what was decided is durable before it is sent
                 entries = lifecycle_entries(uow, live.snapshot)
                 entries += self.alerts.update(
                     alert_conditions(live.snapshot, live.allocation), at=live.snapshot.at
                 )
-                entries += self._changes(live, now)
+                entries += allocation_entries(live, now)
                 uow.journal.record(entries)
         except Exception as error:  # keep the limits in force; say why nothing changed
             log.exception("control cycle failed")
@@ -274,63 +277,6 @@ class ControlLoop:
         self._prune(live.snapshot.at)
         return CycleResult(reason, tuple(now), tuple(later))
 
-    # -- deciding ------------------------------------------------------------------
-
-    def _commands(self, live: LiveState) -> list[LimitCommand]:
-        """A command for every EVSE of a controllable charger whose limit is not the
-        one in force (or whose value in force is only an upper bound). An EVSE never
-        told anything holds its charger's persistent fallback."""
-        at = live.snapshot.at
-        evses = live.snapshot.topology.evses
-        commands = []
-        for evse_id, limit in live.allocation.limits_a.items():
-            if evse_id in self.in_flight:
-                continue  # it keeps its command until that is answered
-            # never told anything: it holds its persistent fallback
-            previous = self.in_force.get(evse_id, evses[evse_id].fallback_a)
-            resend = evse_id in self._resend
-            if not resend and math.isclose(previous, limit, abs_tol=1e-9):
-                continue  # unchanged: no need to look at why (the common case)
-            view = live.allocation.evses[evse_id]
-            if view.state is EvseState.UNCONTROLLABLE:
-                continue
-            if view.binding.kind is BindingKind.COMMAND_PENDING:
-                continue
-            evse = evses[evse_id]
-            commands.append(
-                LimitCommand(evse_id, evse.charger_id, limit, previous, at, path=evse.path)
-            )
-        return commands
-
-    def _changes(self, live: LiveState, commands: list[LimitCommand]) -> list[NewJournalEntry]:
-        entries = []
-        for command in commands:
-            view = live.allocation.evses[command.evse_id]
-            before = "none" if command.previous_a is None else f"{command.previous_a:.1f} A"
-            entries.append(
-                journal_entry(
-                    JournalKind.ALLOCATION_CHANGED,
-                    f"{command.evse_id} limit {before} → {command.limit_a:.1f} A: "
-                    f"{view.binding.kind.value}"
-                    + (f" {view.binding.ref}" if view.binding.ref else "")
-                    + f" ({view.binding.detail})",
-                    at=command.at,
-                    evse=command.evse_id,
-                    envelope=view.binding.ref
-                    if view.binding.kind is BindingKind.ENVELOPE
-                    else None,
-                    session=view.session_id,
-                    data={
-                        "limit_a": command.limit_a,
-                        "previous_a": command.previous_a,
-                        "state": view.state.value,
-                        "binding": binding_json(view.binding),
-                        "revision": live.revision.number,
-                    },
-                )
-            )
-        return entries
-
     # -- outcomes --------------------------------------------------------------------
 
     def _apply_outcomes(self, uow: UnitOfWork, outcomes: list[Outcome]) -> None:
@@ -347,9 +293,9 @@ class ControlLoop:
             if self.in_flight.get(evse_id) is command:
                 del self.in_flight[evse_id]
             state = touched.get(charger_id) or states.get(charger_id) or ChargerState(charger_id)
-            held = dict(_pruned(state.held, at))
+            held = dict(pruned(state.held, at))
             if outcome.result is None:  # superseded before it was sent: nothing changed
-                entries.append(_outcome_entry(at, outcome))
+                entries.append(outcome_entry(at, outcome))
                 continue
             if outcome.accepted:
                 before = self.in_force.get(evse_id, command.previous_a)
@@ -370,53 +316,19 @@ class ControlLoop:
                         *held.get(evse_id, ()),
                         HeldLimit(command.limit_a, outcome.held_until),
                     )
-            touched[charger_id] = self._charger_state(
-                state, outcome, held={k: v for k, v in held.items() if v}, at=at
+            touched[charger_id] = charger_after(
+                state,
+                outcome,
+                failed=self._failed,
+                held={k: v for k, v in held.items() if v},
+                at=at,
             )
             if command.purpose is not CommandPurpose.RENEWAL or not outcome.accepted:
-                entries.append(_outcome_entry(at, outcome))
+                entries.append(outcome_entry(at, outcome))
         if touched:
             uow.chargers.put(touched.values())
         if entries:
             uow.journal.record(entries)
-
-    def _charger_state(
-        self,
-        state: ChargerState,
-        outcome: Outcome,
-        *,
-        held: dict[str, tuple[HeldLimit, ...]],
-        at: datetime,
-    ) -> ChargerState:
-        """The charger after ``outcome``: uncontrollable while any of its EVSEs' last
-        command failed, offline once a command found it gone."""
-        charger_id = state.charger_id
-        failures = sorted(
-            (evse_id, failure)
-            for evse_id, failure in self._failed.items()
-            if evse_id.split("/", 1)[0] == charger_id
-        )
-        online = state.online and outcome.result is not CommandOutcome.OFFLINE
-        accepted = outcome.accepted
-        if failures:
-            evse_id, (result, reason) = failures[0]
-            last_outcome: CommandOutcome | None = result
-            why: str | None = f"{evse_id}: {result.value}" + (f" ({reason})" if reason else "")
-        else:
-            last_outcome, why = CommandOutcome.ACCEPTED, None
-        if not online:
-            why = state.reason if not state.online else f"offline: {outcome.reason}"
-        return replace(
-            state,
-            online=online,
-            last_outcome=last_outcome,
-            last_accepted_limit_a=outcome.command.limit_a
-            if accepted
-            else state.last_accepted_limit_a,
-            last_command_at=at,
-            reason=why,
-            held=held,
-        )
 
     # -- upkeep ----------------------------------------------------------------------
 
@@ -445,77 +357,3 @@ class ControlLoop:
             )
         except Exception:  # the store itself may be what failed
             log.exception("could not journal the failed cycle")
-
-
-def _outcome_entry(at: datetime, outcome: Outcome) -> NewJournalEntry:
-    command = outcome.command
-    result = outcome.result.value if outcome.result is not None else "not sent"
-    what = {
-        CommandPurpose.CHANGE: "",
-        CommandPurpose.RENEWAL: " (renewal)",
-        CommandPurpose.RETRY: " (retry)",
-    }[command.purpose]
-    maybe = (
-        "; it may have landed: counted until "
-        + outcome.held_until.isoformat(timespec="seconds").replace("+00:00", "Z")
-        if outcome.held_until is not None
-        and not outcome.accepted
-        and outcome.delivery is Delivery.UNANSWERED
-        else ""
-    )
-    return journal_entry(
-        JournalKind.COMMAND_OUTCOME,
-        f"{command.evse_id} {command.limit_a:.1f} A{what}: {result}"
-        + (f" ({outcome.reason})" if outcome.reason else "")
-        + maybe,
-        at=at,
-        evse=command.evse_id,
-        data={
-            "limit_a": command.limit_a,
-            "outcome": result,
-            "purpose": command.purpose.value,
-            "delivery": outcome.delivery.value,
-            **({"reason": outcome.reason} if outcome.reason else {}),
-        },
-    )
-
-
-def _pruned(
-    held: Mapping[str, tuple[HeldLimit, ...]], at: datetime
-) -> dict[str, tuple[HeldLimit, ...]]:
-    """The held limits still valid at ``at``."""
-    kept = {evse_id: tuple(h for h in limits if h.holds_at(at)) for evse_id, limits in held.items()}
-    return {evse_id: limits for evse_id, limits in kept.items() if limits}
-
-
-def upcoming(snapshot: Snapshot) -> tuple[datetime, str] | None:
-    """The first instant after ``snapshot.at`` at which its inputs change with no new
-    message: a fresh reading going stale, an envelope starting or ending, a source
-    falling silent for longer than it may, a held limit lapsing. The loop runs a cycle
-    then, not at the next tick."""
-    now = snapshot.at
-    events: list[tuple[datetime, str]] = []
-    # a reading is stale, and a source offline, once *past* its allowance
-    past = timedelta(milliseconds=1)
-    stale_after = timedelta(seconds=snapshot.policy.stale_after_s) + past
-    for reading in snapshot.telemetry.values():
-        events.append((reading.at + stale_after, f"telemetry from {reading.node} stale"))
-    for envelope in snapshot.envelopes:
-        if envelope.withdrawn_at is not None and envelope.withdrawn_at <= now:
-            continue
-        events.append((envelope.start, f"envelope {envelope.id} starts"))
-        if envelope.end is not None:
-            events.append((envelope.end, f"envelope {envelope.id} ends"))
-    for health in snapshot.sources.values():
-        if health.last_heard is not None and health.offline_after_s is not None:
-            silent = health.last_heard + timedelta(seconds=health.offline_after_s) + past
-            events.append((silent, f"source {health.source} silent"))
-    for state in snapshot.chargers.values():
-        if state.is_controllable:
-            continue
-        for evse_id, limits in state.held.items():
-            for held in limits:
-                if held.until is not None:
-                    events.append((held.until, f"a held limit on {evse_id} lapses"))
-    ahead = [event for event in events if event[0] > now]
-    return min(ahead, key=lambda event: event[0]) if ahead else None

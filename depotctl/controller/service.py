@@ -13,8 +13,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from depotctl.config import (
     SCHEMA_UNKNOWN_KIND,
@@ -31,10 +33,17 @@ from depotctl.config import (
 )
 from depotctl.controller.clock import Clock
 from depotctl.controller.metrics import Metrics
-from depotctl.controller.store import JournalKind, Revision, Store, Units, journal_entry
+from depotctl.controller.store import (
+    JournalKind,
+    NewJournalEntry,
+    Revision,
+    Store,
+    Units,
+    journal_entry,
+)
 from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
-from depotctl.domain.envelopes import SourceHealth
+from depotctl.domain.envelopes import source_healths
 from depotctl.domain.policy import Policy
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
@@ -124,6 +133,17 @@ class Seeding(StrEnum):
     SEEDED = "seeded"  # the store was empty: the file is revision 1
     SAME = "same"  # the store's current revision is this file
     DIFFERS = "differs"  # the store holds another site: plan/apply to change it
+
+
+def revision_applied(revision: Revision, at: datetime, **data: Any) -> NewJournalEntry:
+    """The ``revision.applied`` entry of a revision now in force (``data`` besides its
+    number and hash: what the apply knows of it)."""
+    return journal_entry(
+        JournalKind.REVISION_APPLIED,
+        f"revision {revision.number} applied: {revision.message}",
+        at=at,
+        data={"revision": revision.number, "hash": revision.hash, **data},
+    )
 
 
 class NoSite(Exception):
@@ -234,18 +254,7 @@ class Controller:
             )
             uow.revisions.put_files(revision.number, files)
             uow.journal.record(
-                [
-                    journal_entry(
-                        JournalKind.REVISION_APPLIED,
-                        f"revision {revision.number} applied: {revision.message}",
-                        at=at,
-                        data={
-                            "revision": revision.number,
-                            "hash": revision.hash,
-                            "base_dir": str(site_file.parent.resolve()),
-                        },
-                    )
-                ]
+                [revision_applied(revision, at, base_dir=str(site_file.parent.resolve()))]
             )
         self.reload()
         return Seeding.SEEDED
@@ -269,13 +278,7 @@ class Controller:
         applied = self.require_site()
         now = self.clock.now()
         uow = self.units()
-        heard = uow.sources.last_heard()
-        sources = {
-            source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
-            for source_id, spec in applied.topology.sources.items()
-        }
-        for source_id, last in heard.items():  # sources the site does not configure
-            sources.setdefault(source_id, SourceHealth(source_id, last, None))
+        sources = source_healths(applied.topology.sources, uow.sources.last_heard())
         return Snapshot(
             at=now,
             topology=applied.topology,

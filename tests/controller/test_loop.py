@@ -13,18 +13,18 @@ import pytest
 
 from depotctl.config import compile_site
 from depotctl.controller.clock import SimClock
+from depotctl.controller.decisions import upcoming
 from depotctl.controller.dispatch import (
-    LimitCommand,
-    Outcome,
     OutcomeSink,
     RecordingDispatcher,
     going_now,
     in_safe_order,
 )
-from depotctl.controller.loop import ControlLoop, CycleResult, upcoming
+from depotctl.controller.loop import ControlLoop, CycleResult
 from depotctl.controller.service import Controller, checked_site
 from depotctl.controller.store import JournalKind, Store
 from depotctl.domain.chargers import ChargerState, CommandOutcome
+from depotctl.domain.commands import LimitCommand, Outcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.domain.snapshot import Snapshot

@@ -23,11 +23,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from depotctl.controller.clock import SimClock
-from depotctl.controller.dispatch import Delivery, LimitCommand, Outcome, OutcomeSink
+from depotctl.controller.dispatch import OutcomeSink
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store, UnitOfWork
 from depotctl.domain.chargers import CommandOutcome
+from depotctl.domain.commands import Delivery, LimitCommand, Outcome
 from depotctl.domain.envelopes import Direction, Envelope, LimitUnit
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.domain.snapshot import Snapshot

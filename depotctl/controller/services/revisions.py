@@ -36,15 +36,13 @@ from depotctl.config import (
     write_bundle,
 )
 from depotctl.controller.revision_requests import ApplyRequest, RollbackRequest
-from depotctl.controller.service import AppliedSite, Controller, checked_site
+from depotctl.controller.service import AppliedSite, Controller, checked_site, revision_applied
 from depotctl.controller.services.impact import Impact, impact_on_now
 from depotctl.controller.store import (
-    JournalKind,
     Revision,
     RevisionConflict,
     UnitOfWork,
     UnknownRevision,
-    journal_entry,
     site_hash,
 )
 
@@ -264,23 +262,15 @@ def _commit(
             revision = add(uow, at)
             if files is not None:  # a rollback copies its target's files itself
                 uow.revisions.put_files(revision.number, files)
-            uow.journal.record(
-                [
-                    journal_entry(
-                        JournalKind.REVISION_APPLIED,
-                        f"revision {revision.number} applied: {revision.message}",
-                        at=at,
-                        data={
-                            "revision": revision.number,
-                            "hash": revision.hash,
-                            "previous": revision.number - 1 or None,
-                            "rollback_of": revision.rollback_of,
-                            "author": revision.author,
-                            "files": sorted(uow.revisions.files(revision.number)),
-                        },
-                    )
-                ]
+            entry = revision_applied(
+                revision,
+                at,
+                previous=revision.number - 1 or None,
+                rollback_of=revision.rollback_of,
+                author=revision.author,
+                files=sorted(uow.revisions.files(revision.number)),
             )
+            uow.journal.record([entry])
             controller.reload()  # sees the new revision; raises before the commit if bad
             loaded = controller.applied
     except BaseException:
