@@ -108,6 +108,10 @@ class ChargerConnection:
         transaction = self.book.on_evse(evse_number)
         return transaction.transaction_id if transaction is not None else None
 
+    def announcing(self, evse_number: int) -> bool:
+        transaction = self.book.on_evse(evse_number)
+        return transaction is not None and not transaction.announced
+
     @property
     def ready(self) -> bool:
         """It can take calls (it has booted, or said something else first)."""

@@ -55,6 +55,12 @@ class ChargerLink(Protocol):
         """The id of the transaction running on this EVSE (1.6: connector), if any."""
         ...
 
+    def announcing(self, evse_number: int) -> bool:
+        """The EVSE's transaction is not the charger's to name yet: 1.6 gives a
+        transaction its id in the answer to StartTransaction, and that answer is still
+        on its way (a TxProfile for it now would be refused)."""
+        ...
+
     def unconfirmed(self) -> Sequence[Any]:
         """The transactions a boot left unconfirmed (each with ``evse_number``)."""
         ...

@@ -79,7 +79,7 @@ class Timing:
     otherwise shrink below a network's round trip. ``validity_s``: how long a dynamic
     profile holds before it lapses to the fallback (renewed with half of it left).
     ``probe_wall_s``: how long (wall) to wait for the StatusNotification a
-    ``TriggerMessage`` asked for."""
+    ``TriggerMessage`` asked for, or for a new transaction's id to reach the charger."""
 
     timeout_s: float = 5.0
     min_wall_timeout_s: float = 0.0
@@ -361,6 +361,7 @@ class ChargerQueue:
         limit = command.limit_a
         profiles = self._profiles.setdefault(command.evse_id, _Profiles())
         held: datetime | None = None  # the limit holds (or may) until then
+        await self._announced(link, evse)
         running = link.transaction_of(evse.number)
         tx = transaction_reference(charge_point, running)
         if tx is not None and running is not None:
@@ -416,6 +417,13 @@ class ChargerQueue:
             Delivery.UNANSWERED if unanswered else answer.delivery,
             until,
         )
+
+    async def _announced(self, link: ChargerLink, evse: ChargePointEvse) -> None:
+        """Wait (wall, at most ``probe_wall_s``) while the EVSE's new transaction's id
+        is on its way to the charger: a TxProfile naming it first would be refused."""
+        deadline = time.monotonic() + self.timing.probe_wall_s
+        while link.announcing(evse.number) and link.online and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def _transaction_over(
         self, link: ChargerLink, evse: ChargePointEvse, transaction_id: str, answer: _Answer

@@ -61,6 +61,9 @@ class Transaction:
     #: False after the charger booted: it may have lost the transaction; the charger
     #: naming it again confirms it, a connector status that rules it out ends it
     confirmed: bool = True
+    #: False while the charger does not know its id yet (1.6: the answer to its
+    #: StartTransaction, which gives the id, is not sent yet)
+    announced: bool = True
 
     def __post_init__(self, meter_start_wh: float | None, recorded_wh: float | None) -> None:
         self.energy = SessionEnergy(meter_start_wh, recorded_wh)
@@ -108,9 +111,15 @@ class TransactionBook:
             )
 
     def begin(
-        self, transaction_id: str, evse_number: int, meter_start_wh: float | None
+        self,
+        transaction_id: str,
+        evse_number: int,
+        meter_start_wh: float | None,
+        *,
+        announced: bool = True,
     ) -> Transaction:
-        """A new transaction (replacing any other still listed on that EVSE)."""
+        """A new transaction (replacing any other still listed on that EVSE);
+        ``announced`` False while the charger has not been told its id."""
         for stale in [t for t in self._running.values() if t.evse_number == evse_number]:
             del self._running[stale.transaction_id]
         transaction = Transaction(
@@ -119,6 +128,7 @@ class TransactionBook:
             evse_number,
             meter_start_wh,
         )
+        transaction.announced = announced
         self._running[transaction_id] = transaction
         return transaction
 

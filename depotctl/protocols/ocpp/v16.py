@@ -14,7 +14,7 @@ from ocpp.v16.enums import Action, AuthorizationStatus
 
 from depotctl.domain.sessions import Session
 from depotctl.protocols.ocpp.events import BootInfo
-from depotctl.protocols.ocpp.frames import on
+from depotctl.protocols.ocpp.frames import after, on
 from depotctl.protocols.ocpp.handler import LinkedHandler, evse_number_of
 from depotctl.protocols.ocpp.meter import number, parse_time
 
@@ -81,12 +81,21 @@ class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untype
                 transaction_id=transaction_id,
                 id_tag_info={"status": AuthorizationStatus.invalid},
             )
-        transaction = self.link.book.begin(str(transaction_id), connector_id, float(meter_start))
+        transaction = self.link.book.begin(
+            str(transaction_id), connector_id, float(meter_start), announced=False
+        )
         started = min(parse_time(timestamp, now), now)
         self.link.events.session_started(Session(transaction.session_id, evse.evse_id, started))
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
         )
+
+    @after(Action.start_transaction)
+    def after_start_transaction(self, connector_id: int, **_: Any) -> None:
+        """The answer, with the transaction's id, is sent: TxProfiles may name it."""
+        transaction = self.link.book.on_evse(connector_id)
+        if transaction is not None:
+            transaction.announced = True
 
     @on(Action.stop_transaction)
     def on_stop_transaction(

@@ -248,6 +248,7 @@ class RigLink:
         self.ended: list[str] = []  # transactions closed because the charger knew none
         self.statuses: dict[int, int] = {}  # StatusNotifications heard, by EVSE
         self.unconfirmed_ids: set[str] = set()
+        self.announcing_evses: set[int] = set()
         self.closed = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -261,6 +262,9 @@ class RigLink:
 
     def transaction_of(self, evse_number: int) -> str | None:
         return self.transactions.get(evse_number)
+
+    def announcing(self, evse_number: int) -> bool:
+        return evse_number in self.announcing_evses
 
     def transaction_unknown(self, evse_number: int, transaction_id: str) -> bool:
         if self.transactions.get(evse_number) != transaction_id:

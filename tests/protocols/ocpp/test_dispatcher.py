@@ -433,6 +433,36 @@ def test_a_refused_tx_profile_for_a_transaction_a_boot_left_unconfirmed_closes_i
     run(scenario())
 
 
+def test_a_tx_profile_waits_until_the_charger_knows_its_transactions_id() -> None:
+    """1.6 gives a transaction its id in the answer to StartTransaction: a TxProfile
+    naming it goes out only once that answer has (not refused as unknown)."""
+
+    async def scenario() -> None:
+        async with depot(fleet(charger(1))) as rig:
+            transaction = await rig.start_transaction("CP-1", 1)
+            d, _ = await connected(rig)
+            link = rig.links["CP-1"]
+            link.announcing_evses.add(1)  # the answer is still on its way
+            sent_before_announced: list[int] = []
+
+            def announce() -> None:
+                sent_before_announced.append(len(profiles(rig, "CP-1")))
+                link.announcing_evses.clear()
+
+            asyncio.get_running_loop().call_later(0.2, announce)
+            reports = Reports()
+            d.send([command("chg-1/1", 16.0)], reports)
+            [outcome] = await reports.wait(1)
+            assert outcome.result is ACCEPTED
+            assert sent_before_announced == [0]
+            [got] = profiles(rig, "CP-1")
+            assert purpose(got) == "TxProfile"
+            assert got["profile"]["transaction_id"] == int(transaction)
+            await d.close()
+
+    run(scenario())
+
+
 def test_a_call_error_is_summarised_without_the_pdu() -> None:
     from depotctl.protocols.ocpp.queue import _summary
 

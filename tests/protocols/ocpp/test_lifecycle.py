@@ -66,6 +66,17 @@ async def test_a_status_of_a_running_transaction_ends_nothing(status: str) -> No
         assert rig.events.ends == []
 
 
+async def test_a_16_transaction_is_announced_once_its_start_is_answered() -> None:
+    """Its id is the charger's to name only after the StartTransaction answer is sent."""
+    async with endpoint(V16) as rig, charger(rig.url, "CP-16", "ocpp1.6") as cp:
+        await cp.call(BOOT16)
+        await cp.call(start16(1))
+        link = rig.server.links()["chg-16"]
+        assert link.transaction_of(1) == str(FIRST_TRANSACTION)
+        await until(lambda: not link.announcing(1))
+        assert link.book.on_evse(1) is not None and link.book.on_evse(1).announced
+
+
 async def test_a_boot_leaves_a_transaction_unconfirmed_until_the_charger_says_more() -> None:
     """Rebooted (it says Preparing: the vehicle is there, the transaction is gone) the
     transaction ends; booted on reconnecting (it names the transaction again) it goes
