@@ -32,84 +32,137 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from depotctl.api import (
+    Binding,
+    EvseAllocation,
+    LimitSource,
+    NodeAllocation,
+    NodeLimit,
+    Outlook,
+    Requirement,
+    Session,
+)
 from depotctl.client.api import AsyncControllerClient
 from depotctl.console.app import ConsoleApp
 from depotctl.console.coordinator import Coordinator
-from depotctl.console.model import (
-    Connection,
-    Evse,
-    Limit,
-    Link,
-    Model,
-    Node,
-    Outlook,
-    Session,
-)
+from depotctl.console.model import Connection, EvseNow, Link, Model
 from depotctl.console.widgets.evses import EvseTable
 
 START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 EVSES = 1000
 
 
-def _limit(load: float, limit: float, unit: str, kind: str, source: str = "static") -> Limit:
-    return Limit(kind, unit, limit, load, limit - load, source, load >= limit - 0.01)
+def _limit(load: float, limit: float, unit: str, kind: str, source: str = "static") -> NodeLimit:
+    return NodeLimit(
+        kind=kind,
+        unit=unit,
+        effective_limit=limit,
+        source=LimitSource(kind="static", ref=None, fresh=True, text=source),
+        reserved=0.0,
+        allocated=load,
+        headroom=limit - load,
+        at_limit=load >= limit - 0.01,
+    )
 
 
-def _phases(load: float, limit: float) -> tuple[Limit, ...]:
-    return tuple(_limit(load, limit, "A", f"current_L{i}") for i in (1, 2, 3))
+def _phases(load: float, limit: float) -> list[NodeLimit]:
+    return [_limit(load, limit, "A", f"current_L{i}") for i in (1, 2, 3)]
+
+
+_NO_LIMIT: dict[str, Any] = {
+    **dict.fromkeys(("kind", "unit", "effective_limit", "source", "reserved", "allocated")),
+    "headroom": None,
+    "at_limit": False,
+}
+
+
+def _node(
+    node_id: str, node_type: str, parent: str | None, limits: list[NodeLimit]
+) -> NodeAllocation:
+    """A node whose tightest limit is the first of ``limits``."""
+    top = limits[0].model_dump() if limits else _NO_LIMIT
+    return NodeAllocation(id=node_id, type=node_type, parent=parent, **top, limits=limits)
+
+
+def _session(number: int, evse_id: str, departure: datetime) -> Session:
+    return Session(
+        id=f"bus-{number:04d}",
+        evse=evse_id,
+        started=START,
+        energy_delivered="20 kWh",
+        energy_delivered_wh=20_000.0,
+        requirement=Requirement(
+            energy="200 kWh", energy_wh=200_000.0, departure=departure, source="schedule"
+        ),
+        vehicle_max_current=None,
+        priority_class=0,
+        open=True,
+        ended_at=None,
+        outlook=Outlook(
+            required_energy_wh=200_000.0,
+            departure=departure,
+            requirement_source="schedule",
+            limit_a=None,
+            limit_kw=None,
+            expected_energy_wh=150_000.0,
+            shortfall_wh=50_000.0,
+            on_track=False,
+            complete_at=None,
+            overdue=False,
+            constraint=Binding(kind="node_limit", ref="db", detail="db full"),
+        ),
+    )
+
+
+def _evse(evse_id: str, charger: str, group: str, circuit: str, limit_a: float) -> EvseAllocation:
+    return EvseAllocation(
+        id=evse_id,
+        charger=charger,
+        parent=group,
+        limit_a=limit_a,
+        limit_kw=limit_a * 0.69,
+        state="charging",
+        binding=Binding(kind="node_limit", ref=circuit, detail=f"{circuit} current on L1 is full"),
+        session_id=None,
+        tier=0,
+    )
 
 
 def synthetic(rng: random.Random) -> Model:
     nodes = [
-        Node(
+        _node(
             "gc-1",
             "grid_connection",
             None,
-            _limit(3000, 3200, "kW", "import_power", "envelope E-17"),
-            (),
-            False,
+            [_limit(3000, 3200, "kW", "import_power", "envelope E-17")],
         )
     ]
-    evses: dict[str, Evse] = {}
+    evses: dict[str, EvseNow] = {}
     for c in range(10):
         circuit = f"db-{c:02d}"
-        phases = _phases(900.0, 1200.0)
-        nodes.append(Node(circuit, "circuit", "gc-1", phases[0], phases, False))
+        nodes.append(_node(circuit, "circuit", "gc-1", _phases(900.0, 1200.0)))
         for g in range(5):
             group = f"row-{c:02d}-{g}"
-            nodes.append(Node(group, "charger_group", circuit, None, (), False))
+            nodes.append(_node(group, "charger_group", circuit, []))
             for k in range(20):
                 charger = f"ch-{c:02d}{g}{k:02d}"
                 limit_a = rng.uniform(0, 63)
                 nodes.append(
-                    Node(
+                    _node(
                         charger,
                         "charger",
                         group,
-                        _limit(limit_a * 0.69, 43.5, "kW", "import_power", "rating"),
-                        (),
-                        False,
+                        [_limit(limit_a * 0.69, 43.5, "kW", "import_power", "rating")],
                     )
                 )
                 evse_id = f"{charger}/1"
                 departure = START + timedelta(hours=rng.randint(2, 16))
-                outlook = Outlook(200_000, 150_000, 50_000, False, departure, "db full")
-                session = Session(
-                    f"bus-{len(evses):04d}", evse_id, 20_000, 200_000, departure, 0, outlook
-                )
-                evses[evse_id] = Evse(
-                    evse_id,
-                    charger,
-                    group,
-                    limit_a,
-                    limit_a * 0.69,
-                    "charging",
-                    "node_limit",
-                    circuit,
-                    f"{circuit} current on L1 is full",
-                    session.id,
-                    session=session,
+                session = _session(len(evses), evse_id, departure)
+                allocation = _evse(evse_id, charger, group, circuit, limit_a)
+                evses[evse_id] = EvseNow(
+                    allocation.model_copy(update={"session_id": session.id}), session
                 )
     return Model(
         connection=Connection("http://bench", Link.CONNECTED),
@@ -133,10 +186,16 @@ def changed(model: Model, rng: random.Random, share: float = 0.1) -> Model:
     new_load = {}
     for evse_id in picked:
         limit_a = rng.uniform(0, 63)
-        evses[evse_id] = replace(evses[evse_id], limit_a=limit_a, limit_kw=limit_a * 0.69)
-        new_load[evses[evse_id].charger] = limit_a * 0.69
+        now = evses[evse_id]
+        allocation = now.allocation.model_copy(
+            update={"limit_a": limit_a, "limit_kw": limit_a * 0.69}
+        )
+        evses[evse_id] = replace(now, allocation=allocation)
+        new_load[allocation.charger] = limit_a * 0.69
     nodes = tuple(
-        replace(n, binding=_limit(new_load[n.id], 43.5, "kW", "import_power", "rating"))
+        _node(
+            n.id, n.type, n.parent, [_limit(new_load[n.id], 43.5, "kW", "import_power", "rating")]
+        )
         if n.id in new_load
         else n
         for n in model.nodes

@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from depotctl.api import json_of  # noqa: E402
 from depotctl.demo.run import Demo, Options  # noqa: E402
 
 BOOT_S = 20.0
@@ -51,7 +52,7 @@ def night(
             print(f"  (state kept in {demo.state_dir})")
         demo.wait_for_chargers()
         summary = demo.summary()
-        alerts = demo.client.alerts(include_cleared=True)["alerts"]
+        alerts = json_of(demo.client.alerts(include_cleared=True))["alerts"]
         tick_s = demo.tick_s
         report = demo.chargers_report() or {}
     stopped = datetime.fromisoformat(summary["to"])

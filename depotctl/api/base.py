@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, PlainSerializer
 class ApiModel(BaseModel):
     """An object in the API's JSON."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def _iso(at: datetime) -> str:

@@ -20,14 +20,6 @@ class Override(ApiModel):
     set_at: Instant
     author: str
 
-    @property
-    def words(self) -> str:
-        """``paused``, or ``capped at 16 A``."""
-        if self.paused:
-            return "paused"
-        cap = self.cap if self.cap is not None else f"{self.cap_a:g} A"
-        return f"capped at {cap}"
-
 
 class ListedOverride(Override):
     allocation: EvseAllocation | None = Field(

@@ -6,24 +6,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import FormatOption, OutputFormat
 
 if TYPE_CHECKING:
     from depotctl.config import LoadedSnapshot
     from depotctl.domain.snapshot import Snapshot
     from depotctl.engine import Allocation
     from depotctl.views import Origin
-
-
-class AllocateFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 SiteOption = Annotated[
@@ -41,9 +36,6 @@ SnapshotOption = Annotated[
     typer.Option(
         "--snapshot", help="The snapshot file (YAML or JSON, kind: Snapshot).", show_default=False
     ),
-]
-FormatOption = Annotated[
-    AllocateFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
 ]
 
 
@@ -95,7 +87,7 @@ def _allocate(loaded: LoadedSnapshot) -> tuple[Snapshot, Allocation]:
 def allocate(
     snapshot: SnapshotOption,
     site: SiteOption = None,
-    output_format: FormatOption = AllocateFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
     candidates: Annotated[
         bool,
         typer.Option(
@@ -116,7 +108,7 @@ def allocate(
     loaded = _load("allocate", snapshot, site)
     state, allocation = _allocate(loaded)
     origin = _origin(loaded, snapshot)
-    if output_format is AllocateFormat.JSON:
+    if output_format is OutputFormat.JSON:
         from depotctl.views import allocation_json
 
         payload = allocation_json(state, allocation, origin, candidates=candidates)
@@ -145,7 +137,7 @@ def explain(
         ),
     ] = None,
     site: SiteOption = None,
-    output_format: FormatOption = AllocateFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
     context: Annotated[
         str | None, typer.Option("--context", help="Live: the context.", show_default=False)
     ] = None,
@@ -184,7 +176,7 @@ def explain(
     from depotctl.views import explain_json
 
     payload = explain_json(state, allocation, evse, _origin(loaded, snapshot))
-    if output_format is AllocateFormat.JSON:
+    if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return
     from depotctl.cli.render_explain import explain_text  # the same text as live

@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import OutputFormat, positive_seconds
 
 if TYPE_CHECKING:
     from depotctl.demo.run import Demo
-
-
-class DemoFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 def _say(text: str) -> None:
@@ -35,17 +30,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 def _duration_s(text: str | None) -> float | None:
     if text is None:
         return None
-    from depotctl.domain.quantity import Duration, QuantityError
-
-    try:
-        seconds = Duration.parse(text).seconds
-    except QuantityError as error:
-        raise typer.BadParameter(
-            f"{error.message} ({error.hint})", param_hint="--duration"
-        ) from None
-    if seconds <= 0:
-        raise typer.BadParameter("the duration must be longer than 0 s", param_hint="--duration")
-    return seconds
+    return positive_seconds(text, "--duration", what="the duration", hint=" ({hint})")
 
 
 def _introduce(demo: Demo) -> None:
@@ -124,9 +109,9 @@ def demo(
         ),
     ] = None,
     output_format: Annotated[
-        DemoFormat,
+        OutputFormat,
         typer.Option("--format", help="The summary's format (--headless).", case_sensitive=False),
-    ] = DemoFormat.TEXT,
+    ] = OutputFormat.TEXT,
     keep: Annotated[
         bool, typer.Option("--keep", help="Keep the temporary state directory (and logs).")
     ] = False,
@@ -178,7 +163,7 @@ def demo(
         raise typer.Exit(code)
 
 
-def _headless(running: Demo, output_format: DemoFormat) -> int:
+def _headless(running: Demo, output_format: OutputFormat) -> int:
     from depotctl.demo.summary import passed, render_text
 
     assert running.duration_s is not None
@@ -194,7 +179,7 @@ def _headless(running: Demo, output_format: DemoFormat) -> int:
         if running.chargers is not None:
             running.chargers.stop()  # they write their report when stopped
     summary = running.summary()
-    if output_format is DemoFormat.JSON:
+    if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     else:
         sys.stdout.write(render_text(summary))

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from depotctl.cli.app import app
-
-
-class DiffFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
+from depotctl.cli.parameters import FormatOption, OutputFormat
 
 
 @app.command()
@@ -24,10 +19,7 @@ def diff(
         Path, typer.Argument(metavar="OLD", help="The site file before (a pull request's base).")
     ],
     new: Annotated[Path, typer.Argument(metavar="NEW", help="The site file after (the head).")],
-    output_format: Annotated[
-        DiffFormat,
-        typer.Option("--format", help="Output format.", case_sensitive=False),
-    ] = DiffFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Show the semantic difference between two site files, offline.
 
@@ -53,7 +45,7 @@ def diff(
         result = diff_sites(
             before.site, after.site, old_tariff=before.tariff, new_tariff=after.tariff
         )
-        if output_format is DiffFormat.JSON:
+        if output_format is OutputFormat.JSON:
             shown = render_diff_json(result, before.display, after.display)
         else:
             color = sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import positive_seconds
 
 if TYPE_CHECKING:
     from depotctl.controller.server import Settings
@@ -57,14 +58,8 @@ def _settings(
     shadow: bool = False,
 ) -> Settings:
     from depotctl.controller.server import Settings
-    from depotctl.domain.quantity import Duration, QuantityError
 
-    try:
-        tick_s = Duration.parse(tick).seconds
-    except QuantityError as error:
-        raise typer.BadParameter(f"{error.message} ({error.hint})", param_hint="--tick") from None
-    if tick_s <= 0:
-        raise typer.BadParameter("the tick must be longer than 0 s", param_hint="--tick")
+    tick_s = positive_seconds(tick, "--tick", what="the tick", hint=" ({hint})")
     if clock is ClockKind.REAL and speed != 1.0:
         raise typer.BadParameter("--speed needs --clock sim", param_hint="--speed")
     return Settings(

@@ -13,20 +13,14 @@ from typing import Annotated
 
 import typer
 
-from depotctl.cli.app import app
+from depotctl.cli.app import command_group
+from depotctl.cli.parameters import FormatOption, OutputFormat, positive_seconds
 
-sim_app = typer.Typer(
-    help="Simulate: replay recorded charging sessions through the allocator, offline; "
+sim_app = command_group(
+    "sim",
+    "Simulate: replay recorded charging sessions through the allocator, offline; "
     "run simulated OCPP chargers against a controller.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["--help"]},
 )
-app.add_typer(sim_app, name="sim")
-
-
-class ReplayFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
 
 
 class Demand(StrEnum):
@@ -115,9 +109,7 @@ def replay_command(
             "--trace", help="Write every step per EVSE and node to this CSV.", show_default=False
         ),
     ] = None,
-    output_format: Annotated[
-        ReplayFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
-    ] = ReplayFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Replay recorded sessions through the allocator, step by simulated step.
 
@@ -129,16 +121,10 @@ def replay_command(
     read or written, or the site is not valid.
     """
     from depotctl.config import SiteError, load_site
-    from depotctl.domain import Duration, QuantityError
     from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions
     from depotctl.replay import ReplayError, ReplaySettings, ScriptedEnvelope, run_replay
 
-    try:
-        step_s = Duration.parse(step).seconds
-    except QuantityError as error:
-        raise typer.BadParameter(f"{error.message}; {error.hint}", param_hint="--step") from None
-    if step_s <= 0:
-        raise typer.BadParameter("the step must be longer than 0 s", param_hint="--step")
+    step_s = positive_seconds(step, "--step", what="the step")
     try:
         scripts = tuple(ScriptedEnvelope.parse(text) for text in envelope or ())
     except ValueError as error:
@@ -183,30 +169,15 @@ def replay_command(
         if trace_stream:
             trace_stream.close()
 
-    if output_format is ReplayFormat.JSON:
+    if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
     else:
         sys.stdout.write(report.to_text())
     raise typer.Exit(1 if report.result.violations else 0)
 
 
-class ChargersFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
 def _duration_s(text: str | None, flag: str) -> float | None:
-    from depotctl.domain import Duration, QuantityError
-
-    if text is None:
-        return None
-    try:
-        seconds = Duration.parse(text).seconds
-    except QuantityError as error:
-        raise typer.BadParameter(f"{error.message}; {error.hint}", param_hint=flag) from None
-    if seconds <= 0:
-        raise typer.BadParameter("must be longer than 0 s", param_hint=flag)
-    return seconds
+    return None if text is None else positive_seconds(text, flag)
 
 
 @sim_app.command("chargers")
@@ -307,9 +278,7 @@ def chargers_command(
             "--to", help="ACN-Data scenario: last local date of arrival.", show_default=False
         ),
     ] = None,
-    output_format: Annotated[
-        ChargersFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
-    ] = ChargersFormat.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Run one simulated OCPP charger (1.6 or 2.0.1, as the site says) per charger of a
     site against a controller, until Ctrl-C.
@@ -359,7 +328,7 @@ def chargers_command(
 
     async def main() -> tuple[str, str, object]:
         setup = await prepare(options)
-        text_mode = output_format is ChargersFormat.TEXT
+        text_mode = output_format is OutputFormat.TEXT
         await run(setup, live if text_mode else None, 1.0 if tty else 10.0)
         return setup.site_name, setup.url, setup.fleet
 
@@ -377,12 +346,12 @@ def chargers_command(
         raise typer.Exit(error.exit_code) from None
     finally:
         log.removeHandler(handler)
-    if tty and output_format is ChargersFormat.TEXT:
+    if tty and output_format is OutputFormat.TEXT:
         sys.stderr.write("\n")
     from depotctl.sim.chargers.fleet import Fleet
 
     assert isinstance(fleet, Fleet)
-    if output_format is ChargersFormat.JSON:
+    if output_format is OutputFormat.JSON:
         sys.stdout.write(json.dumps(to_json(fleet, site=site_name, url=url), indent=2) + "\n")
     else:
         sys.stdout.write(to_text(fleet, site=site_name, url=url))

@@ -64,11 +64,12 @@ def export(
     Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file
     cannot be written.
     """
+    from depotctl.api import json_of
     from depotctl.config import snapshot_to_json, snapshot_to_yaml
 
     connection = Connection(context, server, token_file)
     with _talking("snapshot export", connection), connection.open() as client:
-        document = client.snapshot()
+        document = json_of(client.snapshot())
     text = (
         snapshot_to_yaml(document)
         if output_format is SnapshotFormat.YAML

@@ -1,6 +1,8 @@
-"""The CLI's side of the controller: a typed HTTP client (:mod:`.api`), the contexts
-that say which controller to talk to, with which token (:mod:`.contexts`), and text
-from the controller made safe for a terminal (:mod:`.terminal_text`).
+"""The CLI's and the console's side of the controller: a typed HTTP client
+(:mod:`.api`, answering the models of :mod:`depotctl.api`), the contexts that say
+which controller to talk to, with which token (:mod:`.contexts`), text from the
+controller made safe for a terminal (:mod:`.terminal_text`), and the figures and
+alerts the CLI and the console put into words alike (:mod:`.figures`, :mod:`.alerts`).
 
 Imported only by the commands that talk to a controller, never by ``validate``. The
 names below load on first use, so that importing :mod:`.terminal_text` (the offline
@@ -13,13 +15,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from depotctl.client.api import ApiError, ControllerClient, Unreachable
+    from depotctl.client.api import AsyncControllerClient, ControllerApi, ControllerClient
     from depotctl.client.contexts import ContextError, Contexts, Target
+    from depotctl.client.errors import ApiError, Unreachable
 
 _LAZY = {
-    "ApiError": "api",
+    "ApiError": "errors",
+    "AsyncControllerClient": "api",
+    "ControllerApi": "api",
     "ControllerClient": "api",
-    "Unreachable": "api",
+    "Unreachable": "errors",
     "ContextError": "contexts",
     "Contexts": "contexts",
     "Target": "contexts",
@@ -33,4 +38,13 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(f"{__name__}.{module}"), name)
 
 
-__all__ = ["ApiError", "ContextError", "Contexts", "ControllerClient", "Target", "Unreachable"]
+__all__ = [
+    "ApiError",
+    "AsyncControllerClient",
+    "ContextError",
+    "Contexts",
+    "ControllerApi",
+    "ControllerClient",
+    "Target",
+    "Unreachable",
+]

@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 T = TypeVar("T")
+Answer = TypeVar("Answer", bound="BaseModel")
 
 #: Characters never printed as they are.
 UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
@@ -65,6 +69,17 @@ def escaped_answer(answer: T) -> T:
         if _ESCAPED_UNSAFE.search(encoded) is None:
             return answer
     return cast(T, _escaped_tree(answer))
+
+
+def escaped_model(answer: Answer) -> Answer:
+    """An API answer (a model of :mod:`depotctl.api`) with every string in it escaped;
+    the same object when there is nothing to escape, the usual case."""
+    from depotctl.api import json_of
+
+    encoded = answer.model_dump_json()
+    if _ESCAPED_UNSAFE.search(encoded) is None and _UNSAFE_IN_JSON.search(encoded) is None:
+        return answer
+    return type(answer).model_validate(_escaped_tree(json_of(answer)))
 
 
 def _escaped_tree(value: Any) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -22,7 +23,13 @@ from depotctl.client.terminal_text import escaped
 from depotctl.console.coordinator import Coordinator
 from depotctl.console.model import Link, Model
 from depotctl.console.widgets.alerts import AlertBanner
-from depotctl.console.widgets.dialogs import Confirmed, ConfirmScreen, EnvelopeForm, HelpScreen
+from depotctl.console.widgets.dialogs import (
+    Confirmed,
+    ConfirmScreen,
+    EnvelopeFields,
+    EnvelopeForm,
+    HelpScreen,
+)
 from depotctl.console.widgets.envelopes import EnvelopesView
 from depotctl.console.widgets.evses import EvseDetail, EvseTable
 from depotctl.console.widgets.explain import ExplainScreen
@@ -291,7 +298,8 @@ class ConsoleApp(App[None]):
                 lambda answer: self._send_resume(evse.id) if answer else None,
             )
             return
-        session = f" (session {evse.session_id})" if evse.session_id else ""
+        session_id = evse.allocation.session_id
+        session = f" (session {session_id})" if session_id else ""
         body = f"{evse.id}{session} will be sent 0 A until resumed. Journaled with your name."
         self.push_screen(
             ConfirmScreen(f"Pause {evse.id}?", body, ask_reason=True),
@@ -299,10 +307,11 @@ class ConsoleApp(App[None]):
         )
 
     def _send_pause(self, evse_id: str, answer: Confirmed) -> None:
-        body = {"paused": True, "cap": None, "reason": answer.reason, "author": _author()}
         self.send(
             f"{evse_id} paused",
-            lambda: self.coordinator.client.set_override(evse_id, body),
+            lambda: self.coordinator.client.set_override(
+                evse_id, paused=True, cap=None, reason=answer.reason, author=_author()
+            ),
         )
 
     def _send_resume(self, evse_id: str) -> None:
@@ -333,33 +342,40 @@ class ConsoleApp(App[None]):
     def action_new_envelope(self) -> None:
         self.push_screen(EnvelopeForm(self._envelope_defaults()), self._envelope_typed)
 
-    def _envelope_defaults(self) -> dict[str, str]:
+    def _envelope_defaults(self) -> EnvelopeFields:
         top = next((n.id for n in self.model.nodes if n.type == "grid_connection"), "")
         now = self.model.time
         suffix = now.astimezone(self.model.local).strftime("%H%M") if now else "1"
-        return {"id": f"local-{suffix}", "target": top, "start": "now", "end": "+2h"}
+        return EnvelopeFields(id=f"local-{suffix}", target=top, start="now", end="+2h")
 
-    def _envelope_typed(self, values: dict[str, str] | None) -> None:
+    def _envelope_typed(self, values: EnvelopeFields | None) -> None:
         if values is None:
             return
         try:
-            body = envelope_body(values, self.model.time)
+            draft = envelope_draft(values, self.model.time)
         except ValueError as error:
             self.notify(str(error), severity="error", timeout=6)
             return
-        window = f"{body['start']} → {body.get('end') or 'open-ended'}"
+        end = draft.end.isoformat() if draft.end is not None else "open-ended"
         self.push_screen(
             ConfirmScreen(
-                f"Submit envelope {body['id']}?",
-                f"import {body['limit']} on {body['target']}\n{window}\nsource: local",
+                f"Submit envelope {draft.id}?",
+                f"import {draft.limit} on {draft.target}\n{draft.start.isoformat()} → {end}"
+                "\nsource: local",
             ),
-            lambda answer: self._send_envelope(body) if answer else None,
+            lambda answer: self._send_envelope(draft) if answer else None,
         )
 
-    def _send_envelope(self, body: dict[str, Any]) -> None:
+    def _send_envelope(self, draft: EnvelopeDraft) -> None:
         self.send(
-            f"envelope {body['id']} submitted",
-            lambda: self.coordinator.client.submit_envelope(body),
+            f"envelope {draft.id} submitted",
+            lambda: self.coordinator.client.submit_envelope(
+                envelope_id=draft.id,
+                target=draft.target,
+                limit=draft.limit,
+                start=draft.start,
+                end=draft.end,
+            ),
         )
 
     @work(group="actions", exit_on_error=False)
@@ -409,20 +425,31 @@ class ConsoleApp(App[None]):
             )
 
 
-def envelope_body(values: dict[str, str], now: datetime | None) -> dict[str, Any]:
-    """The POST body of a local envelope from the form's text: ``start`` may be ``now``,
-    ``end`` ``open`` (or empty) or ``+2h`` / ``+30m`` after the start."""
-    for field in ("id", "target", "limit"):
-        if not values.get(field):
+@dataclass(frozen=True, slots=True)
+class EnvelopeDraft:
+    """A local envelope as the form gave it, times read."""
+
+    id: str
+    target: str
+    limit: str
+    start: datetime
+    end: datetime | None
+
+
+def envelope_draft(values: EnvelopeFields, now: datetime | None) -> EnvelopeDraft:
+    """A local envelope from the form's text: ``start`` may be ``now``, ``end`` ``open``
+    (or empty) or ``+2h`` / ``+30m`` after the start."""
+    for field, value in (("id", values.id), ("target", values.target), ("limit", values.limit)):
+        if not value:
             raise ValueError(f"the envelope needs a {field}")
-    start_text = values.get("start") or "now"
+    start_text = values.start or "now"
     if start_text == "now":
         if now is None:
             raise ValueError("the controller's time is not known yet; give the start")
         start = now
     else:
         start = _aware(start_text, "start")
-    end_text = values.get("end") or "open"
+    end_text = values.end or "open"
     end: datetime | None
     if end_text == "open":
         end = None
@@ -430,15 +457,7 @@ def envelope_body(values: dict[str, str], now: datetime | None) -> dict[str, Any
         end = start + _span(end_text[1:])
     else:
         end = _aware(end_text, "end")
-    body: dict[str, Any] = {
-        "id": values["id"],
-        "target": values["target"],
-        "limit": values["limit"],
-        "start": start.isoformat(),
-    }
-    if end is not None:
-        body["end"] = end.isoformat()
-    return body
+    return EnvelopeDraft(values.id, values.target, values.limit, start, end)
 
 
 def _aware(text: str, name: str) -> datetime:

@@ -9,7 +9,7 @@ data, marks the connection ``reconnecting`` with the error, and retries with a
 backoff that doubles up to ``max_backoff``.
 
 Every answer is escaped for the terminal here, as it arrives
-(:func:`~depotctl.client.terminal_text.escaped_answer`): no widget ever holds a
+(:func:`~depotctl.client.terminal_text.escaped_model`): no widget ever holds a
 control character the controller sent (an operator's reason, a charger's id).
 """
 
@@ -19,21 +19,14 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
+from depotctl.api import Alerts, Explanation, JournalEntry, SiteRevision
 from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
-from depotctl.client.terminal_text import escaped, escaped_answer
-from depotctl.console.model import (
-    Connection,
-    JournalEntry,
-    Link,
-    Model,
-    build,
-    draws_of,
-    instant,
-    journal_entry_of,
-    tail,
-)
+from depotctl.client.terminal_text import escaped, escaped_model
+from depotctl.console.model import Connection, Link, Model, build, draws_of, tail
+
+Answer = TypeVar("Answer")
 
 #: How far back the journal tail starts, on the controller's clock.
 TAIL_SPAN = timedelta(hours=6)
@@ -73,8 +66,8 @@ class Coordinator:
         self._wake = asyncio.Event()
         self._cursor: int | None = None
         self._journal: tuple[JournalEntry, ...] = ()
-        self._site: dict[str, Any] | None = None
-        self._site_key: tuple[Any, Any] | None = None
+        self._site: SiteRevision | None = None
+        self._site_key: tuple[int, str] | None = None
         self._may_write: bool | None = None
         self._draws: dict[str, float] = {}
         self._polls_ok = 0
@@ -122,35 +115,28 @@ class Coordinator:
 
     async def poll(self) -> Model:
         """One round of requests; raises :class:`Unreachable` or :class:`ApiError`."""
-        results = list(
-            await asyncio.gather(
-                self.client.state(),
-                self.client.sessions(),
-                self.client.clock(),
-                self.client.envelopes(),
-                self.client.alerts(),
-                return_exceptions=True,
-            )
+        answers = await asyncio.gather(
+            self.client.state(),
+            self.client.sessions(),
+            self.client.clock(),
+            self.client.envelopes(),
+            self._alerts_or_none(),
+            return_exceptions=True,  # every request done before a failure is raised
         )
-        if isinstance(results[-1], ApiError) and results[-1].status == 404:
-            results[-1] = {}  # a controller from before alerts
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        state, sessions, clock, envelopes, alerts = (
-            escaped_answer(r) for r in results if isinstance(r, dict)
-        )
-        revision = state.get("revision") or {}
-        key = (revision.get("number"), revision.get("hash"))
+        state = escaped_model(_answered(answers[0]))
+        sessions = escaped_model(_answered(answers[1]))
+        clock = escaped_model(_answered(answers[2]))
+        envelopes = escaped_model(_answered(answers[3]))
+        alerts = _answered(answers[4])
+        key = (state.revision.number, state.revision.hash)
         if self._site is None or key != self._site_key:
             self._site = await self._site_or_none()
             self._site_key = key
-        now = instant(clock.get("time"))
-        await self._follow_journal(now)
+        await self._follow_journal(clock.time)
         if self._may_write is None:
-            self._may_write = False if self.read_only else await self.client.may_write()
+            self._may_write = not self.read_only and (await self.client.whoami()).may_write
         if self.telemetry_every and self._polls_ok % self.telemetry_every == 0:
-            self._draws = draws_of(escaped_answer(await self.client.snapshot()))
+            self._draws = draws_of(escaped_model(await self.client.snapshot()))
         self._polls_ok += 1
         return build(
             self.model,
@@ -163,10 +149,18 @@ class Coordinator:
             journal=self._journal,
             may_write=self._may_write,
             draws=self._draws,
-            alerts=alerts,
+            alerts=escaped_model(alerts) if alerts is not None else None,
         )
 
-    async def explain(self, evse: str) -> tuple[dict[str, Any], list[JournalEntry]]:
+    async def _alerts_or_none(self) -> Alerts | None:
+        try:
+            return await self.client.alerts()
+        except ApiError as error:
+            if error.status == 404:
+                return None  # a controller from before alerts
+            raise
+
+    async def explain(self, evse: str) -> tuple[Explanation, list[JournalEntry]]:
         """An EVSE's explanation and its recent journal entries (newest last)."""
         now = self.model.time
         explained, journal = await asyncio.gather(
@@ -177,12 +171,11 @@ class Coordinator:
                 limit=JOURNAL_PAGE,
             ),
         )
-        entries = [journal_entry_of(item) for item in escaped_answer(journal.get("entries") or [])]
-        return escaped_answer(explained), entries
+        return escaped_model(explained), list(escaped_model(journal).entries)
 
-    async def _site_or_none(self) -> dict[str, Any] | None:
+    async def _site_or_none(self) -> SiteRevision | None:
         try:
-            return escaped_answer(await self.client.site())
+            return escaped_model(await self.client.site())
         except ApiError as error:
             if error.status == 404:
                 return None
@@ -196,7 +189,7 @@ class Coordinator:
                 page = await self.client.journal(since=since, limit=JOURNAL_PAGE)
             else:
                 page = await self.client.journal(after_id=self._cursor, limit=JOURNAL_PAGE)
-            entries = [journal_entry_of(item) for item in escaped_answer(page.get("entries") or [])]
+            entries = escaped_model(page).entries
             new.extend(entries)
             if entries:  # an empty tail keeps asking by time until the first entry
                 self._cursor = max(self._cursor or 0, *(e.id for e in entries))
@@ -204,6 +197,13 @@ class Coordinator:
                 break
         if new:
             self._journal = tail([*self._journal, *new], self.journal_keep)
+
+
+def _answered(answer: Answer | BaseException) -> Answer:
+    """An answer of a gathered request; a failure raised (the first, in order)."""
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer
 
 
 def _words(error: Exception) -> str:

@@ -1,6 +1,7 @@
-"""How the console writes the model's values: amounts with units, site-local times,
-load bars, and the envelope timeline. Plain 16-colour styles and block characters,
-so it reads the same over any SSH terminal."""
+"""How the console writes the model's values: site-local times, load bars, limits and
+headroom, and the envelope timeline (amounts with units as the CLI writes them:
+:mod:`depotctl.client.figures`). Plain 16-colour styles and block characters, so it
+reads the same over any SSH terminal."""
 
 from __future__ import annotations
 
@@ -11,19 +12,8 @@ from datetime import datetime, timedelta, tzinfo
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from depotctl.console.model import Envelope, Limit
-
-DASH = "—"
-
-
-def amount(value: float | None, unit: str, digits: int = 1) -> str:
-    if value is None:
-        return DASH
-    return f"{value:,.{digits}f} {unit}"
-
-
-def kwh(wh: float | None) -> str:
-    return DASH if wh is None else f"{wh / 1000:,.1f} kWh"
+from depotctl.api import Envelope, NodeLimit
+from depotctl.client.figures import DASH
 
 
 def clock_text(instant: datetime | None, zone: tzinfo, now: datetime | None = None) -> str:
@@ -64,15 +54,15 @@ class LoadBar:
         return Text.assemble(("█" * filled, style), ("░" * (self.width - filled), "dim"))
 
 
-def limit_text(limit: Limit) -> Text:
+def limit_text(limit: NodeLimit) -> Text:
     """``242.9/285.0 kW`` with a bar, or one small bar per phase for current limits."""
     return Text.assemble(
         LoadBar(limit.share, 10, limit.at_limit).__rich__(),
-        f" {limit.load:,.1f}/{limit.effective_limit:,.1f} {limit.unit}",
+        f" {limit.load:,.1f}/{limit.effective_limit or 0.0:,.1f} {limit.unit}",
     )
 
 
-def phases_text(limits: Sequence[Limit]) -> Text:
+def phases_text(limits: Sequence[NodeLimit]) -> Text:
     """``L1▕███░▏ L2▕███░▏ L3▕███░▏ 352/760 A`` for per-phase current limits."""
     text = Text()
     for limit in limits:
@@ -80,13 +70,16 @@ def phases_text(limits: Sequence[Limit]) -> Text:
         text.append_text(LoadBar(limit.share, 4, limit.at_limit).__rich__())
         text.append(" ")
     worst = max(limits, key=lambda limit: limit.share)
-    text.append(f"{worst.load:,.0f}/{worst.effective_limit:,.0f} {worst.unit}")
+    text.append(f"{worst.load:,.0f}/{worst.effective_limit or 0.0:,.0f} {worst.unit}")
     return text
 
 
-def headroom_text(limit: Limit) -> Text:
+def headroom_text(limit: NodeLimit) -> Text:
     style = "bold red" if limit.at_limit else "dim"
-    return Text(f"+{limit.headroom:,.1f} {limit.unit}", style)
+    headroom = limit.headroom
+    if headroom is None:  # (only where the limit has no value)
+        headroom = (limit.effective_limit or 0.0) - limit.load
+    return Text(f"+{headroom:,.1f} {limit.unit}", style)
 
 
 # The envelope timeline

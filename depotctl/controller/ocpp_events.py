@@ -28,9 +28,10 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from depotctl.api.encoding import utc_text
 from depotctl.config import site_charge_points
 from depotctl.controller.refusal_journal import RefusalJournal
 from depotctl.controller.service import Controller
@@ -150,7 +151,7 @@ class ControllerChargerEvents:
                 "connector": status.connector_id,
                 "status": status.status,
                 "error_code": status.error_code,
-                "at": _iso(status.at),
+                "at": utc_text(status.at),
             },
         )
 
@@ -222,7 +223,7 @@ class ControllerChargerEvents:
                 f"session {session.id} started on EVSE {session.evse_id} (OCPP)",
                 evse=session.evse_id,
                 session=session.id,
-                data={"evse": session.evse_id, "started": _iso(session.started), "via": "ocpp"},
+                data={"evse": session.evse_id, "started": utc_text(session.started), "via": "ocpp"},
             )
         self.controller.changed(f"session {session.id} started on {session.evse_id}")
 
@@ -270,7 +271,7 @@ class ControllerChargerEvents:
             evse=session.evse_id,
             session=session.id,
             data={
-                "ended_at": _iso(ended_at),
+                "ended_at": utc_text(ended_at),
                 "energy_delivered": str(Energy.of(energy)),
                 "energy_delivered_wh": energy,
                 "reason": reason,
@@ -296,7 +297,9 @@ class ControllerChargerEvents:
                         RequirementSource.VEHICLE,
                     )
                 else:
-                    notes.append(f"departure {_iso(departure)} is not after the session started")
+                    notes.append(
+                        f"departure {utc_text(departure)} is not after the session started"
+                    )
             elif needs.energy_wh is not None:
                 notes.append("no departure known: the requirement is unchanged")
             vehicle_max = (
@@ -308,7 +311,7 @@ class ControllerChargerEvents:
             uow.sessions.put(updated)
             said = [
                 f"{Energy.of(needs.energy_wh)} more" if needs.energy_wh is not None else None,
-                f"departs {_iso(needs.departure)}" if needs.departure else None,
+                f"departs {utc_text(needs.departure)}" if needs.departure else None,
                 f"at most {needs.max_current_a:.1f} A" if needs.max_current_a is not None else None,
             ]
             self._journal(
@@ -318,7 +321,7 @@ class ControllerChargerEvents:
                 + (", ".join(s for s in said if s) or "nothing")
                 + (
                     f"; needs {Energy.of(requirement.energy_wh)} in all by "
-                    f"{_iso(requirement.departure)}"
+                    f"{utc_text(requirement.departure)}"
                     if requirement is not None
                     else ""
                 )
@@ -370,10 +373,6 @@ class ControllerChargerEvents:
         )
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat() if at is not None else None
-
-
 def _requirement_data(
     requirement: EnergyRequirement | None, needs: ChargingNeeds
 ) -> dict[str, Any]:
@@ -381,7 +380,7 @@ def _requirement_data(
         "requirement": (
             {
                 "energy": str(Energy.of(requirement.energy_wh)),
-                "departure": _iso(requirement.departure),
+                "departure": utc_text(requirement.departure),
                 "source": requirement.source.value,
             }
             if requirement is not None
@@ -389,7 +388,7 @@ def _requirement_data(
         ),
         "asked": {
             "energy_wh": needs.energy_wh,
-            "departure": _iso(needs.departure),
+            "departure": utc_text(needs.departure),
             "max_current_a": needs.max_current_a,
         },
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from depotctl.api import json_of
 from depotctl.api.state_dir import StateDir
 from depotctl.client.api import ControllerClient
 from depotctl.demo import scenario as night
@@ -117,7 +118,7 @@ class Demo:
         self.duration_s = options.duration_s
         if self.duration_s is None and options.whole_night:
             last = max((v.departure for v in self.fleet), default=self.start)
-            now = datetime.fromisoformat(self.client.clock()["time"])
+            now = self.client.clock().time
             self.duration_s = (last + AFTER_LAST_DEPARTURE - now).total_seconds()
         self.chargers = start_chargers(
             self.state_dir,
@@ -152,10 +153,10 @@ class Demo:
         self.script.stop()
         report = self.chargers_report()
         end = datetime.fromisoformat(
-            report["to"] if report and report.get("to") else self.client.clock()["time"]
+            report["to"] if report and report.get("to") else self.client.clock().time.isoformat()
         )
         chargers = sorted({e.charger_id for e in self.site.topology.evses.values()})
-        telemetry = {c: self.client.telemetry_history(c)["minutes"] for c in chargers}
+        telemetry = {c: json_of(self.client.telemetry_history(c))["minutes"] for c in chargers}
         return summarise(
             Inputs(
                 topology=self.site.topology,
@@ -163,7 +164,7 @@ class Demo:
                 end=end,
                 speed=self.options.speed,
                 chargers=report,
-                sessions=self.client.sessions(include_ended=True)["sessions"],
+                sessions=json_of(self.client.sessions(include_ended=True))["sessions"],
                 telemetry=telemetry,
                 samples=list(self.script.samples),
                 cuts=list(self.script.posted),

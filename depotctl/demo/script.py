@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from depotctl.api import json_of
 from depotctl.client.api import ApiError, ControllerClient, Unreachable
 from depotctl.demo.scenario import Cut, Vehicle
 
@@ -66,7 +67,7 @@ class Script:
 
     def step(self) -> None:
         """One round: read the state, post a cut that is due, schedule new sessions."""
-        state = self.client.state()
+        state = json_of(self.client.state())
         at = datetime.fromisoformat(state["time"])
         self.clock = at
         self._record(at, state)
@@ -95,20 +96,18 @@ class Script:
 
     def _post(self, cut: Cut, at: datetime) -> None:
         self.client.submit_envelope(
-            {
-                "id": cut.id,
-                "target": cut.target,
-                "limit": f"{cut.limit_w / 1000:g} kW",
-                "start": at.isoformat(),
-                "end": cut.end.isoformat(),
-                "source": "local",
-            }
+            envelope_id=cut.id,
+            target=cut.target,
+            limit=f"{cut.limit_w / 1000:g} kW",
+            start=at,
+            end=cut.end,
+            source="local",
         )
         self.posted.append((cut, at))
 
     def _schedule(self) -> None:
         by_evse = {v.evse: v for v in self.fleet}
-        for session in self.client.sessions()["sessions"]:
+        for session in json_of(self.client.sessions())["sessions"]:
             if session["id"] in self.schedules or session.get("requirement"):
                 continue
             vehicle = by_evse.get(session["evse"])
@@ -116,10 +115,8 @@ class Script:
                 continue
             self.client.set_requirement(
                 session["id"],
-                {
-                    "energy": f"{vehicle.energy_wh / 1000:g} kWh",
-                    "departure": vehicle.departure.isoformat(),
-                },
+                energy=f"{vehicle.energy_wh / 1000:g} kWh",
+                departure=vehicle.departure,
             )
             self.schedules[session["id"]] = vehicle.id
 

@@ -70,15 +70,13 @@ class Subject:
         return f"{self.kind.value} {self.id}"
 
 
-@dataclass(frozen=True, slots=True)
-class AlertCondition:
-    """A condition that holds now. ``reason`` says why in a few words; ``data`` holds
-    the figures behind it (JSON values)."""
+class _Worded:
+    """What a condition and an alert say alike: their key and their words."""
 
+    __slots__ = ()
     kind: AlertKind
     subject: Subject
     reason: str
-    data: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[AlertKind, Subject]:
@@ -95,7 +93,18 @@ class AlertCondition:
 
 
 @dataclass(frozen=True, slots=True)
-class Alert:
+class AlertCondition(_Worded):
+    """A condition that holds now. ``reason`` says why in a few words; ``data`` holds
+    the figures behind it (JSON values)."""
+
+    kind: AlertKind
+    subject: Subject
+    reason: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert(_Worded):
     """A raised condition: open while ``cleared_at`` is None. ``reason`` and ``data``
     are the latest the condition gave (while open, they follow it)."""
 
@@ -110,18 +119,6 @@ class Alert:
     @property
     def is_open(self) -> bool:
         return self.cleared_at is None
-
-    @property
-    def key(self) -> tuple[AlertKind, Subject]:
-        return (self.kind, self.subject)
-
-    @property
-    def headline(self) -> str:
-        return headline_of(self.kind, self.subject)
-
-    @property
-    def message(self) -> str:
-        return f"{self.headline} ({self.reason})"
 
 
 def headline_of(kind: AlertKind, subject: Subject) -> str:

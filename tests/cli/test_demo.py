@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from depotctl.api import json_of
 from depotctl.demo.run import Demo, Options
 from depotctl.demo.summary import passed, render_text
 from tests.conftest import EXAMPLES
@@ -33,7 +34,7 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
         state_dir = demo.state_dir
         assert demo.wait_for_chargers() == 0
         summary = demo.summary()
-        journal: list[dict[str, Any]] = demo.client.journal(limit=10000)["entries"]
+        journal: list[dict[str, Any]] = json_of(demo.client.journal(limit=10000))["entries"]
 
     # the chargers, the controller and the temporary state directory are gone
     assert all(_gone(pid) for pid in pids)

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from depotctl.client.alerts import AlertView, alert_sentence, alerts_line, alerts_of, site_zone
+from depotctl.api import Alert, Alerts
+from depotctl.client.alerts import alert_sentence, alerts_line, alerts_of, site_zone
 from depotctl.client.api import AsyncControllerClient, ControllerClient
 from depotctl.controller.alerts import CLEAR_AFTER_S, AlertBook
 from depotctl.controller.app import create_app
@@ -68,15 +69,15 @@ def test_the_client_reads_open_alerts_and_on_request_the_cleared(
         everything = client.alerts(include_cleared=True)
         recent = client.alerts(since=START + timedelta(minutes=2))
         older = client.alerts(since=START)
-    assert [a["kind"] for a in open_only["alerts"]] == ["node_overcommitted", "meter_stale"]
-    assert open_only["timezone"] == "Australia/Sydney"
-    assert [a["kind"] for a in everything["alerts"]] == [
+    assert [a.kind for a in open_only.alerts] == ["node_overcommitted", "meter_stale"]
+    assert open_only.timezone == "Australia/Sydney"
+    assert [a.kind for a in everything.alerts] == [
         "charger_uncontrollable",
         "node_overcommitted",
         "meter_stale",
     ]
-    assert [a["kind"] for a in recent["alerts"]] == ["node_overcommitted", "meter_stale"]
-    assert len(older["alerts"]) == 3
+    assert [a.kind for a in recent.alerts] == ["node_overcommitted", "meter_stale"]
+    assert len(older.alerts) == 3
     views = alerts_of(everything)
     [cleared] = [v for v in views if not v.is_open]
     assert cleared.cleared_at == START + timedelta(minutes=1)
@@ -91,7 +92,7 @@ def test_the_client_reads_open_alerts_and_on_request_the_cleared(
 def test_the_console_client_reads_the_same_alerts(served: tuple[str, Tokens]) -> None:
     url, tokens = served
 
-    async def read() -> tuple[dict[str, object], dict[str, object]]:
+    async def read() -> tuple[Alerts, Alerts]:
         client = AsyncControllerClient(url, tokens.readonly)
         try:
             return await client.alerts(), await client.alerts(include_cleared=True)
@@ -100,8 +101,8 @@ def test_the_console_client_reads_the_same_alerts(served: tuple[str, Tokens]) ->
 
     open_only, everything = asyncio.run(read())
     with ControllerClient(url, tokens.readonly) as client:
-        assert open_only["alerts"] == client.alerts()["alerts"]
-        assert everything["alerts"] == client.alerts(include_cleared=True)["alerts"]
+        assert open_only.alerts == client.alerts().alerts
+        assert everything.alerts == client.alerts(include_cleared=True).alerts
 
 
 def test_the_line_names_the_open_alerts_in_site_time_the_critical_first(
@@ -120,23 +121,27 @@ def test_the_line_names_the_open_alerts_in_site_time_the_critical_first(
     )
 
 
-def view(n: int, *, critical: bool = False, minutes: int = 0, **fields: object) -> AlertView:
+def view(n: int, *, critical: bool = False, minutes: int = 0, **fields: object) -> Alert:
+    since = datetime(2026, 3, 2, 18, 2, tzinfo=UTC) + timedelta(minutes=minutes)
     values: dict[str, object] = {
         "id": n,
         "kind": "node_overcommitted" if critical else "charger_uncontrollable",
         "severity": "critical" if critical else "warning",
-        "subject_kind": "node" if critical else "charger",
-        "subject_id": f"x-{n}",
+        "subject": {"kind": "node" if critical else "charger", "id": f"x-{n}"},
+        "since": since.isoformat(),
+        "cleared_at": None,
+        "open": True,
         "headline": f"thing x-{n} bad",
         "reason": "why",
-        "since": datetime(2026, 3, 2, 18, 2, tzinfo=UTC) + timedelta(minutes=minutes),
+        "message": f"thing x-{n} bad (why)",
+        "data": {},
     }
     values.update(fields)
-    return AlertView(**values)  # type: ignore[arg-type]
+    return Alert.model_validate(values)
 
 
 def test_no_open_alert_is_none() -> None:
-    cleared = view(1, cleared_at=datetime(2026, 3, 2, 19, 0, tzinfo=UTC))
+    cleared = view(1, cleared_at="2026-03-02T19:00:00+00:00", open=False)
     assert alerts_line([], UTC) == "none"
     assert alerts_line([cleared], UTC) == "none"
 
@@ -163,21 +168,10 @@ def test_an_alert_from_another_day_gives_its_date() -> None:
 
 
 def test_an_alert_of_a_kind_this_client_does_not_know_still_shows() -> None:
-    body = {
-        "timezone": "Nowhere/Atlantis",
-        "alerts": [
-            {
-                "id": 4,
-                "kind": "battery_on_fire",
-                "severity": "critical",
-                "subject": {"kind": "storage", "id": "bess-1"},
-                "since": "2026-03-02T18:02:00+00:00",
-                "reason": "smoke",
-            },
-            "not an alert",
-        ],
-    }
+    unknown = view(4, critical=True, kind="battery_on_fire", headline="", reason="smoke")
+    body = Alerts(time=unknown.since, timezone="Nowhere/Atlantis", open=1, alerts=[unknown])
     [alert] = alerts_of(body)
     assert site_zone(body) is UTC  # an unknown zone reads as UTC
     assert alert.is_critical and alert.is_open
-    assert alert_sentence(alert, UTC) == "storage bess-1 battery_on_fire since 18:02 (smoke)"
+    # without a headline, one is made of its subject and kind
+    assert alert_sentence(alert, UTC) == "node x-4 battery_on_fire since 18:02 (smoke)"

@@ -151,32 +151,35 @@ def populate(depot: Depot) -> None:
         assert response.is_success, response.text
 
 
+@contextmanager
+def populated_depot(state_dir: Path) -> Iterator[Depot]:
+    """A populated controller with its store in ``state_dir``, served until the block
+    ends (the API's, the client's and the console's tests all use one)."""
+    controller, clock = fresh_controller(state_dir)
+    tokens = load_or_create_tokens(state_dir)
+    app = create_app(controller, tokens)
+    try:
+        with serving_at(app) as url:
+            running = Depot(url, tokens, clock, controller, app)
+            populate(running)
+            yield running
+    finally:
+        controller.close()
+
+
 @pytest.fixture(scope="module")
 def depot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Depot]:
     """One populated controller for a module's read-only tests (the clock stands at
     START: nothing on screen moves)."""
-    state_dir = tmp_path_factory.mktemp("console")
-    controller, clock = fresh_controller(state_dir)
-    tokens = load_or_create_tokens(state_dir)
-    app = create_app(controller, tokens)
-    with serving_at(app) as url:
-        running = Depot(url, tokens, clock, controller, app)
-        populate(running)
+    with populated_depot(tmp_path_factory.mktemp("console")) as running:
         yield running
-    controller.close()
 
 
 @pytest.fixture
 def fresh_depot(tmp_path: Path) -> Iterator[Depot]:
     """A populated controller of the test's own (for tests that change it)."""
-    controller, clock = fresh_controller(tmp_path)
-    tokens = load_or_create_tokens(tmp_path)
-    app = create_app(controller, tokens)
-    with serving_at(app) as url:
-        running = Depot(url, tokens, clock, controller, app)
-        populate(running)
+    with populated_depot(tmp_path) as running:
         yield running
-    controller.close()
 
 
 async def loaded(pilot: Any, app: ConsoleApp, *, timeout: float = PATIENCE_S) -> None:

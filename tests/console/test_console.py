@@ -5,14 +5,17 @@ that are confirmed and journaled, and losing and regaining the controller."""
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from textual.widgets import DataTable
 
-from depotctl.console.app import envelope_body
+from depotctl.console.app import envelope_draft
 from depotctl.console.model import Link
-from depotctl.console.widgets.dialogs import ConfirmScreen, EnvelopeForm
+from depotctl.console.widgets.dialogs import ConfirmScreen, EnvelopeFields, EnvelopeForm
 from depotctl.console.widgets.envelopes import EnvelopeTable
 from depotctl.console.widgets.evses import EvseTable
 from depotctl.console.widgets.explain import ExplainScreen
@@ -164,7 +167,7 @@ async def test_an_envelope_is_submitted_and_withdrawn_from_the_console(
         await pilot.press("n")
         form = app.screen
         assert isinstance(form, EnvelopeForm)
-        assert form.values()["target"] == "gc-main" and form.values()["start"] == "now"
+        assert form.values().target == "gc-main" and form.values().start == "now"
         form.query_one("#envelope-id").value = "ops-1"  # type: ignore[attr-defined]
         form.query_one("#envelope-limit").value = "250 kW"  # type: ignore[attr-defined]
         await pilot.press("enter")
@@ -211,14 +214,13 @@ async def test_losing_the_controller_shows_a_banner_and_it_reconnects(
 
 
 def test_the_envelope_form_reads_now_and_a_duration() -> None:
-    body = envelope_body(
-        {"id": "x", "target": "gc-main", "limit": "200 kW", "start": "now", "end": "+90m"}, START
-    )
-    assert body["start"] == START.isoformat()
-    assert body["end"] == "2026-03-02T15:30:00+00:00"
-    assert "end" not in envelope_body(
-        {"id": "x", "target": "gc-main", "limit": "200 kW", "start": "now", "end": "open"}, START
-    )
+    typed = EnvelopeFields(id="x", target="gc-main", limit="200 kW", start="now", end="+90m")
+    draft = envelope_draft(typed, START)
+    assert draft.start == START
+    assert draft.end == datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
+    assert envelope_draft(replace(typed, end="open"), START).end is None
+    with pytest.raises(ValueError, match="needs a limit"):
+        envelope_draft(replace(typed, limit=""), START)
 
 
 async def test_ctrl_c_quits_like_q(depot: Depot) -> None:
@@ -252,6 +254,9 @@ def _strings(value: Any) -> list[str]:
         return [value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return [s for f in dataclasses.fields(value) for s in _strings(getattr(value, f.name))]
+    if isinstance(value, BaseModel):  # an answer: its fields, and any it had beyond them
+        fields = [getattr(value, name) for name in type(value).model_fields]
+        return [s for item in [*fields, value.model_extra or {}] for s in _strings(item)]
     if isinstance(value, dict):
         return [s for k, v in value.items() for s in [*_strings(k), *_strings(v)]]
     if isinstance(value, list | tuple):

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 
+from depotctl.api import Binding, EvseAllocation, LimitSource, NodeAllocation, NodeLimit
 from depotctl.client.api import AsyncControllerClient
 from depotctl.console.app import ConsoleApp
 from depotctl.console.coordinator import Coordinator
-from depotctl.console.model import Connection, Evse, Limit, Link, Model, Node
+from depotctl.console.model import Connection, EvseNow, Link, Model
 from depotctl.console.widgets.evses import EvseTable
 from depotctl.console.widgets.tree import ElectricalTree
 
@@ -25,24 +26,63 @@ START = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 CHARGERS = 30
 
 
-def _power(load: float) -> Limit:
-    return Limit("import_power", "kW", 43.5, load, 43.5 - load, "rating", False)
+RATING = LimitSource(kind="static", ref=None, fresh=True, text="rating")
+NO_LIMIT: dict[str, Any] = {
+    **dict.fromkeys(("kind", "unit", "effective_limit", "source", "reserved", "allocated")),
+    "headroom": None,
+    "at_limit": False,
+}
+
+
+def _power(load: float) -> NodeLimit:
+    return NodeLimit(
+        kind="import_power",
+        unit="kW",
+        effective_limit=43.5,
+        source=RATING,
+        reserved=0.0,
+        allocated=load,
+        headroom=43.5 - load,
+        at_limit=False,
+    )
+
+
+def _node(
+    node_id: str, node_type: str, parent: str | None, limit: NodeLimit | None
+) -> NodeAllocation:
+    """A node whose tightest (and only) limit is ``limit``."""
+    fields = limit.model_dump() if limit is not None else NO_LIMIT
+    limits = [limit] if limit is not None else []
+    return NodeAllocation(id=node_id, type=node_type, parent=parent, **fields, limits=limits)
+
+
+def _evse(charger: str, limit_a: float) -> EvseNow:
+    return EvseNow(
+        EvseAllocation(
+            id=f"{charger}/1",
+            charger=charger,
+            parent="db-1",
+            limit_a=limit_a,
+            limit_kw=6.9,
+            state="charging",
+            binding=Binding(kind="node_limit", ref="db-1", detail="db-1 is full"),
+            session_id=None,
+            tier=None,
+        )
+    )
 
 
 def depot_model() -> Model:
     """A grid connection, one circuit and ``CHARGERS`` chargers of one EVSE each."""
     nodes = [
-        Node("gc-1", "grid_connection", None, _power(100.0), (), False),
-        Node("db-1", "circuit", "gc-1", None, (), False),
+        _node("gc-1", "grid_connection", None, _power(100.0)),
+        _node("db-1", "circuit", "gc-1", None),
     ]
     evses = {}
     for k in range(CHARGERS):
         charger = f"ch-{k:02d}"
-        nodes.append(Node(charger, "charger", "db-1", _power(10.0 + k), (), False))
-        evses[f"{charger}/1"] = Evse(
-            f"{charger}/1", charger, "db-1", 10.0 + k, 6.9, "charging", "node_limit",
-            "db-1", "db-1 is full", None,
-        )  # fmt: skip
+        nodes.append(_node(charger, "charger", "db-1", _power(10.0 + k)))
+        evses[f"{charger}/1"] = _evse(charger, 10.0 + k)
     return Model(
         connection=Connection("http://test", Link.CONNECTED),
         generation=1,
@@ -56,12 +96,15 @@ def depot_model() -> Model:
 
 def with_limit(model: Model, evse_id: str, limit_a: float) -> Model:
     evses = dict(model.evses)
-    evses[evse_id] = replace(evses[evse_id], limit_a=limit_a)
+    evses[evse_id] = _evse(evses[evse_id].allocation.charger, limit_a)
     return replace(model, evses=evses, generation=model.generation + 1)
 
 
 def with_charger_load(model: Model, charger: str, load: float) -> Model:
-    nodes = tuple(replace(n, binding=_power(load)) if n.id == charger else n for n in model.nodes)
+    nodes = tuple(
+        _node(charger, "charger", "db-1", _power(load)) if n.id == charger else n
+        for n in model.nodes
+    )
     return replace(model, nodes=nodes, generation=model.generation + 1)
 
 

@@ -30,7 +30,7 @@ from depotctl.cli.remote._common import (
     _talking,
 )
 from depotctl.cli.remote.journal import explain_live, journal_line
-from depotctl.cli.remote.revisions import plan_base, plan_changes, plan_text
+from depotctl.cli.remote.revisions import plan_text
 from depotctl.cli.render_explain import explain_text  # the same text offline and live
 
 __all__ = [
@@ -46,7 +46,5 @@ __all__ = [
     "explain_live",
     "explain_text",
     "journal_line",
-    "plan_base",
-    "plan_changes",
     "plan_text",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import BaseModel
 
 from depotctl.client.terminal_text import escaped, escaped_lines, terminal_json
 
 if TYPE_CHECKING:
-    from depotctl.client.api import ControllerClient
+    from depotctl.api import Diagnostic
+    from depotctl.client.api import ApiError, ControllerClient
 
 
 class Format(StrEnum):
@@ -96,8 +98,8 @@ def _talking(command: str, connection: Connection | None = None) -> Iterator[Non
         raise _api_failure(command, error, connection) from None
 
 
-def _api_failure(command: str, error: Any, connection: Connection | None) -> typer.Exit:
-    status, message = error.status, error.message
+def _api_failure(command: str, error: ApiError, connection: Connection | None) -> typer.Exit:
+    status, message, body = error.status, error.message, error.body
     via = f" (token from {connection.origin})" if connection and connection.origin else ""
     if status == 409:
         hint = ""
@@ -115,42 +117,39 @@ def _api_failure(command: str, error: Any, connection: Connection | None) -> typ
             f"403 forbidden: {message}{via}; use a context with the admin token",
             3,
         )
-    diagnostics = error.body.get("diagnostics")
-    if status in (400, 422) and diagnostics:
-        for line in _diagnostic_lines(diagnostics):
+    if status in (400, 422) and body.diagnostics:
+        for line in _diagnostic_lines(body.diagnostics):
             sys.stderr.write(escaped(line) + "\n")
         return _fail(command, f"{status} {error.code}: {message}", 1)
     if status in (400, 404, 405, 413, 422):
-        problems = error.body.get("problems") or []
-        for problem in problems[1:] if isinstance(problems, list) else []:
-            if isinstance(problem, dict):
-                line = f"  {problem.get('where')}: {problem.get('message')}"
-                sys.stderr.write(escaped(line) + "\n")
+        for problem in (body.problems or [])[1:]:
+            sys.stderr.write(escaped(f"  {problem.where}: {problem.message}") + "\n")
         return _fail(command, f"{status} {error.code}: {message}", 2)
     return _fail(command, f"{status} {error.code}: {message}", 3)
 
 
-def _diagnostic_lines(diagnostics: Any) -> list[str]:
-    if not isinstance(diagnostics, list):
-        return [str(diagnostics)]
+def _diagnostic_lines(diagnostics: Sequence[Diagnostic]) -> list[str]:
+    """``file:line:col: severity: message [rule]``, then its hint, for each."""
     lines = []
     for item in diagnostics:
-        if not isinstance(item, dict):
-            lines.append(str(item))
-            continue
-        where = ":".join(
-            str(item[k]) for k in ("file", "line", "column") if item.get(k) is not None
-        )
-        rule = f" [{item['rule']}]" if item.get("rule") else ""
-        severity = f"{item['severity']}: " if item.get("severity") else ""
-        lines.append(f"{where + ': ' if where else ''}{severity}{item.get('message', '')}{rule}")
-        if item.get("hint"):
-            lines.append(f"  hint: {item['hint']}")
+        where = ":".join(str(p) for p in (item.file, item.line, item.column) if p is not None)
+        rule = f" [{item.rule}]" if item.rule else ""
+        severity = f"{item.severity}: " if item.severity else ""
+        lines.append(f"{where + ': ' if where else ''}{severity}{item.message}{rule}")
+        if item.hint:
+            lines.append(f"  hint: {item.hint}")
     return lines
 
 
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(terminal_json(payload) + "\n")
+def _print_json(payload: BaseModel | dict[str, Any]) -> None:
+    """An answer (or a summary) as JSON: an answer as the controller sent it."""
+    sys.stdout.write(terminal_json(_json(payload)) + "\n")
+
+
+def _json(payload: BaseModel | dict[str, Any]) -> Any:
+    from depotctl.api.base import json_of
+
+    return json_of(payload) if isinstance(payload, BaseModel) else payload
 
 
 def _interactive() -> bool:
@@ -178,19 +177,8 @@ def _author() -> str:
         return "unknown"
 
 
-def _short(hash_text: Any) -> str:
-    return str(hash_text or "")[:12]
-
-
-def _revision_number(value: Any) -> int | None:
-    """A revision number from a number or a ``{"number": …}`` object."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, dict):
-        return _revision_number(value.get("number"))
-    return None
+def _short(hash_text: str | None) -> str:
+    return (hash_text or "")[:12]
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
@@ -199,12 +187,6 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     for row in [header, *rows]:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
-
-
-def _amount(value: Any, unit: str) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:,.1f} {unit}"
-    return "—" if value is None else str(value)
 
 
 def _instant(command: str, flag: str, text: str, now: datetime, *, back: bool) -> datetime:
@@ -228,4 +210,40 @@ def _instant(command: str, flag: str, text: str, now: datetime, *, back: bool) -
 
 
 def _controller_now(client: ControllerClient) -> datetime:
-    return datetime.fromisoformat(str(client.clock()["time"])).astimezone(UTC)
+    return client.clock().time.astimezone(UTC)
+
+
+#: A command that lists what a group manages, with the options every remote command has.
+Listing = Callable[[Format, str | None, str | None, Path | None], None]
+
+
+def command_group(name: str, help_text: str) -> typer.Typer:
+    """A group of commands (``envelopes``, ``override``…) under ``depotctl``, which lists
+    by default (:func:`lists_by_default`)."""
+    from depotctl.cli.app import app
+
+    group = typer.Typer(
+        name=name,
+        help=help_text,
+        invoke_without_command=True,
+        context_settings={"help_option_names": ["--help"]},
+    )
+    app.add_typer(group, name=name)
+    return group
+
+
+def lists_by_default(group: typer.Typer, listing: Listing, summary: str) -> None:
+    """Without a subcommand, ``group`` runs ``listing`` with the options it was given."""
+
+    def run_listing(
+        ctx: typer.Context,
+        output_format: FormatOption = Format.TEXT,
+        context: ContextOption = None,
+        server: ServerOption = None,
+        token_file: TokenFileOption = None,
+    ) -> None:
+        if ctx.invoked_subcommand is None:
+            listing(output_format, context, server, token_file)
+
+    run_listing.__doc__ = summary
+    group.callback()(run_listing)

@@ -8,13 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from depotctl.cli.app import app
-from depotctl.client.terminal_text import escaped_answer
-
-if TYPE_CHECKING:
-    from depotctl.client.api import Json
-
-
 from depotctl.cli.remote._common import (
     Connection,
     ContextOption,
@@ -22,37 +15,26 @@ from depotctl.cli.remote._common import (
     FormatOption,
     ServerOption,
     TokenFileOption,
-    _amount,
     _controller_now,
     _instant,
     _print_json,
     _table,
     _talking,
+    command_group,
+    lists_by_default,
 )
+from depotctl.client.figures import DASH, iso_text, kwh
+from depotctl.client.terminal_text import escaped_model
+
+if TYPE_CHECKING:
+    from depotctl.api import Outlook, Session
 
 # envelopes, requirements
 
 
-envelopes_app = typer.Typer(
-    name="envelopes",
-    help="Operating envelopes on the controller: list (default), submit, withdraw.",
-    invoke_without_command=True,
-    context_settings={"help_option_names": ["--help"]},
+envelopes_app = command_group(
+    "envelopes", "Operating envelopes on the controller: list (default), submit, withdraw."
 )
-app.add_typer(envelopes_app, name="envelopes")
-
-
-@envelopes_app.callback()
-def _envelopes(
-    ctx: typer.Context,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
-    """Operating envelopes: list them (the default), submit one, withdraw one."""
-    if ctx.invoked_subcommand is None:
-        envelopes_list(output_format, context, server, token_file)
 
 
 @envelopes_app.command("list")
@@ -72,28 +54,34 @@ def envelopes_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    listed = escaped_answer(listed)
+    listed = escaped_model(listed)
     rows = [
         (
-            str(e.get("id")),
-            str(e.get("state")),
-            f"{e.get('direction')} {e.get('limit')}",
-            str(e.get("target")),
-            str(e.get("start")),
-            str(e.get("end") or "open-ended"),
-            str(e.get("source")),
+            e.id,
+            e.state,
+            f"{e.direction} {e.limit}",
+            e.target,
+            iso_text(e.start),
+            iso_text(e.end, "open-ended"),
+            e.source,
         )
-        for e in listed.get("envelopes", [])
+        for e in listed.envelopes
     ]
     if not rows:
         sys.stdout.write("no envelopes\n")
     else:
         _table(("id", "state", "limit", "target", "start", "end", "source"), rows)
-    for source in listed.get("sources", []):
-        online = "online" if source.get("online") else "offline"
-        sys.stdout.write(
-            f"source {source.get('id')}: {online}, last heard {source.get('last_heard')}\n"
-        )
+    for source in listed.sources:
+        online = "online" if source.online else "offline"
+        heard = iso_text(source.last_heard, "None")
+        sys.stdout.write(f"source {source.id}: {online}, last heard {heard}\n")
+
+
+lists_by_default(
+    envelopes_app,
+    envelopes_list,
+    "Operating envelopes: list them (the default), submit one, withdraw one.",
+)
 
 
 @envelopes_app.command("submit")
@@ -138,30 +126,25 @@ def envelopes_submit(
     Exit codes: 0 submitted, 2 usage or a refused envelope, 3 the controller cannot be
     reached or refuses the token, 4 conflict (the id is taken by another envelope).
     """
+    command = "envelopes submit"
     connection = Connection(context, server, token_file)
-    with _talking("envelopes submit", connection), connection.open() as client:
+    with _talking(command, connection), connection.open() as client:
         now = _controller_now(client)
-        body: Json = {
-            "id": envelope_id,
-            "target": target,
-            "limit": limit,
-            "direction": direction,
-            "mode": mode,
-            "source": source,
-            "start": (
-                _instant("envelopes submit", "--start", start, now, back=False) if start else now
-            ).isoformat(),
-        }
-        if end is not None:
-            body["end"] = _instant("envelopes submit", "--end", end, now, back=False).isoformat()
-        stored = client.submit_envelope(body)
+        stored = client.submit_envelope(
+            envelope_id=envelope_id,
+            target=target,
+            limit=limit,
+            direction=direction,
+            mode=mode,
+            source=source,
+            start=_instant(command, "--start", start, now, back=False) if start else now,
+            end=_instant(command, "--end", end, now, back=False) if end is not None else None,
+        )
     if output_format is Format.JSON:
         _print_json(stored)
     else:
-        stored = escaped_answer(stored)
-        sys.stdout.write(
-            f"envelope {stored.get('id')}: {stored.get('state')} ({stored.get('reason')})\n"
-        )
+        stored = escaped_model(stored)
+        sys.stdout.write(f"envelope {stored.id}: {stored.state} ({stored.reason})\n")
 
 
 @envelopes_app.command("withdraw")
@@ -182,30 +165,15 @@ def envelopes_withdraw(
     if output_format is Format.JSON:
         _print_json(stored)
     else:
-        stored = escaped_answer(stored)
-        sys.stdout.write(f"envelope {stored.get('id')} withdrawn at {stored.get('withdrawn_at')}\n")
+        stored = escaped_model(stored)
+        withdrawn = iso_text(stored.withdrawn_at, "None")
+        sys.stdout.write(f"envelope {stored.id} withdrawn at {withdrawn}\n")
 
 
-requirements_app = typer.Typer(
-    name="requirements",
-    help="The fleet's schedule: energy by departure for running sessions: list (default), submit.",
-    invoke_without_command=True,
-    context_settings={"help_option_names": ["--help"]},
+requirements_app = command_group(
+    "requirements",
+    "The fleet's schedule: energy by departure for running sessions: list (default), submit.",
 )
-app.add_typer(requirements_app, name="requirements")
-
-
-@requirements_app.callback()
-def _requirements(
-    ctx: typer.Context,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
-    """Energy requirements of the running sessions: list them (the default), submit one."""
-    if ctx.invoked_subcommand is None:
-        requirements_list(output_format, context, server, token_file)
 
 
 @requirements_app.command("list")
@@ -227,8 +195,8 @@ def requirements_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    listed = escaped_answer(listed)
-    rows = [_requirement_row(s) for s in listed.get("sessions", [])]
+    listed = escaped_model(listed)
+    rows = [_requirement_row(s) for s in listed.sessions]
     if not rows:
         sys.stdout.write("no open sessions\n")
         return
@@ -238,55 +206,56 @@ def requirements_list(
         rows,
     )  # fmt: skip
     sys.stdout.write(
-        f"expected: the energy at departure if each EVSE's limit at {listed.get('time')} "
+        f"expected: the energy at departure if each EVSE's limit at {iso_text(listed.time)} "
         "holds until then\n"
     )
 
 
-def _requirement_row(s: Json) -> tuple[str, ...]:
+lists_by_default(
+    requirements_app,
+    requirements_list,
+    "Energy requirements of the running sessions: list them (the default), submit one.",
+)
+
+
+def _requirement_row(s: Session) -> tuple[str, ...]:
     """One session: its requirement (the site's default when it states none), and its
     outlook at departure with the cause of a shortfall in words."""
-    requirement = s.get("requirement") or {}
-    outlook = s.get("outlook")
+    requirement, outlook = s.requirement, s.outlook
     if outlook is None:
         return (
-            str(s.get("id")),
-            str(s.get("evse")),
-            str(s.get("energy_delivered")),
-            str(requirement.get("energy", "—")),
-            str(requirement.get("departure", "—")),
-            str(requirement.get("source", "site default")),
-            "—",
-            "—",
+            s.id,
+            s.evse,
+            s.energy_delivered,
+            requirement.energy if requirement else DASH,
+            iso_text(requirement.departure if requirement else None),
+            requirement.source if requirement else "site default",
+            DASH,
+            DASH,
             "no outlook: the site in force has no such EVSE",
         )
-    source = outlook.get("requirement_source")
+    source = outlook.requirement_source
     return (
-        str(s.get("id")),
-        str(s.get("evse")),
-        str(s.get("energy_delivered")),
-        _kwh(outlook.get("required_energy_wh")),
-        str(outlook.get("departure")),
-        "site default" if source == "default" else str(source),
-        _kwh(outlook.get("expected_energy_wh")),
-        _kwh(outlook.get("shortfall_wh")) if not outlook.get("on_track") else "—",
+        s.id,
+        s.evse,
+        s.energy_delivered,
+        kwh(outlook.required_energy_wh),
+        iso_text(outlook.departure),
+        "site default" if source == "default" else source,
+        kwh(outlook.expected_energy_wh),
+        kwh(outlook.shortfall_wh) if not outlook.on_track else DASH,
         _outlook_words(outlook),
     )
 
 
-def _outlook_words(outlook: Json) -> str:
+def _outlook_words(outlook: Outlook) -> str:
     """``on track, complete at …``, or what keeps it short (``overdue`` first when its
     departure has passed)."""
-    if outlook.get("on_track"):
-        words = f"on track, complete at {outlook.get('complete_at')}"
-        return ("overdue; " if outlook.get("overdue") else "") + words
-    constraint = outlook.get("constraint") or {}
-    cause = str(constraint.get("detail") or constraint.get("kind") or "short")
-    return ("overdue; " if outlook.get("overdue") else "") + cause
-
-
-def _kwh(wh: object) -> str:
-    return _amount(wh / 1000.0 if isinstance(wh, int | float) else wh, "kWh")
+    overdue = "overdue; " if outlook.overdue else ""
+    if outlook.on_track:
+        return f"{overdue}on track, complete at {iso_text(outlook.complete_at, 'None')}"
+    constraint = outlook.constraint
+    return overdue + (constraint.words if constraint is not None else "short")
 
 
 @requirements_app.command("submit")
@@ -317,13 +286,12 @@ def requirements_submit(
         when = _instant(
             "requirements submit", "--departure", departure, _controller_now(client), back=False
         )
-        stored = client.set_requirement(session, {"energy": energy, "departure": when.isoformat()})
+        stored = client.set_requirement(session, energy=energy, departure=when)
     if output_format is Format.JSON:
         _print_json(stored)
-    else:
-        stored = escaped_answer(stored)
-        requirement = stored.get("requirement") or {}
-        sys.stdout.write(
-            f"session {stored.get('id')} on EVSE {stored.get('evse')}: needs "
-            f"{requirement.get('energy')} by {requirement.get('departure')}\n"
-        )
+        return
+    stored = escaped_model(stored)
+    requirement = stored.requirement
+    needs = requirement.energy if requirement else "None"
+    by = iso_text(requirement.departure if requirement else None, "None")
+    sys.stdout.write(f"session {stored.id} on EVSE {stored.evse}: needs {needs} by {by}\n")

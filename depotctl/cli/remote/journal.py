@@ -14,10 +14,11 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.render_explain import explain_text
-from depotctl.client.terminal_text import escaped_answer, terminal_json
+from depotctl.client.terminal_text import escaped_model, terminal_json
 
 if TYPE_CHECKING:
-    from depotctl.client.api import ControllerClient, Json
+    from depotctl.api import JournalEntry
+    from depotctl.client.api import ControllerClient
 
 
 from depotctl.cli.remote._common import (
@@ -29,6 +30,7 @@ from depotctl.cli.remote._common import (
     TokenFileOption,
     _controller_now,
     _instant,
+    _json,
     _print_json,
     _talking,
 )
@@ -51,13 +53,14 @@ def explain_live(
         _print_json(explained)
         return
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    sys.stdout.write(explain_text(explained, color=color))  # the same text as offline
+    # the same text as offline, from the same JSON
+    sys.stdout.write(explain_text(_json(explained), color=color))
 
 
-def journal_line(entry: Json) -> str:
+def journal_line(entry: JournalEntry) -> str:
     """``AT  KIND  MESSAGE``, the controller's text escaped."""
-    entry = escaped_answer(entry)
-    return f"{entry.get('at')}  {entry.get('kind', ''):<20}  {entry.get('message')}"
+    entry = escaped_model(entry)
+    return f"{entry.at.isoformat()}  {entry.kind:<20}  {entry.message}"
 
 
 @app.command()
@@ -102,10 +105,11 @@ def journal(
         start = None
         if since is not None:
             start = _instant("journal", "--since", since, _controller_now(client), back=True)
-        entries = client.journal(since=start, **filters)["entries"]
+        page = client.journal(since=start, **filters)
+        entries = page.entries
         if not follow:
             if output_format is Format.JSON:
-                _print_json({"entries": entries})
+                _print_json(page)
             else:
                 for entry in entries:
                     sys.stdout.write(journal_line(entry) + "\n")
@@ -113,10 +117,10 @@ def journal(
         _follow(client, entries, start, filters, _emitter(output_format))
 
 
-def _emitter(output_format: Format) -> Callable[[Json], None]:
-    def emit(entry: Json) -> None:
+def _emitter(output_format: Format) -> Callable[[JournalEntry], None]:
+    def emit(entry: JournalEntry) -> None:
         if output_format is Format.JSON:
-            sys.stdout.write(terminal_json(entry, indent=None) + "\n")
+            sys.stdout.write(terminal_json(_json(entry), indent=None) + "\n")
         else:
             sys.stdout.write(journal_line(entry) + "\n")
         sys.stdout.flush()
@@ -126,10 +130,10 @@ def _emitter(output_format: Format) -> Callable[[Json], None]:
 
 def _follow(
     client: ControllerClient,
-    entries: list[Json],
+    entries: list[JournalEntry],
     start: datetime | None,
     filters: dict[str, Any],
-    emit: Callable[[Json], None],
+    emit: Callable[[JournalEntry], None],
 ) -> None:
     """Print ``entries``, then poll every second for newer ones (by id) until Ctrl-C."""
     last_id = 0
@@ -137,11 +141,10 @@ def _follow(
     try:
         while True:
             for entry in entries:
-                if int(entry.get("id", 0)) > last_id:
+                if entry.id > last_id:
                     emit(entry)
-                    last_id = int(entry["id"])
-                    last_at = datetime.fromisoformat(str(entry["at"]))
+                    last_id, last_at = entry.id, entry.at
             time.sleep(1.0)
-            entries = client.journal(since=last_at, after_id=last_id, **filters)["entries"]
+            entries = client.journal(since=last_at, after_id=last_id, **filters).entries
     except KeyboardInterrupt:
         return

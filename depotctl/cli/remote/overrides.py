@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from depotctl.cli.app import app
 from depotctl.cli.remote._common import (
     Connection,
     ContextOption,
@@ -30,11 +29,15 @@ from depotctl.cli.remote._common import (
     _print_json,
     _table,
     _talking,
+    command_group,
+    lists_by_default,
 )
-from depotctl.client.terminal_text import escaped_answer
+from depotctl.client.figures import amount, iso_text
+from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
-    from depotctl.client.api import ControllerClient, Json
+    from depotctl.api import EvseAllocation, Override
+    from depotctl.client.api import ControllerClient
 
 EvseArgument = Annotated[
     str, typer.Argument(metavar="EVSE", help='The EVSE, "<charger id>/<evse id>" like dc-01/1.')
@@ -48,26 +51,9 @@ ReasonOption = Annotated[
     ),
 ]
 
-override_app = typer.Typer(
-    name="override",
-    help="Operator overrides of EVSEs: list (default), pause, resume, cap.",
-    invoke_without_command=True,
-    context_settings={"help_option_names": ["--help"]},
+override_app = command_group(
+    "override", "Operator overrides of EVSEs: list (default), pause, resume, cap."
 )
-app.add_typer(override_app, name="override")
-
-
-@override_app.callback()
-def _override(
-    ctx: typer.Context,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
-    """Operator overrides: list them (the default), pause an EVSE, cap it, resume it."""
-    if ctx.invoked_subcommand is None:
-        override_list(output_format, context, server, token_file)
 
 
 @override_app.command("list")
@@ -89,24 +75,29 @@ def override_list(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    overrides = escaped_answer(listed).get("overrides", [])
+    overrides = escaped_model(listed).overrides
     if not overrides:
         sys.stdout.write("no overrides: every EVSE is as the allocator decides\n")
         return
-    rows = []
-    for override in overrides:
-        allocation = override.get("allocation") or {}
-        rows.append(
-            (
-                str(override.get("evse")),
-                _what(override),
-                f"{_limit(allocation)} ({allocation.get('state', 'unknown')})",
-                str(override.get("author")),
-                str(override.get("set_at")),
-                str(override.get("reason") or ""),
-            )
+    rows = [
+        (
+            override.evse,
+            _words(override),
+            _limit_now(override.allocation),
+            override.author,
+            iso_text(override.set_at),
+            override.reason or "",
         )
+        for override in overrides
+    ]
     _table(("EVSE", "override", "limit now", "by", "since", "reason"), rows)
+
+
+lists_by_default(
+    override_app,
+    override_list,
+    "Operator overrides: list them (the default), pause an EVSE, cap it, resume it.",
+)
 
 
 @override_app.command("pause")
@@ -185,15 +176,15 @@ def override_resume(
     connection = Connection(context, server, token_file)
     with _talking(command, connection), connection.open() as client:
         now = _evse_now(client, evse)
-        held = now.get("override")
+        held = now.override
         if held is None:
             _nothing_to_resume(evse, output_format)
             return
         _confirm(
             command,
             yes,
-            f"Resume EVSE {evse} ({_what(held)} by {held.get('author')}"
-            f"{_why(held)}; {_state(now)})?",
+            f"Resume EVSE {evse} ({_what(held.paused, held.cap_a)} by {held.author}{_why(held.reason)}; "
+            f"{_state(now)})?",
         )
         try:
             result = client.clear_override(evse, author=_author())
@@ -205,8 +196,7 @@ def override_resume(
     if output_format is Format.JSON:
         _print_json(result)
         return
-    allocation = escaped_answer(result).get("allocation") or {}
-    sys.stdout.write(f"EVSE {evse} resumed; {_outcome(allocation)}\n")
+    sys.stdout.write(f"EVSE {evse} resumed; {_outcome(escaped_model(result).allocation)}\n")
 
 
 # Shared
@@ -228,34 +218,33 @@ def _set(
     connection = Connection(context, server, token_file)
     with _talking(command, connection), connection.open() as client:
         now = _evse_now(client, evse)
-        held = now.get("override")
-        replaces = f"; replaces its {_what(held)} by {held.get('author')}" if held else ""
+        held = now.override
+        replaces = (
+            f"; replaces its {_what(held.paused, held.cap_a)} by {held.author}" if held else ""
+        )
         action = "Pause" if paused else f"Cap at {cap}"
         _confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
         result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=_author())
     if output_format is Format.JSON:
         _print_json(result)
         return
-    result = escaped_answer(result)
-    override = result.get("override") or {}
-    allocation = result.get("allocation") or {}
-    if not result.get("changed", True):
+    result = escaped_model(result)
+    override, outcome = result.override, _outcome(result.allocation)
+    if not result.changed:
         sys.stdout.write(
-            f"EVSE {evse} is already {_what(override)} (by {override.get('author')} since "
-            f"{override.get('set_at')}): nothing changed; {_outcome(allocation)}\n"
+            f"EVSE {evse} is already {_words(override)} (by {override.author} since "
+            f"{iso_text(override.set_at)}): nothing changed; {outcome}\n"
         )
         return
     sys.stdout.write(
-        f"EVSE {evse} {_what(override)} by {override.get('author')}{_why(override)}; "
-        f"{_outcome(allocation)}\n"
+        f"EVSE {evse} {_words(override)} by {override.author}{_why(override.reason)}; {outcome}\n"
     )
 
 
-def _evse_now(client: ControllerClient, evse: str) -> Json:
+def _evse_now(client: ControllerClient, evse: str) -> EvseAllocation:
     """The EVSE as the controller sees it now (a 404 with the likely id if unknown),
     safe to put into words (its override's author and reason escaped)."""
-    explained: Json = escaped_answer(client.explain(evse).get("evse", {}))
-    return explained
+    return escaped_model(client.explain(evse).evse)
 
 
 def _nothing_to_resume(evse: str, output_format: Format) -> None:
@@ -265,40 +254,44 @@ def _nothing_to_resume(evse: str, output_format: Format) -> None:
         sys.stdout.write(f"EVSE {evse} has no override: nothing to resume\n")
 
 
-def _what(override: Any) -> str:
-    if not isinstance(override, dict):
-        return "override"
-    if override.get("paused"):
+def _what(paused: bool, cap_a: float | None, cap: str | None = None) -> str:
+    """``paused``, or ``capped at 16 A`` (``cap`` as the controller wrote it, else
+    ``cap_a``)."""
+    if paused:
         return "paused"
-    cap = override.get("cap")
-    if cap is None and isinstance(override.get("cap_a"), int | float):
-        cap = f"{override['cap_a']:g} A"
-    return f"capped at {cap}"
+    return f"capped at {cap if cap is not None else f'{cap_a or 0.0:g} A'}"
 
 
-def _why(override: Any) -> str:
-    reason = override.get("reason") if isinstance(override, dict) else None
+def _words(override: Override) -> str:
+    return _what(override.paused, override.cap_a, override.cap)
+
+
+def _why(reason: str | None) -> str:
     return f': "{reason}"' if reason else ""
 
 
-def _limit(allocation: Json) -> str:
-    limit = allocation.get("limit_a")
-    return f"{limit:.1f} A" if isinstance(limit, int | float) else "—"
+def _limit_now(allocation: EvseAllocation | None) -> str:
+    """``16.0 A (charging)``; for an EVSE the site no longer has, ``— (unknown)``."""
+    if allocation is None:
+        return f"{amount(None, 'A')} (unknown)"
+    return f"{_limit(allocation)} ({allocation.state})"
 
 
-def _state(view: Json) -> str:
-    state = view.get("state", "unknown")
-    session = f", session {view['session_id']}" if view.get("session_id") else ""
-    return f"{state} at {_limit(view)}{session}"
+def _limit(allocation: EvseAllocation) -> str:
+    return amount(allocation.limit_a, "A")
 
 
-def _outcome(allocation: Json) -> str:
+def _state(evse: EvseAllocation) -> str:
+    session = f", session {evse.session_id}" if evse.session_id else ""
+    return f"{evse.state} at {_limit(evse)}{session}"
+
+
+def _outcome(allocation: EvseAllocation | None) -> str:
     """``its limit is now 0.0 A (paused: paused by operator (…))``."""
-    if not allocation:
+    if allocation is None:
         return "its limit is decided at the next control cycle"
-    binding = allocation.get("binding") or {}
-    detail = binding.get("detail")
-    state = allocation.get("state", "unknown")
-    if state == "idle":
+    if allocation.state == "idle":
         return f"its limit is now {_limit(allocation)} (idle: the override holds from its next session)"
-    return f"its limit is now {_limit(allocation)} ({state}: {detail})"
+    return (
+        f"its limit is now {_limit(allocation)} ({allocation.state}: {allocation.binding.detail})"
+    )

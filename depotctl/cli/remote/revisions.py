@@ -12,12 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
-from depotctl.client.terminal_text import escaped_answer
-
-if TYPE_CHECKING:
-    from depotctl.client.api import Json
-
-
 from depotctl.cli.remote._common import (
     Connection,
     ContextOption,
@@ -26,17 +20,21 @@ from depotctl.cli.remote._common import (
     ServerOption,
     TokenFileOption,
     YesOption,
-    _amount,
     _author,
     _confirm,
     _fail,
     _interactive,
+    _json,
     _print_json,
-    _revision_number,
     _short,
     _table,
     _talking,
 )
+from depotctl.client.figures import amount, iso_text
+from depotctl.client.terminal_text import escaped_model
+
+if TYPE_CHECKING:
+    from depotctl.api import Alerts, Clock, EvseImpact, Plan, State
 
 # status, revisions
 
@@ -58,57 +56,66 @@ def status(
         clock = client.clock()
         state = client.state()
         alerts = client.alerts()
-    evses = state.get("evses", [])
-    at_limit = [node for node in state.get("nodes", []) if node.get("at_limit")]
-    summary = {
-        "site": state.get("site", {}).get("name"),
-        "revision": state.get("revision"),
-        "clock": clock,
-        "evses": dict(Counter(str(e.get("state")) for e in evses)),
-        "evse_count": len(evses),
+    if output_format is Format.JSON:
+        _print_json(_status_summary(clock, state, alerts))
+        return
+    sys.stdout.write(_status_text(*_escaped(clock, state, alerts)))
+
+
+def _escaped(clock: Clock, state: State, alerts: Alerts) -> tuple[Clock, State, Alerts]:
+    return escaped_model(clock), escaped_model(state), escaped_model(alerts)
+
+
+def _status_summary(clock: Clock, state: State, alerts: Alerts) -> dict[str, Any]:
+    """``status --format json``: the site, its revision, the clock, EVSEs by state, the
+    nodes at their limit, the open alerts."""
+    return {
+        "site": state.site.name,
+        "revision": _json(state.revision),
+        "clock": _json(clock),
+        "evses": dict(Counter(e.state for e in state.evses)),
+        "evse_count": len(state.evses),
         "nodes_at_limit": [
             {
-                "id": n["id"],
-                "kind": n.get("kind"),
-                "effective_limit": n.get("effective_limit"),
-                "unit": n.get("unit"),
-                "source": (n.get("source") or {}).get("text"),
+                "id": n.id,
+                "kind": n.kind,
+                "effective_limit": n.effective_limit,
+                "unit": n.unit,
+                "source": n.source.text if n.source is not None else None,
             }
-            for n in at_limit
+            for n in state.nodes
+            if n.at_limit
         ],
-        "alerts": [a for a in alerts.get("alerts") or [] if a.get("open", True)],
+        "alerts": [_json(a) for a in alerts.alerts if a.open],
     }
-    if output_format is Format.JSON:
-        _print_json(summary)
-        return
-    summary, clock, alerts = escaped_answer((summary, clock, alerts))
-    revision = summary["revision"] or {}
+
+
+def _status_text(clock: Clock, state: State, alerts: Alerts) -> str:
+    revision = state.revision
+    counts = Counter(e.state for e in state.evses)
     lines = [
-        f"site      {summary['site']}",
-        f"revision  {revision.get('number')} ({_short(revision.get('hash'))}) by "
-        f"{revision.get('author')}, {revision.get('created_at')}: {revision.get('message')}",
-        f"clock     {clock.get('time')} ({clock.get('kind')}, ×{clock.get('speed'):g})",
-        f"EVSEs     {len(evses)}: "
-        + (
-            ", ".join(f"{count} {name}" for name, count in sorted(summary["evses"].items()))
-            or "none"
-        ),
+        f"site      {state.site.name}",
+        f"revision  {revision.number} ({_short(revision.hash)}) by {revision.author}, "
+        f"{iso_text(revision.created_at)}: {revision.message}",
+        f"clock     {iso_text(clock.time)} ({clock.kind}, ×{clock.speed:g})",
+        f"EVSEs     {len(state.evses)}: "
+        + (", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "none"),
     ]
+    at_limit = [node for node in state.nodes if node.at_limit]
     if at_limit:
         lines.append("at limit")
-        for node in summary["nodes_at_limit"]:
-            lines.append(
-                f"  {node['id']} {node['kind']} {node['effective_limit']} {node['unit']}"
-                + (f" ({node['source']})" if node["source"] else "")
+        for node in at_limit:
+            source = (
+                f" ({node.source.text})" if node.source is not None and node.source.text else ""
             )
+            lines.append(f"  {node.id} {node.kind} {node.effective_limit} {node.unit}{source}")
     else:
         lines.append("at limit  no node")
     # here, not at the top: the client's package loads httpx, which validate never needs
-    from depotctl.client.alerts import alerts_line, alerts_of, instant, site_zone
+    from depotctl.client.alerts import alerts_line, alerts_of, site_zone
 
-    now = instant(clock.get("time"))
-    lines.append(f"alerts    {alerts_line(alerts_of(alerts), site_zone(alerts), now)}")
-    sys.stdout.write("\n".join(lines) + "\n")
+    lines.append(f"alerts    {alerts_line(alerts_of(alerts), site_zone(alerts), clock.time)}")
+    return "\n".join(lines) + "\n"
 
 
 @app.command()
@@ -128,17 +135,16 @@ def revisions(
     if output_format is Format.JSON:
         _print_json(listed)
         return
-    listed = escaped_answer(listed)
-    current = listed.get("current")
+    listed = escaped_model(listed)
     rows = [
         (
-            ("*" if r.get("number") == current else " ") + str(r.get("number")),
-            _short(r.get("hash")),
-            str(r.get("created_at")),
-            str(r.get("author")),
-            str(r.get("message")),
+            ("*" if r.number == listed.current else " ") + str(r.number),
+            _short(r.hash),
+            iso_text(r.created_at),
+            r.author,
+            r.message,
         )
-        for r in listed.get("revisions", [])
+        for r in listed.revisions
     ]
     _table(("#", "hash", "time", "author", "message"), rows)
 
@@ -166,85 +172,60 @@ def _bundle(path: Path, text: str) -> dict[str, str]:
     return read_bundle(sites[0], path.parent) if len(sites) == 1 else {}
 
 
-def plan_base(plan: Json) -> int | None:
-    """The revision a plan was made against (0: the store had none)."""
-    return _revision_number(plan.get("base_revision"))
-
-
-def plan_changes(plan: Json) -> list[Json]:
-    return [c for c in plan.get("changes") or [] if isinstance(c, dict)]
-
-
-def _object(value: Any) -> Json:
-    return value if isinstance(value, dict) else {}
-
-
-def _listed(value: Any) -> list[Json]:
-    return (
-        [item for item in value or [] if isinstance(item, dict)] if isinstance(value, list) else []
-    )
-
-
-def plan_text(plan: Json) -> str:
+def plan_text(plan: Plan) -> str:
     """The plan as terraform shows one: the semantic changes (``+ - ~``), then the
     impact now (EVSE limits old → new, sessions that would pause), then ``Plan: …``."""
-    plan = escaped_answer(plan)
+    plan = escaped_model(plan)
     marks = {"add": "+", "remove": "-", "change": "~", "move": "~"}
-    site = _object(plan.get("site"))
-    base = plan_base(plan)
+    base = plan.base_revision
     against = f"revision {base}" if base else "an empty store"
-    lines = [f"Plan for site {site.get('new')} ({plan.get('path')}) against {against}", ""]
-    changes = plan_changes(plan)
+    lines = [f"Plan for site {plan.site.new} ({plan.path}) against {against}", ""]
     section = None
-    for change in changes:
-        if change.get("section") != section:
-            section = change.get("section")
-            lines.append(str(section))
-        lines.append(f"  {marks.get(str(change.get('action')), '~')} {change.get('message')}")
-    if not changes:
+    for change in plan.changes:
+        if change.section != section:
+            section = change.section
+            lines.append(section)
+        lines.append(f"  {marks.get(change.action, '~')} {change.message}")
+    if not plan.changes:
         lines.append(
             "No changes: the site is the one in force."
             if base
             else "The store has no revision: this site becomes revision 1."
         )
-    impact = _object(plan.get("impact"))
-    evses = _listed(impact.get("evses"))
-    paused = _listed(impact.get("paused_sessions"))
-    removed = _listed(impact.get("sessions_on_removed_evses"))
-    lines += ["", f"Impact now ({impact.get('time')}):" if impact else "Impact now:"]
+    impact = plan.impact
+    evses = impact.evses if impact is not None else []
+    paused = impact.paused_sessions if impact is not None else []
+    removed = impact.sessions_on_removed_evses if impact is not None else []
+    lines += ["", f"Impact now ({iso_text(impact.time)}):" if impact else "Impact now:"]
     for evse in evses:
-        lines.append(f"  ~ EVSE {evse.get('message') or _evse_change(evse)}")
+        lines.append(f"  ~ EVSE {evse.message or _evse_change(evse)}")
     for session in paused:
         lines.append(
-            f"  ! session {session.get('session')} on EVSE {session.get('evse')} would pause: "
-            f"{session.get('reason')}"
+            f"  ! session {session.session} on EVSE {session.evse} would pause: {session.reason}"
         )
     for session in removed:
         lines.append(
-            f"  ! session {session.get('session')} is on EVSE {session.get('evse')}, which "
-            f"the new site removes: {session.get('reason')}"
+            f"  ! session {session.session} is on EVSE {session.evse}, which "
+            f"the new site removes: {session.reason}"
         )
     if not (evses or paused or removed):
         lines.append("  no EVSE limit changes, no session paused")
-    summary = _object(plan.get("summary"))
+    summary = plan.summary
     lines += [
         "",
-        f"Plan: {summary.get('add', 0)} to add, {summary.get('change', 0)} to change, "
-        f"{summary.get('remove', 0)} to destroy; {len(evses)} EVSE limit(s) change now, "
+        f"Plan: {summary.add} to add, {summary.change} to change, "
+        f"{summary.remove} to destroy; {len(evses)} EVSE limit(s) change now, "
         f"{len(paused)} session(s) would pause.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _evse_change(evse: Json) -> str:
-    return (
-        f"{evse.get('id')} {_amount(evse.get('old_limit_a'), 'A')} → "
-        f"{_amount(evse.get('new_limit_a'), 'A')}"
-    )
+def _evse_change(evse: EvseImpact) -> str:
+    return f"{evse.id} {amount(evse.old_limit_a, 'A')} → {amount(evse.new_limit_a, 'A')}"
 
 
-def _has_changes(plan: Json) -> bool:
-    return bool(plan_changes(plan)) or plan_base(plan) == 0
+def _has_changes(plan: Plan) -> bool:
+    return bool(plan.changes) or plan.base_revision == 0
 
 
 @app.command()
@@ -284,7 +265,7 @@ def plan(
         made = client.plan(text, str(site_file), files)
     if out is not None:
         try:
-            out.write_text(json.dumps(made, indent=2, ensure_ascii=False) + "\n")
+            out.write_text(json.dumps(_json(made), indent=2, ensure_ascii=False) + "\n")
         except OSError as error:
             raise _fail("plan", f"cannot write {out}: {error.strerror}", 3) from None
     if output_format is Format.JSON:
@@ -297,17 +278,22 @@ def plan(
         raise typer.Exit(1)
 
 
-def _saved_plan(path: Path) -> Json | None:
+def _saved_plan(path: Path) -> Plan | None:
     """The saved plan in ``path``, or None when it is not one."""
+    from pydantic import ValidationError
+
+    from depotctl.api import Plan
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError):
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
         return None
     except OSError as error:
         raise _fail("apply", f"cannot read {path}: {error.strerror}", 3) from None
-    if isinstance(data, dict) and plan_base(data) is not None and "site_text" in data:
-        return data
-    return None
+    try:
+        return Plan.model_validate_json(text)
+    except ValidationError:
+        return None
 
 
 @app.command()
@@ -367,13 +353,13 @@ def apply(
             sys.stdout.write(plan_text(made))
         if saved is None and not _has_changes(made):
             if output_format is Format.JSON:
-                _print_json({"applied": False, "plan": made})
+                _print_json({"applied": False, "plan": _json(made)})
             else:
                 sys.stdout.write("Nothing to apply.\n")
             return
-        _confirm("apply", yes, f"Apply this plan on revision {plan_base(made)}?")
+        _confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")
         applied = client.apply(
-            base_revision=plan_base(made),
+            base_revision=made.base_revision,
             site_text=text,
             path=str(site_file) if site_file is not None else None,
             plan=saved,
@@ -384,10 +370,10 @@ def apply(
     if output_format is Format.JSON:
         _print_json(applied)
         return
-    applied = escaped_answer(applied)
+    applied = escaped_model(applied)
     sys.stdout.write(
-        f"Applied: revision {applied.get('number')} ({_short(applied.get('hash'))}) is in "
-        f"force (was revision {applied.get('previous_revision')}).\n"
+        f"Applied: revision {applied.number} ({_short(applied.hash)}) is in "
+        f"force (was revision {applied.previous_revision}).\n"
     )
 
 
@@ -421,7 +407,7 @@ def rollback(
         _confirm("rollback", yes, "")  # refuses before anything is sent
     connection = Connection(context, server, token_file)
     with _talking("rollback", connection), connection.open() as client:
-        current = _revision_number(client.revisions().get("current"))
+        current = client.revisions().current
         if current is None:
             raise _fail("rollback", "the controller has no revision yet", 2)
         target = revision if revision is not None else current - 1
@@ -434,8 +420,8 @@ def rollback(
     if output_format is Format.JSON:
         _print_json(result)
         return
-    result = escaped_answer(result)
+    result = escaped_model(result)
     sys.stdout.write(
-        f"Rolled back: revision {result.get('number')} ({_short(result.get('hash'))}) is in "
-        f"force, the site of revision {result.get('rollback_of', target)}.\n"
+        f"Rolled back: revision {result.number} ({_short(result.hash)}) is in "
+        f"force, the site of revision {result.rollback_of or target}.\n"
     )

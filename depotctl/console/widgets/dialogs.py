@@ -3,7 +3,7 @@ form for a local envelope, and the help."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -81,22 +81,34 @@ ENVELOPE_FIELDS = (
 )
 
 
-class EnvelopeForm(ModalScreen[dict[str, str] | None]):
+@dataclass(frozen=True, slots=True)
+class EnvelopeFields:
+    """A local envelope's fields as typed (the app reads the times)."""
+
+    id: str = ""
+    target: str = ""
+    limit: str = ""
+    start: str = ""
+    end: str = ""
+
+
+class EnvelopeForm(ModalScreen[EnvelopeFields | None]):
     """The fields of a local envelope, as typed; the app checks and sends them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, defaults: dict[str, str]) -> None:
+    def __init__(self, defaults: EnvelopeFields) -> None:
         super().__init__()
         self.defaults = defaults
 
     def compose(self) -> ComposeResult:
+        defaults = asdict(self.defaults)
         with Vertical(classes="dialog"):
             yield Label(Text("Submit a local envelope", "bold"))
             for field, label, placeholder in ENVELOPE_FIELDS:
                 yield Label(label)
                 yield Input(
-                    value=self.defaults.get(field, ""),
+                    value=defaults[field],
                     placeholder=placeholder,
                     id=f"envelope-{field}",
                 )
@@ -105,11 +117,13 @@ class EnvelopeForm(ModalScreen[dict[str, str] | None]):
                 yield Button("Next (enter)", variant="primary", id="next")
                 yield Button("Cancel (esc)", id="cancel")
 
-    def values(self) -> dict[str, str]:
-        return {
-            field: self.query_one(f"#envelope-{field}", Input).value.strip()
-            for field, _, _ in ENVELOPE_FIELDS
-        }
+    def values(self) -> EnvelopeFields:
+        return EnvelopeFields(
+            **{
+                field: self.query_one(f"#envelope-{field}", Input).value.strip()
+                for field, _, _ in ENVELOPE_FIELDS
+            }
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(self.values())

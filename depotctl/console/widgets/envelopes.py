@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from depotctl.console.model import Envelope, Model
-from depotctl.console.render import DASH, Timeline, clock_text, state_style
+from depotctl.api import Envelope
+from depotctl.console.model import Model
+from depotctl.console.render import Timeline, clock_text, state_style
 
 COLUMNS = (
     ("id", "Envelope"),
@@ -26,8 +27,6 @@ COLUMNS = (
 def _online(envelope: Envelope, model: Model) -> Text:
     source = model.sources.get(envelope.source)
     online = source.online if source is not None else envelope.source_online
-    if online is None:
-        return Text(DASH, "dim")
     return Text("online", "green") if online else Text("OFFLINE", "bold red")
 
 

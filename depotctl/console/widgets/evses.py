@@ -6,50 +6,56 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from depotctl.console.model import Evse, Model
-from depotctl.console.render import DASH, amount, clock_text, kwh
+from depotctl.client.figures import DASH, amount, kwh
+from depotctl.console.model import EvseNow, Model
+from depotctl.console.render import clock_text
 
+#: Each column's key, title and width: fixed, so the columns stand still as values
+#: change and the table looks the same however its rows arrived (a width measured
+#: from the cells depends on which cells were there when it was measured).
 COLUMNS = (
-    ("evse", "EVSE"),
-    ("session", "Session"),
-    ("state", "State"),
-    ("limit", "Limit"),
-    ("departure", "Departs"),
-    ("shortfall", "Shortfall"),
-    ("energy", "Energy"),
-    ("draw", "Draw"),
-    ("binding", "Binding constraint"),
+    ("evse", "EVSE", 9),
+    ("session", "Session", 14),
+    ("state", "State", 11),
+    ("limit", "Limit", 8),
+    ("departure", "Departs", 9),
+    ("shortfall", "Shortfall", 17),
+    ("energy", "Energy", 15),
+    ("draw", "Draw", 8),
+    ("binding", "Binding constraint", 120),
 )
 
 Cells = tuple[Text | str, ...]
 
 
-def _state(evse: Evse) -> Text:
+def _state(evse: EvseNow) -> Text:
     if evse.paused:
         return Text("paused (op)", "bold yellow")
-    style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(evse.state, "")
-    return Text(evse.state, style)
+    state = evse.allocation.state
+    style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(state, "")
+    return Text(state, style)
 
 
-def _limit(evse: Evse) -> str:
-    return DASH if evse.limit_a is None else f"{evse.limit_a:,.1f} A"
+def _limit(evse: EvseNow) -> str:
+    return amount(evse.allocation.limit_a, "A")
 
 
-def _energy(evse: Evse) -> str:
+def _energy(evse: EvseNow) -> str:
     session = evse.session
     if session is None:
         return DASH
-    delivered = DASH if session.delivered_wh is None else f"{session.delivered_wh / 1000:,.1f}"
-    return f"{delivered}/{kwh(session.required_wh)}"
+    delivered = session.energy_delivered_wh
+    delivered_text = DASH if delivered is None else f"{delivered / 1000:,.1f}"
+    return f"{delivered_text}/{kwh(session.required_wh)}"
 
 
-def _shortfall(evse: Evse) -> Text:
+def _shortfall(evse: EvseNow) -> Text:
     outlook = evse.session.outlook if evse.session else None
     if outlook is None or outlook.shortfall_wh is None:
         return Text(DASH, "dim")
@@ -61,12 +67,13 @@ def _shortfall(evse: Evse) -> Text:
     return text
 
 
-def _binding(evse: Evse) -> Text:
+def _binding(evse: EvseNow) -> Text:
     outlook = evse.session.outlook if evse.session else None
-    style = "dim" if evse.binding_kind == "no_session" else ""
+    binding = evse.allocation.binding
+    style = "dim" if binding.kind == "no_session" else ""
     if outlook is not None and outlook.on_track is False:
         style = "red"
-    return Text(evse.binding, style)
+    return Text(binding.words, style)
 
 
 def _short(session_id: str, width: int = 14) -> str:
@@ -74,7 +81,7 @@ def _short(session_id: str, width: int = 14) -> str:
     return session_id if len(session_id) <= width else session_id[: width - 1] + "…"
 
 
-def cells_of(evse: Evse, model: Model) -> Cells:
+def cells_of(evse: EvseNow, model: Model) -> Cells:
     """One row, in the order of :data:`COLUMNS`."""
     session = evse.session
     return (
@@ -93,15 +100,15 @@ def cells_of(evse: Evse, model: Model) -> Cells:
 @dataclass(frozen=True, slots=True)
 class SortKey:
     name: str
-    key: Callable[[Evse], tuple[object, ...]]
+    key: Callable[[EvseNow], tuple[object, ...]]
 
 
-def _departure(evse: Evse) -> tuple[object, ...]:
+def _departure(evse: EvseNow) -> tuple[object, ...]:
     departure = evse.session.departure if evse.session else None
-    return (departure is None, departure or datetime.min, evse.id)
+    return (departure is None, departure or datetime.min.replace(tzinfo=UTC), evse.id)
 
 
-def _shortfall_key(evse: Evse) -> tuple[object, ...]:
+def _shortfall_key(evse: EvseNow) -> tuple[object, ...]:
     outlook = evse.session.outlook if evse.session else None
     short = outlook.shortfall_wh if outlook and outlook.shortfall_wh is not None else -1.0
     return (-short, evse.id)
@@ -111,8 +118,8 @@ SORTS = (
     SortKey("EVSE", lambda e: (e.id,)),
     SortKey("shortfall", _shortfall_key),
     SortKey("departure", _departure),
-    SortKey("limit", lambda e: (-(e.limit_a or 0.0), e.id)),
-    SortKey("state", lambda e: (e.state, e.id)),
+    SortKey("limit", lambda e: (-(e.allocation.limit_a or 0.0), e.id)),
+    SortKey("state", lambda e: (e.allocation.state, e.id)),
 )
 
 
@@ -123,7 +130,7 @@ def _frame(model: Model) -> tuple[object, ...]:
     return (model.local, today)
 
 
-def _same(old: Evse | None, new: Evse) -> bool:
+def _same(old: EvseNow | None, new: EvseNow) -> bool:
     return old is new or old == new
 
 
@@ -154,8 +161,8 @@ class EvseTable(DataTable[Text | str]):
         self._shown: list[str] = []
 
     def on_mount(self) -> None:
-        for key, title in COLUMNS:
-            self.add_column(title, key=key)
+        for key, title, width in COLUMNS:
+            self.add_column(title, key=key, width=width)
 
     @property
     def sort_key(self) -> SortKey:
@@ -189,7 +196,7 @@ class EvseTable(DataTable[Text | str]):
                 continue
             changes[evse_id] = {
                 key: new[index]
-                for index, (key, _) in enumerate(COLUMNS)
+                for index, (key, _, _) in enumerate(COLUMNS)
                 if old is None or old[index] != new[index]
             }
         self.set_cells(changes)
@@ -276,18 +283,21 @@ class EvseTable(DataTable[Text | str]):
             self.move_cursor(row=wanted.index(selected), animate=False)
 
 
-def detail_text(evse: Evse | None, model: Model) -> Text:
+def detail_text(evse: EvseNow | None, model: Model) -> Text:
     """The selected EVSE's binding constraint in words, and its outlook's cause."""
     if evse is None:
         return Text("no EVSE selected", "dim")
-    kw = f" = {evse.limit_kw:,.1f} kW" if evse.limit_kw is not None else ""
+    limit_kw = evse.allocation.limit_kw
+    kw = f" = {limit_kw:,.1f} kW" if limit_kw is not None else ""
     session = f" ({evse.session.id})" if evse.session else ""
-    text = Text.assemble((evse.id, "bold"), f"{session} {_limit(evse)}{kw}: ", evse.binding)
+    binding = evse.allocation.binding.words
+    text = Text.assemble((evse.id, "bold"), f"{session} {_limit(evse)}{kw}: ", binding)
     outlook = evse.session.outlook if evse.session else None
     if outlook is not None and outlook.on_track is False and outlook.shortfall_wh is not None:
         text.append(f"\n{kwh(outlook.shortfall_wh)} short at departure", "red")
-        if outlook.constraint and outlook.constraint != evse.binding:
-            text.append(f": {outlook.constraint}")
+        cause = outlook.constraint.detail if outlook.constraint is not None else None
+        if cause and cause != binding:
+            text.append(f": {cause}")
     return text
 
 
@@ -297,7 +307,7 @@ class EvseDetail(Static):
 
     shown_text: Text | None = None
 
-    def show(self, evse: Evse | None, model: Model) -> None:
+    def show(self, evse: EvseNow | None, model: Model) -> None:
         text = detail_text(evse, model)
         if text != self.shown_text:
             self.shown_text = text

@@ -4,9 +4,9 @@ slack, the binding one marked, and the EVSE's recent journal entries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import tzinfo
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -17,50 +17,50 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from depotctl.console.model import JournalEntry, Model
+from depotctl.api import Candidate, Explanation, JournalEntry
+from depotctl.client.figures import DASH
+from depotctl.console.model import Model
 from depotctl.console.widgets.journal import entry_line
 
 #: How many of the EVSE's journal entries the pane shows.
 JOURNAL_LINES = 12
 
 
-def summary(explained: Mapping[str, Any], model: Model) -> Text:
-    evse = explained.get("evse") or {}
-    binding = evse.get("binding") or {}
-    text = Text.assemble(("EVSE ", "dim"), (str(evse.get("id")), "bold"))
-    text.append(f" on charger {evse.get('charger')}", "dim")
+def summary(explained: Explanation, model: Model) -> Text:
+    evse = explained.evse
+    binding = evse.binding
+    text = Text.assemble(("EVSE ", "dim"), (evse.id, "bold"))
+    text.append(f" on charger {evse.charger}", "dim")
     text.append("\n  state    ", "dim")
-    text.append(str(evse.get("state")))
-    if evse.get("session_id"):
-        text.append(f", session {evse['session_id']}")
-    priority = evse.get("priority")
-    if isinstance(priority, Mapping) and priority.get("text"):
+    text.append(evse.state)
+    if evse.session_id:
+        text.append(f", session {evse.session_id}")
+    if evse.priority is not None and evse.priority.text:
         # what placed it among the tiers, as `depotctl explain` prints it
         text.append("\n  priority ", "dim")
-        text.append(str(priority["text"]))
+        text.append(evse.priority.text)
     text.append("\n  limit    ", "dim")
-    limit_a, limit_kw = evse.get("limit_a"), evse.get("limit_kw")
-    if isinstance(limit_a, int | float) and isinstance(limit_kw, int | float):
-        text.append(f"{limit_a:,.1f} A per line = {limit_kw:,.1f} kW")
+    if evse.limit_a is not None and evse.limit_kw is not None:
+        text.append(f"{evse.limit_a:,.1f} A per line = {evse.limit_kw:,.1f} kW")
     else:
-        text.append("—")
+        text.append(DASH)
     text.append("\n  binding  ", "dim")
-    text.append(f"{binding.get('kind')} {binding.get('ref') or ''}".rstrip(), "bold")
-    text.append(f"\n           {binding.get('detail', '')}")
-    session = model.evses.get(str(evse.get("id")))
-    outlook = session.session.outlook if session and session.session else None
+    text.append(f"{binding.kind} {binding.ref or ''}".rstrip(), "bold")
+    text.append(f"\n           {binding.detail}")
+    shown = model.evses.get(evse.id)
+    outlook = shown.session.outlook if shown and shown.session else None
     if outlook is not None and outlook.shortfall_wh is not None:
         text.append("\n  outlook  ", "dim")
         if outlook.on_track:
             text.append("on track for its departure", "green")
         else:
             text.append(f"{outlook.shortfall_wh / 1000:,.1f} kWh short at departure", "red")
-            if outlook.constraint:
-                text.append(f": {outlook.constraint}")
+            if outlook.constraint is not None and outlook.constraint.detail:
+                text.append(f": {outlook.constraint.detail}")
     return text
 
 
-def chain(candidates: Sequence[Mapping[str, Any]]) -> Table:
+def chain(candidates: Sequence[Candidate]) -> Table:
     """The candidates from the EVSE up, ``▶`` on the binding one."""
     table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
     table.add_column("", width=1)
@@ -69,16 +69,14 @@ def chain(candidates: Sequence[Mapping[str, Any]]) -> Table:
     table.add_column("source")
     table.add_column("slack", justify="right")
     for candidate in candidates:
-        binding = bool(candidate.get("binding"))
-        slack = candidate.get("slack_a")
-        style = "bold red" if binding else ""
+        slack = candidate.slack_a
         table.add_row(
-            "▶" if binding else "",
-            str(candidate.get("what")),
-            str(candidate.get("limit")),
-            str(candidate.get("source")),
-            f"{slack:+,.1f} A" if isinstance(slack, int | float) else "—",
-            style=style,
+            "▶" if candidate.binding else "",
+            candidate.what,
+            candidate.limit,
+            candidate.source,
+            f"{slack:+,.1f} A" if slack is not None else DASH,
+            style="bold red" if candidate.binding else "",
         )
     return table
 
@@ -113,12 +111,9 @@ class ExplainScreen(Screen[None]):
             yield Static(id="explain-journal")
         yield Footer()
 
-    def show(
-        self, explained: Mapping[str, Any], entries: Sequence[JournalEntry], model: Model
-    ) -> None:
-        evse = explained.get("evse") or {}
+    def show(self, explained: Explanation, entries: Sequence[JournalEntry], model: Model) -> None:
         self.query_one("#explain-summary", Static).update(summary(explained, model))
-        self.query_one("#explain-chain", Static).update(chain(evse.get("candidates") or []))
+        self.query_one("#explain-chain", Static).update(chain(explained.evse.candidates))
         self.query_one("#explain-journal", Static).update(journal_block(entries, model.local))
         self.loaded = True
 

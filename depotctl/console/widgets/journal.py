@@ -9,7 +9,8 @@ from datetime import tzinfo
 from rich.text import Text
 from textual.widgets import RichLog
 
-from depotctl.console.model import JournalEntry, Model
+from depotctl.api import JournalEntry
+from depotctl.console.model import Model
 
 _KIND_STYLE = {
     "allocation.changed": "cyan",
@@ -23,7 +24,7 @@ _KIND_STYLE = {
 
 def entry_line(entry: JournalEntry, zone: tzinfo) -> Text:
     """``01:00:05 envelope.received  envelope E-17 received …``."""
-    when = entry.at.astimezone(zone).strftime("%H:%M:%S") if entry.at else "--:--:--"
+    when = entry.at.astimezone(zone).strftime("%H:%M:%S")
     return Text.assemble(
         (when, "dim"),
         " ",

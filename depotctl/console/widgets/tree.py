@@ -12,14 +12,15 @@ from textual.geometry import Region
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from depotctl.console.model import Evse, Model, Node
+from depotctl.api import NodeAllocation
+from depotctl.console.model import EvseNow, Model
 from depotctl.console.render import headroom_text, limit_text, phases_text
 
 #: What a tree node carries: ("node" | "evse" | "site", id).
 Ref = tuple[str, str]
 
 
-def node_label(node: Node) -> Text:
+def node_label(node: NodeAllocation) -> Text:
     """A node's line: id, load bar(s), source, headroom; ``FULL`` when at its limit."""
     label = Text(node.id, "bold red" if node.at_limit else "bold")
     limit = node.binding
@@ -29,24 +30,25 @@ def node_label(node: Node) -> Text:
     label.append("  ")
     phases = node.phase_limits
     label.append_text(phases_text(phases) if phases else limit_text(limit))
-    label.append(f"  {limit.source}  ", "italic")
+    label.append(f"  {limit.source.words}  ", "italic")
     label.append_text(headroom_text(limit))
     if node.at_limit:
         label.append("  FULL", "bold reverse red")
     return label
 
 
-def evse_label(evse: Evse) -> Text:
+def evse_label(evse: EvseNow) -> Text:
     """An EVSE's line: id, state, limit, session; a pause stands out."""
+    allocation = evse.allocation
     label = Text(evse.id, "bold")
-    state_style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(evse.state, "")
-    label.append(f"  {evse.state}", state_style)
-    if evse.limit_a is not None:
-        label.append(f"  {evse.limit_a:,.1f} A")
-    if evse.limit_kw is not None:
-        label.append(f" {evse.limit_kw:,.1f} kW", "dim")
-    if evse.session_id:
-        label.append(f"  {evse.session_id}", "cyan")
+    state_style = {"charging": "green", "paused": "yellow", "idle": "dim"}.get(allocation.state, "")
+    label.append(f"  {allocation.state}", state_style)
+    if allocation.limit_a is not None:
+        label.append(f"  {allocation.limit_a:,.1f} A")
+    if allocation.limit_kw is not None:
+        label.append(f" {allocation.limit_kw:,.1f} kW", "dim")
+    if allocation.session_id:
+        label.append(f"  {allocation.session_id}", "cyan")
     if evse.paused:
         label.append("  paused by operator", "bold yellow")
     elif evse.cap_a is not None:
@@ -69,7 +71,7 @@ class ElectricalTree(Tree[Ref]):
     def update_model(self, model: Model) -> int:
         """Show ``model``; returns how many labels were set."""
         shape = tuple((n.id, n.parent) for n in model.nodes) + tuple(
-            (e.id, e.charger) for e in model.evses.values()
+            (e.id, e.allocation.charger) for e in model.evses.values()
         )
         rebuilt = shape != self._shape
         if rebuilt:
@@ -151,8 +153,8 @@ class ElectricalTree(Tree[Ref]):
             under = parent if parent is not None else self.root
             self._items[("node", node.id)] = under.add("", data=("node", node.id), expand=True)
         for evse in model.evses.values():
-            charger = self._items.get(("node", evse.charger)) or self._items.get(
-                ("node", evse.parent or "")
+            charger = self._items.get(("node", evse.allocation.charger)) or self._items.get(
+                ("node", evse.allocation.parent or "")
             )
             under = charger if charger is not None else self.root
             self._items[("evse", evse.id)] = under.add_leaf("", data=("evse", evse.id))

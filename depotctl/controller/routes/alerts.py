@@ -7,9 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from depotctl import api
 from depotctl.api.inputs import Time
 from depotctl.controller.alerts import alert_json
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.services.alerts import list_alerts
 
 
@@ -19,6 +21,7 @@ def alert_routes() -> APIRouter:
 
     @router.get(
         "/alerts",
+        **answers(api.Alerts),
         tags=["state"],
         summary="Open alerts, by since (?all=true or ?since= adds cleared ones)",
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response
 
+from depotctl import api
+from depotctl.api.encoding import utc_text
 from depotctl.api.inputs import EnvelopeInput
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.services.envelopes import (
     EnvelopeBoard,
     EnvelopeNow,
@@ -23,12 +25,18 @@ def envelope_routes() -> APIRouter:
     """The envelope endpoints (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get("/envelopes", tags=["envelopes"], summary="Every envelope with its state now")
+    @router.get(
+        "/envelopes",
+        **answers(api.Envelopes),
+        tags=["envelopes"],
+        summary="Every envelope with its state now",
+    )
     def list_envelopes(controller: ControllerDep) -> dict[str, Any]:
         return board_json(envelope_board(controller))
 
     @router.post(
         "/envelopes",
+        **answers(api.Envelope),
         tags=["envelopes"],
         summary="Submit an envelope (201; 200 when the same one was already stored)",
         status_code=201,
@@ -44,6 +52,7 @@ def envelope_routes() -> APIRouter:
 
     @router.post(
         "/envelopes/{envelope_id}/withdraw",
+        **answers(api.Envelope),
         tags=["envelopes"],
         summary="Withdraw an envelope from now (withdrawing it again changes nothing)",
     )
@@ -61,7 +70,7 @@ def board_json(board: EnvelopeBoard) -> dict[str, Any]:
             {
                 "id": source.source,
                 "online": source.is_online(board.at),
-                "last_heard": _iso(source.last_heard),
+                "last_heard": utc_text(source.last_heard),
                 "offline_after_s": source.offline_after_s,
             }
             for source in board.sources
@@ -74,13 +83,9 @@ def envelope_json(now: EnvelopeNow) -> dict[str, Any]:
     return {
         "id": envelope.id,
         **envelope_data(envelope),
-        "received_at": _iso(envelope.received_at),
-        "withdrawn_at": _iso(envelope.withdrawn_at),
+        "received_at": utc_text(envelope.received_at),
+        "withdrawn_at": utc_text(envelope.withdrawn_at),
         "source_online": now.source_online,
         "state": now.status.state.value,
         "reason": now.status.reason,
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat() if at is not None else None

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from depotctl import api
 from depotctl.api.inputs import Time
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.services.journal import JournalQuery, journal_entries
 from depotctl.controller.store import JournalEntry
 
@@ -17,7 +19,12 @@ def journal_routes() -> APIRouter:
     """The journal (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get("/journal", tags=["journal"], summary="Journal entries, oldest first")
+    @router.get(
+        "/journal",
+        **answers(api.Journal),
+        tags=["journal"],
+        summary="Journal entries, oldest first",
+    )
     def journal(
         controller: ControllerDep,
         since: Annotated[Time | None, Query(description="ISO 8601 with zone; from")] = None,

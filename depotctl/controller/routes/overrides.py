@@ -17,10 +17,12 @@ from pydantic.functional_validators import PlainValidator
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from depotctl import api
 from depotctl.config import AmpsValue, SchemaModel, Units
 from depotctl.controller.auth import Role, authorize
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.plain_text import OneLine
+from depotctl.controller.routes import answers
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.overrides import (
     OverrideChange,
@@ -117,7 +119,12 @@ def override_routes() -> APIRouter:
     """List, set and clear overrides (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get("/overrides", tags=["overrides"], summary="Every operator override in force")
+    @router.get(
+        "/overrides",
+        **answers(api.Overrides),
+        tags=["overrides"],
+        summary="Every operator override in force",
+    )
     def overrides(controller: ControllerDep) -> dict[str, Any]:
         listed = list_overrides(controller)
         live = _live_evses(listed.live, listed.overrides)
@@ -131,6 +138,7 @@ def override_routes() -> APIRouter:
 
     @router.put(
         "/evses/{evse_id:path}/override",
+        **answers(api.OverrideSet),
         tags=["overrides"],
         summary="Pause or cap an EVSE (EVSE id URL-encoded: chg-01%2F1)",
     )
@@ -144,6 +152,7 @@ def override_routes() -> APIRouter:
 
     @router.delete(
         "/evses/{evse_id:path}/override",
+        **answers(api.OverrideCleared),
         tags=["overrides"],
         summary="Resume an EVSE: remove its override (404 no_override when it has none)",
     )

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
+from depotctl import api
 from depotctl.config import BundleError
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.errors import ApiError
@@ -24,6 +25,7 @@ from depotctl.controller.revision_requests import (
     PlanRequest,
     RollbackRequest,
 )
+from depotctl.controller.routes import answers
 from depotctl.controller.routes.plans import diagnostics_json, plan_json, revision_json
 from depotctl.controller.service import SiteInvalid
 from depotctl.controller.services.lookups import site_in_force
@@ -50,7 +52,12 @@ def revision_routes() -> APIRouter:
     """The site, its revisions, plan, apply and rollback (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get("/site", tags=["site"], summary="The site revision in force, with its text")
+    @router.get(
+        "/site",
+        **answers(api.SiteRevision),
+        tags=["site"],
+        summary="The site revision in force, with its text",
+    )
     def site(controller: ControllerDep) -> dict[str, Any]:
         applied = site_in_force(controller)
         return {
@@ -59,7 +66,12 @@ def revision_routes() -> APIRouter:
             "text": applied.revision.site_text,
         }
 
-    @router.get("/revisions", tags=["site"], summary="Every site revision, newest first")
+    @router.get(
+        "/revisions",
+        **answers(api.Revisions),
+        tags=["site"],
+        summary="Every site revision, newest first",
+    )
     def revisions(controller: ControllerDep) -> dict[str, Any]:
         current, listed = revision_history(controller)
         return {
@@ -69,6 +81,7 @@ def revision_routes() -> APIRouter:
 
     @router.post(
         "/plan",
+        **answers(api.Plan),
         tags=["site"],
         summary="What applying a site text would change, and its impact on now",
     )
@@ -80,6 +93,7 @@ def revision_routes() -> APIRouter:
 
     @router.post(
         "/apply",
+        **answers(api.DryRun | api.AppliedRevision),
         tags=["site"],
         summary="Apply a site text or a saved plan as the next revision (If-Match required)",
     )
@@ -102,6 +116,7 @@ def revision_routes() -> APIRouter:
 
     @router.post(
         "/rollback",
+        **answers(api.RolledBackRevision),
         tags=["site"],
         summary="Apply an earlier revision's site text again, as a new revision",
     )
@@ -119,6 +134,7 @@ def revision_routes() -> APIRouter:
 
     @router.get(
         "/revisions/{number}",
+        **answers(api.RevisionText),
         tags=["site"],
         summary="One revision, with its site text",
     )

@@ -3,18 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from depotctl import api
+from depotctl.api.encoding import figure, utc_text
 from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.services.sessions import (
     end_session,
     list_sessions,
     one_session,
-    rounded,
     session_data,
     set_requirement,
     start_session,
@@ -30,6 +31,7 @@ def session_routes() -> APIRouter:
 
     @router.get(
         "/sessions",
+        **answers(api.Sessions),
         tags=["sessions"],
         summary="Open sessions with their outlook at departure (all with ?all=true)",
     )
@@ -39,31 +41,42 @@ def session_routes() -> APIRouter:
     ) -> dict[str, Any]:
         listed = list_sessions(controller, include_ended=include_ended)
         return {
-            "time": _iso(listed.at),
+            "time": utc_text(listed.at),
             "sessions": [_with_outlook(r, listed.outlooks) for r in listed.records],
         }
 
     @router.get(
         "/sessions/{session_id}",
+        **answers(api.SessionAt),
         tags=["sessions"],
         summary="One session with its outlook at departure",
     )
     def session(session_id: str, controller: ControllerDep) -> dict[str, Any]:
         found = one_session(controller, session_id)
-        return {"time": _iso(found.at), **_with_outlook(found.records[0], found.outlooks)}
+        return {"time": utc_text(found.at), **_with_outlook(found.records[0], found.outlooks)}
 
     @router.post(
-        "/sessions", tags=["sessions"], summary="A session starting on an EVSE", status_code=201
+        "/sessions",
+        **answers(api.SessionRecord),
+        tags=["sessions"],
+        summary="A session starting on an EVSE",
+        status_code=201,
     )
     def start(body: SessionInput, controller: ControllerDep) -> dict[str, Any]:
         return session_json(start_session(controller, body))
 
-    @router.post("/sessions/{session_id}/end", tags=["sessions"], summary="A session ending")
+    @router.post(
+        "/sessions/{session_id}/end",
+        **answers(api.SessionRecord),
+        tags=["sessions"],
+        summary="A session ending",
+    )
     def end(session_id: str, body: SessionEndInput, controller: ControllerDep) -> dict[str, Any]:
         return session_json(end_session(controller, session_id, body))
 
     @router.put(
         "/sessions/{session_id}/requirement",
+        **answers(api.SessionRecord),
         tags=["sessions"],
         summary="The fleet's schedule for a running session: energy by departure",
     )
@@ -80,7 +93,7 @@ def session_json(record: SessionRecord) -> dict[str, Any]:
         "id": record.session.id,
         **session_data(record.session),
         "open": record.is_open,
-        "ended_at": _iso(record.ended_at),
+        "ended_at": utc_text(record.ended_at),
     }
 
 
@@ -99,19 +112,15 @@ def outlook_json(outlook: SessionOutlook) -> dict[str, Any]:
     constraint as the EVSE's ``binding`` in ``/state``."""
     constraint = outlook.constraint
     return {
-        "required_energy_wh": rounded(outlook.required_wh),
-        "departure": _iso(outlook.departure),
+        "required_energy_wh": figure(outlook.required_wh),
+        "departure": utc_text(outlook.departure),
         "requirement_source": outlook.requirement_source.value,
-        "limit_a": rounded(outlook.limit_a),
-        "limit_kw": rounded(outlook.limit_w / 1000.0),
-        "expected_energy_wh": rounded(outlook.expected_wh),
-        "shortfall_wh": rounded(outlook.shortfall_wh),
+        "limit_a": figure(outlook.limit_a),
+        "limit_kw": figure(outlook.limit_w / 1000.0),
+        "expected_energy_wh": figure(outlook.expected_wh),
+        "shortfall_wh": figure(outlook.shortfall_wh),
         "on_track": outlook.on_track,
-        "complete_at": _iso(outlook.complete_at),
+        "complete_at": utc_text(outlook.complete_at),
         "overdue": outlook.overdue,
         "constraint": binding_json(constraint) if constraint is not None else None,
     }
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat() if at is not None else None

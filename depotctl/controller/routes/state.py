@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from depotctl import __version__
+from depotctl import __version__, api
 from depotctl.config import export_document, snapshot_to_yaml
 from depotctl.controller.auth import Role, authorize
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.routes.plans import revision_json
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.lookups import current_state
@@ -27,7 +28,12 @@ def open_routes() -> APIRouter:
     """``/healthz`` and ``/metrics``: no token."""
     router = APIRouter()
 
-    @router.get("/healthz", tags=["health"], summary="Liveness: 200 while the API serves")
+    @router.get(
+        "/healthz",
+        **answers(api.Health),
+        tags=["health"],
+        summary="Liveness: 200 while the API serves",
+    )
     def healthz(controller: ControllerDep) -> dict[str, Any]:
         applied = controller.applied
         return {
@@ -52,16 +58,28 @@ def state_routes() -> APIRouter:
     """Whoami, clock, state, explain, snapshot (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get("/whoami", tags=["controller"], summary="The role the presented token grants")
+    @router.get(
+        "/whoami",
+        **answers(api.WhoAmI),
+        tags=["controller"],
+        summary="The role the presented token grants",
+    )
     def whoami(role: Annotated[Role, Depends(authorize)]) -> dict[str, Any]:
         return {"role": role.value, "may_write": role is Role.ADMIN}
 
-    @router.get("/clock", tags=["controller"], summary="The controller's clock")
+    @router.get(
+        "/clock", **answers(api.Clock), tags=["controller"], summary="The controller's clock"
+    )
     def clock(controller: ControllerDep) -> dict[str, Any]:
         clock = controller.clock
         return {"time": clock.now().isoformat(), "speed": clock.speed, "kind": clock.kind}
 
-    @router.get("/state", tags=["state"], summary="Every node's and EVSE's live allocation")
+    @router.get(
+        "/state",
+        **answers(api.State),
+        tags=["state"],
+        summary="Every node's and EVSE's live allocation",
+    )
     def state(request: Request, controller: ControllerDep) -> Response:
         live = current_state(controller)
         rendered: tuple[LiveState, bytes] | None = getattr(request.app.state, "state_body", None)
@@ -72,6 +90,7 @@ def state_routes() -> APIRouter:
 
     @router.get(
         "/explain/{evse_id:path}",
+        **answers(api.Explanation),
         tags=["state"],
         summary="Why one EVSE has its limit (EVSE id URL-encoded: chg-01%2F1)",
     )

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from depotctl import api
 from depotctl.api.inputs import TelemetryInput, Time
 from depotctl.controller.deps import ControllerDep
+from depotctl.controller.routes import answers
 from depotctl.controller.services.telemetry import take_telemetry, telemetry_history
 from depotctl.controller.store import TelemetryMinute
 
@@ -19,6 +21,7 @@ def telemetry_routes() -> APIRouter:
 
     @router.post(
         "/telemetry",
+        **answers(api.TelemetryAccepted),
         tags=["telemetry"],
         summary="Readings of meters that are not chargers (the latest per node is kept)",
     )
@@ -28,6 +31,7 @@ def telemetry_routes() -> APIRouter:
 
     @router.get(
         "/telemetry/{node}",
+        **answers(api.TelemetryHistory),
         tags=["telemetry"],
         summary="A node's (or meter's, or charger's) telemetry, one row per minute",
     )

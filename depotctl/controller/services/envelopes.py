@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from depotctl.api.encoding import utc_text
 from depotctl.api.inputs import EnvelopeInput
 from depotctl.controller.ports import Depot
 from depotctl.controller.services.errors import Conflict, Invalid, NotFound
@@ -100,12 +101,12 @@ def submit_envelope(depot: Depot, body: EnvelopeInput) -> Submitted:
         envelope = _envelope_of(body, received_at=existing.received_at if existing else now)
         if envelope.end is not None and envelope.end <= now:
             raise Invalid(
-                f"envelope {body.id} ends at {_iso(envelope.end)}, which has passed "
-                f"(the controller's time is {_iso(now)}); check the time zone"
+                f"envelope {body.id} ends at {utc_text(envelope.end)}, which has passed "
+                f"(the controller's time is {utc_text(now)}); check the time zone"
             )
         if existing is not None and existing.withdrawn_at is not None:
             raise Conflict(
-                f"envelope {body.id} was withdrawn at {_iso(existing.withdrawn_at)}; "
+                f"envelope {body.id} was withdrawn at {utc_text(existing.withdrawn_at)}; "
                 "submit a new envelope under a new id",
                 envelope=body.id,
             )
@@ -162,8 +163,8 @@ def envelope_data(envelope: Envelope) -> dict[str, Any]:
         "direction": envelope.direction.value,
         "limit": limit_words(envelope),
         "phases": sorted(envelope.phases) if envelope.phases is not None else None,
-        "start": _iso(envelope.start),
-        "end": _iso(envelope.end),
+        "start": utc_text(envelope.start),
+        "end": utc_text(envelope.end),
         "mode": envelope.mode.value,
         "priority": envelope.priority,
     }
@@ -196,9 +197,9 @@ def _now(
 
 def _received(envelope: Envelope, at: datetime) -> NewJournalEntry:
     window = (
-        f"from {_iso(envelope.start)}, open-ended"
+        f"from {utc_text(envelope.start)}, open-ended"
         if envelope.end is None
-        else f"from {_iso(envelope.start)} until {_iso(envelope.end)}"
+        else f"from {utc_text(envelope.start)} until {utc_text(envelope.end)}"
     )
     return journal_entry(
         JournalKind.ENVELOPE_RECEIVED,
@@ -229,7 +230,3 @@ def _envelope_of(body: EnvelopeInput, *, received_at: datetime) -> Envelope:
         )
     except EnvelopeWindowError as error:
         raise Invalid(str(error)) from None
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat() if at is not None else None

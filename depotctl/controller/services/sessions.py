@@ -7,11 +7,11 @@ EVSE), then ``depot.changed`` so the control loop runs a cycle at once.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from depotctl.api.encoding import figure, utc_text
 from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
 from depotctl.controller.ports import Depot
 from depotctl.controller.service import NoSite
@@ -79,7 +79,7 @@ def start_session(depot: Depot, body: SessionInput) -> SessionRecord:
         if existing is not None:
             raise Conflict(
                 f"session {body.id} already exists (on EVSE {existing.session.evse_id} "
-                f"since {_iso(existing.session.started)})",
+                f"since {utc_text(existing.session.started)})",
                 session=body.id,
             )
         try:
@@ -111,8 +111,8 @@ def end_session(depot: Depot, session_id: str, body: SessionEndInput) -> Session
         ended_at = (body.ended_at or now).astimezone(UTC)
         if ended_at < record.session.started:
             raise Invalid(
-                f"session {session_id} cannot end at {_iso(ended_at)}, before it started "
-                f"at {_iso(record.session.started)}",
+                f"session {session_id} cannot end at {utc_text(ended_at)}, before it started "
+                f"at {utc_text(record.session.started)}",
                 session=session_id,
             )
         energy_wh = (
@@ -131,7 +131,7 @@ def end_session(depot: Depot, session_id: str, body: SessionEndInput) -> Session
                     evse=record.session.evse_id,
                     session=session_id,
                     data={
-                        "ended_at": _iso(ended_at),
+                        "ended_at": utc_text(ended_at),
                         "energy_delivered": _energy(energy_wh),
                         "energy_delivered_wh": energy_wh,
                     },
@@ -172,9 +172,9 @@ def session_data(session: Session) -> dict[str, Any]:
     """A session's terms, as journaled and as the API shows them."""
     return {
         "evse": session.evse_id,
-        "started": _iso(session.started),
+        "started": utc_text(session.started),
         "energy_delivered": _energy(session.energy_delivered_wh),
-        "energy_delivered_wh": rounded(session.energy_delivered_wh),
+        "energy_delivered_wh": figure(session.energy_delivered_wh),
         "requirement": (
             requirement_data(session.requirement) if session.requirement is not None else None
         ),
@@ -190,14 +190,14 @@ def session_data(session: Session) -> dict[str, Any]:
 def requirement_data(requirement: EnergyRequirement) -> dict[str, Any]:
     return {
         "energy": _energy(requirement.energy_wh),
-        "energy_wh": rounded(requirement.energy_wh),
-        "departure": _iso(requirement.departure),
+        "energy_wh": figure(requirement.energy_wh),
+        "departure": utc_text(requirement.departure),
         "source": requirement.source.value,
     }
 
 
 def requirement_words(requirement: EnergyRequirement) -> str:
-    return f"needs {_energy(requirement.energy_wh)} by {_iso(requirement.departure)}"
+    return f"needs {_energy(requirement.energy_wh)} by {utc_text(requirement.departure)}"
 
 
 def _with_outlooks(depot: Depot, records: tuple[SessionRecord, ...]) -> SessionsAt:
@@ -214,7 +214,7 @@ def _open_session(uow: UnitOfWork, session_id: str) -> SessionRecord:
         raise NotFound(f"there is no session {session_id}", session=session_id)
     if record.ended_at is not None:
         raise Conflict(
-            f"session {session_id} ended at {_iso(record.ended_at)}; it cannot change",
+            f"session {session_id} ended at {utc_text(record.ended_at)}; it cannot change",
             session=session_id,
         )
     return record
@@ -228,21 +228,12 @@ def _requirement(
     departure = body.departure.astimezone(UTC)
     if departure <= started:
         raise Invalid(
-            f"session {session_id} departs at {_iso(departure)}, not after it started at "
-            f"{_iso(started)}",
+            f"session {session_id} departs at {utc_text(departure)}, not after it started at "
+            f"{utc_text(started)}",
             session=session_id,
         )
     return EnergyRequirement(body.energy.base, departure, RequirementSource.SCHEDULE)
 
 
-def rounded(value: float) -> float | None:
-    """A figure as shown: 3 decimals, None when not finite (never "-0.0")."""
-    return round(value, 3) + 0.0 if math.isfinite(value) else None
-
-
 def _energy(wh: float) -> str:
     return str(Energy.of(wh))
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.astimezone(UTC).isoformat() if at is not None else None

@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -217,11 +217,8 @@ def _clock_reader(server: str, token: str) -> Callable[[], Awaitable[Reading]]:
     client = ControllerClient(server, token, timeout=5.0)
 
     async def read() -> Reading:
-        data = await asyncio.to_thread(client.clock)
-        reading = datetime.fromisoformat(str(data["time"]))
-        if reading.utcoffset() is None:
-            reading = reading.replace(tzinfo=UTC)
-        return reading, float(data.get("speed", 1.0)), str(data.get("kind", "real"))
+        clock = await asyncio.to_thread(client.clock)
+        return clock.time, clock.speed, clock.kind
 
     return read
 

@@ -105,7 +105,7 @@ def controller_time(api: str, token: Path) -> datetime:
     from depotctl.client.api import ControllerClient
 
     client = ControllerClient(api, token.read_text().strip(), timeout=10.0)
-    return datetime.fromisoformat(str(client.clock()["time"]))
+    return client.clock().time
 
 
 def test_a_fleet_follows_the_controller_clock_through_a_scenario(

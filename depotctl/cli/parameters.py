@@ -1,0 +1,37 @@
+"""Command-line values several commands take alike: ``--format text|json`` and a
+duration of more than 0 s."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    """Text for people, JSON for programs."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+]
+
+
+def positive_seconds(text: str, flag: str, *, what: str = "", hint: str = "; {hint}") -> float:
+    """The duration ``text`` (``5min``, ``30 s``) in seconds, else a usage error for
+    ``flag``: one that is not a duration shows the parser's message and ``hint`` (a
+    format of its hint), one of 0 s or less says ``what`` must be longer."""
+    from depotctl.domain.quantity import Duration, QuantityError
+
+    try:
+        seconds = Duration.parse(text).seconds
+    except QuantityError as error:
+        shown = hint.format(hint=error.hint)
+        raise typer.BadParameter(f"{error.message}{shown}", param_hint=flag) from None
+    if seconds <= 0:
+        raise typer.BadParameter(f"{what} must be longer than 0 s".lstrip(), param_hint=flag)
+    return seconds
