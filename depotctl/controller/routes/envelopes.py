@@ -40,7 +40,9 @@ def envelope_routes() -> APIRouter:
         tags=["envelopes"],
         summary="Submit an envelope (201; 200 when the same one was already stored)",
         status_code=201,
-        responses={200: {"description": "The same envelope was already stored"}},
+        responses={
+            200: {"model": api.Envelope, "description": "The same envelope was already stored"}
+        },
     )
     def submit(
         body: EnvelopeInput, response: Response, controller: ControllerDep
