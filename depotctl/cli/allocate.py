@@ -163,8 +163,8 @@ def explain(
             raise typer.Exit(2)
         from depotctl.cli import remote
 
-        live_format = remote.Format(output_format.value)
-        remote.explain_live(evse, live_format, context, server, token_file)
+        connection = remote.Connection(context, server, token_file)
+        remote.explain_live(evse, remote.Remote(connection, output_format))
         return
     loaded = _load("explain", snapshot, site)
     assert loaded.snapshot is not None

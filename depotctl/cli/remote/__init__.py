@@ -21,8 +21,7 @@ from depotctl.cli.remote import (  # noqa: F401  (register the commands)
 from depotctl.cli.remote._common import (
     Connection,
     ContextOption,
-    Format,
-    FormatOption,
+    Remote,
     ServerOption,
     TokenFileOption,
     YesOption,
@@ -36,8 +35,7 @@ from depotctl.cli.render_explain import explain_text  # the same text offline an
 __all__ = [
     "Connection",
     "ContextOption",
-    "Format",
-    "FormatOption",
+    "Remote",
     "ServerOption",
     "TokenFileOption",
     "YesOption",

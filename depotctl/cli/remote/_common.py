@@ -7,18 +7,22 @@ the helpers here escape what they print (messages, tables, JSON, questions) agai
 
 from __future__ import annotations
 
+import functools
 import getpass
+import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
 
+from depotctl.cli.app import command_group
+from depotctl.cli.parameters import FormatOption, OutputFormat
 from depotctl.client.terminal_text import escaped, escaped_lines, terminal_json
 
 if TYPE_CHECKING:
@@ -26,14 +30,6 @@ if TYPE_CHECKING:
     from depotctl.client.api import ApiError, ControllerClient
 
 
-class Format(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-FormatOption = Annotated[
-    Format, typer.Option("--format", help="Output format.", case_sensitive=False)
-]
 ContextOption = Annotated[
     str | None,
     typer.Option(
@@ -75,6 +71,59 @@ class Connection:
         target = resolve(context=self.context, server=self.server, token_file=self.token_file)
         self.origin = target.origin
         return ControllerClient(target.server, target.token)
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    """What every command against a controller is given: which controller, and the
+    output format."""
+
+    connection: Connection
+    output_format: OutputFormat
+
+    @contextmanager
+    def client(self, command: str) -> Iterator[ControllerClient]:
+        """The controller's client, its errors turned into ``command``'s exit codes."""
+        with _talking(command, self.connection), self.connection.open() as client:
+            yield client
+
+    def printed_json(self, answer: BaseModel | dict[str, Any]) -> bool:
+        """With ``--format json``, print ``answer`` as JSON and say so; else print
+        nothing (the command writes its text)."""
+        if self.output_format is not OutputFormat.JSON:
+            return False
+        _print_json(answer)
+        return True
+
+
+def _remote(
+    output_format: FormatOption = OutputFormat.TEXT,
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+) -> Remote:
+    """The options every command against a controller has (their signature is the
+    one :func:`remote_options` gives a command)."""
+    return Remote(Connection(context, server, token_file), output_format)
+
+
+_REMOTE_OPTIONS = tuple(inspect.signature(_remote, eval_str=True).parameters.values())
+
+
+def remote_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` (which takes a ``remote: Remote``) as typer sees a command with its
+    own parameters, then ``--format``, ``--context``, ``--server`` and
+    ``--token-file``."""
+    own = inspect.signature(command, eval_str=True)
+    kept = [p for p in own.parameters.values() if p.name != "remote"]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        options = {p.name: kwargs.pop(p.name) for p in _REMOTE_OPTIONS if p.name in kwargs}
+        command(*args, remote=_remote(**options), **kwargs)
+
+    setattr(run, "__signature__", own.replace(parameters=[*kept, *_REMOTE_OPTIONS]))  # noqa: B010
+    return run
 
 
 def _fail(command: str, message: str, code: int) -> typer.Exit:
@@ -213,37 +262,26 @@ def _controller_now(client: ControllerClient) -> datetime:
     return client.clock().time.astimezone(UTC)
 
 
-#: A command that lists what a group manages, with the options every remote command has.
-Listing = Callable[[Format, str | None, str | None, Path | None], None]
+def listing_group(name: str, help_text: str) -> typer.Typer:
+    """A group of commands under ``depotctl`` (``envelopes``, ``override``…) that runs
+    its ``list`` command (:func:`lists_by_default`) when given no command."""
+    return command_group(name, help_text, runs_without_command=True)
 
 
-def command_group(name: str, help_text: str) -> typer.Typer:
-    """A group of commands (``envelopes``, ``override``…) under ``depotctl``, which lists
-    by default (:func:`lists_by_default`)."""
-    from depotctl.cli.app import app
+def lists_by_default(
+    group: typer.Typer,
+) -> Callable[[Callable[[Remote], None]], Callable[[Remote], None]]:
+    """The decorator of ``group``'s ``list`` command, which ``group`` also runs when
+    given no command."""
 
-    group = typer.Typer(
-        name=name,
-        help=help_text,
-        invoke_without_command=True,
-        context_settings={"help_option_names": ["--help"]},
-    )
-    app.add_typer(group, name=name)
-    return group
+    def register(listing: Callable[[Remote], None]) -> Callable[[Remote], None]:
+        group.command("list")(remote_options(listing))
 
+        def run_listing(ctx: typer.Context, remote: Remote) -> None:
+            if ctx.invoked_subcommand is None:
+                listing(remote)
 
-def lists_by_default(group: typer.Typer, listing: Listing, summary: str) -> None:
-    """Without a subcommand, ``group`` runs ``listing`` with the options it was given."""
+        group.callback()(remote_options(run_listing))
+        return listing
 
-    def run_listing(
-        ctx: typer.Context,
-        output_format: FormatOption = Format.TEXT,
-        context: ContextOption = None,
-        server: ServerOption = None,
-        token_file: TokenFileOption = None,
-    ) -> None:
-        if ctx.invoked_subcommand is None:
-            listing(output_format, context, server, token_file)
-
-    run_listing.__doc__ = summary
-    group.callback()(run_listing)
+    return register

@@ -10,9 +10,8 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import FormatOption, OutputFormat
 from depotctl.cli.remote._common import (
-    Format,
-    FormatOption,
     ServerOption,
     TokenFileOption,
     _fail,
@@ -34,7 +33,7 @@ app.add_typer(context_app, name="context")
 
 
 @context_app.command("list")
-def context_list(output_format: FormatOption = Format.TEXT) -> None:
+def context_list(output_format: FormatOption = OutputFormat.TEXT) -> None:
     """List the contexts; the current one is marked with *.
 
     Exit codes: 0 ok, 3 the configuration file cannot be read.
@@ -44,7 +43,7 @@ def context_list(output_format: FormatOption = Format.TEXT) -> None:
     with _talking("context list"):
         contexts = Contexts.load()
     current = os.environ.get(CONTEXT_ENV) or contexts.current
-    if output_format is Format.JSON:
+    if output_format is OutputFormat.JSON:
         _print_json(
             {
                 "config": str(contexts.path),
@@ -71,7 +70,7 @@ def context_list(output_format: FormatOption = Format.TEXT) -> None:
 @context_app.command("use")
 def context_use(
     name: Annotated[str, typer.Argument(metavar="NAME", help="The context to make current.")],
-    output_format: FormatOption = Format.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Make NAME the current context.
 
@@ -83,7 +82,7 @@ def context_use(
         contexts = Contexts.load()
         chosen = contexts.use(name)
         contexts.save()
-    if output_format is Format.JSON:
+    if output_format is OutputFormat.JSON:
         _print_json({"current": chosen.name, "server": chosen.server})
     else:
         sys.stdout.write(f"current context: {chosen.name} ({chosen.server})\n")
@@ -102,7 +101,7 @@ def context_add(
             show_default=False,
         ),
     ] = None,
-    output_format: FormatOption = Format.TEXT,
+    output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Add (or replace) a context: a controller URL and a token file. The first context
     becomes the current one. The file keeps the token's path, never the token.
@@ -137,7 +136,7 @@ def context_add(
         contexts = Contexts.load()
         contexts.add(Context(name, url, str(token_path)))
         contexts.save()
-    if output_format is Format.JSON:
+    if output_format is OutputFormat.JSON:
         _print_json(
             {
                 "name": name,

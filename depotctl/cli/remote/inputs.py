@@ -9,19 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.remote._common import (
-    Connection,
-    ContextOption,
-    Format,
-    FormatOption,
-    ServerOption,
-    TokenFileOption,
+    Remote,
     _controller_now,
     _instant,
-    _print_json,
     _table,
-    _talking,
-    command_group,
+    listing_group,
     lists_by_default,
+    remote_options,
 )
 from depotctl.client.figures import DASH, iso_text, kwh
 from depotctl.client.terminal_text import escaped_model
@@ -32,27 +26,20 @@ if TYPE_CHECKING:
 # envelopes, requirements
 
 
-envelopes_app = command_group(
+envelopes_app = listing_group(
     "envelopes", "Operating envelopes on the controller: list (default), submit, withdraw."
 )
 
 
-@envelopes_app.command("list")
-def envelopes_list(
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
+@lists_by_default(envelopes_app)
+def envelopes_list(remote: Remote) -> None:
     """Every envelope with its state now, and the envelope sources' health.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("envelopes list", connection), connection.open() as client:
+    with remote.client("envelopes list") as client:
         listed = client.envelopes()
-    if output_format is Format.JSON:
-        _print_json(listed)
+    if remote.printed_json(listed):
         return
     listed = escaped_model(listed)
     rows = [
@@ -77,14 +64,8 @@ def envelopes_list(
         sys.stdout.write(f"source {source.id}: {online}, last heard {heard}\n")
 
 
-lists_by_default(
-    envelopes_app,
-    envelopes_list,
-    "Operating envelopes: list them (the default), submit one, withdraw one.",
-)
-
-
 @envelopes_app.command("submit")
+@remote_options
 def envelopes_submit(
     envelope_id: Annotated[
         str, typer.Option("--id", help="The envelope's id.", show_default=False)
@@ -115,10 +96,8 @@ def envelopes_submit(
     direction: Annotated[str, typer.Option("--direction", help="import or export.")] = "import",
     mode: Annotated[str, typer.Option("--mode", help="normal, or fallback.")] = "normal",
     source: Annotated[str, typer.Option("--source", help="The envelope source.")] = "local",
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Submit an envelope (times on the controller's clock: --end 2h is two hours from
     its now).
@@ -127,8 +106,7 @@ def envelopes_submit(
     reached or refuses the token, 4 conflict (the id is taken by another envelope).
     """
     command = "envelopes submit"
-    connection = Connection(context, server, token_file)
-    with _talking(command, connection), connection.open() as client:
+    with remote.client(command) as client:
         now = _controller_now(client)
         stored = client.submit_envelope(
             envelope_id=envelope_id,
@@ -140,60 +118,47 @@ def envelopes_submit(
             start=_instant(command, "--start", start, now, back=False) if start else now,
             end=_instant(command, "--end", end, now, back=False) if end is not None else None,
         )
-    if output_format is Format.JSON:
-        _print_json(stored)
-    else:
+    if not remote.printed_json(stored):
         stored = escaped_model(stored)
         sys.stdout.write(f"envelope {stored.id}: {stored.state} ({stored.reason})\n")
 
 
 @envelopes_app.command("withdraw")
+@remote_options
 def envelopes_withdraw(
     envelope_id: Annotated[str, typer.Argument(metavar="ENVELOPE", help="The envelope's id.")],
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Withdraw an envelope from now on.
 
     Exit codes: 0 withdrawn, 2 no such envelope, 3 the controller cannot be reached.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("envelopes withdraw", connection), connection.open() as client:
+    with remote.client("envelopes withdraw") as client:
         stored = client.withdraw_envelope(envelope_id)
-    if output_format is Format.JSON:
-        _print_json(stored)
-    else:
+    if not remote.printed_json(stored):
         stored = escaped_model(stored)
         withdrawn = iso_text(stored.withdrawn_at, "None")
         sys.stdout.write(f"envelope {stored.id} withdrawn at {withdrawn}\n")
 
 
-requirements_app = command_group(
+requirements_app = listing_group(
     "requirements",
     "The fleet's schedule: energy by departure for running sessions: list (default), submit.",
 )
 
 
-@requirements_app.command("list")
-def requirements_list(
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
+@lists_by_default(requirements_app)
+def requirements_list(remote: Remote) -> None:
     """The open sessions with their energy requirement (energy by departure), the
     energy each can expect at its departure if its EVSE's limit now holds until
     then, and the shortfall with the constraint that causes it.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("requirements list", connection), connection.open() as client:
+    with remote.client("requirements list") as client:
         listed = client.sessions()
-    if output_format is Format.JSON:
-        _print_json(listed)
+    if remote.printed_json(listed):
         return
     listed = escaped_model(listed)
     rows = [_requirement_row(s) for s in listed.sessions]
@@ -209,13 +174,6 @@ def requirements_list(
         f"expected: the energy at departure if each EVSE's limit at {iso_text(listed.time)} "
         "holds until then\n"
     )
-
-
-lists_by_default(
-    requirements_app,
-    requirements_list,
-    "Energy requirements of the running sessions: list them (the default), submit one.",
-)
 
 
 def _requirement_row(s: Session) -> tuple[str, ...]:
@@ -259,6 +217,7 @@ def _outlook_words(outlook: Outlook) -> str:
 
 
 @requirements_app.command("submit")
+@remote_options
 def requirements_submit(
     session: Annotated[str, typer.Argument(metavar="SESSION", help="The running session's id.")],
     energy: Annotated[
@@ -271,24 +230,20 @@ def requirements_submit(
             "--departure", help="ISO time, or a duration from now (8h).", show_default=False
         ),
     ],
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Set a running session's requirement: the energy it must have by its departure.
 
     Exit codes: 0 set, 2 usage or no such session, 3 the controller cannot be reached,
     4 the session has ended.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("requirements submit", connection), connection.open() as client:
+    with remote.client("requirements submit") as client:
         when = _instant(
             "requirements submit", "--departure", departure, _controller_now(client), back=False
         )
         stored = client.set_requirement(session, energy=energy, departure=when)
-    if output_format is Format.JSON:
-        _print_json(stored)
+    if remote.printed_json(stored):
         return
     stored = escaped_model(stored)
     requirement = stored.requirement

@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,36 +20,23 @@ if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient
 
 
+from depotctl.cli.parameters import OutputFormat
 from depotctl.cli.remote._common import (
-    Connection,
-    ContextOption,
-    Format,
-    FormatOption,
-    ServerOption,
-    TokenFileOption,
+    Remote,
     _controller_now,
     _instant,
     _json,
-    _print_json,
-    _talking,
+    remote_options,
 )
 
 # explain (live), journal
 
 
-def explain_live(
-    evse: str,
-    output_format: Format,
-    context: str | None,
-    server: str | None,
-    token_file: Path | None,
-) -> None:
+def explain_live(evse: str, remote: Remote) -> None:
     """``depotctl explain EVSE`` without ``--snapshot``: ask the controller."""
-    connection = Connection(context, server, token_file)
-    with _talking("explain", connection), connection.open() as client:
+    with remote.client("explain") as client:
         explained = client.explain(evse)
-    if output_format is Format.JSON:
-        _print_json(explained)
+    if remote.printed_json(explained):
         return
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     # the same text as offline, from the same JSON
@@ -64,6 +50,7 @@ def journal_line(entry: JournalEntry) -> str:
 
 
 @app.command()
+@remote_options
 def journal(
     evse: Annotated[str | None, typer.Option("--evse", help="Only this EVSE's entries.")] = None,
     envelope: Annotated[
@@ -87,10 +74,8 @@ def journal(
         bool,
         typer.Option("--follow", help="Keep printing new entries (every second) until Ctrl-C."),
     ] = False,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """The controller's journal, oldest first.
 
@@ -99,27 +84,24 @@ def journal(
 
     Exit codes: 0 ok (Ctrl-C ends --follow), 2 usage, 3 the controller cannot be reached.
     """
-    connection = Connection(context, server, token_file)
     filters: dict[str, Any] = {"evse": evse, "envelope": envelope, "session": session, "kind": kind}
-    with _talking("journal", connection), connection.open() as client:
+    with remote.client("journal") as client:
         start = None
         if since is not None:
             start = _instant("journal", "--since", since, _controller_now(client), back=True)
         page = client.journal(since=start, **filters)
         entries = page.entries
         if not follow:
-            if output_format is Format.JSON:
-                _print_json(page)
-            else:
+            if not remote.printed_json(page):
                 for entry in entries:
                     sys.stdout.write(journal_line(entry) + "\n")
             return
-        _follow(client, entries, start, filters, _emitter(output_format))
+        _follow(client, entries, start, filters, _emitter(remote.output_format))
 
 
-def _emitter(output_format: Format) -> Callable[[JournalEntry], None]:
+def _emitter(output_format: OutputFormat) -> Callable[[JournalEntry], None]:
     def emit(entry: JournalEntry) -> None:
-        if output_format is Format.JSON:
+        if output_format is OutputFormat.JSON:
             sys.stdout.write(terminal_json(_json(entry), indent=None) + "\n")
         else:
             sys.stdout.write(journal_line(entry) + "\n")

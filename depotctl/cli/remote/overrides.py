@@ -10,27 +10,20 @@ has at most one override: ``pause`` and ``cap`` replace it, ``resume`` removes i
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.remote._common import (
-    Connection,
-    ContextOption,
-    Format,
-    FormatOption,
-    ServerOption,
-    TokenFileOption,
+    Remote,
     YesOption,
     _author,
     _confirm,
     _fail,
-    _print_json,
     _table,
-    _talking,
-    command_group,
+    listing_group,
     lists_by_default,
+    remote_options,
 )
 from depotctl.client.figures import amount, iso_text
 from depotctl.client.terminal_text import escaped_model
@@ -51,29 +44,22 @@ ReasonOption = Annotated[
     ),
 ]
 
-override_app = command_group(
+override_app = listing_group(
     "override", "Operator overrides of EVSEs: list (default), pause, resume, cap."
 )
 
 
-@override_app.command("list")
-def override_list(
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
+@lists_by_default(override_app)
+def override_list(remote: Remote) -> None:
     """Every override in force.
 
     With who set it, when and why, and the EVSE's limit now.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("override list", connection), connection.open() as client:
+    with remote.client("override list") as client:
         listed = client.overrides()
-    if output_format is Format.JSON:
-        _print_json(listed)
+    if remote.printed_json(listed):
         return
     overrides = escaped_model(listed).overrides
     if not overrides:
@@ -93,22 +79,14 @@ def override_list(
     _table(("EVSE", "override", "limit now", "by", "since", "reason"), rows)
 
 
-lists_by_default(
-    override_app,
-    override_list,
-    "Operator overrides: list them (the default), pause an EVSE, cap it, resume it.",
-)
-
-
 @override_app.command("pause")
+@remote_options
 def override_pause(
     evse: EvseArgument,
     reason: ReasonOption = None,
     yes: YesOption = False,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Pause an EVSE: 0 A until it is resumed.
 
@@ -117,10 +95,11 @@ def override_pause(
     Exit codes: 0 paused (or already), 2 usage (an unknown EVSE, no --yes without a
     terminal), 3 the controller cannot be reached or refuses the token.
     """
-    _set("pause", evse, True, None, reason, yes, output_format, context, server, token_file)
+    _set("pause", evse, True, None, reason, yes, remote)
 
 
 @override_app.command("cap")
+@remote_options
 def override_cap(
     evse: EvseArgument,
     current: Annotated[
@@ -129,10 +108,8 @@ def override_cap(
     ],
     reason: ReasonOption = None,
     yes: YesOption = False,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Cap an EVSE at a current per line until it is resumed.
 
@@ -151,17 +128,16 @@ def override_cap(
         raise _fail("override cap", f"{current!r}: {error.message} ({error.hint})", 2) from None
     if amps.base < 0:
         raise _fail("override cap", f"{current!r}: a cap is 0 A or more", 2)
-    _set("cap", evse, False, str(amps), reason, yes, output_format, context, server, token_file)
+    _set("cap", evse, False, str(amps), reason, yes, remote)
 
 
 @override_app.command("resume")
+@remote_options
 def override_resume(
     evse: EvseArgument,
     yes: YesOption = False,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Resume an EVSE: remove its pause or cap.
 
@@ -173,12 +149,11 @@ def override_resume(
     from depotctl.client.api import ApiError
 
     command = "override resume"
-    connection = Connection(context, server, token_file)
-    with _talking(command, connection), connection.open() as client:
+    with remote.client(command) as client:
         now = _evse_now(client, evse)
         held = now.override
         if held is None:
-            _nothing_to_resume(evse, output_format)
+            _nothing_to_resume(evse, remote)
             return
         _confirm(
             command,
@@ -191,10 +166,9 @@ def override_resume(
         except ApiError as error:
             if error.code != "no_override":
                 raise
-            _nothing_to_resume(evse, output_format)  # someone resumed it meanwhile
+            _nothing_to_resume(evse, remote)  # someone resumed it meanwhile
             return
-    if output_format is Format.JSON:
-        _print_json(result)
+    if remote.printed_json(result):
         return
     sys.stdout.write(f"EVSE {evse} resumed; {_outcome(escaped_model(result).allocation)}\n")
 
@@ -209,14 +183,10 @@ def _set(
     cap: str | None,
     reason: str | None,
     yes: bool,
-    output_format: Format,
-    context: str | None,
-    server: str | None,
-    token_file: Path | None,
+    remote: Remote,
 ) -> None:
     command = f"override {verb}"
-    connection = Connection(context, server, token_file)
-    with _talking(command, connection), connection.open() as client:
+    with remote.client(command) as client:
         now = _evse_now(client, evse)
         held = now.override
         replaces = (
@@ -225,8 +195,7 @@ def _set(
         action = "Pause" if paused else f"Cap at {cap}"
         _confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
         result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=_author())
-    if output_format is Format.JSON:
-        _print_json(result)
+    if remote.printed_json(result):
         return
     result = escaped_model(result)
     override, outcome = result.override, _outcome(result.allocation)
@@ -247,10 +216,8 @@ def _evse_now(client: ControllerClient, evse: str) -> EvseAllocation:
     return escaped_model(client.explain(evse).evse)
 
 
-def _nothing_to_resume(evse: str, output_format: Format) -> None:
-    if output_format is Format.JSON:
-        _print_json({"override": None, "changed": False, "evse": evse})
-    else:
+def _nothing_to_resume(evse: str, remote: Remote) -> None:
+    if not remote.printed_json({"override": None, "changed": False, "evse": evse}):
         sys.stdout.write(f"EVSE {evse} has no override: nothing to resume\n")
 
 

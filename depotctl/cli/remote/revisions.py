@@ -12,23 +12,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import OutputFormat
 from depotctl.cli.remote._common import (
-    Connection,
-    ContextOption,
-    Format,
-    FormatOption,
-    ServerOption,
-    TokenFileOption,
+    Remote,
     YesOption,
     _author,
     _confirm,
     _fail,
     _interactive,
     _json,
-    _print_json,
     _short,
     _table,
-    _talking,
+    remote_options,
 )
 from depotctl.client.figures import amount, iso_text
 from depotctl.client.terminal_text import escaped_model
@@ -40,24 +35,18 @@ if TYPE_CHECKING:
 
 
 @app.command()
-def status(
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
+@remote_options
+def status(remote: Remote) -> None:
     """The controller now: site, revision, clock, EVSEs by state, nodes at their limit,
     open alerts.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("status", connection), connection.open() as client:
+    with remote.client("status") as client:
         clock = client.clock()
         state = client.state()
         alerts = client.alerts()
-    if output_format is Format.JSON:
-        _print_json(_status_summary(clock, state, alerts))
+    if remote.printed_json(_status_summary(clock, state, alerts)):
         return
     sys.stdout.write(_status_text(*_escaped(clock, state, alerts)))
 
@@ -119,21 +108,15 @@ def _status_text(clock: Clock, state: State, alerts: Alerts) -> str:
 
 
 @app.command()
-def revisions(
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
-) -> None:
+@remote_options
+def revisions(remote: Remote) -> None:
     """The site revisions, newest first; the one in force is marked with *.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
-    connection = Connection(context, server, token_file)
-    with _talking("revisions", connection), connection.open() as client:
+    with remote.client("revisions") as client:
         listed = client.revisions()
-    if output_format is Format.JSON:
-        _print_json(listed)
+    if remote.printed_json(listed):
         return
     listed = escaped_model(listed)
     rows = [
@@ -229,6 +212,7 @@ def _has_changes(plan: Plan) -> bool:
 
 
 @app.command()
+@remote_options
 def plan(
     site_file: Annotated[
         Path, typer.Option("--file", "-f", help="The site file to plan.", show_default=False)
@@ -244,10 +228,8 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 1 when the plan has changes.")
     ] = False,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Show what applying a site file would change, and its impact now.
 
@@ -260,17 +242,14 @@ def plan(
     """
     text = _read_site("plan", site_file)
     files = _bundle(site_file, text)
-    connection = Connection(context, server, token_file)
-    with _talking("plan", connection), connection.open() as client:
+    with remote.client("plan") as client:
         made = client.plan(text, str(site_file), files)
     if out is not None:
         try:
             out.write_text(json.dumps(_json(made), indent=2, ensure_ascii=False) + "\n")
         except OSError as error:
             raise _fail("plan", f"cannot write {out}: {error.strerror}", 3) from None
-    if output_format is Format.JSON:
-        _print_json(made)
-    else:
+    if not remote.printed_json(made):
         sys.stdout.write(plan_text(made))
         if out is not None:
             sys.stdout.write(f"Saved to {out}: apply it with `depotctl apply {out}`.\n")
@@ -297,6 +276,7 @@ def _saved_plan(path: Path) -> Plan | None:
 
 
 @app.command()
+@remote_options
 def apply(
     plan_file: Annotated[
         Path | None,
@@ -312,10 +292,8 @@ def apply(
     message: Annotated[
         str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
     ] = None,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Apply a site file (-f PATH) or a saved plan (PLANFILE) as the next revision.
 
@@ -342,19 +320,16 @@ def apply(
     files = _bundle(site_file, text) if site_file is not None and text is not None else None
     if not yes and not _interactive():
         _confirm("apply", yes, "")  # refuses before anything is sent
-    connection = Connection(context, server, token_file)
-    with _talking("apply", connection), connection.open() as client:
+    with remote.client("apply") as client:
         if saved is not None:
             made = saved
         else:
             assert site_file is not None and text is not None
             made = client.plan(text, str(site_file), files)
-        if output_format is Format.TEXT:
+        if remote.output_format is OutputFormat.TEXT:
             sys.stdout.write(plan_text(made))
         if saved is None and not _has_changes(made):
-            if output_format is Format.JSON:
-                _print_json({"applied": False, "plan": _json(made)})
-            else:
+            if not remote.printed_json({"applied": False, "plan": _json(made)}):
                 sys.stdout.write("Nothing to apply.\n")
             return
         _confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")
@@ -367,8 +342,7 @@ def apply(
             author=_author(),
             files=files,
         )
-    if output_format is Format.JSON:
-        _print_json(applied)
+    if remote.printed_json(applied):
         return
     applied = escaped_model(applied)
     sys.stdout.write(
@@ -378,6 +352,7 @@ def apply(
 
 
 @app.command()
+@remote_options
 def rollback(
     revision: Annotated[
         int | None,
@@ -391,10 +366,8 @@ def rollback(
     message: Annotated[
         str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
     ] = None,
-    output_format: FormatOption = Format.TEXT,
-    context: ContextOption = None,
-    server: ServerOption = None,
-    token_file: TokenFileOption = None,
+    *,
+    remote: Remote,
 ) -> None:
     """Put an earlier revision's site back in force, as a new revision.
 
@@ -405,8 +378,7 @@ def rollback(
     """
     if not yes and not _interactive():
         _confirm("rollback", yes, "")  # refuses before anything is sent
-    connection = Connection(context, server, token_file)
-    with _talking("rollback", connection), connection.open() as client:
+    with remote.client("rollback") as client:
         current = client.revisions().current
         if current is None:
             raise _fail("rollback", "the controller has no revision yet", 2)
@@ -417,8 +389,7 @@ def rollback(
             raise _fail("rollback", f"revision {current} is already in force", 2)
         _confirm("rollback", yes, f"Roll back from revision {current} to revision {target}?")
         result = client.rollback(target, base_revision=current, message=message, author=_author())
-    if output_format is Format.JSON:
-        _print_json(result)
+    if remote.printed_json(result):
         return
     result = escaped_model(result)
     sys.stdout.write(
