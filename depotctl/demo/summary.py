@@ -1,9 +1,14 @@
 """The headless demo's summary: energy delivered (total and per vehicle against its
 need, and per vehicle the controller's record of it against the charger's meter),
 deadlines met, peak load against the limits of each grid connection, and
-violations — measured charger draws (the controller's telemetry history) plus the
-site's other load against every node's effective power limit in force, and the
-controller's allocation against every limit."""
+violations — what the chargers drew, exactly (their draw records in the simulator's
+report: draw_check.py), plus the site's other load, against every node's import limit
+and envelope themselves, and the controller's allocation against every effective
+limit it showed. The measured check compares with the limits, not the controller's
+effective limits: their safety margin is the controller's own buffer. A simulator
+report without draw records falls back to the telemetry's minutes (each charger's
+highest reading in the minute) against the effective limits; the summary says which
+check ran."""
 
 from __future__ import annotations
 
@@ -13,13 +18,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from depotctl.demo.draw_check import Checked, NoDraws, Spell, check
 from depotctl.demo.scenario import Cut
 from depotctl.demo.script import LimitSample
 from depotctl.domain.phases import load_power
 from depotctl.domain.quantity import Energy
 from depotctl.domain.topology import Topology
 
-VERSION = 1
+VERSION = 2
 MINUTE = timedelta(minutes=1)
 #: a load this much over a limit counts (rounding of reported figures)
 TOLERANCE = 1e-3
@@ -54,7 +60,12 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
     recorded = [v for v in vehicles if v["evse"]]
     disagree = [v for v in recorded if not v["recorded"]["agrees"]]
     measured = _measured_load(inputs)
-    violations = _measured_violations(inputs, measured) + _allocation_violations(inputs)
+    drawn = _drawn(inputs)
+    violations = (
+        [_spell(s) for s in drawn.spells]
+        if isinstance(drawn, Checked)
+        else _measured_violations(inputs, measured)
+    ) + _allocation_violations(inputs)
     return {
         "version": VERSION,
         "site": topology.site,
@@ -104,6 +115,10 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
         "grid_connections": _peaks(inputs, measured),
         "violations": violations,
         "checked": {
+            "measured": "draws" if isinstance(drawn, Checked) else "telemetry minutes",
+            "no_draws": None if isinstance(drawn, Checked) else drawn,
+            "draw_changes": drawn.changes if isinstance(drawn, Checked) else 0,
+            "nodes": drawn.nodes if isinstance(drawn, Checked) else 0,
             "state_samples": len({s.at for s in inputs.samples}),
             "telemetry_minutes": len({m for per in measured.values() for m in per}),
         },
@@ -288,9 +303,38 @@ def _site_load_kw(topology: Topology) -> dict[str, float]:
     return out
 
 
+def _drawn(inputs: Inputs) -> Checked | str:
+    """The exact check of the chargers' draws, or why it could not run."""
+    topology = inputs.topology
+    try:
+        return check(
+            topology, inputs.chargers, inputs.cuts, _below(topology), _site_load_kw(topology)
+        )
+    except NoDraws as why:
+        return str(why)
+
+
+def _spell(spell: Spell) -> dict[str, Any]:
+    return {
+        "check": "measured",
+        "node": spell.node,
+        "kind": "import_power",
+        "from": spell.start.isoformat(),
+        "to": spell.end.isoformat(),
+        "seconds": round(spell.seconds, 3),
+        "load": round(spell.peak_w / 1000, 3),
+        "peak_at": spell.peak_at.isoformat(),
+        "limit": spell.limit.watts / 1000,
+        "unit": "kW",
+        "source": spell.limit.what,
+    }
+
+
 def _measured_violations(
     inputs: Inputs, measured: dict[str, dict[datetime, float]]
 ) -> list[dict[str, Any]]:
+    """The fallback without draw records: per minute, the telemetry's sum of each
+    charger's highest reading, plus the other load, against the effective limit."""
     out = []
     site_load = _site_load_kw(inputs.topology)
     for node, samples in _power_samples(inputs).items():
@@ -384,6 +428,39 @@ def _peak(rows: list[tuple[float, datetime, LimitSample, float]]) -> dict[str, A
 # Text
 
 
+def _checked_lines(checked: dict[str, Any], count: int) -> list[str]:
+    """How many violations, and which checks found them."""
+    allocations = f"{checked['state_samples']} allocations against every effective limit"
+    if checked["measured"] == "draws":
+        return [
+            f"  violations  {count} (checked {checked['draw_changes']:,} changes of the "
+            f"chargers' exact draws, plus the other load, at {checked['nodes']} nodes against",
+            "              their import limits and envelopes themselves (the controller's",
+            f"              safety margin is its own buffer), and {allocations})",
+        ]
+    return [
+        f"  violations  {count} (no draw records: {checked['no_draws']}; checked "
+        f"{checked['telemetry_minutes']} minutes of telemetry, each charger's highest",
+        "              reading in the minute, plus the other load, against every effective",
+        f"              import power limit, and {allocations})",
+    ]
+
+
+def _violation(v: dict[str, Any], zone: ZoneInfo) -> str:
+    """``measured: gc-main import_power 61.2 kW over 60.0 kW (envelope …) 18:00:01-18:00:20 (19 s)``"""
+
+    def hms(text: str) -> str:
+        return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M:%S")
+
+    what = (
+        f"{v['check']}: {v['node']} {v['kind']} {v['load']:,.1f} {v['unit']} over "
+        f"{v['limit']:,.1f} {v['unit']} ({v['source']})"
+    )
+    if "from" in v:
+        return f"{what} {hms(v['from'])}-{hms(v['to'])} ({v['seconds']:g} s)"
+    return f"{what} at {hms(v['minute'])[:5]}"
+
+
 def _recorded_lines(energy: dict[str, Any]) -> list[str]:
     """Per vehicle, whether the controller's record agrees with the meter."""
     if not energy["vehicles_recorded"]:
@@ -462,18 +539,10 @@ def render_text(summary: dict[str, Any]) -> str:
                     f"              during {during['envelope']}: {p['load_kw']:,.1f} kW at "
                     f"{hm(p['minute'])} against {p['effective_limit_kw']:,.1f} kW effective"
                 )
-    checked = summary["checked"]
     violations = summary["violations"]
-    lines.append(
-        f"  violations  {len(violations)} (checked {checked['telemetry_minutes']} minutes of "
-        f"measured draws against every import power limit, and "
-        f"{checked['state_samples']} allocations against every limit)"
-    )
+    lines += _checked_lines(summary["checked"], len(violations))
     for v in violations[:10]:
-        lines.append(
-            f"              {v['check']}: {v['node']} {v['kind']} {v['load']:,.1f} {v['unit']} "
-            f"over {v['limit']:,.1f} {v['unit']} ({v['source']}) at {hm(v['minute'])}"
-        )
+        lines.append(f"              {_violation(v, zone)}")
     lines += ["", "Vehicles", "  id        evse       arrival  departure  needed      delivered   "]
     for v in summary["vehicles"]:
         need = "-" if v["needed_wh"] is None else f"{v['needed_wh'] / 1000:.1f} kWh"

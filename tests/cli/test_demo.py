@@ -1,5 +1,6 @@
 """``depotctl demo``: a short headless night on a small site, its summary checked
-against the controller's own journal, every process stopped and the directory gone
+against the controller's own journal (its measured check on the chargers' draw
+records, which add up to their meters), every process stopped and the directory gone
 afterwards; the console comes up on the demo's controller with live data; usage."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,9 +16,11 @@ import pytest
 from depotctl.api import json_of
 from depotctl.demo.run import Demo, Options
 from depotctl.demo.summary import passed, render_text
+from depotctl.sim.chargers.draw_record import MILLISECOND, decode
 from tests.conftest import EXAMPLES
 
 MINIMAL = str(EXAMPLES / "minimal.yaml")
+HOUR = timedelta(hours=1)
 
 
 def _gone(pid: int) -> bool:
@@ -27,6 +31,17 @@ def _gone(pid: int) -> bool:
     return False
 
 
+def _drawn_wh(changes: list[tuple[int, int]], span: timedelta) -> float:
+    """A draw record's energy (Wh) over the report's span: watts × how long each held."""
+    end_ms = span / MILLISECOND
+    ends = [at for at, _ in changes[1:]] + [end_ms]
+    return sum(
+        dw / 10 * (min(end, end_ms) - at) / 3_600_000
+        for (at, dw), end in zip(changes, ends, strict=True)
+        if at < end_ms
+    )
+
+
 def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None:
     with Demo(Options(site=MINIMAL, speed=7200, whole_night=True)) as demo:
         assert demo.chargers is not None and demo.controller is not None
@@ -34,6 +49,7 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
         state_dir = demo.state_dir
         assert demo.wait_for_chargers() == 0
         summary = demo.summary()
+        report = demo.chargers_report()
         journal: list[dict[str, Any]] = json_of(demo.client.journal(limit=10000))["entries"]
 
     # the chargers, the controller and the temporary state directory are gone
@@ -59,7 +75,16 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
     # the scripted cut was posted through the API, as the journal says
     assert [e["envelope"] for e in received] == [c["id"] for c in summary["envelopes"]]
     assert received[0]["data"]["limit"] in ("60 kW", "60.0 kW", "60000 W")
-    # peaks and violations were checked on real telemetry and state samples
+    # violations were checked on the chargers' exact draws, whose records add up to
+    # their meters, and on the state samples; peaks on real telemetry
+    assert report is not None and summary["checked"]["measured"] == "draws"
+    assert summary["checked"]["draw_changes"] > 2
+    span = datetime.fromisoformat(report["to"]) - datetime.fromisoformat(report["from"])
+    for charger in report["chargers"]:
+        changes = decode(charger["draw"])
+        # each draw rounded to 0.1 W, each instant to 1 ms, the energy to 0.1 Wh
+        rounding_wh = 0.05 * span / HOUR + 0.01 * len(changes) + 0.1
+        assert _drawn_wh(changes, span) == pytest.approx(charger["energy_wh"], abs=rounding_wh)
     assert summary["checked"]["telemetry_minutes"] > 10
     assert summary["checked"]["state_samples"] > 10
     gc = summary["grid_connections"][0]

@@ -1,6 +1,8 @@
 """The headless demo's summary, from figures built here: each vehicle's energy as the
 controller recorded it (every session on its EVSE during its stay) against its meter,
-and the disagreements named with why."""
+and the disagreements named with why; the measured check of the chargers' exact draws
+against the limits in force (a real overload is a spell, a rotation within a minute is
+none), and the minute check it falls back to without draw records."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from depotctl.config import load_site
+from depotctl.demo.scenario import Cut
+from depotctl.demo.script import LimitSample
 from depotctl.demo.summary import Inputs, render_text, summarise
+from depotctl.sim.chargers.draw_record import encode
 from tests.conftest import EXAMPLES
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -97,3 +102,144 @@ def test_a_vehicle_without_a_session_disagrees_unless_it_got_nothing() -> None:
     summary = _summary(vehicles, [])
     [wrong] = summary["energy"]["disagreements"]
     assert (wrong["id"], wrong["sessions"], wrong["difference_wh"]) == ("bus-1", [], -1_000.0)
+
+
+# The measured check: the chargers' exact draws against the limits in force
+
+CUT = Cut(
+    "demo-peak-gc-main",
+    "gc-main",
+    30_000.0,
+    100_000.0,
+    START,  # 18:00 site time
+    START + timedelta(hours=2),
+)
+
+
+def _report(draws: dict[str, list[tuple[float, float]]] | None) -> dict[str, Any]:
+    """A simulator report from -1 h to +3 h; ``draws``: charger → (hours from START,
+    kW) per change (None: a report of version 1, without draw records)."""
+    origin = START - timedelta(hours=1)
+    report: dict[str, Any] = {
+        "version": 1 if draws is None else 2,
+        "from": origin.isoformat(),
+        "to": (START + timedelta(hours=3)).isoformat(),
+        "vehicles": [],
+        "chargers": [{"id": c} for c in ("chg-01", "chg-02")],
+    }
+    for charger in report["chargers"] if draws is not None else []:
+        changes = [(START + timedelta(hours=h), kw * 1000) for h, kw in draws[charger["id"]]]
+        charger["draw"] = encode(changes, origin)
+    return report
+
+
+def _checked(
+    report: dict[str, Any],
+    *,
+    posted: datetime = START - timedelta(minutes=10),
+    telemetry: dict[str, list[dict[str, Any]]] | None = None,
+    samples: list[LimitSample] | None = None,
+) -> dict[str, Any]:
+    topology, _ = load_site(EXAMPLES / "minimal.yaml")
+    return summarise(
+        Inputs(
+            topology,
+            START - timedelta(hours=1),
+            START + timedelta(hours=3),
+            300.0,
+            report,
+            [],
+            telemetry or {},
+            samples or [],
+            [(CUT, posted)],
+        )
+    )
+
+
+def s(seconds: float) -> float:
+    """Hours from START."""
+    return seconds / 3600
+
+
+def test_two_chargers_drawing_at_once_over_an_envelope_is_one_spell_from_its_start() -> None:
+    summary = _checked(
+        _report(
+            {
+                # both at 20 kW from 17:59:50: under the 100 kW static limit, over the
+                # 30 kW envelope from 18:00:00, until chg-02 stops at 18:00:30
+                "chg-01": [(s(-10), 20.0), (s(3600), 0.0)],
+                "chg-02": [(s(-10), 12.0), (s(5), 20.0), (s(30), 0.0)],
+            }
+        )
+    )
+    assert summary["checked"]["measured"] == "draws"
+    assert summary["checked"]["draw_changes"] == 5
+    [spell] = summary["violations"]
+    assert spell == {
+        "check": "measured",
+        "node": "gc-main",
+        "kind": "import_power",
+        "from": START.isoformat(),
+        "to": (START + timedelta(seconds=30)).isoformat(),
+        "seconds": 30.0,
+        "load": 40.0,
+        "peak_at": (START + timedelta(seconds=5)).isoformat(),
+        "limit": 30.0,
+        "unit": "kW",
+        "source": "envelope demo-peak-gc-main",
+    }
+    text = render_text(summary)
+    assert (
+        "measured: gc-main import_power 40.0 kW over 30.0 kW (envelope demo-peak-gc-main) " in text
+    )
+    assert "18:00:00-18:00:30 (30 s)" in text
+    assert "safety margin is its own buffer" in text
+
+
+def test_an_envelope_posted_after_its_start_is_in_force_from_when_it_was_posted() -> None:
+    report = _report({"chg-01": [(s(-10), 20.0), (s(50), 5.0)], "chg-02": [(s(-10), 20.0)]})
+    [spell] = _checked(report, posted=START + timedelta(seconds=20))["violations"]
+    assert (spell["from"], spell["seconds"], spell["load"]) == (
+        (START + timedelta(seconds=20)).isoformat(),
+        30.0,
+        40.0,
+    )
+    assert _checked(report, posted=START + timedelta(minutes=5))["violations"] == []
+
+
+def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what_counts() -> None:
+    # chg-01 goes down at 18:05:10 and chg-02 up a second later: the highest readings
+    # of the minute add up to 40 kW, but never more than 29.9 kW was drawn at once,
+    # over the controller's effective limit (28.5 kW, less its margin), under the
+    # envelope itself (30 kW)
+    report = _report(
+        {
+            "chg-01": [(s(0), 20.0), (s(310), 0.0)],
+            "chg-02": [(s(0), 9.9), (s(311), 20.0)],
+        }
+    )
+    minute = (START + timedelta(minutes=5)).isoformat()
+    telemetry = {
+        "chg-01": [{"minute": minute, "power_w_max": 20_000.0}],
+        "chg-02": [{"minute": minute, "power_w_max": 20_000.0}],
+    }
+    samples = [
+        LimitSample(START, "gc-main", "import_power", "kW", 28.5, 0.0, 20.0, "envelope"),
+    ]
+    summary = _checked(report, telemetry=telemetry, samples=samples)
+    assert summary["checked"]["measured"] == "draws"
+    assert summary["violations"] == []
+
+    # without draw records, the minute check runs and says so: it counts both at 40 kW
+    fallback = _checked(_report(None), telemetry=telemetry, samples=samples)
+    assert fallback["checked"]["measured"] == "telemetry minutes"
+    assert fallback["checked"]["no_draws"] == "simulator report version 1"
+    [minute_check] = fallback["violations"]
+    assert (minute_check["minute"], minute_check["load"], minute_check["limit"]) == (
+        minute,
+        40.0,
+        28.5,
+    )
+    text = render_text(fallback)
+    assert "no draw records: simulator report version 1; checked 1 minutes of telemetry" in text
+    assert "measured: gc-main import_power 40.0 kW over 28.5 kW (envelope) at 18:05" in text

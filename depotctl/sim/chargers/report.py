@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from depotctl.sim.chargers.charger import SimulatedCharger
+from depotctl.sim.chargers.draw_record import encode
 from depotctl.sim.chargers.fleet import Fleet, Visit
 from depotctl.sim.chargers.station import ChargingState
 
-SCHEMA_VERSION = 1
+#: 2: each charger's ``draw``, its total draw over time (draw_record.py)
+SCHEMA_VERSION = 2
 
 
 def live_line(fleet: Fleet) -> str:
@@ -48,13 +51,13 @@ def to_json(fleet: Fleet, *, site: str, url: str) -> dict[str, Any]:
         "from": fleet.started_at.isoformat(),
         "to": (fleet.stopped_at or fleet.time.now()).isoformat(),
         "energy_wh": round(_energy_kwh(fleet) * 1000, 1),
-        "chargers": [_charger(c) for c in fleet.chargers],
+        "chargers": [_charger(c, fleet.started_at) for c in fleet.chargers],
         "vehicles": [_visit(v) for v in visits],
         "outcomes": dict(sorted(Counter(v.outcome for v in visits).items())),
     }
 
 
-def _charger(charger: SimulatedCharger) -> dict[str, Any]:
+def _charger(charger: SimulatedCharger, origin: datetime) -> dict[str, Any]:
     stats = charger.stats
     return {
         "id": charger.charge_point.charger_id,
@@ -82,6 +85,7 @@ def _charger(charger: SimulatedCharger) -> dict[str, Any]:
         "energy_wh": round(sum(e.register_wh for e in charger.station.evses.values()), 1),
         "last_error": stats.last_error,
         "last_rejection": stats.last_rejection,
+        "draw": encode(charger.station.drawn.changes, origin),
     }
 
 

@@ -3,7 +3,9 @@ energy registers, integrated over the controller's time.
 
 :meth:`Station.advance` integrates exactly between instants: the draw is constant
 between profile boundaries and the instants a vehicle becomes full, so the energy
-does not depend on how often it is called. No I/O, no clock: time comes in.
+does not depend on how often it is called. The station records its total draw as it
+changes (:attr:`Station.drawn`: what its meter saw, at once). No I/O, no clock: time
+comes in.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from depotctl.sim.chargers.composite import (
     composite_schedule,
     draws,
 )
+from depotctl.sim.chargers.draw_record import DrawRecord
 from depotctl.sim.chargers.stack import ProfileStack
 from depotctl.sim.chargers.vehicles import Vehicle
 
@@ -106,6 +109,8 @@ class Station:
         self.electrical = Electrical(charge_point.watts_per_amp, charge_point.number_phases)
         rating_w = charge_point.watts(charge_point.rating_a)
         self.evses = {e.number: Evse(e.number, rating_w) for e in charge_point.evses}
+        #: the total draw, each instant it changed (from ``at`` on)
+        self.drawn = DrawRecord()
         self._refresh()
 
     # Vehicles
@@ -216,12 +221,14 @@ class Station:
             energy = min(watts * hours, evse.plug.remaining_wh)
             evse.plug.delivered_wh += energy
             evse.register_wh += energy
+        self.drawn.note(t, self.total_w())
         return end
 
     def _refresh(self) -> None:
         now = draws(self.stack.profiles, self.inputs(), self.at, self.electrical)
         for number, watts in now.items():
             self.evses[number].draw_w = watts
+        self.drawn.note(self.at, self.total_w())
 
 
 def _running(plug: Plug | None) -> Running | None:

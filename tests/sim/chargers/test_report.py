@@ -8,7 +8,7 @@ from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.fleet import Fleet
 from depotctl.sim.chargers.report import to_json, to_text
 from depotctl.sim.chargers.simtime import SimTime
-from tests.sim.chargers.builders import START, charge_point
+from tests.sim.chargers.builders import START, charge_point, vehicle
 
 
 def test_reboots_and_requests_before_boot_are_counted() -> None:
@@ -30,3 +30,21 @@ def test_reboots_and_requests_before_boot_are_counted() -> None:
     text = to_text(fleet, site="s", url="ws://x")
     assert "  chargers   2 of 2 booted, 4 connections, 0 closed or lost, 3 reboots\n" in text
     assert "3 requests left unanswered (3 before boot)" in text
+
+
+def test_each_chargers_draw_record_is_in_the_report_a_reboot_dropping_it_to_nothing() -> None:
+    time = SimTime(START, 0)
+    charger = SimulatedCharger(charge_point(OcppVersion.V16), time, Settings("ws://x"))
+    idle = SimulatedCharger(charge_point(OcppVersion.V16, ocpp_id="CP-2"), time, Settings("ws://x"))
+    fleet = Fleet([charger, idle], time)
+    charger.stats.boots = 1  # booted before, offline now: the vehicle is authorised locally
+    charger.plug_in(1, vehicle(energy_kwh=100.0))
+    time.advance(600)
+    charger.reboot()  # the vehicle stays plugged in and draws nothing
+    time.advance(60.5)
+    report = to_json(fleet, site="s", url="ws://x")
+    assert report["version"] == 2
+    drawn, quiet = report["chargers"]
+    assert drawn["draw"] == "0:22080 600:0"
+    assert quiet["draw"] == "0:0"
+    assert drawn["energy_wh"] == 22_080 * 600 / 3600

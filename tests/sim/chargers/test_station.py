@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import pytest
 
 from depotctl.sim.chargers.profiles import Purpose
 from depotctl.sim.chargers.stack import ProfileStack
@@ -108,3 +110,43 @@ def test_two_evses_share_the_charger_cap() -> None:
     assert s.evses[1].draw_w == s.evses[2].draw_w == 20 * 690.0
     s.advance(START + minutes(30))
     assert math.isclose(s.evses[1].register_wh + s.evses[2].register_wh, 40 * 690.0 / 2)
+
+
+def _energy_wh(changes: list[tuple[datetime, float]], until: datetime) -> float:
+    """The energy of a draw record up to ``until``: watts × how long each held."""
+    ends = [at for at, _ in changes[1:]] + [until]
+    return sum(
+        w * (end - at).total_seconds() / 3600 for (at, w), end in zip(changes, ends, strict=True)
+    )
+
+
+def test_the_draw_record_holds_each_change_of_the_total_draw_and_adds_up_to_the_meter() -> None:
+    s = station(evses=2)
+    s.plug_in(1, vehicle("v1", energy_kwh=12.0), START)
+    s.authorise(1, START)  # no profile: its rating, 32 A
+    s.evses[1].plug.transaction_id = "101"  # type: ignore[union-attr]
+    s.advance(START + minutes(10))
+    # an 8 A default for the whole charger, and for v1 a 20 A TxProfile until 14:40,
+    # installed in the same instant: only the outcome is recorded
+    s.stack.install(profile(8, id=1, evse=0), (1, 2), s.transactions())
+    s.changed(START + minutes(10))
+    tx = profile(20, id=2, purpose=Purpose.TX, transaction_id="101", valid_to=START + minutes(40))
+    s.stack.install(tx, (1,), s.transactions())
+    s.changed(START + minutes(10))
+    s.plug_in(2, vehicle("v2"), START + minutes(20))
+    s.advance(START + minutes(25))  # plugged, not authorised: draws nothing yet
+    s.authorise(2, START + minutes(25))
+    s.advance(START + minutes(200))  # v1 becomes full on the way
+    s.unplug(2, START + minutes(210))
+
+    amps = [at_w[1] / WATTS_PER_AMP for at_w in s.drawn.changes]
+    assert amps == pytest.approx([32, 20, 28, 16, 8, 0])
+    instants = [at for at, _ in s.drawn.changes]
+    # 12 kWh: 3.68 at 32 A for 10 min, 6.9 at 20 A for 30 min, 1.42 at 8 A
+    full = START + minutes(40) + timedelta(hours=1420 / (8 * WATTS_PER_AMP))
+    assert instants[:4] == [START, *(START + minutes(m) for m in (10, 25, 40))]
+    assert abs((instants[4] - full).total_seconds()) < 1e-3
+    assert instants[5] == START + minutes(210)
+    metered = sum(e.register_wh for e in s.evses.values())
+    assert math.isclose(metered, 12_000 + 8 * WATTS_PER_AMP * 185 / 60)
+    assert math.isclose(_energy_wh(s.drawn.changes, START + minutes(210)), metered, rel_tol=1e-9)
