@@ -10,8 +10,7 @@ quantities in the site file's grammar, load on first use.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from depotctl.api.alerts import Alert, Alerts, AlertSubject
 from depotctl.api.allocation import (
@@ -62,6 +61,7 @@ from depotctl.api.revisions import (
 from depotctl.api.sessions import Outlook, Requirement, Session, SessionAt, SessionRecord, Sessions
 from depotctl.api.snapshot import SnapshotDocument, SnapshotReading
 from depotctl.api.telemetry import TelemetryAccepted, TelemetryHistory, TelemetryMinute
+from depotctl.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from depotctl.api.inputs import (
@@ -82,12 +82,7 @@ _LAZY = {
     "TelemetryInput": "inputs",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

@@ -11,8 +11,9 @@ renderers do) does not load httpx.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from depotctl.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from depotctl.client.api import AsyncControllerClient, ControllerApi, ControllerClient
@@ -30,12 +31,7 @@ _LAZY = {
     "Target": "contexts",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

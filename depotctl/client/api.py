@@ -52,6 +52,7 @@ from depotctl.client.calls import (
     Endpoint,
     answer_of,
     only_given,
+    reading,
     transport_errors,
 )
 from depotctl.client.errors import ApiError, Unreachable
@@ -73,44 +74,32 @@ class ControllerApi:
 
     # The controller and the site
 
-    @Endpoint
-    def health() -> Call[Health]:
-        return Call("GET", "/healthz", Health)
-
-    @Endpoint
-    def whoami() -> Call[WhoAmI]:
-        """What the token may do (the console hides its actions for a read-only one)."""
-        return Call("GET", API + "/whoami", WhoAmI)
-
-    @Endpoint
-    def clock() -> Call[Clock]:
-        return Call("GET", API + "/clock", Clock)
-
-    @Endpoint
-    def site() -> Call[SiteRevision]:
-        return Call("GET", API + "/site", SiteRevision)
-
-    @Endpoint
-    def revisions() -> Call[Revisions]:
-        return Call("GET", API + "/revisions", Revisions)
+    health = reading("/healthz", Health)
+    whoami = reading(
+        API + "/whoami",
+        WhoAmI,
+        "What the token may do (the console hides its actions for a read-only one).",
+    )
+    clock = reading(API + "/clock", Clock)
+    site = reading(API + "/site", SiteRevision)
+    revisions = reading(API + "/revisions", Revisions)
 
     @Endpoint
     def revision(number: int) -> Call[RevisionText]:
         """One revision, with its site text."""
         return Call("GET", f"{API}/revisions/{number}", RevisionText)
 
-    @Endpoint
-    def state() -> Call[State]:
-        return Call("GET", API + "/state", State)
+    state = reading(API + "/state", State)
 
     @Endpoint
     def explain(evse: str) -> Call[Explanation]:
         return Call("GET", f"{API}/explain/{_id(evse)}", Explanation)
 
-    @Endpoint
-    def snapshot() -> Call[SnapshotDocument]:
-        """The live state as a snapshot document (JSON), with the site embedded."""
-        return Call("GET", API + "/snapshot", SnapshotDocument)
+    snapshot = reading(
+        API + "/snapshot",
+        SnapshotDocument,
+        "The live state as a snapshot document (JSON), with the site embedded.",
+    )
 
     @Endpoint
     def alerts(*, include_cleared: bool = False, since: datetime | None = None) -> Call[Alerts]:
@@ -201,9 +190,7 @@ class ControllerApi:
 
     # Inputs
 
-    @Endpoint
-    def envelopes() -> Call[Envelopes]:
-        return Call("GET", API + "/envelopes", Envelopes)
+    envelopes = reading(API + "/envelopes", Envelopes)
 
     @Endpoint
     def submit_envelope(
@@ -298,10 +285,11 @@ class ControllerApi:
 
     # Operator overrides
 
-    @Endpoint
-    def overrides() -> Call[Overrides]:
-        """Every override in force, each with its EVSE's live allocation."""
-        return Call("GET", API + "/overrides", Overrides)
+    overrides = reading(
+        API + "/overrides",
+        Overrides,
+        "Every override in force, each with its EVSE's live allocation.",
+    )
 
     @Endpoint
     def set_override(

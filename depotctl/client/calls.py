@@ -73,6 +73,16 @@ class Endpoint(Generic[P, Answer]):
         return send
 
 
+def reading(path: str, answer: type[Answer], doc: str | None = None) -> Endpoint[[], Answer]:
+    """An endpoint that reads ``path`` (a GET without parameters) into ``answer``."""
+
+    def build() -> Call[Answer]:
+        return Call("GET", path, answer)
+
+    build.__doc__ = doc
+    return Endpoint(build)
+
+
 def only_given(**values: Any) -> dict[str, Any]:
     """The values that are not None (a query, or a body's optional fields)."""
     return {name: value for name, value in values.items() if value is not None}

@@ -6,10 +6,10 @@ Only ``render_text`` is imported eagerly; the machine formats load on first use,
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from depotctl.config.render.text import render_text
+from depotctl.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from depotctl.config.render.github import render_github
@@ -24,12 +24,7 @@ _LAZY = {
     "render_sarif": "sarif",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = ["render_github", "render_json", "render_junit", "render_sarif", "render_text"]
