@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -165,8 +165,11 @@ class Controller:
         *,
         base_dir: Path,
         unseen_chargers_controllable: bool = True,
+        envelope_lead: timedelta = timedelta(0),
     ) -> None:
         self.store = store
+        #: how long before its start an envelope applies (decisions.envelope_lead)
+        self.envelope_lead = envelope_lead
         self.units = Units(store)
         self.clock = clock
         self.base_dir = base_dir
@@ -291,6 +294,7 @@ class Controller:
             chargers=self._charger_states(uow.chargers.states(), applied.topology),
             previous_limits=dict(previous_limits or {}),
             pending=dict(pending or {}),
+            envelope_lead=self.envelope_lead,
             admission={
                 evse_id: record
                 for evse_id, record in (admission or {}).items()

@@ -1,5 +1,5 @@
 """What happens around the controller during the demo, over its API: the grid
-operator's envelope cut posted when the controller's clock reaches it, the fleet's
+operator's envelope cut posted 15 minutes before its start (at once if that is past), the fleet's
 schedule for sessions whose vehicle does not say what it needs (OCPP 1.6), and a
 record of ``/state`` through the night for the summary."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from depotctl.api import json_of
@@ -15,6 +15,9 @@ from depotctl.client.api import ApiError, ControllerClient, Unreachable
 from depotctl.demo.scenario import Cut, Vehicle
 
 POLL_S = 0.2
+#: how long before its start the operator sends the evening cut (a grid operator's
+#: envelopes arrive ahead of their window, as OSCP's capacity forecasts do)
+NOTICE = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,7 @@ class Script:
         self.clock = at
         self._record(at, state)
         for cut in self.cuts:
-            if cut.start <= at < cut.end and all(c.id != cut.id for c, _ in self.posted):
+            if cut.start - NOTICE <= at < cut.end and all(c.id != cut.id for c, _ in self.posted):
                 self._post(cut, at)
         self._schedule()
 
@@ -99,7 +102,7 @@ class Script:
             envelope_id=cut.id,
             target=cut.target,
             limit=f"{cut.limit_w / 1000:g} kW",
-            start=at,
+            start=max(cut.start, at),
             end=cut.end,
             source="local",
         )

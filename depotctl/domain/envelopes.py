@@ -40,14 +40,19 @@ offline, its ``fallback_eligible`` envelopes *still apply* (not fresh) beside it
 target and direction, the site's fallback for that source applies to each of its
 targets. The engine combines everything on a node by minimum; ``priority`` does not
 change what applies.
+
+Ahead of its start (``lead``): an envelope known at *t* whose window starts within
+``lead`` of *t*, and that will be in force then as far as is known at *t*, applies
+already, so that the decreases it needs have reached the chargers by its start. Its
+state stays ``pending``; its limit only ever tightens (the engine takes the minimum).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -195,17 +200,19 @@ OriginKind = Literal["envelope", "site_fallback"]
 class LimitOrigin:
     """Where an applied limit comes from: envelope ``envelope_id`` of ``source``, or the
     site's fallback for offline ``source``. ``fresh`` only for an envelope whose source
-    is online."""
+    is online; ``starts`` for an envelope applied ahead of its window's start."""
 
     kind: OriginKind
     envelope_id: str | None
     source: str
     fresh: bool
+    starts: datetime | None = None
 
     def __str__(self) -> str:
         if self.kind == "site_fallback":
             return f"site fallback for offline source {self.source}"
-        return f"envelope {self.envelope_id} ({'fresh' if self.fresh else 'fallback'})"
+        ahead = f", from {_when(self.starts)}" if self.starts is not None else ""
+        return f"envelope {self.envelope_id} ({'fresh' if self.fresh else 'fallback'}{ahead})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,9 +369,12 @@ def applicable_limits(
     health: Mapping[str, SourceHealth],
     sources: Mapping[str, SourceSpec],
     at: datetime,
+    *,
+    lead: timedelta = timedelta(0),
 ) -> tuple[AppliedLimit, ...]:
     """Every limit in force at ``at``, in a stable order (by target, direction, unit,
     origin). Overlapping limits on a node all come back: the engine takes the minimum.
+    With a ``lead``, also the envelopes starting within it (:func:`upcoming_limits`).
 
     Envelopes apply while ``active`` (fresh), ``fallback_eligible`` or
     ``active_fallback`` (not fresh). For each source in ``sources`` that is offline,
@@ -402,7 +412,56 @@ def applicable_limits(
             for direction, limit, unit in site_fallback_limits(spec.fallback):
                 if (spec.id, target, direction) not in covered:
                     limits.append(AppliedLimit(target, direction, limit, unit, None, origin))
+    limits.extend(upcoming_limits(known.values(), health, at, lead))
     return tuple(sorted(limits, key=_order))
+
+
+def upcoming_limits(
+    envelopes: Iterable[Envelope],
+    health: Mapping[str, SourceHealth],
+    at: datetime,
+    lead: timedelta,
+) -> list[AppliedLimit]:
+    """The envelopes whose window starts after ``at`` and at most ``lead`` later, and
+    that will be in force at their start as far as is known at ``at`` (what was received
+    and withdrawn by then, the sources' health as it stands): each as a limit from now,
+    so that the decreases it needs have reached the chargers by its start."""
+    if lead <= timedelta(0):
+        return []
+    known = {
+        e.id: e if e.withdrawn_at is None or e.withdrawn_at <= at else replace(e, withdrawn_at=None)
+        for e in _unique(envelopes).values()
+        if e.received_at <= at
+    }
+    starting = [e for e in known.values() if at < e.start <= at + lead]
+    if not starting:
+        return []
+    superseded = supersessions(known.values())
+    limits: list[AppliedLimit] = []
+    for envelope in starting:
+        by = superseded.get(envelope.id)
+        status = envelope_state(
+            envelope,
+            envelope.start,
+            health.get(envelope.source),
+            superseded_at=by.at if by else None,
+            superseded_by=by.by if by else None,
+        )
+        if not status.in_force:
+            continue
+        fresh = status.state is EnvelopeState.ACTIVE
+        origin = LimitOrigin("envelope", envelope.id, envelope.source, fresh, envelope.start)
+        limits.append(
+            AppliedLimit(
+                envelope.target,
+                envelope.direction,
+                envelope.limit,
+                envelope.unit,
+                envelope.phases,
+                origin,
+            )
+        )
+    return limits
 
 
 def site_fallback_limits(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
@@ -29,7 +29,9 @@ class Snapshot:
     not), so that every other limit decided now is safe either way. ``admission`` says,
     by EVSE id, since when its limit in force has been above 0 A (on) or at 0 A (off),
     for the policy's minimum on and off times of fairness rotation; an EVSE without a
-    record is held neither on nor off."""
+    record is held neither on nor off. ``envelope_lead``: how long before its start an
+    envelope's limit applies (the time the controller needs to bring every charger under
+    it; zero: from its start)."""
 
     at: datetime
     topology: Topology
@@ -43,3 +45,4 @@ class Snapshot:
     overrides: Mapping[str, EvseOverride] = field(default_factory=dict)
     pending: Mapping[str, float] = field(default_factory=dict)
     admission: Mapping[str, Admission] = field(default_factory=dict)
+    envelope_lead: timedelta = timedelta(0)

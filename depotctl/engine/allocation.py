@@ -52,18 +52,20 @@ class LimitKind(StrEnum):
 @dataclass(frozen=True, slots=True)
 class LimitSource:
     """Where an effective limit came from: ``static`` (the site file), ``envelope``
-    (``ref`` its id, ``fresh`` or not), ``fallback`` (the site's fallback for offline
-    source ``ref``)."""
+    (``ref`` its id, ``fresh`` or not; ``starts`` when it applies ahead of its window,
+    which starts then), ``fallback`` (the site's fallback for offline source ``ref``)."""
 
     kind: str
     ref: str | None = None
     fresh: bool = True
+    starts: datetime | None = None
 
     def __str__(self) -> str:
         if self.kind == "static":
             return "static"
         if self.kind == "envelope":
-            return f"envelope {self.ref}" + ("" if self.fresh else " (fallback)")
+            ahead = "" if self.starts is None else f" (from {utc_text(self.starts)})"
+            return f"envelope {self.ref}" + ("" if self.fresh else " (fallback)") + ahead
         return f"fallback for offline source {self.ref}"
 
 
@@ -176,3 +178,8 @@ class LazyMapping(Mapping[K, V], Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._index
+
+
+def utc_text(instant: datetime) -> str:
+    """``2026-12-08T07:00:00Z``: an instant to the second, in UTC."""
+    return instant.isoformat(timespec="seconds").replace("+00:00", "Z")

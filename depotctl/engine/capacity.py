@@ -62,14 +62,18 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
             sources[con] = source
 
     for applied in applicable_limits(
-        snapshot.envelopes, snapshot.sources, topology.sources, snapshot.at
+        snapshot.envelopes,
+        snapshot.sources,
+        topology.sources,
+        snapshot.at,
+        lead=snapshot.envelope_lead,
     ):
         node = topology.nodes.get(applied.target)
         if node is None or applied.direction is not Direction.IMPORT:
             continue
         origin = applied.origin
         source = (
-            LimitSource("envelope", origin.envelope_id, origin.fresh)
+            LimitSource("envelope", origin.envelope_id, origin.fresh, origin.starts)
             if origin.envelope_id is not None
             else LimitSource("fallback", origin.source, False)
         )

@@ -30,7 +30,7 @@ from depotctl.domain.phases import Phase
 from depotctl.domain.policy import StaleLoad
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind, SiteLoadSpec
-from depotctl.engine.allocation import Binding, BindingKind, LimitSource
+from depotctl.engine.allocation import Binding, BindingKind, LimitSource, utc_text
 from depotctl.engine.priority import duration_text
 from depotctl.engine.structure import KINDS, POWER, Structure
 from depotctl.engine.waterfill import TOLERANCE
@@ -88,22 +88,30 @@ def limit_words(decision: Decision, con: int) -> str:
 def source_words(decision: Decision, con: int) -> str:
     """What set a limit: ``static limit``, ``rating``, ``envelope E-17``, ``envelope
     E-17, source dso offline``, ``envelope F-1, offline source dso's own fallback``,
-    ``site fallback for offline source dso``."""
+    ``site fallback for offline source dso``; an envelope applied before its window
+    adds ``, ahead of its start at 07:00:00Z``."""
     source = source_of(decision, con)
     if source.kind == "envelope":
-        if source.fresh:
-            return f"envelope {source.ref}"
-        envelope = next((e for e in decision.snapshot.envelopes if e.id == source.ref), None)
-        if envelope is None:
-            return f"envelope {source.ref}, its source offline"
-        if envelope.mode is EnvelopeMode.FALLBACK:
-            return f"envelope {source.ref}, offline source {envelope.source}'s own fallback"
-        return f"envelope {source.ref}, source {envelope.source} offline"
+        words = _envelope_words(decision, source)
+        if source.starts is not None:
+            words += f", ahead of its start at {utc_text(source.starts)}"
+        return words
     if source.kind == "fallback":
         return f"site fallback for offline source {source.ref}"
     if decision.structure.node_kinds[con // 4] is NodeKind.CHARGER:
         return "rating"
     return "static limit"
+
+
+def _envelope_words(decision: Decision, source: LimitSource) -> str:
+    if source.fresh:
+        return f"envelope {source.ref}"
+    envelope = next((e for e in decision.snapshot.envelopes if e.id == source.ref), None)
+    if envelope is None:
+        return f"envelope {source.ref}, its source offline"
+    if envelope.mode is EnvelopeMode.FALLBACK:
+        return f"envelope {source.ref}, offline source {envelope.source}'s own fallback"
+    return f"envelope {source.ref}, source {envelope.source} offline"
 
 
 def reserved_words(decision: Decision, con: int) -> str:

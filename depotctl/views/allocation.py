@@ -26,6 +26,7 @@ from depotctl.engine.allocation import (
     LimitKind,
     LimitSource,
     NodeConstraint,
+    utc_text,
 )
 from depotctl.engine.explain import Candidate, Decision
 from depotctl.engine.limit_words import KIND_ORDER, amount, unit_of
@@ -107,7 +108,8 @@ def source_text(source: LimitSource, node: TopologyNode | None = None) -> str:
     if source.kind == "static":
         return "rating" if node is not None and node.kind is NodeKind.CHARGER else "static"
     if source.kind == "envelope":
-        return f"envelope {source.ref} ({'fresh' if source.fresh else 'source offline'})"
+        ahead = "" if source.starts is None else f", from {utc_text(source.starts)}"
+        return f"envelope {source.ref} ({'fresh' if source.fresh else 'source offline'}{ahead})"
     return f"site fallback ({source.ref} offline)"
 
 

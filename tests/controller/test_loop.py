@@ -13,7 +13,7 @@ import pytest
 
 from depotctl.config import compile_site
 from depotctl.controller.clock import SimClock
-from depotctl.controller.decisions import upcoming
+from depotctl.controller.decisions import envelope_lead, upcoming
 from depotctl.controller.dispatch import (
     OutcomeSink,
     RecordingDispatcher,
@@ -501,3 +501,95 @@ def test_upcoming_names_the_first_change_ahead() -> None:
         )
         is None
     )
+
+
+def test_an_envelope_with_a_lead_wakes_the_loop_that_much_before_its_start() -> None:
+    site = checked_site(MINIMAL.read_text(), path=MINIMAL)
+    topology, policy = compile_site(site, MINIMAL.parent)
+    cut = Envelope(
+        id="E-1",
+        source="local",
+        target="gc-main",
+        direction=Direction.IMPORT,
+        limit=10_000.0,
+        unit=LimitUnit.W,
+        start=START + timedelta(minutes=10),
+        end=START + timedelta(minutes=40),
+        received_at=START,
+    )
+    lead = envelope_lead(5.0, 1.0)
+    assert lead == timedelta(seconds=10)  # a tick and the decreases' 5 s of wall time
+    assert envelope_lead(5.0, 20.0) == timedelta(seconds=105)
+    snap = Snapshot(
+        at=START, topology=topology, policy=policy, envelopes=(cut,), envelope_lead=lead
+    )
+    assert upcoming(snap) == (
+        START + timedelta(minutes=10) - lead,
+        "envelope E-1 applies ahead of its start",
+    )
+
+
+def test_an_envelope_posted_ahead_has_its_decreases_out_before_it_starts(
+    tmp_path: Path,
+) -> None:
+    """A cut known a minute ahead, with a 10 s lead: the loop wakes 10 s before its
+    start (an hour's tick away) and sends the decrease then, so that it has landed when
+    the envelope starts; the explanation says why the limit fell early."""
+    clock = SimClock(START, speed=1.0)
+    clock.pause()
+    lead = timedelta(seconds=10)
+    store = Store.open(tmp_path / "s.sqlite")
+    controller = Controller(store, clock, base_dir=MINIMAL.parent, envelope_lead=lead)
+    controller.seed(MINIMAL, MINIMAL.read_text(), author="test")
+    plug(controller, "chg-01/1", "S-1")
+    starts = START + timedelta(minutes=1)
+    controller.units().sources.heard_from("local", START)
+    controller.units().envelopes.put(
+        Envelope(
+            id="E-cut",
+            source="local",
+            target="gc-main",
+            direction=Direction.IMPORT,
+            limit=5_000.0,
+            unit=LimitUnit.W,
+            start=starts,
+            end=starts + timedelta(hours=1),
+            received_at=START,
+        )
+    )
+    dispatcher = RecordingDispatcher()
+    reasons: list[str] = []
+
+    class Recording(ControlLoop):
+        async def cycle(self, reason: str = "tick") -> CycleResult:
+            reasons.append(reason)
+            return await super().cycle(reason)
+
+    async def main() -> None:
+        loop = Recording(controller, dispatcher, tick_s=3600.0)
+        stop = asyncio.Event()
+        running = asyncio.create_task(loop.run(stop))
+        await until(lambda: len(dispatcher.sent) == 1)  # the session's first limit
+        clock.advance(45.0)  # 15 s before the start: not yet
+        await until(lambda: len(reasons) >= 2)  # the outcome's cycle
+        assert len(dispatcher.sent) == 1
+        clock.advance(6.0)  # 9 s before the start: within the lead
+        await until(lambda: len(dispatcher.sent) == 2)
+        stop.set()
+        await running
+
+    try:
+        asyncio.run(main())
+        [first], later = dispatcher.sent
+        [decrease] = [c for c in later if c.evse_id == "chg-01/1"]
+        assert "envelope E-cut applies ahead of its start" in reasons
+        assert decrease.limit_a < first.limit_a and decrease.at < starts
+        [entry] = [
+            e
+            for e in controller.units().journal.entries(kind=JournalKind.ALLOCATION_CHANGED)
+            if e.data.get("limit_a") == decrease.limit_a
+        ]
+        assert entry.data["binding"]["kind"] == BindingKind.ENVELOPE.value
+        assert "ahead of its start at 2026-03-02T18:01:00Z" in entry.message
+    finally:
+        controller.close()

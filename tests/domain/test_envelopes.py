@@ -640,3 +640,79 @@ def test_limits_depend_only_on_what_was_known_at_the_time(
         generated, source_health, sources, at
     )
     assert states_at(known, source_health, at) == states_at(generated, source_health, at)
+
+
+# Ahead of the start
+
+LEAD = timedelta(minutes=2)
+ONLINE = health(heard(at=7))  # online from minute 7 to 12
+
+
+def test_an_envelope_starting_within_the_lead_applies_already() -> None:
+    cut = envelope(start=10, end=40, limit=50_000.0)
+    assert applicable_limits([cut], ONLINE, spec(), t(7.5), lead=LEAD) == ()
+    (limit,) = applicable_limits([cut], ONLINE, spec(), t(8.5), lead=LEAD)
+    assert limit.limit == 50_000.0
+    assert limit.origin == LimitOrigin("envelope", "E-1", "dnsp", True, starts=t(10))
+    assert str(limit.origin) == "envelope E-1 (fresh, from 2024-05-13T12:10:00Z)"
+    assert state(cut, 8.5, heard(at=7)).state is S.PENDING  # its state is still pending
+    (at_start,) = applicable_limits([cut], ONLINE, spec(), t(10), lead=LEAD)
+    assert at_start.origin.starts is None  # in its window: in force as usual
+
+
+def test_without_a_lead_nothing_applies_before_its_start() -> None:
+    cut = envelope(start=10, end=40)
+    assert applicable_limits([cut], ONLINE, spec(), t(9.99)) == ()
+
+
+def test_an_envelope_withdrawn_or_superseded_by_its_start_does_not_apply_ahead() -> None:
+    withdrawn = envelope(start=10, end=40, withdrawn=5)
+    assert applicable_limits([withdrawn], ONLINE, spec(), t(9), lead=LEAD) == ()
+    older = envelope("E-1", start=10, end=40, received=-10)
+    newer = envelope("E-2", start=0, end=40, received=1, limit=70_000.0)
+    limits = applicable_limits([older, newer], ONLINE, spec(), t(9), lead=LEAD)
+    assert ids(limits) == ["E-2"]
+
+
+def test_what_is_received_or_withdrawn_later_is_not_foreseen() -> None:
+    cut = envelope(start=10, end=40, received=9)
+    assert applicable_limits([cut], ONLINE, spec(), t(8.5), lead=LEAD) == ()
+    later_withdrawal = envelope(start=10, end=40, withdrawn=9.5)
+    (limit,) = applicable_limits([later_withdrawal], ONLINE, spec(), t(8.5), lead=LEAD)
+    assert limit.origin.starts == t(10)
+
+
+@settings(max_examples=200)
+@given(envelopes(), source_specs(), healths(), MINUTES, st.integers(0, 30))
+def test_a_lead_only_tightens_and_brings_every_envelope_forward(
+    generated: list[Envelope],
+    sources: dict[str, SourceSpec],
+    source_health: dict[str, SourceHealth],
+    minute: float,
+    lead_minutes: int,
+) -> None:
+    """With a lead, every limit in force without it is still there (so nothing
+    loosens), and an envelope known now that is in force at its start, within the
+    lead, applies now (so its decreases can land before it starts)."""
+    at, lead = t(minute), timedelta(minutes=lead_minutes)
+    plain = applicable_limits(generated, source_health, sources, at)
+    ahead = applicable_limits(generated, source_health, sources, at, lead=lead)
+    assert set(plain) <= set(ahead)
+    before, after = tightest(plain), tightest(ahead)
+    for key, limit in before.items():
+        assert after[key] <= limit, key
+    known = [
+        e
+        if e.withdrawn_at is None or e.withdrawn_at <= at
+        else dataclasses.replace(e, withdrawn_at=None)
+        for e in generated
+        if e.received_at <= at
+    ]
+    for e in known:
+        if at < e.start <= at + lead:
+            status = states_at(known, source_health, e.start).get(e.id)
+            applied = e.id in ids(ahead)
+            assert applied == (status is not None and status.in_force), (e.id, status)
+    for x in ahead:
+        if x.origin.starts is not None:
+            assert at < x.origin.starts <= at + lead
