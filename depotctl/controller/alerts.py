@@ -103,13 +103,11 @@ def _follow(alerts: Alerts, existing: OpenAlert, condition: AlertCondition) -> N
 
 
 def _raised(alert_id: int, condition: AlertCondition, at: datetime) -> NewJournalEntry:
-    evse, session = _refs(condition.subject)
-    return journal_entry(
+    return _entry_about(
+        condition.subject,
         JournalKind.ALERT_RAISED,
         f"alert: {condition.message}",
         at=at,
-        evse=evse,
-        session=session,
         data={
             "alert": alert_id,
             "kind": condition.kind.value,
@@ -123,13 +121,11 @@ def _raised(alert_id: int, condition: AlertCondition, at: datetime) -> NewJourna
 
 def _cleared(alert: Alert, cleared_at: datetime, at: datetime) -> NewJournalEntry:
     lasted = (cleared_at - alert.since).total_seconds()
-    evse, session = _refs(alert.subject)
-    return journal_entry(
+    return _entry_about(
+        alert.subject,
         JournalKind.ALERT_CLEARED,
         f"alert cleared after {_duration(lasted)}: {alert.headline}",
         at=at,
-        evse=evse,
-        session=session,
         data={
             "alert": alert.id,
             "kind": alert.kind.value,
@@ -163,12 +159,18 @@ def _subject_json(subject: Subject) -> dict[str, str]:
     return {"kind": subject.kind.value, "id": subject.id}
 
 
-def _refs(subject: Subject) -> tuple[str | None, str | None]:
-    """The journal's EVSE and session columns for the subject, so ``?evse=`` and
-    ``?session=`` find an alert's entries."""
-    return (
-        subject.id if subject.kind is SubjectKind.EVSE else None,
-        subject.id if subject.kind is SubjectKind.SESSION else None,
+def _entry_about(
+    subject: Subject, kind: JournalKind, message: str, *, at: datetime, data: dict[str, Any]
+) -> NewJournalEntry:
+    """A journal entry about an alert's subject, with the journal's EVSE and session
+    columns set from it, so ``?evse=`` and ``?session=`` find an alert's entries."""
+    return journal_entry(
+        kind,
+        message,
+        at=at,
+        evse=subject.id if subject.kind is SubjectKind.EVSE else None,
+        session=subject.id if subject.kind is SubjectKind.SESSION else None,
+        data=data,
     )
 
 

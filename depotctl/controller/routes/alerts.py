@@ -17,12 +17,11 @@ from depotctl.controller.services.alerts import list_alerts
 
 def alert_routes() -> APIRouter:
     """The alerts (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["state"])
 
     @router.get(
         "/alerts",
         **answers(api.Alerts),
-        tags=["state"],
         summary="Open alerts, by since (?all=true or ?since= adds cleared ones)",
     )
     def alerts(

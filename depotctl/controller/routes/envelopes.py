@@ -23,12 +23,11 @@ from depotctl.controller.services.envelopes import (
 
 def envelope_routes() -> APIRouter:
     """The envelope endpoints (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["envelopes"])
 
     @router.get(
         "/envelopes",
         **answers(api.Envelopes),
-        tags=["envelopes"],
         summary="Every envelope with its state now",
     )
     def list_envelopes(controller: ControllerDep) -> dict[str, Any]:
@@ -37,7 +36,6 @@ def envelope_routes() -> APIRouter:
     @router.post(
         "/envelopes",
         **answers(api.Envelope),
-        tags=["envelopes"],
         summary="Submit an envelope (201; 200 when the same one was already stored)",
         status_code=201,
         responses={
@@ -55,7 +53,6 @@ def envelope_routes() -> APIRouter:
     @router.post(
         "/envelopes/{envelope_id}/withdraw",
         **answers(api.Envelope),
-        tags=["envelopes"],
         summary="Withdraw an envelope from now (withdrawing it again changes nothing)",
     )
     def withdraw(envelope_id: str, controller: ControllerDep) -> dict[str, Any]:

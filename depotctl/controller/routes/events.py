@@ -54,11 +54,10 @@ def _closing(app: Starlette) -> threading.Event:
 def event_routes(*, poll_s: float = 0.25, keep_alive_s: float = 15.0) -> APIRouter:
     """The event stream endpoint (mounted with ``include_api``), polling the journal
     every ``poll_s`` and sending a keep-alive comment after ``keep_alive_s`` of quiet."""
-    router = APIRouter()
+    router = APIRouter(tags=["journal"])
 
     @router.get(
         "/events",
-        tags=["journal"],
         summary="Server-sent events: every new journal entry (id, kind, JSON)",
         response_class=StreamingResponse,
         responses={200: {"content": {"text/event-stream": {}}}},

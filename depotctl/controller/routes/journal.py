@@ -17,12 +17,11 @@ from depotctl.controller.store import JournalEntry
 
 def journal_routes() -> APIRouter:
     """The journal (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["journal"])
 
     @router.get(
         "/journal",
         **answers(api.Journal),
-        tags=["journal"],
         summary="Journal entries, oldest first",
     )
     def journal(

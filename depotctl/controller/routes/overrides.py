@@ -117,12 +117,11 @@ AuthorQuery = Annotated[
 
 def override_routes() -> APIRouter:
     """List, set and clear overrides (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["overrides"])
 
     @router.get(
         "/overrides",
         **answers(api.Overrides),
-        tags=["overrides"],
         summary="Every operator override in force",
     )
     def overrides(controller: ControllerDep) -> dict[str, Any]:
@@ -139,7 +138,6 @@ def override_routes() -> APIRouter:
     @router.put(
         "/evses/{evse_id:path}/override",
         **answers(api.OverrideSet),
-        tags=["overrides"],
         summary="Pause or cap an EVSE (EVSE id URL-encoded: chg-01%2F1)",
     )
     def set_one(
@@ -153,7 +151,6 @@ def override_routes() -> APIRouter:
     @router.delete(
         "/evses/{evse_id:path}/override",
         **answers(api.OverrideCleared),
-        tags=["overrides"],
         summary="Resume an EVSE: remove its override (404 no_override when it has none)",
     )
     def clear_one(

@@ -50,12 +50,11 @@ IfMatch = Annotated[
 
 def revision_routes() -> APIRouter:
     """The site, its revisions, plan, apply and rollback (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["site"])
 
     @router.get(
         "/site",
         **answers(api.SiteRevision),
-        tags=["site"],
         summary="The site revision in force, with its text",
     )
     def site(controller: ControllerDep) -> dict[str, Any]:
@@ -69,7 +68,6 @@ def revision_routes() -> APIRouter:
     @router.get(
         "/revisions",
         **answers(api.Revisions),
-        tags=["site"],
         summary="Every site revision, newest first",
     )
     def revisions(controller: ControllerDep) -> dict[str, Any]:
@@ -82,7 +80,6 @@ def revision_routes() -> APIRouter:
     @router.post(
         "/plan",
         **answers(api.Plan),
-        tags=["site"],
         summary="What applying a site text would change, and its impact on now",
     )
     def plan(body: PlanRequest, response: Response, controller: ControllerDep) -> dict[str, Any]:
@@ -94,7 +91,6 @@ def revision_routes() -> APIRouter:
     @router.post(
         "/apply",
         **answers(api.DryRun | api.AppliedRevision),
-        tags=["site"],
         summary="Apply a site text or a saved plan as the next revision (If-Match required)",
     )
     def apply(
@@ -117,7 +113,6 @@ def revision_routes() -> APIRouter:
     @router.post(
         "/rollback",
         **answers(api.RolledBackRevision),
-        tags=["site"],
         summary="Apply an earlier revision's site text again, as a new revision",
     )
     def rollback_to(
@@ -135,7 +130,6 @@ def revision_routes() -> APIRouter:
     @router.get(
         "/revisions/{number}",
         **answers(api.RevisionText),
-        tags=["site"],
         summary="One revision, with its site text",
     )
     def one_revision(

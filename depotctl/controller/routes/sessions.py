@@ -27,12 +27,11 @@ from depotctl.views import binding_json
 
 def session_routes() -> APIRouter:
     """The session endpoints (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["sessions"])
 
     @router.get(
         "/sessions",
         **answers(api.Sessions),
-        tags=["sessions"],
         summary="Open sessions with their outlook at departure (all with ?all=true)",
     )
     def sessions(
@@ -48,7 +47,6 @@ def session_routes() -> APIRouter:
     @router.get(
         "/sessions/{session_id}",
         **answers(api.SessionAt),
-        tags=["sessions"],
         summary="One session with its outlook at departure",
     )
     def session(session_id: str, controller: ControllerDep) -> dict[str, Any]:
@@ -58,7 +56,6 @@ def session_routes() -> APIRouter:
     @router.post(
         "/sessions",
         **answers(api.SessionRecord),
-        tags=["sessions"],
         summary="A session starting on an EVSE",
         status_code=201,
     )
@@ -68,7 +65,6 @@ def session_routes() -> APIRouter:
     @router.post(
         "/sessions/{session_id}/end",
         **answers(api.SessionRecord),
-        tags=["sessions"],
         summary="A session ending",
     )
     def end(session_id: str, body: SessionEndInput, controller: ControllerDep) -> dict[str, Any]:
@@ -77,7 +73,6 @@ def session_routes() -> APIRouter:
     @router.put(
         "/sessions/{session_id}/requirement",
         **answers(api.SessionRecord),
-        tags=["sessions"],
         summary="The fleet's schedule for a running session: energy by departure",
     )
     def requirement(

@@ -17,12 +17,11 @@ from depotctl.controller.store import TelemetryMinute
 
 def telemetry_routes() -> APIRouter:
     """The telemetry endpoints (mounted with ``include_api``)."""
-    router = APIRouter()
+    router = APIRouter(tags=["telemetry"])
 
     @router.post(
         "/telemetry",
         **answers(api.TelemetryAccepted),
-        tags=["telemetry"],
         summary="Readings of meters that are not chargers (the latest per node is kept)",
     )
     def ingest(body: TelemetryInput, controller: ControllerDep) -> dict[str, Any]:
@@ -32,7 +31,6 @@ def telemetry_routes() -> APIRouter:
     @router.get(
         "/telemetry/{node}",
         **answers(api.TelemetryHistory),
-        tags=["telemetry"],
         summary="A node's (or meter's, or charger's) telemetry, one row per minute",
     )
     def history(

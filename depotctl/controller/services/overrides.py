@@ -71,24 +71,17 @@ def set_override(
         changed = previous is None or _terms(previous) != _terms(override)
         if changed:
             uow.overrides.put(override)
-            uow.journal.record(
-                [
-                    journal_entry(
-                        JournalKind.OVERRIDE_SET,
-                        f"{evse_id} {_words(override)} by operator {author}"
-                        + (f": {override.reason}" if override.reason else ""),
-                        at=now,
-                        evse=evse_id,
-                        session=_session_on(uow, evse_id),
-                        data={
-                            **terms_data(override),
-                            "evse": evse_id,
-                            "author": author,
-                            "role": role,
-                            "previous": terms_data(previous) if previous else None,
-                        },
-                    )
-                ]
+            _journal(
+                uow,
+                JournalKind.OVERRIDE_SET,
+                f"{evse_id} {_words(override)} by operator {author}"
+                + (f": {override.reason}" if override.reason else ""),
+                at=now,
+                evse_id=evse_id,
+                terms=terms_data(override),
+                author=author,
+                role=role,
+                previous=previous,
             )
         else:
             assert previous is not None
@@ -111,24 +104,17 @@ def clear_override(depot: Depot, evse_id: str, *, author: str, role: str) -> Ove
                 evse=evse_id,
             )
         uow.overrides.clear(evse_id)
-        uow.journal.record(
-            [
-                journal_entry(
-                    JournalKind.OVERRIDE_CLEARED,
-                    f"{evse_id} resumed by operator {author} (was "
-                    f"{_words(previous)} by {previous.author} since "
-                    f"{previous.set_at.astimezone(UTC).isoformat()})",
-                    at=now,
-                    evse=evse_id,
-                    session=_session_on(uow, evse_id),
-                    data={
-                        "evse": evse_id,
-                        "author": author,
-                        "role": role,
-                        "previous": terms_data(previous),
-                    },
-                )
-            ]
+        _journal(
+            uow,
+            JournalKind.OVERRIDE_CLEARED,
+            f"{evse_id} resumed by operator {author} (was {_words(previous)} by "
+            f"{previous.author} since {previous.set_at.astimezone(UTC).isoformat()})",
+            at=now,
+            evse_id=evse_id,
+            terms={},
+            author=author,
+            role=role,
+            previous=previous,
         )
     depot.changed(f"override on {evse_id} cleared")
     return OverrideChange(evse_id, None, True, previous, _live(depot))
@@ -156,10 +142,39 @@ def _words(override: EvseOverride) -> str:
     return f"capped at {Current.of(override.cap_a)}"
 
 
-def _session_on(uow: UnitOfWork, evse_id: str) -> str | None:
-    """The open session on the EVSE, for the journal's lineage."""
+def _journal(
+    uow: UnitOfWork,
+    kind: JournalKind,
+    message: str,
+    *,
+    at: datetime,
+    evse_id: str,
+    terms: dict[str, Any],
+    author: str,
+    role: str,
+    previous: EvseOverride | None,
+) -> None:
+    """Journal an override's change: what it says now (``terms``; none once cleared),
+    who asked (author, the token's role), what it said before, and the EVSE's open session."""
     record = uow.sessions.open_on(evse_id)
-    return record.session.id if record is not None else None
+    uow.journal.record(
+        [
+            journal_entry(
+                kind,
+                message,
+                at=at,
+                evse=evse_id,
+                session=record.session.id if record is not None else None,
+                data={
+                    **terms,
+                    "evse": evse_id,
+                    "author": author,
+                    "role": role,
+                    "previous": terms_data(previous) if previous else None,
+                },
+            )
+        ]
+    )
 
 
 def _live(depot: Depot) -> LiveState | None:

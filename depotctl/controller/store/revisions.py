@@ -59,11 +59,24 @@ class Revisions:
         message: str,
         at: datetime,
         expected_current: int | None,
+        rollback_of: int | None = None,
     ) -> Revision:
         """Store ``site_text`` as the next revision, atomically, if the current revision
         is still ``expected_current`` (None: the store has none yet); otherwise raise
-        :class:`RevisionConflict` and store nothing."""
-        return self._add(site_text, author, message, at, expected_current, None)
+        :class:`RevisionConflict` and store nothing. ``rollback_of``: the revision whose
+        text this re-applies."""
+        with self._store.transaction():
+            rows = self._store.rows("SELECT max(number) AS number FROM revisions")
+            current: int | None = rows[0]["number"]
+            if current != expected_current:
+                raise RevisionConflict(expected_current, current)
+            number, hashed = (current or 0) + 1, site_hash(site_text)
+            self._store.write(
+                "INSERT INTO revisions (number, hash, created_at, author, message, site_text,"
+                " rollback_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (number, hashed, iso(at), author, message, site_text, rollback_of),
+            )
+            return Revision(number, hashed, utc(at), author, message, site_text, rollback_of)
 
     def rollback_to(
         self, number: int, *, author: str, at: datetime, message: str | None = None
@@ -75,13 +88,13 @@ class Revisions:
             if target is None:
                 raise UnknownRevision(f"there is no revision {number}")
             current = self.current()
-            revision = self._add(
+            revision = self.add(
                 target.site_text,
-                author,
-                message or f"rollback to revision {number}",
-                at,
-                current.number if current else None,
-                number,
+                author=author,
+                message=message or f"rollback to revision {number}",
+                at=at,
+                expected_current=current.number if current else None,
+                rollback_of=number,
             )
             self.put_files(revision.number, self.files(number))
             return revision
@@ -104,44 +117,6 @@ class Revisions:
                 (number,),
             )
         }
-
-    def _add(
-        self,
-        site_text: str,
-        author: str,
-        message: str,
-        at: datetime,
-        expected_current: int | None,
-        rollback_of: int | None,
-    ) -> Revision:
-        with self._store.transaction():
-            rows = self._store.rows("SELECT max(number) AS number FROM revisions")
-            current: int | None = rows[0]["number"]
-            if current != expected_current:
-                raise RevisionConflict(expected_current, current)
-            revision = Revision(
-                number=(current or 0) + 1,
-                hash=site_hash(site_text),
-                created_at=utc(at),
-                author=author,
-                message=message,
-                site_text=site_text,
-                rollback_of=rollback_of,
-            )
-            self._store.write(
-                "INSERT INTO revisions (number, hash, created_at, author, message, site_text,"
-                " rollback_of) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    revision.number,
-                    revision.hash,
-                    iso(at),
-                    author,
-                    message,
-                    site_text,
-                    rollback_of,
-                ),
-            )
-            return revision
 
 
 def _revision(row: sqlite3.Row) -> Revision:

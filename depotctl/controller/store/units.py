@@ -15,7 +15,7 @@ a test needs.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from types import TracebackType
+from typing import Any
 
 from depotctl.controller.store.alerts import Alerts
 from depotctl.controller.store.chargers import Chargers
@@ -52,13 +52,8 @@ class UnitOfWork:
         self._transactions.append(transaction)
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self._transactions.pop().__exit__(kind, error, trace)
+    def __exit__(self, *exc: Any) -> None:
+        self._transactions.pop().__exit__(*exc)
 
 
 class Units:
