@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import FormatOption, OutputFormat
+from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
 
 if TYPE_CHECKING:
     from depotctl.config import LoadedSnapshot
@@ -23,19 +23,16 @@ if TYPE_CHECKING:
 
 SiteOption = Annotated[
     Path | None,
-    typer.Option(
+    bare_option(
         "--file",
         "-f",
         help="The site file. Default: the one the snapshot names (site.path); either way "
         "it must match the snapshot's site.revision.",
-        show_default=False,
     ),
 ]
 SnapshotOption = Annotated[
     Path,
-    typer.Option(
-        "--snapshot", help="The snapshot file (YAML or JSON, kind: Snapshot).", show_default=False
-    ),
+    bare_option("--snapshot", help="The snapshot file (YAML or JSON, kind: Snapshot)."),
 ]
 
 
@@ -129,23 +126,18 @@ def explain(
     ],
     snapshot: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--snapshot",
             help="The snapshot file (YAML or JSON, kind: Snapshot). Without it: ask the "
             "controller (--context, or --server and --token-file) about now.",
-            show_default=False,
         ),
     ] = None,
     site: SiteOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
-    context: Annotated[
-        str | None, typer.Option("--context", help="Live: the context.", show_default=False)
-    ] = None,
-    server: Annotated[
-        str | None, typer.Option("--server", help="Live: the controller URL.", show_default=False)
-    ] = None,
+    context: Annotated[str | None, bare_option("--context", help="Live: the context.")] = None,
+    server: Annotated[str | None, bare_option("--server", help="Live: the controller URL.")] = None,
     token_file: Annotated[
-        Path | None, typer.Option("--token-file", help="Live: the token file.", show_default=False)
+        Path | None, bare_option("--token-file", help="Live: the token file.")
     ] = None,
 ) -> None:
     """Explain one EVSE's limit: its state, the binding constraint in words, and every

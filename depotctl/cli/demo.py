@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import OutputFormat, positive_seconds
+from depotctl.cli.parameters import OutputFormat, bare_option, positive_seconds
 
 if TYPE_CHECKING:
     from depotctl.demo.run import Demo
@@ -84,11 +84,10 @@ def _stop_on_signals() -> None:
 def demo(
     site: Annotated[
         str | None,
-        typer.Option(
+        bare_option(
             "--site",
             help="A bundled site (au-bus-depot, us-truck-depot, large-depot, caltech-acn) "
             "or a site file. Default: au-bus-depot.",
-            show_default=False,
         ),
     ] = None,
     speed: Annotated[
@@ -101,11 +100,10 @@ def demo(
     ] = False,
     duration: Annotated[
         str | None,
-        typer.Option(
+        bare_option(
             "--duration",
             help="With --headless: how long to run, in simulated time (e.g. 14h). "
             "Default: until the last vehicle has left.",
-            show_default=False,
         ),
     ] = None,
     output_format: Annotated[

@@ -1,10 +1,10 @@
-"""Command-line values several commands take alike: ``--format text|json`` and a
-duration of more than 0 s."""
+"""Command-line values several commands take alike: ``--format text|json``, an option
+whose help shows no default, and a duration of more than 0 s."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,6 +19,12 @@ class OutputFormat(StrEnum):
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
 ]
+
+
+def bare_option(*names: str, help: str, **settings: Any) -> Any:
+    """An option whose help shows no default: it has none (``None`` until given), or
+    its help says what it is."""
+    return typer.Option(*names, help=help, show_default=False, **settings)
 
 
 def positive_seconds(text: str, flag: str, *, what: str = "", hint: str = "; {hint}") -> float:

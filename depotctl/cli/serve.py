@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import positive_seconds
+from depotctl.cli.parameters import bare_option, positive_seconds
 
 if TYPE_CHECKING:
     from depotctl.controller.server import Settings
@@ -78,20 +78,18 @@ def _settings(
 def serve(
     state_dir: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--state-dir",
             help="Where the store, tokens and endpoints.json live. "
             "Default: $XDG_STATE_HOME/depotctl, else ~/.local/state/depotctl.",
-            show_default=False,
         ),
     ] = None,
     site: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--site",
             help="Site file: the first revision of an empty store (validated first). A store "
             "with revisions keeps its own; a different file gets a warning to plan/apply.",
-            show_default=False,
         ),
     ] = None,
     listen: Annotated[

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import command_group
-from depotctl.cli.parameters import FormatOption, OutputFormat, positive_seconds
+from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option, positive_seconds
 
 sim_app = command_group(
     "sim",
@@ -60,26 +60,18 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @sim_app.command("replay")
 def replay_command(
-    site: Annotated[
-        Path, typer.Option("--file", "-f", help="The site file to replay on.", show_default=False)
-    ],
+    site: Annotated[Path, bare_option("--file", "-f", help="The site file to replay on.")],
     sessions: Annotated[
         Path,
-        typer.Option(
-            "--sessions", help="ACN-Data sessions CSV (.csv or .csv.gz).", show_default=False
-        ),
+        bare_option("--sessions", help="ACN-Data sessions CSV (.csv or .csv.gz)."),
     ],
     first: Annotated[
         str | None,
-        typer.Option(
-            "--from", help="First local date of arrival to replay (YYYY-MM-DD).", show_default=False
-        ),
+        bare_option("--from", help="First local date of arrival to replay (YYYY-MM-DD)."),
     ] = None,
     last: Annotated[
         str | None,
-        typer.Option(
-            "--to", help="Last local date of arrival to replay (inclusive).", show_default=False
-        ),
+        bare_option("--to", help="Last local date of arrival to replay (inclusive)."),
     ] = None,
     step: Annotated[str, typer.Option("--step", help="Simulated time step.")] = "5min",
     capacity_scale: Annotated[
@@ -96,18 +88,15 @@ def replay_command(
     ] = Demand.DELIVERED,
     envelope: Annotated[
         list[str] | None,
-        typer.Option(
+        bare_option(
             "--envelope",
             help="Scripted import envelope, local time, share of the grid connection's import "
             'limit: "17:00-21:00 50%". Repeatable.',
-            show_default=False,
         ),
     ] = None,
     trace: Annotated[
         Path | None,
-        typer.Option(
-            "--trace", help="Write every step per EVSE and node to this CSV.", show_default=False
-        ),
+        bare_option("--trace", help="Write every step per EVSE and node to this CSV."),
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
@@ -184,57 +173,46 @@ def _duration_s(text: str | None, flag: str) -> float | None:
 def chargers_command(
     site: Annotated[
         Path,
-        typer.Option(
-            "--file", "-f", help="The site whose chargers to simulate.", show_default=False
-        ),
+        bare_option("--file", "-f", help="The site whose chargers to simulate."),
     ],
     controller: Annotated[
         str | None,
-        typer.Option(
+        bare_option(
             "--controller",
             help="The controller's OCPP URL (ws://HOST:PORT/ocpp); each charger connects to "
             "URL/{ocpp id}.",
-            show_default=False,
         ),
     ] = None,
     state_dir: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--state-dir",
             help="A local controller's state directory: its endpoints.json gives the OCPP URL "
             "and the API whose clock to follow.",
-            show_default=False,
         ),
     ] = None,
     context: Annotated[
         str | None,
-        typer.Option(
-            "--context", help="Follow the clock of this context's controller.", show_default=False
-        ),
+        bare_option("--context", help="Follow the clock of this context's controller."),
     ] = None,
     server: Annotated[
         str | None,
-        typer.Option(
-            "--server",
-            help="Follow the clock of the controller at this API URL.",
-            show_default=False,
-        ),
+        bare_option("--server", help="Follow the clock of the controller at this API URL."),
     ] = None,
     token_file: Annotated[
         Path | None,
-        typer.Option("--token-file", help="The token for --server.", show_default=False),
+        bare_option("--token-file", help="The token for --server."),
     ] = None,
     vehicles: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--vehicles",
             help="Scenario: YAML, CSV, or an ACN-Data sessions CSV (docs/sim-chargers.md).",
-            show_default=False,
         ),
     ] = None,
     misbehave: Annotated[
         list[str] | None,
-        typer.Option(
+        bare_option(
             "--misbehave",
             help="CHARGER:MODE (node id, OCPP id or *): reject-profiles, reject-tx-profiles, "
             "ignore-profiles, no-answer, offline=DURATION or offline=DURATION@AFTER, "
@@ -244,7 +222,6 @@ def chargers_command(
             "(e.g. 10%/8h), boot-time=DURATION (default 20s), reconnect-without-boot, "
             "stale-meter-values or stale-meter-values=AGE, bad-meter-values, rate-unit=A|W. "
             "Repeatable.",
-            show_default=False,
         ),
     ] = None,
     seed: Annotated[
@@ -260,23 +237,17 @@ def chargers_command(
     ] = "10s",
     duration: Annotated[
         str | None,
-        typer.Option(
-            "--duration", help="Stop after this long of the controller's time.", show_default=False
-        ),
+        bare_option("--duration", help="Stop after this long of the controller's time."),
     ] = None,
     first: Annotated[
         str | None,
-        typer.Option(
-            "--from",
-            help="ACN-Data scenario: first local date of arrival (shifted to today).",
-            show_default=False,
+        bare_option(
+            "--from", help="ACN-Data scenario: first local date of arrival (shifted to today)."
         ),
     ] = None,
     last: Annotated[
         str | None,
-        typer.Option(
-            "--to", help="ACN-Data scenario: last local date of arrival.", show_default=False
-        ),
+        bare_option("--to", help="ACN-Data scenario: last local date of arrival."),
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:

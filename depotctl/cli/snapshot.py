@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote import (
     Connection,
     ContextOption,
@@ -42,12 +43,7 @@ class SnapshotFormat(StrEnum):
 def export(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="Write to this file instead of stdout.",
-            dir_okay=False,
-            show_default=False,
-        ),
+        bare_option("--out", help="Write to this file instead of stdout.", dir_okay=False),
     ] = None,
     output_format: Annotated[
         SnapshotFormat,

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import bare_option
 
 
 class ValidateFormat(StrEnum):
@@ -49,12 +50,7 @@ def validate(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     jobs: Annotated[
         int | None,
-        typer.Option(
-            "--jobs",
-            min=1,
-            help="Worker processes for many files. Default: one per CPU.",
-            show_default=False,
-        ),
+        bare_option("--jobs", min=1, help="Worker processes for many files. Default: one per CPU."),
     ] = None,
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="Print every rule with its id and severity.")

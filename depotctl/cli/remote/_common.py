@@ -16,39 +16,36 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel
 
 from depotctl.cli.app import command_group
-from depotctl.cli.parameters import FormatOption, OutputFormat
-from depotctl.client.terminal_text import escaped, escaped_lines, terminal_json
+from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
+from depotctl.client.terminal_text import escaped, escaped_lines, escaped_model, terminal_json
 
 if TYPE_CHECKING:
     from depotctl.api import Diagnostic
     from depotctl.client.api import ApiError, ControllerClient
 
+Answer = TypeVar("Answer", bound=BaseModel)
 
 ContextOption = Annotated[
     str | None,
-    typer.Option(
-        "--context",
-        help="The context to use (default: $DEPOTCTL_CONTEXT, else the current one).",
-        show_default=False,
+    bare_option(
+        "--context", help="The context to use (default: $DEPOTCTL_CONTEXT, else the current one)."
     ),
 ]
 ServerOption = Annotated[
     str | None,
-    typer.Option(
-        "--server",
-        help="The controller's URL; with --token-file no configuration file is read.",
-        show_default=False,
+    bare_option(
+        "--server", help="The controller's URL; with --token-file no configuration file is read."
     ),
 ]
 TokenFileOption = Annotated[
     Path | None,
-    typer.Option("--token-file", help="The file holding the token to send.", show_default=False),
+    bare_option("--token-file", help="The file holding the token to send."),
 ]
 YesOption = Annotated[
     bool, typer.Option("--yes", help="Do not ask for confirmation (needed without a TTY).")
@@ -86,6 +83,18 @@ class Remote:
         """The controller's client, its errors turned into ``command``'s exit codes."""
         with _talking(command, self.connection), self.connection.open() as client:
             yield client
+
+    def answer(self, command: str, ask: Callable[[ControllerClient], Answer]) -> Answer | None:
+        """The controller's answer to ``ask``, escaped to be put into words; None when
+        it was printed as JSON (``--format json``)."""
+        with self.client(command) as client:
+            answer = ask(client)
+        return self.in_words(answer)
+
+    def in_words(self, answer: Answer) -> Answer | None:
+        """``answer`` escaped to be put into words; None when it was printed as JSON
+        (``--format json``)."""
+        return None if self.printed_json(answer) else escaped_model(answer)
 
     def printed_json(self, answer: BaseModel | dict[str, Any]) -> bool:
         """With ``--format json``, print ``answer`` as JSON and say so; else print

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import FormatOption, OutputFormat
+from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
 from depotctl.cli.remote._common import (
     ServerOption,
     TokenFileOption,
@@ -95,10 +95,9 @@ def context_add(
     token_file: TokenFileOption = None,
     state_dir: Annotated[
         Path | None,
-        typer.Option(
+        bare_option(
             "--from-state-dir",
             help="A local controller's state directory: its endpoints.json and admin token.",
-            show_default=False,
         ),
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote._common import (
     Remote,
     _controller_now,
@@ -18,7 +19,6 @@ from depotctl.cli.remote._common import (
     remote_options,
 )
 from depotctl.client.figures import DASH, iso_text, kwh
-from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
     from depotctl.api import Outlook, Session
@@ -37,11 +37,9 @@ def envelopes_list(remote: Remote) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
     """
-    with remote.client("envelopes list") as client:
-        listed = client.envelopes()
-    if remote.printed_json(listed):
+    listed = remote.answer("envelopes list", lambda client: client.envelopes())
+    if listed is None:
         return
-    listed = escaped_model(listed)
     rows = [
         (
             e.id,
@@ -67,31 +65,19 @@ def envelopes_list(remote: Remote) -> None:
 @envelopes_app.command("submit")
 @remote_options
 def envelopes_submit(
-    envelope_id: Annotated[
-        str, typer.Option("--id", help="The envelope's id.", show_default=False)
-    ],
-    target: Annotated[
-        str, typer.Option("--target", help="The node it limits (e.g. gc-main).", show_default=False)
-    ],
+    envelope_id: Annotated[str, bare_option("--id", help="The envelope's id.")],
+    target: Annotated[str, bare_option("--target", help="The node it limits (e.g. gc-main).")],
     limit: Annotated[
         str,
-        typer.Option(
-            "--limit", help="Power or current per phase: 200 kW, 150 A.", show_default=False
-        ),
+        bare_option("--limit", help="Power or current per phase: 200 kW, 150 A."),
     ],
     start: Annotated[
         str | None,
-        typer.Option(
-            "--start", help="ISO time, or a duration from now (default: now).", show_default=False
-        ),
+        bare_option("--start", help="ISO time, or a duration from now (default: now)."),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option(
-            "--end",
-            help="ISO time, or a duration from now (default: open-ended).",
-            show_default=False,
-        ),
+        bare_option("--end", help="ISO time, or a duration from now (default: open-ended)."),
     ] = None,
     direction: Annotated[str, typer.Option("--direction", help="import or export.")] = "import",
     mode: Annotated[str, typer.Option("--mode", help="normal, or fallback.")] = "normal",
@@ -118,9 +104,9 @@ def envelopes_submit(
             start=_instant(command, "--start", start, now, back=False) if start else now,
             end=_instant(command, "--end", end, now, back=False) if end is not None else None,
         )
-    if not remote.printed_json(stored):
-        stored = escaped_model(stored)
-        sys.stdout.write(f"envelope {stored.id}: {stored.state} ({stored.reason})\n")
+    told = remote.in_words(stored)
+    if told is not None:
+        sys.stdout.write(f"envelope {told.id}: {told.state} ({told.reason})\n")
 
 
 @envelopes_app.command("withdraw")
@@ -134,10 +120,10 @@ def envelopes_withdraw(
 
     Exit codes: 0 withdrawn, 2 no such envelope, 3 the controller cannot be reached.
     """
-    with remote.client("envelopes withdraw") as client:
-        stored = client.withdraw_envelope(envelope_id)
-    if not remote.printed_json(stored):
-        stored = escaped_model(stored)
+    stored = remote.answer(
+        "envelopes withdraw", lambda client: client.withdraw_envelope(envelope_id)
+    )
+    if stored is not None:
         withdrawn = iso_text(stored.withdrawn_at, "None")
         sys.stdout.write(f"envelope {stored.id} withdrawn at {withdrawn}\n")
 
@@ -156,11 +142,9 @@ def requirements_list(remote: Remote) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
     """
-    with remote.client("requirements list") as client:
-        listed = client.sessions()
-    if remote.printed_json(listed):
+    listed = remote.answer("requirements list", lambda client: client.sessions())
+    if listed is None:
         return
-    listed = escaped_model(listed)
     rows = [_requirement_row(s) for s in listed.sessions]
     if not rows:
         sys.stdout.write("no open sessions\n")
@@ -222,13 +206,11 @@ def requirements_submit(
     session: Annotated[str, typer.Argument(metavar="SESSION", help="The running session's id.")],
     energy: Annotated[
         str,
-        typer.Option("--energy", help="Energy in all by departure: 60 kWh.", show_default=False),
+        bare_option("--energy", help="Energy in all by departure: 60 kWh."),
     ],
     departure: Annotated[
         str,
-        typer.Option(
-            "--departure", help="ISO time, or a duration from now (8h).", show_default=False
-        ),
+        bare_option("--departure", help="ISO time, or a duration from now (8h)."),
     ],
     *,
     remote: Remote,
@@ -243,10 +225,10 @@ def requirements_submit(
             "requirements submit", "--departure", departure, _controller_now(client), back=False
         )
         stored = client.set_requirement(session, energy=energy, departure=when)
-    if remote.printed_json(stored):
+    told = remote.in_words(stored)
+    if told is None:
         return
-    stored = escaped_model(stored)
-    requirement = stored.requirement
+    requirement = told.requirement
     needs = requirement.energy if requirement else "None"
     by = iso_text(requirement.departure if requirement else None, "None")
-    sys.stdout.write(f"session {stored.id} on EVSE {stored.evse}: needs {needs} by {by}\n")
+    sys.stdout.write(f"session {told.id} on EVSE {told.evse}: needs {needs} by {by}\n")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient
 
 
-from depotctl.cli.parameters import OutputFormat
+from depotctl.cli.parameters import OutputFormat, bare_option
 from depotctl.cli.remote._common import (
     Remote,
     _controller_now,
@@ -64,10 +64,9 @@ def journal(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option(
+        bare_option(
             "--since",
             help="From this long ago on the controller's clock (2h, 30 min), or an ISO time.",
-            show_default=False,
         ),
     ] = None,
     follow: Annotated[

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote._common import (
     Remote,
     YesOption,
@@ -37,11 +38,7 @@ EvseArgument = Annotated[
 ]
 ReasonOption = Annotated[
     str | None,
-    typer.Option(
-        "--reason",
-        help="Why, in a few words (journaled, and shown in explain).",
-        show_default=False,
-    ),
+    bare_option("--reason", help="Why, in a few words (journaled, and shown in explain)."),
 ]
 
 override_app = listing_group(
@@ -57,11 +54,10 @@ def override_list(remote: Remote) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
-    with remote.client("override list") as client:
-        listed = client.overrides()
-    if remote.printed_json(listed):
+    listed = remote.answer("override list", lambda client: client.overrides())
+    if listed is None:
         return
-    overrides = escaped_model(listed).overrides
+    overrides = listed.overrides
     if not overrides:
         sys.stdout.write("no overrides: every EVSE is as the allocator decides\n")
         return
@@ -168,9 +164,9 @@ def override_resume(
                 raise
             _nothing_to_resume(evse, remote)  # someone resumed it meanwhile
             return
-    if remote.printed_json(result):
-        return
-    sys.stdout.write(f"EVSE {evse} resumed; {_outcome(escaped_model(result).allocation)}\n")
+    told = remote.in_words(result)
+    if told is not None:
+        sys.stdout.write(f"EVSE {evse} resumed; {_outcome(told.allocation)}\n")
 
 
 # Shared
@@ -195,11 +191,11 @@ def _set(
         action = "Pause" if paused else f"Cap at {cap}"
         _confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
         result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=_author())
-    if remote.printed_json(result):
+    told = remote.in_words(result)
+    if told is None:
         return
-    result = escaped_model(result)
-    override, outcome = result.override, _outcome(result.allocation)
-    if not result.changed:
+    override, outcome = told.override, _outcome(told.allocation)
+    if not told.changed:
         sys.stdout.write(
             f"EVSE {evse} is already {_words(override)} (by {override.author} since "
             f"{iso_text(override.set_at)}): nothing changed; {outcome}\n"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import OutputFormat
+from depotctl.cli.parameters import OutputFormat, bare_option
 from depotctl.cli.remote._common import (
     Remote,
     YesOption,
@@ -29,7 +29,7 @@ from depotctl.client.figures import amount, iso_text
 from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
-    from depotctl.api import Alerts, Clock, EvseImpact, Plan, State
+    from depotctl.api import Alerts, Clock, EvseImpact, Plan, Revision, State
 
 # status, revisions
 
@@ -114,11 +114,9 @@ def revisions(remote: Remote) -> None:
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
     """
-    with remote.client("revisions") as client:
-        listed = client.revisions()
-    if remote.printed_json(listed):
+    listed = remote.answer("revisions", lambda client: client.revisions())
+    if listed is None:
         return
-    listed = escaped_model(listed)
     rows = [
         (
             ("*" if r.number == listed.current else " ") + str(r.number),
@@ -133,6 +131,17 @@ def revisions(remote: Remote) -> None:
 
 
 # plan, apply, rollback
+
+MessageOption = Annotated[
+    str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
+]
+
+
+def _refuse_unconfirmed(command: str, yes: bool) -> None:
+    """Refuse a change (exit 2) before anything is sent when it cannot be confirmed:
+    no --yes, and no terminal to ask on."""
+    if not yes and not _interactive():
+        _confirm(command, yes, "")
 
 
 def _read_site(command: str, path: Path) -> str:
@@ -214,15 +223,11 @@ def _has_changes(plan: Plan) -> bool:
 @app.command()
 @remote_options
 def plan(
-    site_file: Annotated[
-        Path, typer.Option("--file", "-f", help="The site file to plan.", show_default=False)
-    ],
+    site_file: Annotated[Path, bare_option("--file", "-f", help="The site file to plan.")],
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="Save the plan (JSON, with the revision it was made against) for apply.",
-            show_default=False,
+        bare_option(
+            "--out", help="Save the plan (JSON, with the revision it was made against) for apply."
         ),
     ] = None,
     detailed_exitcode: Annotated[
@@ -286,12 +291,10 @@ def apply(
     ] = None,
     site_file: Annotated[
         Path | None,
-        typer.Option("--file", "-f", help="A site file: plan it, then apply.", show_default=False),
+        bare_option("--file", "-f", help="A site file: plan it, then apply."),
     ] = None,
     yes: YesOption = False,
-    message: Annotated[
-        str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
-    ] = None,
+    message: MessageOption = None,
     *,
     remote: Remote,
 ) -> None:
@@ -318,8 +321,7 @@ def apply(
             )
     text = _read_site("apply", site_file) if site_file is not None else None
     files = _bundle(site_file, text) if site_file is not None and text is not None else None
-    if not yes and not _interactive():
-        _confirm("apply", yes, "")  # refuses before anything is sent
+    _refuse_unconfirmed("apply", yes)
     with remote.client("apply") as client:
         if saved is not None:
             made = saved
@@ -342,13 +344,9 @@ def apply(
             author=_author(),
             files=files,
         )
-    if remote.printed_json(applied):
-        return
-    applied = escaped_model(applied)
-    sys.stdout.write(
-        f"Applied: revision {applied.number} ({_short(applied.hash)}) is in "
-        f"force (was revision {applied.previous_revision}).\n"
-    )
+    told = remote.in_words(applied)
+    if told is not None:
+        sys.stdout.write(f"Applied: {_in_force(told)} (was revision {told.previous_revision}).\n")
 
 
 @app.command()
@@ -363,9 +361,7 @@ def rollback(
         ),
     ] = None,
     yes: YesOption = False,
-    message: Annotated[
-        str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
-    ] = None,
+    message: MessageOption = None,
     *,
     remote: Remote,
 ) -> None:
@@ -376,8 +372,7 @@ def rollback(
     controller cannot be reached or the token is refused, 4 conflict (another revision
     became current meanwhile).
     """
-    if not yes and not _interactive():
-        _confirm("rollback", yes, "")  # refuses before anything is sent
+    _refuse_unconfirmed("rollback", yes)
     with remote.client("rollback") as client:
         current = client.revisions().current
         if current is None:
@@ -389,10 +384,12 @@ def rollback(
             raise _fail("rollback", f"revision {current} is already in force", 2)
         _confirm("rollback", yes, f"Roll back from revision {current} to revision {target}?")
         result = client.rollback(target, base_revision=current, message=message, author=_author())
-    if remote.printed_json(result):
-        return
-    result = escaped_model(result)
-    sys.stdout.write(
-        f"Rolled back: revision {result.number} ({_short(result.hash)}) is in "
-        f"force, the site of revision {result.rollback_of or target}.\n"
-    )
+    told = remote.in_words(result)
+    if told is not None:
+        of = told.rollback_of or target
+        sys.stdout.write(f"Rolled back: {_in_force(told)}, the site of revision {of}.\n")
+
+
+def _in_force(revision: Revision) -> str:
+    """``revision 3 (0123456789ab) is in force``."""
+    return f"revision {revision.number} ({_short(revision.hash)}) is in force"
