@@ -3,14 +3,15 @@ importing the package costs only what its importer uses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import import_module
 from typing import Any
 
 
-def lazy_attributes(package: str, modules: Mapping[str, str]) -> Callable[[str], Any]:
-    """The module ``__getattr__`` of ``package``: each name in ``modules`` read, on first
-    use, from the submodule it maps to."""
+def lazy_attributes(package: str, names: Mapping[str, Iterable[str]]) -> Callable[[str], Any]:
+    """The module ``__getattr__`` of ``package``: each of the ``names`` of a submodule
+    read from it on first use."""
+    modules = {name: module for module, exported in names.items() for name in exported}
 
     def attribute(name: str) -> Any:
         module = modules.get(name)

@@ -10,7 +10,7 @@ from depotctl.lazy import lazy_attributes
 
 
 def test_a_name_is_read_from_the_submodule_it_maps_to() -> None:
-    attribute = lazy_attributes("depotctl.config.render", {"render_sarif": "sarif"})
+    attribute = lazy_attributes("depotctl.config.render", {"sarif": ("render_sarif",)})
 
     from depotctl.config.render.sarif import render_sarif
 
@@ -18,7 +18,7 @@ def test_a_name_is_read_from_the_submodule_it_maps_to() -> None:
 
 
 def test_a_name_not_exported_is_an_attribute_error_naming_the_package() -> None:
-    attribute = lazy_attributes("depotctl.client", {"ControllerClient": "api"})
+    attribute = lazy_attributes("depotctl.client", {"api": ("ControllerClient",)})
     with pytest.raises(
         AttributeError, match=re.escape("'depotctl.client' has no attribute 'Target'")
     ):

@@ -73,16 +73,19 @@ if TYPE_CHECKING:
         TelemetryInput,
     )
 
-_LAZY = {
-    "EnvelopeInput": "inputs",
-    "ReadingInput": "inputs",
-    "RequirementInput": "inputs",
-    "SessionEndInput": "inputs",
-    "SessionInput": "inputs",
-    "TelemetryInput": "inputs",
-}
-
-__getattr__ = lazy_attributes(__name__, _LAZY)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "inputs": (
+            "EnvelopeInput",
+            "ReadingInput",
+            "RequirementInput",
+            "SessionEndInput",
+            "SessionInput",
+            "TelemetryInput",
+        )
+    },
+)
 
 
 __all__ = [

@@ -20,18 +20,14 @@ if TYPE_CHECKING:
     from depotctl.client.contexts import ContextError, Contexts, Target
     from depotctl.client.errors import ApiError, Unreachable
 
-_LAZY = {
-    "ApiError": "errors",
-    "AsyncControllerClient": "api",
-    "ControllerApi": "api",
-    "ControllerClient": "api",
-    "Unreachable": "errors",
-    "ContextError": "contexts",
-    "Contexts": "contexts",
-    "Target": "contexts",
-}
-
-__getattr__ = lazy_attributes(__name__, _LAZY)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "api": ("AsyncControllerClient", "ControllerApi", "ControllerClient"),
+        "contexts": ("ContextError", "Contexts", "Target"),
+        "errors": ("ApiError", "Unreachable"),
+    },
+)
 
 
 __all__ = [

@@ -17,14 +17,15 @@ if TYPE_CHECKING:
     from depotctl.config.render.junit import render_junit
     from depotctl.config.render.sarif import render_sarif
 
-_LAZY = {
-    "render_json": "json",
-    "render_github": "github",
-    "render_junit": "junit",
-    "render_sarif": "sarif",
-}
-
-__getattr__ = lazy_attributes(__name__, _LAZY)
+__getattr__ = lazy_attributes(
+    __name__,
+    {
+        "json": ("render_json",),
+        "github": ("render_github",),
+        "junit": ("render_junit",),
+        "sarif": ("render_sarif",),
+    },
+)
 
 
 __all__ = ["render_github", "render_json", "render_junit", "render_sarif", "render_text"]
