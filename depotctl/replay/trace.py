@@ -51,11 +51,12 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 
 class TraceWriter:
-    """Writes trace rows to an open text stream (the caller closes it)."""
+    """Writes trace rows to an open text stream (the caller closes it); a row's cells
+    are named by column, the others left empty."""
 
     def __init__(self, stream: TextIO) -> None:
-        self._writer = csv.writer(stream, lineterminator="\n")
-        self._writer.writerow(HEADER)
+        self._writer = csv.DictWriter(stream, HEADER, restval="", lineterminator="\n")
+        self._writer.writeheader()
 
     def evse(
         self,
@@ -69,49 +70,35 @@ class TraceWriter:
         energy_wh: float | None,
     ) -> None:
         self._writer.writerow(
-            (
-                _time(at),
-                "evse",
-                evse_id,
-                session_id or "",
-                _number(limit_a),
-                _number(draw_a),
-                _number(plugged_s),
-                _number(step_wh),
-                _number(energy_wh),
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-            )
+            {
+                "time": _time(at),
+                "kind": "evse",
+                "id": evse_id,
+                "session": session_id or "",
+                "limit_a": _number(limit_a),
+                "draw_a": _number(draw_a),
+                "plugged_s": _number(plugged_s),
+                "step_wh": _number(step_wh),
+                "energy_wh": _number(energy_wh),
+            }
         )
 
     def node(self, at: datetime, load: NodeLoad, bounds: NodeBounds) -> None:
         current = bounds.tightest_current
         power = bounds.power_w
-        source = _tighter_source(load, current, power)
         self._writer.writerow(
-            (
-                _time(at),
-                "node",
-                load.node,
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                _number(load.current_a[Phase.L1]),
-                _number(load.current_a[Phase.L2]),
-                _number(load.current_a[Phase.L3]),
-                _number(load.power_w, 1),
-                _number(current.value if current else None),
-                _number(power.value if power else None, 1),
-                source,
-            )
+            {
+                "time": _time(at),
+                "kind": "node",
+                "id": load.node,
+                "l1_a": _number(load.current_a[Phase.L1]),
+                "l2_a": _number(load.current_a[Phase.L2]),
+                "l3_a": _number(load.current_a[Phase.L3]),
+                "power_w": _number(load.power_w, 1),
+                "current_limit_a": _number(current.value if current else None),
+                "power_limit_w": _number(power.value if power else None, 1),
+                "limit_source": _tighter_source(load, current, power),
+            }
         )
 
 
