@@ -157,11 +157,13 @@ def dispatch_timing(tick_s: float, speed: float) -> Timing:
     ``speed`` times faster than real time. A dynamic profile holds for six ticks (at
     least 30 s) — and at least 10 s of wall time, which a fast simulated clock would
     otherwise shrink below what renewals can keep up with; a call times out after 5 s,
-    but never before 2 s of wall time; retries start after 5 s, at least 1 s of wall
-    time."""
+    but never before the chargers' answers usually come, in wall time: at least 2 s, up
+    to 30 s on a loaded machine (``RoundTrips``: what a late answer is not); retries
+    start after 5 s, at least 1 s of wall time."""
     return Timing(
         timeout_s=5.0,
         min_wall_timeout_s=2.0,
+        max_wall_timeout_s=30.0,
         validity_s=max(30.0, 6 * tick_s, 10.0 * speed),
         retry_initial_s=max(5.0, 1.0 * speed),
         retry_max_s=max(300.0, 10.0 * speed),

@@ -33,6 +33,7 @@ from depotctl.protocols.ocpp.commands import Clock, ConnectReport
 from depotctl.protocols.ocpp.link import ChargerLink
 from depotctl.protocols.ocpp.message_log import MessageLog
 from depotctl.protocols.ocpp.queue import ChargerQueue, Report, Timing
+from depotctl.protocols.ocpp.round_trips import RoundTrips
 
 #: five-second timeouts, thirty-second profiles, retries from five seconds
 DEFAULT_TIMING = Timing()
@@ -53,6 +54,12 @@ class OcppDispatcher:
         self.timing = timing
         self.on_connect = on_connect
         self.log = MessageLog(log_size)
+        #: how long answers take, for every queue (with a wall ceiling to wait up to)
+        self.round_trips = (
+            RoundTrips(timing.min_wall_timeout_s, timing.max_wall_timeout_s)
+            if timing.max_wall_timeout_s > 0
+            else None
+        )
         self._queues: dict[str, ChargerQueue] = {}
 
     def send(self, commands: Sequence[LimitCommand], report: Report) -> None:
@@ -90,7 +97,12 @@ class OcppDispatcher:
         queue = self._queues.get(charger_id)
         if queue is None:
             queue = self._queues[charger_id] = ChargerQueue(
-                charger_id, self.clock, self.timing, self.log, on_connect=self._connected
+                charger_id,
+                self.clock,
+                self.timing,
+                self.log,
+                on_connect=self._connected,
+                round_trips=self.round_trips,
             )
             queue.start()
         return queue

@@ -60,6 +60,7 @@ from depotctl.protocols.ocpp.profiles import (
     tx_request,
     valid_until,
 )
+from depotctl.protocols.ocpp.round_trips import RoundTrips
 
 log = logging.getLogger("depotctl.ocpp.dispatch")
 
@@ -76,13 +77,18 @@ class Timing:
 
     ``timeout_s``: a call unanswered this long has timed out — but never before
     ``min_wall_timeout_s`` of wall time, which a fast simulated clock would
-    otherwise shrink below a network's round trip. ``validity_s``: how long a dynamic
-    profile holds before it lapses to the fallback (renewed with half of it left).
+    otherwise shrink below a network's round trip; with ``max_wall_timeout_s`` (0:
+    none) the wall wait follows how long answers take, between the two
+    (:class:`~depotctl.protocols.ocpp.round_trips.RoundTrips`), so that an answer late
+    only because the machine is loaded is not taken for a lost one. ``validity_s``:
+    how long a dynamic profile holds before it lapses to the fallback (renewed with
+    half of it left).
     ``probe_wall_s``: how long (wall) to wait for the StatusNotification a
     ``TriggerMessage`` asked for, or for a new transaction's id to reach the charger."""
 
     timeout_s: float = 5.0
     min_wall_timeout_s: float = 0.0
+    max_wall_timeout_s: float = 0.0
     validity_s: float = 30.0
     retry_initial_s: float = 5.0
     retry_max_s: float = 300.0
@@ -139,6 +145,8 @@ class ChargerQueue:
     timing: Timing
     log: MessageLog
     on_connect: Callable[[ConnectReport], None] | None = None
+    #: the endpoint's answer times (shared by every queue); None: a fixed wall floor
+    round_trips: RoundTrips | None = None
     _link: ChargerLink | None = None
     _connect: _Connect | None = None
     _changes: dict[str, _Order] = field(default_factory=dict)
@@ -304,9 +312,6 @@ class ChargerQueue:
             maximum = await self._call(
                 link, max_request(charge_point, unit, at), ProfilePurpose.MAX
             )
-        for transaction in link.unconfirmed():  # booted: does it still run them?
-            trigger = status_trigger_request(charge_point.version, transaction.evse_number)
-            await self._call(link, trigger, None)
         if self._connect is connect:
             if fallback.result in (CommandOutcome.REJECTED, CommandOutcome.TIMEOUT):
                 delay = self._backoff_s(connect.attempt)
@@ -327,6 +332,12 @@ class ChargerQueue:
         )
         if self.on_connect is not None and link is self._link:
             _safely(self.on_connect, report)
+        # booted: does it still run them? (asked after the report: with its fallback
+        # in place the charger is controllable, and the answers only settle which
+        # transactions go on — before any limit is sent, as this job comes first)
+        for transaction in link.unconfirmed():
+            trigger = status_trigger_request(charge_point.version, transaction.evse_number)
+            await self._call(link, trigger, None)
 
     # -- limits --------------------------------------------------------------------
 
@@ -491,6 +502,7 @@ class ChargerQueue:
                 detail=detail,
             )
 
+        began = time.monotonic()
         call = asyncio.ensure_future(link.call(request))
         # the call's time counts from now, not from when the timer first runs
         timer = asyncio.ensure_future(self._time_out(self.clock.sleep(self.timing.timeout_s)))
@@ -502,15 +514,16 @@ class ChargerQueue:
                 call.cancel()
                 with contextlib.suppress(BaseException):
                     await call
-        if call.cancelled() or not call.done():
+        unanswered = call.cancelled() or not call.done()
+        error = None if unanswered else call.exception()
+        if unanswered or isinstance(error, LinkTimeout):
+            if self.round_trips is not None:
+                self.round_trips.timed_out()
             reason = f"no answer within {self.timing.timeout_s:g} s"
             note(Exchange.TIMEOUT, detail=reason)
             return _Answer(CommandOutcome.TIMEOUT, reason, None, Delivery.UNANSWERED)
-        error = call.exception()
-        if isinstance(error, LinkTimeout):
-            reason = f"no answer within {self.timing.timeout_s:g} s"
-            note(Exchange.TIMEOUT, detail=reason)
-            return _Answer(CommandOutcome.TIMEOUT, reason, None, Delivery.UNANSWERED)
+        if self.round_trips is not None and not isinstance(error, LinkClosed):
+            self.round_trips.answered(time.monotonic() - began)
         if isinstance(error, LinkClosed):
             reason = f"connection closed{f': {error}' if str(error) else ''}"
             note(Exchange.CLOSED, detail=reason)
@@ -538,12 +551,20 @@ class ChargerQueue:
 
     async def _time_out(self, on_the_clock: Awaitable[None]) -> None:
         """Return once a call has had its time: ``timeout_s`` of the controller's
-        clock (``on_the_clock``) and at least ``min_wall_timeout_s`` of wall time."""
+        clock (``on_the_clock``) and at least the wall wait (:meth:`wall_wait_s`)."""
         began = time.monotonic()
+        wall_s = self.wall_wait_s()
         await on_the_clock
-        remaining = self.timing.min_wall_timeout_s - (time.monotonic() - began)
+        remaining = wall_s - (time.monotonic() - began)
         if remaining > 0:
             await asyncio.sleep(remaining)
+
+    def wall_wait_s(self) -> float:
+        """The least wall time a call is given: ``min_wall_timeout_s``, or what the
+        endpoint's answer times say (:attr:`round_trips`)."""
+        if self.round_trips is None:
+            return self.timing.min_wall_timeout_s
+        return self.round_trips.wait_s()
 
     # -- the rate unit ---------------------------------------------------------------
 

@@ -45,7 +45,8 @@ class Behaviour:
     (``NO_ANSWER``: never); ``tx_status`` for a TxProfile (default: ``status``);
     ``rate_units`` is its 1.6 ``Current,Power`` / 2.0.1 ``A,W`` value (None: it does not
     know the key); ``connector_status`` what a TriggerMessage for StatusNotification
-    reports (``Charging`` / ``Occupied``, or ``Available``)."""
+    reports (``Charging`` / ``Occupied``, or ``Available``), its answer given after
+    ``trigger_delay_s``."""
 
     status: str = "Accepted"
     delay_s: float = 0.0
@@ -53,6 +54,7 @@ class Behaviour:
     status_info: dict[str, str] | None = None
     tx_status: str | None = None
     connector_status: str | None = None
+    trigger_delay_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,11 @@ def charger_class(version: OcppVersion) -> type:
                 )
 
             @on(Action16.trigger_message)
-            def on_trigger(self, requested_message: str, connector_id: int = 0) -> Any:
+            async def on_trigger(self, requested_message: str, connector_id: int = 0) -> Any:
                 self.received.append(
                     Received(time.monotonic(), "TriggerMessage", {"connector_id": connector_id})
                 )
+                await _wait(self.behaviour.trigger_delay_s)
                 return result16.TriggerMessage(status="Accepted")
 
             @after(Action16.trigger_message)
@@ -139,9 +142,12 @@ def charger_class(version: OcppVersion) -> type:
             )
 
         @on(Action201.trigger_message)
-        def on_trigger(self, requested_message: str, evse: dict | None = None, **_: Any) -> Any:
+        async def on_trigger(
+            self, requested_message: str, evse: dict | None = None, **_: Any
+        ) -> Any:
             number = (evse or {}).get("id", 0)
             self.received.append(Received(time.monotonic(), "TriggerMessage", {"evse": number}))
+            await _wait(self.behaviour.trigger_delay_s)
             return result201.TriggerMessage(status="Accepted")
 
         @after(Action201.trigger_message)
