@@ -15,7 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar, Self, overload
 
 
 class Dimension(StrEnum):
@@ -34,37 +34,27 @@ class Dimension(StrEnum):
     RATIO = "ratio"
 
 
+#: each dimension's units as written -> factor to the dimension's base unit
+_FACTORS: dict[Dimension, dict[str, float]] = {
+    Dimension.POWER: {"W": 1.0, "kW": 1e3, "MW": 1e6},
+    Dimension.APPARENT_POWER: {"VA": 1.0, "kVA": 1e3, "MVA": 1e6},
+    Dimension.CURRENT: {"mA": 1e-3, "A": 1.0, "kA": 1e3},
+    Dimension.VOLTAGE: {"V": 1.0, "kV": 1e3},
+    Dimension.ENERGY: {"Wh": 1.0, "kWh": 1e3, "MWh": 1e6},
+    Dimension.DURATION: {"ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0},
+    Dimension.ENERGY_PRICE: {"/kWh": 1.0, "/MWh": 1e-3},
+    Dimension.DEMAND_PRICE: {"/kW/month": 1.0},
+    # 1 /month is 12/365.25 /day
+    Dimension.FIXED_CHARGE: {"/day": 1.0, "/month": 12 / 365.25},
+    Dimension.CARBON_INTENSITY: {"kg/kWh": 1.0, "g/kWh": 1e-3, "kg/MWh": 1e-3, "t/MWh": 1.0},
+    Dimension.RATIO: {"%": 0.01},
+}
+
 #: unit as written -> (dimension, factor to the dimension's base unit)
 UNITS: dict[str, tuple[Dimension, float]] = {
-    "W": (Dimension.POWER, 1.0),
-    "kW": (Dimension.POWER, 1e3),
-    "MW": (Dimension.POWER, 1e6),
-    "VA": (Dimension.APPARENT_POWER, 1.0),
-    "kVA": (Dimension.APPARENT_POWER, 1e3),
-    "MVA": (Dimension.APPARENT_POWER, 1e6),
-    "mA": (Dimension.CURRENT, 1e-3),
-    "A": (Dimension.CURRENT, 1.0),
-    "kA": (Dimension.CURRENT, 1e3),
-    "V": (Dimension.VOLTAGE, 1.0),
-    "kV": (Dimension.VOLTAGE, 1e3),
-    "Wh": (Dimension.ENERGY, 1.0),
-    "kWh": (Dimension.ENERGY, 1e3),
-    "MWh": (Dimension.ENERGY, 1e6),
-    "ms": (Dimension.DURATION, 1e-3),
-    "s": (Dimension.DURATION, 1.0),
-    "min": (Dimension.DURATION, 60.0),
-    "h": (Dimension.DURATION, 3600.0),
-    "d": (Dimension.DURATION, 86400.0),
-    "/kWh": (Dimension.ENERGY_PRICE, 1.0),
-    "/MWh": (Dimension.ENERGY_PRICE, 1e-3),
-    "/kW/month": (Dimension.DEMAND_PRICE, 1.0),
-    "/day": (Dimension.FIXED_CHARGE, 1.0),
-    "/month": (Dimension.FIXED_CHARGE, 12 / 365.25),  # 1 /month is 12/365.25 /day
-    "kg/kWh": (Dimension.CARBON_INTENSITY, 1.0),
-    "g/kWh": (Dimension.CARBON_INTENSITY, 1e-3),
-    "kg/MWh": (Dimension.CARBON_INTENSITY, 1e-3),
-    "t/MWh": (Dimension.CARBON_INTENSITY, 1.0),
-    "%": (Dimension.RATIO, 0.01),
+    unit: (dimension, factor)
+    for dimension, factors in _FACTORS.items()
+    for unit, factor in factors.items()
 }
 
 #: the unit each dimension is shown in by default, for hints
@@ -212,52 +202,49 @@ class Quantity:
         return hash((self.dimension, round(self.base, 9)))
 
 
+class InUnit:
+    """A quantity's value in a unit ``size`` times its dimension's base unit (a power's
+    ``kw``: ``InUnit(1e3)``)."""
+
+    def __init__(self, size: float = 1.0) -> None:
+        self.size = size
+
+    @overload
+    def __get__(self, quantity: None, owner: type[Quantity]) -> Self: ...
+    @overload
+    def __get__(self, quantity: Quantity, owner: type[Quantity] | None = None) -> float: ...
+    def __get__(
+        self, quantity: Quantity | None, owner: type[Quantity] | None = None
+    ) -> Self | float:
+        return self if quantity is None else quantity.base / self.size
+
+
 class Power(Quantity):
     DIMENSION = Dimension.POWER
-
-    @property
-    def kw(self) -> float:
-        return self.base / 1e3
+    kw = InUnit(1e3)
 
 
 class ApparentPower(Quantity):
     DIMENSION = Dimension.APPARENT_POWER
 
-    @property
-    def kva(self) -> float:
-        return self.base / 1e3
-
 
 class Current(Quantity):
     DIMENSION = Dimension.CURRENT
-
-    @property
-    def amps(self) -> float:
-        return self.base
+    amps = InUnit()
 
 
 class Voltage(Quantity):
     DIMENSION = Dimension.VOLTAGE
-
-    @property
-    def volts(self) -> float:
-        return self.base
+    volts = InUnit()
 
 
 class Energy(Quantity):
     DIMENSION = Dimension.ENERGY
 
-    @property
-    def kwh(self) -> float:
-        return self.base / 1e3
-
 
 class Duration(Quantity):
     DIMENSION = Dimension.DURATION
-
-    @property
-    def seconds(self) -> float:
-        return self.base
+    seconds = InUnit()
 
 
 class EnergyPrice(Quantity):
@@ -278,10 +265,7 @@ class CarbonIntensity(Quantity):
 
 class Ratio(Quantity):
     DIMENSION = Dimension.RATIO
-
-    @property
-    def fraction(self) -> float:
-        return self.base
+    fraction = InUnit()
 
 
 _CLASSES: dict[Dimension, type[Quantity]] = {
