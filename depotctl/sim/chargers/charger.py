@@ -60,6 +60,8 @@ RECONNECT_DELAYS_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 MAX_ATTEMPTS = 3
 #: requests kept in a charger's receive log (the oldest go first)
 RECEIVED_KEPT = 1_000
+#: round trips of its own calls kept per charger (the oldest go first)
+ROUND_TRIPS_KEPT = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,9 @@ class SimulatedCharger:
         self.stats = Stats()
         #: the controller's latest requests, oldest first (for tests and benchmarks)
         self.received: deque[Received] = deque(maxlen=RECEIVED_KEPT)
+        #: wall seconds from each of its calls to the controller's answer, latest last:
+        #: how late answers come on this machine (a reboot costs a few of them)
+        self.round_trips: deque[float] = deque(maxlen=ROUND_TRIPS_KEPT)
         self.sessions: dict[int, Session] = {}
         self.online = False
         self.online_since: datetime | None = None

@@ -6,8 +6,11 @@ and how it spells it stays in ``v16.py`` and ``v201.py``."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from ocpp.exceptions import OCPPError
 from websockets.asyncio.client import ClientConnection
 
 from depotctl.domain.charge_points import RateUnit
@@ -45,13 +48,27 @@ class SimLink(Silence):
 
     async def _ask(self, payload: Any, *, lenient: bool = False) -> Any:
         raise_if_cancelled()
-        return await self.call(payload, suppress=False, skip_schema_validation=lenient)
+        return await self._timed(self.call(payload, suppress=False, skip_schema_validation=lenient))
 
     async def _boot(self, request: Any) -> tuple[str, int]:
         """Send the BootNotification ``request``: its answer's status and interval."""
         raise_if_cancelled()
-        answer = await self.call(request, suppress=False, unique_id=self.boot_call_id())
+        answer = await self._timed(
+            self.call(request, suppress=False, unique_id=self.boot_call_id())
+        )
         return str(answer.status), int(answer.interval)
+
+    async def _timed(self, call: Awaitable[Any]) -> Any:
+        """``call``'s answer; its round trip (wall) goes to the charger's record when
+        the controller answered (a result or a CallError), not when it timed out."""
+        began = time.monotonic()
+        try:
+            answer = await call
+        except OCPPError:
+            self.charger.round_trips.append(time.monotonic() - began)
+            raise
+        self.charger.round_trips.append(time.monotonic() - began)
+        return answer
 
     def _clear(
         self,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +52,24 @@ def to_json(fleet: Fleet, *, site: str, url: str) -> dict[str, Any]:
         "from": fleet.started_at.isoformat(),
         "to": (fleet.stopped_at or fleet.time.now()).isoformat(),
         "energy_wh": round(_energy_kwh(fleet) * 1000, 1),
+        "round_trips": round_trips(fleet.chargers),
         "chargers": [_charger(c, fleet.started_at) for c in fleet.chargers],
         "vehicles": [_visit(v) for v in visits],
         "outcomes": dict(sorted(Counter(v.outcome for v in visits).items())),
+    }
+
+
+def round_trips(chargers: Sequence[SimulatedCharger]) -> dict[str, Any]:
+    """How long (wall) the controller took to answer the chargers' calls: how many were
+    kept (each charger's latest), the median, the 95th percentile and the longest."""
+    kept = sorted(seconds for charger in chargers for seconds in charger.round_trips)
+    if not kept:
+        return {"calls": 0, "p50_s": None, "p95_s": None, "max_s": None}
+    return {
+        "calls": len(kept),
+        "p50_s": round(kept[len(kept) // 2], 4),
+        "p95_s": round(kept[min(len(kept) - 1, int(0.95 * len(kept)))], 4),
+        "max_s": round(kept[-1], 4),
     }
 
 

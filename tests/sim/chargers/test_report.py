@@ -3,12 +3,15 @@ left unanswered because they came before the boot."""
 
 from __future__ import annotations
 
+import pytest
+
 from depotctl.domain.charge_points import OcppVersion
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.fleet import Fleet
-from depotctl.sim.chargers.report import to_json, to_text
+from depotctl.sim.chargers.report import round_trips, to_json, to_text
 from depotctl.sim.chargers.simtime import SimTime
-from tests.sim.chargers.builders import START, charge_point, vehicle
+from tests.sim.chargers.builders import PASSWORD, PASSWORD_ENV, START, charge_point, vehicle
+from tests.sim.chargers.rig import VERSIONS, rig, run
 
 
 def test_reboots_and_requests_before_boot_are_counted() -> None:
@@ -48,3 +51,26 @@ def test_each_chargers_draw_record_is_in_the_report_a_reboot_dropping_it_to_noth
     assert drawn["draw"] == "0:22080 600:0"
     assert quiet["draw"] == "0:0"
     assert drawn["energy_wh"] == 22_080 * 600 / 3600
+
+
+@VERSIONS
+def test_the_round_trips_of_the_chargers_calls_are_in_the_report(
+    version: OcppVersion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each answered call (its boot, its statuses) is timed on the wall clock; the
+    report gives how many, the median, the 95th percentile and the longest — what a
+    reboot costs on a loaded machine is a few of them."""
+
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+
+    async def test() -> None:
+        async with rig(version) as r:
+            assert not round_trips([])["calls"]
+            await r.csms.wait_for(lambda: len(r.charger.round_trips) >= 2)  # boot, statuses
+            kept = sorted(r.charger.round_trips)
+            report = to_json(Fleet([r.charger], r.time), site="s", url=r.csms.url)
+            trips = report["round_trips"]
+            assert trips["calls"] == len(kept) >= 2
+            assert 0 < trips["p50_s"] <= trips["p95_s"] <= trips["max_s"] == round(kept[-1], 4)
+
+    run(test)
