@@ -102,10 +102,13 @@ class ControllerApi:
     )
 
     @Endpoint
-    def alerts(*, include_cleared: bool = False, since: datetime | None = None) -> Call[Alerts]:
+    def alerts(
+        *, include_cleared: bool = False, since: datetime | None = None, limit: int | None = None
+    ) -> Call[Alerts]:
         """The open alerts; with ``include_cleared`` every cleared one still kept, with
-        ``since`` those cleared from then."""
-        params = only_given(all="true" if include_cleared else None, since=_iso(since))
+        ``since`` those cleared from then; at most ``limit`` cleared ones (the most
+        recently cleared; the controller's default 1,000, at most 10,000)."""
+        params = only_given(all="true" if include_cleared else None, since=_iso(since), limit=limit)
         return Call("GET", API + "/alerts", Alerts, params)
 
     @Endpoint
@@ -312,8 +315,16 @@ class ControllerApi:
         return Call("DELETE", f"{API}/evses/{_id(evse)}/override", OverrideCleared, params)
 
 
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+def _settings(base_url: str, token: str, timeout: float) -> dict[str, Any]:
+    """The httpx client's settings: the controller's URL, the bearer token, JSON."""
+    headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    return {"base_url": base_url, "headers": headers, "timeout": timeout}
+
+
+def _request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+    return http.build_request(
+        call.method, call.path, params=call.params, json=call.body, headers=call.headers
+    )
 
 
 class ControllerClient(ControllerApi):
@@ -329,15 +340,11 @@ class ControllerClient(ControllerApi):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=_headers(token), timeout=timeout, transport=transport
-        )
+        self._http = httpx.Client(**_settings(self.base_url, token, timeout), transport=transport)
 
     def send(self, call: Call[Answer]) -> Answer:
         with transport_errors(self.base_url):
-            response = self._http.request(
-                call.method, call.path, params=call.params, json=call.body, headers=call.headers
-            )
+            response = self._http.send(_request(self._http, call))
         return answer_of(call, response, self.base_url)
 
     def close(self) -> None:
@@ -363,14 +370,12 @@ class AsyncControllerClient(ControllerApi):
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, headers=_headers(token), timeout=timeout, transport=transport
+            **_settings(self.base_url, token, timeout), transport=transport
         )
 
     async def send(self, call: Call[Answer]) -> Answer:
         with transport_errors(self.base_url):
-            response = await self._http.request(
-                call.method, call.path, params=call.params, json=call.body, headers=call.headers
-            )
+            response = await self._http.send(_request(self._http, call))
         return answer_of(call, response, self.base_url)
 
     async def aclose(self) -> None:
