@@ -51,12 +51,23 @@ class Spell:
 
 
 @dataclass(frozen=True, slots=True)
+class Closest:
+    """The instant a node's load came closest to its limit (its highest share of it)."""
+
+    node: str
+    at: datetime
+    load_w: float
+    limit: Limit
+
+
+@dataclass(frozen=True, slots=True)
 class Checked:
-    """What the check saw: the draw changes it read and the spells it found."""
+    """What the check saw: the draw changes it read, the spells it found, and per
+    node the instant it came closest to its limit."""
 
     changes: int
-    nodes: int
     spells: list[Spell]
+    closest: dict[str, Closest]
 
 
 class NoDraws(ValueError):
@@ -97,16 +108,23 @@ def check(
     chargers = sorted({c for names in below.values() for c in names})
     origin, end, records = draw_records(report, chargers)
     spells: list[Spell] = []
-    nodes = 0
+    closest: dict[str, Closest] = {}
     for node in topology.nodes.values():
         limits = _limits(node.id, node.limits.import_w, cuts, origin)
         if not limits:
             continue
-        nodes += 1
         under = below.get(node.id, [])
-        loads = _loads(_changes(records, under), limits, other_kw.get(node.id, 0.0) * 1000)
-        spells += _spells(node.id, loads, ROUNDING_W * len(under), origin, end)
-    return Checked(sum(len(r) for r in records.values()), nodes, spells)
+        other_w = other_kw.get(node.id, 0.0) * 1000
+        loads = list(_loads(_changes(records, under), limits, other_w, origin, end))
+        spells += _spells(node.id, loads, ROUNDING_W * len(under), end)
+        nearest = max(
+            ((at, w, limit) for at, w, limit in loads if limit is not None and limit.watts > 0),
+            key=lambda row: row[1] / row[2].watts,
+            default=None,
+        )
+        if nearest is not None:
+            closest[node.id] = Closest(node.id, *nearest)
+    return Checked(sum(len(r) for r in records.values()), spells, closest)
 
 
 # The sweep (instants in milliseconds since the report's origin)
@@ -157,32 +175,35 @@ def _changes(
 
 
 def _loads(
-    changes: Mapping[int, int], limits: list[tuple[Limit, int | None, int | None]], other_w: float
-) -> Iterator[tuple[int, float, Limit | None]]:
-    """Each instant the load or a limit changed: the load from then on (W) and the
-    least limit in force."""
+    changes: Mapping[int, int],
+    limits: list[tuple[Limit, int | None, int | None]],
+    other_w: float,
+    origin: datetime,
+    end: datetime,
+) -> Iterator[tuple[datetime, float, Limit | None]]:
+    """Each instant before ``end`` the load or a limit changed: the load from then on
+    (W) and the least limit in force."""
     edges = {at for _, start, stop in limits for at in (start, stop) if at is not None}
     load_dw = 0
-    for at in sorted({*changes, *edges}):
-        load_dw += changes.get(at, 0)
-        yield at, load_dw / DECIWATTS_PER_W + other_w, _in_force(limits, at)
+    for ms in sorted({*changes, *edges}):
+        at = origin + ms * MILLISECOND
+        if at >= end:
+            return
+        load_dw += changes.get(ms, 0)
+        yield at, load_dw / DECIWATTS_PER_W + other_w, _in_force(limits, ms)
 
 
 def _spells(
     node: str,
-    loads: Iterable[tuple[int, float, Limit | None]],
+    loads: Iterable[tuple[datetime, float, Limit | None]],
     slack_w: float,
-    origin: datetime,
     end: datetime,
 ) -> list[Spell]:
-    """The spells over a limit before ``end``: a spell ends where the load falls back
-    under its limit or another limit comes into force."""
+    """The spells over a limit: a spell ends where the load falls back under its limit
+    or another limit comes into force."""
     out: list[Spell] = []
     spell: Spell | None = None
-    for ms, load_w, limit in loads:
-        at = origin + ms * MILLISECOND
-        if at >= end:
-            break
+    for at, load_w, limit in loads:
         over = limit is not None and load_w > limit.watts + slack_w
         if spell is not None and (not over or spell.limit != limit):
             out.append(replace(spell, end=at))

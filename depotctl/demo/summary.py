@@ -112,13 +112,15 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             }
             for cut, at in inputs.cuts
         ],
-        "grid_connections": _peaks(inputs, measured),
+        "grid_connections": [
+            {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured)
+        ],
         "violations": violations,
         "checked": {
             "measured": "draws" if isinstance(drawn, Checked) else "telemetry minutes",
             "no_draws": None if isinstance(drawn, Checked) else drawn,
             "draw_changes": drawn.changes if isinstance(drawn, Checked) else 0,
-            "nodes": drawn.nodes if isinstance(drawn, Checked) else 0,
+            "nodes": len(drawn.closest) if isinstance(drawn, Checked) else 0,
             "state_samples": len({s.at for s in inputs.samples}),
             "telemetry_minutes": len({m for per in measured.values() for m in per}),
         },
@@ -330,6 +332,19 @@ def _spell(spell: Spell) -> dict[str, Any]:
     }
 
 
+def _closest(drawn: Checked | str, node: str) -> dict[str, Any] | None:
+    """When the node's exact load came closest to its limit (None: not checked)."""
+    closest = drawn.closest.get(node) if isinstance(drawn, Checked) else None
+    if closest is None:
+        return None
+    return {
+        "load_kw": round(closest.load_w / 1000, 3),
+        "at": closest.at.isoformat(),
+        "limit_kw": closest.limit.watts / 1000,
+        "source": closest.limit.what,
+    }
+
+
 def _measured_violations(
     inputs: Inputs, measured: dict[str, dict[datetime, float]]
 ) -> list[dict[str, Any]]:
@@ -428,37 +443,81 @@ def _peak(rows: list[tuple[float, datetime, LimitSample, float]]) -> dict[str, A
 # Text
 
 
+def _peak_lines(gc: dict[str, Any], zone: ZoneInfo) -> list[str]:
+    """A grid connection's highest minute by telemetry, against the effective limit, and
+    the instant its exact load came closest to a limit."""
+    peak = gc["peak"]
+    if peak is None:
+        lines = [f"  peak        {gc['id']}: no telemetry"]
+    else:
+        lines = [
+            f"  peak        {gc['id']}: {peak['load_kw']:,.1f} kW at {_hm(peak['minute'], zone)} "
+            f"against {peak['effective_limit_kw']:,.1f} kW effective ({peak['source']}), "
+            f"{peak['reserved_kw']:,.1f} kW of it reserved for other load; static "
+            f"{gc['static_import_kw']:,.0f} kW"
+        ]
+    for during in gc["during_envelopes"]:
+        p = during["peak"]
+        if p is not None:
+            lines.append(
+                f"              during {during['envelope']}: {p['load_kw']:,.1f} kW at "
+                f"{_hm(p['minute'], zone)} against {p['effective_limit_kw']:,.1f} kW effective"
+            )
+    closest = gc.get("closest")
+    if closest is not None:
+        lines.append(
+            f"              closest to a limit, drawn at once: {closest['load_kw']:,.1f} kW at "
+            f"{_hms(closest['at'], zone)} against {closest['limit_kw']:,.1f} kW "
+            f"({closest['source']})"
+        )
+    return lines
+
+
 def _checked_lines(checked: dict[str, Any], count: int) -> list[str]:
     """How many violations, and which checks found them."""
-    allocations = f"{checked['state_samples']} allocations against every effective limit"
+    allocations = (
+        f"              allocation: {checked['state_samples']} allocations against every "
+        "effective limit"
+    )
     if checked["measured"] == "draws":
         return [
-            f"  violations  {count} (checked {checked['draw_changes']:,} changes of the "
-            f"chargers' exact draws, plus the other load, at {checked['nodes']} nodes against",
-            "              their import limits and envelopes themselves (the controller's",
-            f"              safety margin is its own buffer), and {allocations})",
+            f"  violations  {count}",
+            f"              measured: {checked['draw_changes']:,} changes of the chargers' "
+            "exact draws, summed at once,",
+            f"              plus the other load, at {checked['nodes']} nodes against their "
+            "import limits and",
+            "              the envelopes posted themselves (the controller's safety margin "
+            "is its own buffer)",
+            allocations,
         ]
     return [
-        f"  violations  {count} (no draw records: {checked['no_draws']}; checked "
-        f"{checked['telemetry_minutes']} minutes of telemetry, each charger's highest",
-        "              reading in the minute, plus the other load, against every effective",
-        f"              import power limit, and {allocations})",
+        f"  violations  {count}",
+        f"              measured: no draw records ({checked['no_draws']}), so "
+        f"{checked['telemetry_minutes']} minutes of",
+        "              telemetry (each charger's highest reading in the minute) plus the "
+        "other load",
+        "              against every effective import power limit",
+        allocations,
     ]
+
+
+def _hm(text: str, zone: ZoneInfo) -> str:
+    return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M")
+
+
+def _hms(text: str, zone: ZoneInfo) -> str:
+    return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M:%S")
 
 
 def _violation(v: dict[str, Any], zone: ZoneInfo) -> str:
     """``measured: gc-main import_power 61.2 kW over 60.0 kW (envelope …) 18:00:01-18:00:20 (19 s)``"""
-
-    def hms(text: str) -> str:
-        return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M:%S")
-
     what = (
         f"{v['check']}: {v['node']} {v['kind']} {v['load']:,.1f} {v['unit']} over "
         f"{v['limit']:,.1f} {v['unit']} ({v['source']})"
     )
     if "from" in v:
-        return f"{what} {hms(v['from'])}-{hms(v['to'])} ({v['seconds']:g} s)"
-    return f"{what} at {hms(v['minute'])[:5]}"
+        return f"{what} {_hms(v['from'], zone)}-{_hms(v['to'], zone)} ({v['seconds']:g} s)"
+    return f"{what} at {_hm(v['minute'], zone)}"
 
 
 def _recorded_lines(energy: dict[str, Any]) -> list[str]:
@@ -522,23 +581,7 @@ def render_text(summary: dict[str, Any]) -> str:
             f"posted at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
         )
     for gc in summary["grid_connections"]:
-        peak = gc["peak"]
-        if peak is None:
-            lines.append(f"  peak        {gc['id']}: no telemetry")
-            continue
-        lines.append(
-            f"  peak        {gc['id']}: {peak['load_kw']:,.1f} kW at {hm(peak['minute'])} "
-            f"against {peak['effective_limit_kw']:,.1f} kW effective ({peak['source']}), "
-            f"{peak['reserved_kw']:,.1f} kW of it reserved for other load; static "
-            f"{gc['static_import_kw']:,.0f} kW"
-        )
-        for during in gc["during_envelopes"]:
-            p = during["peak"]
-            if p is not None:
-                lines.append(
-                    f"              during {during['envelope']}: {p['load_kw']:,.1f} kW at "
-                    f"{hm(p['minute'])} against {p['effective_limit_kw']:,.1f} kW effective"
-                )
+        lines += _peak_lines(gc, zone)
     violations = summary["violations"]
     lines += _checked_lines(summary["checked"], len(violations))
     for v in violations[:10]:

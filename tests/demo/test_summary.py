@@ -229,6 +229,16 @@ def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what
     summary = _checked(report, telemetry=telemetry, samples=samples)
     assert summary["checked"]["measured"] == "draws"
     assert summary["violations"] == []
+    [gc] = summary["grid_connections"]
+    assert gc["closest"] == {
+        "load_kw": 29.9,
+        "at": START.isoformat(),
+        "limit_kw": 30.0,
+        "source": "envelope demo-peak-gc-main",
+    }
+    assert "closest to a limit, drawn at once: 29.9 kW at 18:00:00 against 30.0 kW" in (
+        render_text(summary)
+    )
 
     # without draw records, the minute check runs and says so: it counts both at 40 kW
     fallback = _checked(_report(None), telemetry=telemetry, samples=samples)
@@ -241,5 +251,5 @@ def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what
         28.5,
     )
     text = render_text(fallback)
-    assert "no draw records: simulator report version 1; checked 1 minutes of telemetry" in text
+    assert "measured: no draw records (simulator report version 1), so 1 minutes of" in text
     assert "measured: gc-main import_power 40.0 kW over 28.5 kW (envelope) at 18:05" in text
