@@ -198,7 +198,7 @@ def _schema(fuzzed: Fuzzed, max_examples: int) -> BaseSchema:
 
     @schema.hook
     def flatmap_headers(context: HookContext, values: Any) -> st.SearchStrategy[Any]:
-        return _now_and_then_real(values, _declared(context, "header"))
+        return _now_and_then_real(values, _declared(context, "header")).map(_header_texts)
 
     @schema.hook
     def flatmap_body(context: HookContext, values: Any) -> st.SearchStrategy[Any]:
@@ -231,6 +231,14 @@ def _now_and_then_real(values: Any, declared: set[str]) -> st.SearchStrategy[Any
         values = {}
     real = _real(values, declared)
     return st.one_of(st.just(values), real) if real is not None else st.just(values)
+
+
+def _header_texts(values: Any) -> Any:
+    """Headers as sent: a value drawn from ``DICTIONARY`` for a header of that name (one
+    the case made up: ``number: 1``) is its text, as a header's value always is."""
+    if not isinstance(values, dict):
+        return values
+    return {name: v if v is None or isinstance(v, str) else str(v) for name, v in values.items()}
 
 
 def _real(value: Any, declared: AbstractSet[str] = frozenset()) -> st.SearchStrategy[Any] | None:

@@ -26,12 +26,11 @@ YAML_MEDIA_TYPE = "application/yaml"
 
 def open_routes() -> APIRouter:
     """``/healthz`` and ``/metrics``: no token."""
-    router = APIRouter()
+    router = APIRouter(tags=["health"])
 
     @router.get(
         "/healthz",
         **answers(api.Health),
-        tags=["health"],
         summary="Liveness: 200 while the API serves",
     )
     def healthz(controller: ControllerDep) -> dict[str, Any]:
@@ -43,7 +42,6 @@ def open_routes() -> APIRouter:
 
     @router.get(
         "/metrics",
-        tags=["health"],
         summary="Prometheus metrics",
         response_class=Response,
     )
