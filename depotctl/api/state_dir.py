@@ -8,6 +8,7 @@ every side can hold one without loading anything else.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,11 @@ from typing import Literal
 #: The roles a token file grants: ``admin`` may change things, ``readonly`` only read.
 TokenRole = Literal["admin", "readonly"]
 TOKEN_ROLES: tuple[TokenRole, ...] = ("admin", "readonly")
+
+
+class EndpointsUnreadable(Exception):
+    """``endpoints.json`` cannot be read (no controller runs there, or the file is not
+    one), with one line saying why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,22 @@ class StateDir:
     def endpoints(self) -> Path:
         """``{"api": URL, "ocpp": URL}`` of the running controller, bound ports."""
         return self.root / "endpoints.json"
+
+    def running_endpoints(self) -> dict[str, object]:
+        """What ``endpoints.json`` says of the controller running here (``api``,
+        ``ocpp``); :class:`EndpointsUnreadable` when it cannot be read."""
+        try:
+            endpoints = json.loads(self.endpoints.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise EndpointsUnreadable(
+                f"{self.endpoints} does not exist: is `depotctl serve --state-dir {self.root}` "
+                "running?"
+            ) from None
+        except (OSError, ValueError) as error:
+            raise EndpointsUnreadable(f"cannot read {self.endpoints}: {error}") from None
+        if not isinstance(endpoints, dict):
+            raise EndpointsUnreadable(f"{self.endpoints} is not a JSON object")
+        return endpoints
 
     @property
     def endpoints_partial(self) -> Path:

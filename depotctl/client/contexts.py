@@ -17,7 +17,6 @@ The file holds token *paths*, never tokens; it is written with mode 0600 all the
 from __future__ import annotations
 
 import io
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,22 +158,16 @@ class Contexts:
 
 def from_state_dir(state_dir: Path) -> tuple[str, Path]:
     """The API URL (``endpoints.json``) and admin token file of a local controller."""
-    from depotctl.api.state_dir import StateDir
+    from depotctl.api.state_dir import EndpointsUnreadable, StateDir
 
-    endpoints = StateDir(state_dir).endpoints
+    paths = StateDir(state_dir)
     try:
-        data = json.loads(endpoints.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContextError(
-            f"{endpoints} does not exist: is `depotctl serve --state-dir {state_dir}` running?",
-            3,
-        ) from None
-    except (OSError, ValueError) as error:
-        raise ContextError(f"cannot read {endpoints}: {error}", 3) from None
-    api = data.get("api") if isinstance(data, dict) else None
+        api = paths.running_endpoints().get("api")
+    except EndpointsUnreadable as error:
+        raise ContextError(str(error), 3) from None
     if not isinstance(api, str):
-        raise ContextError(f'{endpoints} has no "api" URL', 3)
-    token_file = StateDir(state_dir).admin_token.resolve()
+        raise ContextError(f'{paths.endpoints} has no "api" URL', 3)
+    token_file = paths.admin_token.resolve()
     if not token_file.exists():
         raise ContextError(f"{token_file} does not exist (the controller creates it)", 3)
     return check_server(api), token_file

@@ -3,9 +3,12 @@ controller that writes it and the clients that read it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from depotctl.api.state_dir import TOKEN_ROLES, StateDir
+import pytest
+
+from depotctl.api.state_dir import TOKEN_ROLES, EndpointsUnreadable, StateDir
 from depotctl.client.contexts import from_state_dir
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.server import Settings, write_endpoints
@@ -50,3 +53,28 @@ def test_what_the_controller_writes_a_client_finds(tmp_path: Path) -> None:
     assert url == "http://127.0.0.1:8180"
     assert token_file == state.admin_token.resolve()
     assert token_file.read_text().strip() == tokens.admin
+
+
+def test_the_running_endpoints_are_read_as_written(tmp_path: Path) -> None:
+    StateDir(tmp_path).endpoints.write_text('{"api": "http://127.0.0.1:1", "ocpp": "ws://x"}')
+    assert StateDir(tmp_path).running_endpoints() == {
+        "api": "http://127.0.0.1:1",
+        "ocpp": "ws://x",
+    }
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "does not exist: is `depotctl serve --state-dir"),
+        ("{not json", "cannot read"),
+        ('["api"]', "is not a JSON object"),
+    ],
+)
+def test_endpoints_that_cannot_be_read_say_why(
+    tmp_path: Path, content: str | None, said: str
+) -> None:
+    if content is not None:
+        StateDir(tmp_path).endpoints.write_text(content)
+    with pytest.raises(EndpointsUnreadable, match=re.escape(said)):
+        StateDir(tmp_path).running_endpoints()
