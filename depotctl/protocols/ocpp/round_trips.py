@@ -11,8 +11,8 @@ never below ``floor_s`` (a network's round trip on a fast clock) nor above
 ``ceiling_s``; before the first answer, ``floor_s``. A call that times out doubles the
 wait (up to the ceiling) until an answer is heard again: a machine that has just
 become slower is caught up with within a few calls, and a charger that never answers
-only costs its own queue a longer wait. A late answer is never taken for a lost one
-because it is late by the load alone, and a silent charger is still found out within
+only costs its own queue a longer wait. So an answer late only because of the load
+is not taken for a lost one, and a silent charger is still found out within
 ``ceiling_s``."""
 
 from __future__ import annotations
