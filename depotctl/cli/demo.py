@@ -63,7 +63,7 @@ def _introduce(demo: Demo) -> None:
         _say(
             f"  envelope   {cut.id}: {cut.target} import ≤ {cut.limit_w / 1000:g} kW "
             f"(static {cut.static_w / 1000:g} kW) {cut.start.astimezone(zone):%H:%M}-"
-            f"{cut.end.astimezone(zone):%H:%M}, posted when the clock gets there"
+            f"{cut.end.astimezone(zone):%H:%M}, posted 15 minutes ahead"
         )
 
 
