@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from depotctl.controller.clock import Clock
     from depotctl.controller.service import AppliedSite, LiveState
     from depotctl.controller.store import Revision, Units
+    from depotctl.domain.chargers import ChargerState
+    from depotctl.domain.topology import Topology
 
 
 class Depot(Protocol):
@@ -44,6 +46,13 @@ class Depot(Protocol):
 
     def live(self) -> LiveState:
         """A fresh allocation of what the store knows now."""
+        ...
+
+    def charger_states(
+        self, states: dict[str, ChargerState], topology: Topology
+    ) -> dict[str, ChargerState]:
+        """The store's ``states`` with the chargers of ``topology`` never heard from,
+        as the allocation counts them."""
         ...
 
     def base_dir_of(self, revision: Revision) -> Path:

@@ -291,7 +291,7 @@ class Controller:
             sources=sources,
             telemetry=uow.telemetry.latest(),
             sessions=tuple(record.session for record in uow.sessions.all(open_only=True)),
-            chargers=self._charger_states(uow.chargers.states(), applied.topology),
+            chargers=self.charger_states(uow.chargers.states(), applied.topology),
             previous_limits=dict(previous_limits or {}),
             pending=dict(pending or {}),
             envelope_lead=self.envelope_lead,
@@ -307,9 +307,11 @@ class Controller:
             },
         )
 
-    def _charger_states(
+    def charger_states(
         self, states: dict[str, ChargerState], topology: Topology
     ) -> dict[str, ChargerState]:
+        """``states`` (the store's), with each charger of ``topology`` never heard from
+        as the controller counts it (see ``unseen_chargers_controllable``)."""
         if not self.unseen_chargers_controllable:
             for evse in topology.evses.values():
                 states.setdefault(
