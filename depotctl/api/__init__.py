@@ -29,6 +29,7 @@ from depotctl.api.allocation import (
     State,
 )
 from depotctl.api.base import ApiModel, Instant, json_of
+from depotctl.api.chargers import Charger, Chargers, HeldLimit
 from depotctl.api.envelopes import Envelope, Envelopes, EnvelopeSource
 from depotctl.api.errors import Diagnostic, ErrorBody, Problem
 from depotctl.api.health import Clock, Health, WhoAmI
@@ -98,6 +99,8 @@ __all__ = [
     "Candidate",
     "Change",
     "ChangeCount",
+    "Charger",
+    "Chargers",
     "Clock",
     "Diagnostic",
     "DryRun",
@@ -112,6 +115,7 @@ __all__ = [
     "EvseOverride",
     "Explanation",
     "Health",
+    "HeldLimit",
     "Impact",
     "Instant",
     "Journal",

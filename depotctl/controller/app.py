@@ -16,6 +16,7 @@ from depotctl import __version__
 from depotctl.controller.auth import TokenGate, Tokens, authorize
 from depotctl.controller.errors import ERROR_RESPONSES, BodyLimit, install_error_handlers
 from depotctl.controller.routes.alerts import alert_routes
+from depotctl.controller.routes.chargers import charger_routes
 from depotctl.controller.routes.envelopes import envelope_routes
 from depotctl.controller.routes.events import event_routes
 from depotctl.controller.routes.journal import journal_routes
@@ -56,6 +57,7 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
         override_routes,
         event_routes,
         alert_routes,
+        charger_routes,
     ):
         include_api(app, routes())
     return app
