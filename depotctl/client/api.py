@@ -20,6 +20,7 @@ import httpx
 from depotctl.api import (
     Alerts,
     AppliedRevision,
+    Chargers,
     Clock,
     DryRun,
     Envelope,
@@ -110,6 +111,8 @@ class ControllerApi:
         recently cleared; the controller's default 1,000, at most 10,000)."""
         params = only_given(all="true" if include_cleared else None, since=_iso(since), limit=limit)
         return Call("GET", API + "/alerts", Alerts, params)
+
+    chargers = reading(API + "/chargers", Chargers, "Every charger as the controller sees it.")
 
     @Endpoint
     def journal(

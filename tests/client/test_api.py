@@ -45,6 +45,7 @@ READS: list[tuple[str, Callable[[Any], Any], type[Any]]] = [
     ("explain", lambda c: c.explain("dc-02/1"), models.Explanation),
     ("snapshot", lambda c: c.snapshot(), models.SnapshotDocument),
     ("alerts", lambda c: c.alerts(include_cleared=True, since=START), models.Alerts),
+    ("chargers", lambda c: c.chargers(), models.Chargers),
     ("journal", lambda c: c.journal(evse="dc-02/1", since=START, limit=5), models.Journal),
     ("envelopes", lambda c: c.envelopes(), models.Envelopes),
     ("sessions", lambda c: c.sessions(include_ended=True), models.Sessions),
@@ -70,6 +71,18 @@ def test_every_read_answers_its_model_on_both_clients(
             await asynchronous.aclose()
 
     assert asyncio.run(read()) == answer
+
+
+def test_the_chargers_read_typed_every_charger_of_the_site(depot: Depot) -> None:
+    with client(depot, "readonly") as readonly:
+        listed = readonly.chargers()
+    topology = depot.controller.require_site().topology
+    assert [c.id for c in listed.chargers] == sorted(
+        {e.charger_id for e in topology.evses.values()}
+    )
+    assert all(c.evses == [e.id for e in topology.chargers_evses(c.id)] for c in listed.chargers)
+    assert listed.uncontrollable == sum(1 for c in listed.chargers if not c.controllable)
+    assert listed.time == START and listed.timezone == "Australia/Sydney"
 
 
 def test_an_evse_id_is_one_path_segment_and_the_token_is_sent(depot: Depot) -> None:
