@@ -1,6 +1,6 @@
 """Commands against a running controller: ``context``, ``status``, ``revisions``,
 ``plan``, ``apply``, ``rollback``, ``journal``, ``envelopes``, ``requirements``,
-``override`` (and
+``override``, ``chargers`` (and
 ``explain EVSE`` without ``--snapshot``, registered in :mod:`depotctl.cli.allocate`).
 
 The HTTP client (:mod:`depotctl.client`) is imported inside the commands, so that
@@ -12,6 +12,7 @@ an unknown EVSE, envelope or session, a refused request body, a missing ``--yes`
 """
 
 from depotctl.cli.remote import (  # noqa: F401  (register the commands)
+    chargers,
     contexts,
     inputs,
     journal,
