@@ -16,12 +16,12 @@ control character the controller sent (an operator's reason, a charger's id).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from depotctl.api import Alerts, Explanation, JournalEntry, SiteRevision
+from depotctl.api import Explanation, JournalEntry, SiteRevision
 from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
 from depotctl.client.terminal_text import escaped, escaped_model
 from depotctl.console.model import Connection, Link, Model, build, draws_of, tail
@@ -120,7 +120,8 @@ class Coordinator:
             self.client.sessions(),
             self.client.clock(),
             self.client.envelopes(),
-            self._alerts_or_none(),
+            _unless_missing(self.client.alerts()),  # a controller from before alerts
+            _unless_missing(self.client.chargers()),  # … or before /chargers
             return_exceptions=True,  # every request done before a failure is raised
         )
         state = escaped_model(_answered(answers[0]))
@@ -128,6 +129,7 @@ class Coordinator:
         clock = escaped_model(_answered(answers[2]))
         envelopes = escaped_model(_answered(answers[3]))
         alerts = _answered(answers[4])
+        chargers = _answered(answers[5])
         key = (state.revision.number, state.revision.hash)
         if self._site is None or key != self._site_key:
             self._site = await self._site_or_none()
@@ -150,15 +152,8 @@ class Coordinator:
             may_write=self._may_write,
             draws=self._draws,
             alerts=escaped_model(alerts) if alerts is not None else None,
+            chargers=chargers,
         )
-
-    async def _alerts_or_none(self) -> Alerts | None:
-        try:
-            return await self.client.alerts()
-        except ApiError as error:
-            if error.status == 404:
-                return None  # a controller from before alerts
-            raise
 
     async def explain(self, evse: str) -> tuple[Explanation, list[JournalEntry]]:
         """An EVSE's explanation and its recent journal entries (newest last)."""
@@ -197,6 +192,16 @@ class Coordinator:
                 break
         if new:
             self._journal = tail([*self._journal, *new], self.journal_keep)
+
+
+async def _unless_missing(answer: Awaitable[Answer]) -> Answer | None:
+    """The answer; None for a 404 (an endpoint this controller does not have)."""
+    try:
+        return await answer
+    except ApiError as error:
+        if error.status == 404:
+            return None
+        raise
 
 
 def _answered(answer: Answer | BaseException) -> Answer:

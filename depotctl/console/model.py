@@ -13,6 +13,7 @@ from enum import StrEnum
 from depotctl.api import (
     Alert,
     Alerts,
+    Chargers,
     Clock,
     Envelope,
     Envelopes,
@@ -100,6 +101,9 @@ class Model:
     may_write: bool = False
     #: the open alerts, the critical first (``GET /api/v1/alerts``)
     alerts: tuple[Alert, ...] = ()
+    #: how many chargers the controller cannot command (``GET /api/v1/chargers``;
+    #: None from a controller without it)
+    uncontrollable_chargers: int | None = None
 
     @property
     def loaded(self) -> bool:
@@ -159,6 +163,7 @@ def build(
     may_write: bool,
     draws: Mapping[str, float] | None = None,
     alerts: Alerts | None = None,
+    chargers: Chargers | None = None,
 ) -> Model:
     """The model after one successful poll."""
     site_name = site.name if site is not None else state.site.name
@@ -179,6 +184,7 @@ def build(
         journal=tuple(journal),
         may_write=may_write,
         alerts=tuple(a for a in alerts_of(alerts) if a.is_open) if alerts is not None else (),
+        uncontrollable_chargers=chargers.uncontrollable if chargers is not None else None,
     )
 
 

@@ -10,7 +10,8 @@ from depotctl.console.model import Link, Model
 
 
 def header_text(model: Model) -> Text:
-    """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00 +11:00 sim ×60``."""
+    """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00 +11:00 sim ×60``,
+    then ``⚠ 2 chargers uncontrollable`` while any is."""
     text = Text(" ")
     link = model.connection.link
     if link is Link.CONNECTED:
@@ -34,6 +35,10 @@ def header_text(model: Model) -> Text:
             text.append(f" sim {speed}", "yellow")
     if not model.may_write and link is Link.CONNECTED:
         text.append("  read-only", "dim")
+    uncontrollable = model.uncontrollable_chargers
+    if uncontrollable:
+        noun = "charger" if uncontrollable == 1 else "chargers"
+        text.append(f"  ⚠ {uncontrollable} {noun} uncontrollable", "bold yellow")
     return text
 
 
