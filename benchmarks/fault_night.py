@@ -71,7 +71,9 @@ ROUND_TRIPS = 5
 MARGIN_S = 10.0
 #: the most cleared alerts the API returns at once (docs/api.md)
 ALERTS_LIMIT = 10_000
-#: a spell is a fault's if the fault began at most this long before it was raised
+#: a spell is a fault's if the fault began at most this long from when it was raised,
+#: by the simulator's clock, which follows the controller's a few seconds behind or
+#: ahead when the machine is loaded (each charger has one fault at most)
 CAUSE_WITHIN_S = 60.0
 
 
@@ -136,9 +138,10 @@ def spells(
     stopped: datetime,
 ) -> list[Spell]:
     """Each ``charger_uncontrollable`` alert as a spell, with its cause: the fault of
-    its charger that began last before it was raised (within a minute), else none.
-    Left out: those of a charger that never connected, and those raised once the
-    chargers had stopped. Raised before the whole fleet had first connected: the
+    its charger that began nearest to when it was raised (within a minute), else none.
+    Left out: those of a charger that never connected, a clean close (1000: the
+    simulator stopping; a fault drops the connection, 1006), and those raised once
+    the chargers had stopped. Raised before the whole fleet had first connected: the
     start-up."""
     uncontrollable = [a for a in alerts if a["kind"] == "charger_uncontrollable"]
     first_up = max(
@@ -153,11 +156,13 @@ def spells(
     found = []
     for alert in uncontrollable:
         since = datetime.fromisoformat(alert["since"])
-        if "never connected" in alert["reason"] or since >= stopped:
+        if "never connected" in alert["reason"] or "(1000)" in alert["reason"]:
+            continue
+        if since >= stopped:
             continue
         until = datetime.fromisoformat(alert["cleared_at"]) if alert["cleared_at"] else None
         charger = alert["subject"]["id"]
-        cause = fault_before(timelines.get(charger), since)
+        cause = fault_near(timelines.get(charger), since)
         if cause == "none" and first_up is not None and since <= first_up:
             cause = "start-up"
         seconds = (until - since).total_seconds() if until else None
@@ -182,19 +187,19 @@ def fault_timelines(
     return {c: Timeline(m, started) for c, m in drawn_faults(assignments, chargers, seed).items()}
 
 
-def fault_before(timeline: Timeline | None, since: datetime) -> str:
-    """``reboot`` or ``offline`` when a fault of the charger began within
-    :data:`CAUSE_WITHIN_S` before ``since`` (or just after: the clocks differ by a
-    moment), else ``none``."""
+def fault_near(timeline: Timeline | None, since: datetime) -> str:
+    """``reboot`` or ``offline``: the charger's fault that began nearest to ``since``,
+    within :data:`CAUSE_WITHIN_S` either way; else ``none``."""
     if timeline is None:
         return "none"
-    cause, after = "none", since - timedelta(seconds=CAUSE_WITHIN_S)
-    while (upcoming := timeline.next_after(after)) is not None:
+    window = timedelta(seconds=CAUSE_WITHIN_S)
+    found: list[tuple[timedelta, str]] = []
+    after = since - window
+    while (upcoming := timeline.next_after(after)) is not None and upcoming[0] <= since + window:
         at, kinds = upcoming
-        if at > since + timedelta(seconds=1):
-            break
-        cause, after = ("reboot" if Fault.REBOOT in kinds else "offline"), at
-    return cause
+        found.append((abs(at - since), "reboot" if Fault.REBOOT in kinds else "offline"))
+        after = at
+    return min(found)[1] if found else "none"
 
 
 def quantile(values: list[float], share: float) -> float:

@@ -6,8 +6,11 @@ the controller's event loop, the chargers' (simulated ones share the machine), t
 operating system's scheduler — is common to every charger, so every answer teaches
 every queue. It is the retransmission timer of TCP (RFC 6298): a smoothed round trip
 ``srtt`` and its mean deviation ``rttvar`` from each answered call, and a wait of
-``srtt + 4 rttvar`` (K = 4: answers later than that are rare, whatever the spread),
-never below ``floor_s`` (a network's round trip on a fast clock) nor above
+``srtt + 4 rttvar`` (K = 4: answers later than that are rare, whatever the spread) —
+and at least half again the longest of the latest answers (:data:`RECENT`): the
+smoothing follows a load that rises fast (the start-up of a fleet) and a heavy tail
+(a cycle's burst of commands) too slowly, where the latest answers already show
+them. Never below ``floor_s`` (a network's round trip on a fast clock) nor above
 ``ceiling_s``; before the first answer, ``floor_s``. A call that times out doubles the
 wait (up to the ceiling) until an answer is heard again: a machine that has just
 become slower is caught up with within a few calls, and a charger that never answers
@@ -17,13 +20,17 @@ is not taken for a lost one, and a silent charger is still found out within
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 #: the weights of a new sample in srtt and rttvar (RFC 6298: 1/8 and 1/4)
 _ALPHA = 0.125
 _BETA = 0.25
 #: the deviations added to srtt
 _K = 4.0
+#: the latest answers whose longest, half again, the wait is at least
+RECENT = 100
+_RECENT_FACTOR = 1.5
 
 
 @dataclass(slots=True)
@@ -34,6 +41,7 @@ class RoundTrips:
     ceiling_s: float
     srtt_s: float | None = None
     rttvar_s: float = 0.0
+    _recent: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT))
     _backed_off_s: float | None = None
 
     def answered(self, seconds: float) -> None:
@@ -44,6 +52,7 @@ class RoundTrips:
         else:
             self.rttvar_s = (1 - _BETA) * self.rttvar_s + _BETA * abs(self.srtt_s - sample)
             self.srtt_s = (1 - _ALPHA) * self.srtt_s + _ALPHA * sample
+        self._recent.append(sample)
         self._backed_off_s = None
 
     def timed_out(self) -> None:
@@ -57,4 +66,6 @@ class RoundTrips:
             return self._backed_off_s
         if self.srtt_s is None:
             return self.floor_s
-        return min(self.ceiling_s, max(self.floor_s, self.srtt_s + _K * self.rttvar_s))
+        smoothed = self.srtt_s + _K * self.rttvar_s
+        latest = _RECENT_FACTOR * max(self._recent)
+        return min(self.ceiling_s, max(self.floor_s, smoothed, latest))

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from depotctl.protocols.ocpp.round_trips import RoundTrips
+from depotctl.protocols.ocpp.round_trips import RECENT, RoundTrips
 
 
 def test_before_any_answer_the_wait_is_the_floor() -> None:
@@ -18,9 +18,23 @@ def test_answers_that_take_longer_than_the_floor_make_the_wait_longer_than_they_
     trips = RoundTrips(2.0, 30.0)
     trips.answered(3.0)  # srtt 3, rttvar 1.5: 3 + 4 × 1.5
     assert trips.wait_s() == pytest.approx(9.0)
-    for _ in range(50):  # answers that all take 3 s: the spread shrinks, never below 3 s
+    for _ in range(50):  # answers that all take 3 s: the spread shrinks, to half again
         trips.answered(3.0)
-    assert 3.0 < trips.wait_s() < 3.1
+    assert trips.wait_s() == pytest.approx(4.5)
+
+
+def test_one_answer_far_later_than_the_rest_keeps_the_wait_above_it_while_it_is_recent() -> None:
+    """A burst: the smoothed figures barely move, the latest answers show it."""
+    trips = RoundTrips(0.1, 30.0)
+    for _ in range(RECENT):
+        trips.answered(0.2)
+    trips.answered(4.0)
+    assert trips.wait_s() == pytest.approx(6.0)
+    for _ in range(RECENT - 1):
+        trips.answered(0.2)
+    assert trips.wait_s() == pytest.approx(6.0)  # still among the latest
+    trips.answered(0.2)
+    assert trips.wait_s() < 1.0  # gone from them: the smoothed figures again
 
 
 def test_fast_answers_never_bring_the_wait_below_the_floor() -> None:
