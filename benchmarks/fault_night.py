@@ -141,8 +141,8 @@ def spells(
     its charger that began nearest to when it was raised (within a minute), else none.
     Left out: those of a charger that never connected, a clean close (1000: the
     simulator stopping; a fault drops the connection, 1006), and those raised once
-    the chargers had stopped. Raised before the whole fleet had first connected: the
-    start-up."""
+    the chargers had stopped. Raised before the whole fleet had first connected (a
+    fault then is part of it): the start-up."""
     uncontrollable = [a for a in alerts if a["kind"] == "charger_uncontrollable"]
     first_up = max(
         (
@@ -162,9 +162,10 @@ def spells(
             continue
         until = datetime.fromisoformat(alert["cleared_at"]) if alert["cleared_at"] else None
         charger = alert["subject"]["id"]
-        cause = fault_near(timelines.get(charger), since)
-        if cause == "none" and first_up is not None and since <= first_up:
-            cause = "start-up"
+        if first_up is not None and since <= first_up:
+            cause = "start-up"  # its alert open since the fleet was connecting
+        else:
+            cause = fault_near(timelines.get(charger), since)
         seconds = (until - since).total_seconds() if until else None
         found.append(Spell(charger, since, seconds, alert["reason"], cause))
     return found
