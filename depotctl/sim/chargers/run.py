@@ -4,7 +4,6 @@ chargers, the controller's OCPP endpoint and clock, the scenario, misbehaviour."
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from depotctl.api.state_dir import StateDir
+from depotctl.api.state_dir import EndpointsUnreadable, StateDir
 from depotctl.credentials import CredentialMissing, read_password
 from depotctl.domain.charge_points import ChargePoint
 from depotctl.domain.topology import Topology
@@ -195,18 +194,10 @@ def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]]
 
 def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
     paths = StateDir(state_dir)
-    endpoints_file = paths.endpoints
     try:
-        endpoints = json.loads(endpoints_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SetupError(
-            f"{endpoints_file} does not exist: is `depotctl serve --state-dir {state_dir}` running?",
-            3,
-        ) from None
-    except (OSError, ValueError) as error:
-        raise SetupError(f"cannot read {endpoints_file}: {error}", 3) from None
-    if not isinstance(endpoints, dict):
-        raise SetupError(f"{endpoints_file} is not a JSON object", 3)
+        endpoints = paths.running_endpoints()
+    except EndpointsUnreadable as error:
+        raise SetupError(str(error), 3) from None
     token = paths.readonly_token
     return {k: str(v) for k, v in endpoints.items()}, token if token.exists() else paths.admin_token
 
