@@ -389,18 +389,7 @@ def applicable_limits(
         if not status.in_force:
             continue
         envelope = known[envelope_id]
-        fresh = status.state is EnvelopeState.ACTIVE
-        origin = LimitOrigin("envelope", envelope.id, envelope.source, fresh)
-        limits.append(
-            AppliedLimit(
-                envelope.target,
-                envelope.direction,
-                envelope.limit,
-                envelope.unit,
-                envelope.phases,
-                origin,
-            )
-        )
+        limits.append(_applied(envelope, status))
         if status.state is EnvelopeState.ACTIVE_FALLBACK:
             covered.add((envelope.source, envelope.target, envelope.direction))
     for spec in sources.values():
@@ -447,21 +436,20 @@ def upcoming_limits(
             superseded_at=by.at if by else None,
             superseded_by=by.by if by else None,
         )
-        if not status.in_force:
-            continue
-        fresh = status.state is EnvelopeState.ACTIVE
-        origin = LimitOrigin("envelope", envelope.id, envelope.source, fresh, envelope.start)
-        limits.append(
-            AppliedLimit(
-                envelope.target,
-                envelope.direction,
-                envelope.limit,
-                envelope.unit,
-                envelope.phases,
-                origin,
-            )
-        )
+        if status.in_force:
+            limits.append(_applied(envelope, status, starts=envelope.start))
     return limits
+
+
+def _applied(
+    envelope: Envelope, status: EnvelopeStatus, *, starts: datetime | None = None
+) -> AppliedLimit:
+    """An envelope in force as a limit: fresh while ``active``."""
+    fresh = status.state is EnvelopeState.ACTIVE
+    origin = LimitOrigin("envelope", envelope.id, envelope.source, fresh, starts)
+    return AppliedLimit(
+        envelope.target, envelope.direction, envelope.limit, envelope.unit, envelope.phases, origin
+    )
 
 
 def site_fallback_limits(
