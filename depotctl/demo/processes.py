@@ -3,7 +3,6 @@ started on free loopback ports, waited for, and always stopped (SIGTERM, then ki
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -100,7 +99,7 @@ def start_controller(
 ) -> tuple[Child, dict[str, str]]:
     """``depotctl serve --clock sim`` on free ports; returns once ``endpoints.json``
     is written (its content), or raises :class:`StartError`."""
-    endpoints = StateDir(state_dir).endpoints
+    paths = StateDir(state_dir)
     child = _spawn(
         "controller",
         _depotctl(
@@ -124,7 +123,7 @@ def start_controller(
         env,
     )
     deadline = time.monotonic() + 30
-    while not endpoints.exists():
+    while not paths.endpoints.exists():
         if not child.running() or time.monotonic() > deadline:
             child.stop()
             raise StartError(
@@ -132,7 +131,7 @@ def start_controller(
                 + child.log_tail()
             )
         time.sleep(0.05)
-    return child, json.loads(endpoints.read_text(encoding="utf-8"))
+    return child, {key: str(value) for key, value in paths.running_endpoints().items()}
 
 
 def start_chargers(
