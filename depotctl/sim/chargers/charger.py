@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import json
 import logging
 import time as wall
@@ -96,6 +97,8 @@ class Stats:
     reboots: int = 0
     reconnects_without_boot: int = 0
     meter_values_sent: int = 0
+    #: meter values replaced by a newer sample before they were sent
+    meter_values_coalesced: int = 0
     messages_refused: int = 0
     messages_unanswered: int = 0
     last_error: str | None = None
@@ -183,6 +186,8 @@ class _Item:
     send: Callable[[Link], Awaitable[None]]
     droppable: bool
     attempts: int = 0
+    #: items with a key replace an unsent one with the same key (the latest sample wins)
+    key: str | None = None
 
 
 @dataclass
@@ -612,10 +617,23 @@ class SimulatedCharger:
             if outbox.items and outbox.items[0] is item:
                 outbox.items.popleft()
 
-    def _enqueue(self, send: Callable[[Link], Awaitable[None]], *, droppable: bool) -> None:
+    def _enqueue(
+        self, send: Callable[[Link], Awaitable[None]], *, droppable: bool, key: str | None = None
+    ) -> None:
+        """Queue a message. One with a ``key`` replaces a queued one with the same key
+        that is not being sent yet: a charger whose controller answers slower than it
+        samples keeps its latest meter values, not an ever longer backlog that would hold
+        up its transactions' messages behind it."""
         if droppable and not self.online:
             return
-        self._outbox.items.append(_Item(send, droppable))
+        items = self._outbox.items
+        if key is not None:
+            for item in itertools.islice(items, 1, None):  # the first may be on the wire
+                if item.key == key and item.attempts == 0:
+                    item.send = send
+                    self.stats.meter_values_coalesced += 1
+                    return
+        items.append(_Item(send, droppable, key=key))
         self._outbox.empty.clear()
         self._outbox.wake.set()
 
@@ -754,7 +772,7 @@ class SimulatedCharger:
             await link.meter_values(number, session, sample)
             self.stats.meter_values_sent += 1
 
-        self._enqueue(send, droppable=True)
+        self._enqueue(send, droppable=True, key=f"meter {number}")
 
     def trigger(self, message: str, evse: int | None) -> None:
         """``TriggerMessage``, after the answer: send what was asked for (a

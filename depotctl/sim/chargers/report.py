@@ -96,6 +96,7 @@ def _charger(charger: SimulatedCharger, origin: datetime) -> dict[str, Any]:
         "requests_before_boot": stats.requests_before_boot,
         "reboots": stats.reboots,
         "meter_values_sent": stats.meter_values_sent,
+        "meter_values_coalesced": stats.meter_values_coalesced,
         "messages_refused": stats.messages_refused,
         "messages_unanswered": stats.messages_unanswered,
         "energy_wh": round(sum(e.register_wh for e in charger.station.evses.values()), 1),

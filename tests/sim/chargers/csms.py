@@ -49,6 +49,8 @@ class Csms:
     response_timeout_s: float = 5.0
     boot_status: str = "Accepted"
     hold_boots: asyncio.Event | None = None
+    #: once given, MeterValues are answered only when it is set (a slow controller)
+    hold_meter_values: asyncio.Event | None = None
     boot_calls: list[Any] = field(default_factory=list)
     boot_answers: list[Any] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
@@ -263,6 +265,8 @@ class Central16(_Concurrent, Cp16):  # type: ignore[misc]
     @on("MeterValues")
     async def on_meter_values(self, **payload: Any) -> Any:
         await self.csms.record(self.id, "MeterValues", payload)
+        if self.csms.hold_meter_values is not None:
+            await self.csms.hold_meter_values.wait()
         return result16.MeterValues()
 
 
@@ -308,6 +312,8 @@ class Central201(_Concurrent, Cp201):  # type: ignore[misc]
     @on("MeterValues")
     async def on_meter_values(self, **payload: Any) -> Any:
         await self.csms.record(self.id, "MeterValues", payload)
+        if self.csms.hold_meter_values is not None:
+            await self.csms.hold_meter_values.wait()
         return result201.MeterValues()
 
 

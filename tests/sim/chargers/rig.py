@@ -136,6 +136,7 @@ async def rig(
     wait_online: bool = True,
     boot_status: str = "Accepted",
     hold_boots: asyncio.Event | None = None,
+    hold_meter_values: asyncio.Event | None = None,
     boot_calls: Sequence[Any] = (),
 ) -> AsyncIterator[Rig]:
     """A charger of ``version`` connected to a fresh CSMS (see :class:`Csms` for the
@@ -147,6 +148,7 @@ async def rig(
         response_timeout_s=csms_timeout_s,
         boot_status=boot_status,
         hold_boots=hold_boots,
+        hold_meter_values=hold_meter_values,
         boot_calls=list(boot_calls),
     ) as csms:
         charger = SimulatedCharger(

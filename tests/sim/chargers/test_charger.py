@@ -351,3 +351,30 @@ def test_a_triggered_status_after_a_reboot_shows_no_transaction_running() -> Non
             assert statuses(r)[-1] == (1, "Preparing")
 
     run(test)
+
+
+@VERSIONS
+def test_a_slow_controller_gets_the_latest_meter_values_and_transactions_do_not_wait_behind_them(
+    version: OcppVersion,
+) -> None:
+    """The controller answers meter values slower than the charger samples (a loaded
+    machine at a fast clock): the EVSE's unsent samples are replaced by the newest, so
+    a vehicle's transaction goes out after at most one of them, not after the backlog."""
+
+    async def test() -> None:
+        hold = asyncio.Event()
+        async with rig(version, meter_interval_s=10, hold_meter_values=hold) as r:
+            await r.advance(10)  # a sample goes out; its answer is held
+            await r.csms.wait_for(lambda: r.csms.sent(CP, "MeterValues"))
+            for _ in range(5):
+                await r.advance(10)  # five more samples while the first is unanswered
+            r.charger.plug_in(1, vehicle())
+            hold.set()
+            await r.csms.wait_for(lambda: started(r))
+            actions = [q.action for q in r.csms.requests if q.ocpp_id == CP]
+            start = "StartTransaction" if r.v16 else "TransactionEvent"
+            before = actions[: actions.index(start)]
+            assert before.count("MeterValues") <= 2, before  # the held one and the latest
+            assert r.charger.stats.meter_values_coalesced >= 4
+
+    run(test)
