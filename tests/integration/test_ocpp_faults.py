@@ -152,7 +152,10 @@ def test_a_silent_charger_holds_up_no_increase_and_every_draw_stays_safe(
             what="three chargers sharing the board",
         )
         before = {ocpp_id: _held(chargers, ocpp_id) for ocpp_id in ocpp_ids}
-        assert before["CP-UP"] == before["CP-SLOW"] == before["CP-DOWN"] == 12.6  # 38 A / 3
+        # each an equal share of the board's 38 A, 12.6 A — or a little less where an
+        # earlier allocation left it lower (an increase under the 1 A hysteresis waits)
+        for share in before.values():
+            assert share is not None and 12.6 - 1.0 < share <= 12.6, before
         seen = {ocpp_id: len(chargers.received(ocpp_id)) for ocpp_id in ocpp_ids}
         slow = chargers.charger("CP-SLOW")
         chargers.call(
