@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.remote._common import ContextOption, ServerOption, TokenFileOption, _fail
+from depotctl.cli.remote.connection import ContextOption, ServerOption, TokenFileOption, _fail
 
 
 @app.command("console")

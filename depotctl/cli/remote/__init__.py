@@ -19,7 +19,7 @@ from depotctl.cli.remote import (  # noqa: F401  (register the commands)
     overrides,
     revisions,
 )
-from depotctl.cli.remote._common import (
+from depotctl.cli.remote.connection import (
     Connection,
     ContextOption,
     Remote,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.remote._common import Remote, _table, remote_options
+from depotctl.cli.remote.connection import Remote, _table, remote_options
 from depotctl.client.figures import amount, iso_text
 
 if TYPE_CHECKING:

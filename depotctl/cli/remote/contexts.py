@@ -11,7 +11,7 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
-from depotctl.cli.remote._common import (
+from depotctl.cli.remote.connection import (
     ServerOption,
     TokenFileOption,
     _fail,

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 from depotctl.cli.parameters import OutputFormat, bare_option
-from depotctl.cli.remote._common import (
+from depotctl.cli.remote.connection import (
     Remote,
     _controller_now,
     _instant,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.parameters import bare_option
-from depotctl.cli.remote._common import (
+from depotctl.cli.remote.connection import (
     Remote,
     YesOption,
     _author,

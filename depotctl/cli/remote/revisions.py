@@ -13,7 +13,7 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.parameters import OutputFormat, bare_option
-from depotctl.cli.remote._common import (
+from depotctl.cli.remote.connection import (
     Remote,
     YesOption,
     _author,

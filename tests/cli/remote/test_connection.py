@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from depotctl.cli.parameters import OutputFormat
-from depotctl.cli.remote._common import Remote, lists_by_default, remote_options
+from depotctl.cli.remote.connection import Remote, lists_by_default, remote_options
 
 runner = CliRunner()
 
