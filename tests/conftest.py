@@ -1,4 +1,4 @@
-"""Shared fixtures: paths of the repository's own examples and bundled sites."""
+"""Shared fixtures: paths of the repository's own examples, bundled sites and data."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SITES = ROOT / "sites"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: Real ACN-Data sessions kept in the repository (data/acn/NOTICE.md).
+ACN_DATA = ROOT / "data" / "acn"
 
 
 @pytest.fixture

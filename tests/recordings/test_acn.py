@@ -11,7 +11,7 @@ import pytest
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
 from depotctl.recordings.acn import AcnFormatError, DemandBasis, read_sessions, select_sessions
-from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV, needs_acn_data
+from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV
 
 HEADER = FIXTURE_CSV.read_text().splitlines()[0]
 MAY_13 = date(2019, 5, 13)
@@ -134,7 +134,6 @@ def test_a_session_arriving_on_a_taken_evse_is_left_out(caltech: tuple[Topology,
     assert "s-before" in {s.id for s in selection.sessions}
 
 
-@needs_acn_data
 def test_the_real_file_holds_46_sessions_arriving_on_2019_05_13(
     caltech: tuple[Topology, Policy],
 ) -> None:
@@ -142,7 +141,7 @@ def test_the_real_file_holds_46_sessions_arriving_on_2019_05_13(
     sessions = read_sessions(CALTECH_CSV)
     assert len(sessions) == 3527
     selection = select_sessions(sessions, topology, MAY_13, MAY_13)
-    # 46, as the ACN literature (and ../shared/data/README.md) says for that day: the
+    # 46, as the ACN literature says for that day: the
     # file has 46 rows whose arrival, in Pasadena's time, is on 2019-05-13, all at
     # stations the site names, none overlapping; one (CA-502 17:58-19:14) asks more
     # than 76 min at 6.66 kW can deliver and is capped.
@@ -151,7 +150,6 @@ def test_the_real_file_holds_46_sessions_arriving_on_2019_05_13(
     assert sum(s.is_capped for s in selection.sessions) == 1
 
 
-@needs_acn_data
 def test_every_station_of_the_real_file_is_an_evse_of_the_site(
     caltech: tuple[Topology, Policy],
 ) -> None:

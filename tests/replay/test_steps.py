@@ -19,7 +19,7 @@ from depotctl.replay.run import ReplaySettings, run_replay
 from depotctl.replay.script import ScriptedEnvelope
 from depotctl.replay.steps import replay, step_draws
 from depotctl.replay.trace import TraceWriter
-from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV, needs_acn_data
+from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV
 from tests.replay.conftest import allocate_16a
 
 T0 = datetime(2019, 5, 13, 16, 0, tzinfo=UTC)
@@ -107,7 +107,6 @@ def test_the_clock_is_injected_and_times_each_step(caltech: tuple[Topology, Poli
     assert result.outcomes[0].is_met
 
 
-@needs_acn_data
 def test_the_checker_catches_an_allocator_that_ignores_the_tree(
     caltech: tuple[Topology, Policy],
 ) -> None:
@@ -145,7 +144,6 @@ def test_a_lone_session_gets_its_whole_demand(caltech: tuple[Topology, Policy]) 
     assert result.violations == ()
 
 
-@needs_acn_data
 @pytest.mark.parametrize(
     ("scale", "at_least"),
     # The figures measured are in docs/replay.md; these floors are the reference
@@ -168,7 +166,6 @@ def test_caltech_2019_05_13_replays_without_a_violation(
     assert report.result.delivered_share >= at_least
 
 
-@needs_acn_data
 def test_a_scripted_cut_holds_the_grid_connection_to_half(
     caltech: tuple[Topology, Policy],
 ) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from depotctl.config import Charger, GridConnection, Site, SiteContext, load_file, validate_file
-from tests.conftest import ROOT, SHARED_DATA, SITES
+from tests.conftest import ACN_DATA, ROOT, SITES
 
 BUNDLED = sorted(p for p in SITES.rglob("*") if p.suffix in (".yaml", ".yml"))
-ACN_CSVS = sorted((SHARED_DATA / "acn").glob("caltech_*.csv.gz"))
+ACN_CSVS = sorted(ACN_DATA.glob("caltech_*.csv.gz"))
 
 
 def _site(name: str) -> SiteContext:
@@ -79,13 +79,12 @@ def test_caltech_phase_pairs_and_pods_match_acnportal() -> None:
         assert limits.current.base == 80
 
 
-@pytest.mark.skipif(not ACN_CSVS, reason="shared ACN-Data CSVs are not beside the repository")
 def test_caltech_station_ids_cover_the_acn_data_sessions() -> None:
     """ACN-Data has sessions on 52 of the 54 stations in May-August 2019 (none on CA-149
     or CA-509) and on 53 over May-December (none on CA-149): every station in the data
     is in the model, and the model's extra stations are exactly those idle ones."""
     model = {c.evses[0].external_id for c in _site("caltech-acn.yaml").chargers}
-    summer = _station_ids(SHARED_DATA / "acn" / "caltech_2019-05-01_2019-08-31.csv.gz")
+    summer = _station_ids(ACN_DATA / "caltech_2019-05-01_2019-08-31.csv.gz")
     everything = set().union(*(_station_ids(p) for p in ACN_CSVS))
     assert summer <= model
     assert model - summer == {"CA-149", "CA-509"}

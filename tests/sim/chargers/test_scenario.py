@@ -11,7 +11,7 @@ import pytest
 from depotctl.sim.chargers.run import load_charge_points
 from depotctl.sim.chargers.scenario import Place, Scenario, ScenarioError, read_scenario
 from tests.conftest import EXAMPLES
-from tests.recordings.conftest import CALTECH_CSV, CALTECH_SITE, FIXTURE_CSV, needs_acn_data
+from tests.recordings.conftest import CALTECH_CSV, CALTECH_SITE, FIXTURE_CSV
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -193,7 +193,6 @@ def test_acn_days_keep_their_distance_when_shifted() -> None:
     assert scenario.left_out["overlapping on their EVSE"] == 1
 
 
-@needs_acn_data
 def test_a_real_acn_day_maps_onto_the_garage() -> None:
     start = datetime(2026, 3, 2, 0, 0, tzinfo=LOS_ANGELES)
     day = date(2019, 5, 13)
