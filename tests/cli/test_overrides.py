@@ -125,6 +125,37 @@ def test_resume_clears_it_and_a_second_resume_has_nothing_to_do(
     assert again.stdout == f"EVSE {EVSE} has no override: nothing to resume\n"
 
 
+def test_on_an_idle_evse_pause_and_resume_say_what_a_vehicle_plugging_in_gets(
+    run: CliRunner, controller: Controller
+) -> None:
+    idle = "chg-02/1"
+    with api(controller) as client:
+        ended = client.post("/sessions/bus-2/end", json={})
+        assert ended.status_code == 200, ended.text
+    try:
+        paused = override(run, controller, "pause", idle, "--yes")
+        assert paused.exit_code == 0, paused.output
+        assert paused.stdout.startswith(
+            f"EVSE {idle} paused by {connection._author()}; it is idle: a vehicle plugging "
+            "in may start at up to 0.0 A: paused by operator ("
+        )
+        assert paused.stdout.endswith("; the override holds for its session too\n")
+
+        resumed = override(run, controller, "resume", idle, "--yes")
+
+        assert resumed.exit_code == 0, resumed.output
+        assert resumed.stdout == (
+            f"EVSE {idle} resumed; it is idle: a vehicle plugging in may start at up to "
+            "16.0 A (its fallback); the allocator decides its limit from the next control "
+            "cycle\n"
+        )
+        assert "0.0 A" not in resumed.stdout and "next session" not in resumed.stdout
+    finally:
+        with api(controller) as client:
+            again = client.post("/sessions", json={"id": "bus-2-again", "evse": idle})
+            assert again.status_code == 201, again.text
+
+
 def test_without_yes_and_without_a_terminal_nothing_is_asked_or_changed(
     run: CliRunner, controller: Controller
 ) -> None:

@@ -249,12 +249,25 @@ def _state(evse: EvseAllocation) -> str:
     return f"{evse.state} at {_limit(evse)}{session}"
 
 
+#: How the engine words an idle EVSE's limit: its start allowance, what a vehicle
+#: plugging in may draw until the next control cycle counts its session.
+_START_ALLOWANCE = "idle: a vehicle may start at up to "
+
+
 def _outcome(allocation: EvseAllocation | None) -> str:
-    """``its limit is now 0.0 A (paused: paused by operator (…))``."""
+    """``its limit is now 0.0 A (paused: paused by operator (…))``; for an EVSE without
+    a vehicle, its start allowance and what follows it: ``it is idle: a vehicle plugging
+    in may start at up to 16.0 A (its fallback); the allocator decides its limit from
+    the next control cycle``."""
     if allocation is None:
         return "its limit is decided at the next control cycle"
-    if allocation.state == "idle":
-        return f"its limit is now {_limit(allocation)} (idle: the override holds from its next session)"
-    return (
-        f"its limit is now {_limit(allocation)} ({allocation.state}: {allocation.binding.detail})"
-    )
+    detail = allocation.binding.detail
+    if allocation.state == "idle" and detail.startswith(_START_ALLOWANCE):
+        then = (
+            "the override holds for its session too"
+            if allocation.binding.kind == "operator_override"
+            else "the allocator decides its limit from the next control cycle"
+        )
+        allowance = detail.removeprefix(_START_ALLOWANCE)
+        return f"it is idle: a vehicle plugging in may start at up to {allowance}; {then}"
+    return f"its limit is now {_limit(allocation)} ({allocation.state}: {detail})"
