@@ -4,6 +4,7 @@ operator overrides.
 Standard library only: every other package builds on these.
 """
 
+from depotctl.domain.instants import InstantError, format_instant, parse_instant
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import SQRT3, THREE_PHASE, Phase, PhaseConnection
 from depotctl.domain.quantity import (
@@ -40,6 +41,7 @@ __all__ = [
     "EnergyPrice",
     "EvseOverride",
     "FixedCharge",
+    "InstantError",
     "Phase",
     "PhaseConnection",
     "Power",
@@ -47,6 +49,8 @@ __all__ = [
     "QuantityError",
     "Ratio",
     "Voltage",
+    "format_instant",
     "format_number",
+    "parse_instant",
     "parse_quantity",
 ]
