@@ -30,3 +30,6 @@ class Clock(ApiModel):
     time: Instant
     speed: float = Field(description="Simulated seconds per real second (1 for real time).")
     kind: Literal["real", "sim"]
+    timezone: str | None = Field(
+        None, description="The site's time zone (IANA name; null before the first revision)."
+    )

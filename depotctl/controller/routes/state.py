@@ -70,7 +70,10 @@ def state_routes() -> APIRouter:
     )
     def clock(controller: ControllerDep) -> dict[str, Any]:
         clock = controller.clock
-        return {"time": clock.now().isoformat(), "speed": clock.speed, "kind": clock.kind}
+        applied = controller.applied
+        zone = applied.topology.timezone if applied is not None else None
+        return {"time": clock.now().isoformat(), "speed": clock.speed, "kind": clock.kind,
+                "timezone": zone}  # fmt: skip
 
     @router.get(
         "/state",
