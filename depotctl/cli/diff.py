@@ -27,8 +27,12 @@ def diff(
     do not matter, and secrets are never printed. A tariff named by ref is
     read relative to each site file and compared too.
 
+    Both sides are validated first, as `depotctl validate` does: a side with an
+    error (an unknown parent, a parent loop, a fallback above the rating) is not
+    diffed; its diagnostics go to stderr. Warnings do not stop a diff.
+
     Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or
-    is not a valid site (its diagnostics go to stderr).
+    is not a valid site.
     """
     from depotctl.config import SiteFile, diff_sites, read_site, render_diff_json, render_diff_text
 

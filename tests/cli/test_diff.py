@@ -92,3 +92,46 @@ def test_an_invalid_site_exits_3_with_validate_style_diagnostics(tmp_path: Path)
     assert f"{broken}:17:25: error: " in result.stderr
     assert "[quantity/missing-unit]" in result.stderr
     assert "17 |       limits: {current: 100}" in result.stderr
+
+
+def _edited(tmp_path: Path, name: str, old: str, new: str, count: int = -1) -> Path:
+    text = MINIMAL.read_text()
+    assert old in text
+    path = tmp_path / name
+    path.write_text(text.replace(old, new, count))
+    return path
+
+
+def test_a_side_that_fails_validation_exits_3_with_its_diagnostics_not_a_diff(
+    tmp_path: Path,
+) -> None:
+    """An unknown parent, a parent loop, a fallback above the rating: validate's errors
+    at file:line:col with their rule, never an ordinary diff ("moved from …")."""
+    unknown = _edited(tmp_path, "unknown.yaml", "parent: gc-main", "parent: row1")
+    loop = _edited(
+        tmp_path,
+        "loop.yaml",
+        "type: grid_connection\n",
+        "type: grid_connection\n      parent: db-1\n",
+    )
+    above = _edited(tmp_path, "above.yaml", "fallback: 16 A", "fallback: 40 A", 1)
+    for broken, where, rule in (
+        (unknown, ":16:15: error: ", "[topology/unknown-parent]"),
+        (loop, ":13:15: error: ", "[topology/cycle]"),
+        (above, ":24:17: error: ", "[electrical/fallback-exceeds-rating]"),
+    ):
+        for old, new in ((MINIMAL, broken), (broken, MINIMAL)):
+            result = depotctl("diff", old, new)
+            assert result.returncode == 3, (broken, result.stdout, result.stderr)
+            assert result.stdout == ""
+            assert f"{broken}{where}" in result.stderr
+            assert rule in result.stderr
+            assert "= hint: " in result.stderr
+
+
+def test_a_side_with_only_warnings_diffs(tmp_path: Path) -> None:
+    """A board above its parent is a warning for validate: diff compares it."""
+    above = _edited(tmp_path, "above.yaml", "limits: {current: 100 A}", "limits: {current: 200 A}")
+    result = depotctl("diff", MINIMAL, above)
+    assert result.returncode == 1, result.stderr
+    assert "current limit 100 A → 200 A" in result.stdout

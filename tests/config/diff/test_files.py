@@ -52,3 +52,22 @@ def test_a_missing_tariff_ref_is_reported_on_the_tariff_file(tmp_path: Path) -> 
     report = read_site(site)
     assert rules(report) == ["io/not-found"]
     assert isinstance(report, FileReport) and report.file.endswith("tariffs/ea-tou.yaml")
+
+
+def test_a_side_that_fails_the_semantic_rules_is_its_report(tmp_path: Path) -> None:
+    """A typo in a parent would otherwise diff as a move to a node that does not exist."""
+    site = copy_base("minimal", tmp_path / "m")
+    site.write_text(edited(site.read_text(), [("parent: gc-main", "parent: row1")]))
+    report = read_site(site)
+    assert rules(report) == ["topology/unknown-parent"]
+    assert isinstance(report, FileReport) and report.diagnostics[0].span is not None
+    assert report.diagnostics[0].span.line == 16
+
+
+def test_a_side_with_only_warnings_is_read(tmp_path: Path) -> None:
+    site = copy_base("minimal", tmp_path / "m")
+    site.write_text(
+        edited(site.read_text(), [("limits: {current: 100 A}", "limits: {current: 200 A}")])
+    )
+    side = read_site(site)
+    assert isinstance(side, SiteFile), rules(side)
