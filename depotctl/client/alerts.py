@@ -8,10 +8,11 @@ the headline and reason the controller gave.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import datetime, tzinfo
 
 from depotctl.api import Alert, Alerts
+from depotctl.client.figures import instant_text, zone_named
+from depotctl.domain.instants import format_clock
 
 #: Alerts named in one line; the rest are counted.
 MOST_NAMED = 3
@@ -24,10 +25,7 @@ def alerts_of(answer: Alerts) -> tuple[Alert, ...]:
 
 def site_zone(answer: Alerts) -> tzinfo:
     """The site's time zone the answer names (UTC when it names none we know)."""
-    try:
-        return ZoneInfo(answer.timezone) if answer.timezone else UTC
-    except (ValueError, KeyError):  # an unknown or malformed zone name
-        return UTC
+    return zone_named(answer.timezone)
 
 
 def headline(alert: Alert) -> str:
@@ -38,8 +36,8 @@ def headline(alert: Alert) -> str:
 
 
 def alert_sentence(alert: Alert, zone: tzinfo, now: datetime | None = None) -> str:
-    """``charger dc-07 uncontrollable since 18:02 (no answer within 5 s)``: times in
-    ``zone``, with the date when ``since`` is not on ``now``'s day there."""
+    """``charger dc-07 uncontrollable since 2026-03-01 18:02:00+11:00 (no answer within
+    5 s)``: times in ``zone`` as :func:`clock_text` writes them (short, given ``now``)."""
     reason = f" ({alert.reason})" if alert.reason else ""
     return f"{headline(alert)} since {clock_text(alert.since, zone, now)}{reason}"
 
@@ -51,8 +49,8 @@ def alerts_line(
     *,
     most: int = MOST_NAMED,
 ) -> str:
-    """``none``, or ``2 — charger dc-07 uncontrollable since 18:02 (…); node gc-main
-    over-committed since 18:05 (…)``: the open alerts, the critical first, at most
+    """``none``, or ``2 — charger dc-07 uncontrollable since 18:02:00 (…); node gc-main
+    over-committed since 18:05:00 (…)`` (given ``now``): the open alerts, the critical first, at most
     ``most`` named and the rest counted."""
     shown = sorted((a for a in alerts if a.is_open), key=_display_order)
     if not shown:
@@ -63,11 +61,11 @@ def alerts_line(
 
 
 def clock_text(at: datetime, zone: tzinfo, now: datetime | None = None) -> str:
-    """``18:02`` in ``zone``; ``2026-03-01 18:02`` when that is not ``now``'s day there."""
-    local = at.astimezone(zone)
-    if now is not None and now.astimezone(zone).date() != local.date():
-        return local.strftime("%Y-%m-%d %H:%M")
-    return local.strftime("%H:%M")
+    """``2026-03-01 18:02:00+11:00``: the site's time with its offset, as every time for
+    people is written (docs/times.md). Given ``now``, the console's short form, for a
+    screen that shows the date and the offset nearby: ``18:02:00``, with the date when
+    that is not ``now``'s day there."""
+    return instant_text(at, zone) if now is None else format_clock(at, zone, now)
 
 
 def _display_order(alert: Alert) -> tuple[bool, datetime, int]:

@@ -104,7 +104,7 @@ def test_cap_as_json_then_list_as_text(run: CliRunner, controller: Controller) -
     assert text.stdout.splitlines()[0].split() == [
         "EVSE", "override", "limit", "now", "by", "since", "reason",
     ]  # fmt: skip
-    assert f"{EVSE}  capped at 16 A  16.0 A (charging)" in text.stdout
+    assert f"{EVSE}  capped at 16.0 A  16.0 A (charging)" in text.stdout
     bare = run.invoke(app, ["override", *controller.flags()])  # list is the default
     assert bare.exit_code == 0 and bare.stdout == text.stdout
 
@@ -186,7 +186,7 @@ def test_on_a_terminal_the_question_names_the_evse_and_its_state(
     assert listed(run, controller)[EVSE]["cap"] == "12 A"
     resume = run.invoke(app, ["override", "resume", EVSE, *controller.flags()], input="y\n")
     assert resume.exit_code == 0, resume.output
-    assert f"Resume EVSE {EVSE} (capped at 12 A by " in resume.stdout
+    assert f"Resume EVSE {EVSE} (capped at 12.0 A by " in resume.stdout
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,7 @@ def test_requirements_list_names_the_site_default_for_a_session_without_one(
     assert result.exit_code == 0, result.output
     [row] = [line for line in result.stdout.splitlines() if line.startswith("bus-0417")]
     assert "250.0 kWh" in row  # the AU depot's default requirement
-    assert iso(210) in row  # by 04:30 in Sydney
+    assert "2026-03-03 04:30:00+11:00" in row  # by 04:30 in Sydney, with its offset
     assert "site default" in row
 
 

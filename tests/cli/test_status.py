@@ -76,9 +76,9 @@ def test_status_names_each_open_alert_since_when_in_site_time_and_why(served: Se
     [line] = [line for line in out.splitlines() if line.startswith("alerts")]
     # START is 01:00 in Sydney; the critical one first
     assert line == (
-        "alerts    2 — node gc-main over-committed since 00:05 (import power: assumed draws "
+        "alerts    2 — node gc-main over-committed since 2026-03-03 00:05:00+11:00 (import power: assumed draws "
         "612.4 kW over the 570.0 kW limit from envelope E-17); charger dc-07 uncontrollable "
-        "since 00:02 (no answer within 5 s)"
+        "since 2026-03-03 00:02:00+11:00 (no answer within 5 s)"
     )
     code, out = served.status("--format", "json")
     assert code == 0, out

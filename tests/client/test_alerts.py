@@ -115,8 +115,8 @@ def test_the_line_names_the_open_alerts_in_site_time_the_critical_first(
     line = alerts_line(alerts_of(body), zone, START)
     # START is 01:00 on 3 March in Sydney (UTC+11)
     assert line == (
-        "2 — node gc-main over-committed since 01:03 (import power: assumed draws 612.4 kW "
-        "over the 570.0 kW limit from envelope E-17); meter m-workshop stale since 01:04 "
+        "2 — node gc-main over-committed since 01:03:00 (import power: assumed draws 612.4 kW "
+        "over the 570.0 kW limit from envelope E-17); meter m-workshop stale since 01:04:00 "
         "(no reading yet)"
     )
 
@@ -150,21 +150,22 @@ def test_past_a_few_alerts_the_rest_are_counted() -> None:
     views = [view(n, minutes=n) for n in range(1, 6)]
     line = alerts_line(views, UTC, most=2)
     assert line == (
-        "5 — thing x-1 bad since 18:03 (why); thing x-2 bad since 18:04 (why); and 3 more"
+        "5 — thing x-1 bad since 2026-03-02 18:03:00+00:00 (why); "
+        "thing x-2 bad since 2026-03-02 18:04:00+00:00 (why); and 3 more"
     )
 
 
 def test_a_critical_alert_comes_first_whatever_its_age() -> None:
     line = alerts_line([view(1), view(2, critical=True, minutes=30)], UTC)
-    assert line.startswith("2 — thing x-2 bad since 18:32")
+    assert line.startswith("2 — thing x-2 bad since 2026-03-02 18:32:00+00:00")
 
 
 def test_an_alert_from_another_day_gives_its_date() -> None:
     alert = view(1)
     assert alert_sentence(alert, UTC, datetime(2026, 3, 3, 9, tzinfo=UTC)) == (
-        "thing x-1 bad since 2026-03-02 18:02 (why)"
+        "thing x-1 bad since 2026-03-02 18:02:00 (why)"
     )
-    assert alert_sentence(alert, SYDNEY, alert.since) == "thing x-1 bad since 05:02 (why)"
+    assert alert_sentence(alert, SYDNEY, alert.since) == "thing x-1 bad since 05:02:00 (why)"
 
 
 def test_an_alert_of_a_kind_this_client_does_not_know_still_shows() -> None:
@@ -174,4 +175,6 @@ def test_an_alert_of_a_kind_this_client_does_not_know_still_shows() -> None:
     assert site_zone(body) is UTC  # an unknown zone reads as UTC
     assert alert.is_critical and alert.is_open
     # without a headline, one is made of its subject and kind
-    assert alert_sentence(alert, UTC) == "node x-4 battery_on_fire since 18:02 (smoke)"
+    assert alert_sentence(alert, UTC) == (
+        "node x-4 battery_on_fire since 2026-03-02 18:02:00+00:00 (smoke)"
+    )

@@ -4,13 +4,14 @@ not, its fallback, the last limit it accepted."""
 from __future__ import annotations
 
 import sys
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.remote.connection import Remote, _table, remote_options
-from depotctl.client.figures import amount, iso_text
+from depotctl.client.figures import amount, instant_text, zone_named
 
 if TYPE_CHECKING:
     from depotctl.api import Charger
@@ -33,6 +34,14 @@ def chargers(
     only the chargers the controller cannot command.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl chargers --context depot
+    depotctl chargers --context depot --uncontrollable
+    depotctl chargers --uncontrollable --format json
+    ```
     """
     with remote.client("chargers") as client:
         listed = client.chargers()
@@ -43,20 +52,21 @@ def chargers(
     shown = remote.in_words(listed)
     if shown is None:
         return
-    rows = [_row(charger) for charger in shown.chargers]
+    zone = zone_named(shown.timezone)
+    rows = [_row(charger, zone) for charger in shown.chargers]
     if rows:
         header = ("charger", "online", "controllable", "fallback", "last accepted", "since", "why")
         _table(header, rows)
     sys.stdout.write(f"{total} chargers, {shown.uncontrollable} uncontrollable\n")
 
 
-def _row(charger: Charger) -> tuple[str, ...]:
+def _row(charger: Charger, zone: tzinfo) -> tuple[str, ...]:
     return (
         charger.id,
         "yes" if charger.online else "no",
         "yes" if charger.controllable else "NO",
         "accepted" if charger.fallback_accepted else "not accepted",
         amount(charger.last_accepted_limit_a, "A"),
-        iso_text(charger.since, ""),
+        instant_text(charger.since, zone, ""),
         charger.reason or "",
     )

@@ -8,13 +8,12 @@ the helpers here escape what they print (messages, tables, JSON, questions) agai
 from __future__ import annotations
 
 import functools
-import getpass
 import inspect
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -23,6 +22,7 @@ from pydantic import BaseModel
 
 from depotctl.cli.app import command_group
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
+from depotctl.client.figures import DASH, instant_text, zone_named
 from depotctl.client.terminal_text import escaped, escaped_lines, escaped_model, terminal_json
 
 if TYPE_CHECKING:
@@ -34,18 +34,22 @@ Answer = TypeVar("Answer", bound=BaseModel)
 ContextOption = Annotated[
     str | None,
     bare_option(
-        "--context", help="The context to use (default: $DEPOTCTL_CONTEXT, else the current one)."
+        "--context",
+        metavar="NAME",
+        help="The context to use (default: $DEPOTCTL_CONTEXT, else the current one).",
     ),
 ]
 ServerOption = Annotated[
     str | None,
     bare_option(
-        "--server", help="The controller's URL; with --token-file no configuration file is read."
+        "--server",
+        metavar="URL",
+        help="The controller's URL; with --token-file no configuration file is read.",
     ),
 ]
 TokenFileOption = Annotated[
     Path | None,
-    bare_option("--token-file", help="The file holding the token to send."),
+    bare_option("--token-file", metavar="FILE", help="The file holding the token to send."),
 ]
 YesOption = Annotated[
     bool, typer.Option("--yes", help="Do not ask for confirmation (needed without a TTY).")
@@ -229,10 +233,10 @@ def _confirm(command: str, yes: bool, question: str) -> None:
 
 
 def _author() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    """``user@host``, as every change is signed (the first revision too)."""
+    from depotctl.api.authors import local_author
+
+    return local_author()
 
 
 def _short(hash_text: str | None) -> str:
@@ -247,28 +251,36 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
         sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
-def _instant(command: str, flag: str, text: str, now: datetime, *, back: bool) -> datetime:
-    """An ISO 8601 time with a zone, or a duration (``2h``) before (``back``) or after
-    the controller's ``now``."""
-    from depotctl.domain.quantity import Duration, QuantityError
+@dataclass(frozen=True, slots=True)
+class SiteClock:
+    """The controller's now and the site's time zone: how a command reads the times it
+    is given and writes the ones it prints (docs/times.md)."""
+
+    now: datetime
+    zone: tzinfo
+
+    def text(self, at: datetime | None, missing: str = DASH) -> str:
+        """``2026-12-07 18:30:05+11:00``; ``missing`` for none."""
+        return instant_text(at, self.zone, missing)
+
+
+def site_clock(client: ControllerClient) -> SiteClock:
+    """The controller's clock (its now, the site's zone: UTC before a first revision)."""
+    clock = client.clock()
+    return SiteClock(clock.time.astimezone(UTC), zone_named(clock.timezone))
+
+
+def _instant(command: str, flag: str, text: str, clock: SiteClock, *, ahead: bool) -> datetime:
+    """The instant ``flag``'s ``text`` names on the controller's clock, read as every
+    command reads times (:func:`depotctl.domain.instants.parse_instant`; ``ahead`` for a
+    flag that looks ahead: ``8h`` is then eight hours from now); a usage error (exit 2)
+    saying what to write when it names none."""
+    from depotctl.domain.instants import InstantError, parse_instant
 
     try:
-        seconds = Duration.parse(text).seconds
-    except QuantityError as error:
-        try:
-            instant = datetime.fromisoformat(text)
-        except ValueError:
-            raise _fail(
-                command, f"{flag} {text!r}: {error.message} ({error.hint}), or an ISO time", 2
-            ) from None
-        if instant.utcoffset() is None:
-            raise _fail(command, f"{flag} {text!r}: give a time zone (e.g. …Z)", 2) from None
-        return instant
-    return now - timedelta(seconds=seconds) if back else now + timedelta(seconds=seconds)
-
-
-def _controller_now(client: ControllerClient) -> datetime:
-    return client.clock().time.astimezone(UTC)
+        return parse_instant(text, now=clock.now, zone=clock.zone, ahead=ahead)
+    except InstantError as error:
+        raise _fail(command, f"{flag}: {error.message}; {error.hint}", 2) from None
 
 
 def listing_group(name: str, help_text: str) -> typer.Typer:

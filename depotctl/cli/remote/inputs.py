@@ -11,14 +11,15 @@ import typer
 from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote.connection import (
     Remote,
-    _controller_now,
+    SiteClock,
     _instant,
     _table,
     listing_group,
     lists_by_default,
     remote_options,
+    site_clock,
 )
-from depotctl.client.figures import DASH, iso_text, kwh
+from depotctl.client.figures import DASH, kwh, rounded
 
 if TYPE_CHECKING:
     from depotctl.api import Outlook, Session
@@ -36,18 +37,27 @@ def envelopes_list(remote: Remote) -> None:
     """Every envelope with its state now, and the envelope sources' health.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
+
+    **Examples**
+
+    ```
+    depotctl envelopes --context depot
+    depotctl envelopes list --context depot --format json
+    ```
     """
-    listed = remote.answer("envelopes list", lambda client: client.envelopes())
+    with remote.client("envelopes list") as client:
+        answer, clock = client.envelopes(), site_clock(client)
+    listed = remote.in_words(answer)
     if listed is None:
         return
     rows = [
         (
             e.id,
             e.state,
-            f"{e.direction} {e.limit}",
+            f"{e.direction} {rounded(e.limit)}",
             e.target,
-            iso_text(e.start),
-            iso_text(e.end, "open-ended"),
+            clock.text(e.start),
+            clock.text(e.end, "open-ended"),
             e.source,
         )
         for e in listed.envelopes
@@ -58,30 +68,48 @@ def envelopes_list(remote: Remote) -> None:
         _table(("id", "state", "limit", "target", "start", "end", "source"), rows)
     for source in listed.sources:
         online = "online" if source.online else "offline"
-        heard = iso_text(source.last_heard, "None")
+        heard = clock.text(source.last_heard, "never")
         sys.stdout.write(f"source {source.id}: {online}, last heard {heard}\n")
 
 
 @envelopes_app.command("submit")
 @remote_options
 def envelopes_submit(
-    envelope_id: Annotated[str, bare_option("--id", help="The envelope's id.")],
-    target: Annotated[str, bare_option("--target", help="The node it limits (e.g. gc-main).")],
+    envelope_id: Annotated[str, bare_option("--id", metavar="ID", help="The envelope's id.")],
+    target: Annotated[
+        str, bare_option("--target", metavar="NODE", help="The node it limits (e.g. gc-main).")
+    ],
     limit: Annotated[
         str,
-        bare_option("--limit", help="Power or current per phase: 200 kW, 150 A."),
+        bare_option("--limit", metavar="LIMIT", help="Power or current per phase: 200 kW, 150 A."),
     ],
     start: Annotated[
         str | None,
-        bare_option("--start", help="ISO time, or a duration from now (default: now)."),
+        bare_option(
+            "--start",
+            metavar="TIME",
+            help="A time (site time, or ISO 8601 with an offset), or a span from now: 2h "
+            "(default: now).",
+        ),
     ] = None,
     end: Annotated[
         str | None,
-        bare_option("--end", help="ISO time, or a duration from now (default: open-ended)."),
+        bare_option(
+            "--end",
+            metavar="TIME",
+            help="A time (site time, or ISO 8601 with an offset), or a span from now: 2h "
+            "(default: open-ended).",
+        ),
     ] = None,
-    direction: Annotated[str, typer.Option("--direction", help="import or export.")] = "import",
-    mode: Annotated[str, typer.Option("--mode", help="normal, or fallback.")] = "normal",
-    source: Annotated[str, typer.Option("--source", help="The envelope source.")] = "local",
+    direction: Annotated[
+        str, typer.Option("--direction", metavar="import|export", help="import or export.")
+    ] = "import",
+    mode: Annotated[
+        str, typer.Option("--mode", metavar="normal|fallback", help="normal, or fallback.")
+    ] = "normal",
+    source: Annotated[
+        str, typer.Option("--source", metavar="SOURCE", help="The envelope source.")
+    ] = "local",
     *,
     remote: Remote,
 ) -> None:
@@ -90,10 +118,18 @@ def envelopes_submit(
 
     Exit codes: 0 submitted, 2 usage or a refused envelope, 3 the controller cannot be
     reached or refuses the token, 4 conflict (the id is taken by another envelope).
+
+    **Examples**
+
+    ```
+    depotctl envelopes submit --id E-17 --target gc-main --limit 300kW --end 2h
+    depotctl envelopes submit --id cut-1 --target gc-main --limit "200 kW" \\
+        --start 17:00 --end 21:00 --context depot
+    ```
     """
     command = "envelopes submit"
     with remote.client(command) as client:
-        now = _controller_now(client)
+        clock = site_clock(client)
         stored = client.submit_envelope(
             envelope_id=envelope_id,
             target=target,
@@ -101,8 +137,8 @@ def envelopes_submit(
             direction=direction,
             mode=mode,
             source=source,
-            start=_instant(command, "--start", start, now, back=False) if start else now,
-            end=_instant(command, "--end", end, now, back=False) if end is not None else None,
+            start=_instant(command, "--start", start, clock, ahead=True) if start else clock.now,
+            end=_instant(command, "--end", end, clock, ahead=True) if end is not None else None,
         )
     told = remote.in_words(stored)
     if told is not None:
@@ -119,12 +155,18 @@ def envelopes_withdraw(
     """Withdraw an envelope from now on.
 
     Exit codes: 0 withdrawn, 2 no such envelope, 3 the controller cannot be reached.
+
+    **Examples**
+
+    ```
+    depotctl envelopes withdraw E-17 --context depot
+    ```
     """
-    stored = remote.answer(
-        "envelopes withdraw", lambda client: client.withdraw_envelope(envelope_id)
-    )
+    with remote.client("envelopes withdraw") as client:
+        answer, clock = client.withdraw_envelope(envelope_id), site_clock(client)
+    stored = remote.in_words(answer)
     if stored is not None:
-        withdrawn = iso_text(stored.withdrawn_at, "None")
+        withdrawn = clock.text(stored.withdrawn_at, "now")
         sys.stdout.write(f"envelope {stored.id} withdrawn at {withdrawn}\n")
 
 
@@ -136,16 +178,28 @@ requirements_app = listing_group(
 
 @lists_by_default(requirements_app)
 def requirements_list(remote: Remote) -> None:
-    """The open sessions with their energy requirement (energy by departure), the
-    energy each can expect at its departure if its EVSE's limit now holds until
-    then, and the shortfall with the constraint that causes it.
+    """The open sessions: each one's requirement, what it can expect at departure,
+    and any shortfall with its cause.
+
+    A requirement is the energy a session needs by its departure (the site's default
+    when it states none). The energy expected at departure assumes the EVSE's limit now
+    holds until then; a shortfall names, in words, the constraint that causes it.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
+
+    **Examples**
+
+    ```
+    depotctl requirements --context depot
+    depotctl requirements list --context depot --format json
+    ```
     """
-    listed = remote.answer("requirements list", lambda client: client.sessions())
+    with remote.client("requirements list") as client:
+        answer, clock = client.sessions(), site_clock(client)
+    listed = remote.in_words(answer)
     if listed is None:
         return
-    rows = [_requirement_row(s) for s in listed.sessions]
+    rows = [_requirement_row(s, clock) for s in listed.sessions]
     if not rows:
         sys.stdout.write("no open sessions\n")
         return
@@ -155,12 +209,12 @@ def requirements_list(remote: Remote) -> None:
         rows,
     )  # fmt: skip
     sys.stdout.write(
-        f"expected: the energy at departure if each EVSE's limit at {iso_text(listed.time)} "
+        f"expected: the energy at departure if each EVSE's limit at {clock.text(listed.time)} "
         "holds until then\n"
     )
 
 
-def _requirement_row(s: Session) -> tuple[str, ...]:
+def _requirement_row(s: Session, clock: SiteClock) -> tuple[str, ...]:
     """One session: its requirement (the site's default when it states none), and its
     outlook at departure with the cause of a shortfall in words."""
     requirement, outlook = s.requirement, s.outlook
@@ -168,9 +222,9 @@ def _requirement_row(s: Session) -> tuple[str, ...]:
         return (
             s.id,
             s.evse,
-            s.energy_delivered,
-            requirement.energy if requirement else DASH,
-            iso_text(requirement.departure if requirement else None),
+            rounded(s.energy_delivered),
+            rounded(requirement.energy) if requirement else DASH,
+            clock.text(requirement.departure if requirement else None),
             requirement.source if requirement else "site default",
             DASH,
             DASH,
@@ -180,22 +234,22 @@ def _requirement_row(s: Session) -> tuple[str, ...]:
     return (
         s.id,
         s.evse,
-        s.energy_delivered,
+        rounded(s.energy_delivered),
         kwh(outlook.required_energy_wh),
-        iso_text(outlook.departure),
+        clock.text(outlook.departure),
         "site default" if source == "default" else source,
         kwh(outlook.expected_energy_wh),
         kwh(outlook.shortfall_wh) if not outlook.on_track else DASH,
-        _outlook_words(outlook),
+        _outlook_words(outlook, clock),
     )
 
 
-def _outlook_words(outlook: Outlook) -> str:
+def _outlook_words(outlook: Outlook, clock: SiteClock) -> str:
     """``on track, complete at …``, or what keeps it short (``overdue`` first when its
     departure has passed)."""
     overdue = "overdue; " if outlook.overdue else ""
     if outlook.on_track:
-        return f"{overdue}on track, complete at {iso_text(outlook.complete_at, 'None')}"
+        return f"{overdue}on track, complete at {clock.text(outlook.complete_at, 'never')}"
     constraint = outlook.constraint
     return overdue + (constraint.words if constraint is not None else "short")
 
@@ -206,11 +260,16 @@ def requirements_submit(
     session: Annotated[str, typer.Argument(metavar="SESSION", help="The running session's id.")],
     energy: Annotated[
         str,
-        bare_option("--energy", help="Energy in all by departure: 60 kWh."),
+        bare_option("--energy", metavar="ENERGY", help="Energy in all by departure: 60 kWh."),
     ],
     departure: Annotated[
         str,
-        bare_option("--departure", help="ISO time, or a duration from now (8h)."),
+        bare_option(
+            "--departure",
+            metavar="TIME",
+            help='A time: 06:00 (the next, site time), "tomorrow 06:00", "2026-12-08 06:00", '
+            "ISO 8601 with an offset, or a span from now: 8h.",
+        ),
     ],
     *,
     remote: Remote,
@@ -219,16 +278,22 @@ def requirements_submit(
 
     Exit codes: 0 set, 2 usage or no such session, 3 the controller cannot be reached,
     4 the session has ended.
+
+    **Examples**
+
+    ```
+    depotctl requirements submit chg-07:1042 --energy 60kWh --departure 06:00
+    depotctl requirements submit chg-07:1042 --energy "60 kWh" --departure 8h
+    ```
     """
     with remote.client("requirements submit") as client:
-        when = _instant(
-            "requirements submit", "--departure", departure, _controller_now(client), back=False
-        )
+        clock = site_clock(client)
+        when = _instant("requirements submit", "--departure", departure, clock, ahead=True)
         stored = client.set_requirement(session, energy=energy, departure=when)
     told = remote.in_words(stored)
     if told is None:
         return
     requirement = told.requirement
-    needs = requirement.energy if requirement else "None"
-    by = iso_text(requirement.departure if requirement else None, "None")
+    needs = rounded(requirement.energy) if requirement else "the site's default"
+    by = clock.text(requirement.departure if requirement else None, "its departure")
     sys.stdout.write(f"session {told.id} on EVSE {told.evse}: needs {needs} by {by}\n")

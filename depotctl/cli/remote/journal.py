@@ -6,13 +6,14 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.render_explain import explain_text
+from depotctl.client.figures import instant_text
 from depotctl.client.terminal_text import escaped_model, terminal_json
 
 if TYPE_CHECKING:
@@ -23,10 +24,10 @@ if TYPE_CHECKING:
 from depotctl.cli.parameters import OutputFormat, bare_option
 from depotctl.cli.remote.connection import (
     Remote,
-    _controller_now,
     _instant,
     _json,
     remote_options,
+    site_clock,
 )
 
 # explain (live), journal
@@ -43,30 +44,38 @@ def explain_live(evse: str, remote: Remote) -> None:
     sys.stdout.write(explain_text(_json(explained), color=color))
 
 
-def journal_line(entry: JournalEntry) -> str:
-    """``AT  KIND  MESSAGE``, the controller's text escaped."""
+def journal_line(entry: JournalEntry, zone: tzinfo) -> str:
+    """``AT  KIND  MESSAGE``, the time in the site's ``zone`` with its offset, the
+    controller's text escaped."""
     entry = escaped_model(entry)
-    return f"{entry.at.isoformat()}  {entry.kind:<20}  {entry.message}"
+    return f"{instant_text(entry.at, zone)}  {entry.kind:<20}  {entry.message}"
 
 
 @app.command()
 @remote_options
 def journal(
-    evse: Annotated[str | None, typer.Option("--evse", help="Only this EVSE's entries.")] = None,
+    evse: Annotated[
+        str | None, typer.Option("--evse", metavar="EVSE", help="Only this EVSE's entries.")
+    ] = None,
     envelope: Annotated[
-        str | None, typer.Option("--envelope", help="Only this envelope's entries.")
+        str | None,
+        typer.Option("--envelope", metavar="ENVELOPE", help="Only this envelope's entries."),
     ] = None,
     session: Annotated[
-        str | None, typer.Option("--session", help="Only this session's entries.")
+        str | None,
+        typer.Option("--session", metavar="SESSION", help="Only this session's entries."),
     ] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only this kind (e.g. revision.applied).")
+        str | None,
+        typer.Option("--kind", metavar="KIND", help="Only this kind (e.g. revision.applied)."),
     ] = None,
     since: Annotated[
         str | None,
         bare_option(
             "--since",
-            help="From this long ago on the controller's clock (2h, 30 min), or an ISO time.",
+            metavar="TIME",
+            help="From this time on: 2h (ago, on the controller's clock), 02:14 or "
+            '"yesterday 02:14" (site time), "2026-12-07 18:30", or ISO 8601 with an offset.',
         ),
     ] = None,
     follow: Annotated[
@@ -79,31 +88,41 @@ def journal(
     """The controller's journal, oldest first.
 
     Revisions, envelopes, allocation changes, commands and sessions. With --format
-    json: {"entries": [...]}, or one JSON object per line with --follow.
+    json: `{"entries": [...]}`, or one JSON object per line with --follow.
 
     Exit codes: 0 ok (Ctrl-C ends --follow), 2 usage, 3 the controller cannot be reached.
+
+    **Examples**
+
+    ```
+    depotctl journal --since 8h --kind charger.refused
+    depotctl journal --evse dc-01/1 --since "yesterday 18:00"
+    depotctl journal --kind revision.applied --format json
+    depotctl journal --follow --context depot
+    ```
     """
     filters: dict[str, Any] = {"evse": evse, "envelope": envelope, "session": session, "kind": kind}
     with remote.client("journal") as client:
+        clock = site_clock(client)
         start = None
         if since is not None:
-            start = _instant("journal", "--since", since, _controller_now(client), back=True)
+            start = _instant("journal", "--since", since, clock, ahead=False)
         page = client.journal(since=start, **filters)
         entries = page.entries
         if not follow:
             if not remote.printed_json(page):
                 for entry in entries:
-                    sys.stdout.write(journal_line(entry) + "\n")
+                    sys.stdout.write(journal_line(entry, clock.zone) + "\n")
             return
-        _follow(client, entries, start, filters, _emitter(remote.output_format))
+        _follow(client, entries, start, filters, _emitter(remote.output_format, clock.zone))
 
 
-def _emitter(output_format: OutputFormat) -> Callable[[JournalEntry], None]:
+def _emitter(output_format: OutputFormat, zone: tzinfo) -> Callable[[JournalEntry], None]:
     def emit(entry: JournalEntry) -> None:
         if output_format is OutputFormat.JSON:
             sys.stdout.write(terminal_json(_json(entry), indent=None) + "\n")
         else:
-            sys.stdout.write(journal_line(entry) + "\n")
+            sys.stdout.write(journal_line(entry, zone) + "\n")
         sys.stdout.flush()
 
     return emit

@@ -25,8 +25,9 @@ from depotctl.cli.remote.connection import (
     listing_group,
     lists_by_default,
     remote_options,
+    site_clock,
 )
-from depotctl.client.figures import amount, iso_text
+from depotctl.client.figures import amount, rounded
 from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
@@ -34,11 +35,13 @@ if TYPE_CHECKING:
     from depotctl.client.api import ControllerClient
 
 EvseArgument = Annotated[
-    str, typer.Argument(metavar="EVSE", help='The EVSE, "<charger id>/<evse id>" like dc-01/1.')
+    str, typer.Argument(metavar="EVSE", help="The EVSE, `<charger id>/<evse id>` like dc-01/1.")
 ]
 ReasonOption = Annotated[
     str | None,
-    bare_option("--reason", help="Why, in a few words (journaled, and shown in explain)."),
+    bare_option(
+        "--reason", metavar="TEXT", help="Why, in a few words (journaled, and shown in explain)."
+    ),
 ]
 
 override_app = listing_group(
@@ -53,8 +56,17 @@ def override_list(remote: Remote) -> None:
     With who set it, when and why, and the EVSE's limit now.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl override
+    depotctl override list --context depot --format json
+    ```
     """
-    listed = remote.answer("override list", lambda client: client.overrides())
+    with remote.client("override list") as client:
+        answer, clock = client.overrides(), site_clock(client)
+    listed = remote.in_words(answer)
     if listed is None:
         return
     overrides = listed.overrides
@@ -67,7 +79,7 @@ def override_list(remote: Remote) -> None:
             _words(override),
             _limit_now(override.allocation),
             override.author,
-            iso_text(override.set_at),
+            clock.text(override.set_at),
             override.reason or "",
         )
         for override in overrides
@@ -90,6 +102,12 @@ def override_pause(
 
     Exit codes: 0 paused (or already), 2 usage (an unknown EVSE, no --yes without a
     terminal), 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl override pause chg-01/1 --reason "cable damaged" --yes
+    ```
     """
     _set("pause", evse, True, None, reason, yes, remote)
 
@@ -115,6 +133,13 @@ def override_cap(
     Exit codes: 0 capped (or already), 2 usage (a current without its unit, an unknown
     EVSE, no --yes without a terminal), 3 the controller cannot be reached or refuses
     the token.
+
+    **Examples**
+
+    ```
+    depotctl override cap chg-02/1 16A --yes
+    depotctl override cap chg-02/1 "10 A" --reason "hot connector" --yes
+    ```
     """
     from depotctl.domain.quantity import Current, QuantityError
 
@@ -141,6 +166,12 @@ def override_resume(
 
     Exit codes: 0 resumed (or it had no override), 2 usage (an unknown EVSE, no --yes
     without a terminal), 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl override resume chg-01/1 --yes
+    ```
     """
     from depotctl.client.api import ApiError
 
@@ -191,6 +222,7 @@ def _set(
         action = "Pause" if paused else f"Cap at {cap}"
         _confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
         result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=_author())
+        clock = site_clock(client)
     told = remote.in_words(result)
     if told is None:
         return
@@ -198,7 +230,7 @@ def _set(
     if not told.changed:
         sys.stdout.write(
             f"EVSE {evse} is already {_words(override)} (by {override.author} since "
-            f"{iso_text(override.set_at)}): nothing changed; {outcome}\n"
+            f"{clock.text(override.set_at)}): nothing changed; {outcome}\n"
         )
         return
     sys.stdout.write(
@@ -222,7 +254,7 @@ def _what(paused: bool, cap_a: float | None, cap: str | None = None) -> str:
     ``cap_a``)."""
     if paused:
         return "paused"
-    return f"capped at {cap if cap is not None else f'{cap_a or 0.0:g} A'}"
+    return f"capped at {rounded(cap) if cap is not None else amount(cap_a or 0.0, 'A')}"
 
 
 def _words(override: Override) -> str:

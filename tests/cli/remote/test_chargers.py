@@ -84,7 +84,8 @@ def test_the_table_shows_each_charger_and_why_one_is_uncontrollable(served: Serv
     assert len(rows) == 30
     assert rows["dc-01"].split() == ["dc-01", "yes", "yes", "accepted", "80.0", "A"]
     assert rows["dc-02"].split()[:6] == ["dc-02", "yes", "NO", "accepted", "120.0", "A"]
-    assert rows["dc-02"].endswith(f"{START.isoformat()}  {REASON}")
+    # START in the site's time (Sydney, +11:00 in March), with its offset
+    assert rows["dc-02"].endswith(f"2026-03-03 01:00:00+11:00  {REASON}")
     assert rows["dc-03"].split() == ["dc-03", "yes", "yes", "accepted", "—"]
     assert lines[-1] == "30 chargers, 1 uncontrollable"
 
