@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from depotctl.cli.columns import Paint, table
 from depotctl.client.terminal_text import escaped
+from depotctl.domain.instants import format_instant
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import (
@@ -151,7 +152,9 @@ def _node_block(
 
 
 def _heading(snapshot: Snapshot, origin: Origin, title: str) -> list[str]:
-    lines = [f"{title} at {local_time(snapshot).isoformat()} for site {snapshot.topology.site}"]
+    at = local_time(snapshot)
+    assert at.tzinfo is not None  # a snapshot's time is aware
+    lines = [f"{title} at {format_instant(at, at.tzinfo)} for site {snapshot.topology.site}"]
     if origin.site_file:
         revision = f" ({origin.revision[:19]}…)" if origin.revision else ""
         lines.append(f"  site      {origin.site_file}{revision}")

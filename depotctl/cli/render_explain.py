@@ -11,10 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from depotctl.cli.columns import Paint, table
+from depotctl.client.figures import rounded
 from depotctl.client.terminal_text import escaped_answer
+from depotctl.domain.instants import format_instant
 
 #: Styles of an EVSE's state.
 STATE_STYLES = {
@@ -52,7 +55,7 @@ def heading(explained: Json) -> list[str]:
     """``Explanation at … for site …`` and where the state came from: the site file
     and snapshot (offline) or the controller's revision (live)."""
     site = explained.get("site") or {}
-    lines = [f"Explanation at {explained.get('at')} for site {site.get('name')}"]
+    lines = [f"Explanation at {_at_text(explained.get('at'))} for site {site.get('name')}"]
     live = explained.get("revision")
     if isinstance(live, Mapping):
         lines.append(f"  revision  {live.get('number')} ({str(live.get('hash') or '')[:12]}), live")
@@ -98,7 +101,7 @@ def explanation_lines(evse: Json, paint: Paint) -> list[str]:
             [
                 paint("▶", "bold", "yellow") if bound else "",
                 paint(row.label, "bold") if bound else row.label,
-                str(c.get("limit")),
+                rounded(str(c.get("limit"))),
                 _source(c, nodes),
                 _slack(c.get("slack_a")),
                 paint("binding", "bold", "yellow") if bound else "",
@@ -135,6 +138,18 @@ def _priority_text(evse: Json) -> str | None:
     if isinstance(tier, int) and "priority" not in evse:  # an older controller: its tier
         return f"class {tier // 2}, {'urgent' if tier % 2 == 0 else 'not urgent'}"
     return None
+
+
+def _at_text(at: Any) -> str:
+    """The explanation's time (ISO 8601 in the site's offset) as people read times:
+    ``2024-05-14 18:30:00+10:00`` (docs/times.md); as it is when it is no such time."""
+    try:
+        instant = datetime.fromisoformat(str(at))
+    except ValueError:
+        return str(at)
+    if instant.tzinfo is None:
+        return str(at)
+    return format_instant(instant, instant.tzinfo)
 
 
 def _amount(value: Any, unit: str) -> str:

@@ -247,7 +247,7 @@ def test_a_charger_rating_single_phase_node_and_unlimited_slack_read_as_words() 
         {"id": "gc", "type": "grid_connection", "phases": 3},
     ]
     lines = explain_text(_explained(path=path, priority=None)).splitlines()
-    assert lines[:2] == ["Explanation at 2024-05-14T18:30:00+10:00 for site depot", ""]
+    assert lines[:2] == ["Explanation at 2024-05-14 18:30:00+10:00 for site depot", ""]
     assert lines[2] == "EVSE ch/1 on charger ch, under db › gc"
     assert not any(li.startswith("  priority") for li in lines)  # null: no session asking
     rows = {
