@@ -26,13 +26,16 @@ SiteOption = Annotated[
     bare_option(
         "--file",
         "-f",
+        metavar="FILE",
         help="The site file. Default: the one the snapshot names (site.path); either way "
         "it must match the snapshot's site.revision.",
     ),
 ]
 SnapshotOption = Annotated[
     Path,
-    bare_option("--snapshot", help="The snapshot file (YAML or JSON, kind: Snapshot)."),
+    bare_option(
+        "--snapshot", metavar="FILE", help="The snapshot file (YAML or JSON, kind: Snapshot)."
+    ),
 ]
 
 
@@ -101,6 +104,14 @@ def allocate(
 
     Exit codes: 0 allocated, 1 the snapshot or its site is invalid (diagnostics on
     stderr), 2 usage, 3 a file cannot be read.
+
+    **Examples**
+
+    ```
+    depotctl allocate --snapshot examples/snapshots/au-evening-peak.yaml
+    depotctl allocate --snapshot peak.yaml -f sites/au-bus-depot.yaml
+    depotctl allocate --snapshot peak.yaml --format json --candidates
+    ```
     """
     loaded = _load("allocate", snapshot, site)
     state, allocation = _allocate(loaded)
@@ -121,23 +132,28 @@ def explain(
     evse: Annotated[
         str,
         typer.Argument(
-            metavar="EVSE", help='The EVSE, as "<charger id>/<evse id>" (e.g. dc-01/1).'
+            metavar="EVSE", help="The EVSE, as `<charger id>/<evse id>` (e.g. dc-01/1)."
         ),
     ],
     snapshot: Annotated[
         Path | None,
         bare_option(
             "--snapshot",
+            metavar="FILE",
             help="The snapshot file (YAML or JSON, kind: Snapshot). Without it: ask the "
             "controller (--context, or --server and --token-file) about now.",
         ),
     ] = None,
     site: SiteOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
-    context: Annotated[str | None, bare_option("--context", help="Live: the context.")] = None,
-    server: Annotated[str | None, bare_option("--server", help="Live: the controller URL.")] = None,
+    context: Annotated[
+        str | None, bare_option("--context", metavar="NAME", help="Live: the context.")
+    ] = None,
+    server: Annotated[
+        str | None, bare_option("--server", metavar="URL", help="Live: the controller URL.")
+    ] = None,
     token_file: Annotated[
-        Path | None, bare_option("--token-file", help="Live: the token file.")
+        Path | None, bare_option("--token-file", metavar="FILE", help="Live: the token file.")
     ] = None,
 ) -> None:
     """Explain one EVSE's limit: its state, the binding constraint in words, and every
@@ -148,6 +164,14 @@ def explain(
 
     Exit codes: 0 explained, 1 the snapshot or its site is invalid, 2 usage (an
     unknown EVSE), 3 a file or the controller cannot be read.
+
+    **Examples**
+
+    ```
+    depotctl explain dc-03/1 --snapshot examples/snapshots/au-evening-peak.yaml
+    depotctl explain dc-03/1 --context depot
+    depotctl explain dc-03/1 --context depot --format json
+    ```
     """
     if snapshot is None:
         if site is not None:

@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(
+from depotctl.cli.help import ReadableTyper
+
+app = ReadableTyper(
     name="depotctl",
     help="Energy manager for electric-vehicle depots: validate, diff and apply site YAML.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["--help"]},
 )
 
 
+def version_line() -> str:
+    """``depotctl 0.6.0 (site schema depotctl/v1)``: the installed package's version and
+    the ``apiVersion`` its site files declare, as the JSON Schema gives it."""
+    import json
+    from importlib.metadata import version
+
+    from depotctl.config import render_json_schema
+
+    schema = json.loads(render_json_schema("Site"))
+    return f"depotctl {version('depotctl')} (site schema {schema['properties']['apiVersion']['const']})"
+
+
+def _print_version(shown: bool) -> None:
+    if shown:
+        typer.echo(version_line())
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print depotctl's version and the site schema's, and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """depotctl keeps a depot's electrical description correct in git and decides how much
     power each charger may draw, saying why."""
 
@@ -23,12 +54,11 @@ def _root() -> None:
 def command_group(name: str, help_text: str, *, runs_without_command: bool = False) -> typer.Typer:
     """A group of commands, ``depotctl NAME …``: given no command it shows its help, or
     runs its callback (``runs_without_command``: a group that lists by default)."""
-    group = typer.Typer(
+    group = ReadableTyper(
         name=name,
         help=help_text,
         no_args_is_help=not runs_without_command,
         invoke_without_command=runs_without_command,
-        context_settings={"help_option_names": ["--help"]},
     )
     app.add_typer(group, name=name)
     return group

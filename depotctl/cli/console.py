@@ -30,7 +30,12 @@ def console(
     ] = False,
     interval: Annotated[
         float,
-        typer.Option("--interval", help="Seconds between polls of the controller.", min=0.2),
+        typer.Option(
+            "--interval",
+            metavar="SECONDS",
+            help="Seconds between polls of the controller.",
+            min=0.2,
+        ),
     ] = 1.0,
 ) -> None:
     """The live console: electrical tree, EVSEs with their reasons, envelopes, journal.
@@ -38,6 +43,15 @@ def console(
     Keys: 1-4 panes, e explain, / filter, s sort, p pause/resume, n envelope,
     w withdraw, ? help, ctrl+p commands, q quit. With the read-only token, or with
     --read-only, the actions are hidden.
+
+    **Examples**
+
+    ```
+    depotctl console --context depot
+    depotctl console --context depot --read-only --interval 5
+    depotctl console --server http://127.0.0.1:8180 \\
+        --token-file /tmp/depot/tokens/readonly.token
+    ```
     """
     from depotctl.client.api import AsyncControllerClient
     from depotctl.client.contexts import ContextError, resolve

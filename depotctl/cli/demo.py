@@ -86,13 +86,20 @@ def demo(
         str | None,
         bare_option(
             "--site",
+            metavar="SITE",
             help="A bundled site (au-bus-depot, us-truck-depot, large-depot, caltech-acn) "
             "or a site file. Default: au-bus-depot.",
         ),
     ] = None,
     speed: Annotated[
         float,
-        typer.Option("--speed", min=1.0, max=20000.0, help="Simulated seconds per real second."),
+        typer.Option(
+            "--speed",
+            metavar="FACTOR",
+            min=1.0,
+            max=20000.0,
+            help="Simulated seconds per real second.",
+        ),
     ] = 300.0,
     headless: Annotated[
         bool,
@@ -102,6 +109,7 @@ def demo(
         str | None,
         bare_option(
             "--duration",
+            metavar="DURATION",
             help="With --headless: how long to run, in simulated time (e.g. 14h). "
             "Default: until the last vehicle has left.",
         ),
@@ -130,6 +138,15 @@ def demo(
     limit was exceeded); 1 --headless: a deadline was missed or a limit exceeded, or
     the site is invalid; 2 usage (an unknown bundled site, --duration without
     --headless, no terminal for the console); 3 a process could not be started.
+
+    **Examples**
+
+    ```
+    depotctl demo
+    depotctl demo --site us-truck-depot --speed 600
+    depotctl demo --headless
+    depotctl demo --headless --duration 14h --format json
+    ```
     """
     from depotctl.demo.processes import StartError
     from depotctl.demo.run import Demo, Options

@@ -33,6 +33,13 @@ def diff(
 
     Exit codes: 0 no change, 1 changed, 2 usage, 3 a file cannot be read or
     is not a valid site.
+
+    **Examples**
+
+    ```
+    depotctl diff sites/au-bus-depot.yaml head/au-bus-depot.yaml
+    depotctl diff base.yaml head.yaml --format json
+    ```
     """
     from depotctl.config import SiteFile, diff_sites, read_site, render_diff_json, render_diff_text
 

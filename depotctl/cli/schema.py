@@ -25,11 +25,18 @@ class SchemaFormat(StrEnum):
 def schema(
     kind: Annotated[
         SchemaKind,
-        typer.Option("--kind", help="Which document kind to describe.", case_sensitive=False),
+        typer.Option(
+            "--kind",
+            metavar="Site|Tariff",
+            help="Which document kind to describe.",
+            case_sensitive=False,
+        ),
     ] = SchemaKind.SITE,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Write to this file instead of stdout.", dir_okay=False),
+        typer.Option(
+            "--out", metavar="FILE", help="Write to this file instead of stdout.", dir_okay=False
+        ),
     ] = None,
     output_format: Annotated[
         SchemaFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
@@ -39,7 +46,15 @@ def schema(
 
     Point an editor at it with a first line like
     `# yaml-language-server: $schema=../schema/site.schema.json`.
+
     Exit codes: 0 written, 2 usage, 3 the output file could not be written.
+
+    **Examples**
+
+    ```
+    depotctl schema --out schema/site.schema.json
+    depotctl schema --kind Tariff --out schema/tariff.schema.json
+    ```
     """
     from depotctl.config import render_json_schema
 

@@ -60,24 +60,33 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @sim_app.command("replay")
 def replay_command(
-    site: Annotated[Path, bare_option("--file", "-f", help="The site file to replay on.")],
+    site: Annotated[
+        Path, bare_option("--file", "-f", metavar="FILE", help="The site file to replay on.")
+    ],
     sessions: Annotated[
         Path,
-        bare_option("--sessions", help="ACN-Data sessions CSV (.csv or .csv.gz)."),
+        bare_option("--sessions", metavar="FILE", help="ACN-Data sessions CSV (.csv or .csv.gz)."),
     ],
     first: Annotated[
         str | None,
-        bare_option("--from", help="First local date of arrival to replay (YYYY-MM-DD)."),
+        bare_option(
+            "--from", metavar="DATE", help="First local date of arrival to replay (YYYY-MM-DD)."
+        ),
     ] = None,
     last: Annotated[
         str | None,
-        bare_option("--to", help="Last local date of arrival to replay (inclusive)."),
+        bare_option(
+            "--to", metavar="DATE", help="Last local date of arrival to replay (inclusive)."
+        ),
     ] = None,
-    step: Annotated[str, typer.Option("--step", help="Simulated time step.")] = "5min",
+    step: Annotated[
+        str, typer.Option("--step", metavar="DURATION", help="Simulated time step.")
+    ] = "5min",
     capacity_scale: Annotated[
         str,
         typer.Option(
             "--capacity-scale",
+            metavar="FACTOR",
             help="Factor on the limits of the top of the tree (grid connection and a "
             "transformer right under it), e.g. 0.2 or 1/3.",
         ),
@@ -90,13 +99,16 @@ def replay_command(
         list[str] | None,
         bare_option(
             "--envelope",
+            metavar="WINDOW SHARE",
             help="Scripted import envelope, local time, share of the grid connection's import "
             'limit: "17:00-21:00 50%". Repeatable.',
         ),
     ] = None,
     trace: Annotated[
         Path | None,
-        bare_option("--trace", help="Write every step per EVSE and node to this CSV."),
+        bare_option(
+            "--trace", metavar="FILE", help="Write every step per EVSE and node to this CSV."
+        ),
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
@@ -108,6 +120,16 @@ def replay_command(
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
+
+    **Examples**
+
+    ```
+    depotctl sim replay -f sites/caltech-acn.yaml \\
+        --sessions data/acn/caltech_2019-05-01_2019-08-31.csv.gz \\
+        --from 2019-05-13 --to 2019-05-13 --capacity-scale 1/3
+    depotctl sim replay -f site.yaml --sessions sessions.csv \\
+        --envelope "17:00-21:00 50%" --trace steps.csv --format json
+    ```
     """
     from depotctl.config import SiteError, load_site
     from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions
@@ -173,12 +195,13 @@ def _duration_s(text: str | None, flag: str) -> float | None:
 def chargers_command(
     site: Annotated[
         Path,
-        bare_option("--file", "-f", help="The site whose chargers to simulate."),
+        bare_option("--file", "-f", metavar="FILE", help="The site whose chargers to simulate."),
     ],
     controller: Annotated[
         str | None,
         bare_option(
             "--controller",
+            metavar="URL",
             help="The controller's OCPP URL (ws://HOST:PORT/ocpp); each charger connects to "
             "URL/{ocpp id}.",
         ),
@@ -187,26 +210,32 @@ def chargers_command(
         Path | None,
         bare_option(
             "--state-dir",
+            metavar="DIR",
             help="A local controller's state directory: its endpoints.json gives the OCPP URL "
             "and the API whose clock to follow.",
         ),
     ] = None,
     context: Annotated[
         str | None,
-        bare_option("--context", help="Follow the clock of this context's controller."),
+        bare_option(
+            "--context", metavar="NAME", help="Follow the clock of this context's controller."
+        ),
     ] = None,
     server: Annotated[
         str | None,
-        bare_option("--server", help="Follow the clock of the controller at this API URL."),
+        bare_option(
+            "--server", metavar="URL", help="Follow the clock of the controller at this API URL."
+        ),
     ] = None,
     token_file: Annotated[
         Path | None,
-        bare_option("--token-file", help="The token for --server."),
+        bare_option("--token-file", metavar="FILE", help="The token for --server."),
     ] = None,
     vehicles: Annotated[
         Path | None,
         bare_option(
             "--vehicles",
+            metavar="FILE",
             help="Scenario: YAML, CSV, or an ACN-Data sessions CSV (docs/sim-chargers.md).",
         ),
     ] = None,
@@ -214,6 +243,7 @@ def chargers_command(
         list[str] | None,
         bare_option(
             "--misbehave",
+            metavar="CHARGER:MODE",
             help="CHARGER:MODE (node id, OCPP id or *): reject-profiles, reject-tx-profiles, "
             "ignore-profiles, no-answer, offline=DURATION or offline=DURATION@AFTER, "
             '"offline=DURATION@random SHARE/WINDOW", '
@@ -228,26 +258,36 @@ def chargers_command(
         int,
         typer.Option(
             "--seed",
+            metavar="N",
             help="Seed of the random fault drills (reboot=random, offline=…@random): which "
             "chargers, and when.",
         ),
     ] = 0,
     meter_interval: Annotated[
-        str, typer.Option("--meter-interval", help="Meter values every, in the controller's time.")
+        str,
+        typer.Option(
+            "--meter-interval",
+            metavar="DURATION",
+            help="Meter values every, in the controller's time.",
+        ),
     ] = "10s",
     duration: Annotated[
         str | None,
-        bare_option("--duration", help="Stop after this long of the controller's time."),
+        bare_option(
+            "--duration", metavar="DURATION", help="Stop after this long of the controller's time."
+        ),
     ] = None,
     first: Annotated[
         str | None,
         bare_option(
-            "--from", help="ACN-Data scenario: first local date of arrival (shifted to today)."
+            "--from",
+            metavar="DATE",
+            help="ACN-Data scenario: first local date of arrival (shifted to today).",
         ),
     ] = None,
     last: Annotated[
         str | None,
-        bare_option("--to", help="ACN-Data scenario: last local date of arrival."),
+        bare_option("--to", metavar="DATE", help="ACN-Data scenario: last local date of arrival."),
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
@@ -262,6 +302,16 @@ def chargers_command(
     Exit codes: 0 stopped cleanly, 1 the site or scenario is invalid, 2 usage (also a
     charger's password variable unset), 3 a file or the controller cannot be read, or no
     charger could boot.
+
+    **Examples**
+
+    ```
+    depotctl sim chargers -f site.yaml --state-dir /tmp/depot
+    depotctl sim chargers -f site.yaml --state-dir /tmp/depot \\
+        --vehicles evening.yaml --misbehave CP-02:reject-profiles
+    depotctl sim chargers -f site.yaml --controller ws://10.0.0.2:9000/ocpp \\
+        --misbehave "*:reboot=random 10%/8h" --seed 7 --duration 8h
+    ```
     """
     import asyncio
     import logging

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from depotctl.cli.app import app
+from depotctl.cli.app import command_group
 from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote import (
     Connection,
@@ -25,13 +25,9 @@ from depotctl.cli.remote import (
     _talking,
 )
 
-snapshot_app = typer.Typer(
-    name="snapshot",
-    help="Snapshots of a live controller, for `allocate` and `explain` offline.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["--help"]},
+snapshot_app = command_group(
+    "snapshot", "Snapshots of a live controller, for `allocate` and `explain` offline."
 )
-app.add_typer(snapshot_app, name="snapshot")
 
 
 class SnapshotFormat(StrEnum):
@@ -43,7 +39,9 @@ class SnapshotFormat(StrEnum):
 def export(
     out: Annotated[
         Path | None,
-        bare_option("--out", help="Write to this file instead of stdout.", dir_okay=False),
+        bare_option(
+            "--out", metavar="FILE", help="Write to this file instead of stdout.", dir_okay=False
+        ),
     ] = None,
     output_format: Annotated[
         SnapshotFormat,
@@ -59,6 +57,13 @@ def export(
 
     Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file
     cannot be written.
+
+    **Examples**
+
+    ```
+    depotctl snapshot export --context depot --out peak.yaml
+    depotctl snapshot export --context depot --format json > peak.json
+    ```
     """
     from depotctl.api import json_of
     from depotctl.config import snapshot_to_json, snapshot_to_yaml

@@ -34,23 +34,30 @@ def validate(
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Site files or directories (walked for *.yaml, *.yml).",
+            help="Site files or directories (walked for `*.yaml` and `*.yml`).",
             show_default=False,
-            metavar="PATH...",
+            metavar="PATH",
         ),
     ] = None,
     output_format: Annotated[
         ValidateFormat | None,
         typer.Option(
             "--format",
-            help="Output format. Default: github under GitHub Actions, text otherwise.",
+            metavar="FORMAT",
+            help="text, json, github (annotations on a pull request's lines), junit or "
+            "sarif. Default: github under GitHub Actions, text otherwise.",
             case_sensitive=False,
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too.")] = False,
     jobs: Annotated[
         int | None,
-        bare_option("--jobs", min=1, help="Worker processes for many files. Default: one per CPU."),
+        bare_option(
+            "--jobs",
+            metavar="N",
+            min=1,
+            help="Worker processes for many files. Default: one per CPU.",
+        ),
     ] = None,
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="Print every rule with its id and severity.")
@@ -60,6 +67,15 @@ def validate(
 
     Exit codes: 0 valid, 1 invalid (errors, or warnings with --strict), 2 usage, 3 a path
     could not be read.
+
+    **Examples**
+
+    ```
+    depotctl validate sites/
+    depotctl validate examples/invalid/quantity/missing-unit.yaml
+    depotctl validate sites/ --strict --format sarif > validate.sarif
+    depotctl validate --list-rules
+    ```
     """
     chosen = output_format or default_format()
     if list_rules:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from depotctl.cli.app import app
+from depotctl.cli.app import command_group
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
 from depotctl.cli.remote.connection import (
     ServerOption,
@@ -22,21 +22,26 @@ from depotctl.cli.remote.connection import (
 # context
 
 
-context_app = typer.Typer(
-    name="context",
-    help="Which controller the other commands talk to: named contexts in $DEPOTCTL_CONFIG "
+context_app = command_group(
+    "context",
+    "Which controller the other commands talk to: named contexts in $DEPOTCTL_CONFIG "
     "(default ~/.config/depotctl/config.yaml).",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["--help"]},
 )
-app.add_typer(context_app, name="context")
 
 
 @context_app.command("list")
 def context_list(output_format: FormatOption = OutputFormat.TEXT) -> None:
-    """List the contexts; the current one is marked with *.
+    """List the contexts; the current one is marked with `*`.
 
     Exit codes: 0 ok, 3 the configuration file cannot be read.
+
+    **Examples**
+
+    ```
+    depotctl context list
+    depotctl context list --format json
+    DEPOTCTL_CONFIG=ops/depotctl.yaml depotctl context list
+    ```
     """
     from depotctl.client.contexts import CONTEXT_ENV, Contexts
 
@@ -75,6 +80,12 @@ def context_use(
     """Make NAME the current context.
 
     Exit codes: 0 ok, 2 no such context, 3 the configuration file cannot be written.
+
+    **Examples**
+
+    ```
+    depotctl context use depot
+    ```
     """
     from depotctl.client.contexts import Contexts
 
@@ -97,6 +108,7 @@ def context_add(
         Path | None,
         bare_option(
             "--from-state-dir",
+            metavar="DIR",
             help="A local controller's state directory: its endpoints.json and admin token.",
         ),
     ] = None,
@@ -109,6 +121,14 @@ def context_add(
 
     Exit codes: 0 ok, 2 usage, 3 a file cannot be read or written, or the token file is
     empty or open to group or others.
+
+    **Examples**
+
+    ```
+    depotctl context add depot --from-state-dir /tmp/depot
+    depotctl context add north --server https://depot-north.example:8180 \\
+        --token-file ~/.config/depotctl/north.token
+    ```
     """
     from depotctl.client.contexts import (
         Context,
