@@ -51,7 +51,7 @@ from depotctl.recordings import ReplaySession, read_sessions, select_sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sites" / "caltech-acn.yaml"
-SESSIONS = ROOT.parent / "shared" / "data" / "acn" / "caltech_2019-05-01_2019-08-31.csv.gz"
+SESSIONS = ROOT / "data" / "acn" / "caltech_2019-05-01_2019-08-31.csv.gz"
 DAY = date(2019, 5, 13)
 ZONE = ZoneInfo("America/Los_Angeles")
 SIZES_KVA = (30, 50, 150)

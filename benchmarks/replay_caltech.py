@@ -27,7 +27,7 @@ from depotctl.replay import ReplayReport, ReplaySettings, run_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "sites" / "caltech-acn.yaml"
-SESSIONS = ROOT.parent / "shared" / "data" / "acn" / "caltech_2019-05-01_2019-08-31.csv.gz"
+SESSIONS = ROOT / "data" / "acn" / "caltech_2019-05-01_2019-08-31.csv.gz"
 DAY = date(2019, 5, 13)
 SIZES = ((30, 0.2), (50, 1 / 3), (150, 1.0))
 #: delivered share: earliest-deadline-first (reference implementation), adaptive (ASA)

@@ -6,7 +6,8 @@ other blocks of that session, in README order, in one working copy (so a control
 started in one block serves the next); ``slow`` keeps it out of the default run; ``shape``
 compares its output's shape only (every number may differ). In a block, ``$ `` starts a
 command (a line ending in a backslash goes on to the next); the lines up to the next
-command are what it prints, stdout and stderr together.
+command are what it prints, stdout and stderr together. ``export NAME=VALUE`` holds
+for the rest of the session, as in a shell.
 
 Each session runs in a fresh copy of the repository, from its root, with ``depotctl``
 and ``python3`` from this environment first on the PATH, a home of its own, ``NO_COLOR``
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -277,6 +279,13 @@ def _run(workspace: Workspace, block: Block, command: Command) -> None:
         if re.search(rf"(?:^|[|(&;]\s*){tool}\b", command.text) and not shutil.which(tool):
             pytest.skip(f"{where}: needs {tool}, which this machine does not have")
     numbers_vary = "shape" in block.options
+    if command.text.startswith("export "):
+        # the session's shell keeps what it exports
+        for assignment in shlex.split(command.text)[1:]:
+            name, _, value = assignment.partition("=")
+            workspace.env[name] = value
+        assert not command.expected, f"{where}: export prints nothing"
+        return
     process = _start(workspace, command)
     if not command.is_long_running:
         try:
