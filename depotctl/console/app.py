@@ -5,10 +5,9 @@ each hidden when the console may not write."""
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, tzinfo
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -18,6 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, TabbedContent, TabPane, Tree
 
+from depotctl.api.authors import local_author
 from depotctl.client.api import ApiError, Unreachable
 from depotctl.client.terminal_text import escaped
 from depotctl.console.coordinator import Coordinator
@@ -36,6 +36,7 @@ from depotctl.console.widgets.explain import ExplainScreen
 from depotctl.console.widgets.journal import JournalTail
 from depotctl.console.widgets.status import Banner, StatusBar
 from depotctl.console.widgets.tree import ElectricalTree
+from depotctl.domain.instants import InstantError, format_instant, parse_instant
 
 #: Actions that change the controller: hidden when the console may not write.
 WRITE_ACTIONS = frozenset({"pause", "new_envelope", "withdraw"})
@@ -352,15 +353,16 @@ class ConsoleApp(App[None]):
         if values is None:
             return
         try:
-            draft = envelope_draft(values, self.model.time)
+            draft = envelope_draft(values, self.model.time, self.model.local)
         except ValueError as error:
             self.notify(str(error), severity="error", timeout=6)
             return
-        end = draft.end.isoformat() if draft.end is not None else "open-ended"
+        zone = self.model.local
+        end = format_instant(draft.end, zone) if draft.end is not None else "open-ended"
         self.push_screen(
             ConfirmScreen(
                 f"Submit envelope {draft.id}?",
-                f"import {draft.limit} on {draft.target}\n{draft.start.isoformat()} → {end}"
+                f"import {draft.limit} on {draft.target}\n{format_instant(draft.start, zone)} → {end}"
                 "\nsource: local",
             ),
             lambda answer: self._send_envelope(draft) if answer else None,
@@ -436,53 +438,31 @@ class EnvelopeDraft:
     end: datetime | None
 
 
-def envelope_draft(values: EnvelopeFields, now: datetime | None) -> EnvelopeDraft:
-    """A local envelope from the form's text: ``start`` may be ``now``, ``end`` ``open``
-    (or empty) or ``+2h`` / ``+30m`` after the start."""
+def envelope_draft(
+    values: EnvelopeFields, now: datetime | None, zone: tzinfo = UTC
+) -> EnvelopeDraft:
+    """A local envelope from the form's text, times read as every command reads them
+    (docs/times.md) in the site's ``zone``: ``start`` ``now`` (or empty) or a time
+    (``17:00``: the next 17:00); ``end`` ``open`` (or empty), a span after the start
+    (``+2h``, ``90min``) or a time."""
     for field, value in (("id", values.id), ("target", values.target), ("limit", values.limit)):
         if not value:
             raise ValueError(f"the envelope needs a {field}")
-    start_text = values.start or "now"
-    if start_text == "now":
-        if now is None:
-            raise ValueError("the controller's time is not known yet; give the start")
-        start = now
-    else:
-        start = _aware(start_text, "start")
+    if now is None:
+        raise ValueError("the controller's time is not known yet; wait for its first answer")
+    start = _instant("start", values.start or "now", now, zone)
     end_text = values.end or "open"
-    end: datetime | None
-    if end_text == "open":
-        end = None
-    elif end_text.startswith("+"):
-        end = start + _span(end_text[1:])
-    else:
-        end = _aware(end_text, "end")
+    end = None if end_text == "open" else _instant("end", end_text, start, zone)
     return EnvelopeDraft(values.id, values.target, values.limit, start, end)
 
 
-def _aware(text: str, name: str) -> datetime:
+def _instant(name: str, text: str, now: datetime, zone: tzinfo) -> datetime:
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not an ISO 8601 time") from None
-    if instant.utcoffset() is None:
-        raise ValueError(f"{name} {text!r} needs a time zone (…+11:00 or …Z)")
-    return instant
-
-
-def _span(text: str) -> timedelta:
-    units = {"h": 3600, "m": 60, "min": 60, "s": 1}
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit):
-            try:
-                return timedelta(seconds=float(text.removesuffix(unit)) * units[unit])
-            except ValueError:
-                break
-    raise ValueError(f"end +{text}: write a duration like +2h or +30m")
+        return parse_instant(text, now=now, zone=zone, ahead=True)
+    except InstantError as error:
+        raise ValueError(f"{name}: {error.message}; {error.hint}") from None
 
 
 def _author() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "console"
+    """``user@host``, as every change is signed."""
+    return local_author()

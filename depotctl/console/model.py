@@ -28,6 +28,7 @@ from depotctl.api import (
     State,
 )
 from depotctl.client.alerts import alerts_of
+from depotctl.client.figures import zone_named
 
 #: Node types in the electrical tree, top down.
 NODE_TYPES = ("grid_connection", "transformer", "circuit", "charger_group", "charger")
@@ -176,7 +177,7 @@ def build(
         site_name=site_name or previous.site_name,
         revision=state.revision.number,
         revision_hash=state.revision.hash,
-        local=local_zone(state),
+        local=zone_named(clock.timezone) if clock.timezone else local_zone(state),
         nodes=tuple(state.nodes),
         evses=evses_of(state, sessions_by_evse(sessions), draws or {}),
         envelopes=tuple(envelopes.envelopes),

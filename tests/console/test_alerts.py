@@ -53,7 +53,7 @@ async def test_open_alerts_show_in_one_line_yellow_then_red_then_go(fresh_depot:
         assert banner.display and banner.has_class("warning") and not banner.has_class("critical")
         # the controller's clock stands at 01:00 in Sydney
         assert shown(banner) == (
-            "⚠ alerts: 1 — charger dc-07 uncontrollable since 00:02 (no answer within 5 s)"
+            "⚠ alerts: 1 — charger dc-07 uncontrollable since 00:02:00 (no answer within 5 s)"
         )
         assert banner.region.height == 1
 
@@ -62,9 +62,9 @@ async def test_open_alerts_show_in_one_line_yellow_then_red_then_go(fresh_depot:
         await pilot.pause()
         assert banner.has_class("critical") and not banner.has_class("warning")
         assert shown(banner).startswith(
-            "⚠ alerts: 2 — node gc-main over-committed since 00:05 (import power: assumed"
+            "⚠ alerts: 2 — node gc-main over-committed since 00:05:00 (import power: assumed"
         )
-        assert "charger dc-07 uncontrollable since 00:02" in shown(banner)
+        assert "charger dc-07 uncontrollable since 00:02:00" in shown(banner)
 
         update(fresh_depot, minutes=-50)
         update(fresh_depot, minutes=-50 + CLEAR_AFTER_S / 60)  # away long enough: cleared

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import BaseModel
@@ -214,13 +215,26 @@ async def test_losing_the_controller_shows_a_banner_and_it_reconnects(
 
 
 def test_the_envelope_form_reads_now_and_a_duration() -> None:
-    typed = EnvelopeFields(id="x", target="gc-main", limit="200 kW", start="now", end="+90m")
+    typed = EnvelopeFields(id="x", target="gc-main", limit="200 kW", start="now", end="+90min")
     draft = envelope_draft(typed, START)
     assert draft.start == START
     assert draft.end == datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
     assert envelope_draft(replace(typed, end="open"), START).end is None
     with pytest.raises(ValueError, match="needs a limit"):
         envelope_draft(replace(typed, limit=""), START)
+
+
+def test_the_envelope_form_reads_site_times_as_every_command_does() -> None:
+    """START is 01:00 on 3 March in Sydney (+11:00): 17:00 is that day's, an end of
+    02:00 the next night's; a time the clocks pass twice is refused with both."""
+    sydney = ZoneInfo("Australia/Sydney")
+    typed = EnvelopeFields(id="x", target="gc-main", limit="200 kW", start="17:00", end="02:00")
+    draft = envelope_draft(typed, START, sydney)
+    assert draft.start == datetime(2026, 3, 3, 6, 0, tzinfo=UTC)
+    assert draft.end == datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match=r"end: .*occurs twice in Australia/Sydney: "
+                       r"02:30\+11:00 or 02:30\+10:00"):  # fmt: skip
+        envelope_draft(replace(typed, end="2026-04-05 02:30"), START, sydney)
 
 
 async def test_ctrl_c_quits_like_q(depot: Depot) -> None:

@@ -76,8 +76,8 @@ ENVELOPE_FIELDS = (
     ("id", "Envelope id", "local-1"),
     ("target", "Target node", "gc-main"),
     ("limit", "Limit", "400 kW  or  150 A"),
-    ("start", "Start", "now, or 2026-03-03T17:00:00+11:00"),
-    ("end", "End", "open, +2h, or an ISO time"),
+    ("start", "Start", "now, 17:00, or 2026-03-03 17:00 (site time)"),
+    ("end", "End", "open, +2h (after the start), 21:00, or 2026-03-03 21:00"),
 )
 
 

@@ -5,7 +5,7 @@ slack, the binding one marked, and the EVSE's recent journal entries."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import ClassVar
 
 from rich.console import Group
@@ -81,11 +81,13 @@ def chain(candidates: Sequence[Candidate]) -> Table:
     return table
 
 
-def journal_block(entries: Sequence[JournalEntry], zone: tzinfo) -> Group:
+def journal_block(
+    entries: Sequence[JournalEntry], zone: tzinfo, now: datetime | None = None
+) -> Group:
     shown = list(entries)[-JOURNAL_LINES:]
     if not shown:
         return Group(Text("no journal entries for this EVSE in the last hours", "dim"))
-    return Group(*(entry_line(entry, zone) for entry in shown))
+    return Group(*(entry_line(entry, zone, now) for entry in shown))
 
 
 class ExplainScreen(Screen[None]):
@@ -114,7 +116,9 @@ class ExplainScreen(Screen[None]):
     def show(self, explained: Explanation, entries: Sequence[JournalEntry], model: Model) -> None:
         self.query_one("#explain-summary", Static).update(summary(explained, model))
         self.query_one("#explain-chain", Static).update(chain(explained.evse.candidates))
-        self.query_one("#explain-journal", Static).update(journal_block(entries, model.local))
+        self.query_one("#explain-journal", Static).update(
+            journal_block(entries, model.local, model.time)
+        )
         self.loaded = True
 
     def show_error(self, message: str) -> None:
