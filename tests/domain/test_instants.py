@@ -5,6 +5,7 @@ skipped and doubled times refused with both readings."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -200,3 +201,17 @@ def test_the_short_clock_form_gives_the_date_off_the_day_of_now() -> None:
     assert format_clock(at, SYDNEY, NOW) == "18:30:05"
     assert format_clock(at, SYDNEY, NOW + timedelta(days=1)) == "2026-12-07 18:30:05"
     assert format_clock(at, SYDNEY) == "18:30:05"
+
+
+def test_the_refusals_docs_times_md_shows_are_the_ones_given() -> None:
+    """Each ``$ depotctl journal --since "…"`` example of docs/times.md is followed by
+    the line the parser's refusal makes (``--since: MESSAGE; HINT``)."""
+    lines = (Path(__file__).parents[2] / "docs" / "times.md").read_text().splitlines()
+    examples = [(line, lines[n + 1]) for n, line in enumerate(lines) if line.startswith("$ ")]
+    assert len(examples) == 2
+    for typed, said in examples:
+        text = typed.split('--since "')[1].rstrip('"')
+        with pytest.raises(InstantError) as refused:
+            parse_instant(text, now=NOW, zone=SYDNEY)
+        error = refused.value
+        assert said == f"depotctl journal: --since: {error.message}; {error.hint}"
