@@ -8,9 +8,26 @@ import typer
 
 from depotctl.cli.help import ReadableTyper
 
+HELP = """Energy manager for electric-vehicle depots: validate, diff and apply site YAML.
+
+depotctl decides how much power each charger may draw so that every vehicle is ready in
+time without breaking an electrical limit, and says why. Every command explains itself
+with `--help`, examples included.
+
+**Examples**
+
+```
+depotctl demo
+depotctl validate sites/
+depotctl serve --state-dir /tmp/depot --site examples/minimal.yaml
+depotctl context add depot --from-state-dir /tmp/depot
+depotctl status --context depot
+```
+"""
+
 app = ReadableTyper(
     name="depotctl",
-    help="Energy manager for electric-vehicle depots: validate, diff and apply site YAML.",
+    help=HELP,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,8 +64,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """depotctl keeps a depot's electrical description correct in git and decides how much
-    power each charger may draw, saying why."""
+    """depotctl itself: its help (:data:`HELP`) and ``--version``."""
 
 
 def command_group(name: str, help_text: str, *, runs_without_command: bool = False) -> typer.Typer:
