@@ -11,10 +11,11 @@ for the rest of the session, as in a shell.
 
 Each session runs in a fresh copy of the repository, from its root, with ``depotctl``
 and ``python3`` from this environment first on the PATH, a home of its own, ``NO_COLOR``
-and the user ``alice``. ``/tmp/`` in a command is a directory of the test's own, printed
+and the user ``alice`` (signing as ``alice@depot-ops`` whatever the host's name). ``/tmp/`` in a command is a directory of the test's own, printed
 back as ``/tmp/``. What legitimately varies is normalised: a line ``…`` matches any lines
 (none included), ``…`` in a line any text, clock times and dates any of the same form,
-durations (``0.2 s``) any, and a loopback port any. ``serve``, ``console`` and ``sim
+durations (``0.2 s``) any, a loopback port any, and a gap of two or more spaces
+inside a line (a table's columns, as wide as what they hold) any gap. ``serve``, ``console`` and ``sim
 chargers`` run on in the background: the test waits for the lines the README shows them
 printing first, runs the rest of the session, then stops them with Ctrl-C (SIGINT) and
 expects a clean exit.
@@ -27,6 +28,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -42,6 +44,8 @@ from tests.conftest import ROOT
 
 README = ROOT / "README.md"
 MARKER = re.compile(r"<!-- runnable(?P<options>(?: [\w=.-]+)*) -->")
+#: Who runs the README's commands (changes are signed user@host): the same on every machine.
+AUTHOR, HOST = "alice", "depot-ops"
 #: Tools beside depotctl that README examples use; a machine without one skips them.
 TOOLS = ("curl", "jq")
 LONG_RUNNING = ("depotctl serve", "depotctl console", "depotctl sim chargers")
@@ -54,6 +58,7 @@ _VARYING = re.compile(
     r"|(?P<duration>(?<![\w.])\d[\d,]*(?:\.\d+)? (?:ms|s)\b)"
     r"|(?P<port>(?<=127\.0\.0\.1:)\d+)"
     r"|(?P<elision>…)"
+    r"|(?P<gap>(?<=\S) {2,})"
 )
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 _ANY_NUMBER = r"\d[\d,]*(?:\.\d+)?"
@@ -142,6 +147,8 @@ def line_pattern(expected: str, *, numbers_vary: bool = False) -> re.Pattern[str
             parts.append(_ANY_NUMBER + r" (?:ms|s)")
         elif kind == "port":
             parts.append(r"\d+")
+        elif kind == "gap":
+            parts.append(" +")
         else:
             parts.append(_shape(found.group()))
         end = found.end()
@@ -226,8 +233,8 @@ class Workspace:
         return command.text.replace("/tmp/", f"{self.tmp}/")
 
     def printed(self, output: str) -> list[str]:
-        output = output.replace(f"{self.tmp}/", "/tmp/")
-        return output.replace(self.env["HOME"], "~").splitlines()
+        output = output.replace(f"{self.tmp}/", "/tmp/").replace(self.env["HOME"], "~")
+        return output.replace(f"{AUTHOR}@{socket.gethostname()}", f"{AUTHOR}@{HOST}").splitlines()
 
 
 def _workspace(tmp_path: Path) -> Workspace:
@@ -253,8 +260,8 @@ def _workspace(tmp_path: Path) -> Workspace:
         HOME=str(home),
         NO_COLOR="1",
         PYTHONUNBUFFERED="1",
-        LOGNAME="alice",
-        USER="alice",
+        LOGNAME=AUTHOR,
+        USER=AUTHOR,
     )
     return Workspace(root, tmp, env)
 
@@ -407,3 +414,6 @@ def test_times_durations_and_ports_vary_in_value_not_in_form() -> None:
     assert not output_matches(["85.3 % delivered"], ["83.0 % delivered"])
     assert output_matches(["85.3 % of 1,200 kW"], ["83.0 % of 900 kW"], numbers_vary=True)
     assert output_matches(["id … end"], ["id anything at all end"])
+    assert output_matches(["  by        since"], ["  by              since"])
+    assert not output_matches(["  by  since"], ["    by  since"])
+    assert not output_matches(["by  since"], ["bysince"])
