@@ -4,7 +4,8 @@ A block is marked by an HTML comment on the line before its opening fence:
 ``<!-- runnable -->`` runs it alone; ``<!-- runnable session=NAME -->`` runs it with the
 other blocks of that session, in README order, in one working copy (so a controller
 started in one block serves the next); ``slow`` keeps it out of the default run; ``shape``
-compares its output's shape only (every number may differ). In a block, ``$ `` starts a
+compares its output's shape only (every number may differ); ``site`` marks a YAML
+block that is a whole site file, which must pass ``depotctl validate``. In a block, ``$ `` starts a
 command (a line ending in a backslash goes on to the next); the lines up to the next
 command are what it prints, stdout and stderr together. ``export NAME=VALUE`` holds
 for the rest of the session, as in a shell.
@@ -44,6 +45,8 @@ from tests.conftest import ROOT
 
 README = ROOT / "README.md"
 MARKER = re.compile(r"<!-- runnable(?P<options>(?: [\w=.-]+)*) -->")
+#: Where a ``site`` block (a site file) is written, and what validate says of it.
+SITE_FILE, VALID_SITE = "examples/readme-site.yaml", "✓ 1 file valid, no problems"
 #: Who runs the README's commands (changes are signed user@host): the same on every machine.
 AUTHOR, HOST = "alice", "depot-ops"
 #: Tools beside depotctl that README examples use; a machine without one skips them.
@@ -85,6 +88,8 @@ class Block:
     session: str
     options: frozenset[str]
     commands: tuple[Command, ...]
+    #: A ``site`` block's text, written to SITE_FILE before its command runs.
+    site_text: str | None = None
 
 
 def readme_blocks(text: str) -> list[Block]:
@@ -107,9 +112,14 @@ def readme_blocks(text: str) -> list[Block]:
             (s.removeprefix("session=") for s in settings if s.startswith("session=")),
             f"line-{number}",
         )
-        blocks.append(
-            Block(number, session, frozenset(settings), tuple(_commands(body, number + 2)))
-        )
+        if "site" in settings:
+            check = Command(number + 2, f"depotctl validate {SITE_FILE}", (VALID_SITE,))
+            blocks.append(
+                Block(number, session, frozenset(settings), (check,), "\n".join(body) + "\n")
+            )
+        else:
+            commands = tuple(_commands(body, number + 2))
+            blocks.append(Block(number, session, frozenset(settings), commands))
     return blocks
 
 
@@ -364,6 +374,8 @@ def test_readme_session_runs_as_printed(blocks: list[Block], tmp_path: Path) -> 
     workspace = _workspace(tmp_path)
     try:
         for block in blocks:
+            if block.site_text is not None:
+                (workspace.root / SITE_FILE).write_text(block.site_text)
             for command in block.commands:
                 _run(workspace, block, command)
     finally:
