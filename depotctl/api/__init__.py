@@ -48,6 +48,7 @@ from depotctl.api.plans import (
     EvseImpact,
     Impact,
     Plan,
+    PlanWarning,
     SessionImpact,
     SiteNames,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "Overrides",
     "PathNode",
     "Plan",
+    "PlanWarning",
     "Priority",
     "Problem",
     "ReadingInput",

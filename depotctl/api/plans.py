@@ -4,6 +4,8 @@ the EVSEs and sessions now. A saved plan is this JSON, and ``apply`` takes it ba
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from depotctl.api.allocation import Binding
@@ -71,6 +73,22 @@ class Impact(ApiModel):
     sessions_on_removed_evses: list[SessionImpact]
 
 
+class PlanWarning(ApiModel):
+    """Something to know before applying: a warning of ``depotctl validate`` about the
+    site, or a problem on the controller's host (a secret file missing or unreadable
+    there, a variable its process lacks). Never a secret's value."""
+
+    origin: Literal["site", "host"] = Field(
+        description="site: validate's warning; host: the controller's host lacks something."
+    )
+    rule: str = Field(description="The rule id: validate's (docs/rules.md), or host/….")
+    file: str = Field(description="The site text's path, as the plan names it.")
+    line: int | None = Field(description="1-based; null without a position.")
+    column: int | None
+    message: str
+    hint: str | None
+
+
 class Plan(ApiModel):
     """What applying ``site_text`` would change (and, saved, what ``apply`` takes)."""
 
@@ -86,6 +104,10 @@ class Plan(ApiModel):
     site_text: str
     files: dict[str, str] | None = None
     files_hash: str | None = None
+    warnings: list[PlanWarning] = Field(
+        default_factory=list,
+        description="Validate's warnings, then the host's problems; `--strict` refuses any.",
+    )
 
 
 class DryRun(Plan):

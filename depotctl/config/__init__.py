@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from depotctl.config.charge_points import charge_points as site_charge_points
     from depotctl.config.checks import SiteContext
     from depotctl.config.compile import compile_site
-    from depotctl.config.diagnostics import FileReport, Severity
+    from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
     from depotctl.config.diff import SiteDiff, SiteFile, diff_sites, read_site
     from depotctl.config.diff import render_json as render_diff_json
     from depotctl.config.diff import render_text as render_diff_text
@@ -76,6 +76,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "BundleError": ("bundle", "BundleError"),
     "Charger": ("schema", "Charger"),
     "EnergyAmount": ("snapshot.schema", "EnergyAmount"),
+    "Diagnostic": ("diagnostics", "Diagnostic"),
     "FileReport": ("diagnostics", "FileReport"),
     "GridConnection": ("schema", "GridConnection"),
     "LimitValue": ("snapshot.schema", "LimitValue"),
@@ -157,6 +158,7 @@ __all__ = [
     "AwareTime",
     "BundleError",
     "Charger",
+    "Diagnostic",
     "EnergyAmount",
     "FileReport",
     "GridConnection",

@@ -20,6 +20,7 @@ from typing import Any
 
 from depotctl.config import (
     SCHEMA_UNKNOWN_KIND,
+    Diagnostic,
     FileReport,
     LoadedFile,
     Severity,
@@ -61,12 +62,18 @@ class SiteInvalid(Exception):
 
 
 def checked_site(
-    text: str, *, path: Path, display: str | None = None, refuse_secrets: bool = True
+    text: str,
+    *,
+    path: Path,
+    display: str | None = None,
+    refuse_secrets: bool = True,
+    warnings: list[Diagnostic] | None = None,
 ) -> Site:
-    """The site of ``text`` when it validates without errors (warnings allowed), else
-    ``SiteInvalid``. ``path`` is where the text came from (relative files resolve
-    against its directory). ``refuse_secrets`` False lets a secret written in it pass
-    (the ``secrets/`` rules) with a warning in the log: for a revision already stored."""
+    """The site of ``text`` when it validates without errors (warnings allowed, and
+    added to ``warnings`` when given), else ``SiteInvalid``. ``path`` is where the text
+    came from (relative files resolve against its directory). ``refuse_secrets`` False
+    lets a secret written in it pass (the ``secrets/`` rules) with a warning in the
+    log: for a revision already stored."""
     loaded = load_text(text, path, display)
     if refuse_secrets:
         report_secrets(loaded)
@@ -81,6 +88,8 @@ def checked_site(
     if report.errors:
         report.diagnostics = [d for d in report.diagnostics if d.severity is Severity.ERROR]
         raise SiteInvalid(report)
+    if warnings is not None:
+        warnings += report.diagnostics
     if len(sites) != 1:
         report.diagnostics.append(
             SCHEMA_UNKNOWN_KIND.diagnostic(

@@ -287,6 +287,36 @@ def test_a_dry_run_plans_and_stores_nothing(depot: Depot) -> None:
     assert depot.reasons == []
 
 
+def test_plan_and_dry_run_answer_the_sites_warnings_and_the_hosts_problems(
+    depot: Depot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Validate's warning (db-1 above gc-main's 160 A) and what this host, the
+    controller's, lacks: CP01_PASSWORD in its environment, chg-02's password file."""
+    monkeypatch.delenv("CP01_PASSWORD", raising=False)
+    text = with_db1(200)
+    expected = [
+        ("site", "electrical/child-exceeds-parent", 17, 25),
+        ("host", "host/variable-unset", 21, 58),
+        ("host", "host/secret-file-missing", 29, 61),
+    ]
+    with depot.client() as client:
+        plan = client.post("/api/v1/plan", json={"site": text, "path": "x.yaml"}).json()
+        dry = client.post("/api/v1/apply?dry_run=true", json={"site": text}).json()
+    for answer in (plan, dry):
+        warnings = answer["warnings"]
+        assert [(w["origin"], w["rule"], w["line"], w["column"]) for w in warnings] == expected
+    assert {w["file"] for w in plan["warnings"]} == {"x.yaml"}
+    assert "/etc/depotctl/cp02.secret does not exist" in plan["warnings"][2]["message"]
+    secret = tmp_path / "cp02.secret"
+    secret.write_text("pw")
+    monkeypatch.setenv("CP01_PASSWORD", "pw-from-the-environment")
+    served = text.replace("/etc/depotctl/cp02.secret", str(secret))
+    with depot.client() as client:
+        now = client.post("/api/v1/plan", json={"site": served}).json()
+    assert [w["rule"] for w in now["warnings"]] == ["electrical/child-exceeds-parent"]
+    assert "pw-from-the-environment" not in json.dumps(now)
+
+
 def test_a_readonly_token_cannot_plan_apply_or_roll_back(depot: Depot) -> None:
     with depot.client("readonly") as client:
         for path, body in (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,8 +25,10 @@ from depotctl.cli.remote.connection import (
     _short,
     _table,
     remote_options,
+    site_clock,
 )
-from depotctl.client.figures import amount, iso_text
+from depotctl.cli.remote.plan_warnings import strict_refusal, warnings_text
+from depotctl.client.figures import amount, instant_text, zone_named
 from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
@@ -41,6 +44,14 @@ def status(remote: Remote) -> None:
     open alerts.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl status --context depot
+    depotctl status --server http://127.0.0.1:8180 \\
+        --token-file /tmp/depot/tokens/readonly.token --format json
+    ```
     """
     with remote.client("status") as client:
         clock = client.clock()
@@ -80,13 +91,13 @@ def _status_summary(clock: Clock, state: State, alerts: Alerts) -> dict[str, Any
 
 
 def _status_text(clock: Clock, state: State, alerts: Alerts) -> str:
-    revision = state.revision
+    revision, zone = state.revision, zone_named(clock.timezone)
     counts = Counter(e.state for e in state.evses)
     lines = [
         f"site      {state.site.name}",
         f"revision  {revision.number} ({_short(revision.hash)}) by {revision.author}, "
-        f"{iso_text(revision.created_at)}: {revision.message}",
-        f"clock     {iso_text(clock.time)} ({clock.kind}, ×{clock.speed:g})",
+        f"{instant_text(revision.created_at, zone)}: {revision.message}",
+        f"clock     {instant_text(clock.time, zone)} ({clock.kind}, ×{clock.speed:g})",
         f"EVSEs     {len(state.evses)}: "
         + (", ".join(f"{count} {name}" for name, count in sorted(counts.items())) or "none"),
     ]
@@ -97,31 +108,41 @@ def _status_text(clock: Clock, state: State, alerts: Alerts) -> str:
             source = (
                 f" ({node.source.text})" if node.source is not None and node.source.text else ""
             )
-            lines.append(f"  {node.id} {node.kind} {node.effective_limit} {node.unit}{source}")
+            limit = amount(node.effective_limit, node.unit or "")
+            lines.append(f"  {node.id} {node.kind} {limit}{source}")
     else:
         lines.append("at limit  no node")
     # here, not at the top: the client's package loads httpx, which validate never needs
-    from depotctl.client.alerts import alerts_line, alerts_of, site_zone
+    from depotctl.client.alerts import alerts_line, alerts_of
 
-    lines.append(f"alerts    {alerts_line(alerts_of(alerts), site_zone(alerts), clock.time)}")
+    lines.append(f"alerts    {alerts_line(alerts_of(alerts), zone)}")
     return "\n".join(lines) + "\n"
 
 
 @app.command()
 @remote_options
 def revisions(remote: Remote) -> None:
-    """The site revisions, newest first; the one in force is marked with *.
+    """The site revisions, newest first; the one in force is marked with `*`.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
+
+    **Examples**
+
+    ```
+    depotctl revisions --context depot
+    depotctl revisions --format json
+    ```
     """
-    listed = remote.answer("revisions", lambda client: client.revisions())
+    with remote.client("revisions") as client:
+        answer, clock = client.revisions(), site_clock(client)
+    listed = remote.in_words(answer)
     if listed is None:
         return
     rows = [
         (
             ("*" if r.number == listed.current else " ") + str(r.number),
             _short(r.hash),
-            iso_text(r.created_at),
+            clock.text(r.created_at),
             r.author,
             r.message,
         )
@@ -133,7 +154,16 @@ def revisions(remote: Remote) -> None:
 # plan, apply, rollback
 
 MessageOption = Annotated[
-    str | None, typer.Option("-m", "--message", help="Why (kept with the revision).")
+    str | None,
+    typer.Option("-m", "--message", metavar="TEXT", help="Why (kept with the revision)."),
+]
+StrictOption = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Refuse (exit 1) when the plan has warnings: validate's, or what the "
+        "controller's host lacks (a secret file, an environment variable).",
+    ),
 ]
 
 
@@ -164,9 +194,11 @@ def _bundle(path: Path, text: str) -> dict[str, str]:
     return read_bundle(sites[0], path.parent) if len(sites) == 1 else {}
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan, zone: tzinfo = UTC) -> str:
     """The plan as terraform shows one: the semantic changes (``+ - ~``), then the
-    impact now (EVSE limits old → new, sessions that would pause), then ``Plan: …``."""
+    impact now (EVSE limits old → new, sessions that would pause), the warnings, then
+    ``Plan: …``; its time in the site's ``zone``."""
+    warnings = warnings_text(plan)  # escapes what it prints: it quotes the site's lines
     plan = escaped_model(plan)
     marks = {"add": "+", "remove": "-", "change": "~", "move": "~"}
     base = plan.base_revision
@@ -188,7 +220,7 @@ def plan_text(plan: Plan) -> str:
     evses = impact.evses if impact is not None else []
     paused = impact.paused_sessions if impact is not None else []
     removed = impact.sessions_on_removed_evses if impact is not None else []
-    lines += ["", f"Impact now ({iso_text(impact.time)}):" if impact else "Impact now:"]
+    lines += ["", f"Impact now ({instant_text(impact.time, zone)}):" if impact else "Impact now:"]
     for evse in evses:
         lines.append(f"  ~ EVSE {evse.message or _evse_change(evse)}")
     for session in paused:
@@ -203,8 +235,8 @@ def plan_text(plan: Plan) -> str:
     if not (evses or paused or removed):
         lines.append("  no EVSE limit changes, no session paused")
     summary = plan.summary
+    lines += ["", *warnings]
     lines += [
-        "",
         f"Plan: {summary.add} to add, {summary.change} to change, "
         f"{summary.remove} to destroy; {len(evses)} EVSE limit(s) change now, "
         f"{len(paused)} session(s) would pause.",
@@ -223,41 +255,60 @@ def _has_changes(plan: Plan) -> bool:
 @app.command()
 @remote_options
 def plan(
-    site_file: Annotated[Path, bare_option("--file", "-f", help="The site file to plan.")],
+    site_file: Annotated[
+        Path, bare_option("--file", "-f", metavar="FILE", help="The site file to plan.")
+    ],
     out: Annotated[
         Path | None,
         bare_option(
-            "--out", help="Save the plan (JSON, with the revision it was made against) for apply."
+            "--out",
+            metavar="FILE",
+            help="Save the plan (JSON, with the revision it was made against) for apply.",
         ),
     ] = None,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 1 when the plan has changes.")
     ] = False,
+    strict: StrictOption = False,
     *,
     remote: Remote,
 ) -> None:
     """Show what applying a site file would change, and its impact now.
 
     The semantic changes (+ - ~), then the impact now: EVSE limits old → new and the
-    sessions that would pause.
+    sessions that would pause; then the warnings: validate's, and what the controller's
+    host lacks for the site's secrets (a password_file or token_file missing or
+    unreadable there, a password_env or token_env variable its process does not have).
 
     Exit codes: 0 planned (with --detailed-exitcode: no changes), 1 changes present
-    (with --detailed-exitcode) or the site is invalid (its diagnostics on stderr), 2
-    usage, 3 the file or the controller cannot be reached.
+    (with --detailed-exitcode), warnings (with --strict) or the site is invalid (its
+    diagnostics on stderr), 2 usage, 3 the file or the controller cannot be reached.
+
+    **Examples**
+
+    ```
+    depotctl plan -f site.yaml
+    depotctl plan -f site.yaml --out plan.json
+    depotctl plan -f site.yaml --detailed-exitcode --strict --context depot
+    ```
     """
     text = _read_site("plan", site_file)
     files = _bundle(site_file, text)
     with remote.client("plan") as client:
         made = client.plan(text, str(site_file), files)
+        zone = site_clock(client).zone
     if out is not None:
         try:
             out.write_text(json.dumps(_json(made), indent=2, ensure_ascii=False) + "\n")
         except OSError as error:
             raise _fail("plan", f"cannot write {out}: {error.strerror}", 3) from None
     if not remote.printed_json(made):
-        sys.stdout.write(plan_text(made))
+        sys.stdout.write(plan_text(made, zone))
         if out is not None:
             sys.stdout.write(f"Saved to {out}: apply it with `depotctl apply {out}`.\n")
+    refusal = strict_refusal(made) if strict else None
+    if refusal is not None:
+        raise _fail("plan", refusal, 1)
     if detailed_exitcode and _has_changes(made):
         raise typer.Exit(1)
 
@@ -286,26 +337,38 @@ def apply(
     plan_file: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[PLANFILE]", help="A plan saved by `plan --out`.", show_default=False
+            metavar="PLANFILE", help="A plan saved by `plan --out`.", show_default=False
         ),
     ] = None,
     site_file: Annotated[
         Path | None,
-        bare_option("--file", "-f", help="A site file: plan it, then apply."),
+        bare_option("--file", "-f", metavar="FILE", help="A site file: plan it, then apply."),
     ] = None,
     yes: YesOption = False,
     message: MessageOption = None,
+    strict: StrictOption = False,
     *,
     remote: Remote,
 ) -> None:
     """Apply a site file (-f PATH) or a saved plan (PLANFILE) as the next revision.
 
-    Only if the controller is still at the revision the plan was made against.
+    Only if the controller is still at the revision the plan was made against. The
+    plan's warnings (validate's, and what the controller's host lacks for the site's
+    secrets) are shown before it asks; with --strict any warning refuses the apply
+    (a saved plan's are checked again on the controller first).
 
     Without --yes it shows the plan and asks on a terminal; without a terminal it
     refuses (exit 2). Exit codes: 0 applied (or nothing to apply), 1 the site is
-    invalid, 2 usage, 3 a file or the controller cannot be reached or the token is
-    refused, 4 conflict (the controller moved since the plan: plan again).
+    invalid or (with --strict) has warnings, 2 usage, 3 a file or the controller
+    cannot be reached or the token is refused, 4 conflict (the controller moved
+    since the plan: plan again).
+
+    **Examples**
+
+    ```
+    depotctl apply plan.json --yes
+    depotctl apply -f site.yaml -m "db-1 down to 40 A for the new feeder"
+    ```
     """
     if (plan_file is None) == (site_file is None):
         raise _fail("apply", "give either -f SITE_FILE or a saved PLANFILE", 2)
@@ -325,15 +388,21 @@ def apply(
     with remote.client("apply") as client:
         if saved is not None:
             made = saved
+            if strict:  # the host may have changed since: its warnings now
+                now = client.dry_run(saved.site_text, saved.path, saved.files)
+                made = saved.model_copy(update={"warnings": now.warnings})
         else:
             assert site_file is not None and text is not None
             made = client.plan(text, str(site_file), files)
         if remote.output_format is OutputFormat.TEXT:
-            sys.stdout.write(plan_text(made))
+            sys.stdout.write(plan_text(made, site_clock(client).zone))
         if saved is None and not _has_changes(made):
             if not remote.printed_json({"applied": False, "plan": _json(made)}):
                 sys.stdout.write("Nothing to apply.\n")
             return
+        refusal = strict_refusal(made) if strict else None
+        if refusal is not None:
+            raise _fail("apply", refusal, 1)
         _confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")
         applied = client.apply(
             base_revision=made.base_revision,
@@ -355,7 +424,7 @@ def rollback(
     revision: Annotated[
         int | None,
         typer.Argument(
-            metavar="[REVISION]",
+            metavar="REVISION",
             help="The revision whose site to put back (default: the one before the current).",
             show_default=False,
         ),
@@ -371,6 +440,13 @@ def rollback(
     revision, nothing before the current one, no --yes without a terminal), 3 the
     controller cannot be reached or the token is refused, 4 conflict (another revision
     became current meanwhile).
+
+    **Examples**
+
+    ```
+    depotctl rollback --yes
+    depotctl rollback 3 -m "back to the winter limits" --yes
+    ```
     """
     _refuse_unconfirmed("rollback", yes)
     with remote.client("rollback") as client:

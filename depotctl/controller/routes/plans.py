@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from depotctl.config import ValidationRun, diff_to_json, json_report
+from depotctl.config import Diagnostic, ValidationRun, diff_to_json, json_report
 from depotctl.controller.service import SiteInvalid
+from depotctl.controller.services.host_credentials import HOST_RULES
 from depotctl.controller.services.impact import Impact, SessionImpact
 from depotctl.controller.services.revisions import Plan, bundle_hash
 from depotctl.controller.store import Revision
@@ -33,6 +34,20 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "site_text": plan.site_text,
         "files": dict(plan.files) if plan.files is not None else None,
         "files_hash": bundle_hash(plan.files) if plan.files is not None else None,
+        "warnings": [_warning_json(w) for w in plan.warnings],
+    }
+
+
+def _warning_json(warning: Diagnostic) -> dict[str, Any]:
+    span = warning.span
+    return {
+        "origin": "host" if warning.rule.startswith(HOST_RULES) else "site",
+        "rule": warning.rule,
+        "file": warning.file,
+        "line": span.line if span is not None else None,
+        "column": span.column if span is not None else None,
+        "message": warning.message,
+        "hint": warning.hint,
     }
 
 

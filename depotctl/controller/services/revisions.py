@@ -2,7 +2,8 @@
 
 A **plan** validates a site text as ``depotctl validate`` does, diffs it against the
 revision in force (:func:`depotctl.config.diff_sites`) and shows its impact on
-now (:mod:`depotctl.controller.services.impact`).
+now (:mod:`depotctl.controller.services.impact`), with the site's warnings and what
+this host lacks for its credentials (:mod:`depotctl.controller.services.host_credentials`).
 
 An **apply** stores the text as the next revision only if the revision in force is
 still the one the plan was made against. The revision, its ``revision.applied``
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +27,8 @@ from datetime import datetime
 from pathlib import Path
 
 from depotctl.config import (
+    Diagnostic,
+    Severity,
     Site,
     SiteDiff,
     TariffDocument,
@@ -32,11 +36,13 @@ from depotctl.config import (
     TariffSpec,
     diff_sites,
     load_file,
+    parse_documents,
     read_bundle,
     write_bundle,
 )
 from depotctl.controller.revision_requests import ApplyRequest, RollbackRequest
 from depotctl.controller.service import AppliedSite, Controller, checked_site, revision_applied
+from depotctl.controller.services.host_credentials import CredentialProblem, missing_credentials
 from depotctl.controller.services.impact import Impact, impact_on_now
 from depotctl.controller.store import (
     Revision,
@@ -89,6 +95,8 @@ class Plan:
     impact: Impact | None
     #: the files bundled with the text (None: none were; they resolve on the host)
     files: Mapping[str, str] | None = None
+    #: validate's warnings about the text, then what this host lacks for its secrets
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def base_revision(self) -> int:
@@ -118,9 +126,12 @@ def plan_site(
     base = controller.applied.revision if controller.applied is not None else None
     display = path or "site"
     with _site_dir(controller, base, files) as base_dir:
-        site = _validated(text, base_dir, display)
+        warnings: list[Diagnostic] = []
+        site = checked_site(text, path=base_dir / "site.yaml", display=display, warnings=warnings)
+        credentials = missing_credentials(site, _base_dir(controller, base), os.environ)
+        warnings += _placed(credentials, text, display)
         if controller.applied is None:
-            return Plan(base, text, display, site, None, None, files)
+            return Plan(base, text, display, site, None, None, files, tuple(warnings))
         assert base is not None
         diff = diff_sites(
             controller.applied.site,
@@ -129,7 +140,22 @@ def plan_site(
             new_tariff=_tariff(site, base_dir),
         )
         impact = impact_on_now(controller, site, base_dir)
-    return Plan(base, text, display, site, diff, impact, files)
+    return Plan(base, text, display, site, diff, impact, files, tuple(warnings))
+
+
+def _placed(problems: list[CredentialProblem], text: str, display: str) -> list[Diagnostic]:
+    """``problems`` of the text's Site document as warnings at their line and column."""
+    if not problems:
+        return []
+    source = next(d for d in parse_documents(text) if _is_site(d.data)).source
+    return [
+        Diagnostic(display, source.span(p.path), Severity.WARNING, p.rule, p.message, p.hint)
+        for p in problems
+    ]
+
+
+def _is_site(data: object) -> bool:
+    return isinstance(data, dict) and data.get("kind") == "Site"
 
 
 @contextmanager
