@@ -29,6 +29,11 @@ class ClockKind(StrEnum):
     SIM = "sim"
 
 
+class LogFormatChoice(StrEnum):
+    JSON = "json"
+    TEXT = "text"
+
+
 def default_state_dir() -> Path:
     """``$XDG_STATE_HOME/depotctl``, else ``~/.local/state/depotctl``."""
     base = os.environ.get("XDG_STATE_HOME")
@@ -56,7 +61,9 @@ def _settings(
     speed: float,
     tick: str,
     shadow: bool = False,
+    log_format: LogFormatChoice | None = None,
 ) -> Settings:
+    from depotctl.controller.log_lines import LogFormat
     from depotctl.controller.server import Settings
 
     tick_s = positive_seconds(tick, "--tick", what="the tick", hint=" ({hint})")
@@ -71,7 +78,16 @@ def _settings(
         speed=speed,
         tick_s=tick_s,
         shadow=shadow,
+        log_format=LogFormat(log_format_for(log_format, tty=sys.stderr.isatty())),
     )
+
+
+def log_format_for(chosen: LogFormatChoice | None, *, tty: bool) -> str:
+    """The log's form: the one chosen, else text on a terminal and JSON lines elsewhere
+    (a pipe, a file, journald)."""
+    if chosen is not None:
+        return chosen.value
+    return LogFormatChoice.TEXT.value if tty else LogFormatChoice.JSON.value
 
 
 @app.command()
@@ -80,6 +96,7 @@ def serve(
         Path | None,
         bare_option(
             "--state-dir",
+            metavar="DIR",
             help="Where the store, tokens and endpoints.json live. "
             "Default: $XDG_STATE_HOME/depotctl, else ~/.local/state/depotctl.",
         ),
@@ -88,17 +105,22 @@ def serve(
         Path | None,
         bare_option(
             "--site",
+            metavar="FILE",
             help="Site file: the first revision of an empty store (validated first). A store "
             "with revisions keeps its own; a different file gets a warning to plan/apply.",
         ),
     ] = None,
     listen: Annotated[
-        str, typer.Option("--listen", help="API address HOST:PORT (port 0: a free port).")
+        str,
+        typer.Option(
+            "--listen", metavar="HOST:PORT", help="API address HOST:PORT (port 0: a free port)."
+        ),
     ] = DEFAULT_LISTEN,
     ocpp_listen: Annotated[
         str,
         typer.Option(
             "--ocpp-listen",
+            metavar="HOST:PORT",
             help="OCPP address HOST:PORT for chargers (set the depot LAN address explicitly).",
         ),
     ] = DEFAULT_OCPP_LISTEN,
@@ -106,9 +128,14 @@ def serve(
         ClockKind, typer.Option("--clock", help="real, or sim (simulated, --speed times faster).")
     ] = ClockKind.REAL,
     speed: Annotated[
-        float, typer.Option("--speed", min=0.001, help="Simulated seconds per real second.")
+        float,
+        typer.Option(
+            "--speed", metavar="FACTOR", min=0.001, help="Simulated seconds per real second."
+        ),
     ] = 1.0,
-    tick: Annotated[str, typer.Option("--tick", help="Control-loop period.")] = "5s",
+    tick: Annotated[
+        str, typer.Option("--tick", metavar="DURATION", help="Control-loop period.")
+    ] = "5s",
     shadow: Annotated[
         bool,
         typer.Option(
@@ -117,21 +144,47 @@ def serve(
             "beside another system; tests without chargers). Chargers still connect.",
         ),
     ] = False,
+    log_format: Annotated[
+        LogFormatChoice | None,
+        bare_option(
+            "--log-format",
+            help="json (one object per line, for journald and log shippers) or text (one "
+            "line a person reads, times in the site's zone). Default: text on a terminal, "
+            "json otherwise.",
+        ),
+    ] = None,
 ) -> None:
     """Run the depot controller: the SQLite store, the clock and the HTTP API.
+
+    Before it creates anything it checks what it can: the state directory (a directory
+    it may write, not held by another controller), the site file (readable; valid when
+    it seeds an empty store) and both addresses (free). A refusal is one sentence on
+    stderr with the fix, and nothing is created.
 
     One controller per state directory: it first locks STATE_DIR/serve.lock (naming its
     pid and start time) for its life; a crashed holder's lock is taken over. On start it
     creates STATE_DIR/tokens/admin.token and readonly.token (mode 0600, kept across
-    restarts) and writes STATE_DIR/endpoints.json with the bound addresses. Logs are
-    JSON lines on stderr. Ctrl-C or SIGTERM stops it cleanly.
+    restarts) and writes STATE_DIR/endpoints.json with the bound addresses. The log is
+    on stderr (--log-format). Ctrl-C or SIGTERM stops it cleanly.
 
     Exit codes: 0 stopped cleanly, 1 the site (--site, or the stored revision) is
-    invalid (diagnostics on stderr), 2 usage, 3 the state directory or the address
-    cannot be used, 4 the state directory is in use by another running controller
-    (named on stderr; nothing in the directory is changed).
+    invalid (diagnostics on stderr), 2 usage, 3 the state directory, the site file or an
+    address cannot be used, 4 the state directory is in use by another running
+    controller (named on stderr; nothing in the directory is changed).
+
+    **Examples**
+
+    ```
+    depotctl serve --state-dir /tmp/depot --site examples/minimal.yaml
+    depotctl serve --site sites/au-bus-depot.yaml \\
+        --ocpp-listen 192.168.10.2:9000
+    depotctl serve --state-dir /tmp/depot --site examples/minimal.yaml \\
+        --listen 127.0.0.1:0 --ocpp-listen 127.0.0.1:0 --clock sim --speed 60
+    ```
     """
-    settings = _settings(state_dir, site, listen, ocpp_listen, clock, speed, tick, shadow)
+    settings = _settings(
+        state_dir, site, listen, ocpp_listen, clock, speed, tick, shadow, log_format
+    )
     from depotctl.controller.server import run
 
     code = run(settings)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import logging
 import os
@@ -14,27 +13,36 @@ import socket
 import sqlite3
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from starlette.applications import Starlette
 
+from depotctl.api.authors import local_author
 from depotctl.api.state_dir import StateDir
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import Clock, clock_for
 from depotctl.controller.decisions import envelope_lead
 from depotctl.controller.dispatch import ShadowDispatcher
+from depotctl.controller.log_lines import LogFormat, TextLines, configure_logging
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
+from depotctl.controller.startup import (
+    Listeners,
+    StartRefused,
+    bind_listeners,
+    check_state_dir,
+    in_use,
+    read_site_file,
+)
 from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError, UnitOfWork
 from depotctl.credentials import TokenFileError
@@ -58,42 +66,87 @@ class Settings:
     tick_s: float
     #: decide and journal, command no charger
     shadow: bool = False
+    log_format: LogFormat = LogFormat.JSON
 
 
 def run(settings: Settings) -> int:
     """Serve until stopped; the exit code (0 clean, 1 invalid site, 3 unusable state
-    directory or address, 4 the state directory is in use by another controller)."""
-    configure_logging()
+    directory, site file or address, 4 the state directory is in use by another
+    controller). Everything that can be checked is checked before anything is created
+    (:mod:`~depotctl.controller.startup`); a refusal is one sentence on stderr."""
+    formatter = configure_logging(settings.log_format)
+    try:
+        has_store = check_state_dir(settings.state_dir)
+        site_text = (
+            read_site_file(settings.site_file, seeds=not has_store)
+            if settings.site_file is not None
+            else None
+        )
+        listeners = bind_listeners(settings.listen, settings.ocpp_listen)
+    except StartRefused as refused:
+        return _refuse(refused)
+    try:
+        return _run_in(settings, site_text, listeners, formatter)
+    except StartRefused as refused:
+        return _refuse(refused)
+    finally:
+        listeners.close()
+
+
+def _refuse(refused: StartRefused) -> int:
+    if refused.details:
+        sys.stderr.write(refused.details.rstrip("\n") + "\n")
+    sys.stderr.write(f"depotctl serve: {refused.sentence}\n")
+    sys.stderr.flush()
+    return refused.exit_code
+
+
+def _run_in(
+    settings: Settings, site_text: str | None, listeners: Listeners, formatter: logging.Formatter
+) -> int:
+    """Create the state directory if need be, lock it and open its store; then serve."""
     try:
         settings.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # before anything else in the directory: one controller per state directory
         lock = StateLock.acquire(settings.state_dir)
-    except StateDirInUse as busy:
-        sys.stderr.write(f"depotctl serve: {busy}\n")
-        return 4
+    except StateDirInUse as busy:  # a controller that started since the check
+        raise StartRefused(in_use(busy.state_dir, str(busy.holder)), 4) from None
     except OSError as error:
-        log.error("cannot use the state directory %s: %s", settings.state_dir, error)
-        return 3
+        raise StartRefused(
+            f"cannot use the state directory {settings.state_dir}: "
+            f"{(error.strerror or str(error)).lower()}; give --state-dir another path",
+            3,
+        ) from None
     with lock:
+        store_path = StateDir(settings.state_dir).store
         try:
-            store = Store.open(StateDir(settings.state_dir).store)
+            store = Store.open(store_path)
         except (OSError, sqlite3.Error, StoreError, StoreVersionError) as error:
-            log.error("cannot use the state directory %s: %s", settings.state_dir, error)
-            return 3
+            raise StartRefused(
+                f"cannot open the store {store_path}: {error}; move it aside or give "
+                "--state-dir another directory",
+                3,
+            ) from None
         try:
-            return _run_with_store(settings, store)
+            return _run_with_store(settings, store, site_text, listeners, formatter)
         finally:
             store.close()
-            log.info("store closed", extra={"store": str(StateDir(settings.state_dir).store)})
+            log.info("store closed", extra={"store": str(store_path)})
 
 
-def _run_with_store(settings: Settings, store: Store) -> int:
+def _run_with_store(
+    settings: Settings,
+    store: Store,
+    site_text: str | None,
+    listeners: Listeners,
+    formatter: logging.Formatter,
+) -> int:
     start = _resume_time(settings.state_dir, store) if settings.clock == "sim" else None
     clock = clock_for(settings.clock, speed=settings.speed, start=start)
     base_dir = settings.site_file.parent if settings.site_file else Path.cwd()
+    # a charger that never connected is a hazard (nobody knows what it draws), except
+    # in shadow mode, where another system commands the chargers
     try:
-        # a charger that never connected is a hazard (nobody knows what it draws),
-        # except in shadow mode, where another system commands the chargers
         controller = Controller(
             store,
             clock,
@@ -101,30 +154,23 @@ def _run_with_store(settings: Settings, store: Store) -> int:
             unseen_chargers_controllable=settings.shadow,
             envelope_lead=envelope_lead(settings.tick_s, clock.speed),
         )
-        if settings.site_file is not None:
-            text = _read_site(settings.site_file)
-            if text is None:
-                return 3
-            _seed(controller, settings.site_file, text)
     except SiteInvalid as error:
-        _print_diagnostics(error)
-        return 1
+        raise _invalid(
+            error, f"the store's current revision in {settings.state_dir}", "apply a valid one"
+        ) from None
+    if settings.site_file is not None and site_text is not None:
+        try:
+            _seed(controller, settings.site_file, site_text)
+        except SiteInvalid as error:
+            raise _invalid(
+                error, f"the site file {settings.site_file} (--site)", "fix it and start again"
+            ) from None
+    if isinstance(formatter, TextLines) and controller.applied is not None:
+        formatter.zone = ZoneInfo(controller.applied.topology.timezone)
     try:
         tokens = load_or_create_tokens(settings.state_dir)
     except TokenFileError as error:
-        sys.stderr.write(f"depotctl serve: {error}\n")
-        return 3
-    try:
-        sock = _bind(*settings.listen)
-    except OSError as error:
-        log.error("cannot listen on %s:%d: %s", *settings.listen, error)
-        return 3
-    try:
-        ocpp_sock = _bind(*settings.ocpp_listen)
-    except OSError as error:
-        sock.close()
-        log.error("cannot listen for OCPP on %s:%d: %s", *settings.ocpp_listen, error)
-        return 3
+        raise StartRefused(str(error), 3) from None
     application = create_app(controller, tokens)
     # the chargers' endpoint: ocpp.links() are the connected chargers by id, and
     # ocpp.on_connected(callback) is told when one can take calls (boot, reconnect)
@@ -148,8 +194,30 @@ def _run_with_store(settings: Settings, store: Store) -> int:
         application, log_config=None, access_log=False, lifespan="off", server_header=False
     )
     server = _Server(config)
-    asyncio.run(_serve(server, sock, settings, control, ocpp, ocpp_sock, charger_events, dispatch))
+    asyncio.run(
+        _serve(
+            server,
+            listeners.api,
+            settings,
+            control,
+            ocpp,
+            listeners.ocpp,
+            charger_events,
+            dispatch,
+        )
+    )
     return 0
+
+
+def _invalid(error: SiteInvalid, what: str, fix: str) -> StartRefused:
+    from depotctl.config import ValidationRun, render_diagnostics
+
+    count = error.report.errors
+    return StartRefused(
+        f"{what} is invalid ({count} error{'s' if count != 1 else ''} above); {fix}",
+        1,
+        render_diagnostics(ValidationRun([error.report])),
+    )
 
 
 def dispatch_timing(tick_s: float, speed: float) -> Timing:
@@ -170,16 +238,8 @@ def dispatch_timing(tick_s: float, speed: float) -> Timing:
     )
 
 
-def _read_site(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        log.error("cannot read site file %s: %s", path, error)
-        return None
-
-
 def _seed(controller: Controller, site_file: Path, text: str) -> None:
-    outcome = controller.seed(site_file, text, author=_author())
+    outcome = controller.seed(site_file, text, author=local_author())
     applied = controller.applied
     number = applied.revision.number if applied is not None else None
     if outcome is Seeding.SEEDED:
@@ -195,34 +255,6 @@ def _seed(controller: Controller, site_file: Path, text: str) -> None:
         )
     else:
         log.info("site file %s is revision %s", site_file, number, extra={"revision": number})
-
-
-def _author() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "depotctl"
-    return f"{user}@{socket.gethostname()}"
-
-
-def _print_diagnostics(error: SiteInvalid) -> None:
-    from depotctl.config import ValidationRun, render_diagnostics
-
-    sys.stderr.write(render_diagnostics(ValidationRun([error.report])))
-    log.error("refusing to start: the site is invalid", extra={"site": error.report.file})
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)
-    return sock
 
 
 def _resume_time(state_dir: Path, store: Store) -> datetime:
@@ -275,7 +307,9 @@ async def _serve(
             settings.state_dir, settings.listen[0], port, settings, ocpp_port=ocpp.port
         )
         log.info(
-            "serving",
+            "serving the API at %s and OCPP at %s",
+            endpoints["api"],
+            endpoints["ocpp"],
             extra={
                 **endpoints,
                 "state_dir": str(settings.state_dir),
@@ -350,42 +384,3 @@ class _Server(uvicorn.Server):
         if isinstance(self.config.app, Starlette):  # open event streams would hold it up
             end_event_streams(self.config.app)
         await super().shutdown(sockets)
-
-
-# Logs
-
-
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message",
-    "asctime",
-    "color_message",  # uvicorn's ANSI-coloured copy of the message
-}
-
-
-class JsonLines(logging.Formatter):
-    """One JSON object per line: time (UTC), level, logger, message, and any ``extra``."""
-
-    converter = time.gmtime  # type: ignore[assignment]  # typeshed: one optional arg
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr for depotctl's and uvicorn's loggers."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLines())
-    for name in ("depotctl", "uvicorn", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler] if name != "uvicorn.error" else []
-        logger.setLevel(level)
-        logger.propagate = name == "uvicorn.error"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -160,19 +161,128 @@ def test_a_different_site_file_on_restart_warns_and_keeps_the_store(tmp_path: Pa
     assert "apply" in warnings[0]["message"]
 
 
-def test_an_invalid_site_refuses_to_start_with_its_diagnostics(tmp_path: Path) -> None:
-    invalid = EXAMPLES / "invalid" / "topology" / "unknown-parent.yaml"
+def _refused(state_dir: Path, *flags: str, listen: str = "127.0.0.1:0") -> tuple[int, str]:
+    """``serve`` that refuses to start: its exit code and stderr."""
+    command = _command(state_dir, *flags)
+    command[command.index("--listen") + 1] = listen
     result = subprocess.run(
-        _command(tmp_path, "--site", str(invalid)),
+        command,
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=60,  # a hang, not a busy machine's slow start
         env={**os.environ, "NO_COLOR": "1"},
     )
-    assert result.returncode == 1
-    assert "[topology/unknown-parent]" in result.stderr
-    assert f"{invalid}:" in result.stderr
-    assert not (tmp_path / "endpoints.json").exists()
+    assert result.stdout == ""
+    return result.returncode, result.stderr
+
+
+def test_an_invalid_site_refuses_to_start_with_its_diagnostics_creating_nothing(
+    tmp_path: Path,
+) -> None:
+    invalid = EXAMPLES / "invalid" / "topology" / "unknown-parent.yaml"
+    code, stderr = _refused(tmp_path / "state", "--site", str(invalid))
+    assert code == 1
+    assert "[topology/unknown-parent]" in stderr
+    assert f"{invalid}:28:15: error: " in stderr
+    assert stderr.splitlines()[-1] == (
+        f"depotctl serve: the site file {invalid} (--site) is invalid (1 error above); fix "
+        f"it (depotctl validate {invalid}) and start again"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_site_file_that_cannot_be_read_is_one_sentence_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    code, stderr = _refused(tmp_path / "state", "--site", str(tmp_path / "nope.yaml"))
+    assert code == 3
+    assert stderr == (
+        f"depotctl serve: cannot read the site file {tmp_path / 'nope.yaml'} (--site): no "
+        "such file or directory; check the path\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("under", [False, True], ids=["a-file", "under-a-file"])
+def test_a_state_directory_that_is_a_file_is_one_sentence_and_creates_nothing(
+    tmp_path: Path, under: bool
+) -> None:
+    afile = tmp_path / "state"
+    afile.write_text("not a directory\n")
+    state_dir = afile / "depotctl" if under else afile
+    code, stderr = _refused(state_dir, "--site", str(AU_DEPOT))
+    assert code == 3
+    where = f"lies under {afile}, which is a file" if under else "is a file"
+    assert stderr == (
+        f"depotctl serve: the state directory {state_dir} {where}, not a directory; give "
+        "--state-dir a directory (it is created if missing)\n"
+    )
+    assert list(tmp_path.iterdir()) == [afile]
+    assert afile.read_text() == "not a directory\n"
+
+
+@pytest.mark.parametrize("flag", ["--listen", "--ocpp-listen"])
+def test_an_address_in_use_is_one_sentence_and_creates_nothing(tmp_path: Path, flag: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        flags = ("--ocpp-listen", address) if flag == "--ocpp-listen" else ()
+        code, stderr = _refused(
+            tmp_path / "state",
+            "--site",
+            str(AU_DEPOT),
+            *flags,
+            listen=address if flag == "--listen" else "127.0.0.1:0",
+        )
+    assert code == 3
+    assert stderr == (
+        f"depotctl serve: cannot listen on {address} ({flag}): the address is already in "
+        f"use; stop what listens there, or give {flag} another port (port 0 picks a free "
+        "one)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_api_and_ocpp_on_one_address_is_refused_before_anything_is_created(
+    tmp_path: Path,
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    code, stderr = _refused(tmp_path / "state", "--ocpp-listen", address, listen=address)
+    assert code == 3
+    assert stderr.startswith(f"depotctl serve: cannot listen on {address} (--ocpp-listen): ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_text_logs_are_lines_in_the_site_time_and_json_is_the_default_off_a_terminal(
+    tmp_path: Path,
+) -> None:
+    with serve(tmp_path / "text", "--site", str(AU_DEPOT), "--log-format", "text") as running:
+        code, text_log = running.stop()
+    assert code == 0
+    api, ocpp = running.endpoints["api"], running.endpoints["ocpp"]
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+1[01]:00"  # Australia/Sydney
+    lines = text_log.splitlines()
+    assert any(
+        re.fullmatch(rf"{stamp} serving the API at {re.escape(api)} and OCPP at "
+                     rf"{re.escape(ocpp)}  .*state_dir={re.escape(str(tmp_path / 'text'))}.*",
+                     line)
+        for line in lines
+    ), text_log  # fmt: skip
+    assert not any(line.startswith("{") for line in lines)
+    with serve(tmp_path / "json", "--site", str(AU_DEPOT)) as running:
+        code, json_log = running.stop()
+    serving = [e for e in map(json.loads, json_log.splitlines()) if "api" in e]
+    assert (
+        serving[0]["message"]
+        == f"serving the API at {running.api} and OCPP at " + (running.endpoints["ocpp"])
+    )
 
 
 @pytest.mark.parametrize(
@@ -222,7 +332,8 @@ def test_a_second_serve_on_the_same_state_directory_exits_4_and_changes_nothing(
         started = str(_lock_record(tmp_path)["started_at"]).replace("+00:00", "Z")[:19]
         assert line == (
             f"depotctl serve: state directory {tmp_path} in use by pid {first.process.pid} "
-            f"(started {started}Z)"
+            f"(started {started}Z); stop that controller first, or give --state-dir another "
+            "directory"
         )
         # the first still owns the directory: its ports, its tokens, its lock
         assert (tmp_path / "endpoints.json").read_bytes() == endpoints
