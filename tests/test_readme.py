@@ -3,23 +3,24 @@
 A block is marked by an HTML comment on the line before its opening fence:
 ``<!-- runnable -->`` runs it alone; ``<!-- runnable session=NAME -->`` runs it with the
 other blocks of that session, in README order, in one working copy (so a controller
-started in one block serves the next); ``slow`` keeps it out of the default run; ``shape``
-compares its output's shape only (every number may differ); ``site`` marks a YAML
-block that is a whole site file, which must pass ``depotctl validate``. In a block, ``$ `` starts a
-command (a line ending in a backslash goes on to the next); the lines up to the next
-command are what it prints, stdout and stderr together. ``export NAME=VALUE`` holds
-for the rest of the session, as in a shell.
+started in one block serves the next); ``slow`` keeps it out of the default run;
+``shape`` compares its output's shape only (every number may differ); ``site`` marks a
+YAML block that is a whole site file, which must pass ``depotctl validate``. In a block,
+``$ `` starts a command (a line ending in a backslash goes on to the next); the lines up
+to the next command are what it prints, stdout and stderr together. ``export
+NAME=VALUE`` holds for the rest of the session, as in a shell.
 
 Each session runs in a fresh copy of the repository, from its root, with ``depotctl``
 and ``python3`` from this environment first on the PATH, a home of its own, ``NO_COLOR``
-and the user ``alice`` (signing as ``alice@depot-ops`` whatever the host's name). ``/tmp/`` in a command is a directory of the test's own, printed
-back as ``/tmp/``. What legitimately varies is normalised: a line ``…`` matches any lines
-(none included), ``…`` in a line any text, clock times and dates any of the same form,
-durations (``0.2 s``) any, a loopback port any, and a gap of two or more spaces
-inside a line (a table's columns, as wide as what they hold) any gap. ``serve``, ``console`` and ``sim
-chargers`` run on in the background: the test waits for the lines the README shows them
-printing first, runs the rest of the session, then stops them with Ctrl-C (SIGINT) and
-expects a clean exit.
+and the user ``alice`` (signing as ``alice@depot-ops`` whatever the host's name).
+``/tmp/`` in a command is a directory of the test's own, printed back as ``/tmp/``.
+What legitimately varies is normalised: a line ``…`` matches any lines (none included),
+``…`` in a line any text, clock times and dates any of the same form, durations
+(``0.2 s``) any, a loopback port any, and a gap of two or more spaces inside a line (a
+table's columns, as wide as what they hold) any gap. ``serve``, ``console`` and ``sim
+chargers`` run on in the background: the test waits for the lines the README shows
+them printing first, runs the rest of the session, then stops them with Ctrl-C (SIGINT)
+and expects a clean exit.
 """
 
 from __future__ import annotations
@@ -429,3 +430,10 @@ def test_times_durations_and_ports_vary_in_value_not_in_form() -> None:
     assert output_matches(["  by        since"], ["  by              since"])
     assert not output_matches(["  by  since"], ["    by  since"])
     assert not output_matches(["by  since"], ["bysince"])
+
+
+def test_a_site_block_is_validated_as_a_file() -> None:
+    text = "<!-- runnable site -->\n```yaml\nkind: Site\n```\n"
+    (block,) = readme_blocks(text)
+    assert block.site_text == "kind: Site\n"
+    assert block.commands == (Command(3, f"depotctl validate {SITE_FILE}", (VALID_SITE,)),)
