@@ -158,15 +158,14 @@ def _run_with_store(
         raise _invalid(
             error, f"the store's current revision in {settings.state_dir}", "apply a valid one"
         ) from None
+    _show_times_of(controller, formatter)
     if settings.site_file is not None and site_text is not None:
         try:
-            _seed(controller, settings.site_file, site_text)
+            _seed(controller, settings.site_file, site_text, formatter)
         except SiteInvalid as error:
             raise _invalid(
                 error, f"the site file {settings.site_file} (--site)", "fix it and start again"
             ) from None
-    if isinstance(formatter, TextLines) and controller.applied is not None:
-        formatter.zone = ZoneInfo(controller.applied.topology.timezone)
     try:
         tokens = load_or_create_tokens(settings.state_dir)
     except TokenFileError as error:
@@ -238,8 +237,15 @@ def dispatch_timing(tick_s: float, speed: float) -> Timing:
     )
 
 
-def _seed(controller: Controller, site_file: Path, text: str) -> None:
+def _show_times_of(controller: Controller, formatter: logging.Formatter) -> None:
+    """Text log lines show times in the site's zone, once there is a site."""
+    if isinstance(formatter, TextLines) and controller.applied is not None:
+        formatter.zone = ZoneInfo(controller.applied.topology.timezone)
+
+
+def _seed(controller: Controller, site_file: Path, text: str, formatter: logging.Formatter) -> None:
     outcome = controller.seed(site_file, text, author=local_author())
+    _show_times_of(controller, formatter)
     applied = controller.applied
     number = applied.revision.number if applied is not None else None
     if outcome is Seeding.SEEDED:
@@ -307,9 +313,7 @@ async def _serve(
             settings.state_dir, settings.listen[0], port, settings, ocpp_port=ocpp.port
         )
         log.info(
-            "serving the API at %s and OCPP at %s",
-            endpoints["api"],
-            endpoints["ocpp"],
+            "serving",
             extra={
                 **endpoints,
                 "state_dir": str(settings.state_dir),
