@@ -129,7 +129,7 @@ def _load_text(loaded: LoadedFile, text: str) -> LoadedFile:
     try:
         documents = list(parse_documents(text))
     except YamlSyntaxError as error:
-        hint = YAML_SYNTAX.hint
+        hint = error.hint or YAML_SYNTAX.hint
         if "':'" in error.message and "plain scalar" in error.message:
             hint = 'quote values that contain ":", such as times: from: "15:00"'
         loaded.report.diagnostics.append(

@@ -31,6 +31,7 @@ from ruamel.yaml.reader import ReaderError
 from depotctl.config.diagnostics import Diagnostic, Span
 from depotctl.config.rules import YAML_DUPLICATE_KEY, YAML_SYNTAX, Finding, Path
 from depotctl.config.secret_text import is_reference_key, is_secret_key
+from depotctl.config.syntax_errors import located
 
 _TAG = "tag:yaml.org,2002:"
 
@@ -87,12 +88,14 @@ class Document:
 
 
 class YamlSyntaxError(Exception):
-    """The YAML does not parse; ``span`` points at the problem."""
+    """The YAML does not parse; ``span`` points at the problem, ``hint`` (when known)
+    says what to do."""
 
-    def __init__(self, message: str, span: Span) -> None:
+    def __init__(self, message: str, span: Span, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.span = span
+        self.hint = hint
 
 
 #: How deep mappings and lists may nest. A site needs about a dozen levels; the
@@ -346,7 +349,7 @@ def parse_documents(text: str) -> Iterator[Document]:
         try:
             documents = list(_Composer.documents(YAML(typ="safe", pure=True).parse(text)))
         except MarkedYAMLError as error:
-            raise _syntax_error(error) from None
+            raise _syntax_error(error, text) from None
     yield from (document for document in documents if document.data is not None)
 
 
@@ -372,12 +375,10 @@ def _reader_error(error: ReaderError, text: str) -> YamlSyntaxError:
     )
 
 
-def _syntax_error(error: MarkedYAMLError) -> YamlSyntaxError:
-    mark = error.problem_mark or error.context_mark
-    span = Span.point(mark.line + 1, mark.column + 1) if mark else Span.point(1, 1)
-    problem = error.problem or "invalid YAML"
-    context = f" {error.context}" if error.context else ""
-    return YamlSyntaxError(f"{problem}{context}".strip(), span)
+def _syntax_error(error: MarkedYAMLError, text: str) -> YamlSyntaxError:
+    """The error where the mistake is (:mod:`depotctl.config.syntax_errors`)."""
+    found = located(error, text)
+    return YamlSyntaxError(found.message, Span.point(found.line, found.column), found.hint)
 
 
 __all__ = [
