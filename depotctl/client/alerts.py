@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
 from depotctl.api import Alert, Alerts
-from depotctl.client.figures import instant_text, zone_named
+from depotctl.client.figures import for_people, instant_text, zone_named
 from depotctl.domain.instants import format_clock
 
 #: Alerts named in one line; the rest are counted.
@@ -38,7 +38,7 @@ def headline(alert: Alert) -> str:
 def alert_sentence(alert: Alert, zone: tzinfo, now: datetime | None = None) -> str:
     """``charger dc-07 uncontrollable since 2026-03-01 18:02:00+11:00 (no answer within
     5 s)``: times in ``zone`` as :func:`clock_text` writes them (short, given ``now``)."""
-    reason = f" ({alert.reason})" if alert.reason else ""
+    reason = f" ({for_people(alert.reason, zone, alert.since)})" if alert.reason else ""
     return f"{headline(alert)} since {clock_text(alert.since, zone, now)}{reason}"
 
 

@@ -53,6 +53,53 @@ def instant_text(at: datetime | None, zone: tzinfo, missing: str = DASH) -> str:
     return missing if at is None else format_instant(at, zone)
 
 
+#: An ISO 8601 time with its offset or ``Z`` as the controller writes one into words;
+#: or a UTC time of day (``18:10Z``), which the controller writes for one of the day of
+#: the words.
+_ISO_INSTANT = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}T)?(?<![0-9:])(?P<clock>[0-9]{2}:[0-9]{2}(?::[0-9]{2}"
+    r"(?:\.[0-9]+)?)?)(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
+
+
+def times_in_words(text: str, zone: tzinfo, day: datetime | None = None) -> str:
+    """The controller's words (a journal message, a reason) with every ISO time in them
+    written as people read times (``until 2026-12-07T16:51:02Z`` → ``until 2026-12-08
+    03:51:02+11:00``); a UTC time of day (``18:10Z``) too, as one of ``day``'s (UTC)."""
+
+    def site_time(match: re.Match[str]) -> str:
+        written = match[0]
+        if match["date"] is None:
+            if day is None or match["offset"] != "Z":
+                return written
+            written = f"{day.astimezone(UTC).date().isoformat()}T{written}"
+        try:
+            return format_instant(datetime.fromisoformat(written), zone)
+        except (ValueError, OverflowError):
+            return match[0]
+
+    return _ISO_INSTANT.sub(site_time, text)
+
+
+#: A figure with more than one decimal and a unit people read (``80.1235 kW``).
+_RAW_FIGURE = re.compile(
+    r"(?<![0-9.])(?P<number>[0-9]+\.[0-9]{2,}) ?(?P<unit>kWh|kW|kVA|A|%)(?![A-Za-z/])", re.ASCII
+)
+
+
+def figures_in_words(text: str) -> str:
+    """The controller's words with every figure of a power, energy or current rounded
+    to 0.1 (``≤ 80.1235 kW`` → ``≤ 80.1 kW``)."""
+    return _RAW_FIGURE.sub(lambda m: f"{float(m['number']):.1f} {m['unit']}", text)
+
+
+def for_people(text: str, zone: tzinfo, day: datetime | None = None) -> str:
+    """The controller's words as people read them: times in the site's time
+    (:func:`times_in_words`), figures rounded (:func:`figures_in_words`)."""
+    return figures_in_words(times_in_words(text, zone, day))
+
+
 def iso_text(at: datetime | None, missing: str = DASH) -> str:
     """``2026-03-02T14:00:00+00:00``, as the API writes times; ``missing`` for none.
     Superseded by :func:`instant_text` (people read the site's time); kept until its

@@ -13,12 +13,13 @@ between it and the EVSEs of other tiers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from depotctl.domain.instants import format_instant
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.quantity import format_number
 from depotctl.domain.snapshot import Snapshot
@@ -276,10 +277,10 @@ def _override(decision: Decision, index: int) -> Binding:
 
 
 def _set_by(override: EvseOverride, snapshot: Snapshot) -> str:
-    """Who set an override and when (local time; the date too when it was not the
-    snapshot's day), and why: ``alice, 14:02: "cable damaged"``."""
-    local, now = _local(override.set_at, snapshot), _local(snapshot.at, snapshot)
-    when = local.strftime("%H:%M" if local.date() == now.date() else "%Y-%m-%d %H:%M")
+    """Who set an override and when (the site's time, docs/times.md), and why:
+    ``alice, 2026-03-02 14:02:00+11:00: "cable damaged"``."""
+    local = _local(override.set_at, snapshot)
+    when = format_instant(local, local.tzinfo or UTC)
     reason = f': "{override.reason}"' if override.reason else ""
     return f"{override.author}, {when}{reason}"
 

@@ -3,10 +3,11 @@ itself, or others of its tier held on at the limit that had no room for it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from depotctl.domain.instants import format_instant
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.priority import duration_text
 from depotctl.engine.rotation import HELD_OFF, HELD_ON, hold_of
@@ -57,9 +58,9 @@ def rotation_words(decision: Decision, index: int, con: int) -> str:
 
 
 def _clock(instant: datetime, snapshot: Snapshot) -> str:
-    """The local time of day, to the second when the minute alone would be ambiguous."""
+    """The site's time with its offset (docs/times.md)."""
     try:
         local = instant.astimezone(ZoneInfo(snapshot.topology.timezone))
     except (KeyError, ValueError):
         local = instant
-    return local.strftime("%H:%M:%S" if local.second else "%H:%M")
+    return format_instant(local, local.tzinfo or UTC)

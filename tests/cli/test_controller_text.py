@@ -120,3 +120,93 @@ def test_json_gives_the_text_back_whole_with_nothing_raw(controller: list[str]) 
     assert RAW.search(result.stdout) is None
     [override] = json.loads(result.stdout)["overrides"]
     assert (override["author"], override["reason"]) == (AUTHOR, REASON)
+
+
+#: Every command against a controller, as text: the writes first (each prints what it
+#: did, with its times), then every listing.
+EVERY_COMMAND = [
+    ["envelopes", "submit", "--id", "E-1", "--target", "gc-main", "--limit", "80.123456 kW",
+     "--start", "now", "--end", "2h"],
+    ["requirements", "submit", "bus-1", "--energy", "42.3351 kWh", "--departure", "06:00"],
+    ["override", "cap", "chg-02/1", "12.5 A", "--yes"],
+    ["override", "cap", "chg-02/1", "12.5 A", "--yes"],  # already: says since when
+    ["status"],
+    ["revisions"],
+    ["journal"],
+    ["journal", "--since", "8h"],
+    ["journal", "--since", "yesterday 00:00"],
+    ["explain", EVSE],
+    ["override", "list"],
+    ["chargers"],
+    ["envelopes", "list"],
+    ["requirements", "list"],
+    ["plan", "-f", str(EXAMPLES / "minimal.yaml")],
+    ["envelopes", "withdraw", "E-1"],
+]  # fmt: skip
+#: A time of day (not an offset's hours), and what may follow it: the site's offset.
+CLOCK = re.compile(
+    r"(?<![+\-\d:])\d{1,2}:\d{2}(?::\d{2})?(?P<rest>\.\d+)?(?P<offset>[+-]\d{2}:\d{2})?"
+)
+#: A figure with more than one decimal before a unit people read.
+RAW_FIGURE = re.compile(r"\d\.\d{2,} ?(?:kWh|kW|A|%)\b")
+
+
+def test_every_command_prints_site_times_with_their_offset_and_rounded_figures(
+    controller: list[str],
+) -> None:
+    """No microseconds, no ISO ``T``, no time of day without its offset, every offset
+    the site's (Sydney: +10:00 or +11:00), no figure with more than one decimal."""
+    outputs = {}
+    for command in EVERY_COMMAND:
+        result = CliRunner().invoke(app, [*command, *controller])
+        assert result.exit_code == 0, (command, result.output)
+        outputs[" ".join(command)] = result.stdout
+    assert "needs 42.3 kWh by " in outputs["requirements submit bus-1 --energy 42.3351 kWh "
+                                           "--departure 06:00"]  # fmt: skip
+    assert "capped at 12.5 A" in outputs["override list"]
+    for command, text in outputs.items():
+        clocks = list(CLOCK.finditer(text))
+        assert clocks or command == "chargers", (command, text)  # no charger is down
+        for clock in clocks:
+            assert clock["rest"] is None, (command, clock[0], text)
+            assert clock["offset"] in ("+10:00", "+11:00"), (command, clock[0], text)
+        assert re.search(r"\d{4}-\d{2}-\d{2}T\d", text) is None, (command, text)
+        assert RAW_FIGURE.search(text) is None, (command, text)
+
+
+def test_json_keeps_times_in_utc_to_the_microsecond(controller: list[str]) -> None:
+    result = CliRunner().invoke(app, ["journal", "--format", "json", *controller])
+    assert result.exit_code == 0, result.output
+    times = [datetime.fromisoformat(e["at"]) for e in json.loads(result.stdout)["entries"]]
+    assert times and all(t.utcoffset() is not None and not t.utcoffset() for t in times)
+    assert any(t.microsecond for t in times)  # exact, as the controller keeps them
+
+
+def test_every_revision_is_signed_user_at_host(controller: list[str]) -> None:
+    """The first revision (from ``serve --site``) and ``apply``'s are signed alike."""
+    from depotctl.api.authors import local_author
+
+    result = CliRunner().invoke(app, ["revisions", "--format", "json", *controller])
+    assert result.exit_code == 0, result.output
+    authors = {r["number"]: r["author"] for r in json.loads(result.stdout)["revisions"]}
+    assert authors[1] == local_author() and "@" in authors[1]
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["journal", "--since", "2026-04-05 02:30"],
+         "--since: 2026-04-05 02:30 occurs twice in Australia/Sydney: 02:30+11:00 or "
+         "02:30+10:00"),
+        (["journal", "--since", "banana"], "--since: 'banana' is not a time depotctl reads"),
+        (["requirements", "submit", "bus-1", "--energy", "60 kWh", "--departure", "8 hours"],
+         '--departure: \'8 hours\': unknown unit "hours"'),
+    ],
+    ids=["fold", "not-a-time", "not-a-unit"],
+)  # fmt: skip
+def test_a_time_no_command_can_read_is_a_usage_error_saying_what_to_write(
+    controller: list[str], flags: list[str], says: str
+) -> None:
+    result = CliRunner().invoke(app, [*flags, *controller])
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr

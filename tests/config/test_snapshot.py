@@ -354,7 +354,7 @@ def test_overrides_become_the_snapshots_pauses_and_caps(tmp_path: Path) -> None:
     assert allocation.limits_a == {"chg-01/1": 0.0, "chg-02/1": 10.0}
     assert allocation.evses["chg-01/1"].binding.kind is BindingKind.OPERATOR_OVERRIDE
     assert allocation.evses["chg-01/1"].binding.detail == (
-        'paused by operator (alice, 21:30: "cable damaged")'
+        'paused by operator (alice, 2024-05-14 21:30:00+10:00: "cable damaged")'
     )
 
 

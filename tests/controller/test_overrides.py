@@ -88,7 +88,9 @@ def test_pausing_an_evse_stores_journals_and_signals_it(depot: Depot) -> None:
     allocation = body["allocation"]
     assert (allocation["limit_a"], allocation["state"]) == (0.0, "paused")
     assert allocation["binding"]["kind"] == "operator_override"
-    assert allocation["binding"]["detail"] == 'paused by operator (alice, 01:00: "cable damaged")'
+    assert allocation["binding"]["detail"] == (
+        'paused by operator (alice, 2026-03-03 01:00:00+11:00: "cable damaged")'
+    )
     assert depot.changes == [f"override on {EVSE}"]
     [entry] = [e for e in depot.journal(evse=EVSE) if e["kind"] == "override.set"]
     assert entry["session"] == "bus-0417"
@@ -171,7 +173,7 @@ def test_a_cap_in_the_quantity_grammar_or_in_amps_binds_the_evse(depot: Depot, c
     assert allocation["binding"] == {
         "kind": "operator_override",
         "ref": EVSE,
-        "detail": "capped at 40 A by operator (admin, 01:00)",
+        "detail": "capped at 40 A by operator (admin, 2026-03-03 01:00:00+11:00)",
     }
 
 

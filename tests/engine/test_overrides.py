@@ -49,19 +49,21 @@ def test_a_paused_evse_gets_nothing_and_says_who_paused_it_and_why() -> None:
     view = allocation.evses["a/1"]
     assert (view.limit_a, view.state) == (0.0, EvseState.PAUSED)
     assert (view.binding.kind, view.binding.ref) == (BindingKind.OPERATOR_OVERRIDE, "a/1")
-    assert view.binding.detail == 'paused by operator (alice, 08:02: "cable damaged")'
+    assert view.binding.detail == (
+        'paused by operator (alice, 2024-03-04 08:02:00+00:00: "cable damaged")'
+    )
     assert allocation.limits_a["b/1"] == 32.0  # the room it left goes to the other
 
 
 def test_a_pause_without_a_reason_names_only_who_and_when() -> None:
     view = run(paused("a/1", reason=None)).evses["a/1"]
-    assert view.binding.detail == "paused by operator (alice, 08:02)"
+    assert view.binding.detail == "paused by operator (alice, 2024-03-04 08:02:00+00:00)"
 
 
 def test_an_override_set_on_another_day_gives_its_date() -> None:
     override = EvseOverride("a/1", True, None, T0 - timedelta(days=2), "alice")
     view = run(override).evses["a/1"]
-    assert view.binding.detail == "paused by operator (alice, 2024-03-02 09:00)"
+    assert view.binding.detail == "paused by operator (alice, 2024-03-02 09:00:00+00:00)"
 
 
 def test_a_pause_wins_over_an_own_cap_that_would_also_give_zero() -> None:
@@ -82,7 +84,7 @@ def test_a_cap_tighter_than_everything_binds_and_is_named() -> None:
     view = allocation.evses["a/1"]
     assert (view.limit_a, view.state) == (12.0, EvseState.CHARGING)
     assert (view.binding.kind, view.binding.ref) == (BindingKind.OPERATOR_OVERRIDE, "a/1")
-    assert view.binding.detail == "capped at 12 A by operator (bob, 08:30)"
+    assert view.binding.detail == "capped at 12 A by operator (bob, 2024-03-04 08:30:00+00:00)"
     assert allocation.limits_a["b/1"] == 28.0  # db's 40 A less the 12
 
 
@@ -115,7 +117,8 @@ def test_a_cap_below_the_minimum_current_pauses_and_says_why() -> None:
     assert (view.limit_a, view.state) == (0.0, EvseState.PAUSED)
     assert view.binding.kind is BindingKind.OPERATOR_OVERRIDE
     assert view.binding.detail == (
-        "capped at 4 A by operator (bob, 08:30), below the EVSE's minimum of 6.0 A: paused"
+        "capped at 4 A by operator (bob, 2024-03-04 08:30:00+00:00), below the EVSE's minimum "
+        "of 6.0 A: paused"
     )
 
 

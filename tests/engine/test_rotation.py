@@ -142,7 +142,8 @@ def test_a_paused_evse_held_off_says_until_when() -> None:
     detail = run(state({"ch-0/1": off(2)})).evses["ch-0/1"].binding.detail
     assert detail.startswith("no room for the minimum 6.0 A at gc current")
     assert detail.endswith(
-        "; switched off at 08:58, it comes after the others of its tier until 09:03"
+        "; switched off at 2024-03-04 08:58:00+00:00, it comes after the others of its tier "
+        "until 2024-03-04 09:03:00+00:00"
         " (at least 5 min off)"
     )
 
@@ -150,13 +151,14 @@ def test_a_paused_evse_held_off_says_until_when() -> None:
 def test_a_paused_evse_names_those_of_its_tier_held_on_at_its_limit() -> None:
     one = run(state({"ch-2/1": on(2)})).evses["ch-1/1"].binding.detail
     assert one.endswith(
-        "; 1 EVSE of its tier there, switched on less than 5 min ago, keeps its place until 09:03"
+        "; 1 EVSE of its tier there, switched on less than 5 min ago, keeps its place until "
+        "2024-03-04 09:03:00+00:00"
     )
     both = run(state({"ch-1/1": on(1), "ch-2/1": on(4)}, current_a=12.0))
     detail = both.evses["ch-0/1"].binding.detail
     assert detail.endswith(
         "; 2 EVSEs of its tier there, switched on less than 5 min ago, keep their place, "
-        "the first until 09:01"
+        "the first until 2024-03-04 09:01:00+00:00"
     )
     plain = run(state()).evses["ch-2/1"].binding.detail
     assert "switched" not in plain

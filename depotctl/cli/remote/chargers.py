@@ -4,14 +4,14 @@ not, its fallback, the last limit it accepted."""
 from __future__ import annotations
 
 import sys
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.remote.connection import Remote, _table, remote_options
-from depotctl.client.figures import amount, instant_text, zone_named
+from depotctl.client.figures import amount, for_people, instant_text, zone_named
 
 if TYPE_CHECKING:
     from depotctl.api import Charger
@@ -53,14 +53,14 @@ def chargers(
     if shown is None:
         return
     zone = zone_named(shown.timezone)
-    rows = [_row(charger, zone) for charger in shown.chargers]
+    rows = [_row(charger, zone, shown.time) for charger in shown.chargers]
     if rows:
         header = ("charger", "online", "controllable", "fallback", "last accepted", "since", "why")
         _table(header, rows)
     sys.stdout.write(f"{total} chargers, {shown.uncontrollable} uncontrollable\n")
 
 
-def _row(charger: Charger, zone: tzinfo) -> tuple[str, ...]:
+def _row(charger: Charger, zone: tzinfo, now: datetime) -> tuple[str, ...]:
     return (
         charger.id,
         "yes" if charger.online else "no",
@@ -68,5 +68,5 @@ def _row(charger: Charger, zone: tzinfo) -> tuple[str, ...]:
         "accepted" if charger.fallback_accepted else "not accepted",
         amount(charger.last_accepted_limit_a, "A"),
         instant_text(charger.since, zone, ""),
-        charger.reason or "",
+        for_people(charger.reason or "", zone, now),
     )

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from depotctl.cli.app import command_group
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
-from depotctl.client.figures import DASH, instant_text, zone_named
+from depotctl.client.figures import DASH, for_people, instant_text, zone_named
 from depotctl.client.terminal_text import escaped, escaped_lines, escaped_model, terminal_json
 
 if TYPE_CHECKING:
@@ -262,6 +262,11 @@ class SiteClock:
     def text(self, at: datetime | None, missing: str = DASH) -> str:
         """``2026-12-07 18:30:05+11:00``; ``missing`` for none."""
         return instant_text(at, self.zone, missing)
+
+    def words(self, text: str) -> str:
+        """The controller's words (of now) as people read them: times in the site's time,
+        figures rounded."""
+        return for_people(text, self.zone, self.now)
 
 
 def site_clock(client: ControllerClient) -> SiteClock:

@@ -142,7 +142,7 @@ def envelopes_submit(
         )
     told = remote.in_words(stored)
     if told is not None:
-        sys.stdout.write(f"envelope {told.id}: {told.state} ({told.reason})\n")
+        sys.stdout.write(f"envelope {told.id}: {told.state} ({clock.words(told.reason)})\n")
 
 
 @envelopes_app.command("withdraw")

@@ -13,7 +13,7 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.render_explain import explain_text
-from depotctl.client.figures import instant_text
+from depotctl.client.figures import for_people, instant_text
 from depotctl.client.terminal_text import escaped_model, terminal_json
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ def journal_line(entry: JournalEntry, zone: tzinfo) -> str:
     """``AT  KIND  MESSAGE``, the time in the site's ``zone`` with its offset, the
     controller's text escaped."""
     entry = escaped_model(entry)
-    return f"{instant_text(entry.at, zone)}  {entry.kind:<20}  {entry.message}"
+    message = for_people(entry.message, zone, entry.at)
+    return f"{instant_text(entry.at, zone)}  {entry.kind:<20}  {message}"
 
 
 @app.command()

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.widgets import RichLog
 
 from depotctl.api import JournalEntry
+from depotctl.client.figures import for_people
 from depotctl.console.model import Model
 from depotctl.domain.instants import format_clock
 
@@ -33,7 +34,7 @@ def entry_line(entry: JournalEntry, zone: tzinfo, now: datetime | None = None) -
         " ",
         (entry.kind, _KIND_STYLE.get(entry.kind, "")),
         "  ",
-        entry.message,
+        for_people(entry.message, zone, entry.at),
     )
 
 
