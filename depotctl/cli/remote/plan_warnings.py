@@ -36,13 +36,15 @@ def _block(warning: PlanWarning, source: list[str]) -> list[str]:
     return lines
 
 
-def strict_refusal(plan: Plan) -> str | None:
-    """Why ``--strict`` refuses ``plan`` (it has warnings), or None."""
+def strict_refusal(plan: Plan, *, as_text: bool) -> str | None:
+    """Why ``--strict`` refuses ``plan`` (it has warnings), or None; ``as_text``: the
+    warnings were printed above (else they are in the JSON's ``warnings``)."""
     count = len(plan.warnings)
     if not count:
         return None
     noun = "warning" if count == 1 else "warnings"
+    where = "shown above" if as_text else "in its warnings"
     return (
-        f"--strict: the plan has {count} {noun} (shown above); fix the site or the "
+        f"--strict: the plan has {count} {noun} ({where}); fix the site or the "
         "controller's host, or run without --strict"
     )

@@ -306,7 +306,8 @@ def plan(
         sys.stdout.write(plan_text(made, zone))
         if out is not None:
             sys.stdout.write(f"Saved to {out}: apply it with `depotctl apply {out}`.\n")
-    refusal = strict_refusal(made) if strict else None
+    as_text = remote.output_format is OutputFormat.TEXT
+    refusal = strict_refusal(made, as_text=as_text) if strict else None
     if refusal is not None:
         raise _fail("plan", refusal, 1)
     if detailed_exitcode and _has_changes(made):
@@ -400,7 +401,8 @@ def apply(
             if not remote.printed_json({"applied": False, "plan": _json(made)}):
                 sys.stdout.write("Nothing to apply.\n")
             return
-        refusal = strict_refusal(made) if strict else None
+        as_text = remote.output_format is OutputFormat.TEXT
+        refusal = strict_refusal(made, as_text=as_text) if strict else None
         if refusal is not None:
             raise _fail("apply", refusal, 1)
         _confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")

@@ -166,3 +166,17 @@ def test_apply_strict_of_a_saved_plan_checks_the_host_again(
     assert applied.exit_code == 0, applied.output
     assert "Warning:" not in applied.stdout
     assert _current(run, controller) == before + 1
+
+
+def test_plan_strict_as_json_prints_the_plan_and_says_where_the_warnings_are(
+    run: CliRunner, controller: Controller, tmp_path: Path
+) -> None:
+    site = _site(tmp_path, env="PATH", file=tmp_path / "missing.secret")
+    result = run.invoke(
+        app, ["plan", "-f", str(site), "--strict", "--format", "json", *controller.flags()]
+    )
+    assert result.exit_code == 1, result.output
+    assert [w["rule"] for w in json.loads(result.stdout)["warnings"]] == [
+        "host/secret-file-missing"
+    ]
+    assert "--strict: the plan has 1 warning (in its warnings)" in result.stderr
