@@ -31,8 +31,10 @@ from ruamel.yaml.tokens import (
     ScalarToken,
 )
 
+from depotctl.config.rules import YAML_SYNTAX
+
 #: The hint when nothing more specific is known.
-DEFAULT_HINT = "fix the YAML at the marked position"
+DEFAULT_HINT = YAML_SYNTAX.hint
 
 
 class SyntaxProblem(NamedTuple):
