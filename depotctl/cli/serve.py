@@ -62,6 +62,7 @@ def _settings(
     tick: str,
     shadow: bool = False,
     log_format: LogFormatChoice | None = None,
+    charger_password_env: str | None = None,
 ) -> Settings:
     from depotctl.controller.log_lines import LogFormat
     from depotctl.controller.server import Settings
@@ -69,6 +70,8 @@ def _settings(
     tick_s = positive_seconds(tick, "--tick", what="the tick", hint=" ({hint})")
     if clock is ClockKind.REAL and speed != 1.0:
         raise typer.BadParameter("--speed needs --clock sim", param_hint="--speed")
+    if charger_password_env is not None:
+        _check_shared_password(charger_password_env, clock)
     return Settings(
         state_dir=state_dir or default_state_dir(),
         site_file=site,
@@ -79,7 +82,25 @@ def _settings(
         tick_s=tick_s,
         shadow=shadow,
         log_format=LogFormat(log_format_for(log_format, tty=sys.stderr.isatty())),
+        charger_password_env=charger_password_env,
     )
+
+
+def _check_shared_password(variable: str, clock: ClockKind) -> None:
+    """One password for every charger is for simulated chargers only, and it must be
+    there."""
+    if clock is not ClockKind.SIM:
+        raise typer.BadParameter(
+            "one password for every charger is for simulated chargers: it needs --clock "
+            "sim (real chargers each have the site's password_env or password_file)",
+            param_hint="--charger-password-env",
+        )
+    if not os.environ.get(variable):
+        raise typer.BadParameter(
+            f"the environment variable {variable} is not set; export {variable}=PASSWORD "
+            f"(sim chargers --password-env {variable} sends the same)",
+            param_hint="--charger-password-env",
+        )
 
 
 def log_format_for(chosen: LogFormatChoice | None, *, tty: bool) -> str:
@@ -144,6 +165,16 @@ def serve(
             "beside another system; tests without chargers). Chargers still connect.",
         ),
     ] = False,
+    charger_password_env: Annotated[
+        str | None,
+        bare_option(
+            "--charger-password-env",
+            metavar="VAR",
+            help="Simulation (needs --clock sim): every charger's password from this "
+            "environment variable, not the site's password_env/password_file; sim "
+            "chargers --password-env VAR sends the same.",
+        ),
+    ] = None,
     log_format: Annotated[
         LogFormatChoice | None,
         bare_option(
@@ -180,10 +211,22 @@ def serve(
         --ocpp-listen 192.168.10.2:9000
     depotctl serve --state-dir /tmp/depot --site examples/minimal.yaml \\
         --listen 127.0.0.1:0 --ocpp-listen 127.0.0.1:0 --clock sim --speed 60
+    SIM_OCPP_PASSWORD=sim depotctl serve --state-dir /tmp/depot \\
+        --site sites/au-bus-depot.yaml --clock sim --speed 60 \\
+        --charger-password-env SIM_OCPP_PASSWORD
     ```
     """
     settings = _settings(
-        state_dir, site, listen, ocpp_listen, clock, speed, tick, shadow, log_format
+        state_dir,
+        site,
+        listen,
+        ocpp_listen,
+        clock,
+        speed,
+        tick,
+        shadow,
+        log_format,
+        charger_password_env,
     )
     from depotctl.controller.server import run
 

@@ -263,6 +263,16 @@ def chargers_command(
             "chargers, and when.",
         ),
     ] = 0,
+    password_env: Annotated[
+        str | None,
+        bare_option(
+            "--password-env",
+            metavar="VAR",
+            help="Every charger's password from this environment variable, not the "
+            "site's (whose secrets this machine may lack, as for the bundled sites); the "
+            "controller then needs serve --charger-password-env VAR.",
+        ),
+    ] = None,
     meter_interval: Annotated[
         str,
         typer.Option(
@@ -299,6 +309,9 @@ def chargers_command(
     scenario's vehicles and report meter values. Text mode shows a live line on stderr
     and a summary at the end.
 
+    A charger the controller refuses says so with the HTTP status; the controller
+    journals why (depotctl journal --kind charger.refused).
+
     Exit codes: 0 stopped cleanly, 1 the site or scenario is invalid, 2 usage (also a
     charger's password variable unset), 3 a file or the controller cannot be read, or no
     charger could boot.
@@ -309,6 +322,8 @@ def chargers_command(
     depotctl sim chargers -f site.yaml --state-dir /tmp/depot
     depotctl sim chargers -f site.yaml --state-dir /tmp/depot \\
         --vehicles evening.yaml --misbehave CP-02:reject-profiles
+    SIM_OCPP_PASSWORD=sim depotctl sim chargers -f sites/au-bus-depot.yaml \\
+        --state-dir /tmp/depot --password-env SIM_OCPP_PASSWORD
     depotctl sim chargers -f site.yaml --controller ws://10.0.0.2:9000/ocpp \\
         --misbehave "*:reboot=random 10%/8h" --seed 7 --duration 8h
     ```
@@ -330,6 +345,7 @@ def chargers_command(
         vehicles=vehicles,
         misbehave=tuple(misbehave or ()),
         seed=seed,
+        password_env=password_env,
         meter_interval_s=meter_s or 10.0,
         duration_s=_duration_s(duration, "--duration"),
         first=_date(first, "--from"),

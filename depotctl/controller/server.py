@@ -35,6 +35,7 @@ from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
+from depotctl.controller.sim_password import sharing_password
 from depotctl.controller.startup import (
     Listeners,
     StartRefused,
@@ -67,6 +68,8 @@ class Settings:
     #: decide and journal, command no charger
     shadow: bool = False
     log_format: LogFormat = LogFormat.JSON
+    #: simulation: every charger's password from this variable, not the site's
+    charger_password_env: str | None = None
 
 
 def run(settings: Settings) -> int:
@@ -174,7 +177,15 @@ def _run_with_store(
     # the chargers' endpoint: ocpp.links() are the connected chargers by id, and
     # ocpp.on_connected(callback) is told when one can take calls (boot, reconnect)
     charger_events = ControllerChargerEvents(controller)
-    ocpp = OcppServer(charger_events.roster, charger_events, controller.clock.now)
+    roster = charger_events.roster
+    if settings.charger_password_env is not None:
+        roster = sharing_password(roster, settings.charger_password_env)
+        log.warning(
+            "simulation: every charger authenticates with the password in $%s "
+            "(--charger-password-env), not the site's password_env/password_file",
+            settings.charger_password_env,
+        )
+    ocpp = OcppServer(roster, charger_events, controller.clock.now)
     # limits go to the chargers over OCPP, each charger's on a queue of its own: a
     # charger that is not connected answers "offline" (uncontrollable)
     dispatch = OcppDispatcher(

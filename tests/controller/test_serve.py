@@ -288,15 +288,27 @@ def test_text_logs_are_lines_in_the_site_time_and_json_is_the_default_off_a_term
         (("--listen", "localhost"), "HOST:PORT"),
         (("--tick", "5"), "--tick"),
         (("--speed", "60"), "--clock sim"),
+        (("--charger-password-env", "DEPOTCTL_TEST_UNSET"), "needs --clock sim"),
+        (
+            ("--clock", "sim", "--charger-password-env", "DEPOTCTL_TEST_UNSET"),
+            "DEPOTCTL_TEST_UNSET is not set",
+        ),
     ],
-    ids=["listen-without-port", "tick-without-unit", "speed-without-sim"],
+    ids=[
+        "listen-without-port",
+        "tick-without-unit",
+        "speed-without-sim",
+        "shared-password-without-sim",
+        "shared-password-unset",
+    ],
 )
 def test_bad_flags_are_usage_errors(tmp_path: Path, flags: tuple[str, ...], fragment: str) -> None:
     result = subprocess.run(
         [*_command(tmp_path), *flags], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
-    assert fragment in result.stderr
+    assert fragment in " ".join(result.stderr.split())
+    assert list(tmp_path.iterdir()) == []
 
 
 # One controller per state directory

@@ -43,6 +43,7 @@ from depotctl.domain.charge_points import ChargePoint, OcppVersion, RateUnit
 from depotctl.sim.chargers.faults import Fault, Timeline
 from depotctl.sim.chargers.misbehaviour import NONE, Misbehaviour
 from depotctl.sim.chargers.profiles import InvalidProfile, Profile, Purpose
+from depotctl.sim.chargers.refusals import refusal
 from depotctl.sim.chargers.simtime import SimTime
 from depotctl.sim.chargers.stack import (
     Capabilities,
@@ -508,7 +509,7 @@ class SimulatedCharger:
                 self._link = link
                 await self._serve(link, booted)
         except InvalidStatus as error:
-            self._failed(f"refused: HTTP {error.response.status_code}")
+            self._failed(refusal(error.response.status_code))
         except (OSError, InvalidHandshake, TimeoutError) as error:
             self._failed(f"cannot connect to {self._url()}: {error}")
         except ConnectionClosed:

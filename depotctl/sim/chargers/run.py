@@ -4,8 +4,9 @@ chargers, the controller's OCPP endpoint and clock, the scenario, misbehaviour."
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from depotctl.api.state_dir import EndpointsUnreadable, StateDir
 from depotctl.credentials import CredentialMissing, read_password
-from depotctl.domain.charge_points import ChargePoint
+from depotctl.domain.charge_points import ChargePoint, PasswordRef
 from depotctl.domain.topology import Topology
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.drills import drawn_faults
@@ -56,6 +57,9 @@ class Options:
     #: draws the random fault drills (reboot=random, offline=…@random): the same seed,
     #: the same drill
     seed: int = 0
+    #: every charger's password from this environment variable, not the site's
+    #: password_env/password_file (a controller run with serve --charger-password-env)
+    password_env: str | None = None
 
 
 @dataclass
@@ -90,7 +94,9 @@ async def prepare(options: Options) -> Setup:
     site_name, topology, charge_points = load_charge_points(options.site)
     if not charge_points:
         raise SetupError(f"{options.site} has no chargers to simulate", 1)
-    _check_passwords(charge_points)
+    if options.password_env is not None:
+        charge_points = _sharing_password(charge_points, options.password_env)
+    _check_passwords(charge_points, options.password_env)
     url, reader = _controller(options)
     follower = None
     if reader is None:
@@ -152,7 +158,24 @@ async def prepare(options: Options) -> Setup:
     return Setup(site_name, url, time, fleet, scenario, follower, duration, charge_points)
 
 
-def _check_passwords(charge_points: Mapping[str, ChargePoint]) -> None:
+def _sharing_password(
+    charge_points: Mapping[str, ChargePoint], variable: str
+) -> dict[str, ChargePoint]:
+    """The chargers, each with its password in ``variable`` (``--password-env``)."""
+    ref = PasswordRef(env=variable)
+    return {ocpp_id: replace(cp, password=ref) for ocpp_id, cp in charge_points.items()}
+
+
+def _check_passwords(charge_points: Mapping[str, ChargePoint], shared: str | None) -> None:
+    if shared is not None:
+        if not os.environ.get(shared):
+            raise SetupError(
+                f"--password-env {shared}: the environment variable {shared} is not set; "
+                f"export {shared}=PASSWORD, the password the controller expects (one started "
+                f"with serve --charger-password-env {shared} reads the same variable)",
+                2,
+            )
+        return
     for cp in charge_points.values():
         if cp.password is None:
             continue
@@ -160,7 +183,13 @@ def _check_passwords(charge_points: Mapping[str, ChargePoint]) -> None:
             read_password(cp.password)
         except CredentialMissing as error:
             code = 2 if cp.password.env is not None else 3
-            raise SetupError(f"charger {cp.ocpp_id}: {error} (its OCPP password)", code) from None
+            raise SetupError(
+                f"charger {cp.ocpp_id}: {error} (its OCPP password); to simulate the "
+                "site's chargers without their secrets, give them one password with "
+                "--password-env VAR, and the controller the same with serve --clock sim "
+                "--charger-password-env VAR",
+                code,
+            ) from None
 
 
 def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]] | None]:

@@ -24,8 +24,9 @@ from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, SITES
 from tests.controller.test_app import AU_DEPOT, serving
+from tests.controller.test_serve import serve
 from tests.sim.chargers.builders import START
 from tests.sim.chargers.csms import Csms
 
@@ -307,3 +308,96 @@ def test_ctrl_c_stops_the_running_transactions_and_exits_0(site: Path, tmp_path:
     assert [s["reason"] for s in stops] == ["Local"]
     assert json.loads(stdout)["vehicles"][0]["outcome"] == "stopped"
     assert closed == {"CP-01": 1000, "CP-02": 1000}  # closed cleanly
+
+
+# Against a real `depotctl serve`: the bundled sites as shipped
+
+
+SHARED = "SIM_OCPP_PASSWORD"
+
+
+def _charger_count(site: Path) -> int:
+    from depotctl.sim.chargers.run import load_charge_points
+
+    return len(load_charge_points(site)[2])
+
+
+@pytest.mark.parametrize("site", sorted(SITES.glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_bundled_site_runs_as_shipped_with_one_simulation_password(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bundled sites name secrets this machine lacks (/run/secrets/…, variables
+    nobody set); serve and sim chargers share one password instead, and every charger
+    boots."""
+    for name in [n for n in os.environ if n.endswith("_OCPP_PASSWORD")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv(SHARED, "sim-secret")
+    state = tmp_path / "state"
+    with serve(
+        state, "--site", str(site), "--clock", "sim", "--speed", "60",
+        "--charger-password-env", SHARED,
+    ) as running:  # fmt: skip
+        result = depotctl(
+            "-f", site, "--state-dir", state, "--password-env", SHARED,
+            "--duration", "10 s", "--format", "json",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        chargers = json.loads(result.stdout)["chargers"]
+        assert len(chargers) == _charger_count(site)
+        assert [c["charger"] for c in chargers if c["boots"] < 1 or c["last_error"]] == []
+        online = running.get("/api/v1/journal?kind=charger.online").json()["entries"]
+        assert len({entry["data"]["charger"] for entry in online}) == len(chargers)
+        code, log = running.stop()
+    assert code == 0
+    assert f"every charger authenticates with the password in ${SHARED}" in log
+
+
+def test_a_charger_the_controller_refuses_says_the_status_and_where_the_reason_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A controller without the site's secrets (no --charger-password-env) answers a
+    bare 503; the simulator says so, and the controller's journal says why."""
+    monkeypatch.setenv(SHARED, "sim-secret")
+    monkeypatch.delenv("CP01_PASSWORD", raising=False)
+    state = tmp_path / "state"
+    with serve(state, "--site", str(EXAMPLES / "minimal.yaml"), "--clock", "sim") as running:
+        result = depotctl(
+            "-f", EXAMPLES / "minimal.yaml", "--state-dir", state, "--password-env", SHARED,
+            "--duration", "1 s",
+        )  # fmt: skip
+        refused = running.get("/api/v1/journal?kind=charger.refused").json()["entries"]
+        running.stop()
+    assert result.returncode == 3
+    said = (
+        "refused by the controller: HTTP 503 (the controller cannot read its password: its "
+        "password_file or password_env); depotctl journal --kind charger.refused says why"
+    )
+    assert f"depotctl sim chargers: CP-01: {said}\n" in result.stderr
+    assert result.stderr.endswith(f"no charger could boot at {running.endpoints['ocpp']}: {said}\n")
+    reasons = " ".join(entry["message"] for entry in refused)
+    assert "CP01_PASSWORD" in reasons and "/etc/depotctl/cp02.secret" in reasons
+
+
+def test_an_unset_shared_password_is_a_usage_error(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SHARED, raising=False)
+    result = depotctl("-f", site, "--controller", "ws://127.0.0.1:9/ocpp", "--password-env", SHARED)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"depotctl sim chargers: --password-env {SHARED}: the environment variable {SHARED} "
+        f"is not set; export {SHARED}=PASSWORD, the password the controller expects (one "
+        f"started with serve --charger-password-env {SHARED} reads the same variable)\n"
+    )
+
+
+def test_a_secret_file_this_machine_lacks_says_how_to_simulate_without_it() -> None:
+    result = depotctl("-f", SITES / "large-depot.yaml", "--controller", "ws://127.0.0.1:9/ocpp")
+    assert result.returncode == 3
+    [line] = result.stderr.splitlines()
+    assert line.startswith("depotctl sim chargers: charger ")
+    assert "cannot read /run/secrets/ocpp/" in line
+    assert line.endswith(
+        "give them one password with --password-env VAR, and the controller the same with "
+        "serve --clock sim --charger-password-env VAR"
+    )

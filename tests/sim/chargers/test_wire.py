@@ -362,7 +362,11 @@ def test_a_wrong_password_is_refused_and_the_charger_never_boots(
     async def test() -> None:
         async with rig(OcppVersion.V16, password="other", wait_online=False) as r:
             await r.csms.wait_for(lambda: r.charger.stats.last_error, timeout=5)
-            assert r.charger.stats.last_error == "refused: HTTP 401"
+            assert r.charger.stats.last_error == (
+                "refused by the controller: HTTP 401 (its identity is not one of the site's, "
+                "or its password is not the controller's); depotctl journal --kind "
+                "charger.refused says why"
+            )
             assert not r.csms.requests and r.charger.stats.boots == 0
 
     run(test)
