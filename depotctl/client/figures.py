@@ -98,10 +98,3 @@ def for_people(text: str, zone: tzinfo, day: datetime | None = None) -> str:
     """The controller's words as people read them: times in the site's time
     (:func:`times_in_words`), figures rounded (:func:`figures_in_words`)."""
     return figures_in_words(times_in_words(text, zone, day))
-
-
-def iso_text(at: datetime | None, missing: str = DASH) -> str:
-    """``2026-03-02T14:00:00+00:00``, as the API writes times; ``missing`` for none.
-    Superseded by :func:`instant_text` (people read the site's time); kept until its
-    last caller moves."""
-    return missing if at is None else at.isoformat()
