@@ -215,3 +215,21 @@ def test_the_refusals_docs_times_md_shows_are_the_ones_given() -> None:
             parse_instant(text, now=NOW, zone=SYDNEY)
         error = refused.value
         assert said == f"depotctl journal: --since: {error.message}; {error.hint}"
+
+
+@given(
+    text=st.one_of(
+        st.text(max_size=40),
+        st.from_regex(
+            r"(yesterday |today |tomorrow |[+-])?[0-9: .TZ+-]{1,25}( ago)?", fullmatch=True
+        ),
+    ),
+    zone=st.sampled_from(ZONES),
+)
+def test_any_text_is_an_instant_in_utc_or_refused_with_a_hint(text: str, zone: timezone) -> None:
+    try:
+        read = parse_instant(text, now=NOW, zone=zone, ahead=text.startswith("t"))
+    except InstantError as refused:
+        assert refused.message and refused.hint
+    else:
+        assert read.tzinfo is UTC
