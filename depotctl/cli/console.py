@@ -9,12 +9,16 @@ commands never load them.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.remote.connection import ContextOption, ServerOption, TokenFileOption, _fail
+
+if TYPE_CHECKING:
+    from depotctl.client.contexts import Target
 
 
 @app.command("console")
@@ -67,5 +71,19 @@ def console(
     from depotctl.console.coordinator import Coordinator
 
     client = AsyncControllerClient(target.server, target.token)
-    coordinator = Coordinator(client, interval=interval, read_only=read_only)
+    coordinator = Coordinator(
+        client,
+        interval=interval,
+        read_only=read_only,
+        token_source=_token_source(target, token_file),
+    )
     ConsoleApp(coordinator).run()
+
+
+def _token_source(target: Target, token_file: Path | None) -> str:
+    """Where the console's token is read from, in words (for the fix of a refused one)."""
+    from depotctl.client.contexts import config_path
+
+    if token_file is not None:
+        return f"{token_file} (--token-file)"
+    return f"the token file of {target.origin} (in {config_path()})"

@@ -6,7 +6,9 @@ same :class:`~depotctl.console.model.Model`. The measured draws (the telemetry i
 Bursts are coalesced: :meth:`Coordinator.wake` asks for a poll now, and any number of
 wakes during a poll make one more poll, never one each. A failed poll keeps the last
 data, marks the connection ``reconnecting`` with the error, and retries with a
-backoff that doubles up to ``max_backoff``.
+backoff that doubles up to ``max_backoff``. A controller that answers but refuses the
+token (401, 403) is a configuration error, not a lost connection: the connection is
+``refused``, with where the token is read from, and asked again every ``max_backoff``.
 
 Every answer is escaped for the terminal here, as it arrives
 (:func:`~depotctl.client.terminal_text.escaped_model`): no widget ever holds a
@@ -51,6 +53,7 @@ class Coordinator:
         telemetry_every: int = 5,
         read_only: bool = False,
         on_update: Callable[[Model], None] | None = None,
+        token_source: str | None = None,
     ) -> None:
         self.client = client
         self.interval = interval
@@ -61,6 +64,7 @@ class Coordinator:
         self.telemetry_every = telemetry_every
         self.read_only = read_only
         self.on_update = on_update
+        self.token_source = token_source
         self.model = Model(connection=Connection(url=client.base_url))
         self.polls = 0
         self._wake = asyncio.Event()
@@ -92,16 +96,22 @@ class Coordinator:
                 delay = self.interval
             except (Unreachable, ApiError, KeyError, TypeError, ValueError) as error:
                 failures += 1
-                delay = min(self.max_backoff, self.first_backoff * 2 ** (failures - 1))
+                refused = isinstance(error, ApiError) and error.status in (401, 403)
+                delay = (
+                    self.max_backoff
+                    if refused
+                    else min(self.max_backoff, self.first_backoff * 2 ** (failures - 1))
+                )
                 self._may_write = None  # ask again once back: the token may have changed
                 self.model = replace(
                     self.model,
                     connection=Connection(
                         url=self.client.base_url,
-                        link=Link.RECONNECTING,
+                        link=Link.REFUSED if refused else Link.RECONNECTING,
                         error=_words(error),
                         attempt=failures,
                         retry_in=delay,
+                        token_source=self.token_source,
                     ),
                 )
             self.polls += 1

@@ -40,18 +40,23 @@ class Link(StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+    #: the controller answers but refuses the token (401, 403): a configuration error
+    REFUSED = "refused"
 
 
 @dataclass(frozen=True, slots=True)
 class Connection:
     """Where the console stands with the controller: ``error`` is the last failure,
-    ``attempt`` how many polls in a row failed, ``retry_in`` seconds to the next."""
+    ``attempt`` how many polls in a row failed, ``retry_in`` seconds to the next;
+    ``token_source`` where the console's token is read from, in words (for the fix of a
+    refused token)."""
 
     url: str
     link: Link = Link.CONNECTING
     error: str | None = None
     attempt: int = 0
     retry_in: float = 0.0
+    token_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

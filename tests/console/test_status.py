@@ -48,3 +48,44 @@ def test_no_count_is_shown_when_none_is_or_the_controller_does_not_say(
 ) -> None:
     model = Model(Connection("http://depot", Link.CONNECTED), uncontrollable_chargers=count)
     assert "uncontrollable" not in header_text(model).plain
+
+
+async def test_a_refused_token_is_a_configuration_error_with_its_fix_not_a_lost_link(
+    depot: Depot,
+) -> None:
+    """A wrong token: the controller answers 401 to every poll. The console says which
+    token, where it is read from and how to give it the right one — not "UNREACHABLE,
+    retrying" — and keeps asking at its slowest pace."""
+    from depotctl.client.api import AsyncControllerClient
+    from depotctl.console.app import ConsoleApp
+    from depotctl.console.coordinator import Coordinator
+    from depotctl.console.widgets.status import Banner
+    from tests.console.conftest import PATIENCE_S
+
+    client = AsyncControllerClient(depot.url, "not-this-controllers-token", timeout=PATIENCE_S)
+    coordinator = Coordinator(
+        client,
+        interval=0.2,
+        first_backoff=0.1,
+        max_backoff=0.3,
+        token_source="/srv/depot/admin.token (--token-file)",
+    )
+    app = ConsoleApp(coordinator)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: app.model.connection.attempt >= 2)
+        await pilot.pause()
+        connection = app.model.connection
+        assert connection.link is Link.REFUSED
+        assert connection.retry_in == 0.3  # the slowest pace from the first refusal
+        banner = app.query_one(Banner)
+        assert banner.display
+        text = " ".join(shown(banner).split())
+        assert text.startswith(f"The controller at {depot.url} refuses the console's token 401 ")
+        assert "The token is read from /srv/depot/admin.token (--token-file)." in text
+        assert "STATE_DIR/tokens/admin.token on its host" in text
+        assert f"depotctl context add NAME --server {depot.url} --token-file FILE" in text
+        assert text.endswith("Asking again every 0.3 s")  # no data from it to keep
+        assert "unreachable" not in text.lower() and "retrying" not in text
+        header = shown(app.query_one(StatusBar))
+        assert "TOKEN REFUSED" in header and "UNREACHABLE" not in header
+        assert not app.model.loaded  # nothing from the controller was shown

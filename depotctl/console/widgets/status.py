@@ -18,6 +18,8 @@ def header_text(model: Model) -> Text:
         text.append("● connected", "bold green")
     elif link is Link.CONNECTING:
         text.append("○ connecting", "yellow")
+    elif link is Link.REFUSED:
+        text.append("✖ TOKEN REFUSED", "bold red")
     else:
         text.append("✖ UNREACHABLE", "bold red")
     text.append(f"  {model.site_name or '…'}", "bold")
@@ -44,6 +46,8 @@ def header_text(model: Model) -> Text:
 
 def banner_text(model: Model) -> Text:
     connection = model.connection
+    if connection.link is Link.REFUSED:
+        return refused_text(model)
     text = Text(f"Controller unreachable at {connection.url}", "bold")
     text.append(f"\n{connection.error or 'no answer'}")
     text.append(
@@ -51,6 +55,23 @@ def banner_text(model: Model) -> Text:
         "the data below is from the last answer",
         "italic",
     )
+    return text
+
+
+def refused_text(model: Model) -> Text:
+    """A token the controller refuses: a configuration error, with its fix."""
+    connection = model.connection
+    text = Text(f"The controller at {connection.url} refuses the console's token", "bold")
+    text.append(f"\n{connection.error or 'refused'}")
+    source = connection.token_source or "the token the console was started with"
+    text.append(
+        f"\nThe token is read from {source}. Give the console this controller's token: "
+        "STATE_DIR/tokens/admin.token on its host (readonly.token to only look), with "
+        "--token-file FILE or in a context (depotctl context add NAME --server "
+        f"{connection.url} --token-file FILE)."
+    )
+    kept = "; the data below is from the last answer" if model.loaded else ""
+    text.append(f"\nAsking again every {connection.retry_in:g} s{kept}", "italic")
     return text
 
 
@@ -62,10 +83,10 @@ class StatusBar(Static):
 
 
 class Banner(Static):
-    """Visible only while reconnecting."""
+    """Visible only while reconnecting, or while the controller refuses the token."""
 
     def update_model(self, model: Model) -> None:
-        down = model.connection.link is Link.RECONNECTING
+        down = model.connection.link in (Link.RECONNECTING, Link.REFUSED)
         self.display = down
         if down:
             self.update(banner_text(model))
