@@ -20,7 +20,8 @@ What legitimately varies is normalised: a line ``…`` matches any lines (none i
 table's columns, as wide as what they hold) any gap. ``serve``, ``console`` and ``sim
 chargers`` run on in the background: the test waits for the lines the README shows
 them printing first, runs the rest of the session, then stops them with Ctrl-C (SIGINT)
-and expects a clean exit.
+and expects a clean exit and, where the README shows a line ``^C``, the lines after it
+at the end of what they printed.
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ SITE_FILE, VALID_SITE = "examples/readme-site.yaml", "✓ 1 file valid, no probl
 AUTHOR, HOST = "alice", "depot-ops"
 #: Tools beside depotctl that README examples use; a machine without one skips them.
 TOOLS = ("curl", "jq")
+CTRL_C = "^C"
 LONG_RUNNING = ("depotctl serve", "depotctl console", "depotctl sim chargers")
-#: A bound that only tells a hang from a busy machine; nothing waits for it to pass.
-HANG_S = 300.0
+#: Bounds that only tell a hang from a busy machine; nothing waits for them to pass: a
+#: command's end, and a long-running command's first lines (the wait a README that no
+#: longer shows them costs).
+HANG_S, FIRST_LINES_S = 300.0, 120.0
 #: What legitimately varies between runs, and the pattern that stands for any of it.
 _VARYING = re.compile(
     r"(?P<datetime>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?)"
@@ -79,6 +83,16 @@ class Command:
     @property
     def is_long_running(self) -> bool:
         return self.text.startswith(LONG_RUNNING)
+
+    @property
+    def first_lines(self) -> tuple[str, ...]:
+        """What a long-running command prints first (before a line ``^C``)."""
+        return self.expected[: self.expected.index(CTRL_C)] if self.stopped else self.expected
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the README shows what it prints once stopped, after a line ``^C``."""
+        return CTRL_C in self.expected
 
 
 @dataclass(frozen=True)
@@ -238,7 +252,8 @@ class Workspace:
     root: Path
     tmp: Path
     env: dict[str, str]
-    background: list[Background] = field(default_factory=list)
+    #: The long-running commands started, each with whether its numbers may vary.
+    background: list[tuple[Background, bool]] = field(default_factory=list)
 
     def shell(self, command: Command) -> str:
         return command.text.replace("/tmp/", f"{self.tmp}/")
@@ -321,11 +336,11 @@ def _run(workspace: Workspace, block: Block, command: Command) -> None:
         )
         return
     running = Background(command, process)
-    workspace.background.append(running)
+    workspace.background.append((running, numbers_vary))
     threading.Thread(target=running.read, daemon=True).start()
-    bound = time.monotonic() + HANG_S
+    bound = time.monotonic() + FIRST_LINES_S
     while not output_matches(
-        command.expected,
+        command.first_lines,
         workspace.printed("\n".join(running.lines)),
         prefix=True,
         numbers_vary=numbers_vary,
@@ -337,9 +352,10 @@ def _run(workspace: Workspace, block: Block, command: Command) -> None:
 
 
 def _stop(workspace: Workspace) -> list[str]:
-    """Ctrl-C to every long-running command, latest first; what did not stop cleanly."""
+    """Ctrl-C to every long-running command, latest first; what did not stop cleanly, or
+    printed other than the README shows after ``^C``."""
     problems = []
-    for running in reversed(workspace.background):
+    for running, numbers_vary in reversed(workspace.background):
         process = running.process
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)
@@ -353,6 +369,17 @@ def _stop(workspace: Workspace) -> list[str]:
                 f"README.md:{running.command.line}: exit {code} after Ctrl-C:\n"
                 + "\n".join(running.lines[-20:])
             )
+        command = running.command
+        if command.stopped:
+            before, after = command.first_lines, command.expected[len(command.first_lines) + 1 :]
+            printed = workspace.printed("\n".join(running.lines))
+            if not output_matches([*before, "…", *after], printed, numbers_vary=numbers_vary):
+                problems.append(
+                    f"README.md:{command.line}: after Ctrl-C, README shows:\n"
+                    + "\n".join(after)
+                    + "\nit printed:\n"
+                    + "\n".join(printed)
+                )
     return problems
 
 
@@ -437,3 +464,12 @@ def test_a_site_block_is_validated_as_a_file() -> None:
     (block,) = readme_blocks(text)
     assert block.site_text == "kind: Site\n"
     assert block.commands == (Command(3, f"depotctl validate {SITE_FILE}", (VALID_SITE,)),)
+
+
+def test_what_a_long_running_command_prints_first_and_once_stopped() -> None:
+    command = Command(1, "depotctl sim chargers -f site.yaml", ("live", "^C", "summary"))
+    assert command.is_long_running and command.stopped
+    assert command.first_lines == ("live",)
+    plain = Command(1, "depotctl serve", ("serving",))
+    assert plain.is_long_running and not plain.stopped and plain.first_lines == ("serving",)
+    assert not Command(1, "depotctl validate sites/", ()).is_long_running
