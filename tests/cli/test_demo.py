@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,8 +16,10 @@ import pytest
 
 from depotctl.api import json_of
 from depotctl.demo.run import Demo, Options
+from depotctl.demo.site import bundled_names
 from depotctl.demo.summary import passed, render_text
 from depotctl.sim.chargers.draw_record import MILLISECOND, decode
+from depotctl.sim.chargers.run import load_charge_points
 from tests.conftest import EXAMPLES
 
 MINIMAL = str(EXAMPLES / "minimal.yaml")
@@ -93,6 +96,25 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
     assert passed(summary) == (not summary["violations"] and not summary["deadlines"]["missed"])
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text
+
+
+@pytest.mark.parametrize("name", bundled_names())
+def test_the_demo_runs_every_bundled_site_as_shipped(name: str) -> None:
+    """The bundled sites name secrets this machine lacks (/run/secrets/…, variables
+    nobody set): the demo's copy gives its controller and chargers one generated
+    password, and every charger of the site comes online."""
+    with Demo(Options(site=name, speed=60)) as demo:
+        assert demo.chargers is not None
+        expected = {cp.charger_id for cp in load_charge_points(demo.site.path)[2].values()}
+        deadline = time.monotonic() + 120  # a hang, not a busy machine's slow start
+        while True:
+            chargers = demo.client.chargers().chargers
+            if {c.id for c in chargers if c.online} == expected:
+                break
+            assert demo.chargers.running(), demo.chargers.log_tail()
+            assert time.monotonic() < deadline, demo.chargers.log_tail()
+            time.sleep(0.2)
+        assert demo.site.chargers_rewritten == len(expected)
 
 
 @pytest.mark.anyio
