@@ -24,7 +24,7 @@ charger, so a renewal replaces its predecessor instead of stacking on it.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -339,86 +339,90 @@ def _request(
     """``profile`` on connector / EVSE ``target``, as the charger's version spells it
     (periods: offset in seconds from the start, limit in ``unit``)."""
     phases = None if charge_point.dc else charge_point.number_phases
-    if charge_point.version is OcppVersion.V16:
-        return _request_16(target, profile, unit, periods, phases)
-    return _request_201(target, profile, unit, periods, phases)
-
-
-def _request_16(
-    connector_id: int,
-    profile: _Profile,
-    unit: RateUnit,
-    periods: list[tuple[int, float]],
-    phases: int | None,
-) -> Any:
-    """1.6: ``csChargingProfiles`` with one schedule; a transaction id is a number; the
-    charger-wide cap is a ``ChargePointMaxProfile``."""
-    purposes = enums16.ChargingProfilePurposeType
+    spelling = _SPELLINGS[charge_point.version]
     tx = profile.tx
-    return call16.SetChargingProfile(
-        connector_id=connector_id,
-        cs_charging_profiles=types16.ChargingProfile(
-            charging_profile_id=profile.profile_id,
-            stack_level=profile.stack_level,
-            charging_profile_purpose=(
-                purposes.charge_point_max_profile
-                if profile.purpose is _Purpose.MAX
-                else purposes(profile.purpose.value)
-            ),
-            charging_profile_kind=enums16.ChargingProfileKindType.absolute,
-            transaction_id=(
-                tx.transaction_id if tx and isinstance(tx.transaction_id, int) else None
-            ),
-            valid_to=ocpp_time(tx.valid_to) if tx else None,
-            charging_schedule=types16.ChargingSchedule(
-                charging_rate_unit=enums16.ChargingRateUnitType(unit.value),
-                charging_schedule_period=[
-                    types16.ChargingSchedulePeriod(offset, limit, phases)
-                    for offset, limit in periods
-                ],
-                duration=tx.duration if tx else None,
-                start_schedule=ocpp_time(profile.start),
-            ),
+    schedule = spelling.schedule(
+        charging_rate_unit=spelling.rate_units(unit.value),
+        charging_schedule_period=[
+            spelling.period(offset, limit, phases) for offset, limit in periods
+        ],
+        duration=tx.duration if tx else None,
+        start_schedule=ocpp_time(profile.start),
+        **({"id": profile.profile_id} if spelling.schedule_list else {}),
+    )
+    charging_profile = spelling.profile(
+        **{spelling.profile_id_field: profile.profile_id},
+        stack_level=profile.stack_level,
+        charging_profile_purpose=(
+            spelling.max_purpose
+            if profile.purpose is _Purpose.MAX
+            else spelling.purposes(profile.purpose.value)
         ),
+        charging_profile_kind=spelling.absolute,
+        transaction_id=spelling.transaction_id(tx.transaction_id) if tx else None,
+        valid_to=ocpp_time(tx.valid_to) if tx else None,
+        charging_schedule=[schedule] if spelling.schedule_list else schedule,
+    )
+    return spelling.request(
+        **{spelling.target_field: target, spelling.profile_field: charging_profile}
     )
 
 
-def _request_201(
-    evse_id: int,
-    profile: _Profile,
-    unit: RateUnit,
-    periods: list[tuple[int, float]],
-    phases: int | None,
-) -> Any:
-    """2.0.1: ``chargingProfile`` with a list of schedules, each with an id (the
-    profile's); a transaction id is a string; the charger-wide cap is a
-    ``ChargingStationMaxProfile``."""
-    purposes = enums201.ChargingProfilePurposeEnumType
-    tx = profile.tx
-    return call201.SetChargingProfile(
-        evse_id=evse_id,
-        charging_profile=types201.ChargingProfileType(
-            id=profile.profile_id,
-            stack_level=profile.stack_level,
-            charging_profile_purpose=(
-                purposes.charging_station_max_profile
-                if profile.purpose is _Purpose.MAX
-                else purposes(profile.purpose.value)
-            ),
-            charging_profile_kind=enums201.ChargingProfileKindEnumType.absolute,
-            transaction_id=str(tx.transaction_id) if tx else None,
-            valid_to=ocpp_time(tx.valid_to) if tx else None,
-            charging_schedule=[
-                types201.ChargingScheduleType(
-                    id=profile.profile_id,
-                    charging_rate_unit=enums201.ChargingRateUnitEnumType(unit.value),
-                    charging_schedule_period=[
-                        types201.ChargingSchedulePeriodType(offset, limit, phases)
-                        for offset, limit in periods
-                    ],
-                    duration=tx.duration if tx else None,
-                    start_schedule=ocpp_time(profile.start),
-                )
-            ],
-        ),
-    )
+@dataclass(frozen=True, slots=True)
+class _Spelling:
+    """How one OCPP version spells ``SetChargingProfile``: the ``ocpp`` library's
+    classes and the fields that are named differently."""
+
+    request: Callable[..., Any]
+    #: 1.6 ``connector_id``, 2.0.1 ``evse_id``
+    target_field: str
+    #: 1.6 ``cs_charging_profiles``, 2.0.1 ``charging_profile``
+    profile_field: str
+    profile: Callable[..., Any]
+    #: 1.6 ``charging_profile_id``, 2.0.1 ``id``
+    profile_id_field: str
+    purposes: Callable[[str], Any]
+    #: the charger-wide cap: 1.6 ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile
+    max_purpose: Any
+    absolute: Any
+    schedule: Callable[..., Any]
+    rate_units: Callable[[str], Any]
+    period: Callable[..., Any]
+    #: 2.0.1: a list of schedules, each with an id (the profile's); 1.6: one schedule
+    schedule_list: bool
+    #: the transaction id as the version types it (1.6: a number, else none is sent)
+    transaction_id: Callable[[str | int], str | int | None]
+
+
+_SPELLINGS = {
+    OcppVersion.V16: _Spelling(
+        request=call16.SetChargingProfile,
+        target_field="connector_id",
+        profile_field="cs_charging_profiles",
+        profile=types16.ChargingProfile,
+        profile_id_field="charging_profile_id",
+        purposes=enums16.ChargingProfilePurposeType,
+        max_purpose=enums16.ChargingProfilePurposeType.charge_point_max_profile,
+        absolute=enums16.ChargingProfileKindType.absolute,
+        schedule=types16.ChargingSchedule,
+        rate_units=enums16.ChargingRateUnitType,
+        period=types16.ChargingSchedulePeriod,
+        schedule_list=False,
+        transaction_id=lambda tx: tx if isinstance(tx, int) else None,
+    ),
+    OcppVersion.V201: _Spelling(
+        request=call201.SetChargingProfile,
+        target_field="evse_id",
+        profile_field="charging_profile",
+        profile=types201.ChargingProfileType,
+        profile_id_field="id",
+        purposes=enums201.ChargingProfilePurposeEnumType,
+        max_purpose=enums201.ChargingProfilePurposeEnumType.charging_station_max_profile,
+        absolute=enums201.ChargingProfileKindEnumType.absolute,
+        schedule=types201.ChargingScheduleType,
+        rate_units=enums201.ChargingRateUnitEnumType,
+        period=types201.ChargingSchedulePeriodType,
+        schedule_list=True,
+        transaction_id=str,
+    ),
+}
