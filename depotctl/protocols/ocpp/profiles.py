@@ -341,17 +341,17 @@ def _request(
     phases = None if charge_point.dc else charge_point.number_phases
     spelling = _SPELLINGS[charge_point.version]
     tx = profile.tx
-    schedule = spelling.schedule(
+    schedules = spelling.schedules(
+        profile.profile_id,
         charging_rate_unit=spelling.rate_units(unit.value),
         charging_schedule_period=[
             spelling.period(offset, limit, phases) for offset, limit in periods
         ],
         duration=tx.duration if tx else None,
         start_schedule=ocpp_time(profile.start),
-        **({"id": profile.profile_id} if spelling.schedule_list else {}),
     )
     charging_profile = spelling.profile(
-        **{spelling.profile_id_field: profile.profile_id},
+        profile.profile_id,
         stack_level=profile.stack_level,
         charging_profile_purpose=(
             spelling.max_purpose
@@ -361,35 +361,28 @@ def _request(
         charging_profile_kind=spelling.absolute,
         transaction_id=spelling.transaction_id(tx.transaction_id) if tx else None,
         valid_to=ocpp_time(tx.valid_to) if tx else None,
-        charging_schedule=[schedule] if spelling.schedule_list else schedule,
+        charging_schedule=schedules,
     )
-    return spelling.request(
-        **{spelling.target_field: target, spelling.profile_field: charging_profile}
-    )
+    # (connector id or EVSE id, the profile): the same order in both versions
+    return spelling.request(target, charging_profile)
 
 
 @dataclass(frozen=True, slots=True)
 class _Spelling:
     """How one OCPP version spells ``SetChargingProfile``: the ``ocpp`` library's
-    classes and the fields that are named differently."""
+    classes, whose first fields are the target (1.6 ``connector_id``, 2.0.1
+    ``evse_id``) and the profile's id (``charging_profile_id``, ``id``)."""
 
     request: Callable[..., Any]
-    #: 1.6 ``connector_id``, 2.0.1 ``evse_id``
-    target_field: str
-    #: 1.6 ``cs_charging_profiles``, 2.0.1 ``charging_profile``
-    profile_field: str
     profile: Callable[..., Any]
-    #: 1.6 ``charging_profile_id``, 2.0.1 ``id``
-    profile_id_field: str
     purposes: Callable[[str], Any]
+    #: 1.6 one schedule; 2.0.1 a list of them, each with an id (the profile's)
+    schedules: Callable[..., Any]
     #: the charger-wide cap: 1.6 ChargePointMaxProfile, 2.0.1 ChargingStationMaxProfile
     max_purpose: Any
     absolute: Any
-    schedule: Callable[..., Any]
     rate_units: Callable[[str], Any]
     period: Callable[..., Any]
-    #: 2.0.1: a list of schedules, each with an id (the profile's); 1.6: one schedule
-    schedule_list: bool
     #: the transaction id as the version types it (1.6: a number, else none is sent)
     transaction_id: Callable[[str | int], str | int | None]
 
@@ -397,32 +390,26 @@ class _Spelling:
 _SPELLINGS = {
     OcppVersion.V16: _Spelling(
         request=call16.SetChargingProfile,
-        target_field="connector_id",
-        profile_field="cs_charging_profiles",
         profile=types16.ChargingProfile,
-        profile_id_field="charging_profile_id",
         purposes=enums16.ChargingProfilePurposeType,
+        schedules=lambda _profile_id, **fields: types16.ChargingSchedule(**fields),
         max_purpose=enums16.ChargingProfilePurposeType.charge_point_max_profile,
         absolute=enums16.ChargingProfileKindType.absolute,
-        schedule=types16.ChargingSchedule,
         rate_units=enums16.ChargingRateUnitType,
         period=types16.ChargingSchedulePeriod,
-        schedule_list=False,
         transaction_id=lambda tx: tx if isinstance(tx, int) else None,
     ),
     OcppVersion.V201: _Spelling(
         request=call201.SetChargingProfile,
-        target_field="evse_id",
-        profile_field="charging_profile",
         profile=types201.ChargingProfileType,
-        profile_id_field="id",
         purposes=enums201.ChargingProfilePurposeEnumType,
+        schedules=lambda profile_id, **fields: [
+            types201.ChargingScheduleType(id=profile_id, **fields)
+        ],
         max_purpose=enums201.ChargingProfilePurposeEnumType.charging_station_max_profile,
         absolute=enums201.ChargingProfileKindEnumType.absolute,
-        schedule=types201.ChargingScheduleType,
         rate_units=enums201.ChargingRateUnitEnumType,
         period=types201.ChargingSchedulePeriodType,
-        schedule_list=True,
         transaction_id=str,
     ),
 }
