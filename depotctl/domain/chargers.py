@@ -10,10 +10,12 @@ from enum import StrEnum
 
 
 class CommandOutcome(StrEnum):
+    """What became of a command sent to a charger."""
+
     ACCEPTED = "accepted"
     REJECTED = "rejected"
-    TIMEOUT = "timeout"
-    OFFLINE = "offline"
+    TIMEOUT = "timeout"  # sent, never answered: it may have been applied
+    OFFLINE = "offline"  # not sent: the charger was not connected
 
 
 @dataclass(frozen=True, slots=True)

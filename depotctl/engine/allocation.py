@@ -82,12 +82,12 @@ class Binding:
 @dataclass(frozen=True, slots=True)
 class EvseAllocation:
     evse_id: str
-    limit_a: float
-    limit_w: float
+    limit_a: float  #: amps per line
+    limit_w: float  #: the same limit in watts at the EVSE's supply
     state: EvseState
     binding: Binding
     session_id: str | None = None
-    tier: int | None = None
+    tier: int | None = None  #: the session's priority tier (engine.demand); None: no session
 
 
 @dataclass(frozen=True, slots=True)

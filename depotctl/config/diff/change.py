@@ -83,10 +83,10 @@ class Change:
     message: str
     id: str | None = None
     field: str | None = None
-    old: str | None = None
-    new: str | None = None
-    change_pct: float | None = None
-    affected_chargers: int | None = None
+    old: str | None = None  #: the old value as shown; None when it is added
+    new: str | None = None  #: the new value as shown; None when it is removed
+    change_pct: float | None = None  #: percent from old to new (quantities of one dimension)
+    affected_chargers: int | None = None  #: chargers below a changed node
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,7 +49,7 @@ class NewJournalEntry:
     Make one with :func:`journal_entry`."""
 
     at: datetime
-    kind: str
+    kind: str  #: a JournalKind where one fits
     message: str
     evse: str | None = None
     envelope: str | None = None

@@ -39,10 +39,10 @@ class Refusal:
 
     ocpp_id: str
     reason: str
-    status: int
+    status: int  #: the HTTP status answered (401, 404, …)
     at: datetime
     charger_id: str | None = None
-    remote: str | None = None
+    remote: str | None = None  #: the peer's ``host:port``, when the socket tells it
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +76,8 @@ class MeterSample:
     evse_id: str | None
     reading: Reading | None
     energy_wh: float | None = None
-    soc_percent: float | None = None
-    session_id: str | None = None
+    soc_percent: float | None = None  #: the vehicle's state of charge, when reported
+    session_id: str | None = None  #: the session on that EVSE, when one runs
     session_energy_wh: float | None = None
 
 

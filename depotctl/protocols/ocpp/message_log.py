@@ -46,8 +46,8 @@ class LoggedMessage:
     ocpp_id: str
     exchange: Exchange
     action: str
-    purpose: ProfilePurpose | None = None
-    evse_id: str | None = None
+    purpose: ProfilePurpose | None = None  #: a charging profile's; None for other calls
+    evse_id: str | None = None  #: the EVSE the message is for; None: the charger
     payload: Any = None
     request_seq: int | None = None
     detail: str | None = None

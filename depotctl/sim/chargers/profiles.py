@@ -84,7 +84,7 @@ class Profile:
     kind: Kind
     schedule: Schedule
     received_at: datetime
-    recurrency: Recurrency | None = None
+    recurrency: Recurrency | None = None  #: None: not recurring
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     transaction_id: str | None = None
