@@ -16,24 +16,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
-from depotctl.domain import (
-    UNITS,
-    ApparentPower,
-    CarbonIntensity,
-    Current,
-    DemandPrice,
-    Dimension,
-    Duration,
-    Energy,
-    EnergyPrice,
-    FixedCharge,
-    Power,
-    Quantity,
-    QuantityError,
-    Ratio,
-    Voltage,
-    parse_quantity,
-)
+from depotctl.domain import UNITS, Dimension, Quantity, QuantityError, parse_quantity, quantity
 
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 
@@ -113,34 +96,38 @@ _EXAMPLES = {
 }
 
 
-PowerValue = Annotated[Power, Units((Dimension.POWER,), "A power: W, kW or MW.")]
+PowerValue = Annotated[quantity.Power, Units((Dimension.POWER,), "A power: W, kW or MW.")]
 ApparentPowerValue = Annotated[
-    ApparentPower,
+    quantity.ApparentPower,
     Units((Dimension.APPARENT_POWER,), "An apparent power: VA, kVA or MVA."),
 ]
-CurrentValue = Annotated[Current, Units((Dimension.CURRENT,), "A current per phase: A.")]
-VoltageValue = Annotated[Voltage, Units((Dimension.VOLTAGE,), "A voltage: V or kV.")]
-EnergyValue = Annotated[Energy, Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.")]
-DurationValue = Annotated[Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")]
+CurrentValue = Annotated[quantity.Current, Units((Dimension.CURRENT,), "A current per phase: A.")]
+VoltageValue = Annotated[quantity.Voltage, Units((Dimension.VOLTAGE,), "A voltage: V or kV.")]
+EnergyValue = Annotated[quantity.Energy, Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.")]
+DurationValue = Annotated[
+    quantity.Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")
+]
 EnergyPriceValue = Annotated[
-    EnergyPrice,
+    quantity.EnergyPrice,
     Units((Dimension.ENERGY_PRICE,), "A price per kWh or MWh.", positive=False),
 ]
 DemandPriceValue = Annotated[
-    DemandPrice,
+    quantity.DemandPrice,
     Units((Dimension.DEMAND_PRICE,), "A demand charge per kW per month.", positive=False),
 ]
 FixedChargeValue = Annotated[
-    FixedCharge,
+    quantity.FixedCharge,
     Units((Dimension.FIXED_CHARGE,), "A fixed charge per day or month.", positive=False),
 ]
 CarbonIntensityValue = Annotated[
-    CarbonIntensity,
+    quantity.CarbonIntensity,
     Units((Dimension.CARBON_INTENSITY,), "Carbon intensity: kg/kWh, g/kWh.", positive=False),
 ]
-RatioValue = Annotated[Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)]
+RatioValue = Annotated[
+    quantity.Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)
+]
 CurrentOrPowerValue = Annotated[
-    Current | Power,
+    quantity.Current | quantity.Power,
     Units(
         (
             Dimension.CURRENT,
