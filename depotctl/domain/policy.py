@@ -22,12 +22,14 @@ class Policy:
     """Everything the allocator needs to know of a site's policies."""
 
     min_current_a: float = 6.0
+    #: the fraction of every site limit kept free (0.05: 5 %); none on a charger's rating
     safety_margin: float = 0.05
-    urgency_threshold_s: float = 1800.0
+    urgency_threshold_s: float = 1800.0  #: laxity under this makes a session urgent
     hysteresis_a: float = 1.0
     stale_after_s: float = 30.0
     stale_site_load: StaleLoad = StaleLoad.FALLBACK
-    stale_margin: float = 0.2
+    stale_margin: float = 0.2  #: added to a stale load's last value (0.2: +20 %)
+    #: a session's departure when none is known: the next such time of day, in its zone
     default_departure: time = time(5, 30)
     default_energy_wh: float = 60_000.0
     uncontrollable: UncontrollableAssumption = UncontrollableAssumption.LAST_ACCEPTED
