@@ -10,12 +10,14 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -31,6 +33,9 @@ class Process:
     state_dir: Path
     api: str
     endpoints: dict[str, str]
+    #: its stderr: a file, never a pipe nobody reads (a full pipe would stall its log);
+    #: None where the caller keeps the log itself
+    log: IO[str] | None = None
 
     def get(self, path: str, token: str = "admin") -> httpx.Response:
         value = (self.state_dir / "tokens" / f"{token}.token").read_text().strip()
@@ -39,8 +44,11 @@ class Process:
     def stop(self) -> tuple[int, str]:
         """SIGTERM; the exit code and the log."""
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=10)
-        return self.process.returncode, stderr
+        self.process.wait(timeout=30)
+        if self.log is None:
+            return self.process.returncode, ""
+        self.log.seek(0)
+        return self.process.returncode, self.log.read()
 
 
 def _command(state_dir: Path, *flags: str) -> list[str]:
@@ -64,26 +72,28 @@ def serve(state_dir: Path, *flags: str) -> Iterator[Process]:
     """``depotctl serve`` until the block ends (then SIGTERM, or kill if still up)."""
     endpoints_file = state_dir / "endpoints.json"
     endpoints_file.unlink(missing_ok=True)
-    process = subprocess.Popen(
-        _command(state_dir, *flags),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    try:
-        deadline = time.monotonic() + 60  # a hang, not a busy machine's slow start
-        while not endpoints_file.exists():
-            if process.poll() is not None:
-                pytest.fail(f"serve exited {process.returncode}: {process.communicate()[1]}")
-            assert time.monotonic() < deadline, "serve wrote no endpoints.json"
-            time.sleep(0.05)
-        endpoints = json.loads(endpoints_file.read_text())
-        yield Process(process, state_dir, endpoints["api"], endpoints)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate(timeout=10)
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            _command(state_dir, *flags),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        try:
+            deadline = time.monotonic() + 60  # a hang, not a busy machine's slow start
+            while not endpoints_file.exists():
+                if process.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"serve exited {process.returncode}: {log.read()}")
+                assert time.monotonic() < deadline, "serve wrote no endpoints.json"
+                time.sleep(0.05)
+            endpoints = json.loads(endpoints_file.read_text())
+            yield Process(process, state_dir, endpoints["api"], endpoints, log)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def _mode(path: Path) -> int:
