@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
+
+from depotctl.domain.running_time import RunningTime
 
 
 @runtime_checkable
@@ -61,27 +62,17 @@ class RealClock:
         return "real"
 
 
-class SimClock:
+class SimClock(RunningTime):
     """Simulated time: starts at ``start`` and runs ``speed`` times faster than the
     ``monotonic`` source (seconds), so it never jumps with the wall clock. It can be
     paused, resumed and advanced by hand (for tests and replays); it is thread-safe."""
 
-    def __init__(
-        self,
-        start: datetime,
-        speed: float = 1.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if start.tzinfo is None or start.utcoffset() is None:
-            raise ValueError(f"the simulated clock needs an aware start time, not {start}")
+    def _started(self) -> None:
+        speed = self._speed
         if not speed > 0 or speed == float("inf"):
             raise ValueError(f"the simulated clock's speed must be a positive number, not {speed}")
-        self._speed = float(speed)
-        self._monotonic = monotonic
         self._lock = threading.Lock()
-        # now = _base + (monotonic() - _since) * speed while running; _base while paused
-        self._base = start.astimezone(UTC)
-        self._since: float | None = monotonic()
+        self._paused = False  # while paused, now is the reading itself
         #: the events of the coroutines sleeping on this clock, with their loops
         self._sleepers: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
 
@@ -90,31 +81,28 @@ class SimClock:
             return self._now()
 
     @property
-    def speed(self) -> float:
-        return self._speed
-
-    @property
     def kind(self) -> str:
         return "sim"
 
     @property
     def paused(self) -> bool:
         with self._lock:
-            return self._since is None
+            return self._paused
 
     def pause(self) -> None:
         """Stop time; a second pause is harmless."""
         with self._lock:
-            if self._since is not None:
-                self._base = self._now()
-                self._since = None
+            if not self._paused:
+                self._read(self._now(), self._monotonic())
+                self._paused = True
         self._nudge()
 
     def resume(self) -> None:
         """Let time run again from where it stopped (no jump)."""
         with self._lock:
-            if self._since is None:
-                self._since = self._monotonic()
+            if self._paused:
+                self._read(self._reading, self._monotonic())
+                self._paused = False
         self._nudge()
 
     def advance(self, seconds: float) -> None:
@@ -123,7 +111,7 @@ class SimClock:
         if not seconds >= 0:
             raise ValueError(f"the clock only moves forward; cannot advance by {seconds} s")
         with self._lock:
-            self._base += timedelta(seconds=seconds)
+            self._reading += timedelta(seconds=seconds)
         self._nudge()
 
     def sleep(self, seconds: float) -> Awaitable[None]:
@@ -156,10 +144,7 @@ class SimClock:
                 loop.call_soon_threadsafe(event.set)
 
     def _now(self) -> datetime:
-        if self._since is None:
-            return self._base
-        elapsed = (self._monotonic() - self._since) * self._speed
-        return self._base + timedelta(seconds=elapsed)
+        return self._reading if self._paused else self._running_at(self._monotonic())
 
 
 def clock_for(kind: str, *, speed: float = 1.0, start: datetime | None = None) -> Clock:

@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from depotctl.domain.running_time import RunningTime
+
 LOG = logging.getLogger("depotctl.sim.chargers")
 
 #: a reading this far (controller seconds) from where time had got to wakes sleepers
@@ -25,36 +27,20 @@ _JUMP_S = 1.0
 _RESET_S = 60.0
 
 
-class SimTime:
+class SimTime(RunningTime):
     """Simulated time: ``speed`` controller seconds per wall second from a reading.
     Speed 0 stands still (tests move it with :meth:`advance`)."""
 
-    def __init__(
-        self,
-        start: datetime,
-        speed: float = 1.0,
-        *,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if start.utcoffset() is None:
-            raise ValueError("the start must be an aware datetime")
-        self._monotonic = monotonic
-        self._reading = start.astimezone(UTC)
-        self._wall = monotonic()
-        self._speed = speed
+    def _started(self) -> None:
         self._floor = self._reading
         self._changed = asyncio.Event()
         #: "real" or "sim", as the controller says (for the summary)
-        self.kind = "real" if speed == 1.0 else "sim"
+        self.kind = "real" if self._speed == 1.0 else "sim"
 
     @classmethod
     def real(cls) -> SimTime:
         """The wall clock (UTC)."""
         return cls(datetime.now(UTC), 1.0)
-
-    @property
-    def speed(self) -> float:
-        return self._speed
 
     def now(self) -> datetime:
         """The controller's time now, never earlier than the last answer (unless the
@@ -65,8 +51,7 @@ class SimTime:
         return self._floor
 
     def _estimate(self) -> datetime:
-        elapsed = (self._monotonic() - self._wall) * self._speed
-        return self._reading + timedelta(seconds=elapsed)
+        return self._running_at(self._monotonic())
 
     def set(self, reading: datetime, speed: float, *, taken_at: float | None = None) -> None:
         """A new reading of the controller's clock, taken at wall ``taken_at``.
@@ -74,8 +59,7 @@ class SimTime:
         before = self.now()
         wall = self._monotonic() if taken_at is None else taken_at
         changed = speed != self._speed
-        self._reading = reading.astimezone(UTC)
-        self._wall = wall
+        self._read(reading, wall)
         self._speed = speed
         behind = (before - self._estimate()).total_seconds()
         if behind > max(_RESET_S, 10 * speed):  # a new clock, not latency: follow it back
@@ -88,8 +72,7 @@ class SimTime:
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` at once."""
         current = self.now()
-        self._reading = current + timedelta(seconds=seconds)
-        self._wall = self._monotonic()
+        self._read(current + timedelta(seconds=seconds), self._monotonic())
         self._floor = self._reading
         self._wake()
 
