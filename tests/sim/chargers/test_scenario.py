@@ -138,7 +138,7 @@ def test_a_yaml_syntax_error_is_one_problem(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("vehicles: [\n")
     (line,) = problems(path)
-    assert line.startswith(f"{path}:2:")
+    assert line.startswith(f"{path}:1:12: ")  # where the list opened is left open
 
 
 def test_a_csv_scenario_has_one_vehicle_a_line(tmp_path: Path) -> None:
