@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from depotctl.config.secret_scan import report_secrets
     from depotctl.config.site_file import SiteError, load_site
     from depotctl.config.snapshot import LoadedSnapshot, SnapshotUsageError, load_snapshot
+    from depotctl.config.snapshot.build import envelope_of
     from depotctl.config.snapshot.checks import likely_id
     from depotctl.config.snapshot.export import export_document
     from depotctl.config.snapshot.export import to_json as snapshot_to_json
@@ -107,6 +108,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "compile_site": ("compile", "compile_site"),
     "diff_sites": ("diff", "diff_sites"),
     "diff_to_json": ("diff", "to_json"),
+    "envelope_of": ("snapshot.build", "envelope_of"),
     "exit_code": ("validate", "exit_code"),
     "export_document": ("snapshot.export", "export_document"),
     "json_report": ("render.json", "json_report"),
@@ -188,6 +190,7 @@ __all__ = [
     "compile_site",
     "diff_sites",
     "diff_to_json",
+    "envelope_of",
     "exit_code",
     "export_document",
     "json_report",

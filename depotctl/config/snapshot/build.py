@@ -3,16 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from depotctl.config.snapshot.schema import (
     AdmissionEntry,
-    EnvelopeEntry,
     OverrideEntry,
     SessionEntry,
     SnapshotDocument,
 )
-from depotctl.domain import Current
+from depotctl.domain import Current, Quantity
 from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState, CommandOutcome
 from depotctl.domain.envelopes import (
@@ -76,7 +77,10 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
         at=_utc_required(document.at),
         topology=topology,
         policy=policy,
-        envelopes=tuple(_envelope(entry) for entry in document.envelopes),
+        envelopes=tuple(
+            envelope_of(entry, received_at=entry.received_at, withdrawn_at=entry.withdrawn_at)
+            for entry in document.envelopes
+        ),
         sources=sources,
         telemetry=telemetry,
         sessions=tuple(_session(entry) for entry in document.sessions),
@@ -87,22 +91,50 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
     )
 
 
-def _envelope(entry: EnvelopeEntry) -> Envelope:
-    is_current = isinstance(entry.limit, Current)
+class EnvelopeFields(Protocol):
+    """An envelope as written: a snapshot's entry or an API request's body."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def limit(self) -> Quantity: ...
+    @property
+    def phases(self) -> Sequence[str] | None: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime | None: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def priority(self) -> int: ...
+
+
+def envelope_of(
+    fields: EnvelopeFields, *, received_at: datetime, withdrawn_at: datetime | None = None
+) -> Envelope:
+    """The domain's envelope (base units, UTC); raises ``EnvelopeWindowError`` for an
+    empty window."""
     return Envelope(
-        id=entry.id,
-        source=entry.source,
-        target=entry.target,
-        direction=Direction(entry.direction),
-        limit=entry.limit.base,
-        unit=LimitUnit.A if is_current else LimitUnit.W,
-        start=_utc_required(entry.start),
-        end=_utc(entry.end),
-        received_at=_utc_required(entry.received_at),
-        mode=EnvelopeMode(entry.mode),
-        phases=frozenset(Phase(p) for p in entry.phases) if entry.phases else None,
-        priority=entry.priority,
-        withdrawn_at=_utc(entry.withdrawn_at),
+        id=fields.id,
+        source=fields.source,
+        target=fields.target,
+        direction=Direction(fields.direction),
+        limit=fields.limit.base,
+        unit=LimitUnit.A if isinstance(fields.limit, Current) else LimitUnit.W,
+        start=_utc_required(fields.start),
+        end=_utc(fields.end),
+        received_at=_utc_required(received_at),
+        mode=EnvelopeMode(fields.mode),
+        phases=frozenset(Phase(p) for p in fields.phases) if fields.phases else None,
+        priority=fields.priority,
+        withdrawn_at=_utc(withdrawn_at),
     )
 
 

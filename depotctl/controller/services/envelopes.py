@@ -8,11 +8,12 @@ clock; the target and the source are checked against the site in force.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from depotctl.api.encoding import utc_text
 from depotctl.api.inputs import EnvelopeInput
+from depotctl.config import envelope_of
 from depotctl.controller.ports import Depot
 from depotctl.controller.services.errors import Conflict, Invalid, NotFound
 from depotctl.controller.services.lookups import check_target, site_in_force, unknown
@@ -26,9 +27,7 @@ from depotctl.controller.store import (
 from depotctl.domain import Current, Power
 from depotctl.domain.envelopes import (
     LOCAL_SOURCE,
-    Direction,
     Envelope,
-    EnvelopeMode,
     EnvelopeState,
     EnvelopeStatus,
     EnvelopeWindowError,
@@ -37,7 +36,6 @@ from depotctl.domain.envelopes import (
     source_healths,
     states_at,
 )
-from depotctl.domain.phases import Phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,19 +212,6 @@ def _received(envelope: Envelope, at: datetime) -> NewJournalEntry:
 def _envelope_of(body: EnvelopeInput, *, received_at: datetime) -> Envelope:
     """The envelope ``body`` submits; :class:`Invalid` when its window is empty."""
     try:
-        return Envelope(
-            id=body.id,
-            source=body.source,
-            target=body.target,
-            direction=Direction(body.direction),
-            limit=body.limit.base,
-            unit=LimitUnit.A if isinstance(body.limit, Current) else LimitUnit.W,
-            start=body.start.astimezone(UTC),
-            end=body.end.astimezone(UTC) if body.end is not None else None,
-            received_at=received_at,
-            mode=EnvelopeMode(body.mode),
-            phases=frozenset(Phase(p) for p in body.phases) if body.phases else None,
-            priority=body.priority,
-        )
+        return envelope_of(body, received_at=received_at)
     except EnvelopeWindowError as error:
         raise Invalid(str(error)) from None
