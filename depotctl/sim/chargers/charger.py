@@ -149,7 +149,7 @@ class Session:
     evse: int
     plug: Plug
     seq_no: int = 0  #: the next 2.0.1 TransactionEvent's seqNo
-    reported: ChargingState | None = None  #: the state last sent; None: none yet
+    reported: ChargingState | None = None  #: the state last sent; None: none on this link
     ended_at: datetime | None = None
     meter_stop_wh: float | None = None
     stop_reason: str = "EVDisconnected"
