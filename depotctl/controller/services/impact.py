@@ -56,7 +56,7 @@ class SessionImpact:
 
     session_id: str
     evse_id: str
-    old_limit_a: float | None
+    old_limit_a: float | None  #: under the site in force; None: it had none
     reason: str
 
 
@@ -64,7 +64,7 @@ class SessionImpact:
 class Impact:
     """What the new site would do to the depot now."""
 
-    at: str
+    at: str  #: the live snapshot's time, ISO 8601 in UTC
     evses: tuple[EvseImpact, ...]
     paused_sessions: tuple[SessionImpact, ...]
     sessions_on_removed_evses: tuple[SessionImpact, ...]
