@@ -135,9 +135,9 @@ class MeterSample:
     """One EVSE's readings at ``at`` (the time stamp to send)."""
 
     at: datetime
-    register_wh: float
+    register_wh: float  #: the energy register, as a meter counts it
     power_w: float
-    amps: float
+    amps: float  #: per line, on each of ``phases``
     phases: tuple[str, ...]
     soc_percent: float | None = None
 
