@@ -346,8 +346,8 @@ def _run(workspace: Workspace, block: Block, command: Command) -> None:
         numbers_vary=numbers_vary,
     ):
         if process.poll() is not None or time.monotonic() > bound:
-            printed = "\n".join(running.lines)
-            raise AssertionError(f"{where}\nfirst printed (exit {process.poll()}):\n{printed}")
+            so_far = "\n".join(running.lines)
+            raise AssertionError(f"{where}\nfirst printed (exit {process.poll()}):\n{so_far}")
         time.sleep(0.05)
 
 
