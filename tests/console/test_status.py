@@ -89,3 +89,29 @@ async def test_a_refused_token_is_a_configuration_error_with_its_fix_not_a_lost_
         header = shown(app.query_one(StatusBar))
         assert "TOKEN REFUSED" in header and "UNREACHABLE" not in header
         assert not app.model.loaded  # nothing from the controller was shown
+
+
+@pytest.mark.parametrize(
+    ("zone", "printed"),
+    [
+        ("Australia/Sydney", "2026-03-03 01:00:00+11:00"),
+        ("Asia/Kolkata", "2026-03-02 19:30:00+05:30"),
+        ("America/St_Johns", "2026-03-02 10:30:00-03:30"),
+        ("UTC", "2026-03-02 14:00:00+00:00"),
+    ],
+)
+def test_the_header_prints_the_controllers_time_as_every_command_does(
+    zone: str, printed: str
+) -> None:
+    """The site's time with its offset, to the second, as ``format_instant`` prints it:
+    no space before the offset, and ``parse_instant`` reads it back to the same instant."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from depotctl.domain.instants import parse_instant
+
+    at = datetime(2026, 3, 2, 14, 0, 0, 750_000, tzinfo=UTC)
+    model = Model(Connection("http://depot", Link.CONNECTED), time=at, local=ZoneInfo(zone))
+    header = header_text(model).plain
+    assert f"  {printed}" in header
+    assert parse_instant(printed, now=at, zone=UTC) == at.replace(microsecond=0)

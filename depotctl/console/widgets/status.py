@@ -7,10 +7,11 @@ from rich.text import Text
 from textual.widgets import Static
 
 from depotctl.console.model import Link, Model
+from depotctl.domain.instants import format_instant
 
 
 def header_text(model: Model) -> Text:
-    """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00 +11:00 sim ×60``,
+    """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00+11:00 sim ×60``,
     then ``⚠ 2 chargers uncontrollable`` while any is."""
     text = Text(" ")
     link = model.connection.link
@@ -28,10 +29,10 @@ def header_text(model: Model) -> Text:
         if model.revision_hash:
             text.append(f" {model.revision_hash[:8]}", "dim")
     if model.time is not None:
-        local = model.time.astimezone(model.local)
-        text.append("  " + local.strftime("%Y-%m-%d %H:%M:%S"))
-        offset = local.strftime("%z")
-        text.append(f" {offset[:3]}:{offset[3:]}", "dim")
+        shown = format_instant(model.time, model.local)
+        wall = len("2026-03-03 01:00:00")  # the offset after it is dimmed
+        text.append("  " + shown[:wall])
+        text.append(shown[wall:], "dim")
         if model.clock_kind == "sim":
             speed = f"×{model.speed:g}" if model.speed else "paused"
             text.append(f" sim {speed}", "yellow")
