@@ -98,7 +98,18 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
     assert "2 of 2 departures met" in text or "missed" in text
 
 
-@pytest.mark.parametrize("name", bundled_names())
+#: the 300-charger depot's fleet takes most of two cores while it boots: run it with the
+#: long checks (pytest -m slow), not in the default suite
+HEAVY = {"large-depot"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=[pytest.mark.slow] if name in HEAVY else [])
+        for name in bundled_names()
+    ],
+)
 def test_the_demo_runs_every_bundled_site_as_shipped(name: str) -> None:
     """The bundled sites name secrets this machine lacks (/run/secrets/…, variables
     nobody set): the demo's copy gives its controller and chargers one generated

@@ -323,7 +323,15 @@ def _charger_count(site: Path) -> int:
     return len(load_charge_points(site)[2])
 
 
-@pytest.mark.parametrize("site", sorted(SITES.glob("*.yaml")), ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "site",
+    [
+        # the 300-charger depot's boot takes most of two cores: with the long checks
+        pytest.param(site, marks=[pytest.mark.slow] if site.stem == "large-depot" else [])
+        for site in sorted(SITES.glob("*.yaml"))
+    ],
+    ids=lambda path: path.stem,
+)
 def test_every_bundled_site_runs_as_shipped_with_one_simulation_password(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
