@@ -54,8 +54,8 @@ def instant_text(at: datetime | None, zone: tzinfo, missing: str = DASH) -> str:
 
 
 #: An ISO 8601 time with its offset or ``Z`` as the controller writes one into words;
-#: or a UTC time of day (``18:10Z``), which the controller writes for one of the day of
-#: the words.
+#: or a UTC time of day (``18:10Z``), which older controllers wrote into lifecycle
+#: entries for one of the entry's day (their journals still hold them).
 _ISO_INSTANT = re.compile(
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2}T)?(?<![0-9:])(?P<clock>[0-9]{2}:[0-9]{2}(?::[0-9]{2}"
     r"(?:\.[0-9]+)?)?)(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})",
@@ -66,7 +66,8 @@ _ISO_INSTANT = re.compile(
 def times_in_words(text: str, zone: tzinfo, day: datetime | None = None) -> str:
     """The controller's words (a journal message, a reason) with every ISO time in them
     written as people read times (``until 2026-12-07T16:51:02Z`` → ``until 2026-12-08
-    03:51:02+11:00``); a UTC time of day (``18:10Z``) too, as one of ``day``'s (UTC)."""
+    03:51:02+11:00``); an older journal's UTC time of day (``18:10Z``) too, as one of
+    ``day``'s (UTC)."""
 
     def site_time(match: re.Match[str]) -> str:
         written = match[0]

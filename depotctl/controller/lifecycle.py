@@ -58,6 +58,7 @@ from depotctl.domain.envelopes import (
 from depotctl.domain.phases import Phase
 from depotctl.domain.quantity import Current, Power
 from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.allocation import utc_text
 
 __all__ = ["changeable", "describe_limit", "lifecycle_entries", "record_lifecycle"]
 
@@ -191,30 +192,28 @@ def _cause(
     source = envelope.source
     if after is EnvelopeState.PENDING:
         if envelope.mode is EnvelopeMode.FALLBACK and envelope.start <= at:
-            return f"applies only while source {source} is offline; {_heard(health, at)}"
-        return f"window starts at {_when(envelope.start, at)}"
+            return f"applies only while source {source} is offline; {_heard(health)}"
+        return f"window starts at {_when(envelope.start)}"
     if after is EnvelopeState.ACTIVE:
         if before is EnvelopeState.RECEIVED and envelope.received_at >= envelope.start:
             return (
-                f"received at {_when(envelope.received_at, at)} inside its window "
-                f"(from {_when(envelope.start, at)})"
+                f"received at {_when(envelope.received_at)} inside its window "
+                f"(from {_when(envelope.start)})"
             )
         if before in (EnvelopeState.RECEIVED, EnvelopeState.PENDING):
-            return f"window started at {_when(envelope.start, at)}"
-        return f"source {source} is online again; {_heard(health, at)}"
+            return f"window started at {_when(envelope.start)}"
+        return f"source {source} is online again; {_heard(health)}"
     if after is EnvelopeState.FALLBACK_ELIGIBLE:
-        return (
-            f"source {source} is offline ({_heard(health, at)}); the limit still holds, not fresh"
-        )
+        return f"source {source} is offline ({_heard(health)}); the limit still holds, not fresh"
     if after is EnvelopeState.ACTIVE_FALLBACK:
-        return f"source {source} is offline ({_heard(health, at)}); this fallback envelope applies"
+        return f"source {source} is offline ({_heard(health)}); this fallback envelope applies"
     if after is EnvelopeState.WITHDRAWN:
         withdrawn = envelope.withdrawn_at or at
-        return f"withdrawn by source {source} at {_when(withdrawn, at)}"
+        return f"withdrawn by source {source} at {_when(withdrawn)}"
     # expired: the earlier of its window's end and its supersession (the end on a tie)
     if superseded is not None and (envelope.end is None or superseded.at < envelope.end):
-        return f"superseded by envelope {superseded.by} from {_when(superseded.at, at)}"
-    return f"window ended at {_when(envelope.end or at, at)}"
+        return f"superseded by envelope {superseded.by} from {_when(superseded.at)}"
+    return f"window ended at {_when(envelope.end or at)}"
 
 
 # Sources
@@ -262,13 +261,13 @@ def _source_entry(
     )
     if online:
         was = "" if previous is None else f" after {_duration(at - previous.since)} offline"
-        message = f"source {source} online{was}: {_heard(health, at)}; " + (
+        message = f"source {source} online{was}: {_heard(health)}; " + (
             f"its envelopes apply fresh: {in_force}"
             if in_force
             else "no envelope of its in force; the site's own limits apply"
         )
     else:
-        message = f"source {source} offline: {_heard(health, at)}; now applies: {in_force}"
+        message = f"source {source} offline: {_heard(health)}; now applies: {in_force}"
     offline_since = (
         health.last_heard + timedelta(seconds=health.offline_after_s)
         if not online and health.last_heard is not None and health.offline_after_s is not None
@@ -333,7 +332,7 @@ def describe_limit(
     return f"{target} {direction} ≤ {Power.of(limit)}"
 
 
-def _heard(health: SourceHealth | None, at: datetime) -> str:
+def _heard(health: SourceHealth | None) -> str:
     if health is None or health.last_heard is None:
         return "never heard from"
     after = (
@@ -341,15 +340,7 @@ def _heard(health: SourceHealth | None, at: datetime) -> str:
         if health.offline_after_s is not None
         else ""
     )
-    return f"last heard {_when(health.last_heard, at)}{after}"
-
-
-def _when(instant: datetime, at: datetime) -> str:
-    """A time in UTC: ``18:00Z`` on the day of ``at``, else with its date."""
-    instant, at = instant.astimezone(UTC), at.astimezone(UTC)
-    clock = "%H:%M:%S" if instant.second or instant.microsecond else "%H:%M"
-    day = "" if instant.date() == at.date() else "%Y-%m-%dT"
-    return instant.strftime(day + clock) + "Z"
+    return f"last heard {_when(health.last_heard)}{after}"
 
 
 def _duration(span: timedelta) -> str:
@@ -361,3 +352,9 @@ def _duration(span: timedelta) -> str:
 
 def _iso(instant: datetime | None) -> str | None:
     return instant.isoformat().replace("+00:00", "Z") if instant is not None else None
+
+
+def _when(instant: datetime) -> str:
+    """The whole instant in UTC, to the second (``2026-03-02T18:10:00Z``): readers put
+    it in the site's time with no date to guess (older journals say ``18:10Z``)."""
+    return utc_text(instant.astimezone(UTC))

@@ -54,3 +54,15 @@ def test_a_time_of_day_is_converted_only_with_its_day_and_only_from_utc() -> Non
     assert times_in_words("at 18:10Z", SYDNEY) == "at 18:10Z"
     assert times_in_words("at 05:10:00+11:00", SYDNEY, DAY) == "at 05:10:00+11:00"
     assert figures_in_words("rev 1.25 of 3 kWhs, 0.05 /kWh") == "rev 1.25 of 3 kWhs, 0.05 /kWh"
+
+
+def test_a_lifecycle_entry_reads_the_same_from_this_controller_and_an_older_one() -> None:
+    """The controller now writes whole UTC instants into its lifecycle words; journals of
+    older versions hold UTC times of day (``18:10Z``) of the entry's day. Both read as
+    the same site time, the new one with no day to go by."""
+    now = "source dnsp offline: last heard 2026-03-02T18:10:00Z, offline after 2 min"
+    older = "source dnsp offline: last heard 18:10Z, offline after 2 min"
+    read = "source dnsp offline: last heard 2026-03-03 05:10:00+11:00, offline after 2 min"
+    assert times_in_words(now, SYDNEY) == read
+    assert times_in_words(now, SYDNEY, DAY.replace(day=9)) == read  # its own date wins
+    assert times_in_words(older, SYDNEY, DAY) == read

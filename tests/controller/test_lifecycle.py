@@ -4,6 +4,7 @@ state, and never repeated, a restart included."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -58,6 +59,9 @@ LIFECYCLE_KINDS = (
     JournalKind.SOURCE_ONLINE,
     JournalKind.SOURCE_OFFLINE,
 )
+
+#: A whole UTC instant to the second, as the controller writes one into its words.
+WHOLE_UTC = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 
 
 def minutes(n: float) -> datetime:
@@ -192,6 +196,10 @@ def test_every_state_of_the_lifecycle_is_reached_and_journaled_once(depot: Depot
     assert stored == {"E-1": "expired", "F-1": "pending", "L-1": "withdrawn"}
     assert {s: v.online for s, v in UnitOfWork(store).sources.states().items()} == {"dnsp": True}
     assert all(e.data["source"] != LOCAL_SOURCE for e in journaled if e.kind != "envelope.state")
+    # every time in the words is a whole UTC instant: a reader needs no date to guess
+    for entry in journaled:
+        times = re.findall(r"[0-9T:-]*[0-9]{2}:[0-9]{2}[0-9:.]*Z", entry.message)
+        assert all(re.fullmatch(WHOLE_UTC, time) for time in times), entry.message
 
 
 def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -> None:
@@ -203,7 +211,8 @@ def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -
     assert activated.kind == JournalKind.ENVELOPE_STATE
     assert activated.envelope == "E-17" and activated.at == minutes(10)
     assert activated.message == (
-        "envelope E-17 (dnsp → gc-main import ≤ 570 kW): pending → active: window started at 18:10Z"
+        "envelope E-17 (dnsp → gc-main import ≤ 570 kW): pending → active: "
+        "window started at 2026-03-02T18:10:00Z"
     )
     assert activated.data == {
         "envelope": "E-17",
@@ -224,12 +233,12 @@ def test_each_transition_says_why_in_a_sentence_with_its_figures(depot: Depot) -
     assert offline.kind == JournalKind.SOURCE_OFFLINE
     assert held.message == (
         "envelope E-17 (dnsp → gc-main import ≤ 570 kW): active → fallback_eligible: "
-        "source dnsp is offline (last heard 18:10Z, offline after 2 min); "
+        "source dnsp is offline (last heard 2026-03-02T18:10:00Z, offline after 2 min); "
         "the limit still holds, not fresh"
     )
-    [expired] = depot.at(60 * 24 + 1).evaluate()  # the next day: times carry their date
+    [expired] = depot.at(60 * 24 + 1).evaluate()  # the next day: the time of another day
     assert expired.message.endswith(
-        "fallback_eligible → expired: window ended at 2026-03-02T19:00Z"
+        "fallback_eligible → expired: window ended at 2026-03-02T19:00:00Z"
     )
 
 
@@ -239,8 +248,10 @@ def test_a_superseded_envelope_expires_naming_its_successor(depot: Depot) -> Non
     UnitOfWork(depot.store).envelopes.put(envelope("E-2", start=0, end=60, received=5, limit_kw=40))
     entries = depot.at(5).heard().evaluate()
     assert changes(entries) == [("E-1", "active", "expired"), ("E-2", "received", "active")]
-    assert entries[0].message.endswith("superseded by envelope E-2 from 18:05Z")
-    assert entries[1].message.endswith("received at 18:05Z inside its window (from 18:00Z)")
+    assert entries[0].message.endswith("superseded by envelope E-2 from 2026-03-02T18:05:00Z")
+    assert entries[1].message.endswith(
+        "received at 2026-03-02T18:05:00Z inside its window (from 2026-03-02T18:00:00Z)"
+    )
 
 
 def test_a_source_going_offline_and_online_is_journaled_once_each(depot: Depot) -> None:
@@ -253,7 +264,7 @@ def test_a_source_going_offline_and_online_is_journaled_once_each(depot: Depot) 
 
     assert offline.kind == JournalKind.SOURCE_OFFLINE and offline.at == minutes(3)
     assert offline.message == (
-        "source dnsp offline: last heard 18:00Z, offline after 2 min; "
+        "source dnsp offline: last heard 2026-03-02T18:00:00Z, offline after 2 min; "
         "now applies: gc-main import ≤ 40 kW (the site's fallback)"
     )
     assert offline.data == {
@@ -278,7 +289,8 @@ def test_a_source_going_offline_and_online_is_journaled_once_each(depot: Depot) 
     }
     assert online.kind == JournalKind.SOURCE_ONLINE
     assert online.message == (
-        "source dnsp online after 28 min offline: last heard 18:31Z, offline after 2 min; "
+        "source dnsp online after 28 min offline: "
+        "last heard 2026-03-02T18:31:00Z, offline after 2 min; "
         "no envelope of its in force; the site's own limits apply"
     )
     assert (online.data["from"], online.data["to"], online.data["applies"]) == (
@@ -372,7 +384,7 @@ def test_an_expired_envelope_withdrawn_afterwards_reads_withdrawn_once(depot: De
     UnitOfWork(depot.store).envelopes.withdraw("E-1", at=minutes(11))
     [withdrawn] = depot.at(11).heard().evaluate()
     assert changes([withdrawn]) == [("E-1", "expired", "withdrawn")]
-    assert withdrawn.message.endswith("withdrawn by source dnsp at 18:11Z")
+    assert withdrawn.message.endswith("withdrawn by source dnsp at 2026-03-02T18:11:00Z")
     assert depot.at(12).heard().evaluate() == []
 
 
