@@ -1,5 +1,6 @@
 """A replay's report: its settings, what was replayed and what it measured, as text
-for people and as versioned JSON (``docs/replay.md`` documents the JSON)."""
+for people (times in the site's time with its offset, ``docs/times.md``) and as
+versioned JSON (times in UTC; ``docs/replay.md`` documents the JSON)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.domain import format_number
+from depotctl.domain.instants import format_instant
 from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, TopologyNode
 from depotctl.recordings import DemandBasis, SessionSelection
@@ -197,12 +199,12 @@ class ReplayReport:
         if result.violations:
             zone = ZoneInfo(result.topology.timezone)
             steps = len({v.at for v in result.violations})
-            out.append(f"Violations ({len(result.violations)}, in {steps} steps; local time):")
+            out.append(f"Violations ({len(result.violations)}, in {steps} steps; site time):")
             for v in result.violations[:TEXT_VIOLATIONS]:
                 unit = "kW" if v.quantity == "import_power" else "A"
                 scale_by = 1000 if unit == "kW" else 1
                 out.append(
-                    f"  ✗ {_local(v.at, zone)} {v.node} {v.quantity} {v.value / scale_by:,.2f} {unit} > "
+                    f"  ✗ {format_instant(v.at, zone)} {v.node} {v.quantity} {v.value / scale_by:,.2f} {unit} > "
                     f"{v.limit / scale_by:,.2f} {unit} ({v.source})"
                 )
             if len(result.violations) > TEXT_VIOLATIONS:
@@ -242,10 +244,6 @@ def _days(first: date | None, last: date | None) -> str:
     if first == last:
         return first.isoformat() if first else ""
     return f"{first.isoformat() if first else '…'} to {last.isoformat() if last else '…'}"
-
-
-def _local(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _iso(at: datetime | None) -> str | None:

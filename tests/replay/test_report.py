@@ -99,3 +99,33 @@ def test_text_ends_with_a_one_line_summary(report: ReplayReport) -> None:
     assert "left out      1 at stations no EVSE names: CA-999 (1)" in text
     assert text.splitlines()[-1].startswith("Replay: 2 sessions, ")
     assert text.splitlines()[-1].endswith(" 0 violations.")
+
+
+def test_text_prints_violation_times_in_site_time_and_json_in_utc(
+    caltech: tuple[Topology, Policy],
+) -> None:
+    """A tree cut to 1 % of its capacity breaks its limits: each violation the text
+    lists is at the site's time with its offset, to the second, which ``parse_instant``
+    reads back to the instant the JSON gives in UTC."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from depotctl.domain.instants import parse_instant
+
+    topology, policy = caltech
+    settings = ReplaySettings(first=MAY_13, last=MAY_13, capacity_scale=0.01)
+    report = run_replay(topology, policy, read_sessions(FIXTURE_CSV), settings, allocate_16a)
+    zone = ZoneInfo(report.result.topology.timezone)
+    items = report.to_json()["violations"]["items"]
+    listed = [line for line in report.to_text().splitlines() if line.startswith("  ✗ ")]
+    assert items and len(listed) == min(len(items), 20)
+    assert "; site time):" in report.to_text()
+    for line, item in zip(listed, items, strict=False):
+        assert item["time"].endswith("Z")
+        at = datetime.fromisoformat(item["time"])
+        shown = line[len("  ✗ ") :].split(" ")
+        printed = " ".join(shown[:2])
+        assert printed == at.astimezone(zone).isoformat(sep=" ", timespec="seconds")
+        assert printed.endswith("-07:00")  # May in Pasadena: PDT
+        assert parse_instant(printed, now=at, zone=UTC) == at
+        assert shown[2] == item["node"]
