@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,6 +62,14 @@ def _plug_in(chargers: FleetThread, ocpp_id: str, vehicle_id: str) -> None:
     chargers.call(plug)
 
 
+def _sessions_with_the_vehicles_need(controller: Serve) -> dict[str, Any] | None:
+    """The open sessions by EVSE once both are open and the 2.0.1 one carries the need
+    its vehicle stated; else None."""
+    sessions = {s["evse"]: s for s in controller.get("/sessions")["sessions"]}
+    stated = sessions.get(EVSES["CP-201"], {}).get("requirement")
+    return sessions if len(sessions) == 2 and stated is not None else None
+
+
 def _draws_its_limit(controller: Serve, chargers: FleetThread, ocpp_id: str) -> float | None:
     """The limit when the controller, the profile the charger holds and its draw all
     agree (a vehicle that wants more draws its whole limit); else None."""
@@ -92,14 +101,12 @@ def test_boot_session_profile_draw_meter_values_envelope_cut_and_stop(tmp_path: 
         # profile the charger draws to (the vehicles want more than the rating)
         for ocpp_id in CHARGERS:
             _plug_in(chargers, ocpp_id, f"bus-{ocpp_id}")
+        # the 2.0.1 charger sends NotifyEVChargingNeeds after its TransactionEvent: the
+        # session opens first, its requirement follows
         sessions = wait_for(
-            lambda: (
-                {s["evse"]: s for s in controller.get("/sessions")["sessions"]}
-                if len(controller.get("/sessions")["sessions"]) == 2
-                else None
-            ),
+            lambda: _sessions_with_the_vehicles_need(controller),
             within_s=15,
-            what="both sessions open in the controller",
+            what="both sessions open in the controller, the 2.0.1 one with its need",
         )
         assert set(sessions) == set(EVSES.values())
         # the 2.0.1 vehicle stated its need (NotifyEVChargingNeeds); the 1.6 one cannot,
