@@ -180,6 +180,7 @@ def _run_with_store(
     roster = charger_events.roster
     if settings.charger_password_env is not None:
         roster = sharing_password(roster, settings.charger_password_env)
+        controller.shared_charger_password_env = settings.charger_password_env
         log.warning(
             "simulation: every charger authenticates with the password in $%s "
             "(--charger-password-env), not the site's password_env/password_file",

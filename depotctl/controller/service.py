@@ -183,6 +183,9 @@ class Controller:
         self.clock = clock
         self.base_dir = base_dir
         self.unseen_chargers_controllable = unseen_chargers_controllable
+        #: simulation only (``serve --charger-password-env``): the variable every
+        #: charger's password is read from, in place of the site's references
+        self.shared_charger_password_env: str | None = None
         self.metrics = Metrics()
         self.metrics.clock_speed.set(clock.speed)
         self.applied: AppliedSite | None = None

@@ -54,13 +54,20 @@ class CredentialProblem:
 
 
 def missing_credentials(
-    site: Site, base_dir: Path, environ: Mapping[str, str]
+    site: Site,
+    base_dir: Path,
+    environ: Mapping[str, str],
+    *,
+    shared_charger_password: bool = False,
 ) -> list[CredentialProblem]:
     """Every credential of ``site`` that this host cannot give: a charger's password, an
-    OSCP source's token. Relative files resolve against ``base_dir``."""
+    OSCP source's token. Relative files resolve against ``base_dir``. With
+    ``shared_charger_password`` (a simulation's ``serve --charger-password-env``, which
+    ``serve`` checks at start) no charger's own reference is read, so none is asked
+    for."""
     return [
         problem
-        for reference in _references(site)
+        for reference in _references(site, chargers=not shared_charger_password)
         for problem in _problems(reference, base_dir, environ)
     ]
 
@@ -78,9 +85,9 @@ class _Reference:
     file: str | None
 
 
-def _references(site: Site) -> Iterator[_Reference]:
+def _references(site: Site, *, chargers: bool) -> Iterator[_Reference]:
     for index, node in enumerate(site.spec.nodes):
-        if isinstance(node, Charger):
+        if chargers and isinstance(node, Charger):
             ocpp = node.ocpp
             yield _Reference(
                 f'charger "{node.id}"',

@@ -128,7 +128,12 @@ def plan_site(
     with _site_dir(controller, base, files) as base_dir:
         warnings: list[Diagnostic] = []
         site = checked_site(text, path=base_dir / "site.yaml", display=display, warnings=warnings)
-        credentials = missing_credentials(site, _base_dir(controller, base), os.environ)
+        credentials = missing_credentials(
+            site,
+            _base_dir(controller, base),
+            os.environ,
+            shared_charger_password=controller.shared_charger_password_env is not None,
+        )
         warnings += _placed(credentials, text, display)
         if controller.applied is None:
             return Plan(base, text, display, site, None, None, files, tuple(warnings))

@@ -116,3 +116,21 @@ def test_an_oscp_sources_token(tmp_path: Path, secret: Path) -> None:
     [(rule, _, _)] = findings(by_file, tmp_path, environ)
     assert rule == "host/secret-file-missing"
     assert findings(site(file=str(secret), token=f"token_file: {secret}"), tmp_path, environ) == []
+
+
+def test_a_shared_simulation_password_asks_for_no_chargers_own(
+    tmp_path: Path, secret: Path
+) -> None:
+    """serve --charger-password-env: every charger's password comes from one variable
+    (checked when serve starts), so the site's own references are not asked for; an
+    OSCP source's token still is."""
+    bundled = site(file="/run/secrets/ocpp/cp02", token="token_env: DNSP_TOKEN")
+    assert [rule for rule, _, _ in findings(bundled, tmp_path, {})] == [
+        "host/variable-unset",  # chg-01's password_env
+        "host/secret-file-missing",  # chg-02's password_file
+        "host/variable-unset",  # the source's token_env
+    ]
+    shared = missing_credentials(bundled, tmp_path, {}, shared_charger_password=True)
+    assert [(p.rule, p.path[:2]) for p in shared] == [
+        ("host/variable-unset", ("spec", "envelope_sources"))
+    ]
