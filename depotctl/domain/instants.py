@@ -74,6 +74,17 @@ def format_clock(at: datetime, zone: tzinfo, now: datetime | None = None) -> str
     return local.strftime("%H:%M:%S")
 
 
+def format_day_clock(at: datetime, zone: tzinfo, first: datetime, form: str = "%H:%M:%S") -> str:
+    """``18:30:05`` in ``zone``, ``05:05:00 +1d`` on a later day than ``first``: the
+    short form for a text whose heading states ``first``'s date and offset; the whole
+    instant with its offset (:func:`format_instant`) where the offset is not ``first``'s."""
+    local, start = at.astimezone(zone), first.astimezone(zone)
+    if local.utcoffset() != start.utcoffset():
+        return format_instant(at, zone)
+    days = (local.date() - start.date()).days
+    return local.strftime(form) + (f" {days:+d}d" if days else "")
+
+
 def parse_instant(text: str, *, now: datetime, zone: tzinfo, ahead: bool = False) -> datetime:
     """The instant ``text`` names (aware, UTC), read as the module says; ``ahead`` for a
     command that looks ahead (``--end``, ``--departure``): a bare duration or clock time

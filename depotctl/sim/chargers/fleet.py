@@ -16,7 +16,7 @@ import contextlib
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from depotctl.sim.chargers.charger import Session, SimulatedCharger
 from depotctl.sim.chargers.simtime import ClockFollower, SimTime
@@ -56,8 +56,11 @@ class Fleet:
         time: SimTime,
         vehicles: Iterable[Vehicle] = (),
         follower: ClockFollower | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.chargers = list(chargers)
+        #: the site's time zone, to show times to people in
+        self.zone = zone
         self.time = time
         self.follower = follower
         self.visits = [Visit(vehicle) for vehicle in vehicles]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
+from depotctl.domain.instants import format_day_clock, format_instant
 from depotctl.sim.chargers.charger import SimulatedCharger
 from depotctl.sim.chargers.draw_record import encode
 from depotctl.sim.chargers.fleet import Fleet, Visit
@@ -18,7 +19,7 @@ SCHEMA_VERSION = 2
 
 
 def live_line(fleet: Fleet) -> str:
-    """``18:03:40 UTC ×60 · 28/30 online · 12 charging · 845.2 kW · 1,234.5 kWh · profiles 120 accepted, 2 rejected``"""
+    """``2026-12-07 18:03:40+11:00 ×60 · 28/30 online · 12 charging · 845.2 kW · 1,234.5 kWh · profiles 120 accepted, 2 rejected``"""
     now = fleet.advance()
     chargers = fleet.chargers
     online = sum(1 for c in chargers if c.online)
@@ -30,7 +31,7 @@ def live_line(fleet: Fleet) -> str:
     rejected = sum(c.stats.profiles_rejected for c in chargers)
     speed = f" ×{fleet.time.speed:g}" if fleet.time.speed != 1 else ""
     return (
-        f"{now.strftime('%H:%M:%S')} UTC{speed} · {online}/{len(chargers)} online · "
+        f"{format_instant(now, fleet.zone)}{speed} · {online}/{len(chargers)} online · "
         f"{charging} charging · {power_kw:,.1f} kW · {_energy_kwh(fleet):,.1f} kWh · "
         f"profiles {accepted} accepted, {rejected} rejected"
     )
@@ -128,9 +129,11 @@ def to_text(fleet: Fleet, *, site: str, url: str) -> str:
     vehicles = report["vehicles"]
     clock = report["clock"]
     speed = f", ×{clock['speed']:g}" if clock["speed"] != 1 else ""
+    zone, start = fleet.zone, datetime.fromisoformat(report["from"])
+    end = datetime.fromisoformat(report["to"])
     lines = [
         f"Simulated {len(chargers)} chargers of {site} against {url}",
-        f"  time       {_utc(report['from'])} → {_utc(report['to'])} UTC "
+        f"  time       {format_instant(start, zone)} → {format_instant(end, zone)} "
         f"(the controller's clock, {clock['kind']}{speed})",
     ]
     connected = sum(1 for c in chargers if c["boots"])
@@ -167,7 +170,8 @@ def to_text(fleet: Fleet, *, site: str, url: str) -> str:
     )
     arrived = [v for v in vehicles if v["evse"]]
     if arrived:
-        lines += ["", "Vehicles"]
+        day, offset = format_instant(start, zone).split(" ")[0], format_instant(start, zone)[-6:]
+        lines += ["", f"Vehicles (site time: {day}, {offset}; +1d the next day)"]
         rows: list[tuple[str, ...]] = [
             ("id", "evse", "arrival", "departure", "needed", "delivered", "")
         ]
@@ -176,8 +180,8 @@ def to_text(fleet: Fleet, *, site: str, url: str) -> str:
                 (
                     v["id"],
                     v["evse"],
-                    v["arrival"][11:16],
-                    v["departure"][11:16] if v["departure"] else "—",
+                    _clock(v["arrival"], zone, start),
+                    _clock(v["departure"], zone, start) if v["departure"] else "—",
                     _kwh(v["energy_needed_wh"]),
                     _kwh(v["energy_delivered_wh"]),
                     "met" if v["met"] else v["outcome"],
@@ -207,8 +211,9 @@ def to_text(fleet: Fleet, *, site: str, url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _utc(iso: str) -> str:
-    return iso[:19].replace("T", " ")
+def _clock(iso: str, zone: tzinfo, start: datetime) -> str:
+    """``18:30``, ``06:05 +1d``: the table's heading states the date and offset."""
+    return format_day_clock(datetime.fromisoformat(iso), zone, start, "%H:%M")
 
 
 def _kwh(wh: float | None) -> str:

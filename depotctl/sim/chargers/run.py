@@ -153,7 +153,7 @@ async def prepare(options: Options) -> Setup:
         )
         for cp in charge_points.values()
     ]
-    fleet = Fleet(chargers, time, scenario.vehicles, follower)
+    fleet = Fleet(chargers, time, scenario.vehicles, follower, ZoneInfo(topology.timezone))
     duration = options.duration_s or None
     return Setup(site_name, url, time, fleet, scenario, follower, duration, charge_points)
 

@@ -3,12 +3,15 @@ left unanswered because they came before the boot."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from depotctl.domain.charge_points import OcppVersion
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.fleet import Fleet
-from depotctl.sim.chargers.report import round_trips, to_json, to_text
+from depotctl.sim.chargers.report import live_line, round_trips, to_json, to_text
 from depotctl.sim.chargers.simtime import SimTime
 from tests.sim.chargers.builders import PASSWORD, PASSWORD_ENV, START, charge_point, vehicle
 from tests.sim.chargers.rig import VERSIONS, rig, run
@@ -74,3 +77,33 @@ def test_the_round_trips_of_the_chargers_calls_are_in_the_report(
             assert 0 < trips["p50_s"] <= trips["p95_s"] <= trips["max_s"] == round(kept[-1], 4)
 
     run(test)
+
+
+def test_the_summary_prints_every_time_in_the_sites_time_and_the_json_in_utc() -> None:
+    """A vehicle plugged in at the start (its arrival the controller's UTC time) and
+    one arriving the next site day: both in site time, the table's heading stating the
+    date and offset once; START is 01:00 on 3 March in Sydney (+11:00)."""
+    time = SimTime(START, 0)
+    chargers = [
+        SimulatedCharger(charge_point(OcppVersion.V16, ocpp_id=f"CP-{n}"), time, Settings("ws://x"))
+        for n in (1, 2)
+    ]
+    early = vehicle("bus-1", arrival=START, hours=5, energy_kwh=10.0)
+    late = vehicle("bus-2", arrival=START + timedelta(hours=23), hours=1, energy_kwh=10.0)
+    fleet = Fleet(chargers, time, [early, late], zone=ZoneInfo("Australia/Sydney"))
+    for visit, charger in zip(fleet.visits, chargers, strict=True):
+        visit.charger, visit.session = charger, charger.plug_in(1, visit.vehicle)
+    time.advance(600)
+    text = to_text(fleet, site="s", url="ws://x")
+    assert (
+        "  time       2026-03-03 01:00:00+11:00 → 2026-03-03 01:10:00+11:00 (the controller's "
+        "clock" in text
+    )
+    assert "Vehicles (site time: 2026-03-03, +11:00; +1d the next day)\n" in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if "bus-" in line}
+    assert rows["bus-1"][2:4] == ["01:00", "06:00"]
+    assert rows["bus-2"][2:6] == ["00:00", "+1d", "01:00", "+1d"]
+    assert "UTC" not in text
+    assert live_line(fleet).startswith("2026-03-03 01:10:00+11:00 ×0 · ")
+    arrivals = [v["arrival"] for v in to_json(fleet, site="s", url="ws://x")["vehicles"]]
+    assert arrivals == [START.isoformat(), (START + timedelta(hours=23)).isoformat()]
