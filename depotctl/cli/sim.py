@@ -14,7 +14,14 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import command_group
-from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option, positive_seconds
+from depotctl.cli.parameters import (
+    FormatOption,
+    OutputFormat,
+    bare_option,
+    date_option,
+    positive_seconds,
+    site_file_option,
+)
 
 sim_app = command_group(
     "sim",
@@ -26,17 +33,6 @@ sim_app = command_group(
 class Demand(StrEnum):
     DELIVERED = "delivered"
     REQUESTED = "requested"
-
-
-def _date(text: str | None, flag: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f'"{text}" is not a date like 2019-05-13', param_hint=flag
-        ) from None
 
 
 def _scale(text: str) -> float:
@@ -60,24 +56,16 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @sim_app.command("replay")
 def replay_command(
-    site: Annotated[
-        Path, bare_option("--file", "-f", metavar="FILE", help="The site file to replay on.")
-    ],
+    site: Annotated[Path, site_file_option("The site file to replay on.")],
     sessions: Annotated[
         Path,
         bare_option("--sessions", metavar="FILE", help="ACN-Data sessions CSV (.csv or .csv.gz)."),
     ],
     first: Annotated[
-        str | None,
-        bare_option(
-            "--from", metavar="DATE", help="First local date of arrival to replay (YYYY-MM-DD)."
-        ),
+        date | None, date_option("--from", "First local date of arrival to replay (YYYY-MM-DD).")
     ] = None,
     last: Annotated[
-        str | None,
-        bare_option(
-            "--to", metavar="DATE", help="Last local date of arrival to replay (inclusive)."
-        ),
+        date | None, date_option("--to", "Last local date of arrival to replay (inclusive).")
     ] = None,
     step: Annotated[
         str, typer.Option("--step", metavar="DURATION", help="Simulated time step.")
@@ -141,8 +129,8 @@ def replay_command(
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--envelope") from None
     settings = ReplaySettings(
-        first=_date(first, "--from"),
-        last=_date(last, "--to"),
+        first=first,
+        last=last,
         step_s=step_s,
         capacity_scale=_scale(capacity_scale),
         demand=DemandBasis(demand.value),
@@ -193,10 +181,7 @@ def _duration_s(text: str | None, flag: str) -> float | None:
 
 @sim_app.command("chargers")
 def chargers_command(
-    site: Annotated[
-        Path,
-        bare_option("--file", "-f", metavar="FILE", help="The site whose chargers to simulate."),
-    ],
+    site: Annotated[Path, site_file_option("The site whose chargers to simulate.")],
     controller: Annotated[
         str | None,
         bare_option(
@@ -288,16 +273,11 @@ def chargers_command(
         ),
     ] = None,
     first: Annotated[
-        str | None,
-        bare_option(
-            "--from",
-            metavar="DATE",
-            help="ACN-Data scenario: first local date of arrival (shifted to today).",
-        ),
+        date | None,
+        date_option("--from", "ACN-Data scenario: first local date of arrival (shifted to today)."),
     ] = None,
     last: Annotated[
-        str | None,
-        bare_option("--to", metavar="DATE", help="ACN-Data scenario: last local date of arrival."),
+        date | None, date_option("--to", "ACN-Data scenario: last local date of arrival.")
     ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
@@ -348,8 +328,8 @@ def chargers_command(
         password_env=password_env,
         meter_interval_s=meter_s or 10.0,
         duration_s=_duration_s(duration, "--duration"),
-        first=_date(first, "--from"),
-        last=_date(last, "--to"),
+        first=first,
+        last=last,
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("depotctl sim chargers: %(message)s"))

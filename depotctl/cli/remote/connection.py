@@ -95,6 +95,15 @@ class Remote:
             answer = ask(client)
         return self.in_words(answer)
 
+    def answer_on_clock(
+        self, command: str, ask: Callable[[ControllerClient], Answer]
+    ) -> tuple[Answer, SiteClock] | None:
+        """:meth:`answer`, with the site's clock to put the answer's times into words."""
+        with self.client(command) as client:
+            answer, clock = ask(client), site_clock(client)
+        told = self.in_words(answer)
+        return None if told is None else (told, clock)
+
     def in_words(self, answer: Answer) -> Answer | None:
         """``answer`` escaped to be put into words; None when it was printed as JSON
         (``--format json``)."""
@@ -309,5 +318,27 @@ def lists_by_default(
 
         group.callback()(remote_options(run_listing))
         return listing
+
+    return register
+
+
+def lists_answer(
+    group: typer.Typer, command: str, ask: Callable[[ControllerClient], Answer]
+) -> Callable[[Callable[[Answer, SiteClock], None]], Callable[[Answer, SiteClock], None]]:
+    """The decorator of ``group``'s ``list`` command (:func:`lists_by_default`) written
+    as what it makes of the controller's answer to ``ask`` and the site's clock; with
+    ``--format json`` the answer is printed as it is."""
+
+    def register(
+        render: Callable[[Answer, SiteClock], None],
+    ) -> Callable[[Answer, SiteClock], None]:
+        def listing(remote: Remote) -> None:
+            told = remote.answer_on_clock(command, ask)
+            if told is not None:
+                render(*told)
+
+        listing.__doc__ = render.__doc__
+        lists_by_default(group)(listing)
+        return render
 
     return register

@@ -15,14 +15,14 @@ from depotctl.cli.remote.connection import (
     _instant,
     _table,
     listing_group,
-    lists_by_default,
+    lists_answer,
     remote_options,
     site_clock,
 )
 from depotctl.client.figures import DASH, kwh, rounded
 
 if TYPE_CHECKING:
-    from depotctl.api import Outlook, Session
+    from depotctl.api import Envelopes, Outlook, Session, Sessions
 
 # envelopes, requirements
 
@@ -32,8 +32,8 @@ envelopes_app = listing_group(
 )
 
 
-@lists_by_default(envelopes_app)
-def envelopes_list(remote: Remote) -> None:
+@lists_answer(envelopes_app, "envelopes list", lambda client: client.envelopes())
+def envelopes_list(listed: Envelopes, clock: SiteClock) -> None:
     """Every envelope with its state now, and the envelope sources' health.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
@@ -45,11 +45,6 @@ def envelopes_list(remote: Remote) -> None:
     depotctl envelopes list --context depot --format json
     ```
     """
-    with remote.client("envelopes list") as client:
-        answer, clock = client.envelopes(), site_clock(client)
-    listed = remote.in_words(answer)
-    if listed is None:
-        return
     rows = [
         (
             e.id,
@@ -162,10 +157,11 @@ def envelopes_withdraw(
     depotctl envelopes withdraw E-17 --context depot
     ```
     """
-    with remote.client("envelopes withdraw") as client:
-        answer, clock = client.withdraw_envelope(envelope_id), site_clock(client)
-    stored = remote.in_words(answer)
-    if stored is not None:
+    told = remote.answer_on_clock(
+        "envelopes withdraw", lambda client: client.withdraw_envelope(envelope_id)
+    )
+    if told is not None:
+        stored, clock = told
         withdrawn = clock.text(stored.withdrawn_at, "now")
         sys.stdout.write(f"envelope {stored.id} withdrawn at {withdrawn}\n")
 
@@ -176,8 +172,8 @@ requirements_app = listing_group(
 )
 
 
-@lists_by_default(requirements_app)
-def requirements_list(remote: Remote) -> None:
+@lists_answer(requirements_app, "requirements list", lambda client: client.sessions())
+def requirements_list(listed: Sessions, clock: SiteClock) -> None:
     """The open sessions: each one's requirement, what it can expect at departure,
     and any shortfall with its cause.
 
@@ -194,11 +190,6 @@ def requirements_list(remote: Remote) -> None:
     depotctl requirements list --context depot --format json
     ```
     """
-    with remote.client("requirements list") as client:
-        answer, clock = client.sessions(), site_clock(client)
-    listed = remote.in_words(answer)
-    if listed is None:
-        return
     rows = [_requirement_row(s, clock) for s in listed.sessions]
     if not rows:
         sys.stdout.write("no open sessions\n")

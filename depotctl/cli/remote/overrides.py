@@ -17,13 +17,14 @@ import typer
 from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote.connection import (
     Remote,
+    SiteClock,
     YesOption,
     _author,
     _confirm,
     _fail,
     _table,
     listing_group,
-    lists_by_default,
+    lists_answer,
     remote_options,
     site_clock,
 )
@@ -31,7 +32,7 @@ from depotctl.client.figures import amount, rounded
 from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
-    from depotctl.api import EvseAllocation, Override
+    from depotctl.api import EvseAllocation, Override, Overrides
     from depotctl.client.api import ControllerClient
 
 EvseArgument = Annotated[
@@ -49,8 +50,8 @@ override_app = listing_group(
 )
 
 
-@lists_by_default(override_app)
-def override_list(remote: Remote) -> None:
+@lists_answer(override_app, "override list", lambda client: client.overrides())
+def override_list(listed: Overrides, clock: SiteClock) -> None:
     """Every override in force.
 
     With who set it, when and why, and the EVSE's limit now.
@@ -64,11 +65,6 @@ def override_list(remote: Remote) -> None:
     depotctl override list --context depot --format json
     ```
     """
-    with remote.client("override list") as client:
-        answer, clock = client.overrides(), site_clock(client)
-    listed = remote.in_words(answer)
-    if listed is None:
-        return
     overrides = listed.overrides
     if not overrides:
         sys.stdout.write("no overrides: every EVSE is as the allocator decides\n")

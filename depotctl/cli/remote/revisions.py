@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.parameters import OutputFormat, bare_option
+from depotctl.cli.parameters import OutputFormat, bare_option, site_file_option
 from depotctl.cli.remote.connection import (
     Remote,
     YesOption,
@@ -133,11 +133,10 @@ def revisions(remote: Remote) -> None:
     depotctl revisions --format json
     ```
     """
-    with remote.client("revisions") as client:
-        answer, clock = client.revisions(), site_clock(client)
-    listed = remote.in_words(answer)
-    if listed is None:
+    told = remote.answer_on_clock("revisions", lambda client: client.revisions())
+    if told is None:
         return
+    listed, clock = told
     rows = [
         (
             ("*" if r.number == listed.current else " ") + str(r.number),
@@ -255,9 +254,7 @@ def _has_changes(plan: Plan) -> bool:
 @app.command()
 @remote_options
 def plan(
-    site_file: Annotated[
-        Path, bare_option("--file", "-f", metavar="FILE", help="The site file to plan.")
-    ],
+    site_file: Annotated[Path, site_file_option("The site file to plan.")],
     out: Annotated[
         Path | None,
         bare_option(
@@ -341,10 +338,7 @@ def apply(
             metavar="PLANFILE", help="A plan saved by `plan --out`.", show_default=False
         ),
     ] = None,
-    site_file: Annotated[
-        Path | None,
-        bare_option("--file", "-f", metavar="FILE", help="A site file: plan it, then apply."),
-    ] = None,
+    site_file: Annotated[Path | None, site_file_option("A site file: plan it, then apply.")] = None,
     yes: YesOption = False,
     message: MessageOption = None,
     strict: StrictOption = False,
