@@ -23,6 +23,8 @@ DRAWS_SINCE_VERSION = 2
 #: each charger's draw is reported to 0.1 W: a node's sum may be this much high per
 #: charger below it
 ROUNDING_W = 0.1
+#: how an envelope's limit names itself: ``envelope <id>``
+ENVELOPE = "envelope "
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +63,25 @@ class Closest:
 
 
 @dataclass(frozen=True, slots=True)
+class Peak:
+    """The instant a node drew most at once while an envelope was in force."""
+
+    node: str
+    at: datetime
+    load_w: float
+    limit: Limit
+
+
+@dataclass(frozen=True, slots=True)
 class Checked:
-    """What the check saw: the draw changes it read, the spells it found, and per
-    node the instant it came closest to its limit."""
+    """What the check saw: the draw changes it read, the spells it found, per node
+    the instant it came closest to its limit, and per envelope (by id) the instant its
+    node drew most at once while it was in force."""
 
     changes: int
     spells: list[Spell]
     closest: dict[str, Closest]
+    during: dict[str, Peak]
 
 
 class NoDraws(ValueError):
@@ -109,6 +123,7 @@ def check(
     origin, end, records = draw_records(report, chargers)
     spells: list[Spell] = []
     closest: dict[str, Closest] = {}
+    during: dict[str, Peak] = {}
     for node in topology.nodes.values():
         limits = _limits(node.id, node.limits.import_w, cuts, origin)
         if not limits:
@@ -124,7 +139,25 @@ def check(
         )
         if nearest is not None:
             closest[node.id] = Closest(node.id, *nearest)
-    return Checked(sum(len(r) for r in records.values()), spells, closest)
+        during.update(_envelope_peaks(node.id, loads, limits, origin))
+    return Checked(sum(len(r) for r in records.values()), spells, closest, during)
+
+
+def _envelope_peaks(
+    node: str,
+    loads: Sequence[tuple[datetime, float, Limit | None]],
+    limits: list[tuple[Limit, int | None, int | None]],
+    origin: datetime,
+) -> Iterator[tuple[str, Peak]]:
+    """Each envelope of the node (by id) → its highest load while in force. The sweep
+    has a row at every envelope's start, so the load in force then is counted."""
+    for limit, start, stop in limits:
+        if start is None or stop is None or not limit.what.startswith(ENVELOPE):
+            continue
+        rows = [row for row in loads if start <= _ms(row[0], origin) < stop]
+        if rows:
+            at, load_w, _ = max(rows, key=lambda row: row[1])
+            yield limit.what.removeprefix(ENVELOPE), Peak(node, at, load_w, limit)
 
 
 # The sweep (instants in milliseconds since the report's origin)
@@ -146,7 +179,11 @@ def _limits(
         if cut.target == node:
             start = max(cut.start, posted)
             out.append(
-                (Limit(cut.limit_w, f"envelope {cut.id}"), _ms(start, origin), _ms(cut.end, origin))
+                (
+                    Limit(cut.limit_w, f"{ENVELOPE}{cut.id}"),
+                    _ms(start, origin),
+                    _ms(cut.end, origin),
+                )
             )
     return out
 

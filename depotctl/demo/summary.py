@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from depotctl.demo.draw_check import Checked, NoDraws, Spell, check
+from depotctl.demo.draw_check import Checked, Closest, NoDraws, Peak, Spell, check
 from depotctl.demo.scenario import Cut
 from depotctl.demo.script import LimitSample
+from depotctl.domain.instants import format_day_clock, format_instant
 from depotctl.domain.phases import load_power
 from depotctl.domain.quantity import Energy
 from depotctl.domain.topology import Topology
@@ -113,7 +114,7 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             for cut, at in inputs.cuts
         ],
         "grid_connections": [
-            {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured)
+            {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured, drawn)
         ],
         "violations": violations,
         "checked": {
@@ -334,14 +335,23 @@ def _spell(spell: Spell) -> dict[str, Any]:
 
 def _closest(drawn: Checked | str, node: str) -> dict[str, Any] | None:
     """When the node's exact load came closest to its limit (None: not checked)."""
-    closest = drawn.closest.get(node) if isinstance(drawn, Checked) else None
-    if closest is None:
+    return _exact(drawn.closest.get(node) if isinstance(drawn, Checked) else None)
+
+
+def _during(drawn: Checked | str, envelope: str) -> dict[str, Any] | None:
+    """The envelope's node's highest exact load, drawn at once, while it was in force
+    (None: not checked)."""
+    return _exact(drawn.during.get(envelope) if isinstance(drawn, Checked) else None)
+
+
+def _exact(found: Closest | Peak | None) -> dict[str, Any] | None:
+    if found is None:
         return None
     return {
-        "load_kw": round(closest.load_w / 1000, 3),
-        "at": closest.at.isoformat(),
-        "limit_kw": closest.limit.watts / 1000,
-        "source": closest.limit.what,
+        "load_kw": round(found.load_w / 1000, 3),
+        "at": found.at.isoformat(),
+        "limit_kw": found.limit.watts / 1000,
+        "source": found.limit.what,
     }
 
 
@@ -395,7 +405,9 @@ def _allocation_violations(inputs: Inputs) -> list[dict[str, Any]]:
     return out
 
 
-def _peaks(inputs: Inputs, measured: dict[str, dict[datetime, float]]) -> list[dict[str, Any]]:
+def _peaks(
+    inputs: Inputs, measured: dict[str, dict[datetime, float]], drawn: Checked | str
+) -> list[dict[str, Any]]:
     samples = _power_samples(inputs)
     out = []
     for node in inputs.topology.nodes.values():
@@ -419,6 +431,7 @@ def _peaks(inputs: Inputs, measured: dict[str, dict[datetime, float]]) -> list[d
                     "envelope": cut.id,
                     "limit_kw": cut.limit_w / 1000,
                     "peak": _peak([r for r in rows if at <= r[1] and r[1] + MINUTE <= cut.end]),
+                    "drawn": _during(drawn, cut.id),
                 }
                 for cut, at in cuts
             ],
@@ -443,7 +456,7 @@ def _peak(rows: list[tuple[float, datetime, LimitSample, float]]) -> dict[str, A
 # Text
 
 
-def _peak_lines(gc: dict[str, Any], zone: ZoneInfo) -> list[str]:
+def _peak_lines(gc: dict[str, Any], times: SiteTime) -> list[str]:
     """A grid connection's highest minute by telemetry, against the effective limit, and
     the instant its exact load came closest to a limit."""
     peak = gc["peak"]
@@ -451,23 +464,31 @@ def _peak_lines(gc: dict[str, Any], zone: ZoneInfo) -> list[str]:
         lines = [f"  peak        {gc['id']}: no telemetry"]
     else:
         lines = [
-            f"  peak        {gc['id']}: {peak['load_kw']:,.1f} kW at {_hm(peak['minute'], zone)} "
-            f"against {peak['effective_limit_kw']:,.1f} kW effective ({peak['source']}), "
+            f"  peak        {gc['id']}: {peak['load_kw']:,.1f} kW at {times.hm(peak['minute'])} "
+            f"(each charger's highest minute, summed: an upper bound) against "
+            f"{peak['effective_limit_kw']:,.1f} kW effective ({peak['source']}), "
             f"{peak['reserved_kw']:,.1f} kW of it reserved for other load; static "
             f"{gc['static_import_kw']:,.0f} kW"
         ]
     for during in gc["during_envelopes"]:
-        p = during["peak"]
-        if p is not None:
+        exact, p = during.get("drawn"), during["peak"]
+        if exact is not None:
+            lines.append(
+                f"              during {during['envelope']}, drawn at once: "
+                f"{exact['load_kw']:,.1f} kW at {times.hms(exact['at'])} against "
+                f"{exact['limit_kw']:,.1f} kW (the envelope)"
+            )
+        elif p is not None:
             lines.append(
                 f"              during {during['envelope']}: {p['load_kw']:,.1f} kW at "
-                f"{_hm(p['minute'], zone)} against {p['effective_limit_kw']:,.1f} kW effective"
+                f"{times.hm(p['minute'])} against {p['effective_limit_kw']:,.1f} kW effective "
+                "(each charger's highest minute, summed: an upper bound)"
             )
     closest = gc.get("closest")
     if closest is not None:
         lines.append(
             f"              closest to a limit, drawn at once: {closest['load_kw']:,.1f} kW at "
-            f"{_hms(closest['at'], zone)} against {closest['limit_kw']:,.1f} kW "
+            f"{times.hms(closest['at'])} against {closest['limit_kw']:,.1f} kW "
             f"({closest['source']})"
         )
     return lines
@@ -501,23 +522,40 @@ def _checked_lines(checked: dict[str, Any], count: int) -> list[str]:
     ]
 
 
-def _hm(text: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M")
+@dataclass(frozen=True, slots=True)
+class SiteTime:
+    """The summary's times after its first line, which states the start's date and
+    offset once (docs/times.md): ``18:08:40`` in the site's zone, ``05:05 +1d`` on a
+    later day, the whole instant with its offset where the offset is not the start's."""
+
+    zone: ZoneInfo
+    start: datetime
+
+    def hm(self, text: str | None) -> str:
+        return self._short(text, "%H:%M")
+
+    def hms(self, text: str | None) -> str:
+        return self._short(text, "%H:%M:%S")
+
+    def _short(self, text: str | None, form: str) -> str:
+        if not text:
+            return "-"
+        return format_day_clock(datetime.fromisoformat(text), self.zone, self.start, form)
 
 
-def _hms(text: str, zone: ZoneInfo) -> str:
-    return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M:%S")
-
-
-def _violation(v: dict[str, Any], zone: ZoneInfo) -> str:
+def _violation(v: dict[str, Any], times: SiteTime) -> str:
     """``measured: gc-main import_power 61.2 kW over 60.0 kW (envelope …) 18:00:01-18:00:20 (19 s)``"""
     what = (
         f"{v['check']}: {v['node']} {v['kind']} {v['load']:,.1f} {v['unit']} over "
         f"{v['limit']:,.1f} {v['unit']} ({v['source']})"
     )
     if "from" in v:
-        return f"{what} {_hms(v['from'], zone)}-{_hms(v['to'], zone)} ({v['seconds']:g} s)"
-    return f"{what} at {_hm(v['minute'], zone)}"
+        start, stop = times.hms(v["from"]), times.hms(v["to"])
+        day = stop[8:]  # `` +1d`` when on a later day: said once where both share it
+        if day and start.endswith(day):
+            start = start.removesuffix(day)
+        return f"{what} {start}-{stop} ({v['seconds']:g} s)"
+    return f"{what} at {times.hm(v['minute'])}"
 
 
 def _recorded_lines(energy: dict[str, Any]) -> list[str]:
@@ -550,15 +588,15 @@ def _sessions(count: int) -> str:
 
 def render_text(summary: dict[str, Any]) -> str:
     zone = ZoneInfo(summary["timezone"])
-
-    def hm(text: str | None) -> str:
-        return datetime.fromisoformat(text).astimezone(zone).strftime("%H:%M") if text else "-"
-
+    start = datetime.fromisoformat(summary["from"])
+    times = SiteTime(zone, start)
+    hm = times.hm
     energy = summary["energy"]
     deadlines = summary["deadlines"]
     lines = [
-        f"Demo of {summary['site']}: {hm(summary['from'])} → {hm(summary['to'])} site time "
-        f"(simulated, ×{summary['speed']:g})",
+        f"Demo of {summary['site']}: {format_instant(start, zone)} → "
+        f"{format_instant(datetime.fromisoformat(summary['to']), zone)} (simulated, "
+        f"×{summary['speed']:g}); times below are site time on that first day, +1d the next",
         f"  energy      {energy['delivered_wh'] / 1000:,.1f} kWh delivered of "
         f"{energy['needed_wh'] / 1000:,.1f} kWh needed (the chargers' meters); the "
         f"controller recorded {energy['controller_delivered_wh'] / 1000:,.1f} kWh over "
@@ -581,12 +619,12 @@ def render_text(summary: dict[str, Any]) -> str:
             f"posted at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
         )
     for gc in summary["grid_connections"]:
-        lines += _peak_lines(gc, zone)
+        lines += _peak_lines(gc, times)
     violations = summary["violations"]
     lines += _checked_lines(summary["checked"], len(violations))
     for v in violations[:10]:
-        lines.append(f"              {_violation(v, zone)}")
-    lines += ["", "Vehicles", "  id        evse       arrival  departure  needed      delivered   "]
+        lines.append(f"              {_violation(v, times)}")
+    lines += ["", "Vehicles", "  id        evse       arrival    departure  needed      delivered"]
     for v in summary["vehicles"]:
         need = "-" if v["needed_wh"] is None else f"{v['needed_wh'] / 1000:.1f} kWh"
         status = (
@@ -595,7 +633,7 @@ def render_text(summary: dict[str, Any]) -> str:
             else str(v["outcome"])
         )
         lines.append(
-            f"  {v['id']:<9} {v['evse'] or '-':<10} {hm(v['arrival']):<8} "
+            f"  {v['id']:<9} {v['evse'] or '-':<10} {hm(v['arrival']):<10} "
             f"{hm(v['departure']):<10} {need:<11} {v['delivered_wh'] / 1000:.1f} kWh  {status}"
         )
     return "\n".join(lines) + "\n"

@@ -93,6 +93,11 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
     gc = summary["grid_connections"][0]
     assert gc["id"] == "gc-main" and gc["peak"]["load_kw"] > 0
     assert gc["peak"]["load_kw"] <= gc["peak"]["effective_limit_kw"]
+    # the peak during the envelope is the exact draw the violations are checked on
+    [during] = gc["during_envelopes"]
+    assert during["drawn"] is not None and during["drawn"]["limit_kw"] == 60.0
+    if not summary["violations"]:
+        assert during["drawn"]["load_kw"] <= 60.0 + 0.001
     assert passed(summary) == (not summary["violations"] and not summary["deadlines"]["missed"])
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text

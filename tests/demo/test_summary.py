@@ -6,6 +6,7 @@ none), and the minute check it falls back to without draw records."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -236,9 +237,19 @@ def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what
         "limit_kw": 30.0,
         "source": "envelope demo-peak-gc-main",
     }
-    assert "closest to a limit, drawn at once: 29.9 kW at 18:00:00 against 30.0 kW" in (
-        render_text(summary)
+    # the peak during the envelope is the same exact series: 29.9 kW at once, not the
+    # minute's 40 kW over the effective 28.5 kW that never happened
+    [during] = gc["during_envelopes"]
+    assert during["drawn"] == {**gc["closest"], "load_kw": 29.9, "at": START.isoformat()}
+    assert during["peak"]["load_kw"] == 40.0
+    text = render_text(summary)
+    assert "closest to a limit, drawn at once: 29.9 kW at 18:00:00 against 30.0 kW" in text
+    assert (
+        "during demo-peak-gc-main, drawn at once: 29.9 kW at 18:00:00 against 30.0 kW "
+        "(the envelope)\n" in text
     )
+    assert "40.0 kW at 18:05 (each charger's highest minute, summed: an upper bound)" in text
+    assert text.count("40.0 kW") == 1
 
     # without draw records, the minute check runs and says so: it counts both at 40 kW
     fallback = _checked(_report(None), telemetry=telemetry, samples=samples)
@@ -253,3 +264,29 @@ def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what
     text = render_text(fallback)
     assert "measured: no draw records (simulator report version 1), so 1 minutes of" in text
     assert "measured: gc-main import_power 40.0 kW over 28.5 kW (envelope) at 18:05" in text
+    assert (
+        "during demo-peak-gc-main: 40.0 kW at 18:05 against 28.5 kW effective (each "
+        "charger's highest minute, summed: an upper bound)" in text
+    )
+
+
+def test_the_summary_prints_site_time_its_first_line_stating_the_date_and_offset() -> None:
+    # an envelope from 00:00 to 01:00 site time the next day (13:00-14:00 UTC), posted
+    # at 23:50; both chargers at 20 kW, over its 30 kW from 00:00:00 to 00:00:30
+    late = replace(CUT, start=START + timedelta(hours=6), end=START + timedelta(hours=7))
+    draw = [(6 - s(10), 20.0), (6 + s(30), 0.0)]
+    report = _report({"chg-01": draw, "chg-02": draw})
+    end = START + timedelta(hours=8, seconds=5.5)
+    report["to"] = end.isoformat()
+    topology, _ = load_site(EXAMPLES / "minimal.yaml")
+    posted = late.start - timedelta(minutes=10)
+    inputs = Inputs(topology, START - timedelta(hours=1), end, 300.0, report, [], {}, [], [])
+    summary = summarise(replace(inputs, cuts=[(late, posted)]))
+    text = render_text(summary)
+    assert text.splitlines()[0] == (
+        f"Demo of {topology.site}: 2026-03-02 17:00:00+11:00 → 2026-03-03 02:00:05+11:00 "
+        "(simulated, ×300); times below are site time on that first day, +1d the next"
+    )
+    assert "posted at 23:50 until 01:00 +1d\n" in text
+    assert "(envelope demo-peak-gc-main) 00:00:00-00:00:30 +1d (30 s)" in text
+    assert "during demo-peak-gc-main, drawn at once: 40.0 kW at 00:00:00 +1d against" in text
