@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -37,17 +38,25 @@ def _introduce(demo: Demo) -> None:
     from zoneinfo import ZoneInfo
 
     from depotctl.demo.site import PASSWORD_ENV
+    from depotctl.domain.instants import format_day_clock, format_instant
 
     zone = ZoneInfo(demo.site.topology.timezone)
     local = demo.start.astimezone(zone)
+
+    def _span(first: datetime, last: datetime) -> str:
+        """``17:24-20:40``, ``05:04-06:58 +1d``: times of the start's day, or a later one."""
+        since, until = (format_day_clock(at, zone, demo.start, "%H:%M") for at in (first, last))
+        day = until[5:]
+        return f"{since.removesuffix(day)}-{until}" if day else f"{since}-{until}"
+
     arrivals = sorted(v.arrival for v in demo.fleet)
     departures = sorted(v.departure for v in demo.fleet)
     _say(f"depotctl demo: {demo.site.topology.site} ({demo.site.source})")
     _say(f"  state      {demo.state_dir} (temporary{', kept' if demo.options.keep else ''})")
     _say(f"  controller {demo.endpoints['api']}  chargers {demo.endpoints['ocpp']}")
     _say(
-        f"  clock      simulated, ×{demo.options.speed:g}, from {local:%a %H:%M} site time "
-        f"({demo.site.topology.timezone})"
+        f"  clock      simulated, ×{demo.options.speed:g}, from {format_instant(local, zone)} "
+        f"({demo.site.topology.timezone}; times below are site time that day, +1d the next)"
     )
     _say(
         f"  secrets    the {demo.site.chargers_rewritten} chargers of the demo's copy read their "
@@ -55,15 +64,14 @@ def _introduce(demo: Demo) -> None:
     )
     if arrivals:
         _say(
-            f"  vehicles   {len(demo.fleet)}: arriving {arrivals[0].astimezone(zone):%H:%M}-"
-            f"{arrivals[-1].astimezone(zone):%H:%M}, leaving "
-            f"{departures[0].astimezone(zone):%H:%M}-{departures[-1].astimezone(zone):%H:%M}"
+            f"  vehicles   {len(demo.fleet)}: arriving {_span(arrivals[0], arrivals[-1])}, "
+            f"leaving {_span(departures[0], departures[-1])}"
         )
     for cut in demo.cuts:
         _say(
             f"  envelope   {cut.id}: {cut.target} import ≤ {cut.limit_w / 1000:g} kW "
-            f"(static {cut.static_w / 1000:g} kW) {cut.start.astimezone(zone):%H:%M}-"
-            f"{cut.end.astimezone(zone):%H:%M}, posted 15 minutes ahead"
+            f"(static {cut.static_w / 1000:g} kW) {_span(cut.start, cut.end)}, "
+            "posted 15 minutes ahead"
         )
 
 

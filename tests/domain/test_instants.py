@@ -233,3 +233,19 @@ def test_any_text_is_an_instant_in_utc_or_refused_with_a_hint(text: str, zone: t
         assert refused.message and refused.hint
     else:
         assert read.tzinfo is UTC
+
+
+def test_a_day_clock_is_short_on_the_first_day_and_counts_later_ones() -> None:
+    """The short form of a text whose heading states the first day's date and offset:
+    the clock alone that day, ``+1d`` the next, the whole instant where the offset is
+    no longer the first day's (a daylight-saving change overnight)."""
+    from depotctl.domain.instants import format_day_clock
+
+    sydney = ZoneInfo("Australia/Sydney")
+    first = datetime(2026, 12, 8, 5, 10, tzinfo=UTC)  # 16:10+11:00
+    assert format_day_clock(first + timedelta(hours=2), sydney, first) == "18:10:00"
+    assert format_day_clock(first + timedelta(hours=13), sydney, first, "%H:%M") == "05:10 +1d"
+    autumn = datetime(2026, 4, 4, 6, 0, tzinfo=UTC)  # 17:00+11:00, the night clocks go back
+    assert format_day_clock(autumn + timedelta(hours=14), sydney, autumn) == (
+        "2026-04-05 06:00:00+10:00"
+    )
