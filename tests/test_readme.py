@@ -473,3 +473,36 @@ def test_what_a_long_running_command_prints_first_and_once_stopped() -> None:
     plain = Command(1, "depotctl serve", ("serving",))
     assert plain.is_long_running and not plain.stopped and plain.first_lines == ("serving",)
     assert not Command(1, "depotctl validate sites/", ()).is_long_running
+
+
+def _quick_start() -> list[str]:
+    """The Quick start block's command lines."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Quick start") :]
+    block = section[section.index("```sh\n") + len("```sh\n") :]
+    block = block[: block.index("```")]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_the_quick_start_is_setup_then_one_depotctl_command_each() -> None:
+    """Each quick-start line sets up the venv the same way, then runs one command: the
+    demo (its console needs a terminal: the demo's own tests run it headless), validate
+    (run here as printed after its setup) and the suite (what .ci/run runs)."""
+    setup = "python3 -m venv .venv && .venv/bin/pip install -e "
+    lines = _quick_start()
+    assert [line.startswith(setup) for line in lines] == [True, True, True]
+    demo, validate, suite = (line.rsplit(" && ", 1)[1] for line in lines)
+    assert demo == ".venv/bin/depotctl demo"
+    assert validate == ".venv/bin/depotctl validate sites/"
+    assert suite == ".venv/bin/pytest"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert lines[2].replace("pip install -e", "pip install --quiet -e") in ci
+    ran = subprocess.run(
+        [sys.executable, "-m", "depotctl", "validate", "sites/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
