@@ -260,6 +260,29 @@ def reboot_bound(speed: float, tick_s: float, round_trip_s: float) -> float:
     return BOOT_S + ROUND_TRIPS * speed * round_trip_s + tick_s + MARGIN_S
 
 
+def report_spells(every: list[Spell], bound: float) -> bool:
+    """Print the spells by cause, the five longest over ``bound`` and how many never
+    cleared; whether every checked spell (all but the start-up's) cleared within it."""
+    for cause, words in (
+        ("reboot", "after a reboot"),
+        ("offline", "after a drop"),
+        ("none", "of a charger with no fault"),
+        ("start-up", "at the start-up (the fleet connecting; not checked)"),
+    ):
+        lengths = [s.seconds for s in every if s.cause == cause and s.seconds is not None]
+        print(f"    {words}: {distribution(lengths)}")
+    checked = [s for s in every if s.cause != "start-up"]
+    over = [s for s in checked if s.seconds is not None and s.seconds > bound]
+    still = [s for s in checked if s.seconds is None]
+    for spell in sorted(over, key=lambda s: -(s.seconds or 0))[:5]:
+        print(
+            f"      {spell.charger} {spell.seconds:.0f} s from {spell.since:%H:%M:%S}: {spell.reason}"
+        )
+    if still:
+        print(f"  {len(still)} never cleared")
+    return not over and not still
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--site", default="large-depot")
@@ -307,29 +330,12 @@ def main() -> None:
     )
     every = faulty["spells"]
     print(f"  {faulty['reboots']} reboots; {len(every)} spells of a charger uncontrollable:")
-    for cause, words in (
-        ("reboot", "after a reboot"),
-        ("offline", "after a drop"),
-        ("none", "of a charger with no fault"),
-        ("start-up", "at the start-up (the fleet connecting; not checked)"),
-    ):
-        lengths = [s.seconds for s in every if s.cause == cause and s.seconds is not None]
-        print(f"    {words}: {distribution(lengths)}")
-    checked = [s for s in every if s.cause != "start-up"]
-    over = [s for s in checked if s.seconds is not None and s.seconds > bound]
-    still = [s for s in checked if s.seconds is None]
-    for spell in sorted(over, key=lambda s: -(s.seconds or 0))[:5]:
-        print(
-            f"      {spell.charger} {spell.seconds:.0f} s from {spell.since:%H:%M:%S}: {spell.reason}"
-        )
-    if still:
-        print(f"  {len(still)} never cleared")
+    within = report_spells(every, bound)
     ok = (
         not clean["summary"]["violations"]
         and not faulty["summary"]["violations"]
         and not lost
-        and not over
-        and not still
+        and within
     )
     if lost:
         print(f"  departures met without faults but missed with them: {', '.join(lost)}")

@@ -15,7 +15,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from fault_night import distribution, faults, reboot_bound, spells, stored_alerts
+from fault_night import faults, reboot_bound, report_spells, spells, stored_alerts
 
 
 def main() -> None:
@@ -40,12 +40,8 @@ def main() -> None:
     bound = reboot_bound(args.speed, args.tick, float(trips.get("p95_s") or 0.0))
     reboots = sum(c.get("reboots", 0) for c in report.get("chargers", []))
     print(f"{args.state_dir}: {len(alerts)} alerts, {reboots} reboots, bound {bound:.0f} s")
-    for cause in ("reboot", "offline", "none", "start-up"):
-        lengths = [s.seconds for s in found if s.cause == cause and s.seconds is not None]
-        print(f"  {cause}: {distribution(lengths)}")
-    checked = [s for s in found if s.cause != "start-up"]
-    over = [s for s in checked if s.seconds is None or s.seconds > bound]
-    print(f"  longer than one reboot or never cleared: {len(over)}")
+    within = report_spells(found, bound)
+    print(f"  every spell within one reboot: {'yes' if within else 'NO'}")
 
 
 if __name__ == "__main__":
