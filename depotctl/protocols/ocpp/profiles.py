@@ -181,69 +181,68 @@ def max_request(charge_point: ChargePoint, unit: RateUnit, at: datetime) -> SetC
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EvseLimit:
+    """The controller's limit for one EVSE as a dynamic profile carries it: ``limit_a``
+    per line on EVSE ``evse_number``, sent in ``unit`` at ``at`` and valid for
+    ``validity_s``."""
+
+    evse_number: int
+    limit_a: float
+    unit: RateUnit
+    at: datetime
+    validity_s: float
+
+
 def dynamic_request(
-    charge_point: ChargePoint,
-    evse_number: int,
-    limit_a: float,
-    unit: RateUnit,
-    at: datetime,
-    validity_s: float,
-    transaction_id: str | None,
+    charge_point: ChargePoint, limit: EvseLimit, transaction_id: str | None
 ) -> SetChargingProfile:
-    """The controller's limit for one EVSE, valid for ``validity_s`` from ``at``: a
-    ``TxProfile`` for ``transaction_id`` when there is one the charger can be sent
-    (:func:`tx_request`), else the EVSE's stand-in (:func:`stand_in_request`)."""
+    """``limit``: a ``TxProfile`` for ``transaction_id`` when there is one the charger
+    can be sent (:func:`tx_request`), else the EVSE's stand-in
+    (:func:`stand_in_request`)."""
     tx = _transaction(charge_point, transaction_id)
     if tx is not None:
-        return tx_request(charge_point, evse_number, limit_a, unit, at, validity_s, tx)
-    return stand_in_request(charge_point, evse_number, limit_a, unit, at, validity_s)
+        return tx_request(charge_point, limit, tx)
+    return stand_in_request(charge_point, limit)
 
 
 def tx_request(
-    charge_point: ChargePoint,
-    evse_number: int,
-    limit_a: float,
-    unit: RateUnit,
-    at: datetime,
-    validity_s: float,
-    transaction_id: str | int,
+    charge_point: ChargePoint, limit: EvseLimit, transaction_id: str | int
 ) -> SetChargingProfile:
     """A ``TxProfile`` for the running transaction, lapsing by ``validTo`` and
-    ``duration`` ``validity_s`` after ``at`` (:func:`valid_until`)."""
+    ``duration`` ``limit.validity_s`` after ``limit.at`` (:func:`valid_until`)."""
     profile = _Profile(
-        dynamic_profile_id(evse_number, tx_profile=True),
+        dynamic_profile_id(limit.evse_number, tx_profile=True),
         DYNAMIC_STACK_LEVEL,
         _Purpose.TX,
-        _start(at),
-        _TxBounds(transaction_id, _window_s(validity_s), valid_until(at, validity_s)),
+        _start(limit.at),
+        _TxBounds(
+            transaction_id, _window_s(limit.validity_s), valid_until(limit.at, limit.validity_s)
+        ),
     )
-    periods = [(0, rate_limit(charge_point, limit_a, unit))]
-    return _request(charge_point, evse_number, profile, unit, periods)
+    periods = [(0, rate_limit(charge_point, limit.limit_a, limit.unit))]
+    return _request(charge_point, limit.evse_number, profile, limit.unit, periods)
 
 
-def stand_in_request(
-    charge_point: ChargePoint,
-    evse_number: int,
-    limit_a: float,
-    unit: RateUnit,
-    at: datetime,
-    validity_s: float,
-) -> SetChargingProfile:
+def stand_in_request(charge_point: ChargePoint, limit: EvseLimit) -> SetChargingProfile:
     """The EVSE's stand-in: a ``TxDefaultProfile`` at stack level 1 on its connector /
-    EVSE, ``limit_a`` until :func:`valid_until` and the fallback after it. It is what a
-    vehicle plugging in starts at, and what limits a running transaction on a charger
-    that takes no ``TxProfile``."""
+    EVSE, ``limit.limit_a`` until :func:`valid_until` and the fallback after it. It is
+    what a vehicle plugging in starts at, and what limits a running transaction on a
+    charger that takes no ``TxProfile``."""
     profile = _Profile(
-        dynamic_profile_id(evse_number, tx_profile=False),
+        dynamic_profile_id(limit.evse_number, tx_profile=False),
         DYNAMIC_STACK_LEVEL,
         _Purpose.TX_DEFAULT,
-        _start(at),
+        _start(limit.at),
     )
     periods = [
-        (0, rate_limit(charge_point, limit_a, unit)),
-        (_window_s(validity_s), rate_limit(charge_point, charge_point.fallback_a, unit)),
+        (0, rate_limit(charge_point, limit.limit_a, limit.unit)),
+        (
+            _window_s(limit.validity_s),
+            rate_limit(charge_point, charge_point.fallback_a, limit.unit),
+        ),
     ]
-    return _request(charge_point, evse_number, profile, unit, periods)
+    return _request(charge_point, limit.evse_number, profile, limit.unit, periods)
 
 
 def valid_until(at: datetime, validity_s: float) -> datetime:

@@ -48,6 +48,7 @@ from depotctl.protocols.ocpp.link import (
 )
 from depotctl.protocols.ocpp.message_log import Exchange, MessageLog
 from depotctl.protocols.ocpp.profiles import (
+    EvseLimit,
     ProfilePurpose,
     choose_rate_unit,
     fallback_request,
@@ -370,15 +371,14 @@ class ChargerQueue:
         at = self.clock.now()
         until = valid_until(at, self.timing.validity_s)
         limit = command.limit_a
+        wanted = EvseLimit(evse.number, limit, unit, at, self.timing.validity_s)
         profiles = self._profiles.setdefault(command.evse_id, _Profiles())
         held: datetime | None = None  # the limit holds (or may) until then
         await self._announced(link, evse)
         running = link.transaction_of(evse.number)
         tx = transaction_reference(charge_point, running)
         if tx is not None and running is not None:
-            request = tx_request(
-                charge_point, evse.number, limit, unit, at, self.timing.validity_s, tx
-            )
+            request = tx_request(charge_point, wanted, tx)
             answer = await self._call(link, request, ProfilePurpose.DYNAMIC, command.evse_id)
             if answer.result is CommandOutcome.ACCEPTED:
                 profiles.tx_limit_a, profiles.tx_until, held = limit, until, until
@@ -395,9 +395,7 @@ class ChargerQueue:
         # charger that takes no TxProfile
         governs_running = running is not None and tx is None
         if governs_running or limit < charge_point.fallback_a - _EPSILON_A:
-            request = stand_in_request(
-                charge_point, evse.number, limit, unit, at, self.timing.validity_s
-            )
+            request = stand_in_request(charge_point, wanted)
             answer = await self._call(link, request, ProfilePurpose.DYNAMIC, command.evse_id)
             if answer.result is not CommandOutcome.ACCEPTED:
                 return self._failed(command, answer, until, partly=held)

@@ -19,6 +19,7 @@ from ocpp.messages import Call, validate_payload
 from depotctl.domain.charge_points import ChargePoint, ChargePointEvse, OcppVersion, RateUnit
 from depotctl.protocols.ocpp.profiles import (
     START_LEAD_S,
+    EvseLimit,
     choose_rate_unit,
     dynamic_profile_id,
     dynamic_request,
@@ -83,10 +84,14 @@ def every_request(version: OcppVersion, unit: RateUnit) -> list[Any]:
     return [
         fallback_request(cp, unit, AT),
         max_request(cp, unit, AT),
-        dynamic_request(cp, 1, 16.0, unit, AT, 30, "41" if version is OcppVersion.V16 else "tx-1"),
-        dynamic_request(cp, 2, 12.34, unit, AT, 30, None),
-        dynamic_request(replace(cp, tx_profile_unsupported=True), 1, 7.77, unit, AT, 30, "41"),
-        dynamic_request(replace(cp, dc=True), 1, 100.0, unit, AT, 30, None),
+        dynamic_request(
+            cp, EvseLimit(1, 16.0, unit, AT, 30), "41" if version is OcppVersion.V16 else "tx-1"
+        ),
+        dynamic_request(cp, EvseLimit(2, 12.34, unit, AT, 30), None),
+        dynamic_request(
+            replace(cp, tx_profile_unsupported=True), EvseLimit(1, 7.77, unit, AT, 30), "41"
+        ),
+        dynamic_request(replace(cp, dc=True), EvseLimit(1, 100.0, unit, AT, 30), None),
     ]
 
 
@@ -110,8 +115,8 @@ def test_the_rate_unit_and_status_requests_validate_against_the_library_schema(
     validate(version, status_trigger_request(version, 2))
     cp = charge_point(version)
     for unit in UNITS:
-        validate(version, stand_in_request(cp, 1, 0.0, unit, AT, 30))
-        validate(version, stand_in_request(cp, 2, 9.9, unit, AT, 3600))
+        validate(version, stand_in_request(cp, EvseLimit(1, 0.0, unit, AT, 30)))
+        validate(version, stand_in_request(cp, EvseLimit(2, 9.9, unit, AT, 3600)))
 
 
 def test_the_schema_check_does_reject_a_limit_with_two_decimals() -> None:
@@ -158,7 +163,7 @@ def test_a_dynamic_limit_with_a_transaction_is_a_tx_profile_that_lapses(
     version: OcppVersion,
 ) -> None:
     tx = "41" if version is OcppVersion.V16 else "tx-9"
-    request = dynamic_request(charge_point(version), 2, 16.0, RateUnit.AMPS, AT, 30, tx)
+    request = dynamic_request(charge_point(version), EvseLimit(2, 16.0, RateUnit.AMPS, AT, 30), tx)
     target, body, schedule = profile(version, request)
     assert target == 2
     assert body["chargingProfilePurpose"] == "TxProfile"
@@ -186,7 +191,7 @@ def test_without_a_usable_transaction_the_limit_is_a_tx_default_that_falls_back(
     cp = charge_point(version, tx_profile_unsupported=reason == "quirk")
     tx = {"no transaction": None, "quirk": "41", "not a number": "abc"}[reason]
     target, body, schedule = profile(
-        version, dynamic_request(cp, 1, 16.0, RateUnit.AMPS, AT, 30, tx)
+        version, dynamic_request(cp, EvseLimit(1, 16.0, RateUnit.AMPS, AT, 30), tx)
     )
     assert target == 1
     assert body["chargingProfilePurpose"] == "TxDefaultProfile"
@@ -211,15 +216,18 @@ def test_profile_ids_are_fixed_per_purpose_and_evse(version: OcppVersion) -> Non
         body = profile(version, request)[1]
         return int(body["chargingProfileId" if version is OcppVersion.V16 else "id"])
 
-    renewal = {id_of(dynamic_request(cp, 1, 16.0, RateUnit.AMPS, at, 30, tx)) for at in (AT, later)}
+    renewal = {
+        id_of(dynamic_request(cp, EvseLimit(1, 16.0, RateUnit.AMPS, at, 30), tx))
+        for at in (AT, later)
+    }
     assert renewal == {dynamic_profile_id(1, tx_profile=True)}
     ids = [
         id_of(fallback_request(cp, RateUnit.AMPS, AT)),
         id_of(max_request(cp, RateUnit.AMPS, AT)),
-        id_of(dynamic_request(cp, 1, 16.0, RateUnit.AMPS, AT, 30, tx)),
-        id_of(dynamic_request(cp, 2, 16.0, RateUnit.AMPS, AT, 30, tx)),
-        id_of(dynamic_request(cp, 1, 16.0, RateUnit.AMPS, AT, 30, None)),
-        id_of(dynamic_request(cp, 2, 16.0, RateUnit.AMPS, AT, 30, None)),
+        id_of(dynamic_request(cp, EvseLimit(1, 16.0, RateUnit.AMPS, AT, 30), tx)),
+        id_of(dynamic_request(cp, EvseLimit(2, 16.0, RateUnit.AMPS, AT, 30), tx)),
+        id_of(dynamic_request(cp, EvseLimit(1, 16.0, RateUnit.AMPS, AT, 30), None)),
+        id_of(dynamic_request(cp, EvseLimit(2, 16.0, RateUnit.AMPS, AT, 30), None)),
     ]
     assert len(set(ids)) == len(ids)
 
@@ -235,7 +243,7 @@ def test_watts_are_amps_times_the_chargers_watts_per_amp(
     assert rate_limit(cp, amps, RateUnit.WATTS) == watts
     assert rate_limit(cp, amps, RateUnit.AMPS) == amps
     _, _, schedule = profile(
-        OcppVersion.V16, dynamic_request(cp, 1, amps, RateUnit.WATTS, AT, 30, "1")
+        OcppVersion.V16, dynamic_request(cp, EvseLimit(1, amps, RateUnit.WATTS, AT, 30), "1")
     )
     assert schedule["chargingRateUnit"] == "W"
     assert schedule["chargingSchedulePeriod"] == [
@@ -246,7 +254,9 @@ def test_watts_are_amps_times_the_chargers_watts_per_amp(
 def test_a_dc_charger_says_no_number_of_phases() -> None:
     for version in VERSIONS:
         cp = charge_point(version, dc=True)
-        _, _, schedule = profile(version, dynamic_request(cp, 1, 50, RateUnit.WATTS, AT, 30, None))
+        _, _, schedule = profile(
+            version, dynamic_request(cp, EvseLimit(1, 50, RateUnit.WATTS, AT, 30), None)
+        )
         assert all("numberPhases" not in p for p in schedule["chargingSchedulePeriod"])
 
 
@@ -276,7 +286,7 @@ def test_every_rounded_limit_passes_the_1_6_schema(
     amps: float, per_amp: float, unit: RateUnit
 ) -> None:
     cp = charge_point(watts_per_amp=per_amp)
-    request = dynamic_request(cp, 1, amps, unit, AT, 30, "7")
+    request = dynamic_request(cp, EvseLimit(1, amps, unit, AT, 30), "7")
     validate(OcppVersion.V16, request)
     limit = request.cs_charging_profiles.charging_schedule.charging_schedule_period[0].limit
     assert limit <= (amps if unit is RateUnit.AMPS else amps * per_amp) + 1e-9
