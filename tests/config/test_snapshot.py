@@ -236,12 +236,21 @@ def test_an_unknown_evse_suggests_the_one_meant(tmp_path: Path) -> None:
     )
     loaded = load_snapshot(path)
     assert found(loaded) == {("snapshot/unknown-evse", 8, 21)}
-    assert (only(loaded, "snapshot/unknown-evse").hint or "").startswith('did you mean "chg-01/1"?')
+    unknown = only(loaded, "snapshot/unknown-evse")
+    assert (
+        unknown.message
+        == 'session S-1 is on EVSE "chg-1/1", which site minimal-depot does not have'
+    )
+    assert (unknown.hint or "").startswith('did you mean "chg-01/1"?')
 
 
 def test_an_unknown_evse_in_previous_limits_points_at_the_key(tmp_path: Path) -> None:
     path = write(tmp_path, "previous_limits:\n  chg-03/1: 16 A\n")
-    assert found(load_snapshot(path)) == {("snapshot/unknown-evse", 8, 3)}
+    loaded = load_snapshot(path)
+    assert found(loaded) == {("snapshot/unknown-evse", 8, 3)}
+    assert only(loaded, "snapshot/unknown-evse").message == (
+        'previous limit for EVSE "chg-03/1", which site minimal-depot does not have'
+    )
 
 
 def test_two_sessions_on_one_evse(tmp_path: Path) -> None:
@@ -372,7 +381,9 @@ def test_override_problems_are_reported_at_their_lines(tmp_path: Path) -> None:
         ("schema/invalid-value", 9, 5),
         ("snapshot/duplicate-id", 10, 12),
     }
-    assert (only(loaded, "snapshot/unknown-evse").hint or "").startswith('did you mean "chg-01/1"?')
+    unknown = only(loaded, "snapshot/unknown-evse")
+    assert unknown.message == 'override on EVSE "chg-1/1", which site minimal-depot does not have'
+    assert (unknown.hint or "").startswith('did you mean "chg-01/1"?')
     assert "neither pauses nor caps" in only(loaded, "schema/invalid-value").message
     assert loaded.snapshot is None and loaded.exit_code == 1
 
@@ -445,7 +456,9 @@ def test_admission_problems_are_reported_at_their_lines(tmp_path: Path) -> None:
         ("schema/invalid-value", 9, 13),
         ("schema/invalid-value", 10, 13),
     }
-    assert (only(loaded, "snapshot/unknown-evse").hint or "").startswith('did you mean "chg-01/1"?')
+    unknown = only(loaded, "snapshot/unknown-evse")
+    assert unknown.message == 'admission of EVSE "chg-1/1", which site minimal-depot does not have'
+    assert (unknown.hint or "").startswith('did you mean "chg-01/1"?')
     assert loaded.snapshot is None and loaded.exit_code == 1
 
 

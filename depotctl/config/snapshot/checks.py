@@ -90,6 +90,14 @@ def _unknown(
     return rule.at(path, message, hint, at_key=at_key)
 
 
+def _unknown_evse(
+    ctx: SnapshotContext, path: Path, what: str, evse_id: str, *, at_key: bool = False
+) -> Finding:
+    """``what`` (``override on``) names EVSE ``evse_id``, which the site does not have."""
+    message = f'{what} EVSE "{evse_id}", which site {ctx.topology.site} does not have'
+    return _unknown(UNKNOWN_EVSE, path, message, evse_id, ctx.topology.evses, at_key=at_key)
+
+
 _DIGITS = re.compile(r"\d+")
 
 
@@ -209,14 +217,7 @@ def _sessions(ctx: SnapshotContext) -> Iterator[Finding]:
     for i, session in enumerate(entries):
         path = ("sessions", i, "evse")
         if session.evse not in ctx.topology.evses:
-            yield _unknown(
-                UNKNOWN_EVSE,
-                path,
-                f'session {session.id} is on EVSE "{session.evse}", which site '
-                f"{ctx.topology.site} does not have",
-                session.evse,
-                ctx.topology.evses,
-            )
+            yield _unknown_evse(ctx, path, f"session {session.id} is on", session.evse)
         elif session.evse in on_evse:
             other = entries[on_evse[session.evse]]
             yield TWO_SESSIONS.at(
@@ -245,14 +246,8 @@ def _chargers(ctx: SnapshotContext) -> Iterator[Finding]:
 def _previous(ctx: SnapshotContext) -> Iterator[Finding]:
     for evse_id in ctx.document.previous_limits:
         if evse_id not in ctx.topology.evses:
-            yield _unknown(
-                UNKNOWN_EVSE,
-                ("previous_limits", evse_id),
-                f'previous limit for EVSE "{evse_id}", which site {ctx.topology.site} '
-                "does not have",
-                evse_id,
-                ctx.topology.evses,
-                at_key=True,
+            yield _unknown_evse(
+                ctx, ("previous_limits", evse_id), "previous limit for", evse_id, at_key=True
             )
 
 
@@ -261,13 +256,7 @@ def _overrides(ctx: SnapshotContext) -> Iterator[Finding]:
     yield from _duplicates(ctx, "override on EVSE", "overrides", [o.evse for o in entries], "evse")
     for i, override in enumerate(entries):
         if override.evse not in ctx.topology.evses:
-            yield _unknown(
-                UNKNOWN_EVSE,
-                ("overrides", i, "evse"),
-                f'override on EVSE "{override.evse}", which site {ctx.topology.site} does not have',
-                override.evse,
-                ctx.topology.evses,
-            )
+            yield _unknown_evse(ctx, ("overrides", i, "evse"), "override on", override.evse)
         if not override.paused and override.cap is None:
             yield SCHEMA_INVALID_VALUE.at(
                 ("overrides", i),
@@ -279,14 +268,7 @@ def _overrides(ctx: SnapshotContext) -> Iterator[Finding]:
 def _admission(ctx: SnapshotContext) -> Iterator[Finding]:
     for evse_id, entry in ctx.document.admission.items():
         if evse_id not in ctx.topology.evses:
-            yield _unknown(
-                UNKNOWN_EVSE,
-                ("admission", evse_id),
-                f'admission of EVSE "{evse_id}", which site {ctx.topology.site} does not have',
-                evse_id,
-                ctx.topology.evses,
-                at_key=True,
-            )
+            yield _unknown_evse(ctx, ("admission", evse_id), "admission of", evse_id, at_key=True)
         if (entry.on_since is None) == (entry.off_since is None):
             yield SCHEMA_INVALID_VALUE.at(
                 ("admission", evse_id),
