@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from pydantic import Field
 
@@ -26,3 +27,18 @@ class Journal(ApiModel):
     """Entries, oldest first."""
 
     entries: list[JournalEntry]
+
+
+class JournalFilters(TypedDict, total=False):
+    """The journal's filters, named once for both sides of the wire: the query of
+    ``GET /api/v1/journal``, the client's ``journal()`` and the store's ``entries()``.
+    A filter left out or None matches every entry."""
+
+    since: datetime | None  #: from this time on
+    until: datetime | None  #: before this time
+    evse: str | None
+    envelope: str | None
+    session: str | None
+    kind: str | None  #: a JournalKind, such as ``revision.applied``
+    after_id: int | None  #: only the entries appended after this one
+    limit: int  #: at most this many (the controller's default 1,000)

@@ -12,7 +12,7 @@ is :class:`Unreachable`, naming the URL.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 import httpx
@@ -46,6 +46,7 @@ from depotctl.api import (
     WhoAmI,
     json_of,
 )
+from depotctl.api.journal import JournalFilters
 from depotctl.client.calls import (
     API,
     Answer,
@@ -115,28 +116,11 @@ class ControllerApi:
     chargers = reading(API + "/chargers", Chargers, "Every charger as the controller sees it.")
 
     @Endpoint
-    def journal(
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        evse: str | None = None,
-        envelope: str | None = None,
-        session: str | None = None,
-        kind: str | None = None,
-        after_id: int | None = None,
-        limit: int | None = None,
-    ) -> Call[Journal]:
-        params = only_given(
-            since=_iso(since),
-            until=_iso(until),
-            evse=evse,
-            envelope=envelope,
-            session=session,
-            kind=kind,
-            after_id=after_id,
-            limit=limit,
-        )
-        return Call("GET", API + "/journal", Journal, params)
+    def journal(**filters: Unpack[JournalFilters]) -> Call[Journal]:
+        """Entries matching every filter given, oldest first (the controller's default
+        limit 1,000, at most 10,000)."""
+        given = {name: _iso(v) if isinstance(v, datetime) else v for name, v in filters.items()}
+        return Call("GET", API + "/journal", Journal, only_given(**given))
 
     # GitOps
 

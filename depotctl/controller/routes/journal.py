@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 
 from depotctl import api
 from depotctl.api.inputs import Time
+from depotctl.api.journal import JournalFilters
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answers
-from depotctl.controller.services.journal import JournalQuery, journal_entries
+from depotctl.controller.services.journal import journal_entries
 from depotctl.controller.store import JournalEntry
 
 
@@ -37,8 +38,9 @@ def journal_routes() -> APIRouter:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=10_000, description="At most this many")] = 1000,
     ) -> dict[str, Any]:
-        query = JournalQuery(since, until, evse, envelope, session, kind, after_id, limit)
-        return {"entries": [entry_json(e) for e in journal_entries(controller, query)]}
+        filters = JournalFilters(since=since, until=until, kind=kind, after_id=after_id)
+        filters |= JournalFilters(evse=evse, envelope=envelope, session=session, limit=limit)
+        return {"entries": [entry_json(e) for e in journal_entries(controller, filters)]}
 
     return router
 

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from depotctl.api.journal import JournalFilters
 from depotctl.controller.ports import Depot
 from depotctl.controller.store import JournalEntry
 
@@ -16,32 +14,9 @@ BATCH = 500
 _TAIL = 50
 
 
-@dataclass(frozen=True, slots=True)
-class JournalQuery:
-    """Entries in ``[since, until)`` matching every filter given, at most ``limit``."""
-
-    since: datetime | None = None
-    until: datetime | None = None
-    evse: str | None = None
-    envelope: str | None = None
-    session: str | None = None
-    kind: str | None = None
-    after_id: int | None = None
-    limit: int = 1000
-
-
-def journal_entries(depot: Depot, query: JournalQuery) -> list[JournalEntry]:
-    """The entries ``query`` asks for, oldest first."""
-    return depot.units().journal.entries(
-        since=query.since,
-        until=query.until,
-        evse=query.evse,
-        envelope=query.envelope,
-        session=query.session,
-        kind=query.kind,
-        after_id=query.after_id,
-        limit=query.limit,
-    )
+def journal_entries(depot: Depot, filters: JournalFilters) -> list[JournalEntry]:
+    """The entries ``filters`` ask for, oldest first."""
+    return depot.units().journal.entries(**filters)
 
 
 def latest_id(depot: Depot) -> int:

@@ -9,8 +9,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Unpack
 
+from depotctl.api.journal import JournalFilters
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.encoding import iso, parse, to_json
 
@@ -111,38 +112,21 @@ class Journal:
             )
 
     def entries(
-        self,
-        *,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        evse: str | None = None,
-        envelope: str | None = None,
-        session: str | None = None,
-        kind: str | None = None,
-        after_id: int | None = None,
-        limit: int = 1000,
-        latest: bool = False,
+        self, *, latest: bool = False, **filters: Unpack[JournalFilters]
     ) -> list[JournalEntry]:
         """Entries in ``[since, until)`` matching every filter given, oldest first (by
         time, then id). ``after_id`` returns only entries appended after that one (to
-        follow the journal). At most ``limit`` entries: the oldest ones, or with
-        ``latest`` the newest ones (still returned oldest first)."""
+        follow the journal). At most ``limit`` entries (1,000 unless given): the oldest
+        ones, or with ``latest`` the newest ones (still returned oldest first)."""
+        limit = filters.pop("limit", 1000)
         if limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit}")
         where: list[str] = []
         params: list[Any] = []
-        for column, value in (
-            ("at >= ?", iso(since) if since else None),
-            ("at < ?", iso(until) if until else None),
-            ("evse = ?", evse),
-            ("envelope = ?", envelope),
-            ("session = ?", session),
-            ("kind = ?", kind),
-            ("id > ?", after_id),
-        ):
+        for name, value in filters.items():
             if value is not None:
-                where.append(column)
-                params.append(value)
+                where.append(_CONDITIONS[name])
+                params.append(iso(value) if isinstance(value, datetime) else value)
         order = "DESC" if latest else "ASC"
         sql = (
             "SELECT * FROM journal"
@@ -151,6 +135,18 @@ class Journal:
         )
         entries = [_journal_entry(r) for r in self._store.rows(sql, [*params, limit])]
         return entries[::-1] if latest else entries
+
+
+#: Each filter of :class:`JournalFilters` (but ``limit``) as its SQL condition.
+_CONDITIONS = {
+    "since": "at >= ?",
+    "until": "at < ?",
+    "evse": "evse = ?",
+    "envelope": "envelope = ?",
+    "session": "session = ?",
+    "kind": "kind = ?",
+    "after_id": "id > ?",
+}
 
 
 #: Data keys the journal refuses: secrets never go in the store.
