@@ -39,20 +39,22 @@ class NodeField:
     kind: Kind = Kind.NODE
 
 
+def _as_written(*keys: str) -> tuple[NodeField, ...]:
+    """Fields named as they are written, an underscore a space (``envelope source``)."""
+    return tuple(NodeField(key, key.replace("_", " ")) for key in keys)
+
+
 _ELECTRICAL = (
     NodeField("limits.import", "import limit", Kind.LIMIT),
     NodeField("limits.export", "export limit", Kind.LIMIT),
     NodeField("limits.current", "current limit", Kind.LIMIT),
-    NodeField("phases", "phases"),
-    NodeField("voltage", "voltage"),
-    NodeField("envelope_source", "envelope source"),
-    NodeField("meter", "meter"),
+    *_as_written("phases", "voltage", "envelope_source", "meter"),
 )
 _RATED = (
     NodeField("rating.power", "rated power", Kind.LIMIT),
     NodeField("rating.current", "rated current", Kind.LIMIT),
 )
-_PHASING = (NodeField("phases", "phases"), NodeField("phase_rotation", "phase rotation"))
+_PHASING = _as_written("phases", "phase_rotation")
 _QUIRKS = ("tx_profile_unsupported", "meter_values_out_of_schema", "rate_unit")
 
 #: The fields compared for each node type, besides id, type and parent.
@@ -71,29 +73,28 @@ FIELDS: dict[str, tuple[NodeField, ...]] = {
         NodeField("fallback", "fallback", Kind.LIMIT),
         NodeField("min_current", "minimum current", Kind.LIMIT),
         *_PHASING,
-        NodeField("voltage", "voltage"),
-        NodeField("supply", "supply"),
+        *_as_written("voltage", "supply"),
         NodeField("ocpp.id", "OCPP identity"),
         NodeField("ocpp.protocol", "OCPP protocol"),
         *(NodeField(f"quirks.{q}", f"quirk {q}") for q in _QUIRKS),
     ),
     "site_load": (
         NodeField("fallback", "fallback", Kind.LIMIT),
-        NodeField("meter", "meter"),
+        *_as_written("meter"),
         *_PHASING,
     ),
     "storage": (
         NodeField("capacity", "capacity", Kind.LIMIT),
         *_RATED,
-        NodeField("meter", "meter"),
+        *_as_written("meter"),
     ),
     "generation": (
         NodeField("kind", "generation kind"),
         NodeField("rating", "rating", Kind.LIMIT),
-        NodeField("meter", "meter"),
+        *_as_written("meter"),
     ),
 }
-_COMMON = (NodeField("description", "description"), NodeField("labels", "labels"))
+_COMMON = _as_written("description", "labels")
 
 
 class Tree:
