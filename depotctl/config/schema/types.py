@@ -40,6 +40,11 @@ class Units:
     description: str
     positive: bool = True
 
+    @classmethod
+    def signed(cls, dimension: Dimension, description: str) -> Units:
+        """One dimension, zero and below allowed (a price, a measured power)."""
+        return cls((dimension,), description, positive=False)
+
     def validate(self, value: Any) -> Quantity:
         if isinstance(value, Quantity) and value.dimension in self.dimensions:
             quantity = value
@@ -108,24 +113,19 @@ DurationValue = Annotated[
     quantity.Duration, Units((Dimension.DURATION,), "A duration: ms, s, min, h or d.")
 ]
 EnergyPriceValue = Annotated[
-    quantity.EnergyPrice,
-    Units((Dimension.ENERGY_PRICE,), "A price per kWh or MWh.", positive=False),
+    quantity.EnergyPrice, Units.signed(Dimension.ENERGY_PRICE, "A price per kWh or MWh.")
 ]
 DemandPriceValue = Annotated[
-    quantity.DemandPrice,
-    Units((Dimension.DEMAND_PRICE,), "A demand charge per kW per month.", positive=False),
+    quantity.DemandPrice, Units.signed(Dimension.DEMAND_PRICE, "A demand charge per kW per month.")
 ]
 FixedChargeValue = Annotated[
-    quantity.FixedCharge,
-    Units((Dimension.FIXED_CHARGE,), "A fixed charge per day or month.", positive=False),
+    quantity.FixedCharge, Units.signed(Dimension.FIXED_CHARGE, "A fixed charge per day or month.")
 ]
 CarbonIntensityValue = Annotated[
     quantity.CarbonIntensity,
-    Units((Dimension.CARBON_INTENSITY,), "Carbon intensity: kg/kWh, g/kWh.", positive=False),
+    Units.signed(Dimension.CARBON_INTENSITY, "Carbon intensity: kg/kWh, g/kWh."),
 ]
-RatioValue = Annotated[
-    quantity.Ratio, Units((Dimension.RATIO,), "A percentage: 5 %.", positive=False)
-]
+RatioValue = Annotated[quantity.Ratio, Units.signed(Dimension.RATIO, "A percentage: 5 %.")]
 CurrentOrPowerValue = Annotated[
     quantity.Current | quantity.Power,
     Units(

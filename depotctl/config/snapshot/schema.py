@@ -76,6 +76,8 @@ def _not_negative(value: Quantity) -> Quantity:
     return value
 
 
+#: zero or more (a measurement, an amount)
+_NOT_NEGATIVE = AfterValidator(_not_negative)
 Time = Annotated[datetime, Timestamp()]
 LimitValue = Annotated[
     Current | Power,
@@ -84,25 +86,19 @@ LimitValue = Annotated[
         "A current per phase (A) or a power (kW); zero is allowed.",
         positive=False,
     ),
-    AfterValidator(_not_negative),
+    _NOT_NEGATIVE,
 ]
 ReadingPower = Annotated[
-    Power, Units((Dimension.POWER,), "Measured power; negative is export.", positive=False)
+    Power, Units.signed(Dimension.POWER, "Measured power; negative is export.")
 ]
 ReadingCurrent = Annotated[
-    Current,
-    Units((Dimension.CURRENT,), "Measured current on one phase.", positive=False),
-    AfterValidator(_not_negative),
+    Current, Units.signed(Dimension.CURRENT, "Measured current on one phase."), _NOT_NEGATIVE
 ]
 AmpsValue = Annotated[
-    Current,
-    Units((Dimension.CURRENT,), "A current per line: A.", positive=False),
-    AfterValidator(_not_negative),
+    Current, Units.signed(Dimension.CURRENT, "A current per line: A."), _NOT_NEGATIVE
 ]
 EnergyAmount = Annotated[
-    Energy,
-    Units((Dimension.ENERGY,), "An energy: Wh, kWh, MWh.", positive=False),
-    AfterValidator(_not_negative),
+    Energy, Units.signed(Dimension.ENERGY, "An energy: Wh, kWh, MWh."), _NOT_NEGATIVE
 ]
 Revision = Annotated[
     str,
