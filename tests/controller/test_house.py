@@ -23,12 +23,15 @@ def modules() -> list[Path]:
     return found
 
 
+def is_router_method(expression: ast.expr | None) -> bool:
+    return isinstance(expression, ast.Attribute) and expression.attr in ROUTER_METHODS
+
+
 def is_route_decorator(decorator: ast.expr) -> bool:
-    """``@router.get(...)``, ``@app.websocket(...)``: a router method called."""
-    return (
-        isinstance(decorator, ast.Call)
-        and isinstance(decorator.func, ast.Attribute)
-        and decorator.func.attr in ROUTER_METHODS
+    """``@router.get(...)``, ``@app.websocket(...)``: a router method called; or
+    ``@answering(router.get, ...)``: a route helper given one."""
+    return isinstance(decorator, ast.Call) and (
+        is_router_method(decorator.func) or is_router_method(next(iter(decorator.args), None))
     )
 
 
@@ -66,6 +69,7 @@ def test_a_handler_is_measured_from_def_to_its_end() -> None:
         "@router.get('/a', summary='s')\n"
         f"def long() -> None:\n{body}\n\n"
         "@router.post('/b')\nasync def short() -> None:\n    pass\n\n"
+        "@answering(router.put, '/c', Model, 's')\ndef helped() -> None:\n    pass\n\n"
         "@staticmethod\ndef not_a_route() -> None:\n    pass\n"
     )
-    assert dict(handler_lengths(source)) == {"long": 31, "short": 2}
+    assert dict(handler_lengths(source)) == {"long": 31, "short": 2, "helped": 2}

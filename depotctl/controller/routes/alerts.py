@@ -11,7 +11,7 @@ from depotctl import api
 from depotctl.api.inputs import Time
 from depotctl.controller.alerts import alert_json
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.services.alerts import list_alerts
 
 
@@ -19,10 +19,11 @@ def alert_routes() -> APIRouter:
     """The alerts (mounted with ``include_api``)."""
     router = APIRouter(tags=["state"])
 
-    @router.get(
+    @answering(
+        router.get,
         "/alerts",
-        **answers(api.Alerts),
-        summary="Open alerts, by since (?all=true or ?since= adds cleared ones)",
+        api.Alerts,
+        "Open alerts, by since (?all=true or ?since= adds cleared ones)",
     )
     def alerts(
         controller: ControllerDep,

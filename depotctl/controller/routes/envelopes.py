@@ -10,7 +10,7 @@ from depotctl import api
 from depotctl.api.encoding import utc_text
 from depotctl.api.inputs import EnvelopeInput
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.services.envelopes import (
     EnvelopeBoard,
     EnvelopeNow,
@@ -25,18 +25,15 @@ def envelope_routes() -> APIRouter:
     """The envelope endpoints (mounted with ``include_api``)."""
     router = APIRouter(tags=["envelopes"])
 
-    @router.get(
-        "/envelopes",
-        **answers(api.Envelopes),
-        summary="Every envelope with its state now",
-    )
+    @answering(router.get, "/envelopes", api.Envelopes, "Every envelope with its state now")
     def list_envelopes(controller: ControllerDep) -> dict[str, Any]:
         return board_json(envelope_board(controller))
 
-    @router.post(
+    @answering(
+        router.post,
         "/envelopes",
-        **answers(api.Envelope),
-        summary="Submit an envelope (201; 200 when the same one was already stored)",
+        api.Envelope,
+        "Submit an envelope (201; 200 when the same one was already stored)",
         status_code=201,
         responses={
             200: {"model": api.Envelope, "description": "The same envelope was already stored"}
@@ -50,10 +47,11 @@ def envelope_routes() -> APIRouter:
             response.status_code = 200
         return envelope_json(submitted.envelope)
 
-    @router.post(
+    @answering(
+        router.post,
         "/envelopes/{envelope_id}/withdraw",
-        **answers(api.Envelope),
-        summary="Withdraw an envelope from now (withdrawing it again changes nothing)",
+        api.Envelope,
+        "Withdraw an envelope from now (withdrawing it again changes nothing)",
     )
     def withdraw(envelope_id: str, controller: ControllerDep) -> dict[str, Any]:
         return envelope_json(withdraw_envelope(controller, envelope_id))

@@ -11,7 +11,7 @@ from depotctl import api
 from depotctl.api.inputs import Time
 from depotctl.api.journal import JournalFilters
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.services.journal import journal_entries
 from depotctl.controller.store import JournalEntry
 
@@ -20,11 +20,7 @@ def journal_routes() -> APIRouter:
     """The journal (mounted with ``include_api``)."""
     router = APIRouter(tags=["journal"])
 
-    @router.get(
-        "/journal",
-        **answers(api.Journal),
-        summary="Journal entries, oldest first",
-    )
+    @answering(router.get, "/journal", api.Journal, "Journal entries, oldest first")
     def journal(
         controller: ControllerDep,
         since: Annotated[Time | None, Query(description="ISO 8601 with zone; from")] = None,

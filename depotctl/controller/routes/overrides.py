@@ -22,7 +22,7 @@ from depotctl.config import AmpsValue, SchemaModel, Units
 from depotctl.controller.auth import Role, authorize
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.plain_text import OneLine
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.overrides import (
     OverrideChange,
@@ -119,11 +119,7 @@ def override_routes() -> APIRouter:
     """List, set and clear overrides (mounted with ``include_api``)."""
     router = APIRouter(tags=["overrides"])
 
-    @router.get(
-        "/overrides",
-        **answers(api.Overrides),
-        summary="Every operator override in force",
-    )
+    @answering(router.get, "/overrides", api.Overrides, "Every operator override in force")
     def overrides(controller: ControllerDep) -> dict[str, Any]:
         listed = list_overrides(controller)
         live = _live_evses(listed.live, listed.overrides)
@@ -135,10 +131,11 @@ def override_routes() -> APIRouter:
             ],
         }
 
-    @router.put(
+    @answering(
+        router.put,
         "/evses/{evse_id:path}/override",
-        **answers(api.OverrideSet),
-        summary="Pause or cap an EVSE (EVSE id URL-encoded: chg-01%2F1)",
+        api.OverrideSet,
+        "Pause or cap an EVSE (EVSE id URL-encoded: chg-01%2F1)",
     )
     def set_one(
         evse_id: str, body: OverrideInput, controller: ControllerDep, role: RoleDep
@@ -148,10 +145,11 @@ def override_routes() -> APIRouter:
         change = set_override(controller, evse_id, terms, author=author, role=role.value)
         return change_json(change)
 
-    @router.delete(
+    @answering(
+        router.delete,
         "/evses/{evse_id:path}/override",
-        **answers(api.OverrideCleared),
-        summary="Resume an EVSE: remove its override (404 no_override when it has none)",
+        api.OverrideCleared,
+        "Resume an EVSE: remove its override (404 no_override when it has none)",
     )
     def clear_one(
         evse_id: str, controller: ControllerDep, role: RoleDep, author: AuthorQuery = None

@@ -25,7 +25,7 @@ from depotctl.controller.revision_requests import (
     PlanRequest,
     RollbackRequest,
 )
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.routes.plans import diagnostics_json, plan_json, revision_json
 from depotctl.controller.service import SiteInvalid
 from depotctl.controller.services.lookups import site_in_force
@@ -52,11 +52,7 @@ def revision_routes() -> APIRouter:
     """The site, its revisions, plan, apply and rollback (mounted with ``include_api``)."""
     router = APIRouter(tags=["site"])
 
-    @router.get(
-        "/site",
-        **answers(api.SiteRevision),
-        summary="The site revision in force, with its text",
-    )
+    @answering(router.get, "/site", api.SiteRevision, "The site revision in force, with its text")
     def site(controller: ControllerDep) -> dict[str, Any]:
         applied = site_in_force(controller)
         return {
@@ -65,11 +61,7 @@ def revision_routes() -> APIRouter:
             "text": applied.revision.site_text,
         }
 
-    @router.get(
-        "/revisions",
-        **answers(api.Revisions),
-        summary="Every site revision, newest first",
-    )
+    @answering(router.get, "/revisions", api.Revisions, "Every site revision, newest first")
     def revisions(controller: ControllerDep) -> dict[str, Any]:
         current, listed = revision_history(controller)
         return {
@@ -77,10 +69,11 @@ def revision_routes() -> APIRouter:
             "revisions": [revision_json(r) for r in listed],
         }
 
-    @router.post(
+    @answering(
+        router.post,
         "/plan",
-        **answers(api.Plan),
-        summary="What applying a site text would change, and its impact on now",
+        api.Plan,
+        "What applying a site text would change, and its impact on now",
     )
     def plan(body: PlanRequest, response: Response, controller: ControllerDep) -> dict[str, Any]:
         with _refusals():
@@ -88,10 +81,11 @@ def revision_routes() -> APIRouter:
         response.headers["ETag"] = _etag(planned.base_revision)
         return plan_json(planned)
 
-    @router.post(
+    @answering(
+        router.post,
         "/apply",
-        **answers(api.DryRun | api.AppliedRevision),
-        summary="Apply a site text or a saved plan as the next revision (If-Match required)",
+        api.DryRun | api.AppliedRevision,
+        "Apply a site text or a saved plan as the next revision (If-Match required)",
     )
     def apply(
         body: ApplyRequest,
@@ -110,10 +104,11 @@ def revision_routes() -> APIRouter:
         previous = body.plan.base_revision if body.plan is not None else expected
         return {"dry_run": False, "previous_revision": previous, **revision_json(done)}
 
-    @router.post(
+    @answering(
+        router.post,
         "/rollback",
-        **answers(api.RolledBackRevision),
-        summary="Apply an earlier revision's site text again, as a new revision",
+        api.RolledBackRevision,
+        "Apply an earlier revision's site text again, as a new revision",
     )
     def rollback_to(
         body: RollbackRequest,
@@ -127,10 +122,8 @@ def revision_routes() -> APIRouter:
         response.headers["ETag"] = _etag(revision.number)
         return {"previous_revision": expected, **revision_json(revision)}
 
-    @router.get(
-        "/revisions/{number}",
-        **answers(api.RevisionText),
-        summary="One revision, with its site text",
+    @answering(
+        router.get, "/revisions/{number}", api.RevisionText, "One revision, with its site text"
     )
     def one_revision(
         number: Annotated[int, Path(ge=1, le=MAX_REVISION)], controller: ControllerDep

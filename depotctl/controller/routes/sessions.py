@@ -11,7 +11,7 @@ from depotctl import api
 from depotctl.api.encoding import figure, utc_text
 from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.services.sessions import (
     end_session,
     list_sessions,
@@ -29,10 +29,11 @@ def session_routes() -> APIRouter:
     """The session endpoints (mounted with ``include_api``)."""
     router = APIRouter(tags=["sessions"])
 
-    @router.get(
+    @answering(
+        router.get,
         "/sessions",
-        **answers(api.Sessions),
-        summary="Open sessions with their outlook at departure (all with ?all=true)",
+        api.Sessions,
+        "Open sessions with their outlook at departure (all with ?all=true)",
     )
     def sessions(
         controller: ControllerDep,
@@ -44,36 +45,35 @@ def session_routes() -> APIRouter:
             "sessions": [_with_outlook(r, listed.outlooks) for r in listed.records],
         }
 
-    @router.get(
+    @answering(
+        router.get,
         "/sessions/{session_id}",
-        **answers(api.SessionAt),
-        summary="One session with its outlook at departure",
+        api.SessionAt,
+        "One session with its outlook at departure",
     )
     def session(session_id: str, controller: ControllerDep) -> dict[str, Any]:
         found = one_session(controller, session_id)
         return {"time": utc_text(found.at), **_with_outlook(found.records[0], found.outlooks)}
 
-    @router.post(
+    @answering(
+        router.post,
         "/sessions",
-        **answers(api.SessionRecord),
-        summary="A session starting on an EVSE",
+        api.SessionRecord,
+        "A session starting on an EVSE",
         status_code=201,
     )
     def start(body: SessionInput, controller: ControllerDep) -> dict[str, Any]:
         return session_json(start_session(controller, body))
 
-    @router.post(
-        "/sessions/{session_id}/end",
-        **answers(api.SessionRecord),
-        summary="A session ending",
-    )
+    @answering(router.post, "/sessions/{session_id}/end", api.SessionRecord, "A session ending")
     def end(session_id: str, body: SessionEndInput, controller: ControllerDep) -> dict[str, Any]:
         return session_json(end_session(controller, session_id, body))
 
-    @router.put(
+    @answering(
+        router.put,
         "/sessions/{session_id}/requirement",
-        **answers(api.SessionRecord),
-        summary="The fleet's schedule for a running session: energy by departure",
+        api.SessionRecord,
+        "The fleet's schedule for a running session: energy by departure",
     )
     def requirement(
         session_id: str, body: RequirementInput, controller: ControllerDep

@@ -14,7 +14,7 @@ from depotctl import __version__, api
 from depotctl.config import export_document, snapshot_to_yaml
 from depotctl.controller.auth import Role, authorize
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.routes.plans import revision_json
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.lookups import current_state
@@ -28,11 +28,7 @@ def open_routes() -> APIRouter:
     """``/healthz`` and ``/metrics``: no token."""
     router = APIRouter(tags=["health"])
 
-    @router.get(
-        "/healthz",
-        **answers(api.Health),
-        summary="Liveness: 200 while the API serves",
-    )
+    @answering(router.get, "/healthz", api.Health, "Liveness: 200 while the API serves")
     def healthz(controller: ControllerDep) -> dict[str, Any]:
         applied = controller.applied
         return {
@@ -56,18 +52,17 @@ def state_routes() -> APIRouter:
     """Whoami, clock, state, explain, snapshot (mounted with ``include_api``)."""
     router = APIRouter()
 
-    @router.get(
+    @answering(
+        router.get,
         "/whoami",
-        **answers(api.WhoAmI),
+        api.WhoAmI,
+        "The role the presented token grants",
         tags=["controller"],
-        summary="The role the presented token grants",
     )
     def whoami(role: Annotated[Role, Depends(authorize)]) -> dict[str, Any]:
         return {"role": role.value, "may_write": role is Role.ADMIN}
 
-    @router.get(
-        "/clock", **answers(api.Clock), tags=["controller"], summary="The controller's clock"
-    )
+    @answering(router.get, "/clock", api.Clock, "The controller's clock", tags=["controller"])
     def clock(controller: ControllerDep) -> dict[str, Any]:
         clock = controller.clock
         applied = controller.applied
@@ -75,11 +70,8 @@ def state_routes() -> APIRouter:
         return {"time": clock.now().isoformat(), "speed": clock.speed, "kind": clock.kind,
                 "timezone": zone}  # fmt: skip
 
-    @router.get(
-        "/state",
-        **answers(api.State),
-        tags=["state"],
-        summary="Every node's and EVSE's live allocation",
+    @answering(
+        router.get, "/state", api.State, "Every node's and EVSE's live allocation", tags=["state"]
     )
     def state(request: Request, controller: ControllerDep) -> Response:
         live = current_state(controller)
@@ -89,11 +81,12 @@ def state_routes() -> APIRouter:
             request.app.state.state_body = rendered
         return Response(rendered[1], media_type="application/json")
 
-    @router.get(
+    @answering(
+        router.get,
         "/explain/{evse_id:path}",
-        **answers(api.Explanation),
+        api.Explanation,
+        "Why one EVSE has its limit (EVSE id URL-encoded: chg-01%2F1)",
         tags=["state"],
-        summary="Why one EVSE has its limit (EVSE id URL-encoded: chg-01%2F1)",
     )
     def explain(evse_id: str, controller: ControllerDep) -> dict[str, Any]:
         live = explained(controller, evse_id)

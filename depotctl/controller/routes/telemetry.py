@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from depotctl import api
 from depotctl.api.inputs import TelemetryInput, Time
 from depotctl.controller.deps import ControllerDep
-from depotctl.controller.routes import answers
+from depotctl.controller.routes import answering
 from depotctl.controller.services.telemetry import take_telemetry, telemetry_history
 from depotctl.controller.store import TelemetryMinute
 
@@ -19,19 +19,21 @@ def telemetry_routes() -> APIRouter:
     """The telemetry endpoints (mounted with ``include_api``)."""
     router = APIRouter(tags=["telemetry"])
 
-    @router.post(
+    @answering(
+        router.post,
         "/telemetry",
-        **answers(api.TelemetryAccepted),
-        summary="Readings of meters that are not chargers (the latest per node is kept)",
+        api.TelemetryAccepted,
+        "Readings of meters that are not chargers (the latest per node is kept)",
     )
     def ingest(body: TelemetryInput, controller: ControllerDep) -> dict[str, Any]:
         taken = take_telemetry(controller, body)
         return {"accepted": taken.accepted, "nodes": list(taken.nodes)}
 
-    @router.get(
+    @answering(
+        router.get,
         "/telemetry/{node}",
-        **answers(api.TelemetryHistory),
-        summary="A node's (or meter's, or charger's) telemetry, one row per minute",
+        api.TelemetryHistory,
+        "A node's (or meter's, or charger's) telemetry, one row per minute",
     )
     def history(
         node: str,
