@@ -119,6 +119,12 @@ FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
+def _each_once(configurations: list[MeasurementConfiguration]) -> list[MeasurementConfiguration]:
+    if len(set(configurations)) != len(configurations):
+        raise ValueError(f"each configuration at most once, got {', '.join(configurations)}")
+    return configurations
+
+
 # Messages and their types
 
 
@@ -156,7 +162,7 @@ class RequiredBehaviour(OscpModel):
     no configuration."""
 
     heartbeat_interval: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = None
-    measurement_configuration: list[MeasurementConfiguration]
+    measurement_configuration: Annotated[list[MeasurementConfiguration], AfterValidator(_each_once)]
 
 
 class ForecastedBlock(OscpModel):
