@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.remote.connection import ContextOption, ServerOption, TokenFileOption, _fail
+from depotctl.cli.failures import fail, refused
+from depotctl.cli.remote.connection import ContextOption, ServerOption, TokenFileOption
 
 if TYPE_CHECKING:
     from depotctl.client.contexts import Target
@@ -58,14 +59,15 @@ def console(
     ```
     """
     from depotctl.client.api import AsyncControllerClient
-    from depotctl.client.contexts import ContextError, resolve
+    from depotctl.client.contexts import resolve
+    from depotctl.domain.refusal import Refusal
 
     try:
         target = resolve(context=context, server=server, token_file=token_file)
-    except ContextError as error:
-        raise _fail("console", error.message, error.exit_code) from None
+    except Refusal as error:
+        raise refused("console", error) from None
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _fail("console", "needs a terminal (stdin and stdout a TTY)", 2)
+        raise fail("console", "needs a terminal (stdin and stdout a TTY)", 2)
 
     from depotctl.console.app import ConsoleApp
     from depotctl.console.coordinator import Coordinator

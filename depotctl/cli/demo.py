@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.failures import fail, refused
 from depotctl.cli.parameters import OutputFormat, bare_option, positive_seconds
 
 if TYPE_CHECKING:
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
 def _say(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    _say(f"depotctl demo: {message}")
-    return typer.Exit(code)
 
 
 def _duration_s(text: str | None) -> float | None:
@@ -156,15 +152,14 @@ def demo(
     depotctl demo --headless --duration 14h --format json
     ```
     """
-    from depotctl.demo.processes import StartError
     from depotctl.demo.run import Demo, Options
-    from depotctl.demo.site import SiteError
+    from depotctl.domain.refusal import Refusal
 
     seconds = _duration_s(duration)
     if seconds is not None and not headless:
         raise typer.BadParameter("--duration needs --headless", param_hint="--duration")
     if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise _fail("the console needs a terminal; use --headless", 2)
+        raise fail("demo", "the console needs a terminal; use --headless", 2)
     options = Options(site=site, speed=speed, duration_s=seconds, keep=keep, whole_night=headless)
     _stop_on_signals()
     try:
@@ -175,10 +170,8 @@ def demo(
             else:
                 _console(running)
                 code = 0
-    except SiteError as error:
-        raise _fail(error.message, error.exit_code) from None
-    except StartError as error:
-        raise _fail(str(error), 3) from None
+    except Refusal as error:  # the site (SiteError), a process that did not start
+        raise refused("demo", error) from None
     except KeyboardInterrupt:
         _say("depotctl demo: interrupted; everything is stopped")
         raise typer.Exit(130) from None

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import command_group
+from depotctl.cli.failures import fail, refused
 from depotctl.cli.parameters import (
     FormatOption,
     OutputFormat,
@@ -47,11 +48,6 @@ def _scale(text: str) -> float:
     if value <= 0:
         raise typer.BadParameter("must be above 0", param_hint="--capacity-scale")
     return value
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"depotctl sim replay: {message}\n")
-    return typer.Exit(code)
 
 
 @sim_app.command("replay")
@@ -143,27 +139,27 @@ def replay_command(
         topology, policy = load_site(site)
     except SiteError as error:
         sys.stderr.write(error.text if error.text.endswith("\n") else error.text + "\n")
-        raise _fail(f"cannot replay on {site}", 3) from None
+        raise fail("sim replay", f"cannot replay on {site}", 3) from None
     try:
         recorded = read_sessions(sessions)
     except AcnFormatError as error:
-        raise _fail(f"{error}", 3) from None
+        raise fail("sim replay", f"{error}", 3) from None
     except OSError as error:
-        raise _fail(f"cannot read {sessions}: {error.strerror or error}", 3) from None
+        raise fail("sim replay", f"cannot read {sessions}: {error.strerror or error}", 3) from None
 
     from depotctl.engine import allocate
 
     try:
         trace_stream = trace.open("w", encoding="utf-8", newline="") if trace else None
     except OSError as error:
-        raise _fail(f"cannot write {trace}: {error.strerror or error}", 3) from None
+        raise fail("sim replay", f"cannot write {trace}: {error.strerror or error}", 3) from None
     try:
         from depotctl.replay import TraceWriter
 
         writer = TraceWriter(trace_stream) if trace_stream else None
         report = run_replay(topology, policy, recorded, settings, allocate, writer)
     except ReplayError as error:
-        raise _fail(str(error), 2) from None
+        raise fail("sim replay", str(error), 2) from None
     finally:
         if trace_stream:
             trace_stream.close()
@@ -311,8 +307,9 @@ def chargers_command(
     import asyncio
     import logging
 
+    from depotctl.domain.refusal import Refusal
     from depotctl.sim.chargers.report import to_json, to_text
-    from depotctl.sim.chargers.run import Options, SetupError, prepare, run
+    from depotctl.sim.chargers.run import Options, prepare, run
 
     meter_s = _duration_s(meter_interval, "--meter-interval")
     options = Options(
@@ -356,11 +353,8 @@ def chargers_command(
             "depotctl sim chargers: interrupted twice; running transactions were not all stopped\n"
         )
         raise typer.Exit(3) from None
-    except SetupError as error:
-        if error.details:
-            sys.stderr.write(error.details.rstrip("\n") + "\n")
-        sys.stderr.write(f"depotctl sim chargers: {error.message}\n")
-        raise typer.Exit(error.exit_code) from None
+    except Refusal as error:  # the site, the scenario, the controller, a context
+        raise refused("sim chargers", error) from None
     finally:
         log.removeHandler(handler)
     if tty and output_format is OutputFormat.TEXT:

@@ -15,15 +15,9 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import command_group
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import bare_option
-from depotctl.cli.remote import (
-    Connection,
-    ContextOption,
-    ServerOption,
-    TokenFileOption,
-    _fail,
-    _talking,
-)
+from depotctl.cli.remote import Connection, ContextOption, ServerOption, TokenFileOption, talking
 
 snapshot_app = command_group(
     "snapshot", "Snapshots of a live controller, for `allocate` and `explain` offline."
@@ -69,7 +63,7 @@ def export(
     from depotctl.config import snapshot_to_json, snapshot_to_yaml
 
     connection = Connection(context, server, token_file)
-    with _talking("snapshot export", connection), connection.open() as client:
+    with talking("snapshot export", connection), connection.open() as client:
         document = json_of(client.snapshot())
     text = (
         snapshot_to_yaml(document)
@@ -84,5 +78,5 @@ def export(
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise _fail("snapshot export", f"cannot write {out}: {error.strerror}", 3) from None
+        raise fail("snapshot export", f"cannot write {out}: {error.strerror}", 3) from None
     sys.stderr.write(f"snapshot at {document.get('at')} written to {out}\n")

@@ -27,19 +27,18 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from depotctl.credentials import TokenFileError, read_private_token
+from depotctl.domain.refusal import Refusal
 
 CONFIG_ENV = "DEPOTCTL_CONFIG"
 CONTEXT_ENV = "DEPOTCTL_CONTEXT"
 
 
-class ContextError(Exception):
+class ContextError(Refusal):
     """The configuration cannot say which controller to use; ``exit_code`` is 2 for a
     usage error (no such context, missing flag), 3 for a file that cannot be read."""
 
     def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
+        super().__init__(message, exit_code)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,24 +19,20 @@ from depotctl.api.state_dir import TOKEN_ROLES, StateDir
 from depotctl.controller.service import SiteInvalid, checked_site
 from depotctl.controller.state_lock import read_holder
 from depotctl.credentials import TokenFileError, read_private_token
+from depotctl.domain.refusal import Refusal
 
 #: Connections waiting to be accepted, per listening socket (uvicorn's default).
 BACKLOG = 2048
 
 
-class StartRefused(Exception):
+class StartRefused(Refusal):
     """``serve`` cannot start: ``sentence`` says what, where and what to do; ``details``
     (a site's diagnostics) go before it; ``exit_code`` is the contract's (1 invalid site,
     3 I/O, 4 the state directory is in use)."""
 
-    def __init__(self, sentence: str, exit_code: int, details: str = "") -> None:
-        super().__init__(sentence, exit_code, details)
-        self.exit_code = exit_code
-        self.details = details
-
     @property
     def sentence(self) -> str:
-        return str(self.args[0])
+        return self.message
 
 
 @dataclass(slots=True)

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import IO
 
 from depotctl.api.state_dir import StateDir
+from depotctl.domain.refusal import Refusal
 
 STOP_TIMEOUT_S = 10.0
 
 
-class StartError(Exception):
-    """A subprocess that did not come up, with the tail of its log."""
+class StartError(Refusal):
+    """A subprocess that did not come up, with the tail of its log (exit code 3)."""
 
 
 @dataclass
@@ -128,7 +129,8 @@ def start_controller(
             child.stop()
             raise StartError(
                 f"the controller did not start (exit {child.process.returncode}):\n"
-                + child.log_tail()
+                + child.log_tail(),
+                3,
             )
         time.sleep(0.05)
     return child, {key: str(value) for key, value in paths.running_endpoints().items()}

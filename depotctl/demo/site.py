@@ -10,6 +10,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from depotctl.domain.refusal import Refusal
 from depotctl.domain.topology import Topology
 
 #: the variable every charger of the demo's site reads its OCPP password from
@@ -19,14 +20,9 @@ SITES_DIR = Path(__file__).resolve().parents[2] / "sites"
 DEFAULT_SITE = "au-bus-depot"
 
 
-class SiteError(Exception):
+class SiteError(Refusal):
     """A site the demo cannot run, with one line saying why; ``exit_code`` 1 for an
-    invalid site, 2 for an unknown name."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
+    invalid site, 2 for an unknown name, 3 for a file that cannot be read."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from depotctl.cli.app import app
-from depotctl.cli.remote import connection
+from depotctl.cli.remote import terminal
 from tests.cli.test_remote import Controller
 from tests.cli.test_remote import controller as remote_controller  # noqa: F401  (a fixture)
 from tests.cli.test_remote import run as remote_run  # noqa: F401  (a fixture)
@@ -66,7 +66,7 @@ def test_pause_with_yes_pauses_journals_and_explains(
     result = override(run, controller, "pause", EVSE, "--reason", "cable damaged", "--yes")
 
     assert result.exit_code == 0, result.output
-    author = connection._author()
+    author = terminal.author()
     assert result.stdout.startswith(f'EVSE {EVSE} paused by {author}: "cable damaged"; ')
     assert "its limit is now 0.0 A (paused: paused by operator" in result.stdout
     held = listed(run, controller)[EVSE]
@@ -136,7 +136,7 @@ def test_on_an_idle_evse_pause_and_resume_say_what_a_vehicle_plugging_in_gets(
         paused = override(run, controller, "pause", idle, "--yes")
         assert paused.exit_code == 0, paused.output
         assert paused.stdout.startswith(
-            f"EVSE {idle} paused by {connection._author()}; it is idle: a vehicle plugging "
+            f"EVSE {idle} paused by {terminal.author()}; it is idle: a vehicle plugging "
             "in may start at up to 0.0 A: paused by operator ("
         )
         assert paused.stdout.endswith("; the override holds for its session too\n")
@@ -173,7 +173,7 @@ def test_without_yes_and_without_a_terminal_nothing_is_asked_or_changed(
 def test_on_a_terminal_the_question_names_the_evse_and_its_state(
     run: CliRunner, controller: Controller, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(connection, "_interactive", lambda: True)
+    monkeypatch.setattr(terminal, "interactive", lambda: True)
 
     declined = run.invoke(app, ["override", "pause", EVSE, *controller.flags()], input="n\n")
 

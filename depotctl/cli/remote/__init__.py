@@ -26,8 +26,7 @@ from depotctl.cli.remote.connection import (
     ServerOption,
     TokenFileOption,
     YesOption,
-    _fail,
-    _talking,
+    talking,
 )
 from depotctl.cli.remote.journal import explain_live, journal_line
 from depotctl.cli.remote.revisions import plan_text
@@ -40,10 +39,9 @@ __all__ = [
     "ServerOption",
     "TokenFileOption",
     "YesOption",
-    "_fail",
-    "_talking",
     "explain_live",
     "explain_text",
     "journal_line",
     "plan_text",
+    "talking",
 ]

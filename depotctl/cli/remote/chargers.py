@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
-from depotctl.cli.remote.connection import Remote, _table, remote_options
+from depotctl.cli.remote.connection import Remote, remote_options
+from depotctl.cli.remote.terminal import table
 from depotctl.client.figures import amount, for_people, instant_text, zone_named
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def chargers(
     rows = [_row(charger, zone, shown.time) for charger in shown.chargers]
     if rows:
         header = ("charger", "online", "controllable", "fallback", "last accepted", "since", "why")
-        _table(header, rows)
+        table(header, rows)
     sys.stdout.write(f"{total} chargers, {shown.uncontrollable} uncontrollable\n")
 
 

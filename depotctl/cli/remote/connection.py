@@ -3,7 +3,8 @@ format, and how failures become exit codes.
 
 Text from the controller is printed only through :mod:`depotctl.client.terminal_text`:
 the commands escape an answer (``escaped_answer``) before they put it into words, and
-the helpers here escape what they print (messages, tables, JSON, questions) again."""
+what they print (messages, tables, JSON, questions) is escaped again
+(:mod:`depotctl.cli.failures`, :mod:`depotctl.cli.remote.terminal`)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ import typer
 from pydantic import BaseModel
 
 from depotctl.cli.app import command_group
+from depotctl.cli.failures import fail, refused
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
+from depotctl.cli.remote.terminal import print_json
 from depotctl.client.figures import DASH, for_people, instant_text, zone_named
-from depotctl.client.terminal_text import escaped, escaped_lines, escaped_model, terminal_json
+from depotctl.client.terminal_text import escaped, escaped_model
 
 if TYPE_CHECKING:
     from depotctl.api import Diagnostic
@@ -85,7 +88,7 @@ class Remote:
     @contextmanager
     def client(self, command: str) -> Iterator[ControllerClient]:
         """The controller's client, its errors turned into ``command``'s exit codes."""
-        with _talking(command, self.connection), self.connection.open() as client:
+        with talking(command, self.connection), self.connection.open() as client:
             yield client
 
     def answer(self, command: str, ask: Callable[[ControllerClient], Answer]) -> Answer | None:
@@ -114,7 +117,7 @@ class Remote:
         nothing (the command writes its text)."""
         if self.output_format is not OutputFormat.JSON:
             return False
-        _print_json(answer)
+        print_json(answer)
         return True
 
 
@@ -148,23 +151,19 @@ def remote_options(command: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _fail(command: str, message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"depotctl {command}: {escaped_lines(message)}\n")
-    return typer.Exit(code)
-
-
 @contextmanager
-def _talking(command: str, connection: Connection | None = None) -> Iterator[None]:
-    """Turn the client's errors into one-line messages and the contracts' exit codes."""
+def talking(command: str, connection: Connection | None = None) -> Iterator[None]:
+    """Turn the client's errors (and a context's refusal) into one-line messages and
+    the contracts' exit codes."""
     from depotctl.client.api import ApiError, Unreachable
-    from depotctl.client.contexts import ContextError
+    from depotctl.domain.refusal import Refusal
 
     try:
         yield
     except Unreachable as error:
-        raise _fail(command, str(error), 3) from None
-    except ContextError as error:
-        raise _fail(command, error.message, error.exit_code) from None
+        raise fail(command, str(error), 3) from None
+    except Refusal as error:
+        raise refused(command, error) from None
     except ApiError as error:
         raise _api_failure(command, error, connection) from None
 
@@ -179,11 +178,11 @@ def _api_failure(command: str, error: ApiError, connection: Connection | None) -
                 "\n  the controller moved since this plan was made (another apply or a "
                 "rollback); run `depotctl plan` again, review it, and apply that"
             )
-        return _fail(command, f"409 conflict: {message}{hint}", 4)
+        return fail(command, f"409 conflict: {message}{hint}", 4)
     if status == 401:
-        return _fail(command, f"401 unauthorized: {message}{via}; check the token file", 3)
+        return fail(command, f"401 unauthorized: {message}{via}; check the token file", 3)
     if status == 403:
-        return _fail(
+        return fail(
             command,
             f"403 forbidden: {message}{via}; use a context with the admin token",
             3,
@@ -191,12 +190,12 @@ def _api_failure(command: str, error: ApiError, connection: Connection | None) -
     if status in (400, 422) and body.diagnostics:
         for line in _diagnostic_lines(body.diagnostics):
             sys.stderr.write(escaped(line) + "\n")
-        return _fail(command, f"{status} {error.code}: {message}", 1)
+        return fail(command, f"{status} {error.code}: {message}", 1)
     if status in (400, 404, 405, 413, 422):
         for problem in (body.problems or [])[1:]:
             sys.stderr.write(escaped(f"  {problem.where}: {problem.message}") + "\n")
-        return _fail(command, f"{status} {error.code}: {message}", 2)
-    return _fail(command, f"{status} {error.code}: {message}", 3)
+        return fail(command, f"{status} {error.code}: {message}", 2)
+    return fail(command, f"{status} {error.code}: {message}", 3)
 
 
 def _diagnostic_lines(diagnostics: Sequence[Diagnostic]) -> list[str]:
@@ -210,54 +209,6 @@ def _diagnostic_lines(diagnostics: Sequence[Diagnostic]) -> list[str]:
         if item.hint:
             lines.append(f"  hint: {item.hint}")
     return lines
-
-
-def _print_json(payload: BaseModel | dict[str, Any]) -> None:
-    """An answer (or a summary) as JSON: an answer as the controller sent it."""
-    sys.stdout.write(terminal_json(_json(payload)) + "\n")
-
-
-def _json(payload: BaseModel | dict[str, Any]) -> Any:
-    from depotctl.api.base import json_of
-
-    return json_of(payload) if isinstance(payload, BaseModel) else payload
-
-
-def _interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _confirm(command: str, yes: bool, question: str) -> None:
-    """Go on with --yes or a "yes" typed on a terminal; else exit (2 without a TTY)."""
-    if yes:
-        return
-    if not _interactive():
-        raise _fail(
-            command,
-            "refusing to proceed without confirmation on a non-interactive terminal; pass --yes",
-            2,
-        )
-    if not typer.confirm(escaped_lines(question), default=False):
-        raise _fail(command, "cancelled", 0)
-
-
-def _author() -> str:
-    """``user@host``, as every change is signed (the first revision too)."""
-    from depotctl.api.authors import local_author
-
-    return local_author()
-
-
-def _short(hash_text: str | None) -> str:
-    return (hash_text or "")[:12]
-
-
-def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    rows = [tuple(escaped(cell) for cell in row) for row in rows]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
-        sys.stdout.write("  ".join([*cells, row[-1]]).rstrip() + "\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +235,7 @@ def site_clock(client: ControllerClient) -> SiteClock:
     return SiteClock(clock.time.astimezone(UTC), zone_named(clock.timezone))
 
 
-def _instant(command: str, flag: str, text: str, clock: SiteClock, *, ahead: bool) -> datetime:
+def flag_instant(command: str, flag: str, text: str, clock: SiteClock, *, ahead: bool) -> datetime:
     """The instant ``flag``'s ``text`` names on the controller's clock, read as every
     command reads times (:func:`depotctl.domain.instants.parse_instant`; ``ahead`` for a
     flag that looks ahead: ``8h`` is then eight hours from now); a usage error (exit 2)
@@ -294,7 +245,7 @@ def _instant(command: str, flag: str, text: str, clock: SiteClock, *, ahead: boo
     try:
         return parse_instant(text, now=clock.now, zone=clock.zone, ahead=ahead)
     except InstantError as error:
-        raise _fail(command, f"{flag}: {error.message}; {error.hint}", 2) from None
+        raise fail(command, f"{flag}: {error.message}; {error.hint}", 2) from None
 
 
 def listing_group(name: str, help_text: str) -> typer.Typer:

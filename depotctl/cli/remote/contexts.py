@@ -10,14 +10,10 @@ from typing import Annotated
 import typer
 
 from depotctl.cli.app import command_group
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
-from depotctl.cli.remote.connection import (
-    ServerOption,
-    TokenFileOption,
-    _fail,
-    _print_json,
-    _talking,
-)
+from depotctl.cli.remote.connection import ServerOption, TokenFileOption, talking
+from depotctl.cli.remote.terminal import print_json
 
 # context
 
@@ -45,11 +41,11 @@ def context_list(output_format: FormatOption = OutputFormat.TEXT) -> None:
     """
     from depotctl.client.contexts import CONTEXT_ENV, Contexts
 
-    with _talking("context list"):
+    with talking("context list"):
         contexts = Contexts.load()
     current = os.environ.get(CONTEXT_ENV) or contexts.current
     if output_format is OutputFormat.JSON:
-        _print_json(
+        print_json(
             {
                 "config": str(contexts.path),
                 "current": current,
@@ -89,12 +85,12 @@ def context_use(
     """
     from depotctl.client.contexts import Contexts
 
-    with _talking("context use"):
+    with talking("context use"):
         contexts = Contexts.load()
         chosen = contexts.use(name)
         contexts.save()
     if output_format is OutputFormat.JSON:
-        _print_json({"current": chosen.name, "server": chosen.server})
+        print_json({"current": chosen.name, "server": chosen.server})
     else:
         sys.stdout.write(f"current context: {chosen.name} ({chosen.server})\n")
 
@@ -138,25 +134,25 @@ def context_add(
         read_token,
     )
 
-    with _talking("context add"):
+    with talking("context add"):
         if state_dir is not None:
             if server is not None or token_file is not None:
-                raise _fail("context add", "--from-state-dir replaces --server and --token-file", 2)
+                raise fail("context add", "--from-state-dir replaces --server and --token-file", 2)
             url, token_path = from_state_dir(state_dir)
         elif server is None or token_file is None:
-            raise _fail(
+            raise fail(
                 "context add", "give --server URL --token-file FILE, or --from-state-dir DIR", 2
             )
         else:
             url, token_path = check_server(server), token_file.expanduser().resolve()
             if not token_path.is_file():
-                raise _fail("context add", f"the token file {token_path} does not exist", 3)
+                raise fail("context add", f"the token file {token_path} does not exist", 3)
         read_token(token_path)  # refused now rather than at every command
         contexts = Contexts.load()
         contexts.add(Context(name, url, str(token_path)))
         contexts.save()
     if output_format is OutputFormat.JSON:
-        _print_json(
+        print_json(
             {
                 "name": name,
                 "server": url,

@@ -12,13 +12,13 @@ from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote.connection import (
     Remote,
     SiteClock,
-    _instant,
-    _table,
+    flag_instant,
     listing_group,
     lists_answer,
     remote_options,
     site_clock,
 )
+from depotctl.cli.remote.terminal import table
 from depotctl.client.figures import DASH, kwh, rounded
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def envelopes_list(listed: Envelopes, clock: SiteClock) -> None:
     if not rows:
         sys.stdout.write("no envelopes\n")
     else:
-        _table(("id", "state", "limit", "target", "start", "end", "source"), rows)
+        table(("id", "state", "limit", "target", "start", "end", "source"), rows)
     for source in listed.sources:
         online = "online" if source.online else "offline"
         heard = clock.text(source.last_heard, "never")
@@ -132,8 +132,10 @@ def envelopes_submit(
             direction=direction,
             mode=mode,
             source=source,
-            start=_instant(command, "--start", start, clock, ahead=True) if start else clock.now,
-            end=_instant(command, "--end", end, clock, ahead=True) if end is not None else None,
+            start=flag_instant(command, "--start", start, clock, ahead=True)
+            if start
+            else clock.now,
+            end=flag_instant(command, "--end", end, clock, ahead=True) if end is not None else None,
         )
     told = remote.in_words(stored)
     if told is not None:
@@ -194,7 +196,7 @@ def requirements_list(listed: Sessions, clock: SiteClock) -> None:
     if not rows:
         sys.stdout.write("no open sessions\n")
         return
-    _table(
+    table(
         ("session", "evse", "delivered", "needs", "departure", "from", "expected", "short",
          "outlook"),
         rows,
@@ -279,7 +281,7 @@ def requirements_submit(
     """
     with remote.client("requirements submit") as client:
         clock = site_clock(client)
-        when = _instant("requirements submit", "--departure", departure, clock, ahead=True)
+        when = flag_instant("requirements submit", "--departure", departure, clock, ahead=True)
         stored = client.set_requirement(session, energy=energy, departure=when)
     told = remote.in_words(stored)
     if told is None:

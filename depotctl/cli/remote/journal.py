@@ -22,13 +22,8 @@ if TYPE_CHECKING:
 
 
 from depotctl.cli.parameters import OutputFormat, bare_option
-from depotctl.cli.remote.connection import (
-    Remote,
-    _instant,
-    _json,
-    remote_options,
-    site_clock,
-)
+from depotctl.cli.remote.connection import Remote, flag_instant, remote_options, site_clock
+from depotctl.cli.remote.terminal import json_value
 
 # explain (live), journal
 
@@ -41,7 +36,7 @@ def explain_live(evse: str, remote: Remote) -> None:
         return
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     # the same text as offline, from the same JSON
-    sys.stdout.write(explain_text(_json(explained), color=color))
+    sys.stdout.write(explain_text(json_value(explained), color=color))
 
 
 def journal_line(entry: JournalEntry, zone: tzinfo) -> str:
@@ -107,7 +102,7 @@ def journal(
         clock = site_clock(client)
         start = None
         if since is not None:
-            start = _instant("journal", "--since", since, clock, ahead=False)
+            start = flag_instant("journal", "--since", since, clock, ahead=False)
         page = client.journal(since=start, **filters)
         entries = page.entries
         if not follow:
@@ -121,7 +116,7 @@ def journal(
 def _emitter(output_format: OutputFormat, zone: tzinfo) -> Callable[[JournalEntry], None]:
     def emit(entry: JournalEntry) -> None:
         if output_format is OutputFormat.JSON:
-            sys.stdout.write(terminal_json(_json(entry), indent=None) + "\n")
+            sys.stdout.write(terminal_json(json_value(entry), indent=None) + "\n")
         else:
             sys.stdout.write(journal_line(entry, zone) + "\n")
         sys.stdout.flush()

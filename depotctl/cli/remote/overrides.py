@@ -14,20 +14,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote.connection import (
     Remote,
     SiteClock,
     YesOption,
-    _author,
-    _confirm,
-    _fail,
-    _table,
     listing_group,
     lists_answer,
     remote_options,
     site_clock,
 )
+from depotctl.cli.remote.terminal import author, confirm, table
 from depotctl.client.figures import amount, rounded
 from depotctl.client.terminal_text import escaped_model
 
@@ -80,7 +78,7 @@ def override_list(listed: Overrides, clock: SiteClock) -> None:
         )
         for override in overrides
     ]
-    _table(("EVSE", "override", "limit now", "by", "since", "reason"), rows)
+    table(("EVSE", "override", "limit now", "by", "since", "reason"), rows)
 
 
 @override_app.command("pause")
@@ -142,9 +140,9 @@ def override_cap(
     try:
         amps = Current.parse(current)
     except QuantityError as error:
-        raise _fail("override cap", f"{current!r}: {error.message} ({error.hint})", 2) from None
+        raise fail("override cap", f"{current!r}: {error.message} ({error.hint})", 2) from None
     if amps.base < 0:
-        raise _fail("override cap", f"{current!r}: a cap is 0 A or more", 2)
+        raise fail("override cap", f"{current!r}: a cap is 0 A or more", 2)
     _set("cap", evse, False, str(amps), reason, yes, remote)
 
 
@@ -178,14 +176,14 @@ def override_resume(
         if held is None:
             _nothing_to_resume(evse, remote)
             return
-        _confirm(
+        confirm(
             command,
             yes,
             f"Resume EVSE {evse} ({_what(held.paused, held.cap_a)} by {held.author}{_why(held.reason)}; "
             f"{_state(now)})?",
         )
         try:
-            result = client.clear_override(evse, author=_author())
+            result = client.clear_override(evse, author=author())
         except ApiError as error:
             if error.code != "no_override":
                 raise
@@ -216,8 +214,8 @@ def _set(
             f"; replaces its {_what(held.paused, held.cap_a)} by {held.author}" if held else ""
         )
         action = "Pause" if paused else f"Cap at {cap}"
-        _confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
-        result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=_author())
+        confirm(command, yes, f"{action} EVSE {evse} ({_state(now)}{replaces})?")
+        result = client.set_override(evse, paused=paused, cap=cap, reason=reason, author=author())
         clock = site_clock(client)
     told = remote.in_words(result)
     if told is None:

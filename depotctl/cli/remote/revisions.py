@@ -13,21 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import OutputFormat, bare_option, site_file_option
-from depotctl.cli.remote.connection import (
-    Remote,
-    YesOption,
-    _author,
-    _confirm,
-    _fail,
-    _interactive,
-    _json,
-    _short,
-    _table,
-    remote_options,
-    site_clock,
-)
+from depotctl.cli.remote.connection import Remote, YesOption, remote_options, site_clock
 from depotctl.cli.remote.plan_warnings import strict_refusal, warnings_text
+from depotctl.cli.remote.terminal import author, confirm, interactive, json_value, table
 from depotctl.client.figures import amount, instant_text, zone_named
 from depotctl.client.terminal_text import escaped_model
 
@@ -71,8 +61,8 @@ def _status_summary(clock: Clock, state: State, alerts: Alerts) -> dict[str, Any
     nodes at their limit, the open alerts."""
     return {
         "site": state.site.name,
-        "revision": _json(state.revision),
-        "clock": _json(clock),
+        "revision": json_value(state.revision),
+        "clock": json_value(clock),
         "evses": dict(Counter(e.state for e in state.evses)),
         "evse_count": len(state.evses),
         "nodes_at_limit": [
@@ -86,7 +76,7 @@ def _status_summary(clock: Clock, state: State, alerts: Alerts) -> dict[str, Any
             for n in state.nodes
             if n.at_limit
         ],
-        "alerts": [_json(a) for a in alerts.alerts if a.open],
+        "alerts": [json_value(a) for a in alerts.alerts if a.open],
     }
 
 
@@ -147,7 +137,7 @@ def revisions(remote: Remote) -> None:
         )
         for r in listed.revisions
     ]
-    _table(("#", "hash", "time", "author", "message"), rows)
+    table(("#", "hash", "time", "author", "message"), rows)
 
 
 # plan, apply, rollback
@@ -169,17 +159,17 @@ StrictOption = Annotated[
 def _refuse_unconfirmed(command: str, yes: bool) -> None:
     """Refuse a change (exit 2) before anything is sent when it cannot be confirmed:
     no --yes, and no terminal to ask on."""
-    if not yes and not _interactive():
-        _confirm(command, yes, "")
+    if not yes and not interactive():
+        confirm(command, yes, "")
 
 
 def _read_site(command: str, path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise _fail(command, f"cannot read {path}: {error.strerror}", 3) from None
+        raise fail(command, f"cannot read {path}: {error.strerror}", 3) from None
     except UnicodeDecodeError:
-        raise _fail(command, f"{path} is not UTF-8 text", 3) from None
+        raise fail(command, f"{path} is not UTF-8 text", 3) from None
 
 
 def _bundle(path: Path, text: str) -> dict[str, str]:
@@ -296,9 +286,9 @@ def plan(
         zone = site_clock(client).zone
     if out is not None:
         try:
-            out.write_text(json.dumps(_json(made), indent=2, ensure_ascii=False) + "\n")
+            out.write_text(json.dumps(json_value(made), indent=2, ensure_ascii=False) + "\n")
         except OSError as error:
-            raise _fail("plan", f"cannot write {out}: {error.strerror}", 3) from None
+            raise fail("plan", f"cannot write {out}: {error.strerror}", 3) from None
     if not remote.printed_json(made):
         sys.stdout.write(plan_text(made, zone))
         if out is not None:
@@ -306,7 +296,7 @@ def plan(
     as_text = remote.output_format is OutputFormat.TEXT
     refusal = strict_refusal(made, as_text=as_text) if strict else None
     if refusal is not None:
-        raise _fail("plan", refusal, 1)
+        raise fail("plan", refusal, 1)
     if detailed_exitcode and _has_changes(made):
         raise typer.Exit(1)
 
@@ -322,7 +312,7 @@ def _saved_plan(path: Path) -> Plan | None:
     except UnicodeDecodeError:
         return None
     except OSError as error:
-        raise _fail("apply", f"cannot read {path}: {error.strerror}", 3) from None
+        raise fail("apply", f"cannot read {path}: {error.strerror}", 3) from None
     try:
         return Plan.model_validate_json(text)
     except ValidationError:
@@ -366,12 +356,12 @@ def apply(
     ```
     """
     if (plan_file is None) == (site_file is None):
-        raise _fail("apply", "give either -f SITE_FILE or a saved PLANFILE", 2)
+        raise fail("apply", "give either -f SITE_FILE or a saved PLANFILE", 2)
     saved = None
     if plan_file is not None:
         saved = _saved_plan(plan_file)
         if saved is None:
-            raise _fail(
+            raise fail(
                 "apply",
                 f"{plan_file} is not a saved plan (save one with `depotctl plan -f SITE "
                 f"--out {plan_file}`, or apply a site file with -f)",
@@ -392,21 +382,21 @@ def apply(
         if remote.output_format is OutputFormat.TEXT:
             sys.stdout.write(plan_text(made, site_clock(client).zone))
         if saved is None and not _has_changes(made):
-            if not remote.printed_json({"applied": False, "plan": _json(made)}):
+            if not remote.printed_json({"applied": False, "plan": json_value(made)}):
                 sys.stdout.write("Nothing to apply.\n")
             return
         as_text = remote.output_format is OutputFormat.TEXT
         refusal = strict_refusal(made, as_text=as_text) if strict else None
         if refusal is not None:
-            raise _fail("apply", refusal, 1)
-        _confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")
+            raise fail("apply", refusal, 1)
+        confirm("apply", yes, f"Apply this plan on revision {made.base_revision}?")
         applied = client.apply(
             base_revision=made.base_revision,
             site_text=text,
             path=str(site_file) if site_file is not None else None,
             plan=saved,
             message=message,
-            author=_author(),
+            author=author(),
             files=files,
         )
     told = remote.in_words(applied)
@@ -448,14 +438,14 @@ def rollback(
     with remote.client("rollback") as client:
         current = client.revisions().current
         if current is None:
-            raise _fail("rollback", "the controller has no revision yet", 2)
+            raise fail("rollback", "the controller has no revision yet", 2)
         target = revision if revision is not None else current - 1
         if target < 1:
-            raise _fail("rollback", f"revision {current} is the first: nothing before it", 2)
+            raise fail("rollback", f"revision {current} is the first: nothing before it", 2)
         if target == current:
-            raise _fail("rollback", f"revision {current} is already in force", 2)
-        _confirm("rollback", yes, f"Roll back from revision {current} to revision {target}?")
-        result = client.rollback(target, base_revision=current, message=message, author=_author())
+            raise fail("rollback", f"revision {current} is already in force", 2)
+        confirm("rollback", yes, f"Roll back from revision {current} to revision {target}?")
+        result = client.rollback(target, base_revision=current, message=message, author=author())
     told = remote.in_words(result)
     if told is not None:
         of = told.rollback_of or target
@@ -465,3 +455,8 @@ def rollback(
 def _in_force(revision: Revision) -> str:
     """``revision 3 (0123456789ab) is in force``."""
     return f"revision {revision.number} ({_short(revision.hash)}) is in force"
+
+
+def _short(hash_text: str | None) -> str:
+    """A revision's hash as it is shown: its first 12 characters."""
+    return (hash_text or "")[:12]

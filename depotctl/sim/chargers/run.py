@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from depotctl.api.state_dir import EndpointsUnreadable, StateDir
 from depotctl.credentials import CredentialMissing, read_password
 from depotctl.domain.charge_points import ChargePoint, PasswordRef
+from depotctl.domain.refusal import Refusal
 from depotctl.domain.topology import Topology
 from depotctl.sim.chargers.charger import Settings, SimulatedCharger
 from depotctl.sim.chargers.drills import drawn_faults
@@ -29,15 +30,9 @@ from depotctl.sim.chargers.scenario import Place, Scenario, ScenarioError, read_
 from depotctl.sim.chargers.simtime import ClockFollower, Reading, SimTime
 
 
-class SetupError(Exception):
+class SetupError(Refusal):
     """The simulator cannot start: one line, and the exit code (contract: 1 invalid,
     2 usage, 3 I/O). ``details`` are printed before it (diagnostics)."""
-
-    def __init__(self, message: str, exit_code: int, details: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,8 @@ def load_charge_points(path: Path) -> tuple[str, Topology, dict[str, ChargePoint
 
 
 async def prepare(options: Options) -> Setup:
-    """Resolve the site, the controller, the clock, the scenario and misbehaviour."""
+    """Resolve the site, the controller, the clock, the scenario and misbehaviour; what
+    cannot be is a :class:`Refusal` (:class:`SetupError`, or the context's)."""
     site_name, topology, charge_points = load_charge_points(options.site)
     if not charge_points:
         raise SetupError(f"{options.site} has no chargers to simulate", 1)
@@ -193,24 +189,22 @@ def _check_passwords(charge_points: Mapping[str, ChargePoint], shared: str | Non
 
 
 def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]] | None]:
-    """The OCPP base URL, and how to read the controller's clock (None: real time)."""
-    from depotctl.client.contexts import ContextError, check_server, read_token, resolve
+    """The OCPP base URL, and how to read the controller's clock (None: real time); a
+    context that names no controller is its ``ContextError`` (a :class:`Refusal` too)."""
+    from depotctl.client.contexts import check_server, read_token, resolve
 
     url = options.controller
     api: tuple[str, str] | None = None
-    try:
-        if options.state_dir is not None:
-            endpoints, token = _state_dir(options.state_dir)
-            url = url or endpoints.get("ocpp")
-            if endpoints.get("api"):
-                api = (check_server(endpoints["api"]), read_token(token))
-        if options.context is not None or options.server is not None:
-            target = resolve(
-                context=options.context, server=options.server, token_file=options.token_file
-            )
-            api = (target.server, target.token)
-    except ContextError as error:
-        raise SetupError(error.message, error.exit_code) from None
+    if options.state_dir is not None:
+        endpoints, token = _state_dir(options.state_dir)
+        url = url or endpoints.get("ocpp")
+        if endpoints.get("api"):
+            api = (check_server(endpoints["api"]), read_token(token))
+    if options.context is not None or options.server is not None:
+        target = resolve(
+            context=options.context, server=options.server, token_file=options.token_file
+        )
+        api = (target.server, target.token)
     if url is None:
         raise SetupError(
             "no controller given: pass --controller ws://HOST:PORT/ocpp or --state-dir DIR", 2
