@@ -29,16 +29,22 @@ class Journal(ApiModel):
     entries: list[JournalEntry]
 
 
-class JournalFilters(TypedDict, total=False):
+class JournalSubjects(TypedDict, total=False):
+    """What a journal entry is about, by id: an EVSE, an envelope, a session (None or
+    left out: none of that kind)."""
+
+    evse: str | None
+    envelope: str | None
+    session: str | None
+
+
+class JournalFilters(JournalSubjects, total=False):
     """The journal's filters, named once for both sides of the wire: the query of
     ``GET /api/v1/journal``, the client's ``journal()`` and the store's ``entries()``.
     A filter left out or None matches every entry."""
 
     since: datetime | None  #: from this time on
     until: datetime | None  #: before this time
-    evse: str | None
-    envelope: str | None
-    session: str | None
     kind: str | None  #: a JournalKind, such as ``revision.applied``
     after_id: int | None  #: only the entries appended after this one
     limit: int  #: at most this many (the controller's default 1,000)

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Unpack
 
-from depotctl.api.journal import JournalFilters
+from depotctl.api.journal import JournalFilters, JournalSubjects
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.encoding import iso, parse, to_json
 
@@ -42,6 +42,10 @@ class JournalKind(StrEnum):
     CYCLE_FAILED = "cycle.failed"
     ALERT_RAISED = "alert.raised"  # controller/alerts.py
     ALERT_CLEARED = "alert.cleared"
+    OSCP_REGISTERED = "oscp.registered"  # an OSCP peer registered, or ended it
+    OSCP_HANDSHAKE = "oscp.handshake"  # required behaviour exchanged
+    OSCP_FORECAST = "oscp.forecast"  # a capacity forecast taken, with its envelopes
+    OSCP_DELIVERY = "oscp.delivery"  # a message to a peer refused or undeliverable
 
 
 @dataclass(frozen=True)
@@ -75,23 +79,14 @@ def journal_entry(
     message: str,
     *,
     at: datetime,
-    evse: str | None = None,
-    envelope: str | None = None,
-    session: str | None = None,
     data: Mapping[str, Any] | None = None,
+    **subjects: Unpack[JournalSubjects],
 ) -> NewJournalEntry:
     """A journal entry: what happened (``kind``, one of :class:`JournalKind` where one
     fits), in words (``message``), when (the controller's clock), to which EVSE,
-    envelope and session (the journal's filters), and its figures (``data``)."""
-    return NewJournalEntry(
-        at=at,
-        kind=str(kind),
-        message=message,
-        evse=evse,
-        envelope=envelope,
-        session=session,
-        data=dict(data or {}),
-    )
+    envelope and session (``subjects``, the journal's filters), and its figures
+    (``data``)."""
+    return NewJournalEntry(at, str(kind), message, data=dict(data or {}), **subjects)
 
 
 class Journal:
