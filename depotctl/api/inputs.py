@@ -19,11 +19,10 @@ from pydantic_core import PydanticCustomError
 from depotctl.config import (
     AmpsValue,
     EnergyAmount,
+    LimitPhases,
     LimitValue,
     NodeId,
-    PhaseName,
-    ReadingCurrent,
-    ReadingPower,
+    ReadingEntry,
     SchemaModel,
 )
 from depotctl.config import AwareTime as AnyTime
@@ -77,9 +76,7 @@ class EnvelopeInput(SchemaModel):
     target: NodeId = Field(description="The node the limit applies to, e.g. gc-main.")
     direction: Literal["import", "export"] = "import"
     limit: LimitValue
-    phases: list[PhaseName] | None = Field(
-        None, description="For a current limit: the phases it applies to (default: all)."
-    )
+    phases: LimitPhases = None
     start: Time
     end: Time | None = Field(None, description="Exclusive; none for open-ended.")
     mode: Literal["normal", "fallback"] = Field(
@@ -141,15 +138,10 @@ class SessionEndInput(SchemaModel):
     )
 
 
-class ReadingInput(SchemaModel):
+class ReadingInput(ReadingEntry):
     """What a meter measured at a node (or meter, by its id) that is not a charger."""
 
-    node: NodeId
-    at: Time
-    power: ReadingPower | None = None
-    current: dict[PhaseName, ReadingCurrent] | None = Field(
-        None, description='Current per phase: {"L1": "40 A", "L2": "38 A", "L3": "41 A"}.'
-    )
+    at: Time  # within the controller's span, where a snapshot's reading takes any time
 
     @model_validator(mode="after")
     def _measures_something(self) -> ReadingInput:

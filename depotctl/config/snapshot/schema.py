@@ -117,6 +117,11 @@ EvseId = Annotated[
     ),
 ]
 PhaseName = Literal["L1", "L2", "L3"]
+#: the phases a current limit applies to
+LimitPhases = Annotated[
+    list[PhaseName] | None,
+    Field(description="For a current limit: the phases it applies to (default: all)."),
+]
 
 
 class SiteRef(SchemaModel):
@@ -148,9 +153,7 @@ class EnvelopeEntry(SchemaModel):
     target: NodeId
     direction: Literal["import", "export"] = "import"
     limit: LimitValue
-    phases: list[PhaseName] | None = Field(
-        None, description="For a current limit: the phases it applies to (default: all)."
-    )
+    phases: LimitPhases = None
     start: Time
     end: Time | None = Field(None, description="Exclusive; none for open-ended.")
     received_at: Time
@@ -160,13 +163,14 @@ class EnvelopeEntry(SchemaModel):
 
 
 class ReadingEntry(SchemaModel):
-    """The latest reading of a node (or of a meter, by its id)."""
+    """The latest reading of a node (or of a meter, by its id); the API's reading
+    (``depotctl.api.inputs.ReadingInput``) is one too."""
 
     node: NodeId
     at: Time
     power: ReadingPower | None = None
     current: dict[PhaseName, ReadingCurrent] | None = Field(
-        None, description="Current per phase: {L1: 40 A, L2: 38 A, L3: 41 A}."
+        None, description='Current per phase: {"L1": "40 A", "L2": "38 A", "L3": "41 A"}.'
     )
 
 
