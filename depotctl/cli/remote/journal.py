@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.parameters import OutputFormat, bare_option
+from depotctl.cli.remote.connection import Remote, flag_instant, remote_options, site_clock
+from depotctl.cli.remote.terminal import json_value
 from depotctl.cli.render_explain import explain_text
 from depotctl.client.figures import for_people, instant_text
 from depotctl.client.terminal_text import escaped_model, terminal_json
@@ -19,11 +22,6 @@ from depotctl.client.terminal_text import escaped_model, terminal_json
 if TYPE_CHECKING:
     from depotctl.api import JournalEntry
     from depotctl.client.api import ControllerClient
-
-
-from depotctl.cli.parameters import OutputFormat, bare_option
-from depotctl.cli.remote.connection import Remote, flag_instant, remote_options, site_clock
-from depotctl.cli.remote.terminal import json_value
 
 # explain (live), journal
 
@@ -47,20 +45,17 @@ def journal_line(entry: JournalEntry, zone: tzinfo) -> str:
     return f"{instant_text(entry.at, zone)}  {entry.kind:<20}  {message}"
 
 
+def _entries_of(flag: str, subject: str) -> Any:
+    """``flag SUBJECT``: only the journal's entries about this ``subject``."""
+    return typer.Option(flag, metavar=subject.upper(), help=f"Only this {subject}'s entries.")
+
+
 @app.command()
 @remote_options
 def journal(
-    evse: Annotated[
-        str | None, typer.Option("--evse", metavar="EVSE", help="Only this EVSE's entries.")
-    ] = None,
-    envelope: Annotated[
-        str | None,
-        typer.Option("--envelope", metavar="ENVELOPE", help="Only this envelope's entries."),
-    ] = None,
-    session: Annotated[
-        str | None,
-        typer.Option("--session", metavar="SESSION", help="Only this session's entries."),
-    ] = None,
+    evse: Annotated[str | None, _entries_of("--evse", "EVSE")] = None,
+    envelope: Annotated[str | None, _entries_of("--envelope", "envelope")] = None,
+    session: Annotated[str | None, _entries_of("--session", "session")] = None,
     kind: Annotated[
         str | None,
         typer.Option("--kind", metavar="KIND", help="Only this kind (e.g. revision.applied)."),
