@@ -137,6 +137,10 @@ def _example(number: str, dimensions: tuple[Dimension, ...]) -> str:
     return " or ".join(f'"{number} {EXAMPLE_UNIT[d]}"' for d in dimensions)
 
 
+#: each dimension's class (its subclass of :class:`Quantity`)
+_CLASSES: dict[Dimension, type[Quantity]] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class Quantity:
     """A number with its unit, as written; ``base`` is the value in the base unit."""
@@ -145,6 +149,13 @@ class Quantity:
     unit: str
 
     DIMENSION: ClassVar[Dimension | None] = None
+
+    def __init_subclass__(cls, *, dimension: Dimension) -> None:
+        """``class Power(Quantity, dimension=Dimension.POWER)``: the class of that
+        dimension's quantities, which :func:`parse_quantity` builds. (No ``super()``:
+        the slots dataclass is a copy of the class that body was compiled in.)"""
+        cls.DIMENSION = dimension
+        _CLASSES[dimension] = cls
 
     @property
     def dimension(self) -> Dimension:
@@ -219,72 +230,42 @@ class InUnit:
         return self if quantity is None else quantity.base / self.size
 
 
-class Power(Quantity):
-    DIMENSION = Dimension.POWER
+class Power(Quantity, dimension=Dimension.POWER):
     kw = InUnit(1e3)
 
 
-class ApparentPower(Quantity):
-    DIMENSION = Dimension.APPARENT_POWER
+class ApparentPower(Quantity, dimension=Dimension.APPARENT_POWER): ...
 
 
-class Current(Quantity):
-    DIMENSION = Dimension.CURRENT
+class Current(Quantity, dimension=Dimension.CURRENT):
     amps = InUnit()
 
 
-class Voltage(Quantity):
-    DIMENSION = Dimension.VOLTAGE
+class Voltage(Quantity, dimension=Dimension.VOLTAGE):
     volts = InUnit()
 
 
-class Energy(Quantity):
-    DIMENSION = Dimension.ENERGY
+class Energy(Quantity, dimension=Dimension.ENERGY): ...
 
 
-class Duration(Quantity):
-    DIMENSION = Dimension.DURATION
+class Duration(Quantity, dimension=Dimension.DURATION):
     seconds = InUnit()
 
 
-class EnergyPrice(Quantity):
-    DIMENSION = Dimension.ENERGY_PRICE
+class EnergyPrice(Quantity, dimension=Dimension.ENERGY_PRICE): ...
 
 
-class DemandPrice(Quantity):
-    DIMENSION = Dimension.DEMAND_PRICE
+class DemandPrice(Quantity, dimension=Dimension.DEMAND_PRICE): ...
 
 
-class FixedCharge(Quantity):
-    DIMENSION = Dimension.FIXED_CHARGE
+class FixedCharge(Quantity, dimension=Dimension.FIXED_CHARGE): ...
 
 
-class CarbonIntensity(Quantity):
-    DIMENSION = Dimension.CARBON_INTENSITY
+class CarbonIntensity(Quantity, dimension=Dimension.CARBON_INTENSITY): ...
 
 
-class Ratio(Quantity):
-    DIMENSION = Dimension.RATIO
+class Ratio(Quantity, dimension=Dimension.RATIO):
     fraction = InUnit()
-
-
-_CLASSES: dict[Dimension, type[Quantity]] = {
-    cls.DIMENSION: cls
-    for cls in (
-        Power,
-        ApparentPower,
-        Current,
-        Voltage,
-        Energy,
-        Duration,
-        EnergyPrice,
-        DemandPrice,
-        FixedCharge,
-        CarbonIntensity,
-        Ratio,
-    )
-    if cls.DIMENSION is not None
-}
 
 
 def format_number(value: float) -> str:
