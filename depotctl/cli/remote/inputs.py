@@ -4,7 +4,7 @@ the controller."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -67,6 +67,17 @@ def envelopes_list(listed: Envelopes, clock: SiteClock) -> None:
         sys.stdout.write(f"source {source.id}: {online}, last heard {heard}\n")
 
 
+def _window_edge(flag: str, default: str) -> Any:
+    """``flag TIME``: where an envelope's window starts or ends (``default`` when not
+    given), on the controller's clock."""
+    return bare_option(
+        flag,
+        metavar="TIME",
+        help="A time (site time, or ISO 8601 with an offset), or a span from now: 2h "
+        f"(default: {default}).",
+    )
+
+
 @envelopes_app.command("submit")
 @remote_options
 def envelopes_submit(
@@ -78,24 +89,8 @@ def envelopes_submit(
         str,
         bare_option("--limit", metavar="LIMIT", help="Power or current per phase: 200 kW, 150 A."),
     ],
-    start: Annotated[
-        str | None,
-        bare_option(
-            "--start",
-            metavar="TIME",
-            help="A time (site time, or ISO 8601 with an offset), or a span from now: 2h "
-            "(default: now).",
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        bare_option(
-            "--end",
-            metavar="TIME",
-            help="A time (site time, or ISO 8601 with an offset), or a span from now: 2h "
-            "(default: open-ended).",
-        ),
-    ] = None,
+    start: Annotated[str | None, _window_edge("--start", "now")] = None,
+    end: Annotated[str | None, _window_edge("--end", "open-ended")] = None,
     direction: Annotated[
         str, typer.Option("--direction", metavar="import|export", help="import or export.")
     ] = "import",
