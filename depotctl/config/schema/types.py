@@ -32,8 +32,37 @@ def _parse_text(text: str, dimensions: tuple[Dimension, ...]) -> Quantity:
     return parse_quantity(text, dimensions)
 
 
+class Marker:
+    """An ``Annotated`` marker: pydantic parses the field with :meth:`validate`, writes it
+    back as :meth:`serialization` says (as it is by default) and describes it in JSON
+    Schema with :meth:`json_schema`."""
+
+    __slots__ = ()
+
+    def validate(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def json_schema(self) -> JsonSchemaValue:
+        raise NotImplementedError
+
+    def serialization(self) -> core_schema.SerSchema | None:
+        return None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self.validate, serialization=self.serialization()
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return self.json_schema()
+
+
 @dataclass(frozen=True, slots=True)
-class Units:
+class Units(Marker):
     """``Annotated`` marker: parse the field as a quantity of ``dimensions``."""
 
     dimensions: tuple[Dimension, ...]
@@ -67,17 +96,10 @@ class Units:
             )
         return quantity
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            self.validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(str),
-        )
+    def serialization(self) -> core_schema.SerSchema:
+        return core_schema.plain_serializer_function_ser_schema(str)
 
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> JsonSchemaValue:
         return {
             "type": "string",
             "pattern": _unit_pattern(self.dimensions),
@@ -139,7 +161,7 @@ CurrentOrPowerValue = Annotated[
 
 
 @dataclass(frozen=True, slots=True)
-class Text:
+class Text(Marker):
     """``Annotated`` marker: a string matching ``pattern``, else ``schema/invalid-value``
     (quoting the value unless ``echo`` is False: where a secret may have been pasted)."""
 
@@ -162,14 +184,7 @@ class Text:
             )
         return value
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(self.validate)
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> JsonSchemaValue:
         return {"type": "string", "pattern": f"^(?:{self.pattern})$", "description": self.what}
 
 

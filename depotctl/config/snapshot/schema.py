@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic import AfterValidator, Field
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 from depotctl.config.schema.base import SchemaModel
-from depotctl.config.schema.types import NodeId, Text, Units
+from depotctl.config.schema.types import Marker, NodeId, Text, Units
 from depotctl.domain import Current, Dimension, Energy, Power, Quantity
 
 
-class Timestamp:
+class Timestamp(Marker):
     """``Annotated`` marker: an aware ISO 8601 time; naive and malformed ones are the
     rules ``snapshot/naive-time`` and ``snapshot/malformed-time``."""
 
@@ -50,19 +50,10 @@ class Timestamp:
             )
         return parsed
 
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        return core_schema.no_info_plain_validator_function(
-            self.validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda value: value.isoformat()
-            ),
-        )
+    def serialization(self) -> core_schema.SerSchema:
+        return core_schema.plain_serializer_function_ser_schema(lambda value: value.isoformat())
 
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
+    def json_schema(self) -> JsonSchemaValue:
         return {"type": "string", "format": "date-time", "description": "ISO 8601, with offset"}
 
 
