@@ -12,7 +12,9 @@ as methods of :class:`LinkedHandler`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,13 +30,20 @@ log = logging.getLogger("depotctl.ocpp")
 
 
 class LinkedHandler(FrameGuard):
-    """Mixed in before an ``ocpp`` ``ChargePoint`` (like :class:`FrameGuard`).
-    ``lenient_actions`` are the actions whose schema check a charger with the
-    ``meter_values_out_of_schema`` quirk skips; ``answers`` is the version's
-    ``call_result`` module."""
+    """Mixed in before an ``ocpp`` ``ChargePoint`` (like :class:`FrameGuard`); a
+    version's handler names its ``call_result`` module and its ``Action`` enum in its
+    header (``answers=``, ``actions=``). ``lenient_actions`` are the actions whose
+    schema check a charger with the ``meter_values_out_of_schema`` quirk skips."""
 
     lenient_actions: ClassVar[tuple[str, ...]] = ()
     answers: ClassVar[ModuleType]
+
+    def __init_subclass__(
+        cls, *, answers: ModuleType, actions: Iterable[StrEnum], **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.answers = answers
+        cls.actions = frozenset(action.value for action in actions)
 
     def __init__(self, link: ChargerConnection) -> None:
         super().__init__(  # type: ignore[call-arg]  # the ocpp ChargePoint's, by the MRO

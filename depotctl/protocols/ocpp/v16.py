@@ -21,11 +21,9 @@ from depotctl.protocols.ocpp.meter import number, parse_time
 log = logging.getLogger("depotctl.ocpp")
 
 
-class V16Handler(LinkedHandler, V16ChargePoint):  # type: ignore[misc]  # untyped base
+class V16Handler(LinkedHandler, V16ChargePoint, answers=call_result, actions=Action):  # type: ignore[misc]  # untyped base
     """The messages of one 1.6 charger."""
 
-    answers = call_result
-    actions = frozenset(action.value for action in Action)
     #: what a lenient charger's out-of-schema meter values come in
     lenient_actions = (Action.meter_values, Action.stop_transaction)
 

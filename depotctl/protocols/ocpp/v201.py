@@ -28,11 +28,9 @@ from depotctl.protocols.ocpp.meter import number, parse_time
 log = logging.getLogger("depotctl.ocpp")
 
 
-class V201Handler(LinkedHandler, V201ChargePoint):  # type: ignore[misc]  # untyped base
+class V201Handler(LinkedHandler, V201ChargePoint, answers=call_result, actions=Action):  # type: ignore[misc]  # untyped base
     """The messages of one 2.0.1 charging station."""
 
-    answers = call_result
-    actions = frozenset(action.value for action in Action)
     #: what a lenient station's out-of-schema meter values come in
     lenient_actions = (Action.meter_values, Action.transaction_event)
 
