@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import FormatOption, OutputFormat, bare_option
 
 if TYPE_CHECKING:
@@ -56,8 +57,7 @@ def _load(command: str, snapshot: Path, site: Path | None) -> LoadedSnapshot:
     try:
         loaded = load_snapshot(snapshot, site)
     except SnapshotUsageError as error:
-        sys.stderr.write(f"depotctl {command}: {error}\n")
-        raise typer.Exit(2) from None
+        raise fail(command, str(error), 2) from None
     if loaded.reports:
         text = render_diagnostics(ValidationRun(loaded.reports), color=_color(sys.stderr))
         if loaded.snapshot is not None:  # warnings only: the summary line would mislead
@@ -175,8 +175,7 @@ def explain(
     """
     if snapshot is None:
         if site is not None:
-            sys.stderr.write("depotctl explain: -f SITE needs --snapshot\n")
-            raise typer.Exit(2)
+            raise fail("explain", "-f SITE needs --snapshot", 2)
         from depotctl.cli import remote
 
         connection = remote.Connection(context, server, token_file)
@@ -186,8 +185,7 @@ def explain(
     assert loaded.snapshot is not None
     known = loaded.snapshot.topology.evses
     if evse not in known:
-        sys.stderr.write(f"depotctl explain: {_unknown_evse(evse, sorted(known))}\n")
-        raise typer.Exit(2)
+        raise fail("explain", _unknown_evse(evse, sorted(known)), 2)
     state, allocation = _allocate(loaded)
     from depotctl.views import explain_json
 

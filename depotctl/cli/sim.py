@@ -349,10 +349,9 @@ def chargers_command(
     try:
         site_name, url, fleet = asyncio.run(main())
     except (asyncio.CancelledError, KeyboardInterrupt):
-        sys.stderr.write(
-            "depotctl sim chargers: interrupted twice; running transactions were not all stopped\n"
-        )
-        raise typer.Exit(3) from None
+        raise fail(
+            "sim chargers", "interrupted twice; running transactions were not all stopped", 3
+        ) from None
     except Refusal as error:  # the site, the scenario, the controller, a context
         raise refused("sim chargers", error) from None
     finally:
@@ -369,5 +368,4 @@ def chargers_command(
     if not any(charger.stats.boots for charger in fleet.chargers):
         errors = {c.stats.last_error for c in fleet.chargers if c.stats.last_error}
         reason = f": {sorted(errors)[0]}" if errors else ""
-        sys.stderr.write(f"depotctl sim chargers: no charger could boot at {url}{reason}\n")
-        raise typer.Exit(3)
+        raise fail("sim chargers", f"no charger could boot at {url}{reason}", 3)
