@@ -37,6 +37,10 @@ class SetupError(Refusal):
 
 @dataclass(frozen=True)
 class Options:
+    """What ``sim chargers`` was given: the site, where the controller is (its OCPP URL,
+    a state directory, or a context or server whose clock to follow), the scenario and
+    the misbehaviour, durations in the controller's seconds."""
+
     site: Path
     controller: str | None = None
     state_dir: Path | None = None

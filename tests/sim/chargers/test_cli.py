@@ -200,6 +200,26 @@ def test_no_controller_is_a_usage_error(site: Path) -> None:
     assert "no controller given" in result.stderr
 
 
+def test_a_context_naming_no_controller_is_refused_as_the_other_commands_refuse_it(
+    site: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("contexts: []\n")
+    result = depotctl(
+        "-f",
+        site,
+        "--controller",
+        "ws://127.0.0.1:9/ocpp",
+        "--context",
+        "nowhere",
+        env={"CP01_PASSWORD": "x", "DEPOTCTL_CONFIG": str(config)},
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f'depotctl sim chargers: no context "nowhere" in {config} (contexts: none yet)'
+    )
+
+
 def test_an_unknown_charger_to_misbehave_is_a_usage_error(site: Path) -> None:
     result = depotctl(
         "-f",
