@@ -23,6 +23,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,18 @@ NO_TRANSACTION = frozenset({"Available", "Preparing", "Finishing", "Reserved"})
 TRANSACTION_RUNS = frozenset({"Charging", "SuspendedEV", "SuspendedEVSE"})
 
 
+@dataclass(frozen=True, slots=True)
+class ConnectionTerms:
+    """What every connection of one endpoint shares: who is told what a charger says,
+    the controller's clock (aware), the heartbeat interval a boot is granted, and how
+    long a charger that does not boot may stay silent before it is ready anyway."""
+
+    events: ChargerEvents
+    clock: Callable[[], datetime]
+    heartbeat_interval_s: int
+    boot_grace_s: float
+
+
 class ChargerConnection:
     """A charger's live connection (implements ``ChargerLink``).
 
@@ -69,20 +82,14 @@ class ChargerConnection:
         charge_point: ChargePoint,
         websocket: ServerConnection,
         book: TransactionBook,
+        terms: ConnectionTerms,
         *,
-        events: ChargerEvents,
-        clock: Callable[[], datetime],
-        heartbeat_interval_s: int,
-        boot_grace_s: float,
         on_ready: Callable[[ChargerConnection], None],
     ) -> None:
         self._charge_point = charge_point
         self.websocket = websocket
         self.book = book
-        self.events = events
-        self.clock = clock
-        self.heartbeat_interval_s = heartbeat_interval_s
-        self._boot_grace_s = boot_grace_s
+        self.terms = terms
         self._on_ready = on_ready
         self._ready = False
         self._heard_first = False
@@ -185,7 +192,9 @@ class ChargerConnection:
 
     async def run(self) -> None:
         """Receive until the connection closes."""
-        self._grace = asyncio.get_running_loop().call_later(self._boot_grace_s, self._become_ready)
+        self._grace = asyncio.get_running_loop().call_later(
+            self.terms.boot_grace_s, self._become_ready
+        )
         try:
             await self.handler.start()
         except ConnectionClosed:
@@ -266,7 +275,7 @@ class ChargerConnection:
         recorded for its session."""
         self.book.end(transaction.transaction_id)
         energy = transaction.energy.energy_wh  # what its register showed so far
-        self.events.session_ended(transaction.session_id, energy, self.now(), reason)
+        self.terms.events.session_ended(transaction.session_id, energy, self.now(), reason)
 
     def _become_ready(self) -> None:
         if self._grace is not None:
@@ -280,7 +289,7 @@ class ChargerConnection:
     # Shared by the version handlers
 
     def now(self) -> datetime:
-        return self.clock().astimezone(UTC)
+        return self.terms.clock().astimezone(UTC)
 
     def record_meter(
         self, evse_number: int | None, entries: Any, transaction: Transaction | None
@@ -305,7 +314,7 @@ class ChargerConnection:
                     measured.energy_wh, begins=measured.begins
                 )
             reading = self.book.meter.record(evse.number if evse else None, measured)
-            self.events.meter(
+            self.terms.events.meter(
                 MeterSample(
                     charger_id=charge_point.charger_id,
                     evse_id=evse.evse_id if evse else None,

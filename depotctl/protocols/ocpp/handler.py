@@ -92,10 +92,10 @@ class LinkedHandler(FrameGuard):
         Accepted, with the controller's time and the heartbeat interval."""
         now = self.link.now()
         self.link.rebooted()
-        self.link.events.booted(self._charger_id, boot, now)
+        self.link.terms.events.booted(self._charger_id, boot, now)
         return self.answers.BootNotification(
             current_time=format_time(now),
-            interval=self.link.heartbeat_interval_s,
+            interval=self.link.terms.heartbeat_interval_s,
             status="Accepted",
         )
 
@@ -122,7 +122,7 @@ class LinkedHandler(FrameGuard):
                 number,
             )
             return
-        self.link.events.status(
+        self.link.terms.events.status(
             EvseStatus(
                 charger_id=self._charger_id,
                 evse_id=evse.evse_id if evse else None,
@@ -150,7 +150,7 @@ class LinkedHandler(FrameGuard):
             if transaction is not None
             else session_id_of(self._charger_id, transaction_id)
         )
-        self.link.events.session_ended(session_id, energy_wh, at, reason)
+        self.link.terms.events.session_ended(session_id, energy_wh, at, reason)
 
 
 def evse_number_of(value: Any) -> int | None:

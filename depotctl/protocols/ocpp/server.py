@@ -60,7 +60,7 @@ from websockets.typing import Subprotocol
 
 from depotctl.credentials import CredentialMissing, read_password
 from depotctl.domain.charge_points import ChargePoint, OcppVersion
-from depotctl.protocols.ocpp.connection import ChargerConnection
+from depotctl.protocols.ocpp.connection import ChargerConnection, ConnectionTerms
 from depotctl.protocols.ocpp.credentials import presented, refusal_reason
 from depotctl.protocols.ocpp.events import ChargerEvents, Refusal
 from depotctl.protocols.ocpp.link import ChargerLink
@@ -105,8 +105,7 @@ class OcppServer:
         self._roster = roster
         self._events = events
         self._clock = clock
-        self._heartbeat_interval_s = heartbeat_interval_s
-        self._boot_grace_s = boot_grace_s
+        self._terms = ConnectionTerms(events, self._now, heartbeat_interval_s, boot_grace_s)
         self._ping_interval_s = ping_interval_s
         self._links: dict[str, ChargerConnection] = {}
         self._books: dict[str, TransactionBook] = {}
@@ -307,10 +306,7 @@ class OcppServer:
             charge_point,
             websocket,
             book,
-            events=self._events,
-            clock=self._now,
-            heartbeat_interval_s=self._heartbeat_interval_s,
-            boot_grace_s=self._boot_grace_s,
+            self._terms,
             on_ready=self._ready,
         )
         replaced = self._links.get(charger_id)

@@ -67,7 +67,7 @@ class V16Handler(LinkedHandler, V16ChargePoint, answers=call_result, actions=Act
         self, connector_id: int, id_tag: str, meter_start: int, timestamp: str, **_: Any
     ) -> call_result.StartTransaction:
         now = self.link.now()
-        transaction_id = self.link.events.next_transaction_id()
+        transaction_id = self.link.terms.events.next_transaction_id()
         evse = self.link.charge_point.evse(connector_id)
         if evse is None:
             log.warning(
@@ -83,7 +83,9 @@ class V16Handler(LinkedHandler, V16ChargePoint, answers=call_result, actions=Act
             str(transaction_id), connector_id, float(meter_start), announced=False
         )
         started = min(parse_time(timestamp, now), now)
-        self.link.events.session_started(Session(transaction.session_id, evse.evse_id, started))
+        self.link.terms.events.session_started(
+            Session(transaction.session_id, evse.evse_id, started)
+        )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}
         )

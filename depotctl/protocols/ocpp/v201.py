@@ -106,7 +106,9 @@ class V201Handler(LinkedHandler, V201ChargePoint, answers=call_result, actions=A
                 )
             else:
                 transaction = book.begin(transaction_id, known.number, None)
-                self.link.events.session_started(Session(transaction.session_id, known.evse_id, at))
+                self.link.terms.events.session_started(
+                    Session(transaction.session_id, known.evse_id, at)
+                )
         energy = None
         if extra.get("meter_value"):
             evse_number = transaction.evse_number if transaction is not None else None
@@ -135,7 +137,7 @@ class V201Handler(LinkedHandler, V201ChargePoint, answers=call_result, actions=A
         departure_text = charging_needs.get("departure_time")
         departure = parse_time(departure_text, now) if departure_text else None
         evse = self.link.charge_point.evse(evse_id)
-        accepted = evse is not None and self.link.events.charging_needs(
+        accepted = evse is not None and self.link.terms.events.charging_needs(
             evse.evse_id, ChargingNeeds(energy, departure, max_current, now)
         )
         status = (
