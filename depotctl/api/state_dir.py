@@ -16,6 +16,9 @@ from typing import Literal
 #: The roles a token file grants: ``admin`` may change things, ``readonly`` only read.
 TokenRole = Literal["admin", "readonly"]
 TOKEN_ROLES: tuple[TokenRole, ...] = ("admin", "readonly")
+#: Who presents an OSCP token: ``ours`` is presented to this controller, ``theirs``
+#: by it to the peer.
+OscpTokenHolder = Literal["ours", "theirs"]
 
 
 class EndpointsUnreadable(Exception):
@@ -42,7 +45,8 @@ class StateDir:
 
     @property
     def endpoints(self) -> Path:
-        """``{"api": URL, "ocpp": URL}`` of the running controller, bound ports."""
+        """``{"api": URL, "ocpp": URL, "oscp": URL}`` of the running controller, bound
+        ports (``oscp`` only while an OSCP listener runs)."""
         return self.root / "endpoints.json"
 
     def running_endpoints(self) -> dict[str, object]:
@@ -74,6 +78,12 @@ class StateDir:
     def token(self, role: TokenRole) -> Path:
         """The token file of ``role`` (mode 0600)."""
         return self.tokens / f"{role}.token"
+
+    def oscp_token(self, source: str, holder: OscpTokenHolder) -> Path:
+        """A token exchanged with an OSCP source at registration (mode 0600):
+        ``ours``, the one the peer presents to this controller; ``theirs``, the one
+        this controller presents to the peer."""
+        return self.tokens / "oscp" / f"{source}.{holder}"
 
     @property
     def admin_token(self) -> Path:

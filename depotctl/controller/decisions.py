@@ -191,9 +191,8 @@ def upcoming(snapshot: Snapshot) -> tuple[datetime, str] | None:
         if envelope.end is not None:
             events.append((envelope.end, f"envelope {envelope.id} ends"))
     for health in snapshot.sources.values():
-        if health.last_heard is not None and health.offline_after_s is not None:
-            silent = health.last_heard + timedelta(seconds=health.offline_after_s) + past
-            events.append((silent, f"source {health.source} silent"))
+        if health.offline_at is not None:
+            events.append((health.offline_at + past, f"source {health.source} silent"))
     for state in snapshot.chargers.values():
         if state.is_controllable:
             continue

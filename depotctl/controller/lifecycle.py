@@ -268,11 +268,7 @@ def _source_entry(
         )
     else:
         message = f"source {source} offline: {_heard(health)}; now applies: {in_force}"
-    offline_since = (
-        health.last_heard + timedelta(seconds=health.offline_after_s)
-        if not online and health.last_heard is not None and health.offline_after_s is not None
-        else None
-    )
+    offline_since = health.offline_at if not online else None
     data: dict[str, Any] = {
         "source": source,
         "from": None if previous is None else _health_word(previous.online),
@@ -335,11 +331,12 @@ def describe_limit(
 def _heard(health: SourceHealth | None) -> str:
     if health is None or health.last_heard is None:
         return "never heard from"
-    after = (
-        f", offline after {_duration(timedelta(seconds=health.offline_after_s))}"
-        if health.offline_after_s is not None
-        else ""
-    )
+    if health.deadline is not None:
+        after = f", its deadline {_when(health.deadline)}"
+    elif health.offline_after_s is not None:
+        after = f", offline after {_duration(timedelta(seconds=health.offline_after_s))}"
+    else:
+        after = ""
     return f"last heard {_when(health.last_heard)}{after}"
 
 

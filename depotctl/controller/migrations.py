@@ -244,6 +244,56 @@ MIGRATIONS: tuple[Migration, ...] = (
             " CHECK (json_valid(held))",
         ),
     ),
+    Migration(
+        7,
+        "OSCP peers: each OSCP source's registration and handshake, the request ids it "
+        "sent (answered once), and the outbox of messages to it until acknowledged",
+        (
+            # the deadline a source's last message named (OSCP's offline_mode_at); NULL:
+            # its offline_after counts from last_heard
+            "ALTER TABLE sources ADD COLUMN deadline TEXT",
+            # the tokens themselves live in the state directory's token files, never here
+            """
+            CREATE TABLE oscp_peers (
+                source TEXT PRIMARY KEY,
+                base_url TEXT,
+                registered_at TEXT,
+                awaiting_register INTEGER NOT NULL DEFAULT 0
+                    CHECK (awaiting_register IN (0, 1)),
+                handshake_at TEXT,
+                heartbeat_interval_s REAL CHECK (heartbeat_interval_s > 0),
+                measurement_configuration TEXT NOT NULL DEFAULT '[]'
+                    CHECK (json_valid(measurement_configuration)),
+                offline_mode_at TEXT
+            )
+            """,
+            """
+            CREATE TABLE oscp_requests (
+                source TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (source, request_id)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX oscp_requests_at ON oscp_requests (at)",
+            """
+            CREATE TABLE oscp_outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                source TEXT NOT NULL,
+                message TEXT NOT NULL CHECK (message <> ''),
+                request_id TEXT NOT NULL UNIQUE,
+                correlation_id TEXT,
+                body TEXT NOT NULL CHECK (json_valid(body)),
+                initial_token INTEGER NOT NULL DEFAULT 0 CHECK (initial_token IN (0, 1)),
+                created_at TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error TEXT
+            )
+            """,
+            "CREATE INDEX oscp_outbox_due ON oscp_outbox (next_attempt_at)",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

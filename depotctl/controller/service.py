@@ -293,7 +293,7 @@ class Controller:
         applied = self.require_site()
         now = self.clock.now()
         uow = self.units()
-        sources = source_healths(applied.topology.sources, uow.sources.last_heard())
+        sources = source_healths(applied.topology.sources, uow.sources.heard())
         return Snapshot(
             at=now,
             topology=applied.topology,

@@ -129,32 +129,60 @@ def _utc_text(at: datetime) -> str:
 @dataclass(frozen=True, slots=True)
 class SourceHealth:
     """When an envelope source was last heard from; offline after ``offline_after_s``
-    of silence (never heard counts as offline)."""
+    of silence (never heard counts as offline) — or, where the source's last message
+    named its own deadline (``deadline``: OSCP's ``offline_mode_at``), after that."""
 
     source: str
     last_heard: datetime | None
     offline_after_s: float | None
+    deadline: datetime | None = None
+
+    @property
+    def offline_at(self) -> datetime | None:
+        """When the source goes (or went) offline unless heard from again; None when
+        it was never heard from (offline) or never goes offline."""
+        if self.last_heard is None:
+            return None
+        if self.deadline is not None:
+            return self.deadline
+        if self.offline_after_s is None:
+            return None
+        return self.last_heard + timedelta(seconds=self.offline_after_s)
 
     def is_online(self, at: datetime) -> bool:
         if self.last_heard is None:
             return False
-        if self.offline_after_s is None:
-            return True
-        return (at - self.last_heard).total_seconds() <= self.offline_after_s
+        offline_at = self.offline_at
+        return offline_at is None or at <= offline_at
+
+
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """When a source was last heard from, and the deadline that message set (None: the
+    source's ``offline_after`` counts from it)."""
+
+    at: datetime
+    deadline: datetime | None = None
 
 
 def source_healths(
-    declared: Mapping[str, SourceSpec], heard: Mapping[str, datetime]
+    declared: Mapping[str, SourceSpec], heard: Mapping[str, datetime | Heard]
 ) -> dict[str, SourceHealth]:
     """Every source the site declares (with its offline-after), then every other one
     heard from (one the site does not declare never goes offline once heard), by id."""
-    health = {
-        source_id: SourceHealth(source_id, heard.get(source_id), spec.offline_after_s)
-        for source_id, spec in declared.items()
+
+    def health(source_id: str, offline_after_s: float | None) -> SourceHealth:
+        last = heard.get(source_id)
+        if isinstance(last, Heard):
+            return SourceHealth(source_id, last.at, offline_after_s, last.deadline)
+        return SourceHealth(source_id, last, offline_after_s)
+
+    healths = {
+        source_id: health(source_id, spec.offline_after_s) for source_id, spec in declared.items()
     }
-    for source_id, last in heard.items():
-        health.setdefault(source_id, SourceHealth(source_id, last, None))
-    return health
+    for source_id in heard:
+        healths.setdefault(source_id, health(source_id, None))
+    return healths
 
 
 #: States in which an envelope's limit applies.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from depotctl.config import Site, compile_site
 from depotctl.controller.service import Controller
-from depotctl.domain.envelopes import source_healths
+from depotctl.domain.envelopes import Heard, source_healths
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import Allocation, EvseState, allocate
 from depotctl.engine.allocation import Binding
@@ -78,7 +78,7 @@ def impact_on_now(controller: Controller, new_site: Site, base_dir: Path) -> Imp
     kept = tuple(s for s in old_snapshot.sessions if s.evse_id in topology.evses)
     removed = [s for s in old_snapshot.sessions if s.evse_id not in topology.evses]
     heard = {
-        source_id: health.last_heard
+        source_id: Heard(health.last_heard, health.deadline)
         for source_id, health in old_snapshot.sources.items()
         if health.last_heard is not None
     }

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from depotctl.controller.store.database import Store
-from depotctl.controller.store.encoding import iso, parse
+from depotctl.controller.store.encoding import iso, iso_or_none, parse, parse_or_none
+from depotctl.domain.envelopes import Heard
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +29,27 @@ class Sources:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def heard_from(self, source: str, at: datetime) -> None:
-        """Record that an envelope source was heard from at ``at`` (a later time wins)."""
+    def heard_from(self, source: str, at: datetime, *, deadline: datetime | None = None) -> None:
+        """Record that an envelope source was heard from at ``at``, with the deadline
+        its message named, if any (the latest message wins)."""
         with self._store.transaction():
             self._store.write(
-                "INSERT INTO sources (source, last_heard) VALUES (?, ?)"
-                " ON CONFLICT (source) DO UPDATE SET last_heard = max(last_heard, excluded.last_heard)",
-                (source, iso(at)),
+                "INSERT INTO sources (source, last_heard, deadline) VALUES (?, ?, ?)"
+                " ON CONFLICT (source) DO UPDATE SET"
+                " deadline = CASE WHEN excluded.last_heard >= last_heard"
+                " THEN excluded.deadline ELSE deadline END,"
+                " last_heard = max(last_heard, excluded.last_heard)",
+                (source, iso(at), iso_or_none(deadline)),
             )
 
     def last_heard(self) -> dict[str, datetime]:
         """When each source was last heard from, by source id."""
+        return {source: heard.at for source, heard in self.heard().items()}
+
+    def heard(self) -> dict[str, Heard]:
+        """When each source was last heard from and the deadline it named, by id."""
         return {
-            r["source"]: parse(r["last_heard"])
+            r["source"]: Heard(parse(r["last_heard"]), parse_or_none(r["deadline"]))
             for r in self._store.rows("SELECT * FROM sources ORDER BY source")
         }
 

@@ -22,6 +22,7 @@ from depotctl.controller.store.chargers import Chargers
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.envelopes import Envelopes
 from depotctl.controller.store.journal import Journal
+from depotctl.controller.store.oscp import OscpPeers
 from depotctl.controller.store.overrides import Overrides
 from depotctl.controller.store.revisions import Revisions
 from depotctl.controller.store.sessions import Sessions
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.telemetry = Telemetry(store)
         self.overrides = Overrides(store)
         self.alerts = Alerts(store)
+        self.oscp = OscpPeers(store)
         self._transactions: list[AbstractContextManager[None]] = []
 
     def __enter__(self) -> UnitOfWork:
