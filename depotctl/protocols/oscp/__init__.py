@@ -2,6 +2,17 @@
 capacity forecasts they carry as protocol-neutral envelopes (``forecasts``). Group ids,
 request ids and tokens stay in this package."""
 
+from depotctl.protocols.oscp.forecasts import (
+    LIMIT_KINDS,
+    CapacityForecast,
+    CapacityOptimum,
+    ForecastIntake,
+    ForecastRefused,
+    envelope_id,
+    forecast_intake,
+    forecast_problems,
+    replacements,
+)
 from depotctl.protocols.oscp.messages import (
     MESSAGES,
     AdjustGroupCapacityForecast,
@@ -29,13 +40,18 @@ from depotctl.protocols.oscp.messages import (
 )
 
 __all__ = [
+    "LIMIT_KINDS",
     "MESSAGES",
     "AdjustGroupCapacityForecast",
+    "CapacityForecast",
     "CapacityForecastType",
+    "CapacityOptimum",
     "EnergyFlowDirection",
     "EnergyMeasurement",
     "EnergyMeasurementUnit",
     "EnergyType",
+    "ForecastIntake",
+    "ForecastRefused",
     "ForecastedBlock",
     "ForecastedBlockUnit",
     "GroupCapacityComplianceError",
@@ -51,5 +67,9 @@ __all__ = [
     "UpdateGroupCapacityForecast",
     "UpdateGroupMeasurements",
     "VersionUrl",
+    "envelope_id",
+    "forecast_intake",
+    "forecast_problems",
     "parse_message",
+    "replacements",
 ]
