@@ -190,6 +190,7 @@ def run(count: int, silent_share: float, keep: Path | None) -> None:
                 *("--site", str(site), "--clock", "real", "--tick", "5s"),
                 *("--listen", f"127.0.0.1:{free_port()}"),
                 *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
+                *("--oscp-listen", "127.0.0.1:0"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,

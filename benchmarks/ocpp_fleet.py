@@ -214,6 +214,7 @@ def run(count: int, sustain_s: float) -> None:
                 *("--site", str(site), "--clock", "real", "--tick", "5s"),
                 *("--listen", f"127.0.0.1:{free_port()}"),
                 *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
+                *("--oscp-listen", "127.0.0.1:0"),
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -16,22 +16,19 @@ import typer
 
 from depotctl.cli.app import app
 from depotctl.cli.parameters import bare_option, positive_seconds
+from depotctl.controller.log_lines import LogFormat as LogFormatChoice
 
 if TYPE_CHECKING:
     from depotctl.controller.server import Settings
 
 DEFAULT_LISTEN = "127.0.0.1:8180"
 DEFAULT_OCPP_LISTEN = "127.0.0.1:9000"
+DEFAULT_OSCP_LISTEN = "127.0.0.1:9100"
 
 
 class ClockKind(StrEnum):
     REAL = "real"
     SIM = "sim"
-
-
-class LogFormatChoice(StrEnum):
-    JSON = "json"
-    TEXT = "text"
 
 
 def default_state_dir() -> Path:
@@ -63,6 +60,8 @@ def _settings(
     shadow: bool = False,
     log_format: LogFormatChoice | None = None,
     charger_password_env: str | None = None,
+    oscp_listen: str = DEFAULT_OSCP_LISTEN,
+    oscp_base_url: str | None = None,
 ) -> Settings:
     from depotctl.controller.log_lines import LogFormat
     from depotctl.controller.server import Settings
@@ -83,7 +82,18 @@ def _settings(
         shadow=shadow,
         log_format=LogFormat(log_format_for(log_format, tty=sys.stderr.isatty())),
         charger_password_env=charger_password_env,
+        oscp_listen=parse_address(oscp_listen, "--oscp-listen"),
+        oscp_base_url=_base_url(oscp_base_url),
     )
+
+
+def _base_url(text: str | None) -> str | None:
+    if text is not None and not text.startswith(("https://", "http://")):
+        raise typer.BadParameter(
+            f"{text!r} is not an http(s) URL (e.g. https://depot.example/oscp/fp/2.0)",
+            param_hint="--oscp-base-url",
+        )
+    return text
 
 
 def _check_shared_password(variable: str, clock: ClockKind) -> None:
@@ -145,6 +155,25 @@ def serve(
             help="OCPP address HOST:PORT for chargers (set the depot LAN address explicitly).",
         ),
     ] = DEFAULT_OCPP_LISTEN,
+    oscp_listen: Annotated[
+        str,
+        typer.Option(
+            "--oscp-listen",
+            metavar="HOST:PORT",
+            help="OSCP address HOST:PORT for the grid operator's Capacity Provider; it "
+            "listens while the site declares an OSCP envelope source.",
+        ),
+    ] = DEFAULT_OSCP_LISTEN,
+    oscp_base_url: Annotated[
+        str | None,
+        bare_option(
+            "--oscp-base-url",
+            metavar="URL",
+            help="The base URL announced at OSCP register: the depot's public address of "
+            "the listener, usually a TLS-terminating proxy "
+            "(https://depot.example/oscp/fp/2.0). Default: the listener's own.",
+        ),
+    ] = None,
     clock: Annotated[
         ClockKind, typer.Option("--clock", help="real, or sim (simulated, --speed times faster).")
     ] = ClockKind.REAL,
@@ -227,6 +256,8 @@ def serve(
         shadow,
         log_format,
         charger_password_env,
+        oscp_listen,
+        oscp_base_url,
     )
     from depotctl.controller.server import run
 

@@ -33,12 +33,14 @@ from depotctl.controller.log_lines import LogFormat, TextLines, configure_loggin
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
+from depotctl.controller.oscp.serving import OscpServing
 from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.sim_password import sharing_password
 from depotctl.controller.startup import (
     Listeners,
     StartRefused,
+    api_url,
     bind_listeners,
     check_state_dir,
     in_use,
@@ -70,6 +72,10 @@ class Settings:
     log_format: LogFormat = LogFormat.JSON
     #: simulation: every charger's password from this variable, not the site's
     charger_password_env: str | None = None
+    #: the OSCP listener, while the site declares an OSCP source
+    oscp_listen: tuple[str, int] = ("127.0.0.1", 9100)
+    #: the base URL announced at OSCP ``register`` (default: the listener's own)
+    oscp_base_url: str | None = None
 
 
 def run(settings: Settings) -> int:
@@ -187,6 +193,14 @@ def _run_with_store(
             settings.charger_password_env,
         )
     ocpp = OcppServer(roster, charger_events, controller.clock.now)
+    oscp = OscpServing(
+        controller,
+        StateDir(settings.state_dir),
+        settings.oscp_listen,
+        base_url=settings.oscp_base_url,
+    )
+    if oscp.wanted:  # else once an apply adds an OSCP source
+        oscp.bind_now()
     # limits go to the chargers over OCPP, each charger's on a queue of its own: a
     # charger that is not connected answers "offline" (uncontrollable)
     dispatch = OcppDispatcher(
@@ -215,6 +229,7 @@ def _run_with_store(
             listeners.ocpp,
             charger_events,
             dispatch,
+            oscp,
         )
     )
     return 0
@@ -307,6 +322,7 @@ async def _serve(
     ocpp_sock: socket.socket,
     charger_events: ControllerChargerEvents,
     dispatch: OcppDispatcher,
+    oscp: OscpServing,
 ) -> None:
     await ocpp.start(sock=ocpp_sock)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
@@ -319,11 +335,24 @@ async def _serve(
     )
     while not server.started and not serving.done():
         await asyncio.sleep(0.01)
+    oscp_task: asyncio.Task[None] | None = None
     if server.started:
         port = sock.getsockname()[1]
         endpoints = write_endpoints(
-            settings.state_dir, settings.listen[0], port, settings, ocpp_port=ocpp.port
+            settings.state_dir,
+            settings.listen[0],
+            port,
+            settings,
+            ocpp_port=ocpp.port,
+            oscp_url=oscp.url,
         )
+
+        def oscp_listening(url: str) -> None:
+            if endpoints.get("oscp") != url:  # an apply added the first OSCP source
+                endpoints["oscp"] = url
+                _write_endpoints_file(settings.state_dir, endpoints)
+
+        oscp_task = asyncio.create_task(oscp.run(stop, oscp_listening))
         log.info(
             "serving",
             extra={
@@ -339,19 +368,12 @@ async def _serve(
     charger_events.flush()
     stop.set()
     await cycling
+    if oscp_task is not None:
+        await oscp_task
     await dispatch.close()
     if checkpointing is not None:
         await checkpointing
     log.info("stopped")
-
-
-def api_url(host: str, port: int) -> str:
-    """The API's URL; a wildcard address is reached on loopback."""
-    if host in ("0.0.0.0", ""):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"http://{_url_host(host)}:{port}"
 
 
 def ocpp_url(host: str, port: int) -> str:
@@ -360,22 +382,30 @@ def ocpp_url(host: str, port: int) -> str:
     return "ws" + api_url(host, port).removeprefix("http") + "/ocpp"
 
 
-def _url_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
-
-
 def write_endpoints(
-    state_dir: Path, host: str, port: int, settings: Settings, *, ocpp_port: int
+    state_dir: Path,
+    host: str,
+    port: int,
+    settings: Settings,
+    *,
+    ocpp_port: int,
+    oscp_url: str | None = None,
 ) -> dict[str, str]:
     """Write ``endpoints.json`` atomically, with the ports bound (never 0)."""
     endpoints = {
         "api": api_url(host, port),
         "ocpp": ocpp_url(settings.ocpp_listen[0], ocpp_port),
     }
+    if oscp_url is not None:
+        endpoints["oscp"] = oscp_url
+    _write_endpoints_file(state_dir, endpoints)
+    return endpoints
+
+
+def _write_endpoints_file(state_dir: Path, endpoints: dict[str, str]) -> None:
     target, partial = StateDir(state_dir).endpoints, StateDir(state_dir).endpoints_partial
     partial.write_text(json.dumps(endpoints, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, target)
-    return endpoints
 
 
 class _Server(uvicorn.Server):

@@ -135,6 +135,15 @@ def bind_listeners(api: tuple[str, int], ocpp: tuple[str, int]) -> Listeners:
     return Listeners(api_sock, ocpp_sock)
 
 
+def api_url(host: str, port: int) -> str:
+    """An HTTP listener's URL; a wildcard address is reached on loopback."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def bind(host: str, port: int, *, flag: str) -> socket.socket:
     """A socket listening on ``host:port`` (port 0: a free one), inheritable."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET

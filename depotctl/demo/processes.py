@@ -113,6 +113,8 @@ def start_controller(
             "127.0.0.1:0",
             "--ocpp-listen",
             "127.0.0.1:0",
+            "--oscp-listen",
+            "127.0.0.1:0",
             "--clock",
             "sim",
             "--speed",

@@ -36,7 +36,7 @@ def _serve(state_dir: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str]:
     (state_dir / "endpoints.json").unlink(missing_ok=True)
     process = subprocess.Popen(
         [sys.executable, "-m", "depotctl", "serve", "--state-dir", str(state_dir),
-         "--listen", "127.0.0.1:0", "--ocpp-listen", "127.0.0.1:0", "--shadow", *flags],
+         "--listen", "127.0.0.1:0", "--ocpp-listen", "127.0.0.1:0", "--oscp-listen", "127.0.0.1:0", "--shadow", *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "NO_COLOR": "1"},

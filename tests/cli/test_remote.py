@@ -50,6 +50,8 @@ def controller(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Controller]
             "127.0.0.1:0",
             "--ocpp-listen",
             "127.0.0.1:0",
+            "--oscp-listen",
+            "127.0.0.1:0",
             "--shadow",  # no chargers connect here: decide and journal, send nothing
         ],
         stdout=subprocess.DEVNULL,

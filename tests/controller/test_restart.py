@@ -80,7 +80,11 @@ def wait_for(check: Any, *, within_s: float, what: str) -> Any:
 
 
 def tokens(state_dir: Path) -> dict[str, str]:
-    return {p.name: p.read_text() for p in (state_dir / "tokens").iterdir()}
+    return {
+        str(p.relative_to(state_dir)): p.read_text()
+        for p in (state_dir / "tokens").rglob("*")
+        if p.is_file()
+    }
 
 
 def test_a_kill_9_during_busy_cycles_loses_nothing_and_control_resumes_within_a_tick(

@@ -63,6 +63,8 @@ def _command(state_dir: Path, *flags: str) -> list[str]:
         "127.0.0.1:0",
         "--ocpp-listen",
         "127.0.0.1:0",
+        "--oscp-listen",
+        "127.0.0.1:0",
         *flags,
     ]
 
@@ -108,6 +110,11 @@ def test_serve_seeds_the_site_writes_tokens_and_endpoints_and_stops_cleanly(
         assert not running.api.endswith(":0")
         assert running.endpoints["ocpp"].startswith("ws://127.0.0.1:")
         assert not running.endpoints["ocpp"].endswith(":0/ocpp")  # the port bound
+        # the site declares an OSCP source: its listener is up, and wants a token
+        oscp = running.endpoints["oscp"]
+        assert re.fullmatch(r"http://127\.0\.0\.1:[1-9]\d*/oscp/fp/2\.0", oscp)
+        refused = httpx.post(oscp + "/heartbeat", json={"offline_mode_at": "2026-01-01T00:00:00Z"})
+        assert refused.status_code == 401 and "Token" in refused.json()["message"]
         for name in ("admin.token", "readonly.token"):
             assert _mode(tmp_path / "tokens" / name) == 0o600
         assert httpx.get(running.api + "/healthz").json() == {"status": "ok", "revision": 1}
@@ -147,18 +154,21 @@ def test_serve_seeds_the_site_writes_tokens_and_endpoints_and_stops_cleanly(
 
 def test_a_restart_keeps_the_tokens_and_the_revision(tmp_path: Path) -> None:
     with serve(tmp_path, "--site", str(AU_DEPOT)) as running:
-        tokens = {p.name: p.read_text() for p in (tmp_path / "tokens").iterdir()}
+        tokens = {p.name: p.read_text() for p in (tmp_path / "tokens").glob("*.token")}
         hash_before = running.get("/api/v1/site").json()["hash"]
         assert running.stop()[0] == 0
     with serve(tmp_path) as running:  # no --site: the store is the truth
-        assert {p.name: p.read_text() for p in (tmp_path / "tokens").iterdir()} == tokens
+        assert {p.name: p.read_text() for p in (tmp_path / "tokens").glob("*.token")} == tokens
         site = running.get("/api/v1/site").json()
         assert (site["number"], site["hash"]) == (1, hash_before)
         assert [r["number"] for r in running.get("/api/v1/revisions").json()["revisions"]] == [1]
         running.stop()
 
 
-def test_a_different_site_file_on_restart_warns_and_keeps_the_store(tmp_path: Path) -> None:
+def test_a_different_site_file_on_restart_warns_and_keeps_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUSGRID_OSCP_TOKEN", "dnsp-initial-token")  # else its warning too
     with serve(tmp_path, "--site", str(AU_DEPOT)) as running:
         running.stop()
     with serve(tmp_path, "--site", str(EXAMPLES / "minimal.yaml")) as running:
@@ -277,10 +287,12 @@ def test_text_logs_are_lines_in_the_site_time_and_json_is_the_default_off_a_term
         code, text_log = running.stop()
     assert code == 0
     api, ocpp = running.endpoints["api"], running.endpoints["ocpp"]
+    oscp = running.endpoints["oscp"]  # the site declares an OSCP source
     stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+1[01]:00"  # Australia/Sydney
     lines = text_log.splitlines()
     assert any(
         re.fullmatch(rf"{stamp} serving  api={re.escape(api)} ocpp={re.escape(ocpp)} "
+                     rf"oscp={re.escape(oscp)} "
                      rf"state_dir={re.escape(str(tmp_path / 'text'))} clock=real .*", line)
         for line in lines
     ), text_log  # fmt: skip
@@ -337,7 +349,7 @@ def test_a_second_serve_on_the_same_state_directory_exits_4_and_changes_nothing(
         endpoints = (tmp_path / "endpoints.json").read_bytes()
         kept = {
             path: (path.read_bytes(), path.stat().st_mtime_ns)
-            for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").iterdir()]
+            for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").glob("*.token")]
         }
         second = subprocess.run(
             _command(tmp_path, "--site", str(AU_DEPOT)),

@@ -171,6 +171,8 @@ class Serve:
                 f"127.0.0.1:{self.api_port}",
                 "--ocpp-listen",
                 f"127.0.0.1:{self.ocpp_port}",
+                "--oscp-listen",
+                "127.0.0.1:0",
                 *self.flags,
             ],
             stdout=subprocess.DEVNULL,

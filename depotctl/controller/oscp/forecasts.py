@@ -1,0 +1,102 @@
+"""A capacity forecast taken: its blocks become envelopes on the source's nodes
+(:func:`~depotctl.protocols.oscp.forecasts.forecast_intake`), the stored ones it
+replaces are withdrawn, the source is heard from, and each of it is journaled — all
+in the caller's unit of work. ``OPTIMUM`` forecasts are advice for the planner: they
+are journaled, and limit nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from depotctl.api.encoding import utc_text
+from depotctl.controller.oscp.peers import OscpPeer
+from depotctl.controller.services.envelopes import limit_words, received_entry
+from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
+from depotctl.protocols.oscp.events import Inbound, OscpRefused
+from depotctl.protocols.oscp.forecasts import (
+    ForecastIntake,
+    ForecastRefused,
+    forecast_intake,
+    replacements,
+)
+from depotctl.protocols.oscp.messages import UpdateGroupCapacityForecast
+
+
+def take_forecast(
+    uow: UnitOfWork, peer: OscpPeer, message: UpdateGroupCapacityForecast, inbound: Inbound
+) -> str:
+    """Store ``message``'s envelopes; what changed, in words (for the control loop).
+    :class:`OscpRefused` (400, storing nothing) for a forecast that cannot be taken."""
+    if not peer.targets:
+        raise OscpRefused(
+            409,
+            f"source {peer.source} limits no node of the site: give the grid connection "
+            f"`envelope_source: {peer.source}` in the site file, then apply it",
+        )
+    try:
+        intake = forecast_intake(
+            message,
+            source=peer.source,
+            targets=peer.targets,
+            request_id=inbound.request_id,
+            received_at=inbound.at,
+        )
+    except ForecastRefused as refused:
+        raise OscpRefused(400, str(refused)) from None
+    stored = [e for e in uow.envelopes.all(open_at=inbound.at) if e.source == peer.source]
+    replaced = replacements(stored, intake.envelopes)
+    entries: list[NewJournalEntry] = [_forecast_entry(peer, message, intake, inbound, replaced)]
+    for envelope_id, at in replaced.items():
+        uow.envelopes.withdraw(envelope_id, at=at)
+        entries.append(
+            journal_entry(
+                JournalKind.ENVELOPE_WITHDRAWN,
+                f"envelope {envelope_id} withdrawn: replaced by source {peer.source}'s "
+                f"{message.type} forecast {inbound.request_id}",
+                at=inbound.at,
+                envelope=envelope_id,
+                data={"source": peer.source, "replaced_by": inbound.request_id},
+            )
+        )
+    for envelope in intake.envelopes:
+        uow.envelopes.put(envelope)
+        entries.append(received_entry(envelope, inbound.at))
+    uow.sources.heard_from(peer.source, inbound.at)
+    uow.journal.record(entries)
+    return f"source {peer.source} sent a {message.type} forecast"
+
+
+def _forecast_entry(
+    peer: OscpPeer,
+    message: UpdateGroupCapacityForecast,
+    intake: ForecastIntake,
+    inbound: Inbound,
+    replaced: Mapping[str, datetime],
+) -> NewJournalEntry:
+    blocks = message.forecasted_blocks
+    start = min(block.start_time for block in blocks)
+    end = max(block.end_time for block in blocks)
+    if intake.envelopes:
+        lowest = min(intake.envelopes, key=lambda e: (e.unit, e.limit))
+        what = (
+            f"{len(intake.envelopes)} envelopes on {', '.join(peer.targets)}, the lowest "
+            f"{limit_words(lowest)}; {len(replaced)} replaced"
+        )
+    else:
+        what = f"{len(intake.optima)} advised levels (OPTIMUM: the planner's, never a limit)"
+    return journal_entry(
+        JournalKind.OSCP_FORECAST,
+        f"source {peer.source} sent a {message.type} forecast for group {message.group_id}: "
+        f"{len(blocks)} blocks from {utc_text(start)} until {utc_text(end)}; {what}",
+        at=inbound.at,
+        data={
+            "source": peer.source,
+            "group_id": message.group_id,
+            "type": str(message.type),
+            "request_id": inbound.request_id,
+            "blocks": len(blocks),
+            "envelopes": [e.id for e in intake.envelopes],
+            "replaced": sorted(replaced),
+        },
+    )

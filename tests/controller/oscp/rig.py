@@ -1,0 +1,195 @@
+"""A controller's OSCP side over real HTTP, both ways: the Flexibility Provider's
+endpoints on uvicorn (loopback, a free port) in front of a controller with a real
+SQLite store and a simulated clock the test advances, and a recording Capacity
+Provider on uvicorn that the link sends to. The link runs one pass at a time, when
+the test says: nothing waits on the wall clock."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from depotctl.api.state_dir import StateDir
+from depotctl.controller.clock import SimClock
+from depotctl.controller.oscp.serving import OscpServing
+from depotctl.controller.service import Controller
+from depotctl.controller.store import Store
+from depotctl.protocols.oscp.endpoints import oscp_app
+from tests.conftest import SITES
+
+START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+SOURCE = "ausgrid-oscp"
+GROUP = "BUS-DEPOT-LV-0042"
+INITIAL_TOKEN = "initial-token-from-the-dnsp"
+TOKEN_ENV = "AUSGRID_OSCP_TOKEN"
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields its URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", log_level="error")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60  # a hang, not a busy machine's slow start
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@dataclass
+class Received:
+    """A request the Capacity Provider received."""
+
+    endpoint: str
+    method: str
+    headers: dict[str, str]
+    body: dict[str, Any] | None
+
+
+@dataclass
+class CapacityProvider:
+    """A recording Capacity Provider: answers every request ``status`` (204)."""
+
+    received: list[Received] = field(default_factory=list)
+    status: int = 204
+
+    def app(self) -> Starlette:
+        async def receive(request: Request) -> Response:
+            raw = await request.body()
+            self.received.append(
+                Received(
+                    request.path_params["endpoint"],
+                    request.method,
+                    {k.lower(): v for k, v in request.headers.items()},
+                    json.loads(raw) if raw else None,
+                )
+            )
+            return Response(status_code=self.status)
+
+        return Starlette(
+            routes=[Route("/oscp/cp/2.0/{endpoint}", receive, methods=["POST", "PUT", "DELETE"])]
+        )
+
+    def of(self, endpoint: str) -> list[Received]:
+        return [r for r in self.received if r.endpoint == endpoint]
+
+
+class Rig:
+    """The controller, its OSCP endpoints (``fp``: base URL) and the provider (``cp``)."""
+
+    def __init__(
+        self, state_dir: Path, provider: CapacityProvider, cp_url: str, clock: SimClock
+    ) -> None:
+        self.state_dir = state_dir
+        self.provider = provider
+        self.clock = clock
+        self.loop = asyncio.new_event_loop()
+        self.store = Store.open(StateDir(state_dir).store)
+        self.controller = Controller(self.store, clock, base_dir=SITES)
+        self.serving = OscpServing(self.controller, StateDir(state_dir), ("127.0.0.1", 0))
+        self.events = self.serving.events
+        self.cp_url = cp_url
+        self.fp = ""
+
+    def seed(self, site_text: str) -> None:
+        self.controller.seed(SITES / "au-bus-depot.yaml", site_text, author="test")
+
+    def link_pass(self) -> None:
+        """One pass of the link: register, deliver what is due, heartbeats."""
+        self.loop.run_until_complete(self.serving.link.one_pass())
+
+    def post(
+        self,
+        endpoint: str,
+        body: object,
+        *,
+        token: str | None,
+        request_id: str | None = None,  # "": none sent
+        method: str = "POST",
+        scheme: str = "Token",
+    ) -> httpx.Response:
+        headers = {} if request_id == "" else {"X-Request-ID": request_id or str(uuid.uuid4())}
+        if token is not None:
+            headers["Authorization"] = f"{scheme} {token}"
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        return httpx.request(
+            method,
+            f"{self.fp}/oscp/fp/2.0/{endpoint}",
+            headers=headers,
+            content=content,
+            timeout=30,
+        )
+
+    def register(self) -> str:
+        """Register the provider as it would (its own ``register`` with the initial
+        token); the token the controller gave it."""
+        body = {
+            "token": "cp-token-1",
+            "version_url": [{"version": "2.0", "base_url": f"{self.cp_url}/oscp/cp/2.0"}],
+        }
+        answer = self.post("register", body, token=INITIAL_TOKEN)
+        assert answer.status_code == 204, answer.text
+        self.link_pass()
+        token = self.provider.of("register")[-1].body
+        assert token is not None
+        return str(token["token"])
+
+    def close(self) -> None:
+        self.loop.run_until_complete(self.serving.link.client.aclose())
+        self.loop.close()
+        self.controller.close()
+
+    def journal(self, kind: str | None = None) -> list[Any]:
+        entries = self.controller.units().journal.entries(limit=10_000)
+        return [e for e in entries if kind is None or e.kind == kind]
+
+
+def site_text(cp_url: str) -> str:
+    """The bus depot, its DNSP's Capacity Provider at ``cp_url``."""
+    text = (SITES / "au-bus-depot.yaml").read_text()
+    return text.replace("https://oscp.dnsp.example/oscp/cp/2.0", f"{cp_url}/oscp/cp/2.0")
+
+
+@contextmanager
+def oscp_rig(tmp_path: Path, provider: CapacityProvider | None = None) -> Iterator[Rig]:
+    """A seeded controller with its endpoints and a provider, both served."""
+    provider = provider or CapacityProvider()
+    clock = SimClock(START, monotonic=lambda: 0.0)
+    with serving(provider.app()) as cp_url:
+        rig = Rig(tmp_path, provider, cp_url, clock)
+        rig.seed(site_text(cp_url))
+        with serving(oscp_app(rig.events)) as fp_url:
+            rig.fp = fp_url
+            rig.events.base_url = f"{fp_url}/oscp/fp/2.0"
+            try:
+                yield rig
+            finally:
+                rig.close()
