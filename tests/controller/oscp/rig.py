@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,35 +29,13 @@ from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
 from depotctl.protocols.oscp.endpoints import oscp_app
 from tests.conftest import SITES
+from tests.controller.test_app import serving
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 SOURCE = "ausgrid-oscp"
 GROUP = "BUS-DEPOT-LV-0042"
 INITIAL_TOKEN = "initial-token-from-the-dnsp"
 TOKEN_ENV = "AUSGRID_OSCP_TOKEN"
-
-
-@contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) until the block ends; yields its URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", log_level="error")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60  # a hang, not a busy machine's slow start
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @dataclass

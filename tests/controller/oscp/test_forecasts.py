@@ -16,18 +16,11 @@ from depotctl.controller.store import JournalKind
 from depotctl.domain.envelopes import Direction, EnvelopeMode, EnvelopeState
 from tests.controller.oscp.rig import (
     GROUP,
-    INITIAL_TOKEN,
     SOURCE,
     START,
-    TOKEN_ENV,
     Rig,
     oscp_rig,
 )
-
-
-@pytest.fixture(autouse=True)
-def _initial_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, INITIAL_TOKEN)
 
 
 def _z(at: datetime) -> str:

@@ -18,18 +18,12 @@ from tests.controller.oscp.rig import (
     INITIAL_TOKEN,
     SOURCE,
     START,
-    TOKEN_ENV,
     CapacityProvider,
     Rig,
     oscp_rig,
     serving,
     site_text,
 )
-
-
-@pytest.fixture(autouse=True)
-def _initial_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(TOKEN_ENV, INITIAL_TOKEN)
 
 
 def _register(rig: Rig, token: str, *, their_token: str = "cp-token-1", request_id: str = "r-1"):
