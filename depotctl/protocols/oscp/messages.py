@@ -29,6 +29,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     ValidationInfo,
 )
@@ -119,6 +120,12 @@ FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 NonEmptyText = Annotated[str, Field(min_length=1)]
 
 
+def _whole_as_int(number: float) -> int | float:
+    """60, not 60.0: a whole number written as one (a JSON Schema draft-04 validator,
+    pyoscp's, takes 60.0 for no integer)."""
+    return int(number) if number.is_integer() else number
+
+
 def _each_once(configurations: list[MeasurementConfiguration]) -> list[MeasurementConfiguration]:
     if len(set(configurations)) != len(configurations):
         raise ValueError(f"each configuration at most once, got {', '.join(configurations)}")
@@ -161,7 +168,9 @@ class RequiredBehaviour(OscpModel):
     ``measurement_configuration`` is required (the OCA schema), an empty list meaning
     no configuration."""
 
-    heartbeat_interval: Annotated[float, Field(ge=1, allow_inf_nan=False)] | None = None
+    heartbeat_interval: (
+        Annotated[float, Field(ge=1, allow_inf_nan=False), PlainSerializer(_whole_as_int)] | None
+    ) = None
     measurement_configuration: Annotated[list[MeasurementConfiguration], AfterValidator(_each_once)]
 
 

@@ -103,6 +103,19 @@ def test_optional_fields_absent_are_left_out_not_written_as_null() -> None:
     }
 
 
+def test_a_whole_heartbeat_interval_is_written_as_an_integer() -> None:
+    """A draft-04 validator (pyoscp's) takes 60.0 for no integer."""
+    for sent, written in (("60", "60"), ("60.0", "60"), ("30.5", "30.5")):
+        body = f'{{"required_behaviour": {{"heartbeat_interval": {sent}, "measurement_configuration": []}}}}'
+        handshake = parse_message(oscp.Handshake, body)
+        assert (
+            handshake.to_body()
+            == (
+                f'{{"required_behaviour":{{"heartbeat_interval":{written},"measurement_configuration":[]}}}}'
+            ).encode()
+        )
+
+
 def test_each_message_knows_its_endpoint() -> None:
     assert {name: model.endpoint for name, model in MESSAGES.items()} == {
         "Register": "register",
