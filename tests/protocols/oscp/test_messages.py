@@ -13,12 +13,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from jsonschema import Draft202012Validator
 from hypothesis import given
 from hypothesis import strategies as st
 
 from depotctl.protocols import oscp
 from depotctl.protocols.oscp import MESSAGES, MessageRefused, OscpMessage, parse_message
-from tests.protocols.oscp.schemas import assert_conforms, schema_file, schema_problems
+from tests.protocols.oscp.schemas import (
+    SCHEMA_DIR,
+    TYPES,
+    assert_conforms,
+    schema_file,
+    schema_problems,
+)
 
 BLOCK = {
     "capacity": 350.5,
@@ -78,6 +85,10 @@ def test_every_message_has_a_schema_and_an_example() -> None:
     assert set(EXAMPLES) == set(MESSAGES)
     for name in MESSAGES:
         assert schema_file(name).is_file(), f"{name} has no schema at {schema_file(name)}"
+    files = {path.name for path in SCHEMA_DIR.glob("*.schema.json")}
+    assert files == {schema_file(name).name for name in MESSAGES} | {TYPES}
+    for path in SCHEMA_DIR.glob("*.schema.json"):
+        Draft202012Validator.check_schema(json.loads(path.read_text()))
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
