@@ -13,9 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from jsonschema import Draft202012Validator
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from depotctl.protocols import oscp
 from depotctl.protocols.oscp import MESSAGES, MessageRefused, OscpMessage, parse_message
