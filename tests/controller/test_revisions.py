@@ -517,6 +517,10 @@ def _start(state_dir: Path, *flags: str) -> tuple[subprocess.Popen[bytes], str, 
     return process, api, token
 
 
+#: with the long checks: the crash drill's applier (test_crash_drill.py, in the default
+#: run) applies through three kills and checks the same and more — revisions 1..N, each
+#: hash, one revision.applied each, every acknowledged apply kept, the newest in force
+@pytest.mark.slow
 def test_an_apply_interrupted_by_kill_9_leaves_the_store_consistent(tmp_path: Path) -> None:
     acknowledged: list[tuple[int, str]] = []
     shuffle = random.Random(4)
