@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from depotctl.config.render import render_text as render_diagnostics
     from depotctl.config.render.json import json_report
     from depotctl.config.rules import RULES, SCHEMA_UNKNOWN_KIND, all_rules
-    from depotctl.config.schema import Charger, GridConnection, Site, TariffDocument
+    from depotctl.config.schema import Charger, GridConnection, OscpQuirks, Site, TariffDocument
     from depotctl.config.schema.base import SchemaModel
     from depotctl.config.schema.tariff import TariffRef, TariffSpec
     from depotctl.config.schema.types import NodeId, Units
@@ -85,6 +85,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "LoadedFile": ("load", "LoadedFile"),
     "LoadedSnapshot": ("snapshot", "LoadedSnapshot"),
     "NodeId": ("schema.types", "NodeId"),
+    "OscpQuirks": ("schema", "OscpQuirks"),
     "PhaseName": ("snapshot.schema", "PhaseName"),
     "RULES": ("rules", "RULES"),
     "ReadingEntry": ("snapshot.schema", "ReadingEntry"),
@@ -169,6 +170,7 @@ __all__ = [
     "LoadedFile",
     "LoadedSnapshot",
     "NodeId",
+    "OscpQuirks",
     "PhaseName",
     "ReadingEntry",
     "SchemaModel",

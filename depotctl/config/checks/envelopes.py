@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from depotctl.config.checks.context import SiteContext, closest, describe, site_check
+from depotctl.config.checks.site import likely_zone, zone
 from depotctl.config.rules import Finding, Path, error, warning
 from depotctl.config.schema import EnvelopeSource, GridConnection
 
@@ -48,6 +49,11 @@ MISSING_CREDENTIALS = error(
     "envelope/missing-credentials",
     "an oscp source without token_env or token_file",
     "add token_env: NAME (an environment variable holding the token) or token_file: PATH",
+)
+INVALID_QUIRK_ZONE = error(
+    "envelope/invalid-quirk-zone",
+    "an oscp source's naive_times_in quirk is not an IANA time zone",
+    "name the zone the provider's naive datetimes are in, e.g. Europe/Berlin",
 )
 UNUSED_SOURCE = warning(
     "envelope/unused-source",
@@ -188,4 +194,18 @@ def credentials(ctx: SiteContext) -> Iterator[Finding]:
                 _where(i, "oscp"),
                 f'oscp source "{source.id}" has no token_env or token_file: it cannot authenticate '
                 "to the provider",
+            )
+
+
+@site_check
+def quirk_zones(ctx: SiteContext) -> Iterator[Finding]:
+    for i, source in _sources(ctx):
+        quirks = source.oscp.quirks if source.oscp is not None else None
+        name = quirks.naive_times_in if quirks is not None else None
+        if name is not None and zone(name) is None:
+            guess = likely_zone(name)
+            yield INVALID_QUIRK_ZONE.at(
+                _where(i, "oscp", "quirks", "naive_times_in"),
+                f'oscp source "{source.id}": naive_times_in "{name}" is not an IANA time zone',
+                f'did you mean "{guess}"?' if guess else None,
             )

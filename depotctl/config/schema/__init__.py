@@ -30,7 +30,13 @@ from depotctl.config.schema.site import (
     SiteSpec,
     TariffDocument,
 )
-from depotctl.config.schema.sources import EnvelopeFallback, EnvelopeSource, Meter, OscpSettings
+from depotctl.config.schema.sources import (
+    EnvelopeFallback,
+    EnvelopeSource,
+    Meter,
+    OscpQuirks,
+    OscpSettings,
+)
 from depotctl.config.schema.tariff import (
     DemandWindow,
     EnergyWindow,
@@ -67,6 +73,7 @@ __all__ = [
     "Meter",
     "Node",
     "OcppSettings",
+    "OscpQuirks",
     "OscpSettings",
     "Policies",
     "Season",

@@ -21,6 +21,24 @@ class Meter(SchemaModel):
     description: str | None = None
 
 
+class OscpQuirks(SchemaModel):
+    """Deviations from OSCP 2.0 of this provider's implementation; each off by default."""
+
+    acknowledge_path: str | None = Field(
+        None,
+        pattern=r"^[a-z_]+$",
+        description="The provider's endpoint for HandshakeAcknowledge, where it is not "
+        "handshake_acknowledge (pyoscp: handshake_acknowledgment); the controller also "
+        "accepts the provider's acknowledgement there.",
+    )
+    naive_times_in: str | None = Field(
+        None,
+        description="The IANA zone of the provider's datetimes written without an offset "
+        "(read in it; the controller writes its own to this provider the same way).",
+    )
+    trailing_slash: bool = Field(False, description="The provider's endpoint URLs end in a slash.")
+
+
 class OscpSettings(SchemaModel):
     """OSCP 2.0: the Capacity Provider's endpoint and this site's group there."""
 
@@ -32,6 +50,9 @@ class OscpSettings(SchemaModel):
     )
     token_file: str | None = Field(None, description="File holding the token.")
     token: str | int | float | None = Field(None, description="Never use (secrets/inline-secret).")
+    quirks: OscpQuirks | None = Field(
+        None, description="Deviations from the specification of this provider's implementation."
+    )
 
 
 class EnvelopeFallback(SchemaModel):

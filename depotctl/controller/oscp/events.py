@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from depotctl.controller.oscp.forecasts import take_forecast
 from depotctl.controller.oscp.peers import OscpPeer, oscp_peers
@@ -47,6 +46,7 @@ from depotctl.protocols.oscp.messages import (
     UpdateGroupCapacityForecast,
     VersionUrl,
 )
+from depotctl.protocols.oscp.quirks import NO_QUIRKS, PeerQuirks
 
 log = logging.getLogger("depotctl.oscp")
 
@@ -103,8 +103,9 @@ class ControllerCapacityProviderEvents:
             )
             return None
 
-    def naive_zone(self, source: str) -> ZoneInfo | None:
-        return None
+    def quirks(self, source: str) -> PeerQuirks:
+        peer = self.peers().get(source)
+        return peer.quirks if peer is not None else NO_QUIRKS
 
     def seen(self, source: str, request_id: str) -> bool:
         return self.controller.units().oscp.seen(source, request_id)

@@ -120,6 +120,7 @@ class OscpLink:
             token=token,
             request_id=message.request_id,
             correlation_id=message.correlation_id,
+            quirks=peer.quirks,
         )
 
     def _settle(self, message: OutboxMessage, delivery: Delivery) -> None:
@@ -175,6 +176,7 @@ class OscpLink:
                 Heartbeat(offline_mode_at=offline_mode_at).model_dump(mode="json"),
                 token=token,
                 request_id=str(uuid.uuid4()),
+                quirks=peer.quirks,
             )
             self._next_heartbeat[source] = now + timedelta(seconds=interval)
             if not delivery.acknowledged:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from depotctl.config import Site
+from depotctl.config import OscpQuirks, Site
 from depotctl.domain.charge_points import PasswordRef
+from depotctl.protocols.oscp.quirks import ACKNOWLEDGE_PATH, NO_QUIRKS, PeerQuirks
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +16,7 @@ class OscpPeer:
     """One OSCP envelope source: its Capacity Provider's base URL (where this
     controller registers, until the peer names its own), the group the site is in
     there, where the initial token is kept, how often the controller asks the peer to
-    send heartbeats, and the nodes its envelopes limit."""
+    send heartbeats, the nodes its envelopes limit, and the peer's quirks."""
 
     source: str
     base_url: str
@@ -23,6 +25,7 @@ class OscpPeer:
     heartbeat_interval_s: float | None
     offline_after_s: float | None
     targets: tuple[str, ...]
+    quirks: PeerQuirks = NO_QUIRKS
 
 
 def oscp_peers(
@@ -48,5 +51,16 @@ def oscp_peers(
             ),
             offline_after_s=source.offline_after.seconds if source.offline_after else None,
             targets=targets.get(source.id, ()),
+            quirks=_quirks(settings.quirks),
         )
     return peers
+
+
+def _quirks(declared: OscpQuirks | None) -> PeerQuirks:
+    if declared is None:
+        return NO_QUIRKS
+    return PeerQuirks(
+        acknowledge_path=declared.acknowledge_path or ACKNOWLEDGE_PATH,
+        naive_zone=ZoneInfo(declared.naive_times_in) if declared.naive_times_in else None,
+        trailing_slash=declared.trailing_slash,
+    )

@@ -64,6 +64,16 @@ def oscp_app(events: CapacityProviderEvents) -> Starlette:
         )
 
     register = accepting(Register, events.registered)
+    acknowledged = accepting(HandshakeAcknowledge, events.handshake_acknowledged)
+
+    async def elsewhere(request: Request) -> Response:
+        """A peer's own path for an acknowledgement (its declared quirk), else 404."""
+        caller = events.caller(_token(request) or "")
+        path = request.path_params["endpoint"]
+        if caller is not None and path == events.quirks(caller.source).acknowledge_path:
+            return await acknowledged(request)
+        return await _not_found(request, LookupError(path))
+
     return Starlette(
         routes=[
             Route(f"{BASE_PATH}/register", register, methods=["POST", "PUT"]),
@@ -71,11 +81,7 @@ def oscp_app(events: CapacityProviderEvents) -> Starlette:
             Route(
                 f"{BASE_PATH}/handshake", accepting(Handshake, events.handshake), methods=["POST"]
             ),
-            Route(
-                f"{BASE_PATH}/handshake_acknowledge",
-                accepting(HandshakeAcknowledge, events.handshake_acknowledged),
-                methods=["POST"],
-            ),
+            Route(f"{BASE_PATH}/handshake_acknowledge", acknowledged, methods=["POST"]),
             Route(
                 f"{BASE_PATH}/heartbeat", accepting(Heartbeat, events.heartbeat), methods=["POST"]
             ),
@@ -84,6 +90,7 @@ def oscp_app(events: CapacityProviderEvents) -> Starlette:
                 accepting(UpdateGroupCapacityForecast, events.capacity_forecast),
                 methods=["POST"],
             ),
+            Route(f"{BASE_PATH}/{{endpoint}}", elsewhere, methods=["POST"]),
         ],
         exception_handlers={404: _not_found, 405: _not_allowed},
     )
@@ -112,7 +119,7 @@ async def _receive(
             log.info("repeated request %s from %s answered again", request_id, caller.source)
             return Response(status_code=204)
         message = (
-            parse_message(model, body, naive_zone=events.naive_zone(caller.source))
+            parse_message(model, body, naive_zone=events.quirks(caller.source).naive_zone)
             if model is not None
             else None
         )
@@ -125,6 +132,11 @@ async def _receive(
     except MessageRefused as refused:
         return _refusal(400, str(refused))
     return Response(status_code=204)
+
+
+def _token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "token" and token.strip() else None
 
 
 def _caller(request: Request, events: CapacityProviderEvents) -> Caller:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 from depotctl.protocols.oscp.messages import (
     Handshake,
@@ -22,6 +21,7 @@ from depotctl.protocols.oscp.messages import (
     Register,
     UpdateGroupCapacityForecast,
 )
+from depotctl.protocols.oscp.quirks import PeerQuirks
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +66,8 @@ class CapacityProviderEvents(Protocol):
         a token of no source."""
         ...
 
-    def naive_zone(self, source: str) -> ZoneInfo | None:
-        """The zone a source's naive datetimes are read in (a declared peer quirk);
-        None: a naive datetime is refused."""
+    def quirks(self, source: str) -> PeerQuirks:
+        """The quirks the site declares for a source's peer (none by default)."""
         ...
 
     def seen(self, source: str, request_id: str) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from depotctl.protocols.oscp.quirks import NO_QUIRKS, PeerQuirks
+
 #: Statuses after which sending the same request again may succeed.
 _RETRYABLE_4XX = frozenset({401, 403, 404, 408, 409, 425, 429})
 
@@ -43,10 +45,11 @@ class Delivery:
         )
 
 
-def endpoint_url(base_url: str, endpoint: str) -> str:
+def endpoint_url(base_url: str, endpoint: str, quirks: PeerQuirks = NO_QUIRKS) -> str:
     """``https://cp.example/oscp/cp/2.0`` + ``heartbeat`` → ``…/2.0/heartbeat`` (a
-    base URL's trailing slash is not doubled)."""
-    return f"{base_url.rstrip('/')}/{endpoint}"
+    base URL's trailing slash is not doubled), as the peer's quirks have it."""
+    url = f"{base_url.rstrip('/')}/{quirks.endpoint(endpoint)}"
+    return url + "/" if quirks.trailing_slash else url
 
 
 class CapacityProviderClient:
@@ -67,6 +70,7 @@ class CapacityProviderClient:
         request_id: str,
         correlation_id: str | None = None,
         method: str = "POST",
+        quirks: PeerQuirks = NO_QUIRKS,
     ) -> Delivery:
         """Send one request; never raises for the peer's or the network's failures."""
         headers = {"Authorization": f"Token {token}", "X-Request-ID": request_id}
@@ -75,13 +79,12 @@ class CapacityProviderClient:
         content = None
         if body is not None:
             headers["Content-Type"] = "application/json"
-            content = json.dumps(body).encode()
+            content = json.dumps(quirks.written(body)).encode()
+        url = endpoint_url(base_url, endpoint, quirks)
         try:
-            response = await self._http.request(
-                method, endpoint_url(base_url, endpoint), headers=headers, content=content
-            )
+            response = await self._http.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as error:
-            return Delivery(None, f"no answer from {endpoint_url(base_url, endpoint)}: {error!r}")
+            return Delivery(None, f"no answer from {url}: {error!r}")
         if 200 <= response.status_code < 300:
             return Delivery(response.status_code)
         return Delivery(response.status_code, _refusal_text(response))

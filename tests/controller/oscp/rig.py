@@ -43,6 +43,7 @@ class Received:
     """A request the Capacity Provider received."""
 
     endpoint: str
+    path: str
     method: str
     headers: dict[str, str]
     body: dict[str, Any] | None
@@ -61,6 +62,7 @@ class CapacityProvider:
             self.received.append(
                 Received(
                     request.path_params["endpoint"],
+                    request.url.path,
                     request.method,
                     {k.lower(): v for k, v in request.headers.items()},
                     json.loads(raw) if raw else None,
@@ -68,8 +70,12 @@ class CapacityProvider:
             )
             return Response(status_code=self.status)
 
-        return Starlette(
-            routes=[Route("/oscp/cp/2.0/{endpoint}", receive, methods=["POST", "PUT", "DELETE"])]
+        methods = ["POST", "PUT", "DELETE"]
+        return Starlette(  # a trailing slash is a path of its own here, not a redirect
+            routes=[
+                Route("/oscp/cp/2.0/{endpoint}", receive, methods=methods),
+                Route("/oscp/cp/2.0/{endpoint}/", receive, methods=methods),
+            ]
         )
 
     def of(self, endpoint: str) -> list[Received]:
@@ -146,20 +152,28 @@ class Rig:
         return [e for e in entries if kind is None or e.kind == kind]
 
 
-def site_text(cp_url: str) -> str:
-    """The bus depot, its DNSP's Capacity Provider at ``cp_url``."""
+def site_text(cp_url: str, quirks: str | None = None) -> str:
+    """The bus depot, its DNSP's Capacity Provider at ``cp_url`` (with ``quirks``: the
+    flow mapping of the source's ``oscp.quirks``)."""
     text = (SITES / "au-bus-depot.yaml").read_text()
-    return text.replace("https://oscp.dnsp.example/oscp/cp/2.0", f"{cp_url}/oscp/cp/2.0")
+    text = text.replace("https://oscp.dnsp.example/oscp/cp/2.0", f"{cp_url}/oscp/cp/2.0")
+    if quirks is not None:
+        line = f"        token_env: {TOKEN_ENV}\n"
+        assert line in text
+        text = text.replace(line, line + f"        quirks: {quirks}\n")
+    return text
 
 
 @contextmanager
-def oscp_rig(tmp_path: Path, provider: CapacityProvider | None = None) -> Iterator[Rig]:
+def oscp_rig(
+    tmp_path: Path, provider: CapacityProvider | None = None, *, quirks: str | None = None
+) -> Iterator[Rig]:
     """A seeded controller with its endpoints and a provider, both served."""
     provider = provider or CapacityProvider()
     clock = SimClock(START, monotonic=lambda: 0.0)
     with serving(provider.app()) as cp_url:
         rig = Rig(tmp_path, provider, cp_url, clock)
-        rig.seed(site_text(cp_url))
+        rig.seed(site_text(cp_url, quirks))
         with serving(oscp_app(rig.events)) as fp_url:
             rig.fp = fp_url
             rig.events.base_url = f"{fp_url}/oscp/fp/2.0"
