@@ -13,10 +13,12 @@ example database, no health check that times generation, ``MAX_EXAMPLES`` fuzzed
 per operation with the admin token (the run that reaches the handlers) and
 ``TOKEN_CHECK_EXAMPLES`` with the others (whose answer is decided by the token before
 any handler runs; the coverage phase still sends them every kind of malformed input,
-and the token must win over all of it). Now and then a case's
-named fields take values from a fuzz dictionary (``DICTIONARY``): the depot's real ids,
-so that the case gets past "not found" into the handler, and edge values (times at the
-ends of ``datetime``, integers beyond SQLite's) that a short random run seldom draws.
+and the token must win over all of it). The deep runs (``pytest -m slow``, and CI's
+deep-fuzz stage on a smaller budget) are the same three with ``DEEP_EXAMPLES`` (a
+third of them without the admin token). Now and then a case's named fields take values
+from a fuzz dictionary (``DICTIONARY``): the depot's real ids, so that the case gets
+past "not found" into the handler, and edge values (times at the ends of ``datetime``,
+integers beyond SQLite's) that a short random run seldom draws.
 Checked: no 5xx (``not_a_server_error``), every error JSON with a stable code and a
 message, and every response's status, content type and body as the OpenAPI document
 declares them.
@@ -55,9 +57,10 @@ from tests.controller.test_inputs import START, fresh_controller
 #: The run is the same every time; set DEPOTCTL_FUZZ_SEED and DEPOTCTL_FUZZ_EXAMPLES
 #: (say 500) for a longer, different run by hand.
 SEED = int(os.environ.get("DEPOTCTL_FUZZ_SEED", "20260302"))
-#: Fuzzed cases per operation (the examples and coverage phases add their own), with the
-#: admin token; with the read-only token and none, a third of them.
-MAX_EXAMPLES = int(os.environ.get("DEPOTCTL_FUZZ_EXAMPLES", "15"))
+#: Fuzzed cases per operation with the admin token; with the read-only token and none, a
+#: third of them. The examples and coverage phases add their own, most of the run (about
+#: 35 an operation).
+MAX_EXAMPLES = int(os.environ.get("DEPOTCTL_FUZZ_EXAMPLES", "5"))
 TOKEN_CHECK_EXAMPLES = max(1, MAX_EXAMPLES // 3)
 #: The server-sent event stream never ends: it has tests of its own (test_events.py).
 EVENTS = API_PREFIX + "/events"
@@ -314,8 +317,18 @@ def readonly_api(as_readonly: Fuzzed) -> BaseSchema:
 
 
 @pytest.fixture
+def deep_readonly_api(as_readonly: Fuzzed) -> BaseSchema:
+    return _schema(as_readonly, max(1, DEEP_EXAMPLES // 3))
+
+
+@pytest.fixture
 def anonymous_api(anonymous: Fuzzed) -> BaseSchema:
     return _schema(anonymous, TOKEN_CHECK_EXAMPLES)
+
+
+@pytest.fixture
+def deep_anonymous_api(anonymous: Fuzzed) -> BaseSchema:
+    return _schema(anonymous, max(1, DEEP_EXAMPLES // 3))
 
 
 # Checks
@@ -372,7 +385,9 @@ def _expect(case: Case[Any], response: Response, status: int, code: str | None =
 admin_schema = schemathesis.pytest.from_fixture("admin_api").exclude(path=EVENTS)
 deep_admin_schema = schemathesis.pytest.from_fixture("deep_admin_api").exclude(path=EVENTS)
 readonly_schema = schemathesis.pytest.from_fixture("readonly_api").exclude(path=EVENTS)
+deep_readonly_schema = schemathesis.pytest.from_fixture("deep_readonly_api").exclude(path=EVENTS)
 anonymous_schema = schemathesis.pytest.from_fixture("anonymous_api").exclude(path=EVENTS)
+deep_anonymous_schema = schemathesis.pytest.from_fixture("deep_anonymous_api").exclude(path=EVENTS)
 
 
 def _admin_case(case: Case[Any], as_admin: Fuzzed) -> None:
@@ -395,8 +410,7 @@ def test_deep_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed)
     _admin_case(case, as_admin)
 
 
-@readonly_schema.parametrize()
-def test_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
+def _readonly_case(case: Case[Any], as_readonly: Fuzzed) -> None:
     response = _sent(as_readonly, case)
     if not case.path.startswith(API_PREFIX):
         return
@@ -408,8 +422,32 @@ def test_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> Non
         assert response.status_code not in (401, 403), f"a read refused: {response.text}"
 
 
-@anonymous_schema.parametrize()
-def test_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
+@readonly_schema.parametrize()
+def test_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
+    _readonly_case(case, as_readonly)
+
+
+@pytest.mark.slow
+@deep_readonly_schema.parametrize()
+def test_deep_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
+    """The same as the read-only fuzz, with a third of ``DEEP_EXAMPLES`` per operation."""
+    _readonly_case(case, as_readonly)
+
+
+def _anonymous_case(case: Case[Any], anonymous: Fuzzed) -> None:
     response = _sent(anonymous, case)
     if case.path.startswith(API_PREFIX):
         _expect(case, response, 401, "unauthorized")
+
+
+@anonymous_schema.parametrize()
+def test_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
+    _anonymous_case(case, anonymous)
+
+
+@pytest.mark.slow
+@deep_anonymous_schema.parametrize()
+def test_deep_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
+    """The same as the fuzz without a token, with a third of ``DEEP_EXAMPLES``
+    per operation."""
+    _anonymous_case(case, anonymous)
