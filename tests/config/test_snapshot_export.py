@@ -220,3 +220,21 @@ def test_admission_reads_back_and_replays_the_same_decision(tmp_path: Path) -> N
     assert {k: (e.limit_a, e.state, e.binding) for k, e in replayed.evses.items()} == {
         k: (e.limit_a, e.state, e.binding) for k, e in decided.evses.items()
     }
+
+
+def test_a_sources_deadline_reads_back_and_decides_its_health(tmp_path: Path) -> None:
+    original = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
+    [source_id] = [s for s in original.sources if s != "local"]
+    health = original.sources[source_id]
+    assert health.last_heard is not None
+    # the provider's heartbeat named a deadline before offline_after would have passed
+    deadline = health.last_heard + timedelta(seconds=30)
+    sources = {**original.sources, source_id: replace(health, deadline=deadline)}
+    snapshot = replace(original, sources=sources, at=deadline + timedelta(seconds=1))
+    site_text = (SITES / "au-bus-depot.yaml").read_text(encoding="utf-8")
+    path = _exported(tmp_path, "export", to_yaml(export_document(snapshot, site_text)))
+
+    again = _loaded(path)
+    assert again.sources[source_id].deadline == deadline
+    assert not again.sources[source_id].is_online(again.at)
+    assert allocate(again).evses == allocate(snapshot).evses

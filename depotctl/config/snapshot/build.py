@@ -44,6 +44,7 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
             offline_after_s=(
                 topology.sources[entry.id].offline_after_s if entry.id in topology.sources else None
             ),
+            deadline=_utc(entry.deadline),
         )
         for entry in document.envelope_sources
     }

@@ -64,7 +64,11 @@ def export_document(
     document["at"] = when(snapshot.at)
     document["site"] = embedded_site(site_text, base_dir)
     document["envelope_sources"] = [
-        {"id": source_id, **_maybe("last_heard", health.last_heard, when)}
+        {
+            "id": source_id,
+            **_maybe("last_heard", health.last_heard, when),
+            **_maybe("deadline", health.deadline, when),
+        }
         for source_id, health in sorted(snapshot.sources.items())
         # the site's sources, and the operators' own (local); the store may have
         # heard from others that the site in force no longer declares

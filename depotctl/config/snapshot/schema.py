@@ -134,6 +134,11 @@ class SourceHealthEntry(SchemaModel):
 
     id: NodeId
     last_heard: Time | None = None
+    deadline: Time | None = Field(
+        None,
+        description="The deadline the source's last message named (OSCP's offline_mode_at): "
+        "offline after it; none: offline_after from last_heard.",
+    )
 
 
 class EnvelopeEntry(SchemaModel):
