@@ -63,27 +63,30 @@ def _settings(
     oscp_listen: str = DEFAULT_OSCP_LISTEN,
     oscp_base_url: str | None = None,
 ) -> Settings:
-    from depotctl.controller.log_lines import LogFormat
-    from depotctl.controller.server import Settings
-
     tick_s = positive_seconds(tick, "--tick", what="the tick", hint=" ({hint})")
     if clock is ClockKind.REAL and speed != 1.0:
         raise typer.BadParameter("--speed needs --clock sim", param_hint="--speed")
     if charger_password_env is not None:
         _check_shared_password(charger_password_env, clock)
+    api_at, ocpp_at = parse_address(listen, "--listen"), parse_address(ocpp_listen, "--ocpp-listen")
+    oscp_at, base_url = parse_address(oscp_listen, "--oscp-listen"), _base_url(oscp_base_url)
+    # the server (web, OCPP and engine libraries: a second of imports) only for good flags
+    from depotctl.controller.log_lines import LogFormat
+    from depotctl.controller.server import Settings
+
     return Settings(
         state_dir=state_dir or default_state_dir(),
         site_file=site,
-        listen=parse_address(listen, "--listen"),
-        ocpp_listen=parse_address(ocpp_listen, "--ocpp-listen"),
+        listen=api_at,
+        ocpp_listen=ocpp_at,
         clock=clock.value,
         speed=speed,
         tick_s=tick_s,
         shadow=shadow,
         log_format=LogFormat(log_format_for(log_format, tty=sys.stderr.isatty())),
         charger_password_env=charger_password_env,
-        oscp_listen=parse_address(oscp_listen, "--oscp-listen"),
-        oscp_base_url=_base_url(oscp_base_url),
+        oscp_listen=oscp_at,
+        oscp_base_url=base_url,
     )
 
 
