@@ -31,7 +31,7 @@ from datetime import datetime
 from depotctl.controller.oscp.forecasts import take_forecast
 from depotctl.controller.oscp.peers import OscpPeer, oscp_peers
 from depotctl.controller.oscp.tokens import OscpTokens
-from depotctl.controller.service import Controller
+from depotctl.controller.service import AppliedSite, Controller
 from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
 from depotctl.controller.store.oscp import NewOutboxMessage, PeerRecord
 from depotctl.credentials import CredentialMissing, read_password
@@ -71,16 +71,20 @@ class ControllerCapacityProviderEvents:
         self.tokens = tokens
         self.base_url = base_url
         self.wake = wake
+        self._peers: tuple[AppliedSite, dict[str, OscpPeer]] | None = None
 
     # who is calling
 
     def peers(self) -> dict[str, OscpPeer]:
-        """The OSCP sources of the site in force, by id."""
+        """The OSCP sources of the site in force, by id (worked out once a revision)."""
         applied = self.controller.applied
         if applied is None:
             return {}
-        targets = {s.id: s.targets for s in applied.topology.sources.values()}
-        return oscp_peers(applied.site, self.controller.base_dir_of(applied.revision), targets)
+        if self._peers is None or self._peers[0] is not applied:
+            targets = {s.id: s.targets for s in applied.topology.sources.values()}
+            base_dir = self.controller.base_dir_of(applied.revision)
+            self._peers = (applied, oscp_peers(applied.site, base_dir, targets))
+        return self._peers[1]
 
     def caller(self, token: str) -> Caller | None:
         peers = self.peers()

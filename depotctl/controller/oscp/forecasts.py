@@ -1,6 +1,7 @@
 """A capacity forecast taken: its blocks become envelopes on the source's nodes
 (:func:`~depotctl.protocols.oscp.forecasts.forecast_intake`), the stored ones it
-replaces are withdrawn, the source is heard from, and each of it is journaled — all
+replaces are withdrawn, the source is heard from, and one journal entry names them
+all (each envelope's own entries follow from the control loop: pending, active…) —
 in the caller's unit of work. ``OPTIMUM`` forecasts are advice for the planner: they
 are journaled, and limit nothing."""
 
@@ -11,7 +12,7 @@ from datetime import datetime
 
 from depotctl.api.encoding import utc_text
 from depotctl.controller.oscp.peers import OscpPeer
-from depotctl.controller.services.envelopes import limit_words, received_entry
+from depotctl.controller.services.envelopes import limit_words
 from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
 from depotctl.protocols.oscp.events import Inbound, OscpRefused
 from depotctl.protocols.oscp.forecasts import (
@@ -44,24 +45,11 @@ def take_forecast(
         )
     except ForecastRefused as refused:
         raise OscpRefused(400, str(refused)) from None
-    stored = [e for e in uow.envelopes.all(open_at=inbound.at) if e.source == peer.source]
+    stored = uow.envelopes.all(open_at=inbound.at, source=peer.source)
     replaced = replacements(stored, intake.envelopes)
-    entries: list[NewJournalEntry] = [_forecast_entry(peer, message, intake, inbound, replaced)]
-    for envelope_id, at in replaced.items():
-        uow.envelopes.withdraw(envelope_id, at=at)
-        entries.append(
-            journal_entry(
-                JournalKind.ENVELOPE_WITHDRAWN,
-                f"envelope {envelope_id} withdrawn: replaced by source {peer.source}'s "
-                f"{message.type} forecast {inbound.request_id}",
-                at=inbound.at,
-                envelope=envelope_id,
-                data={"source": peer.source, "replaced_by": inbound.request_id},
-            )
-        )
-    for envelope in intake.envelopes:
-        uow.envelopes.put(envelope)
-        entries.append(received_entry(envelope, inbound.at))
+    uow.envelopes.withdraw_many(replaced)
+    uow.envelopes.add_new(intake.envelopes)
+    entries = [_forecast_entry(peer, message, intake, inbound, replaced)]
     uow.sources.heard_from(peer.source, inbound.at)
     uow.journal.record(entries)
     return f"source {peer.source} sent a {message.type} forecast"

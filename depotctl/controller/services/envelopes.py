@@ -119,7 +119,7 @@ def submit_envelope(depot: Depot, body: EnvelopeInput) -> Submitted:
             ) from None
         uow.sources.heard_from(envelope.source, now)
         if new:
-            uow.journal.record([received_entry(envelope, now)])
+            uow.journal.record([_received(envelope, now)])
     depot.changed(
         f"envelope {envelope.id} received" if new else f"source {envelope.source} heard from"
     )
@@ -193,7 +193,7 @@ def _now(
     return EnvelopeNow(envelope, status, health is not None and health.is_online(at), at)
 
 
-def received_entry(envelope: Envelope, at: datetime) -> NewJournalEntry:
+def _received(envelope: Envelope, at: datetime) -> NewJournalEntry:
     window = (
         f"from {utc_text(envelope.start)}, open-ended"
         if envelope.end is None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,45 +41,53 @@ class Envelopes:
                 raise EnvelopeConflict(
                     f"envelope {envelope.id} is already stored with different content"
                 )
-            self._store.write(
-                "INSERT INTO envelopes (id, source, target, direction, limit_value, unit,"
-                " start_at, end_at, received_at, mode, phases, priority, withdrawn_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    envelope.id,
-                    envelope.source,
-                    envelope.target,
-                    envelope.direction.value,
-                    envelope.limit,
-                    envelope.unit.value,
-                    iso(envelope.start),
-                    iso_or_none(envelope.end),
-                    iso(envelope.received_at),
-                    envelope.mode.value,
-                    ",".join(sorted(envelope.phases)) if envelope.phases is not None else None,
-                    envelope.priority,
-                    iso_or_none(envelope.withdrawn_at),
-                ),
-            )
+            self._store.write(_INSERT, _row(envelope))
             return True
+
+    def add_new(self, envelopes: Sequence[Envelope]) -> None:
+        """Store envelopes none of whose ids is taken (a forecast's, under its own request
+        id), in one statement; :class:`EnvelopeConflict` (nothing stored) when one is."""
+        for envelope in envelopes:
+            finite(envelope.limit, f"envelope {envelope.id}'s limit")
+        with self._store.transaction():
+            try:
+                self._store.write_many(_INSERT, [_row(envelope) for envelope in envelopes])
+            except sqlite3.IntegrityError:
+                raise EnvelopeConflict(
+                    "an envelope id of these is already stored; nothing was stored"
+                ) from None
+
+    def withdraw_many(self, withdrawals: Mapping[str, datetime]) -> None:
+        """Withdraw each envelope from its instant (one already withdrawn keeps the first
+        withdrawal), in one statement."""
+        with self._store.transaction():
+            self._store.write_many(
+                "UPDATE envelopes SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
+                [(iso(at), envelope_id) for envelope_id, at in withdrawals.items()],
+            )
 
     def get(self, envelope_id: str) -> Envelope | None:
         rows = self._store.rows("SELECT * FROM envelopes WHERE id = ?", (envelope_id,))
         return _envelope(rows[0]) if rows else None
 
-    def all(self, *, open_at: datetime | None = None) -> list[Envelope]:
+    def all(self, *, open_at: datetime | None = None, source: str | None = None) -> list[Envelope]:
         """Stored envelopes, by receipt then id. With ``open_at``, only those neither
-        ended nor withdrawn by then (what a control cycle at that time needs)."""
-        sql = "SELECT * FROM envelopes"
+        ended nor withdrawn by then (what a control cycle at that time needs); with
+        ``source``, only that source's."""
+        conditions: list[str] = []
         params: list[Any] = []
         if open_at is not None:
             at = iso(open_at)
-            sql += (
-                " WHERE (end_at IS NULL OR end_at > ?)"
-                " AND (withdrawn_at IS NULL OR withdrawn_at > ?)"
+            conditions.append(
+                "(end_at IS NULL OR end_at > ?) AND (withdrawn_at IS NULL OR withdrawn_at > ?)"
             )
-            params = [at, at]
-        return [_envelope(r) for r in self._store.rows(sql + " ORDER BY received_at, id", params)]
+            params += [at, at]
+        if source is not None:
+            conditions.append("source = ?")
+            params.append(source)
+        where = " WHERE " + " AND ".join(conditions) if conditions else ""
+        rows = self._store.rows(f"SELECT * FROM envelopes{where} ORDER BY received_at, id", params)
+        return [_envelope(r) for r in rows]
 
     def withdraw(self, envelope_id: str, *, at: datetime) -> Envelope:
         """Mark an envelope withdrawn from ``at``; withdrawing it again keeps the first
@@ -150,4 +158,29 @@ def _normalized(envelope: Envelope) -> Envelope:
         phases=envelope.phases,
         priority=envelope.priority,
         withdrawn_at=utc(envelope.withdrawn_at) if envelope.withdrawn_at is not None else None,
+    )
+
+
+_INSERT = (
+    "INSERT INTO envelopes (id, source, target, direction, limit_value, unit,"
+    " start_at, end_at, received_at, mode, phases, priority, withdrawn_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row(envelope: Envelope) -> tuple[Any, ...]:
+    return (
+        envelope.id,
+        envelope.source,
+        envelope.target,
+        envelope.direction.value,
+        envelope.limit,
+        envelope.unit.value,
+        iso(envelope.start),
+        iso_or_none(envelope.end),
+        iso(envelope.received_at),
+        envelope.mode.value,
+        ",".join(sorted(envelope.phases)) if envelope.phases is not None else None,
+        envelope.priority,
+        iso_or_none(envelope.withdrawn_at),
     )

@@ -78,8 +78,7 @@ def test_every_block_is_a_pending_envelope_on_the_sources_node_before_it_starts(
         ]
         [summary] = rig.journal(JournalKind.OSCP_FORECAST)
         assert "4 blocks" in summary.message and "the lowest 0 kW" in summary.message
-        received = rig.journal(JournalKind.ENVELOPE_RECEIVED)
-        assert {r.envelope for r in received} == {e.envelope.id for e in shown}
+        assert summary.data["envelopes"] == [e.envelope.id for e in shown]
         # in its window, the block is in force (the source alive: it sent heartbeats)
         alive = {"offline_mode_at": _z(START + timedelta(hours=3))}
         assert rig.post("heartbeat", alive, token=token).status_code == 204
@@ -109,7 +108,9 @@ def test_a_new_forecast_replaces_the_old_from_its_first_block_on(tmp_path: Path)
         # a fallback forecast is another type: it replaces nothing of the consumption one
         fallback = forecast(first, [300, 300, 300, 300], kind="FALLBACK_CONSUMPTION")
         assert _send(rig, token, fallback, "fc-3").status_code == 204
-        assert len(rig.journal(JournalKind.ENVELOPE_WITHDRAWN)) == 3
+        replaced = [e.data["replaced"] for e in rig.journal(JournalKind.OSCP_FORECAST)]
+        assert [len(r) for r in replaced] == [0, 3, 0]
+        assert set(replaced[1]) == {e.envelope.id for e in old[1:]}
         modes = {e.envelope.mode for e in _oscp_envelopes(rig) if "fc-3" in e.envelope.id}
         assert modes == {EnvelopeMode.FALLBACK}
 
