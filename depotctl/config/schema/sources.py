@@ -37,6 +37,11 @@ class OscpQuirks(SchemaModel):
         "(read in it; the controller writes its own to this provider the same way).",
     )
     trailing_slash: bool = Field(False, description="The provider's endpoint URLs end in a slash.")
+    omits_measurement_configuration: bool = Field(
+        False,
+        description="The provider's required_behaviour lacks measurement_configuration "
+        "(pyoscp's HandshakeAcknowledge): read as [], no configuration.",
+    )
 
 
 class OscpSettings(SchemaModel):

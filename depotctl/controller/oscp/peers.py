@@ -63,4 +63,5 @@ def _quirks(declared: OscpQuirks | None) -> PeerQuirks:
         acknowledge_path=declared.acknowledge_path or ACKNOWLEDGE_PATH,
         naive_zone=ZoneInfo(declared.naive_times_in) if declared.naive_times_in else None,
         trailing_slash=declared.trailing_slash,
+        omits_measurement_configuration=declared.omits_measurement_configuration,
     )

@@ -118,8 +118,9 @@ async def _receive(
         if events.seen(caller.source, request_id):
             log.info("repeated request %s from %s answered again", request_id, caller.source)
             return Response(status_code=204)
+        quirks = events.quirks(caller.source)
         message = (
-            parse_message(model, body, naive_zone=events.quirks(caller.source).naive_zone)
+            parse_message(model, quirks.read(body), naive_zone=quirks.naive_zone)
             if model is not None
             else None
         )

@@ -7,11 +7,15 @@ site declares it for a source (``envelope_sources[].oscp.quirks``).
   path below its own base URL;
 - ``naive_zone``: the peer writes datetimes without an offset, meaning this zone
   (without it, such a datetime is refused);
-- ``trailing_slash``: the peer's endpoints end in ``/`` (``…/2.0/heartbeat/``).
+- ``trailing_slash``: the peer's endpoints end in ``/`` (``…/2.0/heartbeat/``);
+- ``omits_measurement_configuration``: the peer's ``required_behaviour`` lacks
+  ``measurement_configuration`` (pyoscp's acknowledgement): read as ``[]``, no
+  configuration (without it, such a body is refused: the field is required).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +33,7 @@ class PeerQuirks:
     acknowledge_path: str = ACKNOWLEDGE_PATH
     naive_zone: ZoneInfo | None = None
     trailing_slash: bool = False
+    omits_measurement_configuration: bool = False
 
     def endpoint(self, name: str) -> str:
         """The peer's path for the endpoint the specification calls ``name``."""
@@ -48,6 +53,23 @@ class PeerQuirks:
             at = datetime.fromisoformat(body.replace("Z", "+00:00"))
             return at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
         return body
+
+    def read(self, body: bytes) -> bytes:
+        """``body`` as the specification has it: with
+        ``omits_measurement_configuration``, a ``required_behaviour`` without
+        ``measurement_configuration`` gets ``[]``. Anything else is left to the
+        message's parser, unchanged."""
+        if not self.omits_measurement_configuration:
+            return body
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return body
+        behaviour = message.get("required_behaviour") if isinstance(message, dict) else None
+        if not isinstance(behaviour, dict) or "measurement_configuration" in behaviour:
+            return body
+        behaviour["measurement_configuration"] = []
+        return json.dumps(message).encode()
 
 
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")

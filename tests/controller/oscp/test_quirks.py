@@ -1,7 +1,8 @@
 """Peer quirks, each declared per source in the site and off by default: an
 acknowledgement at another path (pyoscp's ``handshake_acknowledgment``), naive
-datetimes in a stated zone (read and written), and endpoint URLs with a trailing
-slash."""
+datetimes in a stated zone (read and written), endpoint URLs with a trailing slash,
+and a required behaviour without ``measurement_configuration`` (pyoscp's
+acknowledgement)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,32 @@ def test_a_trailing_slash_on_every_endpoint_url(tmp_path: Path) -> None:
         rig.link_pass()
         [register] = rig.provider.of("register")
         assert register.path == "/oscp/cp/2.0/register"
+
+
+def test_a_behaviour_without_measurement_configuration_read_as_none(tmp_path: Path) -> None:
+    # pyoscp acknowledges a handshake with {"required_behaviour": {"heartbeat_interval": N}}
+    acknowledgement = {"required_behaviour": {"heartbeat_interval": 30}}
+    with oscp_rig(tmp_path, quirks="{omits_measurement_configuration: true}") as rig:
+        token = rig.register()
+        answer = rig.post("handshake_acknowledge", acknowledgement, token=token)
+        assert answer.status_code == 204, answer.text
+        record = rig.controller.units().oscp.get(SOURCE)
+        assert (record.heartbeat_interval_s, record.measurement_configuration) == (30, ())
+        # a configuration the peer does send is read as sent
+        sent = {"heartbeat_interval": 30, "measurement_configuration": ["CONTINUOUS"]}
+        answer = rig.post("handshake", {"required_behaviour": sent}, token=token)
+        assert answer.status_code == 204, answer.text
+        record = rig.controller.units().oscp.get(SOURCE)
+        assert record.measurement_configuration == ("CONTINUOUS",)
+
+
+def test_without_the_quirk_a_behaviour_without_measurement_configuration_is_refused(
+    tmp_path: Path,
+) -> None:
+    acknowledgement = {"required_behaviour": {"heartbeat_interval": 30}}
+    with oscp_rig(tmp_path) as rig:
+        token = rig.register()
+        answer = rig.post("handshake_acknowledge", acknowledgement, token=token)
+        assert answer.status_code == 400
+        assert "required_behaviour.measurement_configuration" in answer.json()["message"]
+        assert rig.controller.units().oscp.get(SOURCE).heartbeat_interval_s is None
