@@ -143,6 +143,19 @@ def change(
         },
     )
     assert response.status_code == 201, response.text
+    return acceptances(client, sim, dump, before, posted_at, left_out)
+
+
+def acceptances(
+    client: httpx.Client,
+    sim: subprocess.Popen[bytes],
+    dump: Path,
+    before: dict[str, tuple[float, str]],
+    posted_at: float,
+    left_out: set[str],
+) -> tuple[float, int, list[str]]:
+    """After a change sent at ``posted_at`` (wall): seconds to the last controllable
+    charger's acceptance of its settled limit, how many changed, those never accepted."""
     time.sleep(SETTLE_S)
     after = limits(client)
     changed = {
