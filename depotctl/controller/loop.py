@@ -39,6 +39,7 @@ from depotctl.controller.decisions import (
 )
 from depotctl.controller.dispatch import Dispatcher, going_now
 from depotctl.controller.lifecycle import lifecycle_entries
+from depotctl.controller.oscp.compliance import oscp_compliance
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, UnitOfWork, journal_entry
 from depotctl.domain.admission import Admission, switched
@@ -251,9 +252,9 @@ class ControlLoop:
             now, later = going_now(commands)
             with units() as uow:  # what was decided is durable before it is sent
                 entries = lifecycle_entries(uow, live.snapshot)
-                entries += self.alerts.update(
-                    alert_conditions(live.snapshot, live.allocation), at=live.snapshot.at
-                )
+                conditions = alert_conditions(live.snapshot, live.allocation)
+                conditions += oscp_compliance(uow, live)
+                entries += self.alerts.update(conditions, at=live.snapshot.at)
                 entries += allocation_entries(live, now)
                 uow.journal.record(entries)
         except Exception as error:  # keep the limits in force; say why nothing changed

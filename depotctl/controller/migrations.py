@@ -294,6 +294,46 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX oscp_outbox_due ON oscp_outbox (next_attempt_at)",
         ),
     ),
+    Migration(
+        8,
+        "OSCP out: each source's last measured period and running totals, the forecast "
+        "block behind each OSCP envelope, and the compliance errors reported",
+        (
+            # the last period whose measurements were queued (a restart never sends one
+            # twice); the totals since ``since`` (CONTINUOUS: cumulative since then)
+            """
+            CREATE TABLE oscp_measured (
+                source TEXT PRIMARY KEY,
+                since TEXT NOT NULL,
+                period_end TEXT NOT NULL,
+                import_wh REAL NOT NULL DEFAULT 0 CHECK (import_wh >= 0),
+                export_wh REAL NOT NULL DEFAULT 0 CHECK (export_wh >= 0)
+            )
+            """,
+            # the block (as the peer sent it) and request id of each envelope a forecast
+            # made: what a compliance error names and correlates to
+            """
+            CREATE TABLE oscp_forecast_blocks (
+                envelope_id TEXT PRIMARY KEY,
+                source TEXT NOT NULL,
+                request_id TEXT NOT NULL,
+                block TEXT NOT NULL CHECK (json_valid(block)),
+                block_end TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX oscp_forecast_blocks_end ON oscp_forecast_blocks (block_end)",
+            # a compliance error is reported once per block and cause
+            """
+            CREATE TABLE oscp_compliance (
+                envelope_id TEXT NOT NULL,
+                cause TEXT NOT NULL,
+                source TEXT NOT NULL,
+                since TEXT NOT NULL,
+                PRIMARY KEY (envelope_id, cause)
+            ) WITHOUT ROWID
+            """,
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     METER_STALE = "meter_stale"
     SOURCE_OFFLINE = "source_offline"
     NODE_OVERCOMMITTED = "node_overcommitted"
+    OSCP_COMPLIANCE = "oscp_compliance"
 
     @property
     def phrase(self) -> str:
@@ -30,7 +31,8 @@ class AlertKind(StrEnum):
 
     @property
     def severity(self) -> Severity:
-        return Severity.CRITICAL if self is AlertKind.NODE_OVERCOMMITTED else Severity.WARNING
+        critical = (AlertKind.NODE_OVERCOMMITTED, AlertKind.OSCP_COMPLIANCE)
+        return Severity.CRITICAL if self in critical else Severity.WARNING
 
 
 class Severity(StrEnum):
@@ -46,6 +48,7 @@ _PHRASES = {
     AlertKind.METER_STALE: "stale",
     AlertKind.SOURCE_OFFLINE: "offline",
     AlertKind.NODE_OVERCOMMITTED: "over-committed",
+    AlertKind.OSCP_COMPLIANCE: "cannot comply with its forecast",
 }
 
 

@@ -14,11 +14,15 @@
   exceed one of its effective limits — no allocation can keep it within.
 
 One condition per kind and subject, in a stable order (kind, then subject).
+
+:func:`envelope_breaches` finds the envelopes of a source (not ``local``) that the
+depot cannot keep to, for the protocol that reports them (OSCP's compliance errors).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,7 +30,13 @@ import numpy as np
 
 from depotctl.domain.alerts import AlertCondition, AlertKind, Subject, SubjectKind
 from depotctl.domain.chargers import ChargerState, CommandOutcome
-from depotctl.domain.envelopes import LOCAL_SOURCE, AppliedLimit, LimitUnit, applicable_limits
+from depotctl.domain.envelopes import (
+    LOCAL_SOURCE,
+    AppliedLimit,
+    Envelope,
+    LimitUnit,
+    applicable_limits,
+)
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import NodeKind, SiteLoadSpec, TopologyNode
@@ -316,6 +326,44 @@ def _constraint_json(constraint: NodeConstraint, node: TopologyNode | None) -> d
             "text": _source_words(constraint.source, node),
         },
     }
+
+
+# Envelopes
+
+
+@dataclass(frozen=True, slots=True)
+class EnvelopeBreach:
+    """An envelope the depot cannot keep to: on its node, the draws the controller
+    cannot command (``reserved``: non-EV load, the assumed draws of uncontrollable
+    chargers, EVSEs whose commands are unanswered) alone exceed the envelope's own
+    ``limit`` on ``kind`` — not the limit less the safety margin, the controller's own
+    caution. Amounts in the limit's unit (W, or A per phase)."""
+
+    envelope: Envelope
+    kind: LimitKind
+    reserved: float
+    limit: float
+
+
+def envelope_breaches(snapshot: Snapshot, allocation: Allocation) -> list[EnvelopeBreach]:
+    """The envelopes of declared sources in force on a node whose reserved draws alone
+    exceed them, by node then limit kind."""
+    by_id = {e.id: e for e in snapshot.envelopes if e.source != LOCAL_SOURCE}
+    breaches = []
+    for node in sorted({e.target for e in by_id.values()}):
+        for kind in LimitKind:
+            constraint = allocation.constraints.get((node, kind))
+            if constraint is None or constraint.source.kind != "envelope":
+                continue
+            envelope = by_id.get(constraint.source.ref or "")
+            if envelope is None:
+                continue
+            power = kind is LimitKind.IMPORT_POWER
+            same_unit = (envelope.unit is LimitUnit.W) == power
+            limit = envelope.limit if same_unit else constraint.effective_limit
+            if constraint.reserved - limit > OVERCOMMIT_TOLERANCE * max(1.0, abs(limit)):
+                breaches.append(EnvelopeBreach(envelope, kind, constraint.reserved, limit))
+    return breaches
 
 
 def _when(instant: datetime | None) -> str | None:

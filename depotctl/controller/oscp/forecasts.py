@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from depotctl.api.encoding import utc_text
+from depotctl.controller.oscp.compliance import remember_blocks
 from depotctl.controller.oscp.peers import OscpPeer
 from depotctl.controller.services.envelopes import limit_words
 from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
@@ -50,6 +51,7 @@ def take_forecast(
     uow.envelopes.withdraw_many(replaced)
     uow.envelopes.add_new(intake.envelopes)
     entries = [_forecast_entry(peer, message, intake, inbound, replaced)]
+    remember_blocks(uow, peer, message, inbound.request_id)
     uow.sources.heard_from(peer.source, inbound.at)
     uow.journal.record(entries)
     return f"source {peer.source} sent a {message.type} forecast"

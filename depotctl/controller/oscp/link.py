@@ -6,6 +6,8 @@ Each pass (every :data:`PASS_S` of wall time, or at once when woken):
 - a source of the site with no registration, and none queued, gets this
   controller's ``register`` (with the source's initial token) — so a source added
   by ``apply`` registers at once;
+- a registered source's measurements of each period due are queued
+  (:mod:`.measurements`);
 - each source's due messages go out oldest first; a delivery that fails is tried
   again after a back-off (5 s doubling to 5 min of the controller's time, at least
   1 s of wall time), a refusal for good is dropped — both journaled — and a later
@@ -25,6 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from depotctl.controller.oscp.events import ControllerCapacityProviderEvents
+from depotctl.controller.oscp.measurements import group_points, queue_due
 from depotctl.controller.store import JournalKind, journal_entry
 from depotctl.controller.store.oscp import OutboxMessage
 from depotctl.protocols.oscp.messages import Heartbeat
@@ -68,6 +71,7 @@ class OscpLink:
     async def one_pass(self) -> None:
         """Register, deliver and send heartbeats once."""
         self.register_unregistered()
+        self.queue_measurements()
         await self.deliver_due()
         await self.send_heartbeats()
 
@@ -75,6 +79,9 @@ class OscpLink:
         now = self.events.now()
         controller = self.events.controller
         for source, peer in self.events.peers().items():
+            record = controller.units().oscp.get(source)  # a read: no transaction a pass
+            if record.registered_at is not None or record.awaiting_register:
+                continue
             with controller.units() as uow:
                 record = uow.oscp.get(source)
                 queued = any(m.message == "register" for m in uow.oscp.outbox(source))
@@ -84,6 +91,15 @@ class OscpLink:
                 self.events.queue(uow, source, registration, now, initial_token=True)
                 uow.oscp.put(replace(record, awaiting_register=True))
                 log.info("OSCP source %s: registering at %s", source, peer.base_url)
+
+    def queue_measurements(self) -> None:
+        controller, now = self.events.controller, self.events.now()
+        for peer in self.events.peers().values():
+            points = group_points(controller, peer)
+            with controller.units() as uow:
+                entries = queue_due(uow, peer, points, uow.oscp.get(peer.source), now)
+                if entries:
+                    uow.journal.record(entries)
 
     async def deliver_due(self) -> None:
         now = self.events.now()

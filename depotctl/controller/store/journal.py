@@ -46,6 +46,8 @@ class JournalKind(StrEnum):
     OSCP_HANDSHAKE = "oscp.handshake"  # required behaviour exchanged
     OSCP_FORECAST = "oscp.forecast"  # a capacity forecast taken, with its envelopes
     OSCP_DELIVERY = "oscp.delivery"  # a message to a peer refused or undeliverable
+    OSCP_MEASUREMENTS = "oscp.measurements"  # a period's measurements queued, or skipped
+    OSCP_COMPLIANCE = "oscp.compliance"  # an envelope not complied with, reported
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,16 @@
 """OSCP peers: each OSCP source's registration and handshake, the request ids it sent
-(so a repeated request is answered and not handled twice), and the outbox of
-messages to it, kept until the peer acknowledges them (a restart or an outage loses
-none). The tokens are secrets: they live in the state directory's token files
+(so a repeated request is answered and not handled twice), the outbox of messages to
+it, kept until the peer acknowledges them (a restart or an outage loses none), and
+what goes out besides answers: where each source's measurements stand, the forecast
+block behind each envelope, the compliance errors reported. The tokens are secrets:
+they live in the state directory's token files
 (:class:`~depotctl.api.state_dir.StateDir`), never here."""
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,6 +68,42 @@ class NewOutboxMessage:
     at: datetime
     correlation_id: str | None = None
     initial_token: bool = False
+
+    @classmethod
+    def fresh(
+        cls,
+        source: str,
+        endpoint: str,
+        body: dict[str, Any],
+        at: datetime,
+        correlation_id: str | None = None,
+    ) -> NewOutboxMessage:
+        """A message to ``endpoint`` of the peer of ``source``, with a new request id."""
+        return cls(source, endpoint, str(uuid.uuid4()), body, at, correlation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredPeriods:
+    """Where a source's measurements stand: every period up to ``period_end`` is
+    queued (or was skipped, journaled), and the energy measured from ``since`` on
+    (a ``CONTINUOUS`` peer's cumulative totals)."""
+
+    source: str
+    since: datetime
+    period_end: datetime
+    import_wh: float = 0.0
+    export_wh: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastBlockRecord:
+    """The forecast block behind an OSCP envelope: the request that carried it and the
+    block as the peer sent it (its JSON)."""
+
+    envelope_id: str
+    source: str
+    request_id: str
+    block: dict[str, Any]
 
 
 class OscpPeers:
@@ -194,6 +234,84 @@ class OscpPeers:
         """Drop every queued message to ``source`` (it unregistered); how many."""
         with self._store.transaction():
             return self._store.write("DELETE FROM oscp_outbox WHERE source = ?", (source,)).rowcount
+
+    # what goes out besides the answers: measurements and compliance errors
+
+    def measured(self, source: str) -> MeasuredPeriods | None:
+        """Where the measurements of ``source`` stand; None before its first period."""
+        for row in self._store.rows("SELECT * FROM oscp_measured WHERE source = ?", (source,)):
+            since, period_end = parse(row["since"]), parse(row["period_end"])
+            return MeasuredPeriods(source, since, period_end, row["import_wh"], row["export_wh"])
+        return None
+
+    def put_measured(self, measured: MeasuredPeriods) -> None:
+        """Record where the measurements of a source stand."""
+        since, period_end = iso(measured.since), iso(measured.period_end)
+        row = (measured.source, since, period_end, measured.import_wh, measured.export_wh)
+        with self._store.transaction():
+            self._store.write(
+                "INSERT OR REPLACE INTO oscp_measured"
+                " (source, since, period_end, import_wh, export_wh) VALUES (?, ?, ?, ?, ?)",
+                row,
+            )
+
+    def remember_blocks(self, blocks: Iterable[tuple[ForecastBlockRecord, datetime]]) -> None:
+        """Keep the block behind each envelope (with the block's end), replacing any."""
+        with self._store.transaction():
+            self._store.write_many(
+                "INSERT OR REPLACE INTO oscp_forecast_blocks"
+                " (envelope_id, source, request_id, block, block_end) VALUES (?, ?, ?, ?, ?)",
+                (
+                    (
+                        record.envelope_id,
+                        record.source,
+                        record.request_id,
+                        json.dumps(record.block, sort_keys=True),
+                        iso(end),
+                    )
+                    for record, end in blocks
+                ),
+            )
+
+    def forecast_block(self, envelope_id: str) -> ForecastBlockRecord | None:
+        """The block behind an envelope, if an OSCP forecast made it."""
+        sql = "SELECT source, request_id, block FROM oscp_forecast_blocks WHERE envelope_id = ?"
+        for row in self._store.rows(sql, (envelope_id,)):
+            block = json.loads(row["block"])
+            return ForecastBlockRecord(envelope_id, row["source"], row["request_id"], block)
+        return None
+
+    def forget_blocks(self, ended_before: datetime) -> int:
+        """Forget the blocks that ended before ``ended_before`` (and what was reported
+        of them); how many."""
+        with self._store.transaction():
+            self._store.write(
+                "DELETE FROM oscp_compliance WHERE envelope_id IN (SELECT envelope_id FROM"
+                " oscp_forecast_blocks WHERE block_end < ?)",
+                (iso(ended_before),),
+            )
+            return self._store.write(
+                "DELETE FROM oscp_forecast_blocks WHERE block_end < ?", (iso(ended_before),)
+            ).rowcount
+
+    def first_report(self, source: str, envelope_id: str, cause: str, at: datetime) -> bool:
+        """Record that ``envelope_id`` cannot be complied with for ``cause``; False when
+        that was recorded before (a block and cause is reported once)."""
+        with self._store.transaction():
+            cursor = self._store.write(
+                "INSERT INTO oscp_compliance (envelope_id, cause, source, since)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (envelope_id, cause, source, iso(at)),
+            )
+        return cursor.rowcount == 1
+
+    def reported_since(self, envelope_id: str, cause: str) -> datetime | None:
+        """When ``envelope_id`` was first found not complied with for ``cause``."""
+        rows = self._store.rows(
+            "SELECT since FROM oscp_compliance WHERE envelope_id = ? AND cause = ?",
+            (envelope_id, cause),
+        )
+        return parse(rows[0]["since"]) if rows else None
 
 
 def _outbox_message(row: Any) -> OutboxMessage:
