@@ -27,9 +27,11 @@ from depotctl.controller.clock import SimClock
 from depotctl.controller.oscp.serving import OscpServing
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
+from depotctl.protocols.oscp import MESSAGES
 from depotctl.protocols.oscp.endpoints import oscp_app
 from tests.conftest import SITES
 from tests.controller.test_app import serving
+from tests.protocols.oscp.schemas import schema_problems
 
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 SOURCE = "ausgrid-oscp"
@@ -49,16 +51,30 @@ class Received:
     body: dict[str, Any] | None
 
 
+#: The message each endpoint takes, by the path the controller sends it to.
+_MESSAGE_AT = {model.endpoint: name for name, model in MESSAGES.items()} | {
+    "handshake_acknowledgment": "HandshakeAcknowledge"  # pyoscp's path (a quirk)
+}
+
+
 @dataclass
 class CapacityProvider:
-    """A recording Capacity Provider: answers every request ``status`` (204)."""
+    """A recording Capacity Provider: answers every request ``status`` (204), and checks
+    every body against its OSCP 2.0 schema (``conformance``), keeping what is wrong in
+    ``problems`` (the rig fails a test that leaves any)."""
 
     received: list[Received] = field(default_factory=list)
     status: int = 204
+    conformance: bool = True
+    problems: list[str] = field(default_factory=list)
 
     def app(self) -> Starlette:
         async def receive(request: Request) -> Response:
             raw = await request.body()
+            endpoint = request.path_params["endpoint"]
+            if self.conformance and raw:
+                name = _MESSAGE_AT.get(endpoint, endpoint)
+                self.problems += [f"{name}: {p}" for p in schema_problems(name, raw)]
             self.received.append(
                 Received(
                     request.path_params["endpoint"],
@@ -146,6 +162,7 @@ class Rig:
         self.loop.run_until_complete(self.serving.link.client.aclose())
         self.loop.close()
         self.controller.close()
+        assert self.provider.problems == [], "sent against the OSCP 2.0 schemas"
 
     def journal(self, kind: str | None = None) -> list[Any]:
         entries = self.controller.units().journal.entries(limit=10_000)
@@ -170,14 +187,23 @@ def oscp_rig(
 ) -> Iterator[Rig]:
     """A seeded controller with its endpoints and a provider, both served."""
     provider = provider or CapacityProvider()
+    with serving(provider.app()) as cp_url, rig_at(tmp_path, cp_url, provider, quirks) as rig:
+        yield rig
+
+
+@contextmanager
+def rig_at(
+    state_dir: Path, cp_url: str, provider: CapacityProvider, quirks: str | None = None
+) -> Iterator[Rig]:
+    """A seeded controller with its endpoints served, its provider at ``cp_url`` (the
+    recording ``provider``, or another one served there)."""
     clock = SimClock(START, monotonic=lambda: 0.0)
-    with serving(provider.app()) as cp_url:
-        rig = Rig(tmp_path, provider, cp_url, clock)
-        rig.seed(site_text(cp_url, quirks))
-        with serving(oscp_app(rig.events)) as fp_url:
-            rig.fp = fp_url
-            rig.events.base_url = f"{fp_url}/oscp/fp/2.0"
-            try:
-                yield rig
-            finally:
-                rig.close()
+    rig = Rig(state_dir, provider, cp_url, clock)
+    rig.seed(site_text(cp_url, quirks))
+    with serving(oscp_app(rig.events)) as fp_url:
+        rig.fp = fp_url
+        rig.events.base_url = f"{fp_url}/oscp/fp/2.0"
+        try:
+            yield rig
+        finally:
+            rig.close()
