@@ -21,6 +21,7 @@ the error names each block as sent and correlates to its request.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +39,8 @@ from depotctl.protocols.oscp.messages import (
     GroupCapacityComplianceError,
     UpdateGroupCapacityForecast,
 )
+
+log = logging.getLogger("depotctl.oscp")
 
 #: How long a block's record is kept after it ended.
 KEEP_BLOCKS = timedelta(days=7)
@@ -68,7 +71,17 @@ def remember_blocks(
 
 def oscp_compliance(uow: UnitOfWork, live: LiveState) -> list[AlertCondition]:
     """Report the blocks of OSCP forecasts not complied with that are new (see the
-    module docstring), in ``uow``; the alert conditions that hold, one per source."""
+    module docstring), in ``uow``; the alert conditions that hold, one per source. A
+    failure here is logged and undone, never the control cycle's."""
+    try:
+        with uow:  # a savepoint: a failure leaves nothing half reported
+            return _report(uow, live)
+    except Exception:
+        log.exception("OSCP compliance check failed; the control cycle goes on")
+        return []
+
+
+def _report(uow: UnitOfWork, live: LiveState) -> list[AlertCondition]:
     at = live.snapshot.at
     found: dict[str, list[tuple[EnvelopeBreach, ForecastBlockRecord, datetime]]] = {}
     entries: list[NewJournalEntry] = []

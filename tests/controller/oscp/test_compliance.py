@@ -6,11 +6,15 @@ not reported."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.store import JournalKind
+from depotctl.controller.store.oscp import ForecastBlockRecord
 from depotctl.domain.alerts import AlertKind, Severity, Subject, SubjectKind
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.telemetry import Reading
@@ -137,3 +141,50 @@ def test_the_sites_own_fallback_is_no_forecast_and_never_reported(tmp_path: Path
         kinds = {a.kind for a in loop.alerts.open_alerts()}
         assert AlertKind.NODE_OVERCOMMITTED in kinds  # the premise: the draws exceed it
         assert AlertKind.OSCP_COMPLIANCE not in kinds
+
+
+def test_draws_within_the_envelope_but_not_its_safety_margin_are_no_breach(
+    tmp_path: Path,
+) -> None:
+    """The safety margin is the controller's own caution: over-committed at the node,
+    but the envelope itself is kept to — nothing to report."""
+    with oscp_rig(tmp_path) as rig:
+        token = rig.register()
+        _uncontrollable_depot(rig)
+        loop = ControlLoop(rig.controller, RecordingDispatcher())
+        _cycle(rig, loop)  # the site's own limits: what is reserved at the node
+        reserved = max(
+            c.reserved for c in rig.controller.current().allocation.node_constraints("gc-main")
+        )
+        capacity_kw = reserved / 1000 / 0.99  # above the draws, within the margin
+        body = forecast(START, [capacity_kw])
+        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-9")
+        assert answer.status_code == 204, answer.text
+        rig.clock.advance(5)
+        _workshop_reading(rig)
+        _cycle(rig, loop)
+        rig.link_pass()
+        kinds = {a.kind for a in loop.alerts.open_alerts()}
+        assert AlertKind.NODE_OVERCOMMITTED in kinds  # the premise: past the margin
+        assert AlertKind.OSCP_COMPLIANCE not in kinds
+        assert rig.provider.of("group_capacity_compliance_error") == []
+
+
+def test_a_failing_report_is_undone_and_never_stops_the_control_cycle(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with oscp_rig(tmp_path) as rig:
+        token = rig.register()
+        _uncontrollable_depot(rig)
+        body = forecast(START, [40])
+        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-3")
+        assert answer.status_code == 204, answer.text
+        envelope = "ausgrid-oscp:fc-3:0:gc-main"
+        broken = ForecastBlockRecord(envelope, SOURCE, "fc-3", {"capacity": "forty"})
+        rig.controller.units().oscp.remember_blocks([(broken, START + timedelta(hours=1))])
+        loop = ControlLoop(rig.controller, RecordingDispatcher())
+        _cycle(rig, loop)  # no error: the cycle decided and committed
+        assert "OSCP compliance check failed" in caplog.text
+        assert rig.controller.units().oscp.reported_since(envelope, "import_power") is None
+        assert rig.controller.units().oscp.outbox() == []
+        assert AlertKind.NODE_OVERCOMMITTED in {a.kind for a in loop.alerts.open_alerts()}

@@ -157,6 +157,17 @@ def test_a_continuous_peer_receives_the_totals_since_the_first_quarter(tmp_path:
             assert measured["IMPORT"]["measure_time"] == _z(START + (n + 1) * QUARTER)
 
 
+def test_the_first_quarter_is_the_first_whole_one_after_registration(tmp_path: Path) -> None:
+    with oscp_rig(tmp_path) as rig:
+        rig.clock.advance(7 * 60)
+        rig.register()
+        _post(rig, _readings(START, START + 3 * QUARTER, _powers(13)))
+        rig.clock.advance(3 * QUARTER.total_seconds())
+        rig.link_pass()
+        sent = [_by_direction(b)["IMPORT"]["measure_time"] for b in _measurements(rig)]
+        assert sent == [_z(START + 2 * QUARTER), _z(START + 3 * QUARTER)]
+
+
 def test_a_quarter_with_missing_telemetry_is_not_sent_and_journaled(tmp_path: Path) -> None:
     with oscp_rig(tmp_path) as rig:
         rig.register()
