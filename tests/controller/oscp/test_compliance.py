@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,14 @@ def _workshop_reading(rig: Rig) -> None:
     rig.controller.units().telemetry.put([reading])
 
 
+def _send_forecast(rig: Rig, token: str, capacities_kw: list[float], request_id: str) -> Any:
+    """A CONSUMPTION forecast of quarter-hour blocks from :data:`START`, taken."""
+    body = forecast(START, capacities_kw)
+    answer = rig.post("update_group_capacity_forecast", body, token=token, request_id=request_id)
+    assert answer.status_code == 204, answer.text
+    return body
+
+
 def _cycle(rig: Rig, loop: ControlLoop) -> None:
     result = rig.loop.run_until_complete(loop.cycle("test"))
     assert result.error is None, result.error
@@ -50,9 +59,8 @@ def test_a_block_the_uncontrollable_draws_exceed_is_reported_once_correlated_and
     with oscp_rig(tmp_path) as rig:
         token = rig.register()
         _uncontrollable_depot(rig)
-        body = forecast(START, [40, 35, 2000])  # kW: the third block is ample
-        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-7")
-        assert answer.status_code == 204, answer.text
+        # kW: the third block is ample
+        body = _send_forecast(rig, token, [40, 35, 2000], "fc-7")
         loop = ControlLoop(rig.controller, RecordingDispatcher())
 
         _cycle(rig, loop)
@@ -110,9 +118,7 @@ def test_a_block_the_depot_can_keep_to_is_not_reported(tmp_path: Path) -> None:
     with oscp_rig(tmp_path) as rig:
         token = rig.register()
         _uncontrollable_depot(rig)
-        body = forecast(START, [800])
-        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-8")
-        assert answer.status_code == 204, answer.text
+        _send_forecast(rig, token, [800], "fc-8")
         loop = ControlLoop(rig.controller, RecordingDispatcher())
         _cycle(rig, loop)
         rig.link_pass()
@@ -157,9 +163,7 @@ def test_draws_within_the_envelope_but_not_its_safety_margin_are_no_breach(
             c.reserved for c in rig.controller.current().allocation.node_constraints("gc-main")
         )
         capacity_kw = reserved / 1000 / 0.99  # above the draws, within the margin
-        body = forecast(START, [capacity_kw])
-        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-9")
-        assert answer.status_code == 204, answer.text
+        _send_forecast(rig, token, [capacity_kw], "fc-9")
         rig.clock.advance(5)
         _workshop_reading(rig)
         _cycle(rig, loop)
@@ -176,9 +180,7 @@ def test_a_failing_report_is_undone_and_never_stops_the_control_cycle(
     with oscp_rig(tmp_path) as rig:
         token = rig.register()
         _uncontrollable_depot(rig)
-        body = forecast(START, [40])
-        answer = rig.post("update_group_capacity_forecast", body, token=token, request_id="fc-3")
-        assert answer.status_code == 204, answer.text
+        _send_forecast(rig, token, [40], "fc-3")
         envelope = "ausgrid-oscp:fc-3:0:gc-main"
         broken = ForecastBlockRecord(envelope, SOURCE, "fc-3", {"capacity": "forty"})
         rig.controller.units().oscp.remember_blocks([(broken, START + timedelta(hours=1))])
