@@ -21,20 +21,21 @@ pyoscp's endpoints take no trailing slash: ``trailing_slash`` stays off.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 import depotctl.protocols.oscp.messages as oscp
+from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.loop import ControlLoop
 from depotctl.controller.store import JournalKind
-from depotctl.protocols.oscp.peer import CapacityProviderClient
+from depotctl.domain.chargers import ChargerState
+from depotctl.domain.telemetry import Reading
 from tests.controller.oscp.rig import (
     GROUP,
     INITIAL_TOKEN,
@@ -45,6 +46,7 @@ from tests.controller.oscp.rig import (
     Rig,
     rig_at,
 )
+from tests.controller.oscp.test_forecasts import forecast
 from tests.interop.pyoscp_provider import (
     PyoscpProvider,
     pyoscp_flexibility_provider,
@@ -60,6 +62,11 @@ PYOSCP_QUIRKS = (
 )
 #: The heartbeat interval the bus depot asks of its DNSP (heartbeat_interval: 60 s).
 INTERVAL = timedelta(seconds=60)
+QUARTER = timedelta(minutes=15)
+#: The bus depot's revenue meter, bound to gc-main (the source's target).
+METER = "m-main"
+#: Chargers made uncontrollable (offline) for a compliance error.
+OFFLINE = ("dc-01", "dc-02", "dc-03", "dc-04")
 
 
 @pytest.fixture(autouse=True)
@@ -173,75 +180,83 @@ def _blocks(
     ]
 
 
-def _send(
-    rig: Rig,
-    provider: PyoscpProvider,
-    endpoint: str,
-    body: dict[str, Any],
-    correlation_id: str | None = None,
-) -> int | None:
-    """POST ``body`` to pyoscp with the controller's own client, token and quirks."""
-    token = rig.events.tokens.theirs(SOURCE)
-    assert token is not None
-    client = CapacityProviderClient()
-    delivery = rig.loop.run_until_complete(
-        client.send(
-            provider.base_url,
-            endpoint,
-            body,
-            token=token,
-            request_id=str(uuid.uuid4()),
-            correlation_id=correlation_id,
-            quirks=rig.events.quirks(SOURCE),
-        )
-    )
-    rig.loop.run_until_complete(client.aclose())
-    return delivery.status
+def _naive_sydney(at: datetime) -> str:
+    """``at`` as pyoscp writes and reads it: a naive local time."""
+    return at.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def test_measurements_and_compliance_errors_as_pyoscp_reads_them(
-    tmp_path: Path, pyoscp_in_sydney: None
-) -> None:
+def test_measurements_reach_pyoscp_each_quarter(tmp_path: Path, pyoscp_in_sydney: None) -> None:
     with registered(tmp_path) as (rig, provider):
-        end = START + timedelta(minutes=15)
-        measured = oscp.UpdateGroupMeasurements(
-            group_id=GROUP,
-            measurements=[
-                oscp.EnergyMeasurement(
-                    value=41_250.0,
-                    phase=oscp.PhaseIndicator.ALL,
-                    unit=oscp.EnergyMeasurementUnit.WH,
-                    direction=oscp.EnergyFlowDirection.IMPORT,
-                    energy_type=oscp.EnergyType.TOTAL,
-                    measure_time=end,
-                    initial_measure_time=START,
-                )
-            ],
-        )
-        assert _send(rig, provider, measured.endpoint, measured.to_wire()) == 204
+        [token] = provider.endpoints()
+        # the group's meter: 400 kW through the first quarter, a reading every 20 s
+        readings = [
+            Reading(METER, START + timedelta(seconds=20 * n + 7), power_w=400_000.0)
+            for n in range(45)
+        ]
+        rig.controller.units().telemetry.put(readings)
+        rig.clock.advance(16 * 60)  # the quarter ended and settled
+        rig.link_pass()
         [handled] = provider.capacity.of("update_group_measurements")
-        [measurement] = handled.payload["measurements"]
-        assert handled.payload["group_id"] == GROUP
-        assert (measurement["value"], measurement["unit"]) == (41_250.0, "WH")
-        assert measurement["measure_time"] == "2026-03-02 17:15:00"  # naive Sydney time
+        assert handled.token == token
+        assert handled.payload == {
+            "group_id": GROUP,
+            "measurements": [
+                {
+                    "value": 100_000.0,  # Wh: 400 kW for a quarter hour
+                    "phase": "ALL",
+                    "unit": "WH",
+                    "direction": "IMPORT",
+                    "energy_type": "TOTAL",
+                    "measure_time": _naive_sydney(START + QUARTER),
+                    "initial_measure_time": _naive_sydney(START),
+                }
+            ],
+        }
+        assert rig.controller.units().oscp.outbox(SOURCE) == []  # pyoscp acknowledged it
 
-        error = oscp.GroupCapacityComplianceError(
-            message="chargers that take no commands draw 700 kW against 660 kW",
-            forecasted_blocks=_blocks(START, oscp.ForecastedBlockUnit.KW, 660),
-        )
-        status = _send(rig, provider, error.endpoint, error.to_wire(), correlation_id="forecast-7")
-        assert status == 204
-        [handled] = provider.capacity.of("group_capacity_compliance_error")
-        assert handled.headers["x-correlation-id"] == "forecast-7"
-        assert handled.payload["forecasted_blocks"][0]["capacity"] == 660
 
-
-def test_pyoscp_validates_its_model_a_wrong_body_is_refused(
+def test_a_compliance_error_reaches_pyoscp_correlated_to_its_forecast(
     tmp_path: Path, pyoscp_in_sydney: None
 ) -> None:
     with registered(tmp_path) as (rig, provider):
+        [entry] = provider.endpoints().values()
+        # four chargers that take no commands, each assumed at its 25 kW fallback
+        with rig.controller.units() as uow:
+            uow.chargers.put([ChargerState(c, online=False, reason="offline") for c in OFFLINE])
+        rig.controller.units().telemetry.put([Reading("m-workshop", START, power_w=10_000.0)])
+        # a forecast (pyoscp sends none of its own: its user does, with pyoscp's token)
+        body = forecast(START, [40, 2000])  # kW: the first block cannot be kept to
+        answer = rig.post(
+            "update_group_capacity_forecast",
+            body,
+            token=entry["register"]["token"],
+            request_id="fc-7",
+        )
+        assert answer.status_code == 204, answer.text
+        cycle = ControlLoop(rig.controller, RecordingDispatcher()).cycle("test")
+        assert rig.loop.run_until_complete(cycle).error is None
+        rig.link_pass()
+        [handled] = provider.capacity.of("group_capacity_compliance_error")
+        assert handled.headers["x-correlation-id"] == "fc-7"
+        assert "gc-main" in handled.payload["message"]
+        sent = body["forecasted_blocks"][0]
+        assert handled.payload["forecasted_blocks"] == [
+            sent
+            | {
+                "start_time": _naive_sydney(START),
+                "end_time": _naive_sydney(START + QUARTER),
+            }
+        ]
+
+
+def test_pyoscp_refuses_a_body_against_its_model(tmp_path: Path) -> None:
+    with pyoscp_provider(tmp_path, INITIAL_TOKEN) as provider:
+        headers = {"Authorization": f"Token {INITIAL_TOKEN}", "X-Request-ID": "m-1"}
         wrong = {"group_id": GROUP, "measurements": [{"value": "41250", "unit": "kWh"}]}
-        assert _send(rig, provider, "update_group_measurements", wrong) == 400
+        url = f"{provider.base_url}/update_group_measurements"
+        answer = httpx.post(url, json=wrong, headers=headers)
+        assert answer.status_code == 400
+        assert "measurements.0.value" in answer.text and "measurements.0.unit" in answer.text
         assert provider.capacity.handled == []
 
 
