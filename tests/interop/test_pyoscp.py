@@ -288,3 +288,24 @@ def test_pyoscp_validates_the_forecasts_of_the_simulated_provider(tmp_path: Path
         assert answer.status_code == 400
         assert "unit" in answer.text
         assert len(flexibility.forecasts) == 2
+
+
+def test_pyoscp_refusing_a_token_with_403_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyoscp answers a token it does not know 403 (the specification: 401); either
+    may pass once the token is put right, so the controller tries again."""
+    monkeypatch.setenv(TOKEN_ENV, "a-token-pyoscp-never-heard-of")
+    with (
+        pyoscp_provider(tmp_path, INITIAL_TOKEN) as provider,
+        rig_at(tmp_path, provider.url, CapacityProvider(), PYOSCP_QUIRKS) as rig,
+    ):
+        rig.link_pass()
+        [refused] = rig.journal(JournalKind.OSCP_DELIVERY)
+        assert "register" in refused.message and "403" in refused.message
+        assert [m.message for m in rig.controller.units().oscp.outbox(SOURCE)] == ["register"]
+        monkeypatch.setenv(TOKEN_ENV, INITIAL_TOKEN)  # the site's token put right
+        rig.clock.advance(60)
+        rig.link_pass()
+        assert rig.controller.units().oscp.get(SOURCE).registered_at is not None
+        assert list(provider.endpoints()) == [rig.events.tokens.theirs(SOURCE)]
