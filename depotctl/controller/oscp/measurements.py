@@ -24,7 +24,8 @@ exported, in ``WH``, ``energy_type`` ``TOTAL``, phase ``ALL``.
 
 Missing telemetry: a period in which a meter has a minute without a power reading is
 not sent — a partial sum would read as a low draw — and the journal says which meter
-missed how many minutes (a ``CONTINUOUS`` total then leaves that period out). After a
+missed how many minutes, one entry for a run of such periods (a ``CONTINUOUS`` total
+then leaves them out). After a
 long stop, the last :data:`CATCH_UP` periods (a day) are measured, and those before
 journaled as not measured.
 
@@ -134,11 +135,15 @@ def queue_due(
         entries.append(_not_measured_entry(peer, cursor.period_end, skipped[-1], now))
         cursor = replace(cursor, period_end=skipped[-1])
     kind = configuration(record)
+    incomplete: list[PeriodEnergy] = []  # a run of periods not sent: one entry
     for end in ends:
         energy = period_energy(uow.telemetry, points, end - PERIOD, end)
         if energy.missing:
-            entries.append(_incomplete_entry(peer, energy, now))
+            incomplete.append(energy)
         else:
+            if incomplete:
+                entries.append(_incomplete_entry(peer, incomplete, now))
+                incomplete = []
             cursor = replace(
                 cursor,
                 import_wh=cursor.import_wh + energy.import_wh,
@@ -150,6 +155,8 @@ def queue_due(
             )
             entries.append(_queued_entry(peer, energy, kind, now))
         cursor = replace(cursor, period_end=end)
+    if incomplete:
+        entries.append(_incomplete_entry(peer, incomplete, now))
     if ends:
         uow.oscp.put_measured(cursor)
     return entries
@@ -227,22 +234,28 @@ def _queued_entry(
     )
 
 
-def _incomplete_entry(peer: OscpPeer, energy: PeriodEnergy, at: datetime) -> NewJournalEntry:
-    minutes = round((energy.end - energy.start) / _MINUTE)
-    gaps = ", ".join(
-        f"{point} gave no power in {n} of {minutes}" for point, n in energy.missing.items()
-    )
+def _incomplete_entry(peer: OscpPeer, run: Sequence[PeriodEnergy], at: datetime) -> NewJournalEntry:
+    """One entry for consecutive periods not sent, with each meter's silent minutes."""
+    start, end = run[0].start, run[-1].end
+    minutes = round((end - start) / _MINUTE)
+    missing: dict[str, int] = {}
+    for energy in run:
+        for point, n in energy.missing.items():
+            missing[point] = missing.get(point, 0) + n
+    gaps = ", ".join(f"{point} gave no power in {n} of {minutes}" for point, n in missing.items())
+    periods = f" ({len(run)} periods)" if len(run) > 1 else ""
     return journal_entry(
         JournalKind.OSCP_MEASUREMENTS,
-        f"source {peer.source}: group {peer.group_id} not measured "
-        f"{_span(energy.start, energy.end)}, nothing sent: {gaps} minutes (a partial sum "
-        "would read as a low draw); see that the meter reports at least once a minute",
+        f"source {peer.source}: group {peer.group_id} not measured {_span(start, end)}"
+        f"{periods}, nothing sent: {gaps} minutes (a partial sum would read as a low "
+        "draw); see that the meter reports at least once a minute",
         at=at,
         data={
             "source": peer.source,
-            "start": energy.start.isoformat(),
-            "end": energy.end.isoformat(),
-            "missing_minutes": dict(energy.missing),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "periods": len(run),
+            "missing_minutes": missing,
             "sent": False,
         },
     )

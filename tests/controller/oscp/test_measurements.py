@@ -241,3 +241,28 @@ def test_a_restart_mid_way_neither_loses_nor_repeats_a_quarter(tmp_path: Path) -
     request_ids = [r.headers["x-request-id"] for r in provider.of("update_group_measurements")]
     assert request_ids[2] == request_ids[3]  # the same message, tried again
     assert len(set(request_ids)) == 4
+
+
+def test_after_a_long_stop_the_last_day_is_measured_and_the_rest_journaled(
+    tmp_path: Path,
+) -> None:
+    with oscp_rig(tmp_path) as rig:
+        rig.register()
+        stopped = 30 * 4  # thirty hours of quarters
+        last = START + stopped * QUARTER
+        _post(rig, _readings(last - QUARTER, last, _powers(17)))
+        rig.clock.advance(stopped * QUARTER.total_seconds() + 90)
+        rig.link_pass()
+
+        sent = [_by_direction(b)["IMPORT"]["measure_time"] for b in _measurements(rig)]
+        assert sent == [_z(last)]  # the one quarter with telemetry
+        entries = rig.journal(JournalKind.OSCP_MEASUREMENTS)
+        [behind] = [e for e in entries if "periods behind" in e.message]
+        first_measured = last - 96 * QUARTER
+        assert behind.data["start"] == START.isoformat()
+        assert behind.data["end"] == first_measured.isoformat()
+        [silent] = [e for e in entries if "missing_minutes" in e.data]
+        assert silent.data["periods"] == 95
+        assert silent.data["start"] == first_measured.isoformat()
+        assert silent.data["end"] == (last - QUARTER).isoformat()
+        assert silent.data["missing_minutes"] == {METER: 95 * 15}
