@@ -244,7 +244,7 @@ class ControlLoop:
                 with units() as uow:
                     self._apply_outcomes(uow, outcomes)
             live = self.controller.live(
-                self.in_force,
+                previous_limits=self.in_force,
                 pending={e: c.limit_a for e, c in self.in_flight.items()},
                 admission=self.admission,
             )

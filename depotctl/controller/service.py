@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from depotctl.config import (
     SCHEMA_UNKNOWN_KIND,
@@ -122,6 +122,18 @@ class AppliedSite:
     site: Site
     topology: Topology
     policy: Policy
+
+
+class CarriedState(TypedDict, total=False):
+    """What the control loop carries from one cycle into the next snapshot (None or
+    left out: nothing)."""
+
+    #: the limits in force, amps per EVSE id (for hysteresis)
+    previous_limits: Mapping[str, float] | None
+    #: the commands out and not answered yet, amps per EVSE id
+    pending: Mapping[str, float] | None
+    #: since when each EVSE has been switched on or off (rotation's minimum times)
+    admission: Mapping[str, Admission] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,17 +291,10 @@ class Controller:
             raise NoSite("no site revision yet: start serve with --site FILE, or apply one")
         return self.applied
 
-    def snapshot(
-        self,
-        previous_limits: Mapping[str, float] | None = None,
-        pending: Mapping[str, float] | None = None,
-        admission: Mapping[str, Admission] | None = None,
-    ) -> Snapshot:
+    def snapshot(self, **carried: Unpack[CarriedState]) -> Snapshot:
         """What the controller knows now, from the store: the envelopes, the sources'
         health, the latest telemetry, open sessions, charger states and the operators'
-        overrides. ``previous_limits`` are the limits in force (for hysteresis);
-        ``pending`` the commands out and not answered yet; ``admission`` since when each
-        EVSE has been switched on or off (for rotation's minimum on and off times)."""
+        overrides; with what the control loop ``carried`` from its last cycle."""
         applied = self.require_site()
         now = self.clock.now()
         uow = self.units()
@@ -304,12 +309,12 @@ class Controller:
             telemetry=uow.telemetry.latest(),
             sessions=tuple(record.session for record in uow.sessions.all(open_only=True)),
             chargers=self.charger_states(uow.chargers.states(), applied.topology),
-            previous_limits=dict(previous_limits or {}),
-            pending=dict(pending or {}),
+            previous_limits=dict(carried.get("previous_limits") or {}),
+            pending=dict(carried.get("pending") or {}),
             envelope_lead=self.envelope_lead,
             admission={
                 evse_id: record
-                for evse_id, record in (admission or {}).items()
+                for evse_id, record in (carried.get("admission") or {}).items()
                 if evse_id in applied.topology.evses  # a revision may have removed the EVSE
             },
             overrides={
@@ -337,17 +342,12 @@ class Controller:
                 )
         return states
 
-    def live(
-        self,
-        previous_limits: Mapping[str, float] | None = None,
-        pending: Mapping[str, float] | None = None,
-        admission: Mapping[str, Admission] | None = None,
-    ) -> LiveState:
-        """Allocate the current snapshot."""
+    def live(self, **carried: Unpack[CarriedState]) -> LiveState:
+        """Allocate the current snapshot (see :meth:`snapshot`)."""
         applied = self.require_site()
         generation = self._generation
         started = time.perf_counter()
-        snapshot = self.snapshot(previous_limits, pending, admission)
+        snapshot = self.snapshot(**carried)
         allocation = allocate(snapshot)
         self.metrics.allocation_seconds.observe(time.perf_counter() - started)
         self.metrics.allocations.inc()

@@ -227,14 +227,16 @@ def test_a_silent_charger_holds_up_nobody(controller: Controller) -> None:
     plug(controller, "chg-01/1", "S-1")  # its command (16 A → 31.8 A) is never answered
     run(loop)
     assert loop.in_flight.keys() == {"chg-01/1"}
-    view = controller.live(loop.in_force, pending={"chg-01/1": 31.8}).allocation.evses["chg-01/1"]
+    view = controller.live(
+        previous_limits=loop.in_force, pending={"chg-01/1": 31.8}
+    ).allocation.evses["chg-01/1"]
     assert view.binding.kind is BindingKind.COMMAND_PENDING
     cut(controller, 30_000.0)
     result = run(loop, "envelope")
     # chg-01/1 keeps its command; chg-02/1 comes down to what is left beside 31.8 A
     assert [c.evse_id for c in result.commands] == ["chg-02/1"]
     assert result.commands[0].is_decrease
-    live = controller.live(loop.in_force, pending={"chg-01/1": 31.8})
+    live = controller.live(previous_limits=loop.in_force, pending={"chg-01/1": 31.8})
     assert live.allocation.constraints[("gc-main", LimitKind.IMPORT_POWER)].headroom >= -1e-6
     run(loop, "the outcome")  # chg-02/1's decrease is in force
     lowered = loop.in_force["chg-02/1"]
