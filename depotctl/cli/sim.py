@@ -1,15 +1,18 @@
 """``depotctl sim``: simulation commands; ``sim replay`` replays recorded sessions,
-``sim chargers`` runs simulated OCPP chargers against a controller."""
+``sim chargers`` runs simulated OCPP chargers against a controller, ``sim derms`` a
+simulated OSCP Capacity Provider."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,8 +30,35 @@ from depotctl.cli.parameters import (
 sim_app = command_group(
     "sim",
     "Simulate: replay recorded charging sessions through the allocator, offline; "
-    "run simulated OCPP chargers against a controller.",
+    "run simulated OCPP chargers against a controller; play a grid operator's OSCP "
+    "Capacity Provider.",
 )
+
+
+#: Which controller's clock a simulator follows, besides a local --state-dir.
+ContextOption = Annotated[
+    str | None,
+    bare_option("--context", metavar="NAME", help="Follow the clock of this context's controller."),
+]
+ServerOption = Annotated[
+    str | None,
+    bare_option(
+        "--server", metavar="URL", help="Follow the clock of the controller at this API URL."
+    ),
+]
+TokenFileOption = Annotated[
+    Path | None, bare_option("--token-file", metavar="FILE", help="The token for --server.")
+]
+
+
+def _state_dir_option(gives: str) -> Any:
+    """``--state-dir DIR``: a local controller, whose endpoints.json ``gives`` what the
+    simulator needs."""
+    return bare_option(
+        "--state-dir",
+        metavar="DIR",
+        help=f"A local controller's state directory: its endpoints.json gives {gives}.",
+    )
 
 
 class Demand(StrEnum):
@@ -171,6 +201,24 @@ def replay_command(
     raise typer.Exit(1 if report.result.violations else 0)
 
 
+@contextlib.contextmanager
+def _warnings_on_stderr(simulator: str) -> Iterator[None]:
+    """A simulator's warnings (logger ``depotctl.sim.SIMULATOR``) on stderr, each
+    line starting ``depotctl sim SIMULATOR:``, while the block runs."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"depotctl sim {simulator}: %(message)s"))
+    log = logging.getLogger(f"depotctl.sim.{simulator}")
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
 def _duration_s(text: str | None, flag: str) -> float | None:
     return None if text is None else positive_seconds(text, flag)
 
@@ -188,30 +236,11 @@ def chargers_command(
         ),
     ] = None,
     state_dir: Annotated[
-        Path | None,
-        bare_option(
-            "--state-dir",
-            metavar="DIR",
-            help="A local controller's state directory: its endpoints.json gives the OCPP URL "
-            "and the API whose clock to follow.",
-        ),
+        Path | None, _state_dir_option("the OCPP URL and the API whose clock to follow")
     ] = None,
-    context: Annotated[
-        str | None,
-        bare_option(
-            "--context", metavar="NAME", help="Follow the clock of this context's controller."
-        ),
-    ] = None,
-    server: Annotated[
-        str | None,
-        bare_option(
-            "--server", metavar="URL", help="Follow the clock of the controller at this API URL."
-        ),
-    ] = None,
-    token_file: Annotated[
-        Path | None,
-        bare_option("--token-file", metavar="FILE", help="The token for --server."),
-    ] = None,
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
     vehicles: Annotated[
         Path | None,
         bare_option(
@@ -305,7 +334,6 @@ def chargers_command(
     ```
     """
     import asyncio
-    import logging
 
     from depotctl.domain.refusal import Refusal
     from depotctl.sim.chargers.report import to_json, to_text
@@ -328,12 +356,6 @@ def chargers_command(
         first=first,
         last=last,
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("depotctl sim chargers: %(message)s"))
-    log = logging.getLogger("depotctl.sim.chargers")
-    log.addHandler(handler)
-    log.setLevel(logging.WARNING)
-    log.propagate = False
     tty = sys.stderr.isatty()
 
     def live(line: str) -> None:
@@ -347,15 +369,14 @@ def chargers_command(
         return setup.site_name, setup.url, setup.fleet
 
     try:
-        site_name, url, fleet = asyncio.run(main())
+        with _warnings_on_stderr("chargers"):
+            site_name, url, fleet = asyncio.run(main())
     except (asyncio.CancelledError, KeyboardInterrupt):
         raise fail(
             "sim chargers", "interrupted twice; running transactions were not all stopped", 3
         ) from None
     except Refusal as error:  # the site, the scenario, the controller, a context
         raise refused("sim chargers", error) from None
-    finally:
-        log.removeHandler(handler)
     if tty and output_format is OutputFormat.TEXT:
         sys.stderr.write("\n")
     from depotctl.sim.chargers.fleet import Fleet
@@ -369,3 +390,143 @@ def chargers_command(
         errors = {c.stats.last_error for c in fleet.chargers if c.stats.last_error}
         reason = f": {sorted(errors)[0]}" if errors else ""
         raise fail("sim chargers", f"no charger could boot at {url}{reason}", 3)
+
+
+@sim_app.command("derms")
+def derms_command(
+    site: Annotated[Path, site_file_option("The site whose OSCP envelope source to play.")],
+    profile: Annotated[
+        Path,
+        bare_option(
+            "--profile",
+            metavar="FILE",
+            help="The capacity forecasts to send: YAML or CSV (docs/sim-derms.md).",
+        ),
+    ],
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+    state_dir: Annotated[
+        Path | None, _state_dir_option("the API whose clock to follow and the OSCP URL")
+    ] = None,
+    controller: Annotated[
+        str | None,
+        bare_option(
+            "--controller",
+            metavar="URL",
+            help="The controller's OSCP base URL (http://HOST:PORT/oscp/fp/2.0), where the "
+            "provider registers unless the controller registers first.",
+        ),
+    ] = None,
+    source: Annotated[
+        str | None,
+        bare_option(
+            "--source", metavar="ID", help="The OSCP source to play, where the site has several."
+        ),
+    ] = None,
+    listen: Annotated[
+        str | None,
+        bare_option(
+            "--listen",
+            metavar="HOST:PORT",
+            help="Where the provider's endpoints listen; default: the host and port of the "
+            "source's base_url in the site, which the controller registers at.",
+        ),
+    ] = None,
+    silent_at: Annotated[
+        str | None,
+        bare_option(
+            "--silent-at",
+            metavar="TIME",
+            help='Go silent (no heartbeats, no answers) then: "+30min", "19:00" (site time).',
+        ),
+    ] = None,
+    silent_for: Annotated[
+        str | None,
+        bare_option(
+            "--silent-for",
+            metavar="DURATION",
+            help="Come back after this long of the controller's time (default: stay silent).",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        bare_option(
+            "--until", metavar="TIME", help='Stop then: "+4h", "23:00" (site time); else Ctrl-C.'
+        ),
+    ] = None,
+    output_format: FormatOption = OutputFormat.TEXT,
+) -> None:
+    """Play the grid operator's OSCP 2.0 Capacity Provider for one envelope source of a
+    site, against a controller, until --until or Ctrl-C.
+
+    The provider serves its endpoints (/oscp/cp/2.0/…), registers and hand-shakes with
+    the controller, sends heartbeats at the interval the controller asked, sends the
+    profile's capacity forecasts when their time comes, goes silent on cue, and records
+    the measurements and compliance errors it receives. It follows the controller's
+    clock (with --state-dir, --context or --server; else real time). The summary says
+    which measured periods exceeded the forecast, in site time.
+
+    The initial token is the site's (token_env or token_file), as for the controller.
+
+    Exit codes: 0 stopped cleanly, 1 the site or profile is invalid, 2 usage (also the
+    token's variable unset), 3 a file, the address or the controller cannot be had.
+
+    **Examples**
+
+    ```
+    AUSGRID_OSCP_TOKEN=… depotctl sim derms -f site.yaml --state-dir /tmp/depot \\
+        --profile examples/derms-evening-cut.yaml
+    depotctl sim derms -f site.yaml --state-dir /tmp/depot --profile cut.csv \\
+        --silent-at +2h --silent-for 15min --until +6h
+    ```
+    """
+    import asyncio
+
+    from depotctl.cli.serve import parse_address
+    from depotctl.domain.refusal import Refusal
+    from depotctl.sim.derms.report import to_json, to_text
+    from depotctl.sim.derms.run import Options, prepare, run
+
+    if silent_for is not None and silent_at is None:
+        raise typer.BadParameter("needs --silent-at", param_hint="--silent-for")
+    options = Options(
+        site,
+        profile,
+        state_dir,
+        listen=parse_address(listen, "--listen") if listen is not None else None,
+        context=context,
+        server=server,
+        silent_for_s=_duration_s(silent_for, "--silent-for"),
+        token_file=token_file,
+        controller=controller,
+        source=source,
+        silent_at=silent_at,
+        until=until,
+    )
+
+    async def main() -> object:
+        setup = await prepare(options)
+        sys.stderr.write(f"depotctl sim derms: listening at {setup.url}\n")
+        if setup.url.rstrip("/") != setup.site.base_url.rstrip("/"):
+            sys.stderr.write(
+                f"depotctl sim derms: the site's base_url is {setup.site.base_url}; the "
+                "controller registers there, so it must lead here\n"
+            )
+        await run(setup)
+        return setup
+
+    try:
+        with _warnings_on_stderr("derms"):
+            setup = asyncio.run(main())
+    except KeyboardInterrupt:
+        raise fail("sim derms", "interrupted twice; the summary was not written", 3) from None
+    except Refusal as error:  # the site, the profile, the controller, the address
+        raise refused("sim derms", error) from None
+    from depotctl.sim.derms.run import Setup
+
+    assert isinstance(setup, Setup)
+    if output_format is OutputFormat.JSON:
+        sys.stdout.write(json.dumps(to_json(setup), indent=2) + "\n")
+    else:
+        sys.stdout.write(to_text(setup))

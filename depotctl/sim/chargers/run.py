@@ -216,7 +216,7 @@ def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]]
     parts = urlsplit(url)
     if parts.scheme not in ("ws", "wss") or not parts.netloc:
         raise SetupError(f"{url!r} is not an OCPP URL (e.g. ws://127.0.0.1:9000/ocpp)", 2)
-    return url.rstrip("/"), None if api is None else _clock_reader(*api)
+    return url.rstrip("/"), None if api is None else clock_reader(*api)
 
 
 def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
@@ -229,7 +229,8 @@ def _state_dir(state_dir: Path) -> tuple[dict[str, str], Path]:
     return {k: str(v) for k, v in endpoints.items()}, token if token.exists() else paths.admin_token
 
 
-def _clock_reader(server: str, token: str) -> Callable[[], Awaitable[Reading]]:
+def clock_reader(server: str, token: str) -> Callable[[], Awaitable[Reading]]:
+    """How to read the clock of the controller whose API is at ``server``."""
     from depotctl.client.api import ControllerClient
 
     client = ControllerClient(server, token, timeout=5.0)

@@ -12,7 +12,7 @@ from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
-from depotctl.sim.chargers.run import _clock_reader
+from depotctl.sim.chargers.run import clock_reader
 from depotctl.sim.chargers.simtime import ClockFollower, SimTime
 from tests.controller.test_app import AU_DEPOT, serving
 from tests.sim.chargers.builders import START
@@ -98,7 +98,7 @@ def test_the_follower_takes_a_real_controllers_clock(tmp_path: Path) -> None:
 
             async def follow() -> tuple[float, float, str, float]:
                 time = SimTime(datetime(2000, 1, 1, tzinfo=UTC), 1)
-                follower = ClockFollower(time, _clock_reader(url, tokens.readonly))
+                follower = ClockFollower(time, clock_reader(url, tokens.readonly))
                 before = monotonic()
                 await follower.sync()
                 ours = time.now()
