@@ -14,11 +14,11 @@ per operation with the admin token (the run that reaches the handlers) and
 ``TOKEN_CHECK_EXAMPLES`` with the others (whose answer is decided by the token before
 any handler runs; the coverage phase still sends them every kind of malformed input,
 and the token must win over all of it). The deep runs (``pytest -m slow``, and CI's
-deep-fuzz stage on a smaller budget) are the same three with ``DEEP_EXAMPLES`` (a
-third of them without the admin token). Now and then a case's named fields take values
-from a fuzz dictionary (``DICTIONARY``): the depot's real ids, so that the case gets
-past "not found" into the handler, and edge values (times at the ends of ``datetime``,
-integers beyond SQLite's) that a short random run seldom draws.
+deep-fuzz stage on a smaller budget) are the same three with ``DEEP_EXAMPLES`` fuzzed
+cases (a third of them without the admin token) and only those. Now and then a case's
+named fields take values from a fuzz dictionary (``DICTIONARY``): the depot's real ids,
+so that the case gets past "not found" into the handler, and edge values (times at the
+ends of ``datetime``, integers beyond SQLite's) that a short random run seldom draws.
 Checked: no 5xx (``not_a_server_error``), every error JSON with a stable code and a
 message, and every response's status, content type and body as the OpenAPI document
 declares them.
@@ -177,9 +177,16 @@ def _seed(url: str, token: str) -> None:
             assert response.status_code in (200, 201), (path, response.text)
 
 
-def _schema(fuzzed: Fuzzed, max_examples: int) -> BaseSchema:
-    """The server's own OpenAPI, configured for a short deterministic run that sends
-    ``fuzzed.token``, ``max_examples`` fuzzed cases per operation."""
+#: The suite's runs: the OpenAPI's examples, the coverage phase's every kind of malformed
+#: input (both the same every run) and the fuzzed cases. The deep runs add fuzzed cases
+#: only: the others are the suite's already.
+PHASES = ("examples", "coverage", "fuzzing")
+DEEP_PHASES = ("fuzzing",)
+
+
+def _schema(fuzzed: Fuzzed, max_examples: int, phases: tuple[str, ...] = PHASES) -> BaseSchema:
+    """The server's own OpenAPI, configured for a short deterministic run of ``phases``
+    that sends ``fuzzed.token``, ``max_examples`` fuzzed cases per operation."""
     config = schemathesis.Config()
     schema = schemathesis.openapi.from_url(fuzzed.url + "/openapi.json", config=config)
     headers = {"Authorization": f"Bearer {fuzzed.token}"} if fuzzed.token else {}
@@ -189,7 +196,7 @@ def _schema(fuzzed: Fuzzed, max_examples: int) -> BaseSchema:
     # generates slowly, which says nothing about the API: no health check times it
     schema.config.suppress_health_check = [HealthCheck.too_slow, HealthCheck.data_too_large]
     schema.config.generation.update(max_examples=max_examples, deterministic=True, database="none")
-    schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
+    schema.config.phases.update(phases=list(phases))
 
     @schema.hook
     def flatmap_path_parameters(context: HookContext, values: Any) -> st.SearchStrategy[Any]:
@@ -308,7 +315,7 @@ DEEP_EXAMPLES = int(os.environ.get("DEPOTCTL_DEEP_FUZZ_EXAMPLES", "500"))
 
 @pytest.fixture
 def deep_admin_api(as_admin: Fuzzed) -> BaseSchema:
-    return _schema(as_admin, DEEP_EXAMPLES)
+    return _schema(as_admin, DEEP_EXAMPLES, DEEP_PHASES)
 
 
 @pytest.fixture
@@ -318,7 +325,7 @@ def readonly_api(as_readonly: Fuzzed) -> BaseSchema:
 
 @pytest.fixture
 def deep_readonly_api(as_readonly: Fuzzed) -> BaseSchema:
-    return _schema(as_readonly, max(1, DEEP_EXAMPLES // 3))
+    return _schema(as_readonly, max(1, DEEP_EXAMPLES // 3), DEEP_PHASES)
 
 
 @pytest.fixture
@@ -328,7 +335,7 @@ def anonymous_api(anonymous: Fuzzed) -> BaseSchema:
 
 @pytest.fixture
 def deep_anonymous_api(anonymous: Fuzzed) -> BaseSchema:
-    return _schema(anonymous, max(1, DEEP_EXAMPLES // 3))
+    return _schema(anonymous, max(1, DEEP_EXAMPLES // 3), DEEP_PHASES)
 
 
 # Checks
