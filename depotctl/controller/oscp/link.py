@@ -27,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from depotctl.controller.oscp.events import ControllerCapacityProviderEvents
-from depotctl.controller.oscp.measurements import group_points, queue_due
+from depotctl.controller.oscp.measurements import group_points, is_due, queue_due
 from depotctl.controller.store import JournalKind, journal_entry
 from depotctl.controller.store.oscp import OutboxMessage
 from depotctl.protocols.oscp.messages import Heartbeat
@@ -95,6 +95,9 @@ class OscpLink:
     def queue_measurements(self) -> None:
         controller, now = self.events.controller, self.events.now()
         for peer in self.events.peers().values():
+            reading = controller.units()  # no transaction unless a period is due
+            if not is_due(reading, peer, reading.oscp.get(peer.source), now):
+                continue
             points = group_points(controller, peer)
             with controller.units() as uow:
                 entries = queue_due(uow, peer, points, uow.oscp.get(peer.source), now)

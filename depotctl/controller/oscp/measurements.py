@@ -117,17 +117,33 @@ def configuration(record: PeerRecord) -> MeasurementConfiguration:
     return MeasurementConfiguration.INTERMITTENT
 
 
+def is_due(uow: UnitOfWork, peer: OscpPeer, record: PeerRecord, now: datetime) -> bool:
+    """Whether a period of ``peer``'s group is due by ``now`` (reads only: the link
+    asks every pass, and opens a transaction only for a period due)."""
+    cursor = _cursor(uow, peer, record)
+    return cursor is not None and _last_due(now) > cursor.period_end
+
+
+def _cursor(uow: UnitOfWork, peer: OscpPeer, record: PeerRecord) -> MeasuredPeriods | None:
+    """Where the measurements of ``peer`` stand: before the first, the first whole
+    period after it registered; None while it is not registered."""
+    if record.registered_at is None:
+        return None
+    cursor = uow.oscp.measured(peer.source)
+    if cursor is None:
+        first = _ceil(record.registered_at)
+        cursor = MeasuredPeriods(peer.source, since=first, period_end=first)
+    return cursor
+
+
 def queue_due(
     uow: UnitOfWork, peer: OscpPeer, points: Sequence[str], record: PeerRecord, now: datetime
 ) -> list[NewJournalEntry]:
     """Queue the measurements of every period of ``peer``'s group due by ``now``
     (nothing before it registered); the journal entries that say what was done."""
-    if record.registered_at is None or not points:
+    cursor = _cursor(uow, peer, record)
+    if cursor is None or not points:
         return []
-    cursor = uow.oscp.measured(peer.source)
-    if cursor is None:
-        first = _ceil(record.registered_at)
-        cursor = MeasuredPeriods(peer.source, since=first, period_end=first)
     ends = _period_ends(cursor.period_end, now)
     entries: list[NewJournalEntry] = []
     if len(ends) > CATCH_UP:
@@ -198,10 +214,14 @@ def _ceil(at: datetime) -> datetime:
     return _EPOCH + periods * PERIOD
 
 
+def _last_due(now: datetime) -> datetime:
+    """The end of the last period due by ``now``."""
+    return _EPOCH + ((now - SETTLE - _EPOCH) // PERIOD) * PERIOD
+
+
 def _period_ends(after: datetime, now: datetime) -> list[datetime]:
     """The period ends after ``after`` (a boundary) that are due by ``now``."""
-    last = _EPOCH + ((now - SETTLE - _EPOCH) // PERIOD) * PERIOD
-    count = max(0, (last - after) // PERIOD)
+    count = max(0, (_last_due(now) - after) // PERIOD)
     return [after + PERIOD * (n + 1) for n in range(count)]
 
 
