@@ -27,7 +27,7 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import NodeLimits, Topology
 from depotctl.engine import LimitKind, allocate
-from depotctl.engine.alerts import OVERCOMMIT_TOLERANCE, alert_conditions
+from depotctl.engine.alerts import OVERCOMMIT_TOLERANCE, alert_conditions, envelope_breaches
 from tests.engine.conftest import T0, Depot, at, snapshot
 from tests.engine.strategies import snapshots
 
@@ -375,3 +375,24 @@ def test_each_kind_is_raised_for_exactly_the_subjects_its_rule_names(snap: Snaps
         if c.reserved > c.effective_limit + OVERCOMMIT_TOLERANCE * max(1.0, c.effective_limit)
     }
     assert {s.id for s in of_kind(found, AlertKind.NODE_OVERCOMMITTED)} == over
+
+
+def test_an_envelope_the_reserved_draws_alone_exceed_is_a_breach_of_it() -> None:
+    def cut(limit_w: float, source: str = "dnsp") -> Envelope:
+        window = {"start": at(-10), "end": at(50), "received_at": at(-10)}
+        return Envelope(
+            f"E-{limit_w:g}", source, "gc", Direction.IMPORT, limit_w, LimitUnit.W, **window
+        )
+
+    # the workshop alone draws 30 A x 3 x 230 V = 20.7 kW
+    snap = quiet(depot(), envelopes=(cut(20_000.0),), telemetry=fresh(amps=30.0))
+    [breach] = envelope_breaches(snap, allocate(snap))
+    assert (breach.envelope.id, breach.kind, breach.limit) == (
+        "E-20000",
+        LimitKind.IMPORT_POWER,
+        20_000.0,
+    )
+    assert breach.reserved == pytest.approx(20_700.0)
+    for kept in (cut(21_000.0), cut(20_000.0, source=LOCAL_SOURCE)):
+        snap = quiet(depot(), envelopes=(kept,), telemetry=fresh(amps=30.0))
+        assert envelope_breaches(snap, allocate(snap)) == []
