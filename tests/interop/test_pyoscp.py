@@ -305,7 +305,9 @@ def test_pyoscp_refusing_a_token_with_403_is_tried_again(
         rig.link_pass()
         [refused] = rig.journal(JournalKind.OSCP_DELIVERY)
         assert "register" in refused.message and "403" in refused.message
-        assert [m.message for m in rig.controller.units().oscp.outbox(SOURCE)] == ["register"]
+        assert [m.queued.message for m in rig.controller.units().oscp.outbox(SOURCE)] == [
+            "register"
+        ]
         monkeypatch.setenv(TOKEN_ENV, INITIAL_TOKEN)  # the site's token put right
         rig.clock.advance(60)
         rig.link_pass()

@@ -28,8 +28,9 @@ from datetime import datetime, timedelta
 
 from depotctl.controller.oscp.events import ControllerCapacityProviderEvents
 from depotctl.controller.oscp.measurements import group_points, is_due, queue_due
+from depotctl.controller.oscp.peers import OscpPeer
 from depotctl.controller.store import JournalKind, journal_entry
-from depotctl.controller.store.oscp import OutboxMessage
+from depotctl.controller.store.oscp import NewOutboxMessage, OutboxMessage
 from depotctl.protocols.oscp.messages import Heartbeat
 from depotctl.protocols.oscp.peer import CapacityProviderClient, Delivery
 
@@ -84,7 +85,7 @@ class OscpLink:
                 continue
             with controller.units() as uow:
                 record = uow.oscp.get(source)
-                queued = any(m.message == "register" for m in uow.oscp.outbox(source))
+                queued = any(m.queued.message == "register" for m in uow.oscp.outbox(source))
                 if record.registered_at is not None or record.awaiting_register or queued:
                     continue
                 registration = self.events.registration(source)
@@ -108,22 +109,22 @@ class OscpLink:
         now = self.events.now()
         peers = self.events.peers()
         blocked: set[str] = set()
-        for message in self.events.controller.units().oscp.outbox():
-            if message.source in blocked or message.next_attempt_at > now:
-                blocked.add(message.source)
+        for waiting in self.events.controller.units().oscp.outbox():
+            source = waiting.queued.source
+            if source in blocked or waiting.next_attempt_at > now:
+                blocked.add(source)
                 continue
-            peer = peers.get(message.source)
+            peer = peers.get(source)
             if peer is None:  # the source left the site: nobody to send to
-                blocked.add(message.source)
+                blocked.add(source)
                 continue
-            delivery = await self._send(message, peer.base_url)
+            delivery = await self._send(waiting.queued, peer)
             if not delivery.acknowledged:
-                blocked.add(message.source)
-            self._settle(message, delivery)
+                blocked.add(source)
+            self._settle(waiting, delivery)
 
-    async def _send(self, message: OutboxMessage, site_base_url: str) -> Delivery:
+    async def _send(self, message: NewOutboxMessage, peer: OscpPeer) -> Delivery:
         record = self.events.controller.units().oscp.get(message.source)
-        peer = self.events.peers()[message.source]
         token = (
             self.events.initial_token(peer)
             if message.initial_token
@@ -131,7 +132,7 @@ class OscpLink:
         )
         if token is None:
             return Delivery(None, f"no token to present to source {message.source}")
-        base_url = site_base_url if message.initial_token else record.base_url or site_base_url
+        base_url = peer.base_url if message.initial_token else record.base_url or peer.base_url
         return await self.client.send(
             base_url,
             message.message,
@@ -142,22 +143,23 @@ class OscpLink:
             quirks=peer.quirks,
         )
 
-    def _settle(self, message: OutboxMessage, delivery: Delivery) -> None:
+    def _settle(self, waiting: OutboxMessage, delivery: Delivery) -> None:
+        message = waiting.queued
         controller = self.events.controller
         now = self.events.now()
         with controller.units() as uow:
             if delivery.acknowledged:
-                uow.oscp.delivered(message.id)
+                uow.oscp.delivered(waiting.id)
                 return
             if delivery.final:
-                uow.oscp.delivered(message.id)
+                uow.oscp.delivered(waiting.id)
                 what = f"refused for good, dropped: {delivery.error}"
             else:
-                backoff = min(RETRY_MAX_S, RETRY_FIRST_S * 2**message.attempts)
+                backoff = min(RETRY_MAX_S, RETRY_FIRST_S * 2**waiting.attempts)
                 wall_floor = controller.clock.speed  # one wall second
                 retry_at = now + timedelta(seconds=max(backoff, wall_floor))
-                uow.oscp.failed(message.id, delivery.error or "failed", retry_at)
-                if message.attempts > 0:  # journal the first failure and the final one only
+                uow.oscp.failed(waiting.id, delivery.error or "failed", retry_at)
+                if waiting.attempts > 0:  # journal the first failure and the final one only
                     return
                 what = f"not delivered, tried again from {retry_at.isoformat()}: {delivery.error}"
             uow.journal.record(

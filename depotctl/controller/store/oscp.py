@@ -39,27 +39,10 @@ class PeerRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    """A message to a peer's endpoint ``message`` (``register``, ``heartbeat``…), sent
-    with the peer's token, or with the source's initial token (``initial_token``: the
-    first ``register``, before the peer gave one)."""
-
-    id: int
-    source: str
-    message: str
-    request_id: str
-    correlation_id: str | None
-    body: dict[str, Any]
-    initial_token: bool
-    created_at: datetime
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class NewOutboxMessage:
-    """A message to queue (see :class:`OutboxMessage`)."""
+    """A message to a peer's endpoint ``message`` (``register``, ``heartbeat``…), queued
+    at ``at``, sent with the peer's token, or with the source's initial token
+    (``initial_token``: the first ``register``, before the peer gave one)."""
 
     source: str
     message: str
@@ -80,6 +63,18 @@ class NewOutboxMessage:
     ) -> NewOutboxMessage:
         """A message to ``endpoint`` of the peer of ``source``, with a new request id."""
         return cls(source, endpoint, str(uuid.uuid4()), body, at, correlation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A queued message (``queued``) the peer has not acknowledged yet: the attempts
+    made so far, when the next is due, and why the last one failed."""
+
+    id: int
+    queued: NewOutboxMessage
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,16 +310,15 @@ class OscpPeers:
 
 
 def _outbox_message(row: Any) -> OutboxMessage:
+    queued = NewOutboxMessage(
+        row["source"],
+        row["message"],
+        row["request_id"],
+        json.loads(row["body"]),
+        parse(row["created_at"]),
+        row["correlation_id"],
+        bool(row["initial_token"]),
+    )
     return OutboxMessage(
-        id=row["id"],
-        source=row["source"],
-        message=row["message"],
-        request_id=row["request_id"],
-        correlation_id=row["correlation_id"],
-        body=json.loads(row["body"]),
-        initial_token=bool(row["initial_token"]),
-        created_at=parse(row["created_at"]),
-        attempts=row["attempts"],
-        next_attempt_at=parse(row["next_attempt_at"]),
-        last_error=row["last_error"],
+        row["id"], queued, row["attempts"], parse(row["next_attempt_at"]), row["last_error"]
     )

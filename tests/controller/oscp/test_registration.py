@@ -177,7 +177,7 @@ def test_a_restart_keeps_the_registration_its_tokens_and_the_unsent_answers(
         try:
             record = after.controller.units().oscp.get(SOURCE)
             assert record.registered_at is not None
-            assert [m.message for m in after.controller.units().oscp.outbox()] == [
+            assert [m.queued.message for m in after.controller.units().oscp.outbox()] == [
                 "register",
                 "handshake",
             ]
