@@ -13,8 +13,11 @@ Each pass (every :data:`PASS_S` of wall time, or at once when a request arrives)
 - registered, a heartbeat every interval the controller asked for at its handshake,
   naming ``offline_mode_at`` (the site's ``offline_after`` on, else three intervals);
 - registered, each forecast of the profile whose time has come is sent; one the
-  controller cannot take for now is tried again the next pass, one it refuses for good
-  is recorded with its reason.
+  controller cannot take for now is tried again, one it refuses for good is recorded
+  with its reason.
+
+A request that goes unanswered (or answered 5xx) holds everything back for
+:data:`HOLD_S` of wall time, so that a controller that is down is not hammered.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ log = logging.getLogger("depotctl.sim.derms")
 
 #: Wall time between passes when no request wakes the link.
 PASS_S = 0.05
+#: Wall time nothing is sent after a request went unanswered (the controller down).
+HOLD_S = 1.0
 #: The controller's time to wait for its registration before registering: longer than
 #: the controller waits between its own attempts (5 min at the most).
 REGISTER_WAIT_S = 330.0
@@ -91,7 +96,8 @@ class ProviderLink:
     time: SimTime
     plan: list[PlannedForecast]
     settings: LinkSettings
-    started_at: datetime = field(init=False)
+    #: the controller's time the run started, which the profile's times count from
+    started_at: datetime
     sent: list[Sent] = field(default_factory=list)
     #: the forecasts the controller acknowledged, in the order sent
     forecasts: list[UpdateGroupCapacityForecast] = field(default_factory=list)
@@ -102,9 +108,9 @@ class ProviderLink:
     _due: list[PlannedForecast] = field(init=False)
     _next_heartbeat: datetime | None = None
     _next_register: datetime = field(init=False)
+    _held_until: float = 0.0  # the event loop's time
 
     def __post_init__(self) -> None:
-        self.started_at = self.time.now()
         self._due = list(self.plan)
         self._next_register = self.started_at + timedelta(seconds=REGISTER_WAIT_S)
 
@@ -132,7 +138,7 @@ class ProviderLink:
     async def one_pass(self) -> None:
         """Answer, register, send heartbeats and forecasts once (unless silent)."""
         now = self.time.now()
-        if self._silent(now):
+        if self._silent(now) or asyncio.get_running_loop().time() < self._held_until:
             return
         await self._answer()
         provider = self.provider
@@ -226,4 +232,6 @@ class ProviderLink:
         self.sent.append(Sent(self.time.now(), message.endpoint, request_id, body, delivery))
         if not delivery.acknowledged:
             log.info("%s to %s: %s", message.endpoint, url, delivery.error)
+        if delivery.status is None or delivery.status >= 500:  # down, or overwhelmed
+            self._held_until = asyncio.get_running_loop().time() + HOLD_S
         return delivery

@@ -90,6 +90,8 @@ def to_json(setup: Setup) -> dict[str, Any]:
         "source": setup.site.source,
         "group_id": setup.site.group_id,
         "url": setup.url,
+        "start": link.started_at.isoformat(),
+        "end": setup.time.now().isoformat(),
         "registered_at": provider.registered_at.isoformat() if provider.registered_at else None,
         "forecasts_sent": [f.to_wire() for f in link.forecasts],
         "forecasts_refused": [

@@ -202,12 +202,13 @@ async def prepare(options: Options, sock: socket.socket | None = None) -> Setup:
     asks = HandshakeAcknowledge(
         required_behaviour=RequiredBehaviour(
             heartbeat_interval=source.heartbeat_interval_s,
-            measurement_configuration=[MeasurementConfiguration.CONTINUOUS],
+            measurement_configuration=[MeasurementConfiguration.INTERMITTENT],
         )
     )
     provider = CapacityProvider(source.group_id, url, initial_token, time.now, asks=asks)
     settings = LinkSettings(controller_url, source.offline_after_s, silence, until)
-    link = ProviderLink(provider, CapacityProviderClient(timeout_s=10.0), time, plan, settings)
+    client = CapacityProviderClient(timeout_s=10.0)
+    link = ProviderLink(provider, client, time, plan, settings, start)
     return Setup(source, url, sock, time, link, follower)
 
 

@@ -47,9 +47,11 @@ class Depot:
     def options(self) -> Options:
         return Options(site=self.site, profile=self.profile, state_dir=self.state_dir)
 
-    def serve(self) -> AbstractContextManager[Process]:
-        """``depotctl serve`` of the site, its clock ×300."""
-        return serve(self.state_dir, "--site", str(self.site), "--clock", "sim", "--speed", "300")
+    def serve(self, speed: int = 300) -> AbstractContextManager[Process]:
+        """``depotctl serve`` of the site, its clock ``speed`` times real time."""
+        return serve(
+            self.state_dir, "--site", str(self.site), "--clock", "sim", "--speed", str(speed)
+        )
 
 
 def depot(directory: Path, profile_text: str) -> Depot:

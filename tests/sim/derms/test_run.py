@@ -6,14 +6,18 @@ for a result: the API is polled for each state, with a bound that only tells a h
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from depotctl.protocols.oscp import MESSAGES, Heartbeat, Register
+from depotctl.sim.derms.ledger import Period
 from depotctl.sim.derms.link import Silence
+from depotctl.sim.derms.report import periods, to_text
 from depotctl.sim.derms.run import Setup
 from tests.controller.test_serve import Process
 from tests.protocols.oscp.schemas import assert_conforms
@@ -147,4 +151,49 @@ def test_silence_takes_the_source_offline_and_a_heartbeat_brings_it_back(
         assert "active" in states() and link.heartbeats > heartbeats
         [(went, back)] = link.silences
         assert back is not None and went < back
+    _conforming(setup)
+
+
+def _post_minutes(controller: Process, meter: str, power: str, since: datetime) -> datetime:
+    """A reading of ``power`` at ``meter`` for every minute from ``since`` to the
+    controller's now; the minute after the last one posted."""
+    now = datetime.fromisoformat(controller.get("/api/v1/clock").json()["time"])
+    readings = []
+    while since <= now:
+        readings.append({"node": meter, "at": since.isoformat(), "power": power})
+        since += timedelta(minutes=1)
+    if readings:
+        token = (controller.state_dir / "tokens" / "admin.token").read_text().strip()
+        answer = httpx.post(
+            controller.api + "/api/v1/telemetry",
+            json={"readings": readings},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code in (200, 201, 202), answer.text
+    return since
+
+
+def test_measurements_over_the_forecast_are_reported_as_exceeded_in_site_time(
+    tmp_path: Path,
+) -> None:
+    here = depot(tmp_path, PROFILE.replace("+10min", "+1min"))  # 700 kW, then 800 kW
+    with here.serve(speed=600) as controller, provider(here.options(), here.sock) as setup:
+        now = datetime.fromisoformat(controller.get("/api/v1/clock").json()["time"])
+        posted = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+
+        def measured() -> list[Period]:
+            nonlocal posted
+            posted = _post_minutes(controller, "m-main", "760 kW", posted)
+            return [p for p in periods(setup) if p.allowed_wh is not None]
+
+        [checked, *_] = eventually(measured, "a measured quarter the forecast covers")
+    assert checked.end - checked.start == timedelta(minutes=15)
+    # 760 kW for a quarter: 190 kWh, where the 700 kW block allows 175 kWh
+    assert checked.energy_wh == pytest.approx(190_000, rel=0.01)
+    assert checked.allowed_wh == pytest.approx(175_000) and checked.exceeded
+    summary = to_text(setup)
+    start = checked.start.astimezone(ZoneInfo("Australia/Sydney")).strftime("%H:%M:%S")
+    exceeded = sum(p.exceeded for p in periods(setup) if p.allowed_wh is not None)
+    assert f"periods checked, {exceeded} exceeded" in summary
+    assert f"    {start}–" in summary and "the forecast allows 175.0 kWh" in summary
     _conforming(setup)
