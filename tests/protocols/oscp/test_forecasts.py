@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -37,6 +37,14 @@ from depotctl.protocols.oscp import (
     envelope_id,
     forecast_intake,
     replacements,
+)
+from tests.protocols.oscp.forecast_rules import (
+    Message,
+    Sent,
+    Site,
+    edges,
+    limits_in_force,
+    sent_forecast,
 )
 
 T0 = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
@@ -386,47 +394,6 @@ def test_a_replacement_whose_first_block_is_over_cuts_at_its_receipt() -> None:
 # Any sequence of forecasts and silences, against a model of the rules
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A forecast sent at minute ``received``: its type and blocks (start, end, kW)."""
-
-    received: int
-    type: CapacityForecastType
-    blocks: tuple[tuple[int, int, float, str], ...]
-
-    @property
-    def first(self) -> int:
-        return min(start for start, _, _, _ in self.blocks)
-
-    @property
-    def acceptable(self) -> bool:
-        return any(end > self.received for _, end, _, _ in self.blocks)
-
-
-#: Consumption most often, so that forecasts of one type meet.
-LIMITING = [
-    CapacityForecastType.CONSUMPTION,
-    CapacityForecastType.CONSUMPTION,
-    CapacityForecastType.CONSUMPTION,
-    CapacityForecastType.GENERATION,
-    CapacityForecastType.FALLBACK_CONSUMPTION,
-    CapacityForecastType.FALLBACK_GENERATION,
-]
-
-
-@st.composite
-def sent_forecast(draw: st.DrawFn, received: int) -> Sent:
-    start = draw(st.integers(-30, 90))
-    blocks: list[tuple[int, int, float, str]] = []
-    for _ in range(draw(st.integers(1, 4))):
-        start += draw(st.sampled_from([0, 0, 5, 20]))
-        end = start + draw(st.integers(5, 60))
-        capacity = draw(st.sampled_from([0.0, 50.0, 120.0, 300.0]))
-        blocks.append((start, end, capacity, draw(st.sampled_from(["KW", "KW", "W", "A"]))))
-        start = end
-    return Sent(received, draw(st.sampled_from(LIMITING)), tuple(blocks))
-
-
 SCENARIOS = st.lists(st.integers(-20, 90), unique=True, max_size=6).flatmap(
     lambda minutes: st.tuples(
         st.tuples(*(sent_forecast(m) for m in sorted(minutes))),
@@ -434,59 +401,8 @@ SCENARIOS = st.lists(st.integers(-20, 90), unique=True, max_size=6).flatmap(
         st.lists(st.integers(-120, 400).map(lambda half: half / 2), min_size=1, max_size=8),
     )
 )
-
-
-def _value(capacity: float, unit: str) -> tuple[str, float]:
-    return ("A", capacity) if unit == "A" else ("W", capacity * (1000.0 if unit == "KW" else 1.0))
-
-
-def _model(
-    sent: Sequence[Sent], heard: Sequence[float], at: float
-) -> list[tuple[str, str, str, float]]:
-    """The rules, read off the specification: for each type, the forecast received last
-    (by ``at``) whose first block has begun governs from that block on — its block
-    covering ``at`` is in force, or nothing; while the source is silent (more than 5 min
-    since a heartbeat or a forecast, or never heard) the normal limit still holds, beside
-    the fallback forecast's, or else the site's fallback (import only here)."""
-    last = max((h for h in heard if h <= at), default=None)
-    online = last is not None and at - last <= OFFLINE_AFTER_S / 60
-
-    def governing(type: CapacityForecastType) -> tuple[str, float] | None:
-        known = [s for s in sent if s.type is type and s.received <= at and s.first <= at]
-        if not known:
-            return None
-        latest = max(known, key=lambda s: s.received)
-        covering = [_value(c, u) for start, end, c, u in latest.blocks if start <= at < end]
-        return covering[0] if covering else None
-
-    values: list[tuple[str, str, float]] = []
-    for direction, normal, fallback in (
-        ("import", CapacityForecastType.CONSUMPTION, CapacityForecastType.FALLBACK_CONSUMPTION),
-        ("export", CapacityForecastType.GENERATION, CapacityForecastType.FALLBACK_GENERATION),
-    ):
-        in_force = governing(normal)
-        if in_force is not None:
-            values.append((direction, *in_force))
-        if not online:
-            own = governing(fallback)
-            if own is not None:
-                values.append((direction, *own))
-            elif direction == "import":
-                values.append((direction, "W", SITE_FALLBACK_W))
-    return sorted((target, *value) for target in TARGETS for value in values)
-
-
-def _edges(sent: Sequence[Sent], heard: Sequence[float]) -> set[float]:
-    """Where things change: receipts, block starts and ends, silences passing 5 min;
-    each with the half minute after (before, for an end)."""
-    edges: set[float] = set()
-    for one in sent:
-        edges.update((one.received, one.received + 0.5))
-        for start, end, _, _ in one.blocks:
-            edges.update((start, start + 0.5, end - 0.5))
-    for at in heard:
-        edges.update((at + 5, at + 5.5))
-    return edges
+#: The site as the model reads it (times in minutes).
+RULES_SITE = Site(TARGETS, OFFLINE_AFTER_S / 60, SITE_FALLBACK_W)
 
 
 @given(SCENARIOS)
@@ -507,15 +423,16 @@ def test_the_limits_in_force_follow_the_rules_whatever_the_forecasts_and_silence
             continue
         assert one.acceptable
         accepted.append(one)
-        for ident, at in replacements(stored.values(), taken.envelopes).items():
-            stored[ident] = replace(stored[ident], withdrawn_at=at)
+        for ident, cut in replacements(stored.values(), taken.envelopes).items():
+            stored[ident] = replace(stored[ident], withdrawn_at=cut)
         stored.update((envelope.id, envelope) for envelope in taken.envelopes)
     heard = [*heartbeats, *(one.received for one in accepted)]
-    for at in sorted({*instants, *_edges(sent, heard)}):
+    messages = [Message(at) for at in heard]
+    for at in sorted({*instants, *edges(sent, messages, RULES_SITE.offline_after)}):
         last = max((h for h in heard if h <= at), default=None)
         health = {SOURCE: SourceHealth(SOURCE, None if last is None else t(last), OFFLINE_AFTER_S)}
         found = sorted(
             (limit.target, limit.direction.value, limit.unit.value, limit.limit)
             for limit in applicable_limits(stored.values(), health, {SOURCE: SPEC}, t(at))
         )
-        assert found == _model(accepted, heard, at), f"at minute {at}"
+        assert found == limits_in_force(accepted, messages, at, RULES_SITE), f"at minute {at}"
