@@ -127,13 +127,14 @@ def submit_envelope(depot: Depot, body: EnvelopeInput) -> Submitted:
 
 
 def withdraw_envelope(depot: Depot, envelope_id: str) -> EnvelopeNow:
-    """Withdraw an envelope from now and journal it (once: again changes nothing)."""
+    """Withdraw an envelope from now — also one a newer forecast cuts later — and journal
+    it (once: again changes nothing)."""
     now = depot.clock.now()
     with depot.units() as uow:
         existing = uow.envelopes.get(envelope_id)
         if existing is None:
             raise NotFound(f"there is no envelope {envelope_id}", envelope=envelope_id)
-        withdrawn = existing.withdrawn_at is None
+        withdrawn = existing.withdrawn_at is None or existing.withdrawn_at > now
         if withdrawn:
             uow.envelopes.withdraw(envelope_id, at=now)
             uow.journal.record(

@@ -58,12 +58,12 @@ class Envelopes:
                 ) from None
 
     def withdraw_many(self, withdrawals: Mapping[str, datetime]) -> None:
-        """Withdraw each envelope from its instant (one already withdrawn keeps the first
-        withdrawal), in one statement."""
+        """Withdraw each envelope from its instant (one already withdrawn keeps the
+        earlier withdrawal: a cut scheduled later is brought forward), in one statement."""
         with self._store.transaction():
             self._store.write_many(
-                "UPDATE envelopes SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
-                [(iso(at), envelope_id) for envelope_id, at in withdrawals.items()],
+                _WITHDRAW,
+                [(iso(at), envelope_id, iso(at)) for envelope_id, at in withdrawals.items()],
             )
 
     def get(self, envelope_id: str) -> Envelope | None:
@@ -90,13 +90,10 @@ class Envelopes:
         return [_envelope(r) for r in rows]
 
     def withdraw(self, envelope_id: str, *, at: datetime) -> Envelope:
-        """Mark an envelope withdrawn from ``at``; withdrawing it again keeps the first
+        """Mark an envelope withdrawn from ``at``; withdrawing it again keeps the earlier
         withdrawal. Raises :class:`UnknownEnvelope`."""
         with self._store.transaction():
-            self._store.write(
-                "UPDATE envelopes SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
-                (iso(at), envelope_id),
-            )
+            self._store.write(_WITHDRAW, (iso(at), envelope_id, iso(at)))
             envelope = self.get(envelope_id)
             if envelope is None:
                 raise UnknownEnvelope(f"there is no envelope {envelope_id}")
@@ -165,6 +162,12 @@ _INSERT = (
     "INSERT INTO envelopes (id, source, target, direction, limit_value, unit,"
     " start_at, end_at, received_at, mode, phases, priority, withdrawn_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+#: Withdrawn from an instant, unless withdrawn by then already (fixed-width UTC text:
+#: its order is time order).
+_WITHDRAW = (
+    "UPDATE envelopes SET withdrawn_at = ? WHERE id = ?"
+    " AND (withdrawn_at IS NULL OR withdrawn_at > ?)"
 )
 
 
