@@ -115,6 +115,12 @@ def _csv_forecasts(text: str, path: Path) -> list[tuple[str, Mapping[str, Any]]]
     return list(grouped.values())
 
 
+def _field(where: str, name: str) -> str:
+    """Where a field is: ``FILE: forecasts[0].blocks[1].capacity`` in YAML,
+    ``FILE:3: capacity`` in a CSV row."""
+    return f"{where}.{name}" if "forecasts[" in where else f"{where}: {name}"
+
+
 class _Reader:
     """Reads one forecast's fields, each refusal naming where it is."""
 
@@ -124,8 +130,8 @@ class _Reader:
         self.zone = zone
 
     def forecast(self, where: str, entry: Mapping[str, Any], group_id: str) -> PlannedForecast:
-        send_at = self.instant(f"{where}.send_at", entry.get("send_at") or "+0s")
-        kind = self.forecast_type(f"{where}.type", entry.get("type", "CONSUMPTION"))
+        send_at = self.instant(_field(where, "send_at"), entry.get("send_at") or "+0s")
+        kind = self.forecast_type(_field(where, "type"), entry.get("type", "CONSUMPTION"))
         raw_blocks = entry.get("blocks")
         if not isinstance(raw_blocks, list) or not raw_blocks:
             raise ProfileError(f"{where}.blocks: expected a list of one block at least", 1)
@@ -148,21 +154,24 @@ class _Reader:
     ) -> ForecastedBlock:
         if raw.get("start") is None and follows is None:
             raise ProfileError(
-                f"{where}.start: the first block needs a start (+1h, 17:00, or an ISO time)", 1
+                f"{_field(where, 'start')}: the first block needs one (+1h, 17:00, an ISO time)",
+                1,
             )
-        start = self.instant(f"{where}.start", raw["start"]) if raw.get("start") else follows
+        start = self.instant(_field(where, "start"), raw["start"]) if raw.get("start") else follows
         assert start is not None
         try:
             seconds = Duration.parse(str(raw.get("duration", ""))).seconds
         except QuantityError as error:
-            raise ProfileError(f"{where}.duration: {error.message}; {error.hint}", 1) from None
+            raise ProfileError(
+                f"{_field(where, 'duration')}: {error.message}; {error.hint}", 1
+            ) from None
         if seconds <= 0:
-            raise ProfileError(f"{where}.duration: must be longer than 0 s", 1)
-        unit, capacity = self.capacity(f"{where}.capacity", raw.get("capacity"))
+            raise ProfileError(f"{_field(where, 'duration')}: must be longer than 0 s", 1)
+        unit, capacity = self.capacity(_field(where, "capacity"), raw.get("capacity"))
         phase_text = str(raw.get("phase", "ALL")).upper()
         if phase_text not in PhaseIndicator.__members__:
             raise ProfileError(
-                f"{where}.phase: {phase_text!r} is no OSCP phase; "
+                f"{_field(where, 'phase')}: {phase_text!r} is no OSCP phase; "
                 f"write one of {', '.join(PhaseIndicator.__members__)}",
                 1,
             )

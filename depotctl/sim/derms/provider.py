@@ -134,7 +134,8 @@ class CapacityProvider:
         if scheme.lower() != "token" or not token:
             raise Refused(
                 401,
-                f"Authorization scheme {scheme!r} is not OSCP's: send `Authorization: Token <token>`",
+                f"Authorization scheme {scheme!r} is not OSCP's: "
+                "send `Authorization: Token <token>`",
             )
         for known in [self.ours, *self.pending]:
             if known is not None and _same(known, token):

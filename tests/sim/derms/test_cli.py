@@ -74,12 +74,17 @@ def test_a_run_with_a_silence_on_cue_until_a_time_of_the_controllers_clock(
         (["-f", SITES / "au-bus-depot.yaml", "--silent-for", "5min"], 2, "needs --silent-at"),
         (["-f", SITES / "au-bus-depot.yaml", "--listen", "nowhere"], 2, "is not HOST:PORT"),
         (
+            ["-f", SITES / "large-depot.yaml"],
+            2,
+            "declares OSCP sources dnsp-north, dnsp-south; choose one with --source ID",
+        ),
+        (
             ["-f", SITES / "au-bus-depot.yaml", "--source", "dnsp"],
             2,
             "no OSCP source 'dnsp'; it has ausgrid-oscp",
         ),
     ],
-    ids=["no-oscp-source", "silent-for-alone", "listen", "unknown-source"],
+    ids=["no-oscp-source", "silent-for-alone", "listen", "several-sources", "unknown-source"],
 )
 def test_refusals_name_the_thing_and_what_to_do(
     tmp_path: Path, args: list[str | Path], code: int, says: str

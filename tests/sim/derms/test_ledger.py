@@ -22,7 +22,9 @@ def _at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def _forecast(start_min: float, capacities_kw: list[float], kind: str = "CONSUMPTION"):  # type: ignore[no-untyped-def]
+def _forecast(
+    start_min: float, capacities_kw: list[float], kind: str = "CONSUMPTION"
+) -> UpdateGroupCapacityForecast:
     blocks = [
         ForecastedBlock(
             capacity=kw,
@@ -36,7 +38,9 @@ def _forecast(start_min: float, capacities_kw: list[float], kind: str = "CONSUMP
     return UpdateGroupCapacityForecast(group_id="G", type=kind, forecasted_blocks=blocks)
 
 
-def _reading(kwh: float, at_min: float, began_min: float | None = None, **fields: str):  # type: ignore[no-untyped-def]
+def _reading(
+    kwh: float, at_min: float, began_min: float | None = None, **fields: str
+) -> EnergyMeasurement:
     return EnergyMeasurement(
         value=kwh,
         phase=fields.get("phase", "ALL"),

@@ -90,6 +90,10 @@ def test_a_csv_profile_is_one_block_a_row(tmp_path: Path) -> None:
     )
     consumption, fallback = _read(profile)
     assert [b.capacity for b in consumption.blocks] == [660, 700]
+    bad = _write(tmp_path, profile.read_text().replace("700 kW", "700 kWh"), "bad.csv")
+    with pytest.raises(ProfileError) as refused:
+        _read(bad)
+    assert refused.value.message.startswith(f"{bad}:3: capacity: ")
     assert consumption.blocks[1].start_time == consumption.blocks[0].end_time
     assert fallback.send_at == START + timedelta(minutes=30)
 
@@ -100,7 +104,7 @@ def test_a_csv_profile_is_one_block_a_row(tmp_path: Path) -> None:
         ("{start: '+1h', duration: 15min, capacity: 60 kWh}", "energy"),
         ("{start: '+1h', duration: 15min, capacity: 660}", "no unit"),
         ("{start: '+1h', duration: 15min, capacity: -5 kW}", "negative"),
-        ("{duration: 15min, capacity: 5 kW}", "the first block needs a start"),
+        ("{duration: 15min, capacity: 5 kW}", "start: the first block needs one"),
         ("{start: '+1h', duration: 0 s, capacity: 5 kW}", "longer than 0 s"),
         ("{start: '+1h', duration: 15min, capacity: 5 kW, phase: FOUR}", "no OSCP phase"),
         ("{start: 'soon', duration: 15min, capacity: 5 kW}", "start"),
@@ -121,7 +125,8 @@ def test_a_bad_block_is_refused_at_its_place(tmp_path: Path, block: str, says: s
         ("forecasts: []\n", "no forecasts"),
         ("blocks: []\n", "a list under forecasts:"),
         (
-            "forecasts:\n  - type: MAXIMUM\n    blocks: [{start: '+1h', duration: 1h, capacity: 1 kW}]\n",
+            "forecasts:\n  - type: MAXIMUM\n"
+            "    blocks: [{start: '+1h', duration: 1h, capacity: 1 kW}]\n",
             "no OSCP forecast type",
         ),
         ("forecasts: [{type: CONSUMPTION}]\n", "forecasts[0].blocks"),
