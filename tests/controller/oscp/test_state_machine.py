@@ -8,7 +8,9 @@ Through the controller: the OSCP endpoints' port (its HTTP layer is tested in
 test_forecasts), the operators' withdrawal service, a real SQLite store and state
 directory, the snapshot the control loop allocates, and a simulated clock the test
 moves. Each message arrives a second after the step before it: one instant, one
-message (the store's order is the clock's)."""
+message. (Two forecasts taken at one instant, as under a paused clock, are not told
+apart by arrival: the later does not replace the earlier, and supersession orders them
+by request id. Left open: the store keeps no arrival order.)"""
 
 from __future__ import annotations
 
