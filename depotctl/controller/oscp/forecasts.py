@@ -7,14 +7,15 @@ are journaled, and limit nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from depotctl.api.encoding import utc_text
 from depotctl.controller.oscp.compliance import remember_blocks
 from depotctl.controller.oscp.peers import OscpPeer
 from depotctl.controller.services.envelopes import limit_words
 from depotctl.controller.store import JournalKind, NewJournalEntry, UnitOfWork, journal_entry
+from depotctl.domain.envelopes import Envelope
 from depotctl.protocols.oscp.events import Inbound, OscpRefused
 from depotctl.protocols.oscp.forecasts import (
     ForecastIntake,
@@ -36,17 +37,17 @@ def take_forecast(
             f"source {peer.source} limits no node of the site: give the grid connection "
             f"`envelope_source: {peer.source}` in the site file, then apply it",
         )
+    stored = uow.envelopes.all(open_at=inbound.at, source=peer.source)
     try:
         intake = forecast_intake(
             message,
             source=peer.source,
             targets=peer.targets,
             request_id=inbound.request_id,
-            received_at=inbound.at,
+            received_at=_arrival(inbound.at, stored),
         )
     except ForecastRefused as refused:
         raise OscpRefused(400, str(refused)) from None
-    stored = uow.envelopes.all(open_at=inbound.at, source=peer.source)
     replaced = replacements(stored, intake.envelopes)
     uow.envelopes.withdraw_many(replaced)
     uow.envelopes.add_new(intake.envelopes)
@@ -55,6 +56,16 @@ def take_forecast(
     uow.sources.heard_from(peer.source, inbound.at)
     uow.journal.record(entries)
     return f"source {peer.source} sent a {message.type} forecast"
+
+
+def _arrival(at: datetime, stored: Sequence[Envelope]) -> datetime:
+    """When a forecast counts as received: ``at``, or a microsecond after the source's
+    latest one if that was taken at the same instant (a paused simulated clock), so
+    that the later of two forecasts is the newer and replaces the earlier."""
+    latest = max((envelope.received_at for envelope in stored), default=None)
+    if latest is not None and latest >= at:
+        return latest + timedelta(microseconds=1)
+    return at
 
 
 def _forecast_entry(

@@ -93,10 +93,11 @@ def test_a_new_forecast_replaces_the_old_from_its_first_block_on(tmp_path: Path)
         token = rig.register()
         first = START + timedelta(hours=1)
         assert _send(rig, token, forecast(first, [800, 800, 800, 800]), "fc-1").status_code == 204
-        # the new forecast starts at the old one's second block and is shorter
-        rig.clock.advance(60)
+        # the new forecast starts at the old one's second block and is shorter; it comes
+        # at the same instant of the (frozen) clock: the later request is the newer
         later = first + timedelta(minutes=15)
         assert _send(rig, token, forecast(later, [500]), "fc-2").status_code == 204
+        rig.clock.advance(0.001)  # it counts as received a microsecond after the first
         now = {e.envelope.id: e for e in _oscp_envelopes(rig)}
         old = sorted(
             (e for e in now.values() if "fc-1" in e.envelope.id), key=lambda e: e.envelope.start
