@@ -35,7 +35,9 @@ def to_text(setup: Setup) -> str:
     def at(instant: Any) -> str:
         return format_day_clock(instant, zone, first)
 
-    speed = f"×{setup.time.speed:g}" if setup.time.speed != 1 else "real time"
+    speed = f"the controller's clock, ×{setup.time.speed:g}"
+    if setup.follower is None:
+        speed = "real time"
     lines = [
         f"sim derms: source {setup.site.source} of {setup.site.site_name} "
         f"(group {setup.site.group_id}) at {setup.url}",
