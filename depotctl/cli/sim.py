@@ -202,21 +202,24 @@ def replay_command(
 
 
 @contextlib.contextmanager
-def _warnings_on_stderr(simulator: str) -> Iterator[None]:
-    """A simulator's warnings (logger ``depotctl.sim.SIMULATOR``) on stderr, each
-    line starting ``depotctl sim SIMULATOR:``, while the block runs."""
+def _warnings_on_stderr(simulator: str, *also: str) -> Iterator[None]:
+    """A simulator's warnings (logger ``depotctl.sim.SIMULATOR``, and the loggers of
+    the ``also`` simulators it uses parts of) on stderr, each line starting
+    ``depotctl sim SIMULATOR:``, while the block runs."""
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(f"depotctl sim {simulator}: %(message)s"))
-    log = logging.getLogger(f"depotctl.sim.{simulator}")
-    log.addHandler(handler)
-    log.setLevel(logging.WARNING)
-    log.propagate = False
+    logs = [logging.getLogger(f"depotctl.sim.{name}") for name in (simulator, *also)]
+    for log in logs:
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
     try:
         yield
     finally:
-        log.removeHandler(handler)
+        for log in logs:
+            log.removeHandler(handler)
 
 
 def _duration_s(text: str | None, flag: str) -> float | None:
@@ -517,7 +520,7 @@ def derms_command(
         return setup
 
     try:
-        with _warnings_on_stderr("derms"):
+        with _warnings_on_stderr("derms", "chargers"):  # its clock follower's
             setup = asyncio.run(main())
     except KeyboardInterrupt:
         raise fail("sim derms", "interrupted twice; the summary was not written", 3) from None

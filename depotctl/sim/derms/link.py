@@ -78,8 +78,9 @@ class Sent:
 
 @dataclass
 class LinkSettings:
-    """Where the controller's endpoints are (None: wait for its registration), the
-    initial token, and the site's ``offline_after``."""
+    """Where the controller's endpoints are (None: only answer its registration), the
+    site's ``offline_after``, the silence on cue and when to stop (the controller's
+    time)."""
 
     controller_url: str | None
     offline_after_s: float | None
