@@ -30,7 +30,7 @@ from depotctl.api.allocation import (
 )
 from depotctl.api.base import ApiModel, Instant, json_of
 from depotctl.api.chargers import Charger, Chargers, HeldLimit
-from depotctl.api.envelopes import Envelope, Envelopes, EnvelopeSource
+from depotctl.api.envelopes import Envelope, Envelopes, EnvelopeSource, OscpLinkState
 from depotctl.api.errors import Diagnostic, ErrorBody, Problem
 from depotctl.api.health import Clock, Health, WhoAmI
 from depotctl.api.journal import Journal, JournalEntry
@@ -125,6 +125,7 @@ __all__ = [
     "ListedOverride",
     "NodeAllocation",
     "NodeLimit",
+    "OscpLinkState",
     "Outlook",
     "Override",
     "OverrideCleared",

@@ -34,6 +34,22 @@ class Envelope(ApiModel):
     reason: str
 
 
+class OscpLinkState(ApiModel):
+    """An OSCP source's link: its registration, handshake, the deadline its provider's
+    last heartbeat named, and the messages to it not yet acknowledged."""
+
+    registered_at: Instant | None = Field(description="Null: not registered (yet).")
+    awaiting_register: bool = Field(
+        description="This controller registered and waits for the provider's register."
+    )
+    handshake_at: Instant | None
+    heartbeat_interval_s: float | None = Field(
+        description="The heartbeat interval the provider asked of this controller."
+    )
+    waiting: int = Field(description="Messages to the provider not yet acknowledged.")
+    last_error: str | None = Field(description="Why the oldest waiting message failed.")
+
+
 class EnvelopeSource(ApiModel):
     """A source the site declares, or one heard from (``local``)."""
 
@@ -41,6 +57,12 @@ class EnvelopeSource(ApiModel):
     online: bool
     last_heard: Instant | None
     offline_after_s: float | None = Field(description="Null: never goes offline once heard.")
+    offline_at: Instant | None = Field(
+        None,
+        description="When it goes (or went) offline unless heard from again: the deadline "
+        "its last message named (OSCP's offline_mode_at), else offline_after from last_heard.",
+    )
+    oscp: OscpLinkState | None = Field(None, description="For an OSCP source.")
 
 
 class Envelopes(ApiModel):

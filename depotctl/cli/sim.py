@@ -128,9 +128,10 @@ def replay_command(
 ) -> None:
     """Replay recorded sessions through the allocator, step by simulated step.
 
-    Reports energy delivered as a share of demand, demands met, deadlines missed, peak
-    load per node, limit violations (checked independently of the engine) and wall
-    time per simulated day.
+    Reports energy delivered as a share of demand, demands met, deadlines missed, the
+    emissions (kg CO2e per day and per session, when the site declares its carbon),
+    peak load per node, limit violations (checked independently of the engine) and
+    wall time per simulated day.
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
@@ -145,7 +146,12 @@ def replay_command(
         --envelope "17:00-21:00 50%" --trace steps.csv --format json
     ```
     """
-    from depotctl.config import SiteError, load_site
+    from depotctl.config import (
+        CarbonFileError,
+        SiteError,
+        load_site,
+        site_file_carbon_intensity,
+    )
     from depotctl.recordings import AcnFormatError, DemandBasis, read_sessions
     from depotctl.replay import ReplayError, ReplaySettings, ScriptedEnvelope, run_replay
 
@@ -177,6 +183,11 @@ def replay_command(
     except OSError as error:
         raise fail("sim replay", f"cannot read {sessions}: {error.strerror or error}", 3) from None
 
+    try:
+        carbon = site_file_carbon_intensity(site)
+    except CarbonFileError as error:
+        raise fail("sim replay", f"cannot read the site's carbon file: {error}", 3) from None
+
     from depotctl.engine import allocate
 
     try:
@@ -187,7 +198,7 @@ def replay_command(
         from depotctl.replay import TraceWriter
 
         writer = TraceWriter(trace_stream) if trace_stream else None
-        report = run_replay(topology, policy, recorded, settings, allocate, writer)
+        report = run_replay(topology, policy, recorded, settings, allocate, writer, carbon)
     except ReplayError as error:
         raise fail("sim replay", str(error), 2) from None
     finally:
@@ -478,8 +489,8 @@ def derms_command(
     **Examples**
 
     ```
-    AUSGRID_OSCP_TOKEN=… depotctl sim derms -f site.yaml --state-dir /tmp/depot \\
-        --profile examples/derms-evening-cut.yaml
+    AUSGRID_OSCP_TOKEN=secret depotctl sim derms -f site.yaml \\
+        --state-dir /tmp/depot --profile examples/derms-evening-cut.yaml
     depotctl sim derms -f site.yaml --state-dir /tmp/depot --profile cut.csv \\
         --silent-at +2h --silent-for 15min --until +6h
     ```

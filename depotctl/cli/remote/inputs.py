@@ -22,7 +22,7 @@ from depotctl.cli.remote.terminal import table
 from depotctl.client.figures import DASH, kwh, rounded
 
 if TYPE_CHECKING:
-    from depotctl.api import Envelopes, Outlook, Session, Sessions
+    from depotctl.api import Envelopes, EnvelopeSource, Outlook, Session, Sessions
 
 # envelopes, requirements
 
@@ -62,9 +62,32 @@ def envelopes_list(listed: Envelopes, clock: SiteClock) -> None:
     else:
         table(("id", "state", "limit", "target", "start", "end", "source"), rows)
     for source in listed.sources:
-        online = "online" if source.online else "offline"
-        heard = clock.text(source.last_heard, "never")
-        sys.stdout.write(f"source {source.id}: {online}, last heard {heard}\n")
+        sys.stdout.write(f"source {source.id}: {_source_words(source, clock)}\n")
+
+
+def _source_words(source: EnvelopeSource, clock: SiteClock) -> str:
+    """``online until 18:35:00+11:00, last heard 18:30:00+11:00; OSCP registered …``."""
+    if source.online:
+        health = "online" + (f" until {clock.text(source.offline_at)}" if source.offline_at else "")
+    else:
+        health = "offline" + (
+            f" since {clock.text(source.offline_at)}" if source.offline_at else ""
+        )
+    words = f"{health}, last heard {clock.text(source.last_heard, 'never')}"
+    link = source.oscp
+    if link is None:
+        return words
+    if link.registered_at is not None:
+        words += f"; OSCP registered {clock.text(link.registered_at)}"
+    elif link.awaiting_register:
+        words += "; OSCP registering (waiting for the provider's register)"
+    else:
+        words += "; OSCP not registered"
+    if link.waiting:
+        words += f", {link.waiting} message{'s' if link.waiting != 1 else ''} waiting"
+        if link.last_error:
+            words += f" (last failure: {link.last_error})"
+    return words
 
 
 def _window_edge(flag: str, default: str) -> Any:

@@ -126,6 +126,9 @@ class ControllerCapacityProviderEvents:
             record = uow.oscp.get(source)
             completes = record.awaiting_register and not inbound.caller.initial
             self.tokens.set_theirs(source, message.token)
+            # a registration of ours still waiting to go (its address unreachable, say)
+            # is overtaken by the peer's: it would block what follows in the outbox
+            uow.oscp.drop_initial(source)
             if not completes:
                 self.queue(uow, source, self.registration(source), inbound.at, inbound.request_id)
             self.queue(

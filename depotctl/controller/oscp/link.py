@@ -55,6 +55,7 @@ class OscpLink:
         self.client = client
         self._woken = asyncio.Event()
         self._next_heartbeat: dict[str, datetime] = {}
+        self._heartbeats_failing: set[str] = set()
         events.wake = self._woken.set
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -200,5 +201,10 @@ class OscpLink:
                 quirks=peer.quirks,
             )
             self._next_heartbeat[source] = now + timedelta(seconds=interval)
-            if not delivery.acknowledged:
+            if delivery.acknowledged:
+                if source in self._heartbeats_failing:
+                    self._heartbeats_failing.discard(source)
+                    log.info("OSCP heartbeats to source %s delivered again", source)
+            elif source not in self._heartbeats_failing:  # once, not every interval
+                self._heartbeats_failing.add(source)
                 log.warning("OSCP heartbeat to source %s: %s", source, delivery.error)

@@ -19,6 +19,7 @@ from depotctl.controller.services.envelopes import (
     submit_envelope,
     withdraw_envelope,
 )
+from depotctl.controller.store.oscp import OutboxMessage, PeerRecord
 
 
 def envelope_routes() -> APIRouter:
@@ -69,9 +70,24 @@ def board_json(board: EnvelopeBoard) -> dict[str, Any]:
                 "online": source.is_online(board.at),
                 "last_heard": utc_text(source.last_heard),
                 "offline_after_s": source.offline_after_s,
+                "offline_at": utc_text(source.offline_at),
+                "oscp": _link_json(*board.links[source.source])
+                if source.source in board.links
+                else None,
             }
             for source in board.sources
         ],
+    }
+
+
+def _link_json(record: PeerRecord, waiting: tuple[OutboxMessage, ...]) -> dict[str, Any]:
+    return {
+        "registered_at": utc_text(record.registered_at),
+        "awaiting_register": record.awaiting_register,
+        "handshake_at": utc_text(record.handshake_at),
+        "heartbeat_interval_s": record.heartbeat_interval_s,
+        "waiting": len(waiting),
+        "last_error": waiting[0].last_error if waiting else None,
     }
 
 

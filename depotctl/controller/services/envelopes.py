@@ -7,7 +7,8 @@ clock; the target and the source are checked against the site in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from depotctl.controller.store import (
     UnitOfWork,
     journal_entry,
 )
+from depotctl.controller.store.oscp import OutboxMessage, PeerRecord
 from depotctl.domain import Current, Power
 from depotctl.domain.envelopes import (
     LOCAL_SOURCE,
@@ -50,11 +52,13 @@ class EnvelopeNow:
 
 @dataclass(frozen=True, slots=True)
 class EnvelopeBoard:
-    """Every envelope with its state now, and every source's health."""
+    """Every envelope with its state now, every source's health, and the OSCP links by
+    source (each with the messages waiting for its provider)."""
 
     at: datetime
     envelopes: tuple[EnvelopeNow, ...]
     sources: tuple[SourceHealth, ...]
+    links: Mapping[str, tuple[PeerRecord, tuple[OutboxMessage, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,11 @@ def envelope_board(depot: Depot) -> EnvelopeBoard:
         now,
         tuple(_now(e, statuses.get(e.id), health.get(e.source), now) for e in envelopes),
         tuple(health[source_id] for source_id in sorted(health)),
+        {
+            source.id: (uow.oscp.get(source.id), tuple(uow.oscp.outbox(source.id)))
+            for source in (depot.applied.site.spec.envelope_sources if depot.applied else ())
+            if source.protocol == "oscp"
+        },
     )
 
 

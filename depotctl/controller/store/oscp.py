@@ -225,6 +225,14 @@ class OscpPeers:
                 (error, iso(retry_at), message_id),
             )
 
+    def drop_initial(self, source: str) -> int:
+        """Drop the messages to ``source`` still waiting to go with its initial token
+        (a registration the peer's own has overtaken); how many."""
+        with self._store.transaction():
+            return self._store.write(
+                "DELETE FROM oscp_outbox WHERE source = ? AND initial_token = 1", (source,)
+            ).rowcount
+
     def drop_outbox(self, source: str) -> int:
         """Drop every queued message to ``source`` (it unregistered); how many."""
         with self._store.transaction():

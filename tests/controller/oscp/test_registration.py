@@ -189,3 +189,23 @@ def test_a_restart_keeps_the_registration_its_tokens_and_the_unsent_answers(
             assert after.events.tokens.is_ours(SOURCE, ours)
         finally:
             after.close()
+
+
+def test_the_peers_registration_overtakes_one_of_ours_stuck_at_the_sites_address(
+    tmp_path: Path,
+) -> None:
+    dead = CapacityProvider(status=503)  # the site's base_url answers nothing useful
+    live = CapacityProvider()
+    with oscp_rig(tmp_path, dead) as rig, serving(live.app()) as live_url:
+        rig.link_pass()
+        assert [r.endpoint for r in dead.received] == ["register"]  # ours, refused for now
+        body = {
+            "token": "cp-token-1",
+            "version_url": [{"version": "2.0", "base_url": f"{live_url}/oscp/cp/2.0"}],
+        }
+        assert rig.post("register", body, token=INITIAL_TOKEN).status_code == 204
+        rig.clock.advance(600)
+        rig.link_pass()
+        assert [r.endpoint for r in live.received] == ["register", "handshake"]
+        assert rig.controller.units().oscp.outbox() == []
+        assert len(dead.received) == 1  # ours was dropped, not tried again
