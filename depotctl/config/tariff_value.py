@@ -1,9 +1,21 @@
-"""A tariff file's ``spec`` (valid: ``depotctl validate`` passes it) → the domain's
-:class:`~depotctl.domain.tariff.Tariff`, the value the bill reads."""
+"""A site's tariff (inline, a ``kind: Tariff`` file or an acnportal JSON; valid:
+``depotctl validate`` passes it) → the domain's :class:`~depotctl.domain.tariff.Tariff`,
+the value the bill reads."""
 
 from __future__ import annotations
 
-from depotctl.config.schema.tariff import DemandWindow, EnergyWindow, Season, TariffSpec
+from pathlib import Path
+
+from depotctl.config.acnportal_tariff import read_acnportal_tariff
+from depotctl.config.load import load_file
+from depotctl.config.schema.site import Site, TariffDocument
+from depotctl.config.schema.tariff import (
+    DemandWindow,
+    EnergyWindow,
+    Season,
+    TariffRef,
+    TariffSpec,
+)
 from depotctl.domain.tariff import DemandCharge, EnergyPeriod, Tariff, TariffSeason
 from depotctl.domain.tariff_calendar import DailyWindow, day_of_year
 
@@ -58,3 +70,27 @@ def tariff_of(spec: TariffSpec) -> Tariff:
         fixed_per_day=fixed.magnitude if fixed is not None and fixed.unit == "/day" else 0.0,
         fixed_per_month=fixed.magnitude if fixed is not None and fixed.unit == "/month" else 0.0,
     )
+
+
+def read_tariff_ref(reference: TariffRef, base_dir: Path) -> TariffSpec:
+    """The spec of a tariff the site names by ``ref`` (relative to ``base_dir``).
+
+    Raises ``OSError`` when the file cannot be read, :class:`AcnportalTariffError` for
+    an acnportal JSON that is not one, and ``ValueError`` for a file that holds no valid
+    ``kind: Tariff`` document (``depotctl validate`` says why)."""
+    path = base_dir / reference.ref
+    if reference.format == "acnportal":
+        return read_acnportal_tariff(path.read_text(encoding="utf-8"))
+    documents = load_file(path).documents
+    models = [d.model for d in documents if isinstance(d.model, TariffDocument)]
+    if len(documents) != 1 or len(models) != 1:
+        raise ValueError(f'"{reference.ref}" holds no single valid kind: Tariff document')
+    return models[0].spec
+
+
+def site_tariff(site: Site, base_dir: Path) -> Tariff | None:
+    """The tariff of a valid site, inline or by reference; None when it has none."""
+    tariff = site.spec.tariff
+    if tariff is None:
+        return None
+    return tariff_of(read_tariff_ref(tariff, base_dir) if isinstance(tariff, TariffRef) else tariff)

@@ -12,7 +12,7 @@ import pytest
 from depotctl.config.acnportal_tariff import read_acnportal_tariff
 from depotctl.config.load import load_file
 from depotctl.config.schema import Site, TariffDocument, TariffSpec
-from depotctl.config.tariff_value import tariff_of
+from depotctl.config.tariff_value import site_tariff, tariff_of
 from depotctl.domain.tariff import TariffGapError
 
 SITES = Path(__file__).resolve().parents[2] / "sites"
@@ -70,3 +70,19 @@ def test_a_time_no_season_prices_is_named() -> None:
     summer_only = spec.model_copy(update={"seasons": spec.seasons[:1]})
     with pytest.raises(TariffGapError, match="no season of the tariff covers 12-01"):
         tariff_of(summer_only).at(dt.datetime(2019, 12, 1, 12))
+
+
+def test_a_site_tariff_by_acnportal_ref_is_the_json_tariff(tmp_path: Path) -> None:
+    site_text = (SITES.parent / "examples" / "minimal.yaml").read_text()
+    site_text += "  tariff: {ref: acnportal/pge_a10_tou_aug_2019.json, format: acnportal}\n"
+    (tmp_path / "site.yaml").write_text(site_text)
+    (site,) = load_file(tmp_path / "site.yaml").documents
+    assert isinstance(site.model, Site)
+    tariff = site_tariff(site.model, SITES / "tariffs")
+    assert tariff is not None
+    noon = tariff.at(dt.datetime(2019, 8, 2, 12, 0))
+    assert (noon.period.name, noon.period.price) == ("Summer-Weekday 12:00–18:00", 0.23223)
+    inline = tariff_of(_spec(SITES / "au-bus-depot.yaml"))
+    (bus,) = load_file(SITES / "au-bus-depot.yaml").documents
+    assert isinstance(bus.model, Site)
+    assert site_tariff(bus.model, SITES) == inline

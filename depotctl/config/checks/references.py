@@ -19,6 +19,7 @@ from depotctl.config.checks.context import (
     describe,
     site_check,
 )
+from depotctl.config.checks.tariff import acnportal_problem
 from depotctl.config.diagnostics import Diagnostic, Severity
 from depotctl.config.load import LoadedFile, load_file
 from depotctl.config.rules import IO_UNREADABLE, Finding, error
@@ -113,6 +114,11 @@ def tariff_reference(ctx: SiteContext) -> Iterator[Finding]:
     if not regular:  # a directory, or a pipe or device that could block the read
         kind = "a directory" if file.is_dir() else "not a regular file"
         yield TARIFF_NOT_FOUND.at(where, f'tariff ref "{tariff.ref}" is {kind}')
+        return
+    if tariff.format == "acnportal":
+        problem = acnportal_problem(file)
+        if problem is not None:
+            yield INVALID_TARIFF.at(where, f'tariff file "{tariff.ref}" {problem}')
         return
     loaded = load_file(file, shown)
     unreadable = [d for d in loaded.report.diagnostics if d.rule == IO_UNREADABLE.id]

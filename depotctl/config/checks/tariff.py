@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from pathlib import Path as FsPath
 
-from depotctl.config.checks.context import TariffContext, tariff_check
+from depotctl.config.acnportal_tariff import AcnportalTariffError, read_acnportal_tariff
+from depotctl.config.checks.context import TARIFF_CHECKS, TariffContext, tariff_check
+from depotctl.config.diagnostics import Severity
 from depotctl.config.rules import SCHEMA_INVALID_VALUE, Finding, Path, error, warning
 from depotctl.config.schema.tariff import DemandWindow, EnergyWindow, Season
 from depotctl.domain.tariff_calendar import (
@@ -311,3 +314,20 @@ def suggest_currency(code: str) -> str | None:
         return same_country[0]
     same_letters = [known for known in CURRENCIES if sorted(known) == sorted(code)]
     return same_letters[0] if len(same_letters) == 1 else None
+
+
+def acnportal_problem(file: FsPath) -> str | None:
+    """Why an acnportal tariff JSON (``tariff: {ref: …, format: acnportal}``) is not a
+    usable tariff, or None when it is one: it does not read as one, or the tariff it
+    becomes breaks a tariff rule (a season or a day it leaves unpriced)."""
+    try:
+        spec = read_acnportal_tariff(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, AcnportalTariffError) as error:
+        return f"is not an acnportal tariff: {error}"
+    context = TariffContext(spec, ())
+    errors = [
+        f for check in TARIFF_CHECKS for f in check(context) if f.rule.severity is Severity.ERROR
+    ]
+    if not errors:
+        return None
+    return f"(format: acnportal) breaks {errors[0].rule.id}: {errors[0].message}"

@@ -21,6 +21,7 @@ from depotctl.config.load import LoadedFile, load_file
 from depotctl.config.rules import IO_NOT_FOUND, SCHEMA_UNKNOWN_KIND
 from depotctl.config.schema import Site, TariffDocument, TariffRef, TariffSpec
 from depotctl.config.secret_scan import report_secrets
+from depotctl.config.tariff_value import read_tariff_ref
 from depotctl.config.validate import semantic_findings
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,7 +53,12 @@ def read_site(
         return loaded.report
     tariff: TariffSpec | None = None
     reference = site.spec.tariff
-    if isinstance(reference, TariffRef):
+    if isinstance(reference, TariffRef) and reference.format == "acnportal":
+        try:
+            tariff = read_tariff_ref(reference, path.parent)
+        except (OSError, ValueError):  # the site's semantic rules say why
+            tariff = None
+    elif isinstance(reference, TariffRef):
         tariff_path = path.parent / reference.ref
         if not tariff_path.exists():
             return _not_found(tariff_path, os.path.normpath(tariff_path))

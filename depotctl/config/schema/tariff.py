@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from depotctl.config.schema.base import SchemaModel
@@ -59,6 +61,13 @@ class TariffSpec(SchemaModel):
 
 
 class TariffRef(SchemaModel):
-    """A tariff kept in its own file (``kind: Tariff``), relative to the site file."""
+    """A tariff kept in its own file, relative to the site file: a ``kind: Tariff``
+    document, or (``format: acnportal``) an acnportal tariff JSON read as is."""
 
     ref: str = Field(min_length=1)
+    format: Literal["depotctl", "acnportal"] = Field(
+        "depotctl",
+        description="depotctl: a kind: Tariff YAML document; acnportal: an acnportal "
+        "tariff JSON (schedule[] with effective_start/end, dow_mask, times, tariffs, "
+        "demand_charge), read as is.",
+    )

@@ -13,6 +13,7 @@ from depotctl.config.checks.tariff import CURRENCIES, suggest_currency, suggest_
 from depotctl.config.rules import Finding
 from depotctl.config.schema import TariffSpec
 from depotctl.config.validate import validate_file
+from tests.config.checks.validating import diagnostics, only
 
 AT = ("spec", "tariff")
 
@@ -360,3 +361,43 @@ def test_a_site_inline_tariff_is_checked_with_positions_in_the_site(
         ("tariff/tou-gap", *position(text, "energy:", "energy")),
         ("tariff/demand-outside-tariff", *position(text, "period: dya", "dya")),
     }
+
+
+ACNPORTAL = Path(__file__).resolve().parents[3] / "sites" / "tariffs" / "acnportal"
+
+
+def test_a_site_may_name_an_acnportal_tariff_json_read_as_is(
+    tmp_path: Path, minimal_site_text: str
+) -> None:
+    (tmp_path / "tariffs").mkdir()
+    source = ACNPORTAL / "sce_tou_ev_8_june_2019.json"
+    (tmp_path / "tariffs" / source.name).write_text(source.read_text())
+    text = minimal_site_text + f"  tariff: {{ref: tariffs/{source.name}, format: acnportal}}\n"
+    assert diagnostics(tmp_path, text) == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            '"dow_mask": "HOLIDAYS"',
+            'is not an acnportal tariff: schedule[0] ("Summer"): dow_mask "HOLIDAYS" is not one '
+            "of ALL, WEEKDAYS, WEEKENDS",
+        ),
+        (
+            '"dow_mask": "WEEKDAYS"',
+            '(format: acnportal) breaks tariff/tou-gap: season "Summer": no energy price on '
+            "sat, sun 00:00–24:00",
+        ),
+    ],
+)
+def test_an_acnportal_tariff_that_is_not_one_is_named_at_the_ref(
+    tmp_path: Path, minimal_site_text: str, entry: str, message: str
+) -> None:
+    (tmp_path / "tariff.json").write_text(
+        '{"schedule": [{"id": "Summer", "effective_start": "1-1", "effective_end": "12-31", '
+        f'{entry}, "times": [0], "tariffs": [0.1], "demand_charge": 0}}]}}'
+    )
+    text = minimal_site_text + "  tariff: {ref: tariff.json, format: acnportal}\n"
+    found = only(diagnostics(tmp_path, text), "reference/invalid-tariff")
+    assert found.message == f'tariff file "tariff.json" {message}'
