@@ -36,6 +36,8 @@ def referenced_files(site: Site) -> list[str]:
             names.append(spec.carbon.profile)
         if spec.carbon.series is not None:
             names.append(spec.carbon.series)
+    if spec.prices is not None:
+        names.append(spec.prices.series)
     return sorted({name for name in names if not PurePosixPath(name).is_absolute()})
 
 

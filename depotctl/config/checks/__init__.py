@@ -7,6 +7,7 @@ from depotctl.config.checks import (  # noqa: F401  (each module registers its c
     carbon,
     electrical,
     envelopes,
+    prices,
     references,
     safety,
     site,

@@ -10,7 +10,7 @@ from depotctl.config.diff.carbon import carbon_changes
 from depotctl.config.diff.change import Change, Kind, Section, SiteDiff, Subject, compare, present
 from depotctl.config.diff.nodes import tree_changes
 from depotctl.config.diff.sources import envelope_source_changes, meter_changes
-from depotctl.config.diff.tariff import tariff_changes
+from depotctl.config.diff.tariff import price_changes, tariff_changes
 from depotctl.config.schema import Electrical, Metadata, Policies, Site, TariffSpec
 from depotctl.config.schema.base import SchemaModel
 
@@ -36,6 +36,7 @@ def diff_sites(
         *envelope_source_changes(old.spec.envelope_sources, new.spec.envelope_sources),
         *policy_changes(old.spec.policies, new.spec.policies),
         *tariff_changes(old.spec.tariff, new.spec.tariff, old_tariff, new_tariff),
+        *price_changes(old.spec.prices, new.spec.prices),
         *carbon_changes(old.spec.carbon, new.spec.carbon),
         *metadata_changes(old.metadata, new.metadata),
     ]

@@ -22,6 +22,7 @@ from depotctl.config.diff.change import (
     shown,
 )
 from depotctl.config.schema import DemandWindow, EnergyWindow, Season, TariffRef, TariffSpec
+from depotctl.config.schema.prices import Prices
 from depotctl.domain.tariff_calendar import DAY_GROUPS
 
 TariffSetting = TariffSpec | TariffRef | None
@@ -185,3 +186,12 @@ def _window_phrase(window: EnergyWindow | DemandWindow) -> str:
     if isinstance(window, DemandWindow) and window.period is not None:
         return f"{shown(window.days)} in {window.period}"
     return f"{shown(window.days)} {window.from_}–{window.to}"
+
+
+_PRICES = Subject("prices", Kind.TARIFF, Section.TARIFF, "spec.prices")
+
+
+def price_changes(old: Prices | None, new: Prices | None) -> list[Change]:
+    """The dynamic price series named, added or removed (its file's content is not read)."""
+    before, after = (p.series if p is not None else None for p in (old, new))
+    return present([compare(_PRICES, "series", "price series", before, after)])

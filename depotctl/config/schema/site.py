@@ -10,6 +10,7 @@ from depotctl.config.schema.base import SchemaModel
 from depotctl.config.schema.carbon import Carbon
 from depotctl.config.schema.nodes import Node, Phases
 from depotctl.config.schema.policies import Policies
+from depotctl.config.schema.prices import Prices
 from depotctl.config.schema.sources import EnvelopeSource, Meter
 from depotctl.config.schema.tariff import TariffRef, TariffSpec
 from depotctl.config.schema.types import NodeId, VoltageValue
@@ -38,6 +39,7 @@ class SiteSpec(SchemaModel):
     envelope_sources: list[EnvelopeSource] = Field(default_factory=list)
     tariff: TariffSpec | TariffRef | None = None
     carbon: Carbon | None = None
+    prices: Prices | None = None
     policies: Policies = Field(default_factory=Policies)
 
 

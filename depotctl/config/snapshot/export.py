@@ -118,7 +118,12 @@ def embedded_site(site_text: str, base_dir: Path | None = None) -> dict[str, Any
 
 
 #: (spec section, key) of the site's references to files
-_FILE_REFERENCES = (("tariff", "ref"), ("carbon", "profile"), ("carbon", "series"))
+_FILE_REFERENCES = (
+    ("tariff", "ref"),
+    ("carbon", "profile"),
+    ("carbon", "series"),
+    ("prices", "series"),
+)
 
 
 def to_yaml(document: dict[str, Any]) -> str:

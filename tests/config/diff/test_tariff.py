@@ -174,3 +174,18 @@ def test_an_inline_tariff_moved_to_its_own_file(edit_diff: DiffEdits) -> None:
     assert "- tariff season all-year removed" in lines(diff)
     back = edit_diff((ref, INLINE), base="depot")
     assert lines(back)[0] == "~ tariff now written inline (was ref tariffs/ea-tou.yaml)"
+
+
+PRICES = ELECTRICAL + "  prices: {series: prices/day-ahead.csv}\n"
+
+
+def test_a_price_series_added_changed_and_removed(edit_diff: DiffEdits) -> None:
+    added = only(edit_diff((ELECTRICAL, PRICES)))
+    assert (added.action, added.kind, added.path) == (Action.ADD, Kind.TARIFF, "spec.prices.series")
+    assert "prices price series" in added.message and "prices/day-ahead.csv" in added.message
+    intraday = (ELECTRICAL, PRICES.replace("day-ahead", "intraday"))
+    moved = only(edit_diff(intraday, old=[(ELECTRICAL, PRICES)]))
+    assert moved.action is Action.CHANGE
+    assert "prices/day-ahead.csv → prices/intraday.csv" in moved.message
+    removed = only(edit_diff(old=[(ELECTRICAL, PRICES)]))
+    assert removed.action is Action.REMOVE
