@@ -96,6 +96,7 @@ def simulate(site: Path, state_dir: Path, scenario: Path, dump: Path) -> None:
     receive log and counters to ``dump``."""
     from depotctl.sim.chargers.fleet import Fleet
     from depotctl.sim.chargers.run import Options, prepare
+    from depotctl.sim.controller_ref import ControllerRef
 
     def write(fleet: Fleet) -> None:
         chargers = []
@@ -127,7 +128,12 @@ def simulate(site: Path, state_dir: Path, scenario: Path, dump: Path) -> None:
 
     async def main() -> None:
         setup = await prepare(
-            Options(site=site, state_dir=state_dir, vehicles=scenario, meter_interval_s=10.0)
+            Options(
+                site=site,
+                where=ControllerRef(state_dir=state_dir),
+                vehicles=scenario,
+                meter_interval_s=10.0,
+            )
         )
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, setup.fleet.stop)

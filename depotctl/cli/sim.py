@@ -124,12 +124,21 @@ def replay_command(
             "--trace", metavar="FILE", help="Write every step per EVSE and node to this CSV."
         ),
     ] = None,
+    carbon_file: Annotated[
+        Path | None,
+        bare_option(
+            "--carbon",
+            metavar="FILE",
+            help="Carbon intensity for the emissions instead of the site's carbon: a series "
+            "CSV (time,intensity) or a daily profile (hour,intensity), .csv or .csv.gz.",
+        ),
+    ] = None,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Replay recorded sessions through the allocator, step by simulated step.
 
     Reports energy delivered as a share of demand, demands met, deadlines missed, the
-    emissions (kg CO2e per day and per session, when the site declares its carbon),
+    emissions (kg CO2e per day and per session, under the site's carbon or --carbon),
     peak load per node, limit violations (checked independently of the engine) and
     wall time per simulated day.
 
@@ -141,14 +150,18 @@ def replay_command(
     ```
     depotctl sim replay -f sites/caltech-acn.yaml \\
         --sessions data/acn/caltech_2019-05-01_2019-08-31.csv.gz \\
-        --from 2019-05-13 --to 2019-05-13 --capacity-scale 1/3
+        --from 2019-05-13 --to 2019-05-13 --capacity-scale 1/3 \\
+        --carbon data/carbon/caiso-sce-moer-2019-05-08.csv.gz
     depotctl sim replay -f site.yaml --sessions sessions.csv \\
         --envelope "17:00-21:00 50%" --trace steps.csv --format json
     ```
     """
+    from zoneinfo import ZoneInfo
+
     from depotctl.config import (
         CarbonFileError,
         SiteError,
+        carbon_file_intensity,
         load_site,
         site_file_carbon_intensity,
     )
@@ -184,9 +197,13 @@ def replay_command(
         raise fail("sim replay", f"cannot read {sessions}: {error.strerror or error}", 3) from None
 
     try:
-        carbon = site_file_carbon_intensity(site)
+        carbon = (
+            carbon_file_intensity(carbon_file, ZoneInfo(topology.timezone))
+            if carbon_file is not None
+            else site_file_carbon_intensity(site)
+        )
     except CarbonFileError as error:
-        raise fail("sim replay", f"cannot read the site's carbon file: {error}", 3) from None
+        raise fail("sim replay", f"cannot use the carbon file: {error}", 3) from None
 
     from depotctl.engine import allocate
 
@@ -352,15 +369,13 @@ def chargers_command(
     from depotctl.domain.refusal import Refusal
     from depotctl.sim.chargers.report import to_json, to_text
     from depotctl.sim.chargers.run import Options, prepare, run
+    from depotctl.sim.controller_ref import ControllerRef
 
     meter_s = _duration_s(meter_interval, "--meter-interval")
     options = Options(
         site=site,
         controller=controller,
-        state_dir=state_dir,
-        context=context,
-        server=server,
-        token_file=token_file,
+        where=ControllerRef(state_dir, context, server, token_file),
         vehicles=vehicles,
         misbehave=tuple(misbehave or ()),
         seed=seed,
@@ -499,6 +514,7 @@ def derms_command(
 
     from depotctl.cli.serve import parse_address
     from depotctl.domain.refusal import Refusal
+    from depotctl.sim.controller_ref import ControllerRef
     from depotctl.sim.derms.report import to_json, to_text
     from depotctl.sim.derms.run import Options, prepare, run
 
@@ -507,12 +523,9 @@ def derms_command(
     options = Options(
         site,
         profile,
-        state_dir,
+        ControllerRef(state_dir, context, server, token_file),
         listen=parse_address(listen, "--listen") if listen is not None else None,
-        context=context,
-        server=server,
         silent_for_s=_duration_s(silent_for, "--silent-for"),
-        token_file=token_file,
         controller=controller,
         source=source,
         silent_at=silent_at,

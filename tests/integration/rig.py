@@ -28,6 +28,7 @@ import pytest
 from depotctl.sim.chargers.charger import Received, SimulatedCharger
 from depotctl.sim.chargers.fleet import Fleet
 from depotctl.sim.chargers.run import Options, prepare
+from depotctl.sim.controller_ref import ControllerRef
 
 T = TypeVar("T")
 
@@ -347,7 +348,7 @@ def fleet(
             setup = await prepare(
                 Options(
                     site=site,
-                    state_dir=state_dir,
+                    where=ControllerRef(state_dir=state_dir),
                     misbehave=misbehave,
                     meter_interval_s=meter_interval_s,
                 )

@@ -28,6 +28,7 @@ from depotctl.sim.chargers.misbehaviour import (
 )
 from depotctl.sim.chargers.scenario import Place, Scenario, ScenarioError, read_scenario
 from depotctl.sim.chargers.simtime import ClockFollower, Reading, SimTime
+from depotctl.sim.controller_ref import NOWHERE, ControllerRef
 
 
 class SetupError(Refusal):
@@ -43,10 +44,7 @@ class Options:
 
     site: Path
     controller: str | None = None
-    state_dir: Path | None = None
-    context: str | None = None
-    server: str | None = None
-    token_file: Path | None = None
+    where: ControllerRef = NOWHERE
     vehicles: Path | None = None
     misbehave: tuple[str, ...] = ()
     meter_interval_s: float = 10.0
@@ -199,15 +197,14 @@ def _controller(options: Options) -> tuple[str, Callable[[], Awaitable[Reading]]
 
     url = options.controller
     api: tuple[str, str] | None = None
-    if options.state_dir is not None:
-        endpoints, token = _state_dir(options.state_dir)
+    where = options.where
+    if where.state_dir is not None:
+        endpoints, token = _state_dir(where.state_dir)
         url = url or endpoints.get("ocpp")
         if endpoints.get("api"):
             api = (check_server(endpoints["api"]), read_token(token))
-    if options.context is not None or options.server is not None:
-        target = resolve(
-            context=options.context, server=options.server, token_file=options.token_file
-        )
+    if where.context is not None or where.server is not None:
+        target = resolve(context=where.context, server=where.server, token_file=where.token_file)
         api = (target.server, target.token)
     if url is None:
         raise SetupError(

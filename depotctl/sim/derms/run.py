@@ -35,6 +35,7 @@ from depotctl.protocols.oscp.messages import (
 from depotctl.protocols.oscp.peer import CapacityProviderClient
 from depotctl.sim.chargers.run import clock_reader
 from depotctl.sim.chargers.simtime import ClockFollower, Reading, SimTime
+from depotctl.sim.controller_ref import NOWHERE, ControllerRef
 from depotctl.sim.derms.link import LinkSettings, ProviderLink, Silence
 from depotctl.sim.derms.profile import read_profile
 from depotctl.sim.derms.provider import BASE_PATH, CapacityProvider, provider_app
@@ -52,12 +53,9 @@ class Options:
 
     site: Path
     profile: Path
-    #: where the controller is: a local state directory, a context or a server (its
-    #: clock), and its OSCP base URL, where the provider registers if not registered
-    state_dir: Path | None = None
-    context: str | None = None
-    server: str | None = None
-    token_file: Path | None = None
+    #: where the controller is (its clock), and its OSCP base URL, where the provider
+    #: registers if not registered
+    where: ControllerRef = NOWHERE
     controller: str | None = None
     #: the site's OSCP source to play (where it has several) and where to listen
     source: str | None = None
@@ -245,17 +243,18 @@ def _controller(options: Options) -> tuple[str | None, Callable[[], Awaitable[Re
     how to read its clock (None: real time)."""
     from depotctl.client.contexts import ContextError, from_state_dir, resolve
 
-    url, server, token_file = options.controller, options.server, options.token_file
-    if options.state_dir is not None:
+    where = options.where
+    url, server, token_file = options.controller, where.server, where.token_file
+    if where.state_dir is not None:
         try:
-            announced = StateDir(options.state_dir).running_endpoints().get("oscp")
-            server, token_file = from_state_dir(options.state_dir)
+            announced = StateDir(where.state_dir).running_endpoints().get("oscp")
+            server, token_file = from_state_dir(where.state_dir)
         except (EndpointsUnreadable, ContextError) as error:
             raise SetupError(str(error), 3) from None
         url = url or (str(announced) if announced else None)
-    if server is None and options.context is None:
+    if server is None and where.context is None:
         return url, None
-    target = resolve(context=options.context, server=server, token_file=token_file)
+    target = resolve(context=where.context, server=server, token_file=token_file)
     return url, clock_reader(target.server, target.token)
 
 

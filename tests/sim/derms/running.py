@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from depotctl.sim.controller_ref import ControllerRef
 from depotctl.sim.derms.run import Options, Setup, prepare, run
 from tests.conftest import SITES
 from tests.controller.test_serve import Process, serve
@@ -45,7 +46,9 @@ class Depot:
     state_dir: Path
 
     def options(self) -> Options:
-        return Options(site=self.site, profile=self.profile, state_dir=self.state_dir)
+        return Options(
+            site=self.site, profile=self.profile, where=ControllerRef(state_dir=self.state_dir)
+        )
 
     def serve(self, speed: int = 300) -> AbstractContextManager[Process]:
         """``depotctl serve`` of the site, its clock ``speed`` times real time."""
