@@ -23,6 +23,12 @@ if TYPE_CHECKING:
         referenced_files,
         write_bundle,
     )
+    from depotctl.config.carbon_files import CarbonFileError
+    from depotctl.config.carbon_intensity import (
+        carbon_file_intensity,
+        site_carbon_intensity,
+        site_file_carbon_intensity,
+    )
     from depotctl.config.charge_points import charge_points as site_charge_points
     from depotctl.config.checks import SiteContext
     from depotctl.config.compile import compile_site
@@ -75,6 +81,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AmpsValue": ("snapshot.schema", "AmpsValue"),
     "AwareTime": ("snapshot.schema", "Time"),
     "BundleError": ("bundle", "BundleError"),
+    "CarbonFileError": ("carbon_files", "CarbonFileError"),
     "Charger": ("schema", "Charger"),
     "EnergyAmount": ("snapshot.schema", "EnergyAmount"),
     "Diagnostic": ("diagnostics", "Diagnostic"),
@@ -105,6 +112,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ValidationRun": ("validate", "ValidationRun"),
     "YamlSyntaxError": ("source", "YamlSyntaxError"),
     "all_rules": ("rules", "all_rules"),
+    "carbon_file_intensity": ("carbon_intensity", "carbon_file_intensity"),
     "check_bundle": ("bundle", "check_bundle"),
     "compile_site": ("compile", "compile_site"),
     "diff_sites": ("diff", "diff_sites"),
@@ -133,6 +141,8 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "render_json_schema": ("json_schema", "render_json_schema"),
     "report_secrets": ("secret_scan", "report_secrets"),
     "semantic_findings": ("validate", "semantic_findings"),
+    "site_carbon_intensity": ("carbon_intensity", "site_carbon_intensity"),
+    "site_file_carbon_intensity": ("carbon_intensity", "site_file_carbon_intensity"),
     "site_charge_points": ("charge_points", "charge_points"),
     "snapshot_to_json": ("snapshot.export", "to_json"),
     "snapshot_to_yaml": ("snapshot.export", "to_yaml"),
@@ -160,6 +170,7 @@ __all__ = [
     "AmpsValue",
     "AwareTime",
     "BundleError",
+    "CarbonFileError",
     "Charger",
     "Diagnostic",
     "EnergyAmount",
@@ -188,6 +199,7 @@ __all__ = [
     "ValidationRun",
     "YamlSyntaxError",
     "all_rules",
+    "carbon_file_intensity",
     "check_bundle",
     "compile_site",
     "diff_sites",
@@ -216,7 +228,9 @@ __all__ = [
     "render_json_schema",
     "report_secrets",
     "semantic_findings",
+    "site_carbon_intensity",
     "site_charge_points",
+    "site_file_carbon_intensity",
     "snapshot_to_json",
     "snapshot_to_yaml",
     "validate_file",

@@ -14,6 +14,7 @@ from depotctl.domain.instants import format_instant
 from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, TopologyNode
 from depotctl.recordings import DemandBasis, SessionSelection
+from depotctl.replay.carbon_report import carbon_json, carbon_text, kg_figure
 from depotctl.replay.steps import MET_TOLERANCE, ReplayResult
 
 FORMAT = "depotctl/sim-replay/v1"
@@ -112,10 +113,19 @@ class ReplayReport:
                     "demand_kwh": _kwh(o.session.demand_wh),
                     "delivered_kwh": _kwh(o.delivered_wh),
                     "met": o.is_met,
+                    "kg_co2e": self._session_kg(o.session.id),
                 }
                 for o in result.outcomes
             ],
+            "carbon": carbon_json(result.carbon),
         }
+
+    def _session_kg(self, session_id: str) -> float | None:
+        carbon = self.result.carbon
+        if carbon is None:
+            return None
+        account = carbon.by_session.get(session_id)
+        return kg_figure(account.kg) if account is not None else 0.0
 
     def _node_json(self, node: TopologyNode) -> dict[str, Any]:
         peaks = self.result.peaks[node.id]
@@ -184,6 +194,9 @@ class ReplayReport:
             f"({result.steps} steps over {result.simulated_days:.2f} days)"
         )
         out.append("")
+        if result.carbon is not None:
+            out.extend(carbon_text(result.carbon, ZoneInfo(result.topology.timezone)))
+            out.append("")
         out.append("Peak load per node (of its limits, after scaling):")
         nodes = [n for n in result.topology.nodes.values() if n.kind is not NodeKind.CHARGER]
         chargers = [n for n in result.topology.nodes.values() if n.kind is NodeKind.CHARGER]

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from depotctl.domain.carbon import Intensity
 from depotctl.domain.envelopes import Envelope
 from depotctl.domain.policy import Policy
 from depotctl.domain.topology import Topology
 from depotctl.recordings import AcnSession, DemandBasis, select_sessions
+from depotctl.replay.carbon import CarbonLedger
 from depotctl.replay.report import ReplayReport
 from depotctl.replay.script import (
     ScriptedEnvelope,
@@ -44,8 +46,10 @@ def run_replay(
     settings: ReplaySettings,
     allocate: Allocator,
     trace: TraceWriter | None = None,
+    carbon: Intensity | None = None,
 ) -> ReplayReport:
-    """Select, scale, script and replay; the report of it all."""
+    """Select, scale, script and replay; the report of it all, with the emissions under
+    the ``carbon`` intensity when there is one."""
     selection = select_sessions(sessions, topology, settings.first, settings.last, settings.demand)
     scaled, scaled_nodes = scale_top(topology, settings.capacity_scale)
     if not selection.sessions and settings.first is None:
@@ -74,6 +78,7 @@ def run_replay(
         step_s=settings.step_s,
         envelopes=envelopes,
         trace=trace,
+        carbon=CarbonLedger(carbon, zone) if carbon is not None else None,
     )
     return ReplayReport(
         site=topology.site,

@@ -28,6 +28,7 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
 from depotctl.engine.allocation import Allocation
 from depotctl.recordings import ReplaySession
+from depotctl.replay.carbon import CarbonLedger, CarbonTally
 from depotctl.replay.loads import (
     PHASES,
     Violation,
@@ -92,6 +93,8 @@ class ReplayResult:
     violations: tuple[Violation, ...]
     wall_s: float
     wall_s_by_day: Mapping[date, float]
+    #: The emissions, when the site declares its carbon intensity.
+    carbon: CarbonTally | None = None
 
     @property
     def demand_wh(self) -> float:
@@ -149,11 +152,13 @@ def replay(
     step_s: float = 300.0,
     envelopes: tuple[Envelope, ...] = (),
     trace: TraceWriter | None = None,
+    carbon: CarbonLedger | None = None,
     timer: Callable[[], float] = wallclock.perf_counter,
 ) -> ReplayResult:
     """Replay ``sessions`` on ``topology`` from ``start`` to ``end`` in steps of
-    ``step_s`` seconds. ``timer`` measures wall time per step and nothing else; trace
-    writing is not counted in it."""
+    ``step_s`` seconds. ``carbon`` accounts each step's energy per session; ``timer``
+    measures wall time per step and nothing else; trace writing and carbon accounting
+    are not counted in it."""
     if step_s <= 0:
         raise ValueError("the step must be longer than 0 s")
     zone = ZoneInfo(topology.timezone)
@@ -204,6 +209,10 @@ def replay(
             node_peaks.power_w.update(load.power_w, at)
         day = at.astimezone(zone).date()
         wall_by_day[day] = wall_by_day.get(day, 0.0) + timer() - began
+        if carbon is not None:
+            for session in present:
+                drawn_from, drawn_to = max(session.arrival, at), min(session.departure, step_end)
+                carbon.record(session.id, drawn_from, drawn_to, energy[session.id])
         if trace is not None:
             _write_trace(
                 trace, topology, allocation, present, draws, plugged, energy, delivered, at
@@ -223,6 +232,7 @@ def replay(
         violations=tuple(found),
         wall_s=sum(wall_by_day.values()),
         wall_s_by_day=wall_by_day,
+        carbon=carbon.tally() if carbon is not None else None,
     )
 
 

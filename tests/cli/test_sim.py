@@ -68,6 +68,28 @@ def test_usage_errors_exit_2(args: tuple[str, ...], complaint: str) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_carbon_from_a_file_per_day_and_session_in_json() -> None:
+    moer = CALTECH_SITE.parents[1] / "data" / "carbon" / "caiso-sce-moer-2019-05-08.csv.gz"
+    result = replay(*DAY, "--format", "json", "--carbon", moer)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    carbon = data["carbon"]
+    assert carbon["intensity"].startswith("series ") and carbon["uncovered"] == []
+    assert [d["date"] for d in carbon["by_day"]] == ["2019-05-13"]
+    per_session = [r["kg_co2e"] for r in data["session_results"]]
+    assert all(kg > 0 for kg in per_session)
+    assert sum(per_session) == pytest.approx(carbon["kg_co2e"], abs=1e-5)
+
+
+def test_a_carbon_file_that_cannot_be_used_exits_3(tmp_path: Path) -> None:
+    bad = tmp_path / "carbon.csv"
+    bad.write_text("time,intensity\n2019-05-13T00:00:00,0.3 kg/kWh\n")
+    result = replay(*DAY, "--carbon", bad)
+    assert result.returncode == 3
+    assert f"cannot use the carbon file: line 2 of {bad}: " in result.stderr
+    assert "has no UTC offset" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_missing_sessions_file_exits_3(tmp_path: Path) -> None:
     result = depotctl("sim", "replay", "-f", CALTECH_SITE, "--sessions", tmp_path / "absent.csv")
     assert result.returncode == 3

@@ -48,7 +48,9 @@ def test_json_shape(report: ReplayReport) -> None:
         "violations",
         "wall_time",
         "session_results",
+        "carbon",
     }
+    assert data["carbon"] is None  # no intensity given
     assert data["settings"] == {
         "from": "2019-05-13",
         "to": "2019-05-13",
@@ -90,6 +92,7 @@ def test_json_shape(report: ReplayReport) -> None:
         "demand_kwh",
         "delivered_kwh",
         "met",
+        "kg_co2e",
     }
 
 
