@@ -281,51 +281,76 @@ def _pieces(
 
 def bill(
     profile: LoadProfile,
-    tariff: Tariff,
+    tariff: Tariff | None,
     window: BillingWindow,
     *,
     prices: PriceSeries | None = None,
     demand_interval: dt.timedelta = DEFAULT_DEMAND_INTERVAL,
 ) -> Bill:
-    """Bill ``profile`` over ``window``: energy at the tariff's periods (or at ``prices``,
-    a dynamic series, when given), its demand and fixed charges."""
+    """Bill ``profile`` over ``window``: energy at the tariff's periods, or at ``prices``
+    (a dynamic series) when given; the tariff's demand and fixed charges."""
     if demand_interval < MINUTE or demand_interval % MINUTE:
         raise ValueError(f"the demand interval must be whole minutes, not {demand_interval}")
+    currency = _currency(tariff, prices)
     energy: dict[tuple[str, str], list[float]] = {}
     periods: dict[tuple[str, str], float | None] = {}
     blocks: dict[DemandCharge, dict[int, float]] = {}
     for interval in profile.intervals:
         for t, kwh in _pieces(interval, window.start, window.end, prices):
-            now = tariff.at(t.astimezone(window.zone))
-            if prices is None:
-                key = (now.season.name, now.period.name)
-                price, periods[key] = now.period.price, now.period.price
-            else:
+            now = tariff.at(t.astimezone(window.zone)) if tariff is not None else None
+            if prices is not None:
                 key = ("dynamic", prices.name)
                 price, periods[key] = prices.price_at(t), None
+            elif now is not None:
+                key = (now.season.name, now.period.name)
+                price, periods[key] = now.period.price, now.period.price
             sums = energy.setdefault(key, [0.0, 0.0])
             sums[0] += kwh
             sums[1] += kwh * price
             block = (t - EPOCH) // demand_interval
-            for charge in now.demand:
+            for charge in now.demand if now is not None else ():
                 by_block = blocks.setdefault(charge, {})
                 by_block[block] = by_block.get(block, 0.0) + kwh
-    hours = demand_interval.total_seconds() / 3600
-    demand: list[DemandLine] = []
-    for charge in tariff.demand_charges:
-        if charge in blocks:
-            block, kwh = max(blocks[charge].items(), key=lambda item: (item[1], -item[0]))
-            demand.append(DemandLine(charge, kwh / hours, EPOCH + block * demand_interval))
-    fixed: list[FixedLine] = []
-    if tariff.fixed_per_day:
-        fixed.append(FixedLine("day", window.local_days(), tariff.fixed_per_day))
-    if tariff.fixed_per_month:
-        fixed.append(FixedLine("billing period", 1, tariff.fixed_per_month))
     return Bill(
-        tariff.currency if prices is None else prices.currency,
+        currency,
         window,
         demand_interval,
         tuple(EnergyLine(s, p, kwh, cost, periods[s, p]) for (s, p), (kwh, cost) in energy.items()),
-        tuple(demand),
-        tuple(fixed),
+        _demand(tariff, blocks, demand_interval),
+        _fixed(tariff, window),
     )
+
+
+def _currency(tariff: Tariff | None, prices: PriceSeries | None) -> str:
+    if prices is not None and tariff is not None and prices.currency != tariff.currency:
+        raise ValueError(
+            f'the price series "{prices.name}" is in {prices.currency} and the tariff in '
+            f"{tariff.currency}; give a series in the tariff's currency"
+        )
+    if prices is not None:
+        return prices.currency
+    if tariff is None:
+        raise ValueError("a bill needs a tariff, a price series, or both")
+    return tariff.currency
+
+
+def _demand(
+    tariff: Tariff | None, blocks: dict[DemandCharge, dict[int, float]], interval: dt.timedelta
+) -> tuple[DemandLine, ...]:
+    """Each demand charge on its peak block (the earliest of equal ones)."""
+    hours = interval.total_seconds() / 3600
+    lines: list[DemandLine] = []
+    for charge in tariff.demand_charges if tariff is not None else ():
+        if charge in blocks:
+            block, kwh = max(blocks[charge].items(), key=lambda item: (item[1], -item[0]))
+            lines.append(DemandLine(charge, kwh / hours, EPOCH + block * interval))
+    return tuple(lines)
+
+
+def _fixed(tariff: Tariff | None, window: BillingWindow) -> tuple[FixedLine, ...]:
+    lines: list[FixedLine] = []
+    if tariff is not None and tariff.fixed_per_day:
+        lines.append(FixedLine("day", window.local_days(), tariff.fixed_per_day))
+    if tariff is not None and tariff.fixed_per_month:
+        lines.append(FixedLine("billing period", 1, tariff.fixed_per_month))
+    return tuple(lines)

@@ -3,6 +3,7 @@ clock-aligned 15-min peak, fixed charges, a dynamic price series; and two proper
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -138,14 +139,22 @@ def test_a_price_series_prices_energy_hour_by_hour_negative_prices_included() ->
     hours = [start + dt.timedelta(hours=h) for h in range(3)]
     series = PriceSeries.hourly("day-ahead", "EUR", hours, [0.05, -0.01, 0.2])
     window = BillingWindow(start, hours[-1] + dt.timedelta(hours=1), SYDNEY)
-    result = bill(_flat(start, window.end, 10.0), _tariff(), window, prices=series)
+    assert bill(_flat(start, window.end, 1.0), None, window, prices=series).demand == ()
+    euro = dataclasses.replace(_tariff(), currency="EUR")
+    result = bill(_flat(start, window.end, 10.0), euro, window, prices=series)
+    assert [d.charge.name for d in result.demand] == ["max-demand"]  # 10:00–13:00 local
+    assert result.demand[0].peak == pytest.approx(10.0)
     (line,) = result.energy
     assert (line.period, line.price, line.energy) == ("day-ahead", None, pytest.approx(30.0))
     assert line.amount == Decimal("2.40")  # 10 × (0.05 − 0.01 + 0.2)
     assert result.currency == "EUR"
     later = BillingWindow(start, window.end + dt.timedelta(hours=1), SYDNEY)
     with pytest.raises(PriceSeriesGapError, match="not 2026-06-01T03:00:00"):
-        bill(_flat(start, later.end, 1.0), _tariff(), later, prices=series)
+        bill(_flat(start, later.end, 1.0), euro, later, prices=series)
+    with pytest.raises(ValueError, match='series "day-ahead" is in EUR and the tariff in AUD'):
+        bill(_flat(start, window.end, 1.0), _tariff(), window, prices=series)
+    with pytest.raises(ValueError, match="needs a tariff, a price series, or both"):
+        bill(_flat(start, window.end, 1.0), None, window)
 
 
 def test_the_bill_reads_in_words_in_the_site_zone() -> None:
