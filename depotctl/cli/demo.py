@@ -1,6 +1,7 @@
 """``depotctl demo``: the whole product in one command — a controller on a temporary
-state directory, simulated chargers with a night of vehicles, a scripted envelope cut
-in the evening peak, and the console (or, ``--headless``, a summary at the end)."""
+state directory, simulated chargers with a night of vehicles, an envelope cut in the
+evening peak (over OSCP from a simulated grid operator where the site declares an OSCP
+source), and the console (or, ``--headless``, a summary at the end)."""
 
 from __future__ import annotations
 
@@ -63,11 +64,19 @@ def _introduce(demo: Demo) -> None:
             f"  vehicles   {len(demo.fleet)}: arriving {_span(arrivals[0], arrivals[-1])}, "
             f"leaving {_span(departures[0], departures[-1])}"
         )
-    for cut in demo.cuts:
+    for source in demo.derms:
+        peer = demo.site.oscp[source]
         _say(
-            f"  envelope   {cut.id}: {cut.target} import ≤ {cut.limit_w / 1000:g} kW "
+            f"  grid       {source}: a simulated Capacity Provider (sim derms) at "
+            f"{peer.base_url}, its initial token in ${peer.token_env}"
+        )
+    for cut in demo.cuts:
+        how = "posted" if cut.source == "local" else f"sent over OSCP by {cut.source}"
+        name = cut.id if cut.source == "local" else "the evening cut"
+        _say(
+            f"  envelope   {name}: {cut.target} import ≤ {cut.limit_w / 1000:g} kW "
             f"(static {cut.static_w / 1000:g} kW) {_span(cut.start, cut.end)}, "
-            "posted 15 minutes ahead"
+            f"{how} 15 minutes ahead"
         )
 
 
@@ -128,7 +137,9 @@ def demo(
 ) -> None:
     """Show the whole product working: a controller, simulated chargers with a night
     of vehicles (the evening return and the morning departures), an envelope cut in
-    the evening peak, and the console.
+    the evening peak, and the console. Where the site declares an OSCP envelope
+    source (au-bus-depot, large-depot), the cut arrives over OSCP from a simulated
+    grid operator (depotctl sim derms) on the controller's clock.
 
     Everything runs in a temporary state directory, on free loopback ports, with a
     copy of the site whose chargers read a password generated for the run. q in the

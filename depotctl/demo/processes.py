@@ -1,5 +1,6 @@
-"""The demo's two subprocesses, ``depotctl serve`` and ``depotctl sim chargers``:
-started on free loopback ports, waited for, and always stopped (SIGTERM, then kill)."""
+"""The demo's subprocesses, ``depotctl serve``, ``depotctl sim chargers`` and, for
+each OSCP envelope source, ``depotctl sim derms``: started on free loopback ports,
+waited for, and always stopped (SIGTERM, then kill)."""
 
 from __future__ import annotations
 
@@ -180,8 +181,36 @@ def start_chargers(
     )
 
 
-def child_env(password: str) -> dict[str, str]:
-    """The environment of both children: the chargers' password, no colour."""
+def start_derms(
+    state_dir: Path, site: Path, profile: Path, source: str, env: dict[str, str]
+) -> Child:
+    """``depotctl sim derms`` for the site's OSCP ``source``, on the controller's clock,
+    sending ``profile``; its JSON summary on ``derms-SOURCE.json`` when it stops."""
+    return _spawn(
+        f"derms {source}",
+        _depotctl(
+            "sim",
+            "derms",
+            "-f",
+            str(site),
+            "--state-dir",
+            str(state_dir),
+            "--profile",
+            str(profile),
+            "--source",
+            source,
+            "--format",
+            "json",
+        ),
+        state_dir / f"derms-{source}.log",
+        env,
+        stdout=state_dir / f"derms-{source}.json",
+    )
+
+
+def child_env(password: str, tokens: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of every child: the chargers' password, the OSCP sources'
+    initial tokens (variable → token), no colour."""
     from depotctl.demo.site import PASSWORD_ENV
 
-    return {**os.environ, PASSWORD_ENV: password, "NO_COLOR": "1"}
+    return {**os.environ, PASSWORD_ENV: password, **(tokens or {}), "NO_COLOR": "1"}

@@ -1,5 +1,7 @@
 """The demo, assembled: a temporary state directory, the site's copy, the scenario,
-the controller and the simulated chargers as subprocesses, and the script; always
+the controller, a simulated Capacity Provider for each OSCP envelope source (sending
+its cuts as capacity forecasts) and the simulated chargers as subprocesses, and the
+script; always
 torn down (children stopped and waited for, the directory removed unless kept)."""
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from depotctl.api import json_of
 from depotctl.api.state_dir import StateDir
 from depotctl.client.api import ControllerClient
 from depotctl.demo import scenario as night
-from depotctl.demo.processes import Child, child_env, start_chargers, start_controller
-from depotctl.demo.script import Script
+from depotctl.demo.forecast_profile import write_profile
+from depotctl.demo.processes import (
+    Child,
+    child_env,
+    start_chargers,
+    start_controller,
+    start_derms,
+)
+from depotctl.demo.script import NOTICE, Script
 from depotctl.demo.site import PASSWORD_ENV, DemoSite, prepare_site, resolve_site
 
 DEFAULT_SPEED = 300.0
@@ -64,6 +73,8 @@ class Demo:
     script: Script = field(init=False)
     controller: Child | None = None
     chargers: Child | None = None
+    #: a simulated Capacity Provider per OSCP source with a cut, by source id
+    derms: dict[str, Child] = field(default_factory=dict)
     duration_s: float | None = None
     started_wall: float = 0.0
 
@@ -103,15 +114,20 @@ class Demo:
         margin = timedelta(seconds=min(max(STARTUP_WALL_S * options.speed, 600.0), 6 * 3600.0))
         self.start = night.start_time(datetime.now(UTC) + margin, topology.timezone) - margin
         self.fleet = night.vehicles(topology, self.start)
-        self.cuts = night.cuts(topology, self.start)
+        self.cuts = night.cuts(topology, self.start, self.site.oscp)
         scenario = self.state_dir / "scenario.yaml"
         night.write_scenario(self.fleet, scenario, topology.site)
         # the simulated clock resumes from this checkpoint (never before the wall clock)
         StateDir(self.state_dir).sim_clock.write_text(self.start.astimezone(UTC).isoformat())
-        env = child_env(secrets.token_urlsafe(18))
+        tokens = {peer.token_env: secrets.token_urlsafe(18) for peer in self.site.oscp.values()}
+        env = child_env(secrets.token_urlsafe(18), tokens)
         self.controller, self.endpoints = start_controller(
             self.state_dir, self.site.path, speed=options.speed, tick_s=self.tick_s, env=env
         )
+        for source in sorted({cut.source for cut in self.cuts} & self.site.oscp.keys()):
+            profile = self.state_dir / f"derms-{source}.yaml"
+            write_profile([c for c in self.cuts if c.source == source], profile, NOTICE, self.start)
+            self.derms[source] = start_derms(self.state_dir, self.site.path, profile, source, env)
         token = self.admin_token_file.read_text(encoding="utf-8").strip()
         self.client = ControllerClient(self.endpoints["api"], token, timeout=10.0)
         self.script = Script(self.client, self.cuts, self.fleet)
@@ -188,7 +204,7 @@ class Demo:
         script = getattr(self, "script", None)
         if script is not None:
             script.stop()
-        for child in (self.chargers, self.controller):
+        for child in (self.chargers, *self.derms.values(), self.controller):
             if child is not None:
                 child.stop()
         client = getattr(self, "client", None)

@@ -7,6 +7,7 @@ Deterministic: the same site and start give the same vehicles."""
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -40,7 +41,10 @@ class Vehicle:
 
 @dataclass(frozen=True, slots=True)
 class Cut:
-    """The scripted envelope: ``limit_w`` of import at ``target`` over [start, end)."""
+    """The scripted envelope: ``limit_w`` of import at ``target`` over [start, end),
+    from ``source``: ``local`` (the script posts it through the API) or the OSCP source
+    the target is bound to (its simulated Capacity Provider sends it; ``id`` is then
+    the one the controller gave it, once received)."""
 
     id: str
     target: str
@@ -48,6 +52,7 @@ class Cut:
     static_w: float
     start: datetime
     end: datetime
+    source: str = "local"
 
 
 def start_time(now: datetime, timezone: str) -> datetime:
@@ -166,14 +171,16 @@ def grid_connections(topology: Topology) -> list[str]:
     return [n.id for n in topology.nodes.values() if n.kind.value == "grid_connection"]
 
 
-def cuts(topology: Topology, start: datetime) -> list[Cut]:
+def cuts(topology: Topology, start: datetime, oscp: Collection[str] = ()) -> list[Cut]:
     """One envelope per grid connection with an import limit: 55 % of its static
-    limit, 18:00-20:00 site time on the demo's first evening."""
+    limit, 18:00-20:00 site time on the demo's first evening; from the connection's
+    envelope source where that is one of the ``oscp`` sources, else ``local``."""
     zone = ZoneInfo(topology.timezone)
     day = start.astimezone(zone).date()
     out: list[Cut] = []
     for connection in grid_connections(topology):
-        static = topology.nodes[connection].limits.import_w
+        node = topology.nodes[connection]
+        static, bound = node.limits.import_w, node.envelope_source
         if static is None:
             continue
         out.append(
@@ -184,6 +191,7 @@ def cuts(topology: Topology, start: datetime) -> list[Cut]:
                 static_w=static,
                 start=_at(day, CUT[0], zone),
                 end=_at(day, CUT[1], zone),
+                source=bound if bound is not None and bound in oscp else "local",
             )
         )
     return out

@@ -1,12 +1,13 @@
 """What happens around the controller during the demo, over its API: the grid
-operator's envelope cut posted 15 minutes before its start (at once if that is past), the fleet's
+operator's envelope cut posted 15 minutes before its start (at once if that is past),
+or, where an OSCP source sends it, watched for until the controller has it; the fleet's
 schedule for sessions whose vehicle does not say what it needs (OCPP 1.6), and a
 record of ``/state`` through the night for the summary."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,8 @@ class Script:
     cuts: list[Cut]
     fleet: list[Vehicle]
     samples: list[LimitSample] = field(default_factory=list)
+    #: each cut the controller has, with when: posted by the script, or received from
+    #: its OSCP source (the cut's ``id`` then the envelope's, SOURCE:REQUEST:BLOCK:TARGET)
     posted: list[tuple[Cut, datetime]] = field(default_factory=list)
     schedules: dict[str, str] = field(default_factory=dict)  # session → vehicle
     errors: list[str] = field(default_factory=list)
@@ -69,14 +72,24 @@ class Script:
             self._stop.wait(POLL_S)
 
     def step(self) -> None:
-        """One round: read the state, post a cut that is due, schedule new sessions."""
+        """One round: read the state, post a cut that is due (or look for one an OSCP
+        source sends), schedule new sessions."""
         state = json_of(self.client.state())
         at = datetime.fromisoformat(state["time"])
         self.clock = at
         self._record(at, state)
-        for cut in self.cuts:
-            if cut.start - NOTICE <= at < cut.end and all(c.id != cut.id for c, _ in self.posted):
+        done = {(c.source, c.target, c.start) for c, _ in self.posted}
+        due = [
+            cut
+            for cut in self.cuts
+            if cut.start - NOTICE <= at < cut.end
+            and (cut.source, cut.target, cut.start) not in done
+        ]
+        for cut in due:
+            if cut.source == "local":
                 self._post(cut, at)
+        if any(cut.source != "local" for cut in due):
+            self._find_received([cut for cut in due if cut.source != "local"], at)
         self._schedule()
 
     def _record(self, at: datetime, state: dict[str, Any]) -> None:
@@ -107,6 +120,23 @@ class Script:
             source="local",
         )
         self.posted.append((cut, at))
+
+    def _find_received(self, cuts: list[Cut], at: datetime) -> None:
+        """Each of ``cuts`` the controller has received from its source: the envelope of
+        that source on the cut's target over its window, at the cut's limit."""
+        envelopes = json_of(self.client.envelopes())["envelopes"]
+        for cut in cuts:
+            for envelope in envelopes:
+                if (
+                    envelope["source"] == cut.source
+                    and envelope["target"] == cut.target
+                    and envelope["direction"] == "import"
+                    and envelope["mode"] == "normal"
+                    and datetime.fromisoformat(envelope["start"]) == cut.start
+                ):
+                    received = datetime.fromisoformat(envelope["received_at"])
+                    self.posted.append((replace(cut, id=envelope["id"]), received))
+                    break
 
     def _schedule(self) -> None:
         by_evse = {v.evse: v for v in self.fleet}

@@ -1,9 +1,12 @@
 """The demo's copy of a site: the chargers' passwords in one environment variable the
-demo sets, shared tariff and carbon files referenced by absolute path."""
+demo sets, each OSCP envelope source's Capacity Provider on a free loopback port (the
+demo's ``sim derms``) with an initial token in a variable of its own, shared tariff and
+carbon files referenced by absolute path."""
 
 from __future__ import annotations
 
 import io
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,8 @@ from depotctl.domain.topology import Topology
 
 #: the variable every charger of the demo's site reads its OCPP password from
 PASSWORD_ENV = "DEPOTCTL_DEMO_OCPP_PASSWORD"
+#: the initial token of the site's n-th OSCP source (from 1) is in this variable + n
+OSCP_TOKEN_ENV = "DEPOTCTL_DEMO_OSCP_TOKEN_"
 
 SITES_DIR = Path(__file__).resolve().parents[2] / "sites"
 DEFAULT_SITE = "au-bus-depot"
@@ -26,6 +31,21 @@ class SiteError(Refusal):
 
 
 @dataclass(frozen=True, slots=True)
+class OscpPeer:
+    """An OSCP envelope source of the demo's copy: where its simulated Capacity
+    Provider listens (the ``base_url`` the copy declares) and the variable holding its
+    initial token."""
+
+    source: str
+    port: int
+    token_env: str
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/oscp/cp/2.0"
+
+
+@dataclass(frozen=True, slots=True)
 class DemoSite:
     """The copy the demo runs, and the topology it compiles to."""
 
@@ -33,6 +53,8 @@ class DemoSite:
     path: Path
     topology: Topology
     chargers_rewritten: int
+    #: the site's OSCP sources, by id, in the order the site declares them
+    oscp: dict[str, OscpPeer]
 
 
 def bundled_names() -> list[str]:
@@ -77,6 +99,7 @@ def prepare_site(source: Path, target_dir: Path) -> DemoSite:
             ocpp.pop("password_file", None)
             ocpp["password_env"] = PASSWORD_ENV
             rewritten += 1
+    peers = _point_oscp_sources(spec.get("envelope_sources") or [])
     base = source.parent
     tariff = spec.get("tariff")
     if isinstance(tariff, dict) and isinstance(tariff.get("ref"), str):
@@ -90,10 +113,36 @@ def prepare_site(source: Path, target_dir: Path) -> DemoSite:
     out = io.StringIO()
     yaml.dump(document, out)
     target.write_text(out.getvalue(), encoding="utf-8")
-    return _compile(source, target, rewritten)
+    return _compile(source, target, rewritten, peers)
 
 
-def _compile(source: Path, path: Path, rewritten: int) -> DemoSite:
+def _free_port() -> int:
+    """A loopback port free now (the provider binds it a moment later)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _point_oscp_sources(sources: list[Any]) -> dict[str, OscpPeer]:
+    """Point each OSCP source's ``base_url`` at a free loopback port and its initial
+    token at a demo variable (the site's own names a DNSP and secrets this machine
+    lacks)."""
+    peers: dict[str, OscpPeer] = {}
+    for entry in sources:
+        if not isinstance(entry, dict) or entry.get("protocol") != "oscp":
+            continue
+        oscp = entry.get("oscp")
+        if not isinstance(oscp, dict):
+            continue
+        peer = OscpPeer(str(entry["id"]), _free_port(), f"{OSCP_TOKEN_ENV}{len(peers) + 1}")
+        oscp["base_url"] = peer.base_url
+        oscp.pop("token_file", None)
+        oscp["token_env"] = peer.token_env
+        peers[peer.source] = peer
+    return peers
+
+
+def _compile(source: Path, path: Path, rewritten: int, peers: dict[str, OscpPeer]) -> DemoSite:
     from depotctl.config import Severity, Site, compile_site, load_file, validate_file
 
     report = validate_file(path)
@@ -106,4 +155,4 @@ def _compile(source: Path, path: Path, rewritten: int) -> DemoSite:
         )
     site = next(d.model for d in load_file(path).documents if isinstance(d.model, Site))
     topology, _ = compile_site(site, path.parent)
-    return DemoSite(source, path, topology, rewritten)
+    return DemoSite(source, path, topology, rewritten, peers)

@@ -108,6 +108,7 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
                 "target": cut.target,
                 "limit_w": cut.limit_w,
                 "static_w": cut.static_w,
+                "source": cut.source,
                 "posted_at": at.isoformat(),
                 "end": cut.end.isoformat(),
             }
@@ -494,6 +495,12 @@ def _peak_lines(gc: dict[str, Any], times: SiteTime) -> list[str]:
     return lines
 
 
+def _arrival(envelope: dict[str, Any]) -> str:
+    """How the controller got a cut: the script posted it, or its OSCP source sent it."""
+    source = envelope.get("source", "local")
+    return "posted" if source == "local" else f"received over OSCP from {source}"
+
+
 def _checked_lines(checked: dict[str, Any], count: int) -> list[str]:
     """How many violations, and which checks found them."""
     allocations = (
@@ -507,7 +514,7 @@ def _checked_lines(checked: dict[str, Any], count: int) -> list[str]:
             "exact draws, summed at once,",
             f"              plus the other load, at {checked['nodes']} nodes against their "
             "import limits and",
-            "              the envelopes posted themselves (the controller's safety margin "
+            "              the envelopes themselves (the controller's safety margin "
             "is its own buffer)",
             allocations,
         ]
@@ -616,7 +623,7 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(
             f"  envelope    {envelope['id']}: {envelope['target']} import ≤ "
             f"{envelope['limit_w'] / 1000:g} kW (static {envelope['static_w'] / 1000:g} kW), "
-            f"posted at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
+            f"{_arrival(envelope)} at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
         )
     for gc in summary["grid_connections"]:
         lines += _peak_lines(gc, times)

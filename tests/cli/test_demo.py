@@ -1,29 +1,62 @@
-"""``depotctl demo``: a short headless night on a small site, its summary checked
-against the controller's own journal (its measured check on the chargers' draw
-records, which add up to their meters), every process stopped and the directory gone
-afterwards; the console comes up on the demo's controller with live data; usage."""
+"""``depotctl demo``: a short headless night on a small site whose evening cut arrives
+over OSCP from its simulated grid operator, its summary checked against the
+controller's own journal (its measured check on the chargers' draw records, which add
+up to their meters), every process stopped and the directory gone afterwards; a stall
+of the demo's processes does not flap the OSCP source; the console comes up on the
+demo's controller with live data; usage."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from depotctl.api import json_of
+from depotctl.api.envelopes import EnvelopeSource
 from depotctl.demo.run import Demo, Options
 from depotctl.demo.site import bundled_names
 from depotctl.demo.summary import passed, render_text
 from depotctl.sim.chargers.draw_record import MILLISECOND, decode
 from depotctl.sim.chargers.run import load_charge_points
 from tests.conftest import EXAMPLES
+from tests.sim.derms.running import eventually
 
 MINIMAL = str(EXAMPLES / "minimal.yaml")
 HOUR = timedelta(hours=1)
+DNSP = "dnsp-oscp"
+
+
+def minimal_with_oscp(directory: Path, heartbeat: str, offline_after: str) -> str:
+    """The minimal site, its grid connection's envelopes from an OSCP source (the demo
+    points its ``base_url`` and token at its own simulated grid operator)."""
+    text = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
+    text = text.replace(
+        "      limits: {import: 100 kW, current: 160 A}\n",
+        f"      limits: {{import: 100 kW, current: 160 A}}\n      envelope_source: {DNSP}\n",
+        1,
+    )
+    text += (
+        "  envelope_sources:\n"
+        f"    - id: {DNSP}\n"
+        "      protocol: oscp\n"
+        "      oscp:\n"
+        "        base_url: https://oscp.dnsp.example/oscp/cp/2.0\n"
+        "        group_id: MINIMAL-LV-1\n"
+        "        token_file: /run/secrets/dnsp-oscp-token\n"
+        f"      heartbeat_interval: {heartbeat}\n"
+        f"      offline_after: {offline_after}\n"
+        "      fallback: {import: 80 kW}\n"
+    )
+    site = directory / "minimal-oscp.yaml"
+    site.write_text(text, encoding="utf-8")
+    return str(site)
 
 
 def _gone(pid: int) -> bool:
@@ -45,22 +78,26 @@ def _drawn_wh(changes: list[tuple[int, int]], span: timedelta) -> float:
     )
 
 
-def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None:
-    with Demo(Options(site=MINIMAL, speed=7200, whole_night=True)) as demo:
+def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path: Path) -> None:
+    # at ×7200 a heartbeat a minute is 8 ms: this night's grid operator is slower
+    site = minimal_with_oscp(tmp_path, heartbeat="10 min", offline_after="2 h")
+    with Demo(Options(site=site, speed=7200, whole_night=True)) as demo:
         assert demo.chargers is not None and demo.controller is not None
-        pids = [demo.chargers.pid, demo.controller.pid]
+        assert set(demo.derms) == {DNSP}
+        pids = [demo.chargers.pid, demo.controller.pid, demo.derms[DNSP].pid]
         state_dir = demo.state_dir
         assert demo.wait_for_chargers() == 0
         summary = demo.summary()
         report = demo.chargers_report()
         journal: list[dict[str, Any]] = json_of(demo.client.journal(limit=10000))["entries"]
+        envelopes = {e["id"]: e for e in json_of(demo.client.envelopes())["envelopes"]}
 
     # the chargers, the controller and the temporary state directory are gone
     assert all(_gone(pid) for pid in pids)
     assert not state_dir.exists()
 
     ended = [e for e in journal if e["kind"] == "session.ended"]
-    received = [e for e in journal if e["kind"] == "envelope.received"]
+    forecasts = [e for e in journal if e["kind"] == "oscp.forecast"]
     energy = summary["energy"]
     # every vehicle of the minimal site came, charged and left; the controller ended
     # their sessions with the energy the simulated meters counted
@@ -75,9 +112,20 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
         assert vehicle["met"] == (vehicle["delivered_wh"] >= vehicle["needed_wh"] - 0.5)
     assert summary["deadlines"]["due"] == 2
     assert summary["deadlines"]["met"] == sum(v["met"] for v in summary["vehicles"])
-    # the scripted cut was posted through the API, as the journal says
-    assert [e["envelope"] for e in received] == [c["id"] for c in summary["envelopes"]]
-    assert received[0]["data"]["limit"] in ("60 kW", "60.0 kW", "60000 W")
+    # the evening cut came over OSCP from the site's grid operator, as the journal says;
+    # the summary keys it by the id the controller gave it (SOURCE:REQUEST:BLOCK:TARGET)
+    assert not [e for e in journal if e["kind"] == "envelope.received"]
+    [forecast] = forecasts
+    [cut] = summary["envelopes"]
+    assert forecast["data"]["source"] == cut["source"] == DNSP
+    assert forecast["data"]["envelopes"] == [cut["id"]]
+    assert cut["id"].startswith(f"{DNSP}:") and cut["id"].endswith(":gc-main")
+    envelope = envelopes[cut["id"]]
+    assert envelope["limit"] in ("60 kW", "60.0 kW", "60000 W")
+    # received ahead of its window, as the summary says
+    received_at = datetime.fromisoformat(cut["posted_at"])
+    assert received_at == datetime.fromisoformat(envelope["received_at"])
+    assert received_at < datetime.fromisoformat(envelope["start"])
     # violations were checked on the chargers' exact draws, whose records add up to
     # their meters, and on the state samples; peaks on real telemetry
     assert report is not None and summary["checked"]["measured"] == "draws"
@@ -101,6 +149,61 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it() -> None
     assert passed(summary) == (not summary["violations"] and not summary["deadlines"]["missed"])
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text
+    assert f"received over OSCP from {DNSP} at " in text
+
+
+def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> None:
+    """Heartbeats follow the controller's clock and offline_after is its time: the grid
+    operator's process stopped for 150 s of the controller's time, then the whole demo
+    for as long (the controller's clock jumps by it: it runs on monotonic time), each
+    under offline_after (5 min) less a heartbeat interval, and the source stays online.
+    (The grid operator's process stopped for 400 s of the controller's time does flap
+    it: offline at the deadline, online when heard again.)"""
+    site = minimal_with_oscp(tmp_path, heartbeat="60 s", offline_after="5 min")
+    speed, stall = 60.0, timedelta(seconds=150)
+    with Demo(Options(site=site, speed=speed)) as demo:
+        assert demo.controller is not None and demo.chargers is not None
+        derms = demo.derms[DNSP]
+
+        def source() -> EnvelopeSource:
+            return next(s for s in demo.client.envelopes().sources if s.id == DNSP)
+
+        def clock() -> datetime:
+            return demo.client.clock().time
+
+        eventually(lambda: source().online and source().last_heard, "the source heard", 120)
+        heard = source().last_heard
+        os.kill(derms.pid, signal.SIGSTOP)
+        try:
+            until = clock() + stall
+            eventually(lambda: clock() >= until, "150 s of the controller's time")
+            assert source().last_heard == heard, "the stopped grid operator was heard"
+        finally:
+            os.kill(derms.pid, signal.SIGCONT)
+        eventually(lambda: source().last_heard != heard, "the grid operator heard again")
+        processes = [demo.controller, demo.chargers, derms]
+        for child in processes:
+            os.kill(child.pid, signal.SIGSTOP)
+        try:
+            time.sleep(stall.total_seconds() / speed)  # the stall itself, not a wait for a result
+        finally:
+            for child in processes:
+                os.kill(child.pid, signal.SIGCONT)
+        resumed = clock()
+        # a missed deadline is journaled once the controller's clock passes it: watch past
+        # the latest it could be
+        eventually(lambda: clock() >= resumed + timedelta(minutes=6), "6 min after the stall")
+        last = source()
+        journal: list[dict[str, Any]] = json_of(demo.client.journal(limit=10000))["entries"]
+    assert last.online
+    health = [
+        e["kind"]
+        for e in journal
+        if e["kind"] in ("source.online", "source.offline") and e["data"]["source"] == DNSP
+    ]
+    # online once heard, and never offline after
+    assert "source.online" in health
+    assert health[health.index("source.online") :] == ["source.online"], health
 
 
 #: the 300-charger depot's fleet takes most of two cores while it boots: run it with the
