@@ -25,3 +25,16 @@ def test_a_row_out_of_order_is_named_with_its_line(tmp_path: Path, minimal_site_
     assert found.message == (
         "p.csv:4: 2024-01-01T00:00:00Z is not after the row before it (2024-01-01T01:00:00+00:00)"
     )
+
+
+def test_a_series_in_another_currency_than_a_referenced_tariff(
+    tmp_path: Path, minimal_site_text: str
+) -> None:
+    acnportal = NL.parents[1] / "tariffs" / "acnportal" / "pge_a10_tou_aug_2019.json"
+    text = minimal_site_text + (
+        f"  tariff: {{ref: {acnportal}, format: acnportal}}\n  prices: {{series: {NL}}}\n"
+    )
+    found = only(diagnostics(tmp_path, text), "prices/currency-mismatch")
+    assert found.message.endswith(
+        "is in EUR and the site's tariff in USD; a bill is in one currency"
+    )
