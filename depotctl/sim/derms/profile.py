@@ -47,10 +47,6 @@ class PlannedForecast:
     message: UpdateGroupCapacityForecast
 
     @property
-    def type(self) -> CapacityForecastType:
-        return self.message.type
-
-    @property
     def blocks(self) -> Sequence[ForecastedBlock]:
         return self.message.forecasted_blocks
 

@@ -55,7 +55,7 @@ def to_text(setup: Setup) -> str:
     )
     for planned, reason in link.refusals:
         lines.append(
-            f"  refused: the {planned.type} forecast sent at {at(planned.send_at)}: {reason}"
+            f"  refused: the {planned.message.type} forecast sent at {at(planned.send_at)}: {reason}"
         )
     for began, ended in link.silences:
         back = f"back at {at(ended)}" if ended is not None else "to the end"

@@ -32,7 +32,10 @@ def _write(tmp_path: Path, text: str, name: str = "profile.yaml") -> Path:
 
 def test_the_bundled_evening_cut_is_the_bus_depots_peak_in_site_time() -> None:
     consumption, fallback = _read(EXAMPLES / "derms-evening-cut.yaml")
-    assert consumption.send_at == START and consumption.type is CapacityForecastType.CONSUMPTION
+    assert (
+        consumption.send_at == START
+        and consumption.message.type is CapacityForecastType.CONSUMPTION
+    )
     blocks = consumption.blocks
     assert len(blocks) == 8
     assert blocks[0].start_time == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 18:00 in Sydney
@@ -41,7 +44,7 @@ def test_the_bundled_evening_cut_is_the_bus_depots_peak_in_site_time() -> None:
     assert {(b.capacity, b.unit, b.phase) for b in blocks} == {
         (660, ForecastedBlockUnit.KW, PhaseIndicator.ALL)
     }
-    assert fallback.type is CapacityForecastType.FALLBACK_CONSUMPTION
+    assert fallback.message.type is CapacityForecastType.FALLBACK_CONSUMPTION
     for planned in (consumption, fallback):
         assert planned.message.group_id == "G-1"
         assert_conforms("UpdateGroupCapacityForecast", planned.message.to_wire())
@@ -63,10 +66,10 @@ forecasts:
 """,
     )
     first, later = _read(profile)
-    assert first.send_at == START and first.type is CapacityForecastType.CONSUMPTION
+    assert first.send_at == START and first.message.type is CapacityForecastType.CONSUMPTION
     assert first.blocks[0].capacity == 0  # a protective zero
     assert later.send_at == START + timedelta(hours=1)
-    assert later.type is CapacityForecastType.GENERATION
+    assert later.message.type is CapacityForecastType.GENERATION
     amps, megawatt, watts = later.blocks
     assert (amps.capacity, amps.unit, amps.phase) == (
         250,
