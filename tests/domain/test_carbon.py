@@ -157,3 +157,24 @@ def test_a_southern_dst_change_is_in_the_sites_zone() -> None:
 def test_an_hourly_profile_needs_24_values() -> None:
     with pytest.raises(ValueError, match="24 values, got 23"):
         HourlyIntensity(BY_HOUR[:23], LA)
+
+
+@given(
+    zone=st.sampled_from(["America/Los_Angeles", "Australia/Sydney", "Asia/Kolkata", "UTC"]),
+    start=st.datetimes(datetime(2019, 1, 1), datetime(2020, 12, 31)),
+    minutes=st.integers(1, 3 * 24 * 60),
+)
+def test_each_hourly_piece_takes_the_value_of_its_local_hour(
+    zone: str, start: datetime, minutes: int
+) -> None:
+    # the pieces tile the interval, and each one's value is the profile's value for
+    # the local hour at its middle (read off the zone's own clock here)
+    tz = ZoneInfo(zone)
+    a = start.replace(tzinfo=UTC)
+    b = a + timedelta(minutes=minutes)
+    pieces = list(HourlyIntensity(BY_HOUR, tz).pieces(a, b))
+    assert pieces[0][0] == a and pieces[-1][1] == b
+    assert all(p[1] == q[0] and p[0] < p[1] for p, q in pairwise(pieces))
+    for first, last, value in pieces:
+        assert last - first <= timedelta(hours=1)
+        assert value == BY_HOUR[(first + (last - first) / 2).astimezone(tz).hour]
