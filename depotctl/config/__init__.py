@@ -16,6 +16,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from depotctl.config.acnportal_tariff import AcnportalTariffError, read_acnportal_tariff
     from depotctl.config.bundle import (
         BundleError,
         check_bundle,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from depotctl.config.diff import to_json as diff_to_json
     from depotctl.config.json_schema import render_json_schema
     from depotctl.config.load import LoadedFile, load_file, load_text, read_text
+    from depotctl.config.price_files import PriceFileError, read_price_series, site_price_series
     from depotctl.config.render import render_github as render_diagnostics_github
     from depotctl.config.render import render_json as render_diagnostics_json
     from depotctl.config.render import render_junit as render_diagnostics_junit
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
     )
     from depotctl.config.snapshot.schema import Time as AwareTime
     from depotctl.config.source import YamlSyntaxError, parse_documents
+    from depotctl.config.tariff_value import read_tariff_ref, site_tariff, tariff_of
     from depotctl.config.validate import (
         ValidationRun,
         exit_code,
@@ -78,6 +81,7 @@ if TYPE_CHECKING:
 
 #: public name → (submodule, its name there)
 _EXPORTS: dict[str, tuple[str, str]] = {
+    "AcnportalTariffError": ("acnportal_tariff", "AcnportalTariffError"),
     "AmpsValue": ("snapshot.schema", "AmpsValue"),
     "AwareTime": ("snapshot.schema", "Time"),
     "BundleError": ("bundle", "BundleError"),
@@ -94,6 +98,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "NodeId": ("schema.types", "NodeId"),
     "OscpQuirks": ("schema", "OscpQuirks"),
     "PhaseName": ("snapshot.schema", "PhaseName"),
+    "PriceFileError": ("price_files", "PriceFileError"),
     "RULES": ("rules", "RULES"),
     "ReadingEntry": ("snapshot.schema", "ReadingEntry"),
     "SCHEMA_UNKNOWN_KIND": ("rules", "SCHEMA_UNKNOWN_KIND"),
@@ -139,13 +144,19 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "render_diff_json": ("diff", "render_json"),
     "render_diff_text": ("diff", "render_text"),
     "render_json_schema": ("json_schema", "render_json_schema"),
+    "read_acnportal_tariff": ("acnportal_tariff", "read_acnportal_tariff"),
+    "read_price_series": ("price_files", "read_price_series"),
+    "read_tariff_ref": ("tariff_value", "read_tariff_ref"),
     "report_secrets": ("secret_scan", "report_secrets"),
     "semantic_findings": ("validate", "semantic_findings"),
     "site_carbon_intensity": ("carbon_intensity", "site_carbon_intensity"),
     "site_file_carbon_intensity": ("carbon_intensity", "site_file_carbon_intensity"),
     "site_charge_points": ("charge_points", "charge_points"),
+    "site_price_series": ("price_files", "site_price_series"),
+    "site_tariff": ("tariff_value", "site_tariff"),
     "snapshot_to_json": ("snapshot.export", "to_json"),
     "snapshot_to_yaml": ("snapshot.export", "to_yaml"),
+    "tariff_of": ("tariff_value", "tariff_of"),
     "validate_file": ("validate", "validate_file"),
     "validate_paths": ("validate", "validate_paths"),
     "write_bundle": ("bundle", "write_bundle"),
@@ -167,6 +178,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "RULES",
     "SCHEMA_UNKNOWN_KIND",
+    "AcnportalTariffError",
     "AmpsValue",
     "AwareTime",
     "BundleError",
@@ -183,6 +195,7 @@ __all__ = [
     "NodeId",
     "OscpQuirks",
     "PhaseName",
+    "PriceFileError",
     "ReadingEntry",
     "SchemaModel",
     "Severity",
@@ -214,8 +227,11 @@ __all__ = [
     "load_snapshot",
     "load_text",
     "parse_documents",
+    "read_acnportal_tariff",
     "read_bundle",
+    "read_price_series",
     "read_site",
+    "read_tariff_ref",
     "read_text",
     "referenced_files",
     "render_diagnostics",
@@ -231,8 +247,11 @@ __all__ = [
     "site_carbon_intensity",
     "site_charge_points",
     "site_file_carbon_intensity",
+    "site_price_series",
+    "site_tariff",
     "snapshot_to_json",
     "snapshot_to_yaml",
+    "tariff_of",
     "validate_file",
     "validate_paths",
     "write_bundle",
