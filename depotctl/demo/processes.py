@@ -208,6 +208,21 @@ def start_derms(
     )
 
 
+def await_listening(child: Child, timeout_s: float = 30.0) -> None:
+    """Return once ``sim derms`` says it listens (its log), or raise :class:`StartError`
+    with the tail of its log: the demo's cut would never arrive."""
+    deadline = time.monotonic() + timeout_s
+    while "listening at" not in child.log_tail(20):
+        if not child.running() or time.monotonic() > deadline:
+            child.stop()
+            raise StartError(
+                f"{child.name} did not start (exit {child.process.returncode}):\n"
+                + child.log_tail(),
+                3,
+            )
+        time.sleep(0.05)
+
+
 def child_env(password: str, tokens: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every child: the chargers' password, the OSCP sources'
     initial tokens (variable → token), no colour."""

@@ -24,6 +24,7 @@ from depotctl.demo import scenario as night
 from depotctl.demo.forecast_profile import write_profile
 from depotctl.demo.processes import (
     Child,
+    await_listening,
     child_env,
     start_chargers,
     start_controller,
@@ -128,6 +129,8 @@ class Demo:
             profile = self.state_dir / f"derms-{source}.yaml"
             write_profile([c for c in self.cuts if c.source == source], profile, NOTICE, self.start)
             self.derms[source] = start_derms(self.state_dir, self.site.path, profile, source, env)
+        for child in self.derms.values():
+            await_listening(child)
         token = self.admin_token_file.read_text(encoding="utf-8").strip()
         self.client = ControllerClient(self.endpoints["api"], token, timeout=10.0)
         self.script = Script(self.client, self.cuts, self.fleet)
@@ -184,7 +187,19 @@ class Demo:
                 telemetry=telemetry,
                 samples=list(self.script.samples),
                 cuts=list(self.script.posted),
+                unreceived=self._unreceived(end),
             )
+        )
+
+    def _unreceived(self, end: datetime) -> tuple[night.Cut, ...]:
+        """The cuts from an OSCP source whose window began by ``end``, never received."""
+        received = {(c.source, c.target, c.start) for c, _ in self.script.posted}
+        return tuple(
+            cut
+            for cut in self.cuts
+            if cut.source != "local"
+            and cut.start <= end
+            and (cut.source, cut.target, cut.start) not in received
         )
 
     def console_app(self, *, interval: float = 1.0) -> Any:

@@ -49,7 +49,9 @@ class Inputs:
     sessions: list[dict[str, Any]]  # the controller's, ended ones too
     telemetry: dict[str, list[dict[str, Any]]]  # charger → its minutes
     samples: list[LimitSample]
-    cuts: list[tuple[Cut, datetime]]  # posted, with when
+    cuts: list[tuple[Cut, datetime]]  # posted or received, with when
+    #: cuts an OSCP source should have sent by the end, that the controller never had
+    unreceived: tuple[Cut, ...] = ()
 
 
 def summarise(inputs: Inputs) -> dict[str, Any]:
@@ -114,6 +116,10 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             }
             for cut, at in inputs.cuts
         ],
+        "envelopes_not_received": [
+            {"source": cut.source, "target": cut.target, "start": cut.start.isoformat()}
+            for cut in inputs.unreceived
+        ],
         "grid_connections": [
             {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured, drawn)
         ],
@@ -130,8 +136,13 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
 
 
 def passed(summary: dict[str, Any]) -> bool:
-    """Every deadline due was met and no limit was exceeded."""
-    return not summary["deadlines"]["missed"] and not summary["violations"]
+    """Every deadline due was met, no limit was exceeded, and every cut an OSCP source
+    should have sent arrived."""
+    return (
+        not summary["deadlines"]["missed"]
+        and not summary["violations"]
+        and not summary.get("envelopes_not_received")
+    )
 
 
 # Vehicles
@@ -624,6 +635,11 @@ def render_text(summary: dict[str, Any]) -> str:
             f"  envelope    {envelope['id']}: {envelope['target']} import ≤ "
             f"{envelope['limit_w'] / 1000:g} kW (static {envelope['static_w'] / 1000:g} kW), "
             f"{_arrival(envelope)} at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
+        )
+    for cut in summary.get("envelopes_not_received", []):
+        lines.append(
+            f"  envelope    the cut on {cut['target']} from {cut['source']} at "
+            f"{hm(cut['start'])}: never received (see derms-{cut['source']}.log, --keep)"
         )
     for gc in summary["grid_connections"]:
         lines += _peak_lines(gc, times)

@@ -117,6 +117,7 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
     assert not [e for e in journal if e["kind"] == "envelope.received"]
     [forecast] = forecasts
     [cut] = summary["envelopes"]
+    assert summary["envelopes_not_received"] == []
     assert forecast["data"]["source"] == cut["source"] == DNSP
     assert forecast["data"]["envelopes"] == [cut["id"]]
     assert cut["id"].startswith(f"{DNSP}:") and cut["id"].endswith(":gc-main")
