@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -126,16 +127,7 @@ def start_controller(
         state_dir / "controller.log",
         env,
     )
-    deadline = time.monotonic() + 30
-    while not paths.endpoints.exists():
-        if not child.running() or time.monotonic() > deadline:
-            child.stop()
-            raise StartError(
-                f"the controller did not start (exit {child.process.returncode}):\n"
-                + child.log_tail(),
-                3,
-            )
-        time.sleep(0.05)
+    _await(child, paths.endpoints.exists)
     return child, {key: str(value) for key, value in paths.running_endpoints().items()}
 
 
@@ -187,7 +179,7 @@ def start_derms(
     """``depotctl sim derms`` for the site's OSCP ``source``, on the controller's clock,
     sending ``profile``; its JSON summary on ``derms-SOURCE.json`` when it stops."""
     return _spawn(
-        f"derms {source}",
+        f"sim derms for {source}",
         _depotctl(
             "sim",
             "derms",
@@ -208,15 +200,21 @@ def start_derms(
     )
 
 
-def await_listening(child: Child, timeout_s: float = 30.0) -> None:
+def await_listening(child: Child) -> None:
     """Return once ``sim derms`` says it listens (its log), or raise :class:`StartError`
     with the tail of its log: the demo's cut would never arrive."""
+    _await(child, lambda: "listening at" in child.log_tail(20))
+
+
+def _await(child: Child, ready: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Poll ``ready`` until true; stop ``child`` and raise :class:`StartError` with the
+    tail of its log if it exits or ``timeout_s`` passes first."""
     deadline = time.monotonic() + timeout_s
-    while "listening at" not in child.log_tail(20):
+    while not ready():
         if not child.running() or time.monotonic() > deadline:
             child.stop()
             raise StartError(
-                f"{child.name} did not start (exit {child.process.returncode}):\n"
+                f"the {child.name} did not start (exit {child.process.returncode}):\n"
                 + child.log_tail(),
                 3,
             )
