@@ -166,7 +166,8 @@ class Demo:
 
     def summary(self) -> dict[str, Any]:
         """The summary of the run so far, from the controller's API and the
-        simulator's report (call after the chargers stopped, before :meth:`close`)."""
+        simulators' reports (call after the chargers stopped, before :meth:`close`;
+        stops the simulated grid operators)."""
         from depotctl.demo.summary import Inputs, summarise
 
         self.script.stop()
@@ -188,8 +189,23 @@ class Demo:
                 samples=list(self.script.samples),
                 cuts=list(self.script.posted),
                 unreceived=self._unreceived(end),
+                grid_operators=self._grid_operators(),
             )
         )
+
+    def _grid_operators(self) -> tuple[dict[str, Any], ...]:
+        """Each ``sim derms``'s JSON summary, written as it stops (stopped here)."""
+        out: list[dict[str, Any]] = []
+        for child in self.derms.values():
+            child.stop()
+            try:
+                assert child.stdout is not None
+                report = json.loads(child.stdout.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(report, dict):
+                out.append(report)
+        return tuple(out)
 
     def _unreceived(self, end: datetime) -> tuple[night.Cut, ...]:
         """The cuts from an OSCP source whose window began by ``end``, never received."""

@@ -52,6 +52,8 @@ class Inputs:
     cuts: list[tuple[Cut, datetime]]  # posted or received, with when
     #: cuts an OSCP source should have sent by the end, that the controller never had
     unreceived: tuple[Cut, ...] = ()
+    #: each ``sim derms``'s JSON summary (docs/sim-derms.md)
+    grid_operators: tuple[dict[str, Any], ...] = ()
 
 
 def summarise(inputs: Inputs) -> dict[str, Any]:
@@ -120,6 +122,7 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             {"source": cut.source, "target": cut.target, "start": cut.start.isoformat()}
             for cut in inputs.unreceived
         ],
+        "grid_operators": [_grid_operator(report) for report in inputs.grid_operators],
         "grid_connections": [
             {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured, drawn)
         ],
@@ -132,6 +135,21 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             "state_samples": len({s.at for s in inputs.samples}),
             "telemetry_minutes": len({m for per in measured.values() for m in per}),
         },
+    }
+
+
+def _grid_operator(report: dict[str, Any]) -> dict[str, Any]:
+    """What a simulated grid operator saw of the depot, counted."""
+    periods = report.get("periods") or []
+    return {
+        "source": report.get("source"),
+        "forecasts_sent": len(report.get("forecasts_sent") or []),
+        "forecasts_refused": [r.get("reason") for r in report.get("forecasts_refused") or []],
+        "heartbeats_sent": report.get("heartbeats_sent", 0),
+        "measurement_reports": report.get("measurement_reports", 0),
+        "periods_checked": len(periods),
+        "periods_exceeded": sum(1 for p in periods if p.get("exceeded")),
+        "compliance_errors": len(report.get("compliance_errors") or []),
     }
 
 
@@ -506,6 +524,25 @@ def _peak_lines(gc: dict[str, Any], times: SiteTime) -> list[str]:
     return lines
 
 
+def _grid_operator_lines(operator: dict[str, Any]) -> list[str]:
+    """``grid  ausgrid-oscp (sim derms): …`` and a line per forecast it had refused."""
+
+    def count(key: str, noun: str) -> str:
+        return f"{operator[key]} {noun}{'' if operator[key] == 1 else 's'}"
+
+    lines = [
+        f"  grid        {operator['source']} (sim derms): sent "
+        f"{count('forecasts_sent', 'forecast')} and {count('heartbeats_sent', 'heartbeat')}; "
+        f"received {count('measurement_reports', 'measurement report')} "
+        f"({count('periods_checked', 'period')} checked against its forecast, "
+        f"{operator['periods_exceeded']} over) and "
+        f"{count('compliance_errors', 'compliance error')}"
+    ]
+    for reason in operator["forecasts_refused"]:
+        lines.append(f"              a forecast refused by the controller: {reason}")
+    return lines
+
+
 def _arrival(envelope: dict[str, Any]) -> str:
     """How the controller got a cut: the script posted it, or its OSCP source sent it."""
     source = envelope.get("source", "local")
@@ -641,6 +678,8 @@ def render_text(summary: dict[str, Any]) -> str:
             f"  envelope    the cut on {cut['target']} from {cut['source']} at "
             f"{hm(cut['start'])}: never received (see derms-{cut['source']}.log, --keep)"
         )
+    for operator in summary.get("grid_operators", []):
+        lines += _grid_operator_lines(operator)
     for gc in summary["grid_connections"]:
         lines += _peak_lines(gc, times)
     violations = summary["violations"]

@@ -151,6 +151,11 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text
     assert f"received over OSCP from {DNSP} at " in text
+    # the grid operator's own account: its forecast taken, heartbeats on the way
+    [operator] = summary["grid_operators"]
+    assert operator["source"] == DNSP and operator["forecasts_refused"] == []
+    assert operator["forecasts_sent"] == 1 and operator["heartbeats_sent"] > 0
+    assert f"grid        {DNSP} (sim derms): sent 1 forecast and " in text
 
 
 def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> None:
