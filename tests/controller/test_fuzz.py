@@ -10,12 +10,12 @@ a request without a valid token 401.
 
 The run is short and the same every time: a fixed seed, derandomized generation, no
 example database, no health check that times generation, ``MAX_EXAMPLES`` fuzzed cases
-per operation with the admin token (the run that reaches the handlers) and
-``TOKEN_CHECK_EXAMPLES`` with the others (whose answer is decided by the token before
-any handler runs; the coverage phase still sends them every kind of malformed input,
-and the token must win over all of it). The deep runs (``pytest -m slow``, and CI's
-deep-fuzz stage on a smaller budget) are the same three with ``DEEP_EXAMPLES`` fuzzed
-cases (a third of them without the admin token) and only those. Now and then a case's
+per operation with the admin token (the run that reaches the handlers) and a third of
+them with the others (whose answer is decided by the token before any handler runs; the
+coverage phase still sends them every kind of malformed input, and the token must win
+over all of it). Each test's ``[deep]`` run (``pytest -m slow``, and CI's deep-fuzz
+stage on a smaller budget) sends ``DEEP_EXAMPLES`` fuzzed cases (a third of them without
+the admin token) and only those. Now and then a case's
 named fields take values from a fuzz dictionary (``DICTIONARY``): the depot's real ids,
 so that the case gets past "not found" into the handler, and edge values (times at the
 ends of ``datetime``, integers beyond SQLite's) that a short random run seldom draws.
@@ -61,7 +61,9 @@ SEED = int(os.environ.get("DEPOTCTL_FUZZ_SEED", "20260302"))
 #: third of them. The examples and coverage phases add their own, most of the run (about
 #: 35 an operation).
 MAX_EXAMPLES = int(os.environ.get("DEPOTCTL_FUZZ_EXAMPLES", "5"))
-TOKEN_CHECK_EXAMPLES = max(1, MAX_EXAMPLES // 3)
+#: the deep runs' budget per operation: 500 (the hardening issue's bar) by hand or in
+#: the nightly; CI runs them with a small one (``.ci/run``: DEPOTCTL_DEEP_FUZZ_EXAMPLES)
+DEEP_EXAMPLES = int(os.environ.get("DEPOTCTL_DEEP_FUZZ_EXAMPLES", "500"))
 #: The server-sent event stream never ends: it has tests of its own (test_events.py).
 EVENTS = API_PREFIX + "/events"
 
@@ -177,14 +179,35 @@ def _seed(url: str, token: str) -> None:
             assert response.status_code in (200, 201), (path, response.text)
 
 
+@dataclass(frozen=True)
+class Budget:
+    """A run's fuzzed cases per operation with the admin token (a third of them with the
+    others), and its schemathesis phases."""
+
+    admin: int
+    phases: tuple[str, ...]
+
+    @property
+    def others(self) -> int:
+        return max(1, self.admin // 3)
+
+
 #: The suite's runs: the OpenAPI's examples, the coverage phase's every kind of malformed
 #: input (both the same every run) and the fuzzed cases. The deep runs add fuzzed cases
 #: only: the others are the suite's already.
-PHASES = ("examples", "coverage", "fuzzing")
-DEEP_PHASES = ("fuzzing",)
+SUITE = Budget(MAX_EXAMPLES, ("examples", "coverage", "fuzzing"))
+DEEP = Budget(DEEP_EXAMPLES, ("fuzzing",))
 
 
-def _schema(fuzzed: Fuzzed, max_examples: int, phases: tuple[str, ...] = PHASES) -> BaseSchema:
+@pytest.fixture(
+    params=[pytest.param(SUITE, id="suite"), pytest.param(DEEP, id="deep", marks=pytest.mark.slow)]
+)
+def budget(request: pytest.FixtureRequest) -> Budget:
+    chosen: Budget = request.param
+    return chosen
+
+
+def _schema(fuzzed: Fuzzed, max_examples: int, phases: tuple[str, ...]) -> BaseSchema:
     """The server's own OpenAPI, configured for a short deterministic run of ``phases``
     that sends ``fuzzed.token``, ``max_examples`` fuzzed cases per operation."""
     config = schemathesis.Config()
@@ -304,38 +327,18 @@ def anonymous(served: tuple[str, Tokens]) -> Iterator[Fuzzed]:
 
 
 @pytest.fixture
-def admin_api(as_admin: Fuzzed) -> BaseSchema:
-    return _schema(as_admin, MAX_EXAMPLES)
-
-
-#: the deep run's budget per operation: 500 (the hardening issue's bar) by hand or in
-#: the nightly; CI runs it with a small one (``.ci/run``: DEPOTCTL_DEEP_FUZZ_EXAMPLES)
-DEEP_EXAMPLES = int(os.environ.get("DEPOTCTL_DEEP_FUZZ_EXAMPLES", "500"))
+def admin_api(as_admin: Fuzzed, budget: Budget) -> BaseSchema:
+    return _schema(as_admin, budget.admin, budget.phases)
 
 
 @pytest.fixture
-def deep_admin_api(as_admin: Fuzzed) -> BaseSchema:
-    return _schema(as_admin, DEEP_EXAMPLES, DEEP_PHASES)
+def readonly_api(as_readonly: Fuzzed, budget: Budget) -> BaseSchema:
+    return _schema(as_readonly, budget.others, budget.phases)
 
 
 @pytest.fixture
-def readonly_api(as_readonly: Fuzzed) -> BaseSchema:
-    return _schema(as_readonly, TOKEN_CHECK_EXAMPLES)
-
-
-@pytest.fixture
-def deep_readonly_api(as_readonly: Fuzzed) -> BaseSchema:
-    return _schema(as_readonly, max(1, DEEP_EXAMPLES // 3), DEEP_PHASES)
-
-
-@pytest.fixture
-def anonymous_api(anonymous: Fuzzed) -> BaseSchema:
-    return _schema(anonymous, TOKEN_CHECK_EXAMPLES)
-
-
-@pytest.fixture
-def deep_anonymous_api(anonymous: Fuzzed) -> BaseSchema:
-    return _schema(anonymous, max(1, DEEP_EXAMPLES // 3), DEEP_PHASES)
+def anonymous_api(anonymous: Fuzzed, budget: Budget) -> BaseSchema:
+    return _schema(anonymous, budget.others, budget.phases)
 
 
 # Checks
@@ -390,14 +393,12 @@ def _expect(case: Case[Any], response: Response, status: int, code: str | None =
 # The runs
 
 admin_schema = schemathesis.pytest.from_fixture("admin_api").exclude(path=EVENTS)
-deep_admin_schema = schemathesis.pytest.from_fixture("deep_admin_api").exclude(path=EVENTS)
 readonly_schema = schemathesis.pytest.from_fixture("readonly_api").exclude(path=EVENTS)
-deep_readonly_schema = schemathesis.pytest.from_fixture("deep_readonly_api").exclude(path=EVENTS)
 anonymous_schema = schemathesis.pytest.from_fixture("anonymous_api").exclude(path=EVENTS)
-deep_anonymous_schema = schemathesis.pytest.from_fixture("deep_anonymous_api").exclude(path=EVENTS)
 
 
-def _admin_case(case: Case[Any], as_admin: Fuzzed) -> None:
+@admin_schema.parametrize()
+def test_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
     response = _sent(as_admin, case)
     if as_admin.sent_token(response) == as_admin.token:
         assert response.status_code != 401, f"the admin token was refused: {response.text}"
@@ -405,19 +406,8 @@ def _admin_case(case: Case[Any], as_admin: Fuzzed) -> None:
         _expect(case, response, 401, "unauthorized")
 
 
-@admin_schema.parametrize()
-def test_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
-    _admin_case(case, as_admin)
-
-
-@pytest.mark.slow
-@deep_admin_schema.parametrize()
-def test_deep_admin_fuzz_has_no_server_errors(case: Case[Any], as_admin: Fuzzed) -> None:
-    """The same as the admin fuzz, with ``DEEP_EXAMPLES`` cases per operation."""
-    _admin_case(case, as_admin)
-
-
-def _readonly_case(case: Case[Any], as_readonly: Fuzzed) -> None:
+@readonly_schema.parametrize()
+def test_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
     response = _sent(as_readonly, case)
     if not case.path.startswith(API_PREFIX):
         return
@@ -429,32 +419,8 @@ def _readonly_case(case: Case[Any], as_readonly: Fuzzed) -> None:
         assert response.status_code not in (401, 403), f"a read refused: {response.text}"
 
 
-@readonly_schema.parametrize()
-def test_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
-    _readonly_case(case, as_readonly)
-
-
-@pytest.mark.slow
-@deep_readonly_schema.parametrize()
-def test_deep_readonly_fuzz_never_writes(case: Case[Any], as_readonly: Fuzzed) -> None:
-    """The same as the read-only fuzz, with a third of ``DEEP_EXAMPLES`` per operation."""
-    _readonly_case(case, as_readonly)
-
-
-def _anonymous_case(case: Case[Any], anonymous: Fuzzed) -> None:
+@anonymous_schema.parametrize()
+def test_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
     response = _sent(anonymous, case)
     if case.path.startswith(API_PREFIX):
         _expect(case, response, 401, "unauthorized")
-
-
-@anonymous_schema.parametrize()
-def test_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
-    _anonymous_case(case, anonymous)
-
-
-@pytest.mark.slow
-@deep_anonymous_schema.parametrize()
-def test_deep_fuzz_without_a_token_is_always_401(case: Case[Any], anonymous: Fuzzed) -> None:
-    """The same as the fuzz without a token, with a third of ``DEEP_EXAMPLES``
-    per operation."""
-    _anonymous_case(case, anonymous)
