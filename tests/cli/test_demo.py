@@ -160,13 +160,13 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
 
 def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> None:
     """Heartbeats follow the controller's clock and offline_after is its time: the grid
-    operator's process stopped for 150 s of the controller's time, then the whole demo
-    for as long (the controller's clock jumps by it: it runs on monotonic time), each
-    under offline_after (5 min) less a heartbeat interval, and the source stays online.
-    (The grid operator's process stopped for 400 s of the controller's time does flap
-    it: offline at the deadline, online when heard again.)"""
+    operator's process stopped for two heartbeat intervals of the controller's time,
+    then the whole demo for as long (the controller's clock jumps by it: it runs on
+    monotonic time), each ending before the deadline the last heartbeat named, and the
+    source stays online. (Stopped for 400 s, past the deadline, it does flap: offline at
+    the deadline, online when heard again; seen by hand, not asserted here.)"""
     site = minimal_with_oscp(tmp_path, heartbeat="60 s", offline_after="5 min")
-    speed, stall = 60.0, timedelta(seconds=150)
+    speed, stall = 60.0, timedelta(seconds=120)
     with Demo(Options(site=site, speed=speed)) as demo:
         assert demo.controller is not None and demo.chargers is not None
         derms = demo.derms[DNSP]
@@ -177,17 +177,24 @@ def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> No
         def clock() -> datetime:
             return demo.client.clock().time
 
+        def stalled_within(deadline: datetime | None, now: datetime) -> None:
+            """The stall ended before the deadline: else the test lagged, not the link."""
+            assert deadline is not None and now < deadline, f"stalled to {now}, past {deadline}"
+
         eventually(lambda: source().online and source().last_heard, "the source heard", 120)
         heard = source().last_heard
         os.kill(derms.pid, signal.SIGSTOP)
         try:
             until = clock() + stall
-            eventually(lambda: clock() >= until, "150 s of the controller's time")
-            assert source().last_heard == heard, "the stopped grid operator was heard"
+            eventually(lambda: clock() >= until, "the stall in the controller's time")
+            stopped = source()
+            assert stopped.last_heard == heard, "the stopped grid operator was heard"
         finally:
             os.kill(derms.pid, signal.SIGCONT)
+        stalled_within(stopped.offline_at, clock())
         eventually(lambda: source().last_heard != heard, "the grid operator heard again")
         processes = [demo.controller, demo.chargers, derms]
+        deadline = source().offline_at
         for child in processes:
             os.kill(child.pid, signal.SIGSTOP)
         try:
@@ -196,6 +203,7 @@ def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> No
             for child in processes:
                 os.kill(child.pid, signal.SIGCONT)
         resumed = clock()
+        stalled_within(deadline, resumed)
         # a missed deadline is journaled once the controller's clock passes it: watch past
         # the latest it could be
         eventually(lambda: clock() >= resumed + timedelta(minutes=6), "6 min after the stall")
