@@ -137,9 +137,11 @@ def demo(
 ) -> None:
     """Show the whole product working: a controller, simulated chargers with a night
     of vehicles (the evening return and the morning departures), an envelope cut in
-    the evening peak, and the console. Where the site declares an OSCP envelope
-    source (au-bus-depot, large-depot), the cut arrives over OSCP from a simulated
-    grid operator (depotctl sim derms) on the controller's clock.
+    the evening peak, and the console.
+
+    Where the site declares an OSCP envelope source (au-bus-depot, large-depot), the
+    cut arrives over OSCP from a simulated grid operator (depotctl sim derms) on the
+    controller's clock.
 
     Everything runs in a temporary state directory, on free loopback ports, with a
     copy of the site whose chargers read a password generated for the run. q in the

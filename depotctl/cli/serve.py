@@ -19,7 +19,7 @@ from depotctl.cli.parameters import bare_option, positive_seconds
 from depotctl.controller.log_lines import LogFormat as LogFormatChoice
 
 if TYPE_CHECKING:
-    from depotctl.controller.server import Settings
+    from depotctl.controller.settings import Settings
 
 DEFAULT_LISTEN = "127.0.0.1:8180"
 DEFAULT_OCPP_LISTEN = "127.0.0.1:9000"
@@ -70,9 +70,8 @@ def _settings(
         _check_shared_password(charger_password_env, clock)
     api_at, ocpp_at = parse_address(listen, "--listen"), parse_address(ocpp_listen, "--ocpp-listen")
     oscp_at, base_url = parse_address(oscp_listen, "--oscp-listen"), _base_url(oscp_base_url)
-    # the server (web, OCPP and engine libraries: a second of imports) only for good flags
     from depotctl.controller.log_lines import LogFormat
-    from depotctl.controller.server import Settings
+    from depotctl.controller.settings import Settings
 
     return Settings(
         state_dir=state_dir or default_state_dir(),
@@ -262,9 +261,17 @@ def serve(
         oscp_listen,
         oscp_base_url,
     )
+    # the server (web, OCPP and engine libraries: a second or two of imports) only for
+    # good flags and a start-up that can go ahead
+    from depotctl.controller.startup import StartRefused, precheck, refuse
+
+    try:
+        checked = precheck(settings)
+    except StartRefused as refused:
+        raise typer.Exit(refuse(refused)) from None
     from depotctl.controller.server import run
 
-    code = run(settings)
+    code = run(settings, checked)
     if code:
         sys.stderr.flush()
         raise typer.Exit(code)

@@ -11,10 +11,8 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,22 +27,23 @@ from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import Clock, clock_for
 from depotctl.controller.decisions import envelope_lead
 from depotctl.controller.dispatch import ShadowDispatcher
-from depotctl.controller.log_lines import LogFormat, TextLines, configure_logging
+from depotctl.controller.log_lines import TextLines, configure_logging
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.oscp.serving import OscpServing
 from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
+from depotctl.controller.settings import Settings
 from depotctl.controller.sim_password import sharing_password
 from depotctl.controller.startup import (
     Listeners,
+    Prechecked,
     StartRefused,
     api_url,
-    bind_listeners,
-    check_state_dir,
     in_use,
-    read_site_file,
+    precheck,
+    refuse,
 )
 from depotctl.controller.state_lock import StateDirInUse, StateLock
 from depotctl.controller.store import Store, StoreError, UnitOfWork
@@ -56,58 +55,24 @@ from depotctl.protocols.ocpp.server import OcppServer
 log = logging.getLogger("depotctl.controller")
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """``serve``'s flags, parsed."""
-
-    state_dir: Path
-    site_file: Path | None
-    listen: tuple[str, int]
-    ocpp_listen: tuple[str, int]
-    clock: str
-    speed: float
-    tick_s: float
-    #: decide and journal, command no charger
-    shadow: bool = False
-    log_format: LogFormat = LogFormat.JSON
-    #: simulation: every charger's password from this variable, not the site's
-    charger_password_env: str | None = None
-    #: the OSCP listener, while the site declares an OSCP source
-    oscp_listen: tuple[str, int] = ("127.0.0.1", 9100)
-    #: the base URL announced at OSCP ``register`` (default: the listener's own)
-    oscp_base_url: str | None = None
-
-
-def run(settings: Settings) -> int:
+def run(settings: Settings, checked: Prechecked | None = None) -> int:
     """Serve until stopped; the exit code (0 clean, 1 invalid site, 3 unusable state
     directory, site file or address, 4 the state directory is in use by another
     controller). Everything that can be checked is checked before anything is created
-    (:mod:`~depotctl.controller.startup`); a refusal is one sentence on stderr."""
+    (:func:`~depotctl.controller.startup.precheck`, done already when ``checked`` is
+    given); a refusal is one sentence on stderr."""
+    if checked is None:
+        try:
+            checked = precheck(settings)
+        except StartRefused as refused:
+            return refuse(refused)
     formatter = configure_logging(settings.log_format)
     try:
-        has_store = check_state_dir(settings.state_dir)
-        site_text = (
-            read_site_file(settings.site_file, seeds=not has_store)
-            if settings.site_file is not None
-            else None
-        )
-        listeners = bind_listeners(settings.listen, settings.ocpp_listen)
+        return _run_in(settings, checked.site_text, checked.listeners, formatter)
     except StartRefused as refused:
-        return _refuse(refused)
-    try:
-        return _run_in(settings, site_text, listeners, formatter)
-    except StartRefused as refused:
-        return _refuse(refused)
+        return refuse(refused)
     finally:
-        listeners.close()
-
-
-def _refuse(refused: StartRefused) -> int:
-    if refused.details:
-        sys.stderr.write(refused.details.rstrip("\n") + "\n")
-    sys.stderr.write(f"depotctl serve: {refused.sentence}\n")
-    sys.stderr.flush()
-    return refused.exit_code
+        checked.listeners.close()
 
 
 def _run_in(

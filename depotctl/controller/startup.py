@@ -12,11 +12,12 @@ import fcntl
 import getpass
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from depotctl.api.state_dir import TOKEN_ROLES, StateDir
-from depotctl.controller.service import SiteInvalid, checked_site
+from depotctl.controller.settings import Settings
 from depotctl.controller.state_lock import read_holder
 from depotctl.credentials import TokenFileError, read_private_token
 from depotctl.domain.refusal import Refusal
@@ -108,6 +109,8 @@ def read_site_file(path: Path, *, seeds: bool) -> str:
             f"cannot read the site file {path} (--site): {reason}; check the path", 3
         ) from None
     if seeds:
+        from depotctl.controller.service import SiteInvalid, checked_site
+
         try:
             checked_site(text, path=path, display=str(path))
         except SiteInvalid as invalid:
@@ -122,6 +125,38 @@ def read_site_file(path: Path, *, seeds: bool) -> str:
                 render_diagnostics(ValidationRun([invalid.report])),
             ) from None
     return text
+
+
+@dataclass(frozen=True, slots=True)
+class Prechecked:
+    """What the checks before anything is created found: whether the state directory
+    holds a store, the site file's text (validated when it seeds), both listeners."""
+
+    has_store: bool
+    site_text: str | None
+    listeners: Listeners
+
+
+def precheck(settings: Settings) -> Prechecked:
+    """Check the state directory, the site file and both addresses, creating nothing;
+    :class:`StartRefused` with the sentence and exit code when one cannot be used."""
+    has_store = check_state_dir(settings.state_dir)
+    site_text = (
+        read_site_file(settings.site_file, seeds=not has_store)
+        if settings.site_file is not None
+        else None
+    )
+    listeners = bind_listeners(settings.listen, settings.ocpp_listen)
+    return Prechecked(has_store, site_text, listeners)
+
+
+def refuse(refused: StartRefused) -> int:
+    """Say a refusal on stderr (its details first); its exit code."""
+    if refused.details:
+        sys.stderr.write(refused.details.rstrip("\n") + "\n")
+    sys.stderr.write(f"depotctl serve: {refused.sentence}\n")
+    sys.stderr.flush()
+    return refused.exit_code
 
 
 def bind_listeners(api: tuple[str, int], ocpp: tuple[str, int]) -> Listeners:

@@ -11,7 +11,8 @@ import pytest
 from depotctl.api.state_dir import TOKEN_ROLES, EndpointsUnreadable, StateDir
 from depotctl.client.contexts import from_state_dir
 from depotctl.controller.auth import load_or_create_tokens
-from depotctl.controller.server import Settings, write_endpoints
+from depotctl.controller.server import write_endpoints
+from depotctl.controller.settings import Settings
 from depotctl.controller.state_lock import StateLock
 
 
