@@ -17,6 +17,11 @@ from typing import TYPE_CHECKING
 from depotctl.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from depotctl.api.adjustments import (
+        AdjustmentBlock,
+        AdjustmentInput,
+        AdjustmentQueued,
+    )
     from depotctl.api.alerts import (
         Alert,
         Alerts,
@@ -122,6 +127,11 @@ if TYPE_CHECKING:
 __getattr__ = lazy_attributes(
     __name__,
     {
+        "adjustments": (
+            "AdjustmentBlock",
+            "AdjustmentInput",
+            "AdjustmentQueued",
+        ),
         "alerts": (
             "Alert",
             "Alerts",
@@ -228,6 +238,9 @@ __getattr__ = lazy_attributes(
 
 
 __all__ = [
+    "AdjustmentBlock",
+    "AdjustmentInput",
+    "AdjustmentQueued",
     "Alert",
     "AlertSubject",
     "Alerts",

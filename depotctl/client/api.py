@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from depotctl.api import (
+    AdjustmentQueued,
     Alerts,
     AppliedRevision,
     Chargers,
@@ -210,6 +211,13 @@ class ControllerApi:
     @Endpoint
     def withdraw_envelope(envelope_id: str) -> Call[Envelope]:
         return Call("POST", f"{API}/envelopes/{_id(envelope_id)}/withdraw", Envelope)
+
+    @Endpoint
+    def request_adjustment(source: str, adjustment: dict[str, Any]) -> Call[AdjustmentQueued]:
+        """Ask OSCP source ``source``'s grid operator for capacity (``adjustment``: a
+        forecast type and its ``forecasted_blocks``)."""
+        url = f"{API}/envelope-sources/{_id(source)}/adjustments"
+        return Call("POST", url, AdjustmentQueued, body=adjustment)
 
     @Endpoint
     def sessions(*, include_ended: bool = False) -> Call[Sessions]:

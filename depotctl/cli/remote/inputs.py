@@ -4,10 +4,12 @@ the controller."""
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from depotctl.cli.failures import fail
 from depotctl.cli.parameters import bare_option
 from depotctl.cli.remote.connection import (
     Remote,
@@ -20,6 +22,7 @@ from depotctl.cli.remote.connection import (
 )
 from depotctl.cli.remote.terminal import table
 from depotctl.client.figures import DASH, kwh, rounded
+from depotctl.domain.quantity import Dimension, QuantityError, parse_quantity
 
 if TYPE_CHECKING:
     from depotctl.api import Envelopes, EnvelopeSource, Outlook, Session, Sessions
@@ -158,6 +161,71 @@ def envelopes_submit(
     told = remote.in_words(stored)
     if told is not None:
         sys.stdout.write(f"envelope {told.id}: {told.state} ({clock.words(told.reason)})\n")
+
+
+@envelopes_app.command("adjust")
+@remote_options
+def envelopes_adjust(
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="The OSCP envelope source.")],
+    capacity: Annotated[
+        str,
+        bare_option(
+            "--capacity", metavar="LIMIT", help="Power, or current per phase: 900 kW, 1300 A."
+        ),
+    ],
+    start: Annotated[str | None, _window_edge("--start", "now")] = None,
+    end: Annotated[str | None, _window_edge("--end", "in one hour")] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--type", metavar="TYPE", help="The forecast type: CONSUMPTION, GENERATION, …"
+        ),
+    ] = "CONSUMPTION",
+    *,
+    remote: Remote,
+) -> None:
+    """Ask an OSCP source's grid operator for capacity over a window (OSCP's
+    AdjustGroupCapacityForecast, sent for the source's group); it answers, if it does,
+    with a new capacity forecast.
+
+    Exit codes: 0 queued for the grid operator, 2 usage or a refused request, 3 the
+    controller cannot be reached or refuses the token, 4 the source is not registered.
+
+    **Examples**
+
+    ```
+    depotctl envelopes adjust ausgrid-oscp --capacity 1000kW \\
+        --start 18:00 --end 20:00
+    ```
+    """
+    command = "envelopes adjust"
+    try:
+        amount = parse_quantity(capacity, (Dimension.POWER, Dimension.CURRENT))
+    except QuantityError as error:
+        raise fail(command, f"--capacity {capacity!r}: {error}; {error.hint}", 2) from None
+    is_power = amount.dimension is Dimension.POWER
+    with remote.client(command) as client:
+        clock = site_clock(client)
+        begin = flag_instant(command, "--start", start, clock, ahead=True) if start else clock.now
+        until = (
+            flag_instant(command, "--end", end, clock, ahead=True)
+            if end is not None
+            else begin + timedelta(hours=1)
+        )
+        block = {
+            "capacity": amount.base / 1000 if is_power else amount.base,
+            "unit": "KW" if is_power else "A",
+            "start_time": begin.isoformat(),
+            "end_time": until.isoformat(),
+        }
+        queued = client.request_adjustment(source, {"type": kind, "forecasted_blocks": [block]})
+    told = remote.in_words(queued)
+    if told is not None:
+        sys.stdout.write(
+            f"asked source {told.source} (group {told.group_id}) for {capacity} from "
+            f"{clock.text(begin)} until {clock.text(until)}: request {told.request_id}, "
+            "queued for its grid operator\n"
+        )
 
 
 @envelopes_app.command("withdraw")

@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from depotctl import api
+from depotctl.api.adjustments import AdjustmentInput
 from depotctl.api.encoding import utc_text
 from depotctl.api.inputs import EnvelopeInput
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
+from depotctl.controller.services.adjustments import request_adjustment
 from depotctl.controller.services.envelopes import (
     EnvelopeBoard,
     EnvelopeNow,
@@ -56,6 +58,23 @@ def envelope_routes() -> APIRouter:
     )
     def withdraw(envelope_id: str, controller: ControllerDep) -> dict[str, Any]:
         return envelope_json(withdraw_envelope(controller, envelope_id))
+
+    @answering(
+        router.post,
+        "/envelope-sources/{source}/adjustments",
+        api.AdjustmentQueued,
+        "Ask an OSCP source's grid operator for capacity (202: queued for it)",
+        status_code=202,
+    )
+    def adjust(source: str, body: AdjustmentInput, controller: ControllerDep) -> dict[str, Any]:
+        queued = request_adjustment(controller, source, body)
+        return {
+            "source": queued.source,
+            "group_id": queued.group_id,
+            "request_id": queued.request_id,
+            "queued_at": queued.at.isoformat(),
+            "blocks": queued.blocks,
+        }
 
     return router
 
