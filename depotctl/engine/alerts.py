@@ -347,8 +347,12 @@ class EnvelopeBreach:
 
 def envelope_breaches(snapshot: Snapshot, allocation: Allocation) -> list[EnvelopeBreach]:
     """The envelopes of declared sources in force on a node whose reserved draws alone
-    exceed them, by node then limit kind."""
-    by_id = {e.id: e for e in snapshot.envelopes if e.source != LOCAL_SOURCE}
+    exceed them, by node then limit kind. An envelope applied ahead of its start (the
+    lead) is not judged yet: the decreases it needs are on their way, counted at the
+    limits they replace until answered."""
+    by_id = {
+        e.id: e for e in snapshot.envelopes if e.source != LOCAL_SOURCE and e.start <= snapshot.at
+    }
     breaches = []
     for node in sorted({e.target for e in by_id.values()}):
         for kind in LimitKind:

@@ -396,3 +396,20 @@ def test_an_envelope_the_reserved_draws_alone_exceed_is_a_breach_of_it() -> None
     for kept in (cut(21_000.0), cut(20_000.0, source=LOCAL_SOURCE)):
         snap = quiet(depot(), envelopes=(kept,), telemetry=fresh(amps=30.0))
         assert envelope_breaches(snap, allocate(snap)) == []
+
+
+def test_an_envelope_applied_ahead_of_its_start_is_not_judged_until_it_starts() -> None:
+    ahead = Envelope(
+        "E-ahead", "dnsp", "gc", Direction.IMPORT, 20_000.0, LimitUnit.W,
+        start=at(5), end=at(50), received_at=at(-10),
+    )  # fmt: skip
+    lead = timedelta(minutes=10)  # it applies already, 5 min before its start
+    snap = quiet(depot(), envelopes=(ahead,), telemetry=fresh(amps=30.0))
+    snap = replace(snap, envelope_lead=lead)
+    allocation = allocate(snap)
+    assert allocation.constraints[("gc", LimitKind.IMPORT_POWER)].source.ref == "E-ahead"
+    assert envelope_breaches(snap, allocation) == []
+    # the same envelope once started (a minute ago) is judged: the workshop alone
+    # draws 20.7 kW
+    started = replace(snap, envelopes=(replace(ahead, start=at(-1)),))
+    assert [b.envelope.id for b in envelope_breaches(started, allocate(started))] == ["E-ahead"]
