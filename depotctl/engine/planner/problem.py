@@ -1,0 +1,142 @@
+"""The planning problem as plain values: sessions, node capacities, prices, carbon.
+
+Units: W for power, Wh for energy, the tariff's currency per kWh for prices, kg CO2e
+per kWh for carbon intensity, currency per kg for the carbon price. Every per-block
+sequence has one value per block of :class:`Blocks`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from depotctl.domain.sessions import Session
+from depotctl.domain.topology import Topology
+from depotctl.engine.planner.blocks import Blocks
+
+#: The shortfall penalty's floor, currency per kWh: a missed kWh always costs more
+#: than any energy, whatever the prices.
+SHORTFALL_FLOOR_PER_KWH = 1_000.0
+#: The shortfall penalty over the dearest energy: heavy, so the solver misses energy
+#: only when no feasible plan delivers it.
+SHORTFALL_FACTOR = 1_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSession:
+    """A session as the planner sees it: the energy it still needs by its departure,
+    at most ``max_power_w``; present from the first block until its departure."""
+
+    id: str
+    evse_id: str
+    need_wh: float
+    departure: datetime
+    max_power_w: float
+
+
+@dataclass(frozen=True, slots=True)
+class NodeCapacity:
+    """A node's capacity per block in W (``math.inf`` for no limit) and the sessions
+    it carries (every session whose EVSE sits under it)."""
+
+    node_id: str
+    capacity_w: tuple[float, ...]
+    session_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningProblem:
+    """One horizon's linear program in plain values.
+
+    ``price_per_kwh`` and ``carbon_kg_per_kwh`` are per block; ``carbon_price_per_kg``
+    turns emissions into money; ``shortfall_per_kwh`` is the penalty per kWh missed
+    (None: :data:`SHORTFALL_FACTOR` × the dearest kWh, at least
+    :data:`SHORTFALL_FLOOR_PER_KWH`)."""
+
+    blocks: Blocks
+    sessions: tuple[PlannedSession, ...]
+    nodes: tuple[NodeCapacity, ...]
+    price_per_kwh: tuple[float, ...]
+    carbon_kg_per_kwh: tuple[float, ...]
+    carbon_price_per_kg: float = 0.0
+    shortfall_per_kwh: float | None = None
+
+    def __post_init__(self) -> None:
+        count = self.blocks.count
+        for name, series in (
+            ("price_per_kwh", self.price_per_kwh),
+            ("carbon_kg_per_kwh", self.carbon_kg_per_kwh),
+        ):
+            _check_series(f"planning problem: {name}", series, count, allow_inf=False)
+        ids = [session.id for session in self.sessions]
+        if len(set(ids)) != len(ids):
+            duplicate = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"planning problem: session {duplicate!r} is listed twice")
+        known = set(ids)
+        for session in self.sessions:
+            _check_session(session)
+        for node in self.nodes:
+            _check_series(
+                f"planning problem: node {node.node_id!r} capacity_w",
+                node.capacity_w,
+                count,
+                allow_inf=True,
+            )
+            unknown = sorted(set(node.session_ids) - known)
+            if unknown:
+                raise ValueError(
+                    f"planning problem: node {node.node_id!r} carries unknown session(s) "
+                    f"{', '.join(map(repr, unknown))}; list them in sessions or drop them"
+                )
+
+    def energy_cost_per_kwh(self) -> tuple[float, ...]:
+        """Per block, the money one kWh costs: energy price + carbon price × intensity."""
+        return tuple(
+            price + self.carbon_price_per_kg * carbon
+            for price, carbon in zip(self.price_per_kwh, self.carbon_kg_per_kwh, strict=True)
+        )
+
+    def penalty_per_kwh(self) -> float:
+        """The shortfall penalty in use (see the class)."""
+        if self.shortfall_per_kwh is not None:
+            return self.shortfall_per_kwh
+        dearest = max((abs(c) for c in self.energy_cost_per_kwh()), default=0.0)
+        return max(SHORTFALL_FLOOR_PER_KWH, SHORTFALL_FACTOR * dearest)
+
+
+def sessions_under(
+    topology: Topology, sessions: Sequence[Session]
+) -> Mapping[str, tuple[str, ...]]:
+    """Per node of ``topology``, the ids of the sessions whose EVSE sits under it (the
+    EVSE's path: its charger and every ancestor up to the grid connection)."""
+    under: dict[str, list[str]] = {node_id: [] for node_id in topology.nodes}
+    for session in sessions:
+        evse = topology.evses.get(session.evse_id)
+        if evse is None:
+            raise ValueError(
+                f"planner: session {session.id!r} is on EVSE {session.evse_id!r}, "
+                f"which site {topology.site!r} does not have"
+            )
+        for node_id in evse.path:
+            under.setdefault(node_id, []).append(session.id)
+    return {node_id: tuple(ids) for node_id, ids in under.items()}
+
+
+def _check_session(session: PlannedSession) -> None:
+    where = f"planning problem: session {session.id!r}"
+    if not (math.isfinite(session.need_wh) and session.need_wh >= 0.0):
+        raise ValueError(f"{where}: need_wh {session.need_wh} must be finite and ≥ 0")
+    if not (math.isfinite(session.max_power_w) and session.max_power_w >= 0.0):
+        raise ValueError(f"{where}: max_power_w {session.max_power_w} must be finite and ≥ 0")
+    if session.departure.tzinfo is None:
+        raise ValueError(f"{where}: departure has no time zone; pass an aware datetime in UTC")
+
+
+def _check_series(where: str, series: Sequence[float], count: int, *, allow_inf: bool) -> None:
+    if len(series) != count:
+        raise ValueError(f"{where} has {len(series)} values for {count} blocks; give one per block")
+    for index, value in enumerate(series):
+        if math.isnan(value) or (not allow_inf and math.isinf(value)):
+            raise ValueError(f"{where}[{index}] is {value}; give a finite number")

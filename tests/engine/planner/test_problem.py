@@ -1,0 +1,84 @@
+"""The planning problem's values: what is refused and why, and the topology's ancestry."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import pytest
+
+from depotctl.engine.planner import (
+    NodeCapacity,
+    PlannedSession,
+    PlanningProblem,
+    plan_blocks,
+    sessions_under,
+)
+from tests.engine.conftest import T0, Depot, session
+
+BLOCKS = plan_blocks(T0, timedelta(hours=1))
+
+
+def one(session_id: str = "a", need_wh: float = 1_000.0) -> PlannedSession:
+    return PlannedSession(session_id, "e", need_wh, T0 + timedelta(hours=1), 7_000.0)
+
+
+def problem(**fields: object) -> PlanningProblem:
+    values: dict[str, object] = {
+        "blocks": BLOCKS,
+        "sessions": (one(),),
+        "nodes": (NodeCapacity("site", (10_000.0,) * 4, ("a",)),),
+        "price_per_kwh": (0.2,) * 4,
+        "carbon_kg_per_kwh": (0.3,) * 4,
+    }
+    values.update(fields)
+    return PlanningProblem(**values)  # type: ignore[arg-type]
+
+
+def test_a_series_of_the_wrong_length_names_it_and_the_block_count() -> None:
+    with pytest.raises(ValueError, match=r"price_per_kwh has 3 values for 4 blocks"):
+        problem(price_per_kwh=(0.2,) * 3)
+
+
+def test_a_node_carrying_an_unknown_session_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"node 'site' carries unknown session\(s\) 'ghost'"):
+        problem(nodes=(NodeCapacity("site", (1.0,) * 4, ("a", "ghost")),))
+
+
+def test_a_duplicate_session_and_a_negative_need_are_refused() -> None:
+    with pytest.raises(ValueError, match="session 'a' is listed twice"):
+        problem(sessions=(one(), one()))
+    with pytest.raises(ValueError, match=r"session 'a': need_wh -1.0 must be finite and ≥ 0"):
+        problem(sessions=(one(need_wh=-1.0),))
+
+
+def test_an_unlimited_capacity_is_allowed_but_not_an_unknown_price() -> None:
+    problem(nodes=(NodeCapacity("site", (math.inf,) * 4, ("a",)),))
+    with pytest.raises(ValueError, match=r"carbon_kg_per_kwh\[2\] is nan"):
+        problem(carbon_kg_per_kwh=(0.3, 0.3, math.nan, 0.3))
+
+
+def test_the_penalty_outweighs_the_dearest_kwh_with_carbon() -> None:
+    dear = problem(price_per_kwh=(2.0,) * 4, carbon_price_per_kg=10.0)
+    assert dear.energy_cost_per_kwh() == (5.0,) * 4
+    assert dear.penalty_per_kwh() == 5_000.0
+    assert problem().penalty_per_kwh() == 1_000.0
+    assert problem(shortfall_per_kwh=7.0).penalty_per_kwh() == 7.0
+
+
+def test_sessions_under_follows_each_evses_path_to_the_grid() -> None:
+    depot = (
+        Depot()
+        .node("site")
+        .node("db-1", "site")
+        .node("db-2", "site")
+        .charger("c1", "db-1")
+        .charger("c2", "db-2")
+    )
+    topology = depot.topology()
+    under = sessions_under(topology, [session("c1/1"), session("c2/1")])
+    assert under["site"] == ("s-c1/1", "s-c2/1")
+    assert under["db-1"] == ("s-c1/1",)
+    assert under["c2"] == ("s-c2/1",)
+    with pytest.raises(ValueError, match="EVSE 'c9/1', which site 'test' does not have"):
+        sessions_under(topology, [session("c9/1")])

@@ -1,0 +1,46 @@
+"""The linear program's sparse layout: columns only where a session is present."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
+from depotctl.engine.planner.program import build_program
+from tests.engine.conftest import T0
+
+
+def test_columns_rows_and_coefficients() -> None:
+    blocks = plan_blocks(T0, timedelta(hours=1))  # four quarter-hours
+    problem = PlanningProblem(
+        blocks=blocks,
+        sessions=(
+            PlannedSession("a", "e1", 5_000.0, T0 + timedelta(minutes=40), 11_000.0),
+            PlannedSession("b", "e2", 2_000.0, T0 + timedelta(hours=3), 7_000.0),
+        ),
+        nodes=(
+            NodeCapacity("site", (20_000.0,) * 4, ("a", "b")),
+            NodeCapacity("db", (-5.0, 1.0, 2.0, 3.0), ("b",)),
+        ),
+        price_per_kwh=(0.1, 0.2, 0.3, 0.4),
+        carbon_kg_per_kwh=(0.0,) * 4,
+    )
+    program = build_program(problem)
+    # a is present in 3 blocks (the third only 10 minutes), b in all 4; then 2 shortfalls
+    assert list(program.present) == [3, 4]
+    assert (program.num_col, program.num_row) == (3 + 4 + 2, 2 + 2 * 4)
+    column_of_a_third = int(program.first_column[0]) + 2
+    begin, end = program.start[column_of_a_third], program.start[column_of_a_third + 1]
+    # a's third block: its energy row at 10 minutes' worth, the site's row of block 2
+    assert list(program.index[begin:end]) == [0, 2 + 2]
+    assert np.allclose(program.value[begin:end], [10 / 60, 1.0])
+    b_first = int(program.first_column[1])
+    begin, end = program.start[b_first], program.start[b_first + 1]
+    assert list(program.index[begin:end]) == [1, 2 + 0, 2 + 4]
+    # kW and kWh inside: capacities, bounds, needs; a negative capacity plans zero
+    assert list(program.row_upper) == [5.0, 2.0, 20.0, 20.0, 20.0, 20.0, 0.0, 0.001, 0.002, 0.003]
+    assert list(program.col_upper[:3]) == [11.0] * 3
+    assert np.allclose(program.col_cost[:3], [0.1 * 0.25, 0.2 * 0.25, 0.3 * 10 / 60])
+    assert program.shortfall_column == 7
+    assert list(program.col_cost[7:]) == [1_000.0, 1_000.0]
