@@ -4,11 +4,12 @@ energy by its departure (a heavy shortfall penalty, never infeasible), every nod
 capacity per block respected. Pure: plain values in, a :class:`Plan` out.
 
 Not yet here (see :mod:`depotctl.engine.planner.program` for where each goes):
-capacities derived from a snapshot's envelopes, demand charges, storage, solar, the
-delta-wye polygon, warm-started replanning.
+demand charges, storage, solar, the forecast non-EV load, the delta-wye polygon,
+warm-started replanning, the wiring into the controller.
 """
 
 from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
+from depotctl.engine.planner.capacities import node_capacities
 from depotctl.engine.planner.plan import Plan, PlanStatus, SessionPlan
 from depotctl.engine.planner.problem import (
     NodeCapacity,
@@ -28,6 +29,7 @@ __all__ = [
     "PlannedSession",
     "PlanningProblem",
     "SessionPlan",
+    "node_capacities",
     "plan_blocks",
     "sessions_under",
     "solve",
