@@ -44,9 +44,10 @@ from ocpp_fleet import (  # noqa: E402
     PASSWORD_ENV,
     _limit_a,
     _stack_level,
-    free_port,
     scenario_text,
+    serve_command,
     site_text,
+    stop,
     wait_for,
 )
 
@@ -204,13 +205,7 @@ def run(count: int, silent_share: float, keep: Path | None) -> None:
         state = tmp / "state"
         log = (tmp / "serve.log").open("w")
         serve = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "depotctl", "serve", "--state-dir", str(state)),
-                *("--site", str(site), "--clock", "real", "--tick", "5s"),
-                *("--listen", f"127.0.0.1:{free_port()}"),
-                *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
-                *("--oscp-listen", "127.0.0.1:0"),
-            ],
+            serve_command(state, site),
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env,
@@ -263,17 +258,8 @@ def run(count: int, silent_share: float, keep: Path | None) -> None:
             )
             print(f"  ratio with silent chargers to without: {worst / reference:.2f}")
         finally:
-            if sim is not None:
-                sim.send_signal(signal.SIGTERM)
-                try:
-                    sim.wait(30)
-                except subprocess.TimeoutExpired:
-                    sim.kill()
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            stop(sim)
+            stop(serve)
             log.close()
 
 

@@ -176,6 +176,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def serve_command(
+    state: Path, site: Path, *, tick: str = "5s", oscp_listen: str = "127.0.0.1:0"
+) -> list[str]:
+    """``depotctl serve --clock real`` of ``site`` on free loopback ports."""
+    return [
+        *(sys.executable, "-m", "depotctl", "serve", "--state-dir", str(state)),
+        *("--site", str(site), "--clock", "real", "--tick", tick),
+        *("--listen", f"127.0.0.1:{free_port()}"),
+        *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
+        *("--oscp-listen", oscp_listen),
+    ]
+
+
+def stop(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM, and a kill if it is still up 30 s later."""
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def wait_for(check: Any, within_s: float, what: str) -> Any:
     deadline = time.monotonic() + within_s
     while not (result := check()):
@@ -215,13 +239,7 @@ def run(count: int, sustain_s: float) -> None:
         state = tmp / "state"
         log = (tmp / "serve.log").open("w")
         serve = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "depotctl", "serve", "--state-dir", str(state)),
-                *("--site", str(site), "--clock", "real", "--tick", "5s"),
-                *("--listen", f"127.0.0.1:{free_port()}"),
-                *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
-                *("--oscp-listen", "127.0.0.1:0"),
-            ],
+            serve_command(state, site),
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env,
@@ -326,17 +344,8 @@ def run(count: int, sustain_s: float) -> None:
                 f" — target < {CPU_TARGET:g}: {'met' if share < CPU_TARGET else 'NOT met'}"
             )
         finally:
-            if sim is not None:
-                sim.send_signal(signal.SIGTERM)
-                try:
-                    sim.wait(30)
-                except subprocess.TimeoutExpired:
-                    sim.kill()
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            stop(sim)
+            stop(serve)
             log.close()
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -47,7 +46,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from envelope_response import acceptances, change, limits  # noqa: E402
-from ocpp_fleet import PASSWORD_ENV, free_port, scenario_text, site_text, wait_for  # noqa: E402
+from ocpp_fleet import (  # noqa: E402
+    PASSWORD_ENV,
+    free_port,
+    scenario_text,
+    serve_command,
+    site_text,
+    stop,
+    wait_for,
+)
 
 TARGET_S = 2.0
 TICK_S = 5.0
@@ -116,13 +123,7 @@ def run(count: int) -> None:
         state = tmp / "state"
         log = (tmp / "serve.log").open("w")
         serve = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "depotctl", "serve", "--state-dir", str(state)),
-                *("--site", str(site), "--clock", "real", "--tick", f"{TICK_S:g}s"),
-                *("--listen", f"127.0.0.1:{free_port()}"),
-                *("--ocpp-listen", f"127.0.0.1:{free_port()}"),
-                *("--oscp-listen", f"127.0.0.1:{free_port()}"),
-            ],
+            serve_command(state, site, tick=f"{TICK_S:g}s", oscp_listen=f"127.0.0.1:{free_port()}"),
             stdout=subprocess.DEVNULL,
             stderr=log,
             env=env,
@@ -218,17 +219,8 @@ def run(count: int) -> None:
                 f"{'met' if 0 <= late <= TICK_S else 'NOT met'}"
             )
         finally:
-            if sim is not None:
-                sim.send_signal(signal.SIGTERM)
-                try:
-                    sim.wait(30)
-                except subprocess.TimeoutExpired:
-                    sim.kill()
-            serve.send_signal(signal.SIGTERM)
-            try:
-                serve.wait(30)
-            except subprocess.TimeoutExpired:
-                serve.kill()
+            stop(sim)
+            stop(serve)
             log.close()
             cp_server.should_exit = True
 
