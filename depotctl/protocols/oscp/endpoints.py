@@ -142,15 +142,16 @@ def _token(request: Request) -> str | None:
 
 def _caller(request: Request, events: CapacityProviderEvents) -> Caller:
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
     if not header:
         raise OscpRefused(401, "Authorization is missing: send `Authorization: Token <token>`")
-    if scheme.lower() != "token" or not token.strip():
+    token = _token(request)
+    if token is None:
+        scheme = header.partition(" ")[0]
         raise OscpRefused(
             401,
             f"Authorization scheme {scheme!r} is not OSCP's: send `Authorization: Token <token>`",
         )
-    caller = events.caller(token.strip())
+    caller = events.caller(token)
     if caller is None:
         raise OscpRefused(401, "the token is not valid here (rotated at a registration?)")
     return caller
