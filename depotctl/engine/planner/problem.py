@@ -38,12 +38,23 @@ class PlannedSession:
 
 @dataclass(frozen=True, slots=True)
 class NodeCapacity:
-    """A node's capacity per block in W (``math.inf`` for no limit) and the sessions
-    it carries (every session whose EVSE sits under it)."""
+    """One constraint row per block: a node's capacity and the sessions it carries
+    (every session whose EVSE sits under it).
+
+    ``weights`` is, per session in ``session_ids`` order, the row's units per W of
+    that session's power; None means 1 each, the row in W. ``capacity_w`` is per
+    block in the row's own units (``math.inf`` for no limit): a current row of the
+    allocator's phase model has weights in A/W and its capacity in A. A capacity
+    below zero plans zero (the row is then met with every session idle)."""
 
     node_id: str
     capacity_w: tuple[float, ...]
     session_ids: tuple[str, ...]
+    weights: tuple[float, ...] | None = None
+
+    def weight_of(self) -> tuple[float, ...]:
+        """The weights in use: ``weights``, or 1 per session."""
+        return self.weights if self.weights is not None else (1.0,) * len(self.session_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +101,7 @@ class PlanningProblem:
                     f"planning problem: node {node.node_id!r} carries unknown session(s) "
                     f"{', '.join(map(repr, unknown))}; list them in sessions or drop them"
                 )
+            _check_node_sessions(node)
 
     def energy_cost_per_kwh(self) -> tuple[float, ...]:
         """Per block, the money one kWh costs: energy price + carbon price × intensity."""
@@ -122,6 +134,26 @@ def sessions_under(
         for node_id in evse.path:
             under.setdefault(node_id, []).append(session.id)
     return {node_id: tuple(ids) for node_id, ids in under.items()}
+
+
+def _check_node_sessions(node: NodeCapacity) -> None:
+    where = f"planning problem: node {node.node_id!r}"
+    if len(set(node.session_ids)) != len(node.session_ids):
+        twice = next(i for i in node.session_ids if node.session_ids.count(i) > 1)
+        raise ValueError(f"{where} lists session {twice!r} twice; list each session once")
+    if node.weights is None:
+        return
+    if len(node.weights) != len(node.session_ids):
+        raise ValueError(
+            f"{where} has {len(node.weights)} weights for {len(node.session_ids)} sessions; "
+            "give one per session, in session_ids order"
+        )
+    for session_id, weight in zip(node.session_ids, node.weights, strict=True):
+        if not math.isfinite(weight):
+            raise ValueError(
+                f"{where}: the weight of session {session_id!r} is {weight}; "
+                "give a finite number (row units per W)"
+            )
 
 
 def _check_session(session: PlannedSession) -> None:

@@ -7,8 +7,10 @@ session is present in (from the first block until its departure), at most its
 maximum power; then ``u[s]`` ≥ 0, its shortfall. Rows: per session,
 ``Σ_b p[s,b]·h[s,b] + u[s] = need[s]`` (``h`` the block's hours before the
 departure: a vehicle takes no more than it needs); per node and block,
-``Σ_{s under node} p[s,b] ≤ capacity[node, b]`` (a capacity below zero plans
-zero). Objective: energy price + carbon price × intensity per kWh, plus the
+``Σ_{s under node} w[node,s]·p[s,b] ≤ capacity[node, b]`` in the row's own units
+(``w`` the node's weights, 1 for a power row; the row divided by its largest
+weight, so a current row in A/W is as well scaled as a power row; a capacity below
+zero plans zero). Objective: energy price + carbon price × intensity per kWh, plus the
 shortfall penalty per kWh missed — never infeasible.
 
 Extension points (later pieces of the planner): a demand charge adds one peak
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from depotctl.engine.planner.problem import PlanningProblem
+from depotctl.engine.planner.problem import NodeCapacity, PlanningProblem
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
@@ -68,11 +70,15 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     sessions = problem.sessions
     n_sessions = len(sessions)
     position = {session.id: i for i, session in enumerate(sessions)}
-    # each session's node indices, ascending (so its column's rows come sorted)
+    # each session's node indices, ascending (so its column's rows come sorted), and
+    # its coefficient in each: the node's weight, the row scaled to its largest weight
+    scales = [_row_scale(node) for node in problem.nodes]
     nodes_of: list[list[int]] = [[] for _ in sessions]
+    weights_of: list[list[float]] = [[] for _ in sessions]
     for k, node in enumerate(problem.nodes):
-        for session_id in node.session_ids:
+        for session_id, weight in zip(node.session_ids, node.weight_of(), strict=True):
             nodes_of[position[session_id]].append(k)
+            weights_of[position[session_id]].append(weight * scales[k])
 
     cost_per_kwh = np.asarray(problem.energy_cost_per_kwh(), dtype=np.float64)
     penalty = problem.penalty_per_kwh()
@@ -106,8 +112,9 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         block = np.arange(n, dtype=np.int32)
         for j, base in enumerate(node_rows, start=1):
             rows[:, j] = base + block
-        coefficients = np.ones((n, width), dtype=np.float64)
+        coefficients = np.empty((n, width), dtype=np.float64)
         coefficients[:, 0] = hours
+        coefficients[:, 1:] = weights_of[i]
         indices.append(rows.ravel())
         values.append(coefficients.ravel())
         starts.append(nonzeros + width * block)
@@ -129,7 +136,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     capacity_kw = np.empty(len(problem.nodes) * count, dtype=np.float64)
     for k, node in enumerate(problem.nodes):
         capacity_kw[k * count : (k + 1) * count] = [
-            math.inf if math.isinf(c) else max(0.0, c) / 1000.0 for c in node.capacity_w
+            math.inf if math.isinf(c) else max(0.0, c) * scales[k] / 1000.0 for c in node.capacity_w
         ]
     col_cost = np.concatenate(costs)
     return LinearProgram(
@@ -145,3 +152,11 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         present=present,
         shortfall_column=shortfall_column,
     )
+
+
+def _row_scale(node: NodeCapacity) -> float:
+    """The factor a node's row is scaled by: 1 / its largest weight (so a current row
+    in A/W reads like a power row in W per W, well scaled for HiGHS); 1 for weights in
+    W per W or none at all."""
+    largest = max((abs(w) for w in node.weight_of()), default=0.0)
+    return 1.0 / largest if largest > 0.0 else 1.0

@@ -45,6 +45,16 @@ def test_a_node_carrying_an_unknown_session_is_refused() -> None:
         problem(nodes=(NodeCapacity("site", (1.0,) * 4, ("a", "ghost")),))
 
 
+def test_weights_are_one_per_session_finite_and_each_session_once() -> None:
+    problem(nodes=(NodeCapacity("l1", (16.0,) * 4, ("a",), (1 / 230,)),))
+    with pytest.raises(ValueError, match=r"node 'l1' has 2 weights for 1 sessions"):
+        problem(nodes=(NodeCapacity("l1", (16.0,) * 4, ("a",), (1.0, 1.0)),))
+    with pytest.raises(ValueError, match=r"the weight of session 'a' is inf"):
+        problem(nodes=(NodeCapacity("l1", (16.0,) * 4, ("a",), (math.inf,)),))
+    with pytest.raises(ValueError, match=r"node 'l1' lists session 'a' twice"):
+        problem(nodes=(NodeCapacity("l1", (16.0,) * 4, ("a", "a")),))
+
+
 def test_a_duplicate_session_and_a_negative_need_are_refused() -> None:
     with pytest.raises(ValueError, match="session 'a' is listed twice"):
         problem(sessions=(one(), one()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 
 from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
 from depotctl.engine.planner.program import build_program
@@ -44,3 +45,22 @@ def test_columns_rows_and_coefficients() -> None:
     assert np.allclose(program.col_cost[:3], [0.1 * 0.25, 0.2 * 0.25, 0.3 * 10 / 60])
     assert program.shortfall_column == 7
     assert list(program.col_cost[7:]) == [1_000.0, 1_000.0]
+
+
+def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:
+    # a 32 A row over a (1/230 A/W) and b (1/460 A/W): a's coefficient 1, b's 0.5,
+    # the capacity 32 A × 230 W/A = 7.36 kW
+    blocks = plan_blocks(T0, timedelta(minutes=15))
+    problem = PlanningProblem(
+        blocks=blocks,
+        sessions=(
+            PlannedSession("a", "e1", 1_000.0, T0 + timedelta(hours=1), 7_000.0),
+            PlannedSession("b", "e2", 1_000.0, T0 + timedelta(hours=1), 7_000.0),
+        ),
+        nodes=(NodeCapacity("l1", (32.0,), ("a", "b"), (1 / 230, 1 / 460)),),
+        price_per_kwh=(0.1,),
+        carbon_kg_per_kwh=(0.0,),
+    )
+    program = build_program(problem)
+    assert np.allclose(program.value[program.start[0] : program.start[2]], [0.25, 1.0, 0.25, 0.5])
+    assert program.row_upper[2] == pytest.approx(32 * 230 / 1000)

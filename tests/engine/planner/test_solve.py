@@ -108,6 +108,22 @@ def test_a_session_already_gone_gets_no_power_and_misses_all() -> None:
     assert plan.sessions["a"].shortfall_wh == pytest.approx(10_000.0, abs=WATT)
 
 
+def test_a_current_row_weighs_each_session_by_its_amps_per_watt() -> None:
+    # a 40 A row: a at 230 V single-phase (1/230 A/W), b line-to-line (1/400 A/W);
+    # over a 50 kW power row; the cheap block takes what 40 A allows
+    base = pair(50_000.0)
+    amps = (1 / 230, 1 / 400)
+    current = NodeCapacity("l1", (40.0, 40.0), ("a", "b"), amps)
+    plan = solve(
+        PlanningProblem(base.blocks, base.sessions, (*base.nodes, current), (0.30, 0.10), (0, 0))
+    )
+    cheap = [plan.sessions[s].power_w[1] for s in ("a", "b")]
+    assert sum(w * p for w, p in zip(amps, cheap, strict=True)) == pytest.approx(40.0, abs=1e-4)
+    # b draws fewer amps per watt, so the cheap block gives it all 10 kW first
+    assert cheap[1] == pytest.approx(10_000.0, abs=WATT)
+    assert cheap[0] == pytest.approx((40.0 - 10_000.0 / 400) * 230, abs=WATT)
+
+
 def test_rate_at_outside_the_plan_has_no_answer() -> None:
     plan = solve(pair(30_000.0))
     assert plan.rate_at("a", T0 + 2 * HOUR) is None
@@ -148,11 +164,14 @@ def problems(draw: st.DrawFn, *, ample: bool = False) -> PlanningProblem:
     ids = [s.id for s in sessions]
     capacity = st.floats(0.0, 80_000.0) | st.just(math.inf)
     groups = [ids, *draw(st.lists(st.lists(st.sampled_from(ids), unique=True), max_size=3))]
+    # a row in W per W, or (ample aside) a current-like row: A/W of either sign
+    weight = st.integers(-100, 100).map(lambda w: w / 23_000.0)
     nodes = tuple(
         NodeCapacity(
             f"n{k}",
             tuple(math.inf if ample else draw(capacity) for _ in range(count)),
             tuple(sorted(members)),
+            None if ample else draw(st.none() | st.just(tuple(draw(weight) for _ in members))),
         )
         for k, members in enumerate(groups)
     )
@@ -173,9 +192,15 @@ def test_the_plan_keeps_every_node_within_its_capacity_in_every_block(
     plan = solve(problem)
     assert plan.status is PlanStatus.OPTIMAL
     for node in problem.nodes:
+        weights = node.weight_of()
         for block, capacity in enumerate(node.capacity_w):
-            load = sum(plan.sessions[s].power_w[block] for s in node.session_ids)
-            assert load <= capacity + 1e-6 * max(capacity, 1_000.0), (node.node_id, block)
+            load = sum(
+                w * plan.sessions[s].power_w[block]
+                for s, w in zip(node.session_ids, weights, strict=True)
+            )
+            # HiGHS's tolerance is 1e-7 kW in the row scaled to its largest weight
+            slack = 1e-4 * max(map(abs, weights), default=1.0)
+            assert load <= max(capacity, 0.0) + slack, (node.node_id, block)
 
 
 @given(problems())
