@@ -101,8 +101,10 @@ def replay_command(
         typer.Option(
             "--capacity-scale",
             metavar="FACTOR",
-            help="Factor on the limits of the top of the tree (grid connection and a "
-            "transformer right under it), e.g. 0.2 or 1/3.",
+            help="Factor on the limits of the top of the tree: every grid connection, "
+            "every transformer right under one and that transformer's secondary bus (each "
+            "circuit right under it), as acnportal's transformer_cap scales a transformer "
+            "on both sides; e.g. 0.2 or 1/3.",
         ),
     ] = "1",
     demand: Annotated[

@@ -1,5 +1,6 @@
-"""What a replay changes in the site: the capacity of the top of the tree, and a
-scripted series of operating envelopes on it."""
+"""What a replay changes in the site: the capacity of the top of the tree (the grid
+connections, the transformers under them and their secondary buses), and a scripted
+series of operating envelopes on it."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ _SPEC = re.compile(
 
 
 def top_nodes(topology: Topology) -> list[TopologyNode]:
-    """The top of the tree: every grid connection (a node without parent) and every
-    transformer directly under one."""
+    """The top of the tree, what ``--capacity-scale`` scales: every grid connection (a
+    node without parent), every transformer directly under one, and each such
+    transformer's secondary bus — every circuit directly under it — so that a
+    transformer is scaled on both sides, as acnportal's ``transformer_cap`` does."""
     roots = [node for node in topology.nodes.values() if node.parent is None]
     root_ids = {node.id for node in roots}
     transformers = [
@@ -29,7 +32,13 @@ def top_nodes(topology: Topology) -> list[TopologyNode]:
         for node in topology.nodes.values()
         if node.kind is NodeKind.TRANSFORMER and node.parent in root_ids
     ]
-    return roots + transformers
+    transformer_ids = {node.id for node in transformers}
+    buses = [
+        node
+        for node in topology.nodes.values()
+        if node.kind is NodeKind.CIRCUIT and node.parent in transformer_ids
+    ]
+    return roots + transformers + buses
 
 
 def scale_top(topology: Topology, scale: float) -> tuple[Topology, tuple[str, ...]]:

@@ -56,7 +56,7 @@ def test_json_shape(report: ReplayReport) -> None:
         "to": "2019-05-13",
         "step_s": 300.0,
         "capacity_scale": 0.5,
-        "scaled_nodes": ["gc-caltech", "xfmr-acn"],
+        "scaled_nodes": ["gc-caltech", "xfmr-acn", "secondary"],
         "demand": "delivered",
         "envelopes": ["17:00-21:00 50%"],
     }

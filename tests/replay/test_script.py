@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -21,19 +22,37 @@ from depotctl.replay.script import (
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def test_scaling_touches_the_grid_connection_and_the_transformer_under_it_only(
+def test_scaling_takes_the_whole_transformer_both_sides_and_nothing_below(
     caltech: tuple[Topology, Policy],
 ) -> None:
     topology, _ = caltech
     scaled, names = scale_top(topology, 0.2)
-    assert names == ("gc-caltech", "xfmr-acn")
+    # acnportal's transformer_cap: the primary (the grid connection and xfmr-acn) and
+    # the secondary bus; the 80 A pods below are not the transformer's
+    assert names == ("gc-caltech", "xfmr-acn", "secondary")
     assert scaled.nodes["gc-caltech"].limits.import_w == pytest.approx(30_000.0)
     assert scaled.nodes["xfmr-acn"].limits.import_w == pytest.approx(30_000.0)
     assert scaled.nodes["xfmr-acn"].limits.current_a == pytest.approx(36.1)
+    assert scaled.nodes["secondary"].limits.current_a == pytest.approx(83.34)
+    assert scaled.nodes["av-pod"].limits.current_a == pytest.approx(80.0)
     unchanged = [n for n in topology.nodes if n not in names]
     assert all(scaled.nodes[n] == topology.nodes[n] for n in unchanged)
     with pytest.raises(ValueError, match="above 0"):
         scale_top(topology, 0)
+
+
+def test_scaling_leaves_circuits_not_on_a_transformers_secondary(
+    caltech: tuple[Topology, Policy],
+) -> None:
+    topology, _ = caltech
+    # the same tree with the transformer taken out: the bus hangs from the grid connection
+    nodes = {
+        node_id: (replace(node, parent="gc-caltech") if node.parent == "xfmr-acn" else node)
+        for node_id, node in topology.nodes.items()
+        if node_id != "xfmr-acn"
+    }
+    _, names = scale_top(replace(topology, nodes=nodes), 0.5)
+    assert names == ("gc-caltech",)
 
 
 def test_an_envelope_spec_parses() -> None:

@@ -120,7 +120,7 @@ def test_the_checker_catches_an_allocator_that_ignores_the_tree(
     )
     found = report.result.violations
     assert found, "16 A for everyone must overload a 30 kVA transformer on 2019-05-13"
-    assert {v.node for v in found} <= {"gc-caltech", "xfmr-acn"}
+    assert {v.node for v in found} <= {"gc-caltech", "xfmr-acn", "secondary"}
     assert all(v.value > v.limit for v in found)
 
 
