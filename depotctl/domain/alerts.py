@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     SOURCE_OFFLINE = "source_offline"
     NODE_OVERCOMMITTED = "node_overcommitted"
     OSCP_COMPLIANCE = "oscp_compliance"
+    DEPARTURE_AT_RISK = "departure_at_risk"
 
     @property
     def phrase(self) -> str:
@@ -49,6 +50,7 @@ _PHRASES = {
     AlertKind.SOURCE_OFFLINE: "offline",
     AlertKind.NODE_OVERCOMMITTED: "over-committed",
     AlertKind.OSCP_COMPLIANCE: "cannot comply with its forecast",
+    AlertKind.DEPARTURE_AT_RISK: "departure at risk",
 }
 
 
