@@ -10,6 +10,7 @@ from depotctl.domain.admission import Admission
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import Envelope, SourceHealth
 from depotctl.domain.overrides import EvseOverride
+from depotctl.domain.plan_notes import PlanNote
 from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import Session
 from depotctl.domain.telemetry import Reading
@@ -46,3 +47,5 @@ class Snapshot:
     pending: Mapping[str, float] = field(default_factory=dict)
     admission: Mapping[str, Admission] = field(default_factory=dict)
     envelope_lead: timedelta = timedelta(0)
+    #: the horizon plan's note per session id, where a plan is followed (explain's words)
+    plan_notes: Mapping[str, PlanNote] = field(default_factory=dict)

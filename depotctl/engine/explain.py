@@ -40,6 +40,7 @@ from depotctl.engine.node_binding import (
     limit_words,
     reserved_words,
 )
+from depotctl.engine.plan_words import plan_words
 from depotctl.engine.rotation_words import rotation_words
 from depotctl.engine.structure import Structure
 from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, usage
@@ -253,7 +254,8 @@ def _own_cap(decision: Decision, index: int) -> Binding:
     details = {
         BindingKind.CHARGER_LIMIT: f"at the EVSE's own maximum of {cap:.1f} A",
         BindingKind.VEHICLE_LIMIT: f"at the vehicle's maximum of {cap:.1f} A",
-        BindingKind.PLANNED_RATE: f"at the plan's rate of {cap:.1f} A for this block",
+        BindingKind.PLANNED_RATE: f"at the plan's rate of {cap:.1f} A for this block"
+        + plan_words(decision, index),
         BindingKind.ENERGY_SATISFIED: "the session has all the energy it needs",
     }
     return Binding(kind, evse_id, details[kind])

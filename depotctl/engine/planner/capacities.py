@@ -36,7 +36,7 @@ _INSTANT = timedelta(microseconds=1)
 def node_capacities(snapshot: Snapshot, blocks: Blocks) -> tuple[NodeCapacity, ...]:
     """Every limited node's capacity per block and the snapshot's sessions under it."""
     topology = snapshot.topology
-    health = _held_health(snapshot)
+    health = held_health(snapshot)
     limits: dict[str, list[float]] = {
         node_id: [_static_w(node)] * blocks.count
         for node_id, node in topology.nodes.items()
@@ -78,7 +78,7 @@ def _balanced_w(node: TopologyNode, amps: float) -> float:
     return amps * node.voltage_ln * node.phases
 
 
-def _held_health(snapshot: Snapshot) -> Mapping[str, SourceHealth]:
+def held_health(snapshot: Snapshot) -> Mapping[str, SourceHealth]:
     """The sources' health as it stands now, held over the horizon."""
     held = dict(snapshot.sources)
     for source_id, health in snapshot.sources.items():

@@ -1,0 +1,293 @@
+"""A snapshot and the site's prices → the planning problem the controller solves.
+
+The blocks start at the block grid's instant at or before the snapshot's (quarter
+hours by default: the tariff's and the market's periods fall on them), so the block
+now has already begun; the program counts it whole (a session planned to charge in
+it gets a little less than planned, which the next replan sees).
+
+Sessions: every open session of a charger the controller can command (one per
+EVSE, as the allocator takes them), with the energy it still needs by its
+departure — its requirement's, else the site's default requirement's — at most its
+EVSE's and vehicle's rate and an operator's cap (nothing while paused).
+
+Rows: the allocator's own constraints (:mod:`depotctl.engine.structure`), so a plan
+is checked against the same safe model the allocator keeps: per constraint, each
+session's weight is its EVSE's entry (amps at the node per amp, or W per amp)
+divided by the EVSE's watts per amp, in the row's units per W; per block, the
+room is the constraint's effective limit at the block's start — the envelopes
+known for it, pending and lead included, the sources' health held as it is now
+(:func:`~depotctl.engine.planner.capacities.held_health`) — less what is reserved
+against it now (the site's non-EV load and the chargers the allocator does not
+decide), held over the horizon.
+
+Prices per block: the dynamic price series when the site has one (its last price
+held past its end), else the tariff's energy price, each the mean over the block's
+minutes in the site's zone (DST-correct: every instant is converted, never a wall
+clock added to); no price, no tariff: 0. Carbon per block: the mean intensity over
+the block (0 without a signal, or when the carbon price is 0 and the signal does
+not cover the horizon).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from depotctl.domain.carbon import Intensity, UncoveredError
+from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
+from depotctl.domain.sessions import Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.tariff import Tariff
+from depotctl.engine.capacity import Capacity, effective_capacity
+from depotctl.engine.demand import default_departure
+from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
+from depotctl.engine.planner.capacities import held_health
+from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
+from depotctl.engine.structure import Structure, structure_of
+from depotctl.engine.waterfill import usage
+
+#: the default replanning interval: at most this often, and a plan older than it and
+#: a block is stale
+REPLAN = timedelta(minutes=5)
+#: the smallest step of time: what separates a block's end from the next one's start
+_INSTANT = timedelta(microseconds=1)
+_MINUTE = timedelta(minutes=1)
+
+
+class PlanningInputError(ValueError):
+    """The site's signals cannot price the horizon (a tariff with a gap, a price series
+    that starts after now, a carbon series that does not cover it while carbon has a
+    price)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerSettings:
+    """The site's ``planner:``: whether the controller plans, over what horizon, in
+    what blocks, and at most how often it replans."""
+
+    enabled: bool = False
+    horizon: timedelta = HORIZON
+    block: timedelta = BLOCK
+    replan: timedelta = REPLAN
+
+    def __post_init__(self) -> None:
+        for name in ("horizon", "block", "replan"):
+            value: timedelta = getattr(self, name)
+            if value <= timedelta(0):
+                raise ValueError(f"planner settings: {name} {value} must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class CostSignals:
+    """What energy costs at each instant: the site's tariff, its dynamic price series
+    (which takes precedence for energy), its carbon intensity and carbon price."""
+
+    tariff: Tariff | None = None
+    prices: PriceSeries | None = None
+    carbon: Intensity | None = None
+    carbon_price_per_kg: float = 0.0
+
+
+def planning_problem(
+    snapshot: Snapshot, signals: CostSignals, settings: PlannerSettings
+) -> PlanningProblem:
+    """The horizon's problem as the snapshot and the site's signals state it (see the
+    module); raises :class:`PlanningInputError` when the signals cannot price it."""
+    blocks = plan_blocks(block_start(snapshot.at, settings.block), settings.horizon, settings.block)
+    structure = structure_of(snapshot.topology)
+    now = effective_capacity(snapshot, structure)
+    planned = _planned_sessions(snapshot, structure, now)
+    zone = ZoneInfo(snapshot.topology.timezone)
+    return PlanningProblem(
+        blocks=blocks,
+        sessions=tuple(session for session, _ in planned),
+        nodes=_rows(snapshot, structure, now, blocks, planned),
+        price_per_kwh=block_prices(blocks, signals, zone),
+        carbon_kg_per_kwh=block_carbon(blocks, signals),
+        carbon_price_per_kg=signals.carbon_price_per_kg,
+    )
+
+
+def block_start(instant: datetime, block: timedelta) -> datetime:
+    """The start of the block of the grid (multiples of ``block`` from the Unix epoch,
+    UTC) that holds ``instant``."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return epoch + ((instant.astimezone(UTC) - epoch) // block) * block
+
+
+def session_need(snapshot: Snapshot, session: Session) -> tuple[float, datetime]:
+    """The energy (Wh, ≥ 0) ``session`` still needs and by when: its requirement's, else
+    the site's default requirement's (as the allocator counts it)."""
+    if session.requirement is not None:
+        need = session.requirement.energy_wh - session.energy_delivered_wh
+        return max(need, 0.0), session.requirement.departure
+    need = snapshot.policy.default_energy_wh - session.energy_delivered_wh
+    return max(need, 0.0), default_departure(snapshot, session.started).astimezone(UTC)
+
+
+def _planned_sessions(
+    snapshot: Snapshot, structure: Structure, now: Capacity
+) -> list[tuple[PlannedSession, int]]:
+    """Each session the allocator decides, as the planner sees it, with its EVSE's
+    index in ``structure``."""
+    planned: list[tuple[PlannedSession, int]] = []
+    taken: set[int] = set()
+    for session in sorted(snapshot.sessions, key=lambda s: (s.evse_id, s.id)):
+        index = structure.evse_index.get(session.evse_id)
+        if index is None or index in taken:
+            continue
+        if now.uncontrolled[index] and not now.waiting[index]:
+            continue  # its charger cannot be commanded: its draw is reserved instead
+        taken.add(index)
+        evse = snapshot.topology.evses[session.evse_id]
+        amps = evse.max_current_a
+        if session.vehicle_max_current_a is not None:
+            amps = min(amps, session.vehicle_max_current_a)
+        override = snapshot.overrides.get(session.evse_id)
+        if override is not None:
+            amps = 0.0 if override.paused else min(amps, override.max_current_a)
+        need, departure = session_need(snapshot, session)
+        planned.append(
+            (
+                PlannedSession(
+                    id=session.id,
+                    evse_id=session.evse_id,
+                    need_wh=need,
+                    departure=departure,
+                    max_power_w=max(amps, 0.0) * evse.watts_per_amp,
+                ),
+                index,
+            )
+        )
+    return planned
+
+
+def _rows(
+    snapshot: Snapshot,
+    structure: Structure,
+    now: Capacity,
+    blocks: Blocks,
+    planned: Sequence[tuple[PlannedSession, int]],
+) -> tuple[NodeCapacity, ...]:
+    """One row per constraint of the allocator's that carries a planned session and has
+    a limit in some block (see the module)."""
+    constraints = structure.constraints
+    # the sessions planned here are not reservations: only what the allocator does not
+    # decide (and the non-EV load) is
+    waiting = np.where(now.waiting, now.assumed, 0.0)
+    reserved = now.reserved - usage(waiting, constraints)
+    effective = _effective_per_block(snapshot, structure, blocks)
+    session_at = {index: session for session, index in planned}
+    members: dict[int, list[tuple[str, float]]] = {}
+    for con, evse, weight in zip(
+        constraints.entry_con.tolist(),
+        constraints.entry_evse.tolist(),
+        constraints.entry_w.tolist(),
+        strict=True,
+    ):
+        session = session_at.get(evse)
+        if session is None or weight == 0.0:
+            continue
+        per_w = weight / float(structure.evse_watts_per_amp[evse])
+        members.setdefault(con, []).append((session.id, per_w))
+    rows: list[NodeCapacity] = []
+    for con, entries in sorted(members.items()):
+        room = effective[:, con] - reserved[con]
+        if not np.isfinite(room).any():
+            continue
+        node_id, kind = structure.describe(con)
+        rows.append(
+            NodeCapacity(
+                node_id=f"{node_id} {kind.value}",
+                capacity_w=tuple(float(r) for r in room),
+                session_ids=tuple(session_id for session_id, _ in entries),
+                weights=tuple(per_w for _, per_w in entries),
+            )
+        )
+    return tuple(rows)
+
+
+def _effective_per_block(snapshot: Snapshot, structure: Structure, blocks: Blocks) -> np.ndarray:
+    """Per block (rows) and constraint (columns), the effective limit at the block's
+    start as known now: an envelope starting within the block, or within the lead
+    after it, binds the whole block."""
+    held = held_health(snapshot)
+    lead = blocks.length + snapshot.envelope_lead - _INSTANT
+    rows = []
+    for start in blocks.starts():
+        moved = replace(snapshot, at=start, sources=held, envelope_lead=lead)
+        rows.append(effective_capacity(moved, structure).effective)
+    return np.vstack(rows)
+
+
+def block_prices(blocks: Blocks, signals: CostSignals, zone: ZoneInfo) -> tuple[float, ...]:
+    """Per block, the mean energy price per kWh over its minutes (see the module)."""
+    series, tariff = signals.prices, signals.tariff
+    if series is not None:
+        return _per_block(blocks, _series_price(series))
+    if tariff is not None:
+        return _per_block(blocks, _tariff_price(tariff, zone))
+    return (0.0,) * blocks.count
+
+
+def _series_price(series: PriceSeries) -> Callable[[datetime], float]:
+    def price(instant: datetime) -> float:
+        if instant >= series.end:
+            return series.prices[-1]  # the last price known holds
+        try:
+            return series.price_at(instant)
+        except PriceSeriesGapError as error:
+            raise PlanningInputError(f"planner: {error}; give prices from now on") from None
+
+    return price
+
+
+def _tariff_price(tariff: Tariff, zone: ZoneInfo) -> Callable[[datetime], float]:
+    def price(instant: datetime) -> float:
+        local = instant.astimezone(zone)
+        try:
+            return tariff.at(local).period.price
+        except ValueError as error:
+            raise PlanningInputError(
+                f"planner: the tariff prices no energy at {local.isoformat()}: {error}; "
+                "give every local time of the year an energy period (depotctl validate)"
+            ) from None
+
+    return price
+
+
+def _per_block(blocks: Blocks, price: Callable[[datetime], float]) -> tuple[float, ...]:
+    minutes = max(1, blocks.length // _MINUTE)
+    step = blocks.length / minutes
+    means = []
+    for start in blocks.starts():
+        samples = [price(start + step * m) for m in range(minutes)]
+        same = min(samples) == max(samples)  # the usual block: its price exactly
+        means.append(samples[0] if same else math.fsum(samples) / minutes)
+    return tuple(means)
+
+
+def block_carbon(blocks: Blocks, signals: CostSignals) -> tuple[float, ...]:
+    """Per block, the mean carbon intensity (kg/kWh) over it (see the module)."""
+    intensity = signals.carbon
+    if intensity is None:
+        return (0.0,) * blocks.count
+    seconds = blocks.length.total_seconds()
+    try:
+        return tuple(
+            math.fsum(
+                (end - begin).total_seconds() * kg
+                for begin, end, kg in intensity.pieces(start, start + blocks.length)
+            )
+            / seconds
+            for start in blocks.starts()
+        )
+    except UncoveredError as error:
+        if signals.carbon_price_per_kg == 0.0:
+            return (0.0,) * blocks.count
+        raise PlanningInputError(f"planner: {error}") from None

@@ -1,0 +1,111 @@
+"""Following a plan: the block's rate as each session's planned_rate_a, the note that
+says why, and the allocator's explanation of a deferral in the site's time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from depotctl.domain.policy import Policy
+from depotctl.domain.sessions import EnergyRequirement, Session
+from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.tariff import EnergyPeriod, Tariff, TariffSeason
+from depotctl.domain.tariff_calendar import DailyWindow
+from depotctl.domain.topology import Topology
+from depotctl.engine import BindingKind, EvseState, allocate
+from depotctl.engine.planner import PlanStatus, solve
+from depotctl.engine.planner.follow import followed
+from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
+from tests.engine.conftest import Depot
+
+#: 17:00 in Sydney (daylight time, +11), two hours before the price drops at 19:00
+NOW = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
+WPA = 3 * 230.0
+SETTINGS = PlannerSettings(enabled=True, horizon=timedelta(hours=12))
+
+
+def tariff() -> Tariff:
+    every = ["all"]
+    periods = (
+        EnergyPeriod("peak", DailyWindow.parse(every, "07:00", "19:00"), 0.21),
+        EnergyPeriod("night", DailyWindow.parse(every, "19:00", "07:00"), 0.06),
+    )
+    return Tariff("AUD", (TariffSeason("all year", 0, 365, periods),))
+
+
+def sydney_depot() -> Topology:
+    topology = Depot().node("site", current_a=200.0).charger("c1", "site").charger("c2", "site")
+    plain = topology.topology()
+    return Topology("test", "Australia/Sydney", plain.nodes, plain.evses, {}, {})
+
+
+def car(evse_id: str, kwh: float, *, hours: float) -> Session:
+    """A vehicle plugged in at NOW that needs ``kwh`` within ``hours``."""
+    requirement = EnergyRequirement(kwh * 1000.0, NOW + timedelta(hours=hours))
+    return Session(id=f"s-{evse_id}", evse_id=evse_id, started=NOW, requirement=requirement)
+
+
+def snapshot_at(at: datetime, *sessions: Session) -> Snapshot:
+    return Snapshot(
+        at=at,
+        topology=sydney_depot(),
+        policy=Policy(safety_margin=0.0, hysteresis_a=0.0),
+        sessions=sessions,
+    )
+
+
+def test_a_session_with_slack_is_deferred_to_the_cheap_block_and_explain_says_why() -> None:
+    lax = car("c1/1", 30.0, hours=10.0)  # departs 03:00 local
+    snap = snapshot_at(NOW, lax)
+    problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
+    plan = solve(problem)
+    assert plan.status is PlanStatus.OPTIMAL
+    following = followed(snap, problem, plan)
+    [planned] = following.sessions
+    assert planned.planned_rate_a == 0.0  # nothing at the peak price
+    note = following.plan_notes[lax.id]
+    assert (note.price_now, note.cheaper_price) == (0.21, 0.06)
+    assert note.cheaper_from == datetime(2024, 3, 4, 8, 0, tzinfo=UTC)  # 19:00 local
+    assert note.slack_h == pytest.approx(10.0 - 30_000 / (32 * WPA))
+
+    allocation = allocate(following)
+    view = allocation.evses["c1/1"]
+    assert view.limit_a == 0.0 and view.state is EvseState.PAUSED
+    assert view.binding.kind is BindingKind.PLANNED_RATE
+    assert view.binding.detail == (
+        "at the plan's rate of 0.0 A for this block; deferred: 0.21 /kWh now vs "
+        "0.06 /kWh from 19:00; departs 03:00, 8.6 h of slack"
+    )
+
+    # two hours on, in the cheap block, the plan's rate is the session's full rate
+    later = followed(snapshot_at(NOW + timedelta(hours=2), lax), problem, plan)
+    assert later.sessions[0].planned_rate_a == pytest.approx(32.0)
+
+
+def test_an_urgent_session_is_never_held_by_the_plan() -> None:
+    tight = car("c2/1", 30.0, hours=1.5)
+    snap = snapshot_at(NOW, tight)
+    problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
+    plan = solve(problem)
+    following = followed(snap, problem, plan)
+    # even a plan that held it (say a stale one) would not: urgency overrides it
+    held = replace(following.sessions[0], planned_rate_a=0.0)
+    view = allocate(snapshot_at(NOW, held)).evses["c2/1"]
+    assert view.limit_a == pytest.approx(32.0)
+
+
+def test_a_session_the_plan_does_not_know_is_left_to_the_allocator() -> None:
+    known = car("c1/1", 30.0, hours=10.0)
+    snap = snapshot_at(NOW, known)
+    problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
+    plan = solve(problem)
+    newcomer = car("c2/1", 30.0, hours=10.0)
+    following = followed(snapshot_at(NOW, known, newcomer), problem, plan)
+    rates = {s.id: s.planned_rate_a for s in following.sessions}
+    assert rates[newcomer.id] is None and rates[known.id] is not None
+    assert set(following.plan_notes) == {known.id}
+    # past the horizon the plan has no answer: nobody follows it
+    beyond = followed(snapshot_at(NOW + timedelta(hours=13), known), problem, plan)
+    assert beyond.sessions[0].planned_rate_a is None and not beyond.plan_notes
