@@ -1,12 +1,14 @@
-"""The planning problem as plain values: sessions, node capacities, prices, carbon.
+"""The planning problem as plain values: sessions, node capacities, prices, carbon,
+the site's other load and generation, demand charges and batteries.
 
 Units: W for power, Wh for energy, the tariff's currency per kWh for prices, kg CO2e
-per kWh for carbon intensity, currency per kg for the carbon price. Every per-block
-sequence has one value per block of :class:`Blocks`.
+per kWh for carbon intensity, currency per kg for the carbon price, currency per kW
+for demand rates. Every per-block sequence has one value per block of :class:`Blocks`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from datetime import datetime
 from depotctl.domain.sessions import Session
 from depotctl.domain.topology import Topology
 from depotctl.engine.planner.blocks import Blocks
+from depotctl.engine.planner.demand_charge import DemandTerm
+from depotctl.engine.planner.storage import PlannedStorage
 
 #: The shortfall penalty's floor, currency per kWh: a missed kWh always costs more
 #: than any energy, whatever the prices.
@@ -22,6 +26,12 @@ SHORTFALL_FLOOR_PER_KWH = 1_000.0
 #: The shortfall penalty over the dearest energy: heavy, so the solver misses energy
 #: only when no feasible plan delivers it.
 SHORTFALL_FACTOR = 1_000.0
+#: A battery's missed final energy per kWh, as a share of a vehicle's missed kWh.
+STORAGE_SHORTFALL_SHARE = 0.1
+#: The charge-early tie-break's most, currency per kWh: a session's kWh in block b
+#: costs EARLY_PER_KWH × b / (blocks − 1) more than in block 0 (see
+#: :meth:`PlanningProblem.early_per_kwh`).
+EARLY_PER_KWH = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +71,17 @@ class NodeCapacity:
 class PlanningProblem:
     """One horizon's linear program in plain values.
 
-    ``price_per_kwh`` and ``carbon_kg_per_kwh`` are per block; ``carbon_price_per_kg``
-    turns emissions into money; ``shortfall_per_kwh`` is the penalty per kWh missed
-    (None: :data:`SHORTFALL_FACTOR` × the dearest kWh, at least
-    :data:`SHORTFALL_FLOOR_PER_KWH`)."""
+    ``price_per_kwh`` and ``carbon_kg_per_kwh`` are per block and apply to the site's
+    import (what the grid supplies: the sessions, the batteries' net power and
+    ``base_load_w``, less ``generation_w``; export earns nothing);
+    ``carbon_price_per_kg`` turns emissions into money; ``shortfall_per_kwh`` is the
+    penalty per kWh missed (None: :data:`SHORTFALL_FACTOR` × the dearest kWh,
+    demand rates included, at least :data:`SHORTFALL_FLOOR_PER_KWH`).
+    ``base_load_w`` (the forecast non-EV load at the grid connection) and
+    ``generation_w`` (the forecast generation) are per block, None for zeros; they
+    enter the import, not the node rows (map them onto node capacities where they
+    flow). ``demand`` holds the billing window's demand charges, ``storage`` the
+    batteries."""
 
     blocks: Blocks
     sessions: tuple[PlannedSession, ...]
@@ -73,14 +90,23 @@ class PlanningProblem:
     carbon_kg_per_kwh: tuple[float, ...]
     carbon_price_per_kg: float = 0.0
     shortfall_per_kwh: float | None = None
+    base_load_w: tuple[float, ...] | None = None
+    generation_w: tuple[float, ...] | None = None
+    demand: tuple[DemandTerm, ...] = ()
+    storage: tuple[PlannedStorage, ...] = ()
 
     def __post_init__(self) -> None:
         count = self.blocks.count
         for name, series in (
             ("price_per_kwh", self.price_per_kwh),
             ("carbon_kg_per_kwh", self.carbon_kg_per_kwh),
+            ("base_load_w", self.base_load()),
+            ("generation_w", self.generation()),
         ):
             _check_series(f"planning problem: {name}", series, count, allow_inf=False)
+        for position, term in enumerate(self.demand):
+            term.check(position, count)
+        self._check_storage()
         ids = [session.id for session in self.sessions]
         if len(set(ids)) != len(ids):
             duplicate = next(i for i in ids if ids.count(i) > 1)
@@ -111,11 +137,54 @@ class PlanningProblem:
         )
 
     def penalty_per_kwh(self) -> float:
-        """The shortfall penalty in use (see the class)."""
+        """The shortfall penalty in use (see the class): the dearest kWh counts every
+        demand rate as if that kWh alone set each peak within one block."""
         if self.shortfall_per_kwh is not None:
             return self.shortfall_per_kwh
         dearest = max((abs(c) for c in self.energy_cost_per_kwh()), default=0.0)
+        dearest += sum(term.rate_per_kw for term in self.demand) / self.blocks.hours
         return max(SHORTFALL_FLOOR_PER_KWH, SHORTFALL_FACTOR * dearest)
+
+    def storage_penalty_per_kwh(self) -> float:
+        """A battery's missed final energy per kWh (see :class:`PlannedStorage`)."""
+        return STORAGE_SHORTFALL_SHARE * self.penalty_per_kwh()
+
+    def early_per_kwh(self) -> float:
+        """The charge-early tie-break's spread: per kWh, the most a session's energy
+        costs more in the last block than in the first. With equal prices the
+        optimum is not unique; this makes it deliver as early as the limits allow.
+        Never more than :data:`EARLY_PER_KWH`, half the smallest difference between
+        two blocks' different costs per kWh, or half the smallest demand rate — so it
+        never outweighs a real price difference or a peak (and is far below the
+        shortfall penalty)."""
+        costs = sorted(set(self.energy_cost_per_kwh()))
+        steps = [b - a for a, b in itertools.pairwise(costs) if b > a]
+        rates = [term.rate_per_kw for term in self.demand if term.rate_per_kw > 0.0]
+        return min([EARLY_PER_KWH, *(step / 2 for step in steps), *(r / 2 for r in rates)])
+
+    def base_load(self) -> tuple[float, ...]:
+        """``base_load_w``, zeros when None."""
+        zeros = (0.0,) * self.blocks.count
+        return zeros if self.base_load_w is None else self.base_load_w
+
+    def generation(self) -> tuple[float, ...]:
+        """``generation_w``, zeros when None."""
+        zeros = (0.0,) * self.blocks.count
+        return zeros if self.generation_w is None else self.generation_w
+
+    def _check_storage(self) -> None:
+        ids = [battery.id for battery in self.storage]
+        if len(set(ids)) != len(ids):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"planning problem: storage {twice!r} is listed twice")
+        nodes = {node.node_id for node in self.nodes}
+        for battery in self.storage:
+            unknown = sorted(set(battery.node_ids) - nodes)
+            if unknown:
+                raise ValueError(
+                    f"planning problem: storage {battery.id!r} loads unknown node(s) "
+                    f"{', '.join(map(repr, unknown))}; give their rows in nodes or drop them"
+                )
 
 
 def sessions_under(

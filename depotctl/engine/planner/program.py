@@ -1,25 +1,48 @@
 """The planning problem as a linear program, its matrix built directly in sparse
 (column-wise) form for HiGHS — no modelling layer.
 
-Units inside the program are kW and kWh (well scaled for the solver). Columns:
-``p[s, b]`` ≥ 0, session ``s``'s power in block ``b``, only for the blocks the
-session is present in (from the first block until its departure), at most its
-maximum power; then ``u[s]`` ≥ 0, its shortfall. Rows: per session,
-``Σ_b p[s,b]·h[s,b] + u[s] = need[s]`` (``h`` the block's hours before the
-departure: a vehicle takes no more than it needs); per node and block,
-``Σ_{s under node} w[node,s]·p[s,b] ≤ capacity[node, b]`` in the row's own units
-(``w`` the node's weights, 1 for a power row; the row divided by its largest
-weight, so a current row in A/W is as well scaled as a power row; a capacity below
-zero plans zero). Objective: energy price + carbon price × intensity per kWh, plus the
-shortfall penalty per kWh missed — never infeasible.
+Units inside the program are kW and kWh (well scaled for the solver); ``h`` is a
+block's hours, ``h[s,b]`` the hours of block ``b`` before session ``s`` departs.
 
-Extension points (later pieces of the planner): a demand charge adds one peak
-column per billing period and a row per block (``Σ p − peak ≤ peak so far``);
-storage adds charge/discharge columns and a state-of-charge row chain; solar and
-non-EV load shift the capacities; the delta-wye polygon replaces a three-phase
-node's one capacity row per block by its facet rows (coefficients of both signs).
-Each is more columns after ``u`` and more rows after the node rows: the layout
-below keeps sessions' rows first so that appended blocks do not renumber them.
+Columns, in this order:
+
+- ``p[s,b]`` ≥ 0, session ``s``'s power in block ``b``, only for the blocks it is
+  present in (from the first block until its departure), at most its maximum power;
+  its cost is the charge-early tie-break only (:meth:`PlanningProblem.early_per_kwh`);
+- ``u[s]`` ≥ 0, its shortfall, at the shortfall penalty per kWh;
+- ``g[b]`` ≥ 0, the site's import in block ``b`` (its average power), at the block's
+  energy price + carbon price × intensity per kWh: energy is paid for what the grid
+  supplies, and export earns nothing. In a block whose cost per kWh is negative the
+  import is the net load exactly, ``g`` free (else the program would import without
+  bound): an export there is charged at that negative price, over-stating what it
+  costs, so the optimum soaks a surplus up rather than export it;
+- ``peak[t]`` ≥ the peak so far, one per demand term, at its rate per kW;
+- per battery ``j``: ``c[j,b]`` and ``d[j,b]`` ≥ 0, its charge and discharge power
+  at its terminals (at most its limits), ``e[j,b]``, the energy it holds at block
+  ``b``'s end (within its bounds), and ``v[j]`` ≥ 0, its miss of its final energy.
+
+Rows, in this order:
+
+- per session, ``Σ_b p[s,b]·h[s,b] + u[s] = need[s]`` (a vehicle takes no more than
+  it needs);
+- per node row and block, ``Σ_s w[n,s]·p[s,b] + Σ_j w[n,j]·(c[j,b] − d[j,b]) ≤
+  capacity[n,b]`` in the row's own units (``w`` its weights, 1 for a power row; the
+  row divided by its largest weight, so a current row in A/W is as well scaled as a
+  power row; a capacity below zero plans zero);
+- per block, the import: ``Σ_s p[s,b]·h[s,b]/h + Σ_j (c[j,b] − d[j,b]) − g[b] ≤
+  generation[b] − base load[b]`` (a session leaving mid-block counts at its average);
+- per demand term and each of its blocks, ``g[b] − peak[t] ≤ 0``;
+- per battery and block, its state of charge: ``e[j,b] − e[j,b−1] − η_c·h·c[j,b] +
+  h/η_d·d[j,b] = 0`` (``e[j,−1]`` the energy now, on the right);
+- per battery, ``e[j,last] + v[j] ≥ final`` (no bound without a final energy).
+
+Never infeasible: every session and battery idle, ``g`` at the base load less the
+generation (or 0) and every peak at its import meets every row, except a battery
+outside its bounds now, which the bounds follow (see :class:`PlannedStorage`).
+
+Not modelled: simultaneous charge and discharge is not excluded (it only wastes
+energy, which the optimum does only under a negative price); several grid
+connections are one import (one connection's export offsets another's import).
 """
 
 from __future__ import annotations
@@ -30,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from depotctl.engine.planner.problem import NodeCapacity, PlanningProblem
+from depotctl.engine.planner.problem import PlanningProblem
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
@@ -38,9 +61,14 @@ Ints = npt.NDArray[np.int32]
 
 @dataclass(frozen=True, slots=True)
 class LinearProgram:
-    """The program's arrays (HiGHS's column-wise LP) and where each session's columns
-    sit: session ``i`` has ``present[i]`` power columns from ``first_column[i]`` (its
-    blocks 0 … present−1), and its shortfall column at ``shortfall_column + i``."""
+    """The program's arrays (HiGHS's column-wise LP) and where each part's columns sit
+    (see the module): session ``i`` has ``present[i]`` power columns from
+    ``first_column[i]`` (its blocks 0 … present−1) and its shortfall at
+    ``shortfall_column + i``; the import from ``import_column`` (one per block), the
+    demand peaks from ``peak_column`` (one per term), and battery ``j``'s columns
+    from ``storage_column[j]``: charge, discharge and energy (one per block each),
+    then its final miss. Rows: ``node_row`` is the first node row, ``import_row`` the
+    first import row."""
 
     col_cost: Floats
     col_lower: Floats
@@ -53,6 +81,11 @@ class LinearProgram:
     first_column: Ints
     present: Ints
     shortfall_column: int
+    import_column: int = 0
+    peak_column: int = 0
+    storage_column: tuple[int, ...] = ()
+    node_row: int = 0
+    import_row: int = 0
 
     @property
     def num_col(self) -> int:
@@ -63,16 +96,62 @@ class LinearProgram:
         return int(self.row_lower.size)
 
 
+class _Columns:
+    """The columns as they are appended: bounds, cost and entries of each."""
+
+    def __init__(self) -> None:
+        self.costs: list[Floats] = []
+        self.lowers: list[Floats] = []
+        self.uppers: list[Floats] = []
+        self.lengths: list[Ints] = []
+        self.indices: list[Ints] = []
+        self.values: list[Floats] = []
+        self.count = 0
+
+    def extend(
+        self, cost: Floats, lower: Floats, upper: Floats, rows: Ints, values: Floats, width: Ints
+    ) -> None:
+        """Columns whose entries are ``rows``/``values`` in order, ``width[k]`` each."""
+        self.costs.append(cost)
+        self.lowers.append(lower)
+        self.uppers.append(upper)
+        self.indices.append(rows)
+        self.values.append(values)
+        self.lengths.append(width)
+        self.count += int(cost.size)
+
+    def add(
+        self, cost: float, lower: float, upper: float, entries: list[tuple[int, float]]
+    ) -> None:
+        """One column with ``entries`` (row, value), rows ascending."""
+        self.extend(
+            np.array([cost]),
+            np.array([lower]),
+            np.array([upper]),
+            np.array([r for r, _ in entries], dtype=np.int32),
+            np.array([v for _, v in entries], dtype=np.float64),
+            np.array([len(entries)], dtype=np.int32),
+        )
+
+
 def build_program(problem: PlanningProblem) -> LinearProgram:
     """The linear program of ``problem`` (see the module)."""
     blocks = problem.blocks
     count = blocks.count
     sessions = problem.sessions
     n_sessions = len(sessions)
-    position = {session.id: i for i, session in enumerate(sessions)}
+    node_row = n_sessions
+    import_row = node_row + len(problem.nodes) * count
+    demand_row = import_row + count
+    soc_row = demand_row + sum(len(term.blocks) for term in problem.demand)
+    final_row = soc_row + len(problem.storage) * count
+    num_row = final_row + len(problem.storage)
+
     # each session's node indices, ascending (so its column's rows come sorted), and
     # its coefficient in each: the node's weight, the row scaled to its largest weight
-    scales = [_row_scale(node) for node in problem.nodes]
+    rows_of_battery = _battery_rows(problem)
+    scales = _row_scales(problem, rows_of_battery)
+    position = {session.id: i for i, session in enumerate(sessions)}
     nodes_of: list[list[int]] = [[] for _ in sessions]
     weights_of: list[list[float]] = [[] for _ in sessions]
     for k, node in enumerate(problem.nodes):
@@ -80,83 +159,184 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
             nodes_of[position[session_id]].append(k)
             weights_of[position[session_id]].append(weight * scales[k])
 
-    cost_per_kwh = np.asarray(problem.energy_cost_per_kwh(), dtype=np.float64)
-    penalty = problem.penalty_per_kwh()
+    hours = blocks.hours
+    spread = problem.early_per_kwh()
+    early = spread * np.arange(count, dtype=np.float64) / max(1, count - 1)
     block_starts = np.array(
         [(start - blocks.start).total_seconds() for start in blocks.starts()], dtype=np.float64
     )
     block_seconds = blocks.length.total_seconds()
 
-    costs: list[Floats] = []
-    uppers: list[Floats] = []
-    starts: list[Ints] = []
-    indices: list[Ints] = []
-    values: list[Floats] = []
+    columns = _Columns()
     first_column = np.zeros(n_sessions, dtype=np.int32)
     present = np.zeros(n_sessions, dtype=np.int32)
-    column = 0
-    nonzeros = 0
     for i, session in enumerate(sessions):
         until = (session.departure - blocks.start).total_seconds()
-        hours = np.clip(until - block_starts, 0.0, block_seconds) / 3600.0
-        n = int(np.count_nonzero(hours > 0.0))  # presence is a prefix of the blocks
-        first_column[i] = column
+        before = np.clip(until - block_starts, 0.0, block_seconds) / 3600.0
+        n = int(np.count_nonzero(before > 0.0))  # presence is a prefix of the blocks
+        first_column[i] = columns.count
         present[i] = n
         if n == 0:
             continue
-        hours = hours[:n]
-        node_rows = [n_sessions + k * count for k in nodes_of[i]]
-        width = 1 + len(node_rows)
-        rows = np.empty((n, width), dtype=np.int32)
-        rows[:, 0] = i
+        before = before[:n]
         block = np.arange(n, dtype=np.int32)
-        for j, base in enumerate(node_rows, start=1):
-            rows[:, j] = base + block
+        width = 2 + len(nodes_of[i])
+        rows = np.empty((n, width), dtype=np.int32)
         coefficients = np.empty((n, width), dtype=np.float64)
-        coefficients[:, 0] = hours
-        coefficients[:, 1:] = weights_of[i]
-        indices.append(rows.ravel())
-        values.append(coefficients.ravel())
-        starts.append(nonzeros + width * block)
-        costs.append(cost_per_kwh[:n] * hours)
-        uppers.append(np.full(n, session.max_power_w / 1000.0))
-        column += n
-        nonzeros += n * width
-    shortfall_column = column
-    # the shortfall columns: one entry each, in their session's energy row
-    starts.append(nonzeros + np.arange(n_sessions, dtype=np.int32))
-    indices.append(np.arange(n_sessions, dtype=np.int32))
-    values.append(np.ones(n_sessions))
-    costs.append(np.full(n_sessions, penalty))
+        rows[:, 0] = i
+        coefficients[:, 0] = before
+        for j, k in enumerate(nodes_of[i], start=1):
+            rows[:, j] = node_row + k * count + block
+        coefficients[:, 1:-1] = weights_of[i]
+        rows[:, -1] = import_row + block
+        coefficients[:, -1] = before / hours
+        columns.extend(
+            early[:n] * before,
+            np.zeros(n),
+            np.full(n, session.max_power_w / 1000.0),
+            rows.ravel(),
+            coefficients.ravel(),
+            np.full(n, width, dtype=np.int32),
+        )
+    shortfall_column = columns.count
     need_kwh = np.array([s.need_wh / 1000.0 for s in sessions], dtype=np.float64)
-    uppers.append(need_kwh)
-    nonzeros += n_sessions
-    starts.append(np.array([nonzeros], dtype=np.int32))
+    columns.extend(
+        np.full(n_sessions, problem.penalty_per_kwh()),
+        np.zeros(n_sessions),
+        need_kwh,
+        np.arange(n_sessions, dtype=np.int32),
+        np.ones(n_sessions),
+        np.ones(n_sessions, dtype=np.int32),
+    )
+
+    import_column = columns.count
+    demand_rows_of: list[list[int]] = [[] for _ in range(count)]
+    row = demand_row
+    for term in problem.demand:
+        for b in term.blocks:
+            demand_rows_of[b].append(row)
+            row += 1
+    energy_cost = problem.energy_cost_per_kwh()
+    for b, cost in enumerate(energy_cost):
+        entries = [(import_row + b, -1.0), *((r, 1.0) for r in demand_rows_of[b])]
+        columns.add(cost * hours, 0.0 if cost >= 0.0 else -math.inf, math.inf, entries)
+    peak_column = columns.count
+    row = demand_row
+    for term in problem.demand:
+        entries = [(row + k, -1.0) for k in range(len(term.blocks))]
+        columns.add(term.rate_per_kw, term.peak_so_far_w / 1000.0, math.inf, entries)
+        row += len(term.blocks)
+
+    storage_column = []
+    soc_rhs = np.zeros(len(problem.storage) * count)
+    final_lower = np.full(len(problem.storage), -math.inf)
+    storage_penalty = problem.storage_penalty_per_kwh()
+    for j, battery in enumerate(problem.storage):
+        storage_column.append(columns.count)
+        loads = [(node_row + k * count, w * scales[k]) for k, w in rows_of_battery[j]]
+        soc = soc_row + j * count
+        for sign, limit, stored in (
+            (1.0, battery.max_charge_w, -battery.charge_efficiency * hours),
+            (-1.0, battery.max_discharge_w, hours / battery.discharge_efficiency),
+        ):
+            for b in range(count):
+                entries = [(base + b, sign * w) for base, w in loads]
+                entries += [(import_row + b, sign), (soc + b, stored)]
+                columns.add(0.0, 0.0, limit / 1000.0, entries)
+        low, high = battery.energy_bounds_wh()
+        for b in range(count):
+            entries = [(soc + b, 1.0)]
+            if b + 1 < count:
+                entries.append((soc + b + 1, -1.0))
+            else:
+                entries.append((final_row + j, 1.0))
+            columns.add(0.0, low / 1000.0, high / 1000.0, entries)
+        final = battery.final_energy_wh
+        columns.add(
+            storage_penalty, 0.0, 0.0 if final is None else final / 1000.0, [(final_row + j, 1.0)]
+        )
+        soc_rhs[j * count] = battery.energy_wh / 1000.0
+        if final is not None:
+            final_lower[j] = final / 1000.0
 
     capacity_kw = np.empty(len(problem.nodes) * count, dtype=np.float64)
     for k, node in enumerate(problem.nodes):
         capacity_kw[k * count : (k + 1) * count] = [
             math.inf if math.isinf(c) else max(0.0, c) * scales[k] / 1000.0 for c in node.capacity_w
         ]
-    col_cost = np.concatenate(costs)
+    net_kw = (
+        np.asarray(problem.generation(), dtype=np.float64)
+        - np.asarray(problem.base_load(), dtype=np.float64)
+    ) / 1000.0
+    # a negative price: the import is the net load exactly (see the module)
+    import_lower = np.where(np.asarray(energy_cost) < 0.0, net_kw, -math.inf)
+    n_demand = soc_row - demand_row
+    row_lower = np.concatenate(
+        [
+            need_kwh,
+            np.full(capacity_kw.size, -math.inf),
+            import_lower,
+            np.full(n_demand, -math.inf),
+            soc_rhs,
+            final_lower,
+        ]
+    )
+    row_upper = np.concatenate(
+        [
+            need_kwh,
+            capacity_kw,
+            net_kw,
+            np.zeros(n_demand),
+            soc_rhs,
+            np.full(len(problem.storage), math.inf),
+        ]
+    )
+    assert row_lower.size == num_row
+    lengths = np.concatenate(columns.lengths)
     return LinearProgram(
-        col_cost=col_cost,
-        col_lower=np.zeros(col_cost.size),
-        col_upper=np.concatenate(uppers),
-        row_lower=np.concatenate([need_kwh, np.full(capacity_kw.size, -math.inf)]),
-        row_upper=np.concatenate([need_kwh, capacity_kw]),
-        start=np.concatenate(starts).astype(np.int32),
-        index=np.concatenate(indices).astype(np.int32),
-        value=np.concatenate(values),
+        col_cost=np.concatenate(columns.costs),
+        col_lower=np.concatenate(columns.lowers),
+        col_upper=np.concatenate(columns.uppers),
+        row_lower=row_lower,
+        row_upper=row_upper,
+        start=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32),
+        index=np.concatenate(columns.indices).astype(np.int32),
+        value=np.concatenate(columns.values),
         first_column=first_column,
         present=present,
         shortfall_column=shortfall_column,
+        import_column=import_column,
+        peak_column=peak_column,
+        storage_column=tuple(storage_column),
+        node_row=node_row,
+        import_row=import_row,
     )
 
 
-def _row_scale(node: NodeCapacity) -> float:
-    """The factor a node's row is scaled by: 1 / its largest weight (so a current row
-    in A/W reads like a power row in W per W, well scaled for HiGHS); 1 for weights in
-    W per W or none at all."""
-    largest = max((abs(w) for w in node.weight_of()), default=0.0)
-    return 1.0 / largest if largest > 0.0 else 1.0
+def _battery_rows(problem: PlanningProblem) -> list[list[tuple[int, float]]]:
+    """Per battery, the node rows it loads (every row of each of its nodes, ascending)
+    and its weight in each."""
+    rows: list[list[tuple[int, float]]] = []
+    for battery in problem.storage:
+        weight = dict(zip(battery.node_ids, battery.weight_of(), strict=True))
+        rows.append(
+            [
+                (k, weight[node.node_id])
+                for k, node in enumerate(problem.nodes)
+                if node.node_id in weight
+            ]
+        )
+    return rows
+
+
+def _row_scales(
+    problem: PlanningProblem, rows_of_battery: list[list[tuple[int, float]]]
+) -> list[float]:
+    """Per node row, the factor it is scaled by: 1 / its largest weight, the
+    batteries' included (so a current row in A/W reads like a power row in W per W);
+    1 for weights in W per W or none at all."""
+    largest = [max((abs(w) for w in node.weight_of()), default=0.0) for node in problem.nodes]
+    for rows in rows_of_battery:
+        for k, weight in rows:
+            largest[k] = max(largest[k], abs(weight))
+    return [1.0 / m if m > 0.0 else 1.0 for m in largest]

@@ -4,22 +4,82 @@ from __future__ import annotations
 
 import highspy
 import numpy as np
+from highspy._core import _Highs
 
-from depotctl.engine.planner.plan import Plan, PlanStatus, SessionPlan
+from depotctl.engine.planner.plan import (
+    Plan,
+    PlanCosts,
+    PlanStatus,
+    SessionPlan,
+    StoragePlan,
+)
 from depotctl.engine.planner.problem import PlanningProblem
-from depotctl.engine.planner.program import build_program
+from depotctl.engine.planner.program import Floats, LinearProgram, build_program
+from depotctl.engine.planner.warm import WarmStart, starting_basis
 
 #: an empty model (no sessions) is solved: there is nothing to plan
 _SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kModelEmpty)
 
 
-def solve(problem: PlanningProblem) -> Plan:
+def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
     """The cheapest plan of ``problem``; ``failed`` when HiGHS finds no optimum. The
-    solve time is HiGHS's own run time (no clock is read here)."""
+    solve time is HiGHS's own run time (no clock is read here).
+
+    ``warm``, a previous plan (of an earlier horizon of the same site, the blocks of
+    the same length), is where the solver starts: its basis, each part mapped onto
+    the new program by session, node, battery and block instant (see
+    :mod:`~depotctl.engine.planner.warm`). The answer is the same optimum, sooner."""
     program = build_program(problem)
     departures = {session.id: session.departure for session in problem.sessions}
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ bare
+    highs = _quiet_highs()
+    highs.passModel(_lp_of(program))
+    if warm is not None and warm.warm is not None:
+        basis = starting_basis(warm.warm, problem, program)
+        if basis is not None:
+            highs.setBasis(basis)
+    highs.run()
+    status = highs.getModelStatus()
+    seconds = float(highs.getRunTime())
+    if status not in _SOLVED:
+        return Plan(
+            blocks=problem.blocks,
+            sessions={},
+            departures=departures,
+            status=PlanStatus.FAILED,
+            solve_seconds=seconds,
+            detail=highs.modelStatusToString(status),
+        )
+    columns = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    if columns.size != program.num_col:  # an empty model has no solution to read
+        columns = np.zeros(program.num_col)
+    return Plan(
+        blocks=problem.blocks,
+        sessions=_sessions(problem, program, columns),
+        departures=departures,
+        status=PlanStatus.OPTIMAL,
+        solve_seconds=seconds,
+        objective=float(program.col_cost @ columns),
+        storage=_storage(problem, program, columns),
+        import_w=_kilo(columns[program.import_column : program.peak_column]),
+        demand_peak_w=_kilo(
+            columns[program.peak_column : program.peak_column + len(problem.demand)]
+        ),
+        costs=_costs(problem, program, columns),
+        warm=WarmStart.of(highs.getBasis(), problem, program),
+        iterations=int(highs.getInfo().simplex_iteration_count),
+    )
+
+
+def _quiet_highs() -> _Highs:
+    """A HiGHS instance that prints nothing, its banner included. highspy's ``Highs``
+    enables its callbacks in its constructor, which prints the banner before any
+    option can be set; the core class it wraps (``_Highs``, which highspy exports) prints nothing once ``output_flag`` is off, set first."""
+    highs = _Highs()
     highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def _lp_of(program: LinearProgram) -> highspy.HighsLp:
     lp = highspy.HighsLp()
     lp.num_col_ = program.num_col
     lp.num_row_ = program.num_row
@@ -34,20 +94,17 @@ def solve(problem: PlanningProblem) -> Plan:
     lp.a_matrix_.start_ = program.start
     lp.a_matrix_.index_ = program.index
     lp.a_matrix_.value_ = program.value
-    highs.passModel(lp)
-    highs.run()
-    status = highs.getModelStatus()
-    seconds = float(highs.getRunTime())
-    if status not in _SOLVED:
-        return Plan(
-            blocks=problem.blocks,
-            sessions={},
-            departures=departures,
-            status=PlanStatus.FAILED,
-            solve_seconds=seconds,
-            detail=highs.modelStatusToString(status),
-        )
-    columns = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+    return lp
+
+
+def _kilo(values: Floats) -> tuple[float, ...]:
+    """kW (the program's unit) as W."""
+    return tuple(float(v) * 1000.0 for v in values)
+
+
+def _sessions(
+    problem: PlanningProblem, program: LinearProgram, columns: Floats
+) -> dict[str, SessionPlan]:
     count = problem.blocks.count
     plans: dict[str, SessionPlan] = {}
     for i, session in enumerate(problem.sessions):
@@ -61,11 +118,37 @@ def solve(problem: PlanningProblem) -> Plan:
             power_w=tuple(float(p) for p in power),
             shortfall_wh=shortfall,
         )
-    return Plan(
-        blocks=problem.blocks,
-        sessions=plans,
-        departures=departures,
-        status=PlanStatus.OPTIMAL,
-        solve_seconds=seconds,
-        objective=float(highs.getInfo().objective_function_value) if problem.sessions else 0.0,
+    return plans
+
+
+def _storage(
+    problem: PlanningProblem, program: LinearProgram, columns: Floats
+) -> dict[str, StoragePlan]:
+    count = problem.blocks.count
+    plans: dict[str, StoragePlan] = {}
+    for battery, first in zip(problem.storage, program.storage_column, strict=True):
+        charge = np.clip(columns[first : first + count], 0.0, None)
+        discharge = np.clip(columns[first + count : first + 2 * count], 0.0, None)
+        plans[battery.id] = StoragePlan(
+            storage_id=battery.id,
+            setpoint_w=_kilo(charge - discharge),
+            energy_wh=_kilo(columns[first + 2 * count : first + 3 * count]),
+        )
+    return plans
+
+
+def _costs(problem: PlanningProblem, program: LinearProgram, columns: Floats) -> PlanCosts:
+    hours = problem.blocks.hours
+    imported_kwh = columns[program.import_column : program.peak_column] * hours
+    carbon_kg = float(np.dot(problem.carbon_kg_per_kwh, imported_kwh))
+    peaks = columns[program.peak_column : program.peak_column + len(problem.demand)]
+    missed = columns[program.shortfall_column : program.import_column]
+    finals = [columns[first + 3 * problem.blocks.count] for first in program.storage_column]
+    return PlanCosts(
+        energy=float(np.dot(problem.price_per_kwh, imported_kwh)),
+        demand=float(sum(t.rate_per_kw * p for t, p in zip(problem.demand, peaks, strict=True))),
+        carbon=problem.carbon_price_per_kg * carbon_kg,
+        shortfall=problem.penalty_per_kwh() * float(missed.sum())
+        + problem.storage_penalty_per_kwh() * float(sum(finals)),
+        carbon_kg=carbon_kg,
     )

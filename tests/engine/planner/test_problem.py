@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest
 
 from depotctl.engine.planner import (
+    DemandTerm,
     NodeCapacity,
     PlannedSession,
+    PlannedStorage,
     PlanningProblem,
     plan_blocks,
     sessions_under,
@@ -74,6 +76,38 @@ def test_the_penalty_outweighs_the_dearest_kwh_with_carbon() -> None:
     assert dear.penalty_per_kwh() == 5_000.0
     assert problem().penalty_per_kwh() == 1_000.0
     assert problem(shortfall_per_kwh=7.0).penalty_per_kwh() == 7.0
+
+
+def test_base_load_and_generation_are_per_block_and_default_to_zeros() -> None:
+    assert problem().base_load() == problem().generation() == (0.0,) * 4
+    assert problem(generation_w=(1.0, 2.0, 3.0, 4.0)).generation() == (1.0, 2.0, 3.0, 4.0)
+    with pytest.raises(ValueError, match=r"base_load_w has 2 values for 4 blocks"):
+        problem(base_load_w=(1.0, 2.0))
+
+
+def test_a_battery_on_an_unknown_node_or_listed_twice_is_refused() -> None:
+    bess = PlannedStorage("bess", ("db-9",), 0.0, 10_000.0, 0.0, 1.0, 5_000.0, 5_000.0)
+    with pytest.raises(ValueError, match=r"storage 'bess' loads unknown node\(s\) 'db-9'"):
+        problem(storage=(bess,))
+    on_site = PlannedStorage("bess", ("site",), 0.0, 10_000.0, 0.0, 1.0, 5_000.0, 5_000.0)
+    with pytest.raises(ValueError, match=r"storage 'bess' is listed twice"):
+        problem(storage=(on_site, on_site))
+
+
+def test_a_demand_term_outside_the_horizon_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"demand term 0: block\(s\) 4 outside"):
+        problem(demand=(DemandTerm(10.0, (3, 4)),))
+
+
+def test_the_penalty_counts_a_demand_rate_as_one_block_setting_the_peak() -> None:
+    # 20 /kW over a quarter-hour: a kWh can cost 80 in demand charge, + 0.2 + 0
+    assert problem(demand=(DemandTerm(20.0, (0,)),)).penalty_per_kwh() == pytest.approx(80_200.0)
+
+
+def test_the_tie_break_stays_below_half_of_every_real_difference() -> None:
+    assert problem().early_per_kwh() == 1e-3  # one price: nothing to outweigh
+    assert problem(price_per_kwh=(0.2, 0.2, 0.2004, 0.3)).early_per_kwh() == pytest.approx(2e-4)
+    assert problem(demand=(DemandTerm(1e-3, (0,)),)).early_per_kwh() == pytest.approx(5e-4)
 
 
 def test_sessions_under_follows_each_evses_path_to_the_grid() -> None:

@@ -28,23 +28,33 @@ def test_columns_rows_and_coefficients() -> None:
         carbon_kg_per_kwh=(0.0,) * 4,
     )
     program = build_program(problem)
-    # a is present in 3 blocks (the third only 10 minutes), b in all 4; then 2 shortfalls
+    # a is present in 3 blocks (the third only 10 minutes), b in all 4; 2 shortfalls,
+    # 4 imports; rows: 2 needs, 2 × 4 node rows, 4 import rows
     assert list(program.present) == [3, 4]
-    assert (program.num_col, program.num_row) == (3 + 4 + 2, 2 + 2 * 4)
+    assert (program.num_col, program.num_row) == (3 + 4 + 2 + 4, 2 + 2 * 4 + 4)
     column_of_a_third = int(program.first_column[0]) + 2
     begin, end = program.start[column_of_a_third], program.start[column_of_a_third + 1]
-    # a's third block: its energy row at 10 minutes' worth, the site's row of block 2
-    assert list(program.index[begin:end]) == [0, 2 + 2]
-    assert np.allclose(program.value[begin:end], [10 / 60, 1.0])
+    # a's third block: its energy row at 10 minutes' worth, the site's row of block 2,
+    # the import of block 2 at its average over the quarter-hour
+    assert list(program.index[begin:end]) == [0, 2 + 2, 10 + 2]
+    assert np.allclose(program.value[begin:end], [10 / 60, 1.0, (10 / 60) / 0.25])
     b_first = int(program.first_column[1])
     begin, end = program.start[b_first], program.start[b_first + 1]
-    assert list(program.index[begin:end]) == [1, 2 + 0, 2 + 4]
-    # kW and kWh inside: capacities, bounds, needs; a negative capacity plans zero
-    assert list(program.row_upper) == [5.0, 2.0, 20.0, 20.0, 20.0, 20.0, 0.0, 0.001, 0.002, 0.003]
+    assert list(program.index[begin:end]) == [1, 2 + 0, 2 + 4, 10]
+    # kW and kWh inside: capacities, bounds, needs; a negative capacity plans zero; the
+    # import at most the generation less the base load (none here)
+    assert list(program.row_upper) == [5.0, 2.0, *[20.0] * 4, 0.0, 0.001, 0.002, 0.003, *[0.0] * 4]
     assert list(program.col_upper[:3]) == [11.0] * 3
-    assert np.allclose(program.col_cost[:3], [0.1 * 0.25, 0.2 * 0.25, 0.3 * 10 / 60])
+    # sessions pay only the charge-early tie-break (0.001 /kWh at the last block)
+    assert np.allclose(program.col_cost[:3], [0.0, 0.001 / 3 * 0.25, 0.002 / 3 * 10 / 60])
     assert program.shortfall_column == 7
-    assert list(program.col_cost[7:]) == [1_000.0, 1_000.0]
+    assert list(program.col_cost[7:9]) == [1_000.0, 1_000.0]
+    # the import pays the price: per kW over a quarter-hour
+    assert program.import_column == 9
+    assert np.allclose(program.col_cost[9:], [0.025, 0.05, 0.075, 0.1])
+    begin, end = program.start[9], program.start[10]
+    assert list(program.index[begin:end]) == [10]
+    assert list(program.value[begin:end]) == [-1.0]
 
 
 def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:
@@ -62,5 +72,7 @@ def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:
         carbon_kg_per_kwh=(0.0,),
     )
     program = build_program(problem)
-    assert np.allclose(program.value[program.start[0] : program.start[2]], [0.25, 1.0, 0.25, 0.5])
+    # each column: its need, its row, the import
+    values = program.value[program.start[0] : program.start[2]]
+    assert np.allclose(values, [0.25, 1.0, 1.0, 0.25, 0.5, 1.0])
     assert program.row_upper[2] == pytest.approx(32 * 230 / 1000)

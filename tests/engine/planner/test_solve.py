@@ -3,17 +3,21 @@ random instances (capacity per node and block, presence, energy met when it can 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from depotctl.engine.planner import (
+    DemandTerm,
     NodeCapacity,
     Plan,
     PlannedSession,
+    PlannedStorage,
     PlanningProblem,
     PlanStatus,
     plan_blocks,
@@ -51,7 +55,9 @@ def test_the_energy_goes_to_the_cheap_block() -> None:
     for session_id in ("a", "b"):
         assert plan.sessions[session_id].power_w == pytest.approx((0.0, 10_000.0), abs=WATT)
         assert plan.sessions[session_id].shortfall_wh == pytest.approx(0.0, abs=WATT)
-    assert plan.objective == pytest.approx(2 * 10 * 0.10)
+    assert plan.costs is not None
+    assert plan.costs.energy == pytest.approx(2 * 10 * 0.10)
+    assert plan.import_w == pytest.approx((0.0, 20_000.0), abs=WATT)
     assert plan.rate_at("a", T0 + timedelta(minutes=70)) == pytest.approx(10_000.0, abs=WATT)
 
 
@@ -62,7 +68,8 @@ def test_when_the_cheap_block_is_full_the_rest_goes_to_the_dear_one() -> None:
     assert block_total(plan, 0) == pytest.approx(5_000.0, abs=WATT)
     for session in plan.sessions.values():
         assert sum(session.power_w) == pytest.approx(10_000.0, abs=WATT)  # 1-hour blocks
-    assert plan.objective == pytest.approx(15 * 0.10 + 5 * 0.30)
+    assert plan.costs is not None
+    assert plan.costs.energy == pytest.approx(15 * 0.10 + 5 * 0.30)
 
 
 def test_a_session_that_cannot_be_met_gets_exactly_its_shortfall() -> None:
@@ -147,7 +154,7 @@ QUARTER = timedelta(minutes=15)
 
 
 @st.composite
-def problems(draw: st.DrawFn, *, ample: bool = False) -> PlanningProblem:
+def problems(draw: st.DrawFn, *, ample: bool = False, assets: bool = False) -> PlanningProblem:
     count = draw(st.integers(1, 6))
     blocks = plan_blocks(T0, QUARTER * count, QUARTER)
     n = draw(st.integers(1, 5))
@@ -175,17 +182,53 @@ def problems(draw: st.DrawFn, *, ample: bool = False) -> PlanningProblem:
         )
         for k, members in enumerate(groups)
     )
+    prices = tuple(draw(st.floats(-0.1, 1.0)) for _ in range(count))
+    carbon = tuple(draw(st.floats(0.0, 0.8)) for _ in range(count))
+    if not assets:
+        return PlanningProblem(blocks, sessions, nodes, prices, carbon, draw(st.floats(0.0, 0.5)))
+    power = st.floats(0.0, 40_000.0)
+    storage: tuple[PlannedStorage, ...] = ()
+    if draw(st.booleans()):
+        capacity_wh = draw(st.floats(1_000.0, 100_000.0))
+        low = draw(st.floats(0.0, 0.5))
+        storage = (
+            PlannedStorage(
+                id="bess",
+                node_ids=("n0",),
+                energy_wh=draw(st.floats(0.0, capacity_wh)),
+                capacity_wh=capacity_wh,
+                min_soc=low,
+                max_soc=draw(st.floats(low, 1.0)),
+                max_charge_w=draw(power),
+                max_discharge_w=draw(power),
+                charge_efficiency=draw(st.floats(0.5, 1.0)),
+                discharge_efficiency=draw(st.floats(0.5, 1.0)),
+                final_energy_wh=draw(st.none() | st.floats(0.0, capacity_wh)),
+            ),
+        )
+    demand = tuple(
+        DemandTerm(
+            draw(st.floats(0.0, 30.0)),
+            tuple(sorted(draw(st.sets(st.integers(0, count - 1), min_size=1)))),
+            draw(power),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
     return PlanningProblem(
         blocks=blocks,
         sessions=sessions,
         nodes=nodes,
-        price_per_kwh=tuple(draw(st.floats(-0.1, 1.0)) for _ in range(count)),
-        carbon_kg_per_kwh=tuple(draw(st.floats(0.0, 0.8)) for _ in range(count)),
+        price_per_kwh=prices,
+        carbon_kg_per_kwh=carbon,
         carbon_price_per_kg=draw(st.floats(0.0, 0.5)),
+        base_load_w=tuple(draw(power) for _ in range(count)),
+        generation_w=tuple(draw(power) for _ in range(count)),
+        demand=demand,
+        storage=storage,
     )
 
 
-@given(problems())
+@given(problems(assets=True))
 def test_the_plan_keeps_every_node_within_its_capacity_in_every_block(
     problem: PlanningProblem,
 ) -> None:
@@ -193,11 +236,12 @@ def test_the_plan_keeps_every_node_within_its_capacity_in_every_block(
     assert plan.status is PlanStatus.OPTIMAL
     for node in problem.nodes:
         weights = node.weight_of()
+        batteries = [b for b in problem.storage if node.node_id in b.node_ids]
         for block, capacity in enumerate(node.capacity_w):
             load = sum(
                 w * plan.sessions[s].power_w[block]
                 for s, w in zip(node.session_ids, weights, strict=True)
-            )
+            ) + sum(plan.storage[b.id].setpoint_w[block] for b in batteries)
             # HiGHS's tolerance is 1e-7 kW in the row scaled to its largest weight
             slack = 1e-4 * max(map(abs, weights), default=1.0)
             assert load <= max(capacity, 0.0) + slack, (node.node_id, block)
@@ -220,6 +264,47 @@ def test_no_session_gets_power_outside_its_presence_or_above_its_maximum(
         assert delivered + planned.shortfall_wh == pytest.approx(session.need_wh, abs=0.01)
 
 
+@settings(max_examples=50)
+@given(problems(assets=True))
+def test_the_import_covers_the_net_load_and_each_battery_keeps_its_books(
+    problem: PlanningProblem,
+) -> None:
+    plan = solve(problem)
+    hours = problem.blocks.hours
+    for block, start in enumerate(problem.blocks.starts()):
+        sessions = sum(
+            plan.sessions[s.id].power_w[block]
+            * min(hours, max(0.0, (s.departure - start).total_seconds() / 3600))
+            / hours
+            for s in problem.sessions
+        )
+        batteries = sum(b.setpoint_w[block] for b in plan.storage.values())
+        net = sessions + batteries + problem.base_load()[block] - problem.generation()[block]
+        imported = plan.import_w[block]
+        assert imported >= net - 0.01
+        if problem.energy_cost_per_kwh()[block] >= 0.0:
+            assert imported >= -0.01
+        for term, peak in zip(problem.demand, plan.demand_peak_w, strict=True):
+            assert peak >= term.peak_so_far_w - 0.01
+            if block in term.blocks:
+                assert peak >= imported - 0.01
+    for battery in problem.storage:
+        planned = plan.storage[battery.id]
+        low, high = battery.energy_bounds_wh()
+        held = battery.energy_wh
+        for setpoint, energy in zip(planned.setpoint_w, planned.energy_wh, strict=True):
+            assert -battery.max_discharge_w - WATT <= setpoint <= battery.max_charge_w + WATT
+            # a net setpoint bounds the stored energy's change: at most η_c of a charge,
+            # at least 1/η_d of a discharge
+            change = energy - held
+            if setpoint >= 0.0:
+                assert change <= battery.charge_efficiency * setpoint * hours + 0.01
+            else:
+                assert change <= setpoint * hours / battery.discharge_efficiency + 0.01
+            assert low - 0.01 <= energy <= high + 0.01
+            held = energy
+
+
 @given(problems(ample=True))
 def test_a_session_that_can_be_met_alone_under_ample_capacity_is_met(
     problem: PlanningProblem,
@@ -229,3 +314,132 @@ def test_a_session_that_can_be_met_alone_under_ample_capacity_is_met(
         reachable = session.max_power_w * sum(problem.blocks.hours_before(session.departure))
         if session.need_wh <= reachable:
             assert plan.sessions[session.id].shortfall_wh == pytest.approx(0.0, abs=0.01)
+
+
+# --- the site's import, the tie-break, demand charges, batteries ----------------------
+
+
+def single(
+    *,
+    prices: tuple[float, float] = (0.10, 0.10),
+    need_wh: float = 10_000.0,
+    capacity_w: float = 30_000.0,
+    **fields: object,
+) -> PlanningProblem:
+    """One 10 kW session over two 1-hour blocks, its node ``capacity_w``."""
+    values: dict[str, object] = {
+        "blocks": plan_blocks(T0, 2 * HOUR, HOUR),
+        "sessions": (PlannedSession("a", "e1", need_wh, T0 + 2 * HOUR, 10_000.0),),
+        "nodes": (NodeCapacity("site", (capacity_w, capacity_w), ("a",)),),
+        "price_per_kwh": prices,
+        "carbon_kg_per_kwh": (0.0, 0.0),
+    }
+    values.update(fields)
+    return PlanningProblem(**values)  # type: ignore[arg-type]
+
+
+def test_equal_prices_charge_as_early_as_the_limits_allow() -> None:
+    plan = solve(single())
+    assert plan.sessions["a"].power_w == pytest.approx((10_000.0, 0.0), abs=WATT)
+    # the node allows 6 kW: 6 kWh first, the rest after
+    plan = solve(single(capacity_w=6_000.0))
+    assert plan.sessions["a"].power_w == pytest.approx((6_000.0, 4_000.0), abs=WATT)
+
+
+def test_the_tie_break_never_outweighs_a_real_price_difference() -> None:
+    # a hundredth of a cent cheaper later: the energy waits for it
+    problem = single(prices=(0.1001, 0.1))
+    assert problem.early_per_kwh() == pytest.approx(0.00005)
+    plan = solve(problem)
+    assert plan.sessions["a"].power_w == pytest.approx((0.0, 10_000.0), abs=WATT)
+
+
+def test_the_import_counts_base_load_less_generation_and_export_earns_nothing() -> None:
+    # 3 kW of other load; 20 kW of sun in block 1: the session charges in the sun and
+    # the import that block is 0, not −13 kW
+    plan = solve(single(base_load_w=(3_000.0, 3_000.0), generation_w=(0.0, 20_000.0)))
+    assert plan.sessions["a"].power_w == pytest.approx((0.0, 10_000.0), abs=WATT)
+    assert plan.import_w == pytest.approx((3_000.0, 0.0), abs=WATT)
+    assert plan.costs is not None
+    assert plan.costs.energy == pytest.approx(3 * 0.10)
+
+
+def test_a_departure_mid_block_counts_its_average_in_the_import() -> None:
+    # departs at 1.5 h: 10 kW for half of block 1 is 5 kW on the meter
+    problem = single(
+        prices=(0.30, 0.10),
+        sessions=(PlannedSession("a", "e1", 10_000.0, T0 + 1.5 * HOUR, 10_000.0),),
+    )
+    plan = solve(problem)
+    assert plan.sessions["a"].power_w == pytest.approx((5_000.0, 10_000.0), abs=WATT)
+    assert plan.import_w == pytest.approx((5_000.0, 5_000.0), abs=WATT)
+
+
+def test_a_demand_charge_flattens_the_peak_down_to_the_peak_so_far() -> None:
+    flat = solve(single(demand=(DemandTerm(10.0, (0, 1)),)))
+    assert flat.sessions["a"].power_w == pytest.approx((5_000.0, 5_000.0), abs=WATT)
+    assert flat.demand_peak_w == pytest.approx((5_000.0,), abs=WATT)
+    assert flat.costs is not None
+    assert flat.costs.demand == pytest.approx(50.0)
+    # 8 kW already metered this window: up to 8 kW is free, and early wins
+    paid = solve(single(demand=(DemandTerm(10.0, (0, 1), peak_so_far_w=8_000.0),)))
+    assert paid.sessions["a"].power_w == pytest.approx((8_000.0, 2_000.0), abs=WATT)
+    assert paid.demand_peak_w == pytest.approx((8_000.0,), abs=WATT)
+    # a term on block 1 only leaves block 0 free
+    late = solve(single(demand=(DemandTerm(10.0, (1,)),)))
+    assert late.sessions["a"].power_w == pytest.approx((10_000.0, 0.0), abs=WATT)
+
+
+#: 10 of 20 kWh held, 2–18 kWh usable, 10 kW either way at 90 %, to end at 10 kWh
+BESS = PlannedStorage("bess", ("site",), 10_000.0, 20_000.0, 0.1, 0.9, 10_000.0, 10_000.0)
+
+
+def battery(**fields: Any) -> PlannedStorage:
+    defaults = {"charge_efficiency": 0.9, "discharge_efficiency": 0.9, "final_energy_wh": 10e3}
+    return dataclasses.replace(BESS, **{**defaults, **fields})
+
+
+def test_a_battery_shifts_the_dear_block_to_the_cheap_one_and_ends_where_asked() -> None:
+    # 10 kW of other load; dear then cheap. Out: 10 → 2 kWh (7.2 kW delivered at 90 %);
+    # back: 8 kWh stored takes 8.89 kW at 90 %
+    problem = single(
+        prices=(0.30, 0.10),
+        need_wh=0.0,
+        base_load_w=(10_000.0, 10_000.0),
+        storage=(battery(),),
+    )
+    plan = solve(problem)
+    planned = plan.storage["bess"]
+    assert planned.setpoint_w == pytest.approx((-7_200.0, 8_000 / 0.9), abs=WATT)
+    assert planned.energy_wh == pytest.approx((2_000.0, 10_000.0), abs=WATT)
+    assert plan.import_w == pytest.approx((2_800.0, 10_000.0 + 8_000 / 0.9), abs=WATT)
+    assert plan.setpoint_at("bess", T0 + 1.5 * HOUR) == pytest.approx(8_000 / 0.9, abs=WATT)
+    assert plan.setpoint_at("ghost", T0) is None
+
+
+def test_a_battery_loads_its_path_like_a_session() -> None:
+    # the site row allows 5 kW: the battery recharges 4.5 kWh, so it may only give
+    # 4.5 kWh out of its store (4.05 kW delivered) and still end at 10 kWh
+    problem = single(
+        prices=(0.30, 0.10),
+        need_wh=0.0,
+        capacity_w=5_000.0,
+        base_load_w=(10_000.0, 10_000.0),
+        storage=(battery(),),
+    )
+    plan = solve(problem)
+    assert plan.storage["bess"].setpoint_w == pytest.approx((-4_050.0, 5_000.0), abs=WATT)
+    assert plan.storage["bess"].energy_wh[-1] == pytest.approx(10_000.0, abs=WATT)
+
+
+def test_a_battery_short_of_its_final_energy_is_a_cost_not_a_failure() -> None:
+    # empty below its minimum and 1 kW to charge: it cannot reach 10 kWh in 2 h
+    problem = single(
+        need_wh=0.0,
+        storage=(battery(energy_wh=500.0, max_charge_w=1_000.0),),
+    )
+    plan = solve(problem)
+    assert plan.status is PlanStatus.OPTIMAL
+    assert plan.storage["bess"].energy_wh == pytest.approx((1_400.0, 2_300.0), abs=WATT)
+    assert plan.costs is not None
+    assert plan.costs.shortfall == pytest.approx(7.7 * problem.storage_penalty_per_kwh())

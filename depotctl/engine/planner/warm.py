@@ -1,0 +1,173 @@
+"""Warm starts: a solve's simplex basis kept with its plan, and mapped onto the next
+program — each session's, node's, battery's and the import's columns and rows by
+their id and block instant — so a replan after an arrival, a departure or a block
+boundary starts where the last one ended.
+
+Demand terms match by their place in the problem's list. What cannot be matched (a
+new session, a block new to the horizon) starts as a slack basis would (columns at their lower bound, rows basic). The
+result may hold too many or too few basic variables; it is handed to HiGHS as an
+*alien* basis, which HiGHS completes into a valid one before its simplex runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from depotctl.engine.planner.blocks import Blocks
+from depotctl.engine.planner.problem import PlanningProblem
+from depotctl.engine.planner.program import LinearProgram
+
+Statuses = npt.NDArray[np.int8]
+_LOWER = int(highspy.HighsBasisStatus.kLower)
+_BASIC = int(highspy.HighsBasisStatus.kBasic)
+_ZERO = int(highspy.HighsBasisStatus.kZero)
+_STATUS = [highspy.HighsBasisStatus(value) for value in range(5)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where a program's parts sit, by id (see :class:`LinearProgram`)."""
+
+    blocks: Blocks
+    sessions: dict[str, tuple[int, int, int]]  # id: (first column, present, row)
+    shortfall_column: int
+    nodes: dict[tuple[str, int], int]  # (node id, occurrence): its first row
+    import_column: int
+    import_row: int
+    peak_column: int
+    demand: list[dict[int, int]]  # per term: block index: its row
+    storage: dict[str, tuple[int, int, int]]  # id: (first column, first soc row, final row)
+
+    @classmethod
+    def of(cls, problem: PlanningProblem, program: LinearProgram) -> _Layout:
+        count = problem.blocks.count
+        seen: dict[str, int] = {}
+        nodes = {}
+        for k, node in enumerate(problem.nodes):
+            occurrence = seen.get(node.node_id, 0)
+            seen[node.node_id] = occurrence + 1
+            nodes[(node.node_id, occurrence)] = program.node_row + k * count
+        soc_row = program.num_row - len(problem.storage) * (count + 1)
+        final_row = soc_row + len(problem.storage) * count
+        demand = []
+        row = program.import_row + count
+        for term in problem.demand:
+            demand.append({b: row + k for k, b in enumerate(term.blocks)})
+            row += len(term.blocks)
+        return cls(
+            blocks=problem.blocks,
+            sessions={
+                s.id: (int(program.first_column[i]), int(program.present[i]), i)
+                for i, s in enumerate(problem.sessions)
+            },
+            shortfall_column=program.shortfall_column,
+            nodes=nodes,
+            import_column=program.import_column,
+            import_row=program.import_row,
+            peak_column=program.peak_column,
+            demand=demand,
+            storage={
+                battery.id: (first, soc_row + j * count, final_row + j)
+                for j, (battery, first) in enumerate(
+                    zip(problem.storage, program.storage_column, strict=True)
+                )
+            },
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """A solve's basis (HiGHS's status per column and row) and its program's layout."""
+
+    layout: _Layout
+    col_status: Statuses
+    row_status: Statuses
+
+    @classmethod
+    def of(
+        cls, basis: highspy.HighsBasis, problem: PlanningProblem, program: LinearProgram
+    ) -> WarmStart | None:
+        """The warm start of a solve's ``basis``; None when HiGHS has no valid one."""
+        if not basis.valid or len(basis.col_status) != program.num_col:
+            return None
+        return cls(
+            layout=_Layout.of(problem, program),
+            col_status=_statuses(basis.col_status),
+            row_status=_statuses(basis.row_status),
+        )
+
+
+def starting_basis(
+    warm: WarmStart, problem: PlanningProblem, program: LinearProgram
+) -> highspy.HighsBasis | None:
+    """``warm`` mapped onto ``program`` (see the module); None when the horizons do not
+    line up (blocks of another length, or a start not a whole number of blocks after
+    the old one)."""
+    old = warm.layout
+    shift = _shift(old.blocks, problem.blocks)
+    if shift is None:
+        return None
+    new = _Layout.of(problem, program)
+    count, old_count = problem.blocks.count, old.blocks.count
+    cols = np.full(program.num_col, _LOWER, dtype=np.int8)
+    cols[program.col_lower == -math.inf] = _ZERO  # a free import column
+    rows = np.full(program.num_row, _BASIC, dtype=np.int8)
+
+    def copy(target: Statuses, to: int, source: Statuses, at: int, n: int) -> None:
+        """``n`` blocks from block ``shift`` on of the old part at ``at`` into the new
+        part at ``to`` (each part one entry per block)."""
+        n = min(n, old_count - shift)
+        if n > 0:
+            target[to : to + n] = source[at + shift : at + shift + n]
+
+    for session_id, (first, present, row) in new.sessions.items():
+        before = old.sessions.get(session_id)
+        if before is None:
+            continue
+        old_first, old_present, old_row = before
+        copy(cols, first, warm.col_status, old_first, min(present, old_present - shift))
+        cols[program.shortfall_column + row] = warm.col_status[old.shortfall_column + old_row]
+        rows[row] = warm.row_status[old_row]
+    for key, row in new.nodes.items():
+        if key in old.nodes:
+            copy(rows, row, warm.row_status, old.nodes[key], count)
+    copy(cols, new.import_column, warm.col_status, old.import_column, count)
+    copy(rows, new.import_row, warm.row_status, old.import_row, count)
+    for t, (old_rows, new_rows) in enumerate(zip(old.demand, new.demand, strict=False)):
+        cols[new.peak_column + t] = warm.col_status[old.peak_column + t]
+        for b, row in new_rows.items():
+            if b + shift in old_rows:
+                rows[row] = warm.row_status[old_rows[b + shift]]
+    for battery_id, (first, soc, final) in new.storage.items():
+        if battery_id not in old.storage:
+            continue
+        old_first, old_soc, old_final = old.storage[battery_id]
+        for part in range(3):  # charge, discharge, energy
+            copy(cols, first + part * count, warm.col_status, old_first + part * old_count, count)
+        cols[first + 3 * count] = warm.col_status[old_first + 3 * old_count]  # final miss
+        copy(rows, soc, warm.row_status, old_soc, count)
+        rows[final] = warm.row_status[old_final]
+    basis = highspy.HighsBasis()
+    basis.col_status = [_STATUS[s] for s in cols.tolist()]
+    basis.row_status = [_STATUS[s] for s in rows.tolist()]
+    basis.valid = True
+    basis.alien = True
+    return basis
+
+
+def _shift(old: Blocks, new: Blocks) -> int | None:
+    """How many blocks ``new`` starts after ``old``; None when they do not line up."""
+    if old.length != new.length or new.start < old.start:
+        return None
+    shift, rest = divmod(new.start - old.start, old.length)
+    return int(shift) if not rest and shift < old.count else None
+
+
+def _statuses(statuses: Sequence[highspy.HighsBasisStatus]) -> Statuses:
+    return np.fromiter(map(int, statuses), dtype=np.int8, count=len(statuses))

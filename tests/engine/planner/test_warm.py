@@ -1,0 +1,117 @@
+"""Warm starts: a replan starts from the previous plan's basis, mapped by session,
+node, battery and block instant, and reaches the same optimum."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from depotctl.engine.planner import (
+    NodeCapacity,
+    PlannedSession,
+    PlanningProblem,
+    plan_blocks,
+    solve,
+)
+from depotctl.engine.planner.demand_charge import DemandTerm
+from depotctl.engine.planner.plan import PlanStatus
+from depotctl.engine.planner.program import build_program
+from depotctl.engine.planner.storage import PlannedStorage
+from depotctl.engine.planner.warm import starting_basis
+from tests.engine.conftest import T0
+
+QUARTER = timedelta(minutes=15)
+
+
+def depot(sessions: int, start_block: int = 0) -> PlanningProblem:
+    """``sessions`` sessions (departing 3–6 h in) on two boards under a 60 kW site,
+    a cheap night, a battery and a demand term, over 24 quarter-hours from
+    ``start_block`` blocks after T0."""
+    start = T0 + QUARTER * start_block
+    blocks = plan_blocks(start, QUARTER * 24)
+    planned = tuple(
+        PlannedSession(f"s{i}", f"e{i}", 20_000.0 + 1_000 * i, T0 + QUARTER * (12 + i), 11_000.0)
+        for i in range(sessions)
+    )
+    ids = tuple(s.id for s in planned)
+    prices = tuple(0.30 if (start_block + b) % 24 < 8 else 0.10 for b in range(24))
+    return PlanningProblem(
+        blocks=blocks,
+        sessions=planned,
+        nodes=(
+            NodeCapacity("site", (60_000.0,) * 24, ids),
+            NodeCapacity("db-1", (30_000.0,) * 24, ids[::2]),
+            NodeCapacity("db-2", (30_000.0,) * 24, ids[1::2]),
+        ),
+        price_per_kwh=prices,
+        carbon_kg_per_kwh=(0.2,) * 24,
+        base_load_w=(5_000.0,) * 24,
+        demand=(DemandTerm(2.0, tuple(range(24)), 20_000.0),),
+        storage=(
+            PlannedStorage("bess", ("site",), 20_000.0, 50_000.0, 0.1, 0.9, 20_000.0, 20_000.0),
+        ),
+    )
+
+
+def test_a_warm_solve_of_the_same_problem_takes_no_iteration() -> None:
+    problem = depot(8)
+    cold = solve(problem)
+    assert cold.iterations > 0
+    warm = solve(problem, warm=cold)
+    assert warm.iterations == 0
+    assert warm.objective == pytest.approx(cold.objective)
+
+
+def test_after_an_arrival_the_warm_solve_reaches_the_cold_optimum_sooner() -> None:
+    before = solve(depot(7))
+    after = depot(8)
+    cold = solve(after)
+    warm = solve(after, warm=before)
+    assert warm.status is PlanStatus.OPTIMAL
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations < cold.iterations
+
+
+def test_a_block_later_the_basis_moves_with_the_instants() -> None:
+    before = solve(depot(8))
+    later = depot(8, start_block=1)
+    cold = solve(later)
+    warm = solve(later, warm=before)
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-9)
+    assert warm.iterations < cold.iterations
+    # session s0's power column of the new block 0 is the old block 1's
+    assert before.warm is not None
+    program = build_program(later)
+    basis = starting_basis(before.warm, later, program)
+    assert basis is not None
+    old_program = build_program(depot(8))
+    old = int(before.warm.col_status[int(old_program.first_column[0]) + 1])
+    assert int(basis.col_status[int(program.first_column[0])]) == old
+
+
+def test_horizons_that_do_not_line_up_start_cold() -> None:
+    before = solve(depot(8))
+    assert before.warm is not None
+    shifted = dataclasses.replace(
+        depot(8), blocks=plan_blocks(T0 + timedelta(minutes=5), QUARTER * 24)
+    )
+    assert starting_basis(before.warm, shifted, build_program(shifted)) is None
+    assert solve(shifted, warm=before).status is PlanStatus.OPTIMAL
+
+
+def test_a_first_solve_in_a_fresh_process_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # HiGHS prints a banner on a solver's first use unless silenced before it: the
+    # CLI's --format json must stay clean
+    script = (
+        "from tests.engine.planner.test_warm import depot\n"
+        "from depotctl.engine.planner import solve\n"
+        "assert solve(depot(2)).status.value == 'optimal'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == ""
