@@ -274,6 +274,8 @@ class ControlLoop:
         steady = {e: a for e, a in self.in_force.items() if e not in self.in_flight}
         self.dispatcher.renew(steady, self.report)
         self.controller.publish(live, max_age_s=self.tick_s)
+        if self.controller.planning is not None:  # a plan due starts solving off the loop
+            self.controller.planning.after_cycle(live.snapshot)
         self._upcoming = upcoming(live.snapshot)
         self._prune(live.snapshot.at)
         return CycleResult(reason, tuple(now), tuple(later))

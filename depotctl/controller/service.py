@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from depotctl.config import (
     SCHEMA_UNKNOWN_KIND,
@@ -49,6 +49,9 @@ from depotctl.domain.policy import Policy
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
 from depotctl.engine import Allocation, allocate
+
+if TYPE_CHECKING:
+    from depotctl.controller.planning import Planning
 
 log = logging.getLogger("depotctl.controller")
 
@@ -205,6 +208,8 @@ class Controller:
         self._generation = 0  # bumped on every change the allocation depends on
         self._published: LiveState | None = None
         self._published_max_age_s = 0.0
+        #: the horizon planner whose usable plan every snapshot follows (None: off)
+        self.planning: Planning | None = None
         self.reload()
 
     def on_change(self, listener: Callable[[str], None]) -> None:
@@ -299,7 +304,7 @@ class Controller:
         now = self.clock.now()
         uow = self.units()
         sources = source_healths(applied.topology.sources, uow.sources.heard())
-        return Snapshot(
+        snapshot = Snapshot(
             at=now,
             topology=applied.topology,
             policy=applied.policy,
@@ -323,6 +328,7 @@ class Controller:
                 if evse_id in applied.topology.evses  # a revision may have removed the EVSE
             },
         )
+        return snapshot if self.planning is None else self.planning.followed(snapshot)
 
     def charger_states(
         self, states: dict[str, ChargerState], topology: Topology

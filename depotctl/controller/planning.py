@@ -1,0 +1,297 @@
+"""The controller's horizon planner: when to plan again, solving off the event loop,
+and whether the latest plan may be followed.
+
+After each control cycle :meth:`Planning.after_cycle` looks at the cycle's snapshot:
+a plan is due when there is none yet, when a session arrived or departed (or its
+requirement changed), when the envelopes or the sources' health changed, at each
+block boundary, and at least every ``replan`` interval. One solve runs at a time, in
+a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS); when it
+ends, the controller is told (a cycle runs at once) and every snapshot from then on
+follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
+for the block now, and its note for ``explain``).
+
+A plan is followed only while it is usable: solved to optimality, covering now, and
+no older than its ``replan`` interval and a block. Otherwise — a failed solve (the
+solver's status, or signals that cannot price the horizon) or a stale plan — the
+allocator alone decides; the change is journaled once (``planner.failed``,
+``planner.stale``), and every plan solved is (``planner.solved``, with its counts
+and solve time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from depotctl.config import site_carbon_intensity, site_price_series, site_tariff
+from depotctl.controller.service import Controller
+from depotctl.controller.store import NewJournalEntry, journal_entry
+from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.planner import Plan, PlanningProblem, PlanStatus, solve
+from depotctl.engine.planner.follow import followed
+from depotctl.engine.planner.inputs import (
+    CostSignals,
+    PlannerSettings,
+    block_start,
+    planning_problem,
+)
+
+#: what solves a problem: HiGHS through :func:`depotctl.engine.planner.solve`, or a test's
+Solver = Callable[[PlanningProblem], Plan]
+
+log = logging.getLogger("depotctl.controller")
+
+
+class PlanningKind(StrEnum):
+    """The planner's journal kinds."""
+
+    SOLVED = "planner.solved"
+    FAILED = "planner.failed"
+    STALE = "planner.stale"
+
+
+class Following(StrEnum):
+    """Whether the allocator follows a plan now."""
+
+    NONE = "none"  # no plan yet
+    FOLLOWING = "following"
+    FAILED = "failed"
+    STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanningRound:
+    """One solve: for the snapshot of ``at`` (the controller's clock), why it ran, the
+    problem and the plan (None when the problem could not be built), and the error
+    that stopped it."""
+
+    at: datetime
+    reason: str
+    problem: PlanningProblem | None
+    plan: Plan | None
+    error: str | None = None
+    #: wall seconds to build the problem and solve it
+    seconds: float = 0.0
+
+    @property
+    def solved(self) -> bool:
+        return self.plan is not None and self.plan.status is PlanStatus.OPTIMAL
+
+
+class Planning:
+    """The horizon planner of one controller (see the module). ``solver`` solves a
+    problem (HiGHS by default; a test injects one that fails). The latest round —
+    its problem and plan — is :attr:`latest`; :meth:`usable` says whether it is
+    followed at an instant."""
+
+    def __init__(
+        self, controller: Controller, settings: PlannerSettings, *, solver: Solver = solve
+    ) -> None:
+        self.controller = controller
+        self.settings = settings
+        self.solver = solver
+        self.latest: PlanningRound | None = None
+        #: the solve in flight, if any
+        self.task: asyncio.Task[PlanningRound] | None = None
+        self.following = Following.NONE
+        self._inputs: PlanInputs | None = None  # what the latest round was planned from
+        self._signals: tuple[int, CostSignals] | None = None
+        controller.planning = self
+
+    # -- following --------------------------------------------------------------------
+
+    def usable(self, at: datetime) -> PlanningRound | None:
+        """The latest round if its plan may be followed at ``at`` (see the module)."""
+        latest = self.latest
+        if latest is None or not latest.solved or latest.problem is None:
+            return None
+        assert latest.plan is not None
+        blocks = latest.plan.blocks
+        if blocks.index(at) is None or at - latest.at > self.settings.replan + blocks.length:
+            return None
+        return latest
+
+    def followed(self, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` with the usable plan's rates and notes; as it is without one."""
+        latest = self.usable(snapshot.at)
+        if latest is None or latest.problem is None or latest.plan is None:
+            return snapshot
+        return followed(snapshot, latest.problem, latest.plan)
+
+    # -- replanning -------------------------------------------------------------------
+
+    def after_cycle(self, snapshot: Snapshot) -> None:
+        """After a control cycle: journal a plan gone stale, and start a solve when one
+        is due and none is running (needs a running event loop)."""
+        if self.following is Following.FOLLOWING and self.usable(snapshot.at) is None:
+            self._journal_stale(snapshot.at)
+        reason = self.due(snapshot)
+        if reason is None or (self.task is not None and not self.task.done()):
+            return
+        self.task = asyncio.get_running_loop().create_task(self.replan(snapshot, reason))
+
+    def due(self, snapshot: Snapshot) -> str | None:
+        """Why a plan is due for ``snapshot`` (None: it is not)."""
+        if not self.settings.enabled:
+            return None
+        latest = self.latest
+        if latest is None:
+            return "no plan yet"
+        changed = _what_changed(self._inputs, _inputs_of(snapshot))
+        if changed:
+            return changed
+        if block_start(snapshot.at, self.settings.block) > block_start(
+            latest.at, self.settings.block
+        ):
+            return "a block boundary"
+        if snapshot.at - latest.at >= self.settings.replan:
+            return "the replan interval"
+        return None
+
+    async def replan(self, snapshot: Snapshot, reason: str) -> PlanningRound:
+        """Build and solve the plan of ``snapshot`` in a worker thread, make it the
+        latest, journal it and tell the controller."""
+        signals = self.signals()
+        self._inputs = _inputs_of(snapshot)
+        planned = await asyncio.to_thread(self._solve, snapshot, signals, reason)
+        self.latest = planned
+        with self.controller.units() as uow:
+            uow.journal.record(self._entries(planned))
+        self.controller.changed(f"a plan ({reason})")
+        return planned
+
+    def signals(self) -> CostSignals:
+        """The site's tariff, prices and carbon (read once per revision)."""
+        applied = self.controller.require_site()
+        number = applied.revision.number
+        if self._signals is None or self._signals[0] != number:
+            base_dir = self.controller.base_dir_of(applied.revision)
+            signals = CostSignals(
+                tariff=site_tariff(applied.site, base_dir),
+                prices=site_price_series(applied.site, base_dir),
+                carbon=site_carbon_intensity(applied.site, base_dir),
+            )
+            self._signals = (number, signals)
+        return self._signals[1]
+
+    def _solve(self, snapshot: Snapshot, signals: CostSignals, reason: str) -> PlanningRound:
+        began = time.perf_counter()
+        problem: PlanningProblem | None = None
+        try:
+            problem = planning_problem(snapshot, signals, self.settings)
+            plan = self.solver(problem)
+        except Exception as failure:  # the allocator alone decides; say why
+            log.exception("planning failed")
+            return PlanningRound(
+                snapshot.at,
+                reason,
+                problem,
+                None,
+                error=f"{type(failure).__name__}: {failure}",
+                seconds=time.perf_counter() - began,
+            )
+        error = (
+            None
+            if plan.status is PlanStatus.OPTIMAL
+            else f"the solver found no plan: {plan.detail}"
+        )
+        return PlanningRound(
+            snapshot.at, reason, problem, plan, error, seconds=time.perf_counter() - began
+        )
+
+    # -- the journal ------------------------------------------------------------------
+
+    def _entries(self, planned: PlanningRound) -> list[NewJournalEntry]:
+        at = planned.at
+        if planned.solved:
+            self.following = Following.FOLLOWING
+            assert planned.plan is not None and planned.problem is not None
+            plan, problem = planned.plan, planned.problem
+            short_kwh = sum(s.shortfall_wh for s in plan.sessions.values()) / 1000.0
+            return [
+                journal_entry(
+                    PlanningKind.SOLVED,
+                    f"plan solved ({planned.reason}): {len(problem.sessions)} session(s), "
+                    f"{len(problem.nodes)} row(s) × {problem.blocks.count} blocks in "
+                    f"{plan.solve_seconds:.2f} s"
+                    + (f"; {short_kwh:.1f} kWh short of the needs" if short_kwh > 0.05 else ""),
+                    at=at,
+                    data={
+                        "reason": planned.reason,
+                        "sessions": len(problem.sessions),
+                        "rows": len(problem.nodes),
+                        "blocks": problem.blocks.count,
+                        "solve_s": round(plan.solve_seconds, 4),
+                        "build_and_solve_s": round(planned.seconds, 4),
+                        "shortfall_kwh": round(short_kwh, 3),
+                        "objective": plan.objective,
+                    },
+                )
+            ]
+        if self.following is Following.FAILED:
+            return []  # journaled once, when it began failing
+        self.following = Following.FAILED
+        return [
+            journal_entry(
+                PlanningKind.FAILED,
+                f"planning failed ({planned.reason}): {planned.error}; the allocator alone "
+                "decides until a plan is solved",
+                at=at,
+                data={"reason": planned.reason, "error": planned.error},
+            )
+        ]
+
+    def _journal_stale(self, at: datetime) -> None:
+        self.following = Following.STALE
+        latest = self.latest
+        made = latest.at.isoformat() if latest is not None else "never"
+        entry = journal_entry(
+            PlanningKind.STALE,
+            f"the plan of {made} is stale (older than its replan interval and a block, "
+            "or past its horizon); the allocator alone decides until a plan is solved",
+            at=at,
+            data={"plan_at": made, "replan_s": self.settings.replan.total_seconds()},
+        )
+        with self.controller.units() as uow:
+            uow.journal.record([entry])
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What a plan depends on besides time: the sessions (and their needs), the
+    envelopes, the sources online."""
+
+    sessions: frozenset[tuple[str, str, object, float | None]]
+    envelopes: tuple[object, ...]
+    online: frozenset[str]
+
+
+def _inputs_of(snapshot: Snapshot) -> PlanInputs:
+    sessions = frozenset(
+        (s.id, s.evse_id, s.requirement, s.vehicle_max_current_a) for s in snapshot.sessions
+    )
+    online = frozenset(
+        source for source, health in snapshot.sources.items() if health.is_online(snapshot.at)
+    )
+    return PlanInputs(sessions, snapshot.envelopes, online)
+
+
+def _what_changed(before: PlanInputs | None, now: PlanInputs) -> str | None:
+    if before is None:
+        return "no plan yet"
+    if before.sessions != now.sessions:
+        ids_then = {s[0] for s in before.sessions}
+        ids_now = {s[0] for s in now.sessions}
+        arrived, left = sorted(ids_now - ids_then), sorted(ids_then - ids_now)
+        words = [f"arrival {i}" for i in arrived] + [f"departure {i}" for i in left]
+        return ", ".join(map(str, words)) or "a session's requirement"
+    if before.envelopes != now.envelopes:
+        return "the envelopes"
+    if before.online != now.online:
+        return "a source's health"
+    return None

@@ -1,0 +1,182 @@
+"""The controller plans and the allocator follows: a real controller (SQLite store,
+simulated clock moved by the test, its control loop and HTTP API) with a tariff that
+makes waiting worthwhile. A session with slack is held at 0 A in the dear hours and
+charges once the price drops; an urgent one is never held; a failed solve and a
+stale plan fall back to the allocator alone, journaled once; ``explain`` says why."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from depotctl.cli.render_explain import explain_text
+from depotctl.controller.app import create_app
+from depotctl.controller.auth import load_or_create_tokens
+from depotctl.controller.clock import SimClock
+from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.loop import ControlLoop
+from depotctl.controller.planning import Following, Planning, PlanningKind
+from depotctl.controller.service import Controller
+from depotctl.controller.store import Store
+from depotctl.domain.sessions import EnergyRequirement, Session
+from depotctl.engine import BindingKind
+from depotctl.engine.planner import Plan, PlanningProblem, solve
+from depotctl.engine.planner.inputs import PlannerSettings
+from tests.conftest import EXAMPLES
+from tests.controller.test_app import serving
+
+#: Monday 2 March 2026, 18:00 in Sydney (daylight time, +11)
+START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
+#: 23:00 in Sydney: the night price, until 01:00
+NIGHT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+SETTINGS = PlannerSettings(enabled=True, horizon=timedelta(hours=24))
+TARIFF = (
+    "  tariff:\n"
+    "    currency: AUD\n"
+    '    seasons: [{name: all-year, from: "01-01", to: "12-31", energy: [\n'
+    '      {name: day, days: all, from: "01:00", to: "23:00", price: 0.21 /kWh},\n'
+    '      {name: night, days: all, from: "23:00", to: "01:00", price: 0.06 /kWh}]}]\n'
+)
+LAX, URGENT = "chg-01/1", "chg-02/1"
+
+
+@pytest.fixture
+def controller(tmp_path: Path) -> Iterator[Controller]:
+    site = tmp_path / "site.yaml"
+    site.write_text((EXAMPLES / "minimal.yaml").read_text() + TARIFF)
+    store = Store.open(tmp_path / "depotctl.sqlite")
+    clock = SimClock(START, speed=1.0)
+    clock.pause()
+    controller = Controller(store, clock, base_dir=tmp_path)
+    controller.seed(site, site.read_text(), author="test")
+    # the lax bus: 40 kWh by 06:10 (19:10 UTC), about 1.8 h at its 22 kW
+    plug(controller, LAX, "S-lax", 40.0, datetime(2026, 3, 2, 19, 10, tzinfo=UTC))
+    # the urgent one: 30 kWh in 1.5 h, about 1.4 h at its rate
+    plug(controller, URGENT, "S-urgent", 30.0, START + timedelta(hours=1.5))
+    yield controller
+    controller.close()
+
+
+def plug(controller: Controller, evse_id: str, session_id: str, kwh: float, by: datetime) -> None:
+    requirement = EnergyRequirement(kwh * 1000.0, by)
+    session = Session(session_id, evse_id, controller.clock.now(), requirement=requirement)
+    controller.units().sessions.put(session)
+
+
+def advance(controller: Controller, seconds: float) -> None:
+    clock = controller.clock
+    assert isinstance(clock, SimClock)
+    clock.advance(seconds)
+
+
+async def cycle_and_plan(loop: ControlLoop, planning: Planning) -> None:
+    """A cycle, the solve it started (if any), and the cycle the new plan runs."""
+    await loop.cycle("test")
+    if planning.task is not None:
+        await planning.task
+    await loop.cycle("the plan")
+
+
+def limits(controller: Controller) -> dict[str, tuple[float, BindingKind]]:
+    evses = controller.current().allocation.evses
+    return {e: (evses[e].limit_a, evses[e].binding.kind) for e in (LAX, URGENT)}
+
+
+def kinds(controller: Controller, kind: str) -> list[str]:
+    return [entry.message for entry in controller.units().journal.entries(kind=kind)]
+
+
+def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_waits(
+    controller: Controller,
+) -> None:
+    planning = Planning(controller, SETTINGS)
+    loop = ControlLoop(controller, RecordingDispatcher())
+
+    asyncio.run(cycle_and_plan(loop, planning))
+    assert planning.following is Following.FOLLOWING
+    lax, urgent = limits(controller)[LAX], limits(controller)[URGENT]
+    assert lax == (0.0, BindingKind.PLANNED_RATE)
+    assert urgent[0] == pytest.approx(31.8)  # its own 22 kW rating, not the plan
+    [solved] = kinds(controller, PlanningKind.SOLVED)
+    assert solved.startswith("plan solved (no plan yet): 2 session(s)")
+
+    # what `depotctl explain` prints, from the controller's API
+    tokens = load_or_create_tokens(controller.store.path.parent)
+    with serving(create_app(controller, tokens)) as url:
+        response = httpx.get(
+            f"{url}/api/v1/explain/{LAX}",
+            headers={"Authorization": f"Bearer {tokens.admin}"},
+            timeout=10,
+        )
+    assert response.status_code == 200
+    text = explain_text(response.json())
+    assert (
+        "at the plan's rate of 0.0 A for this block; deferred: 0.21 /kWh now vs 0.06 /kWh "
+        "from 23:00; departs 06:10, 10.3 h of slack"
+    ) in " ".join(text.split())
+
+    # 23:00: a block boundary replans, and the bus charges at the night price
+    advance(controller, (NIGHT - START).total_seconds())
+    asyncio.run(cycle_and_plan(loop, planning))
+    assert kinds(controller, PlanningKind.SOLVED)[-1].startswith("plan solved (a block boundary)")
+    amps, _ = limits(controller)[LAX]
+    assert amps > 6.0  # more than its minimum: charging
+
+
+def test_a_failed_solve_leaves_the_allocator_alone_journaled_once(controller: Controller) -> None:
+    def infeasible(problem: PlanningProblem) -> Plan:
+        raise RuntimeError("HiGHS: model infeasible")
+
+    planning = Planning(controller, SETTINGS, solver=infeasible)
+    loop = ControlLoop(controller, RecordingDispatcher())
+    asyncio.run(cycle_and_plan(loop, planning))
+    advance(controller, SETTINGS.replan.total_seconds())
+    asyncio.run(cycle_and_plan(loop, planning))  # the replan interval: it fails again
+    assert planning.following is Following.FAILED
+    [failed] = kinds(controller, PlanningKind.FAILED)
+    assert "RuntimeError: HiGHS: model infeasible; the allocator alone decides" in failed
+    lax, _ = limits(controller)[LAX]
+    assert lax == pytest.approx(31.8)  # not held: no plan is followed
+
+
+def test_a_plan_gone_stale_while_a_solve_hangs_is_not_followed(controller: Controller) -> None:
+    release = threading.Event()
+    calls = 0
+
+    def first_quick_then_slow(problem: PlanningProblem) -> Plan:
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            release.wait(timeout=60)  # a hang, not a busy machine
+        return solve(problem)
+
+    planning = Planning(controller, SETTINGS, solver=first_quick_then_slow)
+    loop = ControlLoop(controller, RecordingDispatcher())
+
+    async def scenario() -> None:
+        await cycle_and_plan(loop, planning)
+        assert limits(controller)[LAX] == (0.0, BindingKind.PLANNED_RATE)
+        # past the replan interval and a block, the second solve still running
+        stale_after = SETTINGS.replan + SETTINGS.block
+        advance(controller, stale_after.total_seconds() + 1)
+        await loop.cycle("tick")  # starts the slow solve
+        await loop.cycle("tick")  # finds the plan stale
+        assert planning.following is Following.STALE
+        assert limits(controller)[LAX][0] == pytest.approx(31.8)
+        release.set()
+        assert planning.task is not None
+        await planning.task
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        release.set()
+    [stale] = kinds(controller, PlanningKind.STALE)
+    assert "is stale" in stale and "the allocator alone decides" in stale
+    assert planning.following is Following.FOLLOWING  # the slow solve landed
