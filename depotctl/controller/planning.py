@@ -5,8 +5,8 @@ After each control cycle :meth:`Planning.after_cycle` looks at the cycle's snaps
 a plan is due when there is none yet, when a session arrived or departed (or its
 requirement changed), when the envelopes or the sources' health changed, at each
 block boundary, and at least every ``replan`` interval. One solve runs at a time, in
-a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS); when it
-ends, the controller is told (a cycle runs at once) and every snapshot from then on
+a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS), warm-started
+from the previous plan; when it ends, the controller is told (a cycle runs at once) and every snapshot from then on
 follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
 for the block now, and its note for ``explain``).
 
@@ -41,8 +41,9 @@ from depotctl.engine.planner.inputs import (
     planning_problem,
 )
 
-#: what solves a problem: HiGHS through :func:`depotctl.engine.planner.solve`, or a test's
-Solver = Callable[[PlanningProblem], Plan]
+#: what solves a problem, warm-started from the previous plan when there is one: HiGHS
+#: through :func:`depotctl.engine.planner.solve`, or a test's
+Solver = Callable[[PlanningProblem, Plan | None], Plan]
 
 log = logging.getLogger("depotctl.controller")
 
@@ -182,9 +183,11 @@ class Planning:
     def _solve(self, snapshot: Snapshot, signals: CostSignals, reason: str) -> PlanningRound:
         began = time.perf_counter()
         problem: PlanningProblem | None = None
+        previous = self.latest
+        warm = previous.plan if previous is not None and previous.solved else None
         try:
             problem = planning_problem(snapshot, signals, self.settings)
-            plan = self.solver(problem)
+            plan = self.solver(problem, warm)
         except Exception as failure:  # the allocator alone decides; say why
             log.exception("planning failed")
             return PlanningRound(

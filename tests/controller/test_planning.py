@@ -130,7 +130,7 @@ def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_
 
 
 def test_a_failed_solve_leaves_the_allocator_alone_journaled_once(controller: Controller) -> None:
-    def infeasible(problem: PlanningProblem) -> Plan:
+    def infeasible(problem: PlanningProblem, warm: Plan | None) -> Plan:
         raise RuntimeError("HiGHS: model infeasible")
 
     planning = Planning(controller, SETTINGS, solver=infeasible)
@@ -149,12 +149,15 @@ def test_a_plan_gone_stale_while_a_solve_hangs_is_not_followed(controller: Contr
     release = threading.Event()
     calls = 0
 
-    def first_quick_then_slow(problem: PlanningProblem) -> Plan:
+    warms: list[Plan | None] = []
+
+    def first_quick_then_slow(problem: PlanningProblem, warm: Plan | None) -> Plan:
         nonlocal calls
         calls += 1
+        warms.append(warm)
         if calls > 1:
             release.wait(timeout=60)  # a hang, not a busy machine
-        return solve(problem)
+        return solve(problem, warm)
 
     planning = Planning(controller, SETTINGS, solver=first_quick_then_slow)
     loop = ControlLoop(controller, RecordingDispatcher())
@@ -180,3 +183,5 @@ def test_a_plan_gone_stale_while_a_solve_hangs_is_not_followed(controller: Contr
     [stale] = kinds(controller, PlanningKind.STALE)
     assert "is stale" in stale and "the allocator alone decides" in stale
     assert planning.following is Following.FOLLOWING  # the slow solve landed
+    # the second solve started from the first plan (warm), the first from nothing
+    assert warms[0] is None and warms[1] is not None and warms[1].sessions
