@@ -23,16 +23,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from depotctl.config import site_carbon_intensity, site_price_series, site_tariff
 from depotctl.controller.service import Controller
 from depotctl.controller.store import NewJournalEntry, journal_entry
 from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.tariff import DemandCharge
+from depotctl.domain.topology import NodeKind
 from depotctl.engine.planner import Plan, PlanningProblem, PlanStatus, solve
+from depotctl.engine.planner.billing_peaks import BillingPeaks, month_start
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import (
     CostSignals,
@@ -78,6 +82,8 @@ class PlanningRound:
     error: str | None = None
     #: wall seconds to build the problem and solve it
     seconds: float = 0.0
+    #: the billing window's demand peaks so far (W) it planned from, by charge
+    demand_peaks_w: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def solved(self) -> bool:
@@ -102,6 +108,7 @@ class Planning:
         self.following = Following.NONE
         self._inputs: PlanInputs | None = None  # what the latest round was planned from
         self._signals: tuple[int, CostSignals] | None = None
+        self._peaks: BillingPeaks | None = None
         controller.planning = self
 
     # -- following --------------------------------------------------------------------
@@ -186,7 +193,8 @@ class Planning:
         previous = self.latest
         warm = previous.plan if previous is not None and previous.solved else None
         try:
-            problem = planning_problem(snapshot, signals, self.settings)
+            peaks = self._peaks_w(snapshot, signals)
+            problem = planning_problem(snapshot, signals, self.settings, peaks)
             plan = self.solver(problem, warm)
         except Exception as failure:  # the allocator alone decides; say why
             log.exception("planning failed")
@@ -204,8 +212,37 @@ class Planning:
             else f"the solver found no plan: {plan.detail}"
         )
         return PlanningRound(
-            snapshot.at, reason, problem, plan, error, seconds=time.perf_counter() - began
+            snapshot.at,
+            reason,
+            problem,
+            plan,
+            error,
+            seconds=time.perf_counter() - began,
+            demand_peaks_w={charge.label: watts for charge, watts in peaks.items()},
         )
+
+    def _peaks_w(self, snapshot: Snapshot, signals: CostSignals) -> Mapping[DemandCharge, float]:
+        """The billing window's demand peaks so far, from the grid connections' metered
+        power by minute (each minute read once; the minute now when it is over)."""
+        tariff = signals.tariff
+        if tariff is None or not tariff.demand_charges:
+            return {}
+        zone = ZoneInfo(snapshot.topology.timezone)
+        if self._peaks is None or self._peaks.tariff is not tariff:
+            self._peaks = BillingPeaks(tariff, zone)
+        peaks = self._peaks
+        since = peaks.counted_until or month_start(snapshot.at, zone)
+        until = snapshot.at.replace(second=0, microsecond=0)
+        imported: dict[datetime, float] = {}
+        telemetry = self.controller.units().telemetry
+        for node in snapshot.topology.nodes.values():
+            if node.kind is not NodeKind.GRID_CONNECTION:
+                continue
+            for minute in telemetry.history(node.id, since=since, until=until, limit=50_000):
+                if minute.power_w_mean is not None:
+                    imported[minute.minute] = imported.get(minute.minute, 0.0) + minute.power_w_mean
+        peaks.add(sorted(imported.items()))
+        return peaks.peaks_w(snapshot.at)
 
     # -- the journal ------------------------------------------------------------------
 
@@ -233,6 +270,10 @@ class Planning:
                         "build_and_solve_s": round(planned.seconds, 4),
                         "shortfall_kwh": round(short_kwh, 3),
                         "objective": plan.objective,
+                        "demand_peaks_so_far_kw": {
+                            label: round(watts / 1000.0, 3)
+                            for label, watts in planned.demand_peaks_w.items()
+                        },
                     },
                 )
             ]

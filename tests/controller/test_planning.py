@@ -25,6 +25,7 @@ from depotctl.controller.planning import Following, Planning, PlanningKind
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
 from depotctl.domain.sessions import EnergyRequirement, Session
+from depotctl.domain.telemetry import Reading
 from depotctl.engine import BindingKind
 from depotctl.engine.planner import Plan, PlanningProblem, solve
 from depotctl.engine.planner.inputs import PlannerSettings
@@ -41,7 +42,8 @@ TARIFF = (
     "    currency: AUD\n"
     '    seasons: [{name: all-year, from: "01-01", to: "12-31", energy: [\n'
     '      {name: day, days: all, from: "01:00", to: "23:00", price: 0.21 /kWh},\n'
-    '      {name: night, days: all, from: "23:00", to: "01:00", price: 0.06 /kWh}]}]\n'
+    '      {name: night, days: all, from: "23:00", to: "01:00", price: 0.06 /kWh}],\n'
+    "      demand: [{name: day-demand, days: all, period: day, price: 10 /kW/month}]}]\n"
 )
 LAX, URGENT = "chg-01/1", "chg-02/1"
 
@@ -95,16 +97,26 @@ def kinds(controller: Controller, kind: str) -> list[str]:
 def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_waits(
     controller: Controller,
 ) -> None:
+    # the grid connection drew 30 kW from 17:00 to 17:15 today: this month's peak so far
+    readings = [
+        Reading("gc-main", START - timedelta(minutes=60 - m, seconds=-30), power_w=30_000.0)
+        for m in range(15)
+    ]
+    controller.units().telemetry.put(readings)
     planning = Planning(controller, SETTINGS)
     loop = ControlLoop(controller, RecordingDispatcher())
 
     asyncio.run(cycle_and_plan(loop, planning))
     assert planning.following is Following.FOLLOWING
+    assert planning.latest is not None and planning.latest.problem is not None
+    [term] = planning.latest.problem.demand
+    assert term.peak_so_far_w == pytest.approx(30_000.0) and term.rate_per_kw == 10.0
     lax, urgent = limits(controller)[LAX], limits(controller)[URGENT]
     assert lax == (0.0, BindingKind.PLANNED_RATE)
     assert urgent[0] == pytest.approx(31.8)  # its own 22 kW rating, not the plan
-    [solved] = kinds(controller, PlanningKind.SOLVED)
-    assert solved.startswith("plan solved (no plan yet): 2 session(s)")
+    [solved] = controller.units().journal.entries(kind=PlanningKind.SOLVED)
+    assert solved.message.startswith("plan solved (no plan yet): 2 session(s)")
+    assert solved.data["demand_peaks_so_far_kw"] == {"all-year day-demand": 30.0}
 
     # what `depotctl explain` prints, from the controller's API
     tokens = load_or_create_tokens(controller.store.path.parent)

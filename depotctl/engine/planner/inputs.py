@@ -26,12 +26,15 @@ minutes in the site's zone (DST-correct: every instant is converted, never a wal
 clock added to); no price, no tariff: 0. Carbon per block: the mean intensity over
 the block (0 without a signal, or when the carbon price is 0 and the signal does
 not cover the horizon).
+
+Demand charges: each of the tariff's, as a term on the blocks it holds in, from the
+billing window's peak so far (:mod:`~depotctl.engine.planner.billing_peaks`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -42,11 +45,13 @@ from depotctl.domain.carbon import Intensity, UncoveredError
 from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
-from depotctl.domain.tariff import Tariff
+from depotctl.domain.tariff import DemandCharge, Tariff
 from depotctl.engine.capacity import Capacity, effective_capacity
 from depotctl.engine.demand import default_departure
+from depotctl.engine.planner.billing_peaks import month_start
 from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
 from depotctl.engine.planner.capacities import held_health
+from depotctl.engine.planner.demand_charge import DemandTerm
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
 from depotctl.engine.structure import Structure, structure_of
 from depotctl.engine.waterfill import usage
@@ -94,15 +99,21 @@ class CostSignals:
 
 
 def planning_problem(
-    snapshot: Snapshot, signals: CostSignals, settings: PlannerSettings
+    snapshot: Snapshot,
+    signals: CostSignals,
+    settings: PlannerSettings,
+    peaks_w: Mapping[DemandCharge, float] | None = None,
 ) -> PlanningProblem:
     """The horizon's problem as the snapshot and the site's signals state it (see the
-    module); raises :class:`PlanningInputError` when the signals cannot price it."""
+    module), with the tariff's demand charges as demand terms from ``peaks_w``, the
+    billing window's peaks so far (none: 0); raises :class:`PlanningInputError` when
+    the signals cannot price it."""
     blocks = plan_blocks(block_start(snapshot.at, settings.block), settings.horizon, settings.block)
     structure = structure_of(snapshot.topology)
     now = effective_capacity(snapshot, structure)
     planned = _planned_sessions(snapshot, structure, now)
     zone = ZoneInfo(snapshot.topology.timezone)
+    tariff = signals.tariff
     return PlanningProblem(
         blocks=blocks,
         sessions=tuple(session for session, _ in planned),
@@ -110,7 +121,28 @@ def planning_problem(
         price_per_kwh=block_prices(blocks, signals, zone),
         carbon_kg_per_kwh=block_carbon(blocks, signals),
         carbon_price_per_kg=signals.carbon_price_per_kg,
+        demand=() if tariff is None else demand_terms(tariff, blocks, zone, peaks_w or {}),
     )
+
+
+def demand_terms(
+    tariff: Tariff, blocks: Blocks, zone: ZoneInfo, peaks_w: Mapping[DemandCharge, float]
+) -> tuple[DemandTerm, ...]:
+    """Each demand charge of ``tariff`` as a term on the blocks it holds in (at each
+    block's start, local), per billing window (the local calendar month): the window of
+    the horizon's start from its peak so far (``peaks_w``), a later one from nothing."""
+    starts = blocks.starts()
+    first = month_start(blocks.start, zone)
+    terms = []
+    for charge in tariff.demand_charges:
+        by_window: dict[datetime, list[int]] = {}
+        for b, start in enumerate(starts):
+            if charge in tariff.at(start.astimezone(zone)).demand:
+                by_window.setdefault(month_start(start, zone), []).append(b)
+        for window, held in by_window.items():
+            peak = peaks_w.get(charge, 0.0) if window == first else 0.0
+            terms.append(DemandTerm(charge.price, tuple(held), peak))
+    return tuple(terms)
 
 
 def block_start(instant: datetime, block: timedelta) -> datetime:
