@@ -97,7 +97,8 @@ class LinearProgram:
 
 
 class _Columns:
-    """The columns as they are appended: bounds, cost and entries of each."""
+    """The columns as they are appended: bounds, cost and entries of each. Single
+    columns (:meth:`add`) wait in lists and join the arrays as one piece."""
 
     def __init__(self) -> None:
         self.costs: list[Floats] = []
@@ -107,11 +108,13 @@ class _Columns:
         self.indices: list[Ints] = []
         self.values: list[Floats] = []
         self.count = 0
+        self._pending: list[tuple[float, float, float, list[tuple[int, float]]]] = []
 
     def extend(
         self, cost: Floats, lower: Floats, upper: Floats, rows: Ints, values: Floats, width: Ints
     ) -> None:
         """Columns whose entries are ``rows``/``values`` in order, ``width[k]`` each."""
+        self.flush()
         self.costs.append(cost)
         self.lowers.append(lower)
         self.uppers.append(upper)
@@ -124,14 +127,21 @@ class _Columns:
         self, cost: float, lower: float, upper: float, entries: list[tuple[int, float]]
     ) -> None:
         """One column with ``entries`` (row, value), rows ascending."""
-        self.extend(
-            np.array([cost]),
-            np.array([lower]),
-            np.array([upper]),
-            np.array([r for r, _ in entries], dtype=np.int32),
-            np.array([v for _, v in entries], dtype=np.float64),
-            np.array([len(entries)], dtype=np.int32),
-        )
+        self._pending.append((cost, lower, upper, entries))
+        self.count += 1
+
+    def flush(self) -> None:
+        """The single columns added so far into the arrays."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        self.costs.append(np.array([c for c, _, _, _ in pending], dtype=np.float64))
+        self.lowers.append(np.array([low for _, low, _, _ in pending], dtype=np.float64))
+        self.uppers.append(np.array([up for _, _, up, _ in pending], dtype=np.float64))
+        entries = [entry for _, _, _, column in pending for entry in column]
+        self.indices.append(np.array([r for r, _ in entries], dtype=np.int32))
+        self.values.append(np.array([v for _, v in entries], dtype=np.float64))
+        self.lengths.append(np.array([len(c) for _, _, _, c in pending], dtype=np.int32))
 
 
 def build_program(problem: PlanningProblem) -> LinearProgram:
@@ -259,11 +269,9 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         if final is not None:
             final_lower[j] = final / 1000.0
 
-    capacity_kw = np.empty(len(problem.nodes) * count, dtype=np.float64)
-    for k, node in enumerate(problem.nodes):
-        capacity_kw[k * count : (k + 1) * count] = [
-            math.inf if math.isinf(c) else max(0.0, c) * scales[k] / 1000.0 for c in node.capacity_w
-        ]
+    columns.flush()
+    capacity = np.array([node.capacity_w for node in problem.nodes], dtype=np.float64)
+    capacity_kw = (np.maximum(capacity, 0.0) * np.array(scales)[:, None] / 1000.0).ravel()
     net_kw = (
         np.asarray(problem.generation(), dtype=np.float64)
         - np.asarray(problem.base_load(), dtype=np.float64)

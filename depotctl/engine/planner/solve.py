@@ -115,7 +115,7 @@ def _sessions(
         shortfall = max(0.0, float(columns[program.shortfall_column + i])) * 1000.0
         plans[session.id] = SessionPlan(
             session_id=session.id,
-            power_w=tuple(float(p) for p in power),
+            power_w=tuple(power.tolist()),
             shortfall_wh=shortfall,
         )
     return plans

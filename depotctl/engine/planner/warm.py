@@ -94,11 +94,12 @@ class WarmStart:
         cls, basis: highspy.HighsBasis, problem: PlanningProblem, program: LinearProgram
     ) -> WarmStart | None:
         """The warm start of a solve's ``basis``; None when HiGHS has no valid one."""
-        if not basis.valid or len(basis.col_status) != program.num_col:
+        col_status = basis.col_status  # each read converts the whole vector
+        if not basis.valid or len(col_status) != program.num_col:
             return None
         return cls(
             layout=_Layout.of(problem, program),
-            col_status=_statuses(basis.col_status),
+            col_status=_statuses(col_status),
             row_status=_statuses(basis.row_status),
         )
 
