@@ -11,6 +11,7 @@ from pydantic import Field
 
 from depotctl.api.allocation import Binding
 from depotctl.api.base import ApiModel, Instant
+from depotctl.api.readiness import Readiness
 
 
 class Requirement(ApiModel):
@@ -58,6 +59,9 @@ class Session(SessionRecord):
     EVSE the site in force no longer has)."""
 
     outlook: Outlook | None
+    readiness: Readiness | None = Field(
+        None, description="Its readiness forecast (null once ended, or without an outlook)."
+    )
 
     @property
     def required_wh(self) -> float | None:

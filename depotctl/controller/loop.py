@@ -40,12 +40,14 @@ from depotctl.controller.decisions import (
 from depotctl.controller.dispatch import Dispatcher, going_now
 from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.oscp.compliance import oscp_compliance
+from depotctl.controller.readiness import live_forecasts
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, UnitOfWork, journal_entry
 from depotctl.domain.admission import Admission, switched
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
 from depotctl.domain.commands import CommandPurpose, LimitCommand, Outcome
 from depotctl.engine.alerts import alert_conditions
+from depotctl.engine.readiness import departures_at_risk
 from depotctl.protocols.ocpp.commands import ConnectReport
 
 log = logging.getLogger("depotctl.controller")
@@ -254,6 +256,7 @@ class ControlLoop:
                 entries = lifecycle_entries(uow, live.snapshot)
                 conditions = alert_conditions(live.snapshot, live.allocation)
                 conditions += oscp_compliance(uow, live)
+                conditions += departures_at_risk(live_forecasts(live, self.controller.planning))
                 entries += self.alerts.update(conditions, at=live.snapshot.at)
                 entries += allocation_entries(live, now)
                 uow.journal.record(entries)

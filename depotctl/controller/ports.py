@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from depotctl.controller.clock import Clock
+    from depotctl.controller.planning import Planning
     from depotctl.controller.service import AppliedSite, LiveState
     from depotctl.controller.store import Revision, Units
     from depotctl.domain.chargers import ChargerState
@@ -38,6 +39,11 @@ class Depot(Protocol):
 
     def changed(self, reason: str) -> None:
         """Run a control cycle at once: ``reason`` changed."""
+        ...
+
+    @property
+    def planning(self) -> Planning | None:
+        """The horizon planner, when the site plans."""
         ...
 
     def current(self) -> LiveState:

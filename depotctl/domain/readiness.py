@@ -63,7 +63,8 @@ class ReadinessCause:
 class Readiness:
     """One session's forecast at ``at`` (aware, UTC): ``need_wh`` in all by
     ``departure``, ``expected_wh`` then, ``short_wh`` the difference (0 when met), on
-    ``basis``; ``cause`` when short."""
+    ``basis`` (a :class:`Basis`; another text from a newer controller is shown as
+    it is); ``cause`` when short."""
 
     session_id: str
     evse_id: str
@@ -72,7 +73,7 @@ class Readiness:
     need_wh: float
     expected_wh: float
     short_wh: float
-    basis: Basis
+    basis: str
     cause: ReadinessCause | None = None
 
     @property

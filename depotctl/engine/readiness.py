@@ -30,6 +30,7 @@ from depotctl.domain.envelopes import Direction, LimitUnit, SourceHealth, applic
 from depotctl.domain.readiness import Basis, Readiness, ReadinessCause
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import Allocation, Binding, BindingKind
 from depotctl.engine.outlook import TOLERANCE_WH, SessionOutlook, requirement_of, session_outlooks
 from depotctl.engine.planner.capacities import node_capacities
@@ -92,7 +93,7 @@ def departures_at_risk(
                     "need_wh": round(forecast.need_wh, 3),
                     "expected_wh": round(forecast.expected_wh, 3),
                     "short_wh": round(forecast.short_wh, 3),
-                    "basis": forecast.basis.value,
+                    "basis": str(forecast.basis),
                     "cause": None if cause is None else {"kind": cause.kind, "ref": cause.ref},
                 },
             )
@@ -191,9 +192,11 @@ class _Planned:
         return self._own_max(session, spec)
 
     def _is_full(self, row: NodeCapacity, b: int) -> bool:
+        """The row's planned load (its weights × the sessions' power, in its units) is
+        at its capacity in block ``b``."""
         load = sum(
-            planned.power_w[b]
-            for session_id in row.session_ids
+            weight * planned.power_w[b]
+            for session_id, weight in zip(row.session_ids, row.weight_of(), strict=True)
             if (planned := self.plan.sessions.get(session_id)) is not None
         )
         return _at_least(load, row.capacity_w[b])
@@ -202,6 +205,8 @@ class _Planned:
         """The full node at block ``b``, named by what sets its capacity then."""
         snapshot, blocks = self.snapshot, self.plan.blocks
         node = snapshot.topology.nodes[node_id]
+        if node.kind is NodeKind.CHARGER:  # its rating: the session's own maximum
+            return ReadinessCause(BindingKind.CHARGER_LIMIT.value, node_id, None, since)
         lead = blocks.length + snapshot.envelope_lead - _INSTANT
         start = blocks.starts()[b]
         applied = [

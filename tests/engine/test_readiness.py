@@ -148,6 +148,26 @@ def test_the_lowest_full_node_is_named() -> None:
     assert forecast.cause is not None and forecast.cause.node == "db-1"
 
 
+def test_a_current_row_counts_each_session_by_its_weight() -> None:
+    """A 40 A row in amps (1/690 A per W of a three-phase 230 V EVSE): 13.8 kW each
+    is 20 A each, so the row is full from the first block."""
+    sessions = (session("a/1", energy_kwh=40.0, hours_left=2), session("b/1", hours_left=2))
+    snap = snapshot(depot(source=False).topology(), sessions=sessions)
+    ids = ("s-a/1", "s-b/1")
+    amps = NodeCapacity("db-1", (40.0,) * 8, ids, weights=(1 / 690.0, 1 / 690.0))
+    problem = problem_of([planned("a/1", 40.0), planned("b/1", 40.0)], [50e3] * 8)
+    problem = replace(problem, nodes=(amps,))
+    plan = plan_of(problem, {"s-a/1": [13_800.0] * 8, "s-b/1": [13_800.0] * 8})
+    forecast = read(snap, plan, problem, "s-a/1")
+    assert forecast.short_wh == pytest.approx(40_000 - 2 * 13_800)
+    assert forecast.cause is not None
+    assert (forecast.cause.kind, forecast.cause.node, forecast.cause.since) == (
+        "node_limit",
+        "db-1",
+        T0,
+    )
+
+
 def envelope_cut(limit_w: float) -> Envelope:
     """dso's envelope E-cut on db-1, 10:00 to 12:00."""
     return cut("E-cut", (60, 180), limit_w, target="db-1")

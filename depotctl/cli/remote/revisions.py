@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 @remote_options
 def status(remote: Remote) -> None:
     """The controller now: site, revision, clock, EVSEs by state, nodes at their limit,
-    open alerts.
+    open alerts, and the sessions that will be short at their departure (their
+    readiness forecast, with its cause).
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
 
@@ -47,9 +48,14 @@ def status(remote: Remote) -> None:
         clock = client.clock()
         state = client.state()
         alerts = client.alerts()
-    if remote.printed_json(_status_summary(clock, state, alerts)):
+        sessions = escaped_model(client.sessions())
+    # here, not at the top: it loads the API's models, which validate never needs
+    from depotctl.client.readiness import readiness_text, short_json
+
+    if remote.printed_json(_status_summary(clock, state, alerts) | short_json(sessions)):
         return
     sys.stdout.write(_status_text(*_escaped(clock, state, alerts)))
+    sys.stdout.write(readiness_text(sessions, zone_named(clock.timezone)))
 
 
 def _escaped(clock: Clock, state: State, alerts: Alerts) -> tuple[Clock, State, Alerts]:

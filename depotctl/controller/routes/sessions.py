@@ -13,6 +13,7 @@ from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
 from depotctl.controller.services.sessions import (
+    SessionsAt,
     end_session,
     list_sessions,
     one_session,
@@ -23,6 +24,7 @@ from depotctl.controller.services.sessions import (
 from depotctl.controller.store import SessionRecord
 from depotctl.engine import SessionOutlook
 from depotctl.views import binding_json
+from depotctl.views.readiness import readiness_json
 
 
 def session_routes() -> APIRouter:
@@ -42,7 +44,7 @@ def session_routes() -> APIRouter:
         listed = list_sessions(controller, include_ended=include_ended)
         return {
             "time": utc_text(listed.at),
-            "sessions": [_with_outlook(r, listed.outlooks) for r in listed.records],
+            "sessions": [_with_outlook(r, listed) for r in listed.records],
         }
 
     @answering(
@@ -53,7 +55,7 @@ def session_routes() -> APIRouter:
     )
     def session(session_id: str, controller: ControllerDep) -> dict[str, Any]:
         found = one_session(controller, session_id)
-        return {"time": utc_text(found.at), **_with_outlook(found.records[0], found.outlooks)}
+        return {"time": utc_text(found.at), **_with_outlook(found.records[0], found)}
 
     @answering(
         router.post,
@@ -92,13 +94,15 @@ def session_json(record: SessionRecord) -> dict[str, Any]:
     }
 
 
-def _with_outlook(record: SessionRecord, outlooks: dict[str, SessionOutlook]) -> dict[str, Any]:
-    """A session as listed, with its ``outlook`` (null once ended, or when the site in
-    force has no such EVSE)."""
-    outlook = outlooks.get(record.session.id) if record.is_open else None
+def _with_outlook(record: SessionRecord, listed: SessionsAt) -> dict[str, Any]:
+    """A session as listed, with its ``outlook`` and ``readiness`` (null once ended, or
+    when the site in force has no such EVSE)."""
+    outlook = listed.outlooks.get(record.session.id) if record.is_open else None
+    forecast = listed.forecasts.get(record.session.id) if record.is_open else None
     return {
         **session_json(record),
         "outlook": outlook_json(outlook) if outlook is not None else None,
+        "readiness": readiness_json(forecast) if forecast is not None else None,
     }
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from depotctl.api.encoding import figure, utc_text
 from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
 from depotctl.controller.ports import Depot
+from depotctl.controller.readiness import live_forecasts
 from depotctl.controller.service import NoSite
 from depotctl.controller.services.errors import Conflict, Invalid, NotFound
 from depotctl.controller.services.lookups import check_evse, site_in_force
@@ -25,6 +26,7 @@ from depotctl.controller.store import (
     journal_entry,
 )
 from depotctl.domain import Current, Energy
+from depotctl.domain.readiness import Readiness
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.engine import SessionOutlook, session_outlooks
 
@@ -37,6 +39,7 @@ class SessionsAt:
     at: datetime
     records: tuple[SessionRecord, ...]
     outlooks: dict[str, SessionOutlook] = field(default_factory=dict)
+    forecasts: dict[str, Readiness] = field(default_factory=dict)
 
 
 def list_sessions(depot: Depot, *, include_ended: bool = False) -> SessionsAt:
@@ -205,7 +208,8 @@ def _with_outlooks(depot: Depot, records: tuple[SessionRecord, ...]) -> Sessions
         live = depot.current()
     except NoSite:
         return SessionsAt(depot.clock.now(), records)
-    return SessionsAt(live.snapshot.at, records, session_outlooks(live.snapshot, live.allocation))
+    outlooks = session_outlooks(live.snapshot, live.allocation)
+    return SessionsAt(live.snapshot.at, records, outlooks, live_forecasts(live, depot.planning))
 
 
 def _open_session(uow: UnitOfWork, session_id: str) -> SessionRecord:

@@ -1,0 +1,54 @@
+"""The sessions' readiness forecasts (``readiness`` in ``GET /api/v1/sessions``) for
+people: which will be short, and the lines ``depotctl status`` prints about them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+from typing import Any
+
+from depotctl.api import Session, Sessions
+from depotctl.api.base import json_of
+from depotctl.domain.readiness import Readiness
+
+
+def forecasts_of(sessions: Iterable[Session]) -> list[Readiness]:
+    """The forecasts of the open sessions that have one, by EVSE."""
+    found = [s.readiness.forecast() for s in sessions if s.readiness is not None]
+    return sorted(found, key=lambda f: (f.evse_id, f.session_id))
+
+
+def short_of(sessions: Iterable[Session]) -> list[Readiness]:
+    """The forecasts that fall short, the most short first."""
+    return _most_short_first(forecasts_of(sessions))
+
+
+def short_json(answer: Sessions) -> dict[str, Any]:
+    """``{"short": [...]}``: the short sessions' ``readiness`` as the API gave it, the
+    most short first."""
+    short = [s for s in answer.sessions if s.readiness is not None and s.readiness.short_wh > 0]
+    short.sort(key=lambda s: -(s.readiness.short_wh if s.readiness else 0.0))
+    return {"short": [json_of(s.readiness) for s in short if s.readiness is not None]}
+
+
+def readiness_text(answer: Sessions, zone: tzinfo) -> str:
+    """:func:`readiness_lines` as text, one line each."""
+    return "".join(line + "\n" for line in readiness_lines(answer.sessions, zone))
+
+
+def readiness_lines(sessions: Iterable[Session], zone: tzinfo) -> list[str]:
+    """``ready     2 of 5 sessions will be short``, then each short one in words (times
+    in ``zone``); ``ready     every session (5)``; ``ready     no open session``."""
+    every = forecasts_of(sessions)
+    short = _most_short_first(every)
+    if not every:
+        return ["ready     no open session"]
+    if not short:
+        return [f"ready     every session ({len(every)})"]
+    noun = "session" if len(every) == 1 else "sessions"
+    head = f"ready     {len(short)} of {len(every)} {noun} will be short"
+    return [head, *(f"  {f.words(zone)}" for f in short)]
+
+
+def _most_short_first(forecasts: Iterable[Readiness]) -> list[Readiness]:
+    return sorted((f for f in forecasts if f.is_short), key=lambda f: -f.short_wh)
