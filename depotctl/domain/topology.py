@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
 
+from depotctl.domain.forecast import PowerForecast
 from depotctl.domain.phases import PhaseConnection, load_power
 
 
@@ -91,6 +92,50 @@ class SiteLoadSpec:
     voltage_ln: float
     fallback_a: float
     meter: str | None
+    #: what it will draw (W) over the coming hours, if the site says
+    forecast: PowerForecast | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSpec:
+    """A battery beside the chargers. Its reading's power is its net import (W: above
+    zero charging, below discharging); stale, it counts as charging at ``max_charge_w``.
+
+    ``capacity_wh`` is its usable nameplate energy; ``min_soc``/``max_soc`` the state of
+    charge it is kept within and ``initial_soc`` the simulated adapter's start (fractions
+    of capacity); efficiencies are fractions per direction (stored = drawn × charge;
+    delivered = stored × discharge)."""
+
+    id: str
+    parent: str
+    connection: PhaseConnection | None
+    voltage_ln: float
+    capacity_wh: float
+    max_charge_w: float
+    max_discharge_w: float
+    charge_efficiency: float = 1.0
+    discharge_efficiency: float = 1.0
+    min_soc: float = 0.0
+    max_soc: float = 1.0
+    initial_soc: float = 0.5
+    adapter: str = "simulated"
+    meter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationSpec:
+    """Generation beside the chargers (solar, …). Its reading's power is its net import
+    (W: below zero while it produces); stale, it counts as producing nothing.
+    ``forecast`` is its output (W, zero up to ``peak_w``), if the site says."""
+
+    id: str
+    parent: str
+    connection: PhaseConnection | None
+    voltage_ln: float
+    peak_w: float
+    kind: str = "solar"
+    meter: str | None = None
+    forecast: PowerForecast | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +160,8 @@ class Topology:
     evses: Mapping[str, EvseSpec]
     site_loads: Mapping[str, SiteLoadSpec] = field(default_factory=dict)
     sources: Mapping[str, SourceSpec] = field(default_factory=dict)
+    storage: Mapping[str, StorageSpec] = field(default_factory=dict)
+    generation: Mapping[str, GenerationSpec] = field(default_factory=dict)
 
     def chargers_evses(self, charger_id: str) -> list[EvseSpec]:
         """A charger's EVSEs, in site order."""

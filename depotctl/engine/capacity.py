@@ -22,6 +22,7 @@ from depotctl.domain.policy import StaleLoad, UncontrollableAssumption
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import EvseSpec, NodeKind, SiteLoadSpec, Topology
 from depotctl.engine.allocation import LimitSource
+from depotctl.engine.asset_draw import Draw, Leaf, asset_draws
 from depotctl.engine.structure import POWER, Structure, primary_currents
 from depotctl.engine.waterfill import Floats, usage
 
@@ -92,8 +93,8 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
 
     reserved = np.zeros(size)
     stale: set[int] = set()
-    for load in topology.site_loads.values():
-        per_phase, watts, is_stale = _site_load_draw(snapshot, load)
+    draws: list[Draw] = [(x, *_site_load_draw(snapshot, x)) for x in topology.site_loads.values()]
+    for load, per_phase, watts, is_stale in draws + asset_draws(snapshot):  # storage, generation
         for con, amount in _site_load_entries(topology, structure, load, per_phase, watts):
             reserved[con] += amount
             if is_stale:
@@ -126,7 +127,7 @@ def _current_kinds(phases: int) -> tuple[int, ...]:
 def _site_load_entries(
     topology: Topology,
     structure: Structure,
-    load: SiteLoadSpec,
+    load: Leaf,
     per_phase: dict[Phase, float],
     watts: float,
 ) -> list[tuple[int, float]]:
