@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import EnergyRequirement, Session
@@ -19,6 +20,8 @@ from depotctl.engine.planner import PlanStatus, solve
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
 from tests.engine.conftest import Depot
+from tests.engine.node_loads import overloads
+from tests.engine.strategies import snapshots
 
 #: 17:00 in Sydney (daylight time, +11), two hours before the price drops at 19:00
 NOW = datetime(2024, 3, 4, 6, 0, tzinfo=UTC)
@@ -109,3 +112,38 @@ def test_a_session_the_plan_does_not_know_is_left_to_the_allocator() -> None:
     # past the horizon the plan has no answer: nobody follows it
     beyond = followed(snapshot_at(NOW + timedelta(hours=13), known), problem, plan)
     assert beyond.sessions[0].planned_rate_a is None and not beyond.plan_notes
+
+
+# Properties: the plan fits the allocator's safe model, and following it stays safe
+
+PROPERTY = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+TWO_HOURS = PlannerSettings(enabled=True, horizon=timedelta(hours=2))
+
+
+@PROPERTY
+@given(snapshots(previous=False))
+def test_the_plans_rates_now_keep_every_limit_of_the_allocators_model(snap: Snapshot) -> None:
+    """Every session at its planned power for the block now: no node, phase or envelope
+    past what the site's other load and the uncontrollable chargers leave."""
+    snap = replace(snap, pending={})  # a command out counts twice: not the plan's case
+    problem = planning_problem(snap, CostSignals(), TWO_HOURS)
+    plan = solve(problem)
+    assert plan.status is PlanStatus.OPTIMAL
+    amps = {
+        session.evse_id: plan.sessions[session.id].power_w[0]
+        / snap.topology.evses[session.evse_id].watts_per_amp
+        for session in problem.sessions
+    }
+    assert overloads(snap, amps) == []
+
+
+@PROPERTY
+@given(snapshots())
+def test_the_allocator_following_a_plan_keeps_every_limit(snap: Snapshot) -> None:
+    problem = planning_problem(snap, CostSignals(), TWO_HOURS)
+    following = followed(snap, problem, solve(problem))
+    assert overloads(following, allocate(following).limits_a) == []
