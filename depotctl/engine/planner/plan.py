@@ -7,9 +7,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from depotctl.engine.planner.blocks import Blocks
-from depotctl.engine.planner.warm import WarmStart
+
+if TYPE_CHECKING:  # the solver's side; a plan is read without it
+    from depotctl.engine.planner.warm import WarmStart
 
 
 class PlanStatus(enum.Enum):
