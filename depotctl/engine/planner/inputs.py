@@ -56,8 +56,8 @@ from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, Planni
 from depotctl.engine.structure import Structure, structure_of
 from depotctl.engine.waterfill import usage
 
-#: the default replanning interval: at most this often, and a plan older than it and
-#: a block is stale
+#: the default replanning interval: a plan at least this often (events replan at once); a
+#: plan older than it and a block is stale
 REPLAN = timedelta(minutes=5)
 #: the smallest step of time: what separates a block's end from the next one's start
 _INSTANT = timedelta(microseconds=1)
@@ -73,7 +73,7 @@ class PlanningInputError(ValueError):
 @dataclass(frozen=True, slots=True)
 class PlannerSettings:
     """The site's ``planner:``: whether the controller plans, over what horizon, in
-    what blocks, and at most how often it replans."""
+    what blocks, and how often at least it replans (events replan at once)."""
 
     enabled: bool = False
     horizon: timedelta = HORIZON
