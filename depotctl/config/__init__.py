@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
     from depotctl.config.charge_points import charge_points as site_charge_points
     from depotctl.config.checks import SiteContext
-    from depotctl.config.compile import compile_site
+    from depotctl.config.compile import compile_planner, compile_site
     from depotctl.config.diagnostics import Diagnostic, FileReport, Severity
     from depotctl.config.diff import SiteDiff, SiteFile, diff_sites, read_site
     from depotctl.config.diff import render_json as render_diff_json
@@ -119,6 +119,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "all_rules": ("rules", "all_rules"),
     "carbon_file_intensity": ("carbon_intensity", "carbon_file_intensity"),
     "check_bundle": ("bundle", "check_bundle"),
+    "compile_planner": ("compile", "compile_planner"),
     "compile_site": ("compile", "compile_site"),
     "diff_sites": ("diff", "diff_sites"),
     "diff_to_json": ("diff", "to_json"),
@@ -214,6 +215,7 @@ __all__ = [
     "all_rules",
     "carbon_file_intensity",
     "check_bundle",
+    "compile_planner",
     "compile_site",
     "diff_sites",
     "diff_to_json",

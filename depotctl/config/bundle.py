@@ -38,6 +38,7 @@ def referenced_files(site: Site) -> list[str]:
             names.append(spec.carbon.series)
     if spec.prices is not None:
         names.append(spec.prices.series)
+    names += [f.series for n in spec.nodes if (f := getattr(n, "forecast", None)) and f.series]
     return sorted({name for name in names if not PurePosixPath(name).is_absolute()})
 
 

@@ -1,39 +1,49 @@
-"""A validated site → the engine's compiled topology and policy (base units).
+"""A validated site → the engine's compiled topology and policy (base units), and the
+planner's settings.
 
-Generation is not counted as relief on any limit: it can stop at any moment, so
-the engine never spends it in advance. Storage counts as a load at its rating
-when its reading is stale.
+Storage and generation compile to their own specs: the engine counts them at their
+metered net import when fresh; stale, a battery as charging at its ``max_charge`` and
+a generator as producing nothing (``depotctl.engine.asset_draw``). Forecast files are
+read here, relative to the site file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from depotctl.config.checks.context import SiteContext
 from depotctl.config.checks.loading import connection_of
+from depotctl.config.power_files import read_power_series
 from depotctl.config.schema import (
     Charger,
     ChargerGroup,
     Circuit,
+    Generation,
     GridConnection,
     Site,
     SiteLoad,
     Storage,
     Transformer,
 )
+from depotctl.config.schema.forecast import DayTypeProfile, GenerationForecast, LoadForecast
 from depotctl.config.schema.nodes import Limits
 from depotctl.config.schema.sources import EnvelopeFallback
-from depotctl.domain import THREE_PHASE, Current, Power
+from depotctl.domain import Current, Power, Ratio
+from depotctl.domain.forecast import HourlyProfile, PowerForecast
 from depotctl.domain.phases import PhaseConnection, load_current
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.policy import Policy, StaleLoad, UncontrollableAssumption
 from depotctl.domain.topology import (
     EvseSpec,
+    GenerationSpec,
     NodeKind,
     NodeLimits,
     SiteLoadSpec,
     SourceSpec,
+    StorageSpec,
     Topology,
     TopologyNode,
 )
@@ -53,12 +63,18 @@ def compile_site(site: Site, base_dir: Path | None = None) -> tuple[Topology, Po
         nodes[limited.id] = _node(ctx, limited)
     evses: dict[str, EvseSpec] = {}
     loads: dict[str, SiteLoadSpec] = {}
+    storage: dict[str, StorageSpec] = {}
+    generation: dict[str, GenerationSpec] = {}
     for node in ctx.node_list:
         if isinstance(node, Charger):
             for spec in _evses(ctx, node, policy):
                 evses[spec.id] = spec
-        elif isinstance(node, SiteLoad | Storage) and node.parent is not None:
+        elif isinstance(node, SiteLoad) and node.parent is not None:
             loads[node.id] = _site_load(ctx, node)
+        elif isinstance(node, Storage) and node.parent is not None:
+            storage[node.id] = _storage(ctx, node)
+        elif isinstance(node, Generation) and node.parent is not None:
+            generation[node.id] = _generation(ctx, node)
     sources = {
         source.id: SourceSpec(
             id=source.id,
@@ -77,8 +93,23 @@ def compile_site(site: Site, base_dir: Path | None = None) -> tuple[Topology, Po
         evses=evses,
         site_loads=loads,
         sources=sources,
+        storage=storage,
+        generation=generation,
     )
     return topology, policy
+
+
+def compile_planner(site: Site) -> PlannerSettings:
+    """The planner's settings of a rule-clean site (``spec.planner``, the carbon price)."""
+    planner = site.spec.planner
+    carbon = site.spec.carbon
+    return PlannerSettings(
+        enabled=planner.enabled,
+        horizon_s=planner.horizon.seconds,
+        block_s=planner.block.seconds,
+        replan_s=planner.replan.seconds,
+        carbon_price=carbon.price if carbon is not None else None,
+    )
 
 
 def compile_policy(site: Site) -> Policy:
@@ -220,26 +251,66 @@ def _evses(ctx: SiteContext, charger: Charger, policy: Policy) -> list[EvseSpec]
     return specs
 
 
-def _site_load(ctx: SiteContext, node: SiteLoad | Storage) -> SiteLoadSpec:
+def _placed(
+    ctx: SiteContext, node: SiteLoad | Storage | Generation
+) -> tuple[str, str, PhaseConnection | None, float]:
+    """A leaf's id, parent, the phases it draws from and its voltage: the first fields of
+    every leaf's spec."""
     assert node.parent is not None
-    if isinstance(node, SiteLoad):
-        connection = connection_of(ctx, node)
-        volts = ctx.voltage_of(node).volts
-        fallback = _amps(node.fallback, connection, volts)
-    else:
-        connection = connection_of_storage(ctx, node)
-        volts = ctx.voltage_of(node).volts
-        fallback = _amps(node.rating.power, connection, volts)
+    return node.id, node.parent, connection_of(ctx, node), ctx.voltage_of(node).volts
+
+
+def _site_load(ctx: SiteContext, node: SiteLoad) -> SiteLoadSpec:
+    placed = _placed(ctx, node)
+    fallback = _amps(node.fallback, placed[2], placed[3])
     assert fallback is not None
     return SiteLoadSpec(
-        id=node.id,
-        parent=node.parent,
-        connection=connection,
-        voltage_ln=volts,
-        fallback_a=fallback,
+        *placed, fallback_a=fallback, meter=node.meter, forecast=_forecast(ctx, node.forecast)
+    )
+
+
+def _storage(ctx: SiteContext, node: Storage) -> StorageSpec:
+    rated = node.rating.power
+    return StorageSpec(
+        *_placed(ctx, node),
+        capacity_wh=node.capacity.base,
+        max_charge_w=(node.max_charge or rated).base,
+        max_discharge_w=(node.max_discharge or rated).base,
+        charge_efficiency=node.efficiency.charge.fraction,
+        discharge_efficiency=node.efficiency.discharge.fraction,
+        min_soc=node.soc.min.fraction,
+        max_soc=node.soc.max.fraction,
+        initial_soc=node.adapter.initial_soc.fraction,
+        adapter=node.adapter.type,
         meter=node.meter,
     )
 
 
-def connection_of_storage(ctx: SiteContext, node: Storage) -> PhaseConnection | None:
-    return THREE_PHASE if ctx.phases_of(node) == 3 else None
+def _generation(ctx: SiteContext, node: Generation) -> GenerationSpec:
+    return GenerationSpec(
+        *_placed(ctx, node),
+        peak_w=node.rating.base,
+        kind=node.kind,
+        meter=node.meter,
+        forecast=_forecast(ctx, node.forecast, node.rating.base),
+    )
+
+
+def _forecast(
+    ctx: SiteContext, forecast: LoadForecast | GenerationForecast | None, peak_w: float = 0.0
+) -> PowerForecast | None:
+    """A forecast in watts: a profile's shares of the peak (``60 %``) made powers; a
+    series read from its file."""
+    if forecast is None:
+        return None
+    if forecast.series is not None:
+        return read_power_series(ctx.resolve(forecast.series))
+    profile = forecast.profile
+    if isinstance(profile, DayTypeProfile):
+        return HourlyProfile(_watts(profile.weekdays, peak_w), _watts(profile.weekends, peak_w))
+    assert profile is not None
+    return HourlyProfile.every_day(_watts(profile, peak_w))
+
+
+def _watts(values: Sequence[Power | Ratio], peak_w: float) -> tuple[float, ...]:
+    return tuple(v.base if isinstance(v, Power) else v.fraction * peak_w for v in values)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from datetime import time
+from datetime import datetime, time, timedelta
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from depotctl.config.compile import compile_site
+from depotctl.config.compile import compile_planner, compile_site
 from depotctl.config.load import load_file
 from depotctl.config.schema import Site
 from depotctl.config.validate import validate_file
 from depotctl.domain.phases import SQRT3, THREE_PHASE, PhaseConnection
+from depotctl.domain.planning import CarbonPrice, PlannerSettings
 from depotctl.domain.policy import Policy, UncontrollableAssumption
 from depotctl.domain.topology import NodeKind, NodeLimits, Topology
 from tests.conftest import EXAMPLES, SITES
@@ -172,3 +174,65 @@ def test_a_rotation_time_of_zero_is_refused(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     report = validate_file(path)
     assert [d.rule for d in report.diagnostics] == ["quantity/not-positive"]
+
+
+def _example(name: str) -> Site:
+    site = load_file(EXAMPLES / name).documents[0].model
+    assert isinstance(site, Site)
+    return site
+
+
+def test_storage_and_generation_compile_to_their_own_specs_not_site_loads() -> None:
+    topology, _ = compiled("large-depot.yaml")
+    battery = topology.storage["bess-north"]
+    assert (battery.parent, battery.meter, battery.connection) == (
+        "msb-n",
+        "m-bess-north",
+        THREE_PHASE,
+    )
+    # defaults: both ways at the rating, 95 % each way, kept within 10–90 %
+    assert battery.max_charge_w == battery.max_discharge_w == 250_000.0
+    assert battery.capacity_wh == 500_000.0
+    assert (battery.charge_efficiency, battery.discharge_efficiency) == pytest.approx((0.95, 0.95))
+    assert (battery.min_soc, battery.max_soc, battery.initial_soc) == pytest.approx((0.1, 0.9, 0.5))
+    assert topology.generation["pv-south"].peak_w == 300_000.0
+    assert topology.generation["pv-south"].forecast is None
+    assert not {"bess-north", "pv-south"} & topology.site_loads.keys()
+
+
+def test_the_planner_example_compiles_every_new_field() -> None:
+    path = EXAMPLES / "valid" / "planner" / "storage-solar-depot.yaml"
+    site = _example("valid/planner/storage-solar-depot.yaml")
+    topology, _ = compile_site(site, path.parent)
+    battery = topology.storage["bess-1"]
+    assert (battery.max_charge_w, battery.max_discharge_w) == (150_000.0, 200_000.0)
+    assert (battery.charge_efficiency, battery.discharge_efficiency) == pytest.approx((0.96, 0.95))
+    assert (battery.min_soc, battery.max_soc) == pytest.approx((0.15, 0.9))
+    monday_13h = datetime(2026, 12, 7, 13, tzinfo=ZoneInfo("Australia/Sydney"))
+    zone = ZoneInfo(topology.timezone)
+    roof, carport = topology.generation["pv-roof"], topology.generation["pv-carport"]
+    assert roof.forecast is not None and carport.forecast is not None
+    assert roof.forecast.watts_at(monday_13h, zone) == pytest.approx(0.88 * 99_000)  # 88 %
+    assert carport.forecast.watts_at(monday_13h, zone) == 48_000.0  # from the CSV
+    assert carport.connection == PhaseConnection.parse("L1-L2-L3")
+    workshop, wash = topology.site_loads["workshop"], topology.site_loads["bus-wash"]
+    assert workshop.forecast is not None and wash.forecast is not None
+    assert workshop.forecast.watts_at(monday_13h, zone) == 45_000.0  # weekdays, hour 13
+    saturday_13h = monday_13h + timedelta(days=5)
+    assert workshop.forecast.watts_at(saturday_13h, zone) == 10_000.0
+    assert wash.forecast.watts_at(monday_13h.replace(hour=21), zone) == 45_000.0
+    settings = compile_planner(site)
+    assert (settings.enabled, settings.horizon_s, settings.block_s, settings.replan_s) == (
+        True,
+        86_400.0,
+        900.0,
+        300.0,
+    )
+    assert isinstance(settings.carbon_price, CarbonPrice)
+    assert settings.carbon_price.per_kg == pytest.approx(0.14)
+    assert settings.carbon_price.currency == "AUD"
+
+
+def test_a_site_without_planner_settings_does_not_plan() -> None:
+    settings = compile_planner(_example("minimal.yaml"))
+    assert settings == PlannerSettings()

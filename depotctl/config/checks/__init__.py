@@ -4,9 +4,11 @@ Importing this package registers every check and its rules.
 """
 
 from depotctl.config.checks import (  # noqa: F401  (each module registers its checks)
+    assets,
     carbon,
     electrical,
     envelopes,
+    planner,
     prices,
     references,
     safety,

@@ -14,6 +14,7 @@ from depotctl.config.carbon_files import (
     read_series,
 )
 from depotctl.config.checks.context import SiteContext, site_check
+from depotctl.config.checks.prices import tariff_currency
 from depotctl.config.rules import Finding, Path, Rule, error
 
 MISSING_FILE = error(
@@ -48,6 +49,12 @@ MIXED_UNITS = error(
     "convert every value to one unit, like kg/kWh",
 )
 
+PRICE_CURRENCY = error(
+    "carbon/price-currency",
+    "a carbon price in another currency than the site's tariff",
+    "write the carbon price in the tariff's currency, like 85 EUR/t for a tariff in EUR",
+)
+
 _RULES: dict[Problem, Rule] = {
     "missing-file": MISSING_FILE,
     "malformed": MALFORMED,
@@ -75,6 +82,20 @@ def carbon_factors(ctx: SiteContext) -> Iterator[Finding]:
         yield from _file(ctx, "profile", carbon.profile)
     elif carbon.series is not None:
         yield from _file(ctx, "series", carbon.series)
+
+
+@site_check
+def carbon_price(ctx: SiteContext) -> Iterator[Finding]:
+    carbon = ctx.site.spec.carbon
+    if carbon is None or carbon.price is None:
+        return
+    tariff = tariff_currency(ctx)
+    if tariff is not None and tariff != carbon.price.currency:
+        yield PRICE_CURRENCY.at(
+            ("spec", "carbon", "price"),
+            f"carbon price {carbon.price} is in {carbon.price.currency} and the site's tariff "
+            f"in {tariff}; the planner adds them in one currency",
+        )
 
 
 def _file(ctx: SiteContext, field: str, reference: str) -> Iterator[Finding]:

@@ -25,7 +25,15 @@ from depotctl.config.checks.loading import (
     worst_phase,
 )
 from depotctl.config.rules import Finding, Path, error, warning
-from depotctl.config.schema import Charger, GridConnection, Node, SiteLoad, Transformer
+from depotctl.config.schema import (
+    Charger,
+    Generation,
+    GridConnection,
+    Node,
+    SiteLoad,
+    Storage,
+    Transformer,
+)
 from depotctl.config.schema.nodes import ElectricalNode
 from depotctl.domain import Current, Phase, PhaseConnection, Power, format_number
 
@@ -99,7 +107,7 @@ def phase_wiring(ctx: SiteContext) -> Iterator[Finding]:
         parent = ctx.nodes.get(node.parent) if node.parent is not None else None
         if parent is None:
             continue
-        if isinstance(node, Charger | SiteLoad):
+        if isinstance(node, Charger | SiteLoad | Storage | Generation):
             yield from _load_wiring(ctx, i, node, parent)
         elif isinstance(node, ElectricalNode) and node.phases == 3 and ctx.phases_of(parent) == 1:
             yield PHASE_MISMATCH.at(

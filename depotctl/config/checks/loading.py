@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from depotctl.config.checks.context import SiteContext
-from depotctl.config.schema import Charger, Node, SiteLoad, Transformer
+from depotctl.config.schema import Charger, Generation, Node, SiteLoad, Storage, Transformer
 from depotctl.domain import THREE_PHASE, Current, Phase, PhaseConnection, Power
 from depotctl.domain.phases import line_currents, load_current, load_power
 
-Load = Charger | SiteLoad
+#: what draws (or feeds) at its own phases: chargers, site loads, batteries, generators
+Load = Charger | SiteLoad | Storage | Generation
 
 # --- how a load is wired -------------------------------------------------------------
 

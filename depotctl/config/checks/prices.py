@@ -56,7 +56,7 @@ def price_series(ctx: SiteContext) -> Iterator[Finding]:
             message = f"{prices.series}{where}: {problem.problem}"
         yield _RULES[problem.kind].at(at, message)
         return
-    tariff = _tariff_currency(ctx)
+    tariff = tariff_currency(ctx)
     if tariff is not None and tariff != series.currency:
         yield CURRENCY_MISMATCH.at(
             at,
@@ -65,7 +65,7 @@ def price_series(ctx: SiteContext) -> Iterator[Finding]:
         )
 
 
-def _tariff_currency(ctx: SiteContext) -> str | None:
+def tariff_currency(ctx: SiteContext) -> str | None:
     """The currency of the site's tariff; None without one, or when its file is not a
     usable tariff (the tariff's own rules say why)."""
     tariff = ctx.site.spec.tariff

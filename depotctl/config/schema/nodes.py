@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from depotctl.config.schema.base import SchemaModel
+from depotctl.config.schema.forecast import GenerationForecast, LoadForecast
 from depotctl.config.schema.types import (
     ApparentPowerValue,
     CurrentOrPowerValue,
@@ -19,9 +20,10 @@ from depotctl.config.schema.types import (
     EnvVarName,
     NodeId,
     PowerValue,
+    RatioValue,
     VoltageValue,
 )
-from depotctl.domain import PhaseConnection
+from depotctl.domain import PhaseConnection, Ratio
 
 Phases = Literal[1, 3]
 
@@ -180,25 +182,77 @@ class SiteLoad(NodeBase):
     fallback: CurrentOrPowerValue = Field(description="Assumed draw when its telemetry is stale.")
     phases: Phases | None = None
     phase_rotation: PhaseRotation | None = None
+    forecast: LoadForecast | None = Field(
+        None, description="What it will draw over the coming hours, for the planner."
+    )
 
 
 class StorageRating(SchemaModel):
-    power: PowerValue
+    power: PowerValue = Field(description="The inverter's nameplate power, each way.")
     current: CurrentValue | None = None
 
 
+class StorageEfficiency(SchemaModel):
+    """Per direction, as the planner's state of charge counts energy: stored = drawn ×
+    charge; delivered = stored × discharge. A datasheet's round trip is their product
+    (90 % round trip: about 95 % each way)."""
+
+    charge: RatioValue = Field(Ratio(95, "%"), description="Share of the energy drawn stored.")
+    discharge: RatioValue = Field(
+        Ratio(95, "%"), description="Share of the energy taken out delivered."
+    )
+
+
+class StateOfCharge(SchemaModel):
+    """The window it is kept within, as shares of its capacity."""
+
+    min: RatioValue = Field(Ratio(10, "%"), description="Never planned below (a reserve).")
+    max: RatioValue = Field(Ratio(90, "%"), description="Never planned above.")
+
+
+class StorageAdapter(SchemaModel):
+    """How the controller reaches the battery. Only ``simulated`` so far."""
+
+    type: str = Field(description="simulated: a battery modelled by the controller.")
+    initial_soc: RatioValue = Field(
+        Ratio(50, "%"), description="The simulated battery's state of charge at start."
+    )
+
+
 class Storage(NodeBase):
+    """A battery: counted at its metered net import when fresh, as charging at
+    ``max_charge`` when stale."""
+
     type: Literal["storage"]
-    capacity: EnergyValue
+    capacity: EnergyValue = Field(description="Usable energy, e.g. 500 kWh.")
     rating: StorageRating
+    max_charge: PowerValue | None = Field(
+        None, description="The most it charges at; the rating's power if absent."
+    )
+    max_discharge: PowerValue | None = Field(
+        None, description="The most it discharges at; the rating's power if absent."
+    )
+    efficiency: StorageEfficiency = Field(default_factory=StorageEfficiency)
+    soc: StateOfCharge = Field(default_factory=StateOfCharge)
+    adapter: StorageAdapter = Field(default_factory=lambda: StorageAdapter(type="simulated"))
     meter: NodeId | None = None
+    phases: Phases | None = None
+    phase_rotation: PhaseRotation | None = None
 
 
 class Generation(NodeBase):
+    """Generation (solar, …): counted at its metered net import when fresh, as producing
+    nothing when stale."""
+
     type: Literal["generation"]
     kind: Literal["solar", "wind", "chp", "diesel", "other"] = "solar"
-    rating: PowerValue
+    rating: PowerValue = Field(description="Its peak (nameplate) output.")
     meter: NodeId | None = None
+    phases: Phases | None = None
+    phase_rotation: PhaseRotation | None = None
+    forecast: GenerationForecast | None = Field(
+        None, description="What it will produce over the coming hours, for the planner."
+    )
 
 
 Node = Annotated[

@@ -9,6 +9,7 @@ from pydantic import Field
 from depotctl.config.schema.base import SchemaModel
 from depotctl.config.schema.carbon import Carbon
 from depotctl.config.schema.nodes import Node, Phases
+from depotctl.config.schema.planner import Planner
 from depotctl.config.schema.policies import Policies
 from depotctl.config.schema.prices import Prices
 from depotctl.config.schema.sources import EnvelopeSource, Meter
@@ -41,6 +42,7 @@ class SiteSpec(SchemaModel):
     carbon: Carbon | None = None
     prices: Prices | None = None
     policies: Policies = Field(default_factory=Policies)
+    planner: Planner = Field(default_factory=Planner)
 
 
 class Site(SchemaModel):
