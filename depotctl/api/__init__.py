@@ -98,6 +98,11 @@ if TYPE_CHECKING:
         SessionImpact,
         SiteNames,
     )
+    from depotctl.api.reports import (
+        CarbonReport,
+        CostReport,
+        ReadinessReport,
+    )
     from depotctl.api.revisions import (
         AppliedRevision,
         Revision,
@@ -200,6 +205,11 @@ __getattr__ = lazy_attributes(
             "SessionImpact",
             "SiteNames",
         ),
+        "reports": (
+            "CarbonReport",
+            "CostReport",
+            "ReadinessReport",
+        ),
         "revisions": (
             "AppliedRevision",
             "Revision",
@@ -248,11 +258,13 @@ __all__ = [
     "AppliedRevision",
     "Binding",
     "Candidate",
+    "CarbonReport",
     "Change",
     "ChangeCount",
     "Charger",
     "Chargers",
     "Clock",
+    "CostReport",
     "Diagnostic",
     "DryRun",
     "Envelope",
@@ -286,6 +298,7 @@ __all__ = [
     "PlanWarning",
     "Priority",
     "Problem",
+    "ReadinessReport",
     "ReadingInput",
     "Requirement",
     "RequirementInput",

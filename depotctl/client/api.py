@@ -21,8 +21,10 @@ from depotctl.api import (
     AdjustmentQueued,
     Alerts,
     AppliedRevision,
+    CarbonReport,
     Chargers,
     Clock,
+    CostReport,
     DryRun,
     Envelope,
     Envelopes,
@@ -33,6 +35,7 @@ from depotctl.api import (
     Overrides,
     OverrideSet,
     Plan,
+    ReadinessReport,
     Revisions,
     RevisionText,
     RolledBackRevision,
@@ -281,6 +284,31 @@ class ControllerApi:
         """A node's (or meter's) telemetry, one row per minute it reported in."""
         return Call("GET", f"{API}/telemetry/{_id(node)}", TelemetryHistory, {"limit": limit})
 
+    # Reports (docs/reports.md)
+
+    @Endpoint
+    def cost_report(
+        *, since: datetime, until: datetime | None = None, by: str | None = None
+    ) -> Call[CostReport]:
+        """What the energy of ``[since, until)`` cost (``by`` day or session), and the
+        bills of the billing windows it touches."""
+        return Call("GET", API + "/reports/cost", CostReport, _report_query(since, until, by))
+
+    @Endpoint
+    def carbon_report(
+        *, since: datetime, until: datetime | None = None, by: str | None = None
+    ) -> Call[CarbonReport]:
+        """What the energy of ``[since, until)`` emitted (``by`` day or session)."""
+        return Call("GET", API + "/reports/carbon", CarbonReport, _report_query(since, until, by))
+
+    @Endpoint
+    def readiness_report(
+        *, since: datetime, until: datetime | None = None, by: str | None = None
+    ) -> Call[ReadinessReport]:
+        """What each session departing in ``[since, until)`` got by its departure."""
+        path = API + "/reports/readiness"
+        return Call("GET", path, ReadinessReport, _report_query(since, until, by))
+
     # Operator overrides
 
     overrides = reading(
@@ -308,6 +336,10 @@ class ControllerApi:
         """Resume the EVSE: remove its override (404 ``no_override`` when it has none)."""
         params = only_given(author=author)
         return Call("DELETE", f"{API}/evses/{_id(evse)}/override", OverrideCleared, params)
+
+
+def _report_query(since: datetime, until: datetime | None, by: str | None) -> dict[str, Any]:
+    return only_given(since=_iso(since), until=_iso(until), by=by)
 
 
 def _settings(base_url: str, token: str, timeout: float) -> dict[str, Any]:

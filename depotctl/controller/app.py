@@ -21,6 +21,7 @@ from depotctl.controller.routes.envelopes import envelope_routes
 from depotctl.controller.routes.events import event_routes
 from depotctl.controller.routes.journal import journal_routes
 from depotctl.controller.routes.overrides import override_routes
+from depotctl.controller.routes.reports import report_routes
 from depotctl.controller.routes.revisions import revision_routes
 from depotctl.controller.routes.sessions import session_routes
 from depotctl.controller.routes.state import open_routes, state_routes
@@ -58,6 +59,7 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
         event_routes,
         alert_routes,
         charger_routes,
+        report_routes,
     ):
         include_api(app, routes())
     return app

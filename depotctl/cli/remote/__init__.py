@@ -1,6 +1,6 @@
 """Commands against a running controller: ``context``, ``status``, ``revisions``,
 ``plan``, ``apply``, ``rollback``, ``journal``, ``envelopes``, ``requirements``,
-``override``, ``chargers`` (and
+``override``, ``chargers``, ``report`` (and
 ``explain EVSE`` without ``--snapshot``, registered in :mod:`depotctl.cli.allocate`).
 
 The HTTP client (:mod:`depotctl.client`) is imported inside the commands, so that
@@ -17,6 +17,7 @@ from depotctl.cli.remote import (  # noqa: F401  (register the commands)
     inputs,
     journal,
     overrides,
+    report,
     revisions,
 )
 from depotctl.cli.remote.connection import (

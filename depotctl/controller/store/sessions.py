@@ -148,6 +148,24 @@ class Sessions:
                 store.cache.open_sessions = found
             return list(found)
 
+    def overlapping(
+        self, since: datetime, until: datetime, *, departing_from: datetime | None = None
+    ) -> list[SessionRecord]:
+        """Sessions by start then id that started before ``until`` and were open at or
+        after ``since``; with ``departing_from``, also those whose requirement departs
+        from then on or that started from then on (a default departure follows the
+        start within a day)."""
+        clauses = "ended_at IS NULL OR ended_at >= ?"
+        params = [iso(until), iso(since)]
+        if departing_from is not None:
+            clauses += " OR requirement_departure >= ? OR started_at >= ?"
+            params += [iso(since), iso(departing_from)]
+        rows = self._store.rows(
+            f"SELECT * FROM sessions WHERE started_at < ? AND ({clauses}) ORDER BY started_at, id",
+            params,
+        )
+        return [_session(r) for r in rows]
+
     def open_on(self, evse_id: str) -> SessionRecord | None:
         """The open session on an EVSE, if any."""
         return next((r for r in self.all(open_only=True) if r.session.evse_id == evse_id), None)

@@ -141,6 +141,22 @@ class Telemetry:
             for r in rows
         ]
 
+    def power_by_minute(
+        self, nodes: Iterable[str], *, since: datetime, until: datetime
+    ) -> dict[str, dict[datetime, float]]:
+        """Each node's mean power (W) by minute in ``[since, until)``, the minutes with
+        a power reading only (what the reports integrate: docs/reports.md)."""
+        wanted = sorted(set(nodes))
+        found: dict[str, dict[datetime, float]] = {node: {} for node in wanted}
+        for node in wanted:
+            rows = self._store.rows(
+                "SELECT minute, power_w_mean FROM telemetry WHERE node = ? AND minute >= ?"
+                " AND minute < ? AND power_w_mean IS NOT NULL ORDER BY minute",
+                (node, iso(since), iso(until)),
+            )
+            found[node] = {parse(r["minute"]): r["power_w_mean"] for r in rows}
+        return found
+
     def prune(self, *, before: datetime) -> int:
         """Drop history older than ``before``; the number of minutes dropped."""
         with self._store.transaction():
