@@ -56,6 +56,12 @@ _RATED = (
 )
 _PHASING = _as_written("phases", "phase_rotation")
 _QUIRKS = ("tx_profile_unsupported", "meter_values_out_of_schema", "rate_unit")
+_FORECAST = (
+    NodeField("forecast.profile", "forecast profile"),
+    NodeField("forecast.profile.weekdays", "weekday forecast profile"),
+    NodeField("forecast.profile.weekends", "weekend forecast profile"),
+    NodeField("forecast.series", "forecast series"),
+)
 
 #: The fields compared for each node type, besides id, type and parent.
 FIELDS: dict[str, tuple[NodeField, ...]] = {
@@ -82,16 +88,28 @@ FIELDS: dict[str, tuple[NodeField, ...]] = {
         NodeField("fallback", "fallback", Kind.LIMIT),
         *_as_written("meter"),
         *_PHASING,
+        *_FORECAST,
     ),
     "storage": (
         NodeField("capacity", "capacity", Kind.LIMIT),
         *_RATED,
+        NodeField("max_charge", "maximum charging power", Kind.LIMIT),
+        NodeField("max_discharge", "maximum discharging power", Kind.LIMIT),
+        NodeField("efficiency.charge", "charge efficiency"),
+        NodeField("efficiency.discharge", "discharge efficiency"),
+        NodeField("soc.min", "minimum state of charge"),
+        NodeField("soc.max", "maximum state of charge"),
+        NodeField("adapter.type", "adapter"),
+        NodeField("adapter.initial_soc", "initial state of charge"),
         *_as_written("meter"),
+        *_PHASING,
     ),
     "generation": (
         NodeField("kind", "generation kind"),
         NodeField("rating", "rating", Kind.LIMIT),
         *_as_written("meter"),
+        *_PHASING,
+        *_FORECAST,
     ),
 }
 _COMMON = _as_written("description", "labels")

@@ -216,3 +216,20 @@ def test_a_site_load_fallback_is_a_limit(edit_diff: DiffEdits) -> None:
     change = only(edit_diff(("fallback: 60 kW", "fallback: 80 kW"), base="depot"))
     assert change.message == "site load office fallback 60 kW → 80 kW (+33.3 %)"
     assert (change.kind, change.section, change.change_pct) == (Kind.LIMIT, Section.LIMITS, 33.3)
+
+
+def test_a_battery_says_what_changed_in_an_engineers_words(edit_diff: DiffEdits) -> None:
+    def battery(charge: str, soc_min: str) -> tuple[str, str]:
+        """Put a battery before chg-02."""
+        return "    - id: chg-02\n", (
+            "    - id: bess\n      type: storage\n      parent: gc-main\n"
+            f"      capacity: 200 kWh\n      rating: {{power: 100 kW}}\n"
+            f"      max_charge: {charge}\n      soc: {{min: {soc_min}, max: 90 %}}\n"
+            "    - id: chg-02\n"
+        )
+
+    diff = edit_diff(battery("80 kW", "20 %"), old=[battery("100 kW", "10 %")])
+    assert sorted(lines(diff)) == [
+        "~ storage bess maximum charging power 100 kW → 80 kW (−20 %)",
+        "~ storage bess minimum state of charge 10 % → 20 % (+100 %)",
+    ]
