@@ -25,12 +25,17 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from depotctl.config import site_carbon_intensity, site_price_series, site_tariff
-from depotctl.controller.service import Controller
+from depotctl.config import (
+    compile_planner,
+    site_carbon_intensity,
+    site_price_series,
+    site_tariff,
+)
+from depotctl.controller.service import AppliedSite, Controller
 from depotctl.controller.store import NewJournalEntry, journal_entry
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.tariff import DemandCharge
@@ -100,7 +105,10 @@ class Planning:
         self, controller: Controller, settings: PlannerSettings, *, solver: Solver = solve
     ) -> None:
         self.controller = controller
+        #: the settings in use (:meth:`for_site`: the site's, again at each revision)
         self.settings = settings
+        self._settings_of: Callable[[AppliedSite], PlannerSettings] | None = None
+        self._revision: int | None = None
         self.solver = solver
         self.latest: PlanningRound | None = None
         #: the solve in flight, if any
@@ -110,6 +118,27 @@ class Planning:
         self._signals: tuple[int, CostSignals] | None = None
         self._peaks: BillingPeaks | None = None
         controller.planning = self
+
+    @classmethod
+    def for_site(cls, controller: Controller, *, solver: Solver = solve) -> Planning:
+        """The planner of ``serve``: the site's ``planner:`` settings (off unless
+        enabled), read again whenever another revision is in force."""
+        planning = cls(controller, PlannerSettings(), solver=solver)
+        planning._settings_of = site_planner_settings
+        planning._follow_revision()
+        return planning
+
+    def _follow_revision(self) -> None:
+        """Another revision in force: its settings; a plan of the one before is dropped."""
+        applied = self.controller.applied
+        number = applied.revision.number if applied is not None else None
+        if number == self._revision:
+            return
+        self._revision = number
+        if self._settings_of is not None and applied is not None:
+            self.settings = self._settings_of(applied)
+        if self.latest is not None:
+            self.latest, self._inputs, self.following = None, None, Following.NONE
 
     # -- following --------------------------------------------------------------------
 
@@ -136,6 +165,7 @@ class Planning:
     def after_cycle(self, snapshot: Snapshot) -> None:
         """After a control cycle: journal a plan gone stale, and start a solve when one
         is due and none is running (needs a running event loop)."""
+        self._follow_revision()
         if self.following is Following.FOLLOWING and self.usable(snapshot.at) is None:
             self._journal_stale(snapshot.at)
         reason = self.due(snapshot)
@@ -179,10 +209,12 @@ class Planning:
         number = applied.revision.number
         if self._signals is None or self._signals[0] != number:
             base_dir = self.controller.base_dir_of(applied.revision)
+            carbon_price = compile_planner(applied.site).carbon_price
             signals = CostSignals(
                 tariff=site_tariff(applied.site, base_dir),
                 prices=site_price_series(applied.site, base_dir),
                 carbon=site_carbon_intensity(applied.site, base_dir),
+                carbon_price_per_kg=carbon_price.per_kg if carbon_price is not None else 0.0,
             )
             self._signals = (number, signals)
         return self._signals[1]
@@ -303,6 +335,17 @@ class Planning:
         )
         with self.controller.units() as uow:
             uow.journal.record([entry])
+
+
+def site_planner_settings(applied: AppliedSite) -> PlannerSettings:
+    """The site's ``planner:`` as the engine takes it."""
+    site = compile_planner(applied.site)
+    return PlannerSettings(
+        enabled=site.enabled,
+        horizon=timedelta(seconds=site.horizon_s),
+        block=timedelta(seconds=site.block_s),
+        replan=timedelta(seconds=site.replan_s),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
 from depotctl.controller.ocpp_events import ControllerChargerEvents
 from depotctl.controller.oscp.serving import OscpServing
+from depotctl.controller.planning import Planning
 from depotctl.controller.routes.events import end_event_streams
 from depotctl.controller.service import Controller, Seeding, SiteInvalid
 from depotctl.controller.settings import Settings
@@ -180,6 +181,7 @@ def _run_with_store(
         ShadowDispatcher() if settings.shadow else dispatch,
         tick_s=settings.tick_s,
     )
+    Planning.for_site(controller)  # the site's planner: (off unless enabled)
     config = uvicorn.Config(
         application, log_config=None, access_log=False, lifespan="off", server_header=False
     )

@@ -197,3 +197,35 @@ def test_a_plan_gone_stale_while_a_solve_hangs_is_not_followed(controller: Contr
     assert planning.following is Following.FOLLOWING  # the slow solve landed
     # the second solve started from the first plan (warm), the first from nothing
     assert warms[0] is None and warms[1] is not None and warms[1].sessions
+
+
+def test_serve_plans_as_the_site_says(tmp_path: Path) -> None:
+    text = (
+        (EXAMPLES / "minimal.yaml").read_text()
+        + TARIFF
+        + "  carbon: {constant: 0.5 kg/kWh, price: 85 AUD/t}\n"
+        + "  planner: {enabled: true, horizon: 12 h, block: 30 min, replan: 10 min}\n"
+    )
+    site = tmp_path / "site.yaml"
+    site.write_text(text)
+    clock = SimClock(START, speed=1.0)
+    clock.pause()
+    controller = Controller(Store.open(tmp_path / "depotctl.sqlite"), clock, base_dir=tmp_path)
+    try:
+        controller.seed(site, text, author="test")
+        planning = Planning.for_site(controller)
+        assert controller.planning is planning
+        assert planning.settings == PlannerSettings(
+            enabled=True,
+            horizon=timedelta(hours=12),
+            block=timedelta(minutes=30),
+            replan=timedelta(minutes=10),
+        )
+        assert planning.signals().carbon_price_per_kg == pytest.approx(0.085)
+        plug(controller, LAX, "S-lax", 40.0, datetime(2026, 3, 2, 19, 10, tzinfo=UTC))
+        asyncio.run(cycle_and_plan(ControlLoop(controller, RecordingDispatcher()), planning))
+        assert planning.latest is not None and planning.latest.problem is not None
+        assert planning.latest.problem.blocks.count == 24  # 12 h of 30 min
+        assert planning.latest.problem.carbon_price_per_kg == pytest.approx(0.085)
+    finally:
+        controller.close()
