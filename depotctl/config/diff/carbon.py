@@ -33,6 +33,14 @@ def describe_carbon(carbon: Carbon) -> str:
 
 
 def carbon_changes(old: Carbon | None, new: Carbon | None) -> list[Change]:
+    """The carbon source added, removed or changed; and its price, old → new."""
+    changes = _source_changes(old, new)
+    if old is not None and new is not None:
+        changes += present([compare(_CARBON, "price", "price", old.price, new.price)])
+    return changes
+
+
+def _source_changes(old: Carbon | None, new: Carbon | None) -> list[Change]:
     if old is None:
         return [] if new is None else [_whole(Action.ADD, None, describe_carbon(new))]
     if new is None:

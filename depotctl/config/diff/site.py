@@ -35,6 +35,7 @@ def diff_sites(
         *meter_changes(old.spec.meters, new.spec.meters),
         *envelope_source_changes(old.spec.envelope_sources, new.spec.envelope_sources),
         *policy_changes(old.spec.policies, new.spec.policies),
+        *present(_field_changes(_PLANNER, "planner", old.spec.planner, new.spec.planner)),
         *tariff_changes(old.spec.tariff, new.spec.tariff, old_tariff, new_tariff),
         *price_changes(old.spec.prices, new.spec.prices),
         *carbon_changes(old.spec.carbon, new.spec.carbon),
@@ -75,6 +76,9 @@ def policy_changes(old: Policies, new: Policies) -> list[Change]:
         subject = Subject("policy", Kind.POLICY, Section.POLICIES, "spec.policies", group)
         changes += _field_changes(subject, group, getattr(old, group), getattr(new, group))
     return present(changes)
+
+
+_PLANNER = Subject("site", Kind.POLICY, Section.POLICIES, "spec")
 
 
 def _field_changes(

@@ -56,3 +56,16 @@ def test_carbon_added_and_removed(edit_diff: DiffEdits) -> None:
     )
     added = only(edit_diff(base="depot", old=[(f"  {CONSTANT}\n", "")]))
     assert (added.action, added.new) == (Action.ADD, "constant 0.66 kg/kWh")
+
+
+def test_a_carbon_price_added_and_changed(edit_diff: DiffEdits) -> None:
+    priced = "carbon: {constant: 0.66 kg/kWh, price: 85 AUD/t}"
+    added = only(edit_diff((CONSTANT, priced), base="depot"))
+    assert (added.action, added.message) == (Action.ADD, "carbon price 85 AUD/t added")
+    assert added.path == "spec.carbon.price"
+    changed = edit_diff(
+        (CONSTANT, "carbon: {constant: 0.66 kg/kWh, price: 0.1 AUD/kg}"),
+        old=[(CONSTANT, priced)],
+        base="depot",
+    )
+    assert lines(changed) == ["~ carbon price 85 AUD/t → 100 AUD/t"]

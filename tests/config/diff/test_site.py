@@ -85,3 +85,18 @@ def test_changes_come_in_section_order_and_are_counted(edit_diff: DiffEdits) -> 
         Section.METADATA,
     ]
     assert (diff.to_add, diff.to_change, diff.to_remove) == (1, 3, 1)
+
+
+def test_planner_settings_are_compared_field_by_field_defaults_included(
+    edit_diff: DiffEdits,
+) -> None:
+    planned = "  planner: {enabled: true, block: 30 min}\n  nodes:\n"
+    diff = edit_diff(("  nodes:\n", planned))
+    assert lines(diff) == [
+        "~ site planner.enabled false → true",
+        "~ site planner.block 15 min → 30 min (+100 %)",
+    ]
+    assert [c.path for c in diff.changes] == ["spec.planner.enabled", "spec.planner.block"]
+    assert edit_diff(
+        ("  nodes:\n", "  planner: {enabled: false, horizon: 24 h}\n  nodes:\n")
+    ).is_empty
