@@ -1,11 +1,12 @@
 """The EVSE table: every EVSE with its session, state, limit, energy delivered and
-needed, departure, expected shortfall and the binding constraint in words; sorted
-by a column (``s`` cycles), filtered by text (``/``)."""
+needed, departure, readiness at departure (✓, or how short: the session's readiness
+forecast) and the binding constraint in words; sorted by a column (``s`` cycles),
+filtered by text (``/``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -15,6 +16,7 @@ from textual.widgets.data_table import ColumnKey, RowKey
 from depotctl.client.figures import DASH, amount, kwh
 from depotctl.console.model import EvseNow, Model
 from depotctl.console.render import clock_text
+from depotctl.domain.readiness import Readiness
 
 #: Each column's key, title and width: fixed, so the columns stand still as values
 #: change and the table looks the same however its rows arrived (a width measured
@@ -25,7 +27,7 @@ COLUMNS = (
     ("state", "State", 11),
     ("limit", "Limit", 8),
     ("departure", "Departs", 9),
-    ("shortfall", "Shortfall", 17),
+    ("ready", "Ready", 17),
     ("energy", "Energy", 15),
     ("draw", "Draw", 8),
     ("binding", "Binding constraint", 120),
@@ -55,23 +57,31 @@ def _energy(evse: EvseNow) -> str:
     return f"{delivered_text}/{kwh(session.required_wh)}"
 
 
-def _shortfall(evse: EvseNow) -> Text:
-    outlook = evse.session.outlook if evse.session else None
-    if outlook is None or outlook.shortfall_wh is None:
+def _forecast(evse: EvseNow) -> Readiness | None:
+    """The session's readiness forecast (None without a session, or from a controller
+    that gives none)."""
+    readiness = evse.session.readiness if evse.session else None
+    return readiness.forecast() if readiness is not None else None
+
+
+def _ready(evse: EvseNow) -> Text:
+    """``✓`` when it will be ready; else how short, ``overdue`` past its departure."""
+    forecast = _forecast(evse)
+    if forecast is None:
         return Text(DASH, "dim")
-    if outlook.on_track:
-        return Text("on track", "green")
-    text = Text(kwh(outlook.shortfall_wh), "bold red")
-    if outlook.overdue:
+    if not forecast.is_short:
+        return Text("✓", "green")
+    text = Text(f"{kwh(forecast.short_wh)} short", "bold red")
+    if forecast.is_overdue:
         text.append(" overdue", "red")
     return text
 
 
 def _binding(evse: EvseNow) -> Text:
-    outlook = evse.session.outlook if evse.session else None
+    forecast = _forecast(evse)
     binding = evse.allocation.binding
     style = "dim" if binding.kind == "no_session" else ""
-    if outlook is not None and outlook.on_track is False:
+    if forecast is not None and forecast.is_short:
         style = "red"
     return Text(binding.words, style)
 
@@ -90,7 +100,7 @@ def cells_of(evse: EvseNow, model: Model) -> Cells:
         _state(evse),
         _limit(evse),
         clock_text(session.departure if session else None, model.local, model.time),
-        _shortfall(evse),
+        _ready(evse),
         _energy(evse),
         amount(evse.draw_kw, "kW"),
         _binding(evse),
@@ -109,9 +119,8 @@ def _departure(evse: EvseNow) -> tuple[object, ...]:
 
 
 def _shortfall_key(evse: EvseNow) -> tuple[object, ...]:
-    outlook = evse.session.outlook if evse.session else None
-    short = outlook.shortfall_wh if outlook and outlook.shortfall_wh is not None else -1.0
-    return (-short, evse.id)
+    readiness = evse.session.readiness if evse.session else None
+    return (-(readiness.short_wh if readiness is not None else -1.0), evse.id)
 
 
 SORTS = (
@@ -284,7 +293,8 @@ class EvseTable(DataTable[Text | str]):
 
 
 def detail_text(evse: EvseNow | None, model: Model) -> Text:
-    """The selected EVSE's binding constraint in words, and its outlook's cause."""
+    """The selected EVSE's binding constraint in words, and its session's readiness
+    forecast in words (in the site's time)."""
     if evse is None:
         return Text("no EVSE selected", "dim")
     limit_kw = evse.allocation.limit_kw
@@ -292,12 +302,12 @@ def detail_text(evse: EvseNow | None, model: Model) -> Text:
     session = f" ({evse.session.id})" if evse.session else ""
     binding = evse.allocation.binding.words
     text = Text.assemble((evse.id, "bold"), f"{session} {_limit(evse)}{kw}: ", binding)
-    outlook = evse.session.outlook if evse.session else None
-    if outlook is not None and outlook.on_track is False and outlook.shortfall_wh is not None:
-        text.append(f"\n{kwh(outlook.shortfall_wh)} short at departure", "red")
-        cause = outlook.constraint.detail if outlook.constraint is not None else None
-        if cause and cause != binding:
-            text.append(f": {cause}")
+    forecast = _forecast(evse)
+    if forecast is not None:
+        if forecast.cause is not None and forecast.cause.detail == binding:
+            forecast = replace(forecast, cause=None)  # the line above says it
+        said = forecast.outcome(model.local)
+        text.append(f"\nready: {said}", "red" if forecast.is_short else "green")
     return text
 
 
