@@ -39,8 +39,9 @@ from depotctl.domain.envelopes import (
 )
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
-from depotctl.domain.topology import NodeKind, SiteLoadSpec, TopologyNode
+from depotctl.domain.topology import NodeKind, SiteLoadSpec, StorageSpec, TopologyNode
 from depotctl.engine.allocation import Allocation, LimitKind, LimitSource, NodeConstraint
+from depotctl.engine.asset_draw import storage_draw
 from depotctl.engine.capacity import _site_load_draw
 from depotctl.engine.limit_words import KIND_ORDER, amount, kind_text, unit_of
 
@@ -117,16 +118,19 @@ def _uncontrollable_reason(state: ChargerState) -> str:
 def stale_meters(snapshot: Snapshot) -> list[AlertCondition]:
     """A condition per telemetry point whose site loads count at the stale-data
     fallback, exactly when the engine counts them so."""
-    by_point: dict[Subject, list[SiteLoadSpec]] = {}
+    by_point: dict[Subject, list[SiteLoadSpec | StorageSpec]] = {}
     for load in snapshot.topology.site_loads.values():
         _, _, is_stale = _site_load_draw(snapshot, load)
         if is_stale:
             by_point.setdefault(_point(snapshot, load), []).append(load)
+    for battery in snapshot.topology.storage.values():  # counted as charging at its maximum
+        if storage_draw(snapshot, battery)[2]:
+            by_point.setdefault(_point(snapshot, battery), []).append(battery)
     out = []
     for subject, loads in by_point.items():
         reading = snapshot.telemetry.get(subject.id)
         names = ", ".join(load.id for load in loads)
-        noun = "site load" if len(loads) == 1 else "site loads"
+        noun = _noun(loads)
         out.append(
             AlertCondition(
                 AlertKind.METER_STALE,
@@ -145,7 +149,15 @@ def stale_meters(snapshot: Snapshot) -> list[AlertCondition]:
     return out
 
 
-def _point(snapshot: Snapshot, load: SiteLoadSpec) -> Subject:
+def _noun(loads: list[SiteLoadSpec | StorageSpec]) -> str:
+    """``site load``, ``batteries``: what a stale point's loads are."""
+    one = len(loads) == 1
+    if all(isinstance(load, StorageSpec) for load in loads):
+        return "battery" if one else "batteries"
+    return "site load" if one else "site loads"
+
+
+def _point(snapshot: Snapshot, load: SiteLoadSpec | StorageSpec) -> Subject:
     """Where the engine reads the load from: its own id, else its meter."""
     if load.id in snapshot.telemetry or not load.meter:
         return Subject(SubjectKind.NODE, load.id)

@@ -25,7 +25,7 @@ from depotctl.domain.envelopes import (
 from depotctl.domain.phases import Phase
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
-from depotctl.domain.topology import NodeLimits, Topology
+from depotctl.domain.topology import NodeLimits, StorageSpec, Topology
 from depotctl.engine import LimitKind, allocate
 from depotctl.engine.alerts import OVERCOMMIT_TOLERANCE, alert_conditions, envelope_breaches
 from tests.engine.conftest import T0, Depot, at, snapshot
@@ -132,6 +132,16 @@ def test_controllable_chargers_and_chargers_the_site_lost_raise_nothing() -> Non
 
 
 # Meters
+
+
+def test_a_battery_whose_meter_is_stale_is_alerted_as_charging_at_its_maximum() -> None:
+    battery = StorageSpec("bess", "gc", None, 230.0, 100_000.0, 30_000.0, 30_000.0, meter="m-b")
+    topology = replace(depot(), storage={"bess": battery})
+    [condition] = conditions(quiet(topology))
+    assert condition.subject == Subject(SubjectKind.METER, "m-b")
+    assert condition.reason == "no reading yet; battery bess counts at the stale-data fallback"
+    fresh_battery = {**fresh(), "m-b": Reading("m-b", T0, power_w=-5_000.0)}
+    assert conditions(quiet(topology, telemetry=fresh_battery)) == []
 
 
 def test_a_meter_never_read_is_stale() -> None:
