@@ -18,7 +18,11 @@ room is the constraint's effective limit at the block's start — the envelopes
 known for it, pending and lead included, the sources' health held as it is now
 (:func:`~depotctl.engine.planner.capacities.held_health`) — less what is reserved
 against it now (the site's non-EV load and the chargers the allocator does not
-decide), held over the horizon.
+decide), held over the horizon — except a site load or a generator with a forecast,
+counted at it in each block (:func:`reserved_per_block`). What the site imports
+besides the sessions (the reserved power at its grid connections) is the problem's
+base load, or generation where it exports: the demand charges' peaks and the energy
+cost count it.
 
 Prices per block: the dynamic price series when the site has one (its last price
 held past its end), else the tariff's energy price, each the mean over the block's
@@ -42,10 +46,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from depotctl.domain.carbon import Intensity, UncoveredError
+from depotctl.domain.forecast import PowerForecast
 from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.tariff import DemandCharge, Tariff
+from depotctl.domain.telemetry import Reading
+from depotctl.domain.topology import NodeKind
+from depotctl.engine.allocation import LimitKind
 from depotctl.engine.capacity import Capacity, effective_capacity
 from depotctl.engine.demand import default_departure
 from depotctl.engine.planner.billing_peaks import month_start
@@ -54,7 +62,7 @@ from depotctl.engine.planner.capacities import held_health
 from depotctl.engine.planner.demand_charge import DemandTerm
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
 from depotctl.engine.structure import Structure, structure_of
-from depotctl.engine.waterfill import usage
+from depotctl.engine.waterfill import Floats, usage
 
 #: the default replanning interval: a plan at least this often (events replan at once); a
 #: plan older than it and a block is stale
@@ -114,13 +122,17 @@ def planning_problem(
     planned = _planned_sessions(snapshot, structure, now)
     zone = ZoneInfo(snapshot.topology.timezone)
     tariff = signals.tariff
+    reserved = reserved_per_block(snapshot, structure, now, blocks)
+    site = _site_import_w(snapshot, structure, reserved)
     return PlanningProblem(
         blocks=blocks,
         sessions=tuple(session for session, _ in planned),
-        nodes=_rows(snapshot, structure, now, blocks, planned),
+        nodes=_rows(snapshot, structure, reserved, blocks, planned),
         price_per_kwh=block_prices(blocks, signals, zone),
         carbon_kg_per_kwh=block_carbon(blocks, signals),
         carbon_price_per_kg=signals.carbon_price_per_kg,
+        base_load_w=tuple(max(0.0, w) for w in site),
+        generation_w=tuple(max(0.0, -w) for w in site),
         demand=() if tariff is None else demand_terms(tariff, blocks, zone, peaks_w or {}),
     )
 
@@ -199,20 +211,67 @@ def _planned_sessions(
     return planned
 
 
+def reserved_per_block(
+    snapshot: Snapshot, structure: Structure, now: Capacity, blocks: Blocks
+) -> np.ndarray:
+    """Per block (rows) and constraint (columns), what is reserved against it: what is
+    reserved now (the site's other load, batteries and generation as metered, the
+    chargers the allocator does not decide; the sessions planned here are not), except
+    that a site load or a generator with a forecast counts at it (a load at the most
+    it forecasts over the block, a generator at the least, as a fresh reading would;
+    where a forecast says nothing, as now)."""
+    waiting = usage(np.where(now.waiting, now.assumed, 0.0), structure.constraints)
+    base = now.reserved - waiting
+    topology = snapshot.topology
+    forecast: list[tuple[str, PowerForecast, float]] = [
+        (load.id, load.forecast, 1.0) for load in topology.site_loads.values() if load.forecast
+    ]
+    forecast += [(g.id, g.forecast, -1.0) for g in topology.generation.values() if g.forecast]
+    if not forecast:
+        return np.broadcast_to(base, (blocks.count, base.size))
+    zone = ZoneInfo(topology.timezone)
+    last = blocks.length - _INSTANT
+    by_readings: dict[tuple[tuple[str, float], ...], np.ndarray] = {}
+    rows = []
+    for start in blocks.starts():
+        readings: dict[str, float] = {}
+        for leaf_id, series, sign in forecast:
+            ends = [series.watts_at(start, zone), series.watts_at(start + last, zone)]
+            known = [w for w in ends if w is not None]
+            if known:  # a load at its most, a generator at its least output
+                readings[leaf_id] = max(known) if sign > 0 else -min(known)
+        key = tuple(sorted(readings.items()))
+        if key not in by_readings:
+            telemetry = dict(snapshot.telemetry)
+            for leaf_id, watts in key:
+                telemetry[leaf_id] = Reading(leaf_id, snapshot.at, power_w=watts)
+            moved = replace(snapshot, telemetry=telemetry)
+            by_readings[key] = effective_capacity(moved, structure).reserved - waiting
+        rows.append(by_readings[key])
+    return np.vstack(rows)
+
+
+def _site_import_w(snapshot: Snapshot, structure: Structure, reserved: np.ndarray) -> Floats:
+    """Per block, what the site imports besides the planned sessions: the reserved
+    power at its grid connections (below zero: it exports)."""
+    grid = [
+        structure.constraint(node.id, LimitKind.IMPORT_POWER)
+        for node in snapshot.topology.nodes.values()
+        if node.kind is NodeKind.GRID_CONNECTION
+    ]
+    return reserved[:, grid].sum(axis=1) if grid else np.zeros(reserved.shape[0])
+
+
 def _rows(
     snapshot: Snapshot,
     structure: Structure,
-    now: Capacity,
+    reserved: np.ndarray,
     blocks: Blocks,
     planned: Sequence[tuple[PlannedSession, int]],
 ) -> tuple[NodeCapacity, ...]:
     """One row per constraint of the allocator's that carries a planned session and has
     a limit in some block (see the module)."""
     constraints = structure.constraints
-    # the sessions planned here are not reservations: only what the allocator does not
-    # decide (and the non-EV load) is
-    waiting = np.where(now.waiting, now.assumed, 0.0)
-    reserved = now.reserved - usage(waiting, constraints)
     effective = _effective_per_block(snapshot, structure, blocks)
     session_at = {index: session for session, index in planned}
     members: dict[int, list[tuple[str, float]]] = {}
@@ -229,7 +288,7 @@ def _rows(
         members.setdefault(con, []).append((session.id, per_w))
     rows: list[NodeCapacity] = []
     for con, entries in sorted(members.items()):
-        room = effective[:, con] - reserved[con]
+        room = effective[:, con] - reserved[:, con]
         if not np.isfinite(room).any():
             continue
         node_id, kind = structure.describe(con)

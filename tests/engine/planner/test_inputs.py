@@ -12,11 +12,13 @@ import pytest
 
 from depotctl.domain.carbon import SeriesIntensity
 from depotctl.domain.envelopes import LimitUnit, SourceHealth
+from depotctl.domain.forecast import PowerSeries
 from depotctl.domain.overrides import EvseOverride
+from depotctl.domain.phases import THREE_PHASE
 from depotctl.domain.price_series import PriceSeries
 from depotctl.domain.tariff import EnergyPeriod, Tariff, TariffSeason
 from depotctl.domain.tariff_calendar import DailyWindow
-from depotctl.domain.topology import NodeLimits
+from depotctl.domain.topology import GenerationSpec, NodeLimits
 from depotctl.engine.allocation import LimitKind
 from depotctl.engine.planner import NodeCapacity, PlanningProblem, PlanStatus, plan_blocks, solve
 from depotctl.engine.planner.inputs import (
@@ -181,3 +183,35 @@ def test_carbon_is_the_mean_over_each_block() -> None:
     assert block_carbon(later, CostSignals(carbon=carbon)) == (0.0,)  # no carbon price
     with pytest.raises(PlanningInputError, match="no carbon intensity"):
         block_carbon(later, CostSignals(carbon=carbon, carbon_price_per_kg=0.05))
+
+
+def test_a_forecast_load_and_generation_count_at_their_forecast_in_each_block() -> None:
+    plain = depot().load("wash", "site", fallback_a=10.0).topology()
+    # the bus wash draws 23 kW until 09:30 and nothing after; the carport's solar makes
+    # 13.8 kW from 09:15 (UTC: the depot's zone)
+    wash = PowerSeries((T0, T0 + timedelta(minutes=30)), (23_000.0, 0.0))
+    solar = PowerSeries(
+        tuple(T0 + timedelta(minutes=m) for m in (0, 15, 60)), (0.0, 13_800.0, 13_800.0)
+    )
+    topology = replace(
+        plain,
+        site_loads={"wash": replace(plain.site_loads["wash"], forecast=wash)},
+        generation={
+            "pv": GenerationSpec("pv", "db-1", THREE_PHASE, 230.0, 20_000.0, forecast=solar)
+        },
+    )
+    snap = snapshot(topology, sessions=(session("c1/1"),))
+    problem = planning_problem(snap, CostSignals(), HOUR)
+    by_id = rows(problem)
+    # 23 kW three-phase at 230 V is 33.3 A a line, then nothing (where the forecast
+    # says nothing, from 10:00, its fallback would hold, as now)
+    assert by_id["site current_L1"].capacity_w == pytest.approx(
+        (100.0 - 23_000.0 / WPA,) * 2 + (100.0,) * 2
+    )
+    # the solar frees room on db-1's power limit from 09:15, never on a current
+    assert by_id["db-1 import_power"].capacity_w == pytest.approx(
+        (20_000.0, 33_800.0, 33_800.0, 33_800.0)
+    )
+    # what the site imports besides the sessions: the wash, less the solar
+    assert problem.base_load() == pytest.approx((23_000.0, 9_200.0, 0.0, 0.0))
+    assert problem.generation() == pytest.approx((0.0, 0.0, 13_800.0, 13_800.0))
