@@ -25,6 +25,7 @@ from depotctl.domain.bill import Bill, BillingWindow, Interval, LoadProfile, bil
 from depotctl.domain.carbon import Intensity, UncoveredError
 from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
 from depotctl.domain.tariff import Tariff, TariffGapError
+from depotctl.domain.tariff_calendar import day_of_year
 from depotctl.engine.energy_history import MINUTE, MinuteEnergy
 
 
@@ -38,6 +39,8 @@ class Rates:
     prices: PriceSeries | None = None
     intensity: Intensity | None = None
     _price: dict[dt.datetime, float | None] = field(default_factory=dict, compare=False)
+    #: the tariff's price by (season, weekday, minute of the day): what decides it
+    _tou: dict[tuple[str | None, int, int], float] = field(default_factory=dict, compare=False)
     _carbon: dict[dt.datetime, float | None] = field(default_factory=dict, compare=False)
 
     @property
@@ -57,10 +60,18 @@ class Rates:
             if self.prices is not None:
                 return self.prices.price_at(minute)
             if self.tariff is not None:
-                return self.tariff.at(minute.astimezone(self.zone)).period.price
+                return self._tariff_price(self.tariff, minute.astimezone(self.zone))
         except (PriceSeriesGapError, TariffGapError):
             pass
         return None
+
+    def _tariff_price(self, tariff: Tariff, local: dt.datetime) -> float:
+        day = day_of_year(local.strftime("%m-%d"))
+        season = next((s.name for s in tariff.seasons if s.covers(day)), None)
+        key = (season, local.weekday(), local.hour * 60 + local.minute)
+        if key not in self._tou:
+            self._tou[key] = tariff.at(local).period.price
+        return self._tou[key]
 
     def carbon(self, minute: dt.datetime) -> float | None:
         """kg CO2e per kWh drawn evenly over ``minute``; None where nothing covers it."""

@@ -156,6 +156,17 @@ def within(profile: MinuteEnergy, start: datetime, end: datetime) -> MinuteEnerg
     return {m: wh for m, wh in profile.items() if start <= m < end}
 
 
+def split_at(profile: MinuteEnergy, cuts: Sequence[datetime]) -> list[MinuteEnergy]:
+    """``profile`` cut at ``cuts`` (increasing): part ``i`` holds the minutes that start
+    in ``[cuts[i], cuts[i + 1])``; one pass, however many parts."""
+    parts: list[MinuteEnergy] = [{} for _ in cuts[1:]]
+    for minute, wh in profile.items():
+        index = bisect.bisect_right(cuts, minute) - 1
+        if 0 <= index < len(parts):
+            parts[index][minute] = wh
+    return parts
+
+
 __all__ = [
     "MINUTE",
     "MinuteEnergy",
@@ -165,6 +176,7 @@ __all__ = [
     "minutes_in",
     "session_energy",
     "site_energy",
+    "split_at",
     "summed",
     "within",
 ]

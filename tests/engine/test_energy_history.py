@@ -14,6 +14,7 @@ from depotctl.engine.energy_history import (
     minutes_in,
     session_energy,
     site_energy,
+    split_at,
     summed,
 )
 
@@ -75,3 +76,8 @@ def test_the_site_is_its_grid_meters_import_where_all_read_else_the_ev_load() ->
 def test_minutes_and_sums() -> None:
     assert minutes_in(T0 + MIN / 2, T0 + 3 * MIN) == [T0 + MIN, T0 + 2 * MIN]
     assert summed([{T0: 1.0}, {T0: 2.0, T0 + MIN: 3.0}]) == {T0: 3.0, T0 + MIN: 3.0}
+    profile = {T0 + n * MIN: float(n) for n in range(-1, 5)}
+    assert split_at(profile, [T0, T0 + 2 * MIN, T0 + 3 * MIN]) == [
+        {T0: 0.0, T0 + MIN: 1.0},
+        {T0 + 2 * MIN: 2.0},
+    ]

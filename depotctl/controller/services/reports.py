@@ -39,6 +39,7 @@ from depotctl.engine.energy_history import (
     minutes_in,
     session_energy,
     site_energy,
+    split_at,
     summed,
     within,
 )
@@ -280,19 +281,20 @@ def _day_rows(
     rates: Rates,
     window: ReportWindow,
 ) -> tuple[RowFigures, ...]:
-    ev = summed(profiles.values())
+    days = list(local_days(window.since, window.until, rates.zone))
+    cuts = [start for _, start, _ in days] + [days[-1][2]] if days else []
+    site_parts = split_at(site_wh.energy, cuts)
+    ev_parts = split_at(summed(profiles.values()), cuts)
+    metered_parts = split_at(dict.fromkeys(site_wh.metered, 0.0), cuts)
     rows = []
-    for day, start, end in local_days(window.since, window.until, rates.zone):
-        minutes = minutes_in(start, end)
+    for n, (day, start, end) in enumerate(days):
         rows.append(
             RowFigures(
                 day.isoformat(),
                 (start, end),
-                account(within(site_wh.energy, start, end), rates),
+                account(site_parts[n], rates),
                 day=DayCoverage(
-                    sum(within(ev, start, end).values()),
-                    sum(1 for m in minutes if m in site_wh.metered),
-                    len(minutes),
+                    sum(ev_parts[n].values()), len(metered_parts[n]), len(minutes_in(start, end))
                 ),
             )
         )
