@@ -186,7 +186,7 @@ class _Planned:
             full = [row for row in self.rows.get(session.id, []) if self._is_full(row, b)]
             if full:
                 row = min(full, key=lambda r: (len(r.session_ids), r.node_id))
-                return self._row_cause(row.node_id, b, max(starts[b], self.snapshot.at))
+                return self._row_cause(row, b, max(starts[b], self.snapshot.at))
         if below_max:
             return None  # below its maximum with room to spare: nothing to name
         return self._own_max(session, spec)
@@ -201,10 +201,13 @@ class _Planned:
         )
         return _at_least(load, row.capacity_w[b])
 
-    def _row_cause(self, node_id: str, b: int, since: datetime) -> ReadinessCause:
-        """The full node at block ``b``, named by what sets its capacity then."""
+    def _row_cause(self, row: NodeCapacity, b: int, since: datetime) -> ReadinessCause:
+        """The full row's node at block ``b``, named by what sets its capacity then."""
         snapshot, blocks = self.snapshot, self.plan.blocks
-        node = snapshot.topology.nodes[node_id]
+        node_id = _node_of(row, snapshot)
+        node = snapshot.topology.nodes.get(node_id)
+        if node is None:  # a row of no node the site has: named as the problem names it
+            return ReadinessCause(_NODE_FULL, node_id, node_id, since)
         if node.kind is NodeKind.CHARGER:  # its rating: the session's own maximum
             return ReadinessCause(BindingKind.CHARGER_LIMIT.value, node_id, None, since)
         lead = blocks.length + snapshot.envelope_lead - _INSTANT
@@ -259,6 +262,14 @@ class _Planned:
         ref = session.evse_id
         detail = f"at most {spec.max_power_w / 1000:,.1f} kW"
         return ReadinessCause(kind, ref, None, self.snapshot.at, detail)
+
+
+def _node_of(row: NodeCapacity, snapshot: Snapshot) -> str:
+    """The node a row limits: its id, or the id before a space in one that names the
+    limit too (``db-1 current_L1``: a row per constraint of the allocator's model)."""
+    if row.node_id in snapshot.topology.nodes:
+        return row.node_id
+    return row.node_id.split(" ", 1)[0]
 
 
 def _at_least(value: float, limit: float) -> bool:

@@ -28,6 +28,7 @@ from depotctl.engine.planner import (
     plan_blocks,
     solve,
 )
+from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
 from depotctl.engine.readiness import departures_at_risk, forecasts, planned_readiness
 from tests.engine.conftest import T0, Depot, session, snapshot
 from tests.engine.planner.test_capacities import cut
@@ -307,3 +308,26 @@ def test_a_departure_at_risk_is_a_condition_on_its_evse_past_the_threshold() -> 
     assert condition.data["short_wh"] == 10_000.0
     assert condition.headline == "evse a/1 departure at risk"
     assert departures_at_risk({"s-2": slight}, threshold_wh=100.0) != []
+
+
+def test_the_controllers_own_problem_names_the_node_of_a_full_constraint_row() -> None:
+    """The problem the controller builds (a row per constraint of the allocator's
+    model, ``db-1 import_power``), solved by HiGHS: db-1 under E-cut from 10:00."""
+    online = {"dso": SourceHealth("dso", T0, offline_after_s=300.0)}
+    sessions = (session("a/1", energy_kwh=60.0, hours_left=2), session("b/1", hours_left=2))
+    snap = snapshot(
+        depot().topology(), sessions=sessions, envelopes=(envelope_cut(20_000.0),), sources=online
+    )
+    settings = PlannerSettings(enabled=True, horizon=timedelta(hours=2))
+    problem = planning_problem(snap, CostSignals(), settings)
+    assert "db-1 import_power" in {row.node_id for row in problem.nodes}
+    plan = solve(problem)
+    forecast = forecasts(snap, allocate(snap), plan, problem)["s-a/1"]
+    assert forecast.basis is Basis.PLAN and forecast.short_wh > 1_000.0
+    assert forecast.cause is not None
+    assert (forecast.cause.kind, forecast.cause.ref, forecast.cause.node) == (
+        "envelope",
+        "E-cut",
+        "db-1",
+    )
+    assert forecast.cause.since == T0 + timedelta(hours=1)
