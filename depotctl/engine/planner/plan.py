@@ -48,7 +48,8 @@ class PlanCosts:
     the site's import), ``demand`` (each term's rate × its peak, the peak so far
     included), ``carbon`` (the carbon price × the import's emissions; ``carbon_kg``
     the emissions) and ``shortfall`` (the penalty of the energy missed, the
-    batteries' final energy included: not money, the program's weight)."""
+    batteries' final energy and any overload of a row already past its limit
+    included: not money, the program's weight)."""
 
     energy: float
     demand: float

@@ -55,7 +55,8 @@ class NodeCapacity:
     that session's power; None means 1 each, the row in W. ``capacity_w`` is per
     block in the row's own units (``math.inf`` for no limit): a current row of the
     allocator's phase model has weights in A/W and its capacity in A. A capacity
-    below zero plans zero (the row is then met with every session idle)."""
+    below zero is met by the sessions where weights of both signs allow it; else the
+    plan comes as close as it can (see :mod:`~depotctl.engine.planner.program`)."""
 
     node_id: str
     capacity_w: tuple[float, ...]

@@ -4,7 +4,7 @@
 Units inside the program are kW and kWh (well scaled for the solver); ``h`` is a
 block's hours, ``h[s,b]`` the hours of block ``b`` before session ``s`` departs.
 
-Columns, in this order:
+Columns, in this order (the overload columns last; see the node rows):
 
 - ``p[s,b]`` ≥ 0, session ``s``'s power in block ``b``, only for the blocks it is
   present in (from the first block until its departure), at most its maximum power;
@@ -28,7 +28,11 @@ Rows, in this order:
 - per node row and block, ``Σ_s w[n,s]·p[s,b] + Σ_j w[n,j]·(c[j,b] − d[j,b]) ≤
   capacity[n,b]`` in the row's own units (``w`` its weights, 1 for a power row; the
   row divided by its largest weight, so a current row in A/W is as well scaled as a
-  power row; a capacity below zero plans zero);
+  power row). A capacity below zero (other load past the limit) is kept where the
+  row's own sessions can meet it (weights of both signs); where they cannot, an
+  overload column ``o[n,b]``, at most what brings the row to zero, lets the plan come
+  as close as it can at :data:`OVERLOAD_FACTOR` × the shortfall penalty per kW and
+  hour (a row at zero plans its positive-weight sessions idle);
 - per block, the import: ``Σ_s p[s,b]·h[s,b]/h + Σ_j (c[j,b] − d[j,b]) − g[b] ≤
   generation[b] − base load[b]`` (a session leaving mid-block counts at its average);
 - per demand term and each of its blocks, ``g[b] − peak[t] ≤ 0``;
@@ -36,9 +40,10 @@ Rows, in this order:
   h/η_d·d[j,b] = 0`` (``e[j,−1]`` the energy now, on the right);
 - per battery, ``e[j,last] + v[j] ≥ final`` (no bound without a final energy).
 
-Never infeasible: every session and battery idle, ``g`` at the base load less the
-generation (or 0) and every peak at its import meets every row, except a battery
-outside its bounds now, which the bounds follow (see :class:`PlannedStorage`).
+Never infeasible: every session and battery idle, every overload at its most, ``g``
+at the base load less the generation (or 0) and every peak at its import meets every
+row (a battery outside its bounds now has bounds that follow it: see
+:class:`PlannedStorage`).
 
 Not modelled: simultaneous charge and discharge is not excluded (it only wastes
 energy, which the optimum does only under a negative price); several grid
@@ -58,6 +63,10 @@ from depotctl.engine.planner.problem import PlanningProblem
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
 
+#: A node row's overload (kW over one hour, in its scaled units) weighs this many
+#: times a missed kWh: the plan misses energy rather than overload a row.
+OVERLOAD_FACTOR = 10.0
+
 
 @dataclass(frozen=True, slots=True)
 class LinearProgram:
@@ -67,7 +76,7 @@ class LinearProgram:
     ``shortfall_column + i``; the import from ``import_column`` (one per block), the
     demand peaks from ``peak_column`` (one per term), and battery ``j``'s columns
     from ``storage_column[j]``: charge, discharge and energy (one per block each),
-    then its final miss. Rows: ``node_row`` is the first node row, ``import_row`` the
+    then its final miss; the overloads from ``overload_column`` to the end. Rows: ``node_row`` is the first node row, ``import_row`` the
     first import row."""
 
     col_cost: Floats
@@ -84,6 +93,7 @@ class LinearProgram:
     import_column: int = 0
     peak_column: int = 0
     storage_column: tuple[int, ...] = ()
+    overload_column: int = 0
     node_row: int = 0
     import_row: int = 0
 
@@ -269,9 +279,21 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         if final is not None:
             final_lower[j] = final / 1000.0
 
-    columns.flush()
     capacity = np.array([node.capacity_w for node in problem.nodes], dtype=np.float64)
-    capacity_kw = (np.maximum(capacity, 0.0) * np.array(scales)[:, None] / 1000.0).ravel()
+    scaled = capacity.reshape(len(problem.nodes), count) * np.array(scales)[:, None] / 1000.0
+    capacity_kw = scaled.ravel()
+    # a row below zero: an overload column, at most what brings the row to zero
+    below = np.flatnonzero(capacity_kw < 0.0)
+    overload_column = columns.count
+    columns.extend(
+        np.full(below.size, OVERLOAD_FACTOR * problem.penalty_per_kwh() * hours),
+        np.zeros(below.size),
+        -capacity_kw[below],
+        (node_row + below).astype(np.int32),
+        np.full(below.size, -1.0),
+        np.ones(below.size, dtype=np.int32),
+    )
+    columns.flush()
     net_kw = (
         np.asarray(problem.generation(), dtype=np.float64)
         - np.asarray(problem.base_load(), dtype=np.float64)
@@ -316,6 +338,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         import_column=import_column,
         peak_column=peak_column,
         storage_column=tuple(storage_column),
+        overload_column=overload_column,
         node_row=node_row,
         import_row=import_row,
     )

@@ -144,11 +144,13 @@ def _costs(problem: PlanningProblem, program: LinearProgram, columns: Floats) ->
     peaks = columns[program.peak_column : program.peak_column + len(problem.demand)]
     missed = columns[program.shortfall_column : program.import_column]
     finals = [columns[first + 3 * problem.blocks.count] for first in program.storage_column]
+    overload = program.overload_column
     return PlanCosts(
         energy=float(np.dot(problem.price_per_kwh, imported_kwh)),
         demand=float(sum(t.rate_per_kw * p for t, p in zip(problem.demand, peaks, strict=True))),
         carbon=problem.carbon_price_per_kg * carbon_kg,
         shortfall=problem.penalty_per_kwh() * float(missed.sum())
-        + problem.storage_penalty_per_kwh() * float(sum(finals)),
+        + problem.storage_penalty_per_kwh() * float(sum(finals))
+        + float(program.col_cost[overload:] @ columns[overload:]),
         carbon_kg=carbon_kg,
     )

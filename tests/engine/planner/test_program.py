@@ -29,9 +29,10 @@ def test_columns_rows_and_coefficients() -> None:
     )
     program = build_program(problem)
     # a is present in 3 blocks (the third only 10 minutes), b in all 4; 2 shortfalls,
-    # 4 imports; rows: 2 needs, 2 × 4 node rows, 4 import rows
+    # 4 imports, 1 overload (db's first block is below zero); rows: 2 needs, 2 × 4
+    # node rows, 4 import rows
     assert list(program.present) == [3, 4]
-    assert (program.num_col, program.num_row) == (3 + 4 + 2 + 4, 2 + 2 * 4 + 4)
+    assert (program.num_col, program.num_row) == (3 + 4 + 2 + 4 + 1, 2 + 2 * 4 + 4)
     column_of_a_third = int(program.first_column[0]) + 2
     begin, end = program.start[column_of_a_third], program.start[column_of_a_third + 1]
     # a's third block: its energy row at 10 minutes' worth, the site's row of block 2,
@@ -41,9 +42,18 @@ def test_columns_rows_and_coefficients() -> None:
     b_first = int(program.first_column[1])
     begin, end = program.start[b_first], program.start[b_first + 1]
     assert list(program.index[begin:end]) == [1, 2 + 0, 2 + 4, 10]
-    # kW and kWh inside: capacities, bounds, needs; a negative capacity plans zero; the
-    # import at most the generation less the base load (none here)
-    assert list(program.row_upper) == [5.0, 2.0, *[20.0] * 4, 0.0, 0.001, 0.002, 0.003, *[0.0] * 4]
+    # kW and kWh inside: capacities, bounds, needs; the import at most the generation
+    # less the base load (none here)
+    assert list(program.row_upper) == [
+        5.0,
+        2.0,
+        *[20.0] * 4,
+        -0.005,
+        0.001,
+        0.002,
+        0.003,
+        *[0.0] * 4,
+    ]
     assert list(program.col_upper[:3]) == [11.0] * 3
     # sessions pay only the charge-early tie-break (0.001 /kWh at the last block)
     assert np.allclose(program.col_cost[:3], [0.0, 0.001 / 3 * 0.25, 0.002 / 3 * 10 / 60])
@@ -51,10 +61,16 @@ def test_columns_rows_and_coefficients() -> None:
     assert list(program.col_cost[7:9]) == [1_000.0, 1_000.0]
     # the import pays the price: per kW over a quarter-hour
     assert program.import_column == 9
-    assert np.allclose(program.col_cost[9:], [0.025, 0.05, 0.075, 0.1])
+    assert np.allclose(program.col_cost[9:13], [0.025, 0.05, 0.075, 0.1])
     begin, end = program.start[9], program.start[10]
     assert list(program.index[begin:end]) == [10]
     assert list(program.value[begin:end]) == [-1.0]
+    # db's block 0 at -5 W: an overload of at most 5 W in its row, dear
+    assert program.overload_column == 13
+    assert list(program.index[program.start[13] :]) == [6]
+    assert list(program.value[program.start[13] :]) == [-1.0]
+    assert program.col_upper[13] == 0.005
+    assert program.col_cost[13] == 10 * 1_000.0 * 0.25
 
 
 def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:

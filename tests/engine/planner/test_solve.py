@@ -131,6 +131,28 @@ def test_a_current_row_weighs_each_session_by_its_amps_per_watt() -> None:
     assert cheap[0] == pytest.approx((40.0 - 10_000.0 / 400) * 230, abs=WATT)
 
 
+def test_a_row_past_its_limit_is_met_by_sessions_of_the_other_sign() -> None:
+    # other load leaves -10 A on a facet where a counts + and b counts −: b must
+    # draw 2.3 kW more than a in each block, so a gets at most 10 − 4.6 kWh
+    base = pair(50_000.0)
+    facet = NodeCapacity("xfmr", (-10.0, -10.0), ("a", "b"), (1 / 230, -1 / 230))
+    plan = solve(dataclasses.replace(base, nodes=(*base.nodes, facet)))
+    for block in (0, 1):
+        a, b = (plan.sessions[s].power_w[block] for s in ("a", "b"))
+        assert (a - b) / 230 <= -10.0 + 1e-4
+    assert plan.sessions["a"].shortfall_wh == pytest.approx(4_600.0, abs=0.01)
+    assert plan.sessions["b"].shortfall_wh == pytest.approx(0.0, abs=0.01)
+
+
+def test_a_row_past_its_limit_that_no_session_can_relieve_plans_them_idle() -> None:
+    base = pair(50_000.0)
+    over = NodeCapacity("db", (-3.0, 5.0), ("a",), (1 / 230,))
+    plan = solve(dataclasses.replace(base, nodes=(*base.nodes, over)))
+    assert plan.status is PlanStatus.OPTIMAL
+    assert plan.sessions["a"].power_w[0] == pytest.approx(0.0, abs=WATT)
+    assert plan.sessions["a"].power_w[1] == pytest.approx(5 * 230, abs=WATT)
+
+
 def test_rate_at_outside_the_plan_has_no_answer() -> None:
     plan = solve(pair(30_000.0))
     assert plan.rate_at("a", T0 + 2 * HOUR) is None
@@ -244,6 +266,8 @@ def test_the_plan_keeps_every_node_within_its_capacity_in_every_block(
             ) + sum(plan.storage[b.id].setpoint_w[block] for b in batteries)
             # HiGHS's tolerance is 1e-7 kW in the row scaled to its largest weight
             slack = 1e-4 * max(map(abs, weights), default=1.0)
+            # (a row below zero is met where sessions of the other sign can; else the
+            # plan comes as close as it can: never past zero)
             assert load <= max(capacity, 0.0) + slack, (node.node_id, block)
 
 
