@@ -174,6 +174,27 @@ def envelope_cut(limit_w: float) -> Envelope:
     return cut("E-cut", (60, 180), limit_w, target="db-1")
 
 
+def under_the_cut(*, a_kwh: float) -> Snapshot:
+    """a/1 needing ``a_kwh`` and b/1 50 kWh by 11:00, with E-cut at 20 kW from 10:00,
+    its source online."""
+    online = {"dso": SourceHealth("dso", T0, offline_after_s=300.0)}
+    sessions = (session("a/1", energy_kwh=a_kwh, hours_left=2), session("b/1", hours_left=2))
+    cut_at = (envelope_cut(20_000.0),)
+    return snapshot(depot().topology(), sessions=sessions, envelopes=cut_at, sources=online)
+
+
+def assert_held_by_the_cut(forecast: Readiness) -> None:
+    """Short because db-1 is full under E-cut from 10:00."""
+    cause = forecast.cause
+    assert cause is not None
+    assert (cause.kind, cause.ref, cause.node, cause.since) == (
+        "envelope",
+        "E-cut",
+        "db-1",
+        T0 + timedelta(hours=1),
+    )
+
+
 def snapshot_problem(snap: Snapshot, *sessions: PlannedSession) -> PlanningProblem:
     """The problem of ``sessions`` with the snapshot's own capacities."""
     flat = (0.2,) * BLOCKS.count, (0.0,) * BLOCKS.count
@@ -182,22 +203,12 @@ def snapshot_problem(snap: Snapshot, *sessions: PlannedSession) -> PlanningProbl
 
 def test_short_under_an_envelope_names_the_envelope() -> None:
     """db-1's own limit is 50 kW; envelope E-cut holds it at 20 kW from 10:00."""
-    online = {"dso": SourceHealth("dso", T0, offline_after_s=300.0)}
-    sessions = (session("a/1", energy_kwh=40.0, hours_left=2), session("b/1", hours_left=2))
-    snap = snapshot(
-        depot().topology(), sessions=sessions, envelopes=(envelope_cut(20_000.0),), sources=online
-    )
+    snap = under_the_cut(a_kwh=40.0)
     problem = snapshot_problem(snap, planned("a/1", 40.0), planned("b/1", 40.0))
     power = [MAX_W] * 4 + [10_000.0] * 4
     plan = plan_of(problem, {"s-a/1": power, "s-b/1": power})
     forecast = read(snap, plan, problem, "s-a/1")
-    assert forecast.cause is not None
-    assert (forecast.cause.kind, forecast.cause.ref, forecast.cause.node) == (
-        "envelope",
-        "E-cut",
-        "db-1",
-    )
-    assert forecast.cause.since == T0 + timedelta(hours=1)
+    assert_held_by_the_cut(forecast)
     assert forecast.cause.words(UTC, forecast.at) == (
         "db-1 is full under envelope E-cut from 10:00"
     )
@@ -283,18 +294,12 @@ def test_a_solved_plan_reads_back_its_own_shortfall_and_the_full_board() -> None
     """HiGHS on the depot with E-cut: whatever it plans, the forecast's shortfall is
     the plan's, and the cause is db-1 under E-cut from 10:00 (before it, there is room
     for both at their maximum)."""
-    online = {"dso": SourceHealth("dso", T0, offline_after_s=300.0)}
-    sessions = (session("a/1", energy_kwh=60.0, hours_left=2), session("b/1", hours_left=2))
-    snap = snapshot(
-        depot().topology(), sessions=sessions, envelopes=(envelope_cut(20_000.0),), sources=online
-    )
+    snap = under_the_cut(a_kwh=60.0)
     problem = snapshot_problem(snap, planned("a/1", 60.0), planned("b/1", 50.0))
     plan = solve(problem)
     forecast = read(snap, plan, problem, "s-a/1")
     assert forecast.short_wh == pytest.approx(plan.sessions["s-a/1"].shortfall_wh, abs=1.0)
-    assert forecast.cause is not None
-    assert (forecast.cause.kind, forecast.cause.ref) == ("envelope", "E-cut")
-    assert forecast.cause.since == T0 + timedelta(hours=1)
+    assert_held_by_the_cut(forecast)
 
 
 def test_a_departure_at_risk_is_a_condition_on_its_evse_past_the_threshold() -> None:
@@ -313,21 +318,11 @@ def test_a_departure_at_risk_is_a_condition_on_its_evse_past_the_threshold() -> 
 def test_the_controllers_own_problem_names_the_node_of_a_full_constraint_row() -> None:
     """The problem the controller builds (a row per constraint of the allocator's
     model, ``db-1 import_power``), solved by HiGHS: db-1 under E-cut from 10:00."""
-    online = {"dso": SourceHealth("dso", T0, offline_after_s=300.0)}
-    sessions = (session("a/1", energy_kwh=60.0, hours_left=2), session("b/1", hours_left=2))
-    snap = snapshot(
-        depot().topology(), sessions=sessions, envelopes=(envelope_cut(20_000.0),), sources=online
-    )
+    snap = under_the_cut(a_kwh=60.0)
     settings = PlannerSettings(enabled=True, horizon=timedelta(hours=2))
     problem = planning_problem(snap, CostSignals(), settings)
     assert "db-1 import_power" in {row.node_id for row in problem.nodes}
     plan = solve(problem)
     forecast = forecasts(snap, allocate(snap), plan, problem)["s-a/1"]
     assert forecast.basis is Basis.PLAN and forecast.short_wh > 1_000.0
-    assert forecast.cause is not None
-    assert (forecast.cause.kind, forecast.cause.ref, forecast.cause.node) == (
-        "envelope",
-        "E-cut",
-        "db-1",
-    )
-    assert forecast.cause.since == T0 + timedelta(hours=1)
+    assert_held_by_the_cut(forecast)
