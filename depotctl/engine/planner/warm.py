@@ -11,7 +11,6 @@ result may hold too many or too few basic variables; it is handed to HiGHS as an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,11 +20,12 @@ import numpy.typing as npt
 
 from depotctl.engine.planner.blocks import Blocks
 from depotctl.engine.planner.problem import PlanningProblem
-from depotctl.engine.planner.program import LinearProgram
+from depotctl.engine.planner.program import Floats, LinearProgram
 
 Statuses = npt.NDArray[np.int8]
 _LOWER = int(highspy.HighsBasisStatus.kLower)
 _BASIC = int(highspy.HighsBasisStatus.kBasic)
+_UPPER = int(highspy.HighsBasisStatus.kUpper)
 _ZERO = int(highspy.HighsBasisStatus.kZero)
 _STATUS = [highspy.HighsBasisStatus(value) for value in range(5)]
 
@@ -117,7 +117,6 @@ def starting_basis(
     new = _Layout.of(problem, program)
     count, old_count = problem.blocks.count, old.blocks.count
     cols = np.full(program.num_col, _LOWER, dtype=np.int8)
-    cols[program.col_lower == -math.inf] = _ZERO  # a free import column
     rows = np.full(program.num_row, _BASIC, dtype=np.int8)
 
     def copy(target: Statuses, to: int, source: Statuses, at: int, n: int) -> None:
@@ -154,6 +153,8 @@ def starting_basis(
         cols[first + 3 * count] = warm.col_status[old_first + 3 * old_count]  # final miss
         copy(rows, soc, warm.row_status, old_soc, count)
         rows[final] = warm.row_status[old_final]
+    _fit_bounds(cols, program.col_lower, program.col_upper)
+    _fit_bounds(rows, program.row_lower, program.row_upper)
     basis = highspy.HighsBasis()
     basis.col_status = [_STATUS[s] for s in cols.tolist()]
     basis.row_status = [_STATUS[s] for s in rows.tolist()]
@@ -168,6 +169,15 @@ def _shift(old: Blocks, new: Blocks) -> int | None:
         return None
     shift, rest = divmod(new.start - old.start, old.length)
     return int(shift) if not rest and shift < old.count else None
+
+
+def _fit_bounds(status: Statuses, lower: Floats, upper: Floats) -> None:
+    """Each nonbasic status moved to a bound the new program has (a price turned
+    negative frees an import column; a bound may be gone)."""
+    at_lower = (status == _LOWER) & np.isinf(lower)
+    at_upper = (status == _UPPER) & np.isinf(upper)
+    status[at_lower] = np.where(np.isinf(upper[at_lower]), _ZERO, _UPPER)
+    status[at_upper] = np.where(np.isinf(lower[at_upper]), _ZERO, _LOWER)
 
 
 def _statuses(statuses: Sequence[highspy.HighsBasisStatus]) -> Statuses:

@@ -93,6 +93,17 @@ def test_a_block_later_the_basis_moves_with_the_instants() -> None:
     assert int(basis.col_status[int(program.first_column[0])]) == old
 
 
+def test_a_price_turned_negative_reaches_the_cold_optimum_warm() -> None:
+    before = solve(depot(8))
+    problem = depot(8)
+    negative = dataclasses.replace(
+        problem, price_per_kwh=(*problem.price_per_kwh[:10], -0.5, *problem.price_per_kwh[11:])
+    )
+    warm = solve(negative, warm=before)
+    assert warm.status is PlanStatus.OPTIMAL
+    assert warm.objective == pytest.approx(solve(negative).objective, rel=1e-9)
+
+
 def test_horizons_that_do_not_line_up_start_cold() -> None:
     before = solve(depot(8))
     assert before.warm is not None
