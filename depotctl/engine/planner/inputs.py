@@ -11,7 +11,9 @@ departure — its requirement's, else the site's default requirement's — at mo
 EVSE's and vehicle's rate and an operator's cap (nothing while paused).
 
 Rows: the allocator's own constraints (:mod:`depotctl.engine.structure`), so a plan
-is checked against the same safe model the allocator keeps: per constraint, each
+is checked against the same safe model the allocator keeps (those its sessions at
+their maximum power cannot fill in any block left out: they change no plan); per
+constraint, each
 session's weight is its EVSE's entry (amps at the node per amp, or W per amp)
 divided by the EVSE's watts per amp, in the row's units per W; per block, the
 room is the constraint's effective limit at the block's start — the envelopes
@@ -269,12 +271,14 @@ def _rows(
     blocks: Blocks,
     planned: Sequence[tuple[PlannedSession, int]],
 ) -> tuple[NodeCapacity, ...]:
-    """One row per constraint of the allocator's that carries a planned session and has
-    a limit in some block (see the module)."""
+    """One row per constraint of the allocator's that carries a planned session and
+    could bind in some block: one its sessions at their maximum power cannot fill in
+    any block is left out (it changes no plan, and costs the solver a row per block)."""
     constraints = structure.constraints
     effective = _effective_per_block(snapshot, structure, blocks)
     session_at = {index: session for session, index in planned}
     members: dict[int, list[tuple[str, float]]] = {}
+    most: dict[int, float] = {}
     for con, evse, weight in zip(
         constraints.entry_con.tolist(),
         constraints.entry_evse.tolist(),
@@ -286,10 +290,11 @@ def _rows(
             continue
         per_w = weight / float(structure.evse_watts_per_amp[evse])
         members.setdefault(con, []).append((session.id, per_w))
+        most[con] = most.get(con, 0.0) + max(per_w, 0.0) * session.max_power_w
     rows: list[NodeCapacity] = []
     for con, entries in sorted(members.items()):
         room = effective[:, con] - reserved[:, con]
-        if not np.isfinite(room).any():
+        if not np.isfinite(room).any() or room.min() >= most[con] * (1.0 + 1e-9):
             continue
         node_id, kind = structure.describe(con)
         rows.append(

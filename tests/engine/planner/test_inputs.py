@@ -43,7 +43,7 @@ HOUR = PlannerSettings(enabled=True, horizon=timedelta(hours=1))
 def depot() -> Depot:
     return (
         Depot()
-        .node("site", current_a=100.0)
+        .node("site", current_a=60.0)
         .node("db-1", "site", import_w=20_000.0)
         .charger("c1", "db-1")
         .charger("c2", "db-1")
@@ -64,9 +64,9 @@ def test_rows_are_the_allocators_constraints_in_units_per_watt() -> None:
     assert dict(zip(l1.session_ids, l1.weights or (), strict=True)) == pytest.approx(
         {"s-c1/1": 1 / WPA, "s-c3/1": 1 / 230.0}
     )
-    assert l1.capacity_w == (100.0,) * 4
-    l2 = by_id["site current_L2"]
-    assert l2.session_ids == ("s-c1/1",)  # the single-phase EVSE is on L1 only
+    assert l1.capacity_w == (60.0,) * 4  # 64 A at the sessions' maximum: it can bind
+    # the single-phase EVSE is on L1 only: L2 carries 32 A at most, and cannot bind
+    assert "site current_L2" not in by_id
     power = by_id["db-1 import_power"]
     assert power.session_ids == ("s-c1/1",) and power.weights == pytest.approx((1.0,))
     assert power.capacity_w == (20_000.0,) * 4
@@ -88,20 +88,20 @@ def test_a_solved_plan_keeps_every_allocator_constraint_in_every_block() -> None
             amps[index] = plan.sessions[s.id].power_w[b] / structure.evse_watts_per_amp[index]
         used = usage(amps, structure.constraints)
         assert np.all(used <= limits + 1e-6)
-        # the room is used: no need can be met in an hour, so db-1 is full and the
-        # single-phase EVSE at its rating
+        # the room is used: no need can be met in an hour, so db-1 and the site's L1
+        # are full (the single-phase EVSE takes what db-1 leaves of L1)
         assert used[structure.constraint("db-1", LimitKind.IMPORT_POWER)] == pytest.approx(20e3)
-        assert amps[structure.evse_index["c3/1"]] == pytest.approx(32.0)
+        assert used[structure.constraint("site", LimitKind.CURRENT_L1)] == pytest.approx(60.0)
 
 
 def test_an_envelope_known_ahead_binds_its_block_and_a_reservation_comes_off_every_block() -> None:
     topology = depot().load("hvac", "site", fallback_a=10.0).topology()
-    cut = envelope("E-1", (35, 120), 60.0, unit=LimitUnit.A)
+    cut = envelope("E-1", (35, 120), 40.0, unit=LimitUnit.A)
     online = {"dso": SourceHealth("dso", T0 - timedelta(seconds=5), offline_after_s=300.0)}
     snap = snapshot(topology, sessions=(session("c1/1"),), envelopes=(cut,), sources=online)
     problem = planning_problem(snap, CostSignals(), HOUR)
     # the hvac load has no meter: its fallback (10 A) is reserved on every phase
-    assert rows(problem)["site current_L2"].capacity_w == (90.0, 90.0, 50.0, 50.0)
+    assert rows(problem)["site current_L2"].capacity_w == (50.0, 50.0, 30.0, 30.0)
 
 
 def test_sessions_need_departure_and_rate() -> None:
@@ -206,7 +206,7 @@ def test_a_forecast_load_and_generation_count_at_their_forecast_in_each_block() 
     # 23 kW three-phase at 230 V is 33.3 A a line, then nothing (where the forecast
     # says nothing, from 10:00, its fallback would hold, as now)
     assert by_id["site current_L1"].capacity_w == pytest.approx(
-        (100.0 - 23_000.0 / WPA,) * 2 + (100.0,) * 2
+        (60.0 - 23_000.0 / WPA,) * 2 + (60.0,) * 2
     )
     # the solar frees room on db-1's power limit from 09:15, never on a current
     assert by_id["db-1 import_power"].capacity_w == pytest.approx(
