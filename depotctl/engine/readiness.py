@@ -13,6 +13,8 @@ Two bases (:class:`~depotctl.domain.readiness.Basis`):
   else the node's own limit — full from that block. A session at its maximum
   throughout is held by its own maximum: the vehicle's, when the vehicle caps it,
   else its EVSE's.
+  Energy past the plan's horizon is not counted (a departure beyond it may read
+  short).
 - ``present limit``: no plan (or none that covers the session): the EVSE's present
   limit held until the departure, as :mod:`depotctl.engine.outlook` forecasts it,
   the cause being the EVSE's binding constraint now.
@@ -25,15 +27,17 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from depotctl.domain.alerts import AlertCondition, AlertKind, Subject, SubjectKind
-from depotctl.domain.envelopes import Direction, LimitUnit, SourceHealth, applicable_limits
+from depotctl.domain.envelopes import Direction, LimitUnit, applicable_limits
 from depotctl.domain.readiness import Basis, Readiness, ReadinessCause
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.allocation import Allocation, Binding, BindingKind
 from depotctl.engine.outlook import TOLERANCE_WH, SessionOutlook, requirement_of, session_outlooks
-from depotctl.engine.planner.capacities import node_capacities
+from depotctl.engine.planner.capacities import held_health, node_capacities
 from depotctl.engine.planner.plan import Plan, PlanStatus
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
 
@@ -141,6 +145,13 @@ class _Planned:
             for session_id in row.session_ids:
                 self.rows.setdefault(session_id, []).append(row)
         self.sessions = {s.id: s for s in problem.sessions}
+        self._column = {session_id: c for c, session_id in enumerate(plan.sessions)}
+        self._power = np.array(
+            [planned.power_w for planned in plan.sessions.values()], dtype=float
+        ).reshape(len(plan.sessions), plan.blocks.count)
+        self._full: dict[int, np.ndarray] = {}
+        self._starts = plan.blocks.starts()
+        self._causes: dict[tuple[int, int], ReadinessCause] = {}
         self._static: Mapping[str, tuple[float, ...]] | None = None
 
     def readiness(self, session: Session) -> Readiness | None:
@@ -152,7 +163,7 @@ class _Planned:
         need_wh, departure, _ = requirement_of(session, self.snapshot)
         hours = self._hours_left(departure)
         delivered = session.energy_delivered_wh
-        expected = delivered + sum(p * h for p, h in zip(planned.power_w, hours, strict=True))
+        expected = delivered + float(np.dot(self._power[self._column[session.id]], hours))
         short = need_wh - expected
         if short < TOLERANCE_WH:
             met = max(delivered, need_wh)
@@ -164,42 +175,56 @@ class _Planned:
             session.id, session.evse_id, at, departure, need_wh, expected, short, Basis.PLAN, cause
         )
 
-    def _hours_left(self, departure: datetime) -> list[float]:
+    def _hours_left(self, departure: datetime) -> np.ndarray:
         """Per block, its hours from now until ``departure``."""
-        blocks, at = self.plan.blocks, self.snapshot.at
-        out = []
-        for start in blocks.starts():
-            seconds = (min(departure, start + blocks.length) - max(at, start)).total_seconds()
-            out.append(max(0.0, seconds) / 3600.0)
-        return out
+        blocks = self.plan.blocks
+        length = blocks.length.total_seconds()
+        begins = np.arange(blocks.count, dtype=float) * length
+        now = (self.snapshot.at - blocks.start).total_seconds()
+        until = (departure - blocks.start).total_seconds()
+        seconds = np.minimum(until, begins + length) - np.maximum(now, begins)
+        hours: np.ndarray = np.maximum(seconds, 0.0) / 3600.0
+        return hours
 
     def _cause(
-        self, session: Session, spec: PlannedSession, hours: list[float]
+        self, session: Session, spec: PlannedSession, hours: np.ndarray
     ) -> ReadinessCause | None:
         power = self.plan.sessions[session.id].power_w
-        starts = self.plan.blocks.starts()
+        starts = self._starts
         below_max = False
-        for b, left in enumerate(hours):
+        for b, left in enumerate(hours.tolist()):
             if left <= 0.0 or _at_least(power[b], spec.max_power_w):
                 continue
             below_max = True
             full = [row for row in self.rows.get(session.id, []) if self._is_full(row, b)]
             if full:
                 row = min(full, key=lambda r: (len(r.session_ids), r.node_id))
-                return self._row_cause(row, b, max(starts[b], self.snapshot.at))
+                key = (id(row), b)
+                if key not in self._causes:  # every session behind it shares it
+                    self._causes[key] = self._row_cause(row, b, max(starts[b], self.snapshot.at))
+                return self._causes[key]
         if below_max:
             return None  # below its maximum with room to spare: nothing to name
         return self._own_max(session, spec)
 
     def _is_full(self, row: NodeCapacity, b: int) -> bool:
         """The row's planned load (its weights × the sessions' power, in its units) is
-        at its capacity in block ``b``."""
-        load = sum(
-            weight * planned.power_w[b]
-            for session_id, weight in zip(row.session_ids, row.weight_of(), strict=True)
-            if (planned := self.plan.sessions.get(session_id)) is not None
-        )
-        return _at_least(load, row.capacity_w[b])
+        at its capacity in block ``b`` (every block's worked out once per row)."""
+        full = self._full.get(id(row))
+        if full is None:
+            pairs = [
+                (self._column[session_id], weight)
+                for session_id, weight in zip(row.session_ids, row.weight_of(), strict=True)
+                if session_id in self._column
+            ]
+            columns = np.array([c for c, _ in pairs], dtype=int)
+            load = np.array([w for _, w in pairs], dtype=float) @ self._power[columns]
+            capacity = np.array(row.capacity_w, dtype=float)
+            finite = np.isfinite(capacity)
+            room = np.where(finite, capacity, 0.0)
+            tolerance = np.maximum(POWER_TOLERANCE_W, POWER_TOLERANCE_SHARE * np.abs(room))
+            full = self._full[id(row)] = finite & (load >= room - tolerance)
+        return bool(full[b])
 
     def _row_cause(self, row: NodeCapacity, b: int, since: datetime) -> ReadinessCause:
         """The full row's node at block ``b``, named by what sets its capacity then."""
@@ -211,12 +236,12 @@ class _Planned:
         if node.kind is NodeKind.CHARGER:  # its rating: the session's own maximum
             return ReadinessCause(BindingKind.CHARGER_LIMIT.value, node_id, None, since)
         lead = blocks.length + snapshot.envelope_lead - _INSTANT
-        start = blocks.starts()[b]
+        start = self._starts[b]
         applied = [
             limit
             for limit in applicable_limits(
                 snapshot.envelopes,
-                _held_health(snapshot),
+                held_health(snapshot),
                 snapshot.topology.sources,
                 start,
                 lead=lead,
@@ -278,17 +303,6 @@ def _at_least(value: float, limit: float) -> bool:
 
 def _tolerance(limit: float) -> float:
     return max(POWER_TOLERANCE_W, POWER_TOLERANCE_SHARE * abs(limit))
-
-
-def _held_health(snapshot: Snapshot) -> Mapping[str, SourceHealth]:
-    """The sources' health held over the horizon as the plan's capacities hold it: one
-    online now stays online, one offline stays offline."""
-    return {
-        source_id: SourceHealth(source_id, snapshot.at, offline_after_s=None)
-        if health.is_online(snapshot.at)
-        else health
-        for source_id, health in snapshot.sources.items()
-    }
 
 
 def _utc(instant: datetime) -> str:
