@@ -10,6 +10,8 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from depotctl.domain.alerts import AlertKind, Subject, SubjectKind
 from depotctl.domain.envelopes import Envelope, SourceHealth
@@ -326,3 +328,45 @@ def test_the_controllers_own_problem_names_the_node_of_a_full_constraint_row() -
     forecast = forecasts(snap, allocate(snap), plan, problem)["s-a/1"]
     assert forecast.basis is Basis.PLAN and forecast.short_wh > 1_000.0
     assert_held_by_the_cut(forecast)
+
+
+@settings(max_examples=40)
+@given(
+    needs_kwh=st.lists(st.floats(0.0, 60.0), min_size=1, max_size=3),
+    board_kw=st.lists(st.sampled_from([5.0, 15.0, 30.0, 60.0]), min_size=8, max_size=8),
+    hours_left=st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0]), min_size=3, max_size=3),
+)
+def test_a_short_session_on_a_solved_plan_is_short_by_the_plans_shortfall_and_has_a_cause(
+    needs_kwh: list[float], board_kw: list[float], hours_left: list[float]
+) -> None:
+    """Whatever the needs, departures and db-1's capacity per block: the forecast at the
+    plan's start misses what the plan misses, and a session the plan leaves short is
+    either at its maximum until it leaves or behind a full row — never without a cause
+    (else the plan could have given it more)."""
+    evses = ("a/1", "b/1", "c/1")[: len(needs_kwh)]
+    built = depot(source=False).charger("c", "db-1")
+    sessions = tuple(
+        session(evse, energy_kwh=kwh, hours_left=hours)
+        for evse, kwh, hours in zip(evses, needs_kwh, hours_left, strict=False)
+    )
+    snap = snapshot(built.topology(), sessions=sessions)
+    ids = tuple(s.id for s in sessions)
+    problem = PlanningProblem(
+        BLOCKS,
+        tuple(
+            PlannedSession(s.id, s.evse_id, need * 1000, T0 + timedelta(hours=h), MAX_W)
+            for s, need, h in zip(sessions, needs_kwh, hours_left, strict=False)
+        ),
+        (NodeCapacity("db-1", tuple(kw * 1000 for kw in board_kw), ids),),
+        (0.2,) * BLOCKS.count,
+        (0.0,) * BLOCKS.count,
+    )
+    plan = solve(problem)
+    found = forecasts(snap, allocate(snap), plan, problem)
+    for s in sessions:
+        forecast = found[s.id]
+        assert forecast.basis is Basis.PLAN
+        assert forecast.short_wh == pytest.approx(plan.sessions[s.id].shortfall_wh, abs=2.0)
+        if forecast.short_wh > 0.0:
+            assert forecast.cause is not None, forecast
+            assert forecast.cause.kind in ("node_limit", "charger_limit")
