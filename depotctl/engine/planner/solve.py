@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import highspy
 import numpy as np
 from highspy._core import _Highs
@@ -32,7 +34,8 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
     program = build_program(problem)
     departures = {session.id: session.departure for session in problem.sessions}
     highs = _quiet_highs()
-    highs.passModel(_lp_of(program))
+    if _pass(highs, program) != highspy.HighsStatus.kOk:
+        return _failed(problem, departures, 0.0, "HiGHS refused the program (passModel)")
     if warm is not None and warm.warm is not None:
         basis = starting_basis(warm.warm, problem, program)
         if basis is not None:
@@ -41,14 +44,7 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
     status = highs.getModelStatus()
     seconds = float(highs.getRunTime())
     if status not in _SOLVED:
-        return Plan(
-            blocks=problem.blocks,
-            sessions={},
-            departures=departures,
-            status=PlanStatus.FAILED,
-            solve_seconds=seconds,
-            detail=highs.modelStatusToString(status),
-        )
+        return _failed(problem, departures, seconds, highs.modelStatusToString(status))
     columns = np.asarray(highs.getSolution().col_value, dtype=np.float64)
     if columns.size != program.num_col:  # an empty model has no solution to read
         columns = np.zeros(program.num_col)
@@ -70,6 +66,20 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
     )
 
 
+def _failed(
+    problem: PlanningProblem, departures: dict[str, datetime], seconds: float, detail: str
+) -> Plan:
+    """The empty plan of a solve that gave no optimum, and why."""
+    return Plan(
+        blocks=problem.blocks,
+        sessions={},
+        departures=departures,
+        status=PlanStatus.FAILED,
+        solve_seconds=seconds,
+        detail=detail,
+    )
+
+
 def _quiet_highs() -> _Highs:
     """A HiGHS instance that prints nothing, its banner included. highspy's ``Highs``
     enables its callbacks in its constructor, which prints the banner before any
@@ -79,22 +89,27 @@ def _quiet_highs() -> _Highs:
     return highs
 
 
-def _lp_of(program: LinearProgram) -> highspy.HighsLp:
-    lp = highspy.HighsLp()
-    lp.num_col_ = program.num_col
-    lp.num_row_ = program.num_row
-    lp.col_cost_ = program.col_cost
-    lp.col_lower_ = program.col_lower
-    lp.col_upper_ = program.col_upper
-    lp.row_lower_ = program.row_lower
-    lp.row_upper_ = program.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = program.num_col
-    lp.a_matrix_.num_row_ = program.num_row
-    lp.a_matrix_.start_ = program.start
-    lp.a_matrix_.index_ = program.index
-    lp.a_matrix_.value_ = program.value
-    return lp
+def _pass(highs: _Highs, program: LinearProgram) -> highspy.HighsStatus:
+    """Hand ``program`` to ``highs`` straight from its arrays (one copy; a ``HighsLp``
+    would be a second). HiGHS takes each column's start without the final one, and an
+    integrality per column (0: continuous)."""
+    return highs.passModel(
+        program.num_col,
+        program.num_row,
+        int(program.index.size),
+        int(highspy.MatrixFormat.kColwise),
+        int(highspy.ObjSense.kMinimize),
+        0.0,
+        program.col_cost,
+        program.col_lower,
+        program.col_upper,
+        program.row_lower,
+        program.row_upper,
+        program.start[:-1],
+        program.index,
+        program.value,
+        np.zeros(program.num_col, dtype=np.int32),
+    )
 
 
 def _kilo(values: Floats) -> tuple[float, ...]:
