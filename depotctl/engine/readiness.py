@@ -80,12 +80,14 @@ def departures_at_risk(
 ) -> list[AlertCondition]:
     """A ``departure_at_risk`` condition per EVSE whose session's forecast is short by
     more than ``threshold_wh`` before its departure (an overdue one is past saving), by
-    EVSE; the reason is the forecast in the controller's words (UTC)."""
+    EVSE; the reason is the forecast in the controller's words (UTC). A session paused
+    for its turn at the minimum current (fairness rotation) is not judged on its
+    present limit of 0 A: its turn comes, and the alert would come and go with it."""
     out = []
     for forecast in sorted(forecasts.values(), key=lambda f: f.evse_id):
-        if forecast.short_wh <= threshold_wh or forecast.is_overdue:
-            continue
         cause = forecast.cause
+        if forecast.short_wh <= threshold_wh or forecast.is_overdue or _waits_its_turn(forecast):
+            continue
         out.append(
             AlertCondition(
                 AlertKind.DEPARTURE_AT_RISK,
@@ -103,6 +105,15 @@ def departures_at_risk(
             )
         )
     return out
+
+
+def _waits_its_turn(forecast: Readiness) -> bool:
+    cause = forecast.cause
+    return (
+        forecast.basis == Basis.PRESENT_LIMIT
+        and cause is not None
+        and cause.kind == BindingKind.MIN_CURRENT_ADMISSION.value
+    )
 
 
 def present_readiness(outlook: SessionOutlook, snapshot: Snapshot) -> Readiness:

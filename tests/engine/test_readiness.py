@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from depotctl.domain.alerts import AlertKind, Subject, SubjectKind
 from depotctl.domain.envelopes import Envelope, SourceHealth
-from depotctl.domain.readiness import Basis, Readiness
+from depotctl.domain.readiness import Basis, Readiness, ReadinessCause
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeLimits
 from depotctl.engine import allocate
@@ -315,6 +315,11 @@ def test_a_departure_at_risk_is_a_condition_on_its_evse_past_the_threshold() -> 
     assert condition.data["short_wh"] == 10_000.0
     assert condition.headline == "evse a/1 departure at risk"
     assert departures_at_risk({"s-2": slight}, threshold_wh=100.0) != []
+    # paused for its turn at the minimum current: not on its present limit, on a plan yes
+    turn = ReadinessCause("min_current_admission", "db-1", None, T0, "no room for 6 A")
+    waiting = replace(short, basis=Basis.PRESENT_LIMIT, cause=turn)
+    assert departures_at_risk({"s-1": waiting}) == []
+    assert departures_at_risk({"s-1": replace(waiting, basis=Basis.PLAN)}) != []
 
 
 def test_the_controllers_own_problem_names_the_node_of_a_full_constraint_row() -> None:
