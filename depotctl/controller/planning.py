@@ -194,9 +194,8 @@ class Planning:
     async def replan(self, snapshot: Snapshot, reason: str) -> PlanningRound:
         """Build and solve the plan of ``snapshot`` in a worker thread, make it the
         latest, journal it and tell the controller."""
-        signals = self.signals()
         self._inputs = _inputs_of(snapshot)
-        planned = await asyncio.to_thread(self._solve, snapshot, signals, reason)
+        planned = await asyncio.to_thread(self._solve, snapshot, reason)
         self.latest = planned
         with self.controller.units() as uow:
             uow.journal.record(self._entries(planned))
@@ -219,12 +218,15 @@ class Planning:
             self._signals = (number, signals)
         return self._signals[1]
 
-    def _solve(self, snapshot: Snapshot, signals: CostSignals, reason: str) -> PlanningRound:
+    def _solve(self, snapshot: Snapshot, reason: str) -> PlanningRound:
+        """One round, in the worker thread: the site's signals (its files are read
+        here, not on the event loop), the peaks so far, the problem, the solve."""
         began = time.perf_counter()
         problem: PlanningProblem | None = None
         previous = self.latest
         warm = previous.plan if previous is not None and previous.solved else None
         try:
+            signals = self.signals()
             peaks = self._peaks_w(snapshot, signals)
             problem = planning_problem(snapshot, signals, self.settings, peaks)
             plan = self.solver(problem, warm)
