@@ -6,16 +6,18 @@ a plan is due when there is none yet, when a session arrived or departed (or its
 requirement changed), when the envelopes or the sources' health changed, at each
 block boundary, and at least every ``replan`` interval. One solve runs at a time, in
 a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS), warm-started
-from the previous plan; when it ends, the controller is told (a cycle runs at once) and every snapshot from then on
-follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
+from the previous plan; when it ends, the controller is told (a cycle runs at once)
+and every snapshot from then on follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
 for the block now, and its note for ``explain``).
 
 A plan is followed only while it is usable: solved to optimality, covering now, and
 no older than its ``replan`` interval and a block. Otherwise — a failed solve (the
 solver's status, or signals that cannot price the horizon) or a stale plan — the
 allocator alone decides; the change is journaled once (``planner.failed``,
-``planner.stale``), and every plan solved is (``planner.solved``, with its counts
-and solve time).
+``planner.stale``). A plan solved is journaled (``planner.solved``, with its counts
+and solve time) when an event caused it or it ends a fallback; the rounds of the
+clock alone (a block boundary, the replan interval) are not, to keep the journal
+readable.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ from depotctl.engine.planner.inputs import (
 Solver = Callable[[PlanningProblem, Plan | None], Plan]
 
 log = logging.getLogger("depotctl.controller")
+
+
+#: the reasons of the clock alone for a round (nothing the plan depends on changed)
+BLOCK_BOUNDARY, REPLAN_INTERVAL = "a block boundary", "the replan interval"
+_CLOCK_REASONS = (BLOCK_BOUNDARY, REPLAN_INTERVAL)
 
 
 class PlanningKind(StrEnum):
@@ -186,9 +193,9 @@ class Planning:
         if block_start(snapshot.at, self.settings.block) > block_start(
             latest.at, self.settings.block
         ):
-            return "a block boundary"
+            return BLOCK_BOUNDARY
         if snapshot.at - latest.at >= self.settings.replan:
-            return "the replan interval"
+            return REPLAN_INTERVAL
         return None
 
     async def replan(self, snapshot: Snapshot, reason: str) -> PlanningRound:
@@ -283,7 +290,10 @@ class Planning:
     def _entries(self, planned: PlanningRound) -> list[NewJournalEntry]:
         at = planned.at
         if planned.solved:
+            routine = planned.reason in _CLOCK_REASONS and self.following is Following.FOLLOWING
             self.following = Following.FOLLOWING
+            if routine:
+                return []
             assert planned.plan is not None and planned.problem is not None
             plan, problem = planned.plan, planned.problem
             short_kwh = sum(s.shortfall_wh for s in plan.sessions.values()) / 1000.0

@@ -139,6 +139,12 @@ def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_
     assert kinds(controller, PlanningKind.SOLVED)[-1].startswith("plan solved (a block boundary)")
     amps, _ = limits(controller)[LAX]
     assert amps > 6.0  # more than its minimum: charging
+    # the next block boundary plans again, and the journal is not told of a routine round
+    advance(controller, SETTINGS.block.total_seconds())
+    asyncio.run(cycle_and_plan(loop, planning))
+    assert planning.latest is not None and planning.latest.at >= NIGHT + SETTINGS.block
+    assert planning.latest.reason == "a block boundary"
+    assert len(kinds(controller, PlanningKind.SOLVED)) == 2
 
 
 def test_a_failed_solve_leaves_the_allocator_alone_journaled_once(controller: Controller) -> None:
