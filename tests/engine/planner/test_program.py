@@ -7,7 +7,14 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
+from depotctl.engine.planner import (
+    DemandTerm,
+    NodeCapacity,
+    PlannedSession,
+    PlannedStorage,
+    PlanningProblem,
+    plan_blocks,
+)
 from depotctl.engine.planner.program import build_program
 from tests.engine.conftest import T0
 
@@ -92,3 +99,50 @@ def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:
     values = program.value[program.start[0] : program.start[2]]
     assert np.allclose(values, [0.25, 1.0, 1.0, 0.25, 0.5, 1.0])
     assert program.row_upper[2] == pytest.approx(32 * 230 / 1000)
+
+
+def test_a_batterys_columns_and_its_state_of_charge_chain() -> None:
+    # two half-hours, no session: the site row (2 rows), 2 import rows, 1 demand row
+    # (block 1 only), 2 state-of-charge rows, 1 final row
+    blocks = plan_blocks(T0, timedelta(hours=1), timedelta(minutes=30))
+    battery = PlannedStorage(
+        "bess", ("site",), 4_000.0, 10_000.0, 0.1, 0.9, 5_000.0, 3_000.0, 0.9, 0.8, 6_000.0
+    )
+    problem = PlanningProblem(
+        blocks=blocks,
+        sessions=(),
+        nodes=(NodeCapacity("site", (20_000.0, 20_000.0), ()),),
+        price_per_kwh=(0.1, 0.2),
+        carbon_kg_per_kwh=(0.0, 0.0),
+        base_load_w=(1_000.0, 2_000.0),
+        generation_w=(0.0, 500.0),
+        demand=(DemandTerm(12.0, (1,), 7_000.0),),
+        storage=(battery,),
+    )
+    program = build_program(problem)
+    assert (program.import_column, program.peak_column, program.storage_column) == (0, 2, (3,))
+    assert program.num_row == 2 + 2 + 1 + 2 + 1
+
+    def column(k: int) -> list[tuple[int, float]]:
+        begin, end = program.start[k], program.start[k + 1]
+        rows, values = program.index[begin:end].tolist(), program.value[begin:end].tolist()
+        return list(zip(rows, values, strict=True))
+
+    # the import of block 1 in its import row and the demand row; the peak its floor
+    assert column(1) == [(3, -1.0), (4, 1.0)]
+    assert column(2) == [(4, -1.0)]
+    assert (program.col_lower[2], program.col_cost[2]) == (7.0, 12.0)
+    # charge in block 0: the site row, the import, the chain at −η_c·h
+    assert column(3) == [(0, 1.0), (2, 1.0), (5, pytest.approx(-0.9 * 0.5))]
+    # discharge in block 1: −1 in the site row and the import, h/η_d in the chain
+    assert column(6) == [(1, -1.0), (3, -1.0), (6, pytest.approx(0.5 / 0.8))]
+    assert list(program.col_upper[3:7]) == [5.0, 5.0, 3.0, 3.0]
+    # its energy: block 0 links to block 1, block 1 to the final row; 1–9 kWh
+    assert column(7) == [(5, 1.0), (6, -1.0)]
+    assert column(8) == [(6, 1.0), (7, 1.0)]
+    assert (program.col_lower[7], program.col_upper[7]) == (1.0, 9.0)
+    # the chain starts from the 4 kWh held; the final row asks 6 kWh, its miss at most 6
+    assert list(program.row_lower[5:8]) == [4.0, 0.0, 6.0]
+    assert program.col_upper[9] == 6.0
+    # the import at most generation less base load
+    assert list(program.row_upper[2:4]) == [-1.0, -1.5]
