@@ -7,15 +7,10 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from depotctl.engine.planner import (
-    DemandTerm,
-    NodeCapacity,
-    PlannedSession,
-    PlannedStorage,
-    PlanningProblem,
-    plan_blocks,
-)
+from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
+from depotctl.engine.planner.demand_charge import DemandTerm
 from depotctl.engine.planner.program import build_program
+from depotctl.engine.planner.storage import PlannedStorage
 from tests.engine.conftest import T0
 
 
