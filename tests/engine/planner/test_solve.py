@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -151,6 +153,19 @@ def test_a_row_past_its_limit_that_no_session_can_relieve_plans_them_idle() -> N
     assert plan.status is PlanStatus.OPTIMAL
     assert plan.sessions["a"].power_w[0] == pytest.approx(0.0, abs=WATT)
     assert plan.sessions["a"].power_w[1] == pytest.approx(5 * 230, abs=WATT)
+
+
+def test_a_first_solve_in_a_fresh_process_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # HiGHS prints a banner on a solver's first use unless silenced before it: the
+    # CLI's --format json must stay clean
+    script = (
+        "from tests.engine.planner.test_solve import pair\n"
+        "from depotctl.engine.planner import solve\n"
+        "assert solve(pair(15_000.0)).status.value == 'optimal'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
 
 
 def test_rate_at_outside_the_plan_has_no_answer() -> None:

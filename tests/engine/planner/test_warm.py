@@ -4,8 +4,6 @@ node, battery and block instant, and reaches the same optimum."""
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -112,17 +110,3 @@ def test_horizons_that_do_not_line_up_start_cold() -> None:
     )
     assert starting_basis(before.warm, shifted, build_program(shifted)) is None
     assert solve(shifted, warm=before).status is PlanStatus.OPTIMAL
-
-
-def test_a_first_solve_in_a_fresh_process_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
-    # HiGHS prints a banner on a solver's first use unless silenced before it: the
-    # CLI's --format json must stay clean
-    script = (
-        "from tests.engine.planner.test_warm import depot\n"
-        "from depotctl.engine.planner import solve\n"
-        "assert solve(depot(2)).status.value == 'optimal'\n"
-    )
-    subprocess.run([sys.executable, "-c", script], check=True)
-    out, err = capfd.readouterr()
-    assert out == ""
-    assert err == ""
