@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from depotctl.demo.other_load import other_load_w
 from depotctl.domain.topology import EvseSpec, Topology
 
 #: where the simulated clock starts, site time: the evening return is half an hour away
@@ -131,20 +132,8 @@ def _usable_import_w(topology: Topology, connection: str) -> float | None:
     known = [limit for limit in limits if limit is not None]
     if not known:
         return None
-    reserved = sum(
-        load.fallback_a * load.voltage_ln * 3
-        for load in topology.site_loads.values()
-        if connection in _ancestors(topology, load.parent)
-    )
+    reserved = other_load_w(topology).get(connection, 0.0)
     return max(0.0, min(known) * SAFETY - reserved)
-
-
-def _ancestors(topology: Topology, node_id: str | None) -> list[str]:
-    out: list[str] = []
-    while node_id is not None and node_id in topology.nodes:
-        out.append(node_id)
-        node_id = topology.nodes[node_id].parent
-    return out
 
 
 def _fit(topology: Topology, fleet: list[Vehicle]) -> list[Vehicle]:

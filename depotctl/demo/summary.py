@@ -19,10 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.demo.draw_check import Checked, Closest, NoDraws, Peak, Spell, check
+from depotctl.demo.other_load import other_load_w
 from depotctl.demo.scenario import Cut
 from depotctl.demo.script import LimitSample
 from depotctl.domain.instants import format_day_clock, format_instant
-from depotctl.domain.phases import load_power
 from depotctl.domain.quantity import Energy
 from depotctl.domain.topology import Topology
 
@@ -322,18 +322,12 @@ def _power_samples(inputs: Inputs) -> dict[str, list[LimitSample]]:
 
 
 def _site_load_kw(topology: Topology) -> dict[str, float]:
-    """Node → the non-EV site load below it, at what it counts as when no reading says
-    otherwise (its fallback: the demo posts no site-load readings). Only this is added
-    to the measured charger draws: an uncontrollable charger's draw is in its meter's
-    readings already, so the controller's reservation for it must not be added again."""
-    out: dict[str, float] = defaultdict(float)
-    for load in topology.site_loads.values():
-        watts = load_power(load.fallback_a, load.connection, load.voltage_ln)
-        node = topology.nodes.get(load.parent)
-        while node is not None:
-            out[node.id] += watts / 1000
-            node = topology.nodes.get(node.parent) if node.parent is not None else None
-    return out
+    """Node → the depot's other load below it, in kW, at the most it counts as when no
+    reading says otherwise (other_load.py: site loads at their fallback, batteries
+    charging at their maximum). Only this is added to the measured charger draws: an
+    uncontrollable charger's draw is in its meter's readings already, so the
+    controller's reservation for it must not be added again."""
+    return {node: watts / 1000 for node, watts in other_load_w(topology).items()}
 
 
 def _drawn(inputs: Inputs) -> Checked | str:
