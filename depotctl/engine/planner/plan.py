@@ -78,7 +78,7 @@ class Plan:
     import_w: tuple[float, ...] = ()
     demand_peak_w: tuple[float, ...] = ()
     costs: PlanCosts | None = None
-    warm: WarmStart | None = None
+    warm: WarmStart | None = field(default=None, compare=False, repr=False)
     iterations: int = 0
 
     def rate_at(self, session_id: str, instant: datetime) -> float | None:

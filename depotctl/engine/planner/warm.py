@@ -81,9 +81,10 @@ class _Layout:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WarmStart:
-    """A solve's basis (HiGHS's status per column and row) and its program's layout."""
+    """A solve's basis (HiGHS's status per column and row) and its program's layout;
+    equal only to itself (a plan compares without it)."""
 
     layout: _Layout
     col_status: Statuses

@@ -110,3 +110,13 @@ def test_horizons_that_do_not_line_up_start_cold() -> None:
     )
     assert starting_basis(before.warm, shifted, build_program(shifted)) is None
     assert solve(shifted, warm=before).status is PlanStatus.OPTIMAL
+
+
+def test_plans_compare_and_print_without_their_basis() -> None:
+    plan = solve(depot(3))
+    other = solve(depot(4))
+    assert plan.warm is not None and other.warm is not None
+    # the same plan with another basis is equal (numpy arrays are never compared)
+    assert plan == dataclasses.replace(plan, warm=other.warm)
+    assert plan != other
+    assert "warm" not in repr(plan)
