@@ -6,6 +6,11 @@ for an offline source — never unlimited), less the safety margin. Reserved
 against it: non-EV load (measured when fresh; the policy's fallback when stale,
 never zero), the assumed draw of uncontrollable chargers, and EVSEs whose last
 command is still unanswered at the higher of their two limits.
+
+A line bounded by facets (:mod:`.phasors`) is limited on its slot like any other;
+then each facet takes the line's limit, source and site load (no angle: in full),
+its slot none of them, and the uncontrollable draws count at each facet's
+coefficients (:meth:`Structure.to_rows`).
 """
 
 from __future__ import annotations
@@ -86,6 +91,9 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
             for k in _current_kinds(node.phases):
                 if node.phases == 1 or Phase(f"L{k + 1}") in phases:
                     tighten(base + k, applied.limit, source)
+    # every limit of a line holds on each of its facets
+    limit = structure.to_rows(limit, faceted=np.inf)
+    _spread_sources(sources, structure)
     # the margin keeps the site's infrastructure clear of its limits; a charger's own
     # rating is the charger's to enforce, so it gets none
     margin = np.where(structure.is_charger_constraint, 0.0, policy.safety_margin)
@@ -99,6 +107,11 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
             reserved[con] += amount
             if is_stale:
                 stale.add(con)
+    # a site load's angle is unknown: its magnitude counts in full on every facet
+    reserved = structure.to_rows(reserved, faceted=0.0)
+    stale.update(
+        f for line in stale & structure.line_facets.keys() for f in structure.line_facets[line]
+    )
     assumed, uncontrolled, waiting = _uncontrollable_draw(snapshot, structure)
     uncontrollable = usage(assumed, structure.constraints)
     return Capacity(
@@ -111,6 +124,13 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
         uncontrolled=uncontrolled,
         waiting=waiting,
     )
+
+
+def _spread_sources(sources: dict[int, LimitSource], structure: Structure) -> None:
+    """Each facet's limit comes from where its line's does."""
+    for line, facets in structure.line_facets.items():
+        if line in sources:
+            sources.update(dict.fromkeys(facets, sources[line]))
 
 
 class _StaticSources(dict[int, LimitSource]):

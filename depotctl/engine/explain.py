@@ -12,7 +12,7 @@ between it and the EVSEs of other tiers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -75,10 +75,19 @@ class Decision:
 
     @cached_property
     def finite_constraints(self) -> dict[tuple[str, LimitKind], int]:
-        """(node id, kind) → constraint, for every limit in force."""
-        keys = self.structure.keys
-        finite = np.flatnonzero(np.isfinite(self.capacity.effective)).tolist()
-        return {keys[con]: con for con in finite}
+        """(node id, kind) → constraint, for every limit in force; a line bounded by
+        facets, where its slot is, by its fullest facet."""
+        keys, line = self.structure.keys, self.structure.con_line
+        finite = np.flatnonzero(np.isfinite(self.capacity.effective))
+        if not self.structure.line_facets:
+            return {keys[con]: con for con in finite.tolist()}
+        room = self.capacity.effective - self.capacity.reserved - self.used
+        chosen: dict[tuple[str, LimitKind], int] = {}
+        for con in finite[np.argsort(line[finite], kind="stable")].tolist():
+            held = chosen.get(keys[con])
+            if held is None or room[con] < room[held]:
+                chosen[keys[con]] = con
+        return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,24 +191,34 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
     entry_con = structure.constraints.entry_con
     entry_w = structure.constraints.entry_w
     depth = structure.constraints.con_depth
-    # entries are in constraint order (parents first); the chain reads upwards
-    upwards = sorted(structure.evse_entries[index], key=lambda p: -int(depth[entry_con[p]]))
+    line = structure.con_line
+    # the chain reads upwards, each node's lines in order; a line bounded by facets
+    # shows once, as its tightest facet (binding if any of them binds)
+    upwards = sorted(
+        structure.evse_entries[index],
+        key=lambda p: (-int(depth[entry_con[p]]), int(line[entry_con[p]])),
+    )
+    seen: dict[tuple[str, LimitKind], int] = {}
     for position in upwards:
         con = int(entry_con[position])
         if not np.isfinite(capacity.effective[con]):
             continue
         node_id, _ = structure.describe(con)
         headroom = capacity.effective[con] - capacity.reserved[con] - decision.used[con]
-        chain.append(
-            Candidate(
-                what=constraint_name(structure, con),
-                ref=node_id,
-                limit=constraint_amount(con, float(capacity.effective[con])),
-                source=str(capacity.sources[con]),
-                slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
-                binding=con in (binder, paused_at),
-            )
+        candidate = Candidate(
+            what=constraint_name(structure, con),
+            ref=node_id,
+            limit=constraint_amount(structure, con, float(capacity.effective[con])),
+            source=str(capacity.sources[con]),
+            slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
+            binding=con in (binder, paused_at),
         )
+        at = seen.setdefault(structure.describe(con), len(chain))
+        if at == len(chain):
+            chain.append(candidate)
+        else:
+            tighter = min(chain[at], candidate, key=lambda c: c.slack_a)
+            chain[at] = replace(tighter, binding=chain[at].binding or candidate.binding)
     return chain
 
 

@@ -57,7 +57,7 @@ def binding_of(decision: Decision, con: int) -> tuple[BindingKind, str]:
         return BindingKind.ENVELOPE, source.ref
     if source.kind == "fallback" and source.ref is not None:
         return BindingKind.FALLBACK, source.ref
-    if structure.node_kinds[con // 4] is NodeKind.CHARGER:
+    if structure.node_kind(con) is NodeKind.CHARGER:
         return BindingKind.CHARGER_LIMIT, node_id
     return BindingKind.NODE_LIMIT, node_id
 
@@ -74,14 +74,14 @@ def constraint_name(structure: Structure, con: int) -> str:
     return f"{node_id} current on {kind.value.removeprefix('current_')}"
 
 
-def constraint_amount(con: int, value: float) -> str:
+def constraint_amount(structure: Structure, con: int, value: float) -> str:
     """A value of constraint ``con`` in its unit: ``570.0 kW``, ``250.0 A``."""
-    return f"{value / 1000:.1f} kW" if con % 4 == POWER else f"{value:.1f} A"
+    return f"{value / 1000:.1f} kW" if structure.is_power(con) else f"{value:.1f} A"
 
 
 def limit_words(decision: Decision, con: int) -> str:
     """``570.0 kW effective (envelope E-17)``: the effective value and what set it."""
-    value = constraint_amount(con, float(decision.capacity.effective[con]))
+    value = constraint_amount(decision.structure, con, float(decision.capacity.effective[con]))
     return f"{value} effective ({source_words(decision, con)})"
 
 
@@ -98,7 +98,7 @@ def source_words(decision: Decision, con: int) -> str:
         return words
     if source.kind == "fallback":
         return f"site fallback for offline source {source.ref}"
-    if decision.structure.node_kinds[con // 4] is NodeKind.CHARGER:
+    if decision.structure.node_kind(con) is NodeKind.CHARGER:
         return "rating"
     return "static limit"
 
@@ -123,7 +123,7 @@ def reserved_words(decision: Decision, con: int) -> str:
     reserved = float(capacity.reserved[con])
     if reserved <= TOLERANCE:
         return ""
-    text = f", {constraint_amount(con, reserved)} of it reserved for other load"
+    text = f", {constraint_amount(decision.structure, con, reserved)} of it reserved for other load"
     assumed = float(capacity.uncontrollable[con])  # every EVSE not decided now
     awaiting = float(decision.awaiting[con])
     uncontrollable = assumed - awaiting
@@ -131,16 +131,16 @@ def reserved_words(decision: Decision, con: int) -> str:
     stale = con in capacity.stale
     parts = []
     if site > TOLERANCE and (stale or assumed > TOLERANCE):
-        part = f"site load {constraint_amount(con, site)}"
+        part = f"site load {constraint_amount(decision.structure, con, site)}"
         if stale:
             node_id, _ = decision.structure.describe(con)
             part += f" with {stale_words(decision.snapshot, node_id)}"
         parts.append(part)
     if uncontrollable > TOLERANCE:
-        amount = constraint_amount(con, uncontrollable)
+        amount = constraint_amount(decision.structure, con, uncontrollable)
         parts.append(f"uncontrollable chargers are assumed to draw {amount}")
     if awaiting > TOLERANCE:
-        amount = constraint_amount(con, awaiting)
+        amount = constraint_amount(decision.structure, con, awaiting)
         parts.append(f"EVSEs awaiting the answer to a command are counted at {amount}")
     return text + (f" ({'; '.join(parts)})" if parts else "")
 

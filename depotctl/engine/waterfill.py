@@ -11,12 +11,13 @@ less.
 The tree makes this fast. Constraints are processed bottom-up, all nodes of one
 depth at once: each constraint's fill level ``λ_k`` solves
 ``Σ min(w_ke·cap_e, λ) = R_k`` (one sort per depth), and the constraint that fills
-first at each node clips its EVSEs' caps to its level (a node has up to four
-constraints — three phases and power — that can fill in turn). Clipped caps then
-meet the parents. Because a node's power constraint couples EVSEs on different
-phases, a parent clipping some of them can leave room below; a few refinement
-rounds hand that room out, so that on return every EVSE below its cap has a
-constraint on its path with no slack (the efficiency invariant).
+first at each node clips its EVSEs' caps to its level (a node's constraints — three
+phases, or the facets of a phase's phasor bound, and power — can fill in turn).
+Clipped caps then meet the parents. Because a node's power constraint couples EVSEs
+on different phases (and a facet EVSEs at different angles), a parent clipping some
+of them can leave room below; a few refinement rounds hand that room out, so that
+on return every EVSE below its cap has a constraint on its path with no slack (the
+efficiency invariant).
 """
 
 from __future__ import annotations
@@ -79,10 +80,14 @@ def _holders(caps: Floats, allocation: Floats, room: Floats, constraints: Constr
     evse = constraints.entry_evse[weighted]
     con = constraints.entry_con[weighted]
     slack = room[con] / constraints.entry_w[weighted]
-    order = np.lexsort((con, slack, evse))  # by EVSE, then least slack, then constraint
-    first = _starts_of_runs(evse[order])
-    chosen = order[first]
-    holder[evse[chosen]] = con[chosen]
+    least = np.full(len(caps), np.inf)
+    np.minimum.at(least, evse, slack)
+    # of the entries with the least slack, the first — entries are in constraint order
+    tied = np.flatnonzero(slack <= least[evse])
+    first = np.full(len(caps), con.size, dtype=np.intp)
+    np.minimum.at(first, evse[tied], tied)
+    found = first < con.size
+    holder[found] = con[first[found]]
     holder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
     return holder
 
@@ -120,9 +125,7 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     depths = np.unique(constraints.con_depth[finite])[::-1]
     for depth in depths:
         open_ = finite & (constraints.con_depth == depth)
-        for _ in range(4):  # a node's three phases and its power may fill in turn
-            if not open_.any():
-                break
+        while open_.any():  # a node's lines (or their facets) and power may fill in turn
             levels = _levels(caps, capacity, constraints, open_)
             # a constraint that cannot fill now never will: caps only come down
             open_ &= np.isfinite(levels)
@@ -148,13 +151,12 @@ def _levels(
     # of it (an EVSE that loads it less gets more amps)
     x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
     w = np.ones_like(x)
-    order = np.lexsort((x, con))
-    con, x, w = con[order], x[order], w[order]
+    # entries are in constraint order already: sort each constraint's caps by one key,
+    # its rank plus the cap as a share of its largest (one sort, not a lexsort)
     starts = np.flatnonzero(_starts_of_runs(con))
-    ends = np.empty_like(starts)
-    ends[:-1] = starts[1:]
-    ends[-1:] = con.size
-    segment = np.repeat(np.arange(starts.size), ends - starts)
+    segment = np.repeat(np.arange(starts.size), np.diff(np.append(starts, con.size)))
+    largest = np.maximum.reduceat(x, starts)[segment]
+    x = x[np.argsort(segment + x / (largest * (1 + 1e-12) + 1e-300))]
     wx = w * x
     cum_wx = np.cumsum(wx)
     cum_w = np.cumsum(w)

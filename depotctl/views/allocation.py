@@ -310,7 +310,8 @@ def _figures(decision: Decision) -> dict[tuple[str, LimitKind], tuple[float | No
     reserved = capacity.reserved[cons]
     allocated = decision.used[cons]
     table = np.stack([effective, reserved, allocated, effective - reserved - allocated])
-    table = np.where(cons % 4 == POWER, table / 1000.0, table)
+    power = decision.structure.con_line[cons] % 4 == POWER
+    table = np.where(power, table / 1000.0, table)
     rounded = np.round(table, 3) + 0.0  # no "-0.0"
     finite = np.isfinite(rounded)
     rows = [

@@ -19,6 +19,15 @@ Per node and quantity (``L1``, ``L2``, ``L3`` amps per phase, ``W`` import power
   ratio/√3, magnitudes added (never less than the phasor sum) — except a balanced
   three-phase load, which reaches every primary line at exactly the ratio; an
   unknown winding the worse of the two, line by line. Power is not scaled;
+- except that a line of a three-phase node carries the EVSEs' phasors (unity power
+  factor: a line-to-neutral load at its phase's angle, a line-to-line load in phase
+  with its line-to-line voltage; delta-wye primary line L1 carries (I_a − I_c)·
+  ratio/√3; an unknown winding read wye-wye and delta-wye, every one alike, the worse
+  counting), and a limit is a ceiling — a vehicle may draw anything up to it, and
+  drawing less can raise a line's magnitude — so what the EVSEs put there is the
+  worst case over every draw between 0 and each one's amps: the largest |Σ| over
+  the subsets of EVSEs at their amps (the rest at 0), plus, in full, what has no
+  known angle (an EVSE of unknown phase, a site load);
 - the effective limit is the tightest of the static limit and every import
   envelope limit in force, less the safety margin (a charger's own rating gets
   no margin: it is the charger's to enforce);
@@ -31,6 +40,8 @@ Per node and quantity (``L1``, ``L2``, ``L3`` amps per phase, ``W`` import power
 
 from __future__ import annotations
 
+import cmath
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping
@@ -84,16 +95,31 @@ def flows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
     """Every finite limit of every node, with what flows through it when each
     controllable EVSE draws its limit."""
     topology = snapshot.topology
-    limit = effective_limits(snapshot)
-    reserved: dict[Key, float] = defaultdict(float)
+    reserved = site_reserved(snapshot)
     allocated: dict[Key, float] = defaultdict(float)
     assumed = uncontrollable_draws(snapshot)
     for evse in topology.evses.values():
         for key, coefficient in coefficients(topology, evse).items():
+            if _is_phasor_line(topology, key):
+                continue  # below, as phasors
             if evse.id in assumed:
                 reserved[key] += coefficient * assumed[evse.id]
             else:
                 allocated[key] += coefficient * limits_a.get(evse.id, 0.0)
+    for key, (everything, others) in _worst_cases(snapshot, limits_a, assumed).items():
+        allocated[key] = everything - others
+        reserved[key] += others
+    return {
+        key: Flow(value, reserved.get(key, 0.0), allocated.get(key, 0.0))
+        for key, value in effective_limits(snapshot).items()
+        if math.isfinite(value)
+    }
+
+
+def site_reserved(snapshot: Snapshot) -> defaultdict[Key, float]:
+    """Per (node, quantity), what the site loads take of it (amps of no known angle)."""
+    topology = snapshot.topology
+    reserved: defaultdict[Key, float] = defaultdict(float)
     for load in topology.site_loads.values():
         per_phase, watts = site_load_draw(snapshot, load)
         path = _ancestry(topology, load.parent)
@@ -102,11 +128,7 @@ def flows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
             reserved[key] += amps
         for node_id in path:
             reserved[(node_id, POWER)] += watts
-    return {
-        key: Flow(value, reserved.get(key, 0.0), allocated.get(key, 0.0))
-        for key, value in limit.items()
-        if math.isfinite(value)
-    }
+    return reserved
 
 
 def overloads(snapshot: Snapshot, limits_a: Mapping[str, float]) -> list[str]:
@@ -274,3 +296,178 @@ def _ancestry(topology: Topology, node_id: str) -> tuple[str, ...]:
         chain.append(current)
         current = topology.nodes[current].parent
     return tuple(chain)
+
+
+def _is_phasor_line(topology: Topology, key: Key) -> bool:
+    return key[1] != POWER and topology.nodes[key[0]].phases == 3
+
+
+UNIT = {
+    Phase.L1: 1 + 0j,
+    Phase.L2: cmath.rect(1, -2 * math.pi / 3),
+    Phase.L3: cmath.rect(1, 2 * math.pi / 3),
+}
+WORLDS = ("wye-wye", "delta-wye")
+#: (phasor of known angle, amps of unknown angle) per line
+Share = tuple[complex, float]
+
+
+def _shares(evse: EvseSpec) -> dict[Phase, Share]:
+    """Per line, what one amp drawn by ``evse`` puts there at the EVSE."""
+    if evse.connection is None:
+        return dict.fromkeys(Phase, (0j, 1.0))
+    phases = evse.connection.phases
+    out: dict[Phase, Share] = dict.fromkeys(Phase, (0j, 0.0))
+    if len(phases) == 2:  # leaves on one line, returns on the other, with V_xy
+        x, y = phases
+        along = (UNIT[x] - UNIT[y]) / abs(UNIT[x] - UNIT[y])
+        out[x], out[y] = (along, 0.0), (-along, 0.0)
+    else:
+        out.update({p: (UNIT[p], 0.0) for p in phases})
+    return out
+
+
+def _line_shares(topology: Topology, evse: EvseSpec, world: str) -> dict[Key, Share]:
+    """Per (node, line) of every three-phase node on the EVSE's path, its share."""
+    shares = _shares(evse)
+    out: dict[Key, Share] = {}
+    for node_id in evse.path:
+        node = topology.nodes[node_id]
+        if node.kind is NodeKind.TRANSFORMER:
+            ratio = node.current_ratio
+            if (node.winding or world) == "wye-wye":
+                shares = {p: (ratio * z, ratio * m) for p, (z, m) in shares.items()}
+            else:
+                k = ratio / SQRT3
+                shares = {
+                    p: (
+                        k * (shares[a][0] - shares[c][0]),
+                        k * (shares[a][1] + shares[c][1]),
+                    )
+                    for p, (a, c) in {
+                        Phase.L1: (Phase.L1, Phase.L3),
+                        Phase.L2: (Phase.L2, Phase.L1),
+                        Phase.L3: (Phase.L3, Phase.L2),
+                    }.items()
+                }
+        if node.phases == 3:
+            for p, share in shares.items():
+                out[(node_id, p.value)] = share
+    return out
+
+
+def worst_magnitude(phasors: list[complex]) -> float:
+    """max over every subset S of |Σ_S z|: each optimum takes exactly the phasors with
+    a positive component along some direction, and those sets change only where the
+    direction crosses a right angle to one of them — so trying a direction between
+    each two such crossings tries them all."""
+    phasors = [z for z in phasors if abs(z) > 0]
+    if not phasors:
+        return 0.0
+    crossings = sorted(
+        (cmath.phase(z) + side * math.pi / 2) % (2 * math.pi) for z in phasors for side in (1, -1)
+    )
+    gaps = [*zip(crossings, [*crossings[1:], crossings[0] + 2 * math.pi], strict=True)]
+    best = 0.0
+    for low, high in gaps:
+        direction = cmath.rect(1, (low + high) / 2)
+        chosen = sum((z for z in phasors if (z * direction.conjugate()).real > 0), 0j)
+        best = max(best, abs(chosen))
+    return best
+
+
+def _worst_cases(
+    snapshot: Snapshot, limits_a: Mapping[str, float], assumed: Mapping[str, float]
+) -> dict[Key, tuple[float, float]]:
+    """Per line of a three-phase node: the worst case of every EVSE at most at its amps
+    (its limit, or its assumed draw), and of the ones not decided here alone."""
+    topology = snapshot.topology
+    out: dict[Key, tuple[float, float]] = {}
+    for world in WORLDS:
+        everything: dict[Key, tuple[list[complex], float]] = defaultdict(lambda: ([], 0.0))
+        others: dict[Key, tuple[list[complex], float]] = defaultdict(lambda: ([], 0.0))
+        for evse in topology.evses.values():
+            amps = assumed.get(evse.id, limits_a.get(evse.id, 0.0))
+            for key, (z, loose) in _line_shares(topology, evse, world).items():
+                targets = (everything, others) if evse.id in assumed else (everything,)
+                for target in targets:
+                    phasors, total = target[key]
+                    target[key] = ([*phasors, z * amps], total + loose * amps)
+        for key, (phasors, loose) in everything.items():
+            other_phasors, other_loose = others.get(key, ([], 0.0))
+            worst = (
+                worst_magnitude(phasors) + loose,
+                worst_magnitude(other_phasors) + other_loose,
+            )
+            previous = out.get(key, (0.0, 0.0))
+            out[key] = (max(previous[0], worst[0]), max(previous[1], worst[1]))
+    return out
+
+
+# The allocator's linear rows, restated for the checks of what it decided (efficiency,
+# priority, rotation): the same as the keys above, except that a line of a three-phase
+# node becomes, per world, K facets of the polygon inscribed in its phasor disk
+# (vertices every 360°/K, normals midway): an EVSE's coefficient on facet k is the
+# positive part of its phasor along the normal, over cos(π/K), plus its amps of
+# unknown angle; the facet's limit is the line's, its reserved the line's site load
+# (no angle: in full) and the uncontrollable EVSEs' assumed draws at their
+# coefficients. The allocator keeps only the facets no other covers; these checks
+# take all, which allows the same.
+
+K = 24
+FACET_COS = math.cos(math.pi / K)
+NORMALS = [cmath.rect(1, (k + 0.5) * 2 * math.pi / K) for k in range(K)]
+
+
+def _facet(node_id: str, phase: str, world: str, k: int) -> Key:
+    return (node_id, f"{phase}/{world}/{k}")
+
+
+@functools.lru_cache(maxsize=4096)
+def row_coefficients(topology: Topology, evse: EvseSpec) -> Mapping[Key, float]:
+    """Per row on the EVSE's path, its units there per amp it draws (cached: the
+    checks ask for each EVSE's again and again)."""
+    out = {
+        key: c
+        for key, c in coefficients(topology, evse).items()
+        if not _is_phasor_line(topology, key)
+    }
+    for world in WORLDS:
+        for (node_id, phase), (z, loose) in _line_shares(topology, evse, world).items():
+            for k, normal in enumerate(NORMALS):
+                c = max(0.0, (z * normal.conjugate()).real) / FACET_COS + loose
+                if c > 1e-12:
+                    out[_facet(node_id, phase, world, k)] = c
+    return out
+
+
+def line_of(key: Key) -> Key:
+    """The (node, quantity) of a row: a facet's line."""
+    return (key[0], key[1].split("/")[0])
+
+
+def rows(snapshot: Snapshot, limits_a: Mapping[str, float]) -> dict[Key, Flow]:
+    """Every row with a finite limit, with what flows through it when each controllable
+    EVSE draws its limit (the uncontrollable ones their assumed draw)."""
+    topology = snapshot.topology
+    limits = effective_limits(snapshot)
+    site = site_reserved(snapshot)
+    reserved: dict[Key, float] = defaultdict(float)
+    allocated: dict[Key, float] = defaultdict(float)
+    assumed = uncontrollable_draws(snapshot)
+    for evse in topology.evses.values():
+        for key, c in row_coefficients(topology, evse).items():
+            if evse.id in assumed:
+                reserved[key] += c * assumed[evse.id]
+            else:
+                allocated[key] += c * limits_a.get(evse.id, 0.0)
+    keys = {*reserved, *allocated, *(k for k in limits if not _is_phasor_line(topology, k))}
+    return {
+        key: Flow(
+            limits[line_of(key)],
+            site.get(line_of(key), 0.0) + reserved.get(key, 0.0),
+            allocated.get(key, 0.0),
+        )
+        for key in keys
+        if math.isfinite(limits[line_of(key)])
+    }

@@ -1,8 +1,11 @@
 """The allocator's invariants (architecture, "One control cycle"), over generated depots.
 
 Safety is checked against :mod:`tests.engine.node_loads`, which recomputes every
-node's load from the domain definitions without the engine's structure code.
-Efficiency, priority and rotation use the issue's demand rules as written out in
+node's load from the domain definitions without the engine's structure code — a
+three-phase line by its exact phasors, in the worst case over every draw up to the
+limits. Efficiency, priority and rotation are checked on the allocator's linear rows
+as :mod:`tests.engine.node_loads` restates them (a three-phase line as the facets of
+a polygon inside its phasor disk), with the issue's demand rules as written out in
 :mod:`tests.engine.conftest` (deadline, urgency, tier, own cap, held on or off).
 """
 
@@ -24,9 +27,10 @@ from tests.engine.conftest import decision_of, held, own_cap, position, tier
 from tests.engine.node_loads import (
     POWER,
     Key,
-    coefficients,
-    flows,
+    line_of,
     overloads,
+    row_coefficients,
+    rows,
     uncontrollable_draws,
 )
 from tests.engine.strategies import snapshots, without_previous
@@ -82,7 +86,7 @@ def test_no_node_ever_exceeds_its_effective_limit_thoroughly(snap: Snapshot) -> 
 
 
 def check_efficiency(snap: Snapshot, allocation: Allocation) -> None:
-    loads = flows(snap, allocation.limits_a)
+    loads = rows(snap, allocation.limits_a)
     step = snap.policy.step_a
     for evse_id, s in _sessions(snap).items():
         view = allocation.evses[evse_id]
@@ -91,7 +95,7 @@ def check_efficiency(snap: Snapshot, allocation: Allocation) -> None:
             continue
         slack = {
             key: loads[key].slack / coefficient
-            for key, coefficient in coefficients(
+            for key, coefficient in row_coefficients(
                 snap.topology, snap.topology.evses[evse_id]
             ).items()
             if key in loads and coefficient > 0
@@ -116,8 +120,8 @@ def check_priority(snap: Snapshot, allocation: Allocation) -> None:
     structure = decision.structure
     sessions = _sessions(snap)
     tiers = {evse_id: tier(snap, s) for evse_id, s in sessions.items()}
-    loads = flows(snap, allocation.limits_a)
-    coefficient = {e: coefficients(snap.topology, snap.topology.evses[e]) for e in sessions}
+    loads = rows(snap, allocation.limits_a)
+    coefficient = {e: row_coefficients(snap.topology, snap.topology.evses[e]) for e in sessions}
 
     def lower_tier_load(key: Key, than: int) -> float:
         return sum(
@@ -134,11 +138,21 @@ def check_priority(snap: Snapshot, allocation: Allocation) -> None:
             con = int(decision.binder[index])
             assert con >= 0, f"{evse_id} is below its cap but nothing binds it: {view.binding}"
             node_id, kind = structure.describe(con)
-            key = (node_id, QUANTITY[kind])
-            lower = lower_tier_load(key, tiers[evse_id])
-            assert lower <= _tolerance(loads[key].limit), (
-                f"{evse_id} (tier {tiers[evse_id]}) is held at {view.limit_a} A by {key}, "
-                f"where lower tiers hold {lower}"
+            line = (node_id, QUANTITY[kind])
+            # a line bounded by facets: one of its facets is full and holds no lower tier
+            full = [
+                key
+                for key, c in coefficient[evse_id].items()
+                if line_of(key) == line
+                and key in loads
+                and c > 0
+                and loads[key].slack / c < snap.policy.step_a
+            ]
+            lower = min((lower_tier_load(key, tiers[evse_id]) for key in full), default=math.inf)
+            limit = max((flow.limit for key, flow in loads.items() if line_of(key) == line))
+            assert lower <= _tolerance(limit), (
+                f"{evse_id} (tier {tiers[evse_id]}) is held at {view.limit_a} A by {line}, "
+                f"where lower tiers hold {lower} on each of its full rows {full}"
             )
         elif view.state is EvseState.PAUSED and cap >= floor:
             con = int(decision.paused_at[index])
@@ -169,7 +183,7 @@ def _rounding(snap: Snapshot, key: Key, evse_ids: object) -> float:
     freed on ``key`` since the engine decided (it decides unrounded)."""
     topology = snap.topology
     return snap.policy.rounding_a * sum(
-        coefficients(topology, topology.evses[e]).get(key, 0.0)
+        row_coefficients(topology, topology.evses[e]).get(key, 0.0)
         for e in evse_ids  # type: ignore[attr-defined]
     )
 
@@ -186,7 +200,7 @@ def check_rotation(snap: Snapshot, allocation: Allocation) -> None:
     sessions = _sessions(snap)
     where = {evse_id: position(snap, s) for evse_id, s in sessions.items()}
     topology = snap.topology
-    coefficient = {e: coefficients(topology, topology.evses[e]) for e in sessions}
+    coefficient = {e: row_coefficients(topology, topology.evses[e]) for e in sessions}
     for evse_id, s in sessions.items():
         view = allocation.evses[evse_id]
         floor = topology.evses[evse_id].min_current_a
@@ -195,7 +209,7 @@ def check_rotation(snap: Snapshot, allocation: Allocation) -> None:
         mine = where[evse_id]
         if held(snap, s) == "on":
             ahead = [e for e, p in where.items() if p <= mine and e != evse_id]
-            loads = flows(snap, {e: allocation.limits_a[e] for e in ahead})
+            loads = rows(snap, {e: allocation.limits_a[e] for e in ahead})
             room = min(
                 (
                     (loads[key].slack - _rounding(snap, key, ahead)) / c
@@ -210,7 +224,7 @@ def check_rotation(snap: Snapshot, allocation: Allocation) -> None:
                 f"would have {room} A ≥ its minimum {floor} A"
             )
         behind = [e for e, p in where.items() if p[0] == mine[0] and p[1] > mine[1]]
-        loads = flows(snap, allocation.limits_a)
+        loads = rows(snap, allocation.limits_a)
         held_behind, usable = 0.0, math.inf
         for key, c in coefficient[evse_id].items():
             if key not in loads or c <= 0:
