@@ -81,6 +81,8 @@ class Outcome:
     violations: Violations
     wall_s: float
     note: str = ""
+    #: amps per station (rows, the network's order) and period (columns), when kept
+    rates: np.ndarray | None = None
 
     @property
     def share(self) -> float:
@@ -161,6 +163,7 @@ def acnportal_edf(kva: int, sessions: tuple[ReplaySession, ...], start: datetime
         violations(network, simulator.charging_rates),
         wall,
         note,
+        np.array(simulator.charging_rates, dtype=float),
     )
 
 

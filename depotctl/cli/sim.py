@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,6 +26,9 @@ from depotctl.cli.parameters import (
     positive_seconds,
     site_file_option,
 )
+
+if TYPE_CHECKING:
+    from depotctl.domain.tariff import Tariff
 
 sim_app = command_group(
     "sim",
@@ -135,14 +138,39 @@ def replay_command(
             "CSV (time,intensity) or a daily profile (hour,intensity), .csv or .csv.gz.",
         ),
     ] = None,
+    tariff_file: Annotated[
+        Path | None,
+        bare_option(
+            "--tariff",
+            metavar="FILE",
+            help="Tariff for the bill instead of the site's: a kind: Tariff YAML, or an "
+            "acnportal tariff JSON (.json).",
+        ),
+    ] = None,
+    planner: Annotated[
+        bool,
+        typer.Option(
+            "--planner",
+            help="Follow the horizon planner: every step it plans the sessions present "
+            "(no future arrivals) under the tariff, demand charges and carbon, and the "
+            "allocator caps non-urgent sessions at the plan's rate.",
+        ),
+    ] = False,
     output_format: FormatOption = OutputFormat.TEXT,
 ) -> None:
     """Replay recorded sessions through the allocator, step by simulated step.
 
     Reports energy delivered as a share of demand, demands met, deadlines missed, the
     emissions (kg CO2e per day and per session, under the site's carbon or --carbon),
-    peak load per node, limit violations (checked independently of the engine) and
-    wall time per simulated day.
+    the bill (energy, demand charge and fixed charges over the replayed period, under
+    the site's tariff or --tariff), peak load per node, limit violations (checked
+    independently of the engine) and wall time per simulated day.
+
+    With --planner, every step the horizon planner sees only the sessions plugged in
+    (their energy still needed and departure), plans them over its horizon (15-minute
+    blocks, cut at the last departure) at the least energy cost, demand charge (the
+    peak metered so far counts) and carbon cost, and the allocator caps each
+    non-urgent session at the plan's rate for the block now.
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
@@ -154,6 +182,10 @@ def replay_command(
         --sessions data/acn/caltech_2019-05-01_2019-08-31.csv.gz \\
         --from 2019-05-13 --to 2019-05-13 --capacity-scale 1/3 \\
         --carbon data/carbon/caiso-sce-moer-2019-05-08.csv.gz
+    depotctl sim replay -f sites/caltech-acn.yaml \\
+        --sessions data/acn/caltech_2019-05-01_2019-08-31.csv.gz \\
+        --from 2019-05-13 --to 2019-05-13 --planner \\
+        --tariff sce_tou_ev_4_march_2019.json
     depotctl sim replay -f site.yaml --sessions sessions.csv \\
         --envelope "17:00-21:00 50%" --trace steps.csv --format json
     ```
@@ -206,8 +238,19 @@ def replay_command(
         )
     except CarbonFileError as error:
         raise fail("sim replay", f"cannot use the carbon file: {error}", 3) from None
+    tariff = _replay_tariff(site, tariff_file)
 
     from depotctl.engine import allocate
+    from depotctl.replay.steps import Allocator
+
+    allocator: Allocator = allocate
+    if planner:
+        from depotctl.engine.planner.inputs import CostSignals
+        from depotctl.replay.planning import PlanFollower
+
+        allocator = PlanFollower(
+            allocate, ZoneInfo(topology.timezone), CostSignals(tariff=tariff, carbon=carbon)
+        )
 
     try:
         trace_stream = trace.open("w", encoding="utf-8", newline="") if trace else None
@@ -217,7 +260,7 @@ def replay_command(
         from depotctl.replay import TraceWriter
 
         writer = TraceWriter(trace_stream) if trace_stream else None
-        report = run_replay(topology, policy, recorded, settings, allocate, writer, carbon)
+        report = run_replay(topology, policy, recorded, settings, allocator, writer, carbon, tariff)
     except ReplayError as error:
         raise fail("sim replay", str(error), 2) from None
     finally:
@@ -229,6 +272,40 @@ def replay_command(
     else:
         sys.stdout.write(report.to_text())
     raise typer.Exit(1 if report.result.violations else 0)
+
+
+def _replay_tariff(site: Path, tariff_file: Path | None) -> Tariff | None:
+    """The tariff of ``--tariff FILE`` (an acnportal JSON when it ends in .json, else a
+    kind: Tariff YAML), else the site's own; exits 3 naming the file that cannot be
+    used."""
+    from depotctl.config import (
+        AcnportalTariffError,
+        Site,
+        TariffRef,
+        load_file,
+        read_tariff_ref,
+        site_tariff,
+        tariff_of,
+    )
+
+    try:
+        if tariff_file is None:
+            sites = [d.model for d in load_file(site).documents if isinstance(d.model, Site)]
+            return site_tariff(sites[0], site.parent) if len(sites) == 1 else None
+        kind = "acnportal" if tariff_file.suffix.lower() == ".json" else "depotctl"
+        reference = TariffRef(ref=tariff_file.name, format=kind)
+        return tariff_of(read_tariff_ref(reference, tariff_file.parent))
+    except OSError as error:
+        where = tariff_file if tariff_file is not None else f"the tariff of {site}"
+        raise fail("sim replay", f"cannot read {where}: {error.strerror or error}", 3) from None
+    except (AcnportalTariffError, ValueError) as error:
+        where = tariff_file if tariff_file is not None else f"the tariff of {site}"
+        raise fail(
+            "sim replay",
+            f"cannot use {where} as a tariff: {error}; check it with depotctl validate "
+            "(a kind: Tariff YAML) or give an acnportal tariff JSON ending in .json",
+            3,
+        ) from None
 
 
 @contextlib.contextmanager

@@ -10,11 +10,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.domain import format_number
+from depotctl.domain.bill import Bill
 from depotctl.domain.instants import format_instant
 from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, TopologyNode
 from depotctl.recordings import DemandBasis, SessionSelection
+from depotctl.replay.bill_report import bill_json, bill_text
 from depotctl.replay.carbon_report import carbon_json, carbon_text, kg_figure
+from depotctl.replay.planning_tally import PlanningTally
 from depotctl.replay.steps import MET_TOLERANCE, ReplayResult
 
 FORMAT = "depotctl/sim-replay/v1"
@@ -34,6 +37,10 @@ class ReplayReport:
     envelopes: tuple[str, ...]
     selection: SessionSelection
     result: ReplayResult
+    #: The bill, under a tariff or price series.
+    cost: Bill | None = None
+    #: The planner's solves, when the allocator followed a plan.
+    planning: PlanningTally | None = None
 
     def to_json(self) -> dict[str, Any]:
         result = self.result
@@ -49,6 +56,7 @@ class ReplayReport:
                 "scaled_nodes": list(self.scaled_nodes),
                 "demand": self.demand.value,
                 "envelopes": list(self.envelopes),
+                "planner": self.planning is not None,
             },
             "period": {
                 "start": _iso(result.start),
@@ -118,6 +126,8 @@ class ReplayReport:
                 for o in result.outcomes
             ],
             "carbon": carbon_json(result.carbon),
+            "cost": bill_json(self.cost),
+            "planner": _planning_json(self.planning),
         }
 
     def _session_kg(self, session_id: str) -> float | None:
@@ -197,6 +207,12 @@ class ReplayReport:
         if result.carbon is not None:
             out.extend(carbon_text(result.carbon, ZoneInfo(result.topology.timezone)))
             out.append("")
+        if self.cost is not None:
+            out.extend(bill_text(self.cost, ZoneInfo(result.topology.timezone)))
+            out.append("")
+        if self.planning is not None:
+            out.extend(_planning_text(self.planning))
+            out.append("")
         out.append("Peak load per node (of its limits, after scaling):")
         nodes = [n for n in result.topology.nodes.values() if n.kind is not NodeKind.CHARGER]
         chargers = [n for n in result.topology.nodes.values() if n.kind is NodeKind.CHARGER]
@@ -245,6 +261,29 @@ class ReplayReport:
             current += f" of {node.limits.current_a:,.1f} A"
         parts.append(current)
         return "  ".join(parts)
+
+
+def _planning_json(tally: PlanningTally | None) -> dict[str, Any] | None:
+    if tally is None:
+        return None
+    return {
+        "solves": tally.solves,
+        "failed": tally.failed,
+        "unpriced": tally.unpriced,
+        "solve_s": round(tally.solve_s, 6),
+        "build_s": round(tally.build_s, 6),
+        "details": list(tally.details),
+    }
+
+
+def _planning_text(tally: PlanningTally) -> list[str]:
+    out = [
+        f"Planner: {tally.solves} plans followed, one every step; "
+        f"{tally.failed} failed and {tally.unpriced} unpriced (the allocator alone then); "
+        f"{tally.build_s:,.2f} s building and {tally.solve_s:,.2f} s in HiGHS in all"
+    ]
+    out.extend(f"  ✗ {detail}" for detail in tally.details)
+    return out
 
 
 def _phases(node: TopologyNode) -> tuple[Phase, ...]:

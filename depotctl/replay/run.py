@@ -10,9 +10,13 @@ from zoneinfo import ZoneInfo
 from depotctl.domain.carbon import Intensity
 from depotctl.domain.envelopes import Envelope
 from depotctl.domain.policy import Policy
+from depotctl.domain.price_series import PriceSeries
+from depotctl.domain.tariff import Tariff
 from depotctl.domain.topology import Topology
 from depotctl.recordings import AcnSession, DemandBasis, select_sessions
+from depotctl.replay.bill_report import replay_bill
 from depotctl.replay.carbon import CarbonLedger
+from depotctl.replay.planning_tally import Planning
 from depotctl.replay.report import ReplayReport
 from depotctl.replay.script import (
     ScriptedEnvelope,
@@ -47,9 +51,14 @@ def run_replay(
     allocate: Allocator,
     trace: TraceWriter | None = None,
     carbon: Intensity | None = None,
+    tariff: Tariff | None = None,
+    prices: PriceSeries | None = None,
 ) -> ReplayReport:
     """Select, scale, script and replay; the report of it all, with the emissions under
-    the ``carbon`` intensity when there is one."""
+    the ``carbon`` intensity and the bill under ``tariff`` (energy at ``prices`` when
+    given) when there are. An ``allocate`` that plans (a
+    :class:`~depotctl.replay.planning.PlanFollower`) meters each step's site energy
+    (its demand charges' peak so far), and its solves are reported."""
     selection = select_sessions(sessions, topology, settings.first, settings.last, settings.demand)
     scaled, scaled_nodes = scale_top(topology, settings.capacity_scale)
     if not selection.sessions and settings.first is None:
@@ -79,7 +88,11 @@ def run_replay(
         envelopes=envelopes,
         trace=trace,
         carbon=CarbonLedger(carbon, zone) if carbon is not None else None,
+        on_step=allocate.metered if isinstance(allocate, Planning) else None,
     )
+    cost = None
+    if tariff is not None or prices is not None:
+        cost = replay_bill(result.site_wh, start, settings.step_s, zone, tariff, prices)
     return ReplayReport(
         site=topology.site,
         first=settings.first,
@@ -90,4 +103,6 @@ def run_replay(
         envelopes=tuple(e.text for e in settings.envelopes),
         selection=selection,
         result=result,
+        cost=cost,
+        planning=allocate.tally if isinstance(allocate, Planning) else None,
     )

@@ -41,6 +41,8 @@ from depotctl.replay.script import REPLAY_SOURCE
 from depotctl.replay.trace import TraceWriter
 
 Allocator = Callable[[Snapshot], Allocation]
+#: Told, after each step, the step's start and end and the energy (Wh) the site drew.
+StepObserver = Callable[[datetime, datetime, float], None]
 
 #: A demand counts as met when at most this share of it is left undelivered.
 MET_TOLERANCE = 0.001
@@ -95,6 +97,8 @@ class ReplayResult:
     wall_s_by_day: Mapping[date, float]
     #: The emissions, when the site declares its carbon intensity.
     carbon: CarbonTally | None = None
+    #: The energy (Wh) every session drew in each step, in step order.
+    site_wh: tuple[float, ...] = ()
 
     @property
     def demand_wh(self) -> float:
@@ -154,11 +158,13 @@ def replay(
     trace: TraceWriter | None = None,
     carbon: CarbonLedger | None = None,
     timer: Callable[[], float] = wallclock.perf_counter,
+    on_step: StepObserver | None = None,
 ) -> ReplayResult:
     """Replay ``sessions`` on ``topology`` from ``start`` to ``end`` in steps of
-    ``step_s`` seconds. ``carbon`` accounts each step's energy per session; ``timer``
-    measures wall time per step and nothing else; trace writing and carbon accounting
-    are not counted in it."""
+    ``step_s`` seconds. ``carbon`` accounts each step's energy per session; ``on_step``
+    is told each step's site energy (a planner meters its peak with it; counted in the
+    wall time); ``timer`` measures wall time per step and nothing else; trace writing
+    and carbon accounting are not counted in it."""
     if step_s <= 0:
         raise ValueError("the step must be longer than 0 s")
     zone = ZoneInfo(topology.timezone)
@@ -171,6 +177,7 @@ def replay(
     peaks = {node_id: NodePeaks(node_id) for node_id in topology.nodes}
     found: list[Violation] = []
     wall_by_day: dict[date, float] = {}
+    site_wh: list[float] = []
     sources = {REPLAY_SOURCE: SourceHealth(REPLAY_SOURCE, None, None)} if envelopes else {}
     static_bounds = node_bounds(topology, (), start)
     steps = 0
@@ -192,12 +199,15 @@ def replay(
             policy=policy,
             envelopes=envelopes,
             sources=sources,
-            sessions=tuple(_session(s, delivered[s.id]) for s in present),
+            sessions=tuple(as_session(s, delivered[s.id]) for s in present),
         )
         allocation = allocate(snapshot)
         draws, plugged, energy = step_draws(topology, present, allocation, delivered, at, step_end)
         for session_id, wh in energy.items():
             delivered[session_id] += wh
+        site_wh.append(sum(energy.values()))
+        if on_step is not None:
+            on_step(at, step_end, site_wh[-1])
         loads = node_loads(topology, draws)
         in_force = [e for e in envelopes if is_in_force(e, at)]
         bounds = node_bounds(topology, in_force, at) if in_force else static_bounds
@@ -233,6 +243,7 @@ def replay(
         wall_s=sum(wall_by_day.values()),
         wall_s_by_day=wall_by_day,
         carbon=carbon.tally() if carbon is not None else None,
+        site_wh=tuple(site_wh),
     )
 
 
@@ -262,7 +273,7 @@ def _order(session: ReplaySession) -> tuple[datetime, str]:
     return session.arrival, session.id
 
 
-def _session(session: ReplaySession, delivered_wh: float) -> Session:
+def as_session(session: ReplaySession, delivered_wh: float) -> Session:
     """The session as the allocator sees it. The engine reads ``requirement.energy_wh``
     as the session's whole demand and subtracts ``energy_delivered_wh`` itself
     (``engine/demand.py``), so the requirement carries the demand, not the remainder."""

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from depotctl.cli import app
 from tests.recordings.conftest import CALTECH_SITE, FIXTURE_CSV
-from tests.replay.conftest import allocate_16a
+from tests.replay.conftest import acnportal_tariff_json, allocate_16a
 
 DAY = ("--from", "2019-05-13", "--to", "2019-05-13")
 
@@ -137,3 +137,37 @@ def test_a_violation_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.exit_code == 1, result.output
     assert "Violations (" in result.output
+
+
+def test_the_bill_under_the_sites_tariff_or_a_tariff_file(tmp_path: Path) -> None:
+    own = json.loads(replay(*DAY, "--format", "json").stdout)["cost"]
+    assert own["currency"] == "USD"
+    assert own["demand_lines"][0]["price_per_kw"] == 15.51  # SCE TOU-EV-4's, the site's
+    assert own["total"] == pytest.approx(own["energy"] + own["demand_charge"] + own["fixed"])
+    flat = tmp_path / "flat.json"
+    flat.write_text(acnportal_tariff_json([0], [0.2]))
+    result = replay(*DAY, "--tariff", flat, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    cost = json.loads(result.stdout)["cost"]
+    assert cost["energy"] == pytest.approx(cost["energy_kwh"] * 0.2, abs=0.01)
+    assert cost["demand_charge"] == 0.0
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"name": "x"}')
+    result = replay(*DAY, "--tariff", broken)
+    assert result.returncode == 3
+    assert f"cannot use {broken} as a tariff" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_planner_plans_every_step_and_the_replay_keeps_every_limit() -> None:
+    result = replay(*DAY, "--planner", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["settings"]["planner"] is True
+    assert data["planner"]["solves"] == data["period"]["steps"]
+    assert data["planner"]["failed"] == 0
+    assert data["violations"]["count"] == 0
+    assert data["demand_met"]["sessions"] == 2
+    text = replay(*DAY, "--planner").stdout
+    assert "plans followed, one every step" in text
+    assert "Cost (USD" in text

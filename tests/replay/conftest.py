@@ -1,9 +1,15 @@
-"""Fixtures of the replay tests: the Caltech site compiled (from the recordings' fixtures)
-and a stand-in allocator for tests that must not depend on the engine's decisions."""
+"""Fixtures of the replay tests: the Caltech site compiled (from the recordings' fixtures),
+a stand-in allocator for tests that must not depend on the engine's decisions, a
+session to replay, and one-season acnportal tariffs."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
+
+from depotctl.config import read_acnportal_tariff, tariff_of
 from depotctl.domain.snapshot import Snapshot
+from depotctl.domain.tariff import Tariff
 from depotctl.engine.allocation import (
     Allocation,
     Binding,
@@ -11,6 +17,7 @@ from depotctl.engine.allocation import (
     EvseAllocation,
     EvseState,
 )
+from depotctl.recordings import ReplaySession
 from tests.recordings.conftest import caltech as caltech
 
 
@@ -30,3 +37,42 @@ def allocate_16a(snapshot: Snapshot) -> Allocation:
             session.id,
         )
     return Allocation(snapshot.at, evses, limits_a={k: v.limit_a for k, v in evses.items()})
+
+
+def replay_session(evse: str, arrival: datetime, hours: float, demand_wh: float) -> ReplaySession:
+    """A session ``s-EVSE`` on ``evse`` for ``hours`` from ``arrival``, its demand as
+    recorded."""
+    return ReplaySession(
+        id=f"s-{evse}",
+        evse_id=evse,
+        station_id=evse,
+        arrival=arrival,
+        departure=arrival + timedelta(hours=hours),
+        demand_wh=demand_wh,
+        recorded_wh=demand_wh,
+    )
+
+
+def acnportal_tariff_json(
+    times: list[float], prices: list[float], demand: float = 0.0, months: str = "01-01:12-31"
+) -> str:
+    """An acnportal tariff JSON of one schedule on every day of ``months``: ``prices``
+    ($/kWh) from each of ``times`` (hours, local), ``demand`` $/kW on the peak."""
+    first, last = months.split(":")
+    schedule = {
+        "id": "All-Days",
+        "effective_start": first,
+        "effective_end": last,
+        "dow_mask": "ALL",
+        "times": times,
+        "tariffs": prices,
+        "demand_charge": demand,
+    }
+    return json.dumps({"name": "test", "schedule": [schedule]})
+
+
+def acnportal_tariff(
+    times: list[float], prices: list[float], demand: float = 0.0, months: str = "01-01:12-31"
+) -> Tariff:
+    """The tariff of :func:`acnportal_tariff_json`, read as ``format: acnportal``."""
+    return tariff_of(read_acnportal_tariff(acnportal_tariff_json(times, prices, demand, months)))

@@ -49,8 +49,12 @@ def test_json_shape(report: ReplayReport) -> None:
         "wall_time",
         "session_results",
         "carbon",
+        "cost",
+        "planner",
     }
     assert data["carbon"] is None  # no intensity given
+    assert data["cost"] is None  # no tariff given
+    assert data["planner"] is None  # the allocator alone
     assert data["settings"] == {
         "from": "2019-05-13",
         "to": "2019-05-13",
@@ -59,6 +63,7 @@ def test_json_shape(report: ReplayReport) -> None:
         "scaled_nodes": ["gc-caltech", "xfmr-acn", "secondary"],
         "demand": "delivered",
         "envelopes": ["17:00-21:00 50%"],
+        "planner": False,
     }
     assert data["period"]["start"] == "2019-05-13T07:00:00Z"
     assert data["sessions"] == {

@@ -14,28 +14,17 @@ from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
-from depotctl.recordings import ReplaySession, read_sessions
+from depotctl.recordings import read_sessions
 from depotctl.replay.run import ReplaySettings, run_replay
 from depotctl.replay.script import ScriptedEnvelope
 from depotctl.replay.steps import replay, step_draws
 from depotctl.replay.trace import TraceWriter
 from tests.recordings.conftest import CALTECH_CSV, FIXTURE_CSV
 from tests.replay.conftest import allocate_16a
+from tests.replay.conftest import replay_session as _session
 
 T0 = datetime(2019, 5, 13, 16, 0, tzinfo=UTC)
 MAY_13 = date(2019, 5, 13)
-
-
-def _session(evse: str, arrival: datetime, hours: float, demand_wh: float) -> ReplaySession:
-    return ReplaySession(
-        id=f"s-{evse}",
-        evse_id=evse,
-        station_id=evse,
-        arrival=arrival,
-        departure=arrival + timedelta(hours=hours),
-        demand_wh=demand_wh,
-        recorded_wh=demand_wh,
-    )
 
 
 def test_one_step_draws_the_limit_for_the_time_plugged_in_and_no_more_than_needed(
