@@ -9,7 +9,8 @@ Columns, in this order (the overload columns last; see the node rows):
 - ``p[s,b]`` ≥ 0, session ``s``'s power in block ``b``, only for the blocks it is
   present in (from the first block until its departure), at most its maximum power;
   its cost is the charge-early tie-break only (:meth:`PlanningProblem.early_per_kwh`);
-- ``u[s]`` ≥ 0, its shortfall, at the shortfall penalty per kWh;
+- ``u[s]`` ≥ 0, its shortfall, at the shortfall penalty per kWh (its need row keeps
+  it within the need);
 - ``g[b]`` ≥ 0, the site's import in block ``b`` (its average power), at the block's
   energy price + carbon price × intensity per kWh: energy is paid for what the grid
   supplies, and export earns nothing. In a block whose cost per kWh is negative the
@@ -19,7 +20,8 @@ Columns, in this order (the overload columns last; see the node rows):
 - ``peak[t]`` ≥ the peak so far, one per demand term, at its rate per kW;
 - per battery ``j``: ``c[j,b]`` and ``d[j,b]`` ≥ 0, its charge and discharge power
   at its terminals (at most its limits), ``e[j,b]``, the energy it holds at block
-  ``b``'s end (within its bounds), and ``v[j]`` ≥ 0, its miss of its final energy.
+  ``b``'s end (within its bounds), and ``v[j]`` ≥ 0, its miss of its final energy
+  (0 without one).
 
 Rows, in this order:
 
@@ -220,10 +222,12 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         )
     shortfall_column = columns.count
     need_kwh = np.array([s.need_wh / 1000.0 for s in sessions], dtype=np.float64)
+    # no upper bound: the need row and p ≥ 0 already keep u ≤ need, and a bound as
+    # small as a need of a few µWh trips HiGHS's presolve into "infeasible"
     columns.extend(
         np.full(n_sessions, problem.penalty_per_kwh()),
         np.zeros(n_sessions),
-        need_kwh,
+        np.full(n_sessions, math.inf),
         np.arange(n_sessions, dtype=np.int32),
         np.ones(n_sessions),
         np.ones(n_sessions, dtype=np.int32),
@@ -273,7 +277,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
             columns.add(0.0, low / 1000.0, high / 1000.0, entries)
         final = battery.final_energy_wh
         columns.add(
-            storage_penalty, 0.0, 0.0 if final is None else final / 1000.0, [(final_row + j, 1.0)]
+            storage_penalty, 0.0, 0.0 if final is None else math.inf, [(final_row + j, 1.0)]
         )
         soc_rhs[j * count] = battery.energy_wh / 1000.0
         if final is not None:

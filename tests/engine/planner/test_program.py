@@ -136,8 +136,8 @@ def test_a_batterys_columns_and_its_state_of_charge_chain() -> None:
     assert column(7) == [(5, 1.0), (6, -1.0)]
     assert column(8) == [(6, 1.0), (7, 1.0)]
     assert (program.col_lower[7], program.col_upper[7]) == (1.0, 9.0)
-    # the chain starts from the 4 kWh held; the final row asks 6 kWh, its miss at most 6
+    # the chain starts from the 4 kWh held; the final row asks 6 kWh, its miss priced
     assert list(program.row_lower[5:8]) == [4.0, 0.0, 6.0]
-    assert program.col_upper[9] == 6.0
+    assert program.col_cost[9] == problem.storage_penalty_per_kwh()
     # the import at most generation less base load
     assert list(program.row_upper[2:4]) == [-1.0, -1.5]

@@ -28,6 +28,7 @@ from depotctl.engine.planner import (
 from tests.engine.conftest import T0
 
 HOUR = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
 #: HiGHS's primal feasibility tolerance is 1e-7 kW; this is far above it, far below a watt
 WATT = 1e-3
 
@@ -111,6 +112,17 @@ def test_a_departure_inside_a_block_counts_only_the_hours_before_it() -> None:
     assert plan.rate_at("a", T0 + timedelta(minutes=90)) == 0.0
 
 
+def test_a_need_of_a_few_microwatt_hours_on_a_closed_node_is_missed_not_infeasible() -> None:
+    # found by the properties: a shortfall bounded by so small a need tripped HiGHS
+    tiny = PlannedSession("a", "e1", 6.1e-5, T0 + timedelta(minutes=1), 1.0)
+    blocks = plan_blocks(T0, QUARTER, QUARTER)
+    plan = solve(
+        PlanningProblem(blocks, (tiny,), (NodeCapacity("n", (0.0,), ("a",)),), (0.0,), (0.0,))
+    )
+    assert plan.status is PlanStatus.OPTIMAL
+    assert plan.sessions["a"].shortfall_wh == pytest.approx(6.1e-5, abs=1e-6)
+
+
 def test_a_session_already_gone_gets_no_power_and_misses_all() -> None:
     plan = solve(pair(30_000.0, hours=0.0))
     assert plan.sessions["a"].power_w == (0.0, 0.0)
@@ -186,8 +198,6 @@ def test_an_empty_problem_solves_to_an_empty_plan() -> None:
 
 
 # --- properties of small random instances ------------------------------------------
-
-QUARTER = timedelta(minutes=15)
 
 
 @st.composite
