@@ -35,6 +35,11 @@ not cover the horizon).
 
 Demand charges: each of the tariff's, as a term on the blocks it holds in, from the
 billing window's peak so far (:mod:`~depotctl.engine.planner.billing_peaks`).
+
+Batteries: each one whose energy now the controller knows and whose reading is fresh,
+on the power rows of its path, its metered power no longer reserved
+(:mod:`~depotctl.engine.planner.storage_inputs`); a stale one stays reserved at its
+maximum charge.
 """
 
 from __future__ import annotations
@@ -63,6 +68,12 @@ from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
 from depotctl.engine.planner.capacities import held_health
 from depotctl.engine.planner.demand_charge import DemandTerm
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
+from depotctl.engine.planner.storage_inputs import (
+    planned_batteries,
+    storage_rows,
+    unplanned,
+    with_storage,
+)
 from depotctl.engine.structure import Structure, structure_of
 from depotctl.engine.waterfill import Floats, usage
 
@@ -113,23 +124,43 @@ def planning_problem(
     signals: CostSignals,
     settings: PlannerSettings,
     peaks_w: Mapping[DemandCharge, float] | None = None,
+    storage_wh: Mapping[str, float] | None = None,
 ) -> PlanningProblem:
     """The horizon's problem as the snapshot and the site's signals state it (see the
     module), with the tariff's demand charges as demand terms from ``peaks_w``, the
-    billing window's peaks so far (none: 0); raises :class:`PlanningInputError` when
-    the signals cannot price it."""
+    billing window's peaks so far (none: 0), and the batteries whose energy now
+    ``storage_wh`` gives (:mod:`~depotctl.engine.planner.storage_inputs`); raises
+    :class:`PlanningInputError` when the signals cannot price it."""
     blocks = plan_blocks(block_start(snapshot.at, settings.block), settings.horizon, settings.block)
     structure = structure_of(snapshot.topology)
+    batteries = planned_batteries(snapshot, storage_wh)
+    snapshot = unplanned(snapshot, batteries)  # the plan decides their power
     now = effective_capacity(snapshot, structure)
     planned = _planned_sessions(snapshot, structure, now)
     zone = ZoneInfo(snapshot.topology.timezone)
     tariff = signals.tariff
     reserved = reserved_per_block(snapshot, structure, now, blocks)
     site = _site_import_w(snapshot, structure, reserved)
+    effective = _effective_per_block(snapshot, structure, blocks)
+    rows, storage = with_storage(
+        _rows(
+            structure,
+            reserved,
+            effective,
+            planned,
+            storage_rows(structure, snapshot.topology, batteries),
+        ),
+        batteries,
+        storage_wh or {},
+        structure,
+        effective - reserved,
+        snapshot.topology,
+    )
     return PlanningProblem(
         blocks=blocks,
         sessions=tuple(session for session, _ in planned),
-        nodes=_rows(snapshot, structure, reserved, blocks, planned),
+        nodes=rows,
+        storage=storage,
         price_per_kwh=block_prices(blocks, signals, zone),
         carbon_kg_per_kwh=block_carbon(blocks, signals),
         carbon_price_per_kg=signals.carbon_price_per_kg,
@@ -265,17 +296,17 @@ def _site_import_w(snapshot: Snapshot, structure: Structure, reserved: np.ndarra
 
 
 def _rows(
-    snapshot: Snapshot,
     structure: Structure,
     reserved: np.ndarray,
-    blocks: Blocks,
+    effective: np.ndarray,
     planned: Sequence[tuple[PlannedSession, int]],
+    kept: frozenset[int] = frozenset(),
 ) -> tuple[NodeCapacity, ...]:
     """One row per constraint of the allocator's that carries a planned session and
     could bind in some block: one its sessions at their maximum power cannot fill in
-    any block is left out (it changes no plan, and costs the solver a row per block)."""
+    any block is left out (it changes no plan, and costs the solver a row per block),
+    unless ``kept`` (a planned battery loads it)."""
     constraints = structure.constraints
-    effective = _effective_per_block(snapshot, structure, blocks)
     session_at = {index: session for session, index in planned}
     members: dict[int, list[tuple[str, float]]] = {}
     most: dict[int, float] = {}
@@ -294,7 +325,8 @@ def _rows(
     rows: list[NodeCapacity] = []
     for con, entries in sorted(members.items()):
         room = effective[:, con] - reserved[:, con]
-        if not np.isfinite(room).any() or room.min() >= most[con] * (1.0 + 1e-9):
+        could_bind = con in kept or room.min() < most[con] * (1.0 + 1e-9)  # kept: a battery's
+        if not np.isfinite(room).any() or not could_bind:
             continue
         node_id, kind = structure.describe(con)
         rows.append(
