@@ -6,6 +6,8 @@ in the site's time."""
 
 from __future__ import annotations
 
+import math
+
 from pydantic import Field
 
 from depotctl.api.base import ApiModel, Instant
@@ -34,9 +36,9 @@ class Readiness(ApiModel):
     evse: str
     at: Instant
     departure: Instant
-    need_wh: float
-    expected_wh: float
-    short_wh: float
+    need_wh: float | None = Field(description="Null: not a finite number (a stored extreme).")
+    expected_wh: float | None
+    short_wh: float | None
     basis: str = Field(description='"plan" or "present limit" (no plan covers it).')
     cause: ReadinessCause | None = Field(description="Null when met, overdue, or nothing to name.")
     text: str = Field(description="In words, times in UTC.")
@@ -49,11 +51,16 @@ class Readiness(ApiModel):
             self.evse,
             self.at,
             self.departure,
-            self.need_wh,
-            self.expected_wh,
-            self.short_wh,
+            _wh(self.need_wh),
+            _wh(self.expected_wh),
+            _wh(self.short_wh),
             self.basis,
             None
             if cause is None
             else Cause(cause.kind, cause.ref, cause.node, cause.since, cause.detail),
         )
+
+
+def _wh(figure: float | None) -> float:
+    """An energy the controller could not write as a number (null) reads as infinite."""
+    return math.inf if figure is None else figure

@@ -26,9 +26,10 @@ def short_of(sessions: Iterable[Session]) -> list[Readiness]:
 def short_json(answer: Sessions) -> dict[str, Any]:
     """``{"short": [...]}``: the short sessions' ``readiness`` as the API gave it, the
     most short first."""
-    short = [s for s in answer.sessions if s.readiness is not None and s.readiness.short_wh > 0]
-    short.sort(key=lambda s: -(s.readiness.short_wh if s.readiness else 0.0))
-    return {"short": [json_of(s.readiness) for s in short if s.readiness is not None]}
+    readiness = [s.readiness for s in answer.sessions if s.readiness is not None]
+    short = [(r.forecast().short_wh, r) for r in readiness]
+    short.sort(key=lambda pair: -pair[0])
+    return {"short": [json_of(r) for wh, r in short if wh > 0]}
 
 
 def readiness_text(answer: Sessions, zone: tzinfo) -> str:

@@ -172,6 +172,7 @@ def test_a_simulated_clock_does_not_run_back_across_a_restart(tmp_path: Path) ->
 
 
 def _stored_sessions(listed: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The listed sessions as stored: without their outlook, which is computed at the
-    controller's time (and moves with it)."""
-    return {s["id"]: {k: v for k, v in s.items() if k != "outlook"} for s in listed["sessions"]}
+    """The listed sessions as stored: without their outlook and readiness, which are
+    computed at the controller's time (and move with it)."""
+    computed = ("outlook", "readiness")
+    return {s["id"]: {k: v for k, v in s.items() if k not in computed} for s in listed["sessions"]}

@@ -119,8 +119,8 @@ def _departure(evse: EvseNow) -> tuple[object, ...]:
 
 
 def _shortfall_key(evse: EvseNow) -> tuple[object, ...]:
-    readiness = evse.session.readiness if evse.session else None
-    return (-(readiness.short_wh if readiness is not None else -1.0), evse.id)
+    forecast = _forecast(evse)
+    return (-(forecast.short_wh if forecast is not None else -1.0), evse.id)
 
 
 SORTS = (
