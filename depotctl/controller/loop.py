@@ -42,6 +42,7 @@ from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.oscp.compliance import oscp_compliance
 from depotctl.controller.readiness import live_forecasts
 from depotctl.controller.service import Controller
+from depotctl.controller.storage import Batteries
 from depotctl.controller.store import JournalKind, UnitOfWork, journal_entry
 from depotctl.domain.admission import Admission, switched
 from depotctl.domain.chargers import ChargerState, CommandOutcome, HeldLimit
@@ -103,6 +104,8 @@ class ControlLoop:
     _reasons: list[str] = field(default_factory=list)
     _loop: asyncio.AbstractEventLoop | None = None
     alerts: AlertBook = field(init=False)
+    #: the site's batteries, steered each cycle (controller/storage.py); None: none
+    batteries: Batteries | None = None
 
     def __post_init__(self) -> None:
         self.controller.on_change(self.trigger)
@@ -269,6 +272,8 @@ class ControlLoop:
         # the room a charger that did not answer still holds
         self._deferred_at = time.monotonic() if now else None
         self._awaited = {c.evse_id for c in now}
+        if self.batteries is not None:  # load off first; added load once EVSEs answered
+            self.batteries.steer(live, evse_commands_out=bool(now or self.in_flight))
         for command in now:
             self.in_flight[command.evse_id] = command
             self._resend.discard(command.evse_id)

@@ -124,6 +124,8 @@ class Planning:
         self._inputs: PlanInputs | None = None  # what the latest round was planned from
         self._signals: tuple[int, CostSignals] | None = None
         self._peaks: BillingPeaks | None = None
+        #: what each battery holds now (Wh), for the plan (controller/storage.py)
+        self.storage_wh: Callable[[], Mapping[str, float]] = dict
         controller.planning = self
 
     @classmethod
@@ -235,7 +237,7 @@ class Planning:
         try:
             signals = self.signals()
             peaks = self._peaks_w(snapshot, signals)
-            problem = planning_problem(snapshot, signals, self.settings, peaks)
+            problem = planning_problem(snapshot, signals, self.settings, peaks, self.storage_wh())
             plan = self.solver(problem, warm)
         except Exception as failure:  # the allocator alone decides; say why
             log.exception("planning failed")

@@ -47,6 +47,7 @@ from depotctl.controller.startup import (
     refuse,
 )
 from depotctl.controller.state_lock import StateDirInUse, StateLock
+from depotctl.controller.storage import Batteries
 from depotctl.controller.store import Store, StoreError, UnitOfWork
 from depotctl.credentials import TokenFileError
 from depotctl.protocols.ocpp.dispatcher import OcppDispatcher
@@ -182,6 +183,8 @@ def _run_with_store(
         tick_s=settings.tick_s,
     )
     Planning.for_site(controller)  # the site's planner: (off unless enabled)
+    if controller.applied is not None:  # the site's simulated batteries, steered each cycle
+        Batteries.simulated(controller).attach(control)
     config = uvicorn.Config(
         application, log_config=None, access_log=False, lifespan="off", server_header=False
     )
