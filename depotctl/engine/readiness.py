@@ -96,9 +96,9 @@ def departures_at_risk(
                 {
                     "session": forecast.session_id,
                     "departure": _utc(forecast.departure),
-                    "need_wh": round(forecast.need_wh, 3),
-                    "expected_wh": round(forecast.expected_wh, 3),
-                    "short_wh": round(forecast.short_wh, 3),
+                    "need_wh": _figure(forecast.need_wh),
+                    "expected_wh": _figure(forecast.expected_wh),
+                    "short_wh": _figure(forecast.short_wh),
                     "basis": str(forecast.basis),
                     "cause": None if cause is None else {"kind": cause.kind, "ref": cause.ref},
                 },
@@ -314,6 +314,11 @@ def _at_least(value: float, limit: float) -> bool:
 
 def _tolerance(limit: float) -> float:
     return max(POWER_TOLERANCE_W, POWER_TOLERANCE_SHARE * abs(limit))
+
+
+def _figure(wh: float) -> float | None:
+    """3 decimals; None for a figure that is not a finite number (JSON has none)."""
+    return round(wh, 3) if math.isfinite(wh) else None
 
 
 def _utc(instant: datetime) -> str:

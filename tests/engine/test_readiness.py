@@ -5,6 +5,8 @@ offline source's fallback, short by its own maximum, and without a plan; the
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, timedelta
@@ -315,6 +317,10 @@ def test_a_departure_at_risk_is_a_condition_on_its_evse_past_the_threshold() -> 
     assert condition.data["short_wh"] == 10_000.0
     assert condition.headline == "evse a/1 departure at risk"
     assert departures_at_risk({"s-2": slight}, threshold_wh=100.0) != []
+    # a stored extreme: its figures are null in the alert's JSON, never Infinity
+    extreme = replace(short, need_wh=math.inf, short_wh=math.inf)
+    [condition] = departures_at_risk({"s-1": extreme})
+    assert json.loads(json.dumps(dict(condition.data), allow_nan=False))["short_wh"] is None
     # paused for its turn at the minimum current: not on its present limit, on a plan yes
     turn = ReadinessCause("min_current_admission", "db-1", None, T0, "no room for 6 A")
     waiting = replace(short, basis=Basis.PRESENT_LIMIT, cause=turn)
