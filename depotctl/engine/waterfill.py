@@ -123,16 +123,26 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     caps = caps.copy()
     finite = np.isfinite(capacity)
     depths = np.unique(constraints.con_depth[finite])[::-1]
+    entry_depth = np.where(finite, constraints.con_depth, -1)[constraints.entry_con]
     for depth in depths:
         open_ = finite & (constraints.con_depth == depth)
+        # the entries of this depth's limits only: a node's rows may take a few turns
+        at = np.flatnonzero(entry_depth == depth)
+        here = Constraints(
+            constraints.entry_con[at],
+            constraints.entry_evse[at],
+            constraints.entry_w[at],
+            constraints.con_node,
+            constraints.con_depth,
+        )
         while open_.any():  # a node's lines (or their facets) and power may fill in turn
-            levels = _levels(caps, capacity, constraints, open_)
+            levels = _levels(caps, capacity, here, open_)
             # a constraint that cannot fill now never will: caps only come down
             open_ &= np.isfinite(levels)
             first = _first_per_node(levels, constraints.con_node, open_)
             if first.size == 0:
                 break
-            _clip(caps, constraints, first, levels)
+            _clip(caps, here, first, levels)
             open_[first] = False
     return caps
 
@@ -150,20 +160,17 @@ def _levels(
     # of this constraint, so a full constraint is shared equally by what each takes
     # of it (an EVSE that loads it less gets more amps)
     x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
-    w = np.ones_like(x)
     # entries are in constraint order already: sort each constraint's caps by one key,
     # its rank plus the cap as a share of its largest (one sort, not a lexsort)
     starts = np.flatnonzero(_starts_of_runs(con))
-    segment = np.repeat(np.arange(starts.size), np.diff(np.append(starts, con.size)))
+    counts = np.diff(np.append(starts, con.size))
+    segment = np.repeat(np.arange(starts.size), counts)
     largest = np.maximum.reduceat(x, starts)[segment]
     x = x[np.argsort(segment + x / (largest * (1 + 1e-12) + 1e-300))]
-    wx = w * x
-    cum_wx = np.cumsum(wx)
-    cum_w = np.cumsum(w)
-    before_wx = cum_wx - wx - (cum_wx - wx)[starts][segment]  # Σ w·x of lower caps
-    total_w = np.add.reduceat(w, starts)
-    below_w = cum_w - w - (cum_w - w)[starts][segment]
-    at_or_above_w = total_w[segment] - below_w  # Σ w of caps at or above this one
+    cum_x = np.cumsum(x)
+    before_wx = cum_x - x - (cum_x - x)[starts][segment]  # Σ of the lower caps
+    below = np.arange(con.size) - starts[segment]
+    at_or_above_w = (counts[segment] - below).astype(np.float64)  # caps at or above this one
     filled_at_x = before_wx + at_or_above_w * x
     target = capacity[con]
     reached = filled_at_x >= target - TOLERANCE
