@@ -18,11 +18,6 @@ def forecasts_of(sessions: Iterable[Session]) -> list[Readiness]:
     return sorted(found, key=lambda f: (f.evse_id, f.session_id))
 
 
-def short_of(sessions: Iterable[Session]) -> list[Readiness]:
-    """The forecasts that fall short, the most short first."""
-    return _most_short_first(forecasts_of(sessions))
-
-
 def short_json(answer: Sessions) -> dict[str, Any]:
     """``{"short": [...]}``: the short sessions' ``readiness`` as the API gave it, the
     most short first."""

@@ -56,7 +56,7 @@ class ReadinessCause:
         said = _SAYS.get(self.kind)
         if said is None:
             return self.detail or self.kind.replace("_", " ")
-        return said.format(node=self.node, ref=self.ref, when=when)
+        return said.format(node=self.node or "its node", ref=self.ref, when=when)
 
 
 @dataclass(frozen=True, slots=True)
