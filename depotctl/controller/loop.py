@@ -188,6 +188,8 @@ class ControlLoop:
         """Cycle until ``stop`` is set."""
         self._loop = asyncio.get_running_loop()
         self._next_tick = self.controller.clock.now()  # ticks count from the start
+        if self.batteries is not None:  # their first readings, for the first cycle and plan
+            await self.batteries.poll()
         reason = "start"
         while not stop.is_set():
             await self.cycle(reason)

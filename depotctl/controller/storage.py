@@ -193,8 +193,14 @@ class Batteries:
                 await self._command(decision.battery_id, decision.setpoint_w)
         await self.poll(topology)
 
-    async def poll(self, topology: Topology) -> None:
-        """Read every battery and store its reading (one that fails: nothing)."""
+    async def poll(self, topology: Topology | None = None) -> None:
+        """Read every battery and store its reading (one that fails: nothing), for
+        ``topology`` (None: the site in force; nothing without one)."""
+        if topology is None:
+            applied = self.controller.applied
+            if applied is None:
+                return
+            topology = applied.topology
         readings = []
         for battery_id, port in self.ports.items():
             spec = topology.storage.get(battery_id)

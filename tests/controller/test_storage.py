@@ -270,3 +270,28 @@ def test_a_charge_waits_while_evse_commands_are_out(controller: Controller) -> N
     bus_w = loop.in_force[EVSE] * 3 * VOLTS
     assert bus_w > 20_000.0
     assert sent == pytest.approx(IMPORT_W * margin - 20_000.0 - bus_w - 16.0 * 3 * VOLTS, abs=1.0)
+
+
+def test_the_running_loop_reads_the_battery_before_its_first_plan(
+    controller: Controller,
+) -> None:
+    planning, loop, batteries, _ = rig(controller, solve)
+    workshop(controller)
+
+    async def first_plan() -> None:
+        stop = asyncio.Event()
+        runner = asyncio.create_task(loop.run(stop))
+        for _ in range(1000):  # a few turns of the event loop: its first cycle
+            if planning.task is not None:
+                break
+            await asyncio.sleep(0)
+        assert planning.task is not None
+        await planning.task
+        stop.set()
+        await runner
+        await batteries.settled()
+
+    asyncio.run(first_plan())
+    assert planning.latest is not None and planning.latest.problem is not None
+    [battery] = planning.latest.problem.storage
+    assert battery.id == "bess-1" and battery.energy_wh == pytest.approx(50_000.0)
