@@ -35,10 +35,14 @@ def readiness_text(answer: Sessions, zone: tzinfo) -> str:
 def readiness_lines(sessions: Iterable[Session], zone: tzinfo) -> list[str]:
     """``ready     2 of 5 sessions will be short``, then each short one in words (times
     in ``zone``); ``ready     every session (5)``; ``ready     no open session``."""
-    every = forecasts_of(sessions)
+    listed = list(sessions)
+    every = forecasts_of(listed)
     short = _most_short_first(every)
     if not every:
-        return ["ready     no open session"]
+        opened = any(s.open for s in listed)
+        return [
+            "ready     " + ("not forecast (an older controller)" if opened else "no open session")
+        ]
     if not short:
         return [f"ready     every session ({len(every)})"]
     noun = "session" if len(every) == 1 else "sessions"
