@@ -42,6 +42,7 @@ from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import StorageSpec, Topology
 from depotctl.engine.allocation import LimitKind
 from depotctl.engine.asset_draw import storage_draw
+from depotctl.engine.phasors import FACET_COS
 from depotctl.engine.planner.storage_inputs import path_of
 
 if TYPE_CHECKING:
@@ -271,9 +272,12 @@ class Batteries:
 def room_w(live: LiveState, battery: StorageSpec) -> float:
     """The most ``battery`` may draw on top of what it counts at (W): the least
     headroom of every power and current limit on its path, currents at its own
-    voltage and wiring (conservative above a step-down transformer); never below 0."""
+    voltage and wiring (conservative above a step-down transformer) and as a line
+    bounded by phasor facets counts them (up to 1/``FACET_COS`` of its amps); never
+    below 0."""
     constraints = live.allocation.constraints
-    watts_per_amp = 1.0 / load_current(1.0, battery.connection, battery.voltage_ln)
+    amps_per_w = load_current(1.0, battery.connection, battery.voltage_ln) / FACET_COS
+    watts_per_amp = 1.0 / amps_per_w
     room = float("inf")
     for node_id in path_of(live.snapshot.topology, battery.parent):
         for kind in LimitKind:
