@@ -21,6 +21,11 @@ from depotctl.engine.planner.warm import WarmStart, starting_basis
 
 #: an empty model (no sessions) is solved: there is nothing to plan
 _SOLVED = (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kModelEmpty)
+#: what HiGHS can only say of this program by a numerical slip (it is never infeasible)
+_MISJUDGED = (
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kUnboundedOrInfeasible,
+)
 
 
 def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
@@ -42,6 +47,13 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
             highs.setBasis(basis)
     highs.run()
     status = highs.getModelStatus()
+    if status in _MISJUDGED:
+        # feasible by construction (see the program): HiGHS's presolve misjudges rows
+        # of a few mW; again without it
+        highs.clearSolver()
+        highs.setOptionValue("presolve", "off")
+        highs.run()
+        status = highs.getModelStatus()
     seconds = float(highs.getRunTime())
     if status not in _SOLVED:
         return _failed(problem, departures, seconds, highs.modelStatusToString(status))

@@ -123,6 +123,24 @@ def test_a_need_of_a_few_microwatt_hours_on_a_closed_node_is_missed_not_infeasib
     assert plan.sessions["a"].shortfall_wh == pytest.approx(6.1e-5, abs=1e-6)
 
 
+def test_a_row_a_few_milliwatts_past_its_limit_still_solves() -> None:
+    # found by the properties: HiGHS's presolve called this infeasible
+    departure = T0 + timedelta(minutes=16)
+    sessions = (
+        PlannedSession("s1", "e1", 1.0, departure, 1.0),
+        PlannedSession("s2", "e2", 9.0, departure, 31.0),
+    )
+    row = NodeCapacity(
+        "n0", (math.inf, -0.0625, math.inf, math.inf), ("s1", "s2"), (1 / 23_000, 47 / 23_000)
+    )
+    idle = PlannedStorage("bess", ("n0",), 0.0, 1_000.0, 0.0, 0.0, 1.0, 1.0)
+    blocks = plan_blocks(T0, 4 * QUARTER, QUARTER)
+    problem = PlanningProblem(blocks, sessions, (row,), (0.0,) * 4, (0.0,) * 4, storage=(idle,))
+    plan = solve(problem)
+    assert plan.status is PlanStatus.OPTIMAL
+    assert plan.sessions["s2"].power_w[1] == pytest.approx(0.0, abs=WATT)
+
+
 def test_a_session_already_gone_gets_no_power_and_misses_all() -> None:
     plan = solve(pair(30_000.0, hours=0.0))
     assert plan.sessions["a"].power_w == (0.0, 0.0)
@@ -216,7 +234,7 @@ def problems(draw: st.DrawFn, *, ample: bool = False, assets: bool = False) -> P
         for i in range(n)
     )
     ids = [s.id for s in sessions]
-    capacity = st.floats(0.0, 80_000.0) | st.just(math.inf)
+    capacity = st.floats(-20_000.0, 80_000.0) | st.just(math.inf)
     groups = [ids, *draw(st.lists(st.lists(st.sampled_from(ids), unique=True), max_size=3))]
     # a row in W per W, or (ample aside) a current-like row: A/W of either sign
     weight = st.integers(-100, 100).map(lambda w: w / 23_000.0)
