@@ -160,6 +160,12 @@ def _levels(
     # of this constraint, so a full constraint is shared equally by what each takes
     # of it (an EVSE that loads it less gets more amps)
     x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
+    # a constraint whose EVSEs at their caps do not fill it never fills: no sort for it
+    fills = (np.bincount(con, weights=x, minlength=constraints.size) >= capacity - TOLERANCE)[con]
+    if not fills.all():
+        con, x = con[fills], x[fills]
+        if con.size == 0:
+            return levels
     # entries are in constraint order already: sort each constraint's caps by one key,
     # its rank plus the cap as a share of its largest (one sort, not a lexsort)
     starts = np.flatnonzero(_starts_of_runs(con))
