@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
@@ -26,9 +26,6 @@ from depotctl.cli.parameters import (
     positive_seconds,
     site_file_option,
 )
-
-if TYPE_CHECKING:
-    from depotctl.domain.tariff import Tariff
 
 sim_app = command_group(
     "sim",
@@ -153,7 +150,8 @@ def replay_command(
             "--planner",
             help="Follow the horizon planner: every step it plans the sessions present "
             "(no future arrivals) under the tariff, demand charges and carbon, and the "
-            "allocator caps non-urgent sessions at the plan's rate.",
+            "allocator caps non-urgent sessions at the plan's rate. On without the flag "
+            "when the site's planner: is enabled; its horizon, block and carbon price hold.",
         ),
     ] = False,
     output_format: FormatOption = OutputFormat.TEXT,
@@ -166,10 +164,11 @@ def replay_command(
     the site's tariff or --tariff), peak load per node, limit violations (checked
     independently of the engine) and wall time per simulated day.
 
-    With --planner, every step the horizon planner sees only the sessions plugged in
-    (their energy still needed and departure), plans them over its horizon (15-minute
-    blocks, cut at the last departure) at the least energy cost, demand charge (the
-    peak metered so far counts) and carbon cost, and the allocator caps each
+    With --planner (or the site's planner: enabled), every step the horizon planner
+    sees only the sessions plugged in (their energy still needed and departure), plans
+    them over the site's horizon and blocks (24 h of 15 minutes by default, cut at the
+    last departure) at the least energy cost, demand charge (the peak metered so far
+    counts) and carbon cost (the site's carbon price), and the allocator caps each
     non-urgent session at the plan's rate for the block now.
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
@@ -238,18 +237,25 @@ def replay_command(
         )
     except CarbonFileError as error:
         raise fail("sim replay", f"cannot use the carbon file: {error}", 3) from None
-    tariff = _replay_tariff(site, tariff_file)
+    from depotctl.replay.costs import ReplayCostError, replay_costs
+
+    try:
+        costs = replay_costs(site, tariff_file)
+    except ReplayCostError as error:
+        raise fail("sim replay", str(error), 3) from None
 
     from depotctl.engine import allocate
     from depotctl.replay.steps import Allocator
 
     allocator: Allocator = allocate
-    if planner:
-        from depotctl.engine.planner.inputs import CostSignals
+    if planner or costs.planner.enabled:
         from depotctl.replay.planning import PlanFollower
 
         allocator = PlanFollower(
-            allocate, ZoneInfo(topology.timezone), CostSignals(tariff=tariff, carbon=carbon)
+            allocate,
+            ZoneInfo(topology.timezone),
+            costs.signals(carbon),
+            costs.planner_settings(),
         )
 
     try:
@@ -260,7 +266,17 @@ def replay_command(
         from depotctl.replay import TraceWriter
 
         writer = TraceWriter(trace_stream) if trace_stream else None
-        report = run_replay(topology, policy, recorded, settings, allocator, writer, carbon, tariff)
+        report = run_replay(
+            topology,
+            policy,
+            recorded,
+            settings,
+            allocator,
+            writer,
+            carbon,
+            costs.tariff,
+            costs.prices,
+        )
     except ReplayError as error:
         raise fail("sim replay", str(error), 2) from None
     finally:
@@ -272,40 +288,6 @@ def replay_command(
     else:
         sys.stdout.write(report.to_text())
     raise typer.Exit(1 if report.result.violations else 0)
-
-
-def _replay_tariff(site: Path, tariff_file: Path | None) -> Tariff | None:
-    """The tariff of ``--tariff FILE`` (an acnportal JSON when it ends in .json, else a
-    kind: Tariff YAML), else the site's own; exits 3 naming the file that cannot be
-    used."""
-    from depotctl.config import (
-        AcnportalTariffError,
-        Site,
-        TariffRef,
-        load_file,
-        read_tariff_ref,
-        site_tariff,
-        tariff_of,
-    )
-
-    try:
-        if tariff_file is None:
-            sites = [d.model for d in load_file(site).documents if isinstance(d.model, Site)]
-            return site_tariff(sites[0], site.parent) if len(sites) == 1 else None
-        kind = "acnportal" if tariff_file.suffix.lower() == ".json" else "depotctl"
-        reference = TariffRef(ref=tariff_file.name, format=kind)
-        return tariff_of(read_tariff_ref(reference, tariff_file.parent))
-    except OSError as error:
-        where = tariff_file if tariff_file is not None else f"the tariff of {site}"
-        raise fail("sim replay", f"cannot read {where}: {error.strerror or error}", 3) from None
-    except (AcnportalTariffError, ValueError) as error:
-        where = tariff_file if tariff_file is not None else f"the tariff of {site}"
-        raise fail(
-            "sim replay",
-            f"cannot use {where} as a tariff: {error}; check it with depotctl validate "
-            "(a kind: Tariff YAML) or give an acnportal tariff JSON ending in .json",
-            3,
-        ) from None
 
 
 @contextlib.contextmanager
