@@ -168,6 +168,7 @@ class Demo:
         """The summary of the run so far, from the controller's API and the
         simulators' reports (call after the chargers stopped, before :meth:`close`;
         stops the simulated grid operators)."""
+        from depotctl.demo.night_account import fetch, surely_urgent_s
         from depotctl.demo.summary import Inputs, summarise
 
         self.script.stop()
@@ -190,6 +191,8 @@ class Demo:
                 cuts=list(self.script.posted),
                 unreceived=self._unreceived(end),
                 grid_operators=self._grid_operators(),
+                night=fetch(self.client, self.start, end),
+                surely_urgent_s=surely_urgent_s(self.site.policy, self.site.planner),
             )
         )
 

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
+from depotctl.domain.planning import PlannerSettings
+from depotctl.domain.policy import Policy
 from depotctl.domain.refusal import Refusal
 from depotctl.domain.topology import Topology
 
@@ -55,6 +57,8 @@ class DemoSite:
     chargers_rewritten: int
     #: the site's OSCP sources, by id, in the order the site declares them
     oscp: dict[str, OscpPeer]
+    policy: Policy = field(default_factory=Policy)
+    planner: PlannerSettings = field(default_factory=PlannerSettings)
 
 
 def bundled_names() -> list[str]:
@@ -143,7 +147,14 @@ def _point_oscp_sources(sources: list[Any]) -> dict[str, OscpPeer]:
 
 
 def _compile(source: Path, path: Path, rewritten: int, peers: dict[str, OscpPeer]) -> DemoSite:
-    from depotctl.config import Severity, Site, compile_site, load_file, validate_file
+    from depotctl.config import (
+        Severity,
+        Site,
+        compile_planner,
+        compile_site,
+        load_file,
+        validate_file,
+    )
 
     report = validate_file(path)
     if report.errors:
@@ -154,5 +165,5 @@ def _compile(source: Path, path: Path, rewritten: int, peers: dict[str, OscpPeer
             1,
         )
     site = next(d.model for d in load_file(path).documents if isinstance(d.model, Site))
-    topology, _ = compile_site(site, path.parent)
-    return DemoSite(source, path, topology, rewritten, peers)
+    topology, policy = compile_site(site, path.parent)
+    return DemoSite(source, path, topology, rewritten, peers, policy, compile_planner(site))

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.demo.draw_check import Checked, Closest, NoDraws, Peak, Spell, check
+from depotctl.demo.night_account import NightRecord, account, account_lines
 from depotctl.demo.other_load import other_load_w
 from depotctl.demo.scenario import Cut
 from depotctl.demo.script import LimitSample
@@ -54,6 +55,10 @@ class Inputs:
     unreceived: tuple[Cut, ...] = ()
     #: each ``sim derms``'s JSON summary (docs/sim-derms.md)
     grid_operators: tuple[dict[str, Any], ...] = ()
+    #: the controller's reports and journal of the night (None: not read)
+    night: NightRecord | None = None
+    #: a plan note's slack under this is an urgent session's (night_account.py)
+    surely_urgent_s: float = 0.0
 
 
 def summarise(inputs: Inputs) -> dict[str, Any]:
@@ -123,6 +128,7 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
             for cut in inputs.unreceived
         ],
         "grid_operators": [_grid_operator(report) for report in inputs.grid_operators],
+        **({} if inputs.night is None else account(inputs.night, inputs.surely_urgent_s)),
         "grid_connections": [
             {**gc, "closest": _closest(drawn, gc["id"])} for gc in _peaks(inputs, measured, drawn)
         ],
@@ -154,12 +160,13 @@ def _grid_operator(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def passed(summary: dict[str, Any]) -> bool:
-    """Every deadline due was met, no limit was exceeded, and every cut an OSCP source
-    should have sent arrived."""
+    """Every deadline due was met, no limit was exceeded, every cut an OSCP source
+    should have sent arrived, and the plan held no urgent session."""
     return (
         not summary["deadlines"]["missed"]
         and not summary["violations"]
         and not summary.get("envelopes_not_received")
+        and not (summary.get("plan") or {}).get("held_while_urgent")
     )
 
 
@@ -661,6 +668,7 @@ def render_text(summary: dict[str, Any]) -> str:
             f"              missed: {miss['id']} on {miss['evse']}, "
             f"{miss['shortfall_wh'] / 1000:.1f} kWh short"
         )
+    lines += account_lines(summary, times.hms)
     for envelope in summary["envelopes"]:
         lines.append(
             f"  envelope    {envelope['id']}: {envelope['target']} import ≤ "

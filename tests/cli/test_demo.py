@@ -15,6 +15,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -33,9 +34,28 @@ HOUR = timedelta(hours=1)
 DNSP = "dnsp-oscp"
 
 
-def minimal_with_oscp(directory: Path, heartbeat: str, offline_after: str) -> str:
+#: a tariff dear from 10:00 to 02:00 with a demand charge then (the vehicles arrive
+#: 17:00-21:00, later when a busy machine starts the chargers late), a carbon constant
+#: and the planner on: the vehicles are deferred to 02:00
+PLANNED = """\
+  tariff:
+    currency: AUD
+    seasons:
+      - {name: year-round, from: "01-01", to: "12-31", demand: [{name: peak-demand, days: all,
+         period: peak, price: 10 /kW/month}], energy: [
+         {name: peak, days: all, from: "10:00", to: "02:00", price: 0.40 /kWh},
+         {name: off-peak, days: all, from: "02:00", to: "10:00", price: 0.10 /kWh}]}
+  carbon: {constant: 0.5 kg/kWh}
+  planner: {enabled: true, horizon: 24 h, block: 30 min, replan: 15 min}
+"""
+
+
+def minimal_with_oscp(
+    directory: Path, heartbeat: str, offline_after: str, *, planned: bool = False
+) -> str:
     """The minimal site, its grid connection's envelopes from an OSCP source (the demo
-    points its ``base_url`` and token at its own simulated grid operator)."""
+    points its ``base_url`` and token at its own simulated grid operator); ``planned``:
+    with :data:`PLANNED`'s tariff, carbon and planner."""
     text = (EXAMPLES / "minimal.yaml").read_text(encoding="utf-8")
     text = text.replace(
         "      limits: {import: 100 kW, current: 160 A}\n",
@@ -54,6 +74,8 @@ def minimal_with_oscp(directory: Path, heartbeat: str, offline_after: str) -> st
         f"      offline_after: {offline_after}\n"
         "      fallback: {import: 80 kW}\n"
     )
+    if planned:
+        text += PLANNED
     site = directory / "minimal-oscp.yaml"
     site.write_text(text, encoding="utf-8")
     return str(site)
@@ -79,8 +101,11 @@ def _drawn_wh(changes: list[tuple[int, int]], span: timedelta) -> float:
 
 
 def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path: Path) -> None:
+    """… and planned: the vehicles are deferred out of the dear evening to 02:00,
+    explain's words saying why, never while urgent; the night's cost and carbon are
+    the controller's reports."""
     # at ×7200 a heartbeat a minute is 8 ms: this night's grid operator is slower
-    site = minimal_with_oscp(tmp_path, heartbeat="10 min", offline_after="2 h")
+    site = minimal_with_oscp(tmp_path, heartbeat="10 min", offline_after="2 h", planned=True)
     with Demo(Options(site=site, speed=7200, whole_night=True)) as demo:
         assert demo.chargers is not None and demo.controller is not None
         assert set(demo.derms) == {DNSP}
@@ -147,7 +172,11 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
     assert during["drawn"] is not None and during["drawn"]["limit_kw"] == 60.0
     if not summary["violations"]:
         assert during["drawn"]["load_kw"] <= 60.0 + 0.001
-    assert passed(summary) == (not summary["violations"] and not summary["deadlines"]["missed"])
+    assert passed(summary) == (
+        not summary["violations"]
+        and not summary["deadlines"]["missed"]
+        and not summary["plan"]["held_while_urgent"]
+    )
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text
     assert f"received over OSCP from {DNSP} at " in text
@@ -156,6 +185,57 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
     assert operator["source"] == DNSP and operator["forecasts_refused"] == []
     assert operator["forecasts_sent"] == 1 and operator["heartbeats_sent"] > 0
     assert f"grid        {DNSP} (sim derms): sent 1 forecast and " in text
+    _assert_planned(summary, journal, text)
+
+
+def _assert_planned(summary: dict[str, Any], journal: list[dict[str, Any]], text: str) -> None:
+    """The plan's limits as the journal has them, never an urgent session held; the
+    night's cost and carbon from the controller's reports, consistent with the meters;
+    each vehicle that came in the dear hours (two hours or more before the 02:00
+    price) held at 0 A, deferred to it, and the night the cheaper for it."""
+    planned = [
+        e
+        for e in journal
+        if e["kind"] == "allocation.changed" and e["data"]["binding"]["kind"] == "planned_rate"
+    ]
+    deferred = [e for e in planned if DEFERRED in e["data"]["binding"]["detail"]]
+    plan = summary["plan"]
+    assert plan["planned"] == len(planned) and plan["deferred"] == len(deferred)
+    assert plan["limits"] == sum(e["kind"] == "allocation.changed" for e in journal)
+    assert plan["held_while_urgent"] == [], plan["held_while_urgent"]
+    assert plan["failed"] == 0 and plan["solved"] > 0
+    assert f"  plan        {plan['planned']} of {plan['limits']} limits sent were the plan's" in (
+        text
+    )
+    # the cost report priced the chargers' energy (no grid meter), the carbon at 0.5
+    cost, delivered_kwh = summary["cost"], summary["energy"]["delivered_wh"] / 1000
+    assert cost["currency"] == "AUD" and cost["metered_minutes"] == 0
+    assert cost["energy_kwh"] == pytest.approx(delivered_kwh, abs=0.05)
+    assert 0.10 * delivered_kwh - 0.01 <= cost["energy_cost"] <= 0.40 * delivered_kwh + 0.01
+    assert cost["demand_charge"] == pytest.approx(sum(d["amount"] for d in cost["demand"]))
+    for demand in cost["demand"]:
+        assert demand["amount"] == pytest.approx(10 * demand["peak_kw"], abs=0.01)
+    assert summary["carbon"]["kg_co2e"] == pytest.approx(0.5 * delivered_kwh, abs=0.05)
+    assert "AUD energy + " in text and "kg CO2e" in text
+    # at ×7200 a busy machine may bring the chargers up hours late: the vehicles that
+    # came in the dear hours are the ones to defer
+    early = {e["session"] for e in journal if e["kind"] == "session.started" and _dear(e["at"])}
+    if not early:
+        started = [e["at"] for e in journal if e["kind"] == "session.started"]
+        pytest.skip(f"no vehicle came before 00:00 site time (sessions started {started})")
+    assert early <= {e["session"] for e in deferred}
+    assert all(e["data"]["limit_a"] == 0.0 for e in deferred)
+    assert DEFERRED in plan["example"]["detail"]
+    assert cost["energy_cost"] < 0.25 * delivered_kwh  # mostly at 0.10
+
+
+#: what explain says of a vehicle the plan holds in the dear hours of PLANNED's tariff
+DEFERRED = "deferred: 0.4 /kWh now vs 0.1 /kWh from 02:00"
+
+
+def _dear(at: str) -> bool:
+    """Two hours or more before PLANNED's 02:00 price: 10:00 to 00:00 site time."""
+    return datetime.fromisoformat(at).astimezone(ZoneInfo("Australia/Sydney")).hour >= 10
 
 
 def test_a_stall_of_the_demo_does_not_flap_its_oscp_source(tmp_path: Path) -> None:
