@@ -123,18 +123,10 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     caps = caps.copy()
     finite = np.isfinite(capacity)
     depths = np.unique(constraints.con_depth[finite])[::-1]
-    entry_depth = np.where(finite, constraints.con_depth, -1)[constraints.entry_con]
-    for depth in depths:
+    by_depth = _by_depth(constraints)
+    for depth in depths.tolist():
         open_ = finite & (constraints.con_depth == depth)
-        # the entries of this depth's limits only: a node's rows may take a few turns
-        at = np.flatnonzero(entry_depth == depth)
-        here = Constraints(
-            constraints.entry_con[at],
-            constraints.entry_evse[at],
-            constraints.entry_w[at],
-            constraints.con_node,
-            constraints.con_depth,
-        )
+        here = by_depth[depth]  # a node's rows may take a few turns: read only theirs
         while open_.any():  # a node's lines (or their facets) and power may fill in turn
             levels = _levels(caps, capacity, here, open_)
             # a constraint that cannot fill now never will: caps only come down
@@ -145,6 +137,32 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
             _clip(caps, here, first, levels)
             open_[first] = False
     return caps
+
+
+_BY_DEPTH: dict[int, tuple[Constraints, dict[int, Constraints]]] = {}
+
+
+def _by_depth(constraints: Constraints) -> dict[int, Constraints]:
+    """The entries of each depth's constraints, as constraints of their own (kept for
+    the last few structures: they are the same every cycle)."""
+    held = _BY_DEPTH.get(id(constraints))
+    if held is not None and held[0] is constraints:
+        return held[1]
+    entry_depth = constraints.con_depth[constraints.entry_con]
+    split = {}
+    for depth in np.unique(constraints.con_depth).tolist():
+        at = np.flatnonzero(entry_depth == depth)
+        split[depth] = Constraints(
+            constraints.entry_con[at],
+            constraints.entry_evse[at],
+            constraints.entry_w[at],
+            constraints.con_node,
+            constraints.con_depth,
+        )
+    if len(_BY_DEPTH) >= 8:
+        _BY_DEPTH.clear()
+    _BY_DEPTH[id(constraints)] = (constraints, split)
+    return split
 
 
 def _levels(
