@@ -175,7 +175,7 @@ def test_a_broken_snapshot_exits_1_with_diagnostics_at_their_line(tmp_path: Path
 
 
 def test_a_site_that_changed_exits_1(tmp_path: Path) -> None:
-    path = broken_copy(tmp_path, PEAK, "revision: sha256:8", "revision: sha256:9")
+    path = broken_copy(tmp_path, PEAK, "revision: sha256:e", "revision: sha256:f")
     result = run("explain", "dc-03/1", "--snapshot", path)
     assert result.exit_code == 1
     assert "[snapshot/site-revision]" in result.stderr
