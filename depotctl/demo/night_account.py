@@ -225,10 +225,10 @@ def _cost_lines(cost: dict[str, Any]) -> list[str]:
 
 def _plan_lines(plan: dict[str, Any], hms: Any) -> list[str]:
     lines = [
-        f"  plan        {plan['planned']} of {plan['limits']} limits sent were the plan's "
-        f"({plan['planned_sessions']} sessions), {plan['deferred']} of them deferring "
-        f"{plan['deferred_sessions']} sessions to a cheaper block; planner solved "
-        f"{plan['solved']} times on events, failed {plan['failed']}, stale {plan['stale']}"
+        f"  plan        {plan['planned']} of {plan['limits']} limits sent were the plan's, for "
+        f"{plan['planned_sessions']} sessions; {plan['deferred']} held "
+        f"{plan['deferred_sessions']} sessions for a cheaper block; the planner solved "
+        f"{plan['solved']} plans on events, {plan['failed']} failed, {plan['stale']} went stale"
     ]
     example = plan["example"]
     if example is not None:

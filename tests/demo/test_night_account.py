@@ -83,7 +83,10 @@ def test_the_plans_limits_are_counted_and_an_urgent_one_held_is_flagged() -> Non
     assert (plan["solved"], plan["failed"], plan["stale"]) == (3, 0, 1)
     assert plan["example"]["session"] == "a"
     lines = account_lines({"plan": plan}, lambda at: "18:30:00")
-    assert lines[0].startswith("  plan        4 of 5 limits sent were the plan's (4 sessions)")
+    assert lines[0] == (
+        "  plan        4 of 5 limits sent were the plan's, for 4 sessions; 3 held 3 sessions "
+        "for a cheaper block; the planner solved 3 plans on events, 0 failed, 1 went stale"
+    )
     assert "e.g. a/1 at 18:30:00: at the plan's rate of 0.0 A" in lines[1]
     assert lines[2].startswith("              held while urgent: c/1 at 18:30:00")
 
