@@ -224,8 +224,13 @@ def _cost_lines(cost: dict[str, Any]) -> list[str]:
 
 
 def _plan_lines(plan: dict[str, Any], hms: Any) -> list[str]:
+    if not (plan["solved"] or plan["failed"] or plan["stale"] or plan["planned"]):
+        return [
+            f"  plan        none solved: the allocator alone decided all {plan['limits']:,} "
+            "limits sent"
+        ]
     lines = [
-        f"  plan        {plan['planned']} of {plan['limits']} limits sent were the plan's, for "
+        f"  plan        {plan['planned']:,} of {plan['limits']:,} limits sent were the plan's, for "
         f"{plan['planned_sessions']} sessions; {plan['deferred']} held "
         f"{plan['deferred_sessions']} sessions for a cheaper block; the planner solved "
         f"{plan['solved']} plans on events, {plan['failed']} failed, {plan['stale']} went stale"

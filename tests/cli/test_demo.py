@@ -204,8 +204,9 @@ def _assert_planned(summary: dict[str, Any], journal: list[dict[str, Any]], text
     assert plan["limits"] == sum(e["kind"] == "allocation.changed" for e in journal)
     assert plan["held_while_urgent"] == [], plan["held_while_urgent"]
     assert plan["failed"] == 0 and plan["solved"] > 0
-    assert f"  plan        {plan['planned']} of {plan['limits']} limits sent were the plan's" in (
-        text
+    assert (
+        f"  plan        {plan['planned']:,} of {plan['limits']:,} limits sent were the plan's"
+        in text
     )
     # the cost report priced the chargers' energy (no grid meter), the carbon at 0.5
     cost, delivered_kwh = summary["cost"], summary["energy"]["delivered_wh"] / 1000

@@ -105,6 +105,14 @@ def test_the_cost_is_every_billing_window_summed_and_unpriced_stays_unknown() ->
     assert unpriced["energy_cost"] is None and unpriced["total"] is None
 
 
+def test_a_night_without_a_plan_says_the_allocator_decided_alone() -> None:
+    record = NightRecord(allocations=[_change("a", "charger_limit", "…", 32.0)] * 1076)
+    lines = account_lines(account(record, 0), str)
+    assert (
+        lines[-1] == "  plan        none solved: the allocator alone decided all 1,076 limits sent"
+    )
+
+
 def test_carbon_comes_from_the_carbon_report_without_a_tariff() -> None:
     carbon = {"total": {"energy_kwh": 80.0, "carbon_kg_co2e": 40.0}}
     night = account(NightRecord(cost_refused="no_tariff: …", carbon=carbon), 0)
