@@ -184,6 +184,11 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     hours = blocks.hours
     spread = problem.early_per_kwh()
     early = spread * np.arange(count, dtype=np.float64) / max(1, count - 1)
+    # weighed from 1 (the earliest departure) to ½ (the latest): a unique optimum, the
+    # earliest deadline first, so that a replan keeps who charges now
+    order = sorted(range(n_sessions), key=lambda i: (sessions[i].departure, sessions[i].id))
+    deadline_weight = np.empty(n_sessions, dtype=np.float64)
+    deadline_weight[order] = 1.0 - 0.5 * np.arange(n_sessions) / max(1, n_sessions - 1)
     block_starts = np.array(
         [(start - blocks.start).total_seconds() for start in blocks.starts()], dtype=np.float64
     )
@@ -213,7 +218,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         rows[:, -1] = import_row + block
         coefficients[:, -1] = before / hours
         columns.extend(
-            early[:n] * before,
+            early[:n] * before * deadline_weight[i],
             np.zeros(n),
             np.full(n, session.max_power_w / 1000.0),
             rows.ravel(),
