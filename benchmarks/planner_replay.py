@@ -30,8 +30,9 @@ replay's period as one billing window; carbon with the CAISO SCE marginal rate,
 ``data/carbon/caiso-sce-moer-2019-05-08.csv.gz``): demand met, the bill (energy +
 demand charge, ``depotctl.domain.bill``), the peak and kg CO2e, for the same four;
 the online plan and the offline optimum weigh the tariff's prices and demand charge
-(the peak metered so far counts); the allocator alone and EDF do not. Targets: all
-demand met, bill ≤ 0.75 × EDF's, carbon below EDF's.
+(the peak metered so far counts), without a carbon price and with one
+(``--carbon-price``, USD/kg, default 0.05); the allocator alone and EDF do not.
+Targets: all demand met, bill ≤ 0.75 × EDF's, carbon below EDF's.
 """
 
 from __future__ import annotations
@@ -103,13 +104,19 @@ class Row:
 
 
 def replayed(
-    kva: int, who: str, planned: bool, tariff: Tariff | None, carbon: Intensity | None
+    kva: int,
+    who: str,
+    planned: bool,
+    tariff: Tariff | None,
+    carbon: Intensity | None,
+    carbon_price: float = 0.0,
 ) -> Row:
     """depotctl's replay at ``kva``: the allocator alone, or following the online plan
     (under ``tariff`` and ``carbon`` when given)."""
     topology, policy = load_site(SITE)
     zone = ZoneInfo(topology.timezone)
-    follower = PlanFollower(allocate, zone, CostSignals(tariff=tariff, carbon=carbon))
+    signals = CostSignals(tariff=tariff, carbon=carbon, carbon_price_per_kg=carbon_price)
+    follower = PlanFollower(allocate, zone, signals)
     settings = ReplaySettings(
         first=DAY, last=DAY, step_s=STEP.total_seconds(), capacity_scale=kva / 150
     )
@@ -146,7 +153,13 @@ def replayed(
     )
 
 
-def offline(kva: int, tariff: Tariff | None, carbon: Intensity | None) -> Row:
+def offline(
+    kva: int,
+    tariff: Tariff | None,
+    carbon: Intensity | None,
+    carbon_price: float = 0.0,
+    who: str = "offline optimum",
+) -> Row:
     topology, policy = load_site(SITE)
     zone = ZoneInfo(topology.timezone)
     scaled, _ = scale_top(topology, kva / 150)
@@ -160,7 +173,7 @@ def offline(kva: int, tariff: Tariff | None, carbon: Intensity | None) -> Row:
         start,
         end,
         STEP,
-        CostSignals(tariff=tariff, carbon=carbon),
+        CostSignals(tariff=tariff, carbon=carbon, carbon_price_per_kg=carbon_price),
     )
     wall = time.perf_counter() - began
     met = sum(
@@ -177,7 +190,7 @@ def offline(kva: int, tariff: Tariff | None, carbon: Intensity | None) -> Row:
             if wh > 0
         )
     return Row(
-        "offline optimum",
+        who,
         optimum.demand_wh / 1000,
         sum(optimum.delivered_wh.values()) / 1000,
         f"{met}/{len(optimum.sessions)}",
@@ -238,18 +251,21 @@ def energy_table(sizes: list[int]) -> None:
             )
 
 
-def cost_table(tariff: Tariff, carbon: Intensity) -> None:
+def cost_table(tariff: Tariff, carbon: Intensity, carbon_price: float) -> None:
+    priced = f", {carbon_price * 1000:g} USD/t"
     rows = [
         replayed(150, "allocator", False, tariff, carbon),
         replayed(150, "online plan", True, tariff, carbon),
+        replayed(150, "online plan" + priced, True, tariff, carbon, carbon_price),
     ]
     reference: Row | None = None
     if acnportal_available():
         reference = edf(150, tariff, carbon)
         rows.append(reference)
     rows.append(offline(150, tariff, carbon))
+    rows.append(offline(150, tariff, carbon, carbon_price, "offline optimum" + priced))
     print(
-        f"{'who':<16}  {'share':>6}  {'met':>5}  {'energy':>8}  {'demand':>9}  "
+        f"{'who':<28}  {'share':>6}  {'met':>5}  {'energy':>8}  {'demand':>9}  "
         f"{'bill':>9}  {'× EDF':>6}  {'peak':>8}  {'kg CO2e':>8}  {'vs EDF':>7}  exact violations"
     )
     for row in rows:
@@ -266,7 +282,7 @@ def cost_table(tariff: Tariff, carbon: Intensity) -> None:
             else "—"
         )
         print(
-            f"{row.who:<16}  {row.share * 100:>5.1f}%  {row.met:>5}  "
+            f"{row.who:<28}  {row.share * 100:>5.1f}%  {row.met:>5}  "
             f"{float(row.bill.energy_amount):>8.2f}  {float(row.bill.demand_amount):>9.2f}  "
             f"{float(row.bill.total):>9.2f}  {ratio:>6}  {peak:>5.1f} kW  "
             f"{row.kg if row.kg is not None else float('nan'):>8.2f}  {carbon_ratio:>7}  "
@@ -285,6 +301,12 @@ def main() -> None:
     parser.add_argument("--tariff", type=Path, default=TARIFF, help="acnportal tariff JSON")
     parser.add_argument("--no-tariff", action="store_true", help="skip part 2 (cost)")
     parser.add_argument("--no-energy", action="store_true", help="skip part 1 (energy)")
+    parser.add_argument(
+        "--carbon-price",
+        type=float,
+        default=0.05,
+        help="USD per kg CO2e for the priced rows of part 2 (default 0.05: 50 USD/t)",
+    )
     args = parser.parse_args()
     if not acnportal_available():
         print(
@@ -303,7 +325,7 @@ def main() -> None:
         tariff = tariff_of(read_acnportal_tariff(args.tariff.read_text(encoding="utf-8")))
         carbon = carbon_file_intensity(CARBON, ZoneInfo("America/Los_Angeles"))
         print(f"\nCost at 150 kVA, {args.tariff.name}, carbon {CARBON.name}:")
-        cost_table(tariff, carbon)
+        cost_table(tariff, carbon, args.carbon_price)
 
 
 if __name__ == "__main__":
