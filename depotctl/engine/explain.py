@@ -188,37 +188,38 @@ def candidates(decision: Decision, evse_id: str) -> list[Candidate]:
                     binding=binder < 0 and paused_at < 0 and kind is cap_kind,
                 )
             )
-    entry_con = structure.constraints.entry_con
-    entry_w = structure.constraints.entry_w
-    depth = structure.constraints.con_depth
-    line = structure.con_line
+    positions = np.array(structure.evse_entries[index], dtype=np.intp)
+    cons = structure.constraints.entry_con[positions]
+    limited = np.isfinite(capacity.effective[cons])
+    cons, weights = cons[limited], structure.constraints.entry_w[positions][limited]
+    headroom = capacity.effective[cons] - capacity.reserved[cons] - decision.used[cons]
+    slacks = np.divide(headroom, weights, out=np.full(cons.size, np.inf), where=weights > 0)
     # the chain reads upwards, each node's lines in order; a line bounded by facets
     # shows once, as its tightest facet (binding if any of them binds)
-    upwards = sorted(
-        structure.evse_entries[index],
-        key=lambda p: (-int(depth[entry_con[p]]), int(line[entry_con[p]])),
-    )
+    upwards = np.lexsort((structure.con_line[cons], -structure.constraints.con_depth[cons]))
     seen: dict[tuple[str, LimitKind], int] = {}
-    for position in upwards:
-        con = int(entry_con[position])
-        if not np.isfinite(capacity.effective[con]):
+    for con, slack in zip(cons[upwards].tolist(), slacks[upwards].tolist(), strict=True):
+        binding = con in (binder, paused_at)
+        key = structure.describe(con)
+        at = seen.get(key)
+        if at is not None:  # another facet of a line in the chain: same limit and source
+            held = chain[at]
+            if slack < held.slack_a or (binding and not held.binding):
+                chain[at] = replace(
+                    held, slack_a=min(held.slack_a, slack), binding=held.binding or binding
+                )
             continue
-        node_id, _ = structure.describe(con)
-        headroom = capacity.effective[con] - capacity.reserved[con] - decision.used[con]
-        candidate = Candidate(
-            what=constraint_name(structure, con),
-            ref=node_id,
-            limit=constraint_amount(structure, con, float(capacity.effective[con])),
-            source=str(capacity.sources[con]),
-            slack_a=float(headroom / entry_w[position]) if entry_w[position] > 0 else np.inf,
-            binding=con in (binder, paused_at),
+        seen[key] = len(chain)
+        chain.append(
+            Candidate(
+                what=constraint_name(structure, con),
+                ref=key[0],
+                limit=constraint_amount(structure, con, float(capacity.effective[con])),
+                source=str(capacity.sources[con]),
+                slack_a=slack,
+                binding=binding,
+            )
         )
-        at = seen.setdefault(structure.describe(con), len(chain))
-        if at == len(chain):
-            chain.append(candidate)
-        else:
-            tighter = min(chain[at], candidate, key=lambda c: c.slack_a)
-            chain[at] = replace(tighter, binding=chain[at].binding or candidate.binding)
     return chain
 
 
