@@ -413,6 +413,32 @@ def test_equal_prices_charge_as_early_as_the_limits_allow() -> None:
     assert plan.sessions["a"].power_w == pytest.approx((6_000.0, 4_000.0), abs=WATT)
 
 
+def test_equal_prices_charge_the_earliest_departure_first_without_gaps() -> None:
+    # 10 kW of room for three sessions, equal prices over five 1-hour blocks: any split
+    # of the first four blocks' room costs the same energy; the tie-break orders them by
+    # departure, each in one run from the block the one before it leaves (the earliest
+    # is listed last, so the sessions' order alone cannot give this answer)
+    sessions = (
+        PlannedSession("late", "e1", 10_000.0, T0 + 5 * HOUR, 10_000.0),
+        PlannedSession("middle", "e2", 10_000.0, T0 + 4 * HOUR, 10_000.0),
+        PlannedSession("early", "e3", 20_000.0, T0 + 3 * HOUR, 10_000.0),
+    )
+    plan = solve(
+        PlanningProblem(
+            blocks=plan_blocks(T0, 5 * HOUR, HOUR),
+            sessions=sessions,
+            nodes=(NodeCapacity("site", (10_000.0,) * 5, ("late", "middle", "early")),),
+            price_per_kwh=(0.10,) * 5,
+            carbon_kg_per_kwh=(0.0,) * 5,
+        )
+    )
+    assert plan.status is PlanStatus.OPTIMAL
+    on, off = 10_000.0, 0.0
+    assert plan.sessions["early"].power_w == pytest.approx((on, on, off, off, off), abs=WATT)
+    assert plan.sessions["middle"].power_w == pytest.approx((off, off, on, off, off), abs=WATT)
+    assert plan.sessions["late"].power_w == pytest.approx((off, off, off, on, off), abs=WATT)
+
+
 def test_the_tie_break_never_outweighs_a_real_price_difference() -> None:
     # a hundredth of a cent cheaper later: the energy waits for it
     problem = single(prices=(0.1001, 0.1))
