@@ -10,7 +10,7 @@ read here, relative to the site file.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,9 +105,9 @@ def compile_planner(site: Site) -> PlannerSettings:
     carbon = site.spec.carbon
     return PlannerSettings(
         enabled=planner.enabled,
-        horizon_s=planner.horizon.seconds,
-        block_s=planner.block.seconds,
-        replan_s=planner.replan.seconds,
+        horizon=timedelta(seconds=planner.horizon.seconds),
+        block=timedelta(seconds=planner.block.seconds),
+        replan=timedelta(seconds=planner.replan.seconds),
         carbon_price=carbon.price if carbon is not None else None,
     )
 

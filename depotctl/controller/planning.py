@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from depotctl.config import (
 )
 from depotctl.controller.service import AppliedSite, Controller
 from depotctl.controller.store import NewJournalEntry, journal_entry
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.tariff import DemandCharge
 from depotctl.domain.topology import NodeKind
@@ -47,7 +48,6 @@ from depotctl.engine.planner.billing_peaks import BillingPeaks, month_start
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import (
     CostSignals,
-    PlannerSettings,
     block_start,
     planning_problem,
 )
@@ -353,13 +353,7 @@ class Planning:
 
 def site_planner_settings(applied: AppliedSite) -> PlannerSettings:
     """The site's ``planner:`` as the engine takes it."""
-    site = compile_planner(applied.site)
-    return PlannerSettings(
-        enabled=site.enabled,
-        horizon=timedelta(seconds=site.horizon_s),
-        block=timedelta(seconds=site.block_s),
-        replan=timedelta(seconds=site.replan_s),
-    )
+    return compile_planner(applied.site)
 
 
 @dataclass(frozen=True, slots=True)

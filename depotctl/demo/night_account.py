@@ -85,7 +85,7 @@ def surely_urgent_s(policy: Policy, planner: PlannerSettings) -> float:
     """The slack under which a plan note's session was urgent for certain: the urgency
     threshold less the oldest plan the controller follows (its replan interval and a
     block; docs/planner.md)."""
-    return policy.urgency_threshold_s - (planner.replan_s + planner.block_s)
+    return policy.urgency_threshold_s - (planner.replan + planner.block).total_seconds()
 
 
 def account(record: NightRecord, surely_urgent: float) -> dict[str, Any]:

@@ -1,9 +1,18 @@
-"""The site's planner settings and carbon price, in base units (``spec.planner``,
+"""The site's planner settings and carbon price (``spec.planner``,
 ``spec.carbon.price``): what the horizon planner is asked to do."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+#: The default horizon: a day.
+HORIZON = timedelta(hours=24)
+#: The default block: a quarter-hour, the billing and market settlement period.
+BLOCK = timedelta(minutes=15)
+#: The default replanning interval: a plan at least this often (events replan at once);
+#: a plan older than it and a block is stale.
+REPLAN = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,16 +29,25 @@ class CarbonPrice:
 @dataclass(frozen=True, slots=True)
 class PlannerSettings:
     """Whether the controller plans, over how long a horizon, in blocks of what length,
-    and how often it plans again without an event (seconds). ``carbon_price`` is None
-    when the site names none: carbon then costs nothing in the plan."""
+    and how often at least it plans again (events replan at once). ``carbon_price`` is
+    None when the site names none: carbon then costs nothing in the plan."""
 
     enabled: bool = False
-    horizon_s: float = 24 * 3600.0
-    block_s: float = 15 * 60.0
-    replan_s: float = 5 * 60.0
+    horizon: timedelta = HORIZON
+    block: timedelta = BLOCK
+    replan: timedelta = REPLAN
     carbon_price: CarbonPrice | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("horizon", "block", "replan"):
+            value: timedelta = getattr(self, name)
+            if value <= timedelta(0):
+                raise ValueError(
+                    f"planner settings: {name} {value} must be positive; "
+                    f"give spec.planner.{name} a duration above zero"
+                )
 
     @property
     def blocks(self) -> int:
         """Blocks in the horizon (a valid site's horizon is a whole number of them)."""
-        return round(self.horizon_s / self.block_s)
+        return round(self.horizon / self.block)

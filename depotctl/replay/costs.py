@@ -3,8 +3,7 @@ place), its price series, and its ``planner:`` settings with its carbon price.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from depotctl.config import (
@@ -20,10 +19,10 @@ from depotctl.config import (
     tariff_of,
 )
 from depotctl.domain.carbon import Intensity
-from depotctl.domain.planning import PlannerSettings as SitePlanner
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.price_series import PriceSeries
 from depotctl.domain.tariff import Tariff
-from depotctl.engine.planner.inputs import CostSignals, PlannerSettings
+from depotctl.engine.planner.inputs import CostSignals
 
 
 class ReplayCostError(Exception):
@@ -36,7 +35,7 @@ class ReplayCosts:
 
     tariff: Tariff | None
     prices: PriceSeries | None
-    planner: SitePlanner
+    planner: PlannerSettings
 
     def signals(self, carbon: Intensity | None) -> CostSignals:
         """The planner's signals: these prices, ``carbon`` and the site's carbon price."""
@@ -50,12 +49,7 @@ class ReplayCosts:
 
     def planner_settings(self) -> PlannerSettings:
         """The site's horizon and block, planning on."""
-        return PlannerSettings(
-            enabled=True,
-            horizon=timedelta(seconds=self.planner.horizon_s),
-            block=timedelta(seconds=self.planner.block_s),
-            replan=timedelta(seconds=self.planner.replan_s),
-        )
+        return replace(self.planner, enabled=True)
 
 
 def replay_costs(site: Path, tariff_file: Path | None = None) -> ReplayCosts:
@@ -86,5 +80,5 @@ def replay_costs(site: Path, tariff_file: Path | None = None) -> ReplayCosts:
         prices = site_price_series(model, site.parent) if model is not None else None
     except PriceFileError as error:
         raise ReplayCostError(f"cannot use the price series of {site}: {error}") from None
-    planner = compile_planner(model) if model is not None else SitePlanner()
+    planner = compile_planner(model) if model is not None else PlannerSettings()
     return ReplayCosts(tariff, prices, planner)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.policy import Policy
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import Topology
@@ -30,7 +31,7 @@ from depotctl.engine.planner import (
     PlanStatus,
     solve,
 )
-from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
+from depotctl.engine.planner.inputs import CostSignals, planning_problem
 from depotctl.recordings import ReplaySession
 from depotctl.replay.loads import Violation, node_bounds, node_loads, violations
 from depotctl.replay.steps import as_session, on_step_grid

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.allocation import Allocation
 from depotctl.engine.planner import Plan, PlanningProblem, PlanStatus, solve
@@ -34,7 +35,6 @@ from depotctl.engine.planner.billing_peaks import BillingPeaks
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import (
     CostSignals,
-    PlannerSettings,
     PlanningInputError,
     block_carbon,
     block_prices,

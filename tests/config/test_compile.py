@@ -222,11 +222,11 @@ def test_the_planner_example_compiles_every_new_field() -> None:
     assert workshop.forecast.watts_at(saturday_13h, zone) == 10_000.0
     assert wash.forecast.watts_at(monday_13h.replace(hour=21), zone) == 45_000.0
     settings = compile_planner(site)
-    assert (settings.enabled, settings.horizon_s, settings.block_s, settings.replan_s) == (
+    assert (settings.enabled, settings.horizon, settings.block, settings.replan) == (
         True,
-        86_400.0,
-        900.0,
-        300.0,
+        timedelta(hours=24),
+        timedelta(minutes=15),
+        timedelta(minutes=5),
     )
     assert isinstance(settings.carbon_price, CarbonPrice)
     assert settings.carbon_price.per_kg == pytest.approx(0.14)

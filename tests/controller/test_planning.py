@@ -24,11 +24,11 @@ from depotctl.controller.loop import ControlLoop
 from depotctl.controller.planning import Following, Planning, PlanningKind
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
+from depotctl.domain.planning import CarbonPrice, PlannerSettings
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.domain.telemetry import Reading
 from depotctl.engine import BindingKind
 from depotctl.engine.planner import Plan, PlanningProblem, solve
-from depotctl.engine.planner.inputs import PlannerSettings
 from tests.conftest import EXAMPLES
 from tests.controller.test_app import serving
 
@@ -226,6 +226,7 @@ def test_serve_plans_as_the_site_says(tmp_path: Path) -> None:
             horizon=timedelta(hours=12),
             block=timedelta(minutes=30),
             replan=timedelta(minutes=10),
+            carbon_price=CarbonPrice(0.085, "AUD"),
         )
         assert planning.signals().carbon_price_per_kg == pytest.approx(0.085)
         plug(controller, LAX, "S-lax", 40.0, datetime(2026, 3, 2, 19, 10, tzinfo=UTC))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
 from depotctl.domain.planning import CarbonPrice, PlannerSettings
 
 
@@ -14,3 +18,8 @@ def test_the_defaults_plan_nothing_and_a_day_of_quarter_hours_when_enabled() -> 
 
 def test_a_carbon_price_shows_per_tonne() -> None:
     assert str(CarbonPrice(0.085, "EUR")) == "85 EUR/t"
+
+
+def test_a_horizon_of_zero_is_refused_naming_the_field() -> None:
+    with pytest.raises(ValueError, match="horizon 0:00:00 must be positive; give spec"):
+        PlannerSettings(horizon=timedelta(0))

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from depotctl.domain.alerts import AlertKind, Subject, SubjectKind
 from depotctl.domain.envelopes import Envelope, SourceHealth
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.readiness import Basis, Readiness, ReadinessCause
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeLimits
@@ -32,7 +33,7 @@ from depotctl.engine.planner import (
     plan_blocks,
     solve,
 )
-from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
+from depotctl.engine.planner.inputs import CostSignals, planning_problem
 from depotctl.engine.readiness import departures_at_risk, forecasts, planned_readiness
 from tests.engine.conftest import T0, Depot, session, snapshot
 from tests.engine.planner.test_capacities import cut

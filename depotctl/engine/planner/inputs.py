@@ -54,6 +54,7 @@ import numpy as np
 
 from depotctl.domain.carbon import Intensity, UncoveredError
 from depotctl.domain.forecast import PowerForecast
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
@@ -64,7 +65,7 @@ from depotctl.engine.allocation import LimitKind
 from depotctl.engine.capacity import Capacity, effective_capacity
 from depotctl.engine.demand import default_departure
 from depotctl.engine.planner.billing_peaks import month_start
-from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
+from depotctl.engine.planner.blocks import Blocks, plan_blocks
 from depotctl.engine.planner.capacities import held_health
 from depotctl.engine.planner.demand_charge import DemandTerm
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
@@ -77,9 +78,6 @@ from depotctl.engine.planner.storage_inputs import (
 from depotctl.engine.structure import Structure, structure_of
 from depotctl.engine.waterfill import Floats, usage
 
-#: the default replanning interval: a plan at least this often (events replan at once); a
-#: plan older than it and a block is stale
-REPLAN = timedelta(minutes=5)
 #: the smallest step of time: what separates a block's end from the next one's start
 _INSTANT = timedelta(microseconds=1)
 _MINUTE = timedelta(minutes=1)
@@ -89,23 +87,6 @@ class PlanningInputError(ValueError):
     """The site's signals cannot price the horizon (a tariff with a gap, a price series
     that starts after now, a carbon series that does not cover it while carbon has a
     price)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PlannerSettings:
-    """The site's ``planner:``: whether the controller plans, over what horizon, in
-    what blocks, and how often at least it replans (events replan at once)."""
-
-    enabled: bool = False
-    horizon: timedelta = HORIZON
-    block: timedelta = BLOCK
-    replan: timedelta = REPLAN
-
-    def __post_init__(self) -> None:
-        for name in ("horizon", "block", "replan"):
-            value: timedelta = getattr(self, name)
-            if value <= timedelta(0):
-                raise ValueError(f"planner settings: {name} {value} must be positive")
 
 
 @dataclass(frozen=True, slots=True)

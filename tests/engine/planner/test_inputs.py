@@ -15,6 +15,7 @@ from depotctl.domain.envelopes import LimitUnit, SourceHealth
 from depotctl.domain.forecast import PowerSeries
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import THREE_PHASE
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.price_series import PriceSeries
 from depotctl.domain.tariff import EnergyPeriod, Tariff, TariffSeason
 from depotctl.domain.tariff_calendar import DailyWindow
@@ -23,7 +24,6 @@ from depotctl.engine.allocation import LimitKind
 from depotctl.engine.planner import NodeCapacity, PlanningProblem, PlanStatus, plan_blocks, solve
 from depotctl.engine.planner.inputs import (
     CostSignals,
-    PlannerSettings,
     PlanningInputError,
     block_carbon,
     block_prices,

@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
+from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import StorageSpec, Topology
 from depotctl.engine.planner import PlanStatus, solve
-from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
+from depotctl.engine.planner.inputs import CostSignals, planning_problem
 from depotctl.engine.planner.storage_inputs import path_of, planned_storage
 from tests.engine.conftest import T0, Depot, session, snapshot
 
