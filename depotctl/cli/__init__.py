@@ -9,6 +9,7 @@ from depotctl.cli import allocate as _allocate  # noqa: F401  (registers allocat
 from depotctl.cli import console as _console  # noqa: F401  (registers the command)
 from depotctl.cli import demo as _demo  # noqa: F401  (registers the command)
 from depotctl.cli import diff as _diff  # noqa: F401  (registers the command)
+from depotctl.cli import history as _history  # noqa: F401  (registers history ship)
 from depotctl.cli import remote as _remote  # noqa: F401  (registers the controller commands)
 from depotctl.cli import schema as _schema  # noqa: F401  (registers the command)
 from depotctl.cli import serve as _serve  # noqa: F401  (registers the command)

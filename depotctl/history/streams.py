@@ -1,0 +1,121 @@
+"""The streams a shipper drains, each with a cursor: how the store gives a batch after
+a key (SQLite, keyset), and how the history database takes it (an upsert keyed by the
+depot and the row's id in the store).
+
+The journal is append-only: a row shipped again is kept as it is. Sessions and
+telemetry minutes change after they are first shipped, so a round starts a little
+before its cursor (:data:`SESSION_GRACE`, :data:`MINUTE_GRACE`) and their upserts
+update the rows that differ; open sessions are shipped every round."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from depotctl.history.backlog import Row
+
+#: Ended sessions shipped again for this long after their end: a charger's late word
+#: may still raise their energy.
+SESSION_GRACE = timedelta(hours=1)
+#: Telemetry minutes shipped again for this long: the newest still gather readings.
+MINUTE_GRACE = timedelta(minutes=5)
+
+#: Session columns that are times (``timestamptz`` in the history database).
+_SESSION_TIMES = ("started_at", "ended_at", "requirement_departure")
+_MINUTE_VALUES = ("samples", "power_w_mean", "power_w_max", "l1_a_max", "l2_a_max", "l3_a_max")
+
+
+def _first(row: Row) -> tuple[Any, ...]:
+    return (row[0],)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One kind of row with a cursor named ``name``."""
+
+    name: str
+    select: str  #: SQLite, params (*key, limit), rows in key order
+    upsert: str  #: PostgreSQL, params (depot, *row)
+    start: tuple[Any, ...]  #: the key before every row
+    key: Callable[[Row], tuple[Any, ...]] = _first  #: a row's key (the next batch's start)
+    grace: timedelta | None = None  #: how far back of its cursor a round starts
+    json_last: bool = False  #: the row's last column is JSON text (jsonb there)
+
+    def values(self, depot: str, row: Row) -> tuple[Any, ...]:
+        if self.json_last:
+            return (depot, *row[:-1], Jsonb(json.loads(row[-1])))
+        return (depot, *row)
+
+    def round_start(self, cursor: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Where a round starts: the cursor, a time key moved back by the grace (every
+        row at that instant or after comes again)."""
+        if self.grace is None or not cursor[0]:
+            return cursor
+        at = datetime.fromisoformat(cursor[0]) - self.grace
+        return (at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z", "")
+
+
+def _when_distinct(table: str, columns: tuple[str, ...]) -> str:
+    """An upsert's update of ``columns``, only where they differ from the stored row."""
+    return (
+        " DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in columns)
+        + f" WHERE ({', '.join(f'{table}.{c}' for c in columns)}) IS DISTINCT FROM"
+        + f" ({', '.join(f'excluded.{c}' for c in columns)})"
+    )
+
+
+JOURNAL = Stream(
+    "journal",
+    "SELECT id, at, kind, evse, envelope, session, message, data FROM journal"
+    " WHERE id > ? ORDER BY id LIMIT ?",
+    "INSERT INTO journal (depot, id, at, kind, evse, envelope, session, message, data)"
+    " VALUES (%s, %s, %s::timestamptz, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (depot, id) DO NOTHING",
+    start=(0,),
+    json_last=True,
+)
+
+TELEMETRY = Stream(
+    "telemetry",
+    f"SELECT minute, node, {', '.join(_MINUTE_VALUES)} FROM telemetry"
+    " WHERE (minute, node) > (?, ?) ORDER BY minute, node LIMIT ?",
+    f"INSERT INTO telemetry_minutes (depot, minute, node, {', '.join(_MINUTE_VALUES)})"
+    " VALUES (%s, %s::timestamptz, %s, %s, %s, %s, %s, %s, %s)"
+    " ON CONFLICT (depot, node, minute)" + _when_distinct("telemetry_minutes", _MINUTE_VALUES),
+    start=("", ""),
+    key=lambda row: (row[0], row[1]),
+    grace=MINUTE_GRACE,
+)
+
+
+def session_upsert(columns: tuple[str, ...]) -> str:
+    """The sessions' upsert of ``columns`` (the store's, :meth:`StoreBacklog.session_columns`)."""
+    values = ", ".join("%s::timestamptz" if c in _SESSION_TIMES else "%s" for c in columns)
+    return (
+        f"INSERT INTO sessions (depot, {', '.join(columns)}) VALUES (%s, {values})"
+        " ON CONFLICT (depot, id)" + _when_distinct("sessions", columns[1:])
+    )
+
+
+def ended_sessions(columns: tuple[str, ...]) -> Stream:
+    """Ended sessions, by (ended_at, id)."""
+    return Stream(
+        "sessions",
+        f"SELECT {', '.join(columns)} FROM sessions WHERE ended_at IS NOT NULL"
+        " AND (ended_at, id) > (?, ?) ORDER BY ended_at, id LIMIT ?",
+        session_upsert(columns),
+        start=("", ""),
+        key=lambda row: (row[3], row[0]),
+        grace=SESSION_GRACE,
+    )
+
+
+def open_sessions(columns: tuple[str, ...]) -> str:
+    """The store's open sessions, shipped every round."""
+    return f"SELECT {', '.join(columns)} FROM sessions WHERE ended_at IS NULL"

@@ -1,0 +1,58 @@
+"""``depotctl history ship`` end to end: a real store, a real PostgreSQL server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner, Result
+
+from depotctl.cli import app
+from tests.history.conftest import history_database, history_url, postgres
+from tests.history.depots import Depot, shipped
+
+__all__ = ["history_database", "history_url", "postgres"]  # the fixtures, shared with tests/history
+
+
+def _ship(*args: str | Path, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(
+        app, ["history", "ship", *(str(a) for a in args)], env={"NO_COLOR": "1", **(env or {})}
+    )
+
+
+def test_ship_once_ships_the_backlog_and_names_the_depot(tmp_path: Path, history_url: str) -> None:
+    url, database = history_url, history_url.split("?")[0].rsplit("/", 1)[1]
+    depot = Depot(tmp_path, "depot-north")
+    depot.journal(3)
+    depot.session("tx-1", "chg-1/1")
+
+    result = _ship("--once", "--state-dir", tmp_path, "--history-url", url)
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"shipped 3 journal entries, 1 session, 0 telemetry minutes to"
+        f" localhost/{database} as depot depot-north\n"
+    )
+    assert shipped(url, "SELECT DISTINCT depot FROM journal") == [("depot-north",)]
+    again = _ship("--once", "--state-dir", tmp_path, "--history-url", url, "--depot", "north-2")
+    assert again.exit_code == 0 and "3 journal entries" in again.output  # another name
+
+
+def test_a_password_in_the_url_exits_2_without_echoing_it(tmp_path: Path) -> None:
+    result = _ship(
+        "--once", "--state-dir", tmp_path, "--history-url", "postgresql://u:s3cr3t-pw@h/db"
+    )
+    assert result.exit_code == 2
+    assert "carries a password" in result.output
+    assert "s3cr3t" not in result.output
+
+
+def test_an_unreachable_database_exits_3_and_a_missing_store_says_where(tmp_path: Path) -> None:
+    Depot(tmp_path / "state", "north").journal(1)
+    gone = f"postgresql://postgres@/history?host={tmp_path / 'no-server'}"
+    down = _ship("--once", "--state-dir", tmp_path / "state", "--history-url", gone)
+    assert down.exit_code == 3
+    assert "unreachable" in down.output and "as depot north" in down.output
+
+    empty = _ship("--once", "--state-dir", tmp_path / "empty", "--history-url", gone)
+    assert empty.exit_code == 3
+    assert f"no controller store at {tmp_path / 'empty' / 'depotctl.sqlite'}" in empty.output

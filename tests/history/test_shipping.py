@@ -1,0 +1,211 @@
+"""Shipping a real controller store into a real PostgreSQL: every row once, under the
+depot's name, through crashes mid-round and a database that goes away."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from depotctl.domain.refusal import Refusal
+from depotctl.history.backlog import StoreBacklog
+from depotctl.history.shipping import HistoryUnavailable, Shipped, Shipper
+from depotctl.history.target import HistoryTarget
+from tests.history.conftest import PostgresServer
+from tests.history.depots import Depot, shipped
+
+JOURNAL_ROWS = "SELECT depot, id, at, kind, evse, message, data FROM journal ORDER BY depot, id"
+
+
+def _shipper(depot: Depot, url: str, name: str = "north", **options: object) -> Shipper:
+    backlog = StoreBacklog.open(depot.state_dir / "depotctl.sqlite")
+    return Shipper(backlog, HistoryTarget(url), name, **options)  # type: ignore[arg-type]
+
+
+def ship_once(depot: Depot, url: str, name: str = "north") -> Shipped:
+    """One round of a shipper started for it, as `history ship --once` runs."""
+    shipper = _shipper(depot, url, name)
+    try:
+        return shipper.ship_round()
+    finally:
+        shipper.close()
+
+
+def _store_journal(depot: Depot, name: str = "north") -> list[tuple[object, ...]]:
+    """The store's journal as the history database should hold it."""
+    return [
+        (name, id_, datetime.fromisoformat(str(at)), kind, evse, message, json.loads(str(data)))
+        for id_, at, kind, evse, message, data in depot.stored(
+            "SELECT id, at, kind, evse, message, data FROM journal ORDER BY id"
+        )
+    ]
+
+
+def test_a_round_ships_the_journal_sessions_and_minutes_under_the_depots_name(
+    tmp_path: Path, history_url: str
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.journal(5)
+    first = depot.session("tx-1", "chg-1/1")
+    depot.readings("gc-main", 1000.0, 3000.0, 2000.0, 4000.0)  # 80 s: two minutes
+    depot.end(depot.charge(first, 5_000.0), 6_000.0)
+    depot.session("tx-2", "chg-2/1", 100.0)
+
+    assert ship_once(depot, history_url) == Shipped(journal=5, sessions=2, telemetry=2)
+    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+    assert sorted(
+        shipped(
+            history_url, "SELECT depot, id, ended_at IS NULL, energy_delivered_wh FROM sessions"
+        )
+    ) == [("north", "tx-1", False, 6000.0), ("north", "tx-2", True, 100.0)]
+    minutes = "SELECT node, samples, power_w_mean, power_w_max FROM telemetry ORDER BY minute"
+    assert shipped(history_url, minutes.replace("FROM telemetry", "FROM telemetry_minutes")) == (
+        depot.stored(minutes)
+    )
+
+    assert ship_once(depot, history_url).journal == 0  # nothing new: nothing doubled
+    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+
+
+def test_what_changes_after_shipping_is_shipped_again(tmp_path: Path, history_url: str) -> None:
+    depot = Depot(tmp_path, "north")
+    session = depot.session("tx-1", "chg-1/1")
+    depot.readings("gc-main", 1000.0)
+    ship_once(depot, history_url)
+
+    depot.readings("gc-main", 3000.0)  # the same minute, a second reading
+    depot.end(depot.charge(session, 2_000.0), 2_500.0)
+    ship_once(depot, history_url)
+
+    assert shipped(history_url, "SELECT samples, power_w_mean FROM telemetry_minutes") == [
+        (2, 2000.0)
+    ]
+    assert shipped(
+        history_url, "SELECT energy_delivered_wh, ended_at IS NOT NULL FROM sessions"
+    ) == [(2500.0, True)]
+
+
+def test_a_shipper_killed_mid_round_loses_and_doubles_nothing(
+    tmp_path: Path, history_url: str
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.journal(35)
+    batches: list[int] = []
+
+    def crash_in_the_second_batch(stream: str, rows: int) -> None:
+        batches.append(rows)
+        if stream == "journal" and len(batches) == 2:
+            raise KeyboardInterrupt("killed between the second batch's rows and its commit")
+
+    crashing = _shipper(depot, history_url, batch=10, before_commit=crash_in_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        crashing.ship_round()
+    crashing.close()
+    assert [row[1] for row in shipped(history_url, JOURNAL_ROWS)] == list(range(1, 11))
+    cursors = "SELECT position FROM history_cursors WHERE stream = 'journal'"
+    assert shipped(history_url, cursors) == [([10],)]
+
+    depot.journal(3)  # the controller went on meanwhile
+    assert ship_once(depot, history_url).journal == 28
+    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+
+
+def test_a_cursor_behind_its_rows_ships_them_again_without_doubling(
+    tmp_path: Path, history_url: str
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.journal(12)
+    depot.readings("gc-main", 500.0, 700.0, 900.0)
+    shipper = _shipper(depot, history_url, batch=5)
+    shipper.ship_round()
+    with psycopg.connect(history_url, autocommit=True) as connection:  # as if commits were lost
+        connection.execute(b"UPDATE history_cursors SET position = '[2]' WHERE stream = 'journal'")
+        connection.execute(b"DELETE FROM history_cursors WHERE stream = 'telemetry'")
+
+    assert shipper.ship_round().journal == 10
+    shipper.close()
+    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+    assert shipped(history_url, "SELECT count(*) FROM telemetry_minutes") == [(2,)]
+
+
+def test_the_backlog_waits_through_an_outage_and_drains_after(
+    tmp_path: Path, postgres: PostgresServer, history_url: str
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.journal(4)
+    session = depot.session("tx-1", "chg-1/1")
+    shipper = _shipper(depot, history_url)
+    shipper.ship_round()
+
+    postgres.stop()
+    try:
+        for _ in range(10):  # ten minutes of the controller's clock while it is down
+            depot.journal(2)
+            depot.readings("gc-main", *([7000.0] * 3))
+            with pytest.raises(HistoryUnavailable):
+                shipper.ship_round()
+        depot.end(depot.charge(session, 9_000.0), 9_500.0)
+    finally:
+        postgres.start()
+
+    assert shipper.ship_round().journal == 20
+    shipper.close()
+    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+    stored_minutes = depot.stored("SELECT count(*) FROM telemetry")[0][0]
+    assert shipped(history_url, "SELECT count(*), sum(samples) FROM telemetry_minutes") == [
+        (stored_minutes, 30)
+    ]
+    assert shipped(history_url, "SELECT energy_delivered_wh FROM sessions") == [(9500.0,)]
+
+
+def test_two_depots_share_one_database_each_under_its_name(
+    tmp_path: Path, history_url: str
+) -> None:
+    north, south = Depot(tmp_path / "north", "north"), Depot(tmp_path / "south", "south")
+    north.journal(3, evse="chg-1/1")
+    south.journal(5, evse="chg-9/1")
+    north.session("tx-1", "chg-1/1")
+    south.session("tx-1", "chg-9/1")  # the same id at another depot is another session
+    ship_once(north, history_url, "north")
+    ship_once(south, history_url, "south")
+
+    assert shipped(history_url, JOURNAL_ROWS) == (
+        _store_journal(north, "north") + _store_journal(south, "south")
+    )
+    assert shipped(history_url, "SELECT depot, evse_id FROM sessions ORDER BY depot") == [
+        ("north", "chg-1/1"),
+        ("south", "chg-9/1"),
+    ]
+
+
+def test_another_store_shipping_under_a_shipped_name_is_refused(
+    tmp_path: Path, history_url: str
+) -> None:
+    first, second = Depot(tmp_path / "a", "north"), Depot(tmp_path / "b", "north")
+    first.journal(6)
+    second.journal(2)
+    ship_once(first, history_url)
+
+    with pytest.raises(Refusal) as refused:
+        ship_once(second, history_url)
+    assert refused.value.exit_code == 4
+    assert "up to entry 6" in refused.value.message and "--depot" in refused.value.message
+    assert [row[1] for row in shipped(history_url, JOURNAL_ROWS)] == list(range(1, 7))
+
+
+def test_a_sessions_vehicle_is_shipped_once_the_store_records_it(
+    tmp_path: Path, history_url: str
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.session("tx-1", "chg-1/1")
+    columns = {row[1] for row in depot.stored("PRAGMA table_info(sessions)")}
+    with depot.store.transaction():  # a store of before vehicles gains the column
+        if "vehicle_id" not in columns:
+            depot.store.write("ALTER TABLE sessions ADD COLUMN vehicle_id TEXT")
+        depot.store.write("UPDATE sessions SET vehicle_id = 'bus-42'")
+    ship_once(depot, history_url)
+
+    assert shipped(history_url, "SELECT id, vehicle_id FROM sessions") == [("tx-1", "bus-42")]
