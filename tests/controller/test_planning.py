@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from depotctl.cli import app as cli
 from depotctl.cli.render_explain import explain_text
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
@@ -95,7 +97,7 @@ def kinds(controller: Controller, kind: str) -> list[str]:
 
 
 def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_waits(
-    controller: Controller,
+    controller: Controller, tmp_path: Path
 ) -> None:
     # the grid connection drew 30 kW from 17:00 to 17:15 today: this month's peak so far
     readings = [
@@ -126,12 +128,27 @@ def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_
             headers={"Authorization": f"Bearer {tokens.admin}"},
             timeout=10,
         )
+        exported = httpx.get(
+            f"{url}/api/v1/snapshot",
+            params={"format": "yaml"},
+            headers={"Authorization": f"Bearer {tokens.admin}"},
+            timeout=10,
+        )
     assert response.status_code == 200
     text = explain_text(response.json())
-    assert (
+    deferred = (
         "at the plan's rate of 0.0 A for this block; deferred: 0.21 /kWh now vs 0.06 /kWh "
         "from 23:00; departs 06:10, 10.3 h of slack"
-    ) in " ".join(text.split())
+    )
+    assert deferred in " ".join(text.split())
+    # the exported snapshot carries the plan's notes: offline, explain says the same
+    assert exported.status_code == 200
+    (tmp_path / "exported.yaml").write_text(exported.text)
+    offline = CliRunner().invoke(
+        cli, ["explain", LAX, "--snapshot", str(tmp_path / "exported.yaml")]
+    )
+    assert offline.exit_code == 0, offline.output
+    assert deferred in " ".join(offline.stdout.split())
 
     # 23:00: a block boundary replans, and the bus charges at the night price
     advance(controller, (NIGHT - START).total_seconds())

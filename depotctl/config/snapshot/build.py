@@ -10,6 +10,7 @@ from typing import Protocol
 from depotctl.config.snapshot.schema import (
     AdmissionEntry,
     OverrideEntry,
+    PlanNoteEntry,
     SessionEntry,
     SnapshotDocument,
 )
@@ -25,6 +26,7 @@ from depotctl.domain.envelopes import (
 )
 from depotctl.domain.overrides import EvseOverride
 from depotctl.domain.phases import Phase
+from depotctl.domain.plan_notes import PlanNote
 from depotctl.domain.policy import Policy
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.snapshot import Snapshot
@@ -89,6 +91,11 @@ def to_snapshot(document: SnapshotDocument, topology: Topology, policy: Policy) 
         previous_limits={evse: amps.amps for evse, amps in document.previous_limits.items()},
         overrides={entry.evse: _override(entry, document.at) for entry in document.overrides},
         admission={evse: _admission(entry) for evse, entry in document.admission.items()},
+        plan_notes={
+            entry.id: _plan_note(entry.id, entry.plan_note)
+            for entry in document.sessions
+            if entry.plan_note is not None
+        },
     )
 
 
@@ -160,6 +167,17 @@ def _session(entry: SessionEntry) -> Session:
         ),
         planned_rate_a=entry.planned_rate.amps if entry.planned_rate is not None else None,
         priority_class=entry.priority_class,
+    )
+
+
+def _plan_note(session_id: str, entry: PlanNoteEntry) -> PlanNote:
+    return PlanNote(
+        session_id=session_id,
+        price_now=entry.price_now,
+        cheaper_price=entry.cheaper_price,
+        cheaper_from=_utc(entry.cheaper_from),
+        departure=_utc_required(entry.departure),
+        slack_h=entry.slack_hours,
     )
 
 

@@ -26,6 +26,7 @@ from depotctl.config.source import parse_documents
 from depotctl.domain.chargers import ChargerState
 from depotctl.domain.envelopes import LOCAL_SOURCE, Envelope, LimitUnit
 from depotctl.domain.overrides import EvseOverride
+from depotctl.domain.plan_notes import PlanNote
 from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.telemetry import Reading
@@ -76,7 +77,9 @@ def export_document(
     ]
     document["envelopes"] = [_envelope(e, when) for e in snapshot.envelopes]
     document["telemetry"] = [_reading(r, when) for _, r in sorted(snapshot.telemetry.items())]
-    document["sessions"] = [_session(s, when) for s in snapshot.sessions]
+    document["sessions"] = [
+        _session(s, when, snapshot.plan_notes.get(s.id)) for s in snapshot.sessions
+    ]
     document["chargers"] = [_charger(c, when) for _, c in sorted(snapshot.chargers.items())]
     document["previous_limits"] = {
         evse: amps(limit) for evse, limit in sorted(snapshot.previous_limits.items())
@@ -217,7 +220,7 @@ def _reading(reading: Reading, when: Any) -> dict[str, Any]:
     }
 
 
-def _session(session: Session, when: Any) -> dict[str, Any]:
+def _session(session: Session, when: Any, note: PlanNote | None) -> dict[str, Any]:
     requirement = session.requirement
     return {
         "id": session.id,
@@ -237,7 +240,18 @@ def _session(session: Session, when: Any) -> dict[str, Any]:
         ),
         **_maybe("vehicle_max_current", session.vehicle_max_current_a, amps),
         **_maybe("planned_rate", session.planned_rate_a, amps),
+        **_maybe("plan_note", note, lambda n: _plan_note(n, when)),
         "priority_class": session.priority_class,
+    }
+
+
+def _plan_note(note: PlanNote, when: Any) -> dict[str, Any]:
+    return {
+        "price_now": float(note.price_now),
+        **_maybe("cheaper_price", note.cheaper_price, float),
+        **_maybe("cheaper_from", note.cheaper_from, when),
+        "departure": when(note.departure),
+        "slack_hours": float(note.slack_h),
     }
 
 

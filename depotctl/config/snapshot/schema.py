@@ -178,6 +178,22 @@ class RequirementEntry(SchemaModel):
     source: Literal["schedule", "vehicle", "default"] = "schedule"
 
 
+class PlanNoteEntry(SchemaModel):
+    """Why the horizon plan followed gives the session its planned rate (explain's
+    words): the energy price now, the first later and cheaper block it charges in, its
+    departure and slack."""
+
+    price_now: float = Field(description="The energy price per kWh of the block now.")
+    cheaper_price: float | None = Field(
+        None, description="The price per kWh of the first later, cheaper block it charges in."
+    )
+    cheaper_from: Time | None = Field(None, description="When that cheaper block starts.")
+    departure: Time
+    slack_hours: float = Field(
+        description="The hours it could still wait and charge at its maximum until it departs."
+    )
+
+
 class SessionEntry(SchemaModel):
     id: str = Field(min_length=1)
     evse: EvseId
@@ -188,6 +204,9 @@ class SessionEntry(SchemaModel):
     )
     vehicle_max_current: AmpsValue | None = None
     planned_rate: AmpsValue | None = Field(None, description="The planner's cap for this block.")
+    plan_note: PlanNoteEntry | None = Field(
+        None, description="Why the plan gives that rate (explain's words); with planned_rate."
+    )
     priority_class: int = Field(0, ge=0, description="0 is the most important.")
 
 
