@@ -78,6 +78,7 @@ if TYPE_CHECKING:
         validate_file,
         validate_paths,
     )
+    from depotctl.config.vehicles import site_vehicles
 
 #: public name → (submodule, its name there)
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -155,6 +156,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "site_charge_points": ("charge_points", "charge_points"),
     "site_price_series": ("price_files", "site_price_series"),
     "site_tariff": ("tariff_value", "site_tariff"),
+    "site_vehicles": ("vehicles", "site_vehicles"),
     "snapshot_to_json": ("snapshot.export", "to_json"),
     "snapshot_to_yaml": ("snapshot.export", "to_yaml"),
     "tariff_of": ("tariff_value", "tariff_of"),
@@ -251,6 +253,7 @@ __all__ = [
     "site_file_carbon_intensity",
     "site_price_series",
     "site_tariff",
+    "site_vehicles",
     "snapshot_to_json",
     "snapshot_to_yaml",
     "tariff_of",

@@ -15,6 +15,7 @@ from depotctl.config.checks import (  # noqa: F401  (each module registers its c
     site,
     tariff,
     topology,
+    vehicles,
 )
 from depotctl.config.checks.context import (
     SITE_CHECKS,

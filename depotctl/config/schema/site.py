@@ -15,6 +15,7 @@ from depotctl.config.schema.prices import Prices
 from depotctl.config.schema.sources import EnvelopeSource, Meter
 from depotctl.config.schema.tariff import TariffRef, TariffSpec
 from depotctl.config.schema.types import NodeId, VoltageValue
+from depotctl.config.schema.vehicles import VehicleSpec
 
 API_VERSION = "depotctl/v1"
 
@@ -43,6 +44,7 @@ class SiteSpec(SchemaModel):
     prices: Prices | None = None
     policies: Policies = Field(default_factory=Policies)
     planner: Planner = Field(default_factory=Planner)
+    vehicles: list[VehicleSpec] = Field(default_factory=list)
 
 
 class Site(SchemaModel):
