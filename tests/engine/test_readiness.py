@@ -342,6 +342,23 @@ def test_the_controllers_own_problem_names_the_node_of_a_full_constraint_row() -
     assert_held_by_the_cut(forecast)
 
 
+def test_a_plan_solved_inside_a_block_promises_nothing_of_the_time_gone() -> None:
+    """Solved at 09:10, 10 kWh by 11:00 at up to 22.08 kW, with a flat price: the plan
+    charges at once and the forecast is met. (Were the block 09:00–09:15 counted whole,
+    the plan would put 5.52 kWh in it of which only 1.84 kWh can come, and the forecast
+    would read a vehicle with 1.5 h to spare short by 3.7 kWh.)"""
+    now = T0 + timedelta(minutes=10)
+    s = session("a/1", energy_kwh=10.0, hours_left=2)
+    snap = replace(snapshot(depot(source=False).topology(), sessions=(s,)), at=now)
+    settings = PlannerSettings(enabled=True, horizon=timedelta(hours=2))
+    problem = planning_problem(snap, CostSignals(), settings)
+    assert (problem.blocks.start, problem.now) == (T0, now)
+    plan = solve(problem)
+    assert plan.sessions["s-a/1"].power_w[0] == pytest.approx(MAX_W, rel=1e-6)
+    forecast = forecasts(snap, allocate(snap), plan, problem)["s-a/1"]
+    assert (forecast.basis, forecast.short_wh) == (Basis.PLAN, 0.0)
+
+
 @settings(max_examples=40)
 @given(
     needs_kwh=st.lists(st.floats(0.0, 60.0), min_size=1, max_size=3),

@@ -2,8 +2,9 @@
 
 The blocks start at the block grid's instant at or before the snapshot's (quarter
 hours by default: the tariff's and the market's periods fall on them), so the block
-now has already begun; the program counts it whole (a session planned to charge in
-it gets a little less than planned, which the next replan sees).
+now has already begun; the program counts it from now (the problem's ``now``): the
+time before has gone, and a plan that counted it would promise energy no session can
+take, which the readiness forecast would read as a shortfall.
 
 Sessions: every open session of a charger the controller can command (one per
 EVSE, as the allocator takes them), with the energy it still needs by its
@@ -139,6 +140,7 @@ def planning_problem(
     )
     return PlanningProblem(
         blocks=blocks,
+        now=snapshot.at,
         sessions=tuple(session for session, _ in planned),
         nodes=rows,
         storage=storage,

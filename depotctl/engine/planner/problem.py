@@ -82,7 +82,9 @@ class PlanningProblem:
     ``generation_w`` (the forecast generation) are per block, None for zeros; they
     enter the import, not the node rows (map them onto node capacities where they
     flow). ``demand`` holds the billing window's demand charges, ``storage`` the
-    batteries."""
+    batteries. ``now`` is the instant the plan starts from, inside the first block
+    (None: the first block's start): a session's energy in that block counts from it,
+    not from the block's start, which has gone."""
 
     blocks: Blocks
     sessions: tuple[PlannedSession, ...]
@@ -95,9 +97,11 @@ class PlanningProblem:
     generation_w: tuple[float, ...] | None = None
     demand: tuple[DemandTerm, ...] = ()
     storage: tuple[PlannedStorage, ...] = ()
+    now: datetime | None = None
 
     def __post_init__(self) -> None:
         count = self.blocks.count
+        self._check_now()
         for name, series in (
             ("price_per_kwh", self.price_per_kwh),
             ("carbon_kg_per_kwh", self.carbon_kg_per_kwh),
@@ -172,6 +176,18 @@ class PlanningProblem:
         """``generation_w``, zeros when None."""
         zeros = (0.0,) * self.blocks.count
         return zeros if self.generation_w is None else self.generation_w
+
+    def _check_now(self) -> None:
+        now, start = self.now, self.blocks.start
+        if now is None:
+            return
+        if now.tzinfo is None:
+            raise ValueError(f"planning problem: now {now.isoformat()} has no time zone; give it")
+        if not start <= now < start + self.blocks.length:
+            raise ValueError(
+                f"planning problem: now {now.isoformat()} is outside the first block "
+                f"(from {start.isoformat()}); start the blocks on the block holding it"
+            )
 
     def _check_storage(self) -> None:
         ids = [battery.id for battery in self.storage]

@@ -2,7 +2,8 @@
 (column-wise) form for HiGHS — no modelling layer.
 
 Units inside the program are kW and kWh (well scaled for the solver); ``h`` is a
-block's hours, ``h[s,b]`` the hours of block ``b`` before session ``s`` departs.
+block's hours, ``h[s,b]`` the hours of block ``b`` before session ``s`` departs (the
+first block's from the problem's ``now``).
 
 Columns, in this order (the overload columns last; see the node rows):
 
@@ -193,13 +194,16 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         [(start - blocks.start).total_seconds() for start in blocks.starts()], dtype=np.float64
     )
     block_seconds = blocks.length.total_seconds()
+    # the first block counts from now: the time before it has gone
+    since = 0.0 if problem.now is None else (problem.now - blocks.start).total_seconds()
+    begins = np.maximum(block_starts, since)
 
     columns = _Columns()
     first_column = np.zeros(n_sessions, dtype=np.int32)
     present = np.zeros(n_sessions, dtype=np.int32)
     for i, session in enumerate(sessions):
         until = (session.departure - blocks.start).total_seconds()
-        before = np.clip(until - block_starts, 0.0, block_seconds) / 3600.0
+        before = np.clip(until - begins, 0.0, block_starts + block_seconds - begins) / 3600.0
         n = int(np.count_nonzero(before > 0.0))  # presence is a prefix of the blocks
         first_column[i] = columns.count
         present[i] = n

@@ -42,6 +42,15 @@ def test_a_series_of_the_wrong_length_names_it_and_the_block_count() -> None:
         problem(price_per_kwh=(0.2,) * 3)
 
 
+def test_now_must_be_aware_and_inside_the_first_block() -> None:
+    for now in (T0 - timedelta(seconds=1), T0 + BLOCKS.length):
+        with pytest.raises(ValueError, match="outside the first block"):
+            problem(now=now)
+    with pytest.raises(ValueError, match="no time zone"):
+        problem(now=T0.replace(tzinfo=None))
+    assert problem(now=T0 + timedelta(seconds=1)).now == T0 + timedelta(seconds=1)
+
+
 def test_a_node_carrying_an_unknown_session_is_refused() -> None:
     with pytest.raises(ValueError, match=r"node 'site' carries unknown session\(s\) 'ghost'"):
         problem(nodes=(NodeCapacity("site", (1.0,) * 4, ("a", "ghost")),))

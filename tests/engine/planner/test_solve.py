@@ -112,6 +112,19 @@ def test_a_departure_inside_a_block_counts_only_the_hours_before_it() -> None:
     assert plan.rate_at("a", T0 + timedelta(minutes=90)) == 0.0
 
 
+def test_the_block_now_counts_only_its_time_from_now() -> None:
+    # planned at 0:45 into the dear first hour: 10 kW × 0.25 h left there, not 10 kWh;
+    # departing at 1:30, a asks 15 kWh: 2.5 dear, 5 cheap, 7.5 short (not 0 and 5 short)
+    problem = dataclasses.replace(
+        pair(30_000.0, need_wh=15_000.0, hours=1.5), now=T0 + timedelta(minutes=45)
+    )
+    plan = solve(problem)
+    assert plan.sessions["a"].power_w == pytest.approx((10_000.0, 10_000.0), abs=WATT)
+    assert plan.sessions["a"].shortfall_wh == pytest.approx(7_500.0, abs=1.0)
+    assert plan.sessions["b"].shortfall_wh == pytest.approx(2_500.0, abs=1.0)
+    assert plan.import_w[0] == pytest.approx(2 * 10_000.0 * 0.25, abs=WATT)
+
+
 def test_a_need_of_a_few_microwatt_hours_on_a_closed_node_is_missed_not_infeasible() -> None:
     # found by the properties: a shortfall bounded by so small a need tripped HiGHS
     tiny = PlannedSession("a", "e1", 6.1e-5, T0 + timedelta(minutes=1), 1.0)
