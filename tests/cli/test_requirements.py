@@ -1,16 +1,20 @@
 """``depotctl requirements list`` against a real controller (uvicorn in a thread, a
-real SQLite store, the AU bus depot on a paused clock): each session's expected
-energy at departure, its shortfall and the constraint that causes it in words."""
+real SQLite store, the AU bus depot on a paused clock): each session's readiness
+forecast — the energy expected at departure, its shortfall and the constraint that
+causes it — in the words ``depotctl status`` prints."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
+from depotctl.api import Sessions
 from depotctl.cli.app import app
+from depotctl.client.figures import for_people
 from tests.controller import test_inputs
 from tests.controller.test_inputs import Depot, iso, post, session
 
@@ -62,19 +66,26 @@ def test_requirements_list_shows_expected_energy_shortfall_and_its_cause(
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     header = lines[0].split()
-    assert header[-3:] == ["expected", "short", "outlook"]
+    assert header[-3:] == ["expected", "short", "readiness"]
     rows = {line.split()[0]: line for line in lines[1:] if line.startswith("bus-")}
     with depot.client("readonly") as client:
-        sessions = {s["id"]: s for s in client.get("/api/v1/sessions").json()["sessions"]}
-    short = sessions["bus-1"]["outlook"]
-    expected_kwh = f"{short['expected_energy_wh'] / 1000:,.1f} kWh"
-    shortfall_kwh = f"{short['shortfall_wh'] / 1000:,.1f} kWh"
-    assert expected_kwh in rows["bus-1"] and shortfall_kwh in rows["bus-1"]
-    assert short["constraint"]["detail"] in rows["bus-1"]  # the cause, in words
-    assert "db-dc-north" in rows["bus-1"]
+        listed = Sessions.model_validate(client.get("/api/v1/sessions").json())
+    forecasts = {s.id: s.readiness.forecast() for s in listed.sessions if s.readiness}
+    short, relaxed = forecasts["bus-1"], forecasts["bus-9"]
+    assert short.is_short and short.cause is not None and short.cause.node == "db-dc-north"
+    assert f"{short.expected_wh / 1000:,.1f} kWh" in rows["bus-1"]
+    assert f"{short.short_wh / 1000:,.1f} kWh" in rows["bus-1"]
+    # status's sentence for it (its times whole, in Sydney's time with the offset)
+    zone = ZoneInfo("Australia/Sydney")
+    said = for_people(short.outcome(None), zone, listed.time)
+    assert said.startswith("will be ") and "db-dc-north is full" in said
+    assert rows["bus-1"].endswith(said)
+    assert short.words(zone).split(": ")[1] in said  # the same cause as status says
     assert "100.0 kWh" in rows["bus-9"]
-    assert "on track, complete at" in rows["bus-9"]
-    assert "expected: the energy at departure" in lines[-1]
+    assert not relaxed.is_short
+    assert rows["bus-9"].endswith(for_people(relaxed.outcome(None), zone, listed.time))
+    assert "will have its 100.0 kWh by " in rows["bus-9"]
+    assert "expected: the energy at departure forecast at" in lines[-1]
 
 
 def test_requirements_list_names_the_site_default_for_a_session_without_one(
@@ -91,7 +102,7 @@ def test_requirements_list_names_the_site_default_for_a_session_without_one(
     assert "site default" in row
 
 
-def test_requirements_list_as_json_passes_the_outlook_through(
+def test_requirements_list_as_json_passes_the_outlook_and_readiness_through(
     run: CliRunner, depot: Depot, tmp_path: Path
 ) -> None:
     start_buses(depot)
@@ -110,3 +121,5 @@ def test_requirements_list_as_json_passes_the_outlook_through(
         "constraint",
     }
     assert outlook["constraint"]["ref"] == "db-dc-north"
+    readiness = {s["id"]: s for s in listed["sessions"]}["bus-1"]["readiness"]
+    assert readiness["short_wh"] > 0 and readiness["cause"]["node"] == "db-dc-north"

@@ -25,7 +25,7 @@ from depotctl.client.figures import DASH, kwh, rounded
 from depotctl.domain.quantity import Dimension, QuantityError, parse_quantity
 
 if TYPE_CHECKING:
-    from depotctl.api import Envelopes, EnvelopeSource, Outlook, Session, Sessions
+    from depotctl.api import Envelopes, EnvelopeSource, Session, Sessions
 
 # envelopes, requirements
 
@@ -262,12 +262,14 @@ requirements_app = listing_group(
 
 @lists_answer(requirements_app, "requirements list", lambda client: client.sessions())
 def requirements_list(listed: Sessions, clock: SiteClock) -> None:
-    """The open sessions: each one's requirement, what it can expect at departure,
-    and any shortfall with its cause.
+    """The open sessions: each one's requirement and its readiness forecast — the
+    energy it is expected to have at departure, any shortfall and its cause, in the
+    words of ``depotctl status``.
 
     A requirement is the energy a session needs by its departure (the site's default
-    when it states none). The energy expected at departure assumes the EVSE's limit now
-    holds until then; a shortfall names, in words, the constraint that causes it.
+    when it states none). The forecast follows the horizon plan in force where one
+    covers the session, else the EVSE's limit now held until the departure; the basis
+    is named in brackets.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached.
 
@@ -284,53 +286,47 @@ def requirements_list(listed: Sessions, clock: SiteClock) -> None:
         return
     table(
         ("session", "evse", "delivered", "needs", "departure", "from", "expected", "short",
-         "outlook"),
+         "readiness"),
         rows,
     )  # fmt: skip
     sys.stdout.write(
-        f"expected: the energy at departure if each EVSE's limit at {clock.text(listed.time)} "
-        "holds until then\n"
+        f"expected: the energy at departure forecast at {clock.text(listed.time)}, on the "
+        "plan in force (plan) or each EVSE's limit now held until then (present limit)\n"
     )
 
 
 def _requirement_row(s: Session, clock: SiteClock) -> tuple[str, ...]:
     """One session: its requirement (the site's default when it states none), and its
-    outlook at departure with the cause of a shortfall in words."""
-    requirement, outlook = s.requirement, s.outlook
-    if outlook is None:
+    readiness forecast with the cause of a shortfall in words."""
+    requirement, readiness = s.requirement, s.readiness
+    if s.outlook is not None:
+        source = s.outlook.requirement_source
+    else:
+        source = requirement.source if requirement is not None else "default"
+    asked_by = "site default" if source == "default" else source
+    head = (s.id, s.evse, rounded(s.energy_delivered))
+    if readiness is None:
+        why = "the site in force has no such EVSE" if s.outlook is None else "an older controller"
         return (
-            s.id,
-            s.evse,
-            rounded(s.energy_delivered),
+            *head,
             rounded(requirement.energy) if requirement else DASH,
             clock.text(requirement.departure if requirement else None),
-            requirement.source if requirement else "site default",
+            asked_by,
             DASH,
             DASH,
-            "no outlook: the site in force has no such EVSE",
+            f"not forecast: {why}",
         )
-    source = outlook.requirement_source
+    forecast = readiness.forecast()
     return (
-        s.id,
-        s.evse,
-        rounded(s.energy_delivered),
-        kwh(outlook.required_energy_wh),
-        clock.text(outlook.departure),
-        "site default" if source == "default" else source,
-        kwh(outlook.expected_energy_wh),
-        kwh(outlook.shortfall_wh) if not outlook.on_track else DASH,
-        _outlook_words(outlook, clock),
+        *head,
+        kwh(forecast.need_wh),
+        clock.text(forecast.departure),
+        asked_by,
+        kwh(forecast.expected_wh),
+        kwh(forecast.short_wh) if forecast.is_short else DASH,
+        # status's sentence; its times whole, with their offset, as the table's
+        clock.words(forecast.outcome(None)),
     )
-
-
-def _outlook_words(outlook: Outlook, clock: SiteClock) -> str:
-    """``on track, complete at …``, or what keeps it short (``overdue`` first when its
-    departure has passed)."""
-    overdue = "overdue; " if outlook.overdue else ""
-    if outlook.on_track:
-        return f"{overdue}on track, complete at {clock.text(outlook.complete_at, 'never')}"
-    constraint = outlook.constraint
-    return overdue + (constraint.words if constraint is not None else "short")
 
 
 @requirements_app.command("submit")
