@@ -169,6 +169,12 @@ def billing_windows(
         month = following
 
 
+def _minute_after(instant: dt.datetime) -> dt.datetime:
+    """``instant`` on a whole minute, else the next whole minute."""
+    floor = instant.replace(second=0, microsecond=0)
+    return floor if floor == instant else floor + MINUTE
+
+
 def _midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
     """The first instant of ``day`` in ``zone`` (UTC)."""
     return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
@@ -203,9 +209,12 @@ def window_bills(
         energy = sum(wh for _, wh in inside)
         unpriced = sum(wh for m, wh in inside if wh and rates.price(m) is None)
         profile = LoadProfile(tuple(Interval(m, m + MINUTE, wh / 1000.0) for m, wh in inside))
+        # a minute that starts inside counts whole, as in the rows: a report ending
+        # mid-minute (now) bills its last minute whole, not the part before the end
+        whole = BillingWindow(window.start, _minute_after(window.end), window.zone)
         billed = None
         if not unpriced:
-            billed = bill(profile, rates.tariff, window, prices=rates.prices)
+            billed = bill(profile, rates.tariff, whole, prices=rates.prices)
         bills.append(WindowBill(window, partial, energy, billed, unpriced))
     return bills
 

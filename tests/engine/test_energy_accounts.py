@@ -78,3 +78,15 @@ def test_a_windows_bill_has_its_demand_charge_once_on_its_peak() -> None:
     assert billed.partial and billed.bill is not None
     assert (billed.bill.energy_amount, billed.bill.demand_amount) == (6, 600)
     assert billed.total == 607
+
+
+def test_a_report_ending_mid_minute_bills_its_last_minute_whole_as_its_rows_count_it() -> None:
+    # ending at 14:00:37 (a report "until now"): the minute 14:00 is in the rows whole
+    # (1 kWh at 0.40), and so in the bill — not 37 s of it (0.25), which made the
+    # billing line's energy cost a few cents under the rows' for the same energy
+    rates = Rates(SYDNEY, tariff())
+    energy = {OFF: 1000.0, PEAK: 1000.0}
+    end = PEAK + timedelta(seconds=37)
+    [billed] = window_bills(energy, rates, OFF, end)
+    assert billed.bill is not None and billed.window.end == end
+    assert float(billed.bill.energy_amount) == pytest.approx(account(energy, rates).cost)
