@@ -1,11 +1,16 @@
-"""The journal as the API reads it: entries by filter, and the entries after one id
-(what the event stream follows)."""
+"""The journal as the API reads it: pages of entries by filter, and the entries after
+one id (what the event stream follows)."""
 
 from __future__ import annotations
 
-from depotctl.api.journal import JournalFilters
+from dataclasses import dataclass
+from datetime import datetime
+
+from depotctl.api.journal import JournalFilters, JournalPosition
 from depotctl.controller.ports import Depot
+from depotctl.controller.services.lookups import site_in_force, unknown
 from depotctl.controller.store import JournalEntry
+from depotctl.controller.store.journal import NodeScope
 
 #: Entries read per poll of the event stream.
 BATCH = 500
@@ -14,9 +19,42 @@ BATCH = 500
 _TAIL = 50
 
 
-def journal_entries(depot: Depot, filters: JournalFilters) -> list[JournalEntry]:
-    """The entries ``filters`` ask for, oldest first."""
-    return depot.units().journal.entries(**filters)
+@dataclass(frozen=True, slots=True)
+class JournalPage:
+    """One page of the journal: its entries, oldest first, and what comes after it."""
+
+    entries: list[JournalEntry]
+    next: JournalPosition | None  #: the last entry's position, when more follow
+    remaining: int  #: how many more match
+    next_at: datetime | None  #: the first of those's time
+
+
+def journal_page(depot: Depot, filters: JournalFilters) -> JournalPage:
+    """The page of entries ``filters`` ask for (at most their ``limit``), oldest
+    first, with the cursor and count of the rest. A ``node`` must be one of the site
+    in force (:class:`~.errors.NotFound` otherwise)."""
+    limit = filters.get("limit", 1000)
+    scope = node_scope(depot, filters.get("node"))
+    journal = depot.units().journal
+    found = journal.entries(scope=scope, **(filters | JournalFilters(limit=limit + 1)))
+    entries = found[:limit]
+    if len(found) <= limit or not entries:
+        return JournalPage(entries, None, 0, None)
+    last = JournalPosition(entries[-1].at, entries[-1].id)
+    rest = filters | JournalFilters(cursor=last.cursor())
+    return JournalPage(entries, last, journal.count(scope=scope, **rest), found[limit].at)
+
+
+def node_scope(depot: Depot, node: str | None) -> NodeScope | None:
+    """What the ``node`` filter reaches in the site in force; None for no filter."""
+    if node is None:
+        return None
+    topology = site_in_force(depot).topology
+    known = {*topology.nodes, *(e.charger_id for e in topology.evses.values())}
+    if node not in known:
+        raise unknown("node", node, f'site {topology.site} has no node "{node}"', known)
+    under = [evse for evse in topology.evses.values() if node in evse.path]
+    return NodeScope(node, frozenset(e.id for e in under), frozenset(e.charger_id for e in under))
 
 
 def latest_id(depot: Depot) -> int:

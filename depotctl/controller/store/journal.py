@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Unpack
 
-from depotctl.api.journal import JournalFilters, JournalSubjects
+from depotctl.api.journal import JournalFilters, JournalPosition, JournalSubjects
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.encoding import iso, parse, to_json
 
@@ -109,32 +109,46 @@ class Journal:
             )
 
     def entries(
-        self, *, latest: bool = False, **filters: Unpack[JournalFilters]
+        self,
+        *,
+        latest: bool = False,
+        scope: NodeScope | None = None,
+        **filters: Unpack[JournalFilters],
     ) -> list[JournalEntry]:
         """Entries in ``[since, until)`` matching every filter given, oldest first (by
         time, then id). ``after_id`` returns only entries appended after that one (to
-        follow the journal). At most ``limit`` entries (1,000 unless given): the oldest
-        ones, or with ``latest`` the newest ones (still returned oldest first)."""
+        follow the journal), ``cursor`` only those after the position it names. A
+        ``node`` filter needs its ``scope`` (what is under the node). At most ``limit``
+        entries (1,000 unless given): the oldest ones, or with ``latest`` the newest
+        ones (still returned oldest first)."""
         limit = filters.pop("limit", 1000)
         if limit < 0:
             raise ValueError(f"limit must be 0 or more, not {limit}")
-        where: list[str] = []
-        params: list[Any] = []
-        for name, value in filters.items():
-            if value is not None:
-                where.append(_CONDITIONS[name])
-                params.append(iso(value) if isinstance(value, datetime) else value)
+        where, params = _where(filters, scope)
         order = "DESC" if latest else "ASC"
-        sql = (
-            "SELECT * FROM journal"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + f" ORDER BY at {order}, id {order} LIMIT ?"
-        )
+        sql = f"SELECT * FROM journal{where} ORDER BY at {order}, id {order} LIMIT ?"
         entries = [_journal_entry(r) for r in self._store.rows(sql, [*params, limit])]
         return entries[::-1] if latest else entries
 
+    def count(self, *, scope: NodeScope | None = None, **filters: Unpack[JournalFilters]) -> int:
+        """How many entries match every filter given (``limit`` aside), as
+        :meth:`entries` reads them."""
+        filters.pop("limit", None)
+        where, params = _where(filters, scope)
+        return int(self._store.rows(f"SELECT count(*) FROM journal{where}", params)[0][0])
 
-#: Each filter of :class:`JournalFilters` (but ``limit``) as its SQL condition.
+
+@dataclass(frozen=True, slots=True)
+class NodeScope:
+    """What the ``node`` filter reaches: the node, and the EVSEs and chargers at or
+    below it in the site in force (:data:`depotctl.api.journal.NODE_SCOPE`)."""
+
+    node: str
+    evses: frozenset[str]
+    chargers: frozenset[str]
+
+
+#: Each plain filter of :class:`JournalFilters` as its SQL condition.
 _CONDITIONS = {
     "since": "at >= ?",
     "until": "at < ?",
@@ -144,6 +158,48 @@ _CONDITIONS = {
     "kind": "kind = ?",
     "after_id": "id > ?",
 }
+
+
+def _where(filters: JournalFilters, scope: NodeScope | None) -> tuple[str, list[Any]]:
+    """`` WHERE …`` and its parameters for ``filters`` (empty for none)."""
+    where: list[str] = []
+    params: list[Any] = []
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name == "cursor":
+            position = JournalPosition.of_cursor(str(value))
+            # ``at >= ?`` first: the range an index on (…, at) reads
+            where.append("at >= ? AND (at > ? OR id > ?)")
+            params += [iso(position.at), iso(position.at), position.id]
+        elif name == "node":
+            if scope is None or scope.node != value:
+                raise ValueError(f"the node filter {value!r} needs its scope")
+            condition, scoped = _node_condition(scope)
+            where.append(condition)
+            params += scoped
+        else:
+            where.append(_CONDITIONS[name])
+            params.append(iso(value) if isinstance(value, datetime) else value)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+def _node_condition(scope: NodeScope) -> tuple[str, list[Any]]:
+    evses, chargers = sorted(scope.evses), sorted(scope.chargers)
+    subjects = [scope.node, *chargers]
+    condition = (
+        f"(evse IN ({_marks(evses)})"
+        f" OR json_extract(data, '$.charger') IN ({_marks(chargers)})"
+        " OR json_extract(data, '$.target') = ?"
+        " OR (json_extract(data, '$.subject.kind') IN ('node', 'charger')"
+        f" AND json_extract(data, '$.subject.id') IN ({_marks(subjects)})))"
+    )
+    return condition, [*evses, *chargers, scope.node, *subjects]
+
+
+def _marks(values: list[str]) -> str:
+    """``?, ?, ?`` for ``values``; ``NULL`` for none (``x IN (NULL)`` matches nothing)."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 #: Data keys the journal refuses: secrets never go in the store.

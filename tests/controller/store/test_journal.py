@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from depotctl.api.journal import JournalFilters, JournalPosition
 from depotctl.controller.store import (
     NewJournalEntry,
+    Store,
     UnitOfWork,
 )
+from tests.controller.journal_night import a_night, record
 from tests.controller.store.records import at, envelope, raw
 
 
@@ -106,3 +112,59 @@ def test_journal_is_append_only_even_by_hand(db: Path, uow: UnitOfWork) -> None:
 def test_journal_limit_must_not_be_negative(uow: UnitOfWork) -> None:
     with pytest.raises(ValueError, match="limit"):
         uow.journal.entries(limit=-1)
+
+
+def test_a_nights_query_for_an_evse_reads_its_index_in_order(
+    store: Store, uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page query and its count of the rest, for one EVSE's night after a cursor:
+    a search of the EVSE's index over the night, already in the journal's order (no
+    sort of its own); a page of everything after a cursor reads the time index."""
+    evses = [f"chg-{n:02d}/1" for n in range(30)]
+    record(uow, a_night(evses, ["gc-main"], at(0), count=600))
+    ran: list[tuple[str, list[Any]]] = []
+    rows = store.rows
+
+    def recording(sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        ran.append((sql, list(params)))
+        return rows(sql, params)
+
+    monkeypatch.setattr(store, "rows", recording)
+    cursor = JournalPosition(at(60), 1).cursor()
+    night = JournalFilters(evse="chg-03/1", since=at(0), until=at(720), cursor=cursor)
+    assert uow.journal.entries(**night, limit=5) and uow.journal.count(**night) > 0
+    uow.journal.entries(since=at(0), cursor=cursor, limit=5)
+    monkeypatch.undo()
+    plans = [
+        " / ".join(row[3] for row in store.rows("EXPLAIN QUERY PLAN " + sql, params))
+        for sql, params in ran
+    ]
+    assert plans[0].startswith("SEARCH journal USING INDEX journal_evse (evse=? AND at>")
+    assert plans[1].startswith("SEARCH journal USING COVERING INDEX journal_evse (evse=?")
+    assert plans[2].startswith("SEARCH journal USING INDEX journal_at (at>")
+    assert not any("TEMP B-TREE" in plan for plan in plans), plans
+
+
+def test_a_cursor_resumes_after_its_entry_among_entries_of_the_same_time(
+    uow: UnitOfWork,
+) -> None:
+    uow.journal.record([NewJournalEntry(at(1), "k", f"m{n}") for n in range(5)])
+    first = uow.journal.entries(limit=2)
+    cursor = JournalPosition(first[-1].at, first[-1].id).cursor()
+    rest = uow.journal.entries(cursor=cursor)
+    assert [e.message for e in first + rest] == [f"m{n}" for n in range(5)]
+    assert uow.journal.count(cursor=cursor) == 3
+
+
+def test_a_cursor_not_made_by_a_position_is_refused_naming_what_to_pass() -> None:
+    for text in ("", "not-a-cursor", JournalPosition(at(0), 1).cursor()[:-3] + "@@@"):
+        with pytest.raises(ValueError, match="pass a page's `next` unchanged"):
+            JournalPosition.of_cursor(text)
+    position = JournalPosition(at(3), 42)
+    assert JournalPosition.of_cursor(position.cursor()) == position
+
+
+def test_a_cursor_of_a_time_beyond_utc_is_refused_not_an_error() -> None:
+    text = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+14:00~1").decode()
+    with pytest.raises(ValueError, match="is not one this controller gave"):
+        JournalPosition.of_cursor(text)
