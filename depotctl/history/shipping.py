@@ -20,7 +20,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from depotctl.domain.refusal import Refusal
-from depotctl.history.backlog import StoreBacklog
+from depotctl.history.backlog import Row, StoreBacklog
 from depotctl.history.schema import migrate
 from depotctl.history.streams import (
     JOURNAL,
@@ -39,7 +39,8 @@ Connection = psycopg.Connection[tuple[Any, ...]]
 
 
 class Shipped(NamedTuple):
-    """What one round shipped: rows per stream (``sessions`` counts open ones too)."""
+    """What one round sent: rows per stream (``sessions`` counts open ones too), not
+    counting those read again unchanged."""
 
     journal: int = 0
     sessions: int = 0
@@ -75,6 +76,9 @@ class Shipper:
         self.batch = batch
         self._before_commit = before_commit
         self._connection: Connection | None = None
+        #: The rows this connection sent that a round reads again (its grace, the
+        #: open sessions), by stream and key: an unchanged one is not sent again.
+        self._sent: dict[str, dict[tuple[Any, ...], Row]] = {}
         columns = backlog.session_columns()
         self._streams = (JOURNAL, ended_sessions(columns), TELEMETRY)
         self._open_sessions = open_sessions(columns), session_upsert(columns)
@@ -108,6 +112,7 @@ class Shipper:
                 autocommit=True,
             )
             migrate(self._connection)
+            self._sent = {}  # a new connection sends what it reads again
         return self._connection
 
     def _cursor(self, connection: Connection, stream: Stream) -> tuple[Any, ...]:
@@ -130,30 +135,38 @@ class Shipper:
 
     def _drain(self, connection: Connection, stream: Stream) -> int:
         """Ship a stream's rows from its round start, a batch per transaction with its
-        cursor; the rows shipped."""
+        cursor; the rows sent (those read again unchanged are not)."""
         cursor = self._cursor(connection, stream)
         after = stream.round_start(cursor)
+        sent = self._sent.setdefault(stream.name, {})
+        for key in [key for key in sent if key <= after]:
+            del sent[key]
         shipped = 0
         while True:
             rows = self.backlog.rows(stream.select, (*after, self.batch))
             if not rows:
                 return shipped
             last = stream.key(rows[-1])
+            fresh = [row for row in rows if sent.get(stream.key(row)) != row]
             with connection.transaction():
-                with connection.cursor() as cur:
-                    cur.executemany(
-                        stream.upsert.encode(), [stream.values(self.depot, r) for r in rows]
-                    )
+                if fresh:
+                    with connection.cursor() as cur:
+                        cur.executemany(
+                            stream.upsert.encode(), [stream.values(self.depot, r) for r in fresh]
+                        )
                 if self._before_commit is not None:
-                    self._before_commit(stream.name, len(rows))
-                cursor = max(cursor, last)
-                connection.execute(
-                    "INSERT INTO history_cursors (depot, stream, position) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (depot, stream) DO UPDATE SET position = excluded.position,"
-                    " moved_at = now()",
-                    (self.depot, stream.name, Jsonb(list(cursor))),
-                )
-            shipped += len(rows)
+                    self._before_commit(stream.name, len(fresh))
+                if last > cursor:
+                    cursor = last
+                    connection.execute(
+                        "INSERT INTO history_cursors (depot, stream, position)"
+                        " VALUES (%s, %s, %s) ON CONFLICT (depot, stream)"
+                        " DO UPDATE SET position = excluded.position, moved_at = now()",
+                        (self.depot, stream.name, Jsonb(list(cursor))),
+                    )
+            if stream.grace is not None:
+                sent.update((stream.key(row), row) for row in fresh)
+            shipped += len(fresh)
             if len(rows) < self.batch:
                 return shipped
             after = last
@@ -161,10 +174,13 @@ class Shipper:
     def _ship_open_sessions(self, connection: Connection) -> int:
         select, upsert = self._open_sessions
         rows = self.backlog.rows(select, ())
-        if rows:
+        sent = self._sent.get("open sessions", {})
+        fresh = [row for row in rows if sent.get((row[0],)) != row]
+        if fresh:
             with connection.transaction(), connection.cursor() as cur:
-                cur.executemany(upsert.encode(), [(self.depot, *row) for row in rows])
-        return len(rows)
+                cur.executemany(upsert.encode(), [(self.depot, *row) for row in fresh])
+        self._sent["open sessions"] = {(row[0],): row for row in rows}
+        return len(fresh)
 
 
 def _reason(error: psycopg.OperationalError) -> str:

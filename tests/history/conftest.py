@@ -103,39 +103,34 @@ class PostgresServer:
         return name
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """The session's server (started once, stopped and removed at the end)."""
-    binaries = _binaries()
-    root = Path(tempfile.mkdtemp(prefix="depotctl-pg-"))
+def start_server(root: Path) -> PostgresServer:
+    """A new server in the empty directory ``root`` (owned by ``postgres`` as root),
+    started, with the role ``shipper``."""
     os.chmod(root, 0o755)
     (root / "sockets").mkdir()
     if os.geteuid() == 0:
         postgres_user = pwd.getpwnam("postgres")
         for path in (root, root / "sockets"):
             os.chown(path, postgres_user.pw_uid, postgres_user.pw_gid)
-    server = PostgresServer(root, binaries)
+    server = PostgresServer(root, _binaries())
     server.initialize()
     server.start()
     with psycopg.connect(server.url("postgres"), autocommit=True) as admin:
         admin.execute(f"CREATE ROLE shipper LOGIN PASSWORD '{SHIPPER_PASSWORD}'".encode())
+    return server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's server (started once, stopped and removed at the end)."""
+    root = Path(tempfile.mkdtemp(prefix="depotctl-pg-"))
     try:
+        server = start_server(root)
         yield server
     finally:
-        subprocess.run(
-            [
-                *(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []),
-                str(binaries / "pg_ctl"),
-                "stop",
-                "-w",
-                "-m",
-                "immediate",
-                "-D",
-                str(server.data),
-            ],
-            capture_output=True,
-            check=False,
-        )
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        stop = [str(_binaries() / "pg_ctl"), "stop", "-w", "-m", "immediate", "-D"]
+        subprocess.run([*as_postgres, *stop, str(root / "data")], capture_output=True, check=False)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -74,11 +74,14 @@ def test_what_changes_after_shipping_is_shipped_again(tmp_path: Path, history_ur
     depot = Depot(tmp_path, "north")
     session = depot.session("tx-1", "chg-1/1")
     depot.readings("gc-main", 1000.0)
-    ship_once(depot, history_url)
+    shipper = _shipper(depot, history_url)
+    assert shipper.ship_round() == Shipped(sessions=1, telemetry=1)
+    assert shipper.ship_round() == Shipped()  # read again, unchanged: not sent
 
     depot.readings("gc-main", 3000.0)  # the same minute, a second reading
     depot.end(depot.charge(session, 2_000.0), 2_500.0)
-    ship_once(depot, history_url)
+    assert shipper.ship_round() == Shipped(sessions=1, telemetry=1)
+    shipper.close()
 
     assert shipped(history_url, "SELECT samples, power_w_mean FROM telemetry_minutes") == [
         (2, 2000.0)
