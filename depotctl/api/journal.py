@@ -57,13 +57,14 @@ class JournalPosition:
     @classmethod
     def of_cursor(cls, cursor: str) -> JournalPosition:
         """The position a :meth:`cursor` names; ValueError for any other text."""
+        at: datetime | None = None
         try:
             padded = cursor + "=" * (-len(cursor) % 4)
             at_text, _, id_text = base64.urlsafe_b64decode(padded).decode().partition("~")
-            at, entry_id = datetime.fromisoformat(at_text), int(id_text)
-            at = at.astimezone(UTC) if at.tzinfo is not None else None
+            written, entry_id = datetime.fromisoformat(at_text), int(id_text)
+            at = written.astimezone(UTC) if written.tzinfo is not None else None
         except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
-            at, entry_id = None, -1
+            entry_id = -1
         if at is None or not 0 <= entry_id < 2**63:
             raise ValueError(
                 f"cursor {cursor[:40]!r} is not one this controller gave; pass a page's "
