@@ -130,6 +130,21 @@ def test_the_site_is_embedded_as_its_parsed_document() -> None:
     assert "path" not in site and "revision" not in site
 
 
+def test_an_embedded_sites_forecast_files_resolve_where_the_site_was(tmp_path: Path) -> None:
+    """The planner example's PV and bus-wash forecasts are CSVs beside the site: an
+    export made elsewhere must still find them (it said: forecast file does not exist)."""
+    site_file = EXAMPLES / "valid" / "planner" / "storage-solar-depot.yaml"
+    site = embedded_site(site_file.read_text(), site_file.parent)
+    series = [
+        n["forecast"]["series"] for n in site["spec"]["nodes"] if "series" in n.get("forecast", {})
+    ]
+    assert len(series) == 2 and all(Path(s).is_absolute() and Path(s).is_file() for s in series)
+    snapshot = "apiVersion: depotctl/v1\nkind: Snapshot\nat: 2026-12-07T18:00:00+11:00\n"
+    path = tmp_path / "snap.yaml"
+    path.write_text(snapshot + to_yaml({"site": site}), encoding="utf-8")
+    _loaded(path)
+
+
 def test_the_yaml_quotes_times_and_keeps_units() -> None:
     snapshot = _loaded(EXAMPLES / "snapshots" / "au-evening-peak.yaml")
     text = to_yaml(export_document(snapshot, (SITES / "au-bus-depot.yaml").read_text()))

@@ -100,9 +100,10 @@ def export_document(
 
 def embedded_site(site_text: str, base_dir: Path | None = None) -> dict[str, Any]:
     """The ``kind: Site`` document of ``site_text``, as read by the site loader; with
-    ``base_dir``, its relative file references (``tariff.ref``, ``carbon.profile`` and
-    ``carbon.series``) made absolute, since an embedded site's files would otherwise
-    resolve against the snapshot's directory."""
+    ``base_dir``, its relative file references (``tariff.ref``, ``carbon.profile``,
+    ``carbon.series``, ``prices.series`` and each node's ``forecast.series``) made
+    absolute, since an embedded site's files would otherwise resolve against the
+    snapshot's directory."""
     sites = [
         d.data
         for d in parse_documents(site_text)
@@ -113,8 +114,13 @@ def embedded_site(site_text: str, base_dir: Path | None = None) -> dict[str, Any
     site: dict[str, Any] = sites[0]
     spec = site.get("spec")
     if base_dir is not None and isinstance(spec, dict):
-        for section, key in _FILE_REFERENCES:
-            block = spec.get(section)
+        nodes = spec.get("nodes")
+        blocks = [(spec.get(section), key) for section, key in _FILE_REFERENCES] + [
+            (node.get("forecast"), "series")
+            for node in (nodes if isinstance(nodes, list) else [])
+            if isinstance(node, dict)
+        ]
+        for block, key in blocks:
             if isinstance(block, dict) and isinstance(block.get(key), str):
                 block[key] = str(base_dir / block[key])  # an absolute one stays as it is
     return site
