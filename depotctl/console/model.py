@@ -195,9 +195,10 @@ def build(
 
 
 def tail(entries: Iterable[JournalEntry], keep: int) -> tuple[JournalEntry, ...]:
-    """The newest ``keep`` entries, oldest first, each id once."""
+    """The newest ``keep`` entries in time order (oldest first, by time then id, as the
+    journal and ``depotctl journal`` list them), each id once."""
     seen: dict[int, JournalEntry] = {}
     for entry in entries:
         seen[entry.id] = entry
-    ordered = sorted(seen.values(), key=lambda e: e.id)
+    ordered = sorted(seen.values(), key=lambda e: (e.at, e.id))
     return tuple(ordered[-keep:])

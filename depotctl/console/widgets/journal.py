@@ -1,6 +1,6 @@
-"""The journal tail: the controller's decisions as they are journaled, newest at the
-bottom, in the site's time: the clock time, with the date for an entry of another day
-than the controller's today (the header shows the date and the offset)."""
+"""The journal tail: the controller's decisions in time order, newest at the bottom,
+in the site's time: the clock time, with the date for an entry of another day than
+the controller's today (the header shows the date and the offset)."""
 
 from __future__ import annotations
 
@@ -45,16 +45,31 @@ def entry_lines(
 
 
 class JournalTail(RichLog):
-    """Appends the entries it has not shown yet."""
+    """The model's journal in time order, oldest at the top (as ``depotctl journal``
+    prints it): new entries are appended; one that belongs before an entry shown (a
+    writer's entry stamped a moment before another's, committed after it) redraws the
+    pane in order."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(max_lines=1000, wrap=False, markup=False, **kwargs)  # type: ignore[arg-type]
-        self.last_id = 0
+        self.shown: tuple[JournalEntry, ...] = ()
 
     def update_model(self, model: Model) -> int:
-        new = [entry for entry in model.journal if entry.id > self.last_id]
+        """Show the model's journal; how many entries are new."""
+        shown_ids = {entry.id for entry in self.shown}
+        new = [entry for entry in model.journal if entry.id not in shown_ids]
+        arrived = len(new)
+        if not new:
+            return 0
+        last = _position(self.shown[-1]) if self.shown else None
+        if last is not None and min(_position(e) for e in new) < last:
+            self.clear()
+            new = list(model.journal)
         for line in entry_lines(new, model.local, model.time):
             self.write(line)
-        if new:
-            self.last_id = new[-1].id
-        return len(new)
+        self.shown = model.journal
+        return arrived
+
+
+def _position(entry: JournalEntry) -> tuple[datetime, int]:
+    return entry.at, entry.id
