@@ -4,8 +4,10 @@ optional extra ``history``, loaded only when the command runs."""
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -98,7 +100,7 @@ def ship(
     except Refusal as refusal:
         raise refused("history ship", refusal) from None
     try:
-        _run(shipper, once=once, every_s=every_s)
+        ship_rounds(shipper, once=once, every_s=every_s)
     except Refusal as refusal:
         raise refused("history ship", refusal) from None
     except KeyboardInterrupt:
@@ -139,7 +141,12 @@ def _shipper(
     return Shipper(backlog, target, name)
 
 
-def _run(shipper: Shipper, *, once: bool, every_s: float) -> None:
+def ship_rounds(
+    shipper: Shipper, *, once: bool, every_s: float, sleep: Callable[[float], None] = time.sleep
+) -> None:
+    """Ship a round every ``every_s`` (``sleep`` waits), saying what it shipped, when the
+    database went away (once) and when it is back; with ``once``, one round, a
+    :class:`Refusal` when it cannot."""
     from psycopg import Error as DatabaseError
 
     from depotctl.history.shipping import HistoryUnavailable
@@ -160,6 +167,13 @@ def _run(shipper: Shipper, *, once: bool, every_s: float) -> None:
             down = True
         except DatabaseError as error:
             raise Refusal(f"the history database {where} refused a batch: {error}", 3) from None
+        except sqlite3.Error as error:  # the store, mid-migration or on a failing disk
+            if once:
+                raise Refusal(f"{shipper.backlog.path} cannot be read: {error}", 3) from None
+            sys.stderr.write(
+                f"depotctl history ship: {shipper.backlog.path} cannot be read ({error});"
+                f" retrying in {every_s:g} s\n"
+            )
         else:
             if down:
                 sys.stderr.write(f"depotctl history ship: {shipper.target.shown} is back\n")
@@ -168,7 +182,7 @@ def _run(shipper: Shipper, *, once: bool, every_s: float) -> None:
                 typer.echo(f"shipped {_counts(shipped)} to {where}")
         if once:
             return
-        time.sleep(every_s)
+        sleep(every_s)
 
 
 def _counts(shipped: Shipped) -> str:

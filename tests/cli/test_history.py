@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner, Result
 
 from depotctl.cli import app
-from tests.history.conftest import history_database, history_url, postgres
+from depotctl.cli.history import ship_rounds
+from depotctl.history.backlog import StoreBacklog
+from depotctl.history.shipping import Shipper
+from depotctl.history.target import HistoryTarget
+from tests.history.conftest import PostgresServer, history_database, history_url, postgres
 from tests.history.depots import Depot, shipped
 
 __all__ = ["history_database", "history_url", "postgres"]  # the fixtures, shared with tests/history
@@ -56,3 +61,38 @@ def test_an_unreachable_database_exits_3_and_a_missing_store_says_where(tmp_path
     empty = _ship("--once", "--state-dir", tmp_path / "empty", "--history-url", gone)
     assert empty.exit_code == 3
     assert f"no controller store at {tmp_path / 'empty' / 'depotctl.sqlite'}" in empty.output
+
+
+def test_a_running_shipper_says_once_when_the_database_goes_and_when_it_is_back(
+    tmp_path: Path, postgres: PostgresServer, history_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    depot = Depot(tmp_path, "north")
+    depot.journal(2)
+    shipper = Shipper(
+        StoreBacklog.open(tmp_path / "depotctl.sqlite"), HistoryTarget(history_url), "north"
+    )
+    # between rounds, instead of waiting: the controller journals, the server goes and
+    # comes back, and at last the operator presses Ctrl-C
+    steps = iter([postgres.stop, lambda: None, postgres.start])
+
+    def between_rounds(seconds: float) -> None:
+        assert seconds == 10.0
+        depot.journal(1)
+        step = next(steps, None)
+        if step is None:
+            raise KeyboardInterrupt
+        step()
+
+    with pytest.raises(KeyboardInterrupt):
+        ship_rounds(shipper, once=False, every_s=10.0, sleep=between_rounds)
+    shipper.close()
+    out, err = capsys.readouterr()
+    to = f"{shipper.target.shown} as depot north"
+    assert shipper.target.shown == "localhost/" + history_url.split("?")[0].rsplit("/", 1)[1]
+    assert out.splitlines() == [
+        f"shipped 2 journal entries, 0 sessions, 0 telemetry minutes to {to}",
+        f"shipped 3 journal entries, 0 sessions, 0 telemetry minutes to {to}",
+    ]
+    assert err.count("is unreachable") == 1 and "retrying every 10 s" in err
+    assert err.splitlines()[-1] == f"depotctl history ship: {shipper.target.shown} is back"
+    assert shipped(history_url, "SELECT count(*) FROM journal") == [(5,)]
