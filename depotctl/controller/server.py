@@ -27,6 +27,7 @@ from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import Clock, clock_for
 from depotctl.controller.decisions import envelope_lead
 from depotctl.controller.dispatch import ShadowDispatcher
+from depotctl.controller.generation_sim import SimulatedGenerators
 from depotctl.controller.log_lines import TextLines, configure_logging
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.migrations import StoreVersionError
@@ -297,6 +298,11 @@ async def _serve(
     await ocpp.start(sock=ocpp_sock)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     stop = asyncio.Event()
+    generating = (  # the site's generators on their forecasts, metered each tick
+        asyncio.create_task(SimulatedGenerators(control.controller).run(stop, settings.tick_s))
+        if settings.clock == "sim"
+        else None
+    )
     cycling = asyncio.create_task(control.run(stop))
     checkpointing = (
         asyncio.create_task(_checkpoint_clock(control.controller.clock, settings.state_dir, stop))
@@ -343,6 +349,8 @@ async def _serve(
     await dispatch.close()
     if checkpointing is not None:
         await checkpointing
+    if generating is not None:
+        await generating
     log.info("stopped")
 
 
