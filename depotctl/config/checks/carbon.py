@@ -95,6 +95,7 @@ def carbon_price(ctx: SiteContext) -> Iterator[Finding]:
             ("spec", "carbon", "price"),
             f"carbon price {carbon.price} is in {carbon.price.currency} and the site's tariff "
             f"in {tariff}; the planner adds them in one currency",
+            f"write the carbon price in {tariff}, the tariff's currency, like 85 {tariff}/t",
         )
 
 

@@ -135,3 +135,12 @@ def test_a_series_in_two_units_is_mixed(depot: Depot) -> None:
     (found,) = depot.carbon("series: s.csv")
     assert found.rule == "carbon/mixed-units"
     assert found.message.startswith("line 5 of s.csv:")
+
+
+def test_a_carbon_price_in_another_currency_hints_at_the_tariffs() -> None:
+    """The hint names the currency to write (it said "like 85 EUR/t for a tariff in
+    EUR" to a site that wrote 85 EUR/t under a tariff in AUD)."""
+    site = Path(__file__).parents[3] / "examples" / "invalid" / "carbon" / "price-currency.yaml"
+    (found,) = validate_file(site).diagnostics
+    assert found.rule == "carbon/price-currency"
+    assert found.hint is not None and "in AUD" in found.hint and "AUD/t" in found.hint
