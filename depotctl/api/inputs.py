@@ -66,6 +66,20 @@ RecordId = Annotated[
     ),
 ]
 
+#: A vehicle's or fleet's id as the site names it (``bus-42``): read in any case,
+#: kept in lower case.
+VehicleId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        description="Letters, digits, '.', '_' and '-', starting with a letter or digit; "
+        "kept in lower case: bus-42.",
+    ),
+    AfterValidator(str.lower),
+]
+
 #: The source of envelopes posted by operators and tests.
 
 
@@ -127,6 +141,15 @@ class SessionInput(SchemaModel):
     )
     vehicle_max_current: AmpsValue | None = None
     priority_class: int = Field(0, ge=0, le=2**31 - 1, description="0 is the most important.")
+    vehicle: VehicleId | None = Field(None, description="The vehicle it charges: bus-42.")
+    fleet: VehicleId | None = Field(None, description="Its fleet operator: sydney-buses.")
+
+
+class VehicleInput(SchemaModel):
+    """The vehicle a running session charges, and its fleet operator (null: unknown)."""
+
+    vehicle: VehicleId | None
+    fleet: VehicleId | None = None
 
 
 class SessionEndInput(SchemaModel):

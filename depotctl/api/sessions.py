@@ -50,6 +50,10 @@ class SessionRecord(ApiModel):
     requirement: Requirement | None = Field(description="Null: the site's default applies.")
     vehicle_max_current: str | None
     priority_class: int
+    vehicle: str | None = Field(
+        None, description="The vehicle it charges (bus-42): from its idTag, or the API."
+    )
+    fleet: str | None = Field(None, description="The vehicle's fleet operator.")
     open: bool
     ended_at: Instant | None
 

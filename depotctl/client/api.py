@@ -245,6 +245,8 @@ class ControllerApi:
         departure: datetime | None = None,
         vehicle_max_current: str | None = None,
         priority_class: int | None = None,
+        vehicle: str | None = None,
+        fleet: str | None = None,
     ) -> Call[SessionRecord]:
         """A session starting on ``evse``; with ``energy`` and ``departure``, its
         requirement (else the site's default applies)."""
@@ -254,7 +256,7 @@ class ControllerApi:
             "evse": evse,
             **only_given(started=_iso(started), energy_delivered=energy_delivered),
             **only_given(requirement=requirement, vehicle_max_current=vehicle_max_current),
-            **only_given(priority_class=priority_class),
+            **only_given(priority_class=priority_class, vehicle=vehicle, fleet=fleet),
         }
         return Call("POST", API + "/sessions", SessionRecord, body=body)
 
@@ -272,6 +274,15 @@ class ControllerApi:
         """The fleet's schedule for a running session: ``energy`` in all by ``departure``."""
         body = {"energy": energy, "departure": departure.isoformat()}
         path = f"{API}/sessions/{_id(session_id)}/requirement"
+        return Call("PUT", path, SessionRecord, body=body)
+
+    @Endpoint
+    def set_vehicle(
+        session_id: str, *, vehicle: str | None, fleet: str | None = None
+    ) -> Call[SessionRecord]:
+        """The vehicle a running session (by id, or a vehicle's) charges; None: unknown."""
+        body = {"vehicle": vehicle, "fleet": fleet}
+        path = f"{API}/sessions/{_id(session_id)}/vehicle"
         return Call("PUT", path, SessionRecord, body=body)
 
     @Endpoint

@@ -334,6 +334,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        9,
+        "sessions: the vehicle and fleet they charge, and the idTag / idToken they began with",
+        (
+            "ALTER TABLE sessions ADD COLUMN vehicle_id TEXT",
+            "ALTER TABLE sessions ADD COLUMN fleet_id TEXT",
+            "ALTER TABLE sessions ADD COLUMN id_token TEXT",
+            "CREATE INDEX sessions_by_vehicle ON sessions (vehicle_id, started_at)",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -32,14 +32,22 @@ from datetime import datetime
 from typing import Any
 
 from depotctl.api.encoding import utc_text
-from depotctl.config import site_charge_points
+from depotctl.config import site_charge_points, site_vehicles
 from depotctl.controller.refusal_journal import RefusalJournal
 from depotctl.controller.service import Controller
 from depotctl.controller.store import JournalKind, SessionConflict, UnitOfWork, journal_entry
+from depotctl.controller.vehicles import (
+    SESSION_VEHICLE,
+    identified,
+    session_words,
+    vehicle_data,
+    vehicle_words,
+)
 from depotctl.domain.charge_points import ChargePoint, OcppVersion
 from depotctl.domain.quantity import Energy
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource, Session
 from depotctl.domain.telemetry import Reading
+from depotctl.domain.vehicles import VehicleRoster
 from depotctl.protocols.ocpp.events import (
     BootInfo,
     ChargingNeeds,
@@ -70,6 +78,7 @@ class ControllerChargerEvents:
         self.refusals = RefusalJournal(controller, quiet_s=refusal_quiet_s)
         self._next_transaction: int | None = None
         self._roster: tuple[int, dict[str, ChargePoint]] | None = None
+        self._vehicles: tuple[int, VehicleRoster] | None = None
 
     # The roster
 
@@ -83,6 +92,16 @@ class ControllerChargerEvents:
             base_dir = self.controller.base_dir_of(applied.revision)
             self._roster = (number, site_charge_points(applied.site, applied.topology, base_dir))
         return self._roster[1]
+
+    def vehicles(self) -> VehicleRoster:
+        """The site in force's vehicles by idTag (none without a site)."""
+        applied = self.controller.applied
+        if applied is None:
+            return VehicleRoster()
+        number = applied.revision.number
+        if self._vehicles is None or self._vehicles[0] != number:
+            self._vehicles = (number, site_vehicles(applied.site))
+        return self._vehicles[1]
 
     # Chargers
 
@@ -216,16 +235,43 @@ class ControllerChargerEvents:
             stale = uow.sessions.open_on(session.evse_id)
             if stale is not None:
                 self._end(uow, stale.session, None, session.started, "superseded by a new session")
+            session = identified(session, self.vehicles())
             uow.sessions.put(session)
+            who = vehicle_words(session)
             self._journal(
                 uow,
                 JournalKind.SESSION_STARTED,
-                f"session {session.id} started on EVSE {session.evse_id} (OCPP)",
+                f"session {session.id} started on EVSE {session.evse_id} (OCPP"
+                + (f"; {who})" if who else ")"),
                 evse=session.evse_id,
                 session=session.id,
-                data={"evse": session.evse_id, "started": utc_text(session.started), "via": "ocpp"},
+                data={
+                    "evse": session.evse_id,
+                    "started": utc_text(session.started),
+                    "via": "ocpp",
+                    **vehicle_data(session),
+                },
             )
         self.controller.changed(f"session {session.id} started on {session.evse_id}")
+
+    def session_authorised(self, session_id: str, id_token: str, at: datetime) -> None:
+        """A token named after the start: the session's vehicle when the site lists it
+        (a vehicle set already, or the same token again, changes nothing)."""
+        with self.controller.units() as uow:
+            record = uow.sessions.get(session_id)
+            if record is None or not record.is_open or record.session.id_token is not None:
+                return
+            session = identified(replace(record.session, id_token=id_token), self.vehicles())
+            uow.sessions.put(session)
+            self._journal(
+                uow,
+                SESSION_VEHICLE,
+                f"session {session_id} on EVSE {session.evse_id} authorised: "
+                f"{vehicle_words(session)}",
+                evse=session.evse_id,
+                session=session_id,
+                data={**vehicle_data(session), "via": "ocpp"},
+            )
 
     def session_ended(
         self, session_id: str, energy_wh: float | None, at: datetime, reason: str | None
@@ -266,7 +312,7 @@ class ControllerChargerEvents:
         self._journal(
             uow,
             JournalKind.SESSION_ENDED,
-            f"session {session.id} ended on EVSE {session.evse_id} with "
+            f"{session_words(session)} ended on EVSE {session.evse_id} with "
             f"{Energy.of(energy)} delivered" + (f" ({reason})" if reason else ""),
             evse=session.evse_id,
             session=session.id,
@@ -317,7 +363,7 @@ class ControllerChargerEvents:
             self._journal(
                 uow,
                 JournalKind.SESSION_REQUIREMENT,
-                f"session {session.id} on EVSE {evse_id}: the vehicle asks "
+                f"{session_words(session)} on EVSE {evse_id}: the vehicle asks "
                 + (", ".join(s for s in said if s) or "nothing")
                 + (
                     f"; needs {Energy.of(requirement.energy_wh)} in all by "

@@ -31,7 +31,7 @@ from depotctl.demo.processes import (
     start_derms,
 )
 from depotctl.demo.script import NOTICE, Script
-from depotctl.demo.site import PASSWORD_ENV, DemoSite, prepare_site, resolve_site
+from depotctl.demo.site import PASSWORD_ENV, DemoSite, add_vehicles, prepare_site, resolve_site
 
 DEFAULT_SPEED = 300.0
 #: the controller's tick and the chargers' meter interval, in wall seconds at any speed
@@ -115,6 +115,7 @@ class Demo:
         margin = timedelta(seconds=min(max(STARTUP_WALL_S * options.speed, 600.0), 6 * 3600.0))
         self.start = night.start_time(datetime.now(UTC) + margin, topology.timezone) - margin
         self.fleet = night.vehicles(topology, self.start)
+        add_vehicles(self.site.path, ((v.id, v.id_tag) for v in self.fleet))
         self.cuts = night.cuts(topology, self.start, self.site.oscp)
         scenario = self.state_dir / "scenario.yaml"
         night.write_scenario(self.fleet, scenario, topology.site)

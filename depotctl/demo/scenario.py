@@ -7,6 +7,7 @@ Deterministic: the same site and start give the same vehicles."""
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -38,6 +39,12 @@ class Vehicle:
     departure: datetime
     energy_wh: float
     max_power_w: float
+
+    @property
+    def id_tag(self) -> str:
+        """The card it authorises with: 8 hex digits of its id's CRC-32 (the demo's
+        copy of the site maps it to the vehicle)."""
+        return f"{zlib.crc32(self.id.encode('utf-8')):08X}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,5 +209,6 @@ def write_scenario(fleet: list[Vehicle], path: Path, site: str) -> None:
             f'    departure: "{v.departure.isoformat()}"',
             f"    energy: {v.energy_wh / 1000:g} kWh",
             f"    max_power: {v.max_power_w / 1000:g} kW",
+            f'    id_tag: "{v.id_tag}"',
         ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,20 @@ def prepare_site(source: Path, target_dir: Path) -> DemoSite:
     yaml.dump(document, out)
     target.write_text(out.getvalue(), encoding="utf-8")
     return _compile(source, target, rewritten, peers)
+
+
+def add_vehicles(path: Path, fleet: Iterable[tuple[str, str]]) -> None:
+    """List ``fleet``'s vehicles (id, idTag) in the copy at ``path`` (``spec.vehicles``),
+    so that the sessions of the demo's simulated fleet name their vehicles."""
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    document: Any = yaml.load(path.read_text(encoding="utf-8"))
+    document["spec"]["vehicles"] = [
+        {"id": vehicle, "id_tags": [id_tag]} for vehicle, id_tag in fleet
+    ]
+    out = io.StringIO()
+    yaml.dump(document, out)
+    path.write_text(out.getvalue(), encoding="utf-8")
 
 
 def _free_port() -> int:

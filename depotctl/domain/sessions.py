@@ -30,7 +30,9 @@ class EnergyRequirement:
 class Session:
     """A vehicle on an EVSE. ``requirement`` None means the need is unknown: the
     site's default requirement applies, never "no deadline". ``priority_class`` 0 is
-    the most important. ``planned_rate_a`` is the planner's cap for this block."""
+    the most important. ``planned_rate_a`` is the planner's cap for this block.
+    ``vehicle_id`` and ``fleet_id`` name the vehicle and its fleet operator when known
+    (never guessed); ``id_token`` is the OCPP idTag / idToken it started with."""
 
     id: str
     evse_id: str
@@ -40,3 +42,6 @@ class Session:
     vehicle_max_current_a: float | None = None
     planned_rate_a: float | None = None
     priority_class: int = 0
+    vehicle_id: str | None = None
+    fleet_id: str | None = None
+    id_token: str | None = None

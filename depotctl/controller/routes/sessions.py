@@ -1,5 +1,6 @@
-"""``/api/v1/sessions``: list with outlooks, one, start, end, requirement
-(:mod:`..services.sessions`)."""
+"""``/api/v1/sessions``: list with outlooks, one, start, end, requirement, vehicle
+(:mod:`..services.sessions`). A session is named by its id or by the vehicle of an
+open one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from depotctl import api
 from depotctl.api.encoding import figure, utc_text
-from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
+from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput, VehicleInput
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
 from depotctl.controller.services.sessions import (
@@ -19,6 +20,7 @@ from depotctl.controller.services.sessions import (
     one_session,
     session_data,
     set_requirement,
+    set_vehicle,
     start_session,
 )
 from depotctl.controller.store import SessionRecord
@@ -81,6 +83,15 @@ def session_routes() -> APIRouter:
         session_id: str, body: RequirementInput, controller: ControllerDep
     ) -> dict[str, Any]:
         return session_json(set_requirement(controller, session_id, body))
+
+    @answering(
+        router.put,
+        "/sessions/{session_id}/vehicle",
+        api.SessionRecord,
+        "The vehicle a running session charges, and its fleet (null: unknown)",
+    )
+    def vehicle(session_id: str, body: VehicleInput, controller: ControllerDep) -> dict[str, Any]:
+        return session_json(set_vehicle(controller, session_id, body))
 
     return router
 

@@ -18,7 +18,7 @@ from depotctl.controller.routes import answering
 from depotctl.controller.routes.plans import revision_json
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.lookups import current_state
-from depotctl.controller.services.state import explained, snapshot_export
+from depotctl.controller.services.state import explained, explained_evse, snapshot_export
 from depotctl.views import Origin, allocation_json, explain_json
 
 YAML_MEDIA_TYPE = "application/yaml"
@@ -89,6 +89,7 @@ def state_routes() -> APIRouter:
         tags=["state"],
     )
     def explain(evse_id: str, controller: ControllerDep) -> dict[str, Any]:
+        evse_id = explained_evse(controller, evse_id)  # or a vehicle's: bus-42
         live = explained(controller, evse_id)
         origin = Origin(revision=live.revision.hash)
         return {

@@ -1,5 +1,6 @@
 """Sessions: list them with their outlook at departure, start one, end one, set the
-fleet's schedule for one.
+fleet's schedule or the vehicle for one. A session is named by its id, or by the
+vehicle of an open one (``bus-42``).
 
 A write is one unit of work with its journal entry (naming the session and its
 EVSE), then ``depot.changed`` so the control loop runs a cycle at once.
@@ -12,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from depotctl.api.encoding import figure, utc_text
-from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput
+from depotctl.api.inputs import RequirementInput, SessionEndInput, SessionInput, VehicleInput
 from depotctl.controller.ports import Depot
 from depotctl.controller.readiness import live_forecasts
 from depotctl.controller.service import NoSite
@@ -24,6 +25,12 @@ from depotctl.controller.store import (
     SessionRecord,
     UnitOfWork,
     journal_entry,
+)
+from depotctl.controller.vehicles import (
+    SESSION_VEHICLE,
+    session_words,
+    vehicle_data,
+    vehicle_words,
 )
 from depotctl.domain import Current, Energy
 from depotctl.domain.readiness import Readiness
@@ -51,10 +58,9 @@ def list_sessions(depot: Depot, *, include_ended: bool = False) -> SessionsAt:
 
 
 def one_session(depot: Depot, session_id: str) -> SessionsAt:
-    """One session and its outlook; :class:`NotFound` for an unknown id."""
-    record = depot.units().sessions.get(session_id)
-    if record is None:
-        raise NotFound(f"there is no session {session_id}", session=session_id)
+    """One session (by id, or a vehicle's open one) and its outlook; :class:`NotFound`
+    for an unknown id."""
+    record = _session_named(depot.units(), session_id)
     if not record.is_open:
         return SessionsAt(depot.clock.now(), (record,))
     return _with_outlooks(depot, (record,))
@@ -76,6 +82,8 @@ def start_session(depot: Depot, body: SessionInput) -> SessionRecord:
             body.vehicle_max_current.amps if body.vehicle_max_current is not None else None
         ),
         priority_class=body.priority_class,
+        vehicle_id=body.vehicle,
+        fleet_id=body.fleet if body.vehicle is not None else None,
     )
     with depot.units() as uow:
         existing = uow.sessions.get(body.id)
@@ -89,7 +97,8 @@ def start_session(depot: Depot, body: SessionInput) -> SessionRecord:
             uow.sessions.put(session)
         except SessionConflict as error:
             raise Conflict(str(error), session=body.id) from None
-        words = f", {requirement_words(requirement)}" if requirement else ""
+        parts = (vehicle_words(session), requirement_words(requirement) if requirement else "")
+        words = "".join(f", {part}" for part in parts if part)
         uow.journal.record(
             [
                 journal_entry(
@@ -111,6 +120,7 @@ def end_session(depot: Depot, session_id: str, body: SessionEndInput) -> Session
     now = depot.clock.now()
     with depot.units() as uow:
         record = _open_session(uow, session_id)
+        session_id = record.session.id  # named by its vehicle, perhaps
         ended_at = (body.ended_at or now).astimezone(UTC)
         if ended_at < record.session.started:
             raise Invalid(
@@ -128,7 +138,7 @@ def end_session(depot: Depot, session_id: str, body: SessionEndInput) -> Session
             [
                 journal_entry(
                     JournalKind.SESSION_ENDED,
-                    f"session {session_id} ended on EVSE {record.session.evse_id} "
+                    f"{session_words(record.session)} ended on EVSE {record.session.evse_id} "
                     f"with {_energy(energy_wh)} delivered",
                     at=now,
                     evse=record.session.evse_id,
@@ -150,6 +160,7 @@ def set_requirement(depot: Depot, session_id: str, body: RequirementInput) -> Se
     now = depot.clock.now()
     with depot.units() as uow:
         record = _open_session(uow, session_id)
+        session_id = record.session.id  # named by its vehicle, perhaps
         requirement = _requirement(session_id, body, record.session.started)
         assert requirement is not None
         session = replace(record.session, requirement=requirement)
@@ -158,7 +169,7 @@ def set_requirement(depot: Depot, session_id: str, body: RequirementInput) -> Se
             [
                 journal_entry(
                     JournalKind.SESSION_REQUIREMENT,
-                    f"session {session_id} on EVSE {session.evse_id}: "
+                    f"{session_words(session)} on EVSE {session.evse_id}: "
                     f"{requirement_words(requirement)} (the fleet's schedule)",
                     at=now,
                     evse=session.evse_id,
@@ -187,7 +198,44 @@ def session_data(session: Session) -> dict[str, Any]:
             else None
         ),
         "priority_class": session.priority_class,
+        "vehicle": session.vehicle_id,
+        "fleet": session.fleet_id,
     }
+
+
+def set_vehicle(depot: Depot, session_id: str, body: VehicleInput) -> SessionRecord:
+    """Name (or, with null, forget) the vehicle an open session charges, journaled."""
+    now = depot.clock.now()
+    with depot.units() as uow:
+        record = _open_session(uow, session_id)
+        session_id = record.session.id  # named by its vehicle, perhaps
+        fleet = body.fleet if body.vehicle is not None else None
+        session = replace(record.session, vehicle_id=body.vehicle, fleet_id=fleet)
+        if body.vehicle is not None:
+            other = uow.sessions.open_of_vehicle(body.vehicle)
+            if other is not None and other.session.id != session.id:
+                raise Conflict(
+                    f"vehicle {body.vehicle} is charging in session {other.session.id} on EVSE "
+                    f"{other.session.evse_id}; end that session or set its vehicle to null "
+                    "first",
+                    session=session.id,
+                )
+        uow.sessions.put(session)
+        said = vehicle_words(session) if session.vehicle_id else "no known vehicle"
+        uow.journal.record(
+            [
+                journal_entry(
+                    SESSION_VEHICLE,
+                    f"session {session.id} on EVSE {session.evse_id}: {said} (the API)",
+                    at=now,
+                    evse=session.evse_id,
+                    session=session.id,
+                    data={**vehicle_data(session), "via": "api"},
+                )
+            ]
+        )
+    depot.changed(f"session {session.id} vehicle")
+    return SessionRecord(session)
 
 
 def requirement_data(requirement: EnergyRequirement) -> dict[str, Any]:
@@ -212,10 +260,21 @@ def _with_outlooks(depot: Depot, records: tuple[SessionRecord, ...]) -> Sessions
     return SessionsAt(live.snapshot.at, records, outlooks, live_forecasts(live, depot.planning))
 
 
-def _open_session(uow: UnitOfWork, session_id: str) -> SessionRecord:
-    record = uow.sessions.get(session_id)
+def _session_named(uow: UnitOfWork, name: str) -> SessionRecord:
+    """The session with id ``name``, else the open session of vehicle ``name``."""
+    record = uow.sessions.get(name) or uow.sessions.open_of_vehicle(name.lower())
     if record is None:
-        raise NotFound(f"there is no session {session_id}", session=session_id)
+        raise NotFound(
+            f"there is no session {name}, and no vehicle {name} with an open session "
+            "(GET /api/v1/sessions lists the open ones)",
+            session=name,
+        )
+    return record
+
+
+def _open_session(uow: UnitOfWork, session_id: str) -> SessionRecord:
+    record = _session_named(uow, session_id)
+    session_id = record.session.id
     if record.ended_at is not None:
         raise Conflict(
             f"session {session_id} ended at {utc_text(record.ended_at)}; it cannot change",

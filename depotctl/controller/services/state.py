@@ -30,6 +30,16 @@ def explained(depot: Depot, evse_id: str) -> LiveState:
     return current_state(depot)
 
 
+def explained_evse(depot: Depot, name: str) -> str:
+    """The EVSE ``name`` names: the EVSE of vehicle ``name``'s open session when ``name``
+    is no EVSE of the site in force (and no id with a ``/``), else ``name`` itself."""
+    applied = depot.applied
+    if "/" in name or (applied is not None and name in applied.topology.evses):
+        return name
+    record = depot.units().sessions.open_of_vehicle(name.lower())
+    return record.session.evse_id if record is not None else name
+
+
 def snapshot_export(depot: Depot) -> SnapshotExport:
     """What ``/snapshot`` exports; ``NotFound`` before the first revision."""
     revision = site_in_force(depot).revision

@@ -33,7 +33,7 @@ class Sessions:
 
     def put(self, session: Session) -> bool:
         """Start a session (True) or update an open one (False): its energy delivered,
-        requirement, vehicle limit, planned rate and priority class. Raises
+        requirement, vehicle limit, planned rate, priority class and vehicle. Raises
         :class:`SessionConflict` if its EVSE already has another open session, or it
         has ended, or its EVSE or start differ from the stored ones."""
         finite(session.energy_delivered_wh, f"session {session.id}'s energy delivered")
@@ -53,6 +53,9 @@ class Sessions:
             session.vehicle_max_current_a,
             session.planned_rate_a,
             session.priority_class,
+            session.vehicle_id,
+            session.fleet_id,
+            session.id_token,
         )
         store = self._store
         with store.transaction():
@@ -63,8 +66,8 @@ class Sessions:
                     store.write(
                         "INSERT INTO sessions (id, evse_id, started_at, energy_delivered_wh,"
                         " requirement_energy_wh, requirement_departure, requirement_source,"
-                        " vehicle_max_current_a, planned_rate_a, priority_class)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " vehicle_max_current_a, planned_rate_a, priority_class, vehicle_id,"
+                        " fleet_id, id_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (session.id, session.evse_id, iso(session.started), *values),
                     )
                 except sqlite3.IntegrityError as error:
@@ -87,7 +90,8 @@ class Sessions:
             store.write(
                 "UPDATE sessions SET energy_delivered_wh = ?, requirement_energy_wh = ?,"
                 " requirement_departure = ?, requirement_source = ?, vehicle_max_current_a = ?,"
-                " planned_rate_a = ?, priority_class = ? WHERE id = ?",
+                " planned_rate_a = ?, priority_class = ?, vehicle_id = ?, fleet_id = ?,"
+                " id_token = ? WHERE id = ?",
                 (*values, session.id),
             )
             return False
@@ -166,6 +170,11 @@ class Sessions:
         )
         return [_session(r) for r in rows]
 
+    def open_of_vehicle(self, vehicle_id: str) -> SessionRecord | None:
+        """The open session of a vehicle, if any (the latest started, should two be)."""
+        found = [r for r in self.all(open_only=True) if r.session.vehicle_id == vehicle_id]
+        return found[-1] if found else None
+
     def open_on(self, evse_id: str) -> SessionRecord | None:
         """The open session on an EVSE, if any."""
         return next((r for r in self.all(open_only=True) if r.session.evse_id == evse_id), None)
@@ -189,6 +198,9 @@ def _session(row: sqlite3.Row) -> SessionRecord:
             vehicle_max_current_a=row["vehicle_max_current_a"],
             planned_rate_a=row["planned_rate_a"],
             priority_class=row["priority_class"],
+            vehicle_id=row["vehicle_id"],
+            fleet_id=row["fleet_id"],
+            id_token=row["id_token"],
         ),
         ended_at=parse_or_none(row["ended_at"]),
     )

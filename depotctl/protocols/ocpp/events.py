@@ -123,6 +123,11 @@ class ChargerEvents(Protocol):
         reconnect): the controller ignores the repeat."""
         ...
 
+    def session_authorised(self, session_id: str, id_token: str, at: datetime) -> None:
+        """A running transaction named its idToken after it began (2.0.1: an Updated
+        TransactionEvent); said again on later events that repeat it."""
+        ...
+
     def session_ended(
         self, session_id: str, energy_wh: float | None, at: datetime, reason: str | None
     ) -> None:

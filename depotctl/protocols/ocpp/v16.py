@@ -84,7 +84,7 @@ class V16Handler(LinkedHandler, V16ChargePoint, answers=call_result, actions=Act
         )
         started = min(parse_time(timestamp, now), now)
         self.link.terms.events.session_started(
-            Session(transaction.session_id, evse.evse_id, started)
+            Session(transaction.session_id, evse.evse_id, started, id_token=id_tag or None)
         )
         return call_result.StartTransaction(
             transaction_id=transaction_id, id_tag_info={"status": AuthorizationStatus.accepted}

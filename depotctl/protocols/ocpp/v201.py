@@ -107,8 +107,17 @@ class V201Handler(LinkedHandler, V201ChargePoint, answers=call_result, actions=A
             else:
                 transaction = book.begin(transaction_id, known.number, None)
                 self.link.terms.events.session_started(
-                    Session(transaction.session_id, known.evse_id, at)
+                    Session(
+                        transaction.session_id,
+                        known.evse_id,
+                        at,
+                        id_token=_token_of(extra.get("id_token")),
+                    )
                 )
+        elif transaction is not None and not ending:
+            token = _token_of(extra.get("id_token"))
+            if token is not None:  # authorised after it began (plug in, then badge)
+                self.link.terms.events.session_authorised(transaction.session_id, token, at)
         energy = None
         if extra.get("meter_value"):
             evse_number = transaction.evse_number if transaction is not None else None
@@ -162,3 +171,9 @@ class V201Handler(LinkedHandler, V201ChargePoint, answers=call_result, actions=A
     @on(Action.notify_report)
     def on_notify_report(self, **_: Any) -> call_result.NotifyReport:
         return call_result.NotifyReport()
+
+
+def _token_of(id_token: Any) -> str | None:
+    """The idToken's value of a TransactionEvent (None without one, or an empty one)."""
+    value = id_token.get("id_token") if isinstance(id_token, Mapping) else None
+    return value if isinstance(value, str) and value else None

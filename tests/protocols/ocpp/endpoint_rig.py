@@ -87,6 +87,7 @@ class RecordedEvents:
     statuses: list[EvseStatus] = field(default_factory=list)
     samples: list[MeterSample] = field(default_factory=list)
     starts: list[Session] = field(default_factory=list)
+    authorised: list[tuple[str, str]] = field(default_factory=list)
     ends: list[tuple[str, float | None, datetime, str | None]] = field(default_factory=list)
     needs: list[tuple[str, ChargingNeeds]] = field(default_factory=list)
     held_open: list[Session] = field(default_factory=list)
@@ -114,6 +115,9 @@ class RecordedEvents:
 
     def session_started(self, session: Session) -> None:
         self.starts.append(session)
+
+    def session_authorised(self, session_id: str, id_token: str, at: datetime) -> None:
+        self.authorised.append((session_id, id_token))
 
     def session_ended(
         self, session_id: str, energy_wh: float | None, at: datetime, reason: str | None
