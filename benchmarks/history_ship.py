@@ -30,8 +30,8 @@ from depotctl.domain.telemetry import Reading
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import Shipper
 from depotctl.history.target import HistoryTarget
-from tests.history.conftest import start_server
 from tests.history.depots import Depot
+from tests.history.postgres import start_server
 
 NODES = 300
 JOURNAL_PER_MINUTE = 5  # ~2,900 entries in a 10-hour night at the bus depot, rounded up

@@ -12,10 +12,8 @@ from depotctl.cli.history import ship_rounds
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import Shipper
 from depotctl.history.target import HistoryTarget
-from tests.history.conftest import PostgresServer, history_database, history_url, postgres
 from tests.history.depots import Depot, shipped
-
-__all__ = ["history_database", "history_url", "postgres"]  # the fixtures, shared with tests/history
+from tests.history.postgres import PostgresServer
 
 
 def _ship(*args: str | Path, env: dict[str, str] | None = None) -> Result:

@@ -1,6 +1,7 @@
-"""A throwaway PostgreSQL 15 server for the history tests, one per test session (per
-xdist worker): ``initdb`` into a temporary directory and ``pg_ctl start`` on a Unix
-socket only. As root (CI) both run as the ``postgres`` user through ``runuser``:
+"""A throwaway PostgreSQL 15 server for the history tests (fixtures ``postgres``,
+``history_database``, ``history_url``, offered to all tests by tests/conftest.py), one
+per test session (per xdist worker): ``initdb`` into a temporary directory and
+``pg_ctl start`` on a Unix socket only. As root (CI) both run as the ``postgres`` user through ``runuser``:
 PostgreSQL refuses to run as root. Missing binaries FAIL the tests, never skip them.
 
 Local connections are trusted, except the role ``shipper``, which must give its

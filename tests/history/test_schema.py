@@ -7,7 +7,7 @@ import pytest
 
 from depotctl.domain.refusal import Refusal
 from depotctl.history.schema import LATEST, MIGRATIONS, migrate
-from tests.history.conftest import PostgresServer
+from tests.history.postgres import PostgresServer
 
 
 def test_migrations_apply_once_and_are_listed(

@@ -14,8 +14,8 @@ from depotctl.domain.refusal import Refusal
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import HistoryUnavailable, Shipped, Shipper
 from depotctl.history.target import HistoryTarget
-from tests.history.conftest import PostgresServer
 from tests.history.depots import Depot, shipped
+from tests.history.postgres import PostgresServer
 
 JOURNAL_ROWS = "SELECT depot, id, at, kind, evse, message, data FROM journal ORDER BY depot, id"
 

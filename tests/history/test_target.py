@@ -11,8 +11,8 @@ from depotctl.domain.refusal import Refusal
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import HistoryUnavailable, Shipper
 from depotctl.history.target import history_target
-from tests.history.conftest import SHIPPER_PASSWORD, PostgresServer
 from tests.history.depots import Depot
+from tests.history.postgres import SHIPPER_PASSWORD, PostgresServer
 
 
 @pytest.mark.parametrize(
