@@ -135,9 +135,9 @@ def test_a_lone_session_gets_its_whole_demand(caltech: tuple[Topology, Policy]) 
 
 @pytest.mark.parametrize(
     ("scale", "at_least"),
-    # The figures measured are in docs/replay.md; these floors are the reference
-    # earliest-deadline-first figures of the issue (59.1 / 82.6 / 100 %), rounded down.
-    [(0.2, 0.59), (1 / 3, 0.82), (1.0, 0.999)],
+    # The figures measured are in docs/replay.md (64.8 / 87.0 / 100 %, three-phase lines
+    # bounded by phasor facets); these floors are those less about a point.
+    [(0.2, 0.64), (1 / 3, 0.86), (1.0, 0.999)],
 )
 def test_caltech_2019_05_13_replays_without_a_violation(
     caltech: tuple[Topology, Policy], scale: float, at_least: float
