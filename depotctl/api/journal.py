@@ -88,6 +88,7 @@ class JournalFilters(JournalSubjects, total=False):
     A filter left out or None matches every entry."""
 
     node: str | None  #: about this node: see :data:`NODE_SCOPE`
+    vehicle: str | None  #: about a session of this vehicle (bus-42)
     since: datetime | None  #: from this time on
     until: datetime | None  #: before this time
     kind: str | None  #: a JournalKind, such as ``revision.applied``

@@ -6,7 +6,7 @@ an unknown tag names no vehicle; the API sets one."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import httpx
@@ -48,6 +48,17 @@ def controller(tmp_path: Path) -> Iterator[Controller]:
         yield depot_controller
 
 
+@contextmanager
+def http_api(controller: Controller, tmp_path: Path) -> Iterator[httpx.Client]:
+    """The controller's API served over real HTTP, and an admin's client of it."""
+    tokens = load_or_create_tokens(tmp_path / "state")
+    with (
+        serving(create_app(controller, tokens)) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens.admin}"}) as http,
+    ):
+        yield http
+
+
 async def start_16(url: str, id_tag: str) -> str:
     """A 1.6 transaction on chg-01/1 with ``id_tag``; its session id."""
     async with charger(url, "CP-01", "ocpp1.6") as cp:
@@ -74,11 +85,7 @@ async def test_a_mapped_idtag_names_the_vehicle_in_sessions_explain_and_journal(
     )
     assert (entry.data["vehicle"], entry.data["id_tag"]) == ("bus-42", "04a1b2c3")
 
-    tokens = load_or_create_tokens(tmp_path / "state")
-    with (
-        serving(create_app(controller, tokens)) as url,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens.admin}"}) as http,
-    ):
+    with http_api(controller, tmp_path) as http:
         [listed] = http.get("/api/v1/sessions").json()["sessions"]
         assert (listed["id"], listed["vehicle"], listed["fleet"]) == (
             session_id,
@@ -102,11 +109,7 @@ async def test_an_unknown_idtag_names_no_vehicle(controller: Controller, tmp_pat
     assert (record.session.vehicle_id, record.session.fleet_id) == (None, None)
     [entry] = UnitOfWork(controller.store).journal.entries(kind=JournalKind.SESSION_STARTED)
     assert entry.message.endswith("(OCPP; idTag 04A1B2C5, no vehicle of the site)")
-    tokens = load_or_create_tokens(tmp_path / "state")
-    with (
-        serving(create_app(controller, tokens)) as url,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens.admin}"}) as http,
-    ):
+    with http_api(controller, tmp_path) as http:
         [listed] = http.get("/api/v1/sessions").json()["sessions"]
         assert listed["vehicle"] is None
         missing = http.get("/api/v1/sessions/bus-42")
@@ -143,11 +146,7 @@ async def test_a_201_idtoken_after_the_start_names_the_vehicle(controller: Contr
 def test_the_api_sets_a_sessions_vehicle_and_the_schedule_names_it(
     controller: Controller, tmp_path: Path
 ) -> None:
-    tokens = load_or_create_tokens(tmp_path / "state")
-    with (
-        serving(create_app(controller, tokens)) as url,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens.admin}"}) as http,
-    ):
+    with http_api(controller, tmp_path) as http:
         started = http.post(
             "/api/v1/sessions", json={"id": "s-1", "evse": "chg-01/1", "vehicle": "Bus-7"}
         )
@@ -172,3 +171,22 @@ def test_the_api_sets_a_sessions_vehicle_and_the_schedule_names_it(
     assert "session s-2 on EVSE chg-02/1: vehicle bus-9 (fleet metro) (the API)" in said
     assert any(m.startswith("session s-2 (bus-9) on EVSE chg-02/1: needs 60 kWh") for m in said)
     assert said[-1] == "session s-2 on EVSE chg-02/1: no known vehicle (the API)"
+
+
+def test_the_journal_of_a_vehicle_is_its_sessions_entries(
+    controller: Controller, tmp_path: Path
+) -> None:
+    with http_api(controller, tmp_path) as http:
+        http.post("/api/v1/sessions", json={"id": "s-1", "evse": "chg-01/1", "vehicle": "bus-42"})
+        http.post("/api/v1/sessions", json={"id": "s-2", "evse": "chg-02/1", "vehicle": "bus-43"})
+        http.post("/api/v1/sessions/bus-42/end", json={})
+        http.post("/api/v1/sessions", json={"id": "s-3", "evse": "chg-01/1", "vehicle": "bus-42"})
+        found = http.get("/api/v1/journal", params={"vehicle": "BUS-42"}).json()["entries"]
+        nobody = http.get("/api/v1/journal", params={"vehicle": "bus-99"}).json()["entries"]
+    assert [(e["kind"], e["session"]) for e in found] == [
+        ("session.started", "s-1"),
+        ("session.ended", "s-1"),
+        ("session.started", "s-3"),
+    ]
+    assert found[1]["message"].startswith("session s-1 (bus-42) ended on EVSE chg-01/1")
+    assert nobody == []

@@ -82,6 +82,15 @@ def journal(
     ] = None,
     envelope: Annotated[str | None, _entries_of("--envelope", "envelope")] = None,
     session: Annotated[str | None, _entries_of("--session", "session")] = None,
+    vehicle: Annotated[
+        str | None,
+        typer.Option(
+            "--vehicle",
+            metavar="VEHICLE",
+            help="Only entries about this vehicle's sessions (bus-42): their starts, "
+            "limits, requirements and ends.",
+        ),
+    ] = None,
     kind: Annotated[
         str | None,
         typer.Option("--kind", metavar="KIND", help="Only this kind (e.g. revision.applied)."),
@@ -129,6 +138,7 @@ def journal(
     depotctl journal --evse dc-01/1 --since "yesterday 18:00" --all
     depotctl journal --since "2026-12-07 18:30" --until "06:00" --limit 50
     depotctl journal --node db-dc-north --since 8h --all
+    depotctl journal --vehicle bus-42 --since "yesterday 18:00" --all
     depotctl journal --kind revision.applied --format json
     depotctl journal --follow --context depot
     ```
@@ -142,6 +152,7 @@ def journal(
         "node": node,
         "envelope": envelope,
         "session": session,
+        "vehicle": vehicle,
         "kind": kind,
     }
     with remote.client("journal") as client:

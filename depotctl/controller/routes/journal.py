@@ -41,6 +41,9 @@ def journal_routes() -> APIRouter:
         envelope: Annotated[str | None, Query(description="Only this envelope's")] = None,
         session: Annotated[str | None, Query(description="Only this session's")] = None,
         node: Annotated[str | None, Query(description=NODE_SCOPE)] = None,
+        vehicle: Annotated[
+            str | None, Query(description="Only entries about this vehicle's sessions (bus-42)")
+        ] = None,
         kind: Annotated[str | None, Query(description="Only this kind (revision.applied)")] = None,
         after_id: Annotated[
             int | None, Query(ge=0, le=2**63 - 1, description="Only entries after this id")
@@ -56,6 +59,7 @@ def journal_routes() -> APIRouter:
         filters = JournalFilters(since=since, until=until, kind=kind, after_id=after_id)
         filters |= JournalFilters(evse=evse, envelope=envelope, session=session, node=node)
         filters |= JournalFilters(cursor=cursor, limit=limit)
+        filters |= JournalFilters(vehicle=vehicle.lower() if vehicle is not None else None)
         page = journal_page(controller, filters)
         return {
             "entries": [entry_json(e) for e in page.entries],
