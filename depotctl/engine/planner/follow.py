@@ -4,6 +4,9 @@
 A session the plan does not know (it arrived after the solve), and every session
 when the plan has no answer for now, keeps no planned rate: the allocator alone
 decides it. Urgency and every limit still override the plan in the allocator.
+
+A rate below the EVSE's minimum current, which the allocator would pause, is pooled
+with the block's others into whole minimums (:mod:`.minimums`).
 """
 
 from __future__ import annotations
@@ -13,29 +16,31 @@ from datetime import datetime
 
 from depotctl.domain.plan_notes import PlanNote
 from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.planner.minimums import IDLE_W, PlannedRate, rates_a
 from depotctl.engine.planner.plan import Plan
 from depotctl.engine.planner.problem import PlannedSession, PlanningProblem
-
-#: below this (W) a block's planned power counts as none
-_IDLE_W = 1.0
 
 
 def followed(snapshot: Snapshot, problem: PlanningProblem, plan: Plan) -> Snapshot:
     """``snapshot`` with each planned session's rate now (amps) and its note."""
     at = snapshot.at
     planned = {session.id: session for session in problem.sessions}
-    sessions = []
+    rates: list[PlannedRate] = []
     notes: dict[str, PlanNote] = {}
     for session in snapshot.sessions:
         watts = plan.rate_at(session.id, at)
         known = planned.get(session.id)
         evse = snapshot.topology.evses.get(session.evse_id)
         if watts is None or known is None or evse is None or known.evse_id != evse.id:
-            sessions.append(session)
             continue
-        sessions.append(replace(session, planned_rate_a=watts / evse.watts_per_amp))
+        rates.append(PlannedRate(session.id, watts, evse, known.departure))
         notes[session.id] = plan_note(problem, plan, known, at)
-    return replace(snapshot, sessions=tuple(sessions), plan_notes=notes)
+    caps = rates_a(rates)
+    sessions = tuple(
+        replace(session, planned_rate_a=caps[session.id]) if session.id in caps else session
+        for session in snapshot.sessions
+    )
+    return replace(snapshot, sessions=sessions, plan_notes=notes)
 
 
 def plan_note(
@@ -50,7 +55,7 @@ def plan_note(
     prices = problem.price_per_kwh
     power = plan.sessions[session.id].power_w
     cheaper = next(
-        (b for b in range(now + 1, blocks.count) if power[b] > _IDLE_W and prices[b] < prices[now]),
+        (b for b in range(now + 1, blocks.count) if power[b] > IDLE_W and prices[b] < prices[now]),
         None,
     )
     needed_h = session.need_wh / session.max_power_w if session.max_power_w > 0 else 0.0

@@ -16,7 +16,7 @@ from depotctl.domain.tariff import EnergyPeriod, Tariff, TariffSeason
 from depotctl.domain.tariff_calendar import DailyWindow
 from depotctl.domain.topology import Topology
 from depotctl.engine import BindingKind, EvseState, allocate
-from depotctl.engine.planner import PlanStatus, solve
+from depotctl.engine.planner import Plan, PlanStatus, solve
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import CostSignals, PlannerSettings, planning_problem
 from tests.engine.conftest import Depot
@@ -112,6 +112,54 @@ def test_a_session_the_plan_does_not_know_is_left_to_the_allocator() -> None:
     # past the horizon the plan has no answer: nobody follows it
     beyond = followed(snapshot_at(NOW + timedelta(hours=13), known), problem, plan)
     assert beyond.sessions[0].planned_rate_a is None and not beyond.plan_notes
+
+
+def with_rate(plan: Plan, session_id: str, watts: float) -> Plan:
+    """``plan`` with ``session_id`` planned ``watts`` in every block."""
+    planned = plan.sessions[session_id]
+    rates = replace(planned, power_w=(watts,) * len(planned.power_w))
+    return replace(plan, sessions={**plan.sessions, session_id: rates})
+
+
+def test_rates_below_the_minimum_current_are_pooled_and_the_allocator_admits_them() -> None:
+    """The LP may plan 4 A each where the EVSEs' minimum is 6 A: paused, both sessions
+    would lose what the plan counted on; pooled, the earlier departure charges at 6 A."""
+    early, late = car("c1/1", 30.0, hours=6.0), car("c2/1", 30.0, hours=10.0)
+    snap = snapshot_at(NOW, early, late)
+    problem = planning_problem(snap, CostSignals(), SETTINGS)
+    plan = with_rate(with_rate(solve(problem), early.id, 4.0 * WPA), late.id, 4.0 * WPA)
+    following = followed(snap, problem, plan)
+    rates = {s.id: s.planned_rate_a for s in following.sessions}
+    assert rates == {early.id: pytest.approx(6.0), late.id: 0.0}
+    allocation = allocate(following)
+    view = allocation.evses["c1/1"]
+    assert view.limit_a == pytest.approx(6.0) and view.state is EvseState.CHARGING
+    assert view.binding.kind is BindingKind.PLANNED_RATE
+    assert allocation.evses["c2/1"].limit_a == 0.0
+    # above the minimum the plan's rate is kept as it is, and no power is no power
+    kept = followed(snap, problem, with_rate(plan, early.id, 10.0 * WPA))
+    assert {s.id: s.planned_rate_a for s in kept.sessions} == {
+        early.id: pytest.approx(10.0),
+        late.id: pytest.approx(6.0),  # 4 A alone: nearer a minimum than none
+    }
+    idle = followed(snap, problem, with_rate(with_rate(plan, early.id, 0.5), late.id, 0.5))
+    assert [s.planned_rate_a for s in idle.sessions] == [0.0, 0.0]
+
+
+def test_a_rate_pooled_to_the_minimum_still_keeps_the_nodes_limit() -> None:
+    """Pooled to its minimum, a session still gets it only where every limit has room:
+    under a 4 A node (the plan's 4 A) it pauses, held by the node, not the plan."""
+    lax = car("c1/1", 30.0, hours=10.0)
+    tight = Depot().node("site", current_a=4.0).charger("c1", "site").topology()
+    snap = replace(snapshot_at(NOW, lax), topology=tight)
+    problem = planning_problem(snap, CostSignals(), SETTINGS)
+    plan = solve(problem)
+    assert plan.sessions[lax.id].power_w[0] == pytest.approx(4.0 * WPA, rel=1e-3)
+    following = followed(snap, problem, plan)
+    assert following.sessions[0].planned_rate_a == pytest.approx(6.0)
+    view = allocate(following).evses["c1/1"]
+    assert view.limit_a == 0.0 and view.state is EvseState.PAUSED
+    assert view.binding.kind is not BindingKind.PLANNED_RATE
 
 
 # Properties: the plan fits the allocator's safe model, and following it stays safe
