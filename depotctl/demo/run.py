@@ -179,6 +179,11 @@ class Demo:
         )
         chargers = sorted({e.charger_id for e in self.site.topology.evses.values()})
         telemetry = {c: json_of(self.client.telemetry_history(c))["minutes"] for c in chargers}
+        # the batteries' and generators' meters: measurements for the independent check
+        topology = self.site.topology
+        meters = [b.meter or b.id for b in topology.storage.values()]
+        meters += [g.meter or g.id for g in topology.generation.values()]
+        assets = {m: json_of(self.client.telemetry_history(m))["minutes"] for m in meters}
         return summarise(
             Inputs(
                 topology=self.site.topology,
@@ -194,6 +199,7 @@ class Demo:
                 grid_operators=self._grid_operators(),
                 night=fetch(self.client, self.start, end),
                 surely_urgent_s=surely_urgent_s(self.site.policy, self.site.planner),
+                assets=assets,
             )
         )
 

@@ -13,7 +13,7 @@ check ran."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,6 +59,9 @@ class Inputs:
     night: NightRecord | None = None
     #: a plan note's slack under this is an urgent session's (night_account.py)
     surely_urgent_s: float = 0.0
+    #: each battery's and generator's meter (or its id) → its minutes (other_load.py;
+    #: none: each counts at its worst case)
+    assets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def summarise(inputs: Inputs) -> dict[str, Any]:
@@ -328,13 +331,14 @@ def _power_samples(inputs: Inputs) -> dict[str, list[LimitSample]]:
     return out
 
 
-def _site_load_kw(topology: Topology) -> dict[str, float]:
-    """Node → the depot's other load below it, in kW, at the most it counts as when no
-    reading says otherwise (other_load.py: site loads at their fallback, batteries
-    charging at their maximum). Only this is added to the measured charger draws: an
-    uncontrollable charger's draw is in its meter's readings already, so the
-    controller's reservation for it must not be added again."""
-    return {node: watts / 1000 for node, watts in other_load_w(topology).items()}
+def _site_load_kw(inputs: Inputs) -> dict[str, float]:
+    """Node → the depot's other load below it, in kW (other_load.py: site loads at
+    their fallback, batteries and generators at the worst their meters read over the
+    night, else charging at their maximum and producing nothing). Only this is added
+    to the measured charger draws: an uncontrollable charger's draw is in its meter's
+    readings already, so the controller's reservation for it must not be added again."""
+    span = (inputs.start, inputs.end)
+    return {n: w / 1000 for n, w in other_load_w(inputs.topology, inputs.assets, span).items()}
 
 
 def _drawn(inputs: Inputs) -> Checked | str:
@@ -342,7 +346,7 @@ def _drawn(inputs: Inputs) -> Checked | str:
     topology = inputs.topology
     try:
         return check(
-            topology, inputs.chargers, inputs.cuts, _below(topology), _site_load_kw(topology)
+            topology, inputs.chargers, inputs.cuts, _below(topology), _site_load_kw(inputs)
         )
     except NoDraws as why:
         return str(why)
@@ -392,7 +396,7 @@ def _measured_violations(
     """The fallback without draw records: per minute, the telemetry's sum of each
     charger's highest reading, plus the other load, against the effective limit."""
     out = []
-    site_load = _site_load_kw(inputs.topology)
+    site_load = _site_load_kw(inputs)
     for node, samples in _power_samples(inputs).items():
         for minute, load_w in measured.get(node, {}).items():
             limit = _limit_for(samples, minute)
@@ -445,7 +449,7 @@ def _peaks(
         if node.kind.value != "grid_connection":
             continue
         rows = []
-        other = _site_load_kw(inputs.topology).get(node.id, 0.0)
+        other = _site_load_kw(inputs).get(node.id, 0.0)
         for minute, load_w in measured.get(node.id, {}).items():
             limit = _limit_for(samples.get(node.id, []), minute)
             if limit is not None:

@@ -290,3 +290,20 @@ def test_the_summary_prints_site_time_its_first_line_stating_the_date_and_offset
     assert "posted at 23:50 until 01:00 +1d\n" in text
     assert "(envelope demo-peak-gc-main) 00:00:00-00:00:30 +1d (30 s)" in text
     assert "during demo-peak-gc-main, drawn at once: 40.0 kW at 00:00:00 +1d against" in text
+
+
+def test_the_check_counts_the_battery_and_the_solar_at_what_their_meters_read() -> None:
+    # the planner example depot (400 kW import at gc-main): chg-01 at 150 kW for an hour
+    # beside the workshop's 60 kW and the bus wash's 50 kW fallbacks — over the limit
+    # only if the battery charged at its 150 kW maximum, which its meter says it never did
+    topology, _ = load_site(EXAMPLES / "valid" / "planner" / "storage-solar-depot.yaml")
+    start, end = START - timedelta(hours=1), START + timedelta(hours=3)
+    report = _report({"chg-01": [(0.0, 150.0), (1.0, 0.0)], "chg-02": []})
+    night = Inputs(topology, start, end, 300.0, report, [], {}, [], [])
+    [spell] = summarise(night)["violations"]
+    assert (spell["node"], spell["load"], spell["limit"]) == ("gc-main", 410.0, 400.0)
+    idle = [
+        {"minute": (start + timedelta(minutes=m)).isoformat(), "power_w_max": 0.0}
+        for m in range(240)
+    ]
+    assert summarise(replace(night, assets={"m-bess": idle}))["violations"] == []
