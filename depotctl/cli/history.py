@@ -20,6 +20,7 @@ from depotctl.domain.refusal import Refusal
 
 if TYPE_CHECKING:
     from depotctl.history.shipping import Shipped, Shipper
+    from depotctl.history.target import HistoryTarget
 
 history_app = command_group(
     "history",
@@ -94,9 +95,13 @@ def ship(
         --history-url postgresql://shipper@pg.example/fleet
     ```
     """
+    from depotctl.api.state_dir import StateDir
+    from depotctl.cli.serve import default_state_dir
+
     every_s = positive_seconds(interval, "--interval", what="the interval")
     try:
-        shipper = _shipper(history_url, state_dir, depot, password_env, password_file)
+        target = checked_target(history_url, password_env, password_file)
+        shipper = open_shipper(target, StateDir(state_dir or default_state_dir()).store, depot)
     except Refusal as refusal:
         raise refused("history ship", refusal) from None
     try:
@@ -110,19 +115,10 @@ def ship(
         shipper.backlog.close()
 
 
-def _shipper(
-    url: str,
-    state_dir: Path | None,
-    depot: str | None,
-    password_env: str | None,
-    password_file: Path | None,
-) -> Shipper:
-    from depotctl.api.state_dir import StateDir
-    from depotctl.cli.serve import default_state_dir
-
+def checked_target(url: str, password_env: str | None, password_file: Path | None) -> HistoryTarget:
+    """The history database of ``--history-url``, its password read; a :class:`Refusal`
+    for a URL with a password, a password source that cannot be used, or no driver."""
     try:
-        from depotctl.history.backlog import StoreBacklog
-        from depotctl.history.shipping import Shipper
         from depotctl.history.target import history_target
     except ImportError as error:
         raise Refusal(
@@ -130,8 +126,15 @@ def _shipper(
             " 'depotctl[history]'",
             3,
         ) from None
-    target = history_target(url, password_env=password_env, password_file=password_file)
-    backlog = StoreBacklog.open(StateDir(state_dir or default_state_dir()).store)
+    return history_target(url, password_env=password_env, password_file=password_file)
+
+
+def open_shipper(target: HistoryTarget, store: Path, depot: str | None) -> Shipper:
+    """A shipper of the store at ``store`` under ``depot``, by default the site's name."""
+    from depotctl.history.backlog import StoreBacklog
+    from depotctl.history.shipping import Shipper
+
+    backlog = StoreBacklog.open(store)
     name = depot or backlog.site_name()
     if not name:
         backlog.close()
@@ -141,12 +144,22 @@ def _shipper(
     return Shipper(backlog, target, name)
 
 
+def _warn(line: str) -> None:
+    sys.stderr.write(f"depotctl history ship: {line}\n")
+
+
 def ship_rounds(
-    shipper: Shipper, *, once: bool, every_s: float, sleep: Callable[[float], None] = time.sleep
+    shipper: Shipper,
+    *,
+    once: bool,
+    every_s: float,
+    sleep: Callable[[float], None] = time.sleep,
+    say: Callable[[str], None] = typer.echo,
+    warn: Callable[[str], None] = _warn,
 ) -> None:
-    """Ship a round every ``every_s`` (``sleep`` waits), saying what it shipped, when the
-    database went away (once) and when it is back; with ``once``, one round, a
-    :class:`Refusal` when it cannot."""
+    """Ship a round every ``every_s`` (``sleep`` waits), saying (``say``) what it shipped,
+    and warning (``warn``) when the database went away (once) and when it is back; with
+    ``once``, one round, a :class:`Refusal` when it cannot."""
     from psycopg import Error as DatabaseError
 
     from depotctl.history.shipping import HistoryUnavailable
@@ -160,9 +173,9 @@ def ship_rounds(
             if once:
                 raise Refusal(f"the history database {where} is unreachable: {error}", 3) from None
             if not down:
-                sys.stderr.write(
-                    f"depotctl history ship: {shipper.target.shown} is unreachable ({error});"
-                    f" the backlog waits in the store, retrying every {every_s:g} s\n"
+                warn(
+                    f"{shipper.target.shown} is unreachable ({error}); the backlog waits in"
+                    f" the store, retrying every {every_s:g} s"
                 )
             down = True
         except DatabaseError as error:
@@ -170,16 +183,13 @@ def ship_rounds(
         except sqlite3.Error as error:  # the store, mid-migration or on a failing disk
             if once:
                 raise Refusal(f"{shipper.backlog.path} cannot be read: {error}", 3) from None
-            sys.stderr.write(
-                f"depotctl history ship: {shipper.backlog.path} cannot be read ({error});"
-                f" retrying in {every_s:g} s\n"
-            )
+            warn(f"{shipper.backlog.path} cannot be read ({error}); retrying in {every_s:g} s")
         else:
             if down:
-                sys.stderr.write(f"depotctl history ship: {shipper.target.shown} is back\n")
+                warn(f"{shipper.target.shown} is back")
             down = False
             if once or any(shipped):
-                typer.echo(f"shipped {_counts(shipped)} to {where}")
+                say(f"shipped {_counts(shipped)} to {where}")
         if once:
             return
         sleep(every_s)

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from depotctl.cli.app import app
+from depotctl.cli.history_in_serve import (
+    HistoryPasswordEnvOption,
+    HistoryPasswordFileOption,
+    HistoryUrlOption,
+    history_beside,
+)
 from depotctl.cli.parameters import bare_option, positive_seconds
 from depotctl.controller.log_lines import LogFormat as LogFormatChoice
 
@@ -215,6 +221,9 @@ def serve(
             "json otherwise.",
         ),
     ] = None,
+    history_url: HistoryUrlOption = None,
+    history_password_env: HistoryPasswordEnvOption = None,
+    history_password_file: HistoryPasswordFileOption = None,
 ) -> None:
     """Run the depot controller: the SQLite store, the clock and the HTTP API.
 
@@ -261,6 +270,9 @@ def serve(
         oscp_listen,
         oscp_base_url,
     )
+    shipping = history_beside(
+        history_url, history_password_env, history_password_file, settings.state_dir
+    )
     # the server (web, OCPP and engine libraries: a second or two of imports) only for
     # good flags and a start-up that can go ahead
     from depotctl.controller.startup import StartRefused, precheck, refuse
@@ -271,7 +283,8 @@ def serve(
         raise typer.Exit(refuse(refused)) from None
     from depotctl.controller.server import run
 
-    code = run(settings, checked)
+    with shipping:
+        code = run(settings, checked)
     if code:
         sys.stderr.flush()
         raise typer.Exit(code)
