@@ -22,9 +22,9 @@ def short_json(answer: Sessions) -> dict[str, Any]:
     """``{"short": [...]}``: the short sessions' ``readiness`` as the API gave it, the
     most short first."""
     readiness = [s.readiness for s in answer.sessions if s.readiness is not None]
-    short = [(r.forecast().short_wh, r) for r in readiness]
+    short = [(r.forecast().short_wh, r) for r in readiness if r.forecast().is_short]
     short.sort(key=lambda pair: -pair[0])
-    return {"short": [json_of(r) for wh, r in short if wh > 0]}
+    return {"short": [json_of(r) for _, r in short]}
 
 
 def readiness_text(answer: Sessions, zone: tzinfo) -> str:

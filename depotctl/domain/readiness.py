@@ -59,6 +59,10 @@ class ReadinessCause:
         return said.format(node=self.node or "its node", ref=self.ref, when=when)
 
 
+#: The least shortfall (Wh) a forecast is short by: less reads as "0.0 kWh short".
+SHORT_WH = 50.0
+
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
     """One session's forecast at ``at`` (aware, UTC): ``need_wh`` in all by
@@ -78,7 +82,9 @@ class Readiness:
 
     @property
     def is_short(self) -> bool:
-        return self.short_wh > 0.0
+        """Short by at least what the words can say (0.1 kWh): a session a few Wh
+        behind its plan (a reading late, a command on its way) is not short."""
+        return self.short_wh >= SHORT_WH
 
     @property
     def is_overdue(self) -> bool:

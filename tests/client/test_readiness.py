@@ -67,3 +67,15 @@ def test_the_short_ones_most_short_first_in_the_sites_time() -> None:
         "  dc-01/1 (session bus-1) will be 2.0 kWh short at 06:30: db-1 is full now (plan)",
     ]
     assert [r["session"] for r in short_json(answer)["short"]] == ["bus-3", "bus-1"]
+
+
+def test_a_session_a_few_watt_hours_behind_is_not_listed_as_short() -> None:
+    """A live serve printed "2 of 2 sessions will be short … will be 0.0 kWh short" for
+    two sessions 40 Wh behind their plan (a meter reading late): what reads as 0.0 kWh
+    is not a shortfall to list; 0.1 kWh is."""
+    answer = listed(forecast(1, 40.0), forecast(2, 60.0))
+    assert readiness_lines(answer.sessions, SYDNEY) == [
+        "ready     1 of 2 sessions will be short",
+        "  dc-02/1 (session bus-2) will be 0.1 kWh short at 06:30: db-1 is full now (plan)",
+    ]
+    assert [r["session"] for r in short_json(answer)["short"]] == ["bus-2"]
