@@ -87,6 +87,11 @@ if TYPE_CHECKING:
         Overrides,
         OverrideSet,
     )
+    from depotctl.api.past import (
+        Past,
+        PastDecision,
+        PastDecisions,
+    )
     from depotctl.api.plans import (
         Change,
         ChangeCount,
@@ -156,6 +161,11 @@ __getattr__ = lazy_attributes(
             "Priority",
             "SiteRef",
             "State",
+        ),
+        "past": (
+            "Past",
+            "PastDecision",
+            "PastDecisions",
         ),
         "base": (
             "ApiModel",
@@ -293,6 +303,9 @@ __all__ = [
     "OverrideCleared",
     "OverrideSet",
     "Overrides",
+    "Past",
+    "PastDecision",
+    "PastDecisions",
     "PathNode",
     "Plan",
     "PlanWarning",

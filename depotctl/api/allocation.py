@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from depotctl.api.base import ApiModel, Instant
+from depotctl.api.past import Past
 from depotctl.api.revisions import Revision
 
 
@@ -194,6 +195,7 @@ class State(AllocationHeader):
     nodes: list[NodeAllocation]
     time: Instant = Field(description="The instant it was computed for, UTC.")
     revision: Revision
+    past: Past | None = Field(None, description="Only when asked about a past instant.")
 
 
 class Explanation(AllocationHeader):
@@ -202,3 +204,4 @@ class Explanation(AllocationHeader):
     evse: EvseExplained
     time: Instant
     revision: Revision
+    past: Past | None = Field(None, description="Only when asked about a past instant.")

@@ -33,10 +33,32 @@ SiteOption = Annotated[
     ),
 ]
 SnapshotOption = Annotated[
-    Path,
+    Path | None,
     bare_option(
-        "--snapshot", metavar="FILE", help="The snapshot file (YAML or JSON, kind: Snapshot)."
+        "--snapshot",
+        metavar="FILE",
+        help="The snapshot file (YAML or JSON, kind: Snapshot). Or --at TIME against a controller.",
     ),
+]
+AtOption = Annotated[
+    str | None,
+    bare_option(
+        "--at",
+        metavar="TIME",
+        help="Ask the controller about a past instant: the decision of the control cycle "
+        "at or before it, recomputed from its recorded inputs (older: the journal's "
+        'decisions). 02:14 or "yesterday 02:14" (site time), 8h (ago), '
+        '"2026-12-07 02:14", or ISO 8601 with an offset.',
+    ),
+]
+ContextOption = Annotated[
+    str | None, bare_option("--context", metavar="NAME", help="Live: the context.")
+]
+ServerOption = Annotated[
+    str | None, bare_option("--server", metavar="URL", help="Live: the controller URL.")
+]
+TokenFileOption = Annotated[
+    Path | None, bare_option("--token-file", metavar="FILE", help="Live: the token file.")
 ]
 
 
@@ -85,7 +107,7 @@ def _allocate(loaded: LoadedSnapshot) -> tuple[Snapshot, Allocation]:
 
 @app.command()
 def allocate(
-    snapshot: SnapshotOption,
+    snapshot: SnapshotOption = None,
     site: SiteOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
     candidates: Annotated[
@@ -95,12 +117,19 @@ def allocate(
             help="With --format json: every EVSE's candidate limits too (slower on a big site).",
         ),
     ] = False,
+    at: AtOption = None,
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
 ) -> None:
     """Decide every EVSE's limit from a snapshot, offline, and say what binds it.
 
     Prints each EVSE's limit (A and kW), state and binding constraint, and each node's
     effective limits with their source (static, envelope, fallback), reserved load,
     allocated load and headroom. The snapshot format is in docs/snapshot.md.
+
+    With --at TIME (and --context, or --server and --token-file), no snapshot: what
+    the controller decided at that past instant (docs/time-travel.md).
 
     Exit codes: 0 allocated, 1 the snapshot or its site is invalid (diagnostics on
     stderr), 2 usage, 3 a file cannot be read.
@@ -111,8 +140,20 @@ def allocate(
     depotctl allocate --snapshot examples/snapshots/au-evening-peak.yaml
     depotctl allocate --snapshot peak.yaml -f sites/au-bus-depot.yaml
     depotctl allocate --snapshot peak.yaml --format json --candidates
+    depotctl allocate --context depot --at "yesterday 02:14"
     ```
     """
+    if at is not None or snapshot is None:
+        if snapshot is not None or site is not None or candidates:
+            raise fail("allocate", "--at asks the controller: drop --snapshot, -f, --candidates", 2)
+        if at is None:
+            raise fail("allocate", "give --snapshot FILE, or --at TIME with --context", 2)
+        from depotctl.cli import remote
+        from depotctl.cli.remote.past import allocate_past
+
+        connection = remote.Connection(context, server, token_file)
+        allocate_past(at, remote.Remote(connection, output_format))
+        return
     loaded = _load("allocate", snapshot, site)
     state, allocation = _allocate(loaded)
     origin = _origin(loaded, snapshot)
@@ -146,21 +187,18 @@ def explain(
     ] = None,
     site: SiteOption = None,
     output_format: FormatOption = OutputFormat.TEXT,
-    context: Annotated[
-        str | None, bare_option("--context", metavar="NAME", help="Live: the context.")
-    ] = None,
-    server: Annotated[
-        str | None, bare_option("--server", metavar="URL", help="Live: the controller URL.")
-    ] = None,
-    token_file: Annotated[
-        Path | None, bare_option("--token-file", metavar="FILE", help="Live: the token file.")
-    ] = None,
+    context: ContextOption = None,
+    server: ServerOption = None,
+    token_file: TokenFileOption = None,
+    at: AtOption = None,
 ) -> None:
     """Explain one EVSE's limit: its state, the binding constraint in words, and every
     candidate limit from the EVSE up to the grid connection with its slack.
 
     Offline from --snapshot; without it, live from the controller (--context, or
     --server and --token-file).
+    With --at TIME: what the controller decided at that past instant, recomputed from
+    the inputs it recorded (older than those kept: the journal's decision).
 
     Exit codes: 0 explained, 1 the snapshot or its site is invalid, 2 usage (an
     unknown EVSE), 3 a file or the controller cannot be read.
@@ -171,6 +209,7 @@ def explain(
     depotctl explain dc-03/1 --snapshot examples/snapshots/au-evening-peak.yaml
     depotctl explain dc-03/1 --context depot
     depotctl explain dc-03/1 --context depot --format json
+    depotctl explain dc-03/1 --context depot --at "yesterday 02:14"
     ```
     """
     if snapshot is None:
@@ -179,8 +218,15 @@ def explain(
         from depotctl.cli import remote
 
         connection = remote.Connection(context, server, token_file)
+        if at is not None:
+            from depotctl.cli.remote.past import explain_past
+
+            explain_past(evse, at, remote.Remote(connection, output_format))
+            return
         remote.explain_live(evse, remote.Remote(connection, output_format))
         return
+    if at is not None:
+        raise fail("explain", "--at asks the controller: drop --snapshot", 2)
     loaded = _load("explain", snapshot, site)
     assert loaded.snapshot is not None
     known = loaded.snapshot.topology.evses

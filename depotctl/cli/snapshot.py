@@ -44,10 +44,23 @@ def export(
     context: ContextOption = None,
     server: ServerOption = None,
     token_file: TokenFileOption = None,
+    at: Annotated[
+        str | None,
+        bare_option(
+            "--at",
+            metavar="TIME",
+            help="The state at a past instant (the control cycle at or before it, from "
+            'its recorded inputs): 02:14 or "yesterday 02:14" (site time), 8h (ago), '
+            '"2026-12-07 02:14", or ISO 8601 with an offset.',
+        ),
+    ] = None,
 ) -> None:
     """Write the controller's live state as a snapshot, with its site embedded.
 
     `depotctl allocate --snapshot FILE` on it decides what the controller decides now.
+    With --at, the state the controller decided from at that past instant (its
+    revision then embedded); older than the recorded inputs kept, exit 3 naming how
+    far they go back (`depotctl explain --at` answers from the journal then).
 
     Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file
     cannot be written.
@@ -57,6 +70,7 @@ def export(
     ```
     depotctl snapshot export --context depot --out peak.yaml
     depotctl snapshot export --context depot --format json > peak.json
+    depotctl snapshot export --context depot --at 02:14 --out night.yaml
     ```
     """
     from depotctl.api import json_of
@@ -64,7 +78,13 @@ def export(
 
     connection = Connection(context, server, token_file)
     with talking("snapshot export", connection), connection.open() as client:
-        document = json_of(client.snapshot())
+        if at is None:
+            document = json_of(client.snapshot())
+        else:
+            from depotctl.cli.remote.connection import flag_instant, site_clock
+
+            instant = flag_instant("snapshot export", "--at", at, site_clock(client), ahead=False)
+            document = json_of(client.snapshot_at(instant))
     text = (
         snapshot_to_yaml(document)
         if output_format is SnapshotFormat.YAML

@@ -34,6 +34,7 @@ from depotctl.api import (
     OverrideCleared,
     Overrides,
     OverrideSet,
+    PastDecisions,
     Plan,
     ReadinessReport,
     Revisions,
@@ -106,6 +107,26 @@ class ControllerApi:
         SnapshotDocument,
         "The live state as a snapshot document (JSON), with the site embedded.",
     )
+
+    # Time travel: the cycle at or before a past instant, recomputed from its inputs
+
+    @Endpoint
+    def state_at(at: datetime) -> Call[State]:
+        return Call("GET", API + "/state", State, {"at": at.isoformat()})
+
+    @Endpoint
+    def explain_at(evse: str, at: datetime) -> Call[Explanation]:
+        return Call("GET", f"{API}/explain/{_id(evse)}", Explanation, {"at": at.isoformat()})
+
+    @Endpoint
+    def snapshot_at(at: datetime) -> Call[SnapshotDocument]:
+        return Call("GET", API + "/snapshot", SnapshotDocument, {"at": at.isoformat()})
+
+    @Endpoint
+    def decisions(at: datetime, evse: str | None = None) -> Call[PastDecisions]:
+        """Each EVSE's (or ``evse``'s) last journaled limit change at or before ``at``."""
+        params = only_given(at=at.isoformat(), evse=evse)
+        return Call("GET", API + "/decisions", PastDecisions, params)
 
     @Endpoint
     def alerts(

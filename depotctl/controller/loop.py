@@ -38,6 +38,7 @@ from depotctl.controller.decisions import (
     upcoming,
 )
 from depotctl.controller.dispatch import Dispatcher, going_now
+from depotctl.controller.inputs_record import InputsRecorder
 from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.oscp.compliance import oscp_compliance
 from depotctl.controller.readiness import live_forecasts
@@ -106,6 +107,8 @@ class ControlLoop:
     alerts: AlertBook = field(init=False)
     #: the site's batteries, steered each cycle (controller/storage.py); None: none
     batteries: Batteries | None = None
+    #: each cycle's inputs, recorded for time travel (controller/time_travel.py)
+    inputs: InputsRecorder = field(default_factory=InputsRecorder)
 
     def __post_init__(self) -> None:
         self.controller.on_change(self.trigger)
@@ -265,7 +268,10 @@ class ControlLoop:
                 entries += self.alerts.update(conditions, at=live.snapshot.at)
                 entries += allocation_entries(live, now)
                 uow.journal.record(entries)
+                self.inputs.record(uow, live.snapshot, revision=live.revision.number)
+            self.inputs.committed()
         except Exception as error:  # keep the limits in force; say why nothing changed
+            self.inputs.forget()
             log.exception("control cycle failed")
             self._journal_failure(reason, error)
             return CycleResult(reason, error=f"{type(error).__name__}: {error}")
@@ -355,6 +361,9 @@ class ControlLoop:
         )
         if dropped:
             log.info("dropped %d minutes of telemetry older than the retention", dropped)
+        self.controller.units().cycle_inputs.prune(
+            before=now - timedelta(seconds=self.telemetry_retention_s)
+        )
 
     def _journal_failure(self, reason: str, error: Exception) -> None:
         try:

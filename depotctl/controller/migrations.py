@@ -344,6 +344,25 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX sessions_by_vehicle ON sessions (vehicle_id, started_at)",
         ),
     ),
+    Migration(
+        10,
+        "the control cycles' inputs over time (time travel): a keyframe every so often, "
+        "and each cycle's changes since the one before",
+        (
+            """
+            CREATE TABLE cycle_inputs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at TEXT NOT NULL,
+                revision INTEGER NOT NULL,
+                lead_s REAL NOT NULL,
+                keyframe INTEGER NOT NULL CHECK (keyframe IN (0, 1)),
+                body BLOB NOT NULL
+            )
+            """,
+            "CREATE INDEX cycle_inputs_at ON cycle_inputs (at)",
+            "CREATE INDEX cycle_inputs_keyframes ON cycle_inputs (keyframe, id)",
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

@@ -18,6 +18,13 @@ from depotctl.controller.routes import answering
 from depotctl.controller.routes.plans import revision_json
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.lookups import current_state
+from depotctl.controller.services.past import (
+    AT_HELP,
+    decisions_json,
+    instant,
+    past_json,
+    past_state,
+)
 from depotctl.controller.services.state import explained, explained_evse, snapshot_export
 from depotctl.views import Origin, allocation_json, explain_json
 
@@ -73,7 +80,14 @@ def state_routes() -> APIRouter:
     @answering(
         router.get, "/state", api.State, "Every node's and EVSE's live allocation", tags=["state"]
     )
-    def state(request: Request, controller: ControllerDep) -> Response:
+    def state(
+        request: Request,
+        controller: ControllerDep,
+        at: Annotated[str | None, Query(description=AT_HELP)] = None,
+    ) -> Response:
+        if at is not None:
+            past = past_state(controller, instant(at))
+            return JSONResponse({**_state_json(past.live), "past": past_json(past)})
         live = current_state(controller)
         rendered: tuple[LiveState, bytes] | None = getattr(request.app.state, "state_body", None)
         if rendered is None or rendered[0] is not live:  # once per cycle, not per request
@@ -88,15 +102,36 @@ def state_routes() -> APIRouter:
         "Why one EVSE has its limit (EVSE id URL-encoded: chg-01%2F1)",
         tags=["state"],
     )
-    def explain(evse_id: str, controller: ControllerDep) -> dict[str, Any]:
+    def explain(
+        evse_id: str,
+        controller: ControllerDep,
+        at: Annotated[str | None, Query(description=AT_HELP)] = None,
+    ) -> dict[str, Any]:
         evse_id = explained_evse(controller, evse_id)  # or a vehicle's: bus-42
-        live = explained(controller, evse_id)
+        past = None if at is None else past_state(controller, instant(at), evse_id)
+        live = explained(controller, evse_id) if past is None else past.live
         origin = Origin(revision=live.revision.hash)
         return {
             **explain_json(live.snapshot, live.allocation, evse_id, origin),
             "time": live.snapshot.at.isoformat(),
             "revision": revision_json(live.revision),
+            **({"past": past_json(past)} if past is not None else {}),
         }
+
+    @answering(
+        router.get,
+        "/decisions",
+        api.PastDecisions,
+        "Each EVSE's last journaled limit change at or before an instant (time travel "
+        "beyond the recorded inputs)",
+        tags=["state"],
+    )
+    def decisions(
+        controller: ControllerDep,
+        at: Annotated[str, Query(description="The instant (ISO 8601 with its offset or Z).")],
+        evse: Annotated[str | None, Query(description="Only this EVSE.")] = None,
+    ) -> dict[str, Any]:
+        return decisions_json(controller, instant(at), evse)
 
     @router.get(
         "/snapshot",
@@ -116,8 +151,9 @@ def state_routes() -> APIRouter:
         output_format: Annotated[
             Literal["json", "yaml"], Query(alias="format", description="json (default) or yaml")
         ] = "json",
+        at: Annotated[str | None, Query(description=AT_HELP)] = None,
     ) -> Response:
-        export = snapshot_export(controller)
+        export = snapshot_export(controller, None if at is None else instant(at))
         revision = export.revision
         document = export_document(
             export.snapshot,

@@ -4,11 +4,13 @@ explanation, the snapshot to export."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from depotctl.controller.ports import Depot
 from depotctl.controller.service import LiveState
 from depotctl.controller.services.lookups import check_evse, current_state, site_in_force
+from depotctl.controller.services.past import past_state
 from depotctl.controller.store import Revision
 from depotctl.domain.snapshot import Snapshot
 
@@ -40,8 +42,13 @@ def explained_evse(depot: Depot, name: str) -> str:
     return record.session.evse_id if record is not None else name
 
 
-def snapshot_export(depot: Depot) -> SnapshotExport:
-    """What ``/snapshot`` exports; ``NotFound`` before the first revision."""
+def snapshot_export(depot: Depot, at: datetime | None = None) -> SnapshotExport:
+    """What ``/snapshot`` exports (``at``: the cycle at or before that instant, with
+    the revision then in force); ``NotFound`` before the first revision."""
     revision = site_in_force(depot).revision
-    live = current_state(depot)
+    if at is not None:
+        live = past_state(depot, at).live
+        revision = live.revision
+    else:
+        live = current_state(depot)
     return SnapshotExport(revision, live.snapshot, depot.base_dir_of(revision).resolve())

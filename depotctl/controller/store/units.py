@@ -19,6 +19,7 @@ from typing import Any
 
 from depotctl.controller.store.alerts import Alerts
 from depotctl.controller.store.chargers import Chargers
+from depotctl.controller.store.cycle_inputs import CycleInputs
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.envelopes import Envelopes
 from depotctl.controller.store.journal import Journal
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.overrides = Overrides(store)
         self.alerts = Alerts(store)
         self.oscp = OscpPeers(store)
+        self.cycle_inputs = CycleInputs(store)
         self._transactions: list[AbstractContextManager[None]] = []
 
     def __enter__(self) -> UnitOfWork:

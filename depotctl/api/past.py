@@ -1,0 +1,46 @@
+"""Answers about a past instant: the ``past`` block of ``/state?at=`` and
+``/explain?at=`` (a cycle rebuilt from its recorded inputs), and ``/decisions?at=``
+(the journal's decisions, for instants older than the inputs kept)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from depotctl.api.base import ApiModel, Instant
+
+
+class Past(ApiModel):
+    """Only on an answer about a past instant (``at``)."""
+
+    asked: Instant = Field(description="The instant asked about.")
+    cycle_at: Instant = Field(description="The control cycle at or before it that decided.")
+    source: Literal["recorded_inputs"] = Field(
+        description="Recomputed from the cycle's recorded inputs."
+    )
+
+
+class PastDecision(ApiModel):
+    """An EVSE's last journaled limit change at or before the instant."""
+
+    evse: str
+    at: Instant
+    limit_a: float | None
+    previous_a: float | None
+    state: str | None
+    binding: dict[str, Any] | None = Field(description="kind, ref and detail, as journaled.")
+    session: str | None
+    revision: int | None
+    message: str
+
+
+class PastDecisions(ApiModel):
+    """``GET /api/v1/decisions?at=``: the journal's decisions, by EVSE."""
+
+    asked: Instant
+    source: Literal["journal"]
+    inputs_kept_since: Instant | None = Field(
+        description="The oldest instant the recorded inputs rebuild (null: none)."
+    )
+    decisions: list[PastDecision]

@@ -1,0 +1,177 @@
+"""``explain --at``, ``allocate --at`` and ``snapshot export --at`` against a real
+controller's HTTP API (served in-process over a real socket) after a recorded night:
+the past marked as the past, the decision the cycle made then, the journal's decisions
+for instants older than the inputs kept, and the API's refusals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from depotctl.cli.app import app
+from depotctl.controller.app import create_app
+from depotctl.controller.auth import load_or_create_tokens
+from depotctl.controller.service import Controller, LiveState
+from tests.controller.test_app import serving
+from tests.controller.test_time_travel import Night, a_recorded_night, controller_of
+
+
+@dataclass
+class Served:
+    controller: Controller
+    night: Night
+    api: str
+    token: str
+    flags: list[str]
+
+    def cycle(self, n: int) -> LiveState:
+        return self.night.cycles[n]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    state_dir = tmp_path_factory.mktemp("controller")
+    controller = controller_of(state_dir)
+    night = a_recorded_night(controller)
+    tokens = load_or_create_tokens(state_dir)
+    token_file = state_dir / "tokens" / "readonly.token"
+    with serving(create_app(controller, tokens)) as url:
+        flags = ["--server", url, "--token-file", str(token_file)]
+        yield Served(controller, night, url, tokens.readonly, flags)
+    controller.close()
+
+
+@pytest.fixture
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("DEPOTCTL_CONFIG", str(tmp_path / "config.yaml"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("DEPOTCTL_CONTEXT", raising=False)
+    return CliRunner()
+
+
+def get(served: Served, path: str, **params: str) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {served.token}"}
+    return httpx.get(served.api + path, params=params, headers=headers, timeout=30)
+
+
+def test_explain_at_gives_the_cycles_decision_marked_as_the_past(
+    run: CliRunner, served: Served
+) -> None:
+    cycle = next(c for c in served.night.cycles if c.snapshot.plan_notes)
+    evse = "chg-01/1"
+    asked = cycle.snapshot.at + timedelta(milliseconds=400)
+    result = run.invoke(
+        app, ["explain", evse, "--at", asked.isoformat(), "--format", "json", *served.flags]
+    )
+    assert result.exit_code == 0, result.output
+    explained = json.loads(result.stdout)
+    assert explained["past"]["source"] == "recorded_inputs"
+    assert datetime.fromisoformat(explained["past"]["cycle_at"]) == cycle.snapshot.at
+    view = cycle.allocation.evses[evse]
+    assert explained["evse"]["limit_a"] == view.limit_a
+    assert explained["evse"]["binding"]["kind"] == view.binding.kind.value
+
+    # site time, read by the one parser: 18:05:06 in Sydney is 07:05:06 UTC
+    local = cycle.snapshot.at.astimezone(ZoneInfo(cycle.snapshot.topology.timezone))
+    text = run.invoke(
+        app, ["explain", evse, "--at", local.strftime("%Y-%m-%d %H:%M:%S.%f"), *served.flags]
+    )
+    assert text.exit_code == 0, text.output
+    first = text.stdout.splitlines()[0]
+    assert first.startswith(f"as at {local.strftime('%Y-%m-%d %H:%M:%S')}+11:00")
+    assert first.endswith("recomputed from the recorded inputs")
+    assert "deferred" in text.stdout  # the plan's words, as the cycle had them
+
+
+def test_allocate_at_lists_every_evse_as_the_cycle_decided(run: CliRunner, served: Served) -> None:
+    cycle = served.cycle(len(served.night.cycles) // 3)
+    result = run.invoke(app, ["allocate", "--at", cycle.snapshot.at.isoformat(), *served.flags])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "recomputed from the recorded inputs" in lines[0]
+    for evse_id, limit in cycle.allocation.limits_a.items():
+        [line] = [line for line in lines if line.strip().startswith(evse_id + " ")]
+        assert f"{limit:.1f} A" in line
+    as_json = run.invoke(
+        app, ["allocate", "--at", cycle.snapshot.at.isoformat(), "--format", "json", *served.flags]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    state = json.loads(as_json.stdout)
+    assert {e["id"]: e["limit_a"] for e in state["evses"]} == dict(cycle.allocation.limits_a)
+    # a snapshot file and --at are two different questions
+    both = run.invoke(app, ["allocate", "--at", "1h", "--snapshot", "x.yaml", *served.flags])
+    assert both.exit_code == 2 and "drop --snapshot" in both.stderr
+
+
+def test_snapshot_export_at_embeds_the_state_of_then(
+    run: CliRunner, served: Served, tmp_path: Path
+) -> None:
+    cycle = served.cycle(10)
+    out = tmp_path / "then.json"
+    result = run.invoke(
+        app,
+        [
+            "snapshot", "export", "--at", cycle.snapshot.at.isoformat(), "--format", "json",
+            "--out", str(out), *served.flags,
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text())
+    assert datetime.fromisoformat(document["at"]) == cycle.snapshot.at
+    assert {s["id"] for s in document["sessions"]} == {s.id for s in cycle.snapshot.sessions}
+
+
+def test_the_api_refuses_what_is_no_instant_and_says_how_far_the_inputs_go_back(
+    served: Served,
+) -> None:
+    naive = get(served, "/api/v1/state", at="2026-03-02 18:00")
+    assert naive.status_code == 400 and "with its offset" in naive.json()["message"]
+    before = served.cycle(0).snapshot.at - timedelta(hours=1)
+    gone = get(served, "/api/v1/explain/chg-01%2F1", at=before.isoformat())
+    assert gone.status_code == 404 and gone.json()["code"] == "inputs_not_kept"
+    assert "/api/v1/decisions" in gone.json()["message"]
+    unknown = get(served, "/api/v1/explain/chg-09%2F1", at=served.cycle(3).snapshot.at.isoformat())
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_older_than_the_inputs_kept_the_journal_answers_and_says_so(
+    run: CliRunner, tmp_path: Path
+) -> None:
+    controller = controller_of(tmp_path)
+    night = a_recorded_night(controller, keyframe_every=4)
+    late = night.cycles[-1].snapshot.at
+    controller.units().cycle_inputs.prune(before=late)
+    asked = night.cycles[len(night.cycles) // 2].snapshot.at
+    decided = _journaled(controller, asked)
+    assert decided
+    tokens = load_or_create_tokens(tmp_path)
+    flags = ["--token-file", str(tmp_path / "tokens" / "readonly.token")]
+    with serving(create_app(controller, tokens)) as url:
+        result = run.invoke(app, ["explain", "chg-02/1", "--at", asked.isoformat(),
+                                  "--server", url, *flags])  # fmt: skip
+        listing = run.invoke(app, ["allocate", "--at", asked.isoformat(), "--server", url, *flags])
+    controller.close()
+    assert result.exit_code == 0, result.output
+    first, *rest = result.stdout.splitlines()
+    assert "from the journal's decisions (inputs older than the retention" in first
+    [line] = rest
+    assert line.strip().startswith(f"chg-02/1  {decided['chg-02/1']:.1f} A  since ")
+    assert listing.exit_code == 0, listing.output
+    assert len(listing.stdout.splitlines()) == 1 + len(decided)
+
+
+def _journaled(controller: Controller, at: datetime) -> dict[str, float]:
+    from depotctl.controller.store import JournalKind
+
+    entries = controller.units().journal.entries(
+        kind=JournalKind.ALLOCATION_CHANGED, until=at + timedelta(microseconds=1)
+    )
+    return {e.evse: e.data["limit_a"] for e in entries if e.evse is not None}
