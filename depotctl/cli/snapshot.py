@@ -59,7 +59,7 @@ def export(
 
     `depotctl allocate --snapshot FILE` on it decides what the controller decides now.
     With --at, the state the controller decided from at that past instant (its
-    revision then embedded); older than the recorded inputs kept, exit 3 naming how
+    revision then embedded); older than the recorded inputs kept, exit 2 naming how
     far they go back (`depotctl explain --at` answers from the journal then).
 
     Exit codes: 0 written, 2 usage, 3 the controller cannot be reached or the file

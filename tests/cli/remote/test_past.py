@@ -158,6 +158,9 @@ def test_older_than_the_inputs_kept_the_journal_answers_and_says_so(
         result = run.invoke(app, ["explain", "chg-02/1", "--at", asked.isoformat(),
                                   "--server", url, *flags])  # fmt: skip
         listing = run.invoke(app, ["allocate", "--at", asked.isoformat(), "--server", url, *flags])
+        export = run.invoke(
+            app, ["snapshot", "export", "--at", asked.isoformat(), "--server", url, *flags]
+        )
     controller.close()
     assert result.exit_code == 0, result.output
     first, *rest = result.stdout.splitlines()
@@ -166,6 +169,9 @@ def test_older_than_the_inputs_kept_the_journal_answers_and_says_so(
     assert line.strip().startswith(f"chg-02/1  {decided['chg-02/1']:.1f} A  since ")
     assert listing.exit_code == 0, listing.output
     assert len(listing.stdout.splitlines()) == 1 + len(decided)
+    # a snapshot needs the inputs: refused, naming how far back they go
+    assert export.exit_code == 2 and "404 inputs_not_kept" in export.stderr
+    assert "the recorded inputs go back to" in export.stderr
 
 
 def _journaled(controller: Controller, at: datetime) -> dict[str, float]:
