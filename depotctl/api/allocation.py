@@ -133,6 +133,9 @@ class EvseAllocation(ApiModel):
     state: str = Field(description="charging, paused, idle, uncontrollable, …")
     binding: Binding
     session_id: str | None
+    vehicle: str | None = Field(
+        None, description="Its session's vehicle (bus-42); only when known."
+    )
     tier: int | None
     override: EvseOverride | None = Field(None, description="Only on an EVSE with one.")
 

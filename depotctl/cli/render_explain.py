@@ -77,6 +77,8 @@ def explanation_lines(evse: Json, paint: Paint) -> list[str]:
     ]
     state = str(evse.get("state"))
     session = f", session {evse['session_id']}" if evse.get("session_id") else ""
+    if evse.get("vehicle"):
+        session += f" (vehicle {evse['vehicle']})"
     out.append(f"  state    {paint(state, *STATE_STYLES.get(state, ()))}{session}")
     priority = _priority_text(evse)
     if priority:

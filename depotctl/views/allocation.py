@@ -9,6 +9,7 @@ Units: currents in A (per line), powers in kW. Numbers are rounded to 3 decimals
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,8 +222,15 @@ def binding_json(binding: Binding) -> dict[str, Any]:
 
 
 def evse_json(
-    snapshot: Snapshot, allocation: Allocation, evse: EvseAllocation, *, candidates: bool
+    snapshot: Snapshot,
+    allocation: Allocation,
+    evse: EvseAllocation,
+    *,
+    candidates: bool,
+    vehicles: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """One EVSE's allocation; ``vehicle`` only when its session's vehicle is known
+    (``vehicles``: session id → vehicle id, else read from the snapshot's sessions)."""
     spec = snapshot.topology.evses[evse.evse_id]
     out: dict[str, Any] = {
         "id": evse.evse_id,
@@ -235,6 +243,10 @@ def evse_json(
         "session_id": evse.session_id,
         "tier": evse.tier,
     }
+    if evse.session_id is not None:
+        vehicle = (vehicles if vehicles is not None else vehicles_of(snapshot)).get(evse.session_id)
+        if vehicle is not None:
+            out["vehicle"] = vehicle
     override = snapshot.overrides.get(evse.evse_id)
     if override is not None:
         out["override"] = override_json(snapshot, override)
@@ -243,6 +255,11 @@ def evse_json(
             candidate_json(c) for c in candidates_from_evse_up(snapshot, allocation, evse.evse_id)
         ]
     return out
+
+
+def vehicles_of(snapshot: Snapshot) -> dict[str, str]:
+    """The vehicle of each session the snapshot knows one of, by session id."""
+    return {s.id: s.vehicle_id for s in snapshot.sessions if s.vehicle_id is not None}
 
 
 def override_json(snapshot: Snapshot, override: EvseOverride) -> dict[str, Any]:
@@ -278,10 +295,17 @@ def allocation_json(
     snapshot: Snapshot, allocation: Allocation, origin: Origin, *, candidates: bool = False
 ) -> dict[str, Any]:
     """``allocate --format json``: every EVSE (by id) and every node (in tree order)."""
+    vehicles = vehicles_of(snapshot)
     return {
         **_header(snapshot, origin),
         "evses": [
-            evse_json(snapshot, allocation, allocation.evses[evse_id], candidates=candidates)
+            evse_json(
+                snapshot,
+                allocation,
+                allocation.evses[evse_id],
+                candidates=candidates,
+                vehicles=vehicles,
+            )
             for evse_id in sorted(allocation.evses)
         ],
         "nodes": _nodes_json(snapshot, allocation),

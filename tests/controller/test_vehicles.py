@@ -14,6 +14,7 @@ import pytest
 from ocpp.v16 import call as call16
 from ocpp.v201 import call as call201
 
+from depotctl.cli.render_explain import explain_text
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.clock import SimClock
@@ -151,6 +152,11 @@ def test_the_api_sets_a_sessions_vehicle_and_the_schedule_names_it(
             "/api/v1/sessions", json={"id": "s-1", "evse": "chg-01/1", "vehicle": "Bus-7"}
         )
         assert started.status_code == 201 and started.json()["vehicle"] == "bus-7"
+        explained = http.get("/api/v1/explain/bus-7").json()
+        assert (explained["evse"]["id"], explained["evse"]["vehicle"]) == ("chg-01/1", "bus-7")
+        assert "session s-1 (vehicle bus-7)" in explain_text(explained)
+        state = {e["id"]: e for e in http.get("/api/v1/state").json()["evses"]}
+        assert state["chg-01/1"]["vehicle"] == "bus-7" and "vehicle" not in state["chg-02/1"]
         http.post("/api/v1/sessions", json={"id": "s-2", "evse": "chg-02/1"})
         taken = http.put("/api/v1/sessions/s-2/vehicle", json={"vehicle": "bus-7"})
         assert taken.status_code == 409

@@ -1,5 +1,5 @@
-"""The EVSE table: every EVSE with its session, state, limit, energy delivered and
-needed, departure, readiness at departure (✓, or how short: the session's readiness
+"""The EVSE table: every EVSE with its session (its vehicle, bus-42, when known),
+state, limit, energy delivered and needed, departure, readiness at departure (✓, or how short: the session's readiness
 forecast) and the binding constraint in words; sorted by a column (``s`` cycles),
 filtered by text (``/``)."""
 
@@ -96,7 +96,7 @@ def cells_of(evse: EvseNow, model: Model) -> Cells:
     session = evse.session
     return (
         Text(evse.id, "bold"),
-        _short(session.id) if session else DASH,
+        _short(session.vehicle or session.id) if session else DASH,
         _state(evse),
         _limit(evse),
         clock_text(session.departure if session else None, model.local, model.time),

@@ -35,6 +35,8 @@ def summary(explained: Explanation, model: Model) -> Text:
     text.append(evse.state)
     if evse.session_id:
         text.append(f", session {evse.session_id}")
+        if evse.vehicle:
+            text.append(f" (vehicle {evse.vehicle})")
     if evse.priority is not None and evse.priority.text:
         # what placed it among the tiers, as `depotctl explain` prints it
         text.append("\n  priority ", "dim")
