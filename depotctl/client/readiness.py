@@ -4,6 +4,7 @@ people: which will be short, and the lines ``depotctl status`` prints about them
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import tzinfo
 from typing import Any
 
@@ -13,8 +14,13 @@ from depotctl.domain.readiness import Readiness
 
 
 def forecasts_of(sessions: Iterable[Session]) -> list[Readiness]:
-    """The forecasts of the open sessions that have one, by EVSE."""
-    found = [s.readiness.forecast() for s in sessions if s.readiness is not None]
+    """The forecasts of the open sessions that have one, by EVSE (each with its
+    session's vehicle, when known, to name it by)."""
+    found = [
+        replace(s.readiness.forecast(), vehicle_id=s.vehicle)
+        for s in sessions
+        if s.readiness is not None
+    ]
     return sorted(found, key=lambda f: (f.evse_id, f.session_id))
 
 

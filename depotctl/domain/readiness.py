@@ -3,7 +3,8 @@ how much short of its need that is, on what basis, and what causes the shortfall
 in words, in the site's time for people, in UTC for the controller's own words
 (which clients turn into site time as they do every reason).
 
-``dc-12/1 (session s-17) will be 18.0 kWh short at 05:30: db-1 is full from 01:00``.
+``dc-12/1 (session s-17) will be 18.0 kWh short at 05:30: db-1 is full from 01:00``;
+of a session whose vehicle is known, ``bus-42 (dc-12/1) will be …``.
 
 Computed by :mod:`depotctl.engine.readiness`; here so that everything that shows one
 (the API's clients, the CLI, the console) renders it the same way.
@@ -68,7 +69,7 @@ class Readiness:
     """One session's forecast at ``at`` (aware, UTC): ``need_wh`` in all by
     ``departure``, ``expected_wh`` then, ``short_wh`` the difference (0 when met), on
     ``basis`` (a :class:`Basis`; another text from a newer controller is shown as
-    it is); ``cause`` when short."""
+    it is); ``cause`` when short; ``vehicle_id`` the session's vehicle when known."""
 
     session_id: str
     evse_id: str
@@ -79,6 +80,7 @@ class Readiness:
     short_wh: float
     basis: str
     cause: ReadinessCause | None = None
+    vehicle_id: str | None = None
 
     @property
     def is_short(self) -> bool:
@@ -94,6 +96,8 @@ class Readiness:
         """The forecast in a sentence. Times in ``zone`` as a clock time (``05:30``,
         ``05:30 +1d`` on a later day than ``at``); with ``zone`` None, as ISO instants
         in UTC (the controller's words: an alert's reason)."""
+        if self.vehicle_id is not None:
+            return f"{self.vehicle_id} ({self.evse_id}) {self.outcome(zone)}"
         return f"{self.evse_id} (session {self.session_id}) {self.outcome(zone)}"
 
     def outcome(self, zone: tzinfo | None = None) -> str:

@@ -71,7 +71,9 @@ def forecasts(
     out: dict[str, Readiness] = {}
     for session_id, outlook in outlooks.items():
         forecast = planned.readiness(by_id[session_id]) if planned is not None else None
-        out[session_id] = forecast or present_readiness(outlook, snapshot)
+        forecast = forecast or present_readiness(outlook, snapshot)
+        vehicle = by_id[session_id].vehicle_id
+        out[session_id] = forecast if vehicle is None else replace(forecast, vehicle_id=vehicle)
     return out
 
 

@@ -157,6 +157,8 @@ def test_the_api_sets_a_sessions_vehicle_and_the_schedule_names_it(
         assert "session s-1 (vehicle bus-7)" in explain_text(explained)
         state = {e["id"]: e for e in http.get("/api/v1/state").json()["evses"]}
         assert state["chg-01/1"]["vehicle"] == "bus-7" and "vehicle" not in state["chg-02/1"]
+        readiness = http.get("/api/v1/sessions/bus-7").json()["readiness"]
+        assert readiness["text"].startswith("bus-7 (chg-01/1) ")
         http.post("/api/v1/sessions", json={"id": "s-2", "evse": "chg-02/1"})
         taken = http.put("/api/v1/sessions/s-2/vehicle", json={"vehicle": "bus-7"})
         assert taken.status_code == 409
