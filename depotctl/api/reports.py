@@ -32,6 +32,9 @@ class EnergyRow(ApiModel):
     start: Instant = Field(description="The row's span within the window: from.")
     end: Instant = Field(description="The row's span within the window: until.")
     evse: str | None = Field(None, description="The session's EVSE (session rows).")
+    vehicle: str | None = Field(
+        None, description="The session's vehicle (session rows; only when known): bus-42."
+    )
     energy_kwh: float = Field(
         description="Day rows: the site's import (its grid meters; the EV load in the "
         "minutes they did not measure). Session rows: the session's energy."
@@ -120,6 +123,7 @@ class DepartureRow(ApiModel):
 
     session: str
     evse: str
+    vehicle: str | None = Field(None, description="Its vehicle, when known: bus-42.")
     started: Instant
     ended: Instant | None
     departure: Instant

@@ -193,3 +193,20 @@ def test_refusals_name_what_is_wrong(depot: Depot) -> None:
     assert "is not in the past" in problem(future, 422, "invalid_request")["message"]
     message = problem(empty, 404, "no_history")["message"]
     assert "no session and no reading of the grid meters (m-main)" in message
+
+
+def test_session_rows_name_their_vehicle_when_known(depot: Depot) -> None:
+    start, end = at(22), at(23)
+    body = {"id": "s-42", "evse": "dc-01/1", "started": start.isoformat(), "vehicle": "bus-42"}
+    body["requirement"] = {"energy": "50 kWh", "departure": at(23.5).isoformat()}
+    assert post(depot, "/sessions", body).status_code == 201
+    depot.controller.units().telemetry.put(
+        Reading("dc-01", start + timedelta(minutes=m, seconds=30), power_w=60_000.0)
+        for m in range(60)
+    )
+    ended = {"ended_at": end.isoformat(), "energy_delivered": "60 kWh"}
+    assert post(depot, "/sessions/s-42/end", ended).status_code == 200
+    [row] = report(depot, "cost", since=MONDAY.isoformat(), by="session")["rows"]
+    assert (row["key"], row["vehicle"]) == ("s-42", "bus-42")
+    readiness = report(depot, "readiness", since=MONDAY.isoformat(), until=at(30).isoformat())
+    assert [(s["session"], s["vehicle"]) for s in readiness["sessions"]] == [("s-42", "bus-42")]

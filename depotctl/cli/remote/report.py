@@ -126,10 +126,15 @@ cannot be reached or refuses the token.
 """
 
 
+def _named(key: str, vehicle: str | None, as_csv: bool) -> str:
+    """A session row's key, with its vehicle when known (text only: CSV keeps the id)."""
+    return f"{key} ({vehicle})" if vehicle and not as_csv else key
+
+
 def _cost_text(report: CostReport, clock: SiteClock, as_csv: bool) -> None:
     rows = [
         (
-            row.key,
+            _named(row.key, row.vehicle, as_csv),
             row.evse or "",
             _figure(row.energy_kwh),
             _figure(row.ev_energy_kwh) if row.ev_energy_kwh is not None else "",
@@ -170,7 +175,7 @@ def _cost_text(report: CostReport, clock: SiteClock, as_csv: bool) -> None:
 def _carbon_text(report: CarbonReport, clock: SiteClock, as_csv: bool) -> None:
     rows = [
         (
-            row.key,
+            _named(row.key, row.vehicle, as_csv),
             row.evse or "",
             _figure(row.energy_kwh),
             _figure(row.carbon_kg_co2e, 2),
@@ -205,7 +210,7 @@ def _readiness_text(report: ReadinessReport, clock: SiteClock, as_csv: bool) -> 
         header = ("session", "evse", "departure", "needed_kwh", "delivered_kwh", "outcome")
         rows = [
             (
-                s.session,
+                _named(s.session, s.vehicle, as_csv),
                 s.evse,
                 s.departure.isoformat() if as_csv else clock.text(s.departure),
                 _figure(s.needed_kwh),

@@ -113,6 +113,8 @@ def _row(row: RowFigures, *, priced: bool) -> EnergyRow:
     }
     if row.evse is not None:
         fields["evse"] = row.evse
+    if row.vehicle is not None:
+        fields["vehicle"] = row.vehicle
     if row.day is not None:
         fields["ev_energy_kwh"] = _kwh(row.day.ev_energy_wh)
         fields["metered_minutes"] = row.day.metered_minutes
@@ -168,6 +170,7 @@ def _readiness(report: ReadinessReport) -> api.ReadinessReport:
         DepartureRow(
             session=o.recorded.session.id,
             evse=o.recorded.session.evse_id,
+            vehicle=o.recorded.session.vehicle_id,
             started=o.recorded.session.started,
             ended=o.recorded.ended,
             departure=o.departure,

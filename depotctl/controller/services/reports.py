@@ -90,7 +90,7 @@ class DayCoverage:
 
 @dataclass(frozen=True, slots=True)
 class RowFigures:
-    """One row: a session (on ``evse``) or a local day (its ``day`` coverage), its
+    """One row: a session (on ``evse``, of ``vehicle`` when known) or a local day (its ``day`` coverage), its
     span inside the window (from, until) and its account."""
 
     key: str
@@ -98,6 +98,7 @@ class RowFigures:
     account: Account
     evse: str | None = None
     day: DayCoverage | None = None
+    vehicle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +269,7 @@ def _energy_report(
                 (max(r.session.started, window.since), min(r.end(window.time), window.until)),
                 account(within(profiles[r.session.id], window.since, window.until), rates),
                 evse=r.session.evse_id,
+                vehicle=r.session.vehicle_id,
             )
             for r in recorded
         )
