@@ -99,6 +99,19 @@ def decode_item(section: str, item: Item) -> Any:
     return _codec(SECTION_TYPES[section])[1](item)
 
 
+def changed_fields(section: str, before: Any, after: Any) -> dict[str, Item] | None:
+    """The fields of ``after`` that differ from ``before``'s, encoded (an item's patch);
+    None for a section whose items have no fields (amps)."""
+    cls = SECTION_TYPES[section]
+    if not dataclasses.is_dataclass(cls):
+        return None
+    return {
+        name: _codec(hint)[0](getattr(after, name))
+        for name, hint in _fields(cls)
+        if getattr(before, name) != getattr(after, name)
+    }
+
+
 # The codec, compiled once per type from the dataclasses' annotations
 
 Code = Callable[[Any], Any]

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from depotctl.controller.inputs_codec import Sections, encode_item, sections_of
+from depotctl.controller.inputs_codec import (
+    Sections,
+    changed_fields,
+    encode_item,
+    sections_of,
+)
 from depotctl.controller.store import UnitOfWork
 from depotctl.domain.snapshot import Snapshot
 
@@ -37,16 +42,29 @@ class RecordedCycle:
 
 def changes(before: Sections, after: Sections) -> dict[str, Any]:
     """The JSON body of the changes from ``before`` to ``after``: per section, the
-    items set (``set``), the keys gone (``del``) and, where the keys' order is not what
+    items new or replaced whole (``set``), the changed fields of the others
+    (``patch``), the keys gone (``del``) and, where the keys' order is not what
     applying those gives, the whole order (``order``)."""
     body: dict[str, Any] = {}
     for section, items in after.items():
         old = before[section]
-        put = {k: encode_item(section, v) for k, v in items.items() if k not in old or old[k] != v}
+        put: dict[str, Any] = {}
+        patch: dict[str, Any] = {}
+        for key, value in items.items():
+            if key not in old:
+                put[key] = encode_item(section, value)
+            elif old[key] != value:
+                fields = changed_fields(section, old[key], value)
+                if fields is None:
+                    put[key] = encode_item(section, value)
+                else:
+                    patch[key] = fields
         gone = [k for k in old if k not in items]
         change: dict[str, Any] = {}
         if put:
             change["set"] = put
+        if patch:
+            change["patch"] = patch
         if gone:
             change["del"] = gone
         expected = [k for k in old if k in items] + [k for k in items if k not in old]
@@ -131,6 +149,8 @@ def replayed(rows: list[tuple[bool, bytes]]) -> Sections:
             for key in change.get("del", ()):
                 items.pop(key, None)
             items.update(change.get("set", {}))
+            for key, fields in change.get("patch", {}).items():
+                items[key].update(fields)
             if "order" in change:
                 sections[section] = {key: items[key] for key in change["order"]}
     return sections
