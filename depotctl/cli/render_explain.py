@@ -58,7 +58,10 @@ def heading(explained: Json) -> list[str]:
     lines = [f"Explanation at {_at_text(explained.get('at'))} for site {site.get('name')}"]
     live = explained.get("revision")
     if isinstance(live, Mapping):
-        lines.append(f"  revision  {live.get('number')} ({str(live.get('hash') or '')[:12]}), live")
+        then = "as it was then" if explained.get("past") else "live"  # time travel: --at
+        lines.append(
+            f"  revision  {live.get('number')} ({str(live.get('hash') or '')[:12]}), {then}"
+        )
         return lines
     if site.get("file"):
         revision = site.get("revision")

@@ -89,6 +89,7 @@ def test_explain_at_gives_the_cycles_decision_marked_as_the_past(
     assert first.startswith(f"as at {local.strftime('%Y-%m-%d %H:%M:%S')}+11:00")
     assert first.endswith("recomputed from the recorded inputs")
     assert "deferred" in text.stdout  # the plan's words, as the cycle had them
+    assert "), as it was then" in text.stdout and "), live" not in text.stdout
 
 
 def test_allocate_at_lists_every_evse_as_the_cycle_decided(run: CliRunner, served: Served) -> None:
