@@ -123,3 +123,21 @@ def test_requirements_list_as_json_passes_the_outlook_and_readiness_through(
     assert outlook["constraint"]["ref"] == "db-dc-north"
     readiness = {s["id"]: s for s in listed["sessions"]}["bus-1"]["readiness"]
     assert readiness["short_wh"] > 0 and readiness["cause"]["node"] == "db-dc-north"
+
+
+def test_requirements_list_names_the_vehicle_and_submit_takes_it(
+    run: CliRunner, depot: Depot, tmp_path: Path
+) -> None:
+    body = session(id="s-7", evse="dc-01/1", vehicle="bus-42", vehicle_max_current=None)
+    assert post(depot, "/sessions", body).status_code == 201
+    result = run.invoke(app, ["requirements", "list", *flags(depot, tmp_path)])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("s-7")]
+    assert row.startswith("s-7 (bus-42)")
+    admin = tmp_path / "admin.token"
+    admin.write_text(depot.tokens.admin + "\n")
+    admin.chmod(0o600)
+    submit = ["requirements", "submit", "bus-42", "--energy", "60 kWh", "--departure", "8h"]
+    submitted = run.invoke(app, [*submit, "--server", depot.url, "--token-file", str(admin)])
+    assert submitted.exit_code == 0, submitted.output
+    assert submitted.stdout.startswith("session s-7 on EVSE dc-01/1: needs 60.0 kWh by ")

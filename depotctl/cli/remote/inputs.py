@@ -304,7 +304,7 @@ def _requirement_row(s: Session, clock: SiteClock) -> tuple[str, ...]:
     else:
         source = requirement.source if requirement is not None else "default"
     asked_by = "site default" if source == "default" else source
-    head = (s.id, s.evse, rounded(s.energy_delivered))
+    head = (f"{s.id} ({s.vehicle})" if s.vehicle else s.id, s.evse, rounded(s.energy_delivered))
     if readiness is None:
         why = "the site in force has no such EVSE" if s.outlook is None else "an older controller"
         return (
@@ -332,7 +332,13 @@ def _requirement_row(s: Session, clock: SiteClock) -> tuple[str, ...]:
 @requirements_app.command("submit")
 @remote_options
 def requirements_submit(
-    session: Annotated[str, typer.Argument(metavar="SESSION", help="The running session's id.")],
+    session: Annotated[
+        str,
+        typer.Argument(
+            metavar="SESSION",
+            help="The running session's id, or its vehicle's (bus-42).",
+        ),
+    ],
     energy: Annotated[
         str,
         bare_option("--energy", metavar="ENERGY", help="Energy in all by departure: 60 kWh."),
@@ -358,6 +364,7 @@ def requirements_submit(
 
     ```
     depotctl requirements submit chg-07:1042 --energy 60kWh --departure 06:00
+    depotctl requirements submit bus-42 --energy 60kWh --departure 06:00
     depotctl requirements submit chg-07:1042 --energy "60 kWh" --departure 8h
     ```
     """
