@@ -95,10 +95,13 @@ def test_the_offline_charger_is_uncontrollable() -> None:
     assert evses["ac-03/1"][0] is EvseState.UNCONTROLLABLE
 
 
-def test_the_caltech_morning_is_bound_by_the_transformer_primary() -> None:
-    # the delta winding puts half of every A-B charger's current on primary line B
+def test_the_caltech_morning_is_bound_by_the_av_pod_and_the_primary_fills_last() -> None:
+    # bounded by its phasors (engine/phasors.py), the primary carries every charging car:
+    # the AV pod's 80 A breaker holds its eight cars, and the idle EVSEs' start allowances
+    # fill primary line B (the delta winding puts half of every A-B current on it)
     evses = _allocated("caltech-morning.yaml")
-    assert evses["ca-489/1"] == (EvseState.CHARGING, BindingKind.NODE_LIMIT, "xfmr-acn")
+    assert evses["ca-489/1"] == (EvseState.CHARGING, BindingKind.NODE_LIMIT, "av-pod")
+    assert evses["ca-318/1"] == (EvseState.IDLE, BindingKind.NODE_LIMIT, "xfmr-acn")
     assert evses["ca-304/1"][1] is BindingKind.VEHICLE_LIMIT
     assert evses["ca-320/1"][1] is BindingKind.ENERGY_SATISFIED
 
