@@ -363,6 +363,12 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX cycle_inputs_keyframes ON cycle_inputs (keyframe, id)",
         ),
     ),
+    Migration(
+        11,
+        "the journal by kind: a page of one kind, and the count of the rest, read from an "
+        "index in the journal's order (time, then id) instead of the whole journal",
+        ("CREATE INDEX journal_kind ON journal (kind, at)",),
+    ),
 )
 
 #: The newest schema this code knows.

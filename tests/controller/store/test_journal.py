@@ -119,7 +119,8 @@ def test_a_nights_query_for_an_evse_reads_its_index_in_order(
 ) -> None:
     """The page query and its count of the rest, for one EVSE's night after a cursor:
     a search of the EVSE's index over the night, already in the journal's order (no
-    sort of its own); a page of everything after a cursor reads the time index."""
+    sort of its own); a page of everything after a cursor reads the time index, a kind's
+    page and count its index (store migration 11)."""
     evses = [f"chg-{n:02d}/1" for n in range(30)]
     record(uow, a_night(evses, ["gc-main"], at(0), count=600))
     ran: list[tuple[str, list[Any]]] = []
@@ -134,6 +135,8 @@ def test_a_nights_query_for_an_evse_reads_its_index_in_order(
     night = JournalFilters(evse="chg-03/1", since=at(0), until=at(720), cursor=cursor)
     assert uow.journal.entries(**night, limit=5) and uow.journal.count(**night) > 0
     uow.journal.entries(since=at(0), cursor=cursor, limit=5)
+    uow.journal.entries(kind="charger.status", cursor=cursor, limit=5)
+    uow.journal.count(kind="charger.status", cursor=cursor)
     monkeypatch.undo()
     plans = [
         " / ".join(row[3] for row in store.rows("EXPLAIN QUERY PLAN " + sql, params))
@@ -142,6 +145,8 @@ def test_a_nights_query_for_an_evse_reads_its_index_in_order(
     assert plans[0].startswith("SEARCH journal USING INDEX journal_evse (evse=? AND at>")
     assert plans[1].startswith("SEARCH journal USING COVERING INDEX journal_evse (evse=?")
     assert plans[2].startswith("SEARCH journal USING INDEX journal_at (at>")
+    assert plans[3].startswith("SEARCH journal USING INDEX journal_kind (kind=? AND at>")
+    assert plans[4].startswith("SEARCH journal USING COVERING INDEX journal_kind (kind=?")
     assert not any("TEMP B-TREE" in plan for plan in plans), plans
 
 
