@@ -173,7 +173,9 @@ def explain(
     evse: Annotated[
         str,
         typer.Argument(
-            metavar="EVSE", help="The EVSE, as `<charger id>/<evse id>` (e.g. dc-01/1)."
+            metavar="EVSE",
+            help="The EVSE, as `<charger id>/<evse id>` (e.g. dc-01/1); live, also a "
+            "vehicle with an open session (bus-42).",
         ),
     ],
     snapshot: Annotated[
@@ -209,6 +211,7 @@ def explain(
     depotctl explain dc-03/1 --snapshot examples/snapshots/au-evening-peak.yaml
     depotctl explain dc-03/1 --context depot
     depotctl explain dc-03/1 --context depot --format json
+    depotctl explain bus-42 --context depot
     depotctl explain dc-03/1 --context depot --at "yesterday 02:14"
     ```
     """

@@ -125,7 +125,7 @@ def test_requirements_list_as_json_passes_the_outlook_and_readiness_through(
     assert readiness["short_wh"] > 0 and readiness["cause"]["node"] == "db-dc-north"
 
 
-def test_requirements_list_names_the_vehicle_and_submit_takes_it(
+def test_requirements_and_explain_take_the_vehicle_and_name_it(
     run: CliRunner, depot: Depot, tmp_path: Path
 ) -> None:
     body = session(id="s-7", evse="dc-01/1", vehicle="bus-42", vehicle_max_current=None)
@@ -141,3 +141,7 @@ def test_requirements_list_names_the_vehicle_and_submit_takes_it(
     submitted = run.invoke(app, [*submit, "--server", depot.url, "--token-file", str(admin)])
     assert submitted.exit_code == 0, submitted.output
     assert submitted.stdout.startswith("session s-7 on EVSE dc-01/1: needs 60.0 kWh by ")
+    explained = run.invoke(app, ["explain", "bus-42", *flags(depot, tmp_path)])
+    assert explained.exit_code == 0, explained.output
+    assert "EVSE dc-01/1" in explained.stdout
+    assert "session s-7 (vehicle bus-42)" in explained.stdout
