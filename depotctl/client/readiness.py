@@ -10,6 +10,7 @@ from typing import Any
 
 from depotctl.api import Session, Sessions
 from depotctl.api.base import json_of
+from depotctl.client.figures import for_people
 from depotctl.domain.readiness import Readiness
 
 
@@ -39,8 +40,10 @@ def readiness_text(answer: Sessions, zone: tzinfo) -> str:
 
 
 def readiness_lines(sessions: Iterable[Session], zone: tzinfo) -> list[str]:
-    """``ready     2 of 5 sessions will be short``, then each short one in words (times
-    in ``zone``); ``ready     every session (5)``; ``ready     no open session``."""
+    """``ready     2 of 5 sessions will be short``, then each short one in words, its times
+    whole in ``zone`` with their offset as every command prints them (the console, whose
+    header states the day, says them shorter); ``ready     every session (5)``;
+    ``ready     no open session``."""
     listed = list(sessions)
     every = forecasts_of(listed)
     short = _most_short_first(every)
@@ -53,7 +56,7 @@ def readiness_lines(sessions: Iterable[Session], zone: tzinfo) -> list[str]:
         return [f"ready     every session ({len(every)})"]
     noun = "session" if len(every) == 1 else "sessions"
     head = f"ready     {len(short)} of {len(every)} {noun} will be short"
-    return [head, *(f"  {f.words(zone)}" for f in short)]
+    return [head, *(f"  {for_people(f.words(None), zone)}" for f in short)]
 
 
 def _most_short_first(forecasts: Iterable[Readiness]) -> list[Readiness]:

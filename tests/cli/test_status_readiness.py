@@ -45,11 +45,11 @@ def test_status_lists_the_short_sessions_most_short_first_with_their_cause(
     head = lines.index("ready     2 of 3 sessions will be short")
     first, second = lines[head + 1 : head + 3]
     assert first == (
-        "  dc-01/1 (session bus-1) will be 150.1 kWh short at 02:00: "
+        "  dc-01/1 (session bus-1) will be 150.1 kWh short at 2026-03-03 02:00:00+11:00: "
         "its EVSE's maximum power is not enough (present limit)"
     )
     assert second.startswith("  dc-02/1 (session bus-2) will be 25.")
-    assert " short at 02:30: " in second
+    assert " short at 2026-03-03 02:30:00+11:00: " in second
     assert len(lines) == head + 3
     short = json.loads(served.status("--format", "json")[1])["short"]
     assert [s["session"] for s in short] == ["bus-1", "bus-2"]

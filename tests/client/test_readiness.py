@@ -63,8 +63,8 @@ def test_the_short_ones_most_short_first_in_the_sites_time() -> None:
     answer = listed(forecast(1, 2_000.0), forecast(2, 0.0), forecast(3, 18_000.0))
     assert readiness_lines(answer.sessions, SYDNEY) == [
         "ready     2 of 3 sessions will be short",
-        "  dc-03/1 (session bus-3) will be 18.0 kWh short at 06:30: db-1 is full now (plan)",
-        "  dc-01/1 (session bus-1) will be 2.0 kWh short at 06:30: db-1 is full now (plan)",
+        "  dc-03/1 (session bus-3) will be 18.0 kWh short at 2026-03-03 06:30:00+11:00: db-1 is full now (plan)",
+        "  dc-01/1 (session bus-1) will be 2.0 kWh short at 2026-03-03 06:30:00+11:00: db-1 is full now (plan)",
     ]
     assert [r["session"] for r in short_json(answer)["short"]] == ["bus-3", "bus-1"]
 
@@ -76,6 +76,6 @@ def test_a_session_a_few_watt_hours_behind_is_not_listed_as_short() -> None:
     answer = listed(forecast(1, 40.0), forecast(2, 60.0))
     assert readiness_lines(answer.sessions, SYDNEY) == [
         "ready     1 of 2 sessions will be short",
-        "  dc-02/1 (session bus-2) will be 0.1 kWh short at 06:30: db-1 is full now (plan)",
+        "  dc-02/1 (session bus-2) will be 0.1 kWh short at 2026-03-03 06:30:00+11:00: db-1 is full now (plan)",
     ]
     assert [r["session"] for r in short_json(answer)["short"]] == ["bus-2"]
