@@ -36,11 +36,13 @@ Rows, in this order:
   overload column ``o[n,b]``, at most what brings the row to zero, lets the plan come
   as close as it can at :data:`OVERLOAD_FACTOR` × the shortfall penalty per kW and
   hour (a row at zero plans its positive-weight sessions idle);
-- per block, the import: ``Σ_s p[s,b]·h[s,b]/h + Σ_j (c[j,b] − d[j,b]) − g[b] ≤
+- per block, the import: ``Σ_s p[s,b]·h[s,b]/h + Σ_j (c[j,b] − d[j,b])·h[b]/h − g[b] ≤
   generation[b] − base load[b]`` (a session leaving mid-block counts at its average);
 - per demand term and each of its blocks, ``g[b] − peak[t] ≤ 0``;
-- per battery and block, its state of charge: ``e[j,b] − e[j,b−1] − η_c·h·c[j,b] +
-  h/η_d·d[j,b] = 0`` (``e[j,−1]`` the energy now, on the right);
+- per battery and block, its state of charge: ``e[j,b] − e[j,b−1] − η_c·h[b]·c[j,b] +
+  h[b]/η_d·d[j,b] = 0`` (``h[b]`` the block's hours from ``now``, like a session's;
+  ``e[j,−1]`` the energy now, on the right; in the import ``c`` and ``d`` count at
+  their average over the block, ``h[b]/h``);
 - per battery, ``e[j,last] + v[j] ≥ final`` (no bound without a final energy).
 
 Never infeasible: every session and battery idle, every overload at its most, ``g``
@@ -197,6 +199,8 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     # the first block counts from now: the time before it has gone
     since = 0.0 if problem.now is None else (problem.now - blocks.start).total_seconds()
     begins = np.maximum(block_starts, since)
+    # each block's hours from now (the first one's may be less than a block's)
+    ahead = (block_starts + block_seconds - begins) / 3600.0
 
     columns = _Columns()
     first_column = np.zeros(n_sessions, dtype=np.int32)
@@ -269,12 +273,14 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         loads = [(node_row + k * count, w * scales[k]) for k, w in rows_of_battery[j]]
         soc = soc_row + j * count
         for sign, limit, stored in (
-            (1.0, battery.max_charge_w, -battery.charge_efficiency * hours),
-            (-1.0, battery.max_discharge_w, hours / battery.discharge_efficiency),
+            (1.0, battery.max_charge_w, -battery.charge_efficiency),
+            (-1.0, battery.max_discharge_w, 1.0 / battery.discharge_efficiency),
         ):
             for b in range(count):
+                # like a session's, its first block counts from now (at its average
+                # in the import)
                 entries = [(base + b, sign * w) for base, w in loads]
-                entries += [(import_row + b, sign), (soc + b, stored)]
+                entries += [(import_row + b, sign * ahead[b] / hours), (soc + b, stored * ahead[b])]
                 columns.add(0.0, 0.0, limit / 1000.0, entries)
         low, high = battery.energy_bounds_wh()
         for b in range(count):

@@ -549,3 +549,22 @@ def test_a_battery_short_of_its_final_energy_is_a_cost_not_a_failure() -> None:
     assert plan.storage["bess"].energy_wh == pytest.approx((1_400.0, 2_300.0), abs=WATT)
     assert plan.costs is not None
     assert plan.costs.shortfall == pytest.approx(7.7 * problem.storage_penalty_per_kwh())
+
+
+def test_a_battery_in_the_block_now_counts_only_its_time_from_now() -> None:
+    # planned at 0:45 into the dear first hour: 10 kW out for 0.25 h takes 2.78 kWh
+    # from the store (not 8 kWh over a whole hour), 2.5 kWh off that block's import;
+    # the cheap hour puts the 2.78 kWh back at 90 %
+    problem = single(
+        prices=(0.30, 0.10),
+        need_wh=0.0,
+        base_load_w=(10_000.0, 10_000.0),
+        storage=(battery(),),
+        now=T0 + timedelta(minutes=45),
+    )
+    plan = solve(problem)
+    taken = 10_000.0 * 0.25 / 0.9
+    planned = plan.storage["bess"]
+    assert planned.setpoint_w == pytest.approx((-10_000.0, taken / 0.9), abs=WATT)
+    assert planned.energy_wh == pytest.approx((10_000.0 - taken, 10_000.0), abs=WATT)
+    assert plan.import_w[0] == pytest.approx(10_000.0 - 2_500.0, abs=WATT)
