@@ -179,7 +179,7 @@ def _dataclass_encoder(fields: tuple[tuple[str, tuple[Code, Code]], ...]) -> Cod
 
 def _dataclass_decoder(cls: type, fields: tuple[tuple[str, tuple[Code, Code]], ...]) -> Code:
     def decode(item: Any) -> Any:
-        return cls(**{name: code[1](item[name]) for name, code in fields})
+        return cls(**{name: code[1](item[name]) for name, code in fields if name in item})
 
     return decode
 

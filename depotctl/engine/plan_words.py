@@ -29,6 +29,12 @@ def plan_words(decision: Decision, index: int) -> str:
         why = (
             f"deferred: {now} vs {_price(note.cheaper_price)} /kWh "
             f"from {_when(note.cheaper_from, snapshot)}"
+            + (" on forecast solar" if note.cheaper_solar else "")
+        )
+    elif note.grid_price_now is not None:
+        why = (
+            f"charges now on forecast solar: {_price(note.price_now)} /kWh vs "
+            f"{_price(note.grid_price_now)} /kWh from the grid"
         )
     else:
         why = f"planned: {now}, no cheaper block it charges in before it departs"

@@ -11,6 +11,7 @@ with the block's others into whole minimums (:mod:`.minimums`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import datetime
 
@@ -47,12 +48,15 @@ def plan_note(
     problem: PlanningProblem, plan: Plan, session: PlannedSession, at: datetime
 ) -> PlanNote:
     """Why ``session`` has the plan's rate at ``at``: the price now, the first later
-    block the plan charges it in at a lower price, its departure and slack."""
+    block the plan charges it in at a lower price, its departure and slack — each
+    price the one the plan pays at the margin (:func:`solar_blocks`: 0 on forecast
+    solar)."""
     blocks = problem.blocks
     now = blocks.index(at)
     if now is None:
         raise ValueError(f"planner: {at.isoformat()} is outside the plan's horizon")
-    prices = problem.price_per_kwh
+    solar = solar_blocks(problem, plan)
+    prices = tuple(0.0 if sun else p for sun, p in zip(solar, problem.price_per_kwh, strict=True))
     power = plan.sessions[session.id].power_w
     cheaper = next(
         (b for b in range(now + 1, blocks.count) if power[b] > IDLE_W and prices[b] < prices[now]),
@@ -66,4 +70,18 @@ def plan_note(
         cheaper_from=None if cheaper is None else blocks.start + blocks.length * cheaper,
         departure=session.departure,
         slack_h=(session.departure - at).total_seconds() / 3600.0 - needed_h,
+        grid_price_now=problem.price_per_kwh[now] if solar[now] else None,
+        cheaper_solar=cheaper is not None and solar[cheaper],
+    )
+
+
+def solar_blocks(problem: PlanningProblem, plan: Plan) -> tuple[bool, ...]:
+    """Per block, whether the plan's margin there is forecast solar: a block of a
+    positive price with generation, where the plan imports nothing (its load within
+    the generation; export earns nothing, so more load there costs nothing)."""
+    generation = problem.generation()
+    imported = plan.import_w or (math.inf,) * problem.blocks.count
+    return tuple(
+        price > 0.0 and sun > IDLE_W and grid <= IDLE_W
+        for price, sun, grid in zip(problem.price_per_kwh, generation, imported, strict=True)
     )

@@ -195,3 +195,45 @@ def test_the_allocator_following_a_plan_keeps_every_limit(snap: Snapshot) -> Non
     problem = planning_problem(snap, CostSignals(), TWO_HOURS)
     following = followed(snap, problem, solve(problem))
     assert overloads(following, allocate(following).limits_a) == []
+
+
+def test_a_session_charging_on_forecast_solar_says_so_not_the_tariff() -> None:
+    # 10 kW of forecast PV over the dear hours till 19:00: the plan charges on it now,
+    # the margin costs nothing (export earns nothing); the words quote 0, not 0.21
+    lax = car("c1/1", 30.0, hours=10.0)
+    snap = snapshot_at(NOW, lax)
+    base = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
+    sunny = tuple(
+        10_000.0 if start < NOW + timedelta(hours=2) else 0.0 for start in base.blocks.starts()
+    )
+    problem = replace(base, generation_w=sunny)
+    plan = solve(problem)
+    following = followed(snap, problem, plan)
+    assert following.sessions[0].planned_rate_a == pytest.approx(10_000.0 / WPA)
+    note = following.plan_notes[lax.id]
+    assert (note.price_now, note.grid_price_now, note.cheaper_price) == (0.0, 0.21, None)
+    detail = allocate(following).evses["c1/1"].binding.detail
+    assert "; charges now on forecast solar: 0 /kWh vs 0.21 /kWh from the grid;" in detail
+
+    # without the sun the same block's margin is the tariff's again
+    dark = followed(snap, base, solve(base)).plan_notes[lax.id]
+    assert (dark.price_now, dark.grid_price_now) == (0.21, None)
+
+
+def test_a_deferral_to_forecast_solar_names_it() -> None:
+    # the sun comes at 21:00 (a night of 0.06 before it): the plan waits for it
+    lax = car("c1/1", 30.0, hours=10.0)
+    snap = snapshot_at(NOW, lax)
+    base = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
+    later = (NOW + timedelta(hours=4), NOW + timedelta(hours=6))
+    sunny = tuple(
+        30_000.0 if later[0] <= start < later[1] else 0.0 for start in base.blocks.starts()
+    )
+    following = followed(
+        snap, replace(base, generation_w=sunny), solve(replace(base, generation_w=sunny))
+    )
+    note = following.plan_notes[lax.id]
+    assert (note.price_now, note.cheaper_price, note.cheaper_solar) == (0.21, 0.0, True)
+    assert note.cheaper_from == later[0]
+    detail = allocate(following).evses["c1/1"].binding.detail
+    assert "deferred: 0.21 /kWh now vs 0 /kWh from 21:00 on forecast solar;" in detail
