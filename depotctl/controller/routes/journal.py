@@ -13,7 +13,7 @@ from depotctl.api.inputs import Time
 from depotctl.api.journal import NODE_SCOPE, JournalFilters, JournalPosition
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
-from depotctl.controller.services.journal import journal_page
+from depotctl.controller.services.journal import JournalPage, journal_page
 from depotctl.controller.store import JournalEntry
 
 #: The most entries one page holds.
@@ -26,6 +26,10 @@ def _cursor(text: str) -> str:
 
 
 Cursor = Annotated[str, AfterValidator(_cursor)]
+#: ``?vehicle=``: the entries about that vehicle's sessions (its id in any case)
+VehicleQuery = Annotated[
+    str | None, Query(description="Only entries about this vehicle's sessions (bus-42)")
+]
 
 
 def journal_routes() -> APIRouter:
@@ -41,9 +45,7 @@ def journal_routes() -> APIRouter:
         envelope: Annotated[str | None, Query(description="Only this envelope's")] = None,
         session: Annotated[str | None, Query(description="Only this session's")] = None,
         node: Annotated[str | None, Query(description=NODE_SCOPE)] = None,
-        vehicle: Annotated[
-            str | None, Query(description="Only entries about this vehicle's sessions (bus-42)")
-        ] = None,
+        vehicle: VehicleQuery = None,
         kind: Annotated[str | None, Query(description="Only this kind (revision.applied)")] = None,
         after_id: Annotated[
             int | None, Query(ge=0, le=2**63 - 1, description="Only entries after this id")
@@ -58,17 +60,20 @@ def journal_routes() -> APIRouter:
     ) -> dict[str, Any]:
         filters = JournalFilters(since=since, until=until, kind=kind, after_id=after_id)
         filters |= JournalFilters(evse=evse, envelope=envelope, session=session, node=node)
-        filters |= JournalFilters(cursor=cursor, limit=limit)
-        filters |= JournalFilters(vehicle=vehicle.lower() if vehicle is not None else None)
-        page = journal_page(controller, filters)
-        return {
-            "entries": [entry_json(e) for e in page.entries],
-            "next": page.next.cursor() if page.next is not None else None,
-            "remaining": page.remaining,
-            "next_at": page.next_at.isoformat() if page.next_at is not None else None,
-        }
+        filters |= JournalFilters(cursor=cursor, limit=limit, vehicle=vehicle)
+        return page_json(journal_page(controller, filters))
 
     return router
+
+
+def page_json(page: JournalPage) -> dict[str, Any]:
+    """A page of the journal as the API gives it: its entries and where it goes on."""
+    return {
+        "entries": [entry_json(e) for e in page.entries],
+        "next": page.next.cursor() if page.next is not None else None,
+        "remaining": page.remaining,
+        "next_at": page.next_at.isoformat() if page.next_at is not None else None,
+    }
 
 
 def entry_json(entry: JournalEntry) -> dict[str, Any]:

@@ -155,7 +155,7 @@ _CONDITIONS = {
     "evse": "evse = ?",
     "envelope": "envelope = ?",
     "session": "session = ?",
-    "vehicle": "session IN (SELECT id FROM sessions WHERE vehicle_id = ?)",
+    "vehicle": "session IN (SELECT id FROM sessions WHERE vehicle_id = lower(?))",
     "kind": "kind = ?",
     "after_id": "id > ?",
 }
