@@ -64,21 +64,19 @@ def state_at(depot: Depot, instant: datetime) -> PastState | None:
 def journal_decisions(
     depot: Depot, instant: datetime, evse_id: str | None = None
 ) -> dict[str, JournalEntry]:
-    """Each EVSE's (or ``evse_id``'s) last ``allocation.changed`` entry at or before
-    ``instant``: the decisions the journal keeps, by EVSE id."""
+    """Each EVSE's (of the site in force, or ``evse_id``'s) last ``allocation.changed``
+    entry at or before ``instant``: the decisions the journal keeps, by EVSE id. One
+    indexed query per EVSE, not a read of the whole history."""
     until = instant + timedelta(microseconds=1)
     journal = depot.units().journal
-    if evse_id is not None:
-        entries = journal.entries(
-            kind=JournalKind.ALLOCATION_CHANGED, evse=evse_id, until=until, latest=True, limit=1
-        )
-        return {e.evse: e for e in entries if e.evse is not None}
+    applied = depot.applied
+    evses = [evse_id] if evse_id is not None else sorted(applied.topology.evses if applied else ())
     found: dict[str, JournalEntry] = {}
-    for entry in journal.entries(
-        kind=JournalKind.ALLOCATION_CHANGED, until=until, limit=10_000_000
-    ):
-        if entry.evse is not None:
-            found[entry.evse] = entry
+    for evse in evses:
+        for entry in journal.entries(
+            kind=JournalKind.ALLOCATION_CHANGED, evse=evse, until=until, latest=True, limit=1
+        ):
+            found[evse] = entry
     return found
 
 
