@@ -92,6 +92,7 @@ if TYPE_CHECKING:
         PastDecision,
         PastDecisions,
     )
+    from depotctl.api.planner import PlannerState
     from depotctl.api.plans import (
         Change,
         ChangeCount,
@@ -162,6 +163,7 @@ __getattr__ = lazy_attributes(
             "SiteRef",
             "State",
         ),
+        "planner": ("PlannerState",),
         "past": (
             "Past",
             "PastDecision",
@@ -309,6 +311,7 @@ __all__ = [
     "PathNode",
     "Plan",
     "PlanWarning",
+    "PlannerState",
     "Priority",
     "Problem",
     "ReadinessReport",

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from depotctl.api.base import ApiModel, Instant
 from depotctl.api.past import Past
+from depotctl.api.planner import PlannerState
 from depotctl.api.revisions import Revision
 
 
@@ -199,6 +200,7 @@ class State(AllocationHeader):
     time: Instant = Field(description="The instant it was computed for, UTC.")
     revision: Revision
     past: Past | None = Field(None, description="Only when asked about a past instant.")
+    planner: PlannerState | None = Field(None, description="The planner now (live only).")
 
 
 class Explanation(AllocationHeader):

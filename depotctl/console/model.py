@@ -21,6 +21,7 @@ from depotctl.api import (
     EvseAllocation,
     JournalEntry,
     NodeAllocation,
+    PlannerState,
     Session,
     Sessions,
     SiteRevision,
@@ -110,6 +111,10 @@ class Model:
     #: how many chargers the controller cannot command (``GET /api/v1/chargers``;
     #: None from a controller without it)
     uncontrollable_chargers: int | None = None
+    #: the planner's state (``planner`` of ``/state``; None from a controller without it)
+    planner: PlannerState | None = None
+    #: the control cycle shown when the console looks at the past (``t``); None live
+    past: datetime | None = None
 
     @property
     def loaded(self) -> bool:
@@ -191,6 +196,7 @@ def build(
         may_write=may_write,
         alerts=tuple(a for a in alerts_of(alerts) if a.is_open) if alerts is not None else (),
         uncontrollable_chargers=chargers.uncontrollable if chargers is not None else None,
+        planner=state.planner,
     )
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 @remote_options
 def status(remote: Remote) -> None:
     """The controller now: site, revision, clock, EVSEs by state, nodes at their limit,
-    open alerts, and the sessions that will be short at their departure (their
+    open alerts, the planner (following a plan, failed, stale or off), and the sessions that will be short at their departure (their
     readiness forecast, with its cause).
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
@@ -52,7 +52,9 @@ def status(remote: Remote) -> None:
     # here, not at the top: it loads the API's models, which validate never needs
     from depotctl.client.readiness import readiness_text, short_json
 
-    if remote.printed_json(_status_summary(clock, state, alerts) | short_json(sessions)):
+    summary = _status_summary(clock, state, alerts) | short_json(sessions)
+    planner = json_value(state.planner) if state.planner is not None else None
+    if remote.printed_json(summary | {"planner": planner}):
         return
     sys.stdout.write(_status_text(*_escaped(clock, state, alerts)))
     sys.stdout.write(readiness_text(sessions, zone_named(clock.timezone)))
@@ -112,6 +114,10 @@ def _status_text(clock: Clock, state: State, alerts: Alerts) -> str:
     from depotctl.client.alerts import alerts_line, alerts_of
 
     lines.append(f"alerts    {alerts_line(alerts_of(alerts), zone)}")
+    if state.planner is not None:  # a controller from before the planner's state has none
+        from depotctl.client.planner import plan_text
+
+        lines.append(f"plan      {plan_text(state.planner, zone)}")
     return "\n".join(lines) + "\n"
 
 

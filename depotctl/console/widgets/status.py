@@ -36,6 +36,8 @@ def header_text(model: Model) -> Text:
         if model.clock_kind == "sim":
             speed = f"×{model.speed:g}" if model.speed else "paused"
             text.append(f" sim {speed}", "yellow")
+    if model.planner is not None and model.planner.state != "off":
+        text.append(*plan_words(model))
     if not model.may_write and link is Link.CONNECTED:
         text.append("  read-only", "dim")
     uncontrollable = model.uncontrollable_chargers
@@ -43,6 +45,21 @@ def header_text(model: Model) -> Text:
         noun = "charger" if uncontrollable == 1 else "chargers"
         text.append(f"  ⚠ {uncontrollable} {noun} uncontrollable", "bold yellow")
     return text
+
+
+#: how the header colours the planner's state
+PLAN_STYLES = {"following": "green", "failed": "bold red", "stale": "yellow"}
+
+
+def plan_words(model: Model) -> tuple[str, str]:
+    """``  plan following`` (green), ``  plan failed since 18:07:12`` (red), ``  plan
+    stale since …``, ``  plan waiting``: the planner's state and its style (a site
+    that does not plan shows none)."""
+    planner = model.planner
+    assert planner is not None
+    since = planner.since if planner.state in ("failed", "stale") else None
+    when = f" since {since.astimezone(model.local):%H:%M:%S}" if since is not None else ""
+    return f"  plan {planner.state}{when}", PLAN_STYLES.get(planner.state, "dim")
 
 
 def banner_text(model: Model) -> Text:

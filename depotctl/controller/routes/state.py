@@ -25,6 +25,7 @@ from depotctl.controller.services.past import (
     past_json,
     past_state,
 )
+from depotctl.controller.services.planner import planner_json
 from depotctl.controller.services.state import explained, explained_evse, snapshot_export
 from depotctl.views import Origin, allocation_json, explain_json
 
@@ -89,11 +90,15 @@ def state_routes() -> APIRouter:
             past = past_state(controller, instant(at))
             return JSONResponse({**_state_json(past.live), "past": past_json(past)})
         live = current_state(controller)
-        rendered: tuple[LiveState, bytes] | None = getattr(request.app.state, "state_body", None)
-        if rendered is None or rendered[0] is not live:  # once per cycle, not per request
-            rendered = (live, json.dumps(_state_json(live), separators=(",", ":")).encode())
+        planner = planner_json(controller, controller.clock.now())
+        rendered: tuple[LiveState, dict[str, Any], bytes] | None
+        rendered = getattr(request.app.state, "state_body", None)
+        # once per cycle (or change of the planner's state), not per request
+        if rendered is None or rendered[0] is not live or rendered[1] != planner:
+            body = {**_state_json(live), "planner": planner}
+            rendered = (live, planner, json.dumps(body, separators=(",", ":")).encode())
             request.app.state.state_body = rendered
-        return Response(rendered[1], media_type="application/json")
+        return Response(rendered[2], media_type="application/json")
 
     @answering(
         router.get,
