@@ -178,6 +178,8 @@ def _plan_note(session_id: str, entry: PlanNoteEntry) -> PlanNote:
         cheaper_from=_utc(entry.cheaper_from),
         departure=_utc_required(entry.departure),
         slack_h=entry.slack_hours,
+        grid_price_now=entry.grid_price_now,
+        cheaper_solar=entry.cheaper_solar,
     )
 
 

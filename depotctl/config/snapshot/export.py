@@ -258,6 +258,8 @@ def _plan_note(note: PlanNote, when: Any) -> dict[str, Any]:
         **_maybe("cheaper_from", note.cheaper_from, when),
         "departure": when(note.departure),
         "slack_hours": float(note.slack_h),
+        **_maybe("grid_price_now", note.grid_price_now, float),
+        **({"cheaper_solar": True} if note.cheaper_solar else {}),
     }
 
 

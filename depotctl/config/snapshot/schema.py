@@ -192,6 +192,12 @@ class PlanNoteEntry(SchemaModel):
     slack_hours: float = Field(
         description="The hours it could still wait and charge at its maximum until it departs."
     )
+    grid_price_now: float | None = Field(
+        None,
+        description="The tariff's price per kWh now when the plan's margin now is forecast "
+        "solar (price_now 0).",
+    )
+    cheaper_solar: bool = Field(False, description="The cheaper block's margin is forecast solar.")
 
 
 class SessionEntry(SchemaModel):
