@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from depotctl.controller.alerts import AlertBook
+from depotctl.controller.compaction import Compaction
 from depotctl.controller.decisions import (
     allocation_entries,
     charger_after,
@@ -42,6 +43,7 @@ from depotctl.controller.inputs_record import InputsRecorder
 from depotctl.controller.lifecycle import lifecycle_entries
 from depotctl.controller.oscp.compliance import oscp_compliance
 from depotctl.controller.readiness import live_forecasts
+from depotctl.controller.retention import Retention
 from depotctl.controller.service import Controller
 from depotctl.controller.storage import Batteries
 from depotctl.controller.store import JournalKind, UnitOfWork, journal_entry
@@ -86,9 +88,9 @@ class ControlLoop:
     #: whether each EVSE is switched on or off, and since when (fairness rotation's
     #: minimum on and off times count from then)
     admission: dict[str, Admission] = field(default_factory=dict)
-    #: how long the per-minute telemetry history is kept (of the controller's clock)
-    telemetry_retention_s: float = 35 * 86_400.0
-    _pruned_at: datetime | None = None
+    #: how long the store keeps each kind of history (controller/compaction.py)
+    retention: Retention = field(default_factory=Retention)
+    _compaction: Compaction | None = None
     #: outcomes reported since the last cycle
     _outcomes: list[Outcome] = field(default_factory=list)
     #: EVSEs whose value in force is only an upper bound: told again even if unchanged
@@ -352,18 +354,16 @@ class ControlLoop:
     # -- upkeep ----------------------------------------------------------------------
 
     def _prune(self, now: datetime) -> None:
-        """Drop telemetry history past its retention, at most once an hour."""
-        if self._pruned_at is not None and (now - self._pruned_at).total_seconds() < 3600:
+        """Start the store's compaction pass when one is due: on a worker thread of the
+        running event loop (inline without one)."""
+        if self._compaction is None:
+            self._compaction = Compaction(self.controller.units, self.retention)
+        if not self._compaction.claim(now):
             return
-        self._pruned_at = now
-        dropped = self.controller.units().telemetry.prune(
-            before=now - timedelta(seconds=self.telemetry_retention_s)
-        )
-        if dropped:
-            log.info("dropped %d minutes of telemetry older than the retention", dropped)
-        self.controller.units().cycle_inputs.prune(
-            before=now - timedelta(seconds=self.telemetry_retention_s)
-        )
+        try:
+            asyncio.get_running_loop().run_in_executor(None, self._compaction.run_logged, now)
+        except RuntimeError:  # no running loop
+            self._compaction.run_logged(now)
 
     def _journal_failure(self, reason: str, error: Exception) -> None:
         try:

@@ -369,6 +369,41 @@ MIGRATIONS: tuple[Migration, ...] = (
         "index in the journal's order (time, then id) instead of the whole journal",
         ("CREATE INDEX journal_kind ON journal (kind, at)",),
     ),
+    Migration(
+        12,
+        "retention (docs/retention.md): telemetry minutes downsampled into quarter hours, "
+        "and the journal's horizon — entries before it may be forgotten, none after",
+        (
+            """
+            CREATE TABLE telemetry_quarters (
+                node TEXT NOT NULL,
+                start TEXT NOT NULL,
+                minutes INTEGER NOT NULL CHECK (minutes >= 1),
+                samples INTEGER NOT NULL,
+                power_samples INTEGER NOT NULL,
+                power_minutes INTEGER NOT NULL,
+                power_w_mean REAL,
+                power_w_max REAL,
+                l1_a_max REAL,
+                l2_a_max REAL,
+                l3_a_max REAL,
+                PRIMARY KEY (node, start)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE journal_horizon (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                cut TEXT NOT NULL
+            )
+            """,
+            "DROP TRIGGER journal_no_delete",
+            """
+            CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+            WHEN old.at >= coalesce((SELECT cut FROM journal_horizon WHERE id = 1), '')
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only before its horizon'); END
+            """,
+        ),
+    ),
 )
 
 #: The newest schema this code knows.

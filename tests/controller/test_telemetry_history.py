@@ -79,7 +79,7 @@ def test_the_control_loop_prunes_past_the_retention(tmp_path: Path) -> None:
                 Reading("m-main", START - timedelta(days=2), power_w=2.0),
             ]
         )
-        loop = ControlLoop(controller, RecordingDispatcher(), telemetry_retention_s=30 * 86_400)
+        loop = ControlLoop(controller, RecordingDispatcher())
         asyncio.run(loop.cycle("tick"))
         assert [m.power_w_mean for m in controller.units().telemetry.history("m-main")] == [2.0]
     finally:

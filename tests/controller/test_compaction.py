@@ -1,0 +1,85 @@
+"""The compaction job on a real store, its clock the test's: a pass folds telemetry
+older than the raw retention into quarter hours, forgets journal entries older than the
+decisions' retention and drops cycle inputs older than theirs; newer rows stay; one
+journal entry per pass with its counts; at most one pass an hour."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from depotctl.controller.compaction import COMPACTED, Compaction
+from depotctl.controller.retention import Retention
+from depotctl.controller.store import Store, Units, journal_entry
+from depotctl.controller.store.compaction import Compactor
+from depotctl.domain.telemetry import Reading
+
+NOW = datetime(2026, 12, 7, 2, 14, tzinfo=UTC)
+RETENTION = Retention(
+    decisions=timedelta(days=100), raw_telemetry=timedelta(days=10), inputs=timedelta(days=5)
+)
+
+
+@pytest.fixture
+def units(tmp_path: Path) -> Iterator[Units]:
+    store = Store.open(tmp_path / "depotctl.sqlite")
+    units = Units(store)
+    units().telemetry.put(
+        Reading("m-1", NOW - timedelta(days=d, seconds=s), power_w=float(d * 100 + s))
+        for d in (1, 9, 11, 12)
+        for s in (0, 20)
+    )
+    units().journal.record(
+        journal_entry("allocation.changed", f"{d} days ago", at=NOW - timedelta(days=d))
+        for d in (1, 99, 101, 150)
+    )
+    for d in (7, 6, 4, 1):
+        units().cycle_inputs.add(
+            NOW - timedelta(days=d),
+            revision=1,
+            envelope_lead=timedelta(seconds=10),
+            keyframe=True,
+            body=b"x",
+        )
+    yield units
+    store.close()
+
+
+def test_a_pass_compacts_what_is_past_each_retention_and_keeps_the_rest(units: Units) -> None:
+    compaction = Compaction(units, RETENTION)
+    assert compaction.claim(NOW)
+    counts = compaction.run(NOW)
+    assert (counts.minutes_folded, counts.entries_forgotten, counts.inputs_dropped) == (4, 2, 1)
+    # newer than 10 days: still minutes; older: a day's two minutes' mean in its quarter
+    assert [m.power_w_mean for m in units().telemetry.history("m-1")] == [
+        920.0,
+        900.0,
+        120.0,
+        100.0,
+    ]
+    assert [q.power_w_mean for q in Compactor(units.store).quarters("m-1")] == [1210.0, 1110.0]
+    kept = [e for e in units().journal.entries() if e.kind != COMPACTED]
+    assert [e.message for e in kept] == ["99 days ago", "1 days ago"]
+    assert units().cycle_inputs.earliest() == NOW - timedelta(days=6)
+    [entry] = units().journal.entries(kind=COMPACTED)
+    assert entry.at == NOW
+    assert entry.data["minutes_folded"] == 4 and entry.data["entries_forgotten"] == 2
+    assert "4 telemetry minutes older than 10 days" in entry.message
+
+
+def test_one_pass_an_hour_and_a_pass_with_nothing_to_do_is_not_journaled(units: Units) -> None:
+    compaction = Compaction(units, RETENTION)
+    assert compaction.claim(NOW)
+    compaction.run(NOW)
+    assert not compaction.claim(NOW + timedelta(minutes=59))
+    assert compaction.claim(NOW + timedelta(hours=1))
+    assert not compaction.run(NOW + timedelta(hours=1))
+    assert len(units().journal.entries(kind=COMPACTED)) == 1
+
+
+def test_a_retention_longer_than_the_decisions_is_refused() -> None:
+    with pytest.raises(ValueError, match="raw telemetry kept 500 days"):
+        Retention(raw_telemetry=timedelta(days=500))
