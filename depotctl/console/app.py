@@ -34,6 +34,7 @@ from depotctl.console.widgets.envelopes import EnvelopesView
 from depotctl.console.widgets.evses import EvseDetail, EvseTable
 from depotctl.console.widgets.explain import ExplainScreen
 from depotctl.console.widgets.journal import JournalTail
+from depotctl.console.widgets.past import PastBanner, TravelPrompt
 from depotctl.console.widgets.status import Banner, StatusBar
 from depotctl.console.widgets.tree import ElectricalTree
 from depotctl.domain.instants import InstantError, format_instant, parse_instant
@@ -74,6 +75,8 @@ class ConsoleApp(App[None]):
         Binding("n", "new_envelope", "Envelope"),
         Binding("w", "withdraw", "Withdraw"),
         Binding("r", "poll", "Poll now", show=False),
+        Binding("t", "travel", "Past"),
+        Binding("escape", "now", "Now"),
         Binding("1", "pane('tree')", "Tree", show=False),
         Binding("2", "pane('evses')", "EVSEs", show=False),
         Binding("3", "pane('envelopes')", "Envelopes", show=False),
@@ -88,6 +91,7 @@ class ConsoleApp(App[None]):
         self.applied_polls = -1
         self.shown_in: dict[str, int] = {}  # pane → the model generation it shows
         self.may_write = False
+        self.live = True  # whether the footer's keys are now's (esc: back to now)
         coordinator.on_update = self._model_arrived
 
     def _model_arrived(self, _model: Model) -> None:
@@ -108,6 +112,7 @@ class ConsoleApp(App[None]):
         yield StatusBar(id="status")
         yield Banner(id="banner")
         yield AlertBanner(id="alerts")
+        yield PastBanner(id="past")
         with TabbedContent(initial=self.first_pane, id="panes"):
             with TabPane("1 Tree", id="tree"):
                 yield ElectricalTree(id="tree-view")
@@ -147,8 +152,13 @@ class ConsoleApp(App[None]):
         statuses.first().update_model(model)
         main.query_one(Banner).update_model(model)
         main.query_one(AlertBanner).update_model(model)
-        if model.may_write != self.may_write:
+        main.query_one(PastBanner).update_model(model)
+        refused, self.coordinator.past_refused = self.coordinator.past_refused, None
+        if refused is not None:
+            self.notify(f"cannot show the past: {refused}", severity="error", markup=False)
+        if model.may_write != self.may_write or (model.past is None) != self.live:
             self.may_write = model.may_write
+            self.live = model.past is None
             self.refresh_bindings()
         if not model.loaded:
             return
@@ -197,6 +207,32 @@ class ConsoleApp(App[None]):
 
     def action_poll(self) -> None:
         self.coordinator.wake()
+
+    # The past
+
+    def action_travel(self) -> None:
+        self.push_screen(TravelPrompt(), self._travel_typed)
+
+    def _travel_typed(self, text: str | None) -> None:
+        if text is None:
+            return
+        now = self.coordinator.now
+        if now is None:
+            self.notify("the controller's time is not known yet; wait for its first answer")
+            return
+        try:
+            at = parse_instant(text, now=now, zone=self.model.local)
+        except InstantError as error:
+            self.notify(f"{error.message}; {error.hint}", severity="error", markup=False)
+            return
+        if at > now:
+            when = format_instant(at, self.model.local)
+            self.notify(f"{when} is after the controller's now; give a past time", severity="error")
+            return
+        self.coordinator.travel(at)
+
+    def action_now(self) -> None:
+        self.coordinator.travel(None)
 
     def action_sort(self) -> None:
         table = self.main.query_one(EvseTable)
@@ -272,6 +308,8 @@ class ConsoleApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in WRITE_ACTIONS and not self.model.may_write:
+            return False
+        if action == "now" and self.model.past is None:
             return False
         if action == "withdraw" and self._pane() != "envelopes":
             return None
@@ -415,6 +453,9 @@ class ConsoleApp(App[None]):
             "Sort EVSEs", "Sort the EVSE table by the next column", self.action_sort
         )
         yield SystemCommand("Poll now", "Ask the controller again", self.action_poll)
+        yield SystemCommand(
+            "Show the past", "The whole depot as it was at a time (t)", self.action_travel
+        )
         if self.model.may_write:
             yield SystemCommand(
                 "Pause or resume the selected EVSE", "Confirmed, journaled", self.action_pause

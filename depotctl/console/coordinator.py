@@ -10,6 +10,10 @@ backoff that doubles up to ``max_backoff``. A controller that answers but refuse
 token (401, 403) is a configuration error, not a lost connection: the connection is
 ``refused``, with where the token is read from, and asked again every ``max_backoff``.
 
+The past (:meth:`Coordinator.travel`): the depot as the control cycle at or before an
+instant left it (``/state?at=``, its telemetry from ``/snapshot?at=``), asked once per
+instant — the past does not change — while the journal and the connection stay live.
+
 Every answer is escaped for the terminal here, as it arrives
 (:func:`~depotctl.client.terminal_text.escaped_model`): no widget ever holds a
 control character the controller sent (an operator's reason, a charger's id).
@@ -23,7 +27,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from depotctl.api import Explanation, JournalEntry, SiteRevision
+from depotctl.api import Envelope, Envelopes, Explanation, JournalEntry, Sessions, SiteRevision
 from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
 from depotctl.client.terminal_text import escaped, escaped_model
 from depotctl.console.model import Connection, Link, Model, build, draws_of, tail
@@ -75,10 +79,23 @@ class Coordinator:
         self._may_write: bool | None = None
         self._draws: dict[str, float] = {}
         self._polls_ok = 0
+        #: the instant asked about while the console looks at the past; None live
+        self.at: datetime | None = None
+        self._past_of: datetime | None = None  # the instant the model's past answers
+        #: the controller's time at the last poll (the model's is the past's, looking back)
+        self.now: datetime | None = None
+        #: why the controller could not show the instant asked (the console is back at
+        #: now); the app says it once and clears it
+        self.past_refused: str | None = None
 
     def wake(self) -> None:
         """Poll as soon as the current poll (if any) is done."""
         self._wake.set()
+
+    def travel(self, at: datetime | None) -> None:
+        """Show the depot at ``at`` (None: now) from the next poll, which starts now."""
+        self.at = at
+        self.wake()
 
     def forbid_writes(self) -> None:
         """The controller refused a write (403): hide the actions from now on."""
@@ -125,6 +142,15 @@ class Coordinator:
 
     async def poll(self) -> Model:
         """One round of requests; raises :class:`Unreachable` or :class:`ApiError`."""
+        at = self.at
+        if at is not None:
+            try:
+                return await self._past(at)
+            except ApiError as error:
+                if error.status not in (400, 404, 422):
+                    raise
+                self.at = None
+                self.past_refused = f"{error.status} {error.code}: {error.message}"
         answers = await asyncio.gather(
             self.client.state(),
             self.client.sessions(),
@@ -137,6 +163,7 @@ class Coordinator:
         state = escaped_model(_answered(answers[0]))
         sessions = escaped_model(_answered(answers[1]))
         clock = escaped_model(_answered(answers[2]))
+        self.now = clock.time
         envelopes = escaped_model(_answered(answers[3]))
         alerts = _answered(answers[4])
         chargers = _answered(answers[5])
@@ -165,11 +192,44 @@ class Coordinator:
             chargers=chargers,
         )
 
+    async def _past(self, at: datetime) -> Model:
+        """The model at ``at``: asked once per instant; the journal followed as live."""
+        if self._past_of == at and self.model.past is not None:
+            await self._follow_journal(self.model.time)
+            return replace(self.model, journal=self._journal)
+        state, snapshot, clock, envelopes = await asyncio.gather(
+            self.client.state_at(at),
+            self.client.snapshot_at(at),
+            self.client.clock(),
+            self.client.envelopes(),
+        )
+        state, clock = escaped_model(state), escaped_model(clock)
+        self.now = clock.time
+        if state.past is None:
+            raise ValueError(f"the controller answered /state?at={at.isoformat()} with no past")
+        cycle_at = state.past.cycle_at
+        await self._follow_journal(clock.time)
+        model = build(
+            self.model,
+            connection=Connection(url=self.client.base_url, link=Link.CONNECTED),
+            state=state,
+            sessions=Sessions(time=cycle_at, sessions=[]),  # the allocations name them
+            clock=clock,
+            envelopes=_in_force_at(escaped_model(envelopes), cycle_at),
+            site=self._site,
+            journal=self._journal,
+            may_write=False,
+            draws=draws_of(escaped_model(snapshot)),
+        )
+        self._past_of = at
+        return replace(model, time=cycle_at, past=cycle_at)
+
     async def explain(self, evse: str) -> tuple[Explanation, list[JournalEntry]]:
-        """An EVSE's explanation and its recent journal entries (newest last)."""
+        """An EVSE's explanation (at the instant shown: now, or the past) and its
+        recent journal entries (newest last)."""
         now = self.model.time
         explained, journal = await asyncio.gather(
-            self.client.explain(evse),
+            self.client.explain(evse) if self.at is None else self.client.explain_at(evse, self.at),
             self.client.journal(
                 evse=evse,
                 since=now - TAIL_SPAN if now is not None else None,
@@ -202,6 +262,19 @@ class Coordinator:
                 break
         if new:
             self._journal = tail([*self._journal, *new], self.journal_keep)
+
+
+def _in_force_at(envelopes: Envelopes, at: datetime) -> Envelopes:
+    """The envelopes (of those the controller lists now) that applied at ``at``."""
+    kept = [e for e in envelopes.envelopes if _in_force(e, at)]
+    return envelopes.model_copy(update={"envelopes": kept})
+
+
+def _in_force(envelope: Envelope, at: datetime) -> bool:
+    """Whether ``envelope`` applied at ``at`` (of those the controller lists now)."""
+    ended = envelope.end is not None and envelope.end <= at
+    withdrawn = envelope.withdrawn_at is not None and envelope.withdrawn_at <= at
+    return envelope.start <= at and not ended and not withdrawn
 
 
 async def _unless_missing(answer: Awaitable[Answer]) -> Answer | None:

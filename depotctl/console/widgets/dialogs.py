@@ -157,6 +157,8 @@ HELP = """\
  /         filter the EVSE table (escape clears)
  s         sort the EVSE table by the next column
  r         poll now            ctrl+p  command palette
+ t         the whole depot as it was at a time (02:14,
+           yesterday 02:14, 8h); AS AT marks it; esc for now
  p         pause / resume the selected EVSE      (admin token)
  n         submit a local envelope               (admin token)
  w         withdraw the selected envelope        (admin token)

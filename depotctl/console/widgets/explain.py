@@ -21,6 +21,7 @@ from depotctl.api import Candidate, Explanation, JournalEntry
 from depotctl.client.figures import DASH
 from depotctl.console.model import Model
 from depotctl.console.widgets.journal import entry_line
+from depotctl.domain.instants import format_instant
 
 #: How many of the EVSE's journal entries the pane shows.
 JOURNAL_LINES = 12
@@ -31,6 +32,9 @@ def summary(explained: Explanation, model: Model) -> Text:
     binding = evse.binding
     text = Text.assemble(("EVSE ", "dim"), (evse.id, "bold"))
     text.append(f" on charger {evse.charger}", "dim")
+    if explained.past is not None:  # the console looks back (t)
+        when = format_instant(explained.past.cycle_at, model.local)
+        text = Text.assemble((f"AS AT {when} — the past\n", "bold reverse"), text)
     text.append("\n  state    ", "dim")
     text.append(evse.state)
     if evse.session_id:
