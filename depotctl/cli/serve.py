@@ -6,6 +6,7 @@ and the other offline commands never load them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from enum import StrEnum
@@ -22,6 +23,15 @@ from depotctl.cli.history_in_serve import (
     history_beside,
 )
 from depotctl.cli.parameters import bare_option, positive_seconds
+from depotctl.cli.retention_options import (
+    DEFAULT_DECISIONS,
+    DEFAULT_INPUTS,
+    DEFAULT_TELEMETRY,
+    KeepDecisionsOption,
+    KeepInputsOption,
+    KeepTelemetryOption,
+    retention_of,
+)
 from depotctl.controller.log_lines import LogFormat as LogFormatChoice
 
 if TYPE_CHECKING:
@@ -224,6 +234,9 @@ def serve(
     history_url: HistoryUrlOption = None,
     history_password_env: HistoryPasswordEnvOption = None,
     history_password_file: HistoryPasswordFileOption = None,
+    keep_decisions: KeepDecisionsOption = DEFAULT_DECISIONS,
+    keep_telemetry: KeepTelemetryOption = DEFAULT_TELEMETRY,
+    keep_inputs: KeepInputsOption = DEFAULT_INPUTS,
 ) -> None:
     """Run the depot controller: the SQLite store, the clock and the HTTP API.
 
@@ -270,6 +283,8 @@ def serve(
         oscp_listen,
         oscp_base_url,
     )
+    retention = retention_of(keep_decisions, keep_telemetry, keep_inputs)
+    settings = dataclasses.replace(settings, retention=retention)
     shipping = history_beside(
         history_url, history_password_env, history_password_file, settings.state_dir
     )

@@ -400,7 +400,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """
             CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
             WHEN old.at >= coalesce((SELECT cut FROM journal_horizon WHERE id = 1), '')
-            BEGIN SELECT RAISE(ABORT, 'the journal is append-only before its horizon'); END
+            BEGIN SELECT RAISE(ABORT, 'the journal is append-only: only entries before its horizon go'); END
             """,
         ),
     ),

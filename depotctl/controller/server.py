@@ -182,6 +182,7 @@ def _run_with_store(
         controller,
         ShadowDispatcher() if settings.shadow else dispatch,
         tick_s=settings.tick_s,
+        retention=settings.retention,
     )
     Planning.for_site(controller)  # the site's planner: (off unless enabled)
     if controller.applied is not None:  # the site's simulated batteries, steered each cycle

@@ -3,10 +3,11 @@ library only, so that a usage error costs no server imports)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from depotctl.controller.log_lines import LogFormat
+from depotctl.controller.retention import Retention
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +30,5 @@ class Settings:
     oscp_listen: tuple[str, int] = ("127.0.0.1", 9100)
     #: the base URL announced at OSCP ``register`` (default: the listener's own)
     oscp_base_url: str | None = None
+    #: how long the store keeps each kind of history (--keep-*)
+    retention: Retention = field(default_factory=Retention)
