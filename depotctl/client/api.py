@@ -52,6 +52,7 @@ from depotctl.api import (
     json_of,
 )
 from depotctl.api.journal import JournalFilters
+from depotctl.api.lineage import Lineage
 from depotctl.client.calls import (
     API,
     Answer,
@@ -146,6 +147,15 @@ class ControllerApi:
         limit 1,000, at most 10,000)."""
         given = {name: _iso(v) if isinstance(v, datetime) else v for name, v in filters.items()}
         return Call("GET", API + "/journal", Journal, only_given(**given))
+
+    @Endpoint
+    def lineage(
+        subject: str, since: datetime | None = None, until: datetime | None = None
+    ) -> Call[Lineage]:
+        """An EVSE's, session's or vehicle's sessions from arrival to outcome, or what
+        an envelope cost each EVSE it limited."""
+        params = only_given(since=_iso(since), until=_iso(until))
+        return Call("GET", f"{API}/lineage/{_id(subject)}", Lineage, params)
 
     # GitOps
 

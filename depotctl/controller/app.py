@@ -20,6 +20,7 @@ from depotctl.controller.routes.chargers import charger_routes
 from depotctl.controller.routes.envelopes import envelope_routes
 from depotctl.controller.routes.events import event_routes
 from depotctl.controller.routes.journal import journal_routes
+from depotctl.controller.routes.lineage import lineage_routes
 from depotctl.controller.routes.overrides import override_routes
 from depotctl.controller.routes.reports import report_routes
 from depotctl.controller.routes.revisions import revision_routes
@@ -52,6 +53,7 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
         state_routes,
         revision_routes,
         journal_routes,
+        lineage_routes,
         envelope_routes,
         session_routes,
         telemetry_routes,

@@ -16,6 +16,7 @@ from depotctl.cli.remote import (  # noqa: F401  (register the commands)
     contexts,
     inputs,
     journal,
+    lineage,
     overrides,
     report,
     revisions,
