@@ -45,8 +45,8 @@ def console(
 ) -> None:
     """The live console: electrical tree, EVSEs with their reasons, envelopes, journal.
 
-    Keys: 1-4 panes, e explain, / filter, s sort, p pause/resume, n envelope,
-    w withdraw, ? help, ctrl+p commands, q quit. With the read-only token, or with
+    Keys: 1-5 panes, e explain, / filter, s sort, t the past (esc for now),
+    p pause/resume, n envelope, w withdraw, ? help, ctrl+p commands, q quit. With the read-only token, or with
     --read-only, the actions are hidden.
 
     **Examples**

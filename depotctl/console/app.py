@@ -1,5 +1,6 @@
 """The console app: the header, the banners (the controller unreachable; the open
-alerts), four panes (tree, EVSEs, envelopes, journal) fed by one
+alerts; the past, while the console looks back), five panes (tree, EVSEs, envelopes,
+journal, alerts) fed by one
 :class:`~depotctl.console.coordinator.Coordinator`, and the actions — each confirmed,
 each hidden when the console may not write."""
 
@@ -22,7 +23,7 @@ from depotctl.client.api import ApiError, Unreachable
 from depotctl.client.terminal_text import escaped
 from depotctl.console.coordinator import Coordinator
 from depotctl.console.model import Link, Model
-from depotctl.console.widgets.alerts import AlertBanner
+from depotctl.console.widgets.alerts import AlertBanner, AlertsTable
 from depotctl.console.widgets.dialogs import (
     Confirmed,
     ConfirmScreen,
@@ -41,7 +42,7 @@ from depotctl.domain.instants import InstantError, format_instant, parse_instant
 
 #: Actions that change the controller: hidden when the console may not write.
 WRITE_ACTIONS = frozenset({"pause", "new_envelope", "withdraw"})
-PANES = ("tree", "evses", "envelopes", "journal")
+PANES = ("tree", "evses", "envelopes", "journal", "alert-list")
 
 
 class ModelUpdated(Message):
@@ -81,6 +82,7 @@ class ConsoleApp(App[None]):
         Binding("2", "pane('evses')", "EVSEs", show=False),
         Binding("3", "pane('envelopes')", "Envelopes", show=False),
         Binding("4", "pane('journal')", "Journal", show=False),
+        Binding("5", "pane('alert-list')", "Alerts", show=False),
     ]
 
     def __init__(self, coordinator: Coordinator, *, pane: str = "tree", poll: bool = True) -> None:
@@ -124,6 +126,8 @@ class ConsoleApp(App[None]):
                 yield EnvelopesView(id="envelopes-view")
             with TabPane("4 Journal", id="journal"):
                 yield JournalTail(id="journal-view")
+            with TabPane("5 Alerts", id="alert-list"):
+                yield AlertsTable(id="alerts-view")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -177,6 +181,8 @@ class ConsoleApp(App[None]):
             self._show_detail()
         elif pane == "envelopes":
             main.query_one(EnvelopesView).update_model(model)
+        elif pane == "alert-list":
+            main.query_one(AlertsTable).update_model(model)
         else:
             main.query_one(JournalTail).update_model(model)
         if isinstance(self.screen, ExplainScreen) and model.connection.link is Link.CONNECTED:
@@ -194,6 +200,7 @@ class ConsoleApp(App[None]):
             "evses": "#evse-table",
             "envelopes": "#envelope-table",
             "journal": "#journal-view",
+            "alert-list": "#alerts-view",
         }[pane]
         self.main.query_one(widget).focus()
 
@@ -441,7 +448,8 @@ class ConsoleApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for pane, title in zip(PANES, ("tree", "EVSE table", "envelopes", "journal"), strict=True):
+        titles = ("tree", "EVSE table", "envelopes", "journal", "alerts")
+        for pane, title in zip(PANES, titles, strict=True):
             yield SystemCommand(
                 f"Show the {title}",
                 f"Switch to the {title} pane",

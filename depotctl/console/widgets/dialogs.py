@@ -138,7 +138,7 @@ class EnvelopeForm(ModalScreen[EnvelopeFields | None]):
 HELP = """\
 [b]depotctl console[/b]: the controller, live (polled every second)
 
-[b]Panes[/b] (keys 1-4; tab moves between widgets)
+[b]Panes[/b] (keys 1-5; tab moves between widgets)
  1 Tree       site > grid connections > circuits > groups >
               chargers > EVSEs; per node the load against its
               effective limit (a bar per phase for current
@@ -151,6 +151,8 @@ HELP = """\
               a timeline of the hours ahead
               (█ ahead, ▒ past, x withdrawn, │ now)
  4 Journal    the controller's decisions, newest last
+ 5 Alerts     the open alerts, the critical first: since when,
+              for how long, and why
 
 [b]Keys[/b]
  e, enter  explain the selected EVSE (chain of limits, journal)
