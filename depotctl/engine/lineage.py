@@ -86,11 +86,11 @@ class SessionLineage:
         if short == 0.0:
             return f"met: {got} of {need}"
         held = self.held_back_most(self.ended)
-        because = (
-            f"because {held} held it back most"
-            if held
-            else "with its highest limit throughout: it left too soon or drew less"
-        )
+        because = f"because {held} held it back most"
+        if held is None:
+            because = "with its highest limit throughout: it left too soon or drew less"
+        if not self.steps:
+            because = "with no limit change in this window"
         return f"short by {short / 1000:.1f} kWh ({got} of {need}) {because}"
 
     def words(self, zone: tzinfo) -> list[str]:
@@ -212,6 +212,8 @@ def _binds(step: LimitStep, envelope: str) -> bool:
 
 def _spans(steps: Sequence[LimitStep], until: datetime) -> list[tuple[LimitStep, datetime]]:
     """Each step with when the next one replaced it (the last: ``until``)."""
+    if not steps:
+        return []
     ends = [step.at for step in steps[1:]] + [until]
     return [(step, max(end, step.at)) for step, end in zip(steps, ends, strict=True)]
 

@@ -60,5 +60,11 @@ def test_a_short_session_names_what_held_it_back_most() -> None:
         "2026-12-07 21:00:00+11:00"
     )
     assert words[-2:] == ["2026-12-07 19:50:00+11:00  ended", f"outcome: {found.outcome}"]
+    bare = session_lineage(session, ended, [], need)  # no limit change in the window
+    assert bare.outcome == (
+        "short by 10.5 kWh (9.5 kWh of 20.0 kWh) with no limit change in this window"
+    )
+    full = session_lineage(session, ended, STEPS[:1], need)  # 32 A throughout
+    assert full.outcome.endswith("with its highest limit throughout: it left too soon or drew less")
     met = session_lineage(session, ended, STEPS, (9_000.0, departure, RequirementSource.DEFAULT))
     assert met.outcome == "met: 9.5 kWh of 9.0 kWh (the site's default)"
