@@ -102,10 +102,10 @@ def _figures(counts: CompactionCounts) -> dict[str, int]:
 def _entry(now: datetime, retention: Retention, counts: CompactionCounts) -> NewJournalEntry:
     return journal_entry(
         COMPACTED,
-        f"store compacted: {counts.minutes_folded} telemetry minutes older than "
+        f"store compacted: {counts.minutes_folded:,} telemetry minutes older than "
         f"{retention.raw_telemetry.days} days folded into quarter hours, "
-        f"{counts.entries_forgotten} journal entries older than {retention.decisions.days} "
-        f"days forgotten, {counts.inputs_dropped} cycle inputs older than "
+        f"{counts.entries_forgotten:,} journal entries older than {retention.decisions.days} "
+        f"days forgotten, {counts.inputs_dropped:,} cycle inputs older than "
         f"{retention.inputs.days} days dropped",
         at=now,
         data={

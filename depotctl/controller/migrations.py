@@ -384,18 +384,11 @@ MIGRATIONS: tuple[Migration, ...] = (
                 power_minutes INTEGER NOT NULL,
                 power_w_mean REAL,
                 power_w_max REAL,
-                l1_a_max REAL,
-                l2_a_max REAL,
-                l3_a_max REAL,
+                l1_a_max REAL, l2_a_max REAL, l3_a_max REAL,
                 PRIMARY KEY (node, start)
             ) WITHOUT ROWID
             """,
-            """
-            CREATE TABLE journal_horizon (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                cut TEXT NOT NULL
-            )
-            """,
+            "CREATE TABLE journal_horizon (id INTEGER PRIMARY KEY CHECK (id = 1), cut TEXT NOT NULL)",
             "DROP TRIGGER journal_no_delete",
             """
             CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
