@@ -61,13 +61,13 @@ def lineage(depot: Depot, subject: str, since: datetime | None, until: datetime 
     start = since if since is not None else BEGINNING
     zone = ZoneInfo(site.site.metadata.timezone)
     units = depot.units()
-    sessions = units.sessions.overlapping(start, end)
 
     def of_sessions(kind: SubjectKind, records: list[SessionRecord]) -> Lineage:
         found = [_session_lineage(depot, r, start, end) for r in records]
         return Lineage(subject, kind, since, end, found, None, zone)
 
     if subject in site.topology.evses:
+        sessions = units.sessions.overlapping(start, end)
         return of_sessions("evse", [r for r in sessions if r.session.evse_id == subject])
     record = units.sessions.get(subject)
     if record is not None:
@@ -76,6 +76,7 @@ def lineage(depot: Depot, subject: str, since: datetime | None, until: datetime 
     if envelope is not None:
         return Lineage(subject, "envelope", since, end, [], envelope, zone)
     vehicle = subject.casefold()
+    sessions = units.sessions.overlapping(start, end)
     own = [r for r in sessions if (r.session.vehicle_id or "").casefold() == vehicle]
     if own or any(v.id.casefold() == vehicle for v in site.site.spec.vehicles or ()):
         return of_sessions("vehicle", own)
