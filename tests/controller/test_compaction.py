@@ -5,17 +5,22 @@ journal entry per pass with its counts; at most one pass an hour."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from depotctl.controller.compaction import COMPACTED, Compaction
+from depotctl.controller.compaction import COMPACTED, Compaction, CompactionCounts
+from depotctl.controller.dispatch import RecordingDispatcher
+from depotctl.controller.loop import ControlLoop
 from depotctl.controller.retention import Retention
 from depotctl.controller.store import Store, Units, journal_entry
 from depotctl.controller.store.compaction import Compactor
 from depotctl.domain.telemetry import Reading
+from tests.controller.test_inputs import fresh_controller
 
 NOW = datetime(2026, 12, 7, 2, 14, tzinfo=UTC)
 RETENTION = Retention(
@@ -83,3 +88,33 @@ def test_one_pass_an_hour_and_a_pass_with_nothing_to_do_is_not_journaled(units: 
 def test_a_retention_longer_than_the_decisions_is_refused() -> None:
     with pytest.raises(ValueError, match="raw telemetry kept 500 days"):
         Retention(raw_telemetry=timedelta(days=500))
+
+
+class _Witnessed(Compaction):
+    """A compaction that notes the thread each pass ran on."""
+
+    threads: list[int]
+
+    def run(self, now: datetime) -> CompactionCounts:
+        self.threads.append(threading.get_ident())
+        return super().run(now)
+
+
+def test_the_control_loop_runs_a_pass_off_the_event_loop_once_an_hour(tmp_path: Path) -> None:
+    controller, _ = fresh_controller(tmp_path)
+    try:
+        loop = ControlLoop(controller, RecordingDispatcher())
+        witnessed = _Witnessed(controller.units, loop.retention)
+        witnessed.threads = []
+        loop._compaction = witnessed
+
+        async def two_cycles() -> int:
+            await loop.cycle("tick")
+            await loop.cycle("tick")  # within the hour: no second pass
+            return threading.get_ident()
+
+        event_loop_thread = asyncio.run(two_cycles())
+        assert len(witnessed.threads) == 1
+        assert witnessed.threads[0] != event_loop_thread
+    finally:
+        controller.close()
