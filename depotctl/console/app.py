@@ -50,14 +50,19 @@ class ModelUpdated(Message):
 
 
 class FilterInput(Input):
-    """The EVSE table's filter: escape clears and hides it."""
+    """A pane's filter (the EVSE table's, the journal's): typing filters ``target``;
+    escape clears and hides it, and focus goes back to ``target``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear filter")]
+
+    def __init__(self, target: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
 
     def action_clear(self) -> None:
         self.value = ""
         self.remove_class("shown")
-        self.app.query_one(EvseTable).focus()
+        self.screen.query_one(self.target).focus()
 
 
 class ConsoleApp(App[None]):
@@ -77,6 +82,7 @@ class ConsoleApp(App[None]):
         Binding("w", "withdraw", "Withdraw"),
         Binding("r", "poll", "Poll now", show=False),
         Binding("t", "travel", "Past"),
+        Binding("g", "jump", "Go to time", show=False),
         Binding("escape", "now", "Now"),
         Binding("1", "pane('tree')", "Tree", show=False),
         Binding("2", "pane('evses')", "EVSEs", show=False),
@@ -119,12 +125,19 @@ class ConsoleApp(App[None]):
             with TabPane("1 Tree", id="tree"):
                 yield ElectricalTree(id="tree-view")
             with TabPane("2 EVSEs", id="evses"):
-                yield FilterInput(placeholder="filter EVSEs (escape clears)", id="filter")
+                yield FilterInput(
+                    "#evse-table", placeholder="filter EVSEs (escape clears)", id="filter"
+                )
                 yield EvseTable(id="evse-table")
                 yield EvseDetail(id="evse-detail")
             with TabPane("3 Envelopes", id="envelopes"):
                 yield EnvelopesView(id="envelopes-view")
             with TabPane("4 Journal", id="journal"):
+                yield FilterInput(
+                    "#journal-view",
+                    placeholder="filter the journal: words, any case (escape clears)",
+                    id="journal-filter",
+                )
                 yield JournalTail(id="journal-view")
             with TabPane("5 Alerts", id="alert-list"):
                 yield AlertsTable(id="alerts-view")
@@ -221,22 +234,29 @@ class ConsoleApp(App[None]):
         self.push_screen(TravelPrompt(), self._travel_typed)
 
     def _travel_typed(self, text: str | None) -> None:
-        if text is None:
-            return
+        at = self._instant(text)
+        if at is not None:
+            self.coordinator.travel(at)
+
+    def _instant(self, text: str | None) -> datetime | None:
+        """The past instant ``text`` names (read as every command reads times, in the
+        site's zone); None, said, for one not read or not past."""
         now = self.coordinator.now
+        if text is None:
+            return None
         if now is None:
             self.notify("the controller's time is not known yet; wait for its first answer")
-            return
+            return None
         try:
             at = parse_instant(text, now=now, zone=self.model.local)
         except InstantError as error:
             self.notify(f"{error.message}; {error.hint}", severity="error", markup=False)
-            return
+            return None
         if at > now:
             when = format_instant(at, self.model.local)
             self.notify(f"{when} is after the controller's now; give a past time", severity="error")
-            return
-        self.coordinator.travel(at)
+            return None
+        return at
 
     def action_now(self) -> None:
         self.coordinator.travel(None)
@@ -248,20 +268,36 @@ class ConsoleApp(App[None]):
         self.notify(f"EVSEs sorted by {sort.name}", timeout=2)
 
     def action_filter(self) -> None:
-        self.action_pane("evses")
-        box = self.main.query_one(FilterInput)
+        journal = self._pane() == "journal"
+        if not journal:
+            self.action_pane("evses")
+        box = self.main.query_one("#journal-filter" if journal else "#filter", FilterInput)
         box.add_class("shown")
         box.focus()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.main.query_one(EvseTable).set_filter(event.value)
+    def action_jump(self) -> None:
+        self.action_pane("journal")
+        self.push_screen(TravelPrompt("Go to the journal's entries at"), self._jump_typed)
 
-    @on(Input.Submitted, "#filter")
+    def _jump_typed(self, text: str | None) -> None:
+        at = self._instant(text)
+        if at is not None:
+            said = self.main.query_one(JournalTail).jump_to(at)
+            self.notify(said, timeout=4, markup=False)
+
+    @on(Input.Changed, "FilterInput")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        assert isinstance(event.input, FilterInput)
+        target = self.main.query_one(event.input.target)
+        if isinstance(target, EvseTable | JournalTail):
+            target.set_filter(event.value)
+
+    @on(Input.Submitted, "FilterInput")
     def _filter_submitted(self, event: Input.Submitted) -> None:
+        assert isinstance(event.input, FilterInput)
         if not event.value:
-            self.main.query_one(FilterInput).remove_class("shown")
-        self.main.query_one(EvseTable).focus()
+            event.input.remove_class("shown")
+        self.main.query_one(event.input.target).focus()
 
     # The explanation
 

@@ -156,7 +156,9 @@ HELP = """\
 
 [b]Keys[/b]
  e, enter  explain the selected EVSE (chain of limits, journal)
- /         filter the EVSE table (escape clears)
+ /         filter the EVSE table, or the journal in its pane
+           (every word typed; escape clears)
+ g         the journal's entries at a time (02:14, 8h)
  s         sort the EVSE table by the next column
  r         poll now            ctrl+p  command palette
  t         the whole depot as it was at a time (02:14,

@@ -42,9 +42,13 @@ class TravelPrompt(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
+    def __init__(self, title: str = "Show the depot as it was at") -> None:
+        super().__init__()
+        self.title_text = title
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text("Show the depot as it was at", "bold"))
+            yield Label(Text(self.title_text, "bold"))
             yield Input(placeholder="02:14, yesterday 02:14, 8h, 2026-12-07 02:14", id="at")
 
     def on_mount(self) -> None:
