@@ -163,6 +163,7 @@ class EvseTable(DataTable[Text | str]):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self.fixed_columns = 1  # the EVSE id stays as the table scrolls sideways
         self.filter_text = ""
         self.sort_index = 0
         self._model: Model | None = None
