@@ -161,7 +161,7 @@ def journal(
         if since is not None:
             start = flag_instant("journal", "--since", since, clock, ahead=False)
         if until is not None:
-            filters["until"] = flag_instant("journal", "--until", until, clock, ahead=False)
+            filters |= {"until": flag_instant("journal", "--until", until, clock, ahead=False)}
         if follow:
             first = _every_entry(client, start, filters)
             _follow(client, first, start, filters, _emitter(remote.output_format, clock.zone))

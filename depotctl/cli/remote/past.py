@@ -70,7 +70,8 @@ def decisions_lines(decisions: PastDecisions, clock: SiteClock) -> list[str]:
         limit = "—" if decision.limit_a is None else f"{decision.limit_a:.1f} A"
         binding: Mapping[str, Any] = decision.binding or {}
         why = binding_words(decision.evse, binding) if binding else "—"
-        detail = f" ({binding['detail']})" if binding.get("detail") else ""
+        said = binding.get  # the journaled binding: a JSON object, not an API model
+        detail = f" ({said('detail')})" if said("detail") else ""
         lines.append(f"  {decision.evse}  {limit}  since {clock.text(decision.at)}  {why}{detail}")
     return lines
 

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 @remote_options
 def status(remote: Remote) -> None:
     """The controller now: site, revision, clock, EVSEs by state, nodes at their limit,
-    open alerts, the planner (following a plan, failed, stale or off), and the sessions that will be short at their departure (their
-    readiness forecast, with its cause).
+    open alerts, the planner, and the sessions that will be short at their departure.
+
+    The planner is following a plan, failed, stale or off; a short session is named with
+    its readiness forecast and its cause.
 
     Exit codes: 0 ok, 2 usage, 3 the controller cannot be reached or refuses the token.
 
