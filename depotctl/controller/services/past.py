@@ -5,7 +5,7 @@ decisions."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from depotctl.controller.ports import Depot
@@ -33,6 +33,12 @@ class InputsNotKept(NotFound):
     code = "inputs_not_kept"
 
 
+#: the instants a history can hold: a controller's clock never reads outside them, and
+#: arithmetic on an instant near datetime's own bounds overflows
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def instant(text: str) -> datetime:
     """``at`` as an aware instant; :class:`Invalid` otherwise."""
     try:
@@ -43,6 +49,16 @@ def instant(text: str) -> datetime:
         raise Invalid(
             f'at "{text}" is not an ISO 8601 instant with its offset; '
             'write it as "2026-12-07T02:14:05+11:00" or "2026-12-06T15:14:05Z"',
+            field="at",
+        )
+    try:
+        utc = at.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc < _LATEST:
+        raise Invalid(
+            f'at "{text}" is outside any history a controller keeps; give an instant '
+            f"from {_EARLIEST.year} to {_LATEST.year - 1}",
             field="at",
         )
     return at
