@@ -46,7 +46,7 @@ maximum charge.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,6 +54,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from depotctl.domain.carbon import Intensity, UncoveredError
+from depotctl.domain.envelopes import SourceHealth, applicable_limits
 from depotctl.domain.forecast import PowerForecast
 from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.price_series import PriceSeries, PriceSeriesGapError
@@ -288,36 +289,42 @@ def _rows(
     """One row per constraint of the allocator's that carries a planned session and
     could bind in some block: one its sessions at their maximum power cannot fill in
     any block is left out (it changes no plan, and costs the solver a row per block),
-    unless ``kept`` (a planned battery loads it)."""
+    unless ``kept`` (a planned battery loads it). The constraints' entries are taken
+    as arrays, in their order (by constraint)."""
     constraints = structure.constraints
-    session_at = {index: session for session, index in planned}
-    members: dict[int, list[tuple[str, float]]] = {}
-    most: dict[int, float] = {}
-    for con, evse, weight in zip(
-        constraints.entry_con.tolist(),
-        constraints.entry_evse.tolist(),
-        constraints.entry_w.tolist(),
-        strict=True,
-    ):
-        session = session_at.get(evse)
-        if session is None or weight == 0.0:
-            continue
-        per_w = weight / float(structure.evse_watts_per_amp[evse])
-        members.setdefault(con, []).append((session.id, per_w))
-        most[con] = most.get(con, 0.0) + max(per_w, 0.0) * session.max_power_w
+    position = np.full(structure.evse_watts_per_amp.size, -1, dtype=np.intp)
+    for i, (_, index) in enumerate(planned):
+        position[index] = i
+    of_entry = position[constraints.entry_evse]
+    used = np.flatnonzero((of_entry >= 0) & (constraints.entry_w != 0.0))
+    used = used[np.argsort(constraints.entry_con[used], kind="stable")]  # by constraint
+    con = constraints.entry_con[used]
+    session = of_entry[used]
+    per_w = constraints.entry_w[used] / structure.evse_watts_per_amp[constraints.entry_evse[used]]
+    max_power = np.array([s.max_power_w for s, _ in planned], dtype=np.float64)
+    # summed entry by entry in their order, as the rows' sums always were
+    most = np.bincount(
+        con, weights=np.maximum(per_w, 0.0) * max_power[session], minlength=constraints.size
+    )
+    room = effective - reserved
+    could_bind = room.min(axis=0) < most * (1.0 + 1e-9)
+    could_bind[list(kept)] = True  # a battery's
+    carried = np.zeros(constraints.size, dtype=bool)
+    carried[con] = True
+    chosen = carried & could_bind & np.isfinite(room).any(axis=0)
+    ids = [s.id for s, _ in planned]
+    cons = np.flatnonzero(chosen)
+    firsts = np.searchsorted(con, cons, side="left").tolist()
+    lasts = np.searchsorted(con, cons, side="right").tolist()
     rows: list[NodeCapacity] = []
-    for con, entries in sorted(members.items()):
-        room = effective[:, con] - reserved[:, con]
-        could_bind = con in kept or room.min() < most[con] * (1.0 + 1e-9)  # kept: a battery's
-        if not np.isfinite(room).any() or not could_bind:
-            continue
-        node_id, kind = structure.describe(con)
+    for c, first, last in zip(cons.tolist(), firsts, lasts, strict=True):
+        node_id, kind = structure.describe(c)
         rows.append(
             NodeCapacity(
                 node_id=f"{node_id} {kind.value}",
-                capacity_w=tuple(float(r) for r in room),
-                session_ids=tuple(session_id for session_id, _ in entries),
-                weights=tuple(per_w for _, per_w in entries),
+                capacity_w=tuple(room[:, c].tolist()),
+                session_ids=tuple(ids[i] for i in session[first:last].tolist()),
+                weights=tuple(per_w[first:last].tolist()),
             )
         )
     return tuple(rows)
@@ -326,14 +333,37 @@ def _rows(
 def _effective_per_block(snapshot: Snapshot, structure: Structure, blocks: Blocks) -> np.ndarray:
     """Per block (rows) and constraint (columns), the effective limit at the block's
     start as known now: an envelope starting within the block, or within the lead
-    after it, binds the whole block."""
+    after it, binds the whole block. The limits in force are taken per block; the
+    effective limits once per distinct set of them (blocks alike share them)."""
     held = held_health(snapshot)
     lead = blocks.length + snapshot.envelope_lead - _INSTANT
-    rows = []
+    by_limits: dict[Hashable, int] = {}
+    distinct: list[Floats] = []
+    of_block = []
     for start in blocks.starts():
-        moved = replace(snapshot, at=start, sources=held, envelope_lead=lead)
-        rows.append(effective_capacity(moved, structure).effective)
-    return np.vstack(rows)
+        key = _limits_in_force(snapshot, held, start, lead)
+        if key not in by_limits:
+            by_limits[key] = len(distinct)
+            moved = replace(snapshot, at=start, sources=held, envelope_lead=lead)
+            distinct.append(effective_capacity(moved, structure).effective)
+        of_block.append(by_limits[key])
+    return np.vstack(distinct)[of_block]
+
+
+def _limits_in_force(
+    snapshot: Snapshot, held: Mapping[str, SourceHealth], at: datetime, lead: timedelta
+) -> Hashable:
+    """What the effective limits at ``at`` depend on (the instant itself only through
+    it): every limit in force (:func:`applicable_limits`); without envelopes, which
+    sources are online (an offline one's site fallback is all that applies)."""
+    sources = snapshot.topology.sources
+    if not snapshot.envelopes:
+        return tuple(
+            spec.id
+            for spec in sources.values()
+            if (health := held.get(spec.id)) is not None and health.is_online(at)
+        )
+    return applicable_limits(snapshot.envelopes, held, sources, at, lead=lead)
 
 
 def block_prices(blocks: Blocks, signals: CostSignals, zone: ZoneInfo) -> tuple[float, ...]:

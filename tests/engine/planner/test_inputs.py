@@ -11,17 +11,20 @@ import numpy as np
 import pytest
 
 from depotctl.domain.carbon import SeriesIntensity
-from depotctl.domain.envelopes import LimitUnit, SourceHealth
+from depotctl.domain.envelopes import Envelope, EnvelopeMode, LimitUnit, SourceHealth
 from depotctl.domain.forecast import PowerSeries
 from depotctl.domain.overrides import EvseOverride
-from depotctl.domain.phases import THREE_PHASE
+from depotctl.domain.phases import THREE_PHASE, Phase
 from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.price_series import PriceSeries
+from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.tariff import EnergyPeriod, Tariff, TariffSeason
 from depotctl.domain.tariff_calendar import DailyWindow
 from depotctl.domain.topology import GenerationSpec, NodeLimits
 from depotctl.engine.allocation import LimitKind
+from depotctl.engine.capacity import effective_capacity
 from depotctl.engine.planner import NodeCapacity, PlanningProblem, PlanStatus, plan_blocks, solve
+from depotctl.engine.planner.capacities import held_health
 from depotctl.engine.planner.inputs import (
     CostSignals,
     PlanningInputError,
@@ -29,6 +32,7 @@ from depotctl.engine.planner.inputs import (
     block_prices,
     block_start,
     planning_problem,
+    reserved_per_block,
 )
 from depotctl.engine.structure import structure_of
 from depotctl.engine.waterfill import usage
@@ -215,3 +219,112 @@ def test_a_forecast_load_and_generation_count_at_their_forecast_in_each_block() 
     # what the site imports besides the sessions: the wash, less the solar
     assert problem.base_load() == pytest.approx((23_000.0, 9_200.0, 0.0, 0.0))
     assert problem.generation() == pytest.approx((0.0, 0.0, 13_800.0, 13_800.0))
+
+
+def defined_rows(snap: Snapshot, settings: PlannerSettings) -> tuple[NodeCapacity, ...]:
+    """The rows by their definition, nothing shared: each block's effective limits from
+    the effective capacity at its start, every constraint's entries one by one."""
+    blocks = plan_blocks(block_start(snap.at, settings.block), settings.horizon, settings.block)
+    structure = structure_of(snap.topology)
+    lead = blocks.length + snap.envelope_lead - timedelta(microseconds=1)
+    held = held_health(snap)
+    effective = np.vstack(
+        [
+            effective_capacity(
+                replace(snap, at=start, sources=held, envelope_lead=lead), structure
+            ).effective
+            for start in blocks.starts()
+        ]
+    )
+    reserved = reserved_per_block(snap, structure, effective_capacity(snap, structure), blocks)
+    planned = {s.evse_id: s for s in planning_problem(snap, CostSignals(), settings).sessions}
+    rows: list[NodeCapacity] = []
+    for con in range(structure.constraints.size):
+        ids, weights, most = [], [], 0.0
+        for c, evse, weight in zip(
+            structure.constraints.entry_con.tolist(),
+            structure.constraints.entry_evse.tolist(),
+            structure.constraints.entry_w.tolist(),
+            strict=True,
+        ):
+            session = planned.get(structure.evse_ids[evse])
+            if c != con or session is None or weight == 0.0:
+                continue
+            ids.append(session.id)
+            weights.append(weight / float(structure.evse_watts_per_amp[evse]))
+            most += max(weights[-1], 0.0) * session.max_power_w
+        room = effective[:, con] - reserved[:, con]
+        if ids and np.isfinite(room).any() and room.min() < most * (1.0 + 1e-9):
+            node_id, kind = structure.describe(con)
+            rows.append(
+                NodeCapacity(
+                    f"{node_id} {kind.value}", tuple(room.tolist()), tuple(ids), tuple(weights)
+                )
+            )
+    return tuple(rows)
+
+
+def busy_depot() -> Depot:
+    return (
+        depot()
+        .node("db-2", "site", current_a=40.0)
+        .charger("c4", "db-2")
+        .charger("c5", "db-2", connection="L2")
+        .charger("c6", "db-2")
+        .source("dso", "site", "db-2", fallback=NodeLimits(import_w=30_000.0))
+    )
+
+
+#: now is 09:07, in the block from 09:00; heard at 09:06: online throughout
+ONLINE = {"dso": SourceHealth("dso", T0 + timedelta(minutes=6), offline_after_s=300.0)}
+#: heard at 08:56: offline from 09:01, after the first block's start but before now:
+#: that block's start sees it online, every later one offline
+LOST = {"dso": SourceHealth("dso", T0 - timedelta(minutes=4), offline_after_s=300.0)}
+ENVELOPES = (
+    envelope("E-now", (-30, 20), 40_000.0),
+    envelope("E-ahead", (35, 40), 30_000.0),
+    envelope("E-amps", (95, 180), 35.0, unit=LimitUnit.A, phases=frozenset({Phase.L2})),
+    envelope("E-db2", (60, 300), 20.0, unit=LimitUnit.A, target="db-2"),
+    envelope("E-gone", (120, 240), 1_000.0, withdrawn_at=T0 - timedelta(minutes=30)),
+    envelope("E-later", (200, 260), 25_000.0, received_at=T0 + timedelta(minutes=90)),
+    envelope("E-own", (0, 600), 12_000.0, mode=EnvelopeMode.FALLBACK),
+)
+
+
+@pytest.mark.parametrize(
+    ("envelopes", "sources", "distinct"),
+    [
+        ((), {}, 1),
+        ((), ONLINE, 1),
+        ((), LOST, 2),
+        (ENVELOPES, ONLINE, 6),
+        (ENVELOPES, LOST, 4),
+    ],
+    ids=["never-heard", "online", "lost-before-now", "envelopes-online", "envelopes-lost"],
+)
+def test_the_rows_are_those_of_their_definition_block_by_block(
+    envelopes: tuple[Envelope, ...], sources: dict[str, SourceHealth], distinct: int
+) -> None:
+    """The effective limits are computed once per distinct set of limits in force and
+    the rows from the entries as arrays: the same rows, to the bit, as each block's
+    effective capacity and each entry one by one (the program, and so the plan, is
+    then the same)."""
+    topology = busy_depot().load("hvac", "site", fallback_a=6.0).topology()
+    paused = EvseOverride("c6/1", paused=True, cap_a=None, set_at=T0, author="alice")
+    snap = replace(
+        snapshot(
+            topology,
+            sessions=tuple(
+                session(f"c{k}/1", energy_kwh=40.0, hours_left=3.0 + k) for k in range(1, 7)
+            ),
+            overrides={"c6/1": paused},
+            envelopes=envelopes,
+            sources=sources,
+        ),
+        at=T0 + timedelta(minutes=7),
+    )
+    settings = PlannerSettings(enabled=True, horizon=timedelta(hours=6))
+    problem = planning_problem(snap, CostSignals(), settings)
+    assert problem.nodes == defined_rows(snap, settings)
+    # the blocks' rooms differ as the limits in force do
+    assert len(set(zip(*(row.capacity_w for row in problem.nodes), strict=True))) == distinct
