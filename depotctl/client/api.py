@@ -53,6 +53,7 @@ from depotctl.api import (
 )
 from depotctl.api.journal import JournalFilters
 from depotctl.api.lineage import Lineage
+from depotctl.api.timeline import Timeline
 from depotctl.client.calls import (
     API,
     Answer,
@@ -156,6 +157,15 @@ class ControllerApi:
         an envelope cost each EVSE it limited."""
         params = only_given(since=_iso(since), until=_iso(until))
         return Call("GET", f"{API}/lineage/{_id(subject)}", Lineage, params)
+
+    @Endpoint
+    def timeline(
+        subject: str, since: datetime | None = None, until: datetime | None = None
+    ) -> Call[Timeline]:
+        """An EVSE's or a node's load against its limit over ``[since, until)`` (the
+        controller's default: the last 12 h), with the envelopes that applied."""
+        params = only_given(since=_iso(since), until=_iso(until))
+        return Call("GET", f"{API}/timeline/{_id(subject)}", Timeline, params)
 
     # GitOps
 

@@ -27,6 +27,7 @@ from depotctl.controller.routes.revisions import revision_routes
 from depotctl.controller.routes.sessions import session_routes
 from depotctl.controller.routes.state import open_routes, state_routes
 from depotctl.controller.routes.telemetry import telemetry_routes
+from depotctl.controller.routes.timeline import timeline_routes
 from depotctl.controller.service import Controller
 
 API_PREFIX = "/api/v1"
@@ -57,6 +58,7 @@ def create_app(controller: Controller, tokens: Tokens) -> FastAPI:
         envelope_routes,
         session_routes,
         telemetry_routes,
+        timeline_routes,
         override_routes,
         event_routes,
         alert_routes,
