@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import timedelta, tzinfo
 
 from rich.text import Text
 
@@ -105,9 +105,10 @@ def axis(timeline: Timeline, width: int, zone: tzinfo) -> str:
     while mark < timeline.until:
         cell = math.floor((mark - timeline.since) / span)
         label = mark.strftime(LABEL)
-        if mark >= timeline.since and mark.hour % hours == 0 and cell + len(label) <= width:
-            if all(c == "·" for c in cells[max(0, cell - 1) : cell + len(label)]):
-                cells[cell : cell + len(label)] = label
+        room = cell + len(label) <= width
+        free = all(c == "·" for c in cells[max(0, cell - 1) : cell + len(label)])
+        if mark >= timeline.since and mark.hour % hours == 0 and room and free:
+            cells[cell : cell + len(label)] = label
         mark += timedelta(hours=1)
     for envelope in timeline.envelopes:
         for instant, sign in ((envelope.begin, "["), (envelope.end, "]")):
