@@ -11,6 +11,17 @@ from pydantic import Field
 from depotctl.api.base import ApiModel, Instant
 
 
+class VehicleStay(ApiModel):
+    """The vehicle asked about (``/explain/bus-42?at=``) and the session it was plugged
+    in for at that instant."""
+
+    vehicle: str
+    session: str
+    evse: str
+    start: Instant = Field(description="When it was plugged in.")
+    end: Instant | None = Field(description="When it left (null: still plugged in).")
+
+
 class Past(ApiModel):
     """Only on an answer about a past instant (``at``)."""
 
@@ -18,6 +29,9 @@ class Past(ApiModel):
     cycle_at: Instant = Field(description="The control cycle at or before it that decided.")
     source: Literal["recorded_inputs"] = Field(
         description="Recomputed from the cycle's recorded inputs."
+    )
+    vehicle: VehicleStay | None = Field(
+        None, description="Only when a vehicle was asked about: where it was then."
     )
 
 

@@ -15,6 +15,7 @@ from depotctl.cli.app import app
 from depotctl.cli.failures import fail
 from depotctl.cli.parameters import OutputFormat, bare_option
 from depotctl.cli.remote.connection import Remote, flag_instant, remote_options, site_clock
+from depotctl.cli.remote.past import in_site_time
 from depotctl.cli.remote.terminal import json_value
 from depotctl.cli.render_explain import explain_text
 from depotctl.client.figures import for_people, instant_text
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 def explain_live(evse: str, remote: Remote) -> None:
     """``depotctl explain EVSE`` without ``--snapshot``: ask the controller."""
-    with remote.client("explain") as client:
+    with remote.client("explain") as client, in_site_time(site_clock(client)):
         explained = client.explain(evse)
     if remote.printed_json(explained):
         return

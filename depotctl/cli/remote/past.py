@@ -6,8 +6,10 @@ the past."""
 from __future__ import annotations
 
 import os
+import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +20,7 @@ from depotctl.client.terminal_text import escaped_model
 
 if TYPE_CHECKING:
     from depotctl.api import Past, PastDecisions
+    from depotctl.api.past import VehicleStay
     from depotctl.client.api import ControllerClient
 
 #: the code of an instant older than the recorded inputs (controller/services/past.py)
@@ -41,11 +44,50 @@ def asked_past(
         clock = site_clock(client)
         at = flag_instant(command, "--at", at_text, clock, ahead=False)
         try:
-            return ask(client, at), clock
+            with in_site_time(clock):
+                return ask(client, at), clock
         except ApiError as error:
             if error.code != INPUTS_NOT_KEPT:
                 raise
             return client.decisions(at, evse), clock
+
+
+@contextmanager
+def in_site_time(clock: SiteClock) -> Iterator[None]:
+    """The controller's refusals with their times in site time, as people read them
+    (``vehicle bus-42 was not plugged in at 2026-12-09 08:00:00+11:00; …``)."""
+    from depotctl.client.errors import ApiError
+
+    try:
+        yield
+    except ApiError as error:
+        raise ApiError(error.status, error.code, clock.words(error.message), error.body) from None
+
+
+#: a time written with its date (ISO, site-local or not)
+_DATED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+#: a bare time of day (``02:14``): the latest one at or before now
+_CLOCK = re.compile(r"[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?", re.ASCII)
+
+
+def read_as(at_text: str, at: datetime, clock: SiteClock) -> str | None:
+    """``"02:14" read as 2026-12-09 02:14:00+11:00, the latest at or before now (now:
+    …)``: the day a time written without its date was taken for; None for one written
+    with its date, and for ``now``."""
+    spoken = " ".join(at_text.split())
+    if _DATED.search(spoken) or spoken.lower() == "now":
+        return None
+    latest = ", the latest at or before now" if _CLOCK.fullmatch(spoken) else ""
+    return f'"{spoken}" read as {clock.text(at)}{latest} (now: {clock.text(clock.now)})'
+
+
+def stay_line(stay: VehicleStay, clock: SiteClock) -> str:
+    """``bus-42 was on dc-12/1 then: session …, plugged in … until …``."""
+    until = "still plugged in" if stay.end is None else f"left {clock.text(stay.end)}"
+    return (
+        f"{stay.vehicle} was on {stay.evse} then: session {stay.session}, plugged in "
+        f"{clock.text(stay.start)}, {until}"
+    )
 
 
 def past_heading(past: Past, clock: SiteClock) -> str:
@@ -89,7 +131,10 @@ def explain_past(evse: str, at_text: str, remote: Remote) -> None:
         sys.stdout.write("\n".join(decisions_lines(escaped_model(answer), clock)) + "\n")
         return
     assert answer.past is not None
-    sys.stdout.write(past_heading(answer.past, clock) + "\n")
+    asked = [read_as(at_text, answer.past.asked, clock), past_heading(answer.past, clock)]
+    if answer.past.vehicle is not None:
+        asked.append(stay_line(escaped_model(answer.past.vehicle), clock))
+    sys.stdout.write("".join(line + "\n" for line in asked if line is not None))
     sys.stdout.write(explain_text(json_value(answer), color=_color()))
 
 

@@ -112,15 +112,17 @@ def state_routes() -> APIRouter:
         controller: ControllerDep,
         at: Annotated[str | None, Query(description=AT_HELP)] = None,
     ) -> dict[str, Any]:
-        evse_id = explained_evse(controller, evse_id)  # or a vehicle's: bus-42
-        past = None if at is None else past_state(controller, instant(at), evse_id)
+        asked = None if at is None else instant(at)
+        # or a vehicle's (bus-42): the EVSE it was plugged in on at that instant
+        evse_id, stay = explained_evse(controller, evse_id, asked)
+        past = None if asked is None else past_state(controller, asked, evse_id)
         live = explained(controller, evse_id) if past is None else past.live
         origin = Origin(revision=live.revision.hash)
         return {
             **explain_json(live.snapshot, live.allocation, evse_id, origin),
             "time": live.snapshot.at.isoformat(),
             "revision": revision_json(live.revision),
-            **({"past": past_json(past)} if past is not None else {}),
+            **({"past": past_json(past, stay)} if past is not None else {}),
         }
 
     @answering(

@@ -18,6 +18,7 @@ from depotctl.controller.time_travel import (
     journal_decisions,
     state_at,
 )
+from depotctl.controller.vehicles import Stay
 
 #: ``at``'s description in the API
 AT_HELP = (
@@ -90,13 +91,23 @@ def past_state(depot: Depot, at: datetime, evse_id: str | None = None) -> PastSt
     return past
 
 
-def past_json(past: PastState) -> dict[str, Any]:
-    """The ``past`` block of an answer about a past instant."""
+def past_json(past: PastState, stay: Stay | None = None) -> dict[str, Any]:
+    """The ``past`` block of an answer about a past instant (``stay``: the vehicle asked
+    about, and its session then)."""
     return {
         "asked": past.asked.isoformat(),
         "cycle_at": past.live.snapshot.at.isoformat(),
         "source": "recorded_inputs",
+        **({"vehicle": stay_json(stay)} if stay is not None else {}),
     }
+
+
+def stay_json(stay: Stay) -> dict[str, Any]:
+    """A vehicle's stay on an EVSE: ``vehicle``, ``session``, ``evse``, ``start``,
+    ``end`` (null: still plugged in)."""
+    end = stay.end.isoformat() if stay.end is not None else None
+    return {"vehicle": stay.vehicle, "session": stay.session, "evse": stay.evse,
+            "start": stay.start.isoformat(), "end": end}  # fmt: skip
 
 
 def decisions_json(depot: Depot, at: datetime, evse_id: str | None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from depotctl.cli.app import app
 from depotctl.controller.app import create_app
 from depotctl.controller.auth import load_or_create_tokens
 from depotctl.controller.service import Controller, LiveState
+from depotctl.domain.sessions import EnergyRequirement, Session
 from tests.controller.test_app import serving
 from tests.controller.test_time_travel import Night, a_recorded_night, controller_of
 
@@ -182,3 +183,128 @@ def _journaled(controller: Controller, at: datetime) -> dict[str, float]:
         kind=JournalKind.ALLOCATION_CHANGED, until=at + timedelta(microseconds=1)
     )
     return {e.evse: e.data["limit_a"] for e in entries if e.evse is not None}
+
+
+@dataclass
+class Moved:
+    """bus-42's night: on chg-01/1, then away, then on chg-02/1 (still there)."""
+
+    served: Served
+    first: datetime  # on chg-01/1
+    between: datetime  # plugged in nowhere
+    second: datetime  # on chg-02/1
+    left: datetime  # when it left chg-01/1
+
+
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Moved]:
+    state_dir = tmp_path_factory.mktemp("moved")
+    controller = controller_of(state_dir)
+    night = Night(controller, keyframe_every=4)
+    sessions = controller.units().sessions
+    night.step(5)
+    need = EnergyRequirement(30_000.0, night.now() + timedelta(hours=10))
+    sessions.put(Session("S-1", "chg-01/1", night.now(), requirement=need, vehicle_id="bus-42"))
+    night.step(60)
+    first = night.now() + timedelta(seconds=30)
+    night.step(60)
+    left = night.now()
+    sessions.end("S-1", at=left, energy_delivered_wh=2_000.0)
+    night.step(60)
+    between = night.now() + timedelta(seconds=30)
+    night.step(60)
+    sessions.put(Session("S-2", "chg-02/1", night.now(), requirement=need, vehicle_id="bus-42"))
+    night.step(60)
+    second = night.now() + timedelta(seconds=30)
+    night.step(60)
+    tokens = load_or_create_tokens(state_dir)
+    token_file = state_dir / "tokens" / "readonly.token"
+    with serving(create_app(controller, tokens)) as url:
+        flags = ["--server", url, "--token-file", str(token_file)]
+        yield Moved(
+            Served(controller, night, url, tokens.readonly, flags), first, between, second, left
+        )
+    controller.close()
+
+
+def _cycle_before(served: Served, at: datetime) -> LiveState:
+    return [c for c in served.night.cycles if c.snapshot.at <= at][-1]
+
+
+@pytest.mark.parametrize(
+    ("when", "evse", "session"), [("first", "chg-01/1", "S-1"), ("second", "chg-02/1", "S-2")]
+)
+def test_a_vehicle_at_an_instant_is_the_evse_it_was_plugged_in_on_then(
+    run: CliRunner, moved: Moved, when: str, evse: str, session: str
+) -> None:
+    served, at = moved.served, getattr(moved, when)
+    local = at.astimezone(ZoneInfo("Australia/Sydney"))
+    answer = run.invoke(
+        app, ["explain", "bus-42", "--at", at.isoformat(), "--format", "json", *served.flags]
+    )
+    assert answer.exit_code == 0, answer.output
+    explained = json.loads(answer.stdout)
+    assert explained["evse"]["id"] == evse and explained["evse"]["session_id"] == session
+    assert explained["evse"]["limit_a"] == _cycle_before(served, at).allocation.evses[evse].limit_a
+    stay = explained["past"]["vehicle"]
+    assert (stay["vehicle"], stay["session"], stay["evse"]) == ("bus-42", session, evse)
+    assert (stay["end"] is None) == (session == "S-2")
+    # as people ask it: the time of day alone, the latest such time before now
+    text = run.invoke(app, ["explain", "BUS-42", "--at", local.strftime("%H:%M:%S"), *served.flags])
+    assert text.exit_code == 0, text.output
+    read, heading, where, *_ = text.stdout.splitlines()
+    assert read.startswith(
+        f'"{local:%H:%M:%S}" read as {local:%Y-%m-%d %H:%M:%S}+11:00, the latest at or before now'
+    )
+    assert heading.startswith(f"as at {local:%Y-%m-%d %H:%M:%S}+11:00 (the control cycle of ")
+    assert where.startswith(
+        f"bus-42 was on {evse} then: session {session}, plugged in 2026-03-02 18:"
+    )
+    assert where.endswith(
+        "still plugged in"
+        if session == "S-2"
+        else f"left {moved.left.astimezone(local.tzinfo):%Y-%m-%d %H:%M:%S}+11:00"
+    )
+    assert f"EVSE {evse} on charger" in text.stdout and "(vehicle bus-42)" in text.stdout
+
+
+def test_a_vehicle_between_sessions_is_refused_naming_where_it_was(
+    run: CliRunner, moved: Moved
+) -> None:
+    served = moved.served
+    zone = ZoneInfo("Australia/Sydney")
+    result = run.invoke(
+        app, ["explain", "bus-42", "--at", moved.between.isoformat(), *served.flags]
+    )
+    assert result.exit_code == 2 and result.stdout == ""
+    said = " ".join(result.stderr.split())
+    asked = moved.between.astimezone(zone)
+    assert (
+        f"404 not_plugged_in: vehicle bus-42 was not plugged in at {asked:%Y-%m-%d %H:%M:%S}+11:00; it was on chg-01/1 from 2026-03-02 18:"
+        in said
+    )
+    assert (
+        f"to {moved.left.astimezone(zone):%Y-%m-%d %H:%M:%S}+11:00, then on chg-02/1 from 2026-03-02 18:"
+        in said
+    )
+    assert ", still plugged in. Ask about an instant within one of those stays" in said
+    # now, bus-42 is on chg-02/1
+    live = run.invoke(app, ["explain", "bus-42", "--format", "json", *served.flags])
+    assert live.exit_code == 0 and json.loads(live.stdout)["evse"]["id"] == "chg-02/1"
+    # the same clock time a minute ahead of now is yesterday's: no session within a day
+    ahead = (served.night.now() + timedelta(minutes=1)).astimezone(zone)
+    gone = run.invoke(app, ["explain", "bus-42", "--at", f"{ahead:%H:%M}", *served.flags])
+    assert gone.exit_code == 2
+    said = " ".join(gone.stderr.split())
+    yesterday = (ahead - timedelta(days=1)).replace(second=0, microsecond=0)
+    assert (
+        f"not_plugged_in: vehicle bus-42 was not plugged in at {yesterday:%Y-%m-%d %H:%M:%S}+11:00"
+        in said
+    )
+    nobody = run.invoke(app, ["explain", "bus-99", "--at", moved.first.isoformat(), *served.flags])
+    assert nobody.exit_code == 2
+    assert (
+        'site minimal-depot has no EVSE "bus-99", and no vehicle "bus-99" charged within 24 hours'
+        in " ".join(nobody.stderr.split())
+    )
+    assert 'did you mean "bus-42"?' in nobody.stderr
