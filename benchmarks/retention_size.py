@@ -7,8 +7,10 @@ retention (docs/retention.md). Prints figures; not a test.
 Measured here in a real store (the site seeded as revision 1): ``--days`` of telemetry
 minutes — every meter and every charger reporting every minute with power and three
 phase currents (the worst case: a charger's MeterValues folded into its node's minute)
-— the bytes of the ``telemetry`` table and its index (SQLite's ``dbstat``); then the
-compaction pass folds them into quarter hours and the same for ``telemetry_quarters``.
+— the bytes of the ``telemetry`` table, its minute index and the node table (SQLite's
+``dbstat``; store migration 13 keys them by node id and epoch minute); then the
+compaction pass folds them into quarter hours and the same for ``telemetry_quarters``
+and its index.
 Taken from the other benchmarks (same site, same store): the journal, 29,000 entries
 a night at 309 B each with its indexes (journal_query.py: 269 MB for 870,000 entries),
 and the cycle inputs, 98 kB per charger per day of store file (time_travel.py).
@@ -76,13 +78,13 @@ def main() -> None:
                 for node in nodes
             )
         per_day = len(chargers) * args.days
-        raw = table_bytes(store, "telemetry", "telemetry_by_minute") / per_day
+        raw = table_bytes(store, "telemetry", "telemetry_by_minute", "telemetry_nodes") / per_day
         end = START + timedelta(days=args.days)
         retention = Retention(raw_telemetry=timedelta(days=1), inputs=timedelta(days=1))
         compaction = Compaction(controller.units, retention, max_minutes=10**9)
         counts = compaction.run(end + timedelta(days=1))
         store.write("VACUUM")
-        quarters = table_bytes(store, "telemetry_quarters") / per_day
+        quarters = table_bytes(store, "telemetry_quarters", "telemetry_quarters_by_start") / per_day
         journal = JOURNAL_NIGHT_ENTRIES * JOURNAL_ENTRY_B / len(chargers)
         inputs = INPUTS_PER_CHARGER_DAY_B
         store.close()

@@ -4,8 +4,8 @@ of the last one applied.
 Each migration runs in one ``BEGIN IMMEDIATE`` transaction together with the bump
 of ``user_version``, so a store is always at exactly one version (a crash mid
 migration leaves the previous one). Never edit a released migration: add one.
-Times are ISO 8601 UTC text (fixed width, so they sort as text); quantities are in
-base units (W, A, Wh, s).
+Times are ISO 8601 UTC text (fixed width, so they sort as text), telemetry's epoch
+minutes; quantities are in base units (W, A, Wh, s), telemetry's in thousandths.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from depotctl.controller import migrations_telemetry
 
 #: ``PRAGMA application_id`` of a depotctl store ("DEPO").
 APPLICATION_ID = 0x4445504F
@@ -397,6 +399,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(13, migrations_telemetry.SUMMARY, migrations_telemetry.STATEMENTS),
 )
 
 #: The newest schema this code knows.

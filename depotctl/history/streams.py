@@ -83,8 +83,14 @@ JOURNAL = Stream(
 
 TELEMETRY = Stream(
     "telemetry",
-    f"SELECT minute, node, {', '.join(_MINUTE_VALUES)} FROM telemetry"
-    " WHERE (minute, node) > (?, ?) ORDER BY minute, node LIMIT ?",
+    # the store's minutes (migration 13: epoch minutes, node ids, mW and mA) as its
+    # ISO text, node name and W/A; keyed as before (text), read by its minute index
+    "SELECT strftime('%Y-%m-%dT%H:%M:00.000000Z', t.minute * 60, 'unixepoch') AS at,"
+    " n.name, t.samples, t.power_mw_mean / 1000.0, t.power_mw_max / 1000.0,"
+    " t.l1_ma_max / 1000.0, t.l2_ma_max / 1000.0, t.l3_ma_max / 1000.0"
+    " FROM telemetry t JOIN telemetry_nodes n ON n.id = t.node"
+    " WHERE t.minute >= coalesce(CAST(strftime('%s', ?1) AS INTEGER) / 60, -(1 << 62))"
+    " AND (at, n.name) > (?1, ?2) ORDER BY t.minute, n.name LIMIT ?3",
     f"INSERT INTO telemetry_minutes (depot, minute, node, {', '.join(_MINUTE_VALUES)})"
     " VALUES (%s, %s::timestamptz, %s, %s, %s, %s, %s, %s, %s)"
     " ON CONFLICT (depot, node, minute)" + _when_distinct("telemetry_minutes", _MINUTE_VALUES),

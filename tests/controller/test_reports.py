@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from depotctl.controller.compaction import Compaction
+from depotctl.controller.retention import Retention
 from depotctl.domain.telemetry import Reading
 from tests.controller import test_inputs
 from tests.controller.test_inputs import START, Depot, post, problem
@@ -210,3 +212,24 @@ def test_session_rows_name_their_vehicle_when_known(depot: Depot) -> None:
     assert (row["key"], row["vehicle"]) == ("s-42", "bus-42")
     readiness = report(depot, "readiness", since=MONDAY.isoformat(), until=at(30).isoformat())
     assert [(s["session"], s["vehicle"]) for s in readiness["sessions"]] == [("s-42", "bus-42")]
+
+
+def test_a_period_past_the_raw_retention_reports_from_quarter_hours_to_the_cent(
+    depot: Depot,
+) -> None:
+    """40 days on, Monday's minutes are folded into quarter hours (the compaction pass
+    of --keep-telemetry 30d): every report of Monday reads the same as before the pass."""
+    record_monday(depot)
+    depot.clock.advance(timedelta(days=40).total_seconds())
+    window = {"since": MONDAY.isoformat(), "until": at(30).isoformat()}
+    asked = [("cost", "day"), ("cost", "session"), ("carbon", "day"), ("readiness", "day")]
+    before = [report(depot, kind, by=by, **window) for kind, by in asked]
+
+    counts = Compaction(depot.controller.units, Retention()).run(depot.clock.now())
+    assert counts.minutes_folded == 60 + 30 + 30 + 30  # bus-a, bus-b, bus-c, m-main
+    telemetry = depot.controller.units().telemetry
+    assert telemetry.history("m-main") == [] and len(telemetry.quarters("m-main")) == 2
+
+    assert [report(depot, kind, by=by, **window) for kind, by in asked] == before
+    monday = before[0]["rows"][0]
+    assert (monday["energy_cost"], monday["metered_minutes"]) == (38.40, 30)

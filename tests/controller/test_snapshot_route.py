@@ -335,7 +335,7 @@ def test_an_extreme_stored_value_never_fails_a_read_or_the_export(
         raw.execute("UPDATE overrides SET cap_a = ?", (positive,))
         raw.execute("UPDATE readings SET power_w = ?", (extreme,))
         raw.execute(
-            "UPDATE telemetry SET power_w_mean = ?, power_w_max = ?, l1_a_max = ?",
+            "UPDATE telemetry SET power_mw_mean = ?, power_mw_max = ?, l1_ma_max = ?",
             (extreme, extreme, extreme),
         )
     raw.close()

@@ -61,9 +61,10 @@ def test_a_round_ships_the_journal_sessions_and_minutes_under_the_depots_name(
             history_url, "SELECT depot, id, ended_at IS NULL, energy_delivered_wh FROM sessions"
         )
     ) == [("north", "tx-1", False, 6000.0), ("north", "tx-2", True, 100.0)]
-    minutes = "SELECT node, samples, power_w_mean, power_w_max FROM telemetry ORDER BY minute"
-    assert shipped(history_url, minutes.replace("FROM telemetry", "FROM telemetry_minutes")) == (
-        depot.stored(minutes)
+    minutes = "SELECT node, samples, power_w_mean, power_w_max FROM telemetry_minutes"
+    assert shipped(history_url, minutes + " ORDER BY minute") == depot.stored(
+        "SELECT n.name, samples, power_mw_mean / 1000.0, power_mw_max / 1000.0 FROM telemetry"
+        " JOIN telemetry_nodes n ON n.id = node ORDER BY minute"
     )
 
     assert ship_once(depot, history_url).journal == 0  # nothing new: nothing doubled

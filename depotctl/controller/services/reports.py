@@ -2,7 +2,8 @@
 with each billing window's bill), and what each session got by its departure.
 
 The store is read once per report: the sessions that overlap the window, their
-chargers' and the grid meters' telemetry by minute; the engine does the rest
+chargers' and the grid meters' telemetry by minute (past the raw retention, by
+quarter hour: docs/retention.md); the engine does the rest
 (:mod:`~depotctl.engine.energy_history`, :mod:`~depotctl.engine.energy_accounts`,
 :mod:`~depotctl.engine.departure_outcomes`). The site in force gives the tariff, the
 price series, the carbon intensity, the default requirement and the time zone.
@@ -258,7 +259,8 @@ def _energy_report(
         raise NoHistory(
             f"no session and no reading of the grid meters ({', '.join(meters)}) between "
             f"{utc_text(window.since)} and {utc_text(window.until)}: widen the window "
-            "(--since, --until); telemetry is kept 35 days"
+            "(--since, --until); telemetry is kept by the minute for `depotctl serve "
+            "--keep-telemetry` and by the quarter hour for --keep-decisions"
         )
     if window.by == "day":
         rows = _day_rows(site_wh, profiles, rates, window)

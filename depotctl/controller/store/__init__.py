@@ -34,7 +34,7 @@ from depotctl.controller.store.journal import (
 from depotctl.controller.store.revisions import Revision, site_hash
 from depotctl.controller.store.sessions import SessionRecord
 from depotctl.controller.store.sources import SourceState
-from depotctl.controller.store.telemetry import TelemetryMinute
+from depotctl.controller.store.telemetry import TelemetryMinute, TelemetryQuarter
 from depotctl.controller.store.units import UnitOfWork, Units
 from depotctl.domain.overrides import EvseOverride
 
@@ -53,6 +53,7 @@ __all__ = [
     "StoreError",
     "StoreVersionError",
     "TelemetryMinute",
+    "TelemetryQuarter",
     "UnitOfWork",
     "Units",
     "UnknownEnvelope",

@@ -4,47 +4,43 @@ bounded per call, so that one call holds the store's lock for a short while only
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.encoding import iso, parse
-from depotctl.domain.phases import Phase
+from depotctl.controller.store.telemetry import Telemetry, TelemetryQuarter, newer_peak
+from depotctl.controller.store.telemetry_keys import QUARTER_MINUTES, epoch_minute
 
-#: A telemetry minute's quarter hour, as stored text ("…T12:07:00.000000Z" → "…T12:00:…").
-_QUARTER_OF = (
-    "substr(minute, 1, 14) || printf('%02d', CAST(substr(minute, 15, 2) AS INTEGER) / 15 * 15)"
-    " || ':00.000000Z'"
-)
+__all__ = ["QUARTER", "Compactor", "TelemetryQuarter", "quarter_of"]
 
-#: a quarter's peaks merged with those folded into it before (a NULL never wins)
+#: A telemetry minute's quarter hour (epoch minutes; the floor, before 1970 too).
+_QUARTER_OF = "minute - ((minute % 15) + 15) % 15"
+
+#: a quarter's peaks merged with those folded into it before
 _PEAKS = ",\n    ".join(
-    f"{c} = max(coalesce(telemetry_quarters.{c}, excluded.{c}),"
-    f" coalesce(excluded.{c}, telemetry_quarters.{c}))"
-    for c in ("power_w_max", "l1_a_max", "l2_a_max", "l3_a_max")
+    newer_peak("telemetry_quarters", c)
+    for c in ("power_mw_max", "l1_ma_max", "l2_ma_max", "l3_ma_max")
 )
 
-# The minutes before a cut, each node's quarter in one row: the mean is over the
-# minutes with a power reading (so mean × power_minutes is the energy the minutes
-# held), peaks are the minutes' peaks; merged into a quarter folded before (a late
-# reading's minute), weighted by its minutes.
+# The minutes before a cut, each node's quarter in one row: the sum of the minutes'
+# mean power over those with a power reading (sum / power_minutes is their mean; the
+# sum × a minute the energy they held, exactly), peaks are the minutes' peaks; merged
+# into a quarter folded before (a late reading's minute).
 _FOLD_MINUTES = f"""
 INSERT INTO telemetry_quarters (node, start, minutes, samples, power_samples, power_minutes,
-                                power_w_mean, power_w_max, l1_a_max, l2_a_max, l3_a_max)
-SELECT node, {_QUARTER_OF}, count(*), sum(samples), sum(power_samples), count(power_w_mean),
-       avg(power_w_mean), max(power_w_max), max(l1_a_max), max(l2_a_max), max(l3_a_max)
+                                power_mw_sum, power_mw_max, l1_ma_max, l2_ma_max, l3_ma_max)
+SELECT node, {_QUARTER_OF}, count(*), sum(samples), sum(power_samples), count(power_mw_mean),
+       sum(power_mw_mean), max(power_mw_max), max(l1_ma_max), max(l2_ma_max), max(l3_ma_max)
 FROM telemetry WHERE minute < ? GROUP BY 1, 2
 ON CONFLICT (node, start) DO UPDATE SET
     minutes = telemetry_quarters.minutes + excluded.minutes,
     samples = telemetry_quarters.samples + excluded.samples,
     power_samples = telemetry_quarters.power_samples + excluded.power_samples,
     power_minutes = telemetry_quarters.power_minutes + excluded.power_minutes,
-    power_w_mean = CASE
-        WHEN excluded.power_w_mean IS NULL THEN telemetry_quarters.power_w_mean
-        WHEN telemetry_quarters.power_w_mean IS NULL THEN excluded.power_w_mean
-        ELSE (telemetry_quarters.power_w_mean * telemetry_quarters.power_minutes
-              + excluded.power_w_mean * excluded.power_minutes)
-             / (telemetry_quarters.power_minutes + excluded.power_minutes) END,
+    power_mw_sum = CASE
+        WHEN excluded.power_mw_sum IS NULL THEN telemetry_quarters.power_mw_sum
+        WHEN telemetry_quarters.power_mw_sum IS NULL THEN excluded.power_mw_sum
+        ELSE telemetry_quarters.power_mw_sum + excluded.power_mw_sum END,
     {_PEAKS}
 """
 
@@ -55,24 +51,6 @@ _MOVE_HORIZON = (
     "INSERT INTO journal_horizon (id, cut) VALUES (1, ?)"
     " ON CONFLICT (id) DO UPDATE SET cut = max(cut, excluded.cut)"
 )
-
-_PHASE_COLUMNS = {Phase.L1: "l1_a_max", Phase.L2: "l2_a_max", Phase.L3: "l3_a_max"}
-
-
-@dataclass(frozen=True)
-class TelemetryQuarter:
-    """One node's telemetry minutes of one quarter hour (UTC), folded: how many minutes
-    and readings, the mean power over the minutes with one (``power_minutes``), the
-    peak power and the peak current per phase."""
-
-    node: str
-    start: datetime
-    minutes: int
-    samples: int
-    power_minutes: int
-    power_w_mean: float | None
-    power_w_max: float | None
-    current_a_max: dict[Phase, float] | None
 
 
 class Compactor:
@@ -86,15 +64,15 @@ class Compactor:
         quarter hours, oldest first and about ``max_minutes`` rows at most (whole
         quarters: at least one); the number of minutes folded."""
         with self._store.transaction():
-            cut = self._cut(iso(before), max_minutes)
+            cut = self._cut(epoch_minute(before), max_minutes)
             if cut is None:
                 return 0
             self._store.write(_FOLD_MINUTES, (cut,))
             return self._store.write("DELETE FROM telemetry WHERE minute < ?", (cut,)).rowcount
 
-    def _cut(self, before: str, max_minutes: int) -> str | None:
-        """The end of this call's minutes: ``before``, or sooner so that about
-        ``max_minutes`` rows fold — a quarter boundary past the oldest minute."""
+    def _cut(self, before: int, max_minutes: int) -> int | None:
+        """The end (epoch minutes) of this call's minutes: ``before``, or sooner so that
+        about ``max_minutes`` rows fold — a quarter boundary past the oldest minute."""
         oldest = self._store.rows("SELECT min(minute) FROM telemetry WHERE minute < ?", (before,))
         if oldest[0][0] is None:
             return None
@@ -104,31 +82,15 @@ class Compactor:
         )
         if not nth:
             return before
-        at_least = iso(quarter_of(parse(oldest[0][0])) + QUARTER)
-        return min(before, max(iso(quarter_of(parse(nth[0][0]))), at_least))
+        at_least = _quarter(oldest[0][0]) + QUARTER_MINUTES
+        return min(before, max(_quarter(nth[0][0]), at_least))
 
     def quarters(
         self, node: str, *, since: datetime | None = None, until: datetime | None = None
     ) -> list[TelemetryQuarter]:
-        """A node's quarter hours in ``[since, until)``, oldest first."""
-        rows = self._store.rows(
-            "SELECT * FROM telemetry_quarters WHERE node = ? AND start >= ? AND start < ?"
-            " ORDER BY start",
-            (node, iso(since) if since else "", iso(until) if until else "~"),
-        )
-        return [
-            TelemetryQuarter(
-                r["node"],
-                parse(r["start"]),
-                r["minutes"],
-                r["samples"],
-                r["power_minutes"],
-                r["power_w_mean"],
-                r["power_w_max"],
-                {p: r[c] for p, c in _PHASE_COLUMNS.items() if r[c] is not None} or None,
-            )
-            for r in rows
-        ]
+        """A node's quarter hours in ``[since, until)``, oldest first (the store's
+        telemetry's :meth:`~.telemetry.Telemetry.quarters`)."""
+        return Telemetry(self._store).quarters(node, since=since, until=until)
 
     def forget_journal(self, *, before: datetime, max_entries: int) -> int:
         """Forget the oldest journal entries before ``before``, ``max_entries`` at most;
@@ -152,3 +114,8 @@ def quarter_of(at: datetime) -> datetime:
     """The start of the quarter hour (UTC) ``at`` is in."""
     at = at.astimezone(UTC)
     return at.replace(minute=at.minute // 15 * 15, second=0, microsecond=0)
+
+
+def _quarter(minute: int) -> int:
+    """The start (epoch minutes) of the quarter hour epoch minute ``minute`` is in."""
+    return minute - minute % QUARTER_MINUTES

@@ -1,5 +1,7 @@
 """Telemetry: the latest reading per node, and every node's history folded into
-minutes (samples, mean and peak power, peak current per phase)."""
+minutes (samples, mean and peak power, peak current per phase) — and, past the raw
+retention, into quarter hours (:mod:`.compaction`). Kept compactly: see
+:mod:`.telemetry_keys`; every read goes by node (the primary key)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,18 @@ from typing import Any
 
 from depotctl.controller.store.database import Store
 from depotctl.controller.store.encoding import iso, parse, to_json
+from depotctl.controller.store.telemetry_keys import (
+    EARLIEST,
+    LATEST,
+    NODE_ID,
+    QUARTER_MINUTES,
+    add_nodes,
+    base,
+    bound,
+    epoch_minute,
+    milli,
+    minute_at,
+)
 from depotctl.domain.phases import Phase
 from depotctl.domain.telemetry import Reading
 
@@ -28,31 +42,57 @@ class TelemetryMinute:
     current_a_max: dict[Phase, float] | None
 
 
-_PHASE_COLUMNS = {Phase.L1: "l1_a_max", Phase.L2: "l2_a_max", Phase.L3: "l3_a_max"}
+@dataclass(frozen=True)
+class TelemetryQuarter:
+    """One node's telemetry minutes of one quarter hour (UTC), folded: how many minutes
+    and readings, the mean power over the minutes with one (``power_minutes``), the
+    peak power and the peak current per phase."""
+
+    node: str
+    start: datetime
+    minutes: int
+    samples: int
+    power_minutes: int
+    power_w_mean: float | None
+    power_w_max: float | None
+    current_a_max: dict[Phase, float] | None
+
+
+_PHASE_COLUMNS = {Phase.L1: "l1_ma_max", Phase.L2: "l2_ma_max", Phase.L3: "l3_ma_max"}
+
+
+def newer_peak(table: str, column: str) -> str:
+    """An upsert's peak of ``column``: the greater of the stored and the new (a NULL
+    never wins over a value)."""
+    return (
+        f"{column} = max(coalesce({table}.{column}, excluded.{column}),"
+        f" coalesce(excluded.{column}, {table}.{column}))"
+    )
+
+
+_PEAKS = ",\n    ".join(
+    newer_peak("telemetry", c) for c in ("power_mw_max", "l1_ma_max", "l2_ma_max", "l3_ma_max")
+)
 
 # A reading folded into its minute: a running mean of power over the readings that
-# had one, and peaks (a NULL never wins over a value).
-_FOLD_READING = """
-INSERT INTO telemetry (node, minute, samples, power_samples, power_w_mean, power_w_max,
-                       l1_a_max, l2_a_max, l3_a_max)
-VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)
+# had one (rounded to the milliwatt), and peaks.
+_FOLD_READING = f"""
+INSERT INTO telemetry (node, minute, samples, power_samples, power_mw_mean, power_mw_max,
+                       l1_ma_max, l2_ma_max, l3_ma_max)
+VALUES ({NODE_ID}, ?, 1, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (node, minute) DO UPDATE SET
     samples = telemetry.samples + 1,
     power_samples = telemetry.power_samples + excluded.power_samples,
-    power_w_mean = CASE
-        WHEN excluded.power_w_mean IS NULL THEN telemetry.power_w_mean
-        WHEN telemetry.power_w_mean IS NULL THEN excluded.power_w_mean
-        ELSE (telemetry.power_w_mean * telemetry.power_samples + excluded.power_w_mean)
-             / (telemetry.power_samples + 1) END,
-    power_w_max = max(coalesce(telemetry.power_w_max, excluded.power_w_max),
-                      coalesce(excluded.power_w_max, telemetry.power_w_max)),
-    l1_a_max = max(coalesce(telemetry.l1_a_max, excluded.l1_a_max),
-                   coalesce(excluded.l1_a_max, telemetry.l1_a_max)),
-    l2_a_max = max(coalesce(telemetry.l2_a_max, excluded.l2_a_max),
-                   coalesce(excluded.l2_a_max, telemetry.l2_a_max)),
-    l3_a_max = max(coalesce(telemetry.l3_a_max, excluded.l3_a_max),
-                   coalesce(excluded.l3_a_max, telemetry.l3_a_max))
+    power_mw_mean = CASE
+        WHEN excluded.power_mw_mean IS NULL THEN telemetry.power_mw_mean
+        WHEN telemetry.power_mw_mean IS NULL THEN excluded.power_mw_mean
+        ELSE CAST(round((telemetry.power_mw_mean * 1.0 * telemetry.power_samples
+                         + excluded.power_mw_mean) / (telemetry.power_samples + 1)) AS INTEGER)
+        END,
+    {_PEAKS}
 """
+
+_READ = f"WHERE node = {NODE_ID} AND {{key}} >= ? AND {{key}} < ? ORDER BY {{key}}"
 
 
 class Telemetry:
@@ -71,6 +111,7 @@ class Telemetry:
         for reading in readings:
             _measured(reading)
         with self._store.transaction():
+            add_nodes(self._store, (r.node for r in readings))
             self._store.write_many(_FOLD_READING, (_history_row(r) for r in readings))
             self._store.write_many(
                 "INSERT INTO readings (node, at, power_w, current_a) VALUES (?, ?, ?, ?)"
@@ -113,30 +154,43 @@ class Telemetry:
         until: datetime | None = None,
         limit: int = 10_000,
     ) -> list[TelemetryMinute]:
-        """A node's history, oldest first: one row per minute it reported in."""
+        """A node's history, oldest first: one row per minute it reported in, those
+        starting in ``[since, until)``."""
         rows = self._store.rows(
-            "SELECT * FROM telemetry WHERE node = ? AND minute >= ? AND minute < ?"
-            " ORDER BY minute LIMIT ?",
-            (
-                node,
-                iso(since) if since else "",
-                iso(until) if until else "~",
-                limit,
-            ),
+            "SELECT * FROM telemetry " + _READ.format(key="minute") + " LIMIT ?",
+            (node, bound(since, EARLIEST), bound(until, LATEST), limit),
         )
         return [
             TelemetryMinute(
-                node=r["node"],
-                minute=parse(r["minute"]),
-                samples=r["samples"],
-                power_w_mean=r["power_w_mean"],
-                power_w_max=r["power_w_max"],
-                current_a_max={
-                    phase: r[column]
-                    for phase, column in _PHASE_COLUMNS.items()
-                    if r[column] is not None
-                }
-                or None,
+                node,
+                minute_at(r["minute"]),
+                r["samples"],
+                base(r["power_mw_mean"]),
+                base(r["power_mw_max"]),
+                _currents(r),
+            )
+            for r in rows
+        ]
+
+    def quarters(
+        self, node: str, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[TelemetryQuarter]:
+        """A node's quarter hours (minutes past the raw retention, folded) starting in
+        ``[since, until)``, oldest first."""
+        rows = self._store.rows(
+            "SELECT * FROM telemetry_quarters " + _READ.format(key="start"),
+            (node, bound(since, EARLIEST), bound(until, LATEST)),
+        )
+        return [
+            TelemetryQuarter(
+                node,
+                minute_at(r["start"]),
+                r["minutes"],
+                r["samples"],
+                r["power_minutes"],
+                _mean(r["power_mw_sum"], r["power_minutes"]),
+                base(r["power_mw_max"]),
+                _currents(r),
             )
             for r in rows
         ]
@@ -145,35 +199,63 @@ class Telemetry:
         self, nodes: Iterable[str], *, since: datetime, until: datetime
     ) -> dict[str, dict[datetime, float]]:
         """Each node's mean power (W) by minute in ``[since, until)``, the minutes with
-        a power reading only (what the reports integrate: docs/reports.md)."""
-        wanted = sorted(set(nodes))
-        found: dict[str, dict[datetime, float]] = {node: {} for node in wanted}
-        for node in wanted:
-            rows = self._store.rows(
-                "SELECT minute, power_w_mean FROM telemetry WHERE node = ? AND minute >= ?"
-                " AND minute < ? AND power_w_mean IS NOT NULL ORDER BY minute",
-                (node, iso(since), iso(until)),
+        a power reading only (what the reports integrate: docs/reports.md). Where the
+        minutes were folded into quarter hours (past the raw retention), each minute of
+        a quarter with a power reading holds an even share of its energy: the quarter's
+        energy is exact, where in it the power was drawn is not kept."""
+        first, end = epoch_minute(since), epoch_minute(until)
+        found: dict[str, dict[datetime, float]] = {}
+        for node in sorted(set(nodes)):
+            power: dict[datetime, float] = {}
+            quarters = self._store.rows(
+                "SELECT start, power_mw_sum FROM telemetry_quarters " + _READ.format(key="start"),
+                (node, first - QUARTER_MINUTES + 1, end),
             )
-            found[node] = {parse(r["minute"]): r["power_w_mean"] for r in rows}
+            for q in quarters:
+                if q["power_mw_sum"] is not None:
+                    share = q["power_mw_sum"] / QUARTER_MINUTES / 1000
+                    for minute in range(
+                        max(q["start"], first), min(q["start"] + QUARTER_MINUTES, end)
+                    ):
+                        power[minute_at(minute)] = share
+            minutes = self._store.rows(
+                "SELECT minute, power_mw_mean FROM telemetry " + _READ.format(key="minute"),
+                (node, first, end),
+            )
+            power.update(
+                (minute_at(r["minute"]), r["power_mw_mean"] / 1000)
+                for r in minutes
+                if r["power_mw_mean"] is not None
+            )
+            found[node] = power
         return found
 
     def prune(self, *, before: datetime) -> int:
         """Drop history older than ``before``; the number of minutes dropped."""
         with self._store.transaction():
-            cursor = self._store.write("DELETE FROM telemetry WHERE minute < ?", (iso(before),))
+            cursor = self._store.write(
+                "DELETE FROM telemetry WHERE minute < ?", (epoch_minute(before),)
+            )
         return cursor.rowcount
 
 
+def _mean(mw_sum: int | None, minutes: int) -> float | None:
+    return None if mw_sum is None or not minutes else mw_sum / minutes / 1000
+
+
+def _currents(row: Any) -> dict[Phase, float] | None:
+    return {p: row[c] / 1000 for p, c in _PHASE_COLUMNS.items() if row[c] is not None} or None
+
+
 def _history_row(reading: Reading) -> tuple[Any, ...]:
-    minute = reading.at.astimezone(UTC).replace(second=0, microsecond=0)
     current = reading.current_a or {}
     return (
         reading.node,
-        iso(minute),
+        epoch_minute(reading.at.astimezone(UTC).replace(second=0, microsecond=0)),
         0 if reading.power_w is None else 1,
-        reading.power_w,
-        reading.power_w,
-        *(current.get(phase) for phase in _PHASE_COLUMNS),
+        milli(reading.power_w),
+        milli(reading.power_w),
+        *(milli(current.get(phase)) for phase in _PHASE_COLUMNS),
     )
 
 
