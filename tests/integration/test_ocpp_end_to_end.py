@@ -210,10 +210,12 @@ def test_boot_session_profile_draw_meter_values_envelope_cut_and_stop(tmp_path: 
         assert controller.get("/sessions")["sessions"] == []
 
 
-@pytest.mark.parametrize("kill", [False, True], ids=["sigterm", "kill-9"])
 def test_a_restarted_controller_sends_the_fallback_again_and_control_resumes(
-    tmp_path: Path, kill: bool
+    tmp_path: Path,
 ) -> None:
+    """Stopped with SIGTERM, then killed with SIGKILL, on one store and one fleet: after
+    each restart the chargers reconnect, boot and get their fallback again, and control
+    resumes."""
     with (
         serving(tmp_path, flags=FLAGS) as controller,
         fleet(controller.site, controller.state_dir, meter_interval_s=5) as chargers,
@@ -231,43 +233,50 @@ def test_a_restarted_controller_sends_the_fallback_again_and_control_resumes(
                 within_s=15,
                 what=f"{ocpp_id} drawing its dynamic limit",
             )
-        before = {ocpp_id: len(chargers.received(ocpp_id)) for ocpp_id in CHARGERS}
-        last_id = controller.journal()[-1]["id"]
+        for kill in (False, True):
+            _restarted(controller, chargers, kill=kill)
 
-        exit_code = controller.stop(kill=kill)
-        assert exit_code == (-9 if kill else 0)
-        wait_for(
-            lambda: not any(chargers.online(ocpp_id) for ocpp_id in CHARGERS),
-            within_s=10,
-            what="the chargers see the controller gone",
-        )
-        controller.start()
 
-        # they reconnect, boot, and get their fallback profile again
+def _restarted(controller: Serve, chargers: FleetThread, *, kill: bool) -> None:
+    """``controller`` stopped (``kill``: SIGKILL, else SIGTERM) and started again: its
+    chargers' fallback again, accepted, and control resumed on the sessions it kept."""
+    how = "SIGKILL" if kill else "SIGTERM"
+    before = {ocpp_id: len(chargers.received(ocpp_id)) for ocpp_id in CHARGERS}
+    last_id = controller.journal()[-1]["id"]
+
+    exit_code = controller.stop(kill=kill)
+    assert exit_code == (-9 if kill else 0)
+    wait_for(
+        lambda: not any(chargers.online(ocpp_id) for ocpp_id in CHARGERS),
+        within_s=10,
+        what=f"the chargers see the controller gone ({how})",
+    )
+    controller.start()
+
+    # they reconnect, boot, and get their fallback profile again
+    wait_for(
+        lambda: _fallbacks_journaled(controller, after_id=last_id) == set(CHARGERS.values()),
+        within_s=20,
+        what=f"both fallback profiles accepted again after the restart ({how})",
+    )
+    for ocpp_id in CHARGERS:
+        since = chargers.received(ocpp_id)[before[ocpp_id] :]
+        assert any(is_fallback(r) and accepted(r) for r in since), (ocpp_id, how)
+        # control resumes: a new dynamic profile, drawn to
         wait_for(
-            lambda: _fallbacks_journaled(controller, after_id=last_id) == set(CHARGERS.values()),
-            within_s=20,
-            what="both fallback profiles accepted again after the restart",
+            lambda ocpp_id=ocpp_id: (
+                any(
+                    is_dynamic(r) and accepted(r)
+                    for r in chargers.received(ocpp_id)[before[ocpp_id] :]
+                )
+                and _draws_its_limit(controller, chargers, ocpp_id)
+            ),
+            within_s=15,
+            what=f"{ocpp_id} under control again ({how})",
         )
-        for ocpp_id in CHARGERS:
-            since = chargers.received(ocpp_id)[before[ocpp_id] :]
-            assert any(is_fallback(r) and accepted(r) for r in since), ocpp_id
-            # control resumes: a new dynamic profile, drawn to
-            wait_for(
-                lambda ocpp_id=ocpp_id: (
-                    any(
-                        is_dynamic(r) and accepted(r)
-                        for r in chargers.received(ocpp_id)[before[ocpp_id] :]
-                    )
-                    and _draws_its_limit(controller, chargers, ocpp_id)
-                ),
-                within_s=15,
-                what=f"{ocpp_id} under control again",
-            )
-        # the sessions survived the restart (the store is the truth)
-        assert {s["evse"] for s in controller.get("/sessions")["sessions"]} == set(EVSES.values())
-        online = {
-            e["data"]["charger"]
-            for e in controller.journal(kind="charger.online", after_id=last_id)
-        }
-        assert online == set(CHARGERS.values())
+    # the sessions survived the restart (the store is the truth)
+    assert {s["evse"] for s in controller.get("/sessions")["sessions"]} == set(EVSES.values())
+    online = {
+        e["data"]["charger"] for e in controller.journal(kind="charger.online", after_id=last_id)
+    }
+    assert online == set(CHARGERS.values()), how
