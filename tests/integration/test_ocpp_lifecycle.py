@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from depotctl.sim.chargers.charger import SimulatedCharger
 from depotctl.sim.chargers.vehicles import Vehicle
@@ -38,7 +39,27 @@ def plug(chargers: FleetThread, ocpp_id: str) -> None:
     chargers.call(plug_in)
 
 
-def open_session(controller: Serve, evse: str) -> dict[str, object] | None:
+def plugged_under_control(controller: Serve, chargers: FleetThread) -> dict[str, dict[str, Any]]:
+    """A vehicle plugged in at every charger, each one's session open and its dynamic
+    limit accepted; the session of each charger."""
+    sessions: dict[str, dict[str, Any]] = {}
+    for ocpp_id in EVSES:
+        plug(chargers, ocpp_id)
+    for ocpp_id, evse in EVSES.items():
+        sessions[ocpp_id] = wait_for(
+            lambda evse=evse: open_session(controller, evse), within_s=20, what="a session"
+        )
+        wait_for(
+            lambda ocpp_id=ocpp_id: any(
+                is_dynamic(r) and accepted(r) for r in chargers.received(ocpp_id)
+            ),
+            within_s=20,
+            what=f"{ocpp_id}'s dynamic limit accepted",
+        )
+    return sessions
+
+
+def open_session(controller: Serve, evse: str) -> dict[str, Any] | None:
     return next((s for s in controller.get("/sessions")["sessions"] if s["evse"] == evse), None)
 
 
@@ -59,20 +80,7 @@ def test_a_charger_that_reboots_mid_session_is_back_under_control_after_its_boot
         serving(tmp_path, SITE, flags=FLAGS) as controller,
         fleet(controller.site, controller.state_dir, meter_interval_s=5) as chargers,
     ):
-        first: dict[str, dict[str, object]] = {}
-        for ocpp_id in EVSES:
-            plug(chargers, ocpp_id)
-        for ocpp_id, evse in EVSES.items():
-            first[ocpp_id] = wait_for(
-                lambda evse=evse: open_session(controller, evse), within_s=20, what="a session"
-            )
-            wait_for(
-                lambda ocpp_id=ocpp_id: any(
-                    is_dynamic(r) and accepted(r) for r in chargers.received(ocpp_id)
-                ),
-                within_s=20,
-                what=f"{ocpp_id}'s dynamic limit accepted",
-            )
+        first = plugged_under_control(controller, chargers)
         for ocpp_id in EVSES:
             charger = chargers.charger(ocpp_id)
             chargers.call(lambda charger=charger: charger.reboot(boot_s=30.0))
@@ -87,7 +95,7 @@ def test_a_charger_that_reboots_mid_session_is_back_under_control_after_its_boot
 
 
 def _back_under_control(
-    controller: Serve, chargers: FleetThread, ocpp_id: str, first: dict[str, object]
+    controller: Serve, chargers: FleetThread, ocpp_id: str, first: dict[str, Any]
 ) -> None:
     """The rebooted charger ``ocpp_id``: its vehicle's new session, its fallback after its
     boot and a dynamic limit again; ``first``, the session it lost, ended once; nothing
@@ -140,20 +148,7 @@ def test_a_transaction_the_charger_lost_is_closed_and_the_charger_stays_controll
         serving(tmp_path, SITE, flags=FLAGS) as controller,
         fleet(controller.site, controller.state_dir, meter_interval_s=5) as chargers,
     ):
-        sessions: dict[str, dict[str, object]] = {}
-        for ocpp_id in EVSES:
-            plug(chargers, ocpp_id)
-        for ocpp_id, evse in EVSES.items():
-            sessions[ocpp_id] = wait_for(
-                lambda evse=evse: open_session(controller, evse), within_s=20, what="a session"
-            )
-            wait_for(
-                lambda ocpp_id=ocpp_id: any(
-                    is_dynamic(r) and accepted(r) for r in chargers.received(ocpp_id)
-                ),
-                within_s=20,
-                what=f"{ocpp_id}'s dynamic limit accepted",
-            )
+        sessions = plugged_under_control(controller, chargers)
         for ocpp_id in EVSES:
             charger = chargers.charger(ocpp_id)
 
