@@ -45,7 +45,7 @@ def console(
 ) -> None:
     """The live console: electrical tree, EVSEs with their reasons, envelopes, journal.
 
-    Keys: 1-5 panes, e explain, / filter, s sort, t the past (esc for now),
+    Keys: 1-5 panes, e explain, / filter, s sort, t or :at TIME the past (esc for now),
     p pause/resume, n envelope, w withdraw, ? help, ctrl+p commands, q quit. With the read-only token, or with
     --read-only, the actions are hidden.
 

@@ -1,14 +1,17 @@
 """The console app: the header, the banners (the controller unreachable; the open
 alerts; the past, while the console looks back), five panes (tree, EVSEs, envelopes,
 journal, alerts) fed by one
-:class:`~depotctl.console.coordinator.Coordinator`, and the actions — each confirmed,
-each hidden when the console may not write."""
+:class:`~depotctl.console.coordinator.Coordinator`, the selected EVSE's or node's
+timeline under the tree and the EVSE table (and as a chart in the explanation), the
+``:`` command line (``:at 02:14``, ``:now``), and the actions — each confirmed, each
+hidden when the console may not write."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -35,14 +38,22 @@ from depotctl.console.widgets.envelopes import EnvelopesView
 from depotctl.console.widgets.evses import EvseDetail, EvseTable
 from depotctl.console.widgets.explain import ExplainScreen
 from depotctl.console.widgets.journal import JournalTail
-from depotctl.console.widgets.past import PastBanner, TravelPrompt
+from depotctl.console.widgets.past import COMMAND_LINE, PastBanner, TravelPrompt
 from depotctl.console.widgets.status import Banner, StatusBar
+from depotctl.console.widgets.timeline import TimelineKey, TimelineView
 from depotctl.console.widgets.tree import ElectricalTree
 from depotctl.domain.instants import InstantError, format_instant, parse_instant
 
 #: Actions that change the controller: hidden when the console may not write.
 WRITE_ACTIONS = frozenset({"pause", "new_envelope", "withdraw"})
 PANES = ("tree", "evses", "envelopes", "journal", "alert-list")
+#: How long the selection must rest before its timeline is asked for (a burst of
+#: keys asks once, for where it stopped).
+TIMELINE_SETTLE_S = 0.2
+#: A live timeline is asked again when the controller's clock has moved this far.
+TIMELINE_REFRESH = timedelta(minutes=5)
+#: The explanation's chart: rows of blocks (and an axis under them).
+CHART_ROWS = 6
 
 
 class ModelUpdated(Message):
@@ -82,6 +93,7 @@ class ConsoleApp(App[None]):
         Binding("w", "withdraw", "Withdraw"),
         Binding("r", "poll", "Poll now", show=False),
         Binding("t", "travel", "Past"),
+        Binding("colon", "command", ":at", show=False),
         Binding("g", "jump", "Go to time", show=False),
         Binding("escape", "now", "Now"),
         Binding("1", "pane('tree')", "Tree", show=False),
@@ -124,12 +136,14 @@ class ConsoleApp(App[None]):
         with TabbedContent(initial=self.first_pane, id="panes"):
             with TabPane("1 Tree", id="tree"):
                 yield ElectricalTree(id="tree-view")
+                yield TimelineView(id="tree-timeline")
             with TabPane("2 EVSEs", id="evses"):
                 yield FilterInput(
                     "#evse-table", placeholder="filter EVSEs (escape clears)", id="filter"
                 )
                 yield EvseTable(id="evse-table")
                 yield EvseDetail(id="evse-detail")
+                yield TimelineView(id="evse-timeline")
             with TabPane("3 Envelopes", id="envelopes"):
                 yield EnvelopesView(id="envelopes-view")
             with TabPane("4 Journal", id="journal"):
@@ -198,8 +212,10 @@ class ConsoleApp(App[None]):
             main.query_one(AlertsTable).update_model(model)
         else:
             main.query_one(JournalTail).update_model(model)
+        self._follow_selection()
         if isinstance(self.screen, ExplainScreen) and model.connection.link is Link.CONNECTED:
             self.load_explanation(self.screen)
+            self._explain_timeline(self.screen)
 
     # Navigation
 
@@ -261,6 +277,25 @@ class ConsoleApp(App[None]):
     def action_now(self) -> None:
         self.coordinator.travel(None)
 
+    def action_command(self) -> None:
+        self.push_screen(TravelPrompt(*COMMAND_LINE), self._command_typed)
+
+    def _command_typed(self, text: str | None) -> None:
+        """``at TIME`` looks back to TIME (as ``t`` does), ``now`` comes back."""
+        words = (text or "").strip().removeprefix(":").split(maxsplit=1)
+        if not words:
+            return
+        if words[0] == "at" and len(words) == 2:
+            self._travel_typed(words[1])
+        elif words == ["now"]:
+            self.action_now()
+        else:
+            self.notify(
+                f'unknown command ":{text}"; try ":at 02:14" (the depot then) or ":now"',
+                severity="error",
+                markup=False,
+            )
+
     def action_sort(self) -> None:
         table = self.main.query_one(EvseTable)
         self.action_pane("evses")
@@ -316,14 +351,80 @@ class ConsoleApp(App[None]):
         if evse is None:
             self.notify("Select an EVSE first (in the tree or the EVSE table)", timeout=3)
             return
-        screen = ExplainScreen(evse)
+        screen = ExplainScreen(evse, chart_rows=CHART_ROWS)
         self.push_screen(screen)
         self.load_explanation(screen)
+        self.call_after_refresh(self._explain_timeline, screen)
+
+    def _explain_timeline(self, screen: ExplainScreen) -> None:
+        if screen.is_attached:
+            self.want_timeline(screen.query_one(TimelineView), screen.evse)
 
     @on(DataTable.RowHighlighted, "#evse-table")
     def _show_detail(self) -> None:
         evse_id = self.main.query_one(EvseTable).selected_evse()
         self.main.query_one(EvseDetail).show(self.model.evses.get(evse_id or ""), self.model)
+        self._follow_selection()
+
+    # The timelines
+
+    @on(Tree.NodeHighlighted, "#tree-view")
+    def _follow_selection(self) -> None:
+        """The pane on screen's timeline follows its selection: the tree's node or EVSE
+        (the site: its first grid connection), the EVSE table's EVSE."""
+        if not self.model.loaded:
+            return
+        pane = self._pane()
+        main = self.main
+        if pane == "evses":
+            subject = main.query_one(EvseTable).selected_evse()
+            self.want_timeline(main.query_one("#evse-timeline", TimelineView), subject)
+        elif pane == "tree":
+            cursor = main.query_one(ElectricalTree).cursor_node
+            data = cursor.data if cursor is not None else None
+            subject = data[1] if data is not None and data[0] in ("node", "evse") else None
+            if subject is None:
+                top = (n.id for n in self.model.nodes if n.type == "grid_connection")
+                subject = next(top, None)
+            self.want_timeline(main.query_one("#tree-timeline", TimelineView), subject)
+
+    def want_timeline(self, view: TimelineView, subject: str | None) -> None:
+        """Show ``subject``'s timeline in ``view`` (the past's, looking back): asked
+        for once the selection rests, by one worker per view that asks again only if
+        the selection moved while it asked (so a burst of keys paints once)."""
+        now = self.coordinator.now
+        at = self.coordinator.at
+        moment = at if at is not None else _floored(now, TIMELINE_REFRESH)
+        key: TimelineKey = (subject, at, moment)
+        if key == view.wanted:
+            return
+        view.wanted = key
+        view.waiting(subject)
+        if subject is not None and not view.following:
+            view.following = True
+            self.run_worker(self._follow_timeline(view), group="timelines", exit_on_error=False)
+
+    async def _follow_timeline(self, view: TimelineView) -> None:
+        try:
+            while view.is_attached and view.wanted is not None:
+                await asyncio.sleep(TIMELINE_SETTLE_S)  # let a burst of keys settle
+                key = view.wanted
+                subject, at, _ = key
+                if subject is None:
+                    return
+                try:
+                    found = await self.coordinator.timeline(subject, at)
+                except (Unreachable, ApiError, ValueError) as error:
+                    if view.wanted == key and view.is_attached:
+                        view.show_error(f"no timeline for {subject}: {error}")
+                        return
+                    continue
+                if view.wanted == key:  # else the selection moved on: ask again
+                    if view.is_attached:
+                        view.show(found, self.model.local)
+                    return
+        finally:
+            view.following = False
 
     @on(DataTable.RowSelected, "#evse-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
@@ -546,6 +647,14 @@ def _instant(name: str, text: str, now: datetime, zone: tzinfo) -> datetime:
         return parse_instant(text, now=now, zone=zone, ahead=True)
     except InstantError as error:
         raise ValueError(f"{name}: {error.message}; {error.hint}") from None
+
+
+def _floored(at: datetime | None, step: timedelta) -> datetime | None:
+    """``at`` down to a whole ``step`` (since the epoch); None for None."""
+    if at is None:
+        return None
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return at - (at - epoch) % step
 
 
 def _author() -> str:

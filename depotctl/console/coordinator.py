@@ -28,9 +28,11 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from depotctl.api import Envelope, Envelopes, Explanation, JournalEntry, Sessions, SiteRevision
+from depotctl.api.timeline import Timeline
 from depotctl.client.api import ApiError, AsyncControllerClient, Unreachable
 from depotctl.client.terminal_text import escaped, escaped_model
 from depotctl.console.model import Connection, Link, Model, build, draws_of, tail
+from depotctl.console.timeline import night_since
 
 Answer = TypeVar("Answer")
 
@@ -87,6 +89,8 @@ class Coordinator:
         #: why the controller could not show the instant asked (the console is back at
         #: now); the app says it once and clears it
         self.past_refused: str | None = None
+        #: how many timelines were asked for (one per selection once keys settle)
+        self.timelines_asked = 0
 
     def wake(self) -> None:
         """Poll as soon as the current poll (if any) is done."""
@@ -195,8 +199,10 @@ class Coordinator:
     async def _past(self, at: datetime) -> Model:
         """The model at ``at``: asked once per instant; the journal followed as live."""
         if self._past_of == at and self.model.past is not None:
-            await self._follow_journal(self.model.time)
-            return replace(self.model, journal=self._journal)
+            live = escaped_model(await self.client.clock()).time
+            self.now = live
+            await self._follow_journal(live)
+            return replace(self.model, journal=self._journal, live=live)
         state, snapshot, clock, envelopes = await asyncio.gather(
             self.client.state_at(at),
             self.client.snapshot_at(at),
@@ -222,7 +228,7 @@ class Coordinator:
             draws=draws_of(escaped_model(snapshot)),
         )
         self._past_of = at
-        return replace(model, time=cycle_at, past=cycle_at)
+        return replace(model, time=cycle_at, past=cycle_at, live=clock.time)
 
     async def explain(self, evse: str) -> tuple[Explanation, list[JournalEntry]]:
         """An EVSE's explanation (at the instant shown: now, or the past) and its
@@ -237,6 +243,16 @@ class Coordinator:
             ),
         )
         return escaped_model(explained), list(escaped_model(journal).entries)
+
+    async def timeline(self, subject: str, at: datetime | None) -> Timeline:
+        """``subject``'s timeline over the last night up to ``at`` (None: now), as its
+        :func:`~depotctl.console.timeline.night_since` reads it in the site's time."""
+        until = at if at is not None else self.now
+        if until is None:
+            raise ValueError("the controller's time is not known yet")
+        since = night_since(until, self.model.local)
+        self.timelines_asked += 1
+        return escaped_model(await self.client.timeline(subject, since=since, until=until))
 
     async def _site_or_none(self) -> SiteRevision | None:
         try:

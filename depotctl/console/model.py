@@ -115,6 +115,9 @@ class Model:
     planner: PlannerState | None = None
     #: the control cycle shown when the console looks at the past (``t``); None live
     past: datetime | None = None
+    #: the controller's time at the last poll while it looks at the past (``time`` is
+    #: the past's then); None live
+    live: datetime | None = None
 
     @property
     def loaded(self) -> bool:

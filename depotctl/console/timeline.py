@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from rich.text import Text
 
@@ -27,6 +27,10 @@ GUTTER = 6
 #: Axis labels every so many hours: the first that leaves room between them.
 LABEL_HOURS = (1, 2, 3, 6, 12, 24)
 LABEL = "%H:%M"
+#: The last night starts at this hour of the site's day …
+EVENING = 18
+#: … and covers at least this much.
+NIGHT = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,15 @@ def amount(value: float | None, unit: str) -> str:
     return f"{value:,.1f} {unit}"
 
 
+def short(value: float, unit: str) -> str:
+    """The chart's top value in the gutter's five columns: ``32A``, ``400kW``, ``1.2MW``."""
+    if unit == "A":
+        return f"{value:.0f}A"
+    if value >= 999_500:
+        return f"{value / 1e6:.1f}MW"
+    return f"{value / 1000:.0f}kW"
+
+
 def title(timeline: Timeline, zone: tzinfo) -> str:
     """``chg-01/1 18:00 → 06:00 +11:00 · peak 31.8 A · limit 16.0–32.0 A``."""
     since = timeline.since.astimezone(zone)
@@ -174,7 +187,7 @@ def chart(timeline: Timeline, width: int, height: int, zone: tzinfo) -> list[Tex
     limits = [None if v is None else min(height - 1, int(v / top * height)) for v in cells.limit]
     rows = []
     for row in range(height - 1, -1, -1):
-        label = amount(top, timeline.unit) if row == height - 1 else "0" if row == 0 else ""
+        label = short(top, timeline.unit) if row == height - 1 else "0" if row == 0 else ""
         line = Text(label.rjust(GUTTER - 1)[: GUTTER - 1] + " ", "dim")
         for filled, bound, full in zip(loads, limits, cells.at_limit, strict=True):
             part = min(8, max(0, filled - row * 8))
@@ -185,3 +198,13 @@ def chart(timeline: Timeline, width: int, height: int, zone: tzinfo) -> list[Tex
         rows.append(line)
     rows.append(Text.assemble(" " * GUTTER, (axis(timeline, len(loads), zone), "dim")))
     return rows
+
+
+def night_since(until: datetime, zone: tzinfo) -> datetime:
+    """Where the last night's timeline starts: the latest 18:00 (site time) before
+    ``until``, or 12 h before it if that is earlier (in the evening: the day too)."""
+    local = until.astimezone(zone)
+    evening = local.replace(hour=EVENING, minute=0, second=0, microsecond=0)
+    if evening > local:
+        evening -= timedelta(days=1)
+    return min(evening, until - NIGHT)

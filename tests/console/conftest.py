@@ -195,6 +195,13 @@ async def wait_for(pilot: Any, condition: Any, timeout: float = PATIENCE_S) -> N
         await pilot.pause(0.05)
 
 
+def heard(app: ConsoleApp) -> list[str]:
+    """What the console says in notifications from now on, in order."""
+    said: list[str] = []
+    app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+    return said
+
+
 def shown(widget: Any) -> str:
     """The plain text a Static (or a Tree label, a cell) shows now."""
     from rich.console import Console

@@ -157,7 +157,9 @@ async def test_a_live_update_sets_and_repaints_only_the_changed_cells() -> None:
 
 async def test_a_sort_on_a_changing_value_moves_rows_and_keeps_the_cursor() -> None:
     app = console()
-    async with app.run_test(size=(120, 30)) as pilot:
+    # tall enough that the cursor's row shows with the top rows (the timeline under
+    # the table takes four lines)
+    async with app.run_test(size=(120, 34)) as pilot:
         model = depot_model()
         await show(app, pilot, model)
         app.action_pane("evses")

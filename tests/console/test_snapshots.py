@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from depotctl.console.widgets.timeline import TimelineView
 from tests.console.conftest import Depot, loaded, wait_for
 
 Compare = Callable[..., bool]
@@ -25,9 +26,16 @@ def prepared(depot: Depot, keys: Iterable[str] = (), **kw: Any) -> tuple[Any, An
         screen = app.screen
         if hasattr(screen, "loaded"):
             await wait_for(pilot, lambda: screen.loaded)
+        await wait_for(pilot, lambda: timelines_drawn(app))
         await pilot.pause(0.1)
 
     return app, run_before
+
+
+def timelines_drawn(app: Any) -> bool:
+    """Every timeline asked for on screen is drawn (the snapshot is of a settled screen)."""
+    views = [*app.screen.query(TimelineView), *app.main.query(TimelineView)]
+    return all(v.timeline is not None and not v.following for v in views if v.wanted)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.api.timeline import Timeline
-from depotctl.console.timeline import GUTTER, axis, cells_of, chart, sparkline, title
+from depotctl.console.timeline import GUTTER, axis, cells_of, chart, short, sparkline, title
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 SINCE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 18:00 +11:00
@@ -95,7 +95,7 @@ def test_the_axis_labels_the_site_hours_that_fit() -> None:
 
 def test_the_chart_stacks_eighths_and_draws_the_limit_above_the_load() -> None:
     top, bottom, marks = chart(known(), GUTTER + 10, 2, SYDNEY)
-    assert top.plain == "8.0 A " + "────█──▄██"
+    assert top.plain == "   8A " + "────█──▄██"
     assert bottom.plain == "    0 " + "  ▄███████"
     assert marks.plain == "      " + "18:00[·]··"
 
@@ -118,3 +118,12 @@ def test_a_node_in_watts_reads_kilowatts() -> None:
         ],
     )
     assert title(node, SYDNEY).endswith("peak 31.8 kW · limit 100.0 kW")
+
+
+def test_the_charts_top_value_fits_the_gutter() -> None:
+    assert [short(v, "A") for v in (8.0, 102.9, 1900.0)] == ["8A", "103A", "1900A"]
+    assert [short(v, "W") for v in (31_800.0, 400_000.0, 1_200_000.0)] == [
+        "32kW",
+        "400kW",
+        "1.2MW",
+    ]

@@ -147,6 +147,9 @@ HELP = """\
  2 EVSEs      session, state, limit, measured draw, energy
               delivered/needed, departure, expected shortfall;
               the line below names the binding constraint
+ Under both, the selected node's or EVSE's timeline since
+ 18:00 (12 h at least): load (red where at its limit), the
+ limit under it, [ and ] where envelopes began and ended
  3 Envelopes  lifecycle state, window, limit, source, online;
               a timeline of the hours ahead
               (█ ahead, ▒ past, x withdrawn, │ now)
@@ -162,7 +165,8 @@ HELP = """\
  s         sort the EVSE table by the next column
  r         poll now            ctrl+p  command palette
  t         the whole depot as it was at a time (02:14,
-           yesterday 02:14, 8h); AS AT marks it; esc for now
+           yesterday 02:14, 8h); PAST marks it; esc for now
+ :         a command: ":at 02:14" (as t), ":now"
  p         pause / resume the selected EVSE      (admin token)
  n         submit a local envelope               (admin token)
  w         withdraw the selected envelope        (admin token)

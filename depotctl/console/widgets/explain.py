@@ -1,6 +1,7 @@
 """The explanation of one EVSE's limit: its state, priority and binding constraint, its
 chain of candidate limits from the EVSE up to the grid connection, each with its
-slack, the binding one marked, and the EVSE's recent journal entries."""
+slack, the binding one marked, its load against its limit over the last night (a
+chart), and the EVSE's recent journal entries."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from depotctl.api import Candidate, Explanation, JournalEntry
 from depotctl.client.figures import DASH
 from depotctl.console.model import Model
 from depotctl.console.widgets.journal import entry_line
+from depotctl.console.widgets.timeline import TimelineView
 from depotctl.domain.instants import format_instant
 
 #: How many of the EVSE's journal entries the pane shows.
@@ -105,9 +107,10 @@ class ExplainScreen(Screen[None]):
         Binding("backspace", "app.pop_screen", "Back", show=False),
     ]
 
-    def __init__(self, evse: str) -> None:
+    def __init__(self, evse: str, *, chart_rows: int = 6) -> None:
         super().__init__()
         self.evse = evse
+        self.chart_rows = chart_rows
         self.loaded = False
 
     def compose(self) -> ComposeResult:
@@ -115,6 +118,7 @@ class ExplainScreen(Screen[None]):
             yield Static(Text(f"Explaining {self.evse}…", "dim"), id="explain-summary")
             yield Static(Text("Candidate limits, from the EVSE up", "bold underline"))
             yield Static(id="explain-chain")
+            yield TimelineView(chart_rows=self.chart_rows, id="explain-timeline")
             yield Static(Text("Journal for this EVSE", "bold underline"))
             yield Static(id="explain-journal")
         yield Footer()

@@ -1,7 +1,7 @@
 """The console looks back (``t``): against the real controller of ``conftest`` with
 two recorded control cycles a minute apart — dc-02 paused by an operator in the first,
 resumed before the second — the whole depot is shown as the first cycle left it,
-marked AS AT in the site's time, esc back to now; an instant older than the inputs
+marked PAST in the site's time beside the live time, esc back to now; an instant older than the inputs
 kept is refused in words and the console stays at now."""
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from depotctl.console.widgets.past import PastBanner
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.inputs_record import InputsRecorder
 from depotctl.controller.loop import ControlLoop
-from depotctl.domain.instants import format_instant
-from tests.console.conftest import Depot, loaded, shown, wait_for
+from depotctl.domain.instants import format_clock, format_instant
+from tests.console.conftest import Depot, heard, loaded, shown, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +66,8 @@ async def test_t_shows_the_depot_as_a_past_cycle_left_it_and_esc_comes_back(
         assert app.model.past == paused_at
         assert banner.display
         when = format_instant(paused_at, app.model.local)
-        assert shown(banner) == f"AS AT {when} — the past; esc for now"
+        live = format_clock(fresh_depot.clock.now(), app.model.local)
+        assert shown(banner) == f"PAST  {when}, live is {live} — esc for now"
         assert "paused" in dc02_state(app)
         assert not app.model.may_write  # no changes to the past
         await pilot.press("escape")
@@ -82,10 +83,9 @@ async def test_an_instant_older_than_the_inputs_kept_is_refused_in_words(
 ) -> None:
     paused_at = await two_cycles(fresh_depot)
     app = fresh_depot.console(pane="evses")
-    said: list[str] = []
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, app)
-        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        said = heard(app)
         await ask(pilot, (paused_at - timedelta(hours=1)).isoformat())
         await wait_for(pilot, lambda: bool(said))
         assert said[0].startswith("cannot show the past: 404 inputs_not_kept"), said
