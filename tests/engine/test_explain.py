@@ -355,10 +355,23 @@ def _source_words(source: LimitSource, node_kind: NodeKind) -> str | None:
     return "rating" if node_kind is NodeKind.CHARGER else "static limit"
 
 
+# Drawing a depot costs several times what allocating it does: one draw serves both
+# property checks of explanations (each still on FAST's 150 depots).
+
+
 @FAST
 @given(snapshots())
-def test_an_evse_held_by_a_full_node_is_named_by_the_source_of_that_nodes_limit(
+def test_explanations_name_the_full_nodes_source_and_the_laxity_that_made_it_urgent(
     snap: Snapshot,
+) -> None:
+    """The two checks below, on every depot drawn."""
+    allocation = allocate(snap)
+    check_an_evse_held_by_a_full_node_is_named_by_the_source_of_that_nodes_limit(snap, allocation)
+    check_the_laxity_explained_is_the_one_that_made_the_session_urgent(snap, allocation)
+
+
+def check_an_evse_held_by_a_full_node_is_named_by_the_source_of_that_nodes_limit(
+    snap: Snapshot, allocation: Allocation
 ) -> None:
     """For every EVSE a node holds — charging, stopped there by water-filling, or
     paused there for want of room for its minimum — the binding kind and ref follow
@@ -366,7 +379,6 @@ def test_an_evse_held_by_a_full_node_is_named_by_the_source_of_that_nodes_limit(
     the site's fallback ↔ ``fallback`` and the source, a charger's rating ↔
     ``charger_limit``, a static limit ↔ ``node_limit``), and the detail names the same
     limit; stale site load is named in the detail only, and only where it is reserved."""
-    allocation = allocate(snap)
     decision = decision_of(allocation)
     structure, capacity = decision.structure, decision.capacity
     for evse_id, index in structure.evse_index.items():
@@ -430,12 +442,11 @@ def test_the_priority_names_class_urgency_and_laxity() -> None:
     assert allocated(topology).priority("ch/1") is None  # no vehicle
 
 
-@FAST
-@given(snapshots())
-def test_the_laxity_explained_is_the_one_that_made_the_session_urgent(snap: Snapshot) -> None:
+def check_the_laxity_explained_is_the_one_that_made_the_session_urgent(
+    snap: Snapshot, allocation: Allocation
+) -> None:
     """The laxity in words agrees with the cycle's urgency (and, under the default
     least-laxity policy, with its admission order), for every session."""
-    allocation = allocate(snap)
     decision = decision_of(allocation)
     for index, s in decision.demands.sessions.items():
         priority = allocation.priority(s.evse_id)
