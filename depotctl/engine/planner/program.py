@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -112,8 +113,7 @@ class LinearProgram:
 
 
 class _Columns:
-    """The columns as they are appended: bounds, cost and entries of each. Single
-    columns (:meth:`add`) wait in lists and join the arrays as one piece."""
+    """The columns as they are appended, a part at a time: bounds, cost and entries."""
 
     def __init__(self) -> None:
         self.costs: list[Floats] = []
@@ -123,40 +123,33 @@ class _Columns:
         self.indices: list[Ints] = []
         self.values: list[Floats] = []
         self.count = 0
-        self._pending: list[tuple[float, float, float, list[tuple[int, float]]]] = []
 
     def extend(
         self, cost: Floats, lower: Floats, upper: Floats, rows: Ints, values: Floats, width: Ints
     ) -> None:
         """Columns whose entries are ``rows``/``values`` in order, ``width[k]`` each."""
-        self.flush()
         self.costs.append(cost)
         self.lowers.append(lower)
         self.uppers.append(upper)
-        self.indices.append(rows)
+        self.indices.append(rows.astype(np.int32, copy=False))
         self.values.append(values)
-        self.lengths.append(width)
+        self.lengths.append(width.astype(np.int32, copy=False))
         self.count += int(cost.size)
 
-    def add(
-        self, cost: float, lower: float, upper: float, entries: list[tuple[int, float]]
+    def extend_table(
+        self,
+        cost: Floats,
+        lower: Floats,
+        upper: Floats,
+        rows: Ints,
+        values: Floats,
+        held: npt.NDArray[np.bool_] | None = None,
     ) -> None:
-        """One column with ``entries`` (row, value), rows ascending."""
-        self._pending.append((cost, lower, upper, entries))
-        self.count += 1
-
-    def flush(self) -> None:
-        """The single columns added so far into the arrays."""
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
-        self.costs.append(np.array([c for c, _, _, _ in pending], dtype=np.float64))
-        self.lowers.append(np.array([low for _, low, _, _ in pending], dtype=np.float64))
-        self.uppers.append(np.array([up for _, _, up, _ in pending], dtype=np.float64))
-        entries = [entry for _, _, _, column in pending for entry in column]
-        self.indices.append(np.array([r for r, _ in entries], dtype=np.int32))
-        self.values.append(np.array([v for _, v in entries], dtype=np.float64))
-        self.lengths.append(np.array([len(c) for _, _, _, c in pending], dtype=np.int32))
+        """Columns given as a table, one line each: its entries the line's ``rows`` and
+        ``values`` (rows ascending) where ``held`` (None: every one)."""
+        if held is None:
+            held = np.ones(rows.shape, dtype=bool)
+        self.extend(cost, lower, upper, rows[held], values[held], held.sum(axis=1))
 
 
 def build_program(problem: PlanningProblem) -> LinearProgram:
@@ -172,17 +165,8 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     final_row = soc_row + len(problem.storage) * count
     num_row = final_row + len(problem.storage)
 
-    # each session's node indices, ascending (so its column's rows come sorted), and
-    # its coefficient in each: the node's weight, the row scaled to its largest weight
     rows_of_battery = _battery_rows(problem)
-    scales = _row_scales(problem, rows_of_battery)
-    position = {session.id: i for i, session in enumerate(sessions)}
-    nodes_of: list[list[int]] = [[] for _ in sessions]
-    weights_of: list[list[float]] = [[] for _ in sessions]
-    for k, node in enumerate(problem.nodes):
-        for session_id, weight in zip(node.session_ids, node.weight_of(), strict=True):
-            nodes_of[position[session_id]].append(k)
-            weights_of[position[session_id]].append(weight * scales[k])
+    members = _Members.of(problem, rows_of_battery)
 
     hours = blocks.hours
     spread = problem.early_per_kwh()
@@ -192,10 +176,10 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     order = sorted(range(n_sessions), key=lambda i: (sessions[i].departure, sessions[i].id))
     deadline_weight = np.empty(n_sessions, dtype=np.float64)
     deadline_weight[order] = 1.0 - 0.5 * np.arange(n_sessions) / max(1, n_sessions - 1)
+    block_seconds = blocks.length.total_seconds()
     block_starts = np.array(
         [(start - blocks.start).total_seconds() for start in blocks.starts()], dtype=np.float64
     )
-    block_seconds = blocks.length.total_seconds()
     # the first block counts from now: the time before it has gone
     since = 0.0 if problem.now is None else (problem.now - blocks.start).total_seconds()
     begins = np.maximum(block_starts, since)
@@ -203,36 +187,42 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     ahead = (block_starts + block_seconds - begins) / 3600.0
 
     columns = _Columns()
+    # per session and block, its hours before it departs; presence is a prefix
+    until = np.array(
+        [(s.departure - blocks.start).total_seconds() for s in sessions], dtype=np.float64
+    )
+    before = np.clip(until[:, None] - begins, 0.0, block_starts + block_seconds - begins) / 3600.0
+    present = np.count_nonzero(before > 0.0, axis=1).astype(np.int32)
     first_column = np.zeros(n_sessions, dtype=np.int32)
-    present = np.zeros(n_sessions, dtype=np.int32)
-    for i, session in enumerate(sessions):
-        until = (session.departure - blocks.start).total_seconds()
-        before = np.clip(until - begins, 0.0, block_starts + block_seconds - begins) / 3600.0
-        n = int(np.count_nonzero(before > 0.0))  # presence is a prefix of the blocks
-        first_column[i] = columns.count
-        present[i] = n
-        if n == 0:
-            continue
-        before = before[:n]
-        block = np.arange(n, dtype=np.int32)
-        width = 2 + len(nodes_of[i])
-        rows = np.empty((n, width), dtype=np.int32)
-        coefficients = np.empty((n, width), dtype=np.float64)
-        rows[:, 0] = i
-        coefficients[:, 0] = before
-        for j, k in enumerate(nodes_of[i], start=1):
-            rows[:, j] = node_row + k * count + block
-        coefficients[:, 1:-1] = weights_of[i]
-        rows[:, -1] = import_row + block
-        coefficients[:, -1] = before / hours
-        columns.extend(
-            early[:n] * before * deadline_weight[i],
-            np.zeros(n),
-            np.full(n, session.max_power_w / 1000.0),
-            rows.ravel(),
-            coefficients.ravel(),
-            np.full(n, width, dtype=np.int32),
-        )
+    first_column[1:] = np.cumsum(present)[:-1]
+    session = np.repeat(np.arange(n_sessions), present)  # per power column
+    block = np.arange(session.size) - np.repeat(first_column, present)
+    hours_before = before[session, block]
+    # each column: its need row, its session's node rows (ascending), the import row
+    nodes = members.node[session]
+    table_rows = np.concatenate(
+        [
+            session[:, None],
+            node_row + nodes * count + block[:, None],
+            (import_row + block)[:, None],
+        ],
+        axis=1,
+    )
+    table_values = np.concatenate(
+        [hours_before[:, None], members.weight[session], (hours_before / hours)[:, None]],
+        axis=1,
+    )
+    held = np.ones(table_rows.shape, dtype=bool)
+    held[:, 1:-1] = members.held[session]
+    max_kw = np.array([s.max_power_w for s in sessions], dtype=np.float64) / 1000.0
+    columns.extend_table(
+        early[block] * hours_before * deadline_weight[session],
+        np.zeros(session.size),
+        max_kw[session],
+        table_rows,
+        table_values,
+        held,
+    )
     shortfall_column = columns.count
     need_kwh = np.array([s.need_wh / 1000.0 for s in sessions], dtype=np.float64)
     # no upper bound: the need row and p ≥ 0 already keep u ≤ need, and a bound as
@@ -247,59 +237,100 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     )
 
     import_column = columns.count
-    demand_rows_of: list[list[int]] = [[] for _ in range(count)]
+    energy_cost = np.asarray(problem.energy_cost_per_kwh(), dtype=np.float64)
+    # each block's import: its import row, then each demand term's row holding it
+    terms = len(problem.demand)
+    demand_rows = np.zeros((count, terms), dtype=np.intp)
+    demand_held = np.zeros((count, terms), dtype=bool)
     row = demand_row
-    for term in problem.demand:
-        for b in term.blocks:
-            demand_rows_of[b].append(row)
-            row += 1
-    energy_cost = problem.energy_cost_per_kwh()
-    for b, cost in enumerate(energy_cost):
-        entries = [(import_row + b, -1.0), *((r, 1.0) for r in demand_rows_of[b])]
-        columns.add(cost * hours, 0.0 if cost >= 0.0 else -math.inf, math.inf, entries)
+    for t, term in enumerate(problem.demand):
+        held_blocks = np.asarray(term.blocks, dtype=np.intp)
+        demand_rows[held_blocks, t] = row + np.arange(held_blocks.size)
+        demand_held[held_blocks, t] = True
+        row += held_blocks.size
+    columns.extend_table(
+        energy_cost * hours,
+        np.where(energy_cost >= 0.0, 0.0, -math.inf),
+        np.full(count, math.inf),
+        np.concatenate([(import_row + np.arange(count))[:, None], demand_rows], axis=1),
+        np.concatenate([np.full((count, 1), -1.0), np.ones((count, terms))], axis=1),
+        np.concatenate([np.ones((count, 1), dtype=bool), demand_held], axis=1),
+    )
     peak_column = columns.count
-    row = demand_row
-    for term in problem.demand:
-        entries = [(row + k, -1.0) for k in range(len(term.blocks))]
-        columns.add(term.rate_per_kw, term.peak_so_far_w / 1000.0, math.inf, entries)
-        row += len(term.blocks)
+    widths = np.array([len(term.blocks) for term in problem.demand], dtype=np.int32)
+    columns.extend(
+        np.array([term.rate_per_kw for term in problem.demand], dtype=np.float64),
+        np.array([term.peak_so_far_w / 1000.0 for term in problem.demand], dtype=np.float64),
+        np.full(terms, math.inf),
+        np.arange(demand_row, soc_row, dtype=np.int32),
+        np.full(soc_row - demand_row, -1.0),
+        widths,
+    )
 
     storage_column = []
     soc_rhs = np.zeros(len(problem.storage) * count)
     final_lower = np.full(len(problem.storage), -math.inf)
     storage_penalty = problem.storage_penalty_per_kwh()
+    each_block = np.arange(count)
     for j, battery in enumerate(problem.storage):
         storage_column.append(columns.count)
-        loads = [(node_row + k * count, w * scales[k]) for k, w in rows_of_battery[j]]
+        loads = rows_of_battery[j]
+        load_rows = np.array([node_row + k * count for k, _ in loads], dtype=np.intp)
+        load_w = np.array([w * members.scale[k] for k, w in loads], dtype=np.float64)
         soc = soc_row + j * count
         for sign, limit, stored in (
             (1.0, battery.max_charge_w, -battery.charge_efficiency),
             (-1.0, battery.max_discharge_w, 1.0 / battery.discharge_efficiency),
         ):
-            for b in range(count):
-                # like a session's, its first block counts from now (at its average
-                # in the import)
-                entries = [(base + b, sign * w) for base, w in loads]
-                entries += [(import_row + b, sign * ahead[b] / hours), (soc + b, stored * ahead[b])]
-                columns.add(0.0, 0.0, limit / 1000.0, entries)
+            # like a session's, its first block counts from now (at its average in the
+            # import)
+            columns.extend_table(
+                np.zeros(count),
+                np.zeros(count),
+                np.full(count, limit / 1000.0),
+                np.concatenate(
+                    [
+                        load_rows + each_block[:, None],
+                        (import_row + each_block)[:, None],
+                        (soc + each_block)[:, None],
+                    ],
+                    axis=1,
+                ),
+                np.concatenate(
+                    [
+                        np.broadcast_to(sign * load_w, (count, load_w.size)),
+                        (sign * ahead / hours)[:, None],
+                        (stored * ahead)[:, None],
+                    ],
+                    axis=1,
+                ),
+            )
         low, high = battery.energy_bounds_wh()
-        for b in range(count):
-            entries = [(soc + b, 1.0)]
-            if b + 1 < count:
-                entries.append((soc + b + 1, -1.0))
-            else:
-                entries.append((final_row + j, 1.0))
-            columns.add(0.0, low / 1000.0, high / 1000.0, entries)
+        # each block's energy: its own balance row and the next (the last: the final row)
+        following = soc + each_block + 1
+        following[-1] = final_row + j
+        columns.extend_table(
+            np.zeros(count),
+            np.full(count, low / 1000.0),
+            np.full(count, high / 1000.0),
+            np.stack([soc + each_block, following], axis=1),
+            np.stack([np.ones(count), np.where(each_block + 1 < count, -1.0, 1.0)], axis=1),
+        )
         final = battery.final_energy_wh
-        columns.add(
-            storage_penalty, 0.0, 0.0 if final is None else math.inf, [(final_row + j, 1.0)]
+        columns.extend(
+            np.array([storage_penalty]),
+            np.zeros(1),
+            np.array([0.0 if final is None else math.inf]),
+            np.array([final_row + j], dtype=np.int32),
+            np.ones(1),
+            np.ones(1, dtype=np.int32),
         )
         soc_rhs[j * count] = battery.energy_wh / 1000.0
         if final is not None:
             final_lower[j] = final / 1000.0
 
     capacity = np.array([node.capacity_w for node in problem.nodes], dtype=np.float64)
-    scaled = capacity.reshape(len(problem.nodes), count) * np.array(scales)[:, None] / 1000.0
+    scaled = capacity.reshape(len(problem.nodes), count) * members.scale[:, None] / 1000.0
     capacity_kw = scaled.ravel()
     # a row below zero: an overload column, at most what brings the row to zero
     below = np.flatnonzero(capacity_kw < 0.0)
@@ -312,13 +343,12 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         np.full(below.size, -1.0),
         np.ones(below.size, dtype=np.int32),
     )
-    columns.flush()
     net_kw = (
         np.asarray(problem.generation(), dtype=np.float64)
         - np.asarray(problem.base_load(), dtype=np.float64)
     ) / 1000.0
     # a negative price: the import is the net load exactly (see the module)
-    import_lower = np.where(np.asarray(energy_cost) < 0.0, net_kw, -math.inf)
+    import_lower = np.where(energy_cost < 0.0, net_kw, -math.inf)
     n_demand = soc_row - demand_row
     row_lower = np.concatenate(
         [
@@ -363,6 +393,49 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """Which node rows carry each session, as a table (a line per session, padded to
+    the most any session has; ``held`` marks the entries there are): each node row's
+    index, ascending, and the session's coefficient in it — the node's weight, the
+    row scaled (``scale``, per node row) to its largest weight."""
+
+    node: npt.NDArray[np.intp]
+    weight: Floats
+    held: npt.NDArray[np.bool_]
+    scale: Floats
+
+    @classmethod
+    def of(
+        cls, problem: PlanningProblem, rows_of_battery: list[list[tuple[int, float]]]
+    ) -> _Members:
+        nodes = problem.nodes
+        position = {session.id: i for i, session in enumerate(problem.sessions)}
+        sizes = np.array([len(node.session_ids) for node in nodes], dtype=np.intp)
+        total = int(sizes.sum())
+        carried = chain.from_iterable(node.session_ids for node in nodes)
+        session = np.fromiter(map(position.__getitem__, carried), dtype=np.intp, count=total)
+        weights = chain.from_iterable(node.weight_of() for node in nodes)
+        weight = np.fromiter(weights, dtype=np.float64, count=total)
+        node = np.repeat(np.arange(len(nodes)), sizes)
+        scale = _row_scales(len(nodes), node, weight, rows_of_battery)
+        by_session = np.lexsort((node, session))  # each session's nodes ascending
+        session, node, weight = session[by_session], node[by_session], weight[by_session]
+        counts = np.bincount(session, minlength=len(position))
+        slot = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        shape = (len(position), int(counts.max(initial=0)))
+        table = cls(
+            np.zeros(shape, dtype=np.intp),
+            np.zeros(shape, dtype=np.float64),
+            np.zeros(shape, dtype=bool),
+            scale,
+        )
+        table.node[session, slot] = node
+        table.weight[session, slot] = weight * scale[node]
+        table.held[session, slot] = True
+        return table
+
+
 def _battery_rows(problem: PlanningProblem) -> list[list[tuple[int, float]]]:
     """Per battery, the node rows it loads (every row of each of its nodes, ascending)
     and its weight in each."""
@@ -380,13 +453,19 @@ def _battery_rows(problem: PlanningProblem) -> list[list[tuple[int, float]]]:
 
 
 def _row_scales(
-    problem: PlanningProblem, rows_of_battery: list[list[tuple[int, float]]]
-) -> list[float]:
-    """Per node row, the factor it is scaled by: 1 / its largest weight, the
-    batteries' included (so a current row in A/W reads like a power row in W per W);
-    1 for weights in W per W or none at all."""
-    largest = [max((abs(w) for w in node.weight_of()), default=0.0) for node in problem.nodes]
+    count: int,
+    node: npt.NDArray[np.intp],
+    weight: Floats,
+    rows_of_battery: list[list[tuple[int, float]]],
+) -> Floats:
+    """Per node row, the factor it is scaled by: 1 / its largest weight (``weight``
+    the sessions', on rows ``node``), the batteries' included (so a current row in A/W
+    reads like a power row in W per W); 1 for weights in W per W or none at all."""
+    largest = np.zeros(count)
+    np.maximum.at(largest, node, np.abs(weight))
     for rows in rows_of_battery:
-        for k, weight in rows:
-            largest[k] = max(largest[k], abs(weight))
-    return [1.0 / m if m > 0.0 else 1.0 for m in largest]
+        for k, w in rows:
+            largest[k] = max(largest[k], abs(w))
+    scale = np.ones(count)
+    np.divide(1.0, largest, out=scale, where=largest > 0.0)
+    return scale

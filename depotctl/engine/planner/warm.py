@@ -83,26 +83,26 @@ class _Layout:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class WarmStart:
-    """A solve's basis (HiGHS's status per column and row) and its program's layout;
-    equal only to itself (a plan compares without it)."""
+    """A solve's basis (HiGHS's status per column and row) with its problem and
+    program, read only when a later solve starts from it (reading a basis out of
+    HiGHS costs more than building a small program); equal only to itself (a plan
+    compares without it)."""
 
-    layout: _Layout
-    col_status: Statuses
-    row_status: Statuses
+    basis: highspy.HighsBasis
+    problem: PlanningProblem
+    program: LinearProgram
 
     @classmethod
     def of(
         cls, basis: highspy.HighsBasis, problem: PlanningProblem, program: LinearProgram
     ) -> WarmStart | None:
         """The warm start of a solve's ``basis``; None when HiGHS has no valid one."""
-        col_status = basis.col_status  # each read converts the whole vector
-        if not basis.valid or len(col_status) != program.num_col:
-            return None
-        return cls(
-            layout=_Layout.of(problem, program),
-            col_status=_statuses(col_status),
-            row_status=_statuses(basis.row_status),
-        )
+        return cls(basis, problem, program) if basis.valid else None
+
+    def statuses(self) -> tuple[Statuses, Statuses]:
+        """HiGHS's status of each column and of each row (each read converts the
+        whole vector)."""
+        return _statuses(self.basis.col_status), _statuses(self.basis.row_status)
 
 
 def starting_basis(
@@ -111,11 +111,13 @@ def starting_basis(
     """``warm`` mapped onto ``program`` (see the module); None when the horizons do not
     line up (blocks of another length, or a start not a whole number of blocks after
     the old one)."""
-    old = warm.layout
-    shift = _shift(old.blocks, problem.blocks)
+    shift = _shift(warm.problem.blocks, problem.blocks)
     if shift is None:
         return None
-    new = _Layout.of(problem, program)
+    col_was, row_was = warm.statuses()
+    if col_was.size != warm.program.num_col or row_was.size != warm.program.num_row:
+        return None  # HiGHS's basis is not of the whole program
+    old, new = _Layout.of(warm.problem, warm.program), _Layout.of(problem, program)
     count, old_count = problem.blocks.count, old.blocks.count
     cols = np.full(program.num_col, _LOWER, dtype=np.int8)
     rows = np.full(program.num_row, _BASIC, dtype=np.int8)
@@ -132,28 +134,28 @@ def starting_basis(
         if before is None:
             continue
         old_first, old_present, old_row = before
-        copy(cols, first, warm.col_status, old_first, min(present, old_present - shift))
-        cols[program.shortfall_column + row] = warm.col_status[old.shortfall_column + old_row]
-        rows[row] = warm.row_status[old_row]
+        copy(cols, first, col_was, old_first, min(present, old_present - shift))
+        cols[program.shortfall_column + row] = col_was[old.shortfall_column + old_row]
+        rows[row] = row_was[old_row]
     for key, row in new.nodes.items():
         if key in old.nodes:
-            copy(rows, row, warm.row_status, old.nodes[key], count)
-    copy(cols, new.import_column, warm.col_status, old.import_column, count)
-    copy(rows, new.import_row, warm.row_status, old.import_row, count)
+            copy(rows, row, row_was, old.nodes[key], count)
+    copy(cols, new.import_column, col_was, old.import_column, count)
+    copy(rows, new.import_row, row_was, old.import_row, count)
     for t, (old_rows, new_rows) in enumerate(zip(old.demand, new.demand, strict=False)):
-        cols[new.peak_column + t] = warm.col_status[old.peak_column + t]
+        cols[new.peak_column + t] = col_was[old.peak_column + t]
         for b, row in new_rows.items():
             if b + shift in old_rows:
-                rows[row] = warm.row_status[old_rows[b + shift]]
+                rows[row] = row_was[old_rows[b + shift]]
     for battery_id, (first, soc, final) in new.storage.items():
         if battery_id not in old.storage:
             continue
         old_first, old_soc, old_final = old.storage[battery_id]
         for part in range(3):  # charge, discharge, energy
-            copy(cols, first + part * count, warm.col_status, old_first + part * old_count, count)
-        cols[first + 3 * count] = warm.col_status[old_first + 3 * old_count]  # final miss
-        copy(rows, soc, warm.row_status, old_soc, count)
-        rows[final] = warm.row_status[old_final]
+            copy(cols, first + part * count, col_was, old_first + part * old_count, count)
+        cols[first + 3 * count] = col_was[old_first + 3 * old_count]  # final miss
+        copy(rows, soc, row_was, old_soc, count)
+        rows[final] = row_was[old_final]
     _fit_bounds(cols, program.col_lower, program.col_upper)
     _fit_bounds(rows, program.row_lower, program.row_upper)
     basis = highspy.HighsBasis()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
 from depotctl.engine.planner.demand_charge import DemandTerm
-from depotctl.engine.planner.program import build_program
+from depotctl.engine.planner.program import OVERLOAD_FACTOR, build_program
 from depotctl.engine.planner.storage import PlannedStorage
 from tests.engine.conftest import T0
 
@@ -141,3 +142,251 @@ def test_a_batterys_columns_and_its_state_of_charge_chain() -> None:
     assert program.col_cost[9] == problem.storage_penalty_per_kwh()
     # the import at most generation less base load
     assert list(program.row_upper[2:4]) == [-1.0, -1.5]
+
+
+def rich_problem() -> PlanningProblem:
+    """Every part of the program: sessions leaving mid-block, after the horizon, before
+    now's block ends and already gone; rows in W and in A with weights of both signs,
+    one below zero; two overlapping demand terms; a negative price; a battery on two
+    rows, one weighted; now inside the first block."""
+    blocks = plan_blocks(T0, timedelta(hours=3))  # twelve quarter-hours
+    minutes = [40, 185, 10, 95, -5, 70]
+    sessions = tuple(
+        PlannedSession(f"s{i}", f"e{i}", 4_000.0 * i, T0 + timedelta(minutes=m), 7_000.0 + i)
+        for i, m in enumerate(minutes)
+    )
+    ids = tuple(s.id for s in sessions)
+    count = blocks.count
+    prices = tuple(0.2 + 0.01 * (b % 5) for b in range(count))
+    return PlanningProblem(
+        blocks=blocks,
+        sessions=sessions,
+        nodes=(
+            NodeCapacity("site", tuple(30_000.0 - 500.0 * b for b in range(count)), ids),
+            NodeCapacity(
+                "l1", (-3.0, *[32.0] * (count - 1)), ids[::2], (1 / 230, -1 / 460, 1 / 400)
+            ),
+            NodeCapacity("db", (9_000.0,) * count, ids[3:]),
+        ),
+        price_per_kwh=(*prices[:5], -0.05, *prices[6:]),
+        carbon_kg_per_kwh=tuple(0.3 + 0.02 * b for b in range(count)),
+        carbon_price_per_kg=0.05,
+        base_load_w=tuple(1_000.0 * (b % 3) for b in range(count)),
+        generation_w=tuple(500.0 * (b % 4) for b in range(count)),
+        demand=(
+            DemandTerm(12.0, tuple(range(count)), 7_000.0),
+            DemandTerm(4.0, (2, 3, 4, 9), 0.0),
+        ),
+        storage=(
+            PlannedStorage(
+                "bess",
+                ("site", "l1"),
+                4_000.0,
+                10_000.0,
+                0.1,
+                0.9,
+                5_000.0,
+                3_000.0,
+                0.9,
+                0.8,
+                6_000.0,
+                (1.0, 1 / 200),
+            ),
+        ),
+        now=T0 + timedelta(minutes=6),
+    )
+
+
+Key = tuple[object, ...]
+
+
+def defined_program(problem: PlanningProblem) -> dict[str, np.ndarray]:
+    """The program of ``problem`` written out densely, row by row as the module states
+    it, with nothing shared with :func:`build_program`."""
+    blocks, sessions, nodes = problem.blocks, problem.sessions, problem.nodes
+    count, h = blocks.count, blocks.hours
+    starts = [(s - blocks.start).total_seconds() for s in blocks.starts()]
+    since = (problem.now - blocks.start).total_seconds() if problem.now else 0.0
+    begins = [max(start, since) for start in starts]
+    ahead = [
+        (start + h * 3600.0 - begin) / 3600.0 for start, begin in zip(starts, begins, strict=True)
+    ]
+
+    def before(departure: float, b: int) -> float:
+        return min(max(departure - begins[b], 0.0), ahead[b] * 3600.0) / 3600.0
+
+    weight = {
+        (k, sid): w
+        for k, n in enumerate(nodes)
+        for sid, w in zip(n.session_ids, n.weight_of(), strict=True)
+    }
+    battery_weight = {
+        (j, n): w
+        for j, battery in enumerate(problem.storage)
+        for n, w in zip(battery.node_ids, battery.weight_of(), strict=True)
+    }
+    scale = []
+    for k, n in enumerate(nodes):
+        largest = max([abs(w) for (kk, _), w in weight.items() if kk == k], default=0.0)
+        for (_, node_id), w in battery_weight.items():
+            largest = max(largest, abs(w)) if node_id == n.node_id else largest
+        scale.append(1.0 / largest if largest > 0.0 else 1.0)
+    costs = problem.energy_cost_per_kwh()
+    penalty = problem.penalty_per_kwh()
+    by_deadline = sorted(
+        range(len(sessions)), key=lambda i: (sessions[i].departure, sessions[i].id)
+    )
+    deadline = {i: 1.0 - 0.5 * r / max(1, len(sessions) - 1) for r, i in enumerate(by_deadline)}
+
+    rows: list[tuple[float, float]] = []  # (lower, upper)
+    row_of: dict[Key, int] = {}
+
+    def row(key: Key, lower: float, upper: float) -> None:
+        row_of[key] = len(rows)
+        rows.append((lower, upper))
+
+    for s in sessions:
+        row(("need", s.id), s.need_wh / 1000.0, s.need_wh / 1000.0)
+    for k, n in enumerate(nodes):
+        for b in range(count):
+            row(("node", k, b), -math.inf, n.capacity_w[b] * scale[k] / 1000.0)
+    for b in range(count):
+        net = (problem.generation()[b] - problem.base_load()[b]) / 1000.0
+        row(("import", b), net if costs[b] < 0.0 else -math.inf, net)
+    for t, term in enumerate(problem.demand):
+        for b in term.blocks:
+            row(("demand", t, b), -math.inf, 0.0)
+    for j, battery in enumerate(problem.storage):
+        for b in range(count):
+            rhs = battery.energy_wh / 1000.0 if b == 0 else 0.0
+            row(("soc", j, b), rhs, rhs)
+    for j, battery in enumerate(problem.storage):
+        final = battery.final_energy_wh
+        row(("final", j), -math.inf if final is None else final / 1000.0, math.inf)
+
+    columns: list[tuple[float, float, float, dict[int, float]]] = []  # cost, bounds, entries
+    first_column: list[int] = []
+    present: list[int] = []
+    storage_column: list[int] = []
+    places: dict[str, int] = {}
+
+    def column(cost: float, lower: float, upper: float, entries: dict[Key, float]) -> None:
+        columns.append((cost, lower, upper, {row_of[key]: v for key, v in entries.items()}))
+
+    for i, s in enumerate(sessions):
+        departs = (s.departure - blocks.start).total_seconds()
+        blocks_in = [b for b in range(count) if before(departs, b) > 0.0]
+        first_column.append(len(columns))
+        present.append(len(blocks_in))
+        for b in blocks_in:
+            hours = before(departs, b)
+            entries: dict[Key, float] = {("need", s.id): hours, ("import", b): hours / h}
+            for k in range(len(nodes)):
+                if (k, s.id) in weight:
+                    entries[("node", k, b)] = weight[(k, s.id)] * scale[k]
+            early = problem.early_per_kwh() * b / max(1, count - 1)
+            column(early * hours * deadline[i], 0.0, s.max_power_w / 1000.0, entries)
+    places["shortfall_column"] = len(columns)
+    for s in sessions:
+        column(penalty, 0.0, math.inf, {("need", s.id): 1.0})
+    places["import_column"] = len(columns)
+    for b in range(count):
+        block_entries: dict[Key, float] = {("import", b): -1.0}
+        for t, term in enumerate(problem.demand):
+            if b in term.blocks:
+                block_entries[("demand", t, b)] = 1.0
+        column(costs[b] * h, 0.0 if costs[b] >= 0.0 else -math.inf, math.inf, block_entries)
+    places["peak_column"] = len(columns)
+    for t, term in enumerate(problem.demand):
+        peak_entries: dict[Key, float] = {("demand", t, b): -1.0 for b in term.blocks}
+        column(term.rate_per_kw, term.peak_so_far_w / 1000.0, math.inf, peak_entries)
+    for j, battery in enumerate(problem.storage):
+        storage_column.append(len(columns))
+        for sign, limit, stored in (
+            (1.0, battery.max_charge_w, -battery.charge_efficiency * 1.0),
+            (-1.0, battery.max_discharge_w, 1.0 / battery.discharge_efficiency),
+        ):
+            for b in range(count):
+                power: dict[Key, float] = {
+                    ("import", b): sign * ahead[b] / h,
+                    ("soc", j, b): stored * ahead[b],
+                }
+                for k, n in enumerate(nodes):
+                    if (j, n.node_id) in battery_weight:
+                        power[("node", k, b)] = sign * battery_weight[(j, n.node_id)] * scale[k]
+                column(0.0, 0.0, limit / 1000.0, power)
+        low, high = battery.energy_bounds_wh()
+        for b in range(count):
+            later = ("soc", j, b + 1) if b + 1 < count else ("final", j)
+            column(
+                0.0,
+                low / 1000.0,
+                high / 1000.0,
+                {("soc", j, b): 1.0, later: -1.0 if b + 1 < count else 1.0},
+            )
+        final = battery.final_energy_wh
+        column(
+            problem.storage_penalty_per_kwh(),
+            0.0,
+            0.0 if final is None else math.inf,
+            {("final", j): 1.0},
+        )
+    places["overload_column"] = len(columns)
+    for k, n in enumerate(nodes):
+        for b in range(count):
+            room = n.capacity_w[b] * scale[k] / 1000.0
+            if room < 0.0:
+                column(OVERLOAD_FACTOR * penalty * h, 0.0, -room, {("node", k, b): -1.0})
+
+    matrix = np.zeros((len(rows), len(columns)))
+    for c, (_, _, _, cells) in enumerate(columns):
+        for r, v in cells.items():
+            matrix[r, c] = v
+    return {
+        "matrix": matrix,
+        "col_cost": np.array([c[0] for c in columns]),
+        "col_lower": np.array([c[1] for c in columns]),
+        "col_upper": np.array([c[2] for c in columns]),
+        "row_lower": np.array([r[0] for r in rows]),
+        "row_upper": np.array([r[1] for r in rows]),
+        "first_column": np.array(first_column),
+        "present": np.array(present),
+        "storage_column": np.array(storage_column),
+        **{name: np.asarray(place) for name, place in places.items()},
+        "node_row": np.asarray(row_of[("node", 0, 0)]),
+        "import_row": np.asarray(row_of[("import", 0)]),
+    }
+
+
+def test_the_sparse_program_is_the_one_the_module_defines() -> None:
+    """The program built from arrays (no loop per entry) is, entry for entry, the one
+    written out row by row from the module's definition: the same columns in the same
+    places, coefficients, costs and bounds; each column's rows ascending."""
+    problem = rich_problem()
+    program = build_program(problem)
+    defined = defined_program(problem)
+    # the case has what it should: a session gone, one past the horizon, an overload
+    assert list(program.present) == [3, 12, 1, 7, 0, 5]
+    assert program.num_col - program.overload_column == 1
+    matrix = np.zeros((program.num_row, program.num_col))
+    for c in range(program.num_col):
+        rows = program.index[program.start[c] : program.start[c + 1]]
+        assert np.all(np.diff(rows) > 0), f"column {c}: rows not ascending"
+        matrix[rows, c] = program.value[program.start[c] : program.start[c + 1]]
+    assert matrix.shape == defined["matrix"].shape
+    assert np.array_equal(matrix != 0.0, defined["matrix"] != 0.0)
+    np.testing.assert_allclose(matrix, defined["matrix"], rtol=1e-12, atol=0.0)
+    for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper"):
+        np.testing.assert_allclose(getattr(program, name), defined[name], rtol=1e-12, err_msg=name)
+    for name in (
+        "first_column",
+        "present",
+        "shortfall_column",
+        "import_column",
+        "peak_column",
+        "storage_column",
+        "overload_column",
+        "node_row",
+        "import_row",
+    ):
+        assert np.array_equal(np.asarray(getattr(program, name)), defined[name]), name
