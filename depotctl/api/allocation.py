@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from depotctl.api.base import ApiModel, Instant
+from depotctl.api.binding_sources import BindingSource
 from depotctl.api.past import Past
 from depotctl.api.planner import PlannerState
 from depotctl.api.revisions import Revision
@@ -210,3 +211,6 @@ class Explanation(AllocationHeader):
     time: Instant
     revision: Revision
     past: Past | None = Field(None, description="Only when asked about a past instant.")
+    binding_source: BindingSource | None = Field(
+        None, description="Where the binding limit comes from."
+    )

@@ -48,6 +48,10 @@ def explain_text(explained: Json, *, color: bool = False) -> str:
     lines = heading(explained)
     lines.append("")
     lines += explanation_lines(explained.get("evse") or {}, paint)
+    source = explained.get("binding_source")
+    if isinstance(source, Mapping) and source.get("text"):  # a controller's answer
+        at = lines.index(next(line for line in lines if line.startswith("  binding  ")))
+        lines.insert(at + 2, f"  source   {source['text']}")
     return "\n".join(lines) + "\n"
 
 

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from depotctl import __version__, api
 from depotctl.config import export_document, snapshot_to_yaml
 from depotctl.controller.auth import Role, authorize
+from depotctl.controller.binding_sources import binding_source
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
 from depotctl.controller.routes.plans import revision_json
@@ -118,11 +119,14 @@ def state_routes() -> APIRouter:
         past = None if asked is None else past_state(controller, asked, evse_id)
         live = explained(controller, evse_id) if past is None else past.live
         origin = Origin(revision=live.revision.hash)
+        binding = live.allocation.evses[evse_id].binding
+        source = binding_source(live.revision, live.snapshot, binding)
         return {
             **explain_json(live.snapshot, live.allocation, evse_id, origin),
             "time": live.snapshot.at.isoformat(),
             "revision": revision_json(live.revision),
             **({"past": past_json(past, stay)} if past is not None else {}),
+            "binding_source": source.json() if source is not None else None,
         }
 
     @answering(

@@ -266,6 +266,14 @@ def test_a_vehicle_at_an_instant_is_the_evse_it_was_plugged_in_on_then(
         else f"left {moved.left.astimezone(local.tzinfo):%Y-%m-%d %H:%M:%S}+11:00"
     )
     assert f"EVSE {evse} on charger" in text.stdout and "(vehicle bus-42)" in text.stdout
+    # and where its binding limit comes from: the line of the site that sets it
+    source = explained["binding_source"]  # the planner's, which this site sets in code
+    assert explained["evse"]["binding"]["kind"] == "planned_rate"
+    assert (
+        source["text"]
+        == "the horizon planner's plan (planner:), not set in site revision 1: its default"
+    )
+    assert f"\n  source   {source['text']}\n" in text.stdout
 
 
 def test_a_vehicle_between_sessions_is_refused_naming_where_it_was(
