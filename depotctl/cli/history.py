@@ -196,13 +196,17 @@ def ship_rounds(
 
 
 def _counts(shipped: Shipped) -> str:
+    """The three streams always, the quarter hours and revisions when there were any."""
     return ", ".join(
         _count(n, *words)
-        for n, words in (
-            (shipped.journal, ("journal entry", "journal entries")),
-            (shipped.sessions, ("session", "sessions")),
-            (shipped.telemetry, ("telemetry minute", "telemetry minutes")),
+        for n, words, always in (
+            (shipped.journal, ("journal entry", "journal entries"), True),
+            (shipped.sessions, ("session", "sessions"), True),
+            (shipped.telemetry, ("telemetry minute", "telemetry minutes"), True),
+            (shipped.quarters, ("telemetry quarter hour", "telemetry quarter hours"), False),
+            (shipped.revisions, ("site revision", "site revisions"), False),
         )
+        if always or n
     )
 
 

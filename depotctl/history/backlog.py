@@ -17,8 +17,9 @@ from ruamel.yaml.error import YAMLError
 
 from depotctl.domain.refusal import Refusal
 
-#: The store's tables and columns this reader needs (the store's migration 2 on).
-_TABLES = ("journal", "sessions", "telemetry", "revisions")
+#: The store's tables this reader needs (the store's migration 13 on: telemetry by
+#: node id and epoch minute).
+_TABLES = ("journal", "sessions", "telemetry", "telemetry_nodes", "telemetry_quarters", "revisions")
 
 Row = tuple[Any, ...]
 
@@ -70,8 +71,9 @@ class StoreBacklog:
         if missing:
             connection.close()
             raise Refusal(
-                f"{path} is not a controller store (no table {', '.join(missing)}); give the"
-                " --state-dir that `depotctl serve` runs with",
+                f"{path} is not a controller store of this depotctl (no table"
+                f" {', '.join(missing)}); give the --state-dir that `depotctl serve` runs"
+                " with, and let this depotctl's serve open it once (it migrates the store)",
                 3,
             )
         return cls(connection, path)

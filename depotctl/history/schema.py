@@ -94,6 +94,39 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX telemetry_minutes_minute ON telemetry_minutes (minute)",
         ),
     ),
+    Migration(
+        2,
+        "telemetry quarter hours and site revisions (what the reports price with), per depot",
+        (
+            """
+            CREATE TABLE telemetry_quarters (
+                depot text NOT NULL,
+                node text NOT NULL,
+                quarter timestamptz NOT NULL,
+                minutes integer NOT NULL,
+                samples integer NOT NULL,
+                power_minutes integer NOT NULL,
+                power_w_mean double precision,
+                power_w_max double precision,
+                l1_a_max double precision,
+                l2_a_max double precision,
+                l3_a_max double precision,
+                PRIMARY KEY (depot, node, quarter)
+            )
+            """,
+            "CREATE INDEX telemetry_quarters_quarter ON telemetry_quarters (quarter)",
+            """
+            CREATE TABLE revisions (
+                depot text NOT NULL,
+                number integer NOT NULL,
+                created_at timestamptz NOT NULL,
+                site_text text NOT NULL,
+                files jsonb NOT NULL,
+                PRIMARY KEY (depot, number)
+            )
+            """,
+        ),
+    ),
 )
 
 #: The schema version this depotctl writes.

@@ -1,6 +1,7 @@
 """Shipping a store's backlog into the history database: at least once, never twice.
 
-Each stream (journal, ended sessions, telemetry minutes) has a cursor in the history
+Each stream (site revisions, journal, ended sessions, telemetry minutes and quarter
+hours) has a cursor in the history
 database, per depot: the key of the last row shipped. A batch's upserts and its cursor
 commit in one PostgreSQL transaction, so the cursor moves only with the rows; a
 shipper killed mid-batch, or a database gone mid-batch, leaves the cursor where the
@@ -24,6 +25,8 @@ from depotctl.history.backlog import Row, StoreBacklog
 from depotctl.history.schema import migrate
 from depotctl.history.streams import (
     JOURNAL,
+    QUARTERS,
+    REVISIONS,
     TELEMETRY,
     Stream,
     ended_sessions,
@@ -45,6 +48,8 @@ class Shipped(NamedTuple):
     journal: int = 0
     sessions: int = 0
     telemetry: int = 0
+    quarters: int = 0
+    revisions: int = 0
 
 
 #: Called inside a batch's transaction after its upserts, before its cursor moves,
@@ -80,7 +85,7 @@ class Shipper:
         #: open sessions), by stream and key: an unchanged one is not sent again.
         self._sent: dict[str, dict[tuple[Any, ...], Row]] = {}
         columns = backlog.session_columns()
-        self._streams = (JOURNAL, ended_sessions(columns), TELEMETRY)
+        self._streams = (REVISIONS, JOURNAL, ended_sessions(columns), TELEMETRY, QUARTERS)
         self._open_sessions = open_sessions(columns), session_upsert(columns)
 
     def close(self) -> None:

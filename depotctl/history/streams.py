@@ -125,3 +125,51 @@ def ended_sessions(columns: tuple[str, ...]) -> Stream:
 def open_sessions(columns: tuple[str, ...]) -> str:
     """The store's open sessions, shipped every round."""
     return f"SELECT {', '.join(columns)} FROM sessions WHERE ended_at IS NULL"
+
+
+#: Telemetry quarter hours shipped again for this long: a minute that arrives late
+#: merges into its quarter (the store's compaction).
+QUARTER_GRACE = timedelta(hours=1)
+_QUARTER_VALUES = (
+    "minutes",
+    "samples",
+    "power_minutes",
+    "power_w_mean",
+    "power_w_max",
+    "l1_a_max",
+    "l2_a_max",
+    "l3_a_max",
+)
+#: The minutes older than the store's raw retention, folded into quarter hours (node
+#: ids, epoch minutes, the minutes' summed mean power in mW, peaks in mW and mA: its
+#: migration 13) as shipped: ISO start, node name, the mean power over the minutes with
+#: one in W (so mean × power_minutes is the energy), peaks in W and A.
+QUARTERS = Stream(
+    "quarters",
+    "SELECT strftime('%Y-%m-%dT%H:%M:%S.000000Z', q.start * 60, 'unixepoch'),"
+    " n.name, q.minutes, q.samples, q.power_minutes,"
+    " q.power_mw_sum / 1000.0 / nullif(q.power_minutes, 0), q.power_mw_max / 1000.0,"
+    " q.l1_ma_max / 1000.0, q.l2_ma_max / 1000.0, q.l3_ma_max / 1000.0"
+    " FROM telemetry_quarters q JOIN telemetry_nodes n ON n.id = q.node"
+    " WHERE (q.start, n.name) > (coalesce(CAST(strftime('%s', ?) AS INTEGER) / 60, -1), ?)"
+    " ORDER BY q.start, n.name LIMIT ?",
+    f"INSERT INTO telemetry_quarters (depot, quarter, node, {', '.join(_QUARTER_VALUES)})"
+    f" VALUES (%s, %s::timestamptz, %s, {', '.join(['%s'] * len(_QUARTER_VALUES))})"
+    " ON CONFLICT (depot, node, quarter)" + _when_distinct("telemetry_quarters", _QUARTER_VALUES),
+    start=("", ""),
+    key=lambda row: (row[0], row[1]),
+    grace=QUARTER_GRACE,
+)
+
+#: The site revisions with their bundled files (what a report prices with): never
+#: rewritten, so a row shipped again is kept as it is.
+REVISIONS = Stream(
+    "revisions",
+    "SELECT number, created_at, site_text, (SELECT json_group_object(path, content)"
+    " FROM revision_files WHERE revision = number) FROM revisions"
+    " WHERE number > ? ORDER BY number LIMIT ?",
+    "INSERT INTO revisions (depot, number, created_at, site_text, files)"
+    " VALUES (%s, %s, %s::timestamptz, %s, %s) ON CONFLICT (depot, number) DO NOTHING",
+    start=(0,),
+    json_last=True,
+)

@@ -32,7 +32,7 @@ def test_ship_once_ships_the_backlog_and_names_the_depot(tmp_path: Path, history
 
     assert result.exit_code == 0, result.output
     assert result.output == (
-        f"shipped 3 journal entries, 1 session, 0 telemetry minutes to"
+        f"shipped 3 journal entries, 1 session, 0 telemetry minutes, 1 site revision to"
         f" localhost/{database} as depot depot-north\n"
     )
     assert shipped(url, "SELECT DISTINCT depot FROM journal") == [("depot-north",)]
@@ -88,7 +88,7 @@ def test_a_running_shipper_says_once_when_the_database_goes_and_when_it_is_back(
     to = f"{shipper.target.shown} as depot north"
     assert shipper.target.shown == "localhost/" + history_url.split("?")[0].rsplit("/", 1)[1]
     assert out.splitlines() == [
-        f"shipped 2 journal entries, 0 sessions, 0 telemetry minutes to {to}",
+        f"shipped 2 journal entries, 0 sessions, 0 telemetry minutes, 1 site revision to {to}",
         f"shipped 3 journal entries, 0 sessions, 0 telemetry minutes to {to}",
     ]
     assert err.count("is unreachable") == 1 and "retrying every 10 s" in err

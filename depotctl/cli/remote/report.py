@@ -8,6 +8,7 @@ import csv
 import sys
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -53,6 +54,7 @@ class ReportFormat(StrEnum):
 class ReportBy(StrEnum):
     DAY = "day"
     SESSION = "session"
+    DEPOT = "depot"
 
 
 SinceOption = Annotated[
@@ -72,12 +74,39 @@ ByOption = Annotated[
     ReportBy | None,
     bare_option(
         "--by",
-        help="Rows per local day or per session (default: day; readiness: session).",
+        help="Rows per local day or per session (default: day; readiness: session); "
+        "with --history-url, depot: one row per depot.",
         case_sensitive=False,
     ),
 ]
 ReportFormatOption = Annotated[
     ReportFormat, typer.Option("--format", help="Output format.", case_sensitive=False)
+]
+HistoryUrlOption = Annotated[
+    str | None,
+    bare_option(
+        "--history-url",
+        metavar="URL",
+        help="Report across depots from the fleet's PostgreSQL history "
+        "(postgresql://[USER@]HOST/DBNAME, never with a password; docs/history.md) "
+        "instead of a controller.",
+    ),
+]
+DepotOption = Annotated[
+    list[str] | None,
+    bare_option(
+        "--depot", metavar="NAME", help="With --history-url: this depot (repeat; default: all)."
+    ),
+]
+PasswordEnvOption = Annotated[
+    str | None,
+    bare_option(
+        "--password-env", metavar="VAR", help="With --history-url: the password's variable."
+    ),
+]
+PasswordFileOption = Annotated[
+    Path | None,
+    bare_option("--password-file", metavar="FILE", help="With --history-url: the password's file."),
 ]
 
 #: What each report asks of the client, and how its text and CSV read.
@@ -93,8 +122,31 @@ def _register(kind: str, doc: str, ask: Callable[[ControllerClient], Ask]) -> No
         context: ContextOption = None,
         server: ServerOption = None,
         token_file: TokenFileOption = None,
+        history_url: HistoryUrlOption = None,
+        depot: DepotOption = None,
+        password_env: PasswordEnvOption = None,
+        password_file: PasswordFileOption = None,
     ) -> None:
         name = f"report {kind}"
+        if history_url is not None:
+            from depotctl.cli.fleet_report import fleet_report_command
+
+            fleet_report_command(
+                kind,
+                history_url=history_url,
+                depots=depot or (),
+                password_env=password_env,
+                password_file=password_file,
+                window=(since, until),
+                by=by.value if by else None,
+                output_format=output_format.value,
+                render=_RENDER[kind],
+            )
+            return
+        if by is ReportBy.DEPOT or depot:
+            raise fail(
+                name, "--by depot and --depot read the fleet's history: give --history-url", 2
+            )
         shown = OutputFormat.JSON if output_format is ReportFormat.JSON else OutputFormat.TEXT
         remote = Remote(Connection(context, server, token_file), shown)
         with remote.client(name) as client:
