@@ -417,6 +417,8 @@ class ConsoleApp(App[None]):
                 except (Unreachable, ApiError, ValueError) as error:
                     if view.wanted == key and view.is_attached:
                         view.show_error(f"no timeline for {subject}: {error}")
+                        if not isinstance(error, ApiError):
+                            view.wanted = None  # asked again once the controller answers
                         return
                     continue
                 if view.wanted == key:  # else the selection moved on: ask again

@@ -9,7 +9,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from depotctl.api.timeline import Timeline
-from depotctl.console.timeline import GUTTER, axis, cells_of, chart, short, sparkline, title
+from depotctl.console.timeline import (
+    GUTTER,
+    axis,
+    cells_of,
+    chart,
+    night_since,
+    short,
+    sparkline,
+    title,
+)
 
 SYDNEY = ZoneInfo("Australia/Sydney")
 SINCE = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 18:00 +11:00
@@ -127,3 +136,12 @@ def test_the_charts_top_value_fits_the_gutter() -> None:
         "400kW",
         "1.2MW",
     ]
+
+
+def test_the_last_night_starts_at_18_00_or_12_hours_back() -> None:
+    morning = datetime(2026, 3, 2, 20, 30, tzinfo=UTC)  # 07:30 +11:00 on the 3rd
+    assert night_since(morning, SYDNEY) == datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 18:00
+    evening = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 20:00 +11:00: 18:00 is 2 h back
+    assert night_since(evening, SYDNEY) == evening - timedelta(hours=12)
+    at_six = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 18:00 itself: the 12 h before it
+    assert night_since(at_six, SYDNEY) == at_six - timedelta(hours=12)

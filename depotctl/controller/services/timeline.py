@@ -25,7 +25,7 @@ from depotctl.controller.service import AppliedSite
 from depotctl.controller.services.errors import Invalid
 from depotctl.controller.services.lookups import site_in_force, unknown
 from depotctl.controller.store import JournalKind
-from depotctl.controller.store.compaction import QUARTER, Compactor
+from depotctl.controller.store.compaction import QUARTER
 from depotctl.domain.envelopes import Direction, Envelope
 from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, Topology
@@ -255,7 +255,7 @@ def _reports(depot: Depot, node_id: str, since: datetime, until: datetime) -> bo
     uow = depot.units()
     if uow.telemetry.history(node_id, since=since, until=until, limit=1):
         return True
-    return bool(Compactor(uow.store).quarters(node_id, since=since - QUARTER, until=until))
+    return bool(uow.telemetry.quarters(node_id, since=since - QUARTER, until=until))
 
 
 def _meters_of(topology: Topology, node_id: str) -> list[str]:
@@ -290,14 +290,13 @@ def _load_samples(
     folded): power in W, or the highest line current in A (from power over
     ``watts_per_amp`` where a meter reads no current)."""
     uow = depot.units()
-    compactor = Compactor(uow.store)
     minutes: dict[datetime, dict[str, float]] = {}
     quarters: dict[datetime, dict[str, float]] = {}
     whole = (since - QUARTER).replace(second=0, microsecond=0)
     for meter in meters:
         for minute in uow.telemetry.history(meter, since=since, until=until, limit=10**7):
             _add(minutes, minute.minute, minute.power_w_mean, minute.current_a_max)
-        for quarter in compactor.quarters(meter, since=whole, until=until):
+        for quarter in uow.telemetry.quarters(meter, since=whole, until=until):
             _add(quarters, quarter.start, quarter.power_w_mean, quarter.current_a_max)
     samples = []
     for folded, length in ((minutes, MINUTE), (quarters, QUARTER)):
