@@ -4,7 +4,11 @@ depot's name, through crashes mid-round and a database that goes away."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import selectors
+import signal
+import subprocess
+import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -14,9 +18,11 @@ from depotctl.domain.refusal import Refusal
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import HistoryUnavailable, Shipped, Shipper
 from depotctl.history.target import HistoryTarget
-from tests.history.depots import Depot, shipped
+from tests.history.depots import Depot, every_row, every_shipped_row, shipped
+from tests.history.killed_shipper import BATCH
 from tests.history.postgres import PostgresServer
 
+REPOSITORY = Path(__file__).resolve().parents[2]
 JOURNAL_ROWS = "SELECT depot, id, at, kind, evse, message, data FROM journal ORDER BY depot, id"
 
 
@@ -92,29 +98,51 @@ def test_what_changes_after_shipping_is_shipped_again(tmp_path: Path, history_ur
     ) == [(2500.0, True)]
 
 
-def test_a_shipper_killed_mid_round_loses_and_doubles_nothing(
-    tmp_path: Path, history_url: str
+@pytest.mark.parametrize(("stream", "nth"), [("journal", 2), ("telemetry", 3)])
+def test_a_shipper_killed_mid_ship_loses_and_doubles_no_row(
+    tmp_path: Path, history_url: str, stream: str, nth: int
 ) -> None:
+    """A real shipper process SIGKILLed inside a batch's transaction (its upserts sent,
+    its commit not): the batches before it stay, nothing of it lands, and a shipper
+    started after it ships the rest: every row of the store once, compared by key."""
     depot = Depot(tmp_path, "north")
-    depot.journal(35)
-    batches: list[int] = []
+    session = depot.session("tx-1", "chg-1/1")
+    for _ in range(12):  # twelve minutes: 36 minutes of telemetry, 36 journal entries
+        depot.journal(3)
+        depot.minute({"gc-main": 9000.0, "chg-1": 7000.0, "chg-2": 2000.0})
+    depot.end(depot.charge(session, 8_000.0), 8_400.0)
+    command = [sys.executable, "-m", "tests.history.killed_shipper"]
+    command += [str(depot.state_dir / "depotctl.sqlite"), history_url, "north", stream, str(nth)]
+    shipper = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPOSITORY)
+    try:
+        said = _line_within(shipper, seconds=120.0)
+        assert said.startswith(f"holding {stream} batch {nth} of 10 rows"), said
+    finally:
+        shipper.kill()  # SIGKILL
+        shipper.wait()
+    assert shipper.returncode == -signal.SIGKILL
 
-    def crash_in_the_second_batch(stream: str, rows: int) -> None:
-        batches.append(rows) if stream == "journal" else None
-        if stream == "journal" and len(batches) == 2:
-            raise KeyboardInterrupt("killed between the second batch's rows and its commit")
+    landed = every_shipped_row(history_url, "north")
+    assert len(landed[stream]) == BATCH * (nth - 1)  # the batches before it, not it
+    store = every_row(depot, "north")
+    assert all(set(landed[s]) <= set(store[s]) for s in ("telemetry", "revisions"))
 
-    crashing = _shipper(depot, history_url, batch=10, before_commit=crash_in_the_second_batch)
-    with pytest.raises(KeyboardInterrupt):
-        crashing.ship_round()
-    crashing.close()
-    assert [row[1] for row in shipped(history_url, JOURNAL_ROWS)] == list(range(1, 11))
-    cursors = "SELECT position FROM history_cursors WHERE stream = 'journal'"
-    assert shipped(history_url, cursors) == [([10],)]
+    depot.journal(2)  # the controller went on meanwhile
+    depot.minute({"gc-main": 5000.0})
+    ship_once(depot, history_url)
+    assert every_shipped_row(history_url, "north") == every_row(depot, "north")
+    assert ship_once(depot, history_url).journal == 0  # and shipped again: still once
 
-    depot.journal(3)  # the controller went on meanwhile
-    assert ship_once(depot, history_url).journal == 28
-    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
+
+def _line_within(process: subprocess.Popen[str], *, seconds: float) -> str:
+    """The process's next line on stdout; a hang (nothing within ``seconds``, only to
+    tell a hang from a busy machine) fails the test."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=seconds):
+            pytest.fail(f"the shipper said nothing within {seconds:g} s")
+    return process.stdout.readline()
 
 
 def test_a_cursor_behind_its_rows_ships_them_again_without_doubling(
@@ -135,34 +163,43 @@ def test_a_cursor_behind_its_rows_ships_them_again_without_doubling(
     assert shipped(history_url, "SELECT count(*) FROM telemetry_minutes") == [(2,)]
 
 
-def test_the_backlog_waits_through_an_outage_and_drains_after(
+def test_ten_minutes_of_outage_on_the_controllers_clock_arrive_each_row_once(
     tmp_path: Path, postgres: PostgresServer, history_url: str
 ) -> None:
+    """PostgreSQL stopped while the controller's clock runs ten minutes on (entries,
+    readings of three nodes, a session started and another ended): each round fails and
+    the backlog grows in the store; started again, one round ships it, and the history
+    holds every row of the store once, compared by key."""
     depot = Depot(tmp_path, "north")
     depot.journal(4)
-    session = depot.session("tx-1", "chg-1/1")
+    first = depot.session("tx-1", "chg-1/1")
+    depot.minute({"gc-main": 4000.0, "chg-1": 3000.0})
     shipper = _shipper(depot, history_url)
     shipper.ship_round()
+    assert every_shipped_row(history_url, "north") == every_row(depot, "north")
 
+    stopped_at, backlog = depot.now, []
     postgres.stop()
     try:
-        for _ in range(10):  # ten minutes of the controller's clock while it is down
+        for minute in range(10):  # the controller's clock: ten minutes while it is down
             depot.journal(2)
-            depot.readings("gc-main", *([7000.0] * 3))
+            depot.minute({"gc-main": 7000.0, "chg-1": 6000.0, "chg-2": 1000.0 * minute})
+            if minute == 3:
+                depot.session("tx-2", "chg-2/1")
             with pytest.raises(HistoryUnavailable):
                 shipper.ship_round()
-        depot.end(depot.charge(session, 9_000.0), 9_500.0)
+            backlog.append(sum(len(rows) for rows in every_row(depot, "north").values()))
+        depot.end(depot.charge(first, 9_000.0), 9_500.0)
     finally:
         postgres.start()
+    assert depot.now - stopped_at >= timedelta(minutes=10)
+    assert backlog == sorted(set(backlog))  # it grew every minute
 
-    assert shipper.ship_round().journal == 20
+    shipped_now = shipper.ship_round()
     shipper.close()
-    assert shipped(history_url, JOURNAL_ROWS) == _store_journal(depot)
-    stored_minutes = depot.stored("SELECT count(*) FROM telemetry")[0][0]
-    assert shipped(history_url, "SELECT count(*), sum(samples) FROM telemetry_minutes") == [
-        (stored_minutes, 30)
-    ]
-    assert shipped(history_url, "SELECT energy_delivered_wh FROM sessions") == [(9500.0,)]
+    assert shipped_now.journal == 20 and shipped_now.telemetry >= 30
+    assert every_shipped_row(history_url, "north") == every_row(depot, "north")
+    assert shipped(history_url, "SELECT count(*) FROM journal") == [(24,)]
 
 
 def test_two_depots_share_one_database_each_under_its_name(
