@@ -182,7 +182,9 @@ def api_url(host: str, port: int) -> str:
 def bind(host: str, port: int, *, flag: str) -> socket.socket:
     """A socket listening on ``host:port`` (port 0: a free one), inheritable."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off (TCP_NODELAY) only on such a socket's
+    # connections; with it on, the client's delayed ACK held each answer ~40 ms
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

@@ -90,3 +90,32 @@ def test_a_site_file_that_will_not_seed_is_read_but_not_validated(tmp_path: Path
         read_site_file(broken, seeds=True)
     assert refused.value.exit_code == 1
     assert f"{broken}:" in refused.value.details
+
+
+def test_the_listening_socket_gives_connections_without_nagles_delay() -> None:
+    """asyncio sets TCP_NODELAY only on the connections of an IPPROTO_TCP socket; on a
+    socket made with protocol 0 Nagle's algorithm stays on, and the client's delayed
+    ACK held each answer written in two parts (headers, body) about 40 ms."""
+    import asyncio
+    import socket
+
+    from depotctl.controller.startup import bind
+
+    async def accepted_nodelay() -> int:
+        sock = bind("127.0.0.1", 0, flag="--listen")
+        made: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Accepting(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                accepted = transport.get_extra_info("socket")
+                made.set_result(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Accepting, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection(*sock.getsockname())
+            nodelay = await asyncio.wait_for(made, 60)  # a hang, not a slow machine
+            writer.close()
+        return nodelay
+
+    assert asyncio.run(accepted_nodelay()) == 1

@@ -156,7 +156,7 @@ def listen_address(source: SiteSource, listen: tuple[str, int] | None) -> tuple[
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``host:port`` (0: a free port), or a refusal naming it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # for TCP_NODELAY
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
