@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +237,11 @@ def test_without_a_window_it_is_the_last_12_hours(depot: Depot) -> None:
     assert until == depot.end
     assert until - datetime.fromisoformat(answer["since"]) == timedelta(hours=12)
     assert answer["until"].endswith("+00:00")  # UTC in JSON
+
+
+def test_times_are_utc_whatever_offset_the_window_was_asked_in(depot: Depot) -> None:
+    local = timezone(timedelta(hours=11))
+    answer = timeline(depot, "gc-main", START.astimezone(local), depot.end.astimezone(local))
+    times = [answer["since"], answer["until"], *(p["at"] for p in answer["points"])]
+    assert all(t.endswith("+00:00") for t in times)
+    assert datetime.fromisoformat(answer["since"]) == START

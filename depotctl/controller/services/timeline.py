@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
 
 from depotctl.controller.ports import Depot
@@ -97,8 +97,8 @@ def timeline(
     over ``[since, until)`` (default: the 12 h up to now). :class:`NotFound` naming the
     likely id for one the site lacks; :class:`Invalid` for an empty or too long window."""
     site = site_in_force(depot)
-    end = until if until is not None else depot.clock.now()
-    start = since if since is not None else end - DEFAULT_SPAN
+    end = (until if until is not None else depot.clock.now()).astimezone(UTC)
+    start = since.astimezone(UTC) if since is not None else end - DEFAULT_SPAN
     if start >= end:
         raise Invalid(
             f"since {start.isoformat()} is not before until {end.isoformat()}: give a "
