@@ -122,12 +122,16 @@ def _envelope_source(revision: Revision, envelope: str | None, source: str | Non
     )
 
 
-def _node_limit(revision: Revision, node_id: str, binding: Binding) -> BindingSource:
-    spec = _spec(revision)
-    nodes = [n for n in spec.get("nodes") or () if isinstance(n, dict)]
-    index = next((i for i, n in enumerate(nodes) if n.get("id") == node_id), None)
+def _node_limit(revision: Revision, ref: str, binding: Binding) -> BindingSource:
+    """A node's limit, or a charger's rating (an EVSE's own maximum: its charger's)."""
+    node_id = ref.split("/")[0]
+    nodes = _spec(revision).get("nodes") or []
+    index = next(
+        (i for i, n in enumerate(nodes) if isinstance(n, dict) and n.get("id") == node_id), None
+    )
     if index is None:
-        return _site_line(revision, ("spec", "nodes"), f"{node_id}'s limit")
+        return BindingSource("site", f"{node_id}'s limit: no such node in site revision "
+                             f"{revision.number}", revision=revision.number)  # fmt: skip
     node = nodes[index]
     quantity = _QUANTITY.match(binding.detail)
     key = _LIMIT_KEYS.get(quantity["what"]) if quantity is not None else None
@@ -136,6 +140,11 @@ def _node_limit(revision: Revision, node_id: str, binding: Binding) -> BindingSo
         if isinstance(values, dict) and key in values:
             words = f"{node_id} {section}.{key}: {values[key]}"
             return _site_line(revision, ("spec", "nodes", index, section, key), words)
+    rating = node.get("rating")
+    if isinstance(rating, dict):  # the EVSE's own maximum, from its charger's rating
+        said = ", ".join(f"{name} {value}" for name, value in rating.items())
+        words = f"{node_id} rating ({said})"
+        return _site_line(revision, ("spec", "nodes", index, "rating"), words)
     return _site_line(revision, ("spec", "nodes", index), f"{node_id}'s limits")
 
 

@@ -52,11 +52,15 @@ def test_a_node_or_charger_limit_names_the_line_that_sets_it() -> None:
         (BindingKind.NODE_LIMIT, "db-1", "db-1 current on L2 is full: …", 17, "limits.current: 100 A"),
         (BindingKind.CHARGER_LIMIT, "chg-02", "chg-02 current on L1 is full: …", 30, "rating.current: 32 A"),
     ]  # fmt: skip
+    own = "at the EVSE's own maximum of 32.0 A"  # the charger's rating, whole
+    cases.append(
+        (BindingKind.CHARGER_LIMIT, "chg-01/1", own, 22, "rating (power 22 kW, current 32 A)")
+    )
     for kind, ref, detail, line, words in cases:
         source = binding_source(revision, loaded.snapshot, Binding(kind, ref, detail))
         assert source is not None
         assert (source.kind, source.revision, source.line) == ("site", 3, line)
-        assert source.text == f"{ref} {words}, at line {line} of site revision 3"
+        assert source.text == f"{ref.split('/')[0]} {words}, at line {line} of site revision 3"
 
 
 def test_a_policy_names_its_key_and_an_operator_or_the_vehicle_say_so() -> None:
