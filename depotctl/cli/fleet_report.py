@@ -26,7 +26,8 @@ from depotctl.client.terminal_text import escaped_model
 from depotctl.domain.refusal import Refusal
 
 if TYPE_CHECKING:
-    from depotctl.history.reports import FleetReport
+    from depotctl.history.reports import FleetReport, RowsBy
+    from depotctl.history.target import HistoryTarget
 
 #: A report's printer (cli.remote.report's): the report, its depot's clock, CSV or not.
 Render = Callable[[Any, SiteClock, bool], None]
@@ -66,7 +67,7 @@ def _default_by(kind: str) -> str:
 
 def _asked(
     kind: str,
-    target: Any,
+    target: HistoryTarget,
     depots: Sequence[str],
     window: tuple[str, str | None],
     by: str,
@@ -74,14 +75,15 @@ def _asked(
 ) -> tuple[FleetReport, SiteClock]:
     """The fleet's report; times without an offset are read in the first depot's zone."""
     import psycopg
+    from psycopg.errors import UndefinedTable
 
     from depotctl.history.fleet import FleetHistory
-    from depotctl.history.reports import fleet_report
-    from depotctl.history.shipping import HistoryUnavailable
+    from depotctl.history.reports import KINDS, fleet_report
     from depotctl.history.target import CONNECT_TIMEOUT_S
 
     if kind == "readiness" and by == "depot":
         raise Refusal("--by depot sums cost and carbon; readiness is by session or day", 2)
+    rows_by: RowsBy = "session" if by == "session" else "day"
     try:
         with psycopg.connect(
             target.url,
@@ -105,29 +107,30 @@ def _asked(
                         " give a window that ends after it starts",
                         2,
                     )
-            rows_by = "day" if by == "depot" else by
             report = fleet_report(
-                history,
-                kind,  # type: ignore[arg-type]
-                depots=names,
-                since=since,
-                until=until,
-                by=rows_by,  # type: ignore[arg-type]
-                now=now,
+                history, KINDS[kind], depots=names, since=since, until=until, by=rows_by, now=now
             )
     except psycopg.OperationalError as error:
         raise Refusal(
-            f"the history database {target.shown} cannot be read:"
-            f" {HistoryUnavailable(str(error).splitlines()[0])}",
+            f"the history database {target.shown} cannot be reached: {_first_line(error)}", 3
+        ) from None
+    except UndefinedTable:
+        raise Refusal(
+            f"the history database {target.shown} holds no depot's history (no history"
+            " tables): ship a depot into it first (`depotctl history ship`)",
             3,
         ) from None
     except psycopg.Error as error:
         raise Refusal(
-            f"the history database {target.shown} has no history schema ({error});"
-            " ship a depot into it first (`depotctl history ship`)",
+            f"the history database {target.shown} refused the report's query: {_first_line(error)}",
             3,
         ) from None
     return report, clock
+
+
+def _first_line(error: Exception) -> str:
+    """The driver's first line, which names the server and never the password."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _json(report: FleetReport) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from depotctl.views.report_figures import (
 )
 
 ReportKind = Literal["cost", "carbon", "readiness"]
+#: The reports by their command's name.
+KINDS: dict[str, ReportKind] = {"cost": "cost", "carbon": "carbon", "readiness": "readiness"}
 #: How a depot's rows are cut (``depot``: the CLI sums each depot's day rows).
 RowsBy = Literal["day", "session"]
 

@@ -33,6 +33,7 @@ from depotctl.history.target import HistoryTarget
 from tests.controller import test_inputs
 from tests.controller.test_inputs import START, Depot, fresh_controller, post
 from tests.controller.test_reports import MONDAY, at, record_monday, report
+from tests.history.postgres import PostgresServer
 
 server = test_inputs.server
 
@@ -194,7 +195,7 @@ def test_the_quarter_hours_shipped_report_a_period_past_the_raw_retention(
 
 
 def test_the_command_prints_by_depot_and_csv_and_refuses_in_words(
-    two_depots: dict[str, Depot], history_url: str
+    two_depots: dict[str, Depot], postgres: PostgresServer, history_url: str
 ) -> None:
     _ship(two_depots, history_url)
     window = CLI_WINDOW
@@ -220,6 +221,10 @@ def test_the_command_prints_by_depot_and_csv_and_refuses_in_words(
         app, ["report", "cost", "--history-url", "postgresql://u:hunter2@h/db", *window]
     )
     assert secret.exit_code == 2 and "hunter2" not in secret.output
+    empty = postgres.url(postgres.create_database())
+    nothing = CliRunner().invoke(app, ["report", "cost", "--history-url", empty, *window])
+    assert nothing.exit_code == 3
+    assert "holds no depot's history" in nothing.output and "history ship" in nothing.output
     with psycopg.connect(history_url) as connection, pytest.raises(Refusal) as refused:
         FleetHistory(connection).depots(["east"])
     assert refused.value.exit_code == 2

@@ -331,6 +331,8 @@ charges. A day's peak is no bill: demand charges appear only on the billing line
 depotctl report cost --since 2026-12-01 --until 2026-12-08
 depotctl report cost --since 7d --by session --format csv > sessions.csv
 depotctl report cost --since "yesterday 00:00" --format json
+depotctl report cost --since 2026-12-01 --by depot \\
+    --history-url postgresql://ops@pg.example/fleet
 ```
 """,
     lambda client: client.cost_report,
