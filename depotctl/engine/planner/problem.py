@@ -255,6 +255,8 @@ def _check_session(session: PlannedSession) -> None:
 def _check_series(where: str, series: Sequence[float], count: int, *, allow_inf: bool) -> None:
     if len(series) != count:
         raise ValueError(f"{where} has {len(series)} values for {count} blocks; give one per block")
+    if all(map(math.isfinite, series)):  # the usual series, checked without a Python loop
+        return
     for index, value in enumerate(series):
         if math.isnan(value) or (not allow_inf and math.isinf(value)):
             raise ValueError(f"{where}[{index}] is {value}; give a finite number")
