@@ -36,7 +36,7 @@ from depotctl.console.widgets.dialogs import (
 )
 from depotctl.console.widgets.envelopes import EnvelopesView
 from depotctl.console.widgets.evses import EvseDetail, EvseTable
-from depotctl.console.widgets.explain import ExplainScreen
+from depotctl.console.widgets.explain import ExplainScreen, binding_node
 from depotctl.console.widgets.journal import JournalTail
 from depotctl.console.widgets.past import COMMAND_LINE, PastBanner, TravelPrompt
 from depotctl.console.widgets.status import Banner, StatusBar
@@ -449,6 +449,10 @@ class ConsoleApp(App[None]):
             return
         if screen.is_attached:
             screen.show(explained, entries, self.model)
+            node = binding_node(explained, self.model)
+            view = screen.query_one("#explain-node-timeline", TimelineView)
+            view.display = node is not None
+            self.want_timeline(view, node)
 
     # Actions that change the controller
 

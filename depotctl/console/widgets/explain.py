@@ -1,7 +1,7 @@
 """The explanation of one EVSE's limit: its state, priority and binding constraint, its
 chain of candidate limits from the EVSE up to the grid connection, each with its
 slack, the binding one marked, its load against its limit over the last night (a
-chart), and the EVSE's recent journal entries."""
+chart) and the binding node's (a sparkline), and the EVSE's recent journal entries."""
 
 from __future__ import annotations
 
@@ -68,6 +68,17 @@ def summary(explained: Explanation, model: Model) -> Text:
     return text
 
 
+def binding_node(explained: Explanation, model: Model) -> str | None:
+    """The node whose limit binds the EVSE — the node of a node limit, the target of
+    an envelope — or None (bound by its charger, its vehicle, a policy …)."""
+    binding = explained.evse.binding
+    if binding.kind == "node_limit":
+        return binding.ref
+    if binding.kind == "envelope":
+        return next((e.target for e in model.envelopes if e.id == binding.ref), None)
+    return None
+
+
 def chain(candidates: Sequence[Candidate]) -> Table:
     """The candidates from the EVSE up, ``▶`` on the binding one."""
     table = Table(box=None, pad_edge=False, expand=False, header_style="bold")
@@ -119,6 +130,7 @@ class ExplainScreen(Screen[None]):
             yield Static(Text("Candidate limits, from the EVSE up", "bold underline"))
             yield Static(id="explain-chain")
             yield TimelineView(chart_rows=self.chart_rows, id="explain-timeline")
+            yield TimelineView(id="explain-node-timeline")
             yield Static(Text("Journal for this EVSE", "bold underline"))
             yield Static(id="explain-journal")
         yield Footer()

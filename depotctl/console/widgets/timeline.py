@@ -65,6 +65,8 @@ class TimelineView(Widget):
         timeline, zone = self.timeline, self.zone
         if timeline is None or zone is None:
             return Text(self.message, "dim", no_wrap=True, overflow="ellipsis")
+        if all(p.load is None and p.limit is None for p in timeline.points):
+            return Text("no readings and no limit journaled in this window", "dim", no_wrap=True)
         width = max(1, self.content_size.width)
         if self.chart_rows:
             return Group(*chart(timeline, width, self.chart_rows, zone))

@@ -168,7 +168,7 @@ async def test_the_tree_shows_the_selected_nodes_timeline(night: Depot) -> None:
         assert view.timeline is not None and view.timeline.kind in ("node", "evse")
 
 
-async def test_the_explanation_charts_the_evse(night: Depot) -> None:
+async def test_the_explanation_charts_the_evse_and_its_binding_node(night: Depot) -> None:
     app = night.console(pane="evses")
     async with app.run_test(size=(80, 24)) as pilot:
         await loaded(pilot, app)
@@ -186,6 +186,11 @@ async def test_the_explanation_charts_the_evse(night: Depot) -> None:
         assert max(p.load or 0.0 for p in timeline.points) == pytest.approx(71_000 / 690)
         assert lines[5].startswith("    0 ")
         assert str(view.border_title).startswith("dc-01/1 ")
+        # under it, the node that binds it: envelope E-17's target
+        assert app.screen.evse == "dc-01/1"
+        node = app.screen.query_one("#explain-node-timeline", TimelineView)
+        await wait_for(pilot, lambda: showing(node, "gc-main"))
+        assert node.timeline is not None and node.timeline.unit == "W"
 
 
 async def test_colon_at_looks_back_and_colon_now_comes_back(fresh_depot: Depot) -> None:
