@@ -15,12 +15,28 @@ Per size (instances of :mod:`generated_trees`), p50 and p99 wall time of:
 
 Targets (p99, this machine): a cycle at 500 EVSEs under 5 ms, at 10,000 under 100 ms.
 Repeats: 1,000 / 500 / 300 / 200 cycles (× ``--scale``); fewer for the chains.
+
+On a shared machine, time the engine beside a reference engine in the same run::
+
+    git worktree add --detach /tmp/engine-ref 97ab42e
+    .venv/bin/python benchmarks/engine_cycle.py --reference /tmp/engine-ref [--rounds 4]
+
+Each round runs the cycles of this checkout and of the reference, each in a fresh
+process (``PYTHONPATH`` the checkout's root; the depots are this script's), the
+order alternating from round to round, each process a share of the repeats. It
+prints both engines' p50 and p99 over all rounds, the ratio (reference ÷ this), the
+process CPU time per cycle, and whether the two decided every limit, binding and
+pause alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
+import json
+import os
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -84,12 +100,93 @@ def describe(instance: Instance) -> str:
     )
 
 
+def decisions_digest(instance: Instance) -> str:
+    """A digest of every EVSE's limit, binding constraint and pause (what the engine
+    decided, not how it words it)."""
+    allocation = allocate(instance.snapshot)
+    decision = getattr(allocation, "_decision", None)
+    digest = hashlib.sha256(json.dumps(sorted(allocation.limits_a.items())).encode())
+    for name in ("binder", "paused_at"):
+        if decision is not None and hasattr(decision, name):
+            digest.update(getattr(decision, name).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def worker(sizes: list[int], scale: float) -> None:
+    """Time the cycles of the engine on ``sys.path`` and print them as JSON."""
+    results = {}
+    for size in sizes:
+        instance = generate(size)
+        allocate(instance.snapshot)  # cold
+        gc.collect()
+        runs = repeats(CYCLE_REPEATS, size, scale)
+        cpu = time.process_time()
+        samples = timed(partial(allocate, instance.snapshot), runs)
+        cpu = time.process_time() - cpu
+        results[size] = {"cycle": samples, "cpu": cpu, "digest": decisions_digest(instance)}
+    print(json.dumps(results))
+
+
+def compare(sizes: list[int], scale: float, reference: Path, rounds: int) -> None:
+    """This checkout's engine beside ``reference``'s, alternating fresh processes."""
+    ours = Path(__file__).resolve().parent.parent
+    sides = {"this": ours, "reference": reference.resolve()}
+    samples: dict[str, dict[int, list[float]]] = {side: {s: [] for s in sizes} for side in sides}
+    cpu: dict[str, dict[int, float]] = {side: dict.fromkeys(sizes, 0.0) for side in sides}
+    digests: dict[str, dict[int, str]] = {side: {} for side in sides}
+    print(f"This checkout ({ours}) beside the reference ({sides['reference']}), {rounds} rounds")
+    for round_no in range(rounds):
+        order = list(sides) if round_no % 2 == 0 else list(sides)[::-1]
+        for side in order:
+            command = [sys.executable, __file__, "--worker", "--sizes", ",".join(map(str, sizes))]
+            command += ["--scale", str(scale / rounds)]
+            env = {**os.environ, "PYTHONPATH": str(sides[side])}
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+            for size, result in json.loads(out.stdout).items():
+                samples[side][int(size)] += result["cycle"]
+                cpu[side][int(size)] += result["cpu"]
+                digests[side][int(size)] = result["digest"]
+    print(
+        f"\n{'EVSEs':>6}  {'this p50':>9}  {'p99':>8}  {'ref p50':>9}  {'p99':>8}  "
+        f"{'ref/this p50':>12}  {'p99':>5}  {'CPU/cycle this':>14}  {'ref':>8}  same decisions"
+    )
+    for size in sizes:
+        a, b = samples["this"][size], samples["reference"][size]
+        a50, a99, b50, b99 = (percentile(x, q) * 1000 for x in (a, b) for q in (50, 99))
+        same = "yes" if digests["this"][size] == digests["reference"][size] else "NO"
+        print(
+            f"{size:>6}  {a50:>7.2f}ms  {a99:>6.2f}ms  {b50:>7.2f}ms  {b99:>6.2f}ms  "
+            f"{b50 / a50:>11.2f}×  {b99 / a99:>4.2f}×  {cpu['this'][size] / len(a) * 1000:>12.2f}ms"
+            f"  {cpu['reference'][size] / len(b) * 1000:>6.2f}ms  {same}"
+        )
+    print(
+        "\nn per engine and size: the repeats × --scale, split over the rounds; wall time by "
+        "perf_counter with GC on;\nCPU: the worker process's CPU time over its timed cycles."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every repeat count")
+    parser.add_argument(
+        "--reference", type=Path, help="a checkout of another commit to time alongside"
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="alternations with --reference")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.worker:
+        worker(sizes, args.scale)
+        return
+    if args.reference is not None:
+        if not (args.reference / "depotctl" / "engine").is_dir():
+            parser.error(
+                f"--reference {args.reference}: no depotctl/engine there; make one with "
+                "`git worktree add --detach /tmp/engine-ref <commit>`"
+            )
+        compare(sizes, args.scale, args.reference, args.rounds)
+        return
 
     print("One allocation cycle, generated depots (benchmarks/generated_trees.py, seed 2019)")
     rows = []

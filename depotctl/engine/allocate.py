@@ -16,6 +16,8 @@ put into words only when read (:mod:`.explain`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -47,9 +49,13 @@ def allocate(snapshot: Snapshot) -> Allocation:
         floors[admitted] = demands.floor[admitted]
         caps = np.zeros(n)
         caps[admitted] = demands.cap[admitted] - demands.floor[admitted]
-        room -= usage(floors, structure.constraints)
-        extra, stopped = fill(caps, room, structure.constraints)
-        room -= usage(extra, structure.constraints)
+        # the admitted EVSEs' entries only: the others take nothing in this tier
+        chosen = np.zeros(n, dtype=bool)
+        chosen[admitted] = True
+        theirs = structure.constraints.among(chosen)
+        room -= usage(floors, theirs)
+        extra, stopped = fill(caps, room, theirs)
+        room -= usage(extra, theirs)
         allocation += floors + extra
         binder[admitted] = stopped[admitted]
     # an idle EVSE that may start at all its cap is at its fallback (or an operator's
@@ -82,48 +88,59 @@ def _admit(
     ]
     floors = np.zeros(len(structure.evse_ids))
     floors[candidates] = demands.floor[candidates]
-    if np.all(usage(floors, structure.constraints) <= room + TOLERANCE):
-        return candidates  # everyone fits: the common case, decided at once
     # only constraints the candidates could overfill can refuse anyone
     tight = usage(floors, structure.constraints) > room + TOLERANCE
-    entries_of = _entries_in(structure, tight)
+    if not tight.any():
+        return candidates  # everyone fits: the common case, decided at once
+    contested = _Contested.of(structure, tight)
     scratch = room.tolist()
-    entry_con = structure.entry_con_list
-    entry_w = structure.entry_w_list
+    floor_of = demands.floor.tolist()
+    con, w, first, last = contested.con, contested.w, contested.first, contested.last
     admitted = []
     for index in candidates.tolist():
-        positions = entries_of.get(index)
-        if positions is None:
+        lo, hi = first[index], last[index]
+        if lo == hi:
             admitted.append(index)
             continue
-        floor = float(demands.floor[index])
+        floor = floor_of[index]
         short = -1
-        for p in positions:
-            if scratch[entry_con[p]] < entry_w[p] * floor - TOLERANCE:
-                short = entry_con[p]
+        for k in range(lo, hi):
+            if scratch[con[k]] < w[k] * floor - TOLERANCE:
+                short = con[k]
                 break
         if short >= 0:
             paused_at[index] = short
             continue
-        for p in positions:
-            scratch[entry_con[p]] -= entry_w[p] * floor
+        for k in range(lo, hi):
+            scratch[con[k]] -= w[k] * floor
         admitted.append(index)
     return np.array(admitted, dtype=np.intp)
 
 
-def _entries_in(structure: Structure, tight: NDArray[np.bool_]) -> dict[int, list[int]]:
-    """Per EVSE with any, the positions of its entries in the ``tight`` constraints, in
-    constraint order (sorted out for all at once: an EVSE under a three-phase line
-    bounded by facets has dozens of entries)."""
-    constraints = structure.constraints
-    contested = np.flatnonzero(tight[constraints.entry_con])
-    if contested.size == 0:
-        return {}
-    by_evse = contested[np.argsort(constraints.entry_evse[contested], kind="stable")]
-    owners = constraints.entry_evse[by_evse]
-    cuts = np.flatnonzero(np.diff(owners)) + 1
-    parts = (part.tolist() for part in np.split(by_evse, cuts))
-    return dict(zip(owners[np.append(0, cuts)].tolist(), parts, strict=True))
+@dataclass(frozen=True, slots=True)
+class _Contested:
+    """Every EVSE's entries in the ``tight`` constraints, EVSE after EVSE, each EVSE's
+    in constraint order: its constraints and coefficients are ``con[first[e]:last[e]]``
+    and ``w[…]`` (as lists, for the per-EVSE admission loop: an EVSE under a
+    three-phase line bounded by facets has dozens of entries)."""
+
+    con: list[int]
+    w: list[float]
+    first: list[int]
+    last: list[int]
+
+    @classmethod
+    def of(cls, structure: Structure, tight: NDArray[np.bool_]) -> _Contested:
+        groups = structure.constraints.by_evse
+        picked = tight[groups.con]
+        counts = np.bincount(groups.evse[picked], minlength=len(structure.evse_ids))
+        last = np.cumsum(counts)
+        return cls(
+            con=groups.con[picked].tolist(),
+            w=groups.w[picked].tolist(),
+            first=(last - counts).tolist(),
+            last=last.tolist(),
+        )
 
 
 def _settle(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +41,7 @@ CAP_KINDS = (
 OVERRIDE = CAP_KINDS.index(BindingKind.OPERATOR_OVERRIDE)
 #: The tier of idle EVSEs' start allowances: after every session's.
 IDLE_TIER = 1 << 30
+_EVSE_ID, _ID = attrgetter("evse_id"), attrgetter("id")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def demands_of(
     policy = snapshot.policy
     n = len(structure.evse_ids)
     sessions: dict[int, Session] = {}
-    for session in sorted(snapshot.sessions, key=lambda s: (s.evse_id, s.id)):
+    for session in sorted(sorted(snapshot.sessions, key=_ID), key=_EVSE_ID):  # no key tuples
         index = structure.evse_index.get(session.evse_id)
         if index is None or index in sessions or uncontrolled[index]:
             continue  # an unknown EVSE, a second session on one, or an uncontrollable charger

@@ -23,9 +23,12 @@ efficiency invariant).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
+
+from depotctl.engine.evse_groups import EvseGroups, group_by_evse
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
@@ -35,11 +38,14 @@ TOLERANCE = 1e-6
 _REFINEMENT_ROUNDS = 4
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Constraints:
     """Constraint structure: ``entry_con[i]`` constrains ``entry_evse[i]`` with
-    coefficient ``entry_w[i]``; entries are sorted by constraint. ``con_node`` and
-    ``con_depth`` say which node each constraint belongs to and how deep it is."""
+    coefficient ``entry_w[i]``; each constraint's entries are together (sorted by
+    constraint, but for :meth:`among`'s, which go depth after depth). ``con_node`` and
+    ``con_depth`` say which node each constraint belongs to and how deep it is.
+    Regroupings of the entries are built on first use and kept with them (a
+    structure's constraints are the same every cycle)."""
 
     entry_con: Ints
     entry_evse: Ints
@@ -51,6 +57,81 @@ class Constraints:
     def size(self) -> int:
         return len(self.con_node)
 
+    def among(self, evses: NDArray[np.bool_]) -> Constraints:
+        """The entries of the EVSEs marked in ``evses`` only, depth after depth, with
+        this one's regroupings filtered rather than rebuilt (sums over them, and every
+        EVSE's tightest constraint, are the same for an allocation zero outside them;
+        each constraint's entries stay together and in their order)."""
+        whole, bounds = self._depth_major
+        kept = evses[whole.entry_evse]
+        sub = Constraints(
+            whole.entry_con[kept],
+            whole.entry_evse[kept],
+            whole.entry_w[kept],
+            self.con_node,
+            self.con_depth,
+        )
+        sub_bounds, start = {}, 0
+        for depth, (lo, hi) in bounds.items():
+            count = int(np.count_nonzero(kept[lo:hi]))
+            sub_bounds[depth] = (start, start + count)
+            start += count
+        sub.__dict__.update(  # set as the cached values
+            _depth_major=(sub, sub_bounds),
+            weighted_by_evse=self.weighted_by_evse.among(evses),
+        )
+        return sub
+
+    @cached_property
+    def by_depth(self) -> dict[int, Constraints]:
+        """The entries of each depth's constraints, as constraints of their own."""
+        whole, bounds = self._depth_major
+        return {
+            depth: Constraints(
+                whole.entry_con[lo:hi],
+                whole.entry_evse[lo:hi],
+                whole.entry_w[lo:hi],
+                self.con_node,
+                self.con_depth,
+            )
+            for depth, (lo, hi) in bounds.items()
+        }
+
+    @cached_property
+    def _depth_major(self) -> tuple[Constraints, dict[int, tuple[int, int]]]:
+        """The entries depth after depth (each depth's in their order), and where
+        each depth's are."""
+        entry_depth = self.con_depth[self.entry_con]
+        order = np.argsort(entry_depth, kind="stable")
+        whole = Constraints(
+            self.entry_con[order],
+            self.entry_evse[order],
+            self.entry_w[order],
+            self.con_node,
+            self.con_depth,
+        )
+        depths = entry_depth[order]
+        bounds = {
+            depth: (
+                int(np.searchsorted(depths, depth)),
+                int(np.searchsorted(depths, depth, "right")),
+            )
+            for depth in np.unique(self.con_depth).tolist()  # a depth may have none
+        }
+        return whole, bounds
+
+    @cached_property
+    def by_evse(self) -> EvseGroups:
+        """Every entry, grouped by EVSE."""
+        every = np.arange(self.entry_con.size)
+        return group_by_evse(self.entry_evse, self.entry_con, self.entry_w, every)
+
+    @cached_property
+    def weighted_by_evse(self) -> EvseGroups:
+        """The entries with a coefficient, grouped by EVSE."""
+        weighted = np.flatnonzero(self.entry_w > 0)
+        return group_by_evse(self.entry_evse, self.entry_con, self.entry_w, weighted)
+
 
 def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
     """Max-min fair amps per EVSE under ``caps`` and ``capacity`` (per constraint;
@@ -60,34 +141,50 @@ def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floa
     allocation = np.zeros_like(caps)
     room = capacity.copy()
     headroom = np.maximum(caps, 0.0)
+    slack: _Slack | None = None
     for _ in range(_REFINEMENT_ROUNDS):
         if not np.any(headroom > TOLERANCE):
             break
         extra = _bottom_up(headroom, room, constraints)
         allocation += extra
         room = capacity - usage(allocation, constraints)
-        headroom = _unblocked_headroom(caps, allocation, room, constraints)
+        slack = _Slack.of(room, constraints.weighted_by_evse, len(caps))
+        headroom = _unblocked_headroom(caps, allocation, slack)
         if extra.max(initial=0.0) <= TOLERANCE:
             break
-    return allocation, _holders(caps, allocation, room, constraints)
+    if slack is None:
+        slack = _Slack.of(room, constraints.weighted_by_evse, len(caps))
+    return allocation, _holders(caps, allocation, slack)
 
 
-def _holders(caps: Floats, allocation: Floats, room: Floats, constraints: Constraints) -> Ints:
+@dataclass(frozen=True, slots=True)
+class _Slack:
+    """The room left in each constraint in its EVSEs' own amps: per weighted entry
+    (grouped by EVSE), and per EVSE the least of its entries' (inf: it has none)."""
+
+    groups: EvseGroups
+    per_entry: Floats
+    per_group: Floats
+    per_evse: Floats
+
+    @classmethod
+    def of(cls, room: Floats, groups: EvseGroups, evses: int) -> _Slack:
+        per_entry = room[groups.con] / groups.w
+        per_group = groups.least(per_entry)
+        per_evse = np.full(evses, np.inf)
+        per_evse[groups.owners] = per_group
+        return cls(groups, per_entry, per_group, per_evse)
+
+
+def _holders(caps: Floats, allocation: Floats, slack: _Slack) -> Ints:
     """Per EVSE, the constraint on its path with the least room left in its own amps
     — the one that holds it — or -1 where it has all its cap allows."""
     holder = np.full(len(caps), -1, dtype=np.intp)
-    weighted = constraints.entry_w > 0
-    evse = constraints.entry_evse[weighted]
-    con = constraints.entry_con[weighted]
-    slack = room[con] / constraints.entry_w[weighted]
-    least = np.full(len(caps), np.inf)
-    np.minimum.at(least, evse, slack)
-    # of the entries with the least slack, the first — entries are in constraint order
-    tied = np.flatnonzero(slack <= least[evse])
-    first = np.full(len(caps), con.size, dtype=np.intp)
-    np.minimum.at(first, evse[tied], tied)
-    found = first < con.size
-    holder[found] = con[first[found]]
+    groups = slack.groups
+    # of the entries with the least slack, the first — each group is in constraint order
+    first = groups.first_at_most(slack.per_entry, slack.per_group)
+    found = first < slack.per_entry.size
+    holder[groups.owners[found]] = groups.con[first[found]]
     holder[allocation >= caps - TOLERANCE] = -1  # it has all it can take
     return holder
 
@@ -102,18 +199,11 @@ def usage(allocation: Floats, constraints: Constraints) -> Floats:
     return totals
 
 
-def _unblocked_headroom(
-    caps: Floats, allocation: Floats, room: Floats, constraints: Constraints
-) -> Floats:
+def _unblocked_headroom(caps: Floats, allocation: Floats, slack: _Slack) -> Floats:
     """How much more each EVSE could take before its own cap, or zero where some
     constraint on its path is already full."""
-    per_entry = np.where(
-        constraints.entry_w > 0, room[constraints.entry_con] / constraints.entry_w, np.inf
-    )
-    tightest = np.full(len(caps), np.inf)
-    np.minimum.at(tightest, constraints.entry_evse, per_entry)
     headroom = caps - allocation
-    headroom[tightest <= TOLERANCE] = 0.0
+    headroom[slack.per_evse <= TOLERANCE] = 0.0
     return np.maximum(headroom, 0.0)
 
 
@@ -123,7 +213,7 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     caps = caps.copy()
     finite = np.isfinite(capacity)
     depths = np.unique(constraints.con_depth[finite])[::-1]
-    by_depth = _by_depth(constraints)
+    by_depth = constraints.by_depth
     for depth in depths.tolist():
         open_ = finite & (constraints.con_depth == depth)
         here = by_depth[depth]  # a node's rows may take a few turns: read only theirs
@@ -137,32 +227,6 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
             _clip(caps, here, first, levels)
             open_[first] = False
     return caps
-
-
-_BY_DEPTH: dict[int, tuple[Constraints, dict[int, Constraints]]] = {}
-
-
-def _by_depth(constraints: Constraints) -> dict[int, Constraints]:
-    """The entries of each depth's constraints, as constraints of their own (kept for
-    the last few structures: they are the same every cycle)."""
-    held = _BY_DEPTH.get(id(constraints))
-    if held is not None and held[0] is constraints:
-        return held[1]
-    entry_depth = constraints.con_depth[constraints.entry_con]
-    split = {}
-    for depth in np.unique(constraints.con_depth).tolist():
-        at = np.flatnonzero(entry_depth == depth)
-        split[depth] = Constraints(
-            constraints.entry_con[at],
-            constraints.entry_evse[at],
-            constraints.entry_w[at],
-            constraints.con_node,
-            constraints.con_depth,
-        )
-    if len(_BY_DEPTH) >= 8:
-        _BY_DEPTH.clear()
-    _BY_DEPTH[id(constraints)] = (constraints, split)
-    return split
 
 
 def _levels(
