@@ -1,7 +1,7 @@
 """The compaction job (docs/retention.md): at most once an hour of the controller's
 clock, off the event loop, one bounded pass over the store — telemetry minutes past
-their retention folded into quarter hours, the journal past the decisions' retention
-forgotten, the cycle inputs past theirs dropped — journaled once with its counts when
+their retention folded into quarter hours, the journal and the quarter hours past the
+decisions' retention forgotten, the cycle inputs past theirs dropped — journaled once with its counts when
 it changed anything."""
 
 from __future__ import annotations
@@ -25,14 +25,22 @@ COMPACTED = "store.compacted"
 @dataclass(frozen=True, slots=True)
 class CompactionCounts:
     """What one pass did: telemetry minutes folded, journal entries forgotten, cycle
-    input rows dropped."""
+    input rows dropped, telemetry quarter hours forgotten."""
 
     minutes_folded: int = 0
     entries_forgotten: int = 0
     inputs_dropped: int = 0
+    quarters_forgotten: int = 0
 
     def __bool__(self) -> bool:
-        return bool(self.minutes_folded or self.entries_forgotten or self.inputs_dropped)
+        return any(
+            (
+                self.minutes_folded,
+                self.entries_forgotten,
+                self.inputs_dropped,
+                self.quarters_forgotten,
+            )
+        )
 
 
 @dataclass
@@ -43,9 +51,11 @@ class Compaction:
     retention: Retention = field(default_factory=Retention)
     #: the least time (of the controller's clock) between two passes
     every: timedelta = timedelta(hours=1)
-    #: a pass's bounds: telemetry minutes folded and journal entries forgotten
+    #: a pass's bounds: telemetry minutes folded, journal entries and quarter hours
+    #: forgotten
     max_minutes: int = 200_000
     max_entries: int = 50_000
+    max_quarters: int = 50_000
     _last: datetime | None = None
     _busy: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,6 +84,9 @@ class Compaction:
                     before=now - self.retention.decisions, max_entries=self.max_entries
                 ),
                 inputs_dropped=self.units().cycle_inputs.prune(now - self.retention.inputs),
+                quarters_forgotten=compactor.forget_quarters(
+                    before=now - self.retention.decisions, max_quarters=self.max_quarters
+                ),
             )
             if counts:
                 self.units().journal.record([_entry(now, self.retention, counts)])
@@ -96,6 +109,7 @@ def _figures(counts: CompactionCounts) -> dict[str, int]:
         "minutes_folded": counts.minutes_folded,
         "entries_forgotten": counts.entries_forgotten,
         "inputs_dropped": counts.inputs_dropped,
+        "quarters_forgotten": counts.quarters_forgotten,
     }
 
 
@@ -104,8 +118,9 @@ def _entry(now: datetime, retention: Retention, counts: CompactionCounts) -> New
         COMPACTED,
         f"store compacted: {counts.minutes_folded:,} telemetry minutes older than "
         f"{retention.raw_telemetry.days} days folded into quarter hours, "
-        f"{counts.entries_forgotten:,} journal entries older than {retention.decisions.days} "
-        f"days forgotten, {counts.inputs_dropped:,} cycle inputs older than "
+        f"{counts.entries_forgotten:,} journal entries and {counts.quarters_forgotten:,} "
+        f"telemetry quarter hours older than {retention.decisions.days} days forgotten, "
+        f"{counts.inputs_dropped:,} cycle inputs older than "
         f"{retention.inputs.days} days dropped",
         at=now,
         data={

@@ -18,7 +18,7 @@ from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
 from depotctl.controller.retention import Retention
 from depotctl.controller.store import Store, Units, journal_entry
-from depotctl.controller.store.compaction import Compactor
+from depotctl.controller.store.compaction import Compactor, quarter_of
 from depotctl.domain.telemetry import Reading
 from tests.controller.test_inputs import fresh_controller
 
@@ -73,6 +73,21 @@ def test_a_pass_compacts_what_is_past_each_retention_and_keeps_the_rest(units: U
     assert entry.at == NOW
     assert entry.data["minutes_folded"] == 4 and entry.data["entries_forgotten"] == 2
     assert "4 telemetry minutes older than 10 days" in entry.message
+
+
+def test_quarter_hours_older_than_the_decisions_are_forgotten(units: Units) -> None:
+    old = NOW - timedelta(days=101)
+    units().telemetry.put(
+        Reading("m-1", old + timedelta(minutes=15 * q), power_w=1.0) for q in range(3)
+    )
+    counts = Compaction(units, RETENTION, max_quarters=2).run(NOW)
+    assert (counts.minutes_folded, counts.quarters_forgotten) == (4 + 3, 2)
+    quarters = Compactor(units.store).quarters("m-1")
+    assert quarters[0].start == quarter_of(old) + timedelta(minutes=30)
+    assert Compaction(units, RETENTION).run(NOW).quarters_forgotten == 1
+    assert all(q.start >= NOW - RETENTION.decisions for q in Compactor(units.store).quarters("m-1"))
+    [entry, _] = units().journal.entries(kind=COMPACTED)
+    assert "and 2 telemetry quarter hours older than 100 days forgotten" in entry.message
 
 
 def test_one_pass_an_hour_and_a_pass_with_nothing_to_do_is_not_journaled(units: Units) -> None:

@@ -1,5 +1,6 @@
 """The store's compaction (docs/retention.md): telemetry minutes older than a cut
-folded into quarter hours, and journal entries older than a cut forgotten — each
+folded into quarter hours, and quarter hours and journal entries older than a cut
+forgotten — each
 bounded per call, so that one call holds the store's lock for a short while only."""
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ class Compactor:
         """A node's quarter hours in ``[since, until)``, oldest first (the store's
         telemetry's :meth:`~.telemetry.Telemetry.quarters`)."""
         return Telemetry(self._store).quarters(node, since=since, until=until)
+
+    def forget_quarters(self, *, before: datetime, max_quarters: int) -> int:
+        """Forget the oldest telemetry quarter hours starting before ``before``,
+        ``max_quarters`` at most; how many."""
+        with self._store.transaction():
+            return self._store.write(
+                "DELETE FROM telemetry_quarters WHERE (node, start) IN (SELECT node, start"
+                " FROM telemetry_quarters WHERE start < ? ORDER BY start LIMIT ?)",
+                (epoch_minute(before), max_quarters),
+            ).rowcount
 
     def forget_journal(self, *, before: datetime, max_entries: int) -> int:
         """Forget the oldest journal entries before ``before``, ``max_entries`` at most;
