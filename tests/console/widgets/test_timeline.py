@@ -94,9 +94,6 @@ async def test_the_selected_evses_timeline_fits_80x24_under_the_table(
             ).json()
         assert timeline == Timeline.model_validate(answer)
         assert str(view.border_title).startswith(f"{subject} ")
-        lines = drawn(view)
-        assert [line[:6] for line in lines] == ["load  ", "limit ", "      "]
-        assert all(len(line) <= 78 for line in lines)  # 80 columns less its padding
         assert view.region.bottom <= 23  # above the footer: nothing scrolls
 
 
@@ -107,7 +104,10 @@ async def test_dc01s_readings_draw_its_load(night: Depot) -> None:
         select(app, "dc-01/1")
         view = app.query_one("#evse-timeline", TimelineView)
         await wait_for(pilot, lambda: showing(view, "dc-01/1"))
-        load = drawn(view)[0][6:]
+        lines = drawn(view)
+        assert [line[:6] for line in lines] == ["load  ", "limit ", "      "]
+        assert all(len(line) <= 78 for line in lines)  # 80 columns less its padding
+        load = lines[0][6:]
         # six hours of a twelve-hour window: the second half drawn, the first blank
         assert load[: len(load) // 2 - 1].strip() == ""
         assert load[len(load) // 2 + 1 :].strip() != ""
