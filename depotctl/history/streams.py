@@ -143,12 +143,14 @@ _QUARTER_VALUES = (
 #: The minutes older than the store's raw retention, folded into quarter hours (node
 #: ids, epoch minutes, the minutes' summed mean power in mW, peaks in mW and mA: its
 #: migration 13) as shipped: ISO start, node name, the mean power over the minutes with
-#: one in W (so mean × power_minutes is the energy), peaks in W and A.
+#: one in W (so mean × power_minutes is the energy; divided as the store's API divides:
+#: equal to the bit), peaks in W and A.
 QUARTERS = Stream(
     "quarters",
     "SELECT strftime('%Y-%m-%dT%H:%M:%S.000000Z', q.start * 60, 'unixepoch'),"
     " n.name, q.minutes, q.samples, q.power_minutes,"
-    " q.power_mw_sum / 1000.0 / nullif(q.power_minutes, 0), q.power_mw_max / 1000.0,"
+    " CAST(q.power_mw_sum AS REAL) / nullif(q.power_minutes, 0) / 1000.0,"
+    " q.power_mw_max / 1000.0,"
     " q.l1_ma_max / 1000.0, q.l2_ma_max / 1000.0, q.l3_ma_max / 1000.0"
     " FROM telemetry_quarters q JOIN telemetry_nodes n ON n.id = q.node"
     " WHERE (q.start, n.name) > (coalesce(CAST(strftime('%s', ?) AS INTEGER) / 60, -1), ?)"

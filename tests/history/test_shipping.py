@@ -14,11 +14,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from depotctl.controller.store.compaction import Compactor
 from depotctl.domain.refusal import Refusal
+from depotctl.domain.telemetry import Reading
 from depotctl.history.backlog import StoreBacklog
 from depotctl.history.shipping import HistoryUnavailable, Shipped, Shipper
 from depotctl.history.target import HistoryTarget
-from tests.history.depots import Depot, every_row, every_shipped_row, shipped
+from tests.history.depots import NIGHT, Depot, every_row, every_shipped_row, shipped
 from tests.history.killed_shipper import BATCH
 from tests.history.postgres import PostgresServer
 
@@ -250,3 +252,27 @@ def test_a_sessions_vehicle_is_shipped_once_the_store_records_it(
     ship_once(depot, history_url)
 
     assert shipped(history_url, "SELECT id, vehicle_id FROM sessions") == [("tx-1", "bus-42")]
+
+
+def test_quarter_hours_ship_and_a_late_minute_merged_into_one_ships_again(
+    tmp_path: Path, history_url: str
+) -> None:
+    """The minutes the store's compaction folded into quarter hours (and dropped) ship
+    as quarters; a reading that arrives late, folded into a quarter already shipped,
+    changes it, and the next round ships the change — every row as the store has it."""
+    depot = Depot(tmp_path, "north")
+    for minute in range(40):
+        depot.minute({"gc-main": 1000.0 * (minute % 7), "chg-1": 500.0})
+    compactor = Compactor(depot.store)
+    folded = compactor.downsample_telemetry(before=NIGHT + timedelta(minutes=30), max_minutes=10**6)
+    assert folded == 2 * 30
+    shipper = _shipper(depot, history_url)
+    assert shipper.ship_round().quarters == 2 * 2
+    assert every_shipped_row(history_url, "north") == every_row(depot, "north")
+
+    with depot.units() as uow:  # a reading from 18:20 arrives late, then is folded
+        uow.telemetry.put([Reading("gc-main", NIGHT + timedelta(minutes=20, seconds=5), 9e3)])
+    compactor.downsample_telemetry(before=NIGHT + timedelta(minutes=30), max_minutes=10**6)
+    assert shipper.ship_round().quarters == 1
+    shipper.close()
+    assert every_shipped_row(history_url, "north") == every_row(depot, "north")
