@@ -1,4 +1,4 @@
-"""``depotctl history ship``: one controller's journal, sessions and telemetry minutes
+"""``depotctl history ship``: one controller's journal, sessions, telemetry and revisions
 into the fleet's PostgreSQL history database (docs/history.md). The driver is the
 optional extra ``history``, loaded only when the command runs."""
 
@@ -72,7 +72,7 @@ def ship(
         str, typer.Option("--interval", metavar="DURATION", help="Time between rounds.")
     ] = "10 s",
 ) -> None:
-    """Ship a controller's journal, sessions and per-minute telemetry to PostgreSQL.
+    """Ship a controller's journal, sessions, telemetry and site revisions to PostgreSQL.
 
     Reads the store of STATE_DIR read-only, beside a running `depotctl serve`, and
     upserts its rows into the history database under the depot's name, each batch with
