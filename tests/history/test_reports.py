@@ -221,6 +221,12 @@ def test_the_command_prints_by_depot_and_csv_and_refuses_in_words(
         app, ["report", "cost", "--history-url", "postgresql://u:hunter2@h/db", *window]
     )
     assert secret.exit_code == 2 and "hunter2" not in secret.output
+    for asked, words in (
+        (["report", "readiness", "--history-url", history_url, "--by", "depot"], "sums cost"),
+        (["report", "cost", "--depot", "north"], "give --history-url"),
+    ):
+        wrong = CliRunner().invoke(app, [*asked, *window])
+        assert (wrong.exit_code, words in wrong.output) == (2, True), wrong.output
     empty = postgres.url(postgres.create_database())
     nothing = CliRunner().invoke(app, ["report", "cost", "--history-url", empty, *window])
     assert nothing.exit_code == 3
