@@ -174,8 +174,9 @@ def explain(
         str,
         typer.Argument(
             metavar="EVSE",
-            help="The EVSE, as `<charger id>/<evse id>` (e.g. dc-01/1); live, also a "
-            "vehicle with an open session (bus-42).",
+            help="The EVSE, as `<charger id>/<evse id>` (e.g. dc-01/1); against a "
+            "controller, also a vehicle (bus-42): the EVSE it is plugged in on, or with "
+            "--at, the one it was plugged in on then.",
         ),
     ],
     snapshot: Annotated[
@@ -200,10 +201,15 @@ def explain(
     Offline from --snapshot; without it, live from the controller (--context, or
     --server and --token-file).
     With --at TIME: what the controller decided at that past instant, recomputed from
-    the inputs it recorded (older than those kept: the journal's decision).
+    the inputs it recorded (older than those kept: the journal's decision). A time of
+    day alone (02:14) is the latest one at or before now, in the site's time; the
+    answer's first line says which day it took. Against a controller, the answer also
+    names where the binding limit comes from: the site revision's line, or the
+    envelope's source.
 
     Exit codes: 0 explained, 1 the snapshot or its site is invalid, 2 usage (an
-    unknown EVSE), 3 a file or the controller cannot be read.
+    unknown EVSE, a vehicle plugged in on none then), 3 a file or the controller
+    cannot be read.
 
     **Examples**
 
@@ -213,6 +219,7 @@ def explain(
     depotctl explain dc-03/1 --context depot --format json
     depotctl explain bus-42 --context depot
     depotctl explain dc-03/1 --context depot --at "yesterday 02:14"
+    depotctl explain bus-42 --context depot --at 02:14
     ```
     """
     if snapshot is None:
