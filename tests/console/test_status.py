@@ -115,3 +115,13 @@ def test_the_header_prints_the_controllers_time_as_every_command_does(
     header = header_text(model).plain
     assert f"  {printed}" in header
     assert parse_instant(printed, now=at, zone=UTC) == at.replace(microsecond=0)
+
+
+def test_looking_back_the_header_marks_its_time_as_the_past() -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+    live = Model(Connection("http://depot", Link.CONNECTED), time=at)
+    assert "PAST" not in header_text(live).plain
+    past = Model(Connection("http://depot", Link.CONNECTED), time=at, past=at)
+    assert "  PAST  2026-03-02 14:00:00+00:00" in header_text(past).plain

@@ -36,7 +36,7 @@ def summary(explained: Explanation, model: Model) -> Text:
     text.append(f" on charger {evse.charger}", "dim")
     if explained.past is not None:  # the console looks back (t)
         when = format_instant(explained.past.cycle_at, model.local)
-        text = Text.assemble((f"AS AT {when} — the past\n", "bold reverse"), text)
+        text = Text.assemble((f"PAST {when}\n", "bold reverse"), text)
     text.append("\n  state    ", "dim")
     text.append(evse.state)
     if evse.session_id:

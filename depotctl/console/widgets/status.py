@@ -12,7 +12,8 @@ from depotctl.domain.instants import format_instant
 
 def header_text(model: Model) -> Text:
     """``● connected  au-bus-depot  rev 1 8ee20a66  2026-03-03 01:00:00+11:00 sim ×60``,
-    then ``⚠ 2 chargers uncontrollable`` while any is."""
+    then ``⚠ 2 chargers uncontrollable`` while any is; looking back, ``PAST`` before
+    the past cycle's time."""
     text = Text(" ")
     link = model.connection.link
     if link is Link.CONNECTED:
@@ -31,6 +32,9 @@ def header_text(model: Model) -> Text:
     if model.time is not None:
         shown = format_instant(model.time, model.local)
         wall = len("2026-03-03 01:00:00")  # the offset after it is dimmed
+        if model.past is not None:  # the time shown is the past cycle's, not the clock's
+            text.append("  ")
+            text.append("PAST", "bold reverse")
         text.append("  " + shown[:wall])
         text.append(shown[wall:], "dim")
         if model.clock_kind == "sim":
