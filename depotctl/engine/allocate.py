@@ -96,12 +96,11 @@ def _admit(
     scratch = room.tolist()
     floor_of = demands.floor.tolist()
     con, w, first, last = contested.con, contested.w, contested.first, contested.last
-    admitted = []
-    for index in candidates.tolist():
+    # the others have room wherever they go: admitted, and they take none that counts
+    at_stake = candidates[contested.any[candidates]]
+    paused = np.zeros(len(structure.evse_ids), dtype=bool)
+    for index in at_stake.tolist():
         lo, hi = first[index], last[index]
-        if lo == hi:
-            admitted.append(index)
-            continue
         floor = floor_of[index]
         short = -1
         for k in range(lo, hi):
@@ -110,11 +109,12 @@ def _admit(
                 break
         if short >= 0:
             paused_at[index] = short
+            paused[index] = True
             continue
         for k in range(lo, hi):
             scratch[con[k]] -= w[k] * floor
-        admitted.append(index)
-    return np.array(admitted, dtype=np.intp)
+    admitted: Ints = candidates[~paused[candidates]]
+    return admitted
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +128,8 @@ class _Contested:
     w: list[float]
     first: list[int]
     last: list[int]
+    #: per EVSE: whether it has any
+    any: NDArray[np.bool_]
 
     @classmethod
     def of(cls, structure: Structure, tight: NDArray[np.bool_]) -> _Contested:
@@ -140,6 +142,7 @@ class _Contested:
             w=groups.w[picked].tolist(),
             first=(last - counts).tolist(),
             last=last.tolist(),
+            any=counts > 0,
         )
 
 

@@ -113,7 +113,7 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
         f for line in stale & structure.line_facets.keys() for f in structure.line_facets[line]
     )
     assumed, uncontrolled, waiting = _uncontrollable_draw(snapshot, structure)
-    uncontrollable = usage(assumed, structure.constraints)
+    uncontrollable = usage(assumed, structure.constraints) if uncontrolled.any() else np.zeros(size)
     return Capacity(
         effective=effective,
         sources=sources,

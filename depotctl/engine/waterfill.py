@@ -234,14 +234,15 @@ def _levels(
 ) -> Floats:
     """Per constraint, the common level at which it fills (inf: it never does)."""
     levels = np.full(constraints.size, np.inf)
-    pick = open_[constraints.entry_con] & (caps[constraints.entry_evse] > TOLERANCE)
+    entry_caps = caps[constraints.entry_evse]
+    pick = open_[constraints.entry_con] & (entry_caps > TOLERANCE)
     con = constraints.entry_con[pick]
     if con.size == 0:
         return levels
     # levels are in the constraint's own units: each EVSE's cap is what it would use
     # of this constraint, so a full constraint is shared equally by what each takes
     # of it (an EVSE that loads it less gets more amps)
-    x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
+    x = entry_caps[pick] * constraints.entry_w[pick]
     # a constraint whose EVSEs at their caps do not fill it never fills: no sort for it
     fills = (np.bincount(con, weights=x, minlength=constraints.size) >= capacity - TOLERANCE)[con]
     if not fills.all():
