@@ -210,8 +210,7 @@ async def test_colon_at_looks_back_and_colon_now_comes_back(fresh_depot: Depot) 
         assert shown(banner).endswith("— esc for now")
         await wait_for(pilot, lambda: view.timeline is not None and view.timeline.until == asked)
         await command(pilot, "now")
-        await wait_for(pilot, lambda: app.model.past is None)
-        assert not banner.display
+        await wait_for(pilot, lambda: app.model.past is None and not banner.display)
         await command(pilot, "jump")
         await wait_for(pilot, lambda: bool(said))
         assert said == ['unknown command ":jump"; try ":at 02:14" (the depot then) or ":now"']
