@@ -93,7 +93,7 @@ def _admit(
     if not tight.any():
         return candidates  # everyone fits: the common case, decided at once
     contested = _Contested.of(structure, tight)
-    scratch = room.tolist()
+    scratch = dict(zip(contested.tight, room[contested.tight].tolist(), strict=True))
     floor_of = demands.floor.tolist()
     con, w, first, last = contested.con, contested.w, contested.first, contested.last
     # the others have room wherever they go: admitted, and they take none that counts
@@ -124,6 +124,7 @@ class _Contested:
     and ``w[…]`` (as lists, for the per-EVSE admission loop: an EVSE under a
     three-phase line bounded by facets has dozens of entries)."""
 
+    tight: list[int]
     con: list[int]
     w: list[float]
     first: list[int]
@@ -133,13 +134,21 @@ class _Contested:
 
     @classmethod
     def of(cls, structure: Structure, tight: NDArray[np.bool_]) -> _Contested:
-        groups = structure.constraints.by_evse
-        picked = tight[groups.con]
-        counts = np.bincount(groups.evse[picked], minlength=len(structure.evse_ids))
+        constraints = structure.constraints
+        chosen = np.flatnonzero(tight)
+        # the tight constraints' entries (each constraint's a run), in constraint order
+        begin = constraints.con_starts[chosen]
+        sizes = constraints.con_starts[chosen + 1] - begin
+        offsets = np.repeat(begin - (np.cumsum(sizes) - sizes), sizes)
+        positions = offsets + np.arange(offsets.size)
+        evse = constraints.entry_evse[positions]
+        positions = positions[np.argsort(evse, kind="stable")]  # EVSE after EVSE
+        counts = np.bincount(evse, minlength=len(structure.evse_ids))
         last = np.cumsum(counts)
         return cls(
-            con=groups.con[picked].tolist(),
-            w=groups.w[picked].tolist(),
+            tight=chosen.tolist(),
+            con=constraints.entry_con[positions].tolist(),
+            w=constraints.entry_w[positions].tolist(),
             first=(last - counts).tolist(),
             last=last.tolist(),
             any=counts > 0,

@@ -128,9 +128,9 @@ def effective_capacity(snapshot: Snapshot, structure: Structure) -> Capacity:
 
 def _spread_sources(sources: dict[int, LimitSource], structure: Structure) -> None:
     """Each facet's limit comes from where its line's does."""
-    for line, facets in structure.line_facets.items():
-        if line in sources:
-            sources.update(dict.fromkeys(facets, sources[line]))
+    faceted = structure.line_facets
+    for line in [con for con in sources if con in faceted]:  # few: the envelopes' targets
+        sources.update(dict.fromkeys(faceted[line], sources[line]))
 
 
 class _StaticSources(dict[int, LimitSource]):

@@ -1,8 +1,8 @@
-"""Constraint entries grouped by EVSE, built once per structure: what the cycle reads
-per EVSE (its tightest constraint, the one that holds it, its entries in the
-constraints admission finds tight) with one reduction over all EVSEs instead of a
-scatter per entry. Each group keeps its entries in constraint order, as the
-entries are stored, so "the first of its entries" means the same as there."""
+"""Constraint entries grouped by EVSE, built once per structure: what the water-filling
+reads per EVSE (the room left on its tightest constraint, the constraint that holds
+it) with one reduction over all EVSEs instead of a scatter per entry. Each group
+keeps its entries in constraint order, as the entries are stored, so "the first of
+its entries" means the same as there."""
 
 from __future__ import annotations
 
@@ -19,11 +19,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class EvseGroups:
-    """Entries group after group: ``positions`` in the constraints' entries, and their
-    ``con``, ``w`` and ``evse``; ``owners`` the EVSE of each group, ``starts`` where
-    it starts and ``counts`` how many entries it has (never none)."""
+    """Entries group after group: their ``con``, ``w`` and ``evse``; ``owners`` the
+    EVSE of each group, ``starts`` where it starts and ``counts`` how many entries it
+    has (never none)."""
 
-    positions: Ints
     con: Ints
     w: Floats
     evse: Ints
@@ -53,7 +52,6 @@ class EvseGroups:
         kept = evses[self.evse]
         counts = self.counts[evses[self.owners]]
         return EvseGroups(
-            positions=self.positions[kept],
             con=self.con[kept],
             w=self.w[kept],
             evse=self.evse[kept],
@@ -72,7 +70,6 @@ def group_by_evse(
     starts = np.flatnonzero(np.diff(evse, prepend=-1)) if evse.size else np.zeros(0, np.intp)
     counts = np.diff(np.append(starts, evse.size))
     return EvseGroups(
-        positions=order,
         con=entry_con[order],
         w=entry_w[order],
         evse=evse,

@@ -87,8 +87,13 @@ class Structure:
         has no entries, takes ``faceted`` (inf for a limit, 0 for a reservation)."""
         rows: Floats = per_slot[self.con_line]
         if self.line_facets:
-            rows[np.fromiter(self.line_facets, dtype=np.intp)] = faceted
+            rows[self.faceted_slots] = faceted
         return rows
+
+    @functools.cached_property
+    def faceted_slots(self) -> Ints:
+        """The slots of the lines bounded by facets."""
+        return np.fromiter(self.line_facets, dtype=np.intp, count=len(self.line_facets))
 
 
 _CACHE: weakref.WeakKeyDictionary[Topology, Structure] = weakref.WeakKeyDictionary()

@@ -121,10 +121,12 @@ class Constraints:
         return whole, bounds
 
     @cached_property
-    def by_evse(self) -> EvseGroups:
-        """Every entry, grouped by EVSE."""
-        every = np.arange(self.entry_con.size)
-        return group_by_evse(self.entry_evse, self.entry_con, self.entry_w, every)
+    def con_starts(self) -> Ints:
+        """Where each constraint's entries start (and, last, where they all end): the
+        entries of ``c`` are ``con_starts[c]:con_starts[c + 1]`` (entries sorted by
+        constraint only)."""
+        starts: Ints = np.searchsorted(self.entry_con, np.arange(self.size + 1))
+        return starts
 
     @cached_property
     def weighted_by_evse(self) -> EvseGroups:
