@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from depotctl.api.base import ApiModel, Instant
+from depotctl.api.binding_sources import BindingSource
 
 
 class VehicleStay(ApiModel):
@@ -47,6 +48,9 @@ class PastDecision(ApiModel):
     session: str | None
     revision: int | None
     message: str
+    binding_source: BindingSource | None = Field(
+        None, description="Where the binding limit comes from, at the revision then in force."
+    )
 
 
 class PastDecisions(ApiModel):

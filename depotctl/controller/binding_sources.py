@@ -11,7 +11,6 @@ from typing import Any
 
 from depotctl.config import YamlSyntaxError, parse_documents
 from depotctl.controller.store import Revision
-from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import Binding, BindingKind
 
 #: a site revision's text parsed: the line of each value, by revision hash
@@ -64,15 +63,14 @@ class BindingSource:
 
 
 def binding_source(
-    revision: Revision, snapshot: Snapshot, binding: Binding
+    revision: Revision, binding: Binding, envelope_source: str | None = None
 ) -> BindingSource | None:
-    """Where ``binding`` (of an EVSE in ``snapshot``, decided at ``revision``) comes
-    from; None for a binding that no limit sets (no session, a command pending)."""
+    """Where ``binding`` (decided at ``revision``) comes from — ``envelope_source``: the
+    source of the envelope it names, when it names one; None for a binding that no
+    limit sets (no session, a command pending)."""
     kind, ref = binding.kind, binding.ref
     if kind is BindingKind.ENVELOPE:
-        envelope = next((e for e in snapshot.envelopes if e.id == ref), None)
-        source = envelope.source if envelope is not None else None
-        return _envelope_source(revision, ref, source)
+        return _envelope_source(revision, ref, envelope_source)
     if kind is BindingKind.FALLBACK and ref is not None:
         return _site_line(
             revision,
@@ -102,7 +100,12 @@ def _envelope_source(revision: Revision, envelope: str | None, source: str | Non
         None,
     )
     if source is None or declared is None:
-        via = f"source {source}" if source is not None else "its source"
+        via = (
+            f"source {source} (posted through the API; site revision {revision.number} "
+            "declares no such source)"
+            if source is not None
+            else "a source no longer kept"
+        )
         return BindingSource(
             "envelope", f"envelope {envelope} from {via}", envelope_source=(source, None)
         )

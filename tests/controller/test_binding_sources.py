@@ -33,7 +33,7 @@ def test_an_envelope_names_its_source_protocol_and_where_the_source_is_declared(
     binding = allocate(loaded.snapshot).evses["dc-03/1"].binding
     assert (binding.kind, binding.ref) == (BindingKind.ENVELOPE, "E-17")
     revision = revision_of(ROOT / "sites" / "au-bus-depot.yaml", 1)
-    source = binding_source(revision, loaded.snapshot, binding)
+    source = binding_source(revision, binding, "ausgrid-oscp")
     assert source is not None and source.line is not None
     assert (source.kind, source.source, source.protocol) == ("envelope", "ausgrid-oscp", "oscp")
     assert line_of(revision, source.line).strip() == "- id: ausgrid-oscp"
@@ -57,7 +57,7 @@ def test_a_node_or_charger_limit_names_the_line_that_sets_it() -> None:
         (BindingKind.CHARGER_LIMIT, "chg-01/1", own, 22, "rating (power 22 kW, current 32 A)")
     )
     for kind, ref, detail, line, words in cases:
-        source = binding_source(revision, loaded.snapshot, Binding(kind, ref, detail))
+        source = binding_source(revision, Binding(kind, ref, detail))
         assert source is not None
         assert (source.kind, source.revision, source.line) == ("site", 3, line)
         assert source.text == f"{ref.split('/')[0]} {words}, at line {line} of site revision 3"
@@ -67,29 +67,27 @@ def test_a_policy_names_its_key_and_an_operator_or_the_vehicle_say_so() -> None:
     loaded = load_snapshot(PEAK)
     assert loaded.snapshot is not None
     revision = revision_of(ROOT / "sites" / "au-bus-depot.yaml", 1)
-    planned = binding_source(revision, loaded.snapshot, Binding(BindingKind.PLANNED_RATE, "x", ""))
+    planned = binding_source(revision, Binding(BindingKind.PLANNED_RATE, "x", ""))
     assert planned is not None and planned.line is not None
     assert line_of(revision, planned.line).strip() == "planner:"
     admission = Binding(BindingKind.MIN_CURRENT_ADMISSION, "gc-main", "")
-    minimum = binding_source(revision, loaded.snapshot, admission)
+    minimum = binding_source(revision, admission)
     assert minimum is not None and minimum.line is not None
     assert line_of(revision, minimum.line).strip().startswith("min_current: 6 A")
-    fallback = binding_source(
-        revision, loaded.snapshot, Binding(BindingKind.FALLBACK, "ausgrid-oscp", "")
-    )
+    fallback = binding_source(revision, Binding(BindingKind.FALLBACK, "ausgrid-oscp", ""))
     assert fallback is not None and fallback.line is not None
     assert "fallback" in line_of(revision, fallback.line)
     assert fallback.text.startswith(
         "the fallback of envelope source ausgrid-oscp while it is offline"
     )
     override = Binding(BindingKind.OPERATOR_OVERRIDE, "dc-03/1", "")
-    overridden = binding_source(revision, loaded.snapshot, override)
+    overridden = binding_source(revision, override)
     assert overridden is not None and overridden.kind == "operator"
     # a policy the site leaves at its default says so, with no line
-    unset = binding_source(revision_of(EXAMPLES / "minimal.yaml"), loaded.snapshot, admission)
+    unset = binding_source(revision_of(EXAMPLES / "minimal.yaml"), admission)
     assert unset is not None and unset.line is None
     assert unset.text.endswith(
         "(policies.charging.min_current), not set in site revision 3: its default"
     )
     nobody = Binding(BindingKind.NO_SESSION, "dc-03/1", "")
-    assert binding_source(revision, loaded.snapshot, nobody) is None
+    assert binding_source(revision, nobody) is None

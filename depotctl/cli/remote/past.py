@@ -115,6 +115,8 @@ def decisions_lines(decisions: PastDecisions, clock: SiteClock) -> list[str]:
         said = binding.get  # the journaled binding: a JSON object, not an API model
         detail = f" ({said('detail')})" if said("detail") else ""
         lines.append(f"  {decision.evse}  {limit}  since {clock.text(decision.at)}  {why}{detail}")
+        if decision.binding_source is not None:
+            lines.append(f"    source  {decision.binding_source.text}")
     return lines
 
 

@@ -120,7 +120,8 @@ def state_routes() -> APIRouter:
         live = explained(controller, evse_id) if past is None else past.live
         origin = Origin(revision=live.revision.hash)
         binding = live.allocation.evses[evse_id].binding
-        source = binding_source(live.revision, live.snapshot, binding)
+        held = next((e.source for e in live.snapshot.envelopes if e.id == binding.ref), None)
+        source = binding_source(live.revision, binding, held)
         return {
             **explain_json(live.snapshot, live.allocation, evse_id, origin),
             "time": live.snapshot.at.isoformat(),

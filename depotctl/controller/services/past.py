@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from depotctl.controller.binding_sources import binding_source
 from depotctl.controller.ports import Depot
 from depotctl.controller.services.errors import Invalid, NotFound
 from depotctl.controller.services.lookups import check_evse, site_in_force
+from depotctl.controller.store import JournalEntry, Revision
 from depotctl.controller.store.encoding import iso
 from depotctl.controller.time_travel import (
     PastState,
@@ -19,6 +21,7 @@ from depotctl.controller.time_travel import (
     state_at,
 )
 from depotctl.controller.vehicles import Stay
+from depotctl.engine import Binding, BindingKind
 
 #: ``at``'s description in the API
 AT_HELP = (
@@ -116,6 +119,7 @@ def decisions_json(depot: Depot, at: datetime, evse_id: str | None) -> dict[str,
         check_evse(site_in_force(depot), evse_id)
     since = inputs_kept_since(depot)
     decisions = journal_decisions(depot, at, evse_id)
+    sources = journaled_sources(depot, decisions)
     return {
         "asked": at.isoformat(),
         "source": "journal",
@@ -131,7 +135,44 @@ def decisions_json(depot: Depot, at: datetime, evse_id: str | None) -> dict[str,
                 "session": entry.session,
                 "revision": entry.data.get("revision"),
                 "message": entry.message,
+                "binding_source": sources.get(evse),
             }
             for evse, entry in sorted(decisions.items())
         ],
     }
+
+
+def journaled_sources(
+    depot: Depot, decisions: dict[str, JournalEntry]
+) -> dict[str, dict[str, Any] | None]:
+    """Where each journaled binding comes from, at the revision then in force (a
+    binding of a kind this controller does not know, or of a revision no longer kept:
+    none)."""
+    uow = depot.units()
+    revisions: dict[int, Revision | None] = {}
+    found: dict[str, dict[str, Any] | None] = {}
+    for evse, entry in decisions.items():
+        said, number = entry.data.get("binding"), entry.data.get("revision")
+        if not isinstance(said, dict) or not isinstance(number, int):
+            continue
+        try:
+            binding = Binding(
+                BindingKind(str(said.get("kind"))), said.get("ref"), str(said.get("detail") or "")
+            )
+        except ValueError:
+            continue
+        if number not in revisions:
+            revisions[number] = uow.revisions.get(number)
+        revision = revisions[number]
+        envelope = (
+            uow.envelopes.get(binding.ref)
+            if binding.kind is BindingKind.ENVELOPE and binding.ref
+            else None
+        )
+        source = (
+            None
+            if revision is None
+            else binding_source(revision, binding, envelope.source if envelope else None)
+        )
+        found[evse] = source.json() if source is not None else None
+    return found

@@ -154,6 +154,7 @@ def test_older_than_the_inputs_kept_the_journal_answers_and_says_so(
     asked = night.cycles[len(night.cycles) // 2].snapshot.at
     decided = _journaled(controller, asked)
     assert decided
+    binding = _journaled_binding(controller, asked)
     tokens = load_or_create_tokens(tmp_path)
     flags = ["--token-file", str(tmp_path / "tokens" / "readonly.token")]
     with serving(create_app(controller, tokens)) as url:
@@ -167,10 +168,19 @@ def test_older_than_the_inputs_kept_the_journal_answers_and_says_so(
     assert result.exit_code == 0, result.output
     first, *rest = result.stdout.splitlines()
     assert "from the journal's decisions (inputs older than the retention" in first
-    [line] = rest
+    line, *source = rest
     assert line.strip().startswith(f"chg-02/1  {decided['chg-02/1']:.1f} A  since ")
+    # where the journaled binding comes from, at the revision then in force
+    unsourced = ("no_session", "command_pending", "uncontrollable", "energy_satisfied")
+    assert len(source) == (0 if binding in unsourced else 1), (binding, source)
+    assert all(s.startswith("    source  ") and "site revision 1" in s for s in source), source
+    assert binding != "envelope" or source == [
+        "    source  envelope E-cut from source local (posted through the API; site revision 1 "
+        "declares no such source)"
+    ]
     assert listing.exit_code == 0, listing.output
-    assert len(listing.stdout.splitlines()) == 1 + len(decided)
+    listed = listing.stdout.splitlines()
+    assert len([line for line in listed if not line.startswith("    source  ")]) == 1 + len(decided)
     # a snapshot needs the inputs: refused, naming how far back they go
     assert export.exit_code == 2 and "404 inputs_not_kept" in export.stderr
     assert "the recorded inputs go back to" in export.stderr
@@ -316,3 +326,12 @@ def test_a_vehicle_between_sessions_is_refused_naming_where_it_was(
         in " ".join(nobody.stderr.split())
     )
     assert 'did you mean "bus-42"?' in nobody.stderr
+
+
+def _journaled_binding(controller: Controller, at: datetime) -> str:
+    from depotctl.controller.store import JournalKind
+
+    entries = controller.units().journal.entries(
+        kind=JournalKind.ALLOCATION_CHANGED, evse="chg-02/1", until=at + timedelta(microseconds=1)
+    )
+    return str(entries[-1].data["binding"]["kind"])
