@@ -68,6 +68,7 @@ from depotctl.engine.planner.problem import PlanningProblem
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int32]
+Bools = npt.NDArray[np.bool_]
 
 #: A node row's overload (kW over one hour, in its scaled units) weighs this many
 #: times a missed kWh: the plan misses energy rather than overload a row.
@@ -469,3 +470,20 @@ def _row_scales(
     scale = np.ones(count)
     np.divide(1.0, largest, out=scale, where=largest > 0.0)
     return scale
+
+
+def binding_rows(program: LinearProgram) -> Bools:
+    """Per row of ``program``, whether it can bind: every row but a node row that its
+    columns, each at the bound that loads the row most, cannot fill (one with no
+    column at all included). Such a row changes no solution, and most node rows are
+    such (blocks after their sessions leave, limits above their sessions' power):
+    left out of what HiGHS is handed, its presolve need not find them."""
+    column = np.repeat(np.arange(program.num_col), np.diff(program.start))
+    upper, lower = program.col_upper[column], program.col_lower[column]
+    with np.errstate(invalid="ignore"):  # 0 × inf: a column the row does not load
+        most = np.maximum(program.value * upper, program.value * lower)
+    load = np.bincount(program.index, weights=most, minlength=program.num_row)
+    rows = np.ones(program.num_row, dtype=bool)
+    nodes = slice(program.node_row, program.import_row)
+    rows[nodes] = ~(load[nodes] <= program.row_upper[nodes])  # NaN or more: it may bind
+    return rows

@@ -16,7 +16,13 @@ from depotctl.engine.planner.plan import (
     StoragePlan,
 )
 from depotctl.engine.planner.problem import PlanningProblem
-from depotctl.engine.planner.program import Floats, LinearProgram, build_program
+from depotctl.engine.planner.program import (
+    Bools,
+    Floats,
+    LinearProgram,
+    binding_rows,
+    build_program,
+)
 from depotctl.engine.planner.warm import WarmStart, starting_basis
 
 #: an empty model (no sessions) is solved: there is nothing to plan
@@ -37,12 +43,13 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
     the new program by session, node, battery and block instant (see
     :mod:`~depotctl.engine.planner.warm`). The answer is the same optimum, sooner."""
     program = build_program(problem)
+    held = binding_rows(program)
     departures = {session.id: session.departure for session in problem.sessions}
     highs = _quiet_highs()
-    if _pass(highs, program) != highspy.HighsStatus.kOk:
+    if _pass(highs, program, held) != highspy.HighsStatus.kOk:
         return _failed(problem, departures, 0.0, "HiGHS refused the program (passModel)")
     if warm is not None and warm.warm is not None:
-        basis = starting_basis(warm.warm, problem, program)
+        basis = starting_basis(warm.warm, problem, program, held)
         if basis is not None:
             highs.setBasis(basis)
     highs.run()
@@ -73,7 +80,7 @@ def solve(problem: PlanningProblem, warm: Plan | None = None) -> Plan:
             columns[program.peak_column : program.peak_column + len(problem.demand)]
         ),
         costs=_costs(problem, program, columns),
-        warm=WarmStart.of(highs.getBasis(), problem, program),
+        warm=WarmStart.of(highs.getBasis(), problem, program, held),
         iterations=int(highs.getInfo().simplex_iteration_count),
     )
 
@@ -101,25 +108,29 @@ def _quiet_highs() -> _Highs:
     return highs
 
 
-def _pass(highs: _Highs, program: LinearProgram) -> highspy.HighsStatus:
-    """Hand ``program`` to ``highs`` straight from its arrays (one copy; a ``HighsLp``
-    would be a second). HiGHS takes each column's start without the final one, and an
-    integrality per column (0: continuous)."""
+def _pass(highs: _Highs, program: LinearProgram, held: Bools) -> highspy.HighsStatus:
+    """Hand ``program`` to ``highs`` straight from its arrays, only its rows ``held``
+    (:func:`~depotctl.engine.planner.program.binding_rows`, renumbered in order): one
+    copy each (a ``HighsLp`` would be a second). HiGHS takes each column's start
+    without the final one, and an integrality per column (0: continuous)."""
+    entries = held[program.index]
+    before = np.concatenate([[0], np.cumsum(entries)])  # entries held before each one
+    index = (np.cumsum(held) - 1)[program.index[entries]]
     return highs.passModel(
         program.num_col,
-        program.num_row,
-        int(program.index.size),
+        int(np.count_nonzero(held)),
+        int(index.size),
         int(highspy.MatrixFormat.kColwise),
         int(highspy.ObjSense.kMinimize),
         0.0,
         program.col_cost,
         program.col_lower,
         program.col_upper,
-        program.row_lower,
-        program.row_upper,
-        program.start[:-1],
-        program.index,
-        program.value,
+        program.row_lower[held],
+        program.row_upper[held],
+        before[program.start[:-1]].astype(np.int32),
+        index.astype(np.int32),
+        program.value[entries],
         np.zeros(program.num_col, dtype=np.int32),
     )
 

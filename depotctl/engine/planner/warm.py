@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from depotctl.engine.planner.blocks import Blocks
 from depotctl.engine.planner.problem import PlanningProblem
-from depotctl.engine.planner.program import Floats, LinearProgram
+from depotctl.engine.planner.program import Bools, Floats, LinearProgram
 
 Statuses = npt.NDArray[np.int8]
 _LOWER = int(highspy.HighsBasisStatus.kLower)
@@ -83,40 +83,53 @@ class _Layout:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class WarmStart:
-    """A solve's basis (HiGHS's status per column and row) with its problem and
-    program, read only when a later solve starts from it (reading a basis out of
-    HiGHS costs more than building a small program); equal only to itself (a plan
-    compares without it)."""
+    """A solve's basis (HiGHS's status per column and per row ``held``, those it was
+    handed) with its problem and program, read only when a later solve starts from it
+    (reading a basis out of HiGHS costs more than building a small program); equal
+    only to itself (a plan compares without it)."""
 
     basis: highspy.HighsBasis
     problem: PlanningProblem
     program: LinearProgram
+    held: Bools
 
     @classmethod
     def of(
-        cls, basis: highspy.HighsBasis, problem: PlanningProblem, program: LinearProgram
+        cls,
+        basis: highspy.HighsBasis,
+        problem: PlanningProblem,
+        program: LinearProgram,
+        held: Bools,
     ) -> WarmStart | None:
-        """The warm start of a solve's ``basis``; None when HiGHS has no valid one."""
-        return cls(basis, problem, program) if basis.valid else None
+        """The warm start of a solve's ``basis`` of ``program``'s rows ``held``; None
+        when HiGHS has no valid one."""
+        return cls(basis, problem, program, held) if basis.valid else None
 
-    def statuses(self) -> tuple[Statuses, Statuses]:
-        """HiGHS's status of each column and of each row (each read converts the
-        whole vector)."""
-        return _statuses(self.basis.col_status), _statuses(self.basis.row_status)
+    def statuses(self) -> tuple[Statuses, Statuses] | None:
+        """The status of each column and of each row of the program (a row HiGHS was
+        not handed is basic: it never binds); None when HiGHS's basis is not of the
+        program handed to it. Each read converts the whole vector."""
+        cols, held = _statuses(self.basis.col_status), _statuses(self.basis.row_status)
+        if cols.size != self.program.num_col or held.size != np.count_nonzero(self.held):
+            return None
+        rows = np.full(self.program.num_row, _BASIC, dtype=np.int8)
+        rows[self.held] = held
+        return cols, rows
 
 
 def starting_basis(
-    warm: WarmStart, problem: PlanningProblem, program: LinearProgram
+    warm: WarmStart, problem: PlanningProblem, program: LinearProgram, held: Bools | None = None
 ) -> highspy.HighsBasis | None:
-    """``warm`` mapped onto ``program`` (see the module); None when the horizons do not
-    line up (blocks of another length, or a start not a whole number of blocks after
-    the old one)."""
+    """``warm`` mapped onto ``program``'s rows ``held`` (None: all; see the module);
+    None when the horizons do not line up (blocks of another length, or a start not a
+    whole number of blocks after the old one)."""
     shift = _shift(warm.problem.blocks, problem.blocks)
     if shift is None:
         return None
-    col_was, row_was = warm.statuses()
-    if col_was.size != warm.program.num_col or row_was.size != warm.program.num_row:
-        return None  # HiGHS's basis is not of the whole program
+    was = warm.statuses()
+    if was is None:
+        return None
+    col_was, row_was = was
     old, new = _Layout.of(warm.problem, warm.program), _Layout.of(problem, program)
     count, old_count = problem.blocks.count, old.blocks.count
     cols = np.full(program.num_col, _LOWER, dtype=np.int8)
@@ -160,7 +173,7 @@ def starting_basis(
     _fit_bounds(rows, program.row_lower, program.row_upper)
     basis = highspy.HighsBasis()
     basis.col_status = [_STATUS[s] for s in cols.tolist()]
-    basis.row_status = [_STATUS[s] for s in rows.tolist()]
+    basis.row_status = [_STATUS[s] for s in (rows if held is None else rows[held]).tolist()]
     basis.valid = True
     basis.alien = True
     return basis

@@ -10,7 +10,8 @@ import pytest
 
 from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
 from depotctl.engine.planner.demand_charge import DemandTerm
-from depotctl.engine.planner.program import OVERLOAD_FACTOR, build_program
+from depotctl.engine.planner.program import OVERLOAD_FACTOR, binding_rows, build_program
+from depotctl.engine.planner.solve import _pass, _quiet_highs, solve
 from depotctl.engine.planner.storage import PlannedStorage
 from tests.engine.conftest import T0
 
@@ -390,3 +391,29 @@ def test_the_sparse_program_is_the_one_the_module_defines() -> None:
         "import_row",
     ):
         assert np.array_equal(np.asarray(getattr(program, name)), defined[name]), name
+
+
+def test_the_rows_that_cannot_bind_are_the_node_rows_their_columns_cannot_fill() -> None:
+    """A node row its columns, each at the bound that loads it most, cannot fill (no
+    column at all included) is left out of what HiGHS is handed; every other row is
+    kept, and the optimum is the one of the whole program."""
+    problem = rich_problem()
+    program = build_program(problem)
+    defined = defined_program(problem)
+    matrix = defined["matrix"]
+    # each entry at the bound of its column that loads the row most
+    bound = np.where(matrix > 0.0, defined["col_upper"], defined["col_lower"])
+    cells = np.zeros_like(matrix)
+    np.multiply(matrix, bound, out=cells, where=matrix != 0.0)
+    most = cells.sum(axis=1)
+    row = np.arange(program.num_row)
+    nodes = (row >= program.node_row) & (row < program.import_row)
+    held = binding_rows(program)
+    assert np.array_equal(held, ~nodes | (most > program.row_upper))
+    assert 0 < np.count_nonzero(held & nodes) < np.count_nonzero(nodes)  # both kinds here
+    whole = _quiet_highs()
+    _pass(whole, program, np.ones(program.num_row, dtype=bool))
+    whole.run()
+    plan = solve(problem)
+    assert plan.objective == pytest.approx(whole.getInfo().objective_function_value, rel=1e-9)
+    assert plan.objective == pytest.approx(float(program.col_cost @ whole.getSolution().col_value))

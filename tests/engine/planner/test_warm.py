@@ -87,7 +87,9 @@ def test_a_block_later_the_basis_moves_with_the_instants() -> None:
     basis = starting_basis(before.warm, later, program)
     assert basis is not None
     old_program = build_program(depot(8))
-    old = int(before.warm.statuses()[0][int(old_program.first_column[0]) + 1])
+    statuses = before.warm.statuses()
+    assert statuses is not None
+    old = int(statuses[0][int(old_program.first_column[0]) + 1])
     assert int(basis.col_status[int(program.first_column[0])]) == old
 
 
