@@ -27,7 +27,7 @@ from depotctl.engine.capacity import effective_capacity
 from depotctl.engine.demand import IDLE_TIER, Demands, demands_of
 from depotctl.engine.explain import Decision, constraint_view, evse_view
 from depotctl.engine.structure import Structure, structure_of
-from depotctl.engine.waterfill import TOLERANCE, Floats, Ints, fill, usage
+from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, fill, usage
 
 
 def allocate(snapshot: Snapshot) -> Allocation:
@@ -49,10 +49,7 @@ def allocate(snapshot: Snapshot) -> Allocation:
         floors[admitted] = demands.floor[admitted]
         caps = np.zeros(n)
         caps[admitted] = demands.cap[admitted] - demands.floor[admitted]
-        # the admitted EVSEs' entries only: the others take nothing in this tier
-        chosen = np.zeros(n, dtype=bool)
-        chosen[admitted] = True
-        theirs = structure.constraints.among(chosen)
+        theirs = _entries_of(structure, admitted)
         room -= usage(floors, theirs)
         extra, stopped = fill(caps, room, theirs)
         room -= usage(extra, theirs)
@@ -76,6 +73,21 @@ def allocate(snapshot: Snapshot) -> Allocation:
         limits_a=dict(zip(structure.evse_ids, limits.tolist(), strict=True)),
         _decision=decision,
     )
+
+
+#: Entries below which a tier reads every entry: picking its EVSEs' out costs more.
+_PICKED_FROM = 10_000
+
+
+def _entries_of(structure: Structure, admitted: Ints) -> Constraints:
+    """The constraints with the ``admitted`` EVSEs' entries only (the others take
+    nothing in this tier), or all of them on a small depot."""
+    constraints = structure.constraints
+    if constraints.entry_con.size < _PICKED_FROM:
+        return constraints
+    chosen = np.zeros(len(structure.evse_ids), dtype=bool)
+    chosen[admitted] = True
+    return constraints.among(chosen)
 
 
 def _admit(

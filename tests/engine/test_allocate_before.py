@@ -5,6 +5,9 @@ within a tolerance: the speed-up reorganises the work, never the arithmetic)."""
 
 from __future__ import annotations
 
+import sys
+from unittest.mock import patch
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +16,7 @@ from depotctl.engine import allocate
 from tests.engine.allocate_before import decided
 from tests.engine.strategies import snapshots, topologies
 
+ENGINE = sys.modules["depotctl.engine.allocate"]
 SAME = settings(
     max_examples=120,
     deadline=None,
@@ -21,15 +25,19 @@ SAME = settings(
 
 
 def check_same(snap: Snapshot) -> None:
-    decision = allocate(snap)._decision
-    assert decision is not None
+    """As before, whether each tier reads every entry (a small depot) or its admitted
+    EVSEs' only (a large one: forced here)."""
     limits, binder, paused_at = decided(snap)
-    ids = decision.structure.evse_ids
-    assert dict(zip(ids, decision.limits.tolist(), strict=True)) == dict(
-        zip(ids, limits.tolist(), strict=True)
-    )
-    assert decision.binder.tolist() == binder.tolist()
-    assert decision.paused_at.tolist() == paused_at.tolist()
+    for picked_from in (ENGINE._PICKED_FROM, 0):
+        with patch.object(ENGINE, "_PICKED_FROM", picked_from):
+            decision = allocate(snap)._decision
+        assert decision is not None
+        ids = decision.structure.evse_ids
+        assert dict(zip(ids, decision.limits.tolist(), strict=True)) == dict(
+            zip(ids, limits.tolist(), strict=True)
+        )
+        assert decision.binder.tolist() == binder.tolist()
+        assert decision.paused_at.tolist() == paused_at.tolist()
 
 
 @SAME
