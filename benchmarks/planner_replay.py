@@ -12,7 +12,9 @@ delivered as a share of demand and violations by the replay's exact phasor check
 - **allocator**: ``depotctl sim replay`` (the allocator alone, every 5 min);
 - **online plan**: ``sim replay --planner`` — every 5 min the planner sees only the
   sessions plugged in (no future arrivals), plans them over its horizon (15-minute
-  blocks) and the allocator caps non-urgent sessions at the plan's rate;
+  blocks, each departure held back by the 5-minute replan interval) and the
+  allocator caps every session at the plan's rate (an urgent one goes first only
+  when the plan charges it at its full rate);
 - **acnportal EDF**: acnportal 0.3.3's own simulator and earliest-deadline-first on
   ``caltech_acn(transformer_cap=kVA)`` (``acnportal_caltech_replay.acnportal_edf``),
   violations by acnportal's exact check;

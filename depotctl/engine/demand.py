@@ -97,7 +97,7 @@ def demands_of(
     with np.errstate(divide="ignore", invalid="ignore"):
         time_needed = np.where(rate_w > 0, needed / rate_w * 3600.0, np.inf)
     laxity = (deadlines - at) - time_needed
-    urgent = laxity < policy.urgency_threshold_s
+    urgent = (laxity < policy.urgency_threshold_s) & (planned >= rate_cap - 1e-6)  # plan holds it
 
     options = np.stack(
         [

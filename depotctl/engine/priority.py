@@ -37,7 +37,11 @@ class Priority:
 
     def __str__(self) -> str:
         """``class 0, urgent: laxity 12 min (urgent under 30 min)``."""
-        urgency = "urgent" if self.urgent else "not urgent"
+        urgency = (
+            "urgent"
+            if self.urgent
+            else ("not urgent" if self.laxity_s >= self.threshold_s else "held by the plan")
+        )
         if math.isinf(self.laxity_s) and self.laxity_s < 0:
             return f"class {self.priority_class}, {urgency}: no rate to charge at"
         text = (

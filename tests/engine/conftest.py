@@ -210,7 +210,7 @@ def deadline_and_need(snap: Snapshot, s: Session) -> tuple[datetime, float]:
 
 def is_urgent(snap: Snapshot, s: Session) -> bool:
     """Laxity — time to the deadline less the time needed at full rate — under the
-    policy's threshold."""
+    policy's threshold, unless a plan holds it below its full rate."""
     evse = snap.topology.evses[s.evse_id]
     deadline, need = deadline_and_need(snap, s)
     vehicle = s.vehicle_max_current_a
@@ -218,7 +218,8 @@ def is_urgent(snap: Snapshot, s: Session) -> bool:
     rate_w = rate_a * evse.watts_per_amp
     needed_s = need / rate_w * 3600 if rate_w > 0 else math.inf
     laxity = (deadline - snap.at).total_seconds() - needed_s
-    return laxity < snap.policy.urgency_threshold_s
+    planned = math.inf if s.planned_rate_a is None else s.planned_rate_a
+    return laxity < snap.policy.urgency_threshold_s and planned >= rate_a - 1e-6  # else held
 
 
 def tier(snap: Snapshot, s: Session) -> int:

@@ -262,12 +262,12 @@ def one_charger() -> Topology:
         ({}, 32.0, BindingKind.CHARGER_LIMIT),
         ({"vehicle_max_current_a": 16.0}, 16.0, BindingKind.VEHICLE_LIMIT),
         ({"planned_rate_a": 10.0}, 10.0, BindingKind.PLANNED_RATE),
-        # urgent: 50 kWh in 2 h needs 2.3 h at 22 kW — the plan is ignored
-        ({"planned_rate_a": 10.0, "hours_left": 2.0}, 32.0, BindingKind.CHARGER_LIMIT),
+        # urgent (50 kWh in 2 h needs 2.3 h at 22 kW), but a plan holding it is followed
+        ({"planned_rate_a": 10.0, "hours_left": 2.0}, 10.0, BindingKind.PLANNED_RATE),
         ({"delivered_kwh": 50.0}, 0.0, BindingKind.ENERGY_SATISFIED),
         ({"vehicle_max_current_a": 4.0}, 0.0, BindingKind.VEHICLE_LIMIT),  # below 6 A
     ],
-    ids=["charger", "vehicle", "planned", "urgent-ignores-plan", "satisfied", "vehicle-below-min"],
+    ids=["charger", "vehicle", "planned", "urgent-held-by-plan", "satisfied", "vehicle-below-min"],
 )
 def test_an_evses_own_cap_binds_with_its_reason(
     fields: dict[str, float], limit: float, kind: BindingKind

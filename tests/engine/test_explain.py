@@ -29,7 +29,7 @@ from depotctl.engine import Allocation, LimitKind, LimitSource, allocate
 from depotctl.engine.allocation import Binding, BindingKind, EvseState
 from depotctl.engine.explain import Candidate
 from depotctl.engine.priority import Priority, laxity_s
-from tests.engine.conftest import POLICY, T0, Depot, at, decision_of, session, snapshot
+from tests.engine.conftest import POLICY, T0, Depot, at, decision_of, is_urgent, session, snapshot
 from tests.engine.strategies import snapshots
 
 FAST = settings(
@@ -452,7 +452,7 @@ def check_the_laxity_explained_is_the_one_that_made_the_session_urgent(
         priority = allocation.priority(s.evse_id)
         assert priority is not None
         assert priority.priority_class == s.priority_class
-        assert priority.urgent == (priority.laxity_s < snap.policy.urgency_threshold_s)
+        assert priority.urgent == is_urgent(snap, s)
         assert priority.laxity_s == laxity_s(snap, s)
         if snap.policy.priority == "laxity":
             order = float(decision.demands.order[index])

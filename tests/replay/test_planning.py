@@ -92,31 +92,33 @@ def test_following_the_plan_holds_the_demand_peak_down_and_meets_every_demand(
     assert follower.tally.failed == 0 and follower.tally.unpriced == 0
 
 
-def test_a_session_within_the_urgency_threshold_of_its_departure_stays_in_the_plan(
+def test_departures_are_held_back_by_the_replan_and_one_that_close_stays_in_the_plan(
     caltech: tuple[Topology, Policy],
 ) -> None:
-    """Held back by the 30 min threshold, a session leaving in 20 min would fall out of
-    the plan while it charges at its full rate, urgent: the plan keeps its real
-    departure and counts its power; one leaving in 2 h is planned to 1.5 h from now."""
+    """Each departure is planned one replan interval (5 min) early, so what following
+    falls short of between two plans has time to catch up; held back, a session leaving
+    in 4 min would fall out of the plan while it charges at its full rate: the plan
+    keeps its real departure and counts its power."""
     topology, policy = caltech
     tariff = acnportal_tariff([0], [0.10], demand=10.0)
     follower = PlanFollower(allocate, LA, CostSignals(tariff=tariff))
-    leaving = as_session(_session("ca-308/1", NINE - timedelta(hours=3), 3 + 1 / 3, 5_000.0), 0.0)
+    leaving = as_session(_session("ca-308/1", NINE - timedelta(hours=3), 3 + 4 / 60, 5_000.0), 0.0)
     staying = as_session(_session("ca-508/1", NINE - timedelta(hours=1), 3, 5_000.0), 0.0)
     snapshot = Snapshot(at=NINE, topology=topology, policy=policy, sessions=(leaving, staying))
-    assert policy.urgency_threshold_s == 1800.0
+    assert follower.settings.replan == timedelta(minutes=5)
     departures = {s.id: s.departure for s in follower.problem(snapshot).sessions}
     assert departures == {
-        leaving.id: NINE + timedelta(minutes=20),
-        staying.id: NINE + timedelta(hours=1.5),
+        leaving.id: NINE + timedelta(minutes=4),
+        staying.id: NINE + timedelta(hours=2) - timedelta(minutes=5),
     }
     allocation = follower(snapshot)
     plan = follower._last
     assert plan is not None and follower.tally.failed == 0
-    # the plan counts the urgent session's full 32 A (6.656 kW at 208 V) in its import now
+    # the plan counts the urgent session's full 32 A (6.656 kW at 208 V) in its import
+    # now: for its 4 minutes of the 15-minute block, at the block's average
     assert allocation.limits_a["ca-308/1"] == pytest.approx(32.0)
     assert plan.sessions[leaving.id].power_w[0] == pytest.approx(6_656.0, rel=0.01)
-    assert plan.import_w[0] >= 6_656.0 * 0.99
+    assert plan.import_w[0] >= 6_656.0 * 4 / 15 * 0.99
 
 
 def test_metered_energy_sets_the_peak_so_far_per_demand_interval() -> None:

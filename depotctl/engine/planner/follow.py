@@ -3,10 +3,15 @@
 
 A session the plan does not know (it arrived after the solve), and every session
 when the plan has no answer for now, keeps no planned rate: the allocator alone
-decides it. Urgency and every limit still override the plan in the allocator.
+decides it. Every limit still overrides the plan in the allocator; urgency does for a
+session the plan charges at its full rate (it goes first) or does not know, not for
+one the plan holds below it (the plan weighed its departure against every other
+session's: on Caltech 2019-05-13 at 30 kVA, letting urgency override such plans
+cost 3 points of the energy delivered).
 
 A rate below the EVSE's minimum current, which the allocator would pause, is pooled
-with the block's others into whole minimums (:mod:`.minimums`).
+with the block's others into whole minimums, unless the plan finishes the session
+within the block: then it is the minimum (:mod:`.minimums`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from depotctl.domain.plan_notes import PlanNote
+from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
+from depotctl.engine.planner.inputs import session_need
 from depotctl.engine.planner.minimums import IDLE_W, PlannedRate, rates_a
 from depotctl.engine.planner.plan import Plan
 from depotctl.engine.planner.problem import PlannedSession, PlanningProblem
@@ -34,7 +41,8 @@ def followed(snapshot: Snapshot, problem: PlanningProblem, plan: Plan) -> Snapsh
         evse = snapshot.topology.evses.get(session.evse_id)
         if watts is None or known is None or evse is None or known.evse_id != evse.id:
             continue
-        rates.append(PlannedRate(session.id, watts, evse, known.departure))
+        finishing = _finishing(snapshot, problem, session, watts)
+        rates.append(PlannedRate(session.id, watts, evse, known.departure, finishing))
         notes[session.id] = plan_note(problem, plan, known, at)
     caps = rates_a(rates)
     sessions = tuple(
@@ -42,6 +50,21 @@ def followed(snapshot: Snapshot, problem: PlanningProblem, plan: Plan) -> Snapsh
         for session in snapshot.sessions
     )
     return replace(snapshot, sessions=sessions, plan_notes=notes)
+
+
+def _finishing(
+    snapshot: Snapshot, problem: PlanningProblem, session: Session, watts: float
+) -> bool:
+    """Whether ``watts`` from now to the end of the block now (or the session's
+    departure) gives ``session`` all it still needs."""
+    at = snapshot.at
+    blocks = problem.blocks
+    now = blocks.index(at)
+    if now is None or watts <= IDLE_W:
+        return False
+    need_wh, departure = session_need(snapshot, session)
+    end = min(blocks.start + blocks.length * (now + 1), departure)
+    return watts * max(0.0, (end - at).total_seconds()) / 3600.0 >= need_wh
 
 
 def plan_note(

@@ -87,16 +87,31 @@ def test_a_session_with_slack_is_deferred_to_the_cheap_block_and_explain_says_wh
     assert later.sessions[0].planned_rate_a == pytest.approx(32.0)
 
 
-def test_an_urgent_session_is_never_held_by_the_plan() -> None:
+def test_an_urgent_session_goes_first_unless_the_plan_holds_it_below_its_full_rate() -> None:
+    """Urgent (30 kWh in 1.5 h at 22 kW leaves 8 min of laxity): the plan charges it at
+    its full rate, and so does the allocator, first; without a plan it is urgent too;
+    a plan that holds it below its full rate — having weighed its departure against
+    every other session's — is followed (on Caltech 2019-05-13 at 30 kVA urgency
+    overriding such plans cost 3 points of energy)."""
     tight = car("c2/1", 30.0, hours=1.5)
     snap = snapshot_at(NOW, tight)
     problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
-    plan = solve(problem)
-    following = followed(snap, problem, plan)
-    # even a plan that held it (say a stale one) would not: urgency overrides it
-    held = replace(following.sessions[0], planned_rate_a=0.0)
-    view = allocate(snapshot_at(NOW, held)).evses["c2/1"]
-    assert view.limit_a == pytest.approx(32.0)
+    following = followed(snap, problem, solve(problem))
+    assert following.sessions[0].planned_rate_a == pytest.approx(32.0)
+    allocation = allocate(following)
+    assert allocation.evses["c2/1"].limit_a == pytest.approx(32.0)
+    first = allocation.priority("c2/1")
+    assert first is not None and first.urgent
+    unplanned = allocate(snapshot_at(NOW, tight))
+    alone = unplanned.priority("c2/1")
+    assert unplanned.evses["c2/1"].limit_a == pytest.approx(32.0)
+    assert alone is not None and alone.urgent
+    held = replace(following.sessions[0], planned_rate_a=10.0)
+    holding = allocate(snapshot_at(NOW, held))
+    view = holding.evses["c2/1"]
+    assert view.limit_a == pytest.approx(10.0)
+    assert view.binding.kind is BindingKind.PLANNED_RATE
+    assert str(holding.priority("c2/1")).startswith("class 0, held by the plan: laxity 8 min")
 
 
 def test_a_session_the_plan_does_not_know_is_left_to_the_allocator() -> None:
@@ -123,17 +138,18 @@ def with_rate(plan: Plan, session_id: str, watts: float) -> Plan:
 
 def test_rates_below_the_minimum_current_are_pooled_and_the_allocator_admits_them() -> None:
     """The LP may plan 4 A each where the EVSEs' minimum is 6 A: paused, both sessions
-    would lose what the plan counted on; pooled, the earlier departure charges at 6 A."""
+    would lose what the plan counted on; pooled, the earlier departure charges at a
+    minimum and the 2 A left: 8 A."""
     early, late = car("c1/1", 30.0, hours=6.0), car("c2/1", 30.0, hours=10.0)
     snap = snapshot_at(NOW, early, late)
     problem = planning_problem(snap, CostSignals(), SETTINGS)
     plan = with_rate(with_rate(solve(problem), early.id, 4.0 * WPA), late.id, 4.0 * WPA)
     following = followed(snap, problem, plan)
     rates = {s.id: s.planned_rate_a for s in following.sessions}
-    assert rates == {early.id: pytest.approx(6.0), late.id: 0.0}
+    assert rates == {early.id: pytest.approx(8.0), late.id: 0.0}
     allocation = allocate(following)
     view = allocation.evses["c1/1"]
-    assert view.limit_a == pytest.approx(6.0) and view.state is EvseState.CHARGING
+    assert view.limit_a == pytest.approx(8.0) and view.state is EvseState.CHARGING
     assert view.binding.kind is BindingKind.PLANNED_RATE
     assert allocation.evses["c2/1"].limit_a == 0.0
     # above the minimum the plan's rate is kept as it is, and no power is no power
@@ -144,6 +160,25 @@ def test_rates_below_the_minimum_current_are_pooled_and_the_allocator_admits_the
     }
     idle = followed(snap, problem, with_rate(with_rate(plan, early.id, 0.5), late.id, 0.5))
     assert [s.planned_rate_a for s in idle.sessions] == [0.0, 0.0]
+
+
+def test_a_session_the_plan_finishes_within_the_block_charges_at_its_minimum() -> None:
+    """250 Wh left: the plan spreads it over the 15-minute block, 1 kW (1.4 A), under
+    the 6 A minimum and alone in the pool; planned so again at every replan, such a
+    session stayed a few Wh short until it left. It gets its minimum: the same energy
+    within the block, sooner."""
+    almost = car("c1/1", 0.25, hours=10.0)
+    snap = snapshot_at(NOW, almost)
+    problem = planning_problem(snap, CostSignals(), SETTINGS)
+    plan = solve(problem)
+    assert plan.sessions[almost.id].power_w[0] == pytest.approx(1_000.0, rel=1e-3)
+    [following] = followed(snap, problem, plan).sessions
+    assert following.planned_rate_a == pytest.approx(6.0)
+    # needing more than the block gives, the same rate is pooled: alone, under half a
+    # minimum, it is none
+    more = replace(almost, requirement=EnergyRequirement(5_000.0, NOW + timedelta(hours=10)))
+    [pooled] = followed(snapshot_at(NOW, more), problem, plan).sessions
+    assert pooled.planned_rate_a == 0.0
 
 
 def test_a_rate_pooled_to_the_minimum_still_keeps_the_nodes_limit() -> None:
