@@ -102,7 +102,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_serve_seeds_the_site_writes_tokens_and_endpoints_and_stops_cleanly(
+def test_serve_seeds_the_site_writes_tokens_and_endpoints_keeps_a_second_out_and_stops(
     tmp_path: Path,
 ) -> None:
     with serve(tmp_path, "--site", str(AU_DEPOT), "--clock", "sim", "--speed", "60") as running:
@@ -136,6 +136,7 @@ def test_serve_seeds_the_site_writes_tokens_and_endpoints_and_stops_cleanly(
         advanced = (second - first).total_seconds()
         assert 60 * (asked_again - answered) - 1e-3 <= advanced
         assert advanced <= 60 * (answered_again - asked) + 1e-3
+        _a_second_serve_exits_4_and_changes_nothing(tmp_path, running)
         metrics = httpx.get(running.api + "/metrics").text
         total = next(
             float(line.split()[-1])
@@ -352,37 +353,35 @@ def _lock_record(state_dir: Path) -> dict[str, object]:
     return record
 
 
-def test_a_second_serve_on_the_same_state_directory_exits_4_and_changes_nothing(
-    tmp_path: Path,
-) -> None:
-    with serve(tmp_path, "--site", str(AU_DEPOT)) as first:
-        assert _lock_record(tmp_path)["pid"] == first.process.pid
-        endpoints = (tmp_path / "endpoints.json").read_bytes()
-        kept = {
-            path: (path.read_bytes(), path.stat().st_mtime_ns)
-            for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").glob("*.token")]
-        }
-        second = subprocess.run(
-            _command(tmp_path, "--site", str(AU_DEPOT)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
-        assert second.returncode == 4
-        [line] = second.stderr.splitlines()
-        started = str(_lock_record(tmp_path)["started_at"]).replace("+00:00", "Z")[:19]
-        assert line == (
-            f"depotctl serve: state directory {tmp_path} in use by pid {first.process.pid} "
-            f"(started {started}Z); stop that controller first, or give --state-dir another "
-            "directory"
-        )
-        # the first still owns the directory: its ports, its tokens, its lock
-        assert (tmp_path / "endpoints.json").read_bytes() == endpoints
-        assert json.loads(endpoints)["api"] == first.api
-        assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in kept} == kept
-        assert httpx.get(first.api + "/healthz").json() == {"status": "ok", "revision": 1}
-        assert first.stop()[0] == 0
+def _a_second_serve_exits_4_and_changes_nothing(tmp_path: Path, first: Process) -> None:
+    """A second ``serve`` on ``first``'s state directory: exit 4 in one line naming the
+    holder, and ``first`` still owns the directory (its ports, tokens and lock)."""
+    assert _lock_record(tmp_path)["pid"] == first.process.pid
+    endpoints = (tmp_path / "endpoints.json").read_bytes()
+    kept = {
+        path: (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").glob("*.token")]
+    }
+    second = subprocess.run(
+        _command(tmp_path, "--site", str(AU_DEPOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert second.returncode == 4
+    [line] = second.stderr.splitlines()
+    started = str(_lock_record(tmp_path)["started_at"]).replace("+00:00", "Z")[:19]
+    assert line == (
+        f"depotctl serve: state directory {tmp_path} in use by pid {first.process.pid} "
+        f"(started {started}Z); stop that controller first, or give --state-dir another "
+        "directory"
+    )
+    # the first still owns the directory: its ports, its tokens, its lock
+    assert (tmp_path / "endpoints.json").read_bytes() == endpoints
+    assert json.loads(endpoints)["api"] == first.api
+    assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in kept} == kept
+    assert httpx.get(first.api + "/healthz").json() == {"status": "ok", "revision": 1}
 
 
 def test_serve_on_a_locked_empty_directory_creates_nothing(tmp_path: Path) -> None:
