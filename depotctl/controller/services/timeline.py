@@ -15,7 +15,7 @@ tightened by the envelopes on it while they were active (the journal's
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, NamedTuple
@@ -26,8 +26,8 @@ from depotctl.controller.services.errors import Invalid
 from depotctl.controller.services.lookups import site_in_force, unknown
 from depotctl.controller.store import JournalKind
 from depotctl.controller.store.compaction import QUARTER
+from depotctl.controller.store.telemetry import TelemetryTotal
 from depotctl.domain.envelopes import Direction, Envelope
-from depotctl.domain.phases import Phase
 from depotctl.domain.topology import NodeKind, Topology
 
 #: The most steps a timeline has: each at least a minute.
@@ -287,47 +287,28 @@ def _load_samples(
     watts_per_amp: float,
 ) -> list[Sample]:
     """The meters' summed load per minute (and per quarter hour where the minutes are
-    folded): power in W, or the highest line current in A (from power over
-    ``watts_per_amp`` where a meter reads no current)."""
-    uow = depot.units()
-    minutes: dict[datetime, dict[str, float]] = {}
-    quarters: dict[datetime, dict[str, float]] = {}
+    folded), added up by the store: power in W, or the highest line current in A
+    (from power over ``watts_per_amp`` where no meter read a current)."""
+    telemetry = depot.units().telemetry
     whole = (since - QUARTER).replace(second=0, microsecond=0)
-    for meter in meters:
-        for minute in uow.telemetry.history(meter, since=since, until=until, limit=10**7):
-            _add(minutes, minute.minute, minute.power_w_mean, minute.current_a_max)
-        for quarter in uow.telemetry.quarters(meter, since=whole, until=until):
-            _add(quarters, quarter.start, quarter.power_w_mean, quarter.current_a_max)
     samples = []
-    for folded, length in ((minutes, MINUTE), (quarters, QUARTER)):
-        for start, by_line in sorted(folded.items()):
-            value = _load_value(by_line, unit, watts_per_amp)
+    for totals, length in (
+        (telemetry.minute_totals(meters, since=since, until=until), MINUTE),
+        (telemetry.quarter_totals(meters, since=whole, until=until), QUARTER),
+    ):
+        for total in totals:
+            value = _load_value(total, unit, watts_per_amp)
             if value is not None:
-                samples.append(Sample(start, start + length, value))
+                samples.append(Sample(total.start, total.start + length, value))
     return samples
 
 
-def _add(
-    into: dict[datetime, dict[str, float]],
-    at: datetime,
-    power_w: float | None,
-    current_a: Mapping[Phase, float] | None,
-) -> None:
-    """Add one meter's reading of ``at`` to the others' (per line, and power)."""
-    held = into.setdefault(at, {})
-    if power_w is not None:
-        held["W"] = held.get("W", 0.0) + power_w
-    for line, amps in (current_a or {}).items():
-        held[str(line)] = held.get(str(line), 0.0) + amps
-
-
-def _load_value(by_line: dict[str, float], unit: str, watts_per_amp: float) -> float | None:
+def _load_value(total: TelemetryTotal, unit: str, watts_per_amp: float) -> float | None:
     if unit == "W":
-        return by_line.get("W")
-    lines = [amps for line, amps in by_line.items() if line != "W"]
-    if lines:
-        return max(lines)
-    power = by_line.get("W")
+        return total.power_w
+    if total.current_a:
+        return max(total.current_a.values())
+    power = total.power_w
     return power / watts_per_amp if power is not None and watts_per_amp > 0 else None
 
 

@@ -58,6 +58,17 @@ class TelemetryQuarter:
     current_a_max: dict[Phase, float] | None
 
 
+@dataclass(frozen=True)
+class TelemetryTotal:
+    """Several nodes' telemetry of one minute or quarter hour (UTC), added up: their
+    mean power summed over the nodes with a power reading, and per phase their peak
+    currents summed over the nodes with one (None where none had one)."""
+
+    start: datetime
+    power_w: float | None
+    current_a: dict[Phase, float] | None
+
+
 _PHASE_COLUMNS = {Phase.L1: "l1_ma_max", Phase.L2: "l2_ma_max", Phase.L3: "l3_ma_max"}
 
 
@@ -91,6 +102,19 @@ ON CONFLICT (node, minute) DO UPDATE SET
         END,
     {_PEAKS}
 """
+
+# Several nodes' rows added up by minute or quarter hour in ``[?, ?)``: the nodes by
+# name as one JSON array (any number), each read by its primary-key range.
+_TOTALS = """
+SELECT {key} AS start, sum({power}) AS power_mw, sum(l1_ma_max) AS l1_ma_max,
+       sum(l2_ma_max) AS l2_ma_max, sum(l3_ma_max) AS l3_ma_max
+FROM {table}
+WHERE node IN (SELECT id FROM telemetry_nodes WHERE name IN (SELECT value FROM json_each(?)))
+  AND {key} >= ? AND {key} < ?
+GROUP BY {key} ORDER BY {key}
+"""
+#: a quarter hour's mean power (mW) over its minutes with one
+_QUARTER_MEAN = "power_mw_sum * 1.0 / nullif(power_minutes, 0)"
 
 _READ = f"WHERE node = {NODE_ID} AND {{key}} >= ? AND {{key}} < ? ORDER BY {{key}}"
 
@@ -193,6 +217,39 @@ class Telemetry:
                 _currents(r),
             )
             for r in rows
+        ]
+
+    def minute_totals(
+        self, nodes: Iterable[str], *, since: datetime, until: datetime
+    ) -> list[TelemetryTotal]:
+        """The minutes starting in ``[since, until)`` that any of ``nodes`` reported
+        in, each with their readings added up (:class:`TelemetryTotal`), oldest first:
+        one query, summed in SQL."""
+        return self._totals("telemetry", "minute", "power_mw_mean", nodes, since, until)
+
+    def quarter_totals(
+        self, nodes: Iterable[str], *, since: datetime, until: datetime
+    ) -> list[TelemetryTotal]:
+        """The quarter hours (:meth:`quarters`) starting in ``[since, until)`` that any
+        of ``nodes`` has, each with their mean power and peak currents added up,
+        oldest first."""
+        return self._totals("telemetry_quarters", "start", _QUARTER_MEAN, nodes, since, until)
+
+    def _totals(
+        self,
+        table: str,
+        key: str,
+        power: str,
+        nodes: Iterable[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[TelemetryTotal]:
+        rows = self._store.rows(
+            _TOTALS.format(table=table, key=key, power=power),
+            (json.dumps(sorted(set(nodes))), epoch_minute(since), epoch_minute(until)),
+        )
+        return [
+            TelemetryTotal(minute_at(r["start"]), base(r["power_mw"]), _currents(r)) for r in rows
         ]
 
     def power_by_minute(
