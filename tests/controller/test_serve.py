@@ -362,15 +362,9 @@ def _a_second_serve_exits_4_and_changes_nothing(tmp_path: Path, first: Process) 
         path: (path.read_bytes(), path.stat().st_mtime_ns)
         for path in [tmp_path / "serve.lock", *(tmp_path / "tokens").glob("*.token")]
     }
-    second = subprocess.run(
-        _command(tmp_path, "--site", str(AU_DEPOT)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    assert second.returncode == 4
-    [line] = second.stderr.splitlines()
+    code, stderr = _refused(tmp_path, "--site", str(AU_DEPOT))
+    assert code == 4
+    [line] = stderr.splitlines()
     started = str(_lock_record(tmp_path)["started_at"]).replace("+00:00", "Z")[:19]
     assert line == (
         f"depotctl serve: state directory {tmp_path} in use by pid {first.process.pid} "
@@ -388,15 +382,9 @@ def test_serve_on_a_locked_empty_directory_creates_nothing(tmp_path: Path) -> No
     from depotctl.controller.state_lock import StateLock
 
     with StateLock.acquire(tmp_path):
-        result = subprocess.run(
-            _command(tmp_path, "--site", str(AU_DEPOT)),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "NO_COLOR": "1"},
-        )
-        assert result.returncode == 4
-        assert f"in use by pid {os.getpid()} (started " in result.stderr
+        code, stderr = _refused(tmp_path, "--site", str(AU_DEPOT))
+        assert code == 4
+        assert f"in use by pid {os.getpid()} (started " in stderr
         # no store, no tokens, no endpoints.json: only the holder's lock file
         assert sorted(p.name for p in tmp_path.iterdir()) == ["serve.lock"]
         assert _lock_record(tmp_path)["pid"] == os.getpid()
