@@ -32,8 +32,10 @@ from tests.engine.conftest import T0, Depot, at, snapshot
 from tests.engine.strategies import snapshots
 
 #: alerts are property-tested without the slow-generation health check (a loaded
-#: machine must not fail them)
-PROPERTY = settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+#: machine must not fail them): the suite's run on 100 depots, the deep one (``pytest
+#: -m slow``) on 1,000
+PROPERTY = settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+DEEP = settings(PROPERTY, max_examples=1000)
 
 
 def conditions(snap: Snapshot) -> list[AlertCondition]:
@@ -350,6 +352,19 @@ def stale_loads(snap: Snapshot) -> set[str]:
 @PROPERTY
 @given(snapshots())
 def test_each_kind_is_raised_for_exactly_the_subjects_its_rule_names(snap: Snapshot) -> None:
+    check_each_kind_is_raised_for_exactly_the_subjects_its_rule_names(snap)
+
+
+@pytest.mark.slow
+@DEEP
+@given(snapshots())
+def test_each_kind_is_raised_for_exactly_the_subjects_its_rule_names_thoroughly(
+    snap: Snapshot,
+) -> None:
+    check_each_kind_is_raised_for_exactly_the_subjects_its_rule_names(snap)
+
+
+def check_each_kind_is_raised_for_exactly_the_subjects_its_rule_names(snap: Snapshot) -> None:
     allocation = allocate(snap)
     found = alert_conditions(snap, allocation)
     # one per kind and subject, deterministic, storable as JSON

@@ -202,9 +202,25 @@ def test_each_edge_in_each_quantity_type(workdir: Path, name: str) -> None:
         check(workdir, field, value)
 
 
-@settings(max_examples=400)  # a validation takes about a millisecond
-@given(name=st.sampled_from(sorted(FIELDS)), value=quantity_values)
+#: values drawn for every quantity type: the suite's run, besides every type's edges
+#: above; the deep run (``pytest -m slow``) draws ten times as many
+VALUES = st.tuples(st.sampled_from(sorted(FIELDS)), quantity_values)
+
+
+@settings(max_examples=200)
+@given(drawn=VALUES)
 def test_any_value_in_any_quantity_type_is_taken_or_diagnosed(
-    workdir: Path, name: str, value: Any
+    workdir: Path, drawn: tuple[str, Any]
 ) -> None:
+    name, value = drawn
+    check(workdir, FIELDS[name], value)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000)
+@given(drawn=VALUES)
+def test_any_value_in_any_quantity_type_is_taken_or_diagnosed_thoroughly(
+    workdir: Path, drawn: tuple[str, Any]
+) -> None:
+    name, value = drawn
     check(workdir, FIELDS[name], value)
