@@ -8,7 +8,10 @@ block boundary, and at least every ``replan`` interval. One solve runs at a time
 a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS), warm-started
 from the previous plan; when it ends, the controller is told (a cycle runs at once)
 and every snapshot from then on follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
-for the block now, and its note for ``explain``).
+for the block now, and its note for ``explain``) — but for a session behind it: a plan
+lands after the instant it was solved for (on a fast simulated clock, many minutes
+after), and one that no longer gives a session what it still needs does not hold it
+(:mod:`~depotctl.controller.plan_behind`).
 
 A plan is followed only while it is usable: solved to optimality, covering now, and
 no older than its ``replan`` interval and a block. Otherwise — a failed solve (the
@@ -37,6 +40,7 @@ from depotctl.config import (
     site_price_series,
     site_tariff,
 )
+from depotctl.controller.plan_behind import released_behind
 from depotctl.controller.service import AppliedSite, Controller
 from depotctl.controller.store import NewJournalEntry, journal_entry
 from depotctl.domain.planning import PlannerSettings
@@ -163,11 +167,12 @@ class Planning:
         return latest
 
     def followed(self, snapshot: Snapshot) -> Snapshot:
-        """``snapshot`` with the usable plan's rates and notes; as it is without one."""
+        """``snapshot`` with the usable plan's rates and notes (but for the sessions
+        behind it: :mod:`~depotctl.controller.plan_behind`); as it is without one."""
         latest = self.usable(snapshot.at)
         if latest is None or latest.problem is None or latest.plan is None:
             return snapshot
-        return followed(snapshot, latest.problem, latest.plan)
+        return released_behind(followed(snapshot, latest.problem, latest.plan), latest.plan)
 
     # -- replanning -------------------------------------------------------------------
 
