@@ -31,6 +31,26 @@ def _duration_s(text: str | None) -> float | None:
     return positive_seconds(text, "--duration", what="the duration", hint=" ({hint})")
 
 
+def _check_speed(speed: float) -> None:
+    """--speed within what the demo can keep up with (:data:`~depotctl.demo.run.MAX_SPEED`)."""
+    from depotctl.demo.run import MAX_SPEED, TICK_WALL_S
+
+    if speed < 1.0:
+        raise typer.BadParameter(
+            f"{speed:g} is below 1: the simulated clock runs at least as fast as real time",
+            param_hint="--speed",
+        )
+    if speed > MAX_SPEED:
+        cycle_min = TICK_WALL_S * speed / 60.0
+        raise typer.BadParameter(
+            f"{speed:g} is above {MAX_SPEED:g}: the control cycle ({TICK_WALL_S:g} s of wall "
+            f"time) would span {cycle_min:.0f} simulated minutes, more than the evening "
+            "cut's 15 minutes' notice and a plan's block, and the start-up (a few seconds) "
+            f"would outrun the evening; use --speed {MAX_SPEED:g} or less",
+            param_hint="--speed",
+        )
+
+
 def _introduce(demo: Demo) -> None:
     from zoneinfo import ZoneInfo
 
@@ -109,9 +129,7 @@ def demo(
         typer.Option(
             "--speed",
             metavar="FACTOR",
-            min=1.0,
-            max=20000.0,
-            help="Simulated seconds per real second.",
+            help="Simulated seconds per real second, 1 to 7200.",
         ),
     ] = 300.0,
     headless: Annotated[
@@ -168,6 +186,7 @@ def demo(
     from depotctl.demo.run import Demo, Options
     from depotctl.domain.refusal import Refusal
 
+    _check_speed(speed)
     seconds = _duration_s(duration)
     if seconds is not None and not headless:
         raise typer.BadParameter("--duration needs --headless", param_hint="--duration")

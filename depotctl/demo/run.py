@@ -32,6 +32,7 @@ from depotctl.demo.processes import (
 )
 from depotctl.demo.script import NOTICE, Script
 from depotctl.demo.site import PASSWORD_ENV, DemoSite, add_vehicles, prepare_site, resolve_site
+from depotctl.domain.refusal import Refusal
 
 DEFAULT_SPEED = 300.0
 #: the controller's tick and the chargers' meter interval, in wall seconds at any speed
@@ -42,6 +43,18 @@ METER_WALL_S = 0.2
 STARTUP_WALL_S = 4.0
 #: the headless run goes on until this long after the last departure
 AFTER_LAST_DEPARTURE = timedelta(minutes=15)
+#: the start-up is given at most this much simulated time before 16:30 (the vehicles and
+#: the cut are of the evening after the clock's start)
+MAX_MARGIN = timedelta(hours=6)
+#: the fastest the demo runs: its control cycle, TICK_WALL_S of wall time, spans 12
+#: simulated minutes here (less than the evening cut's 15 minutes' notice and a plan's
+#: block), and MAX_MARGIN leaves the start-up 3 s; faster, the cut arrives late and the
+#: clock can pass the evening, or the whole night, before the chargers are up
+MAX_SPEED = 7200.0
+
+
+class NightPassed(Refusal):
+    """The simulated clock passed the night's last departure during the start-up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +125,10 @@ class Demo:
         options = self.options
         self.site = prepare_site(resolve_site(options.site), self.state_dir)
         topology = self.site.topology
-        margin = timedelta(seconds=min(max(STARTUP_WALL_S * options.speed, 600.0), 6 * 3600.0))
+        if not 1.0 <= options.speed <= MAX_SPEED:
+            raise ValueError(f"the demo runs at ×1 to ×{MAX_SPEED:g}, not ×{options.speed:g}")
+        seconds = min(max(STARTUP_WALL_S * options.speed, 600.0), MAX_MARGIN.total_seconds())
+        margin = timedelta(seconds=seconds)
         self.start = night.start_time(datetime.now(UTC) + margin, topology.timezone) - margin
         self.fleet = night.vehicles(topology, self.start)
         add_vehicles(self.site.path, ((v.id, v.id_tag) for v in self.fleet))
@@ -140,6 +156,15 @@ class Demo:
             last = max((v.departure for v in self.fleet), default=self.start)
             now = self.client.clock().time
             self.duration_s = (last + AFTER_LAST_DEPARTURE - now).total_seconds()
+            if self.duration_s <= 0:
+                raise NightPassed(
+                    f"the simulated clock (×{options.speed:g}) reads {now.isoformat()} once "
+                    f"the controller is up, past the night's last departure "
+                    f"({last.isoformat()}): the start-up took longer than the "
+                    f"{margin.total_seconds() / 3600:g} h of simulated time it was given; "
+                    "run the demo again with a lower --speed",
+                    3,
+                )
         self.chargers = start_chargers(
             self.state_dir,
             self.site.path,
