@@ -85,13 +85,12 @@ class Stay:
 
 def stay_at(sessions: Sessions, vehicle_id: str, at: datetime) -> Stay | None:
     """Where ``vehicle_id`` was plugged in at ``at``: the session it charged in, from the
-    recorded sessions (started at or before ``at``, not yet ended); the latest started
-    should two overlap."""
+    recorded sessions (started at or before ``at``, not yet ended; the vehicle's own,
+    by the store's index); the latest started should two overlap."""
     found = [
         record
-        for record in sessions.overlapping(at, at + timedelta(microseconds=1))
-        if record.session.vehicle_id == vehicle_id
-        and (record.ended_at is None or record.ended_at > at)
+        for record in sessions.of_vehicle(vehicle_id, at, at + timedelta(microseconds=1))
+        if record.ended_at is None or record.ended_at > at
     ]
     return Stay.of(found[-1]) if found else None
 
@@ -101,9 +100,9 @@ def sessions_near(sessions: Sessions, at: datetime) -> list[SessionRecord]:
     return sessions.overlapping(at - NEARBY, at + NEARBY)
 
 
-def stays_of(vehicle_id: str, records: list[SessionRecord]) -> list[Stay]:
-    """``vehicle_id``'s stays among ``records``, in their order."""
-    return [Stay.of(r) for r in records if r.session.vehicle_id == vehicle_id]
+def stays_near(sessions: Sessions, vehicle_id: str, at: datetime) -> list[Stay]:
+    """``vehicle_id``'s stays open within :data:`NEARBY` of ``at``, by start."""
+    return [Stay.of(r) for r in sessions.of_vehicle(vehicle_id, at - NEARBY, at + NEARBY)]
 
 
 def not_plugged_in(vehicle_id: str, at: datetime | None, near: list[Stay]) -> str:

@@ -24,7 +24,7 @@ from depotctl.controller.vehicles import (
     not_plugged_in,
     sessions_near,
     stay_at,
-    stays_of,
+    stays_near,
 )
 from depotctl.domain.snapshot import Snapshot
 
@@ -73,10 +73,10 @@ def explained_evse(depot: Depot, name: str, at: datetime | None = None) -> tuple
     if stay is not None:
         return stay.evse, stay
     now = depot.clock.now()
-    records = sessions_near(sessions, at if at is not None else now)
-    near = stays_of(vehicle, records)
+    near = stays_near(sessions, vehicle, at if at is not None else now)
     if near:
         raise NotPluggedIn(not_plugged_in(vehicle, at, near), vehicle=vehicle)
+    records = sessions_near(sessions, at if at is not None else now)
     if applied is None or name in applied.topology.nodes:
         return name, None  # a charger's id: the EVSE check names its EVSE
     known = {*applied.topology.evses, *(r.session.vehicle_id or "" for r in records)} - {""}

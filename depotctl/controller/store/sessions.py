@@ -170,6 +170,18 @@ class Sessions:
         )
         return [_session(r) for r in rows]
 
+    def of_vehicle(self, vehicle_id: str, since: datetime, until: datetime) -> list[SessionRecord]:
+        """``vehicle_id``'s sessions by start then id that started before ``until`` and
+        were open at or after ``since`` (:meth:`overlapping`'s window), read by the
+        index on (vehicle_id, started_at) — the vehicle's sessions only, however many
+        the store keeps (:meth:`overlapping` scans them all)."""
+        rows = self._store.rows(
+            "SELECT * FROM sessions WHERE vehicle_id = ? AND started_at < ?"
+            " AND (ended_at IS NULL OR ended_at >= ?) ORDER BY started_at, id",
+            (vehicle_id, iso(until), iso(since)),
+        )
+        return [_session(r) for r in rows]
+
     def open_of_vehicle(self, vehicle_id: str) -> SessionRecord | None:
         """The open session of a vehicle, if any (the latest started, should two be)."""
         found = [r for r in self.all(open_only=True) if r.session.vehicle_id == vehicle_id]

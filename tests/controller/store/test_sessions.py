@@ -1,4 +1,5 @@
-"""The store's sessions on a real file: start, update, end, one open per EVSE."""
+"""The store's sessions on a real file: start, update, end, one open per EVSE, a
+vehicle's sessions in a window."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import pytest
 
 from depotctl.controller.store import (
     SessionConflict,
+    SessionRecord,
+    Store,
     UnitOfWork,
     UnknownSession,
 )
 from depotctl.domain.sessions import EnergyRequirement, RequirementSource
+from tests.controller.store.plans import plans_of
 from tests.controller.store.records import at, session
 
 
@@ -65,3 +69,36 @@ def test_a_session_with_a_value_that_is_not_finite_is_refused(
     with pytest.raises(ValueError, match=words):
         uow.sessions.put(session(**changes))
     assert uow.sessions.all() == []
+
+
+def test_a_vehicles_sessions_in_a_window_are_read_by_its_index(
+    uow: UnitOfWork, store: Store
+) -> None:
+    """bus-42's sessions open within [at(100), at(200)): those ended before it, or
+    started at or after its end, and other vehicles' are left out; the query reads the
+    (vehicle_id, started_at) index, not every session."""
+    stays = {  # id: (EVSE, start, end)
+        "gone": ("chg-01/1", 0, 99),
+        "ends-at-since": ("chg-01/1", 99, 100),
+        "across-since": ("chg-02/1", 90, 150),
+        "within": ("chg-01/1", 160, 170),
+        "open-since-before": ("chg-03/1", 50, None),
+        "across-until": ("chg-01/1", 199, 260),
+        "starts-at-until": ("chg-02/1", 200, None),
+    }
+    for session_id, (evse, start, end) in stays.items():
+        uow.sessions.put(session(session_id, evse, started=at(start), vehicle_id="bus-42"))
+        if end is not None:
+            uow.sessions.end(session_id, at=at(end), energy_delivered_wh=1.0)
+    uow.sessions.put(session("other", "chg-04/1", started=at(150), vehicle_id="bus-7"))
+    uow.sessions.put(session("nobody", "chg-05/1", started=at(150)))
+    found: list[SessionRecord] = []
+    [plan] = plans_of(
+        store, lambda: found.extend(uow.sessions.of_vehicle("bus-42", at(100), at(200)))
+    )
+    expected = ["open-since-before", "across-since", "ends-at-since", "within", "across-until"]
+    assert [r.session.id for r in found] == expected
+    overlapping = uow.sessions.overlapping(at(100), at(200))  # the same window, all vehicles
+    assert found == [r for r in overlapping if r.session.vehicle_id == "bus-42"]
+    assert uow.sessions.of_vehicle("bus-9", at(0), at(1_000)) == []
+    assert plan.startswith("SEARCH sessions USING INDEX sessions_by_vehicle (vehicle_id=?"), plan

@@ -4,9 +4,6 @@ several nodes' minutes and quarter hours added up."""
 from __future__ import annotations
 
 import math
-import sqlite3
-from collections.abc import Iterable
-from typing import Any
 
 import pytest
 
@@ -17,6 +14,7 @@ from depotctl.controller.store import (
 from depotctl.controller.store.compaction import Compactor
 from depotctl.domain.phases import Phase
 from depotctl.domain.telemetry import Reading
+from tests.controller.store.plans import plans_of
 from tests.controller.store.records import at
 
 
@@ -111,22 +109,13 @@ def test_totals_read_each_nodes_primary_key_range(uow: UnitOfWork, store: Store)
     """Each node's rows in the window by the primary key, however many nodes: no scan
     of the table or of the time index."""
     uow.telemetry.put(Reading(f"chg-{n}", at(m), power_w=1.0) for n in range(50) for m in range(5))
-    ran: list[tuple[str, list[Any]]] = []
-    rows = store.rows
+    nodes = [f"chg-{n}" for n in range(40)]
 
-    def recording(sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        ran.append((sql, list(params)))
-        return rows(sql, params)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(store, "rows", recording)
-        nodes = [f"chg-{n}" for n in range(40)]
+    def reads() -> None:
         assert len(uow.telemetry.minute_totals(nodes, since=at(1), until=at(4))) == 3
         uow.telemetry.quarter_totals(nodes, since=at(0), until=at(15))
-    plans = [
-        " / ".join(row[3] for row in store.rows("EXPLAIN QUERY PLAN " + sql, params))
-        for sql, params in ran
-    ]
+
+    plans = plans_of(store, reads)
     assert plans[0].startswith(
         "SEARCH telemetry USING PRIMARY KEY (node=? AND minute>? AND minute<?)"
     )
