@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def plan_words(decision: Decision, index: int) -> str:
     """A clause to add to a plan's rate (empty without a note): ``; deferred: 0.21 /kWh
     now vs 0.06 /kWh from 23:00; departs 06:10, 9.4 h of slack`` (the site's time; the
-    date too when it is not within a day)."""
+    date too when it is not within a day). A session held at 0 with no cheaper block
+    waits at the same price: the room now goes to others (or the demand peak)."""
     session = decision.demands.sessions.get(index)
     snapshot = decision.snapshot
     note = snapshot.plan_notes.get(session.id) if session is not None else None
@@ -35,6 +36,14 @@ def plan_words(decision: Decision, index: int) -> str:
         why = (
             f"charges now on forecast solar: {_price(note.price_now)} /kWh vs "
             f"{_price(note.grid_price_now)} /kWh from the grid"
+        )
+    elif session is not None and (session.planned_rate_a or 0.0) <= 0.0:
+        # held with no cheaper block: the price is not why; the room now is (the plan
+        # charges sessions that depart sooner first) or the demand peak
+        why = (
+            f"waits at the same price: {now}, no cheaper block before it departs; the "
+            "plan gives the room now to sessions that depart sooner, or keeps the "
+            "demand peak down"
         )
     else:
         why = f"planned: {now}, no cheaper block it charges in before it departs"
