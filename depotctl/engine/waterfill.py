@@ -62,22 +62,18 @@ class Constraints:
         this one's regroupings filtered rather than rebuilt (sums over them, and every
         EVSE's tightest constraint, are the same for an allocation zero outside them;
         each constraint's entries stay together and in their order)."""
-        whole, bounds = self._depth_major
-        kept = evses[whole.entry_evse]
+        whole = self._depth_major
+        kept = evses[whole.evse]
         sub = Constraints(
-            whole.entry_con[kept],
-            whole.entry_evse[kept],
-            whole.entry_w[kept],
-            self.con_node,
-            self.con_depth,
+            whole.con[kept], whole.evse[kept], whole.w[kept], self.con_node, self.con_depth
         )
-        sub_bounds, start = {}, 0
-        for depth, (lo, hi) in bounds.items():
+        bounds, start = {}, 0
+        for depth, (lo, hi) in whole.bounds.items():
             count = int(np.count_nonzero(kept[lo:hi]))
-            sub_bounds[depth] = (start, start + count)
+            bounds[depth] = (start, start + count)
             start += count
         sub.__dict__.update(  # set as the cached values
-            _depth_major=(sub, sub_bounds),
+            _depth_major=_DepthMajor(sub.entry_con, sub.entry_evse, sub.entry_w, bounds),
             weighted_by_evse=self.weighted_by_evse.among(evses),
         )
         return sub
@@ -85,31 +81,18 @@ class Constraints:
     @cached_property
     def by_depth(self) -> dict[int, Constraints]:
         """The entries of each depth's constraints, as constraints of their own."""
-        whole, bounds = self._depth_major
+        whole = self._depth_major
         return {
             depth: Constraints(
-                whole.entry_con[lo:hi],
-                whole.entry_evse[lo:hi],
-                whole.entry_w[lo:hi],
-                self.con_node,
-                self.con_depth,
+                whole.con[lo:hi], whole.evse[lo:hi], whole.w[lo:hi], self.con_node, self.con_depth
             )
-            for depth, (lo, hi) in bounds.items()
+            for depth, (lo, hi) in whole.bounds.items()
         }
 
     @cached_property
-    def _depth_major(self) -> tuple[Constraints, dict[int, tuple[int, int]]]:
-        """The entries depth after depth (each depth's in their order), and where
-        each depth's are."""
+    def _depth_major(self) -> _DepthMajor:
         entry_depth = self.con_depth[self.entry_con]
         order = np.argsort(entry_depth, kind="stable")
-        whole = Constraints(
-            self.entry_con[order],
-            self.entry_evse[order],
-            self.entry_w[order],
-            self.con_node,
-            self.con_depth,
-        )
         depths = entry_depth[order]
         bounds = {
             depth: (
@@ -118,7 +101,9 @@ class Constraints:
             )
             for depth in np.unique(self.con_depth).tolist()  # a depth may have none
         }
-        return whole, bounds
+        return _DepthMajor(
+            self.entry_con[order], self.entry_evse[order], self.entry_w[order], bounds
+        )
 
     @cached_property
     def con_starts(self) -> Ints:
@@ -133,6 +118,17 @@ class Constraints:
         """The entries with a coefficient, grouped by EVSE."""
         weighted = np.flatnonzero(self.entry_w > 0)
         return group_by_evse(self.entry_evse, self.entry_con, self.entry_w, weighted)
+
+
+@dataclass(frozen=True, slots=True)
+class _DepthMajor:
+    """A constraints' entries depth after depth (each depth's in their order), and
+    where each depth's are."""
+
+    con: Ints
+    evse: Ints
+    w: Floats
+    bounds: dict[int, tuple[int, int]]
 
 
 def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
