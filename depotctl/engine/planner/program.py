@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 from itertools import chain
 
 import numpy as np
@@ -171,6 +172,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
 
     hours = blocks.hours
     spread = problem.early_per_kwh()
+    penalty = problem.penalty_per_kwh()
     early = spread * np.arange(count, dtype=np.float64) / max(1, count - 1)
     # weighed from 1 (the earliest departure) to ½ (the latest): a unique optimum, the
     # earliest deadline first, so that a replan keeps who charges now
@@ -178,9 +180,10 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     deadline_weight = np.empty(n_sessions, dtype=np.float64)
     deadline_weight[order] = 1.0 - 0.5 * np.arange(n_sessions) / max(1, n_sessions - 1)
     block_seconds = blocks.length.total_seconds()
-    block_starts = np.array(
-        [(start - blocks.start).total_seconds() for start in blocks.starts()], dtype=np.float64
-    )
+    # each block's start in seconds from the first's, as timedelta.total_seconds() gives
+    # it (whole microseconds, divided once)
+    microseconds = blocks.length // timedelta(microseconds=1)
+    block_starts = (np.arange(count, dtype=np.int64) * microseconds) / 1e6
     # the first block counts from now: the time before it has gone
     since = 0.0 if problem.now is None else (problem.now - blocks.start).total_seconds()
     begins = np.maximum(block_starts, since)
@@ -229,7 +232,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     # no upper bound: the need row and p ≥ 0 already keep u ≤ need, and a bound as
     # small as a need of a few µWh trips HiGHS's presolve into "infeasible"
     columns.extend(
-        np.full(n_sessions, problem.penalty_per_kwh()),
+        np.full(n_sessions, penalty),
         np.zeros(n_sessions),
         np.full(n_sessions, math.inf),
         np.arange(n_sessions, dtype=np.int32),
@@ -271,7 +274,6 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     storage_column = []
     soc_rhs = np.zeros(len(problem.storage) * count)
     final_lower = np.full(len(problem.storage), -math.inf)
-    storage_penalty = problem.storage_penalty_per_kwh()
     each_block = np.arange(count)
     for j, battery in enumerate(problem.storage):
         storage_column.append(columns.count)
@@ -319,7 +321,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         )
         final = battery.final_energy_wh
         columns.extend(
-            np.array([storage_penalty]),
+            np.array([problem.storage_penalty_per_kwh()]),
             np.zeros(1),
             np.array([0.0 if final is None else math.inf]),
             np.array([final_row + j], dtype=np.int32),
@@ -337,7 +339,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     below = np.flatnonzero(capacity_kw < 0.0)
     overload_column = columns.count
     columns.extend(
-        np.full(below.size, OVERLOAD_FACTOR * problem.penalty_per_kwh() * hours),
+        np.full(below.size, OVERLOAD_FACTOR * penalty * hours),
         np.zeros(below.size),
         -capacity_kw[below],
         (node_row + below).astype(np.int32),
