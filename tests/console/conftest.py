@@ -38,7 +38,7 @@ PATIENCE_S = 60.0
 def serving_at(app: FastAPI, port: int = 0) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1:``port`` (0: a free one) until the block ends; the
     same port can be served again afterwards (``SO_REUSEADDR``)."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]

@@ -220,7 +220,7 @@ def test_a_client_that_disconnects_ends_its_stream(tmp_path: Path) -> None:
     its client goes."""
     controller, _ = fresh_controller(tmp_path)
     tokens = load_or_create_tokens(tmp_path)
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(
         uvicorn.Config(

@@ -27,7 +27,7 @@ INITIAL_TOKEN = "dnsp-initial-token"
 
 def free_socket() -> socket.socket:
     """A listening socket on loopback, a free port."""
-    sock = socket.socket()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -142,7 +142,7 @@ def provider(options: Options, sock: socket.socket) -> Iterator[Setup]:
 
 def same_port(port: int) -> socket.socket:
     """A new listening socket on ``port`` (its last one closed by a run)."""
-    again = socket.socket()
+    again = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     again.bind(("127.0.0.1", port))
     again.listen(64)
