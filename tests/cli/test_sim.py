@@ -62,8 +62,11 @@ def test_json_output_and_trace(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(args: tuple[str, ...], complaint: str) -> None:
-    result = replay(*args)
-    assert result.returncode == 2
+    # refused before any replay: in this process (the replays above run for real)
+    command = ["sim", "replay", "-f", str(CALTECH_SITE), "--sessions", str(FIXTURE_CSV), *args]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), "not a usage error but an exception"
     assert complaint in result.stderr
     assert "Traceback" not in result.stderr
 
