@@ -78,6 +78,20 @@ class Constraints:
         )
         return sub
 
+    def taking(self, evses: NDArray[np.bool_]) -> Constraints:
+        """The entries of the EVSEs marked in ``evses`` only, each constraint's in
+        their order (itself when that is all of them)."""
+        kept = evses[self.entry_evse]
+        if kept.all():
+            return self
+        return Constraints(
+            self.entry_con[kept],
+            self.entry_evse[kept],
+            self.entry_w[kept],
+            self.con_node,
+            self.con_depth,
+        )
+
     @cached_property
     def by_depth(self) -> dict[int, Constraints]:
         """The entries of each depth's constraints, as constraints of their own."""
@@ -214,7 +228,12 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     by_depth = constraints.by_depth
     for depth in depths.tolist():
         open_ = finite & (constraints.con_depth == depth)
-        here = by_depth[depth]  # a node's rows may take a few turns: read only theirs
+        # a node's rows may take a few turns: read only theirs, and only the entries of
+        # EVSEs with a cap left (caps only come down: one at zero neither fills a
+        # constraint nor is clipped below zero)
+        here = by_depth[depth].taking(caps > 0.0)
+        if here.entry_con.size == 0:
+            continue
         while open_.any():  # a node's lines (or their facets) and power may fill in turn
             levels = _levels(caps, capacity, here, open_)
             # a constraint that cannot fill now never will: caps only come down
