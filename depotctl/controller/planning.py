@@ -7,11 +7,14 @@ requirement changed), when the envelopes or the sources' health changed, at each
 block boundary, and at least every ``replan`` interval. One solve runs at a time, in
 a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS), warm-started
 from the previous plan; when it ends, the controller is told (a cycle runs at once)
-and every snapshot from then on follows it (:meth:`Planning.followed`: each planned session's ``planned_rate_a``
-for the block now, and its note for ``explain``) — but for a session behind it: a plan
-lands after the instant it was solved for (on a fast simulated clock, many minutes
-after), and one that no longer gives a session what it still needs does not hold it
-(:mod:`~depotctl.controller.plan_behind`).
+and every snapshot from then on follows it (:meth:`Planning.followed`: each planned
+session's ``planned_rate_a`` for the block now, and its note for ``explain``) — but
+for a session behind it: a plan that does not give a session what it still needs —
+solved short, or landed late (on a fast simulated clock, many minutes after the
+instant it was solved for) — does not hold it, and urgency decides it
+(:mod:`~depotctl.engine.planner.behind`, the replay's rule too). Each departure is
+planned one replan interval early (:mod:`~depotctl.engine.planner.hold_back`), so
+that what following falls short of between two plans has time to catch up.
 
 A plan is followed only while it is usable: solved to optimality, covering now, and
 no older than its ``replan`` interval and a block. Otherwise — a failed solve (the
@@ -40,14 +43,20 @@ from depotctl.config import (
     site_price_series,
     site_tariff,
 )
-from depotctl.controller.plan_behind import released_behind
 from depotctl.controller.service import AppliedSite, Controller
 from depotctl.controller.store import NewJournalEntry, journal_entry
 from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.tariff import DemandCharge
 from depotctl.domain.topology import NodeKind
-from depotctl.engine.planner import Plan, PlanningProblem, PlanStatus, solve
+from depotctl.engine.planner import (
+    Plan,
+    PlanningProblem,
+    PlanStatus,
+    held_back,
+    released_behind,
+    solve,
+)
 from depotctl.engine.planner.billing_peaks import BillingPeaks, month_start
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import (
@@ -168,7 +177,8 @@ class Planning:
 
     def followed(self, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` with the usable plan's rates and notes (but for the sessions
-        behind it: :mod:`~depotctl.controller.plan_behind`); as it is without one."""
+        it leaves short: :func:`~depotctl.engine.planner.released_behind`); as it is
+        without one."""
         latest = self.usable(snapshot.at)
         if latest is None or latest.problem is None or latest.plan is None:
             return snapshot
@@ -242,7 +252,8 @@ class Planning:
         try:
             signals = self.signals()
             peaks = self._peaks_w(snapshot, signals)
-            problem = planning_problem(snapshot, signals, self.settings, peaks, self.storage_wh())
+            early = held_back(snapshot, self.settings.replan)
+            problem = planning_problem(early, signals, self.settings, peaks, self.storage_wh())
             plan = self.solver(problem, warm)
         except Exception as failure:  # the allocator alone decides; say why
             log.exception("planning failed")

@@ -1,5 +1,5 @@
 """Online planning in a replay: the horizon planner at every step, the allocator
-following its plan.
+following its plan by the controller's rule.
 
 :class:`PlanFollower` is an :data:`~depotctl.replay.steps.Allocator`. At every step it
 sees only the step's snapshot — the sessions plugged in now, with the energy each
@@ -7,18 +7,18 @@ still needs by its departure; never a future arrival — and builds the horizon'
 problem as the controller does (:func:`depotctl.engine.planner.inputs.planning_problem`:
 the allocator's own constraint rows, the tariff's or price series' energy prices, the
 carbon intensity, the tariff's demand charges with the billing window's peaks metered
-so far), its horizon cut at the last departure present and its first block starting
-now (the controller's grid of blocks would count a block begun before now whole; the
-prices, carbon and demand terms are taken again for the moved blocks, the rows' room
-is the grid block's). The replay reports each step's energy to
-:meth:`PlanFollower.metered`. It solves, warm-started from the last plan, and caps
-every session at the plan's rate for the block now
-(:func:`depotctl.engine.planner.follow.followed`), each departure held back by the
-planner's replan interval. Every limit still overrides the plan in the allocator; an
-urgent session goes first only when the plan charges it at its full rate or does not
-know it (one the plan holds below it follows the plan: the plan weighed its departure
-against every other session's). A solve that fails, or signals that cannot price
-the horizon, leave that step to the allocator alone, counted in its
+so far), each departure held back by the planner's replan interval
+(:func:`depotctl.engine.planner.held_back`), its horizon cut at the last departure
+present and its first block starting now (the controller's grid of blocks would count
+a block begun before now whole; the prices, carbon and demand terms are taken again
+for the moved blocks, the rows' room is the grid block's). The replay reports each
+step's energy to :meth:`PlanFollower.metered`. It solves, warm-started from the last
+plan, and caps every session at the plan's rate for the block now
+(:func:`depotctl.engine.planner.follow.followed`) but for a session the plan leaves
+short (:func:`depotctl.engine.planner.released_behind`, the controller's function):
+that one the allocator decides alone, urgency included. Every limit still overrides
+the plan in the allocator. A solve that fails, or signals that cannot price the
+horizon, leave that step to the allocator alone, counted in its
 :class:`~depotctl.replay.planning_tally.PlanningTally`.
 """
 
@@ -34,8 +34,10 @@ from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.allocation import Allocation
 from depotctl.engine.planner import Plan, PlanningProblem, PlanStatus, solve
+from depotctl.engine.planner.behind import released_behind
 from depotctl.engine.planner.billing_peaks import BillingPeaks
 from depotctl.engine.planner.follow import followed
+from depotctl.engine.planner.hold_back import held_back
 from depotctl.engine.planner.inputs import (
     CostSignals,
     PlanningInputError,
@@ -89,7 +91,7 @@ class PlanFollower:
             self.tally.note(f"{snapshot.at.isoformat()}: {plan.detail}")
             return self.allocate(snapshot)
         self._last = plan
-        return self.allocate(followed(snapshot, problem, plan))
+        return self.allocate(released_behind(followed(snapshot, problem, plan), plan))
 
     def problem(self, snapshot: Snapshot) -> PlanningProblem:
         """The horizon's problem at ``snapshot``, its blocks from now (see the module),
@@ -104,7 +106,7 @@ class PlanFollower:
         tariff = self.signals.tariff
         peaks = self.peaks.peaks_w(snapshot.at) if self.peaks is not None else {}
         problem = planning_problem(
-            _held_back(snapshot, self.settings.replan),
+            held_back(snapshot, self.settings.replan),
             self.signals,
             replace(self.settings, horizon=horizon),
             peaks,
@@ -130,40 +132,3 @@ class PlanFollower:
         minutes = max(1, round((end - start) / _MINUTE))
         watts = energy_wh / (minutes / 60.0)
         self.peaks.add((start + _MINUTE * m, watts) for m in range(minutes))
-
-
-def _held_back(snapshot: Snapshot, ahead: timedelta) -> Snapshot:
-    """``snapshot`` with every known departure brought forward by ``ahead`` (the
-    planner's replan interval), for planning: a plan that finishes each session that
-    much before its departure leaves room for what following it falls short of
-    between two plans (rates rounded, a minimum pooled, a raise within the
-    hysteresis). Without it, on Caltech 2019-05-13 at 150 kVA one session of 46 left
-    40 Wh short. A session already that close to its departure keeps its real one:
-    held back to before now it would drop out of the plan, which would then count none
-    of what it draws and plan the others on top of it.
-
-    (It was the urgency threshold, 30 min, while urgency overrode every plan: it kept
-    following the plan from making a session urgent. Now a session the plan holds
-    below its full rate follows the plan even when urgent, and 30 min of each
-    session's window taken from the plan cost 1.2 points of energy at 50 kVA.)"""
-    if ahead <= timedelta(0):
-        return snapshot
-    sessions = tuple(
-        replace(
-            session,
-            requirement=replace(
-                session.requirement,
-                departure=_held(session.requirement.departure, snapshot.at, ahead),
-            ),
-        )
-        if session.requirement is not None
-        else session
-        for session in snapshot.sessions
-    )
-    return replace(snapshot, sessions=sessions)
-
-
-def _held(departure: datetime, at: datetime, ahead: timedelta) -> datetime:
-    """``departure`` brought forward by ``ahead``, unless that is not after ``at``."""
-    held = departure - ahead
-    return held if held > at else departure

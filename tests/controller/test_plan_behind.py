@@ -20,7 +20,6 @@ import pytest
 from depotctl.controller.clock import SimClock
 from depotctl.controller.dispatch import RecordingDispatcher
 from depotctl.controller.loop import ControlLoop
-from depotctl.controller.plan_behind import planned_wh
 from depotctl.controller.planning import Planning
 from depotctl.controller.service import Controller
 from depotctl.controller.store import Store
@@ -28,6 +27,7 @@ from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.sessions import EnergyRequirement, Session
 from depotctl.engine import BindingKind
 from depotctl.engine.planner import Plan, PlanningProblem, solve
+from depotctl.engine.planner.behind import planned_wh
 from tests.conftest import EXAMPLES
 
 #: Tuesday 3 March 2026, 00:00 in Sydney: a block boundary

@@ -112,6 +112,12 @@ def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_
     assert planning.following is Following.FOLLOWING
     assert planning.latest is not None and planning.latest.problem is not None
     [term] = planning.latest.problem.demand
+    # each departure is planned one replan interval early (explain gives the real one)
+    departures = {s.id: s.departure for s in planning.latest.problem.sessions}
+    assert departures == {
+        "S-lax": datetime(2026, 3, 2, 19, 10, tzinfo=UTC) - SETTINGS.replan,
+        "S-urgent": START + timedelta(hours=1.5) - SETTINGS.replan,
+    }
     assert term.peak_so_far_w == pytest.approx(30_000.0) and term.rate_per_kw == 10.0
     lax, urgent = limits(controller)[LAX], limits(controller)[URGENT]
     assert lax == (0.0, BindingKind.PLANNED_RATE)

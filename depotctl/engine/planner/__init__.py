@@ -7,9 +7,11 @@ rows, or the allocator's weighted current rows). Pure: plain values in, a
 :class:`Plan` out; a replan starts from the previous plan (``solve(problem, warm=plan)``).
 """
 
+from depotctl.engine.planner.behind import behind_plan, released_behind
 from depotctl.engine.planner.blocks import BLOCK, HORIZON, Blocks, plan_blocks
 from depotctl.engine.planner.capacities import node_capacities
 from depotctl.engine.planner.demand_charge import DemandTerm
+from depotctl.engine.planner.hold_back import held_back
 from depotctl.engine.planner.plan import Plan, PlanCosts, PlanStatus, SessionPlan, StoragePlan
 from depotctl.engine.planner.problem import (
     NodeCapacity,
@@ -34,8 +36,11 @@ __all__ = [
     "PlanningProblem",
     "SessionPlan",
     "StoragePlan",
+    "behind_plan",
+    "held_back",
     "node_capacities",
     "plan_blocks",
+    "released_behind",
     "sessions_under",
     "solve",
 ]

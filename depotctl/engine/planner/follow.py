@@ -3,11 +3,12 @@
 
 A session the plan does not know (it arrived after the solve), and every session
 when the plan has no answer for now, keeps no planned rate: the allocator alone
-decides it. Every limit still overrides the plan in the allocator; urgency does for a
-session the plan charges at its full rate (it goes first) or does not know, not for
-one the plan holds below it (the plan weighed its departure against every other
-session's: on Caltech 2019-05-13 at 30 kVA, letting urgency override such plans
-cost 3 points of the energy delivered).
+decides it. Every limit still overrides the plan in the allocator. Urgency does for a
+session the plan charges at its full rate (it goes first) or does not know; a session
+the plan holds below it follows the plan even when urgent, as long as the plan meets
+it — one the plan leaves short is released from its rate by
+:func:`~depotctl.engine.planner.behind.released_behind`, which the controller and the
+replay both apply after :func:`followed`.
 
 A rate below the EVSE's minimum current, which the allocator would pause, is pooled
 with the block's others into whole minimums, unless the plan finishes the session
@@ -21,7 +22,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from depotctl.domain.plan_notes import PlanNote
-from depotctl.domain.sessions import Session
 from depotctl.domain.snapshot import Snapshot
 from depotctl.engine.planner.inputs import session_need
 from depotctl.engine.planner.minimums import IDLE_W, PlannedRate, rates_a
@@ -41,9 +41,11 @@ def followed(snapshot: Snapshot, problem: PlanningProblem, plan: Plan) -> Snapsh
         evse = snapshot.topology.evses.get(session.evse_id)
         if watts is None or known is None or evse is None or known.evse_id != evse.id:
             continue
-        finishing = _finishing(snapshot, problem, session, watts)
+        need_wh, departure = session_need(snapshot, session)
+        finishing = _finishing(problem, at, watts, need_wh, departure)
         rates.append(PlannedRate(session.id, watts, evse, known.departure, finishing))
-        notes[session.id] = plan_note(problem, plan, known, at)
+        # the note gives the real departure: the plan's may be held back (.hold_back)
+        notes[session.id] = plan_note(problem, plan, replace(known, departure=departure), at)
     caps = rates_a(rates)
     sessions = tuple(
         replace(session, planned_rate_a=caps[session.id]) if session.id in caps else session
@@ -53,16 +55,14 @@ def followed(snapshot: Snapshot, problem: PlanningProblem, plan: Plan) -> Snapsh
 
 
 def _finishing(
-    snapshot: Snapshot, problem: PlanningProblem, session: Session, watts: float
+    problem: PlanningProblem, at: datetime, watts: float, need_wh: float, departure: datetime
 ) -> bool:
-    """Whether ``watts`` from now to the end of the block now (or the session's
-    departure) gives ``session`` all it still needs."""
-    at = snapshot.at
+    """Whether ``watts`` from ``at`` to the end of the block now (or the session's
+    ``departure``) gives the session the ``need_wh`` it still needs."""
     blocks = problem.blocks
     now = blocks.index(at)
     if now is None or watts <= IDLE_W:
         return False
-    need_wh, departure = session_need(snapshot, session)
     end = min(blocks.start + blocks.length * (now + 1), departure)
     return watts * max(0.0, (end - at).total_seconds()) / 3600.0 >= need_wh
 
