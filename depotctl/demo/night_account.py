@@ -4,12 +4,15 @@ windows: energy, demand charges on the peak, fixed charges) and emitted, and how
 of the limits it sent were the horizon planner's (its journal's ``allocation.changed``
 entries bound by ``planned_rate``), with one deferral in the controller's own words.
 
-The one check of its own: a limit held at the plan's rate names the session's slack
-(docs/planner.md), and the allocator caps only sessions that are not urgent. The
-note's slack counts the need the plan was solved with, so it is low by at most the
-plan's age (its energy since then came at most at its maximum power): a slack under
-the urgency threshold less the oldest plan followed (:func:`surely_urgent_s`) is an
-urgent session's, which the plan must not have held."""
+The one check of its own, of the controller's one rule for following a plan
+(docs/planner.md): urgency overrides the plan whenever following it would leave the
+session short; a session the plan meets follows it even when urgent. So the case
+flagged is a session held at the plan's rate while urgent that then left short of its
+requirement — following the plan left it behind, which the rule forbids. A limit held
+at the plan's rate names the session's slack; the note's slack counts the need the
+plan was solved with, so it is low by at most the plan's age (its energy since then
+came at most at its maximum power): a slack under the urgency threshold less the
+oldest plan followed (:func:`surely_urgent_s`) is an urgent session's."""
 
 from __future__ import annotations
 
@@ -32,19 +35,23 @@ PLANNER_KINDS = ("planner.solved", "planner.failed", "planner.stale")
 SLACK = re.compile(r"(-?\d+(?:\.\d+)?) h of slack")
 #: the slack is printed to a tenth of an hour
 SLACK_ROUNDING_H = 0.05
+#: a session this close to its requirement's energy (Wh) did not end short
+SHORT_WH = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class NightRecord:
     """What the controller answered: its cost report (None: ``cost_refused`` says
     why), its carbon report where the cost report has no carbon, and its journal's
-    allocation changes and planner entries."""
+    allocation changes and planner entries, and the sessions that ended short of their
+    requirement."""
 
     cost: dict[str, Any] | None = None
     cost_refused: str | None = None
     carbon: dict[str, Any] | None = None
     allocations: list[dict[str, Any]] = field(default_factory=list)
     planner: list[dict[str, Any]] = field(default_factory=list)
+    short_sessions: frozenset[str] = frozenset()
 
 
 def fetch(client: ControllerClient, since: datetime, until: datetime) -> NightRecord:
@@ -67,6 +74,19 @@ def fetch(client: ControllerClient, since: datetime, until: datetime) -> NightRe
         carbon=carbon,
         allocations=_entries(client, "allocation.changed"),
         planner=[e for kind in PLANNER_KINDS for e in _entries(client, kind)],
+        short_sessions=ended_short(json_of(client.sessions(include_ended=True))["sessions"]),
+    )
+
+
+def ended_short(sessions: list[dict[str, Any]]) -> frozenset[str]:
+    """The ids of the ended sessions (the API's records) that got less than their
+    requirement's energy, by more than :data:`SHORT_WH`."""
+    return frozenset(
+        s["id"]
+        for s in sessions
+        if not s["open"]
+        and (s.get("requirement") or {}).get("energy_wh") is not None
+        and (s.get("energy_delivered_wh") or 0.0) < s["requirement"]["energy_wh"] - SHORT_WH
     )
 
 
@@ -138,10 +158,12 @@ def _plan(record: NightRecord, surely_urgent: float) -> dict[str, Any]:
     planned = [e for e in record.allocations if _binding(e).get("kind") == PLANNED_RATE]
     deferred = [e for e in planned if "deferred:" in (_binding(e).get("detail") or "")]
     threshold_h = surely_urgent / 3600
-    urgent = [
+    behind = [
         e
         for e in planned
-        if (slack := _slack_h(e)) is not None and slack < threshold_h - SLACK_ROUNDING_H
+        if e.get("session") in record.short_sessions
+        and (slack := _slack_h(e)) is not None
+        and slack < threshold_h - SLACK_ROUNDING_H
     ]
     kinds = [e["kind"] for e in record.planner]
     example = deferred[0] if deferred else (planned[0] if planned else None)
@@ -151,7 +173,7 @@ def _plan(record: NightRecord, surely_urgent: float) -> dict[str, Any]:
         "planned_sessions": len({e.get("session") for e in planned}),
         "deferred": len(deferred),
         "deferred_sessions": len({e.get("session") for e in deferred}),
-        "held_while_urgent": [_entry(e) for e in urgent],
+        "held_behind_while_urgent": [_entry(e) for e in behind],
         "solved": kinds.count("planner.solved"),
         "failed": kinds.count("planner.failed"),
         "stale": kinds.count("planner.stale"),
@@ -240,9 +262,9 @@ def _plan_lines(plan: dict[str, Any], hms: Any) -> list[str]:
         lines.append(
             f"              e.g. {example['evse']} at {hms(example['at'])}: {example['detail']}"
         )
-    for held in plan["held_while_urgent"]:
+    for held in plan["held_behind_while_urgent"]:
         lines.append(
-            f"              held while urgent: {held['evse']} at {hms(held['at'])}: "
-            f"{held['detail']}"
+            f"              held while urgent, then left short: {held['evse']} at "
+            f"{hms(held['at'])}: {held['detail']}"
         )
     return lines

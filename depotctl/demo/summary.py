@@ -164,12 +164,12 @@ def _grid_operator(report: dict[str, Any]) -> dict[str, Any]:
 
 def passed(summary: dict[str, Any]) -> bool:
     """Every deadline due was met, no limit was exceeded, every cut an OSCP source
-    should have sent arrived, and the plan held no urgent session."""
+    should have sent arrived, and the plan held no urgent session it left short."""
     return (
         not summary["deadlines"]["missed"]
         and not summary["violations"]
         and not summary.get("envelopes_not_received")
-        and not (summary.get("plan") or {}).get("held_while_urgent")
+        and not (summary.get("plan") or {}).get("held_behind_while_urgent")
     )
 
 

@@ -102,7 +102,7 @@ def _drawn_wh(changes: list[tuple[int, int]], span: timedelta) -> float:
 
 def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path: Path) -> None:
     """… and planned: the vehicles are deferred out of the dear evening to 02:00,
-    explain's words saying why, never while urgent; the night's cost and carbon are
+    explain's words saying why, none held urgent and left short; the night's cost and carbon are
     the controller's reports."""
     # at ×7200 a heartbeat a minute is 8 ms: this night's grid operator is slower
     site = minimal_with_oscp(tmp_path, heartbeat="10 min", offline_after="2 h", planned=True)
@@ -175,7 +175,7 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
     assert passed(summary) == (
         not summary["violations"]
         and not summary["deadlines"]["missed"]
-        and not summary["plan"]["held_while_urgent"]
+        and not summary["plan"]["held_behind_while_urgent"]
     )
     text = render_text(summary)
     assert "2 of 2 departures met" in text or "missed" in text
@@ -189,7 +189,7 @@ def test_a_headless_night_is_summarised_as_the_controller_journaled_it(tmp_path:
 
 
 def _assert_planned(summary: dict[str, Any], journal: list[dict[str, Any]], text: str) -> None:
-    """The plan's limits as the journal has them, never an urgent session held; the
+    """The plan's limits as the journal has them, no urgent session held and left short; the
     night's cost and carbon from the controller's reports, consistent with the meters;
     each vehicle that came in the dear hours (two hours or more before the 02:00
     price) held at 0 A, deferred to it, and the night the cheaper for it."""
@@ -202,7 +202,7 @@ def _assert_planned(summary: dict[str, Any], journal: list[dict[str, Any]], text
     plan = summary["plan"]
     assert plan["planned"] == len(planned) and plan["deferred"] == len(deferred)
     assert plan["limits"] == sum(e["kind"] == "allocation.changed" for e in journal)
-    assert plan["held_while_urgent"] == [], plan["held_while_urgent"]
+    assert plan["held_behind_while_urgent"] == [], plan["held_behind_while_urgent"]
     assert plan["failed"] == 0 and plan["solved"] > 0
     assert (
         f"  plan        {plan['planned']:,} of {plan['limits']:,} limits sent were the plan's"

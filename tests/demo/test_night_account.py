@@ -1,6 +1,6 @@
 """The night's account from the controller's answers, on answers written here: the
 plan's limits counted from the journal, a session held at the plan's rate with a
-slack that proves it urgent flagged, the billing windows' cost summed, and the
+slack that proves it urgent, then left short, flagged, the billing windows' cost summed, and the
 carbon taken from the cost report or else the carbon report."""
 
 from __future__ import annotations
@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from depotctl.demo.night_account import NightRecord, account, account_lines, surely_urgent_s
+from depotctl.demo.night_account import (
+    NightRecord,
+    account,
+    account_lines,
+    ended_short,
+    surely_urgent_s,
+)
 from depotctl.domain.planning import PlannerSettings
 from depotctl.domain.policy import Policy
 
@@ -61,7 +67,7 @@ def _cost(*billing: dict[str, Any], carbon: float | None = 66.0) -> dict[str, An
     }
 
 
-def test_the_plans_limits_are_counted_and_an_urgent_one_held_is_flagged() -> None:
+def test_the_plans_limits_are_counted_and_an_urgent_one_held_and_left_short_is_flagged() -> None:
     # 45 min threshold, plans followed up to 5 + 15 min old: under 25 min is urgent
     surely = surely_urgent_s(Policy(urgency_threshold_s=2700), PlannerSettings())
     assert surely == 1500
@@ -73,22 +79,49 @@ def test_the_plans_limits_are_counted_and_an_urgent_one_held_is_flagged() -> Non
             # 0.3 h = 18 min of slack by a plan note: urgent whatever the plan's age
             _change("c", "planned_rate", _held(0.3)),
             _change("d", "planned_rate", _held(0.4)),  # 24 min: within the rounding
+            # urgent too, but the plan met it: following it is the rule, not a fault
+            _change("e", "planned_rate", _held(0.2)),
         ],
         planner=[{"kind": "planner.solved"}] * 3 + [{"kind": "planner.stale"}],
+        short_sessions=frozenset({"a", "c", "d"}),
     )
     plan = account(record, surely)["plan"]
-    assert (plan["limits"], plan["planned"], plan["planned_sessions"]) == (5, 4, 4)
-    assert (plan["deferred"], plan["deferred_sessions"]) == (3, 3)
-    assert [held["session"] for held in plan["held_while_urgent"]] == ["c"]
+    assert (plan["limits"], plan["planned"], plan["planned_sessions"]) == (6, 5, 5)
+    assert (plan["deferred"], plan["deferred_sessions"]) == (4, 4)
+    assert [held["session"] for held in plan["held_behind_while_urgent"]] == ["c"]
+    # every session met: nothing flagged, however urgent
+    met = account(NightRecord(allocations=record.allocations), surely)["plan"]
+    assert met["held_behind_while_urgent"] == []
     assert (plan["solved"], plan["failed"], plan["stale"]) == (3, 0, 1)
     assert plan["example"]["session"] == "a"
     lines = account_lines({"plan": plan}, lambda at: "18:30:00")
     assert lines[0] == (
-        "  plan        4 of 5 limits sent were the plan's, for 4 sessions; 3 held 3 sessions "
+        "  plan        5 of 6 limits sent were the plan's, for 5 sessions; 4 held 4 sessions "
         "for a cheaper block; the planner solved 3 plans on events, 0 failed, 1 went stale"
     )
     assert "e.g. a/1 at 18:30:00: at the plan's rate of 0.0 A" in lines[1]
-    assert lines[2].startswith("              held while urgent: c/1 at 18:30:00")
+    assert lines[2].startswith("              held while urgent, then left short: c/1 at 18:30:00")
+
+
+def test_a_session_ended_short_is_one_ended_below_its_requirement() -> None:
+    def record(
+        sid: str, delivered: float, need: float | None, *, open_: bool = False
+    ) -> dict[str, Any]:
+        requirement = None if need is None else {"energy_wh": need, "departure": AT}
+        return {
+            "id": sid,
+            "open": open_,
+            "energy_delivered_wh": delivered,
+            "requirement": requirement,
+        }
+
+    sessions = [
+        record("short", 9_000.0, 10_000.0),
+        record("met", 9_999.5, 10_000.0),  # within a Wh
+        record("open", 0.0, 10_000.0, open_=True),  # not ended: not yet short
+        record("default", 0.0, None),  # the site's default: no requirement to miss
+    ]
+    assert ended_short(sessions) == frozenset({"short"})
 
 
 def test_the_cost_is_every_billing_window_summed_and_unpriced_stays_unknown() -> None:
