@@ -5,6 +5,11 @@ As the bill counts them (:mod:`depotctl.domain.bill`): a charge's peak is the hi
 average power over one demand interval (15 min, aligned to the clock), counting only
 the energy inside the charge's windows; the billing window is the site's local
 calendar month. A minute without a reading counts as nothing drawn.
+
+The quarter hour under way counts too: the energy already drawn in it
+(:meth:`BillingPeaks.so_far_wh`) is part of its average, which the plan's import for
+the rest of it adds to. The time since the last minute counted is taken as drawn at the
+charge's peak so far: a reading not in yet never lets the plan make a new peak.
 """
 
 from __future__ import annotations
@@ -53,6 +58,23 @@ class BillingPeaks:
             for charge in self.tariff.at(minute.astimezone(self.zone)).demand:
                 by_block = self._kwh.setdefault(charge, {})
                 by_block[block] = by_block.get(block, 0.0) + watts / 1000.0 * _MINUTE_H
+
+    def so_far_wh(self, at: datetime) -> Mapping[DemandCharge, float]:
+        """Per charge with a peak in the billing window of ``at``, the energy (Wh) it
+        counts in the demand interval holding ``at`` before ``at``: the minutes counted,
+        and the time after the last of them (or the interval's start) at the charge's
+        peak so far — what a late reading could at most have added without a new peak
+        (none in a month not counted yet)."""
+        peaks = self.peaks_w(at)
+        if not peaks or self.counted_until is None:
+            return {}
+        block = (at - EPOCH) // self.interval
+        begins = EPOCH + block * self.interval
+        unread_h = max(0.0, (at - max(begins, self.counted_until)).total_seconds() / 3600.0)
+        return {
+            charge: self._kwh.get(charge, {}).get(block, 0.0) * 1000.0 + peak * unread_h
+            for charge, peak in peaks.items()
+        }
 
     def peaks_w(self, at: datetime) -> Mapping[DemandCharge, float]:
         """Each charge's peak (W) in the billing window of ``at`` (none in a month not

@@ -35,7 +35,10 @@ the block (0 without a signal, or when the carbon price is 0 and the signal does
 not cover the horizon).
 
 Demand charges: each of the tariff's, as a term on the blocks it holds in, from the
-billing window's peak so far (:mod:`~depotctl.engine.planner.billing_peaks`).
+billing window's peak so far and the energy already drawn in the quarter hour under way
+(:mod:`~depotctl.engine.planner.billing_peaks`); where that energy is not known, the
+time of the quarter before now counts as drawn at the peak so far (the rest of the
+quarter may then average at most the peak: never a new peak for want of a reading).
 
 Batteries: each one whose energy now the controller knows and whose reading is fresh,
 on the power rows of its path, its metered power no longer reserved
@@ -53,6 +56,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from depotctl.domain.bill import EPOCH
 from depotctl.domain.carbon import Intensity, UncoveredError
 from depotctl.domain.envelopes import SourceHealth, applicable_limits
 from depotctl.domain.forecast import PowerForecast
@@ -69,7 +73,7 @@ from depotctl.engine.demand import default_departure
 from depotctl.engine.planner.billing_peaks import month_start
 from depotctl.engine.planner.blocks import Blocks, plan_blocks
 from depotctl.engine.planner.capacities import held_health
-from depotctl.engine.planner.demand_charge import DemandTerm
+from depotctl.engine.planner.demand_charge import QUARTER, DemandTerm
 from depotctl.engine.planner.problem import NodeCapacity, PlannedSession, PlanningProblem
 from depotctl.engine.planner.storage_inputs import (
     planned_batteries,
@@ -108,11 +112,13 @@ def planning_problem(
     settings: PlannerSettings,
     peaks_w: Mapping[DemandCharge, float] | None = None,
     storage_wh: Mapping[str, float] | None = None,
+    so_far_wh: Mapping[DemandCharge, float] | None = None,
 ) -> PlanningProblem:
     """The horizon's problem as the snapshot and the site's signals state it (see the
     module), with the tariff's demand charges as demand terms from ``peaks_w``, the
-    billing window's peaks so far (none: 0), and the batteries whose energy now
-    ``storage_wh`` gives (:mod:`~depotctl.engine.planner.storage_inputs`); raises
+    billing window's peaks so far (none: 0), and ``so_far_wh``, the energy each charge
+    counts in the quarter hour under way before now (none: at the peak so far; see
+    :func:`demand_terms`), and the batteries whose energy now ``storage_wh`` gives (:mod:`~depotctl.engine.planner.storage_inputs`); raises
     :class:`PlanningInputError` when the signals cannot price it."""
     blocks = plan_blocks(block_start(snapshot.at, settings.block), settings.horizon, settings.block)
     structure = structure_of(snapshot.topology)
@@ -150,18 +156,30 @@ def planning_problem(
         carbon_price_per_kg=signals.carbon_price_per_kg,
         base_load_w=tuple(max(0.0, w) for w in site),
         generation_w=tuple(max(0.0, -w) for w in site),
-        demand=() if tariff is None else demand_terms(tariff, blocks, zone, peaks_w or {}),
+        demand=()
+        if tariff is None
+        else demand_terms(tariff, blocks, zone, peaks_w or {}, so_far_wh, snapshot.at),
     )
 
 
 def demand_terms(
-    tariff: Tariff, blocks: Blocks, zone: ZoneInfo, peaks_w: Mapping[DemandCharge, float]
+    tariff: Tariff,
+    blocks: Blocks,
+    zone: ZoneInfo,
+    peaks_w: Mapping[DemandCharge, float],
+    so_far_wh: Mapping[DemandCharge, float] | None = None,
+    now: datetime | None = None,
 ) -> tuple[DemandTerm, ...]:
     """Each demand charge of ``tariff`` as a term on the blocks it holds in (at each
     block's start, local), per billing window (the local calendar month): the window of
-    the horizon's start from its peak so far (``peaks_w``), a later one from nothing."""
+    the horizon's start from its peak so far (``peaks_w``) and the energy it counts in
+    the quarter hour holding ``now`` (None: the blocks' start) before ``now``
+    (``so_far_wh``; a charge it does not give: as if drawn at the peak so far since the
+    quarter began), a later one from nothing."""
     starts = blocks.starts()
     first = month_start(blocks.start, zone)
+    at = blocks.start if now is None else now
+    elapsed_h = ((at - EPOCH) % QUARTER).total_seconds() / 3600.0
     terms = []
     for charge in tariff.demand_charges:
         by_window: dict[datetime, list[int]] = {}
@@ -169,8 +187,13 @@ def demand_terms(
             if charge in tariff.at(start.astimezone(zone)).demand:
                 by_window.setdefault(month_start(start, zone), []).append(b)
         for window, held in by_window.items():
-            peak = peaks_w.get(charge, 0.0) if window == first else 0.0
-            terms.append(DemandTerm(charge.price, tuple(held), peak))
+            if window != first:
+                terms.append(DemandTerm(charge.price, tuple(held)))
+                continue
+            peak = peaks_w.get(charge, 0.0)
+            known = (so_far_wh or {}).get(charge)
+            so_far = peak * elapsed_h if known is None else known
+            terms.append(DemandTerm(charge.price, tuple(held), peak, so_far))
     return tuple(terms)
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from depotctl.domain.sessions import Session
 from depotctl.domain.topology import Topology
 from depotctl.engine.planner.blocks import Blocks
-from depotctl.engine.planner.demand_charge import DemandTerm
+from depotctl.engine.planner.demand_charge import QUARTER_HOURS, DemandTerm
 from depotctl.engine.planner.storage import PlannedStorage
 
 #: The shortfall penalty's floor, currency per kWh: a missed kWh always costs more
@@ -143,11 +143,14 @@ class PlanningProblem:
 
     def penalty_per_kwh(self) -> float:
         """The shortfall penalty in use (see the class): the dearest kWh counts every
-        demand rate as if that kWh alone set each peak within one block."""
+        demand rate as if that kWh alone set each peak within one block or quarter
+        hour, whichever is shorter."""
         if self.shortfall_per_kwh is not None:
             return self.shortfall_per_kwh
         dearest = max((abs(c) for c in self.energy_cost_per_kwh()), default=0.0)
-        dearest += sum(term.rate_per_kw for term in self.demand) / self.blocks.hours
+        # a kWh raises a quarter hour's average by at most 1/¼ kW, a block's by 1/h
+        per_kwh = 1.0 / min(self.blocks.hours, QUARTER_HOURS)
+        dearest += sum(term.rate_per_kw for term in self.demand) * per_kwh
         return max(SHORTFALL_FLOOR_PER_KWH, SHORTFALL_FACTOR * dearest)
 
     def storage_penalty_per_kwh(self) -> float:

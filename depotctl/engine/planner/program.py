@@ -12,7 +12,8 @@ Columns, in this order (the overload columns last; see the node rows):
   its cost is the charge-early tie-break only (:meth:`PlanningProblem.early_per_kwh`);
 - ``u[s]`` ≥ 0, its shortfall, at the shortfall penalty per kWh (its need row keeps
   it within the need);
-- ``g[b]`` ≥ 0, the site's import in block ``b`` (its average power), at the block's
+- ``g[b]`` ≥ 0, the site's import in block ``b`` (its energy from now over the block's
+  hours: the first block's average as if nothing came before now), at the block's
   energy price + carbon price × intensity per kWh: energy is paid for what the grid
   supplies, and export earns nothing. In a block whose cost per kWh is negative the
   import is the net load exactly, ``g`` free (else the program would import without
@@ -37,8 +38,16 @@ Rows, in this order:
   as close as it can at :data:`OVERLOAD_FACTOR` × the shortfall penalty per kW and
   hour (a row at zero plans its positive-weight sessions idle);
 - per block, the import: ``Σ_s p[s,b]·h[s,b]/h + Σ_j (c[j,b] − d[j,b])·h[b]/h − g[b] ≤
-  generation[b] − base load[b]`` (a session leaving mid-block counts at its average);
-- per demand term and each of its blocks, ``g[b] − peak[t] ≤ 0``;
+  (generation[b] − base load[b])·h[b]/h`` (a session leaving mid-block counts at its
+  average; the base load and generation of the first block from now only);
+- per demand term and each quarter hour ``q`` its blocks fall in (the tariff's demand
+  interval on the clock: :func:`~depotctl.engine.planner.demand_charge.quarter_shares`),
+  its average import: ``Σ_b g[b]·h·share[b,q]/¼ − peak[t] ≤ −so_far/¼`` — ``share[b,q]``
+  the part of block ``b``'s time from now in ``q`` (1 for a block inside one quarter,
+  split by time for a block across quarters, its import taken as even over it), and
+  ``so_far`` the term's energy imported in the quarter holding now before now, in that
+  quarter's row only. On the controller's grid of 15-minute blocks a block is a quarter
+  and the row of the first is ``g[0] + so_far/¼ ≤ peak[t]``;
 - per battery and block, its state of charge: ``e[j,b] − e[j,b−1] − η_c·h[b]·c[j,b] +
   h[b]/η_d·d[j,b] = 0`` (``h[b]`` the block's hours from ``now``, like a session's;
   ``e[j,−1]`` the energy now, on the right; in the import ``c`` and ``d`` count at
@@ -65,6 +74,13 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 
+from depotctl.domain.bill import EPOCH
+from depotctl.engine.planner.demand_charge import (
+    QUARTER,
+    QUARTER_HOURS,
+    QuarterShares,
+    quarter_shares,
+)
 from depotctl.engine.planner.problem import PlanningProblem
 
 Floats = npt.NDArray[np.float64]
@@ -84,8 +100,10 @@ class LinearProgram:
     ``shortfall_column + i``; the import from ``import_column`` (one per block), the
     demand peaks from ``peak_column`` (one per term), and battery ``j``'s columns
     from ``storage_column[j]``: charge, discharge and energy (one per block each),
-    then its final miss; the overloads from ``overload_column`` to the end. Rows: ``node_row`` is the first node row, ``import_row`` the
-    first import row."""
+    then its final miss; the overloads from ``overload_column`` to the end. Rows:
+    ``node_row`` is the first node row, ``import_row`` the first import row; the
+    demand rows follow the import rows, per term one per quarter hour in
+    ``demand_quarters`` (each quarter's index from the epoch, ascending)."""
 
     col_cost: Floats
     col_lower: Floats
@@ -104,6 +122,7 @@ class LinearProgram:
     overload_column: int = 0
     node_row: int = 0
     import_row: int = 0
+    demand_quarters: tuple[tuple[int, ...], ...] = ()
 
     @property
     def num_col(self) -> int:
@@ -163,7 +182,8 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     node_row = n_sessions
     import_row = node_row + len(problem.nodes) * count
     demand_row = import_row + count
-    soc_row = demand_row + sum(len(term.blocks) for term in problem.demand)
+    demand = _DemandRows.of(problem, demand_row)
+    soc_row = demand_row + demand.count
     final_row = soc_row + len(problem.storage) * count
     num_row = final_row + len(problem.storage)
 
@@ -204,20 +224,32 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
     hours_before = before[session, block]
     # each column: its need row, its session's node rows (ascending), the import row
     nodes = members.node[session]
+    # a session leaving inside a block across quarters: its part of their demand rows
+    left_rows, left_values, left_held = demand.departures(
+        block, until[session], hours_before, begins, block_starts + block_seconds
+    )
     table_rows = np.concatenate(
         [
             session[:, None],
             node_row + nodes * count + block[:, None],
             (import_row + block)[:, None],
+            left_rows,
         ],
         axis=1,
     )
     table_values = np.concatenate(
-        [hours_before[:, None], members.weight[session], (hours_before / hours)[:, None]],
+        [
+            hours_before[:, None],
+            members.weight[session],
+            (hours_before / hours)[:, None],
+            left_values,
+        ],
         axis=1,
     )
     held = np.ones(table_rows.shape, dtype=bool)
-    held[:, 1:-1] = members.held[session]
+    width = members.held.shape[1]
+    held[:, 1 : 1 + width] = members.held[session]
+    held[:, 2 + width :] = left_held
     max_kw = np.array([s.max_power_w for s in sessions], dtype=np.float64) / 1000.0
     columns.extend_table(
         early[block] * hours_before * deadline_weight[session],
@@ -242,33 +274,29 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
 
     import_column = columns.count
     energy_cost = np.asarray(problem.energy_cost_per_kwh(), dtype=np.float64)
-    # each block's import: its import row, then each demand term's row holding it
     terms = len(problem.demand)
-    demand_rows = np.zeros((count, terms), dtype=np.intp)
-    demand_held = np.zeros((count, terms), dtype=bool)
-    row = demand_row
-    for t, term in enumerate(problem.demand):
-        held_blocks = np.asarray(term.blocks, dtype=np.intp)
-        demand_rows[held_blocks, t] = row + np.arange(held_blocks.size)
-        demand_held[held_blocks, t] = True
-        row += held_blocks.size
-    columns.extend_table(
+    # each block's import: its import row, then each demand term's quarter rows it
+    # falls in (ascending: the terms' rows follow each other)
+    block_of = np.concatenate([np.arange(count), demand.block])
+    row_of = np.concatenate([import_row + np.arange(count), demand.row])
+    value_of = np.concatenate([np.full(count, -1.0), demand.share * (hours / QUARTER_HOURS)])
+    entry = np.lexsort((row_of, block_of))
+    columns.extend(
         energy_cost * hours,
         np.where(energy_cost >= 0.0, 0.0, -math.inf),
         np.full(count, math.inf),
-        np.concatenate([(import_row + np.arange(count))[:, None], demand_rows], axis=1),
-        np.concatenate([np.full((count, 1), -1.0), np.ones((count, terms))], axis=1),
-        np.concatenate([np.ones((count, 1), dtype=bool), demand_held], axis=1),
+        row_of[entry].astype(np.int32),
+        value_of[entry],
+        np.bincount(block_of, minlength=count).astype(np.int32),
     )
     peak_column = columns.count
-    widths = np.array([len(term.blocks) for term in problem.demand], dtype=np.int32)
     columns.extend(
         np.array([term.rate_per_kw for term in problem.demand], dtype=np.float64),
         np.array([term.peak_so_far_w / 1000.0 for term in problem.demand], dtype=np.float64),
         np.full(terms, math.inf),
         np.arange(demand_row, soc_row, dtype=np.int32),
         np.full(soc_row - demand_row, -1.0),
-        widths,
+        np.array([len(q) for q in demand.quarters], dtype=np.int32),
     )
 
     storage_column = []
@@ -350,6 +378,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         np.asarray(problem.generation(), dtype=np.float64)
         - np.asarray(problem.base_load(), dtype=np.float64)
     ) / 1000.0
+    net_kw[0] *= ahead[0] / hours  # the first block's from now: its time before has gone
     # a negative price: the import is the net load exactly (see the module)
     import_lower = np.where(energy_cost < 0.0, net_kw, -math.inf)
     n_demand = soc_row - demand_row
@@ -368,7 +397,7 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
             need_kwh,
             capacity_kw,
             net_kw,
-            np.zeros(n_demand),
+            demand.upper,
             soc_rhs,
             np.full(len(problem.storage), math.inf),
         ]
@@ -393,7 +422,102 @@ def build_program(problem: PlanningProblem) -> LinearProgram:
         overload_column=overload_column,
         node_row=node_row,
         import_row=import_row,
+        demand_quarters=demand.quarters,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _DemandRows:
+    """The demand rows (see the module): per entry, the block whose import it holds,
+    the row and the block's share of its time from now in the row's quarter; per row,
+    its bound (kW: minus the energy before now over a quarter in the quarter holding
+    now, else 0); per term, its quarters (index from the epoch), one row each."""
+
+    block: npt.NDArray[np.intp]
+    row: npt.NDArray[np.intp]
+    share: Floats
+    upper: Floats
+    quarters: tuple[tuple[int, ...], ...]
+    #: per entry, its quarter's start and end in seconds from the first block's start
+    since: Floats
+    until: Floats
+
+    @property
+    def count(self) -> int:
+        return int(self.upper.size)
+
+    def _by_block(self, count: int) -> tuple[npt.NDArray[np.intp], Bools]:
+        """Per block (a line each, padded), the entries of the blocks across quarters
+        (a block in one quarter has none: its import is its quarter's), by row."""
+        spans = np.bincount(self.block, minlength=count)
+        across = np.flatnonzero(np.isin(self.block, np.flatnonzero(spans > 1)))
+        across = across[np.lexsort((self.row[across], self.block[across]))]
+        per = np.bincount(self.block[across], minlength=count)
+        table = np.zeros((count, int(per.max(initial=0))), dtype=np.intp)
+        held = np.zeros(table.shape, dtype=bool)
+        slot = np.arange(across.size) - np.repeat(np.cumsum(per) - per, per)
+        table[self.block[across], slot] = across
+        held[self.block[across], slot] = True
+        return table, held
+
+    def departures(
+        self,
+        block: npt.NDArray[np.intp],
+        leaves: Floats,
+        hours_before: Floats,
+        begins: Floats,
+        ends: Floats,
+    ) -> tuple[npt.NDArray[np.intp], Floats, Bools]:
+        """Per session column (in ``block``, its session leaving ``leaves`` seconds
+        after the first block's start, charging ``hours_before`` in it), its entries in
+        the demand rows of a block across quarters that it leaves inside: each
+        quarter's row and, per kW, the energy it draws in that quarter less the block's
+        share of it its import entry counts there, over a quarter's hours (exact: the
+        quarter counts what it draws in it). ``begins``/``ends``: each block's time
+        from now, in seconds from the first block's start."""
+        table, held = self._by_block(begins.size)
+        entry, mask = table[block], held[block] & (leaves < ends[block])[:, None]
+        if not mask.any():
+            return np.zeros((block.size, 0), dtype=np.intp), np.zeros((block.size, 0)), mask[:, :0]
+        lo = np.maximum(begins[block][:, None], self.since[entry])
+        hi = np.minimum(np.minimum(ends[block], leaves)[:, None], self.until[entry])
+        charged = np.maximum(hi - lo, 0.0) / 3600.0
+        spread = self.share[entry] * hours_before[:, None]
+        return self.row[entry], (charged - spread) / QUARTER_HOURS, mask
+
+    @classmethod
+    def of(cls, problem: PlanningProblem, first_row: int) -> _DemandRows:
+        if not problem.demand:
+            empty = np.zeros(0, dtype=np.intp)
+            nothing = np.zeros(0)
+            return cls(empty, empty, nothing, nothing, (), nothing, nothing)
+        shares: QuarterShares = quarter_shares(problem.blocks, problem.now)
+        start = (problem.blocks.start - EPOCH) // timedelta(microseconds=1)
+        quarter_us = QUARTER // timedelta(microseconds=1)
+        blocks, rows, values, uppers, quarters, sinces = [], [], [], [], [], []
+        row = first_row
+        for term in problem.demand:
+            held = np.isin(shares.block, np.asarray(term.blocks, dtype=np.intp))
+            quarter = shares.quarter[held]
+            own = np.unique(quarter)
+            blocks.append(shares.block[held])
+            rows.append(row + np.searchsorted(own, quarter))
+            values.append(shares.share[held])
+            sinces.append((quarter * quarter_us - start) / 1e6)
+            upper = np.zeros(own.size)
+            upper[own == shares.now_quarter] = -term.so_far_wh / 1000.0 / QUARTER_HOURS
+            uppers.append(upper)
+            quarters.append(tuple(own.tolist()))
+            row += own.size
+        return cls(
+            np.concatenate(blocks).astype(np.intp),
+            np.concatenate(rows).astype(np.intp),
+            np.concatenate(values),
+            np.concatenate(uppers),
+            tuple(quarters),
+            np.concatenate(sinces),
+            np.concatenate(sinces) + QUARTER.total_seconds(),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,7 @@ class _Layout:
     import_column: int
     import_row: int
     peak_column: int
-    demand: list[dict[int, int]]  # per term: block index: its row
+    demand: list[dict[int, int]]  # per term: quarter hour (from the epoch): its row
     storage: dict[str, tuple[int, int, int]]  # id: (first column, first soc row, final row)
 
     @classmethod
@@ -57,9 +57,9 @@ class _Layout:
         final_row = soc_row + len(problem.storage) * count
         demand = []
         row = program.import_row + count
-        for term in problem.demand:
-            demand.append({b: row + k for k, b in enumerate(term.blocks)})
-            row += len(term.blocks)
+        for quarters in program.demand_quarters:
+            demand.append({q: row + k for k, q in enumerate(quarters)})
+            row += len(quarters)
         return cls(
             blocks=problem.blocks,
             sessions={
@@ -157,9 +157,9 @@ def starting_basis(
     copy(rows, new.import_row, row_was, old.import_row, count)
     for t, (old_rows, new_rows) in enumerate(zip(old.demand, new.demand, strict=False)):
         cols[new.peak_column + t] = col_was[old.peak_column + t]
-        for b, row in new_rows.items():
-            if b + shift in old_rows:
-                rows[row] = row_was[old_rows[b + shift]]
+        for q, row in new_rows.items():
+            if q in old_rows:
+                rows[row] = row_was[old_rows[q]]
     for battery_id, (first, soc, final) in new.storage.items():
         if battery_id not in old.storage:
             continue

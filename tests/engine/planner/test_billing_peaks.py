@@ -68,3 +68,28 @@ def test_demand_terms_per_billing_window_the_first_from_its_peak_so_far() -> Non
     assert march.peak_so_far_w == 50_000.0 and march.rate_per_kw == 18.6
     assert april.blocks == tuple(range(76, 80))  # 14:00 to 15:00 on the 1st
     assert april.peak_so_far_w == 0.0
+
+
+def test_the_quarter_under_way_counts_its_minutes_and_the_unread_time_at_the_peak() -> None:
+    peaks = BillingPeaks(tariff(), UTC_ZONE)
+    quarter = DAY + timedelta(hours=14)
+    peaks.add(minutes(quarter, 7, 60_000.0))  # 7 kWh by 14:07: a 28 kW peak so far
+    at = quarter + timedelta(minutes=9, seconds=30)
+    # 14:07–14:09:30 not read yet: as if drawn at the 28 kW peak (1.1667 kWh)
+    so_far = peaks.so_far_wh(at)[PEAK]
+    assert so_far == pytest.approx(7_000.0 + 28_000.0 * 2.5 / 60.0)
+    # the plan's terms take it for the quarter under way
+    blocks = plan_blocks(quarter, timedelta(hours=1))
+    [term] = demand_terms(tariff(), blocks, UTC_ZONE, peaks.peaks_w(at), peaks.so_far_wh(at), at)
+    assert (term.peak_so_far_w, term.so_far_wh) == pytest.approx((28_000.0, so_far))
+    # the next quarter starts from what is unread of it; a month not counted: nothing
+    later = quarter + timedelta(minutes=20)
+    assert peaks.so_far_wh(later)[PEAK] == pytest.approx(28_000.0 * 5 / 60.0)
+    assert peaks.so_far_wh(DAY + timedelta(days=40)) == {}
+
+
+def test_a_term_without_the_energy_so_far_counts_the_quarter_gone_at_the_peak() -> None:
+    blocks = plan_blocks(DAY + timedelta(hours=14), timedelta(hours=1))
+    now = DAY + timedelta(hours=14, minutes=6)
+    [term] = demand_terms(tariff(), blocks, UTC_ZONE, {PEAK: 40_000.0}, None, now)
+    assert term.so_far_wh == pytest.approx(40_000.0 * 0.1)

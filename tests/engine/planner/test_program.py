@@ -8,9 +8,15 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from depotctl.domain.bill import EPOCH
 from depotctl.engine.planner import NodeCapacity, PlannedSession, PlanningProblem, plan_blocks
 from depotctl.engine.planner.demand_charge import DemandTerm
-from depotctl.engine.planner.program import OVERLOAD_FACTOR, binding_rows, build_program
+from depotctl.engine.planner.program import (
+    OVERLOAD_FACTOR,
+    LinearProgram,
+    binding_rows,
+    build_program,
+)
 from depotctl.engine.planner.solve import _pass, _quiet_highs, solve
 from depotctl.engine.planner.storage import PlannedStorage
 from tests.engine.conftest import T0
@@ -99,8 +105,8 @@ def test_a_weighted_row_is_scaled_to_its_largest_weight() -> None:
 
 
 def test_a_batterys_columns_and_its_state_of_charge_chain() -> None:
-    # two half-hours, no session: the site row (2 rows), 2 import rows, 1 demand row
-    # (block 1 only), 2 state-of-charge rows, 1 final row
+    # two half-hours, no session: the site row (2 rows), 2 import rows, 2 demand rows
+    # (block 1's two quarter hours), 2 state-of-charge rows, 1 final row
     blocks = plan_blocks(T0, timedelta(hours=1), timedelta(minutes=30))
     battery = PlannedStorage(
         "bess", ("site",), 4_000.0, 10_000.0, 0.1, 0.9, 5_000.0, 3_000.0, 0.9, 0.8, 6_000.0
@@ -118,39 +124,41 @@ def test_a_batterys_columns_and_its_state_of_charge_chain() -> None:
     )
     program = build_program(problem)
     assert (program.import_column, program.peak_column, program.storage_column) == (0, 2, (3,))
-    assert program.num_row == 2 + 2 + 1 + 2 + 1
+    assert program.num_row == 2 + 2 + 2 + 2 + 1
 
     def column(k: int) -> list[tuple[int, float]]:
         begin, end = program.start[k], program.start[k + 1]
         rows, values = program.index[begin:end].tolist(), program.value[begin:end].tolist()
         return list(zip(rows, values, strict=True))
 
-    # the import of block 1 in its import row and the demand row; the peak its floor
-    assert column(1) == [(3, -1.0), (4, 1.0)]
-    assert column(2) == [(4, -1.0)]
+    # the import of block 1 in its import row and both its quarters' demand rows (half
+    # its half hour in each: the quarter's average is the block's); the peak its floor
+    assert column(1) == [(3, -1.0), (4, 1.0), (5, 1.0)]
+    assert column(2) == [(4, -1.0), (5, -1.0)]
     assert (program.col_lower[2], program.col_cost[2]) == (7.0, 12.0)
     # charge in block 0: the site row, the import, the chain at −η_c·h
-    assert column(3) == [(0, 1.0), (2, 1.0), (5, pytest.approx(-0.9 * 0.5))]
+    assert column(3) == [(0, 1.0), (2, 1.0), (6, pytest.approx(-0.9 * 0.5))]
     # discharge in block 1: −1 in the site row and the import, h/η_d in the chain
-    assert column(6) == [(1, -1.0), (3, -1.0), (6, pytest.approx(0.5 / 0.8))]
+    assert column(6) == [(1, -1.0), (3, -1.0), (7, pytest.approx(0.5 / 0.8))]
     assert list(program.col_upper[3:7]) == [5.0, 5.0, 3.0, 3.0]
     # its energy: block 0 links to block 1, block 1 to the final row; 1–9 kWh
-    assert column(7) == [(5, 1.0), (6, -1.0)]
-    assert column(8) == [(6, 1.0), (7, 1.0)]
+    assert column(7) == [(6, 1.0), (7, -1.0)]
+    assert column(8) == [(7, 1.0), (8, 1.0)]
     assert (program.col_lower[7], program.col_upper[7]) == (1.0, 9.0)
     # the chain starts from the 4 kWh held; the final row asks 6 kWh, its miss priced
-    assert list(program.row_lower[5:8]) == [4.0, 0.0, 6.0]
+    assert list(program.row_lower[6:9]) == [4.0, 0.0, 6.0]
     assert program.col_cost[9] == problem.storage_penalty_per_kwh()
     # the import at most generation less base load
     assert list(program.row_upper[2:4]) == [-1.0, -1.5]
 
 
-def rich_problem() -> PlanningProblem:
+def rich_problem(length: timedelta = timedelta(minutes=15)) -> PlanningProblem:
     """Every part of the program: sessions leaving mid-block, after the horizon, before
     now's block ends and already gone; rows in W and in A with weights of both signs,
     one below zero; two overlapping demand terms; a negative price; a battery on two
-    rows, one weighted; now inside the first block."""
-    blocks = plan_blocks(T0, timedelta(hours=3))  # twelve quarter-hours
+    rows, one weighted; now inside the first block. Blocks of ``length`` (twelve
+    quarter-hours by default)."""
+    blocks = plan_blocks(T0, timedelta(hours=3), length)
     minutes = [40, 185, 10, 95, -5, 70]
     sessions = tuple(
         PlannedSession(f"s{i}", f"e{i}", 4_000.0 * i, T0 + timedelta(minutes=m), 7_000.0 + i)
@@ -169,14 +177,14 @@ def rich_problem() -> PlanningProblem:
             ),
             NodeCapacity("db", (9_000.0,) * count, ids[3:]),
         ),
-        price_per_kwh=(*prices[:5], -0.05, *prices[6:]),
+        price_per_kwh=tuple(-0.05 if b == min(5, count - 1) else p for b, p in enumerate(prices)),
         carbon_kg_per_kwh=tuple(0.3 + 0.02 * b for b in range(count)),
         carbon_price_per_kg=0.05,
         base_load_w=tuple(1_000.0 * (b % 3) for b in range(count)),
         generation_w=tuple(500.0 * (b % 4) for b in range(count)),
         demand=(
-            DemandTerm(12.0, tuple(range(count)), 7_000.0),
-            DemandTerm(4.0, (2, 3, 4, 9), 0.0),
+            DemandTerm(12.0, tuple(range(count)), 7_000.0, so_far_wh=1_500.0),
+            DemandTerm(4.0, tuple(b for b in (0, 2, 3, 4, 9) if b < count), so_far_wh=800.0),
         ),
         storage=(
             PlannedStorage(
@@ -194,7 +202,7 @@ def rich_problem() -> PlanningProblem:
                 (1.0, 1 / 200),
             ),
         ),
-        now=T0 + timedelta(minutes=6),
+        now=T0 + length * 2 / 5,
     )
 
 
@@ -252,11 +260,24 @@ def defined_program(problem: PlanningProblem) -> dict[str, np.ndarray]:
         for b in range(count):
             row(("node", k, b), -math.inf, n.capacity_w[b] * scale[k] / 1000.0)
     for b in range(count):
-        net = (problem.generation()[b] - problem.base_load()[b]) / 1000.0
+        net = (problem.generation()[b] - problem.base_load()[b]) / 1000.0 * ahead[b] / h
         row(("import", b), net if costs[b] < 0.0 else -math.inf, net)
+    # each block's time from now in each clock quarter hour (its index from the epoch)
+    quarter = timedelta(minutes=15)
+    now = problem.now or blocks.start
+    in_quarter: dict[int, dict[int, float]] = {}
+    for b, start in enumerate(blocks.starts()):
+        begin, end = max(start, now), start + blocks.length
+        q = (begin - EPOCH) // quarter
+        while EPOCH + q * quarter < end:
+            lo, hi = max(begin, EPOCH + q * quarter), min(end, EPOCH + (q + 1) * quarter)
+            in_quarter.setdefault(b, {})[q] = (hi - lo) / (end - begin)
+            q += 1
+    now_quarter = (now - EPOCH) // quarter
     for t, term in enumerate(problem.demand):
-        for b in term.blocks:
-            row(("demand", t, b), -math.inf, 0.0)
+        for q in sorted({q for b in term.blocks for q in in_quarter[b]}):
+            so_far = term.so_far_wh / 1000.0 / 0.25 if q == now_quarter else 0.0
+            row(("demand", t, q), -math.inf, -so_far)
     for j, battery in enumerate(problem.storage):
         for b in range(count):
             rhs = battery.energy_wh / 1000.0 if b == 0 else 0.0
@@ -282,6 +303,18 @@ def defined_program(problem: PlanningProblem) -> dict[str, np.ndarray]:
         for b in blocks_in:
             hours = before(departs, b)
             entries: dict[Key, float] = {("need", s.id): hours, ("import", b): hours / h}
+            if len(in_quarter[b]) > 1 and departs < starts[b] + h * 3600.0:
+                # it leaves inside a block across quarters: each quarter its own draw
+                for t, term in enumerate(problem.demand):
+                    if b not in term.blocks:
+                        continue
+                    for q, share in in_quarter[b].items():
+                        lo = max(begins[b], (EPOCH + q * quarter - blocks.start).total_seconds())
+                        hi = min(
+                            departs, (EPOCH + (q + 1) * quarter - blocks.start).total_seconds()
+                        )
+                        drawn = max(hi - lo, 0.0) / 3600.0
+                        entries[("demand", t, q)] = (drawn - share * hours) / 0.25
             for k in range(len(nodes)):
                 if (k, s.id) in weight:
                     entries[("node", k, b)] = weight[(k, s.id)] * scale[k]
@@ -295,11 +328,14 @@ def defined_program(problem: PlanningProblem) -> dict[str, np.ndarray]:
         block_entries: dict[Key, float] = {("import", b): -1.0}
         for t, term in enumerate(problem.demand):
             if b in term.blocks:
-                block_entries[("demand", t, b)] = 1.0
+                for q, share in in_quarter[b].items():
+                    block_entries[("demand", t, q)] = h * share / 0.25
         column(costs[b] * h, 0.0 if costs[b] >= 0.0 else -math.inf, math.inf, block_entries)
     places["peak_column"] = len(columns)
     for t, term in enumerate(problem.demand):
-        peak_entries: dict[Key, float] = {("demand", t, b): -1.0 for b in term.blocks}
+        peak_entries: dict[Key, float] = {
+            ("demand", t, q): -1.0 for b in term.blocks for q in in_quarter[b]
+        }
         column(term.rate_per_kw, term.peak_so_far_w / 1000.0, math.inf, peak_entries)
     for j, battery in enumerate(problem.storage):
         storage_column.append(len(columns))
@@ -359,6 +395,16 @@ def defined_program(problem: PlanningProblem) -> dict[str, np.ndarray]:
     }
 
 
+def dense(program: LinearProgram) -> np.ndarray:
+    """The program's matrix, dense; each column's rows checked ascending."""
+    matrix = np.zeros((program.num_row, program.num_col))
+    for c in range(program.num_col):
+        rows = program.index[program.start[c] : program.start[c + 1]]
+        assert np.all(np.diff(rows) > 0), f"column {c}: rows not ascending"
+        matrix[rows, c] = program.value[program.start[c] : program.start[c + 1]]
+    return matrix
+
+
 def test_the_sparse_program_is_the_one_the_module_defines() -> None:
     """The program built from arrays (no loop per entry) is, entry for entry, the one
     written out row by row from the module's definition: the same columns in the same
@@ -369,11 +415,7 @@ def test_the_sparse_program_is_the_one_the_module_defines() -> None:
     # the case has what it should: a session gone, one past the horizon, an overload
     assert list(program.present) == [3, 12, 1, 7, 0, 5]
     assert program.num_col - program.overload_column == 1
-    matrix = np.zeros((program.num_row, program.num_col))
-    for c in range(program.num_col):
-        rows = program.index[program.start[c] : program.start[c + 1]]
-        assert np.all(np.diff(rows) > 0), f"column {c}: rows not ascending"
-        matrix[rows, c] = program.value[program.start[c] : program.start[c + 1]]
+    matrix = dense(program)
     assert matrix.shape == defined["matrix"].shape
     assert np.array_equal(matrix != 0.0, defined["matrix"] != 0.0)
     np.testing.assert_allclose(matrix, defined["matrix"], rtol=1e-12, atol=0.0)
@@ -391,6 +433,22 @@ def test_the_sparse_program_is_the_one_the_module_defines() -> None:
         "import_row",
     ):
         assert np.array_equal(np.asarray(getattr(program, name)), defined[name]), name
+
+
+@pytest.mark.parametrize("minutes", [5, 20, 30, 60])
+def test_blocks_of_other_lengths_map_onto_the_quarter_hours_as_the_module_defines(
+    minutes: int,
+) -> None:
+    """Blocks inside a quarter (5 min) and across quarters (20, 30, 60 min; a session
+    leaving inside one): the same program, entry for entry, as the definition's."""
+    problem = rich_problem(timedelta(minutes=minutes))
+    program = build_program(problem)
+    defined = defined_program(problem)
+    matrix = dense(program)
+    assert matrix.shape == defined["matrix"].shape
+    np.testing.assert_allclose(matrix, defined["matrix"], rtol=1e-12, atol=1e-12)
+    for name in ("col_cost", "col_lower", "col_upper", "row_lower", "row_upper"):
+        np.testing.assert_allclose(getattr(program, name), defined[name], rtol=1e-12, err_msg=name)
 
 
 def test_the_rows_that_cannot_bind_are_the_node_rows_their_columns_cannot_fill() -> None:

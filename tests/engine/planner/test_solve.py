@@ -554,8 +554,9 @@ def test_a_battery_short_of_its_final_energy_is_a_cost_not_a_failure() -> None:
 
 def test_a_battery_in_the_block_now_counts_only_its_time_from_now() -> None:
     # planned at 0:45 into the dear first hour: 10 kW out for 0.25 h takes 2.78 kWh
-    # from the store (not 8 kWh over a whole hour), 2.5 kWh off that block's import;
-    # the cheap hour puts the 2.78 kWh back at 90 %
+    # from the store (not 8 kWh over a whole hour): the 2.5 kWh the base load draws
+    # from now on, so the block imports nothing from now; the cheap hour puts the
+    # 2.78 kWh back at 90 %
     problem = single(
         prices=(0.30, 0.10),
         need_wh=0.0,
@@ -568,4 +569,4 @@ def test_a_battery_in_the_block_now_counts_only_its_time_from_now() -> None:
     planned = plan.storage["bess"]
     assert planned.setpoint_w == pytest.approx((-10_000.0, taken / 0.9), abs=WATT)
     assert planned.energy_wh == pytest.approx((10_000.0 - taken, 10_000.0), abs=WATT)
-    assert plan.import_w[0] == pytest.approx(10_000.0 - 2_500.0, abs=WATT)
+    assert plan.import_w[0] == pytest.approx(0.0, abs=WATT)
