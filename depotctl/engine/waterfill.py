@@ -81,7 +81,14 @@ class Constraints:
     def taking(self, evses: NDArray[np.bool_]) -> Constraints:
         """The entries of the EVSEs marked in ``evses`` only, each constraint's in
         their order (itself when that is all of them)."""
-        kept = evses[self.entry_evse]
+        return self._keeping(evses[self.entry_evse])
+
+    def of_rows(self, rows: NDArray[np.bool_]) -> Constraints:
+        """The entries of the constraints marked in ``rows`` only, in their order
+        (itself when that is all of them)."""
+        return self._keeping(rows[self.entry_con])
+
+    def _keeping(self, kept: NDArray[np.bool_]) -> Constraints:
         if kept.all():
             return self
         return Constraints(
@@ -224,17 +231,18 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
     that fills below it."""
     caps = caps.copy()
     finite = np.isfinite(capacity)
-    depths = np.unique(constraints.con_depth[finite])[::-1]
     by_depth = constraints.by_depth
-    for depth in depths.tolist():
+    for depth in sorted(by_depth, reverse=True):
         open_ = finite & (constraints.con_depth == depth)
+        if not open_.any():
+            continue
         # a node's rows may take a few turns: read only theirs, and only the entries of
         # EVSEs with a cap left (caps only come down: one at zero neither fills a
         # constraint nor is clipped below zero)
         here = by_depth[depth].taking(caps > 0.0)
         if here.entry_con.size == 0:
             continue
-        while open_.any():  # a node's lines (or their facets) and power may fill in turn
+        while True:  # a node's lines (or their facets) and power may fill in turn
             levels = _levels(caps, capacity, here, open_)
             # a constraint that cannot fill now never will: caps only come down
             open_ &= np.isfinite(levels)
@@ -243,6 +251,9 @@ def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floa
                 break
             _clip(caps, here, first, levels)
             open_[first] = False
+            if not open_.any():
+                break
+            here = here.of_rows(open_)  # the next turn reads the rows still open only
     return caps
 
 
@@ -261,26 +272,29 @@ def _levels(
     # of it (an EVSE that loads it less gets more amps)
     x = entry_caps[pick] * constraints.entry_w[pick]
     # a constraint whose EVSEs at their caps do not fill it never fills: no sort for it
-    fills = (np.bincount(con, weights=x, minlength=constraints.size) >= capacity - TOLERANCE)[con]
+    target = capacity[con]
+    fills = np.bincount(con, weights=x)[con] >= target - TOLERANCE
     if not fills.all():
-        con, x = con[fills], x[fills]
+        con, x, target = con[fills], x[fills], target[fills]
         if con.size == 0:
             return levels
     # entries are in constraint order already: sort each constraint's caps by one key,
     # its rank plus the cap as a share of its largest (one sort, not a lexsort)
-    starts = np.flatnonzero(_starts_of_runs(con))
-    counts = np.diff(np.append(starts, con.size))
-    segment = np.repeat(np.arange(starts.size), counts)
+    run_starts = _starts_of_runs(con)
+    starts = np.flatnonzero(run_starts)
+    segment = np.cumsum(run_starts) - 1  # each entry's run
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = con.size
     largest = np.maximum.reduceat(x, starts)[segment]
     x = x[np.argsort(segment + x / (largest * (1 + 1e-12) + 1e-300))]
-    cum_x = np.cumsum(x)
-    before_wx = cum_x - x - (cum_x - x)[starts][segment]  # Σ of the lower caps
-    below = np.arange(con.size) - starts[segment]
-    at_or_above_w = (counts[segment] - below).astype(np.float64)  # caps at or above this one
+    lower = np.cumsum(x) - x
+    before_wx = lower - lower[starts][segment]  # Σ of the lower caps
+    position = np.arange(con.size)
+    at_or_above_w = (ends[segment] - position).astype(np.float64)  # caps at or above this one
     filled_at_x = before_wx + at_or_above_w * x
-    target = capacity[con]
     reached = filled_at_x >= target - TOLERANCE
-    index = np.where(reached, np.arange(con.size), con.size)
+    index = np.where(reached, position, con.size)
     first = np.minimum.reduceat(index, starts)
     hit = first < con.size
     rows = first[hit]
