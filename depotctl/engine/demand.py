@@ -72,9 +72,10 @@ def demands_of(
     policy = snapshot.policy
     n = len(structure.evse_ids)
     sessions: dict[int, Session] = {}
+    evse_index, skipped = structure.evse_index, uncontrolled.tolist()
     for session in sorted(sorted(snapshot.sessions, key=_ID), key=_EVSE_ID):  # no key tuples
-        index = structure.evse_index.get(session.evse_id)
-        if index is None or index in sessions or uncontrolled[index]:
+        index = evse_index.get(session.evse_id)
+        if index is None or index in sessions or skipped[index]:
             continue  # an unknown EVSE, a second session on one, or an uncontrollable charger
         sessions[index] = session
     idx = np.fromiter(sessions, dtype=np.intp, count=len(sessions))
@@ -173,16 +174,19 @@ def _start_allowances(
 
 def _requirements(snapshot: Snapshot, sessions: list[Session]) -> tuple[Floats, Floats]:
     """Deadline (POSIX seconds) and energy still needed (Wh) of each session."""
-    deadlines = np.empty(len(sessions))
-    needed = np.empty(len(sessions))
-    for i, session in enumerate(sessions):
-        if session.requirement is not None:
-            deadlines[i] = session.requirement.departure.timestamp()
-            needed[i] = session.requirement.energy_wh - session.energy_delivered_wh
+    deadlines: list[float] = []
+    needed: list[float] = []
+    for session in sessions:  # lists, not an array's items one by one
+        requirement = session.requirement
+        if requirement is not None:
+            deadlines.append(requirement.departure.timestamp())
+            needed.append(requirement.energy_wh - session.energy_delivered_wh)
         else:
-            deadlines[i] = default_departure(snapshot, session.started).timestamp()
-            needed[i] = snapshot.policy.default_energy_wh - session.energy_delivered_wh
-    return deadlines, np.maximum(needed, 0.0)
+            deadlines.append(default_departure(snapshot, session.started).timestamp())
+            needed.append(snapshot.policy.default_energy_wh - session.energy_delivered_wh)
+    return np.array(deadlines, dtype=np.float64), np.maximum(
+        np.array(needed, dtype=np.float64), 0.0
+    )
 
 
 def default_departure(snapshot: Snapshot, started: datetime) -> datetime:
