@@ -253,7 +253,10 @@ class Planning:
             signals = self.signals()
             peaks = self._peaks_w(snapshot, signals)
             early = held_back(snapshot, self.settings.replan)
-            problem = planning_problem(early, signals, self.settings, peaks, self.storage_wh())
+            so_far = self._peaks.so_far_wh(snapshot.at) if peaks and self._peaks else {}
+            problem = planning_problem(
+                early, signals, self.settings, peaks, self.storage_wh(), so_far
+            )
             plan = self.solver(problem, warm)
         except Exception as failure:  # the allocator alone decides; say why
             log.exception("planning failed")

@@ -105,11 +105,13 @@ class PlanFollower:
         horizon = max(horizon, self.settings.block)
         tariff = self.signals.tariff
         peaks = self.peaks.peaks_w(snapshot.at) if self.peaks is not None else {}
+        so_far = self.peaks.so_far_wh(snapshot.at) if self.peaks is not None else {}
         problem = planning_problem(
             held_back(snapshot, self.settings.replan),
             self.signals,
             replace(self.settings, horizon=horizon),
             peaks,
+            so_far_wh=so_far,
         )
         if problem.blocks.start == snapshot.at:
             return problem
@@ -121,7 +123,9 @@ class PlanFollower:
             blocks=blocks,
             price_per_kwh=block_prices(blocks, self.signals, self.zone),
             carbon_kg_per_kwh=block_carbon(blocks, self.signals),
-            demand=() if tariff is None else demand_terms(tariff, blocks, self.zone, peaks),
+            demand=()
+            if tariff is None
+            else demand_terms(tariff, blocks, self.zone, peaks, so_far, snapshot.at),
         )
 
     def metered(self, start: datetime, end: datetime, energy_wh: float) -> None:

@@ -170,6 +170,27 @@ def test_a_session_with_slack_waits_for_the_night_price_and_an_urgent_one_never_
     assert len(kinds(controller, PlanningKind.SOLVED)) == 2
 
 
+def test_the_quarter_under_way_counts_the_grid_meters_minutes_before_now(
+    controller: Controller,
+) -> None:
+    # 40 kW from 07:00 to 07:07, planned at 07:07:30: 4.67 kWh in the quarter, and the
+    # half minute not read yet at the peak so far (18.7 kW: the 4.67 kWh over 15 min)
+    controller.units().telemetry.put(
+        [
+            Reading("gc-main", START + timedelta(minutes=m, seconds=30), power_w=40_000.0)
+            for m in range(7)
+        ]
+    )
+    advance(controller, 7.5 * 60)
+    planning = Planning(controller, SETTINGS)
+    asyncio.run(cycle_and_plan(ControlLoop(controller, RecordingDispatcher()), planning))
+    assert planning.latest is not None and planning.latest.problem is not None
+    [term] = planning.latest.problem.demand
+    drawn = 40_000.0 * 7 / 60
+    assert term.peak_so_far_w == pytest.approx(drawn * 4)
+    assert term.so_far_wh == pytest.approx(drawn + drawn * 4 * 0.5 / 60)
+
+
 def test_a_failed_solve_leaves_the_allocator_alone_journaled_once(controller: Controller) -> None:
     def infeasible(problem: PlanningProblem, warm: Plan | None) -> Plan:
         raise RuntimeError("HiGHS: model infeasible")
