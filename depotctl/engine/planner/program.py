@@ -441,6 +441,8 @@ class _DemandRows:
     #: per entry, its quarter's start and end in seconds from the first block's start
     since: Floats
     until: Floats
+    #: whether some block falls in more than one quarter
+    across: bool = False
 
     @property
     def count(self) -> int:
@@ -475,6 +477,9 @@ class _DemandRows:
         share of it its import entry counts there, over a quarter's hours (exact: the
         quarter counts what it draws in it). ``begins``/``ends``: each block's time
         from now, in seconds from the first block's start."""
+        if not self.across:  # every block inside one quarter: no entries
+            none = np.zeros((block.size, 0), dtype=np.intp)
+            return none, np.zeros(none.shape), np.zeros(none.shape, dtype=bool)
         table, held = self._by_block(begins.size)
         entry, mask = table[block], held[block] & (leaves < ends[block])[:, None]
         if not mask.any():
@@ -497,9 +502,11 @@ class _DemandRows:
         blocks, rows, values, uppers, quarters, sinces = [], [], [], [], [], []
         row = first_row
         for term in problem.demand:
-            held = np.isin(shares.block, np.asarray(term.blocks, dtype=np.intp))
-            quarter = shares.quarter[held]
-            own = np.unique(quarter)
+            in_term = np.zeros(problem.blocks.count, dtype=bool)
+            in_term[list(term.blocks)] = True
+            held = in_term[shares.block]
+            quarter = shares.quarter[held]  # ascending: the blocks' quarters follow in time
+            own = quarter[np.flatnonzero(np.diff(quarter, prepend=quarter[:1] - 1))]
             blocks.append(shares.block[held])
             rows.append(row + np.searchsorted(own, quarter))
             values.append(shares.share[held])
@@ -517,6 +524,7 @@ class _DemandRows:
             tuple(quarters),
             np.concatenate(sinces),
             np.concatenate(sinces) + QUARTER.total_seconds(),
+            bool(shares.block.size > problem.blocks.count),
         )
 
 
