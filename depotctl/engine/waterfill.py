@@ -326,7 +326,8 @@ def _first_per_node(levels: Floats, con_node: Ints, open_: NDArray[np.bool_]) ->
     candidates = np.flatnonzero(open_ & np.isfinite(levels))
     if candidates.size == 0:
         return candidates
-    order = np.lexsort((candidates, levels[candidates], con_node[candidates]))
+    # lexsort is stable: ties keep the candidates' ascending order
+    order = np.lexsort((levels[candidates], con_node[candidates]))
     ranked = candidates[order]
     nodes = con_node[ranked]
     keep = _starts_of_runs(nodes)
