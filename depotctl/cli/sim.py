@@ -169,7 +169,9 @@ def replay_command(
     them over the site's horizon and blocks (24 h of 15 minutes by default, cut at the
     last departure) at the least energy cost, demand charge (the peak metered so far
     counts) and carbon cost (the site's carbon price), and the allocator caps each
-    non-urgent session at the plan's rate for the block now.
+    session at the plan's rate for the block now, an urgent one too while the plan
+    meets it; one the plan leaves short is decided by the allocator alone, urgency
+    included.
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.
