@@ -27,7 +27,7 @@ from depotctl.engine.capacity import effective_capacity
 from depotctl.engine.demand import IDLE_TIER, Demands, demands_of
 from depotctl.engine.explain import Decision, constraint_view, evse_view
 from depotctl.engine.structure import Structure, structure_of
-from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, filled, usage
+from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, fill, usage
 
 
 def allocate(snapshot: Snapshot) -> Allocation:
@@ -51,10 +51,10 @@ def allocate(snapshot: Snapshot) -> Allocation:
         caps[admitted] = demands.cap[admitted] - demands.floor[admitted]
         theirs = _entries_of(structure, admitted)
         room -= usage(floors, theirs)
-        extra = filled(caps, room, theirs)
-        room -= extra.used
-        allocation += floors + extra.amps
-        binder[admitted] = extra.stopped[admitted]
+        extra, stopped = fill(caps, room, theirs)
+        room -= usage(extra, theirs)
+        allocation += floors + extra
+        binder[admitted] = stopped[admitted]
     # an idle EVSE that may start at all its cap is at its fallback (or an operator's
     # cap): exactly what its charger holds, not that less a rounding step
     at_cap = (demands.tier == IDLE_TIER) & demands.active & (allocation >= demands.cap - TOLERANCE)

@@ -152,30 +152,13 @@ class _DepthMajor:
     bounds: dict[int, tuple[int, int]]
 
 
-@dataclass(frozen=True, slots=True)
-class Filled:
-    """Amps per EVSE, the constraint that stopped each (-1: its own cap), and what
-    the amps use of each constraint (``usage`` of them)."""
-
-    amps: Floats
-    stopped: Ints
-    used: Floats
-
-
 def fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
     """Max-min fair amps per EVSE under ``caps`` and ``capacity`` (per constraint;
     ``inf`` where unlimited), and for each EVSE the constraint that stopped it (-1:
     its own cap). Negative capacity counts as zero."""
-    result = filled(caps, capacity, constraints)
-    return result.amps, result.stopped
-
-
-def filled(caps: Floats, capacity: Floats, constraints: Constraints) -> Filled:
-    """:func:`fill`, with what its amps use of each constraint."""
     capacity = np.maximum(capacity, 0.0)
     allocation = np.zeros_like(caps)
     room = capacity.copy()
-    used = np.zeros(constraints.size)
     headroom = np.maximum(caps, 0.0)
     slack: _Slack | None = None
     for _ in range(_REFINEMENT_ROUNDS):
@@ -183,15 +166,14 @@ def filled(caps: Floats, capacity: Floats, constraints: Constraints) -> Filled:
             break
         extra = _bottom_up(headroom, room, constraints)
         allocation += extra
-        used = usage(allocation, constraints)
-        room = capacity - used
+        room = capacity - usage(allocation, constraints)
         slack = _Slack.of(room, constraints.weighted_by_evse, len(caps))
         headroom = _unblocked_headroom(caps, allocation, slack)
         if extra.max(initial=0.0) <= TOLERANCE:
             break
     if slack is None:
         slack = _Slack.of(room, constraints.weighted_by_evse, len(caps))
-    return Filled(allocation, _holders(caps, allocation, slack), used)
+    return allocation, _holders(caps, allocation, slack)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,15 +17,7 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import allocate
 from depotctl.engine.demand import Demands
 from depotctl.engine.structure import Structure
-from depotctl.engine.waterfill import (
-    TOLERANCE,
-    Constraints,
-    Filled,
-    Floats,
-    Ints,
-    _bottom_up,
-    usage,
-)
+from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, _bottom_up, usage
 
 _REFINEMENT_ROUNDS = 4
 
@@ -37,7 +29,7 @@ def decided(snapshot: Snapshot) -> tuple[Floats, Ints, Ints]:
     engine = sys.modules["depotctl.engine.allocate"]
     with (
         patch.object(engine, "_admit", _admit),
-        patch.object(engine, "filled", _filled),
+        patch.object(engine, "fill", _fill),
         patch.object(Constraints, "among", _every_entry),
     ):
         decision = allocate(snapshot)._decision
@@ -96,11 +88,6 @@ def _entries_in(structure: Structure, tight: NDArray[np.bool_]) -> dict[int, lis
     cuts = np.flatnonzero(np.diff(owners)) + 1
     parts = (part.tolist() for part in np.split(by_evse, cuts))
     return dict(zip(owners[np.append(0, cuts)].tolist(), parts, strict=True))
-
-
-def _filled(caps: Floats, capacity: Floats, constraints: Constraints) -> Filled:
-    amps, stopped = _fill(caps, capacity, constraints)
-    return Filled(amps, stopped, usage(amps, constraints))
 
 
 def _fill(caps: Floats, capacity: Floats, constraints: Constraints) -> tuple[Floats, Ints]:
