@@ -89,9 +89,12 @@ def demands_of(
         [s.planned_rate_a if s.planned_rate_a is not None else np.inf for s in listed]
     )
     pclass = np.array([s.priority_class for s in listed], dtype=np.intp)
-    held = [snapshot.overrides.get(s.evse_id) for s in listed]
-    override = np.array([o.max_current_a if o is not None else np.inf for o in held])
-    paused = np.array([o is not None and o.paused for o in held], dtype=bool)
+    if snapshot.overrides:
+        held = [snapshot.overrides.get(s.evse_id) for s in listed]
+        override = np.array([o.max_current_a if o is not None else np.inf for o in held])
+        paused = np.array([o is not None and o.paused for o in held], dtype=bool)
+    else:  # the common case: no operator holds any EVSE
+        override, paused = np.full(len(listed), np.inf), np.zeros(len(listed), dtype=bool)
     rating = structure.evse_max_current[idx]
     rate_cap = np.minimum(rating, vehicle)
     rate_w = rate_cap * structure.evse_watts_per_amp[idx]
@@ -163,7 +166,7 @@ def _start_allowances(
         return
     fallback = structure.evse_fallback[indices]
     cap = np.minimum(fallback, structure.evse_max_current[indices])
-    for position, index in enumerate(indices.tolist()):
+    for position, index in enumerate(indices.tolist() if snapshot.overrides else ()):
         override = snapshot.overrides.get(structure.evse_ids[index])
         if override is not None:
             cap[position] = 0.0 if override.paused else min(cap[position], override.max_current_a)
