@@ -25,8 +25,9 @@ Each round runs the cycles of this checkout and of the reference, each in a fres
 process (``PYTHONPATH`` the checkout's root; the depots are this script's), the
 order alternating from round to round, each process a share of the repeats. It
 prints both engines' p50 and p99 over all rounds, the ratio (reference ÷ this), the
-process CPU time per cycle, and whether the two decided every limit, binding and
-pause alike.
+process CPU time per cycle (and, apart, its system time and minor page faults per
+cycle: a heap trimmed and grown again each cycle), and whether the two decided every
+limit, binding and pause alike.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import gc
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -120,10 +122,16 @@ def worker(sizes: list[int], scale: float) -> None:
         allocate(instance.snapshot)  # cold
         gc.collect()
         runs = repeats(CYCLE_REPEATS, size, scale)
-        cpu = time.process_time()
+        cpu, before = time.process_time(), resource.getrusage(resource.RUSAGE_SELF)
         samples = timed(partial(allocate, instance.snapshot), runs)
-        cpu = time.process_time() - cpu
-        results[size] = {"cycle": samples, "cpu": cpu, "digest": decisions_digest(instance)}
+        cpu, after = time.process_time() - cpu, resource.getrusage(resource.RUSAGE_SELF)
+        results[size] = {
+            "cycle": samples,
+            "cpu": cpu,
+            "system": after.ru_stime - before.ru_stime,
+            "faults": after.ru_minflt - before.ru_minflt,
+            "digest": decisions_digest(instance),
+        }
     print(json.dumps(results))
 
 
@@ -133,6 +141,8 @@ def compare(sizes: list[int], scale: float, reference: Path, rounds: int) -> Non
     sides = {"this": ours, "reference": reference.resolve()}
     samples: dict[str, dict[int, list[float]]] = {side: {s: [] for s in sizes} for side in sides}
     cpu: dict[str, dict[int, float]] = {side: dict.fromkeys(sizes, 0.0) for side in sides}
+    system: dict[str, dict[int, float]] = {side: dict.fromkeys(sizes, 0.0) for side in sides}
+    faults: dict[str, dict[int, float]] = {side: dict.fromkeys(sizes, 0.0) for side in sides}
     digests: dict[str, dict[int, str]] = {side: {} for side in sides}
     print(f"This checkout ({ours}) beside the reference ({sides['reference']}), {rounds} rounds")
     for round_no in range(rounds):
@@ -145,6 +155,8 @@ def compare(sizes: list[int], scale: float, reference: Path, rounds: int) -> Non
             for size, result in json.loads(out.stdout).items():
                 samples[side][int(size)] += result["cycle"]
                 cpu[side][int(size)] += result["cpu"]
+                system[side][int(size)] += result["system"]
+                faults[side][int(size)] += result["faults"]
                 digests[side][int(size)] = result["digest"]
     print(
         f"\n{'EVSEs':>6}  {'this p50':>9}  {'p99':>8}  {'ref p50':>9}  {'p99':>8}  "
@@ -160,8 +172,19 @@ def compare(sizes: list[int], scale: float, reference: Path, rounds: int) -> Non
             f"  {cpu['reference'][size] / len(b) * 1000:>6.2f}ms  {same}"
         )
     print(
+        f"\n{'EVSEs':>6}  {'of the CPU, system: this':>24}  {'ref':>8}  {'page faults/cycle: this':>23}  {'ref':>7}"
+    )
+    for size in sizes:
+        n_a, n_b = len(samples["this"][size]), len(samples["reference"][size])
+        print(
+            f"{size:>6}  {system['this'][size] / n_a * 1000:>22.2f}ms  "
+            f"{system['reference'][size] / n_b * 1000:>6.2f}ms  "
+            f"{faults['this'][size] / n_a:>23.0f}  {faults['reference'][size] / n_b:>7.0f}"
+        )
+    print(
         "\nn per engine and size: the repeats × --scale, split over the rounds; wall time by "
-        "perf_counter with GC on;\nCPU: the worker process's CPU time over its timed cycles."
+        "perf_counter with GC on;\nCPU: the worker process's CPU time over its timed cycles "
+        "(system time and minor page faults: the heap grown again after a trim)."
     )
 
 
