@@ -2,7 +2,9 @@
 both ways, a profile's forecast becoming pending envelopes the API lists, silence
 taking the source offline (its fallback in force) and a heartbeat restoring it. Every
 message either way conforms to its OSCP 2.0 schema. Nothing waits on the wall clock
-for a result: the API is polled for each state, with a bound that only tells a hang."""
+for a result: the API is polled for each state, with a bound that only tells a hang;
+what the controller must have by a time of its clock (a meter's minutes) is in its
+store before that time."""
 
 from __future__ import annotations
 
@@ -11,9 +13,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
+from depotctl.api.state_dir import StateDir
+from depotctl.controller.store import Store
+from depotctl.controller.store.telemetry import Telemetry
+from depotctl.domain.telemetry import Reading
 from depotctl.protocols.oscp import MESSAGES, Heartbeat, Register
 from depotctl.sim.derms.ledger import Period
 from depotctl.sim.derms.link import Silence
@@ -154,23 +159,17 @@ def test_silence_takes_the_source_offline_and_a_heartbeat_brings_it_back(
     _conforming(setup)
 
 
-def _post_minutes(controller: Process, meter: str, power: str, since: datetime) -> datetime:
-    """A reading of ``power`` at ``meter`` for every minute from ``since`` to the
-    controller's now; the minute after the last one posted."""
+def _metered_ahead(controller: Process, meter: str, power_w: float, hours: int) -> None:
+    """A reading of ``power_w`` at ``meter`` for every minute from the one before the
+    controller's now to ``hours`` ahead, written to its store as the meter would have
+    reported them by then: each quarter the controller measures is whole however far
+    the machine lets the test fall behind its clock (the API refuses readings stamped
+    ahead of it, and at ×600 the quarter's last minute has 0.2 s to arrive)."""
     now = datetime.fromisoformat(controller.get("/api/v1/clock").json()["time"])
-    readings = []
-    while since <= now:
-        readings.append({"node": meter, "at": since.isoformat(), "power": power})
-        since += timedelta(minutes=1)
-    if readings:
-        token = (controller.state_dir / "tokens" / "admin.token").read_text().strip()
-        answer = httpx.post(
-            controller.api + "/api/v1/telemetry",
-            json={"readings": readings},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert answer.status_code in (200, 201, 202), answer.text
-    return since
+    first = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+    minutes = (first + timedelta(minutes=n) for n in range(hours * 60 + 2))
+    with Store.open(StateDir(controller.state_dir).store) as store:
+        Telemetry(store).put(Reading(meter, at, power_w=power_w) for at in minutes)
 
 
 def test_measurements_over_the_forecast_are_reported_as_exceeded_in_site_time(
@@ -178,12 +177,9 @@ def test_measurements_over_the_forecast_are_reported_as_exceeded_in_site_time(
 ) -> None:
     here = depot(tmp_path, PROFILE.replace("+10min", "+1min"))  # 700 kW, then 800 kW
     with here.serve(speed=600) as controller, provider(here.options(), here.sock) as setup:
-        now = datetime.fromisoformat(controller.get("/api/v1/clock").json()["time"])
-        posted = now.replace(second=0, microsecond=0) - timedelta(minutes=1)
+        _metered_ahead(controller, "m-main", 860_000.0, hours=3)
 
         def measured() -> list[Period]:
-            nonlocal posted
-            posted = _post_minutes(controller, "m-main", "860 kW", posted)
             return [p for p in periods(setup) if p.allowed_wh is not None]
 
         [checked, *_] = eventually(measured, "a measured quarter the forecast covers")
