@@ -1,9 +1,10 @@
 """The allocator's cycle as it was before its speed-up (commit 97ab42e), kept as the
 oracle of tests/engine/test_allocate_before.py: admission and water-filling in their
 old form — each tier over every entry, a scatter per entry for each EVSE's tightest
-constraint and holder, the contested entries split per EVSE — put into the cycle in
-place of the new. What the speed-up left as it was (the tier loop, capacity, demand,
-the bottom-up pass, settling) is the engine's own."""
+constraint and holder, the contested entries split per EVSE, the bottom-up pass over
+every entry of a depth on every turn — put into the cycle in place of the new. What
+the speed-up left as it was (the tier loop, capacity, demand, settling) is the
+engine's own."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from depotctl.domain.snapshot import Snapshot
 from depotctl.engine import allocate
 from depotctl.engine.demand import Demands
 from depotctl.engine.structure import Structure
-from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, _bottom_up, usage
+from depotctl.engine.waterfill import TOLERANCE, Constraints, Floats, Ints, usage
 
 _REFINEMENT_ROUNDS = 4
 
@@ -134,3 +135,63 @@ def _unblocked_headroom(
     headroom = caps - allocation
     headroom[tightest <= TOLERANCE] = 0.0
     return np.maximum(headroom, 0.0)
+
+
+def _bottom_up(caps: Floats, capacity: Floats, constraints: Constraints) -> Floats:
+    caps = caps.copy()
+    finite = np.isfinite(capacity)
+    for depth in np.unique(constraints.con_depth[finite])[::-1].tolist():
+        open_ = finite & (constraints.con_depth == depth)
+        while open_.any():
+            levels = _levels(caps, capacity, constraints, open_)
+            open_ &= np.isfinite(levels)
+            first = _first_per_node(levels, constraints.con_node, open_)
+            if first.size == 0:
+                break
+            selected = np.zeros(constraints.size, dtype=bool)
+            selected[first] = True
+            pick = selected[constraints.entry_con] & (constraints.entry_w > 0)
+            level = levels[constraints.entry_con[pick]] / constraints.entry_w[pick]
+            np.minimum.at(caps, constraints.entry_evse[pick], level)
+            open_[first] = False
+    return caps
+
+
+def _levels(
+    caps: Floats, capacity: Floats, constraints: Constraints, open_: NDArray[np.bool_]
+) -> Floats:
+    levels = np.full(constraints.size, np.inf)
+    pick = open_[constraints.entry_con] & (caps[constraints.entry_evse] > TOLERANCE)
+    con = constraints.entry_con[pick]
+    if con.size == 0:
+        return levels
+    x = caps[constraints.entry_evse[pick]] * constraints.entry_w[pick]
+    fills = (np.bincount(con, weights=x, minlength=constraints.size) >= capacity - TOLERANCE)[con]
+    if not fills.all():
+        con, x = con[fills], x[fills]
+        if con.size == 0:
+            return levels
+    starts = np.flatnonzero(np.diff(con, prepend=-1))
+    counts = np.diff(np.append(starts, con.size))
+    segment = np.repeat(np.arange(starts.size), counts)
+    largest = np.maximum.reduceat(x, starts)[segment]
+    x = x[np.argsort(segment + x / (largest * (1 + 1e-12) + 1e-300))]
+    cum_x = np.cumsum(x)
+    before_wx = cum_x - x - (cum_x - x)[starts][segment]
+    below = np.arange(con.size) - starts[segment]
+    at_or_above_w = (counts[segment] - below).astype(np.float64)
+    target = capacity[con]
+    reached = np.flatnonzero(before_wx + at_or_above_w * x >= target - TOLERANCE)
+    at = reached[np.diff(segment[reached], prepend=-1) != 0]  # each run's first reached
+    level = (target[at] - before_wx[at]) / np.maximum(at_or_above_w[at], 1e-300)
+    levels[con[at]] = np.maximum(level, 0.0)
+    return levels
+
+
+def _first_per_node(levels: Floats, con_node: Ints, open_: NDArray[np.bool_]) -> Ints:
+    candidates = np.flatnonzero(open_ & np.isfinite(levels))
+    if candidates.size == 0:
+        return candidates
+    ranked = candidates[np.lexsort((candidates, levels[candidates], con_node[candidates]))]
+    first: Ints = ranked[np.diff(con_node[ranked], prepend=-1) != 0]
+    return first
