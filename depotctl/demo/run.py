@@ -30,7 +30,7 @@ from depotctl.demo.processes import (
     start_controller,
     start_derms,
 )
-from depotctl.demo.script import NOTICE, Script
+from depotctl.demo.script import Script, notice
 from depotctl.demo.site import PASSWORD_ENV, DemoSite, add_vehicles, prepare_site, resolve_site
 from depotctl.domain.refusal import Refusal
 
@@ -47,9 +47,10 @@ AFTER_LAST_DEPARTURE = timedelta(minutes=15)
 #: the cut are of the evening after the clock's start)
 MAX_MARGIN = timedelta(hours=6)
 #: the fastest the demo runs: its control cycle, TICK_WALL_S of wall time, spans 12
-#: simulated minutes here (less than the evening cut's 15 minutes' notice and a plan's
-#: block), and MAX_MARGIN leaves the start-up 3 s; faster, the cut arrives late and the
-#: clock can pass the evening, or the whole night, before the chargers are up
+#: simulated minutes here (less than a plan's block; the evening cut is sent at least
+#: script.NOTICE_WALL_S of wall time ahead), and MAX_MARGIN leaves the start-up 3 s;
+#: faster, the cycle outruns the cut's window and the clock can pass the evening, or the
+#: whole night, before the chargers are up
 MAX_SPEED = 7200.0
 
 
@@ -144,13 +145,14 @@ class Demo:
         )
         for source in sorted({cut.source for cut in self.cuts} & self.site.oscp.keys()):
             profile = self.state_dir / f"derms-{source}.yaml"
-            write_profile([c for c in self.cuts if c.source == source], profile, NOTICE, self.start)
+            cuts = [c for c in self.cuts if c.source == source]
+            write_profile(cuts, profile, notice(options.speed), self.start)
             self.derms[source] = start_derms(self.state_dir, self.site.path, profile, source, env)
         for child in self.derms.values():
             await_listening(child)
         token = self.admin_token_file.read_text(encoding="utf-8").strip()
         self.client = ControllerClient(self.endpoints["api"], token, timeout=10.0)
-        self.script = Script(self.client, self.cuts, self.fleet)
+        self.script = Script(self.client, self.cuts, self.fleet, lead=notice(options.speed))
         self.duration_s = options.duration_s
         if self.duration_s is None and options.whole_night:
             last = max((v.departure for v in self.fleet), default=self.start)

@@ -1,5 +1,6 @@
 """What happens around the controller during the demo, over its API: the grid
-operator's envelope cut posted 15 minutes before its start (at once if that is past),
+operator's envelope cut posted 15 minutes before its start (at a fast clock's speed,
+at least 2 s of wall time; at once if that is past),
 or, where an OSCP source sends it, watched for until the controller has it; the fleet's
 schedule for sessions whose vehicle does not say what it needs (OCPP 1.6), and a
 record of ``/state`` through the night for the summary."""
@@ -17,8 +18,17 @@ from depotctl.demo.scenario import Cut, Vehicle
 
 POLL_S = 0.2
 #: how long before its start the operator sends the evening cut (a grid operator's
-#: envelopes arrive ahead of their window, as OSCP's capacity forecasts do)
+#: envelopes arrive ahead of their window, as OSCP's capacity forecasts do) ...
 NOTICE = timedelta(minutes=15)
+#: ... and at least this much wall time before it at any speed: at ×7200 15 minutes are
+#: 0.125 s, which a busy machine's scheduling (the script's poll, the simulated grid
+#: operator's pass, an HTTP round trip) can outrun, so the cut would land in its window
+NOTICE_WALL_S = 2.0
+
+
+def notice(speed: float) -> timedelta:
+    """How long before its window the cut is sent at ``speed`` times real time."""
+    return max(NOTICE, timedelta(seconds=NOTICE_WALL_S * speed))
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,8 @@ class Script:
     client: ControllerClient
     cuts: list[Cut]
     fleet: list[Vehicle]
+    #: how long before its window a cut is posted, or looked for (:func:`notice`)
+    lead: timedelta = NOTICE
     samples: list[LimitSample] = field(default_factory=list)
     #: each cut the controller has, with when: posted by the script, or received from
     #: its OSCP source (the cut's ``id`` then the envelope's, SOURCE:REQUEST:BLOCK:TARGET)
@@ -82,7 +94,7 @@ class Script:
         due = [
             cut
             for cut in self.cuts
-            if cut.start - NOTICE <= at < cut.end
+            if cut.start - self.lead <= at < cut.end
             and (cut.source, cut.target, cut.start) not in done
         ]
         for cut in due:

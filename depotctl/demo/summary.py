@@ -122,7 +122,9 @@ def summarise(inputs: Inputs) -> dict[str, Any]:
                 "static_w": cut.static_w,
                 "source": cut.source,
                 "posted_at": at.isoformat(),
+                "start": cut.start.isoformat(),
                 "end": cut.end.isoformat(),
+                "ahead": at < cut.start,
             }
             for cut, at in inputs.cuts
         ],
@@ -679,6 +681,12 @@ def render_text(summary: dict[str, Any]) -> str:
             f"{envelope['limit_w'] / 1000:g} kW (static {envelope['static_w'] / 1000:g} kW), "
             f"{_arrival(envelope)} at {hm(envelope['posted_at'])} until {hm(envelope['end'])}"
         )
+        if envelope.get("ahead") is False:
+            lines.append(
+                f"              late: it arrived at {times.hms(envelope['posted_at'])}, after its "
+                f"window began at {times.hms(envelope['start'])} (the clock outran the notice on "
+                "this machine: run with a lower --speed)"
+            )
     for cut in summary.get("envelopes_not_received", []):
         lines.append(
             f"  envelope    the cut on {cut['target']} from {cut['source']} at "

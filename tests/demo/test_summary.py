@@ -208,6 +208,17 @@ def test_an_envelope_posted_after_its_start_is_in_force_from_when_it_was_posted(
     assert _checked(report, posted=START + timedelta(minutes=5))["violations"] == []
 
 
+def test_a_cut_that_arrived_in_its_window_is_reported_late_and_one_ahead_is_not() -> None:
+    report = _report({"chg-01": [(s(-10), 5.0)], "chg-02": []})
+    [late] = (summary := _checked(report, posted=START + timedelta(seconds=20)))["envelopes"]
+    assert (late["start"], late["ahead"]) == (START.isoformat(), False)
+    assert "late: it arrived at 18:00:20, after its window began at 18:00:00" in render_text(
+        summary
+    )
+    [ahead] = (summary := _checked(report))["envelopes"]
+    assert ahead["ahead"] and "late:" not in render_text(summary)
+
+
 def test_a_rotation_inside_a_minute_is_no_violation_and_the_limit_itself_is_what_counts() -> None:
     # chg-01 goes down at 18:05:10 and chg-02 up a second later: the highest readings
     # of the minute add up to 40 kW, but never more than 29.9 kW was drawn at once,
