@@ -170,8 +170,8 @@ def replay_command(
     last departure) at the least energy cost, demand charge (the peak metered so far
     counts) and carbon cost (the site's carbon price), and the allocator caps each
     session at the plan's rate for the block now, an urgent one too while the plan
-    meets it; one behind what the plan promised it (its need less the shortfall the
-    plan accepted) is decided by the allocator alone, urgency included.
+    meets it; one the plan leaves short is decided by the allocator alone, urgency
+    included.
 
     Exit codes: 0 no violation, 1 a limit was exceeded, 2 usage, 3 a file cannot be
     read or written, or the site is not valid.

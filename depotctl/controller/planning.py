@@ -9,10 +9,9 @@ a worker thread (``asyncio.to_thread``: the loop never waits for HiGHS), warm-st
 from the previous plan; when it ends, the controller is told (a cycle runs at once)
 and every snapshot from then on follows it (:meth:`Planning.followed`: each planned
 session's ``planned_rate_a`` for the block now, and its note for ``explain``) — but
-for a session behind what it promised (its need less the shortfall the plan
-accepted for it: a plan that landed late, on a fast simulated clock many minutes
-after the instant it was solved for, misses what it scheduled before) — that one the
-plan does not hold, and urgency decides it
+for a session behind it: a plan that does not give a session what it still needs —
+solved short, or landed late (on a fast simulated clock, many minutes after the
+instant it was solved for) — does not hold it, and urgency decides it
 (:mod:`~depotctl.engine.planner.behind`, the replay's rule too). Each departure is
 planned one replan interval early (:mod:`~depotctl.engine.planner.hold_back`), so
 that what following falls short of between two plans has time to catch up.
@@ -178,8 +177,8 @@ class Planning:
 
     def followed(self, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` with the usable plan's rates and notes (but for the sessions
-        behind what it promised: :func:`~depotctl.engine.planner.released_behind`); as
-        it is without one."""
+        it leaves short: :func:`~depotctl.engine.planner.released_behind`); as it is
+        without one."""
         latest = self.usable(snapshot.at)
         if latest is None or latest.problem is None or latest.plan is None:
             return snapshot

@@ -14,9 +14,8 @@ a block begun before now whole; the prices, carbon and demand terms are taken ag
 for the moved blocks, the rows' room is the grid block's). The replay reports each
 step's energy to :meth:`PlanFollower.metered`. It solves, warm-started from the last
 plan, and caps every session at the plan's rate for the block now
-(:func:`depotctl.engine.planner.follow.followed`) but for a session behind what the
-plan promised it, its need less the shortfall the plan accepted
-(:func:`depotctl.engine.planner.released_behind`, the controller's function):
+(:func:`depotctl.engine.planner.follow.followed`) but for a session the plan leaves
+short (:func:`depotctl.engine.planner.released_behind`, the controller's function):
 that one the allocator decides alone, urgency included. Every limit still overrides
 the plan in the allocator. A solve that fails, or signals that cannot price the
 horizon, leave that step to the allocator alone, counted in its

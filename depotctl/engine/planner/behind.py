@@ -1,24 +1,19 @@
-"""Sessions behind their plan: urgency overrides the plan whenever a session falls
-behind what the plan promised it, so that following a plan never makes a night worse
-than the allocator alone.
+"""Sessions behind their plan: urgency overrides the plan whenever following it would
+leave a session short, so that following a plan never makes a night worse than the
+allocator alone.
 
-A plan promises each session its need less the shortfall it accepted for it (its
-``shortfall_wh``: the room was not there, and the readiness forecast names it). A
-session the plan still caps is compared with that promise from now on: when the
-energy the plan gives it from now until it departs falls short of what it still needs
-less that accepted shortfall by more than a minute at its EVSE's maximum power, the
-plan no longer holds it (no ``planned_rate_a``): the allocator decides it alone,
-urgency included. A session the plan meets, or shorts only by what it accepted,
-follows it, however little laxity it has: releasing a session the plan shorts on
-purpose takes the room the plan gave others, and the next plan shorts them instead.
+A session the plan still caps is compared with the plan from now on: when the energy
+the plan gives it from now until it departs falls short of what it still needs by
+more than a minute at its EVSE's maximum power, the plan no longer holds it (no
+``planned_rate_a``): the allocator decides it alone, urgency included. A session the
+plan meets follows it, however little laxity it has.
 
-Since what a session still needs counts what it was delivered, the rule compares the
-plan's promise from its solve to now with what came: ``need_now - accepted - ahead``
-is the energy the plan scheduled since it was solved and never delivered (plus any
-need added since, a requirement raised). So a plan that landed late is still caught —
+A plan falls behind in two ways, and one rule serves both the controller and the
+replay: it was solved short (the room it had could not meet every departure, and it
+chose who waits: the allocator, by urgency, may choose otherwise), or it landed late —
 a solve runs on wall time while a simulated clock may run thousands of times faster,
-and commands and meters lag in any case — its rate for the block now holding back a
-session whose energy scheduled before the plan landed never came.
+and commands and meters lag in any case — so the energy it scheduled before it landed
+never came, and its rate for the block now holds back a session that is behind it.
 """
 
 from __future__ import annotations
@@ -54,16 +49,9 @@ def planned_wh(plan: Plan, session_id: str, at: datetime, until: datetime) -> fl
     return total
 
 
-def accepted_shortfall_wh(plan: Plan, session_id: str) -> float:
-    """The energy (Wh) ``plan`` chose to leave ``session_id`` short of its need when it
-    was solved: 0 when it does not know the session."""
-    planned = plan.sessions.get(session_id)
-    return 0.0 if planned is None else max(planned.shortfall_wh, 0.0)
-
-
 def behind_plan(snapshot: Snapshot, plan: Plan) -> frozenset[str]:
-    """The sessions of ``snapshot`` that ``plan`` caps and that are behind what it
-    promised them (see the module)."""
+    """The sessions of ``snapshot`` that ``plan`` caps and leaves short (see the
+    module)."""
     behind: set[str] = set()
     for session in snapshot.sessions:
         evse = snapshot.topology.evses.get(session.evse_id)
@@ -71,9 +59,8 @@ def behind_plan(snapshot: Snapshot, plan: Plan) -> frozenset[str]:
             continue
         need_wh, departure = session_need(snapshot, session)
         ahead_wh = planned_wh(plan, session.id, snapshot.at, departure)
-        accepted_wh = accepted_shortfall_wh(plan, session.id)
         leeway_wh = evse.max_current_a * evse.watts_per_amp * BEHIND_BY.total_seconds() / 3600
-        if need_wh - accepted_wh - ahead_wh > leeway_wh:
+        if need_wh - ahead_wh > leeway_wh:
             behind.add(session.id)
     return frozenset(behind)
 

@@ -1,18 +1,16 @@
 """Sessions behind their plan: the one rule of the controller and the replay —
-urgency overrides the plan whenever a session falls behind what the plan promised it
-(its need less the shortfall the plan accepted); a session the plan meets, or shorts
-only by what it accepted, follows it even with little laxity."""
+urgency overrides the plan whenever following it would leave a session short; a
+session the plan meets follows it even with little laxity."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from depotctl.engine import BindingKind, allocate
 from depotctl.engine.planner import behind_plan, released_behind, solve
-from depotctl.engine.planner.behind import BEHIND_BY, accepted_shortfall_wh, planned_wh
+from depotctl.engine.planner.behind import BEHIND_BY, planned_wh
 from depotctl.engine.planner.follow import followed
 from depotctl.engine.planner.inputs import CostSignals, planning_problem
 from tests.engine.planner.test_follow import (
@@ -89,74 +87,3 @@ def test_an_urgent_session_follows_a_plan_that_meets_it_and_not_one_that_leaves_
     first = alone.priority("c2/1")
     assert alone.evses["c2/1"].limit_a == pytest.approx(32.0)
     assert first is not None and first.urgent
-
-
-@pytest.mark.parametrize(
-    ("accepted_wh", "behind"),
-    [
-        (5_000.0, False),
-        (5_000.0 - MINUTE_WH * 0.5, False),
-        (5_000.0 - MINUTE_WH * 1.5, True),
-        (0.0, True),
-    ],
-)
-def test_a_session_is_behind_only_by_more_than_the_shortfall_the_plan_accepted(
-    accepted_wh: float, behind: bool
-) -> None:
-    """The plan gives 25 of the 30 kWh: short by 5 kWh. Having accepted that shortfall,
-    it is followed; having accepted less (it promised more than it gives), released."""
-    lax = car("c1/1", 30.0, hours=10.0)
-    snap = snapshot_at(NOW, lax)
-    problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
-    given = with_rate(solve(problem), lax.id, 25_000.0 / 10.0)
-    plan = replace(
-        given,
-        sessions={
-            **given.sessions,
-            lax.id: replace(given.sessions[lax.id], shortfall_wh=accepted_wh),
-        },
-    )
-    assert accepted_shortfall_wh(plan, lax.id) == accepted_wh
-    assert (lax.id in behind_plan(followed(snap, problem, plan), plan)) is behind
-
-
-def test_a_session_the_plan_shorts_because_the_room_is_not_there_follows_it() -> None:
-    """30 kWh in an hour of a 22 kW EVSE: the solved plan gives what it can and names
-    the rest its shortfall. Following that plan the session is not behind it (the rule
-    before released it: the plan leaves it short of its need)."""
-    short = car("c1/1", 30.0, hours=1.0)
-    snap = snapshot_at(NOW, short)
-    problem = planning_problem(snap, CostSignals(tariff=tariff()), SETTINGS)
-    plan = solve(problem)
-    departure = NOW + timedelta(hours=1)
-    accepted = accepted_shortfall_wh(plan, short.id)
-    assert accepted > MINUTE_WH
-    assert 30_000.0 - planned_wh(plan, short.id, NOW, departure) > MINUTE_WH
-    following = followed(snap, problem, plan)
-    assert following.sessions[0].planned_rate_a is not None
-    assert behind_plan(following, plan) == frozenset()
-    assert released_behind(following, plan) is following
-
-
-@pytest.mark.parametrize(
-    ("missed_minutes", "behind"), [(0.0, False), (0.5, False), (1.5, True), (None, True)]
-)
-def test_a_plan_that_shorts_a_session_still_releases_it_when_it_landed_late(
-    missed_minutes: float | None, behind: bool
-) -> None:
-    """The same plan, followed half an hour after it was solved: what the session was
-    delivered since is compared with what the plan scheduled for it since. Missing
-    more than a minute at its full power of that (``None``: nothing came, the plan
-    landed at the half hour) releases it, the accepted shortfall notwithstanding."""
-    short = car("c1/1", 30.0, hours=1.0)
-    problem = planning_problem(snapshot_at(NOW, short), CostSignals(tariff=tariff()), SETTINGS)
-    plan = solve(problem)
-    later = NOW + timedelta(minutes=30)
-    scheduled = planned_wh(plan, short.id, NOW, later)
-    assert scheduled > 2 * MINUTE_WH and accepted_shortfall_wh(plan, short.id) > MINUTE_WH
-    missed = scheduled if missed_minutes is None else MINUTE_WH * missed_minutes
-    delivered = replace(short, energy_delivered_wh=scheduled - missed)
-    snap = snapshot_at(later, delivered)
-    following = followed(snap, problem, plan)
-    assert following.sessions[0].planned_rate_a is not None
-    assert (short.id in behind_plan(following, plan)) is behind
