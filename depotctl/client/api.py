@@ -340,26 +340,43 @@ class ControllerApi:
 
     @Endpoint
     def cost_report(
-        *, since: datetime, until: datetime | None = None, by: str | None = None
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        by: str | None = None,
+        vehicle: str | None = None,
     ) -> Call[CostReport]:
         """What the energy of ``[since, until)`` cost (``by`` day or session), and the
-        bills of the billing windows it touches."""
-        return Call("GET", API + "/reports/cost", CostReport, _report_query(since, until, by))
+        bills of the billing windows it touches; of one ``vehicle``'s sessions (no
+        bills) when given."""
+        return Call(
+            "GET", API + "/reports/cost", CostReport, _report_query(since, until, by, vehicle)
+        )
 
     @Endpoint
     def carbon_report(
-        *, since: datetime, until: datetime | None = None, by: str | None = None
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        by: str | None = None,
+        vehicle: str | None = None,
     ) -> Call[CarbonReport]:
         """What the energy of ``[since, until)`` emitted (``by`` day or session)."""
-        return Call("GET", API + "/reports/carbon", CarbonReport, _report_query(since, until, by))
+        return Call(
+            "GET", API + "/reports/carbon", CarbonReport, _report_query(since, until, by, vehicle)
+        )
 
     @Endpoint
     def readiness_report(
-        *, since: datetime, until: datetime | None = None, by: str | None = None
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        by: str | None = None,
+        vehicle: str | None = None,
     ) -> Call[ReadinessReport]:
         """What each session departing in ``[since, until)`` got by its departure."""
         path = API + "/reports/readiness"
-        return Call("GET", path, ReadinessReport, _report_query(since, until, by))
+        return Call("GET", path, ReadinessReport, _report_query(since, until, by, vehicle))
 
     # Operator overrides
 
@@ -390,8 +407,10 @@ class ControllerApi:
         return Call("DELETE", f"{API}/evses/{_id(evse)}/override", OverrideCleared, params)
 
 
-def _report_query(since: datetime, until: datetime | None, by: str | None) -> dict[str, Any]:
-    return only_given(since=_iso(since), until=_iso(until), by=by)
+def _report_query(
+    since: datetime, until: datetime | None, by: str | None, vehicle: str | None
+) -> dict[str, Any]:
+    return only_given(since=_iso(since), until=_iso(until), by=by, vehicle=vehicle)
 
 
 def _settings(base_url: str, token: str, timeout: float) -> dict[str, Any]:

@@ -30,8 +30,9 @@ def at(local_hour: float) -> datetime:
     return MONDAY + timedelta(hours=local_hour)
 
 
-def record_monday(depot: Depot) -> None:
-    """Three buses on Monday, each charged at one power for a while:
+def record_monday(depot: Depot, vehicles: dict[str, str] | None = None) -> None:
+    """Three buses on Monday, each charged at one power for a while (each session of
+    the vehicle ``vehicles`` names for it, if any):
 
     - bus-a on dc-01/1, 22:00–23:00 (off-peak, 0.12 /kWh; carbon 0.71 kg/kWh), 60 kW,
       read every minute: 60 kWh, its register 60 kWh; it needed 50 kWh by 23:30;
@@ -67,6 +68,8 @@ def record_monday(depot: Depot) -> None:
     )
     for name, charger, start, minutes, kw, every, register, need in buses:
         body: dict[str, Any] = {"id": name, "evse": f"{charger}/1", "started": start.isoformat()}
+        if vehicles and name in vehicles:
+            body["vehicle"] = vehicles[name]
         if need is not None:
             body["requirement"] = {
                 "energy": need["energy"],
@@ -212,6 +215,59 @@ def test_session_rows_name_their_vehicle_when_known(depot: Depot) -> None:
     assert (row["key"], row["vehicle"]) == ("s-42", "bus-42")
     readiness = report(depot, "readiness", since=MONDAY.isoformat(), until=at(30).isoformat())
     assert [(s["session"], s["vehicle"]) for s in readiness["sessions"]] == [("s-42", "bus-42")]
+
+
+#: Monday's sessions by vehicle: bus-42 charged twice (bus-a, bus-c), bus-7 once.
+VEHICLES = {"bus-a": "bus-42", "bus-b": "bus-7", "bus-c": "bus-42"}
+
+
+@pytest.mark.parametrize("kind", ["cost", "carbon"])
+def test_a_vehicles_report_is_its_sessions_rows_of_the_whole_report(
+    depot: Depot, kind: str
+) -> None:
+    record_monday(depot, VEHICLES)
+    since = MONDAY.isoformat()
+    every = report(depot, kind, since=since, by="session")
+    body = report(depot, kind, since=since, vehicle="bus-42")
+    assert body["by"] == "session"  # a vehicle's report is per session by default
+    its = [row for row in every["rows"] if row["vehicle"] == "bus-42"]
+    assert [row["key"] for row in its] == ["bus-c", "bus-a"]
+    assert body["rows"] == its
+    figures = ["energy_kwh", "carbon_kg_co2e"] + (["energy_cost"] if kind == "cost" else [])
+    for figure in figures:
+        assert body["total"][figure] == pytest.approx(sum(row[figure] for row in its))
+    if kind == "cost":
+        assert body["total"]["energy_cost"] == pytest.approx(7.20 + 19.00)
+        assert body["billing"] == []  # a bill is the site's
+
+
+def test_a_vehicles_readiness_is_its_departures(depot: Depot) -> None:
+    record_monday(depot, VEHICLES)
+    window = {"since": MONDAY.isoformat(), "until": at(30).isoformat()}
+    body = report(depot, "readiness", vehicle="bus-7", **window)
+    assert [(s["session"], s["vehicle"], s["met"]) for s in body["sessions"]] == [
+        ("bus-b", "bus-7", False)
+    ]
+    assert body["ahead"] == 0
+    ahead = report(depot, "readiness", vehicle="bus-42", **window)
+    assert ([s["session"] for s in ahead["sessions"]], ahead["ahead"]) == (["bus-a"], 1)
+
+
+def test_a_vehicle_without_a_session_or_by_day_is_refused(depot: Depot) -> None:
+    record_monday(depot, VEHICLES)
+    since = MONDAY.isoformat()
+    with depot.client("readonly") as client:
+        unknown = [
+            client.get(f"/api/v1/reports/{kind}", params={"since": since, "vehicle": "bus-99"})
+            for kind in ("cost", "carbon", "readiness")
+        ]
+        by_day = client.get(
+            "/api/v1/reports/cost", params={"since": since, "vehicle": "bus-42", "by": "day"}
+        )
+    for response in unknown:
+        assert "vehicle bus-99" in problem(response, 404, "no_history")["message"]
+    message = problem(by_day, 422, "invalid_request")["message"]
+    assert "cannot be split by vehicle" in message
 
 
 def test_a_period_past_the_raw_retention_reports_from_quarter_hours_to_the_cent(

@@ -74,9 +74,18 @@ ByOption = Annotated[
     ReportBy | None,
     bare_option(
         "--by",
-        help="Rows per local day or per session (default: day; readiness: session); "
-        "with --history-url, depot: one row per depot.",
+        help="Rows per local day or per session (default: day; readiness and --vehicle: "
+        "session); with --history-url, depot: one row per depot.",
         case_sensitive=False,
+    ),
+]
+VehicleOption = Annotated[
+    str | None,
+    bare_option(
+        "--vehicle",
+        metavar="ID",
+        help="Only this vehicle's sessions, a row each (cost, carbon: no --by day, and no "
+        "billing-window bill: a bill is the site's).",
     ),
 ]
 ReportFormatOption = Annotated[
@@ -118,6 +127,7 @@ def _register(kind: str, doc: str, ask: Callable[[ControllerClient], Ask]) -> No
         since: SinceOption,
         until: UntilOption = None,
         by: ByOption = None,
+        vehicle: VehicleOption = None,
         output_format: ReportFormatOption = ReportFormat.TEXT,
         context: ContextOption = None,
         server: ServerOption = None,
@@ -128,6 +138,8 @@ def _register(kind: str, doc: str, ask: Callable[[ControllerClient], Ask]) -> No
         password_file: PasswordFileOption = None,
     ) -> None:
         name = f"report {kind}"
+        if vehicle is not None:
+            _vehicle_usage(name, kind, by, history_url)
         if history_url is not None:
             from depotctl.cli.fleet_report import fleet_report_command
 
@@ -160,20 +172,43 @@ def _register(kind: str, doc: str, ask: Callable[[ControllerClient], Ask]) -> No
                     "a window that ends after it starts",
                     2,
                 )
-            answer = ask(client)(since=start, until=end, by=by.value if by else None)
+            answer = ask(client)(
+                since=start, until=end, by=by.value if by else None, vehicle=vehicle
+            )
         if remote.printed_json(answer):
             return
-        _RENDER[kind](escaped_model(answer), clock, output_format is ReportFormat.CSV)
+        as_csv = output_format is ReportFormat.CSV
+        _RENDER[kind](escaped_model(answer), clock, as_csv)
+        if vehicle is not None and kind == "cost" and not as_csv:
+            sys.stdout.write("billing windows are the site's bills: not shown for one vehicle\n")
 
     command.__doc__ = doc
     command.__name__ = kind
     group.command(kind)(command)
 
 
+def _vehicle_usage(name: str, kind: str, by: ReportBy | None, history_url: str | None) -> None:
+    """--vehicle's usage errors: not across depots, and no day rows of cost or carbon."""
+    if history_url is not None:
+        raise fail(
+            name,
+            "--vehicle reads one controller's sessions: drop --history-url (or --vehicle)",
+            2,
+        )
+    if by is ReportBy.DAY and kind != "readiness":
+        raise fail(
+            name,
+            "--by day with --vehicle: a day's energy is the site's and cannot be split by "
+            "vehicle; drop --by day (a vehicle's report is by session)",
+            2,
+        )
+
+
 _COMMON = """
 
 Exit codes: 0 ok; 2 usage (a time that cannot be read, --until not after --since, a
-window in the future, {refusal}, or no history in the window); 3 the controller
+window in the future, --vehicle with --history-url{by_day}, {refusal}, no history in
+the window, or no session of --vehicle in it); 3 the controller
 cannot be reached or refuses the token.
 """
 
@@ -323,7 +358,7 @@ where the site declares it); then the bill of each billing window (a calendar mo
 the site) the window touches: its energy, its demand charges on the peak, its fixed
 charges. A day's peak is no bill: demand charges appear only on the billing lines.
 """
-    + _COMMON.format(refusal="a site without a tariff or price series")
+    + _COMMON.format(by_day=" or --by day", refusal="a site without a tariff or price series")
     + """
 **Examples**
 
@@ -331,6 +366,7 @@ charges. A day's peak is no bill: demand charges appear only on the billing line
 depotctl report cost --since 2026-12-01 --until 2026-12-08
 depotctl report cost --since 7d --by session --format csv > sessions.csv
 depotctl report cost --since "yesterday 00:00" --format json
+depotctl report cost --since 30d --vehicle bus-42
 depotctl report cost --since 2026-12-01 --by depot \\
     --history-url postgresql://ops@pg.example/fleet
 ```
@@ -345,7 +381,7 @@ Each row's energy, its kg CO2e at the site's carbon intensity and the average pe
 energy the intensity does not cover is counted apart and leaves its row's figure
 unknown, never zero.
 """
-    + _COMMON.format(refusal="a site without carbon")
+    + _COMMON.format(by_day=" or --by day", refusal="a site without carbon")
     + """
 **Examples**
 
@@ -364,7 +400,7 @@ Its departure and need (its own requirement, else the site's default), the energ
 had by then, met or short by how much; --by day counts them per local day. Sessions
 still to depart are only counted: their forecast is in `depotctl requirements list`.
 """
-    + _COMMON.format(refusal="no session departing in the window")
+    + _COMMON.format(by_day="", refusal="no session departing in the window")
     + """
 **Examples**
 

@@ -32,6 +32,20 @@ from depotctl.views.report_figures import (
 
 Since = Annotated[Time, Query(description="ISO 8601 with zone; from")]
 Until = Annotated[Time | None, Query(description="ISO 8601 with zone; before (default: now)")]
+Vehicle = Annotated[
+    str | None,
+    Query(
+        description="Only this vehicle's sessions, a row each (no billing-window bill: "
+        "a bill is the site's; by=day is refused)"
+    ),
+]
+EnergyBy = Annotated[
+    ReportBy | None,
+    Query(description="Rows per local day or per session (default: day; with vehicle: session)"),
+]
+ReadinessVehicle = Annotated[
+    str | None, Query(description="Only the departures of this vehicle's sessions")
+]
 
 
 def report_routes() -> APIRouter:
@@ -40,9 +54,13 @@ def report_routes() -> APIRouter:
 
     @answering(router.get, "/reports/cost", api.CostReport, "What the energy cost, and the bills")
     def cost(
-        controller: ControllerDep, since: Since, until: Until = None, by: ReportBy = "day"
+        controller: ControllerDep,
+        since: Since,
+        until: Until = None,
+        by: EnergyBy = None,
+        vehicle: Vehicle = None,
     ) -> api.CostReport:
-        report = cost_report(controller, since, until, by)
+        report = cost_report(controller, since, until, _by(by, vehicle), vehicle)
         return api.CostReport(
             **_span(report.window),
             currency=report.rates.currency or "",
@@ -53,9 +71,14 @@ def report_routes() -> APIRouter:
 
     @answering(router.get, "/reports/carbon", api.CarbonReport, "What the energy emitted")
     def carbon(
-        controller: ControllerDep, since: Since, until: Until = None, by: ReportBy = "day"
+        controller: ControllerDep,
+        since: Since,
+        until: Until = None,
+        by: EnergyBy = None,
+        vehicle: Vehicle = None,
     ) -> api.CarbonReport:
-        report: EnergyReport = carbon_report(controller, since, until, by)
+        per = _by(by, vehicle)
+        report: EnergyReport = carbon_report(controller, since, until, per, vehicle)
         assert report.rates.intensity is not None
         return api.CarbonReport(
             **_span(report.window),
@@ -71,11 +94,22 @@ def report_routes() -> APIRouter:
         "What each session departing in the window got by its departure",
     )
     def readiness(
-        controller: ControllerDep, since: Since, until: Until = None, by: ReportBy = "session"
+        controller: ControllerDep,
+        since: Since,
+        until: Until = None,
+        by: ReportBy = "session",
+        vehicle: ReadinessVehicle = None,
     ) -> api.ReadinessReport:
-        return _readiness(readiness_report(controller, since, until, by))
+        return _readiness(readiness_report(controller, since, until, by, vehicle))
 
     return router
+
+
+def _by(by: ReportBy | None, vehicle: str | None) -> ReportBy:
+    """Rows per day, or per session when the report is of one vehicle."""
+    if by is not None:
+        return by
+    return "session" if vehicle is not None else "day"
 
 
 def _span(window: ReportWindow) -> dict[str, Any]:

@@ -122,10 +122,15 @@ class ReadinessReport:
 
 
 def cost_report(
-    depot: Depot, since: datetime, until: datetime | None, by: ReportBy
+    depot: Depot,
+    since: datetime,
+    until: datetime | None,
+    by: ReportBy,
+    vehicle: str | None = None,
 ) -> EnergyReport:
-    """The energy's cost per row and the billing windows' bills; :class:`NoTariff`
-    for a site that prices nothing."""
+    """The energy's cost per row and the billing windows' bills (none for one
+    ``vehicle``: a bill is the site's); :class:`NoTariff` for a site that prices
+    nothing."""
     site = site_in_force(depot)
     rates = _rates(depot, site)
     if rates.tariff is None and rates.prices is None:
@@ -133,14 +138,19 @@ def cost_report(
             f"site {site.topology.site} has no tariff and no price series: add a "
             "`tariff:` (or `prices:`) to the site (docs/tariffs.md) and apply it"
         )
-    return _energy_report(depot, site, rates, _window(depot, site, since, until, by))
+    window = _window(depot, site, since, until, by)
+    return _energy_report(depot, site, rates, window, vehicle)
 
 
 def carbon_report(
-    depot: Depot, since: datetime, until: datetime | None, by: ReportBy
+    depot: Depot,
+    since: datetime,
+    until: datetime | None,
+    by: ReportBy,
+    vehicle: str | None = None,
 ) -> EnergyReport:
-    """The energy's emissions per row; :class:`NoCarbon` for a site without
-    ``carbon:``."""
+    """The energy's emissions per row (of one ``vehicle``'s sessions when given);
+    :class:`NoCarbon` for a site without ``carbon:``."""
     site = site_in_force(depot)
     rates = _rates(depot, site)
     if rates.intensity is None:
@@ -149,13 +159,19 @@ def carbon_report(
             "the site (a constant, an hourly profile or a series; docs/reports.md) and "
             "apply it"
         )
-    return _energy_report(depot, site, rates, _window(depot, site, since, until, by))
+    window = _window(depot, site, since, until, by)
+    return _energy_report(depot, site, rates, window, vehicle)
 
 
 def readiness_report(
-    depot: Depot, since: datetime, until: datetime | None, by: ReportBy
+    depot: Depot,
+    since: datetime,
+    until: datetime | None,
+    by: ReportBy,
+    vehicle: str | None = None,
 ) -> ReadinessReport:
-    """What each session departing in the window got by its departure."""
+    """What each session departing in the window (of ``vehicle`` when given) got by its
+    departure."""
     site = site_in_force(depot)
     window = _window(depot, site, since, until, by)
     snapshot = current_state(depot).snapshot
@@ -164,6 +180,7 @@ def readiness_report(
         for r in depot.units().sessions.overlapping(
             window.since, window.asked, departing_from=window.since - _DEFAULT_DEPARTURE_REACH
         )
+        if vehicle is None or r.session.vehicle_id == vehicle
     ]
     every = departure_outcomes(
         recorded,
@@ -174,8 +191,9 @@ def readiness_report(
     )
     past = tuple(o for o in every if o.departure < window.until)
     if not every:
+        of = f" of vehicle {vehicle}" if vehicle is not None else ""
         raise NoHistory(
-            f"no session departs between {utc_text(window.since)} and "
+            f"no session{of} departs between {utc_text(window.since)} and "
             f"{utc_text(window.asked)}: widen the window (--since, --until)"
         )
     return ReadinessReport(window, past, len(every) - len(past))
@@ -238,13 +256,15 @@ def _session_profiles(
 
 
 def _energy_report(
-    depot: Depot, site: AppliedSite, rates: Rates, window: ReportWindow
+    depot: Depot, site: AppliedSite, rates: Rates, window: ReportWindow, vehicle: str | None
 ) -> EnergyReport:
     uow = depot.units()
     recorded = [
         RecordedSession(r.session, r.ended_at)
         for r in uow.sessions.overlapping(window.since, window.until)
     ]
+    if vehicle is not None:
+        return _vehicle_report(depot, rates, window, vehicle, recorded)
     profiles = _session_profiles(depot, recorded, window.time)
     meters = [
         node.meter or node.id
@@ -265,18 +285,51 @@ def _energy_report(
     if window.by == "day":
         rows = _day_rows(site_wh, profiles, rates, window)
     else:
-        rows = tuple(
-            RowFigures(
-                r.session.id,
-                (max(r.session.started, window.since), min(r.end(window.time), window.until)),
-                account(within(profiles[r.session.id], window.since, window.until), rates),
-                evse=r.session.evse_id,
-                vehicle=r.session.vehicle_id,
-            )
-            for r in recorded
-        )
+        rows = _session_rows(recorded, profiles, rates, window)
     bills = window_bills(site_wh.energy, rates, window.since, window.until)
     return EnergyReport(window, rates, rows, tuple(bills))
+
+
+def _vehicle_report(
+    depot: Depot,
+    rates: Rates,
+    window: ReportWindow,
+    vehicle: str,
+    recorded: list[RecordedSession],
+) -> EnergyReport:
+    """One vehicle's sessions, a row each; no bill (a billing window is the site's)."""
+    if window.by == "day":
+        raise Unprocessable(
+            f"vehicle {vehicle}: a day's energy is the site's and cannot be split by "
+            "vehicle; report its sessions (by=session)"
+        )
+    recorded = [r for r in recorded if r.session.vehicle_id == vehicle]
+    if not recorded:
+        raise NoHistory(
+            f"no session of vehicle {vehicle} between {utc_text(window.since)} and "
+            f"{utc_text(window.until)}: widen the window (--since, --until) or check the "
+            "vehicle's id"
+        )
+    profiles = _session_profiles(depot, recorded, window.time)
+    return EnergyReport(window, rates, _session_rows(recorded, profiles, rates, window), ())
+
+
+def _session_rows(
+    recorded: list[RecordedSession],
+    profiles: dict[str, MinuteEnergy],
+    rates: Rates,
+    window: ReportWindow,
+) -> tuple[RowFigures, ...]:
+    return tuple(
+        RowFigures(
+            r.session.id,
+            (max(r.session.started, window.since), min(r.end(window.time), window.until)),
+            account(within(profiles[r.session.id], window.since, window.until), rates),
+            evse=r.session.evse_id,
+            vehicle=r.session.vehicle_id,
+        )
+        for r in recorded
+    )
 
 
 def _day_rows(

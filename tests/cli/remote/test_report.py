@@ -22,7 +22,7 @@ from depotctl.controller.store import Store
 from tests.conftest import ROOT
 from tests.controller.test_app import START, serving
 from tests.controller.test_inputs import Depot, fresh_controller
-from tests.controller.test_reports import record_monday
+from tests.controller.test_reports import VEHICLES, record_monday
 
 SINCE = "2026-03-02"  # Monday, local midnight
 
@@ -35,12 +35,24 @@ def run(flags: tuple[str, ...], *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, ...]]:
     """The recorded Monday, served; the flags that reach it with the read-only token."""
+    yield from _served(tmp_path, monkeypatch, None)
+
+
+@pytest.fixture
+def with_vehicles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, ...]]:
+    """As ``flags``, each session of a vehicle (test_reports.VEHICLES)."""
+    yield from _served(tmp_path, monkeypatch, VEHICLES)
+
+
+def _served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vehicles: dict[str, str] | None
+) -> Iterator[tuple[str, ...]]:
     monkeypatch.setenv("DEPOTCTL_CONFIG", str(tmp_path / "config.yaml"))
     monkeypatch.delenv("DEPOTCTL_CONTEXT", raising=False)
     controller, clock = fresh_controller(tmp_path)
     tokens = load_or_create_tokens(tmp_path)
     with serving(create_app(controller, tokens)) as url:
-        record_monday(Depot(url, tokens, clock, controller))
+        record_monday(Depot(url, tokens, clock, controller), vehicles)
         yield ("--server", url, "--token-file", str(tmp_path / "tokens" / "readonly.token"))
     controller.close()
 
@@ -77,6 +89,56 @@ def test_csv_has_one_line_per_session_for_a_spreadsheet(flags: tuple[str, ...]) 
         ("bus-c", "dc-03/1", "50.0", "19.00"),
         ("bus-a", "dc-01/1", "60.0", "7.20"),
     ]
+
+
+def test_a_vehicles_cost_is_its_sessions_without_the_sites_bill(
+    with_vehicles: tuple[str, ...],
+) -> None:
+    code, out, err = run(with_vehicles, "cost", "--since", SINCE, "--vehicle", "bus-42")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].endswith(", by session")
+    assert [line.split()[:2] for line in lines[2:4]] == [
+        ["bus-c", "(bus-42)"],
+        ["bus-a", "(bus-42)"],
+    ]
+    assert "bus-b" not in out
+    assert "total: 110.0 kWh, 26.20 AUD for the sessions' energy" in out  # 50 + 60; 19.00 + 7.20
+    assert "billing window " not in out
+    assert lines[-1] == "billing windows are the site's bills: not shown for one vehicle"
+
+
+def test_a_vehicles_csv_rows_are_those_of_the_whole_by_session_csv(
+    with_vehicles: tuple[str, ...],
+) -> None:
+    def rows(*args: str) -> list[dict[str, str]]:
+        code, out, err = run(with_vehicles, "carbon", "--since", SINCE, "--format", "csv", *args)
+        assert code == 0, err
+        return list(csv.DictReader(io.StringIO(out)))
+
+    every = rows("--by", "session")
+    assert rows("--vehicle", "bus-7") == [r for r in every if r["row"] == "bus-b"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("cost", "--by", "day"), "--by day with --vehicle: a day's energy is the site's"),
+        (
+            ("carbon", "--history-url", "postgresql://ops@pg.example/fleet"),
+            "--vehicle reads one controller's sessions: drop --history-url",
+        ),
+        (("readiness",), "404 no_history: no session of vehicle bus-99 departs between"),
+        (("cost",), "404 no_history: no session of vehicle bus-99 between"),
+    ],
+)
+def test_vehicle_usage_errors_are_exit_2_in_words(
+    with_vehicles: tuple[str, ...], args: tuple[str, ...], said: str
+) -> None:
+    vehicle = "bus-99" if "404" in said else "bus-42"
+    code, _, err = run(with_vehicles, *args, "--since", SINCE, "--vehicle", vehicle)
+    assert code == 2
+    assert said in " ".join(err.split())
 
 
 def test_json_is_the_apis_answer(flags: tuple[str, ...]) -> None:
