@@ -43,7 +43,6 @@ from depotctl.domain.topology import StorageSpec, Topology
 from depotctl.engine.allocation import LimitKind
 from depotctl.engine.asset_draw import storage_draw
 from depotctl.engine.phasors import FACET_COS
-from depotctl.engine.planner.storage_inputs import path_of
 
 if TYPE_CHECKING:
     from depotctl.controller.loop import ControlLoop
@@ -279,7 +278,7 @@ def room_w(live: LiveState, battery: StorageSpec) -> float:
     amps_per_w = load_current(1.0, battery.connection, battery.voltage_ln) / FACET_COS
     watts_per_amp = 1.0 / amps_per_w
     room = float("inf")
-    for node_id in path_of(live.snapshot.topology, battery.parent):
+    for node_id in live.snapshot.topology.path_up(battery.parent):
         for kind in LimitKind:
             constraint = constraints.get((node_id, kind))
             if constraint is None:

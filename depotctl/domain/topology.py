@@ -163,6 +163,15 @@ class Topology:
     storage: Mapping[str, StorageSpec] = field(default_factory=dict)
     generation: Mapping[str, GenerationSpec] = field(default_factory=dict)
 
+    def path_up(self, node_id: str) -> tuple[str, ...]:
+        """``node_id`` and every node above it, up to its grid connection."""
+        path: list[str] = []
+        at: str | None = node_id
+        while at is not None and at in self.nodes:
+            path.append(at)
+            at = self.nodes[at].parent
+        return tuple(path)
+
     def chargers_evses(self, charger_id: str) -> list[EvseSpec]:
         """A charger's EVSEs, in site order."""
         return list(self._evses_by_charger.get(charger_id, ()))

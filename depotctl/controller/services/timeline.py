@@ -218,7 +218,7 @@ def _node_timeline(
         meters = [node_id]  # readings of the node itself (POST /telemetry)
     volts = node.voltage_ln * node.phases
     loads = _load_samples(depot, meters, since, until, unit, volts)
-    path = _path_up(topology, node_id)
+    path = topology.path_up(node_id)
     envelopes = _envelope_spans(depot, path, since, until)
     bound = static.current_a if unit == "A" else static.import_w
     limits = [Sample(since, until, bound)] if bound is not None else []
@@ -240,16 +240,6 @@ def _node_timeline(
     )
 
 
-def _path_up(topology: Topology, node_id: str) -> tuple[str, ...]:
-    """The node and every node above it, up to its grid connection."""
-    path: list[str] = []
-    at: str | None = node_id
-    while at is not None and at in topology.nodes:
-        path.append(at)
-        at = topology.nodes[at].parent
-    return tuple(path)
-
-
 def _reports(depot: Depot, node_id: str, since: datetime, until: datetime) -> bool:
     """Whether the node has readings of its own in the window."""
     uow = depot.units()
@@ -267,7 +257,7 @@ def _meters_of(topology: Topology, node_id: str) -> list[str]:
         return [node.meter]
     if node.kind is NodeKind.CHARGER:
         return [node_id]
-    below = {n for n in topology.nodes if node_id in _path_up(topology, n)}
+    below = {n for n in topology.nodes if node_id in topology.path_up(n)}
     chargers = [n for n in sorted(below) if topology.nodes[n].kind is NodeKind.CHARGER]
     others = [
         asset.meter or asset.id

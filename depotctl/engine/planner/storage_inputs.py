@@ -65,7 +65,7 @@ def storage_rows(
     return frozenset(
         structure.constraint(node_id, LimitKind.IMPORT_POWER)
         for battery in batteries
-        for node_id in path_of(topology, battery.parent)
+        for node_id in topology.path_up(battery.parent)
     )
 
 
@@ -85,7 +85,7 @@ def with_storage(
     planned = []
     for battery in batteries:
         names = []
-        for node_id in path_of(topology, battery.parent):
+        for node_id in topology.path_up(battery.parent):
             name = f"{node_id} {LimitKind.IMPORT_POWER.value}"
             if name not in by_name:
                 capacity = room[:, structure.constraint(node_id, LimitKind.IMPORT_POWER)]
@@ -117,9 +117,3 @@ def planned_storage(
         discharge_efficiency=battery.discharge_efficiency,
         final_energy_wh=energy,
     )
-
-
-def path_of(topology: Topology, node_id: str) -> list[str]:
-    """``node_id`` and every ancestor up to its grid connection."""
-    parent = topology.nodes[node_id].parent
-    return [node_id, *([] if parent is None else path_of(topology, parent))]

@@ -14,7 +14,7 @@ from depotctl.domain.telemetry import Reading
 from depotctl.domain.topology import StorageSpec, Topology
 from depotctl.engine.planner import PlanStatus, solve
 from depotctl.engine.planner.inputs import CostSignals, planning_problem
-from depotctl.engine.planner.storage_inputs import path_of, planned_storage
+from depotctl.engine.planner.storage_inputs import planned_storage
 from tests.engine.conftest import T0, Depot, session, snapshot
 
 HOUR = PlannerSettings(enabled=True, horizon=timedelta(hours=1))
@@ -96,5 +96,5 @@ def test_planned_storage_clamps_the_energy_to_the_capacity() -> None:
     assert battery.energy_wh == battery.final_energy_wh == pytest.approx(100_000.0)
 
 
-def test_path_of_runs_from_a_node_to_its_grid_connection() -> None:
-    assert path_of(topology(), "c1") == ["c1", "db-1", "site"]
+def test_path_up_runs_from_a_node_to_its_grid_connection() -> None:
+    assert topology().path_up("c1") == ("c1", "db-1", "site")
