@@ -14,21 +14,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from depotctl import api
-from depotctl.api.reports import EnergyRow
 from depotctl.domain.refusal import Refusal
 from depotctl.domain.snapshot import Snapshot
 from depotctl.domain.topology import NodeKind
 from depotctl.engine import energy_history as energy
 from depotctl.engine.departure_outcomes import departure_outcomes
-from depotctl.engine.energy_accounts import Account, account, local_days, window_bills
+from depotctl.engine.energy_accounts import window_bills
 from depotctl.engine.outlook import requirement_of
+from depotctl.engine.report_rows import day_rows, session_rows
 from depotctl.history.fleet import DepotSite, FleetHistory
 from depotctl.views.report_figures import (
     billing_line,
     departure_days,
     departure_row,
-    energy_row,
     energy_totals,
+    figures_row,
 )
 
 ReportKind = Literal["cost", "carbon", "readiness"]
@@ -151,66 +151,28 @@ def _energy(
             2,
         )
     priced = kind == "cost"
-    rows: list[tuple[EnergyRow, Account]] = []
     if window.by == "day":
-        rows = _day_rows(site_wh.energy, ev, set(site_wh.metered), site, window, priced)
-    for r in recorded if window.by == "session" else ():
-        span = (max(r.session.started, window.since), min(r.end(window.now), window.until))
-        inside = energy.within(profiles[r.session.id], window.since, window.until)
-        got = account(inside, rates)
-        row = energy_row(
-            r.session.id,
-            span,
-            got,
-            priced=priced,
-            evse=r.session.evse_id,
-            vehicle=r.session.vehicle_id,
-        )
-        rows.append((row, got))
-    accounts = [a for _, a in rows]
+        figures = day_rows(site_wh.energy, ev, site_wh.metered, rates, window.since, window.until)
+    else:
+        figures = session_rows(recorded, profiles, rates, window.since, window.until, window.now)
+    accounts = [f.account for f in figures]
+    rows = [figures_row(f, priced=priced) for f in figures]
     if not priced:
         assert rates.intensity is not None
         return api.CarbonReport(
             **_span(site, window),
             intensity=rates.intensity.describe(),
-            rows=[row for row, _ in rows],
+            rows=rows,
             total=energy_totals(accounts, priced=False),
         )
     bills = window_bills(site_wh.energy, rates, window.since, window.until)
     return api.CostReport(
         **_span(site, window),
         currency=rates.currency or "",
-        rows=[row for row, _ in rows],
+        rows=rows,
         billing=[billing_line(b) for b in bills],
         total=energy_totals(accounts, priced=True),
     )
-
-
-def _day_rows(
-    site_wh: energy.MinuteEnergy,
-    ev: energy.MinuteEnergy,
-    metered: set[datetime],
-    site: DepotSite,
-    window: _Window,
-    priced: bool,
-) -> list[tuple[EnergyRow, Account]]:
-    """A row per local day of the site, cut to the window, with its coverage."""
-    days = list(local_days(window.since, window.until, site.rates.zone))
-    cuts = [start for _, start, _ in days] + [days[-1][2]] if days else []
-    parts = zip(
-        energy.split_at(site_wh, cuts),
-        energy.split_at(ev, cuts),
-        energy.split_at(dict.fromkeys(metered, 0.0), cuts),
-        strict=False,
-    )
-    rows = []
-    for (day, start, end), (part, ev_part, measured) in zip(days, parts, strict=False):
-        got = account(part, site.rates)
-        coverage = (sum(ev_part.values()), len(measured), len(energy.minutes_in(start, end)))
-        rows.append(
-            (energy_row(day.isoformat(), (start, end), got, priced=priced, day=coverage), got)
-        )
-    return rows
 
 
 def _readiness(history: FleetHistory, site: DepotSite, window: _Window) -> api.ReadinessReport:

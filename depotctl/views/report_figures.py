@@ -24,6 +24,7 @@ from depotctl.api.reports import (
 from depotctl.domain.bill import cents
 from depotctl.engine.departure_outcomes import DepartureOutcome
 from depotctl.engine.energy_accounts import Account, WindowBill, total
+from depotctl.engine.report_rows import RowFigures
 
 
 def kwh(wh: float) -> float:
@@ -70,6 +71,22 @@ def energy_row(
     fields["carbon_kg_co2e"] = figure(figures.kg)
     fields["uncovered_kwh"] = kwh(figures.uncovered_wh)
     return EnergyRow(**fields)
+
+
+def figures_row(row: RowFigures, *, priced: bool) -> EnergyRow:
+    """:func:`energy_row` of a report's row as :mod:`depotctl.engine.report_rows`
+    builds it: a day's fields only on day rows, a session's EVSE on session rows."""
+    day = row.day
+    coverage = (day.ev_energy_wh, day.metered_minutes, day.minutes) if day else None
+    return energy_row(
+        row.key,
+        row.span,
+        row.account,
+        priced=priced,
+        evse=row.evse,
+        vehicle=row.vehicle,
+        day=coverage,
+    )
 
 
 def energy_totals(accounts: Sequence[Account], *, priced: bool) -> EnergyTotals:

@@ -10,14 +10,13 @@ from fastapi import APIRouter, Query
 
 from depotctl import api
 from depotctl.api.inputs import Time
-from depotctl.api.reports import EnergyRow, ReportBy, ReportSpan
+from depotctl.api.reports import ReportBy, ReportSpan
 from depotctl.controller.deps import ControllerDep
 from depotctl.controller.routes import answering
 from depotctl.controller.services.reports import (
     EnergyReport,
     ReadinessReport,
     ReportWindow,
-    RowFigures,
     carbon_report,
     cost_report,
     readiness_report,
@@ -26,8 +25,8 @@ from depotctl.views.report_figures import (
     billing_line,
     departure_days,
     departure_row,
-    energy_row,
     energy_totals,
+    figures_row,
 )
 
 Since = Annotated[Time, Query(description="ISO 8601 with zone; from")]
@@ -64,7 +63,7 @@ def report_routes() -> APIRouter:
         return api.CostReport(
             **_span(report.window),
             currency=report.rates.currency or "",
-            rows=[_row(r, priced=True) for r in report.rows],
+            rows=[figures_row(r, priced=True) for r in report.rows],
             billing=[billing_line(b) for b in report.bills],
             total=energy_totals([r.account for r in report.rows], priced=True),
         )
@@ -83,7 +82,7 @@ def report_routes() -> APIRouter:
         return api.CarbonReport(
             **_span(report.window),
             intensity=report.rates.intensity.describe(),
-            rows=[_row(r, priced=False) for r in report.rows],
+            rows=[figures_row(r, priced=False) for r in report.rows],
             total=energy_totals([r.account for r in report.rows], priced=False),
         )
 
@@ -114,22 +113,6 @@ def _by(by: ReportBy | None, vehicle: str | None) -> ReportBy:
 
 def _span(window: ReportWindow) -> dict[str, Any]:
     return {name: getattr(window, name) for name in ReportSpan.model_fields}
-
-
-def _row(row: RowFigures, *, priced: bool) -> EnergyRow:
-    """A row; a day's fields only on day rows, a session's EVSE on session rows, the
-    cost only in a cost report."""
-    day = row.day
-    coverage = (day.ev_energy_wh, day.metered_minutes, day.minutes) if day else None
-    return energy_row(
-        row.key,
-        row.span,
-        row.account,
-        priced=priced,
-        evse=row.evse,
-        vehicle=row.vehicle,
-        day=coverage,
-    )
 
 
 def _readiness(report: ReadinessReport) -> api.ReadinessReport:

@@ -26,25 +26,19 @@ from depotctl.controller.services.lookups import current_state, site_in_force
 from depotctl.domain.topology import NodeKind
 from depotctl.engine.departure_outcomes import DepartureOutcome, departure_outcomes
 from depotctl.engine.energy_accounts import (
-    Account,
     Rates,
     WindowBill,
-    account,
-    local_days,
     window_bills,
 )
 from depotctl.engine.energy_history import (
     MinuteEnergy,
     RecordedSession,
-    SiteEnergy,
-    minutes_in,
     session_energy,
     site_energy,
-    split_at,
     summed,
-    within,
 )
 from depotctl.engine.outlook import requirement_of
+from depotctl.engine.report_rows import RowFigures, day_rows, session_rows
 
 ReportBy = Literal["day", "session"]
 
@@ -78,28 +72,6 @@ class ReportWindow:
     until: datetime
     by: ReportBy
     asked: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class DayCoverage:
-    """A day's EV energy (Wh), and how many of its minutes the grid meters measured."""
-
-    ev_energy_wh: float
-    metered_minutes: int
-    minutes: int
-
-
-@dataclass(frozen=True, slots=True)
-class RowFigures:
-    """One row: a session (on ``evse``, of ``vehicle`` when known) or a local day (its ``day`` coverage), its
-    span inside the window (from, until) and its account."""
-
-    key: str
-    span: tuple[datetime, datetime]
-    account: Account
-    evse: str | None = None
-    day: DayCoverage | None = None
-    vehicle: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,9 +255,16 @@ def _energy_report(
             "--keep-telemetry` and by the quarter hour for --keep-decisions"
         )
     if window.by == "day":
-        rows = _day_rows(site_wh, profiles, rates, window)
+        rows = day_rows(
+            site_wh.energy,
+            summed(profiles.values()),
+            site_wh.metered,
+            rates,
+            window.since,
+            window.until,
+        )
     else:
-        rows = _session_rows(recorded, profiles, rates, window)
+        rows = session_rows(recorded, profiles, rates, window.since, window.until, window.time)
     bills = window_bills(site_wh.energy, rates, window.since, window.until)
     return EnergyReport(window, rates, rows, tuple(bills))
 
@@ -311,48 +290,5 @@ def _vehicle_report(
             "vehicle's id"
         )
     profiles = _session_profiles(depot, recorded, window.time)
-    return EnergyReport(window, rates, _session_rows(recorded, profiles, rates, window), ())
-
-
-def _session_rows(
-    recorded: list[RecordedSession],
-    profiles: dict[str, MinuteEnergy],
-    rates: Rates,
-    window: ReportWindow,
-) -> tuple[RowFigures, ...]:
-    return tuple(
-        RowFigures(
-            r.session.id,
-            (max(r.session.started, window.since), min(r.end(window.time), window.until)),
-            account(within(profiles[r.session.id], window.since, window.until), rates),
-            evse=r.session.evse_id,
-            vehicle=r.session.vehicle_id,
-        )
-        for r in recorded
-    )
-
-
-def _day_rows(
-    site_wh: SiteEnergy,
-    profiles: dict[str, MinuteEnergy],
-    rates: Rates,
-    window: ReportWindow,
-) -> tuple[RowFigures, ...]:
-    days = list(local_days(window.since, window.until, rates.zone))
-    cuts = [start for _, start, _ in days] + [days[-1][2]] if days else []
-    site_parts = split_at(site_wh.energy, cuts)
-    ev_parts = split_at(summed(profiles.values()), cuts)
-    metered_parts = split_at(dict.fromkeys(site_wh.metered, 0.0), cuts)
-    rows = []
-    for n, (day, start, end) in enumerate(days):
-        rows.append(
-            RowFigures(
-                day.isoformat(),
-                (start, end),
-                account(site_parts[n], rates),
-                day=DayCoverage(
-                    sum(ev_parts[n].values()), len(metered_parts[n]), len(minutes_in(start, end))
-                ),
-            )
-        )
-    return tuple(rows)
+    rows = session_rows(recorded, profiles, rates, window.since, window.until, window.time)
+    return EnergyReport(window, rates, rows, ())
